@@ -1,0 +1,143 @@
+"""Plain data passed between the pipeline stages.
+
+files -> :class:`Article` -> :class:`Sentence` -> :class:`Figure` -> claim groups -> exports.
+Every :class:`Figure` points back to exact character offsets of its article's text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+CATEGORIES: tuple[str, ...] = (
+    "killed", "wounded", "casualties", "missing", "captured", "displaced", "trapped",
+    "fighters", "groups", "airstrikes", "attacks", "distance", "territory", "duration",
+    "money", "other",
+)
+QUALIFIERS: tuple[str, ...] = (
+    "exact", "approximate", "at_least", "more_than", "at_most", "less_than", "range", "vague",
+)
+SOURCE_TYPES: tuple[str, ...] = ("person", "organisation", "outlet", "unattributed")
+
+ARTICLE_COLUMNS: tuple[str, ...] = (
+    "article_id", "path", "title", "outlet", "published", "url", "chars", "sha256",
+)
+# Contract order first; columns after group_id are ours.
+FIGURE_COLUMNS: tuple[str, ...] = (
+    "figure_id", "article_id", "path", "start", "end", "surface", "sentence", "category",
+    "value", "low", "high", "qualifier", "unit", "reported_value", "reported_unit", "counted",
+    "subject", "location", "source", "source_type", "published", "outlet", "group_id",
+    "reference_place", "sentence_start", "sentence_end", "supersedes",
+)
+ERROR_COLUMNS: tuple[str, ...] = ("path", "error")
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article as the tool read it: offsets index ``text``."""
+
+    article_id: str
+    path: str
+    text: str
+    title: str = ""
+    outlet: str = ""
+    published: str = ""  # ISO date (YYYY-MM-DD) or empty when unknown
+    url: str = ""
+
+    @property
+    def chars(self) -> int:
+        return len(self.text)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    def to_row(self) -> dict[str, Any]:
+        return {
+            "article_id": self.article_id, "path": self.path, "title": self.title,
+            "outlet": self.outlet, "published": self.published, "url": self.url,
+            "chars": self.chars, "sha256": self.sha256,
+        }
+
+
+@dataclass(frozen=True)
+class ReadError:
+    """An input that could not be read, and why, in plain words."""
+
+    path: str
+    error: str
+
+    def to_row(self) -> dict[str, Any]:
+        return {"path": self.path, "error": self.error}
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence span of an article's text (``text == article.text[start:end]``)."""
+
+    start: int
+    end: int
+    text: str
+    paragraph: int  # index of the paragraph (block separated by line breaks) it belongs to
+    boilerplate: bool = False  # page furniture: yields no figures
+
+
+@dataclass
+class Figure:
+    """One reported quantity with its span, meaning and provenance (a row of figures.csv)."""
+
+    figure_id: str
+    article_id: str
+    path: str
+    start: int
+    end: int
+    surface: str
+    sentence: str
+    category: str
+    value: float | None
+    low: float | None
+    high: float | None
+    qualifier: str
+    unit: str
+    reported_value: float | None
+    reported_unit: str
+    counted: str = ""
+    subject: str = ""
+    location: str = ""
+    source: str = ""
+    source_type: str = "unattributed"
+    published: str = ""
+    outlet: str = ""
+    group_id: str = ""
+    reference_place: str = ""
+    sentence_start: int = 0
+    sentence_end: int = 0
+    # figure_id of an earlier figure that the same text says this one replaced
+    # ("the toll rose to 45 from 30": the 45 supersedes the 30).
+    supersedes: str = ""
+
+    def to_row(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+FIGURE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Figure))
+assert FIGURE_FIELDS == FIGURE_COLUMNS, "Figure fields and FIGURE_COLUMNS drifted apart"
+
+
+def figure_id(article_id: str, article_sha256: str, start: int, end: int) -> str:
+    """Stable id: the same article text gives the same ids on every run.
+
+    The id depends on the text and the span only, so a review decision keyed by it
+    survives re-runs and improvements to how the figure is classified.
+    """
+    digest = hashlib.sha1(f"{article_id}\0{article_sha256}:{start}:{end}".encode()).hexdigest()
+    return "f" + digest[:12]
+
+
+@dataclass
+class AuditInput:
+    """What was read from the paths given to an audit."""
+
+    articles: list[Article] = field(default_factory=list)
+    errors: list[ReadError] = field(default_factory=list)
