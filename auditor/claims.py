@@ -1,4 +1,12 @@
-"""Claim groups and conflicts across articles (issue 3 fills this stage in)."""
+"""Claim groups and conflicts across articles.
+
+A claim group is the set of figures that report the same thing: same category, compatible
+subject, same place (and reference place for distances), same unit and, for quantities that
+change, published close enough in time (``auditor/data/claims.yaml``).  Inside a group, two
+figures from different articles whose intervals (``auditor/intervals.py``) do not overlap
+cannot both be right: that pair is a conflict.  Distance claims are also checked against the
+great-circle distance between their two places.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +14,86 @@ from pathlib import Path
 
 import pandas as pd
 
+from ._claim_rules import (
+    ClaimConfig,
+    PreparedFigures,
+    find_conflicts,
+    group_figures,
+    load_config,
+    prepare,
+    summarise_groups,
+)
+
 GROUP_COLUMNS: tuple[str, ...] = (
     "group_id", "category", "subject", "location", "reference_place", "unit", "n_figures",
     "n_articles", "low", "high", "status", "label",
 )
+# Ours, after the contract's: independent sources (outlets, reprints counted once), dates, notes.
+GROUP_EXTRA_COLUMNS: tuple[str, ...] = ("n_sources", "outlets", "first_published", "last_published", "note")
 CONFLICT_COLUMNS: tuple[str, ...] = (
     "conflict_id", "group_id", "figure_a", "figure_b", "article_a", "article_b", "category",
     "relative_difference", "severity", "explanation",
 )
+# Ours: what kind of check flagged it (`pair` or `geography`), the two outlets, then the review.
+CONFLICT_EXTRA_COLUMNS: tuple[str, ...] = ("kind", "outlet_a", "outlet_b", "decision", "note", "decided_at")
 
 
 def build_claims(
     figures: pd.DataFrame, articles: pd.DataFrame, store_dir: Path | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Return ``(figures with group_id, groups, conflicts)``.
+    """Group figures into claims and find the pairs that cannot both be right.
 
-    Until claim grouping lands, figures keep an empty ``group_id`` and no groups or
-    conflicts are reported.
+    Parameters
+    ----------
+    figures
+        One row per figure with the contract's ``FIGURE_COLUMNS``.
+    articles
+        The articles read (fills a figure's missing outlet or date).
+    store_dir
+        Folder of ``review.sqlite``; its decisions are merged into the conflicts.
+
+    Returns
+    -------
+    tuple
+        ``(figures with group_id, groups, conflicts)``.
     """
-    groups = pd.DataFrame(columns=list(GROUP_COLUMNS))
-    conflicts = pd.DataFrame(columns=list(CONFLICT_COLUMNS))
+    config = load_config()
+    figures = _fill_from_articles(figures.copy(), articles)
+    prepared = prepare(figures, config)
+    group_ids = group_figures(prepared, config)
+    figures["group_id"] = group_ids
+    prepared.frame["group_id"] = group_ids
+    conflicts = find_conflicts(prepared, config)
+    conflicts = pd.DataFrame(conflicts, columns=list(CONFLICT_COLUMNS + CONFLICT_EXTRA_COLUMNS[:3]))
+    groups = summarise_groups(prepared, conflicts, config)
+    groups = pd.DataFrame(groups, columns=list(GROUP_COLUMNS + GROUP_EXTRA_COLUMNS))
+    if store_dir is not None:
+        from .review import ReviewStore
+
+        conflicts = ReviewStore(store_dir).merge(conflicts)
+    else:
+        for column in CONFLICT_EXTRA_COLUMNS[3:]:
+            conflicts[column] = ""
+    for column in ("low", "high"):
+        groups[column] = pd.to_numeric(groups[column], errors="coerce").astype("float64")
+    for column in ("n_figures", "n_articles", "n_sources"):
+        groups[column] = groups[column].astype("int64")
+    conflicts["relative_difference"] = conflicts["relative_difference"].astype("float64")
     return figures, groups, conflicts
+
+
+def _fill_from_articles(figures: pd.DataFrame, articles: pd.DataFrame) -> pd.DataFrame:
+    """Give figures their article's outlet and date when the extractor left them empty."""
+    if articles is None or articles.empty or figures.empty:
+        return figures
+    meta = articles.drop_duplicates("article_id").set_index("article_id")
+    for column in ("outlet", "published"):
+        if column not in meta:
+            continue
+        current = figures[column].fillna("").astype(str)
+        fallback = figures["article_id"].map(meta[column]).fillna("").astype(str)
+        figures[column] = current.where(current != "", fallback)
+    return figures
+
+
+__all__ = ["CONFLICT_COLUMNS", "GROUP_COLUMNS", "ClaimConfig", "PreparedFigures", "build_claims"]

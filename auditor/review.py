@@ -1,0 +1,167 @@
+"""Review decisions on conflicts, kept in ``review.sqlite`` beside the audit outputs.
+
+A user marks a conflict ``confirmed`` (the reports really disagree) or ``dismissed``
+(a false alarm) with a note.  Decisions are keyed by the stable ``conflict_id``, committed
+the moment they are recorded, and kept across re-runs.  A decision whose conflict no
+longer appears (an article changed or was removed) is flagged ``orphaned``, never deleted;
+it is un-flagged if the conflict comes back.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+STORE_NAME = "review.sqlite"
+DECISIONS: tuple[str, ...] = ("confirmed", "dismissed")
+REVIEW_COLUMNS: tuple[str, ...] = ("decision", "note", "decided_at")
+DECISION_COLUMNS: tuple[str, ...] = (
+    "conflict_id", "decision", "note", "decided_at", "figure_a", "figure_b", "article_a",
+    "article_b", "explanation", "orphaned",
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS decisions (
+    conflict_id TEXT PRIMARY KEY,
+    decision    TEXT NOT NULL CHECK (decision IN ('confirmed', 'dismissed')),
+    note        TEXT NOT NULL DEFAULT '',
+    decided_at  TEXT NOT NULL,
+    figure_a    TEXT NOT NULL DEFAULT '',
+    figure_b    TEXT NOT NULL DEFAULT '',
+    article_a   TEXT NOT NULL DEFAULT '',
+    article_b   TEXT NOT NULL DEFAULT '',
+    explanation TEXT NOT NULL DEFAULT '',
+    orphaned    INTEGER NOT NULL DEFAULT 0
+);
+-- Every decision ever recorded, so that changing one's mind loses nothing.
+CREATE TABLE IF NOT EXISTS history (
+    conflict_id TEXT NOT NULL,
+    decision    TEXT NOT NULL,
+    note        TEXT NOT NULL,
+    decided_at  TEXT NOT NULL
+);
+"""
+
+
+class ReviewStore:
+    """The review decisions of one output folder.
+
+    Parameters
+    ----------
+    path
+        The folder holding (or to hold) ``review.sqlite``, or the database file itself.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        path = Path(path)
+        self.path = path if path.suffix == ".sqlite" else path / STORE_NAME
+
+    @contextmanager
+    def _connect(self, create: bool) -> Iterator[sqlite3.Connection | None]:
+        if not create and not self.path.exists():
+            yield None
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=30)
+        try:
+            conn.executescript(_SCHEMA)
+            with conn:  # one transaction: committed on success, rolled back on error
+                yield conn
+        finally:
+            conn.close()
+
+    def record(
+        self, conflict_id: str, decision: str, note: str = "", conflict: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Record (or replace) the decision on one conflict and commit it at once.
+
+        ``conflict`` (its row of ``conflicts``) is snapshotted so that the decision still
+        says what it was about if the conflict later disappears.  Returns the stored row.
+        """
+        if decision not in DECISIONS:
+            raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
+        if not conflict_id:
+            raise ValueError("conflict_id is empty")
+        conflict = conflict or {}
+        row = {
+            "conflict_id": str(conflict_id),
+            "decision": decision,
+            "note": str(note or ""),
+            "decided_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            **{k: _text(conflict.get(k)) for k in ("figure_a", "figure_b", "article_a", "article_b", "explanation")},
+            "orphaned": 0,
+        }
+        with self._connect(create=True) as conn:
+            assert conn is not None
+            previous = conn.execute(
+                "SELECT figure_a, figure_b, article_a, article_b, explanation FROM decisions WHERE conflict_id = ?",
+                (row["conflict_id"],),
+            ).fetchone()
+            if previous and not conflict:  # keep the snapshot taken earlier
+                row.update(zip(("figure_a", "figure_b", "article_a", "article_b", "explanation"), previous))
+            conn.execute(
+                f"INSERT OR REPLACE INTO decisions ({', '.join(DECISION_COLUMNS)}) "
+                f"VALUES ({', '.join('?' * len(DECISION_COLUMNS))})",
+                tuple(row[c] for c in DECISION_COLUMNS),
+            )
+            conn.execute(
+                "INSERT INTO history VALUES (?, ?, ?, ?)",
+                (row["conflict_id"], row["decision"], row["note"], row["decided_at"]),
+            )
+        return row
+
+    def decisions(self) -> pd.DataFrame:
+        """Every stored decision, orphaned ones included (``orphaned`` is 0 or 1)."""
+        with self._connect(create=False) as conn:
+            if conn is None:
+                return pd.DataFrame(columns=list(DECISION_COLUMNS))
+            return pd.read_sql_query(
+                f"SELECT {', '.join(DECISION_COLUMNS)} FROM decisions ORDER BY decided_at, conflict_id", conn
+            )
+
+    def history(self) -> pd.DataFrame:
+        """Every decision ever recorded, oldest first."""
+        with self._connect(create=False) as conn:
+            if conn is None:
+                return pd.DataFrame(columns=["conflict_id", "decision", "note", "decided_at"])
+            return pd.read_sql_query("SELECT * FROM history ORDER BY rowid", conn)
+
+    def merge(self, conflicts: pd.DataFrame) -> pd.DataFrame:
+        """``conflicts`` with ``decision, note, decided_at`` filled from the store.
+
+        Flags stored decisions whose conflict is not in ``conflicts`` as orphaned (and
+        clears the flag of those that are), without deleting anything.
+        """
+        merged = conflicts.copy()
+        for column in REVIEW_COLUMNS:
+            merged[column] = ""
+        with self._connect(create=False) as conn:
+            if conn is None:
+                return merged
+            present = set(merged["conflict_id"].astype(str))
+            stored = conn.execute("SELECT conflict_id, decision, note, decided_at, orphaned FROM decisions").fetchall()
+            by_id = {cid: (decision, note, at) for cid, decision, note, at, _ in stored}
+            for cid, *_, orphaned in stored:
+                flag = 0 if cid in present else 1
+                if flag != orphaned:
+                    conn.execute("UPDATE decisions SET orphaned = ? WHERE conflict_id = ?", (flag, cid))
+        if by_id and len(merged):
+            values = merged["conflict_id"].map(lambda cid: by_id.get(cid, ("", "", "")))
+            for i, column in enumerate(REVIEW_COLUMNS):
+                merged[column] = values.map(lambda v, i=i: v[i])
+        return merged
+
+
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return str(value)
+
+
+__all__ = ["DECISIONS", "REVIEW_COLUMNS", "STORE_NAME", "ReviewStore"]
