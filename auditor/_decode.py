@@ -1,0 +1,146 @@
+"""Turn the bytes of an article file into text, or say plainly why that is impossible.
+
+Order of evidence: a byte order mark, then strict UTF-8, then (HTML only) the page's own
+``<meta charset>``, then charset-normalizer restricted to the code pages news files really
+use. Newlines are never touched: offsets index the decoded text exactly as read. A BOM is
+not part of the text (offset 0 is the first character after it).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+# Longest BOM first: the UTF-32-LE mark starts with the UTF-16-LE one.
+_BOMS: tuple[tuple[bytes, str, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32-le", "UTF-32"),
+    (codecs.BOM_UTF32_BE, "utf-32-be", "UTF-32"),
+    (codecs.BOM_UTF8, "utf-8", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"),
+)
+# Western European and Arabic Windows code pages first (English, French, Arabic news),
+# then the other single-byte encodings a newsroom file may come in.
+_PREFERRED_CODEPAGES = ["cp1252", "cp1256"]
+_OTHER_CODEPAGES = [
+    "cp1250", "cp1251", "cp1253", "cp1254", "cp1255", "cp1257",
+    "iso8859_6", "iso8859_15", "koi8_r", "mac_roman",
+]
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+# C0 control characters other than tab, line feed, vertical tab, form feed and carriage return.
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+_NON_ASCII = re.compile(r"[^\x00-\x7f\ufffd]")
+# More than this share of control characters means the bytes are not text.
+_MAX_CONTROL_SHARE = 0.01
+# Up to this share of broken sequences, a UTF-8 file is read as UTF-8 with U+FFFD in their place.
+_MAX_BROKEN_UTF8_SHARE = 0.001
+
+BINARY = "not a text file (binary content)"
+
+
+class UndecodableError(ValueError):
+    """The bytes cannot be read as text; the message says why in plain words."""
+
+
+def decode(data: bytes, *, html: bool = False) -> str:
+    """Decode an article file's bytes.
+
+    Parameters
+    ----------
+    data
+        The file's bytes.
+    html
+        Honour a ``<meta charset>`` declaration when the bytes are not UTF-8.
+
+    Raises
+    ------
+    UndecodableError
+        For empty, binary or undecodable content.
+    """
+    if not data.strip():
+        raise UndecodableError("empty file")
+    for bom, encoding, name in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data[len(bom):].decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise UndecodableError(f"not valid {name} text although it starts with a {name} byte order mark "
+                                       f"(bad bytes at position {exc.start + len(bom)})") from None
+            return _checked(text)
+    if b"\x00" in data:
+        return _checked(_utf16_without_bom(data))
+    try:
+        return _checked(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        pass
+    mostly_utf8 = _mostly_utf8(data)
+    if mostly_utf8 is not None:
+        return _checked(mostly_utf8)
+    if html:
+        declared = _declared_charset(data)
+        if declared is not None:
+            return _checked(declared)
+    return _checked(_guess_codepage(data))
+
+
+def _checked(text: str) -> str:
+    if not text.strip():
+        raise UndecodableError("empty file")
+    controls = len(_CONTROL.findall(text, 0, 65536))
+    if controls > _MAX_CONTROL_SHARE * min(len(text), 65536):
+        raise UndecodableError(BINARY)
+    return text
+
+
+def _utf16_without_bom(data: bytes) -> str:
+    """UTF-16 text without a BOM has a zero byte beside most ASCII characters; anything else is binary."""
+    sample = data[:4096]
+    if len(data) % 2 == 0:
+        even_zeros = sample[0::2].count(0)
+        odd_zeros = sample[1::2].count(0)
+        half = len(sample) // 2
+        for encoding, zeros, other in (("utf-16-le", odd_zeros, even_zeros), ("utf-16-be", even_zeros, odd_zeros)):
+            if zeros >= 0.3 * half and other == 0:
+                try:
+                    return data.decode(encoding)
+                except UnicodeDecodeError:
+                    break
+    raise UndecodableError(BINARY)
+
+
+def _mostly_utf8(data: bytes) -> str | None:
+    """UTF-8 with a few corrupt bytes (a bad copy-paste) stays UTF-8 rather than becoming mojibake."""
+    text = data.decode("utf-8", errors="replace")
+    broken = text.count("\ufffd") - data.count(b"\xef\xbf\xbd")
+    has_multibyte = _NON_ASCII.search(text) is not None
+    if has_multibyte and broken <= max(1.0, _MAX_BROKEN_UTF8_SHARE * len(text)):
+        return text
+    return None
+
+
+def _declared_charset(data: bytes) -> str | None:
+    match = _META_CHARSET.search(data[:4096])
+    if match is None:
+        return None
+    try:
+        codec = codecs.lookup(match.group(1).decode("ascii"))
+    except (LookupError, UnicodeDecodeError):
+        return None
+    if codec.name in ("utf-8", "utf-16", "utf-32"):  # already ruled out, or wrongly declared
+        return None
+    try:
+        return data.decode(codec.name)
+    except UnicodeDecodeError:
+        return None
+
+
+def _guess_codepage(data: bytes) -> str:
+    from charset_normalizer import from_bytes
+
+    for candidates in (_PREFERRED_CODEPAGES, _OTHER_CODEPAGES):
+        best = from_bytes(data, cp_isolation=candidates).best()
+        if best is not None:
+            return str(best)
+    if _CONTROL.search(data.decode("latin-1", errors="replace")[:65536]):
+        raise UndecodableError(BINARY)
+    raise UndecodableError("cannot tell the text encoding (not UTF-8, UTF-16 or a known code page)")

@@ -1,0 +1,178 @@
+"""Split an article's text into paragraphs and sentences with exact offsets.
+
+A paragraph is one line: news files put one paragraph per line, so a line break always ends
+a paragraph and a sentence. Inside a line a sentence ends at ``. ? ! … ؟`` (closing quotes and
+brackets stay with it) followed by whitespace and a word that does not start in lowercase,
+unless the period belongs to an abbreviation listed in ``data/abbreviations.yaml``. Lines of
+page furniture (``data/boilerplate.yaml``), everything after a comment box or "previous/next
+post" line in the second half of the text, and a leading YAML front matter are marked
+``boilerplate``. Regular expressions only, so it runs at several MB/s.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from ._frontmatter import front_matter_span
+from .model import Sentence
+
+# Python's str.splitlines() line boundaries except the rare \x1c-\x1e separators.
+_LINE = re.compile(r"[^\n\r\x0b\x0c\x85\u2028\u2029]+")
+# Terminators, closing quotes/brackets, then the whitespace before the next sentence.
+_BOUNDARY = re.compile(r"([.?!…؟]+)([\"'”’»)\]]*)(\s+)")
+_OPENING = "\"'“‘«([¿¡"
+_TOKEN_STOP = frozenset(" \t\xa0" + _OPENING + "—–/")
+_WORD = re.compile(r"\w+")
+_INITIALISM = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]")
+_LINE_END_PUNCTUATION = ".?!…؟:;"
+# The longest abbreviation worth looking up; longer words end sentences.
+_MAX_TOKEN = 12
+
+
+@dataclass(frozen=True)
+class _Rules:
+    never_split: frozenset[str]
+    split_unless_number: frozenset[str]
+    split_before_starter: frozenset[str]
+    sentence_starters: frozenset[str]
+    boilerplate: re.Pattern[str]
+    page_end: re.Pattern[str]
+    max_boilerplate_chars: int
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """The sentences of ``text``, in order, each stripped of surrounding whitespace.
+
+    ``text[s.start:s.end] == s.text`` for every sentence; ``s.paragraph`` counts non-empty
+    lines from 0; ``s.boilerplate`` marks page furniture and front matter.
+    """
+    rules = _rules()
+    front = front_matter_span(text)
+    body_start = front[2] if front is not None else 0
+    sentences: list[Sentence] = []
+    continues_furniture = False
+    page_ended = False
+    for paragraph, (start, end) in enumerate(paragraph_spans(text)):
+        line = text[start:end]
+        if start < body_start or page_ended:
+            furniture = True
+        elif continues_furniture and line[0].islower():
+            furniture = True
+        else:
+            page_ended = 2 * start > len(text) and rules.page_end.fullmatch(line) is not None
+            furniture = page_ended or _is_furniture(line, rules)
+        continues_furniture = furniture and line[-1] not in _LINE_END_PUNCTUATION
+        for s, e in _line_sentences(text, start, end, rules):
+            sentences.append(Sentence(s, e, text[s:e], paragraph, furniture))
+    return sentences
+
+
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of every non-empty line, stripped of surrounding whitespace."""
+    spans = []
+    for match in _LINE.finditer(text):
+        start, end = match.span()
+        line = match.group()
+        stripped = line.strip()
+        if not stripped:
+            continue
+        start += len(line) - len(line.lstrip())
+        spans.append((start, start + len(stripped)))
+    return spans
+
+
+def is_boilerplate(line: str) -> bool:
+    """Whether one line of text is page furniture (comment widgets, player controls, newsletters, ...)."""
+    return _is_furniture(line.strip(), _rules())
+
+
+def _is_furniture(line: str, rules: _Rules) -> bool:
+    return len(line) <= rules.max_boilerplate_chars and rules.boilerplate.fullmatch(line) is not None
+
+
+def _line_sentences(text: str, start: int, end: int, rules: _Rules) -> list[tuple[int, int]]:
+    """Sentence spans inside one stripped line ``text[start:end]``."""
+    spans = []
+    sentence_start = start
+    for match in _BOUNDARY.finditer(text, start, end):
+        next_start = match.end()
+        if next_start >= end:
+            break
+        if not _starts_sentence(text, next_start, end):
+            continue
+        terminator = match.group(1)
+        if terminator == "." and _is_abbreviation(text, sentence_start, match.start(1), next_start, end, rules):
+            continue
+        spans.append((sentence_start, match.start(3)))
+        sentence_start = next_start
+    spans.append((sentence_start, end))
+    return spans
+
+
+def _starts_sentence(text: str, pos: int, end: int) -> bool:
+    """The next sentence may begin at ``pos``: a capital, a caseless letter or a digit, maybe after a quote."""
+    char = text[pos]
+    if char in _OPENING and pos + 1 < end:
+        char = text[pos + 1]
+    return char.isalnum() and not char.islower()
+
+
+def _is_abbreviation(text: str, floor: int, period: int, next_start: int, end: int, rules: _Rules) -> bool:
+    """Whether the period at ``period`` closes an abbreviation rather than a sentence."""
+    token_start = period
+    while token_start > floor and text[token_start - 1] not in _TOKEN_STOP:
+        token_start -= 1
+        if period - token_start > _MAX_TOKEN:
+            return False
+    token = text[token_start:period]
+    if not token:
+        return False
+    if token in rules.never_split or (len(token) == 1 and token.isupper()):
+        return True  # a title before a name, or a middle initial ("George W. Bush")
+    if "." in token and token.rsplit(".", 1)[1] in rules.never_split:
+        return True  # "Lt.Gen."
+    next_word = _next_word(text, next_start, end)
+    if token in rules.split_unless_number:
+        return next_word[:1].isdigit()
+    if token in rules.split_before_starter or _INITIALISM.fullmatch(token):
+        return next_word not in rules.sentence_starters
+    return False
+
+
+def _next_word(text: str, pos: int, end: int) -> str:
+    if text[pos] in _OPENING:
+        pos += 1
+    match = _WORD.match(text, pos, end)
+    return match.group() if match else ""
+
+
+@cache
+def _rules() -> _Rules:
+    import yaml
+
+    data = resources.files("auditor") / "data"
+    abbreviations = yaml.safe_load((data / "abbreviations.yaml").read_text(encoding="utf-8"))
+    furniture = yaml.safe_load((data / "boilerplate.yaml").read_text(encoding="utf-8"))
+
+    def words(key: str) -> frozenset[str]:
+        listed = [str(word) for word in abbreviations.get(key) or ()]
+        return frozenset(listed + [word.upper() for word in listed])
+
+    def alternatives(key: str) -> re.Pattern[str]:
+        return re.compile("|".join(f"(?:{p})" for p in furniture[key]), re.IGNORECASE)
+
+    return _Rules(
+        never_split=words("never_split"),
+        split_unless_number=words("split_unless_number"),
+        split_before_starter=words("split_before_starter"),
+        sentence_starters=frozenset(str(w) for w in abbreviations["sentence_starters"]),
+        boilerplate=alternatives("patterns"),
+        page_end=alternatives("page_end"),
+        max_boilerplate_chars=int(furniture.get("max_line_chars", 300)),
+    )
+
+
+__all__ = ["is_boilerplate", "paragraph_spans", "split_sentences"]
