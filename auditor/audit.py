@@ -37,6 +37,12 @@ class AuditResult:
 
         return write_outputs(self, Path(out_dir), html=html)
 
+    def review(self, conflict_id: str, decision: str, note: str = "") -> None:
+        """Mark a conflict ``confirmed`` or ``dismissed`` with a note, stored at once in ``out_dir``."""
+        from .review import review_conflict
+
+        review_conflict(self, conflict_id, decision, note)
+
     def __repr__(self) -> str:
         return (
             f"AuditResult({len(self.articles)} articles, {len(self.figures)} figures, "

@@ -158,10 +158,29 @@ class ReviewStore:
         return merged
 
 
+def review_conflict(result: Any, conflict_id: str, decision: str, note: str = "") -> dict[str, Any]:
+    """Record a decision on one of ``result``'s conflicts in its store and show it in ``result.conflicts``.
+
+    ``result`` is an :class:`~auditor.audit.AuditResult` made with ``out_dir`` (where the store lives).
+    """
+    if result.out_dir is None:
+        raise ValueError("this audit has no out_dir, so there is no review store: run audit(..., out_dir=DIR)")
+    conflicts = result.conflicts
+    matches = conflicts.index[conflicts["conflict_id"] == conflict_id]
+    if len(matches) == 0:
+        raise KeyError(f"no conflict {conflict_id!r} in this audit")
+    row = ReviewStore(result.out_dir).record(conflict_id, decision, note, conflicts.loc[matches[0]].to_dict())
+    for column in REVIEW_COLUMNS:
+        if column not in conflicts:
+            conflicts[column] = ""
+        conflicts.loc[matches, column] = row[column]
+    return row
+
+
 def _text(value: Any) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return ""
     return str(value)
 
 
-__all__ = ["DECISIONS", "REVIEW_COLUMNS", "STORE_NAME", "ReviewStore"]
+__all__ = ["DECISIONS", "REVIEW_COLUMNS", "STORE_NAME", "ReviewStore", "review_conflict"]
