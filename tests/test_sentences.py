@@ -1,0 +1,159 @@
+"""Sentence splitting: exact offsets, abbreviations that must not split, page furniture flagged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from auditor.sentences import is_boilerplate, paragraph_spans, split_sentences
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def _seed(prefix: str) -> str:
+    (path,) = SEEDS.glob(f"{prefix}_*.txt")
+    return path.read_text(encoding="utf-8")
+
+
+def _texts(text: str) -> list[str]:
+    return [s.text for s in split_sentences(text)]
+
+
+def _flag(text: str, sentence_text: str) -> bool:
+    (flag,) = {s.boilerplate for s in split_sentences(text) if s.text == sentence_text}
+    return flag
+
+
+@pytest.mark.parametrize("prefix", ["000", "001", "002", "003", "004"])
+def test_offsets_are_exact_stripped_and_in_order(prefix):
+    text = _seed(prefix)
+    sentences = split_sentences(text)
+    assert len(sentences) > 10
+    previous_end = 0
+    for s in sentences:
+        assert text[s.start:s.end] == s.text
+        assert s.text and s.text == s.text.strip()
+        assert s.start >= previous_end
+        previous_end = s.end
+    # every non-space character of the text belongs to a sentence
+    covered = sum(len("".join(s.text.split())) for s in sentences)
+    assert covered == len("".join(text.split()))
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Brig. Gen. Saad Maan Ibrahim said the forces advanced. The town fell.",
+     ["Brig. Gen. Saad Maan Ibrahim said the forces advanced.", "The town fell."]),
+    ("Mr. Smith met Dr. Jones and Sen. Graham. Lt. Col. Ali Capt. Omar Sgt. Hill attended.",
+     ["Mr. Smith met Dr. Jones and Sen. Graham.", "Lt. Col. Ali Capt. Omar Sgt. Hill attended."]),
+    ("Gov. Ahmed and Pres. Masum spoke with Prof. Hamid, Rep. King and Maj. Reed of St. Louis.",
+     ["Gov. Ahmed and Pres. Masum spoke with Prof. Hamid, Rep. King and Maj. Reed of St. Louis."]),
+    ("Martin Luther King Jr. Day passed. George W. Bush spoke.",
+     ["Martin Luther King Jr. Day passed.", "George W. Bush spoke."]),
+    ("The U.S. Marines and U.N. Humanitarian Coordinator Lise Grande arrived. U.K. troops stayed.",
+     ["The U.S. Marines and U.N. Humanitarian Coordinator Lise Grande arrived.", "U.K. troops stayed."]),
+    ("E.U. officials backed the U.S.-led coalition. It struck 20 targets.",
+     ["E.U. officials backed the U.S.-led coalition.", "It struck 20 targets."]),
+    ("The coalition was backed by the U.S. The group said 20 died.",
+     ["The coalition was backed by the U.S.", "The group said 20 died."]),
+    ("The attack on Jan. 5 and the one on Sept. 11 differ. Aug. 3 was calm.",
+     ["The attack on Jan. 5 and the one on Sept. 11 differ.", "Aug. 3 was calm."]),
+    ("It is the No. 2 official. No. The other one is.",
+     ["It is the No. 2 official.", "No.", "The other one is."]),
+    ("It was Iraq vs. Syria, e.g. in Baiji, i.e. the refinery. Fighting went on.",
+     ["It was Iraq vs. Syria, e.g. in Baiji, i.e. the refinery.", "Fighting went on."]),
+    ("The raid began at 5 a.m. local time and ended at 9 p.m. on Friday. The toll was 1.5 million dollars.",
+     ["The raid began at 5 a.m. local time and ended at 9 p.m. on Friday.", "The toll was 1.5 million dollars."]),
+    ("The raid ended at 9 p.m. Monday. It began at 5 a.m. The toll rose.",
+     ["The raid ended at 9 p.m. Monday.", "It began at 5 a.m.", "The toll rose."]),
+    ("Acme Corp. The firm paid $2.5 million.", ["Acme Corp.", "The firm paid $2.5 million."]),
+])
+def test_abbreviations_do_not_end_sentences(text, expected):
+    assert _texts(text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Is it over? Yes! It is.", ["Is it over?", "Yes!", "It is."]),
+    ("“The enemy was defeated,” Maan said. “Dozens were killed.” The city fell.",
+     ["“The enemy was defeated,” Maan said.", "“Dozens were killed.”", "The city fell."]),
+    ('He said: "Dozens were killed." "It is over," he added.',
+     ['He said: "Dozens were killed."', '"It is over," he added.']),
+    ("Up to 200,000 people remain. 15 were killed.", ["Up to 200,000 people remain.", "15 were killed."]),
+    ('"The evacuation is not compulsory ... If civilians stay ... they will be protected," said Grande.',
+     ['"The evacuation is not compulsory ...', 'If civilians stay ... they will be protected," said Grande.']),
+    ("The count (about 40.) was disputed. Later it rose.", ["The count (about 40.) was disputed.", "Later it rose."]),
+    ("He left. and then he came back.", ["He left. and then he came back."]),
+    ("قتل 15 شخصا. وأصيب 90 آخرون؟ نعم.", ["قتل 15 شخصا.", "وأصيب 90 آخرون؟", "نعم."]),
+])
+def test_sentence_boundaries(text, expected):
+    assert _texts(text) == expected
+
+
+def test_a_line_break_always_ends_a_paragraph_and_a_sentence():
+    text = "  Keep up to date with the war in\r\nIraq, officials said 20 died\n\nThe end.  \n"
+    sentences = split_sentences(text)
+    assert [(s.text, s.paragraph) for s in sentences] == [
+        ("Keep up to date with the war in", 0), ("Iraq, officials said 20 died", 1), ("The end.", 2)]
+    assert paragraph_spans(text) == [(s.start, s.end) for s in sentences]
+
+
+def test_seed_furniture_is_flagged_and_the_story_is_not():
+    seed0, seed1, seed3, seed4 = _seed("000"), _seed("001"), _seed("003"), _seed("004")
+    assert _flag(seed0, "Please let us know if you're having issues with commenting.")
+    assert not _flag(seed0, "Baiji is home to Iraq’s largest oil refinery.")
+    assert _flag(seed4, "0:00 0:02:08 0:00")
+    for line in ("Accessibility links", "Breaking News", "please wait", "No media source currently available"):
+        assert _flag(seed4, line), line
+    assert not _flag(seed4, "Iraq has launched an offensive to retake territory lost to Islamic State insurgents.")
+    assert not _flag(seed4, "Some material for this report came from Reuters.")  # attribution, not furniture
+    # a newsletter box, including the line that continues its first sentence
+    for line in ("Keep up to date with what’s happening in Turkey,", "it’s region and the world.",
+                 "You can unsubscribe at any time.", "By signing up you are agreeing to our Terms of Use and Privacy Policy.",
+                 "This site is protected by reCAPTCHA and the Google Privacy Policy and Terms of Service apply."):
+        assert _flag(seed1, line), line
+    assert not _flag(seed1, "ISIS holds about a third of Iraq and neighboring Syria in its self-declared caliphate.")
+    # a blog's footer: everything after "Post a Comment" near the end
+    for line in ("Post a Comment", "syria.suv@gmail.com", "Previous Post Next Post", "ADS",
+                 "Ammar Johmani Magazine publisher News about syria and the world."):
+        assert _flag(seed3, line), line
+    story = [s for s in split_sentences(seed3) if "200,000" in s.text]
+    assert len(story) == 1 and not story[0].boilerplate
+
+
+@pytest.mark.parametrize("line", [
+    "Share this article", "Advertisement", "ADVERTISEMENT", "Share on Facebook", "Skip to main content",
+    "Read more: Iraq retakes Tikrit", "Sign up for our daily newsletter", "Follow us on Twitter",
+    "Media playback is unsupported on your device", "1:02:33", "© 2017 Example News",
+    "Copyright 2015 The Associated Press. All rights reserved.", "Terms of Use | Privacy Policy",
+    "We use cookies to improve your experience.", "Comments are closed.", "12 Comments", "news@example.org",
+    "https://example.com/story/123",
+])
+def test_common_page_furniture_is_recognised(line):
+    assert is_boilerplate(line)
+
+
+@pytest.mark.parametrize("line", [
+    "Some material for this report came from Reuters.",
+    "Advertisement revenue at state TV fell by 20 percent.",
+    "Breaking News: 20 killed in Baghdad car bomb",
+    "Copyright infringement claims rose to 300 last year.",
+    "Share prices fell 5 percent after the attack.",
+    "Register to vote by Oct. 5, officials said.",
+    "Post a comment about the 12 wounded soldiers was removed by the page, its editor said.",
+])
+def test_story_lines_that_resemble_furniture_are_kept(line):
+    assert not is_boilerplate(line)
+
+
+def test_page_end_marker_in_the_first_half_does_not_swallow_the_story():
+    text = "Post a Comment\n" + "Thirty fighters were killed near Baiji on Monday, officials said.\n" * 5
+    flags = [s.boilerplate for s in split_sentences(text)]
+    assert flags == [True, False, False, False, False, False]
+
+
+def test_front_matter_is_furniture_and_the_body_is_not():
+    text = "---\ntitle: Baiji\npublished: 2015-06-14\n---\nTwenty fighters were killed. Ten fled.\n"
+    sentences = split_sentences(text)
+    assert [(s.text, s.boilerplate) for s in sentences] == [
+        ("---", True), ("title: Baiji", True), ("published: 2015-06-14", True), ("---", True),
+        ("Twenty fighters were killed.", False), ("Ten fled.", False)]
