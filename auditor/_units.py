@@ -1,0 +1,117 @@
+"""Measurement units after (or currency symbols before) a number, read through quantulum3's unit database."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .knowledge import unit_table
+from .numbers import Token
+
+
+@dataclass(frozen=True)
+class UnitReading:
+    name: str  # quantulum3's unit name ("mile", "kilometre", "dollar", "percentage")
+    entity: str  # quantulum3's entity ("length", "time", "currency", "dimensionless"...)
+    canonical: str  # the contract's canonical unit ("km", "day", "USD", "fraction") or the name
+    factor: float  # canonical = reported * factor
+    category: str  # distance | duration | money | territory-or-other | other
+
+
+_ENTITY_CATEGORY = {"length": "distance", "time": "duration", "currency": "money"}
+
+
+@lru_cache(maxsize=1)
+def _lookup() -> tuple[dict[tuple[str, ...], tuple[str, str]], dict[str, tuple[str, str]], int]:
+    """(phrase -> (unit, entity) for word forms, symbol -> (unit, entity), longest phrase)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from quantulum3 import load
+
+        units = load.units("en_US")
+    table = unit_table()
+    allowed = set(table["entities"])
+    banned = {w.lower() for w in table["not_units"]}
+    words: dict[tuple[str, ...], tuple[str, str]] = {}
+    for surface, candidates in units.surfaces_lower.items():
+        key = tuple(surface.replace("-", " ").split())
+        if not key or surface in banned or len(surface) < 2:
+            continue
+        best = sorted(candidates, key=lambda u: u.name)
+        unit = next((u for u in best if u.entity.name in allowed), None)
+        if unit is None or (unit.entity.name == "dimensionless" and unit.name != "percentage"):
+            continue
+        words[key] = (unit.name, unit.entity.name)
+    for text, name in table["currency_words"].items():
+        words[tuple(text.split())] = (name, "currency")
+    symbols: dict[str, tuple[str, str]] = {}
+    for symbol, candidates in units.symbols.items():
+        unit = next((u for u in sorted(candidates, key=lambda u: u.name) if u.entity.name in allowed), None)
+        if unit is None or symbol.lower() in banned:
+            continue
+        if len(symbol) == 1 and symbol not in "$£€¥%":
+            continue
+        if unit.entity.name == "dimensionless" and unit.name != "percentage":
+            continue
+        symbols[symbol] = (unit.name, unit.entity.name)
+    longest = max(len(k) for k in words)
+    return words, symbols, min(longest, 4)
+
+
+@lru_cache(maxsize=256)
+def reading(name: str, entity: str) -> UnitReading:
+    table = unit_table()
+    for group in ("length", "time", "fraction", "currency"):
+        spec = table[group].get(name)
+        if spec:
+            category = {"length": "distance", "time": "duration", "fraction": "fraction", "currency": "money"}[group]
+            return UnitReading(name, entity, spec["unit"], float(spec["factor"]), category)
+    return UnitReading(name, entity, name, 1.0, _ENTITY_CATEGORY.get(entity, "other"))
+
+
+def unit_after(tokens: list[Token], j: int) -> tuple[UnitReading, int] | None:
+    """The unit written at tokens[j:] (longest match): (reading, last token index)."""
+    words, symbols, longest = _lookup()
+    n = len(tokens)
+    if j >= n:
+        return None
+    tok = tokens[j]
+    if tok.text in symbols and (tok.kind == "punct" or tok.text == tok.text.lower() or len(tok.text) > 1):
+        name, entity = symbols[tok.text]
+        if tok.text != "%" and tok.kind == "punct":
+            return None  # "$" and "£" stand before the number
+        return reading(name, entity), j
+    if tok.lower == "per" and j + 1 < n and tokens[j + 1].lower == "cent":
+        return reading("percentage", "dimensionless"), j + 1
+    for length in range(min(longest, n - j), 0, -1):
+        key = tuple(tokens[k].lower for k in range(j, j + length))
+        if key in words:
+            name, entity = words[key]
+            return reading(name, entity), j + length - 1
+    return None
+
+
+def unit_in_compound(suffix: str) -> UnitReading | None:
+    """The unit inside a compound adjective: '24-hour' -> hour, 'six-year' -> year, '10-km' -> kilometre."""
+    words, _, _ = _lookup()
+    key = tuple(suffix.split("-"))
+    found = words.get(key) or words.get(key[:1])
+    return reading(*found) if found else None
+
+
+_CURRENCY_PREFIXES = {"us$": "dollar", "$": "dollar", "£": "pound sterling", "€": "euro", "¥": "yen",
+                      "usd": "dollar", "eur": "euro", "gbp": "pound sterling"}
+
+
+def currency_before(tokens: list[Token], i: int) -> tuple[UnitReading, int] | None:
+    """A currency symbol right before token i ('$1.5 billion', 'US$20'): (reading, first token index)."""
+    if i < 1:
+        return None
+    prev = tokens[i - 1]
+    key = prev.lower
+    if key == "$" and i >= 2 and tokens[i - 2].lower == "us" and tokens[i - 2].end == prev.start:
+        return reading("dollar", "currency"), i - 2
+    if key in _CURRENCY_PREFIXES:
+        return reading(_CURRENCY_PREFIXES[key], "currency"), i - 1
+    return None

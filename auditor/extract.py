@@ -1,0 +1,570 @@
+"""Figures from article text: what is counted, how much, about whom, where, and who says so.
+
+    text -> sentences -> tokens -> number mentions -> figures
+
+Every figure keeps the exact character span of its number in the article text.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from ._units import UnitReading, currency_before, unit_after, unit_in_compound
+from .attribution import Attributor
+from .knowledge import CASUALTY_CATEGORIES, category_words, vague_amounts
+from .model import Article, Figure, Sentence, figure_id
+from .numbers import NumberMention, Token, find_numbers, tokenize
+from .sentences import split_sentences
+
+# Words that may stand between a counted noun phrase and what happened to it
+# ("15 members HAVE BEEN killed", "a Marine THERE WAS killed").
+_FILLERS = {
+    "have", "has", "had", "been", "were", "was", "are", "is", "be", "being", "reportedly", "also", "all", "both",
+    "each", "there", "then", "later", "subsequently", "eventually", "allegedly", "apparently", "now", "already",
+    "just", "so", "far", "got", "believed", "feared", "thought", "presumed", "to", "more", "others", "other",
+    "initially", "officially", "reported", "confirmed", "said", "in", "total", "altogether", "since", "further",
+}
+_PREPOSITIONS = {
+    "in", "on", "at", "from", "to", "into", "near", "with", "by", "after", "since", "during", "across", "for",
+    "of", "over", "under", "against", "among", "around", "inside", "outside", "behind", "along", "between",
+    "through", "throughout", "toward", "towards", "within", "without", "per", "via", "amid", "despite",
+    "including", "like", "than", "as", "about", "off", "onto", "upon", "before", "until", "while",
+}
+_CLAUSE_WORDS = {
+    "and", "or", "but", "nor", "whereas", "because", "although", "though", "if", "when", "where", "whom", "who",
+    "which", "that", "whose", "is", "are", "was", "were", "have", "has", "had", "will", "would", "could", "may",
+    "might", "must", "shall", "should", "can", "did", "do", "does", "been", "be", "being", "not", "no", "said",
+    "says", "told", "still", "also", "reportedly", "the", "a", "an", "this", "these", "those", "there", "it",
+    "they", "he", "she", "we", "i", "you", "its", "their", "his", "her",
+}
+_DETERMINERS = {"the", "its", "their", "his", "her", "our", "these", "those", "both", "all", "this", "that"}
+_OBJECT_FILLERS = {
+    "at", "to", "of", "least", "some", "an", "estimated", "the", "a", "total", "rose", "reached", "climbed",
+    "stood", "stands", "has", "had", "have", "risen", "now", "was", "is", "were", "are", "more", "than",
+    "nearly", "over", "up", "around", "about", "approximately", "only", "another", "further", "additional", "as",
+    "many", "number", "almost", "roughly", "and", "leaving", "left", "least", "jumped", "increased", "hit",
+}
+_TIME_PREPOSITIONS = {"for", "within", "after", "than", "lasting", "over", "spanning", "in"}
+_DIRECTIONS = {
+    "north", "south", "east", "west", "northeast", "northwest", "southeast", "southwest", "north-east",
+    "north-west", "south-east", "south-west", "northern", "southern", "from", "of", "outside", "away",
+}
+_PARTITIVE = {"whom", "them", "those", "which", "these", "us"}
+_HOUSEHOLD_HEADS = {"families", "family", "households", "household"}
+
+
+@dataclass
+class _Draft:
+    """A figure being assembled from a number mention."""
+
+    mention: NumberMention
+    start: int
+    end: int
+    category: str
+    value: float | None
+    low: float | None
+    high: float | None
+    qualifier: str
+    unit: str
+    reported_value: float | None
+    reported_unit: str
+    counted: str
+    np_first: int  # token index range of the counted noun phrase (np_first > np_last: none)
+    np_last: int
+    evidence: str  # what set the category: unit | predicate | object | head | none
+    partitive: bool
+    last_token: int  # last token read for this figure (unit / noun phrase / predicate)
+    subject: str = ""
+
+
+# -- shared per-process resources ----------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _prefilter() -> re.Pattern[str]:
+    """Cheap test for a sentence that may hold a figure at all."""
+    words = set(category_words().predicates) | set(category_words().objects_of)
+    casualty = {w for p in words for w in p if len(w) > 3}
+    vague = {w for p in vague_amounts() for w in p if w not in ("a", "of")}
+    numbers = (
+        "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+        "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand "
+        "million billion trillion half third thirds quarter quarters dozen"
+    ).split()
+    alternation = "|".join(sorted({re.escape(w) for w in (*casualty, *vague, *numbers)}, key=len, reverse=True))
+    return re.compile(rf"\d|\b(?:{alternation})", re.IGNORECASE)
+
+
+def warm_up() -> None:
+    """Load every table and index once (before worker processes fork)."""
+    from ._units import _lookup
+
+    _prefilter()
+    _lookup()
+    _places()
+    _actors()
+
+
+@lru_cache(maxsize=1)
+def _places() -> Any:
+    from .gazetteer import default_gazetteer
+
+    return default_gazetteer()
+
+
+@lru_cache(maxsize=1)
+def _actors() -> Any:
+    from . import actors
+
+    return actors
+
+
+def _outlet_lookup(name: str) -> tuple[str, str] | None:
+    actor = _actors().outlet_or_org(name)
+    if actor is None:
+        return None
+    kind = "outlet" if actor.kind == "outlet" else "organisation"
+    return actor.name, kind
+
+
+# -- per-article context ---------------------------------------------------------------------
+
+
+class _ArticleContext:
+    """Places, actors and credits of one article, found once and looked up by offset."""
+
+    def __init__(self, article: Article, sentences: list[Sentence]) -> None:
+        self.article = article
+        self.sentences = sentences
+        text = article.text
+        gazetteer = _places()
+        first = gazetteer.find_places(text)
+        countries = {m.place.country for m in first if m.place.country}
+        mentions = gazetteer.find_places(text, 0, countries) if countries else first
+        self.actor_mentions = list(_actors().find_actors(text))
+        self._actor_starts = [a.start for a in self.actor_mentions]
+        actor_spans = [(a.start, a.end) for a in self.actor_mentions]
+        # A place inside an actor's name ("Islamic State of Iraq") or an adjective ("Iran-backed") is not
+        # where something happened.
+        self.places = [
+            m for m in mentions
+            if not any(a <= m.start and m.end <= b for a, b in actor_spans)
+            and not text.startswith("-", m.end)
+        ]
+        self._place_starts = [m.start for m in self.places]
+        self.main_place = self._main_place()
+        self._attributor: Attributor | None = None
+
+    @property
+    def attributor(self) -> Attributor:
+        if self._attributor is None:
+            self._attributor = Attributor(self.article.text, self.sentences, _outlet_lookup)
+        return self._attributor
+
+    def _main_place(self) -> str:
+        counts: dict[str, float] = {}
+        title = self.article.title
+        title_end = self.sentences[0].end if self.sentences else 0
+        for m in self.places:
+            weight = 3.0 if m.start < title_end or (title and m.surface in title) else 1.0
+            counts[m.place.name] = counts.get(m.place.name, 0.0) + weight
+        if not counts:
+            return ""
+        return max(counts.items(), key=lambda kv: kv[1])[0]
+
+    def places_between(self, start: int, end: int) -> list[Any]:
+        a = bisect.bisect_left(self._place_starts, start)
+        b = bisect.bisect_left(self._place_starts, end)
+        return self.places[a:b]
+
+    def actors_between(self, start: int, end: int) -> list[Any]:
+        a = bisect.bisect_left(self._actor_starts, start)
+        b = bisect.bisect_left(self._actor_starts, end)
+        return [m for m in self.actor_mentions[a:b] if m.end <= end]
+
+
+# -- reading one sentence ----------------------------------------------------------------
+
+
+def _match(tokens: list[Token], j: int, table: dict[tuple[str, ...], str]) -> tuple[str, int] | None:
+    """Longest phrase of ``table`` starting at token j: (category, length)."""
+    for length in (4, 3, 2, 1):
+        if j + length > len(tokens):
+            continue
+        key = tuple(tokens[k].lower for k in range(j, j + length))
+        if key in table:
+            return table[key], length
+    return None
+
+
+def _match_ending(tokens: list[Token], j: int, table: dict[tuple[str, ...], str]) -> str | None:
+    for length in (3, 2, 1):
+        k = j - length + 1
+        if k < 0:
+            continue
+        key = tuple(tokens[x].lower for x in range(k, j + 1))
+        if key in table:
+            return table[key]
+    return None
+
+
+def _read_noun_phrase(tokens: list[Token], j: int) -> tuple[int, int, bool, int]:
+    """Counted noun phrase starting at token j: (first, last, partitive, next token).
+
+    Skips closing quotes, a partitive "of (the)", and bracketed insertions ("[Shiite militia]").
+    """
+    words = category_words()
+    n = len(tokens)
+    while j < n and tokens[j].text in "”\"’'":
+        j += 1
+    partitive = False
+    if j < n and tokens[j].lower == "of":
+        if j + 1 < n and tokens[j + 1].lower in _PARTITIVE:
+            return j + 2, j + 1, True, j + 2
+        j += 1
+        while j < n and tokens[j].lower in _DETERMINERS:
+            j += 1
+    first = j
+    last = j - 1
+    count = 0
+    while j < n and count < 6:
+        tok = tokens[j]
+        if tok.text in "[(":
+            close = "]" if tok.text == "[" else ")"
+            k = j + 1
+            while k < n and tokens[k].text != close and k - j < 8:
+                k += 1
+            if k < n and tokens[k].text == close:
+                j = k + 1
+                continue
+            break
+        if tok.kind not in ("word", "abbr"):
+            if tok.text in ("'", "’") and j + 1 < n and tokens[j + 1].lower == "s":
+                j += 2
+                continue
+            break
+        if tok.lower in _PREPOSITIONS or tok.lower in _CLAUSE_WORDS:
+            break
+        if _match(tokens, j, words.predicates) is not None and count > 0:
+            break
+        if _match(tokens, j, words.predicates) is not None and count == 0 and (tok.lower,) not in words.heads:
+            break
+        last = j
+        j += 1
+        count += 1
+    return first, last, partitive, max(j, last + 1)
+
+
+def _predicate_after(tokens: list[Token], j: int) -> tuple[str, int] | None:
+    """What happened to the counted things, read after their noun phrase: (category, last token)."""
+    words = category_words()
+    steps = 0
+    while j < len(tokens) and steps < 6:
+        found = _match(tokens, j, words.predicates)
+        if found is not None:
+            return found[0], j + found[1] - 1
+        if tokens[j].lower in _FILLERS or tokens[j].text in "”\"’":
+            j += 1
+            steps += 1
+            continue
+        break
+    return None
+
+
+def _object_of_before(tokens: list[Token], j: int) -> str | None:
+    """A verb or noun that takes the number as its object ("killing 15", "death toll rose to 45")."""
+    words = category_words()
+    steps = 0
+    while j >= 0 and steps < 5:
+        found = _match_ending(tokens, j, words.objects_of)
+        if found is not None:
+            return found
+        if tokens[j].lower in _OBJECT_FILLERS or tokens[j].text in "“\"‘,":
+            j -= 1
+            steps += 1
+            continue
+        break
+    return None
+
+
+def _head_category(tokens: list[Token], first: int, last: int) -> tuple[str | None, str]:
+    """Category named by the counted noun itself, and the head word."""
+    if last < first:
+        return None, ""
+    words = category_words()
+    head = tokens[last].lower
+    for length in (2, 1):
+        k = last - length + 1
+        if k < first:
+            continue
+        key = tuple(tokens[x].lower for x in range(k, last + 1))
+        if key in words.heads:
+            return words.heads[key], head
+    return None, head
+
+
+def _span_text(text: str, offset: int, tokens: list[Token], first: int, last: int) -> str:
+    """The noun phrase as written, without bracketed insertions."""
+    if last < first:
+        return ""
+    raw = text[tokens[first].start - offset:tokens[last].end - offset]
+    return re.sub(r"\s*\[[^\]]*\]\s*", " ", raw).strip(" “”\"'’")
+
+
+def _territory_context(tokens: list[Token], m: NumberMention, next_token: int) -> bool:
+    words = category_words()
+    window = [t.lower for t in tokens[max(0, m.start_token - 6):m.start_token]]
+    window += [t.lower for t in tokens[next_token:next_token + 4]]
+    return any(w in words.territory_words for w in window)
+
+
+def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Draft | None:
+    """Read unit, counted noun and category around one number; None when it is no figure."""
+    words = category_words()
+    unit: UnitReading | None = None
+    last = m.last
+    start = m.start
+    if m.compound_unit:
+        unit = unit_in_compound(m.compound_unit)
+        if unit is None:
+            return None  # "a 20-member delegation": an adjective, not a count
+    else:
+        found = unit_after(tokens, m.last + 1)
+        if found is not None:
+            unit, last = found
+        if m.kind == "digit":
+            before = currency_before(tokens, m.first)
+            if before is not None:
+                unit = before[0]
+                start = min(start, tokens[before[1]].start)
+    np_first, np_last, partitive, after_np = _read_noun_phrase(tokens, last + 1)
+    head_cat, head = _head_category(tokens, np_first, np_last)
+    if unit is not None and unit.category in ("distance", "duration", "money"):
+        np_first, np_last, after_np = last + 1, last, last + 1
+        category, evidence = unit.category, "unit"
+    elif (unit is not None and unit.category == "fraction") or m.kind == "fraction":
+        category = "territory" if _territory_context(tokens, m, last + 1) else "other"
+        evidence = "unit"
+    elif unit is not None:
+        category, evidence = "other", "unit"
+    else:
+        predicate = _predicate_after(tokens, after_np)
+        obj = _object_of_before(tokens, m.start_token - 1)
+        thing = head in words.not_people
+        if predicate and predicate[0] in CASUALTY_CATEGORIES and not thing:
+            category, evidence = predicate[0], "predicate"
+            last = max(last, predicate[1]) if np_last < np_first else last
+        elif obj and obj in CASUALTY_CATEGORIES and not thing:
+            category, evidence = obj, "object"
+        elif head_cat:
+            category, evidence = head_cat, "head"
+        elif obj and np_last < np_first:
+            category, evidence = obj, "object"
+        else:
+            category, evidence = "other", "none"
+    # Which readings of "a"/"one"/vague words count at all
+    qualified = m.qualifier != "exact"
+    prev = tokens[m.start_token - 1].lower if m.start_token > 0 else ""
+    if m.kind in ("article", "one"):
+        if evidence == "unit":
+            timed = unit is not None and unit.category in ("duration", "distance")
+            if timed and not (qualified or prev in _TIME_PREPOSITIONS) and m.kind == "article":
+                return None
+            if timed and m.kind == "one" and not (qualified or prev in _TIME_PREPOSITIONS):
+                return None
+        elif category in CASUALTY_CATEGORIES and (partitive or head in words.people or (np_last >= np_first and any(
+                t.text[:1].isupper() for t in tokens[np_first:np_last + 1]) and head in words.people)):
+            pass
+        else:
+            return None
+    if m.kind == "vague":
+        if m.vague_phrase == "few" and not (unit is not None and unit.category == "duration"):
+            return None
+        if m.vague_phrase == "scores" and (last + 1 >= len(tokens) or tokens[last + 1].lower != "of"):
+            return None
+        if evidence == "none" and np_last < np_first:
+            return None
+    if m.kind in ("word",) and prev in _DETERMINERS and category == "other":
+        return None  # "the two countries": a reference, not a reported amount
+    factor = unit.factor if unit else 1.0
+    canonical = unit.canonical if unit else ("household" if head in _HOUSEHOLD_HEADS else "count")
+    if category == "territory" and unit is None:
+        canonical = "fraction"
+    if unit is not None and evidence == "unit":
+        end = tokens[last].end
+    elif m.kind in ("article", "one") and np_last >= np_first:
+        end = tokens[np_last].end if not partitive else tokens[np_last].end
+    else:
+        end = m.end
+    if partitive:
+        end = tokens[np_last].end
+
+    def scaled(x: float | None) -> float | None:
+        return None if x is None else x * factor
+
+    return _Draft(
+        mention=m, start=start, end=max(end, m.end), category=category,
+        value=scaled(m.value), low=scaled(m.low), high=scaled(m.high), qualifier=m.qualifier,
+        unit=canonical, reported_value=m.reported, reported_unit=unit.name if unit else "",
+        counted=_span_text(text, offset, tokens, np_first, np_last) if not partitive else "",
+        np_first=np_first, np_last=np_last, evidence=evidence, partitive=partitive,
+        last_token=max(last, np_last),
+    )
+
+
+def _inherit_lists(tokens: list[Token], drafts: list[_Draft]) -> None:
+    """Figures listed together share a noun, a subject and an estimate.
+
+    "fifteen members have been killed, 90 wounded and another 20 missing";
+    "20 airstrikes in Iraq and four in Syria".
+    """
+    for prev, cur in zip(drafts, drafts[1:]):
+        gap = [t.lower for t in tokens[prev.last_token + 1:cur.mention.start_token]]
+        listed = len(gap) <= 8 and ("and" in gap or "," in gap or "while" in gap)
+        if not listed or cur.np_last >= cur.np_first or cur.evidence == "unit":
+            continue
+        if cur.evidence == "none" and prev.evidence in ("head", "predicate", "object"):
+            cur.category = prev.category
+            cur.evidence = "list"
+        if cur.category != prev.category and cur.category not in CASUALTY_CATEGORIES:
+            continue
+        cur.counted = cur.counted or prev.counted
+        cur.subject = cur.subject or prev.subject
+        if prev.qualifier == "approximate" and cur.qualifier == "exact":
+            cur.qualifier = "approximate"
+
+
+def _subject(ctx: _ArticleContext, tokens: list[Token], d: _Draft, sentence: Sentence) -> str:
+    words = category_words()
+    if d.np_last >= d.np_first and not d.partitive:
+        inside = ctx.actors_between(tokens[d.np_first].start, tokens[d.np_last].end)
+        specific = [a for a in inside if not a.generic]
+        chosen = (specific or inside)[-1:] if inside else []
+        if chosen:
+            return chosen[0].actor.name
+        head = tokens[d.np_last].lower
+        if head in words.civilian_heads:
+            return "civilians"
+    if d.category == "distance":
+        return ""
+    before = [a for a in ctx.actors_between(sentence.start, d.start) if a.actor.kind not in ("outlet", "organisation")]
+    if d.partitive:
+        # "Iranian military advisers, one of whom died": the noun phrase right before
+        if before and d.start - before[-1].end <= 4:
+            return before[-1].actor.name
+        head = sentence.text[:d.start - sentence.start].rstrip(" ,").split()
+        phrase = []
+        for w in reversed(head[-4:]):
+            if w.lower() in _CLAUSE_WORDS or w.lower() in _PREPOSITIONS:
+                break
+            phrase.insert(0, w)
+        return " ".join(phrase)
+    if d.category in CASUALTY_CATEGORIES or d.category == "other" and d.np_last >= d.np_first:
+        return ""
+    if before:
+        specific = [a for a in before if not a.generic]
+        return (specific or before)[-1].actor.name
+    after = ctx.actors_between(d.end, sentence.end)
+    following = [a for a in after if a.actor.kind not in ("outlet", "organisation") and a.start - d.end < 40]
+    return following[0].actor.name if following else ""
+
+
+def _location(ctx: _ArticleContext, d: _Draft, sentence: Sentence, next_start: int) -> tuple[str, str]:
+    """(location, reference_place) for a figure."""
+    if d.category == "distance":
+        after = ctx.places_between(d.end, sentence.end)
+        reference = after[0].place.name if after and after[0].start - d.end < 40 else ""
+        before = [p for p in ctx.places_between(sentence.start, d.start) if p.place.name != reference]
+        location = before[0].place.name if before else ctx.main_place
+        return location, reference
+    after = ctx.places_between(d.end, min(next_start, sentence.end))
+    if after and after[0].start - d.end < 80:
+        return after[0].place.name, ""
+    before = ctx.places_between(sentence.start, d.start)
+    if before:
+        return before[-1].place.name, ""
+    # earlier in the paragraph
+    k = ctx.sentences.index(sentence) - 1
+    while k >= 0 and ctx.sentences[k].paragraph == sentence.paragraph:
+        earlier = ctx.places_between(ctx.sentences[k].start, ctx.sentences[k].end)
+        if earlier:
+            return earlier[-1].place.name, ""
+        k -= 1
+    return ctx.main_place, ""
+
+
+def _sentence_figures(ctx: _ArticleContext, index: int, sentence: Sentence) -> list[Figure]:
+    article = ctx.article
+    tokens = tokenize(sentence.text, sentence.start)
+    mentions = find_numbers(tokens, sentence.text, sentence.start)
+    if not mentions:
+        return []
+    drafts: list[_Draft] = []
+    kept: dict[int, _Draft] = {}
+    for k, m in enumerate(mentions):
+        d = _draft(tokens, sentence.text, sentence.start, m)
+        if d is None:
+            continue
+        # "150 kilometres (95 miles)": a conversion in parentheses is the same claim
+        if drafts and d.evidence == "unit" and drafts[-1].evidence == "unit" and drafts[-1].unit == d.unit \
+                and "(" in article.text[drafts[-1].end:d.start] and d.start - drafts[-1].end <= 3:
+            continue
+        drafts.append(d)
+        kept[k] = d
+    for d in drafts:
+        d.subject = _subject(ctx, tokens, d, sentence)
+    _inherit_lists(tokens, drafts)
+    sha = article.sha256
+    figures: list[Figure] = []
+    ids: dict[int, str] = {}
+    for k, d in kept.items():
+        ids[k] = figure_id(article.article_id, sha, d.start, d.end)
+    for n, (k, d) in enumerate(kept.items()):
+        next_start = drafts[n + 1].start if n + 1 < len(drafts) else sentence.end
+        location, reference = _location(ctx, d, sentence, next_start)
+        credit = ctx.attributor.credit(index, d.start)
+        old = d.mention.update_of
+        figures.append(Figure(
+            figure_id=ids[k], article_id=article.article_id, path=article.path, start=d.start, end=d.end,
+            surface=article.text[d.start:d.end], sentence=sentence.text, category=d.category,
+            value=d.value, low=d.low, high=d.high, qualifier=d.qualifier, unit=d.unit,
+            reported_value=d.reported_value, reported_unit=d.reported_unit, counted=d.counted,
+            subject=d.subject, location=location, source=credit.source, source_type=credit.source_type,
+            published=article.published, outlet=article.outlet, group_id="", reference_place=reference,
+            sentence_start=sentence.start, sentence_end=sentence.end,
+            supersedes=ids.get(old, "") if old is not None else "",
+        ))
+    return figures
+
+
+def extract_figures(article: Article | str) -> list[Figure]:
+    """Every figure in an article (or a bare text), in reading order.
+
+    Parameters
+    ----------
+    article
+        An :class:`~auditor.model.Article`, or plain text (then ``article_id`` is ``"text"``).
+
+    Returns
+    -------
+    list[Figure]
+        Figures whose ``start``/``end`` index ``article.text``.
+    """
+    if isinstance(article, str):
+        article = Article(article_id="text", path="", text=article)
+    sentences = split_sentences(article.text)
+    prefilter = _prefilter()
+    candidates = [
+        (i, s) for i, s in enumerate(sentences) if not s.boilerplate and prefilter.search(s.text)
+    ]
+    if not candidates:
+        return []
+    ctx = _ArticleContext(article, sentences)
+    figures: list[Figure] = []
+    for index, sentence in candidates:
+        figures.extend(_sentence_figures(ctx, index, sentence))
+    return figures

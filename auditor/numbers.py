@@ -1,0 +1,515 @@
+"""Find the numbers in a sentence: digits, number words, fractions, vague amounts, ranges.
+
+This stage knows nothing of what is counted; it reads how much, how exactly, and rules out
+numbers that are not quantities (years, dates, clock times, phone numbers, ordinals,
+identifiers, ages).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .knowledge import Phrase, qualifiers, vague_amounts
+
+_TOKEN_RE = re.compile(
+    r"(?P<abbr>(?:[A-Za-z]\.){2,}(?:-[^\W\d_]+)*)"  # U.S.  U.N.  U.S.-led
+    r"|(?P<num>\d+(?:[.,:]\d+)*(?:-[^\W\d_]+)*)"  # 155  60,000  0:02:08  24-hour  25-year-old
+    r"|(?P<word>[^\W\d_]+(?:['’‘][^\W\d_]+|-[^\W_]+)*)"  # words, al-Shaabi, Shi'ite, F-16
+    r"|(?P<punct>\S)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    start: int
+    end: int
+    text: str
+    kind: str  # abbr | num | word | punct
+    lower: str
+
+
+def tokenize(text: str, offset: int = 0) -> list[Token]:
+    """Tokens of ``text`` with absolute offsets (``offset`` added)."""
+    tokens = []
+    for m in _TOKEN_RE.finditer(text):
+        kind = m.lastgroup or "punct"
+        s = m.group()
+        tokens.append(Token(m.start() + offset, m.end() + offset, s, kind, s.lower()))
+    return tokens
+
+
+_UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}
+_TENS = {
+    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+    "ninety": 90,
+}
+_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+# Scale abbreviations that follow digits ("1.5m", "$3bn", "20k"); only read when written
+# without a space, or after a currency symbol.
+_SCALE_ABBREVIATIONS = {"m": 1e6, "mn": 1e6, "bn": 1e9, "b": 1e9, "k": 1e3, "tn": 1e12}
+_FRACTIONS = {
+    "half": 0.5, "halves": 0.5, "third": 1 / 3, "thirds": 1 / 3, "quarter": 0.25, "quarters": 0.25,
+    "fourth": 0.25, "fourths": 0.25, "fifth": 0.2, "fifths": 0.2, "tenth": 0.1, "tenths": 0.1,
+}
+_NUMBER_WORDS = set(_UNITS) | set(_TENS) | {"hundred"} | set(_SCALES)
+_ARTICLES = {"a", "an"}
+_MONTHS = {
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
+    "dec",
+}
+_ORDINAL_SUFFIXES = {"st", "nd", "rd", "th"}
+_YEAR_CONTEXT = {
+    "in", "since", "by", "from", "until", "till", "between", "during", "early", "late", "mid", "of", "and",
+    "to", "before", "after", "around", "circa", "year", "spring", "summer", "autumn", "fall", "winter", "the",
+    "through", "or", "last", "this", "fiscal", "on", "as",
+}
+# Words that, capitalised right before a number, do not make it an identifier ("About 20").
+_NOT_IDENTIFIER_WORDS = {
+    "the", "a", "an", "and", "or", "but", "of", "in", "on", "at", "to", "for", "by", "with", "from", "than",
+    "all", "only", "just", "another", "some", "about", "nearly", "almost", "over", "under", "up", "at",
+    "more", "fewer", "less", "least", "most", "roughly", "around", "approximately", "estimated", "between",
+    "kills", "kill", "killed", "leaves", "left", "wounds", "injures", "displaces", "toll", "dead", "now",
+    "another", "his", "her", "their", "its", "our", "these", "those", "those", "as", "many", "much",
+}
+_CHANGE_VERBS = {
+    "rose", "risen", "rise", "rises", "rising", "climbed", "climbs", "increased", "increases", "jumped", "grew",
+    "fell", "fallen", "dropped", "decreased", "revised", "raised", "lowered", "updated", "up", "down", "soared",
+    "doubled", "surged", "went", "bringing", "brought", "reached", "up from", "down from", "from",
+}
+_RANGE_JOINERS = {"to", "-", "–", "—", "or"}
+
+
+@dataclass(slots=True)
+class NumberMention:
+    """A number found in a sentence, with how exactly the text states it."""
+
+    start: int  # absolute offsets of the whole expression (qualifier included)
+    end: int
+    first: int  # token index of the first number token
+    last: int  # token index of the last token consumed (number, scale, fraction word)
+    value: float | None
+    low: float | None
+    high: float | None
+    qualifier: str
+    kind: str  # digit | word | fraction | vague | article | one
+    reported: float | None  # number as written (before any unit conversion)
+    compound_unit: str = ""  # unit written as part of the token: "24-hour" -> "hour"
+    vague_phrase: str = ""
+    update_of: int | None = None  # index (in the returned list) of the number this one replaces
+    is_update_old: bool = False
+    start_token: int = -1  # token index where the expression starts (qualifier included)
+
+
+def _digits_value(text: str) -> float | None:
+    """Value of a digit token ("60,000", "1.5"); None for clock times, codes, odd separators."""
+    if ":" in text:
+        return None
+    if "," in text:
+        head, *groups = text.split(",")
+        last = groups[-1]
+        decimals = ""
+        if "." in last:
+            last, decimals = last.split(".", 1)
+            groups[-1] = last
+        if not (1 <= len(head) <= 3 and all(len(g) == 3 for g in groups)):
+            return None
+        text = head + "".join(groups) + ("." + decimals if decimals else "")
+    if text.count(".") > 1:
+        return None
+    return float(text)
+
+
+def _split_compound(lower: str) -> tuple[str, list[str]]:
+    """'24-hour' -> ('24', ['hour']); 'twenty-five' -> ('twenty-five', [])."""
+    parts = lower.split("-")
+    if parts[0] in _TENS and len(parts) > 1 and parts[1] in _UNITS:
+        return f"{parts[0]}-{parts[1]}", parts[2:]
+    return parts[0], parts[1:]
+
+
+def _word_value(word: str) -> float | None:
+    if word in _UNITS:
+        return float(_UNITS[word])
+    if word in _TENS:
+        return float(_TENS[word])
+    if "-" in word:
+        a, _, b = word.partition("-")
+        if a in _TENS and b in _UNITS and 0 < _UNITS[b] < 10:
+            return float(_TENS[a] + _UNITS[b])
+    return None
+
+
+class _Reader:
+    """Reads number expressions from a token list."""
+
+    def __init__(self, tokens: list[Token], text: str, offset: int) -> None:
+        self.t = tokens
+        self.text = text
+        self.offset = offset
+        self.n = len(tokens)
+
+    def low(self, i: int) -> str:
+        return self.t[i].lower if 0 <= i < self.n else ""
+
+    def adjacent(self, i: int, j: int) -> bool:
+        """Tokens i and j touch with no space between."""
+        return 0 <= i < self.n and 0 <= j < self.n and self.t[i].end == self.t[j].start
+
+    # -- reading one number ------------------------------------------------------------
+    def read_cardinal(self, i: int) -> tuple[float, int, str, str] | None:
+        """Read digits or number words at i: (value, last_token, kind, compound_unit)."""
+        tok = self.t[i]
+        if tok.kind == "num":
+            head, suffix = _split_compound(tok.lower)
+            value = _digits_value(head)
+            if value is None:
+                return None
+            last = i
+            # "1.5 million", "20m", "$3bn"
+            nxt = self.low(i + 1)
+            if not suffix:
+                if nxt in _SCALES:
+                    value *= _SCALES[nxt]
+                    last = i + 1
+                elif nxt == "hundred" and value < 100:
+                    value *= 100
+                    last = i + 1
+                elif nxt in _SCALE_ABBREVIATIONS and self.adjacent(i, i + 1):
+                    value *= _SCALE_ABBREVIATIONS[nxt]
+                    last = i + 1
+            return value, last, "digit", "-".join(suffix)
+        if tok.kind != "word":
+            return None
+        head, suffix = _split_compound(tok.lower)
+        value = _word_value(head)
+        if value is None and head not in _SCALES and head != "hundred":
+            return None
+        if suffix:
+            if value is None:
+                return None
+            return value, i, "word", "-".join(suffix)
+        # Multi-word cardinal: "two hundred and fifty thousand"
+        total, current, j, seen = 0.0, 0.0, i, False
+        last = i
+        while j < self.n:
+            w = self.t[j].lower if self.t[j].kind == "word" else ""
+            v = _word_value(w)
+            if v is not None and not ("-" in w and _split_compound(w)[1]):
+                current += v
+            elif w == "hundred":
+                current = max(current, 1) * 100
+            elif w in _SCALES:
+                total += max(current, 1) * _SCALES[w]
+                current = 0
+            elif w == "and" and seen and _word_value(self.low(j + 1)) is not None:
+                j += 1
+                continue
+            else:
+                break
+            seen = True
+            last = j
+            j += 1
+        if not seen:
+            return None
+        return total + current, last, "word", ""
+
+    def read_fraction(self, i: int) -> tuple[float, int] | None:
+        """'a third', 'two-thirds', 'one quarter', 'half' (of something)."""
+        w = self.low(i)
+        if self.t[i].kind == "word" and "-" in w:
+            a, _, b = w.partition("-")
+            if b in _FRACTIONS and (_word_value(a) or 0) > 0:
+                return (_word_value(a) or 1) * _FRACTIONS[b], i
+        if w in _ARTICLES or w == "one" or w in _UNITS or w in _TENS:
+            nxt = self.low(i + 1)
+            if nxt in _FRACTIONS and nxt not in ("half", "halves") or (w in ("a", "one") and nxt == "half"):
+                mult = 1.0 if w in _ARTICLES else (_word_value(w) or 1.0)
+                # "a third of", "two thirds of": a fraction only when "of" follows or it ends a clause
+                if self.low(i + 2) in ("of", ",", ".", ";") or i + 2 >= self.n:
+                    return mult * _FRACTIONS[nxt], i + 1
+        return None
+
+    def read_vague(self, i: int) -> tuple[Phrase, int] | None:
+        table = vague_amounts()
+        for length in (4, 3, 2, 1):
+            key = tuple(self.low(k) for k in range(i, i + length))
+            if key in table:
+                return key, i + length - 1
+        return None
+
+
+def _qualifier_before(r: _Reader, i: int) -> tuple[str, int]:
+    """Qualifier phrase ending right before token i (skipping an opening quote): (qualifier, first token)."""
+    table = qualifiers()
+    j = i - 1
+    while j >= 0 and r.t[j].kind == "punct" and r.t[j].text in "“\"‘'([":
+        j -= 1
+    for length in (4, 3, 2, 1):
+        k = j - length + 1
+        if k < 0:
+            continue
+        key = tuple(r.low(x) for x in range(k, j + 1))
+        if key in table:
+            # "more than" inside "no more than" is handled by the longer phrase first
+            return table[key], k
+    return "", i
+
+
+def _is_excluded(r: _Reader, i: int, value: float, last: int, kind: str, compound: str) -> str:
+    """Why the number at token i is not a quantity, or '' when it is one."""
+    tok = r.t[i]
+    prev, nxt = r.low(i - 1), r.low(last + 1)
+    if kind == "digit":
+        raw = tok.text.split("-")[0]
+        if ":" in raw:
+            return "clock time"
+        # leading zero codes / phone pieces: "0770", "+964"
+        if len(raw) > 1 and raw.startswith("0") and "." not in raw:
+            return "code"
+        if prev == "+" and r.adjacent(i - 1, i):
+            return "phone number"
+        if (prev in ("/", "\\") and r.adjacent(i - 1, i)) or (nxt in ("/", "\\") and r.adjacent(last, last + 1)):
+            return "date or code"
+        if nxt in _ORDINAL_SUFFIXES and r.adjacent(i, i + 1):
+            return "ordinal"
+        if nxt == "s" and r.adjacent(last, last + 1):
+            return "decade"
+        if nxt in ("a.m.", "p.m.", "am", "pm", "gmt", "utc", "hrs", "h") or r.low(last + 1).startswith(("a.m", "p.m")):
+            return "clock time"
+        is_year_shape = value.is_integer() and 1800 <= value <= 2100 and re.fullmatch(r"\d{4}", raw) is not None
+        if is_year_shape and not compound:
+            from .knowledge import category_words
+
+            words = category_words()
+            following = r.low(last + 1)
+            if not (following in words.people or following in words.civilian_heads
+                    or (following,) in words.heads or (following,) in words.predicates):
+                return "year"
+        if prev in _MONTHS or r.low(i - 2) in _MONTHS and prev == ".":
+            return "date"
+        if nxt in _MONTHS and value <= 31:
+            return "date"
+        if nxt == "," and r.low(last + 2).isdigit() and len(r.low(last + 2)) == 4 and prev in _MONTHS:
+            return "date"
+    if compound:
+        parts = compound.split("-")
+        if "old" in parts or parts[:2] == ["year", "old"]:
+            return "age"
+    if prev in ("aged", "age", "ages"):
+        return "age"
+    if nxt == "years" and r.low(last + 2) == "old":
+        return "age"
+    # "Ali, 25, said": a number between commas right after a capitalised name
+    if prev == "," and nxt == "," and kind == "digit" and value < 120 and i >= 2 and r.t[i - 2].text[:1].isupper() \
+            and r.t[i - 2].kind == "word":
+        return "age"
+    # Identifiers: a capitalised word or code right before the number (Resolution 2249, Route 1, F-16)
+    if kind == "digit" and i >= 1:
+        p = r.t[i - 1]
+        if p.kind in ("word", "abbr") and p.text[:1].isupper() and p.lower not in _NOT_IDENTIFIER_WORDS \
+                and p.lower not in _MONTHS and not _sentence_initial(r, i - 1) and _is_identifier_word(p.lower):
+            return "identifier"
+        if p.text == "-" and r.adjacent(i - 1, i) and i >= 2 and r.t[i - 2].kind == "word" and r.adjacent(i - 2, i - 1):
+            return "identifier"
+        if prev in ("no", "no.", "#", "number", "nos") and p.text[:1] in "N#":
+            return "identifier"
+    return ""
+
+
+def _sentence_initial(r: _Reader, i: int) -> bool:
+    j = i - 1
+    while j >= 0 and r.t[j].kind == "punct" and r.t[j].text in "“\"‘'([":
+        j -= 1
+    return j < 0
+
+
+def _is_identifier_word(lower: str) -> bool:
+    """A capitalised word that names a thing by number (Resolution 2249), not a count."""
+    from .knowledge import category_words
+
+    words = category_words()
+    key = (lower,)
+    return not (key in words.predicates or key in words.objects_of or key in words.heads or lower in qualifier_words())
+
+
+_QUALIFIER_WORDS: set[str] = set()
+
+
+def qualifier_words() -> set[str]:
+    if not _QUALIFIER_WORDS:
+        for p in qualifiers():
+            _QUALIFIER_WORDS.update(p)
+    return _QUALIFIER_WORDS
+
+
+# Phone numbers: two or more digit groups after an optional country code ("+964 770 123 4567",
+# "(202) 555-0100"); numbers inside are never quantities.
+_PHONE_RE = re.compile(r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)\s?)?\d{3,4}[\s.-]\d{3,4}(?:[\s.-]\d{3,4})+|"
+                       r"\+\d{1,3}[\s.-]?\d{2,4}[\s.-]\d{3,4}|\(\d{3}\)\s?\d{3}[\s.-]\d{4}")
+
+
+def find_numbers(tokens: list[Token], text: str = "", offset: int = 0) -> list[NumberMention]:
+    """Every quantity expression in a sentence's tokens, in order.
+
+    ``text`` is the sentence the tokens were read from, starting at absolute ``offset``.
+    """
+    r = _Reader(tokens, text, offset)
+    phones = [(m.start() + offset, m.end() + offset) for m in _PHONE_RE.finditer(text)] if text else []
+    found: list[NumberMention] = []
+    i = 0
+    while i < r.n:
+        tok = r.t[i]
+        mention = None
+        if phones and any(a <= tok.start < b for a, b in phones):
+            i += 1
+            continue
+        if tok.kind in ("num", "word"):
+            mention = _read_at(r, i)
+        if mention is None:
+            i += 1
+            continue
+        mention.start_token = next(k for k in range(mention.first, -1, -1) if r.t[k].start == mention.start)
+        found.append(mention)
+        i = mention.last + 1
+    _mark_updates(r, found)
+    return found
+
+
+def _read_at(r: _Reader, i: int) -> NumberMention | None:
+    w = r.low(i)
+    # Vague amounts first ("tens of thousands" before "tens"); "several", "dozens", "a few"
+    vague = r.read_vague(i)
+    if vague is not None:
+        key, last = vague
+        spec = vague_amounts()[key]
+        qual, qstart = _qualifier_before(r, i)
+        if spec.qualifier == "approximate":
+            return NumberMention(r.t[qstart].start, r.t[last].end, i, last, spec.point, spec.point, spec.point,
+                                 "approximate", "vague", spec.point, vague_phrase=" ".join(key))
+        return NumberMention(r.t[i].start, r.t[last].end, i, last, None, spec.low, spec.high, "vague", "vague", None,
+                             vague_phrase=" ".join(key))
+    frac = r.read_fraction(i)
+    if frac is not None:
+        value, last = frac
+        qual, qstart = _qualifier_before(r, i)
+        return NumberMention(r.t[qstart].start, r.t[last].end, i, last, value, value, value, qual or "exact",
+                             "fraction", value)
+    # "half a million"
+    if w == "half" and r.low(i + 1) in _ARTICLES and r.low(i + 2) in _SCALES:
+        value = 0.5 * _SCALES[r.low(i + 2)]
+        qual, qstart = _qualifier_before(r, i)
+        return _bounded(r, qstart, i, i + 2, value, qual, "word")
+    # "a hundred", "a thousand", "a million"
+    if w in _ARTICLES and (r.low(i + 1) in _SCALES or r.low(i + 1) == "hundred"):
+        card = r.read_cardinal(i + 1)
+        if card is not None:
+            qual, qstart = _qualifier_before(r, i)
+            return _bounded(r, qstart, i, card[1], card[0], qual, "word")
+    if w in _ARTICLES or (w == "one" and r.low(i + 1) not in _SCALES and r.low(i + 1) != "hundred"
+                          and not (r.low(i + 1) == "and" and r.low(i + 2) in _ARTICLES)):
+        # Counted as one only when what follows makes it a count (decided by the extractor).
+        qual, qstart = _qualifier_before(r, i)
+        return NumberMention(r.t[qstart].start, r.t[i].end, i, i, 1.0, 1.0, 1.0, qual or "exact",
+                             "article" if w in _ARTICLES else "one", 1.0)
+    card = r.read_cardinal(i)
+    if card is None:
+        return None
+    value, last, kind, compound = card
+    # "one and a half million"
+    if r.low(last + 1) == "and" and r.low(last + 2) in _ARTICLES and r.low(last + 3) == "half" \
+            and r.low(last + 4) in _SCALES:
+        value = (value + 0.5) * _SCALES[r.low(last + 4)]
+        last += 4
+    if _is_excluded(r, i, value, last, kind, compound):
+        return None
+    qual, qstart = _qualifier_before(r, i)
+    # Ranges: "between 60,000 and 140,000", "60,000-140,000", "60,000 to 140,000", "two or three"
+    if qual == "" and r.low(i - 1) == "between" or qual == "" and r.low(i - 1) == "from" and not _is_change(r, i - 1):
+        joiner = {"between": ("and",), "from": ("to", "-", "–")}[r.low(i - 1)]
+        rng = _range_end(r, last, joiner, value)
+        if rng is not None:
+            low, end_value, end_last = rng
+            return NumberMention(r.t[i - 1].start, r.t[end_last].end, i, end_last, None, low, end_value, "range",
+                                 kind, None)
+        if r.low(i - 1) == "between":
+            return None  # "between 2006 and 2011" with one side not a quantity: not a figure
+    if r.low(last + 1) in _RANGE_JOINERS and not compound:
+        rng = _range_end(r, last, (r.low(last + 1),), value)
+        if rng is not None and not (r.low(last + 1) == "to" and _is_change(r, i - 1)):
+            low, end_value, end_last = rng
+            start = r.t[qstart].start if qual else r.t[i].start
+            q = "range"
+            return NumberMention(start, r.t[end_last].end, i, end_last, None, low, end_value, q, kind, None)
+    return _bounded(r, qstart, i, last, value, qual, kind, compound)
+
+
+def _is_change(r: _Reader, j: int) -> bool:
+    """Is there a change verb just before token j ("rose from 30 to 45", "up from 30")?"""
+    return any(r.low(k) in _CHANGE_VERBS and r.low(k) != "from" for k in range(max(0, j - 3), j))
+
+
+def _range_end(r: _Reader, last: int, joiners: tuple[str, ...], first_value: float) -> tuple[float, float, int] | None:
+    """The upper end of a range after token ``last``: (low, high, last token), or None.
+
+    The lower bound borrows a scale written only after the upper one:
+    "between 60 and 140 million" is 60 million to 140 million.
+    """
+    if r.low(last + 1) not in joiners:
+        return None
+    j = last + 2
+    if j >= r.n:
+        return None
+    card = r.read_cardinal(j)
+    if card is None:
+        return None
+    value, end_last, kind, compound = card
+    if _is_excluded(r, j, value, end_last, kind, compound):
+        return None
+    low = first_value
+    scale_word = r.low(end_last) if end_last > j else ""
+    scale = _SCALES.get(scale_word) or (_SCALE_ABBREVIATIONS.get(scale_word) if end_last > j else None)
+    if scale and first_value < 1000 and first_value * scale <= value:
+        low = first_value * scale
+    if value <= low:
+        return None
+    return low, value, end_last
+
+
+def _bounded(r: _Reader, qstart: int, i: int, last: int, value: float, qual: str, kind: str,
+             compound: str = "") -> NumberMention:
+    q = qual or "exact"
+    low = high = value
+    if q in ("at_least", "more_than"):
+        high = None
+    elif q in ("at_most", "less_than"):
+        low = None
+    start = r.t[qstart].start if qual else r.t[i].start
+    return NumberMention(start, r.t[last].end, i, last, value, low, high, q, kind, value, compound_unit=compound)
+
+
+def _mark_updates(r: _Reader, found: list[NumberMention]) -> None:
+    """'rose from 30 to 45', 'rose to 45 from 30', '45, up from 30': the newer figure replaces the older."""
+    pairs = list(zip(range(len(found)), range(1, len(found))))
+    for ia, ib in pairs:  # "rose from 30 to 45": a is the old figure
+        a, b = found[ia], found[ib]
+        between = [r.low(k) for k in range(a.last + 1, b.first)]
+        before_a = [r.low(k) for k in range(max(0, a.start_token - 4), a.start_token)]
+        if between == ["to"] and before_a[-1:] == ["from"] and any(w in _CHANGE_VERBS for w in before_a[:-1]):
+            a.is_update_old = True
+            b.update_of = ia
+    for ia, ib in pairs:  # "rose to 45 from 30", "45, up from 30": b is the old figure
+        a, b = found[ia], found[ib]
+        if b.is_update_old or a.is_update_old or b.update_of is not None:
+            continue
+        between = [r.low(k) for k in range(a.last + 1, b.first)]
+        before_a = [r.low(k) for k in range(max(0, a.start_token - 3), a.start_token)]
+        if between[-1:] == ["from"] and len(between) <= 4 and any(
+                w in _CHANGE_VERBS for w in before_a + between[:-1] if w != "from"):
+            b.is_update_old = True
+            a.update_of = ib
