@@ -47,9 +47,23 @@ class CategoryWords:
     territory_words: frozenset[str]
 
 
+_convention = "default"
+
+
+def set_vague_convention(convention: str) -> None:
+    """Choose how vague amounts are read from now on in this process (and workers it forks)."""
+    global _convention
+    vague_amounts(convention)  # raises ValueError for an unknown name
+    _convention = convention
+
+
+def vague_amounts(convention: str | None = None) -> dict[Phrase, VagueAmount]:
+    """Vague phrase -> interval, under ``convention`` (default: the one set for this process)."""
+    return _vague_amounts(convention or _convention)
+
+
 @lru_cache(maxsize=4)
-def vague_amounts(convention: str = "default") -> dict[Phrase, VagueAmount]:
-    """Vague phrase -> interval, under ``convention`` (``default`` or a key of ``conventions``)."""
+def _vague_amounts(convention: str) -> dict[Phrase, VagueAmount]:
     table = load_table("vague.yaml")
     amounts = dict(table["amounts"])
     if convention != "default":

@@ -1,0 +1,170 @@
+"""Score extracted figures against gold annotations (JSON lines, see tests/data/GOLD.md).
+
+Usage::
+
+    python -m auditor.scoring OUT_DIR_OR_FIGURES_CSV GOLD.jsonl [--json]
+
+A predicted figure matches a gold one when it is in the same article, its span overlaps
+the gold span, and its value agrees (within 1 %; both bounds for a range; for a vague
+amount, the qualifier ``vague``). Every predicted figure that matches nothing counts
+against precision.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass
+class Score:
+    gold: int
+    core: int
+    predicted: int
+    matched: int
+    precision: float
+    recall: float
+    f1: float
+    core_recall: float
+    category_accuracy: float
+    subject_accuracy: float
+    location_accuracy: float
+    source_accuracy: float
+    not_a_figure_hits: list[str] = field(default_factory=list)
+    missed_core: list[str] = field(default_factory=list)
+    unmatched_predictions: list[str] = field(default_factory=list)
+    wrong_category: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        return [f"{k}: {v}" for k, v in asdict(self).items()]
+
+
+def _num(x: Any) -> float | None:
+    if x is None or x == "":
+        return None
+    try:
+        value = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(value) else value
+
+
+def _close(a: float | None, b: float | None) -> bool:
+    return a is not None and b is not None and math.isclose(a, b, rel_tol=0.01, abs_tol=1e-6)
+
+
+def value_agrees(gold: dict[str, Any], pred: dict[str, Any]) -> bool:
+    """Does a predicted figure state the gold amount?"""
+    value, low, high = _num(pred.get("value")), _num(pred.get("low")), _num(pred.get("high"))
+    if gold.get("qualifier") == "vague":
+        return pred.get("qualifier") == "vague" or (value is None and (low is not None or high is not None))
+    if gold.get("qualifier") == "range":
+        return _close(low, gold.get("low")) and _close(high, gold.get("high"))
+    target = gold.get("value")
+    return _close(value, target) or _close(low, target) or _close(high, target)
+
+
+def _loosely_same(kind: str, gold: str | None, pred: str | None) -> bool | None:
+    """Alias-aware comparison of subject/location/source; None when gold gives nothing."""
+    if not gold:
+        return None
+    if not pred:
+        return False
+    g, p = gold.strip().lower(), str(pred).strip().lower()
+    if g in p or p in g:
+        return True
+    if kind == "subject":
+        from .actors import same_actor
+
+        return same_actor(gold, str(pred))
+    if kind == "location":
+        from .gazetteer import default_gazetteer
+
+        return default_gazetteer().same_place(gold, str(pred))
+    return False
+
+
+def score(figures: pd.DataFrame, gold_records: list[dict[str, Any]]) -> Score:
+    """Compare ``figures`` (figures.csv rows) with gold records of the annotated articles."""
+    gold = [g for g in gold_records if g.get("kind") == "figure"]
+    negatives = [g for g in gold_records if g.get("kind") == "not_a_figure"]
+    articles = {g["article"] for g in gold} | {g["article"] for g in negatives}
+    preds = [r for r in figures.to_dict("records") if r["article_id"] in articles]
+    used: set[int] = set()
+    match: dict[int, int] = {}
+    for i, g in enumerate(gold):
+        for j, p in enumerate(preds):
+            if j in used or p["article_id"] != g["article"]:
+                continue
+            if max(int(p["start"]), g["start"]) < min(int(p["end"]), g["end"]) and value_agrees(g, p):
+                used.add(j)
+                match[i] = j
+                break
+    core = [i for i, g in enumerate(gold) if g.get("tier") == "core"]
+
+    def accuracy(field_name: str) -> float:
+        results = []
+        for i in core:
+            if i not in match:
+                continue
+            g, p = gold[i], preds[match[i]]
+            if field_name == "category":
+                results.append(g["category"] == p.get("category"))
+                continue
+            outcome = _loosely_same(field_name, g.get(field_name), p.get(field_name))
+            if outcome is not None:
+                results.append(outcome)
+        return round(sum(results) / len(results), 3) if results else 0.0
+
+    tp = len(match)
+    precision = tp / len(preds) if preds else 0.0
+    recall = tp / len(gold) if gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return Score(
+        gold=len(gold), core=len(core), predicted=len(preds), matched=tp,
+        precision=round(precision, 3), recall=round(recall, 3), f1=round(f1, 3),
+        core_recall=round(sum(1 for i in core if i in match) / len(core), 3) if core else 0.0,
+        category_accuracy=accuracy("category"), subject_accuracy=accuracy("subject"),
+        location_accuracy=accuracy("location"), source_accuracy=accuracy("source"),
+        not_a_figure_hits=[
+            f"{n['article']}:{n['surface']}" for n in negatives
+            if any(p["article_id"] == n["article"] and max(int(p["start"]), n["start"]) < min(int(p["end"]), n["end"])
+                   for p in preds)
+        ],
+        missed_core=[f"{gold[i]['article']}:{gold[i]['surface']}" for i in core if i not in match],
+        unmatched_predictions=[f"{p['article_id']}:{p['surface']}" for j, p in enumerate(preds) if j not in used],
+        wrong_category=[
+            f"{gold[i]['surface']}={preds[match[i]].get('category')} (gold {gold[i]['category']})"
+            for i in core if i in match and gold[i]["category"] != preds[match[i]].get("category")
+        ],
+    )
+
+
+def load_gold(path: str | Path) -> list[dict[str, Any]]:
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in args
+    args = [a for a in args if a != "--json"]
+    if len(args) != 2:
+        print("usage: python -m auditor.scoring OUT_DIR|figures.csv GOLD.jsonl [--json]", file=sys.stderr)
+        return 2
+    target = Path(args[0])
+    csv_path = target / "figures.csv" if target.is_dir() else target
+    figures = pd.read_csv(csv_path, keep_default_na=False, dtype={"article_id": str})
+    result = score(figures, load_gold(args[1]))
+    print(json.dumps(asdict(result), ensure_ascii=False) if as_json else "\n".join(result.lines()))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
