@@ -62,7 +62,8 @@ def split_sentences(text: str) -> list[Sentence]:
         elif continues_furniture and line[0].islower():
             furniture = True
         else:
-            page_ended = 2 * start > len(text) and rules.page_end.fullmatch(line) is not None
+            page_ended = (2 * start > len(text) and len(line) <= rules.max_boilerplate_chars
+                          and rules.page_end.fullmatch(line) is not None)
             furniture = page_ended or _is_furniture(line, rules)
         continues_furniture = furniture and line[-1] not in _LINE_END_PUNCTUATION
         for s, e in _line_sentences(text, start, end, rules):

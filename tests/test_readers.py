@@ -291,3 +291,10 @@ def test_a_file_named_twice_is_read_once(tmp_path):
     path.write_text("Five killed.", encoding="utf-8")
     loaded = load_articles([path, tmp_path, str(path)])
     assert [a.article_id for a in loaded.articles] == ["one"]
+
+
+def test_front_matter_with_windows_line_endings(tmp_path):
+    path = tmp_path / "crlf.txt"
+    path.write_bytes(b"---\r\ntitle: Baiji\r\noutlet: AP\r\n---\r\nTen killed.\r\n")
+    article = _one(path)
+    assert (article.title, article.outlet, article.text) == ("Baiji", "AP", path.read_bytes().decode())
