@@ -74,14 +74,17 @@ def load_articles(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    given = [Path(p) for p in paths]
+    given = list(paths)
     if not given:
         raise ValueError("no input paths given")
     loaded = AuditInput()
     seen: set[Path] = set()
     taken_ids: set[str] = set()
-    for path in given:
-        for file in _input_files(path, loaded.errors):
+    for raw in given:
+        if not os.fspath(raw).strip():  # Path("") would silently mean the current folder
+            loaded.errors.append(ReadError(os.fspath(raw), "empty path"))
+            continue
+        for file in _input_files(Path(raw), loaded.errors):
             key = file.resolve()
             if key in seen:
                 continue

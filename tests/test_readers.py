@@ -246,6 +246,7 @@ def test_explicit_unsupported_or_missing_paths_are_errors(tmp_path):
     assert [a.article_id for a in loaded.articles] == ["ok"]
     errors = _errors_by_file(loaded)
     assert errors["report.pdf"].startswith("unsupported file type '.pdf'")
+    assert load_articles("").errors[0].error == "empty path"
     assert errors["nope.txt"] == "no such file or folder"
 
 
