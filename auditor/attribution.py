@@ -30,6 +30,10 @@ _ORG_HEADS = {
 }
 
 
+_NAME_ADJECTIVE_SUFFIXES = ("-backed", "-led", "-based", "-linked", "-allied", "-held", "-controlled", "-run",
+                            "-affiliated", "-aligned", "-funded", "-supported")
+
+
 @dataclass(frozen=True)
 class Credit:
     """A source as the text names it, normalised."""
@@ -138,8 +142,10 @@ class Attributor:
 
     def _speaker_for_verb(self, tokens: list[Token], v: int) -> Credit | None:
         prev = tokens[v - 1].text if v > 0 else ""
-        inverted = prev in (",", "”", "\"", "’") or (v >= 2 and tokens[v - 2].text in _CLOSE_QUOTES and prev == ",")
-        if inverted or v == 0:
+        # Inverted order only right after a quote: '..." said Gen. Ibrahim', '...," notes AP'.
+        # "X told Y" always names the speaker first.
+        inverted = prev in _CLOSE_QUOTES or prev == "’" or (v >= 2 and tokens[v - 2].text in _CLOSE_QUOTES and prev == ",")
+        if inverted and tokens[v].lower not in ("told", "tells"):
             after = self._speaker_after(tokens, v + 1, introducer=False)
             if after is not None:
                 return after
@@ -154,7 +160,7 @@ class Attributor:
         if introducer:
             # "a December 2012 report by the Institute for the Study of War": read after the last "by"/"from"
             for k in range(len(span) - 1, -1, -1):
-                if span[k].lower in ("by", "from", "of") and k + 1 < len(span):
+                if span[k].lower in ("by", "from") and k + 1 < len(span):
                     span = span[k + 1:]
                     break
         if not span:
@@ -200,6 +206,16 @@ class Attributor:
         if k < j and tokens[j].lower in ("authorities", "officials", "police", "sources", "witnesses", "residents",
                                          "medics", "doctors", "activists"):
             return Credit(tokens[j].lower, "organisation")
+        # "the Combined Joint Task Force leading the air operations said": a short clause naming the speaker
+        c = j
+        while c >= 0 and tokens[c].text not in (",", ";", ":", "”", "“", "\"") and j - c < 10:
+            c -= 1
+        if c < 0 or tokens[c].text in (",", ";", ":", "”", "“", "\""):
+            clause = tokens[c + 1:j + 1]
+            if clause and clause[0].lower == "the":
+                run = _capitalised_run(clause, 0)
+                if run is not None:
+                    return self._normalise(clause[run[0]:run[1]])
         return None
 
     # -- naming --------------------------------------------------------------------------
@@ -235,7 +251,11 @@ class Attributor:
                 return None
         if lookup is not None:
             return Credit(lookup[0], lookup[1])
-        words = [t for t in span if t.kind in ("word", "abbr") and t.text not in "()"]
+        # "the Iran-backed militia": an adjective made of a name is not a speaker
+        words = [t for t in span if t.kind in ("word", "abbr") and t.text not in "()"
+                 and not t.lower.endswith(_NAME_ADJECTIVE_SUFFIXES)]
+        if not words:
+            return None
         if any(t.lower.rstrip(".") in _ORG_HEADS for t in words):
             return Credit(" ".join(t.text for t in words), "organisation")
         titles = self.words["titles"]
@@ -246,6 +266,8 @@ class Attributor:
         if not name_tokens:
             return None
         name = " ".join(t.text for t in name_tokens)
+        if len(name_tokens) == 1 and name_tokens[0].lower.endswith("ing"):
+            return None  # "Citing estimates ...": a verb, not a name
         if len(name_tokens) == 1:
             for known in reversed(self._persons):
                 if name in known.split():

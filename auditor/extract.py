@@ -249,10 +249,8 @@ def _read_noun_phrase(tokens: list[Token], j: int) -> tuple[int, int, bool, int]
             break
         if tok.lower in _PREPOSITIONS or tok.lower in _CLAUSE_WORDS:
             break
-        if _match(tokens, j, words.predicates) is not None and count > 0:
-            break
-        if _match(tokens, j, words.predicates) is not None and count == 0 and (tok.lower,) not in words.heads:
-            break
+        if _match(tokens, j, words.predicates) is not None:
+            break  # "90 wounded": what happened, not what is counted
         last = j
         j += 1
         count += 1
@@ -283,7 +281,7 @@ def _object_of_before(tokens: list[Token], j: int) -> str | None:
         found = _match_ending(tokens, j, words.objects_of)
         if found is not None:
             return found
-        if tokens[j].lower in _OBJECT_FILLERS or tokens[j].text in "“\"‘,":
+        if tokens[j].lower in _OBJECT_FILLERS or tokens[j].text in "“\"‘":
             j -= 1
             steps += 1
             continue
