@@ -135,10 +135,11 @@ def same_place(a: str, b: str) -> bool:
         return True
     if not a or not b:
         return False
+    gazetteer = _gazetteer()
+    if gazetteer is None:
+        return False
     try:
-        from .gazetteer import same_place as gazetteer_same_place
-
-        return bool(gazetteer_same_place(a, b))
+        return bool(gazetteer.same_place(a, b))
     except Exception:  # noqa: BLE001
         return False
 
