@@ -37,8 +37,8 @@ class FilterBar:
         self.date_from = widgets.DatePicker(description="from", value=None, layout=_ROW, style=_STYLE)
         self.date_to = widgets.DatePicker(description="to", value=None, layout=_ROW, style=_STYLE)
         if first is not None:
-            self.date_from.description_tooltip = f"earliest article: {first.isoformat()}"
-            self.date_to.description_tooltip = f"latest article: {last.isoformat() if last else ''}"
+            self.date_from.tooltip = f"earliest article: {first.isoformat()}"
+            self.date_to.tooltip = f"latest article: {last.isoformat() if last else ''}"
         self.status = widgets.ToggleButtons(options=[("all groups", False), ("conflicts only", True)], value=False,
                                             style={"button_width": "110px"})
         self.text = widgets.Text(value="", placeholder="search sentences, sources, titles…", description="search",
