@@ -59,6 +59,14 @@ def _lookup() -> tuple[dict[tuple[str, ...], tuple[str, str]], dict[str, tuple[s
     return words, symbols, min(longest, 4)
 
 
+def _factor(written: float | str) -> float:
+    """A conversion factor as the table writes it: 1.609344 or 1/24."""
+    if isinstance(written, str) and "/" in written:
+        numerator, denominator = written.split("/")
+        return float(numerator) / float(denominator)
+    return float(written)
+
+
 @lru_cache(maxsize=256)
 def reading(name: str, entity: str) -> UnitReading:
     table = unit_table()
@@ -66,7 +74,7 @@ def reading(name: str, entity: str) -> UnitReading:
         spec = table[group].get(name)
         if spec:
             category = {"length": "distance", "time": "duration", "fraction": "fraction", "currency": "money"}[group]
-            return UnitReading(name, entity, spec["unit"], float(spec["factor"]), category)
+            return UnitReading(name, entity, spec["unit"], _factor(spec["factor"]), category)
     return UnitReading(name, entity, name, 1.0, _ENTITY_CATEGORY.get(entity, "other"))
 
 

@@ -55,6 +55,12 @@ _DIRECTIONS = {
 }
 _PARTITIVE = {"whom", "them", "those", "which", "these", "us"}
 _HOUSEHOLD_HEADS = {"families", "family", "households", "household"}
+# Time words end a counted noun phrase ("20 airstrikes overnight").
+_TIME_WORDS = {
+    "overnight", "yesterday", "today", "tonight", "tomorrow", "monday", "tuesday", "wednesday", "thursday",
+    "friday", "saturday", "sunday", "last", "earlier", "later", "recently", "daily", "weekly", "annually",
+    "ago", "now", "since", "so",
+}
 
 
 @dataclass
@@ -93,7 +99,9 @@ def _prefilter() -> re.Pattern[str]:
     numbers = (
         "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
         "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand "
-        "million billion trillion half third thirds quarter quarters dozen"
+        "million billion trillion half third thirds quarter quarters dozen "
+        # "nearly a year", "about a mile": an article counts with a qualified unit
+        "year years month months week weeks day days hour hours decade mile miles kilometre kilometer"
     ).split()
     alternation = "|".join(sorted({re.escape(w) for w in (*casualty, *vague, *numbers)}, key=len, reverse=True))
     return re.compile(rf"\d|\b(?:{alternation})", re.IGNORECASE)
@@ -247,7 +255,7 @@ def _read_noun_phrase(tokens: list[Token], j: int) -> tuple[int, int, bool, int]
                 j += 2
                 continue
             break
-        if tok.lower in _PREPOSITIONS or tok.lower in _CLAUSE_WORDS:
+        if tok.lower in _PREPOSITIONS or tok.lower in _CLAUSE_WORDS or tok.lower in _TIME_WORDS:
             break
         if _match(tokens, j, words.predicates) is not None:
             break  # "90 wounded": what happened, not what is counted
@@ -289,20 +297,24 @@ def _object_of_before(tokens: list[Token], j: int) -> str | None:
     return None
 
 
-def _head_category(tokens: list[Token], first: int, last: int) -> tuple[str | None, str]:
-    """Category named by the counted noun itself, and the head word."""
+def _head_category(tokens: list[Token], first: int, last: int) -> tuple[str | None, str, int]:
+    """Category named by the counted noun itself, the head word, and the noun phrase's last token.
+
+    The rightmost word of the phrase that names a category is its head ("20 airstrikes
+    overnight" counts airstrikes); without one, the last word is.
+    """
     if last < first:
-        return None, ""
+        return None, "", last
     words = category_words()
-    head = tokens[last].lower
-    for length in (2, 1):
-        k = last - length + 1
-        if k < first:
-            continue
-        key = tuple(tokens[x].lower for x in range(k, last + 1))
-        if key in words.heads:
-            return words.heads[key], head
-    return None, head
+    for end in range(last, first - 1, -1):
+        for length in (2, 1):
+            k = end - length + 1
+            if k < first:
+                continue
+            key = tuple(tokens[x].lower for x in range(k, end + 1))
+            if key in words.heads:
+                return words.heads[key], tokens[end].lower, end
+    return None, tokens[last].lower, last
 
 
 def _span_text(text: str, offset: int, tokens: list[Token], first: int, last: int) -> str:
@@ -340,7 +352,7 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
                 unit = before[0]
                 start = min(start, tokens[before[1]].start)
     np_first, np_last, partitive, after_np = _read_noun_phrase(tokens, last + 1)
-    head_cat, head = _head_category(tokens, np_first, np_last)
+    head_cat, head, np_last = _head_category(tokens, np_first, np_last)
     if unit is not None and unit.category in ("distance", "duration", "money"):
         np_first, np_last, after_np = last + 1, last, last + 1
         category, evidence = unit.category, "unit"

@@ -147,3 +147,32 @@ def make_figures_frame(rows):
 def figure_row():
     """Factory: ``figure_row(figure_id, article_id, value, **fields)`` -> one figure row (dict)."""
     return make_figure_row
+
+
+# --- extraction (issue 2): figures of a short text ---
+
+
+def _figures_of(text):
+    from auditor import extract_figures
+
+    return extract_figures(text)
+
+
+@pytest.fixture
+def figures_of():
+    """``figures_of(text)`` -> the figures extracted from a bare text."""
+    return _figures_of
+
+
+@pytest.fixture
+def figure_at():
+    """``figure_at(text, surface_part)`` -> the one figure whose span covers ``surface_part``."""
+
+    def find(text, part):
+        start = text.index(part)
+        end = start + len(part)
+        hits = [f for f in _figures_of(text) if f.start < end and start < f.end]
+        assert len(hits) == 1, f"expected one figure at {part!r}, got {[h.surface for h in hits]}"
+        return hits[0]
+
+    return find

@@ -1,0 +1,138 @@
+"""How much: number forms, qualifiers, ranges, vague amounts — and what is not a figure."""
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    "text, part, value",
+    [
+        ("Officials said 1,250 people were killed in the blast.", "1,250", 1250),
+        ("Officials said 12.5 percent of the homes were destroyed.", "12.5", 0.125),
+        ("Fifteen soldiers were killed in the ambush.", "Fifteen", 15),
+        ("Rebels said two hundred fighters joined the offensive.", "two hundred", 200),
+        ("Some twenty-five civilians were wounded.", "twenty-five", 25),
+        ("Aid agencies said 1.5 million people have fled their homes.", "1.5 million", 1_500_000),
+        ("The UN said half a million people have been displaced.", "half a million", 500_000),
+        ("A total of three thousand troops were deployed to the border.", "three thousand", 3000),
+    ],
+)
+def test_number_forms_are_read_as_values(figure_at, text, part, value):
+    figure = figure_at(text, part)
+    assert figure.value == pytest.approx(value)
+    assert text[figure.start:figure.end] == figure.surface
+
+
+@pytest.mark.parametrize(
+    "text, part, qualifier, low, high",
+    [
+        ("At least 30 people were killed on Monday.", "30", "at_least", 30, None),
+        ("More than 6,000 attacks were recorded.", "6,000", "more_than", 6000, None),
+        ("Over 400 families fled the town.", "400", "more_than", 400, None),
+        ("Up to 200,000 civilians remain trapped in the old city.", "200,000", "at_most", None, 200_000),
+        ("As many as 90 fighters were captured.", "90", "at_most", None, 90),
+        ("Nearly 70 people died in the fire.", "70", "at_most", None, 70),
+        ("Fewer than 20 soldiers were wounded.", "20", "less_than", None, 20),
+        ("About 130 people were killed.", "130", "approximate", 130, 130),
+        ("An estimated 15 members were killed.", "15", "approximate", 15, 15),
+        ("Roughly 3,000 residents were displaced.", "3,000", "approximate", 3000, 3000),
+    ],
+)
+def test_qualifiers_set_bounds(figure_at, text, part, qualifier, low, high):
+    figure = figure_at(text, part)
+    assert figure.qualifier == qualifier
+    assert figure.low == (None if low is None else pytest.approx(low))
+    assert figure.high == (None if high is None else pytest.approx(high))
+
+
+@pytest.mark.parametrize(
+    "text, part, low, high",
+    [
+        ("The militias have between 60,000 and 140,000 fighters.", "60,000", 60_000, 140_000),
+        ("The militias have 60,000-140,000 fighters.", "60,000", 60_000, 140_000),
+        ("The militias have 60,000 to 140,000 fighters.", "60,000", 60_000, 140_000),
+        ("Between 2 and 3 million people have fled.", "2 and 3", 2_000_000, 3_000_000),
+        ("Two or three soldiers were wounded.", "Two", 2, 3),
+    ],
+)
+def test_ranges_keep_both_bounds(figure_at, text, part, low, high):
+    figure = figure_at(text, part)
+    assert figure.qualifier == "range"
+    assert figure.value is None
+    assert (figure.low, figure.high) == (pytest.approx(low), pytest.approx(high))
+
+
+@pytest.mark.parametrize(
+    "text, part, low, high",
+    [
+        ("Dozens of fighters were killed.", "Dozens", 24, 99),
+        ("Hundreds of families fled the fighting.", "Hundreds", 200, 999),
+        ("Tens of thousands of people have been displaced.", "Tens of thousands", 20_000, 99_999),
+        ("Several villages were recaptured.", "Several", 3, 9),
+        ("A few soldiers were wounded.", "A few", 2, 5),
+        ("Thousands of fighters crossed the border.", "Thousands", 2000, 9999),
+    ],
+)
+def test_vague_amounts_follow_the_table(figure_at, text, part, low, high):
+    figure = figure_at(text, part)
+    assert figure.qualifier == "vague"
+    assert figure.value is None
+    assert (figure.low, figure.high) == (low, high)
+
+
+def test_acled_convention_reads_the_floor():
+    from auditor import extract_figures
+    from auditor.knowledge import set_vague_convention
+
+    set_vague_convention("acled")
+    try:
+        (figure,) = extract_figures("Dozens of fighters were killed.")
+    finally:
+        set_vague_convention("default")
+    assert (figure.low, figure.high) == (12, 12)
+
+
+def test_unknown_vague_convention_is_refused():
+    from auditor.knowledge import set_vague_convention
+
+    with pytest.raises(ValueError, match="unknown vague-amount convention"):
+        set_vague_convention("loose")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The photo was released on May 4, 2015, by a militant website.",
+        "Kurds have fought for Kirkuk since June 2014.",
+        "Between 2006 and 2011 the group was active.",
+        "The ceasefire began at 10:30 on Tuesday.",
+        "0:00 0:02:08 0:00",
+        "Call the hotline on +964 770 123 4567 for help.",
+        "It is the second largest city and the first independent base.",
+        "F-16 jets struck targets under Resolution 2249 along Route 1.",
+        "A 25-year-old man, aged 25, was questioned.",
+        "It was one of the biggest strongholds; one must think of the cost.",
+        "One war is on the ground. It was a key test for the army.",
+        "The war in the 1990s left deep scars.",
+    ],
+)
+def test_not_figures(figures_of, text):
+    assert [f.surface for f in figures_of(text)] == []
+
+
+def test_an_update_supersedes_the_older_figure(figures_of):
+    old, new = sorted(figures_of("The death toll rose to 45 from 30 on Tuesday."), key=lambda f: f.value)
+    assert (old.value, new.value) == (30, 45)
+    assert new.supersedes == old.figure_id
+    assert old.supersedes == ""
+
+
+def test_a_parenthetical_conversion_is_one_figure(figures_of):
+    figures = figures_of("The town lies 150 kilometres (95 miles) north of Baghdad.")
+    assert [(f.value, f.unit) for f in figures] == [(150, "km")]
+
+
+def test_figure_ids_are_stable_and_distinct(figures_of):
+    text = "At least 30 people were killed and 50 wounded."
+    first = [f.figure_id for f in figures_of(text)]
+    assert first == [f.figure_id for f in figures_of(text)]
+    assert len(set(first)) == 2
