@@ -1,0 +1,283 @@
+"""Rich display of an :class:`~auditor.audit.AuditResult` in notebooks.
+
+``application/vnd.figure-audit+json`` is drawn by the Figure Auditor JupyterLab extension;
+``text/html`` (every article string escaped) serves other front ends, ``text/plain`` the rest.
+The JSON is capped so a large corpus does not bloat the notebook: the most severe conflicts
+and the groups in conflict come first, and ``omitted`` says how much was left out.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .audit import AuditResult
+
+MIME_TYPE = "application/vnd.figure-audit+json"
+MIME_VERSION = 1
+
+MAX_CONFLICTS = 200
+MAX_GROUPS = 300
+MAX_REPORTS_PER_GROUP = 50
+MAX_ERRORS = 50
+MAX_SENTENCE_CHARS = 600  # longer sentences keep a window around the figure
+MAX_HTML_ROWS = 50
+
+_STATUS_ORDER = {"conflict": 0, "consistent": 1, "corroborated": 2, "single": 3}
+_SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+
+_FIGURE_FIELDS = (
+    "figure_id", "article_id", "category", "start", "end", "surface", "value", "low", "high",
+    "qualifier", "unit", "reported_value", "reported_unit", "counted", "subject", "location",
+    "reference_place", "source", "source_type", "published", "outlet", "group_id",
+)
+_GROUP_FIELDS = (
+    "group_id", "category", "subject", "location", "reference_place", "unit", "n_figures",
+    "n_articles", "low", "high", "status", "label",
+)
+_CONFLICT_FIELDS = (
+    "conflict_id", "group_id", "figure_a", "figure_b", "article_a", "article_b", "category",
+    "relative_difference", "severity", "explanation", "decision", "note",
+)
+
+
+def mimebundle(result: AuditResult) -> dict[str, Any]:
+    """The display bundle of an audit result: extension JSON, escaped HTML and plain text."""
+    payload = audit_payload(result)
+    return {
+        MIME_TYPE: payload,
+        "text/html": _html(payload),
+        "text/plain": _plain(result, payload),
+    }
+
+
+def audit_payload(result: AuditResult) -> dict[str, Any]:
+    """The compact JSON drawn by the JupyterLab renderer (see ``extension/src/model.ts``)."""
+    figures = result.figures.set_index("figure_id", drop=False) if len(result.figures) else None
+    conflicts = _sorted_conflicts(result.conflicts)
+    groups = _sorted_groups(result.groups)
+    kept_conflicts = conflicts.head(MAX_CONFLICTS)
+    # Groups that hold a shown conflict are always shown, whatever the cap.
+    conflict_groups = set(kept_conflicts["group_id"].astype(str)) if len(kept_conflicts) else set()
+    in_conflict = groups["group_id"].astype(str).isin(conflict_groups) if len(groups) else []
+    kept_groups = pd.concat([groups[in_conflict], groups[~in_conflict]]).head(
+        max(MAX_GROUPS, len(conflict_groups))
+    ) if len(groups) else groups
+
+    wanted: set[str] = set()
+    group_rows = []
+    for row in kept_groups.to_dict("records"):
+        group = _pick(row, _GROUP_FIELDS)
+        members = _group_members(result.figures, str(row["group_id"]))
+        group["figures"] = members[:MAX_REPORTS_PER_GROUP]
+        group["omitted_figures"] = max(len(members) - MAX_REPORTS_PER_GROUP, 0)
+        wanted.update(group["figures"])
+        group_rows.append(group)
+    conflict_rows = []
+    for row in kept_conflicts.to_dict("records"):
+        conflict_rows.append(_pick(row, _CONFLICT_FIELDS))
+        wanted.update((str(row["figure_a"]), str(row["figure_b"])))
+
+    figure_rows: dict[str, dict[str, Any]] = {}
+    if figures is not None:
+        for figure_id in sorted(wanted):
+            if figure_id in figures.index:
+                record = figures.loc[figure_id]
+                if isinstance(record, pd.DataFrame):  # duplicated id: take the first
+                    record = record.iloc[0]
+                figure_rows[figure_id] = _figure(record.to_dict())
+
+    used_articles = {f["article_id"] for f in figure_rows.values()}
+    articles = {}
+    for row in result.articles.to_dict("records"):
+        article_id = str(row["article_id"])
+        if article_id in used_articles:
+            articles[article_id] = _article(row)
+
+    errors = [_pick(row, ("path", "error")) for row in result.errors.head(MAX_ERRORS).to_dict("records")]
+    return {
+        "version": MIME_VERSION,
+        "summary": {
+            "articles": len(result.articles),
+            "figures": len(result.figures),
+            "groups": len(result.groups),
+            "conflicts": len(result.conflicts),
+            "errors": len(result.errors),
+        },
+        "articles": articles,
+        "figures": figure_rows,
+        "groups": group_rows,
+        "conflicts": conflict_rows,
+        "errors": errors,
+        "omitted": {
+            "groups": len(result.groups) - len(group_rows),
+            "conflicts": len(result.conflicts) - len(conflict_rows),
+            "errors": len(result.errors) - len(errors),
+        },
+    }
+
+
+def _sorted_conflicts(conflicts: pd.DataFrame) -> pd.DataFrame:
+    if not len(conflicts):
+        return conflicts
+    rank = conflicts["severity"].map(_SEVERITY_ORDER).fillna(len(_SEVERITY_ORDER))
+    difference = pd.to_numeric(conflicts["relative_difference"], errors="coerce").fillna(0)
+    order = pd.DataFrame({"rank": rank, "difference": -difference}).sort_values(
+        ["rank", "difference"], kind="stable"
+    ).index
+    return conflicts.loc[order]
+
+
+def _sorted_groups(groups: pd.DataFrame) -> pd.DataFrame:
+    if not len(groups):
+        return groups
+    rank = groups["status"].map(_STATUS_ORDER).fillna(len(_STATUS_ORDER))
+    size = pd.to_numeric(groups["n_figures"], errors="coerce").fillna(0)
+    order = pd.DataFrame({"rank": rank, "size": -size}).sort_values(["rank", "size"], kind="stable").index
+    return groups.loc[order]
+
+
+def _group_members(figures: pd.DataFrame, group_id: str) -> list[str]:
+    if not len(figures) or "group_id" not in figures:
+        return []
+    return figures.loc[figures["group_id"].astype(str) == group_id, "figure_id"].astype(str).tolist()
+
+
+def _figure(row: dict[str, Any]) -> dict[str, Any]:
+    figure = _pick(row, _FIGURE_FIELDS)
+    sentence = _text(row.get("sentence"))
+    sentence_start = _int(row.get("sentence_start"))
+    start, end = _int(row.get("start")), _int(row.get("end"))
+    if sentence_start is None or start is None or end is None:
+        sentence_start = None
+    elif len(sentence) > MAX_SENTENCE_CHARS:
+        # Keep a window centred on the figure; its offsets still index the article text.
+        centre = (start + end) // 2 - sentence_start
+        cut = min(max(centre - MAX_SENTENCE_CHARS // 2, 0), len(sentence) - MAX_SENTENCE_CHARS)
+        sentence = sentence[cut : cut + MAX_SENTENCE_CHARS]
+        sentence_start += cut
+    figure["sentence"] = sentence
+    figure["sentence_start"] = sentence_start
+    return figure
+
+
+def _article(row: dict[str, Any]) -> dict[str, Any]:
+    article = _pick(row, ("article_id", "path", "title", "outlet", "published", "url"))
+    path = _text(row.get("path"))
+    # The renderer maps this to the server's file tree, whatever folder the kernel runs in.
+    article["abs_path"] = str(Path(path).resolve()) if path else ""
+    return article
+
+
+def _pick(row: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: _json_value(row[name]) for name in names if name in row}
+
+
+def _json_value(value: Any) -> Any:
+    """A JSON-safe scalar: NaN/NA/inf become null, numpy numbers become Python numbers."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (bool, str)):
+        return value
+    if hasattr(value, "item"):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, int):
+        return value
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+def _int(value: Any) -> int | None:
+    value = _json_value(value)
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _text(value: Any) -> str:
+    value = _json_value(value)
+    return "" if value is None else str(value)
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return f"{int(value):,}"
+    return f"{value:,}" if isinstance(value, (int, float)) else str(value)
+
+
+def _html(payload: dict[str, Any]) -> str:
+    """A static, fully escaped summary for front ends without the extension."""
+    esc = html.escape
+    summary = payload["summary"]
+    parts = [
+        '<div class="figure-audit-fallback">',
+        "<p><strong>Figure audit</strong>: "
+        + ", ".join(f"{summary[key]:,} {key}" for key in ("articles", "figures", "groups", "conflicts", "errors"))
+        + "</p>",
+    ]
+    figures, articles = payload["figures"], payload["articles"]
+
+    def side(figure_id: str) -> str:
+        figure = figures.get(figure_id, {})
+        article = articles.get(figure.get("article_id"), {})
+        label = article.get("outlet") or article.get("title") or figure.get("article_id") or ""
+        return (
+            f"<b>{esc(_text(figure.get('surface')))}</b> ({esc(_text(label))})<br>"
+            f"<small>{esc(_text(figure.get('sentence')))}</small>"
+        )
+
+    if payload["conflicts"]:
+        parts.append("<table><thead><tr><th>severity</th><th>category</th><th>A</th><th>B</th>"
+                     "<th>explanation</th></tr></thead><tbody>")
+        for conflict in payload["conflicts"][:MAX_HTML_ROWS]:
+            parts.append(
+                f"<tr><td>{esc(_text(conflict.get('severity')))}</td><td>{esc(_text(conflict.get('category')))}</td>"
+                f"<td>{side(_text(conflict.get('figure_a')))}</td><td>{side(_text(conflict.get('figure_b')))}</td>"
+                f"<td>{esc(_text(conflict.get('explanation')))}</td></tr>"
+            )
+        parts.append("</tbody></table>")
+    if payload["groups"]:
+        parts.append("<table><thead><tr><th>status</th><th>claim</th><th>low</th><th>high</th><th>unit</th>"
+                     "<th>reports</th></tr></thead><tbody>")
+        for group in payload["groups"][:MAX_HTML_ROWS]:
+            parts.append(
+                f"<tr><td>{esc(_text(group.get('status')))}</td><td>{esc(_text(group.get('label')))}</td>"
+                f"<td>{esc(_number(group.get('low')))}</td><td>{esc(_number(group.get('high')))}</td>"
+                f"<td>{esc(_text(group.get('unit')))}</td><td>{esc(_text(group.get('n_figures')))}</td></tr>"
+            )
+        parts.append("</tbody></table>")
+    if payload["errors"]:
+        parts.append("<p>Not read:</p><ul>")
+        parts.extend(f"<li>{esc(_text(e.get('path')))}: {esc(_text(e.get('error')))}</li>" for e in payload["errors"])
+        parts.append("</ul>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _plain(result: AuditResult, payload: dict[str, Any]) -> str:
+    lines = [repr(result)]
+    figures = payload["figures"]
+    for conflict in payload["conflicts"][:10]:
+        a = figures.get(_text(conflict.get("figure_a")), {})
+        b = figures.get(_text(conflict.get("figure_b")), {})
+        lines.append(
+            f"  conflict {conflict.get('category')}: {a.get('surface', '?')!r} ({a.get('outlet') or a.get('article_id')})"
+            f" vs {b.get('surface', '?')!r} ({b.get('outlet') or b.get('article_id')})"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,375 @@
+/**
+ * The audit payload drawn by the renderer, and the pure helpers around it:
+ * offsets, paths, source links, supported files and the dashboard template.
+ *
+ * Nothing here touches JupyterLab at run time, so jest tests it directly.
+ */
+
+/** The MIME type emitted by `AuditResult._repr_mimebundle_` (auditor/_mime.py). */
+export const MIME_TYPE = 'application/vnd.figure-audit+json';
+
+/** The scheme of source links: `figure-audit:open?path=..&start=..&end=..`. */
+export const LINK_SCHEME = 'figure-audit:';
+
+/** The DOM event a dashboard may dispatch (bubbling) instead of a link. */
+export const OPEN_EVENT = 'figure-audit:open';
+
+/** Extensions the audit reads (the contract's input formats). */
+export const SUPPORTED_EXTENSIONS = [
+  '.txt',
+  '.md',
+  '.html',
+  '.htm',
+  '.jsonl',
+  '.csv'
+];
+
+export type Scalar = string | number | boolean | null;
+
+export interface IArticle {
+  article_id: string;
+  path: string;
+  abs_path: string;
+  title?: string | null;
+  outlet?: string | null;
+  published?: string | null;
+  url?: string | null;
+}
+
+export interface IFigure {
+  figure_id: string;
+  article_id: string;
+  category?: string | null;
+  start: number;
+  end: number;
+  surface: string;
+  sentence: string;
+  sentence_start: number | null;
+  value?: number | null;
+  low?: number | null;
+  high?: number | null;
+  qualifier?: string | null;
+  unit?: string | null;
+  reported_value?: number | null;
+  reported_unit?: string | null;
+  counted?: string | null;
+  subject?: string | null;
+  location?: string | null;
+  source?: string | null;
+  source_type?: string | null;
+  published?: string | null;
+  outlet?: string | null;
+  group_id?: string | null;
+}
+
+export interface IGroup {
+  group_id: string;
+  category?: string | null;
+  subject?: string | null;
+  location?: string | null;
+  reference_place?: string | null;
+  unit?: string | null;
+  n_figures?: number | null;
+  n_articles?: number | null;
+  low?: number | null;
+  high?: number | null;
+  status?: string | null;
+  label?: string | null;
+  figures: string[];
+  omitted_figures?: number;
+}
+
+export interface IConflict {
+  conflict_id: string;
+  group_id: string;
+  figure_a: string;
+  figure_b: string;
+  article_a?: string | null;
+  article_b?: string | null;
+  category?: string | null;
+  relative_difference?: number | null;
+  severity?: string | null;
+  explanation?: string | null;
+  decision?: string | null;
+  note?: string | null;
+}
+
+export interface IAuditPayload {
+  version: number;
+  summary: {
+    articles: number;
+    figures: number;
+    groups: number;
+    conflicts: number;
+    errors: number;
+  };
+  articles: { [id: string]: IArticle };
+  figures: { [id: string]: IFigure };
+  groups: IGroup[];
+  conflicts: IConflict[];
+  errors: { path?: string | null; error?: string | null }[];
+  omitted?: { groups?: number; conflicts?: number; errors?: number };
+}
+
+/** Where to open a figure: a server path and a span in Python code points. */
+export interface ISourceTarget {
+  path: string;
+  start: number;
+  end: number;
+  surface?: string;
+}
+
+/**
+ * Convert a Python string offset (code points) to a JavaScript one (UTF-16 units).
+ */
+export function codePointToUtf16(text: string, offset: number): number {
+  let units = 0;
+  let points = 0;
+  while (points < offset && units < text.length) {
+    const code = text.charCodeAt(units);
+    units += code >= 0xd800 && code <= 0xdbff && units + 1 < text.length ? 2 : 1;
+    points += 1;
+  }
+  return units;
+}
+
+/**
+ * The span of a figure in `text` as UTF-16 offsets `[from, to)`.
+ *
+ * Offsets come from Python (code points of the text the tool read). When the
+ * editor shows a slightly different text (line endings normalised, front
+ * matter re-encoded) the nearest occurrence of `surface` is used instead.
+ */
+export function locateSpan(
+  text: string,
+  start: number,
+  end: number,
+  surface?: string
+): { from: number; to: number } {
+  const from = codePointToUtf16(text, Math.max(0, start));
+  const to = codePointToUtf16(text, Math.max(start, end));
+  if (!surface || text.slice(from, to) === surface) {
+    return { from, to };
+  }
+  let best = -1;
+  let index = text.indexOf(surface);
+  while (index !== -1) {
+    if (best === -1 || Math.abs(index - from) < Math.abs(best - from)) {
+      best = index;
+    }
+    index = text.indexOf(surface, index + 1);
+  }
+  return best === -1 ? { from, to } : { from: best, to: best + surface.length };
+}
+
+/** Normalise a POSIX or Windows path to forward slashes without a trailing one. */
+function clean(path: string): string {
+  const slashed = path.replace(/\\/g, '/');
+  return slashed.length > 1 ? slashed.replace(/\/+$/, '') : slashed;
+}
+
+/**
+ * Normalise `a/b/../c` style paths relative to the server root; null when the
+ * path climbs above the root.
+ */
+export function normalisePath(path: string): string | null {
+  const out: string[] = [];
+  for (const part of clean(path).split('/')) {
+    if (part === '' || part === '.') {
+      continue;
+    }
+    if (part === '..') {
+      if (!out.length) {
+        return null;
+      }
+      out.pop();
+    } else {
+      out.push(part);
+    }
+  }
+  return out.join('/');
+}
+
+/** `path` relative to folder `dir` (both relative to the server root). */
+export function relativeTo(dir: string, path: string): string {
+  const from = dir ? dir.split('/') : [];
+  const to = path ? path.split('/') : [];
+  let common = 0;
+  while (common < from.length && common < to.length && from[common] === to[common]) {
+    common++;
+  }
+  const parts = [...from.slice(common).map(() => '..'), ...to.slice(common)];
+  return parts.join('/') || '.';
+}
+
+/** The folder of a server path ('' for the root). */
+export function dirname(path: string): string {
+  const parts = clean(path).split('/');
+  parts.pop();
+  return parts.join('/');
+}
+
+/** The last component of a path. */
+export function basename(path: string): string {
+  const parts = clean(path).split('/');
+  return parts[parts.length - 1] || '';
+}
+
+/**
+ * The path of an article relative to the server root, for the contents API.
+ *
+ * `absPath` is where the kernel found it; when it lies under `serverRoot` the
+ * relative part is the answer. Otherwise a relative `path` is taken relative to
+ * `baseDir` (the folder of the notebook, where the kernel ran). Returns null
+ * when the file is outside the server's tree.
+ */
+export function serverPath(
+  absPath: string | null | undefined,
+  path: string | null | undefined,
+  serverRoot: string,
+  baseDir: string
+): string | null {
+  const root = clean(serverRoot || '');
+  if (absPath) {
+    const abs = clean(absPath);
+    if (root && (abs === root || abs.startsWith(root === '/' ? '/' : root + '/'))) {
+      return normalisePath(abs.slice(root.length));
+    }
+  }
+  if (path) {
+    const rel = clean(path);
+    if (!rel.startsWith('/') && !/^[A-Za-z]:\//.test(rel)) {
+      return normalisePath(`${baseDir}/${rel}`);
+    }
+    if (root && rel.startsWith(root + '/')) {
+      return normalisePath(rel.slice(root.length));
+    }
+  }
+  return null;
+}
+
+/** A link the extension opens in the editor: `figure-audit:open?path=..&start=..&end=..`. */
+export function sourceLink(target: ISourceTarget): string {
+  const query = new URLSearchParams({
+    path: target.path,
+    start: String(target.start),
+    end: String(target.end)
+  });
+  if (target.surface) {
+    query.set('surface', target.surface);
+  }
+  return `${LINK_SCHEME}open?${query.toString()}`;
+}
+
+/** Parse a source link; null when it is not one or its span is invalid. */
+export function parseSourceLink(href: string | null | undefined): ISourceTarget | null {
+  if (!href || !href.startsWith(LINK_SCHEME + 'open?')) {
+    return null;
+  }
+  const query = new URLSearchParams(href.slice(LINK_SCHEME.length + 'open?'.length));
+  return sourceTarget({
+    path: query.get('path'),
+    start: query.get('start'),
+    end: query.get('end'),
+    surface: query.get('surface')
+  });
+}
+
+/** Validate loose input (link query, event detail, command args) into a target. */
+export function sourceTarget(raw: {
+  [key: string]: unknown;
+}): ISourceTarget | null {
+  const path = typeof raw.path === 'string' ? raw.path : '';
+  const start = Number(raw.start);
+  const end = Number(raw.end);
+  if (!path || !Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start) {
+    return null;
+  }
+  const target: ISourceTarget = { path, start, end };
+  if (typeof raw.surface === 'string' && raw.surface) {
+    target.surface = raw.surface;
+  }
+  return target;
+}
+
+/** Whether the audit reads this file browser item (a folder, or a supported file). */
+export function isAuditable(name: string, type: string): boolean {
+  if (type === 'directory') {
+    return true;
+  }
+  const lower = name.toLowerCase();
+  return SUPPORTED_EXTENSIONS.some(ext => lower.endsWith(ext));
+}
+
+/** Settings of the extension (schema/plugin.json). */
+export interface IAuditSettings {
+  outputFolder: string;
+  vagueConvention: string;
+}
+
+export const DEFAULT_SETTINGS: IAuditSettings = {
+  outputFolder: 'audit-out',
+  vagueConvention: 'default'
+};
+
+/** A notebook as the contents API stores it (only what the template needs). */
+export interface INotebookJSON {
+  cells: { cell_type: string; source: string | string[]; [key: string]: unknown }[];
+  metadata: { [key: string]: unknown };
+  nbformat: number;
+  nbformat_minor: number;
+}
+
+/**
+ * Fill the dashboard template (auditor/templates/dashboard.ipynb).
+ *
+ * Placeholders `{{ paths }}`, `{{ out_dir }}` and `{{ convention }}` become
+ * Python literals (JSON strings and lists are valid Python), so a file name can
+ * never inject code. auditor/lab.py fills the same template the same way.
+ */
+export function fillTemplate(
+  template: INotebookJSON,
+  values: { paths: string[]; outDir: string; convention: string }
+): INotebookJSON {
+  const literals: { [key: string]: string } = {
+    paths: pythonLiteral(values.paths),
+    out_dir: pythonLiteral(values.outDir),
+    convention: pythonLiteral(values.convention)
+  };
+  const fill = (source: string): string =>
+    source.replace(/\{\{\s*(\w+)\s*\}\}/g, (match, name: string) =>
+      name in literals ? literals[name] : match
+    );
+  const copy: INotebookJSON = JSON.parse(JSON.stringify(template));
+  for (const cell of copy.cells) {
+    const source = Array.isArray(cell.source) ? cell.source.join('') : cell.source;
+    cell.source = fill(source);
+    if (cell.cell_type === 'code') {
+      cell.outputs = [];
+      cell.execution_count = null;
+    }
+  }
+  return copy;
+}
+
+/**
+ * A Python literal for a string or list of strings: JSON strings are valid
+ * Python strings (quotes, backslashes and control characters are escaped).
+ */
+export function pythonLiteral(value: string | string[]): string {
+  return JSON.stringify(value);
+}
+
+/**
+ * A free name for the dashboard notebook of a selection, e.g. `figure-audit-seeds.ipynb`.
+ */
+export function dashboardName(selection: string[], taken: Set<string>): string {
+  const first = selection.length === 1 ? basename(selection[0]).replace(/\.[^.]*$/, '') : '';
+  const stem =
+    'figure-audit' + (first ? '-' + first.replace(/[^\w.-]+/g, '_').slice(0, 60) : '');
+  let name = `${stem}.ipynb`;
+  for (let i = 1; taken.has(name); i++) {
+    name = `${stem}-${i}.ipynb`;
+  }
+  return name;
+}
