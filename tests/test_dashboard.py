@@ -196,3 +196,34 @@ def test_unreadable_files_are_listed_escaped(dashboard_result):
     tab = dashboard.widget.children[2]
     listing = tab.children[3].value
     assert "&lt;img src=x&gt;" in listing and "<img" not in listing
+
+
+def test_the_map_places_counted_figures_at_gazetteer_coordinates(dashboard_result):
+    from auditor.gazetteer import default_gazetteer
+
+    dashboard = Dashboard(dashboard_result)
+    places = {row["location"]: row for data in dashboard.map.spec["datasets"].values() for row in data}
+    assert set(places) == {"Baiji", "Tikrit"}  # distances (km) are not counts: no extra weight for Baiji
+    baiji = default_gazetteer().lookup("Baiji")
+    assert (places["Baiji"]["lat"], places["Baiji"]["lon"]) == pytest.approx((baiji.lat, baiji.lon))
+    assert places["Tikrit"]["largest"] == 30000
+    assert places["Baiji"]["conflicts"] == 3 and places["Tikrit"]["conflicts"] == 0
+
+
+def test_clicking_a_place_on_the_map_filters_to_it(dashboard_result):
+    dashboard = Dashboard(dashboard_result)
+    dashboard.map._vl_selections = {
+        "place": {"value": {"location": ["Tikrit"], "vlPoint": {"or": [{"location": "Tikrit"}]}}, "store": []},
+    }
+    assert dashboard.filters.place.value == "Tikrit"
+    assert chart_values(dashboard.chart, "group_id") == {"solo:fig5"}
+
+
+def test_the_timeline_marks_the_selected_groups_reports(dashboard_result):
+    dashboard = Dashboard(dashboard_result)
+    dashboard.select(group_id="g-distance")
+    rows = [row for data in dashboard.timeline.spec["datasets"].values() for row in data]
+    per_day = {(row["date"], row["category"]): row["reports"] for row in rows if "reports" in row}
+    assert per_day[("2015-10-18", "killed")] == 1 and per_day[("2015-10-25", "fighters")] == 1
+    marked = {row["figure_id"] for row in rows if "figure_id" in row}
+    assert marked == {"fig3", "fig4"}

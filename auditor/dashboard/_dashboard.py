@@ -160,6 +160,8 @@ class Dashboard:
 
     def _draw_timeline(self) -> None:
         selected = self._reports[self._reports["date"].notna() & self._reports["shown"].notna()]
+        selected = selected[["figure_id", "date", "shown", "outlet", "surface"]].assign(
+            date=selected["date"].dt.strftime("%Y-%m-%d"))
         self.timeline.chart = timeline_chart(self._data.timeline_rows(self._mask), selected)
 
     # -- selection ------------------------------------------------------------------------
