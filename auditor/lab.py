@@ -1,0 +1,147 @@
+"""JupyterLab side of Figure Auditor: dashboard notebooks and links back to the source.
+
+``figure-audit lab [PATH]`` writes a dashboard notebook for PATH from
+``templates/dashboard.ipynb`` (the same template the extension's "Audit figures"
+command fills) and opens JupyterLab on it; the extension runs it once when it opens.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+TEMPLATE = Path(__file__).parent / "templates" / "dashboard.ipynb"
+DEFAULT_OUT_DIR = "audit-out"
+# Notebook metadata the extension reads: {"run_on_open": true} runs a trusted notebook once.
+METADATA_KEY = "figure_audit"
+_PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+
+
+def source_link(path: str | os.PathLike[str], start: int, end: int, surface: str = "") -> str:
+    """A ``figure-audit:open?…`` link: in JupyterLab, clicking it opens ``path`` in the editor
+    with characters ``start:end`` (Python offsets) selected.
+
+    Put it in an ``<a href>`` of any output (escape it with :func:`html.escape`), or dispatch a
+    bubbling ``figure-audit:open`` DOM event with ``{path, start, end, surface}`` as its detail.
+    ``path`` is absolute, or relative to the notebook's folder.
+    """
+    query = {"path": os.fspath(path), "start": int(start), "end": int(end)}
+    if surface:
+        query["surface"] = surface
+    return "figure-audit:open?" + urlencode(query)
+
+
+def dashboard_notebook(
+    paths: Sequence[str | os.PathLike[str]],
+    folder: str | os.PathLike[str] = ".",
+    *,
+    out_dir: str = DEFAULT_OUT_DIR,
+    convention: str = "default",
+) -> Path:
+    """Write a dashboard notebook auditing ``paths`` into ``folder`` and return its path.
+
+    Paths inside ``folder`` are written relative to it (the kernel runs there). An existing,
+    unchanged dashboard for the same paths is reused rather than duplicated. The notebook is
+    signed as trusted, and marked to be run once by the extension when it opens.
+    """
+    import nbformat
+    from nbformat.sign import NotebookNotary
+
+    folder = Path(folder).resolve()
+    relative = [_relative(Path(p), folder) for p in paths]
+    cells = _filled_cells(relative, out_dir, convention)
+    stem = "figure-audit" + (f"-{_slug(Path(relative[0]).stem or Path(relative[0]).resolve().name)}"
+                             if len(relative) == 1 else "")
+    target = folder / f"{stem}.ipynb"
+    n = 0
+    while target.exists() and not _is_unchanged_dashboard(target, cells):
+        n += 1
+        target = folder / f"{stem}-{n}.ipynb"
+    notebook = nbformat.from_dict(json.loads(TEMPLATE.read_text(encoding="utf-8")))
+    notebook.cells = [nbformat.from_dict(cell) for cell in cells]
+    notebook.metadata[METADATA_KEY] = {"run_on_open": True, "paths": relative}
+    nbformat.validate(notebook)
+    NotebookNotary().sign(notebook)
+    from .export import atomic_write_text
+
+    atomic_write_text(target, nbformat.writes(notebook))
+    return target
+
+
+def open_lab(path: str | os.PathLike[str] | None = None) -> int:
+    """Open JupyterLab (in the current folder) on a dashboard notebook for ``path``.
+
+    ``path`` is a folder or file to audit (default ``seeds/`` when present), or an existing
+    notebook to open as it is. Returns JupyterLab's exit status; 2 when ``path`` does not exist.
+    """
+    if path is None:
+        path = Path("seeds") if Path("seeds").is_dir() else None
+    if path is None:
+        print("figure-audit: no seeds/ here; opening JupyterLab (use Audit figures on a folder)", file=sys.stderr)
+        return _launch(None)
+    path = Path(path)
+    if not path.exists():
+        print(f"figure-audit: no such file or folder: {path}", file=sys.stderr)
+        return 2
+    notebook = path if path.suffix == ".ipynb" else dashboard_notebook([path], Path.cwd())
+    print(f"figure-audit: opening {notebook}", file=sys.stderr)
+    return _launch(notebook)
+
+
+def _launch(notebook: Path | None) -> int:
+    """Run ``jupyter lab`` in the current folder, opening ``notebook`` when given."""
+    command = [sys.executable, "-m", "jupyterlab"]
+    if notebook is not None:
+        command.append(str(_relative(notebook, Path.cwd())))
+    return subprocess.call(command)
+
+
+def _filled_cells(paths: list[str], out_dir: str, convention: str) -> list[dict[str, Any]]:
+    """The template's cells with its ``{{ name }}`` placeholders as Python literals.
+
+    JSON strings and lists are valid Python literals, so no file name can inject code;
+    the extension's ``fillTemplate`` (extension/src/model.ts) does the same.
+    """
+    literals = {"paths": json.dumps(paths), "out_dir": json.dumps(out_dir), "convention": json.dumps(convention)}
+    template = json.loads(TEMPLATE.read_text(encoding="utf-8"))
+    cells = []
+    for cell in template["cells"]:
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        cell = {**cell, "source": _PLACEHOLDER.sub(lambda m: literals.get(m.group(1), m.group(0)), source)}
+        if cell["cell_type"] == "code":
+            cell.update(outputs=[], execution_count=None)
+        cells.append(cell)
+    return cells
+
+
+def _is_unchanged_dashboard(notebook: Path, cells: list[dict[str, Any]]) -> bool:
+    """Whether ``notebook`` holds exactly these cells' sources (our own, unedited dashboard)."""
+    try:
+        existing = json.loads(notebook.read_text(encoding="utf-8"))
+        sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in existing["cells"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return sources == [c["source"] for c in cells]
+
+
+def _relative(path: Path, folder: Path) -> str:
+    """``path`` relative to ``folder`` when inside it (POSIX separators), else absolute."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(folder.resolve()).as_posix() or "."
+    except ValueError:
+        return str(resolved)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", name)[:60] or "folder"
+
+
+__all__ = ["dashboard_notebook", "open_lab", "source_link"]
