@@ -177,20 +177,6 @@ def actor_key(name: str) -> str:
     return _plain(name)
 
 
-@cache
-def same_actor(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    if not a or not b:
-        return False
-    try:
-        from .actors import same_actor as actors_same_actor
-
-        return bool(actors_same_actor(a, b))
-    except Exception:  # noqa: BLE001
-        return False
-
-
 def _counted_key(counted: str) -> str:
     words = re.findall(r"[a-z]+", counted.casefold())
     words = [w for w in words if w not in {"the", "of", "a", "an", "some", "about", "more", "than", "at", "least"}]
@@ -284,12 +270,10 @@ _KEY = ("category", "unit", "subject_key", "place_key", "ref_key", "counted_key"
 def _merge_alias_keys(keys: list[tuple[str, ...]], frame: pd.DataFrame) -> dict[tuple[str, ...], tuple[str, ...]]:
     """Map each block key to its representative after joining alias-compatible subjects and places."""
     # The names as written behind each key, for the pairwise alias checks.
-    actors: dict[str, set[str]] = defaultdict(set)
     places: dict[str, set[str]] = defaultdict(set)
     for row in frame.itertuples(index=False):
         if row.loose:
             continue
-        actors[row.subject_key].add(row.subject)
         for name in (row.location, row.reference_place):
             places[place_key(name)].add(name)
 
@@ -305,7 +289,9 @@ def _merge_alias_keys(keys: list[tuple[str, ...]], frame: pd.DataFrame) -> dict[
         places_match = match(pa, pb, places, same_place) and match(ra, rb, places, same_place)
         if a[0] == "distance":  # the pair of places is unordered
             return places_match or (match(pa, rb, places, same_place) and match(ra, pb, places, same_place))
-        return places_match and match(sa, sb, actors, same_actor)
+        # Subjects join only as aliases of one actor (actor_key already maps those together):
+        # a part and its whole (one brigade within the Hashd) are different scopes, not one claim.
+        return places_match and sa == sb
 
     union = _UnionFind(keys)
     by_kind: dict[tuple[str, ...], list[tuple[str, ...]]] = defaultdict(list)
@@ -442,8 +428,11 @@ def when(row: Any) -> str:
 def _written(row: Any) -> str:
     """The figure as written, plus its conversion when the unit changed ("155 miles" = 249.4 km)."""
     text = f"“{row.surface.strip()}”"
-    converted = row.reported_unit and row.reported_unit not in (row.unit, "count", "")
-    if converted and not math.isnan(row.value):
+    converted = (
+        not math.isnan(row.value) and not math.isnan(row.reported_value)
+        and abs(row.value - row.reported_value) > 1e-9 * max(abs(row.value), 1.0)
+    )
+    if converted:
         text += f" (= {format_amount(row.value, row.unit)})"
     return text
 

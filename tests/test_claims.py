@@ -347,3 +347,117 @@ def test_plausible_and_far_too_long_distances():
 def test_geography_conflict_marks_its_group():
     figures, groups, _ = audit_rows(distance("t", "A", 130, "AP", location="Tikrit"))
     assert status_of(figures, groups, "t") == "conflict"
+
+
+# --- end to end: auditor.audit on multi-article corpora (needs the extractor) --------------
+
+CORPORA = __import__("pathlib").Path(__file__).parent / "data" / "corpora"
+
+
+@pytest.fixture(scope="module")
+def corpus_audit():
+    from auditor.audit import audit
+
+    cache = {}
+
+    def run(name):
+        if name not in cache:
+            cache[name] = audit(CORPORA / name, jobs=1)
+        return cache[name]
+
+    return run
+
+
+def find(result, article_id, text):
+    """The one figure of ``article_id`` whose surface contains ``text`` (fails with what was found)."""
+    figures = result.figures[result.figures["article_id"] == article_id]
+    hits = figures[figures["surface"].str.contains(text, case=False, regex=False)]
+    assert len(hits) == 1, f"{article_id}: {text!r} matched {list(hits['surface'])} among {list(figures['surface'])}"
+    return hits.iloc[0]["figure_id"]
+
+
+def conflict_pairs(result, kind="pair"):
+    rows = result.conflicts[result.conflicts["kind"] == kind]
+    return pairs(rows)
+
+
+def test_baiji_corpus_conflicts_are_exactly_the_designed_ones(corpus_audit):
+    r = corpus_audit("baiji")
+    reuters15 = find(r, "reuters-2015-10-20", "15")
+    ap40, yahoo40 = find(r, "ap-2015-10-20", "40"), find(r, "yahoo-2015-10-20", "40")
+    dozens = find(r, "rudaw-undated", "dozens")
+    expected = {frozenset({reuters15, ap40}), frozenset({reuters15, yahoo40}), frozenset({reuters15, dozens})}
+    assert conflict_pairs(r) == expected
+    assert conflict_pairs(r, "geography") == set()
+    undated = r.conflicts[r.conflicts["figure_b"].eq(dozens) | r.conflicts["figure_a"].eq(dozens)]
+    assert "Rudaw article is undated" in undated.iloc[0]["explanation"]
+
+
+def test_baiji_corpus_groups_reprints_and_windows(corpus_audit):
+    r = corpus_audit("baiji")
+    figures, groups = r.figures, r.groups
+    reuters15 = find(r, "reuters-2015-10-20", "15")
+    killed_isis = groups.set_index("group_id").loc[group_of(figures, reuters15)]
+    assert killed_isis["status"] == "conflict"
+    assert killed_isis["n_articles"] == 4 and killed_isis["n_sources"] == 3  # AP and its Yahoo reprint count once
+    later = find(r, "aljazeera-2015-10-28", "120")  # a week later: a new count, not a contradiction
+    assert group_of(figures, later) != group_of(figures, reuters15)
+
+
+def test_baiji_corpus_aliases_and_corroboration(corpus_audit):
+    r = corpus_audit("baiji")
+    pmf = find(r, "reuters-2015-10-20", "Eight")
+    hashd = find(r, "ap-2015-10-20", "eight")
+    assert group_of(r.figures, pmf) == group_of(r.figures, hashd)
+    assert status_of(r.figures, r.groups, pmf) == "corroborated"
+
+
+def test_baiji_corpus_converted_distances_agree(corpus_audit):
+    r = corpus_audit("baiji")
+    reuters = r.figures[r.figures["article_id"] == "reuters-2015-10-20"]
+    assert not reuters["surface"].str.fullmatch(r"125 miles\)?").any()  # "200 km (125 miles)" is one figure
+    km = find(r, "reuters-2015-10-20", "200 km")
+    miles = find(r, "ap-2015-10-20", "130 miles")
+    assert group_of(r.figures, km) == group_of(r.figures, miles)
+    assert status_of(r.figures, r.groups, km) == "consistent"
+
+
+def test_baiji_corpus_households_and_updates_are_not_conflicts(corpus_audit):
+    r = corpus_audit("baiji")
+    families = find(r, "reuters-2015-10-20", "3,000")
+    people = find(r, "ap-2015-10-20", "12,000")
+    assert group_of(r.figures, families) != group_of(r.figures, people)
+    assert "Not comparable" in r.groups.set_index("group_id").at[group_of(r.figures, families), "note"]
+    seven = find(r, "reuters-2015-10-20", "Seven")
+    rose = find(r, "bbc-2015-10-21", "12")
+    assert group_of(r.figures, seven) == group_of(r.figures, rose)
+    assert r.figures.set_index("figure_id").at[rose, "supersedes"] == find(r, "bbc-2015-10-21", "seven")
+
+
+def test_distances_corpus_geography_and_pairs(corpus_audit):
+    r = corpus_audit("distances")
+    tikrit130 = find(r, "ap-tikrit", "130")
+    tikrit150 = find(r, "reuters-tikrit", "150")
+    fallujah40 = find(r, "guardian-fallujah", "40 miles")
+    fallujah150 = find(r, "blog-fallujah", "150 miles")
+    assert conflict_pairs(r, "geography") == {frozenset({tikrit130}), frozenset({fallujah150})}
+    assert conflict_pairs(r) == {frozenset({tikrit130, tikrit150}), frozenset({fallujah40, fallujah150})}
+    mosul_km, mosul_miles = find(r, "reuters-tikrit", "400"), find(r, "blog-fallujah", "250 miles")
+    assert group_of(r.figures, mosul_km) == group_of(r.figures, mosul_miles)
+    assert status_of(r.figures, r.groups, mosul_km) == "corroborated"
+
+
+def test_sieges_corpus_open_bounds_and_daily_strike_tallies(corpus_audit):
+    r = corpus_audit("sieges")
+    up_to = find(r, "un-mosul", "200,000")
+    some = find(r, "afp-mosul", "100,000")
+    more_than = find(r, "afp-mosul", "250,000")
+    ap20, reuters18 = find(r, "ap-strikes", "20"), find(r, "reuters-strikes", "18")
+    assert conflict_pairs(r) == {frozenset({up_to, more_than}), frozenset({ap20, reuters18})}
+    assert group_of(r.figures, up_to) == group_of(r.figures, some)
+    syria_ap, syria_reuters = find(r, "ap-strikes", "four"), find(r, "reuters-strikes", "four")
+    assert group_of(r.figures, syria_ap) == group_of(r.figures, syria_reuters)
+    assert group_of(r.figures, syria_ap) != group_of(r.figures, ap20)  # Syria and Iraq are different claims
+    assert status_of(r.figures, r.groups, syria_ap) == "corroborated"
+    later = find(r, "ap-strikes-later", "26")  # three days later: another day's tally
+    assert group_of(r.figures, later) != group_of(r.figures, ap20)

@@ -123,3 +123,26 @@ def test_empty_audit_renders(dashboard_result):
                                                    dashboard_result.errors)))
     page = report.render_report(empty)
     assert "No conflicts" in page and "<script" not in page
+
+
+def test_run_on_hostile_articles_writes_a_safe_report(tmp_path):
+    import csv
+    from pathlib import Path
+
+    from auditor.audit import audit
+
+    corpus = Path(__file__).parent / "data" / "corpora" / "hostile"
+    result = audit(corpus, jobs=1, out_dir=tmp_path)
+    written = result.write(tmp_path, html=True)
+    page = written["report"].read_text(encoding="utf-8")
+    tags = _Tags()
+    tags.feed(page)
+    assert [t for t, _ in tags.tags].count("script") == 2
+    assert not [t for t, _ in tags.tags if t == "img"]
+    assert not [(t, a) for t, attrs in tags.tags for a in attrs if a.lower().startswith("on")]
+    assert "https://cdn" not in page
+    assert len(result.conflicts) == 1  # 25 vs 60 soldiers killed in Ramadi, same day
+    assert html.escape("<script>alert('body')</script>") in page
+    with open(written["conflicts"], newline="", encoding="utf-8") as handle:
+        row = next(csv.DictReader(handle))
+    assert row["outlet_a"].startswith("'=") or row["outlet_b"].startswith("'=")
