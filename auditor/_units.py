@@ -24,7 +24,24 @@ _ENTITY_CATEGORY = {"length": "distance", "time": "duration", "currency": "money
 
 @lru_cache(maxsize=1)
 def _lookup() -> tuple[dict[tuple[str, ...], tuple[str, str]], dict[str, tuple[str, str]], int]:
-    """(phrase -> (unit, entity) for word forms, symbol -> (unit, entity), longest phrase)."""
+    """(phrase -> (unit, entity) for word forms, symbol -> (unit, entity), longest phrase).
+
+    Derived from quantulum3's unit database and cached on disk: loading that database
+    (with its pluraliser) takes seconds, reading our index of it milliseconds.
+    """
+    from importlib import metadata, resources
+
+    from ._cache import cached
+
+    depends = [
+        metadata.version("quantulum3"),
+        resources.files("auditor").joinpath("data", "units.yaml").read_bytes(),
+        resources.files("auditor").joinpath("_units.py").read_bytes(),
+    ]
+    return cached("units", depends, _build_lookup)
+
+
+def _build_lookup() -> tuple[dict[tuple[str, ...], tuple[str, str]], dict[str, tuple[str, str]], int]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from quantulum3 import load
