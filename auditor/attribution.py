@@ -202,7 +202,9 @@ class Attributor:
                 break
             k -= 1
         if k >= 0 and tokens[k].lower in ("the",) and k < j:
-            return self._definite(tokens[k + 1:j + 1])
+            definite = self._definite(tokens[k + 1:j + 1])
+            if definite is not None:
+                return definite
         if k < j and tokens[j].lower in ("authorities", "officials", "police", "sources", "witnesses", "residents",
                                          "medics", "doctors", "activists"):
             return Credit(tokens[j].lower, "organisation")
@@ -238,37 +240,38 @@ class Attributor:
         return None
 
     def _normalise(self, span: list[Token]) -> Credit | None:
-        raw = " ".join(t.text for t in span if t.text not in "()")
-        lookup = self._outlet_lookup(raw) if self._outlet_lookup else None
-        if lookup is None:
-            # "the Associated Press (AP)": try what stands in the parentheses alone
-            inner = [t.text for t in span if t.kind in ("word", "abbr")]
-            if "(" in [t.text for t in span] and self._outlet_lookup:
-                k = [t.text for t in span].index("(")
-                lookup = self._outlet_lookup(" ".join(t.text for t in span[:k])) or (
-                    self._outlet_lookup(span[k + 1].text) if k + 1 < len(span) else None)
-            if lookup is None and not inner:
-                return None
-        if lookup is not None:
-            return Credit(lookup[0], lookup[1])
+        """A credit for the name in ``span``: an outlet, an organisation or a person."""
         # "the Iran-backed militia": an adjective made of a name is not a speaker
-        words = [t for t in span if t.kind in ("word", "abbr") and t.text not in "()"
-                 and not t.lower.endswith(_NAME_ADJECTIVE_SUFFIXES)]
+        words = [t for t in span if t.kind in ("word", "abbr") and not t.lower.endswith(_NAME_ADJECTIVE_SUFFIXES)]
         if not words:
             return None
-        if any(t.lower.rstrip(".") in _ORG_HEADS for t in words):
-            return Credit(" ".join(t.text for t in words), "organisation")
         titles = self.words["titles"]
         k = 0
         while k < len(words) - 1 and (words[k].lower in titles or words[k].lower.rstrip(".") in titles):
             k += 1
         name_tokens = words[k:]
-        if not name_tokens:
-            return None
         name = " ".join(t.text for t in name_tokens)
-        if len(name_tokens) == 1 and name_tokens[0].lower.endswith("ing"):
-            return None  # "Citing estimates ...": a verb, not a name
+        lookup = self._outlet_lookup or (lambda _name: None)
+        # "U.N. Humanitarian Coordinator Lise Grande": after the titles comes a person's name
+        if k > 0 and lookup(name) is None and not any(t.lower.rstrip(".") in _ORG_HEADS for t in name_tokens):
+            return self._person(name_tokens)
+        raw = " ".join(t.text for t in span if t.text not in "()")
+        found = lookup(raw)
+        if found is None and "(" in [t.text for t in span]:
+            # "the Associated Press (AP)": the parenthesised short name
+            inner = [t.text for t in span]
+            found = lookup(inner[inner.index("(") + 1]) if inner.index("(") + 1 < len(inner) else None
+        if found is not None:
+            return Credit(found[0], found[1])
+        if any(t.lower.rstrip(".") in _ORG_HEADS for t in words):
+            return Credit(" ".join(t.text for t in words), "organisation")
+        return self._person(name_tokens)
+
+    def _person(self, name_tokens: list[Token]) -> Credit | None:
+        name = " ".join(t.text for t in name_tokens)
         if len(name_tokens) == 1:
+            if name_tokens[0].lower.endswith("ing"):
+                return None  # "Citing estimates ...": a verb, not a name
             for known in reversed(self._persons):
                 if name in known.split():
                     return Credit(known, "person")
@@ -299,8 +302,15 @@ def _capitalised_run(span: list[Token], j: int) -> tuple[int, int] | None:
         t = span[end]
         if _is_cap(t):
             end += 1
-        elif t.lower in _CONNECTORS and end + 1 < len(span) and _is_cap(span[end + 1]):
-            end += 1
+        elif t.lower in _CONNECTORS:
+            # "Institute for the Study of War": connectors count only when a capital follows them
+            nxt = end
+            while nxt < len(span) and span[nxt].lower in _CONNECTORS and nxt - end < 3:
+                nxt += 1
+            if nxt < len(span) and _is_cap(span[nxt]):
+                end = nxt
+            else:
+                break
         elif t.text == "(" and end + 2 < len(span) and span[end + 2].text == ")":
             end += 3
         else:
@@ -320,8 +330,14 @@ def _capitalised_run_ending(tokens: list[Token], j: int) -> tuple[int, int] | No
         t = tokens[k - 1]
         if _is_cap(t):
             k -= 1
-        elif t.lower in _CONNECTORS and k - 2 >= 0 and _is_cap(tokens[k - 2]):
-            k -= 1
+        elif t.lower in _CONNECTORS:
+            prev = k - 1
+            while prev >= 0 and tokens[prev].lower in _CONNECTORS and k - prev < 4:
+                prev -= 1
+            if prev >= 0 and _is_cap(tokens[prev]):
+                k = prev
+            else:
+                break
         else:
             break
     # a sentence-initial capital is often just "The"/"In": drop leading function words
