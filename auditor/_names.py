@@ -103,8 +103,14 @@ def name_words(name: str) -> list[str]:
 
 
 def name_key(name: str) -> tuple[str, ...]:
-    """The key tuple of a name ("Deir ez-Zor" -> ("deir", "ez", "zor"))."""
-    return tuple(tokenize(name).keys)
+    """The key tuple of a name ("Deir ez-Zor" -> ("deir", "ez", "zor")), as :func:`tokenize` keys it."""
+    keys: list[str] = []
+    for word in _TOKEN_RE.findall(name):
+        if len(word) > 3 and word.endswith(_POSSESSIVE):
+            keys.append(word_key(word[:-2]))
+            word = "s"
+        keys.append(word_key(word))
+    return tuple(keys)
 
 
 def is_sentence_start(text: str, start: int) -> bool:
@@ -121,7 +127,8 @@ def group_by_first(names: Iterable[tuple[tuple[str, ...], object]]) -> dict[str,
     for key, payload in names:
         if key:
             index.setdefault(key[0], []).append((key[1:], payload))
-    return {first: tuple(sorted(entries, key=lambda e: -len(e[0]))) for first, entries in index.items()}
+    return {first: tuple(entries) if len(entries) == 1 else tuple(sorted(entries, key=lambda e: -len(e[0])))
+            for first, entries in index.items()}
 
 
 def rest_matches(tokens: Tokens, i: int, rest: tuple[str, ...]) -> bool:

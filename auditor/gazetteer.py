@@ -15,8 +15,9 @@ Reading text is cautious, because GeoNames has a town for almost every capitalis
 * a town right after another capitalised word ("Lise Grande", "Haider al-Abadi") is part of
   a person's name, and a GeoNames town right before one ("Washington Post") part of an
   organisation's name;
-* towns under 5,000 people, and towns under 100,000 at the start of a sentence, are taken
-  only in the countries the caller hints at (the article's countries) or in a place context.
+* a GeoNames town of under 100,000 people is taken only in the countries the caller hints at
+  (the article's countries) or in a place context ("in", "near", "the town of"...), and at
+  the start of a sentence only in a place context ("Battle lines were drawn").
 
 Among towns of the same name, one in a hinted country wins, then the most populous.
 """
@@ -47,13 +48,11 @@ log = logging.getLogger(__name__)
 
 EARTH_RADIUS_KM = 6371.0088
 _MIN_CITY_POPULATION = 500
-_SMALL_TOWN = 5_000  # below: only in hinted countries or a place context
-_BIG_CITY = 100_000  # from here on: also at the start of a sentence
-_ALTERNATE_NAMES_MIN_POPULATION = 15_000  # outside focus countries
+_BIG_CITY = 100_000  # from here on: also outside hinted countries, without a place context
 _KIND_RANK = {"country": 2, "region": 1}
+_TITLE_LINKS = frozenset({"of", "the", "for", "and", "on", "de", "du", "des", "la", "le"})  # inside a name
 _DISPLAY_DROP = str.maketrans("", "", "'’‘ʼ`´ʿʾ′")
-_ARTICLES = ("al ", "al-", "an ", "ar ", "as ", "ash ", "at ", "ad ", "az ", "el ", "el-", "ad-", "an-", "ar-",
-             "as-", "ash-", "at-", "az-")
+_ARTICLE_RE = re.compile(r"(?:al|an|ar|as|ash|at|ad|az|el) ")  # "Al Ba‘āj" keys as "al baaj"
 # Bump when the cached index layout changes.
 _CACHE_FORMAT = 1
 
@@ -169,7 +168,7 @@ class Gazetteer:
             return None
         for rest, candidates, _needs_cue, _acronym in self._index.get(key[0], ()):
             if rest == key[1:]:
-                return self._place(self._best(candidates, self._hint(countries)))
+                return self._place(self._best(candidates, self._hint(countries))[0])
         return None
 
     def same_place(self, a: str | Place, b: str | Place) -> bool:
@@ -195,33 +194,39 @@ class Gazetteer:
         word = tokens.words[i]
         if word.isupper() and len(word) <= 3 and not acronym:  # "AP", "OF": not a place
             return None
-        pid = self._best(candidates, hint)
+        pid, alternate = self._best(candidates, hint)
         kind = self._kinds[pid]
-        if kind == "country" or kind == "region":
+        if kind == "country":
             return pid if not needs_cue or self._has_cue(tokens, i, j) else None
+        if kind == "region":  # but "Kurdistan Democratic Party" is a party
+            return pid if not self._before_capitalised(tokens, j) else None
         if self._after_first_name(tokens, i):
             return None
         curated = pid in self._curated
-        if not curated and self._before_capitalised(tokens, j):
+        if not curated and (self._before_capitalised(tokens, j) or self._ends_title_phrase(tokens, i)):
             return None
         if needs_cue:
             return pid if self._has_cue(tokens, i, j) else None
-        if curated or self._countries[pid] in hint:
+        if curated:
             return pid
-        population = self._pops[pid]
-        if population < _SMALL_TOWN or (population < _BIG_CITY and is_sentence_start(tokens.text, tokens.starts[i])):
+        # Another language's name for a city ("Rest" for Rasht) is no reason to take it anywhere.
+        big = self._pops[pid] >= _BIG_CITY and not alternate
+        if not big and is_sentence_start(tokens.text, tokens.starts[i]):  # "Battle lines were drawn"
             return pid if self._has_cue(tokens, i, j) else None
-        return pid
+        if big or self._countries[pid] in hint:
+            return pid
+        return pid if self._has_cue(tokens, i, j) else None
 
-    def _best(self, candidates: tuple[int, ...], hint: frozenset[str]) -> int:
+    def _best(self, candidates: tuple[int, ...], hint: frozenset[str]) -> tuple[int, bool]:
+        """The likeliest place of a name, and whether the name is only one of its GeoNames alternates."""
         best, best_score = -1, None
         for code in candidates:
             pid = code >> 1
             score = (_KIND_RANK.get(self._kinds[pid], 0), pid in self._curated, self._countries[pid] in hint,
                      not code & 1, self._pops[pid])
             if best_score is None or score > best_score:
-                best, best_score = pid, score
-        return best
+                best, best_score = code, score
+        return best >> 1, bool(best & 1)
 
     def _has_cue(self, tokens: Any, i: int, j: int) -> bool:
         keys = tokens.keys
@@ -241,6 +246,13 @@ class Gazetteer:
             return False
         word = tokens.words[k]
         return word[0].isupper() and tokens.keys[k] not in self._allowed_before
+
+    def _ends_title_phrase(self, tokens: Any, i: int) -> bool:
+        """Whether the word at ``i`` ends a capitalised name such as "Institute for the Study of War"."""
+        k = i - 1
+        while k >= 0 and i - k <= 3 and tokens.keys[k] in _TITLE_LINKS and tokens.words[k][0].islower():
+            k -= 1
+        return k < i - 1 and k >= 0 and tokens.words[k][0].isupper() and tokens.keys[k] not in self._allowed_before
 
     def _before_capitalised(self, tokens: Any, j: int) -> bool:
         """Whether the name ending at ``j`` runs on into another capitalised word ("Washington Post")."""
@@ -286,26 +298,23 @@ def _display_name(name: str) -> str:
 
 def _initial(key: str) -> str:
     """First letter of a name key without its Arabic article; vowels count as one letter."""
-    for article in _ARTICLES:
-        if key.startswith(article):
-            key = key[len(article):]
-            break
-    letter = key[:1]
+    article = _ARTICLE_RE.match(key)
+    letter = key[article.end() if article else 0:][:1]
     return "a" if letter in "aeiou" else letter
 
 
-def _usable_alternate(alternate: str, primary_initial: str) -> bool:
-    """Whether a GeoNames alternate name is an English-text spelling of the town.
+def _alternate_key(alternate: str, primary_initial: str) -> tuple[str, ...] | None:
+    """The key of a GeoNames alternate name when it is an English-text spelling of the town.
 
     Transliteration noise (all lower case), codes (all caps), other scripts, very short
     names and names that start differently ("Diana" for Soran) are left out.
     """
     if len(alternate) < 4 or not alternate[0].isupper() or alternate.isupper():
-        return False
-    plain = fold(alternate)
-    if not plain.isascii():
-        return False
-    return _initial(" ".join(name_key(plain))) == primary_initial
+        return None
+    if not alternate.isascii() and not fold(alternate).isascii():
+        return None
+    key = name_key(alternate)
+    return key if key and _initial(" ".join(key)) == primary_initial else None
 
 
 def _weighted_centre(points: list[tuple[float, float, int]]) -> tuple[float, float]:
@@ -344,8 +353,8 @@ def _build(table: dict[str, Any]) -> dict[str, Any]:
         kinds.append(kind), pops.append(int(population or 0))
         return len(names) - 1
 
-    def name(pid: int, alias: str, alternate: int = 0) -> None:
-        key = name_key(alias)
+    def name(pid: int, alias: str, alternate: int = 0, key: tuple[str, ...] | None = None) -> None:
+        key = key or name_key(alias)
         if key:
             slot = keys.setdefault(key, {})
             slot[pid] = min(slot.get(pid, 1), alternate)
@@ -359,12 +368,14 @@ def _build(table: dict[str, Any]) -> dict[str, Any]:
         pid = add(_display_name(city["name"]), float(city["latitude"]), float(city["longitude"]), code, "city",
                   population)
         by_country.setdefault(code, []).append(pid)
-        name(pid, city["name"])
-        if code in focus or population >= _ALTERNATE_NAMES_MIN_POPULATION:
-            initial = _initial(" ".join(name_key(city["name"])))
+        primary = name_key(city["name"])
+        name(pid, city["name"], key=primary)
+        if code in focus:
+            initial = _initial(" ".join(primary))
             for alternate in city["alternatenames"]:
-                if _usable_alternate(alternate, initial):
-                    name(pid, alternate, alternate=1)
+                key = _alternate_key(alternate, initial)
+                if key is not None:
+                    name(pid, alternate, alternate=1, key=key)
 
     country_table = table.get("countries") or {}
     for code, country in cache.get_countries().items():

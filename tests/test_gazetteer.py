@@ -140,9 +140,10 @@ def test_possessive_is_not_part_of_the_place(gz):
     "Many people fled. Hope remains. Reading the report on Friday, he said.",
     "Shi'ite militias and Shiite fighters advanced.",
     "The Washington Post reported it first.",
+    "The Institute for the Study of War said so.",
 ])
 def test_person_names_and_common_words_are_not_places(gz, text):
-    found = [m for m in gz.find_places(text) if m.place.kind != "country"]
+    found = [m for m in gz.find_places(text, countries=["US", "GB"]) if m.place.kind != "country"]
     assert found == []
 
 
@@ -166,9 +167,16 @@ def test_seed_002_bashir_the_village_not_the_official(gz):
 def test_small_villages_need_a_hinted_country_or_a_place_context(gz):
     village = gz.lookup("Zawita")
     assert village is not None and village.population < 5000 and village.country == "IQ"
-    assert gz.find_places("Zawita was shelled.") == []
-    assert names(gz.find_places("Zawita was shelled.", countries=["IQ"])) == [village.name]
-    assert names(gz.find_places("Artillery shelled the village of Zawita.")) == [village.name]
+    text = "Two people died when Zawita came under fire."
+    assert gz.find_places(text) == []
+    assert names(gz.find_places(text, countries=["IQ"])) == [village.name]
+    assert names(gz.find_places("Artillery hit the village of Zawita.")) == [village.name]
+
+
+def test_common_words_that_name_foreign_towns_are_not_places(gz):
+    # Battle (England), Page (Arizona), Most (Czechia): towns of a few thousand people, far from the story
+    text = "Battle lines were drawn. The Battle for Mosul cost Most of the Page views."
+    assert names(gz.find_places(text, countries=["IQ"])) == ["Mosul"]
 
 
 def test_offsets_are_shifted_by_offset(gz):
