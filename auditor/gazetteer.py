@@ -31,7 +31,7 @@ import os
 import pickle
 import re
 import tempfile
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata, resources
@@ -40,7 +40,7 @@ from typing import Any
 
 import yaml
 
-from ._names import fold, group_by_first, is_sentence_start, name_key, rest_matches, tokenize
+from ._names import Tokens, fold, group_by_first, is_sentence_start, name_key, rest_matches, tokenize
 
 __all__ = ["Place", "PlaceMention", "Gazetteer", "default_gazetteer", "great_circle_km"]
 
@@ -187,7 +187,7 @@ class Gazetteer:
     # -- matching policy ------------------------------------------------------------------------
 
     def _accept(
-        self, tokens: Any, i: int, j: int, candidates: tuple[int, ...], needs_cue: bool, acronym: bool,
+        self, tokens: Tokens, i: int, j: int, candidates: tuple[int, ...], needs_cue: bool, acronym: bool,
         hint: frozenset[str],
     ) -> int | None:
         """The place id to take for tokens ``i..j``, or None when the context says it is no place."""
@@ -228,7 +228,7 @@ class Gazetteer:
                 best, best_score = code, score
         return best >> 1, bool(best & 1)
 
-    def _has_cue(self, tokens: Any, i: int, j: int) -> bool:
+    def _has_cue(self, tokens: Tokens, i: int, j: int) -> bool:
         keys = tokens.keys
         for length in range(1, min(self._longest_cue, i) + 1):
             if tuple(keys[i - length:i]) in self._cues_before:
@@ -237,7 +237,7 @@ class Gazetteer:
             return True
         return self._apposition.match(tokens.text, tokens.ends[j], tokens.ends[j] + 120) is not None
 
-    def _after_first_name(self, tokens: Any, i: int) -> bool:
+    def _after_first_name(self, tokens: Tokens, i: int) -> bool:
         """Whether the name at ``i`` follows a capitalised word that makes it a family name."""
         k = i - 1
         if k >= 0 and tokens.keys[k] in self._particles and tokens.words[k][0].islower() and tokens.joined(k + 1):
@@ -247,14 +247,14 @@ class Gazetteer:
         word = tokens.words[k]
         return word[0].isupper() and tokens.keys[k] not in self._allowed_before
 
-    def _ends_title_phrase(self, tokens: Any, i: int) -> bool:
+    def _ends_title_phrase(self, tokens: Tokens, i: int) -> bool:
         """Whether the word at ``i`` ends a capitalised name such as "Institute for the Study of War"."""
         k = i - 1
         while k >= 0 and i - k <= 3 and tokens.keys[k] in _TITLE_LINKS and tokens.words[k][0].islower():
             k -= 1
         return k < i - 1 and k >= 0 and tokens.words[k][0].isupper() and tokens.keys[k] not in self._allowed_before
 
-    def _before_capitalised(self, tokens: Any, j: int) -> bool:
+    def _before_capitalised(self, tokens: Tokens, j: int) -> bool:
         """Whether the name ending at ``j`` runs on into another capitalised word ("Washington Post")."""
         k = j + 1
         if k >= len(tokens.words) or not tokens.joined(k):
@@ -417,7 +417,7 @@ def _build(table: dict[str, Any]) -> dict[str, Any]:
 
 def _curated_place(
     entry: dict[str, Any], by_country: dict[str, list[int]], names: list[str], pops: list[int],
-    keys: dict[tuple[str, ...], dict[int, int]], add: Any,
+    keys: dict[tuple[str, ...], dict[int, int]], add: Callable[..., int],
 ) -> int:
     """The place id of a places.yaml entry: the GeoNames town it renames, or a new place."""
     display = str(entry["name"])
