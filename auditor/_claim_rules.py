@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import math
 import re
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, namedtuple
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -130,21 +129,6 @@ def place_key(name: str) -> str:
 
 
 @cache
-def same_place(a: str, b: str) -> bool:
-    if a == b:
-        return True
-    if not a or not b:
-        return False
-    gazetteer = _gazetteer()
-    if gazetteer is None:
-        return False
-    try:
-        return bool(gazetteer.same_place(a, b))
-    except Exception:  # noqa: BLE001
-        return False
-
-
-@cache
 def straight_line_km(a: str, b: str) -> float | None:
     """Great-circle distance between two gazetteer places, ``None`` when either is unknown."""
     if not a or not b:
@@ -192,10 +176,11 @@ def _counted_key(counted: str) -> str:
 class PreparedFigures:
     """Figures with what the rules need: intervals, dates, normalised keys."""
 
-    frame: pd.DataFrame
+    records: list[Any]  # one named tuple per figure, in input row order
     intervals: list[Interval | None]
     stated: list[Interval | None]  # bounds as written, without approximate slack
     superseded: set[str]
+    group_ids: list[str] = field(default_factory=list)
 
 
 def _text_frame(figures: pd.DataFrame) -> pd.DataFrame:
@@ -215,34 +200,39 @@ def _text_frame(figures: pd.DataFrame) -> pd.DataFrame:
 
 def prepare(figures: pd.DataFrame, config: ClaimConfig) -> PreparedFigures:
     frame = _text_frame(figures)
-    frame["date"] = pd.to_datetime(frame["published"].str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    # Plain lists: row access in the loops below must not go through pandas.
+    columns = {c: frame[c].tolist() for c in (*_TEXT_COLUMNS, "value", "low", "high", "reported_value", "start")}
+    dates = pd.to_datetime(frame["published"].str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    columns["date"] = [None if pd.isna(d) else d for d in dates.tolist()]
     intervals, stated = [], []
-    for row in frame.itertuples(index=False):
-        slack = config.implicit_tolerance.get(row.category, 0.0)
-        args = (row.value, row.low, row.high, row.qualifier)
-        intervals.append(figure_interval(*args, approximate_tolerance=config.approximate_tolerance,
-                                         implicit_tolerance=slack))
-        stated.append(figure_interval(*args, approximate_tolerance=0.0))
-    superseded = set(frame["supersedes"]) - {""}
-    is_distance = frame["category"] == "distance"
-    frame["subject_key"] = [("" if d else actor_key(s)) for d, s in zip(is_distance, frame["subject"])]
-    places = [place_key(p) for p in frame["location"]]
-    refs = [place_key(p) for p in frame["reference_place"]]
+    for category, value, low, high, qualifier in zip(
+        columns["category"], columns["value"], columns["low"], columns["high"], columns["qualifier"]
+    ):
+        slack = config.implicit_tolerance.get(category, 0.0)
+        intervals.append(figure_interval(value, low, high, qualifier,
+                                         approximate_tolerance=config.approximate_tolerance, implicit_tolerance=slack))
+        stated.append(figure_interval(value, low, high, qualifier, approximate_tolerance=0.0))
+    is_distance = [c == "distance" for c in columns["category"]]
+    columns["subject_key"] = [("" if d else actor_key(s)) for d, s in zip(is_distance, columns["subject"])]
+    places = [place_key(p) for p in columns["location"]]
+    refs = [place_key(p) for p in columns["reference_place"]]
     # A distance between two places is the same claim whichever of them it is measured from.
     pairs = [tuple(sorted((p, r))) if d else (p, r) for d, p, r in zip(is_distance, places, refs)]
-    frame["place_key"] = [p for p, _ in pairs]
-    frame["ref_key"] = [r for _, r in pairs]
-    frame["counted_key"] = [
-        _counted_key(c) if cat in config.key_includes_counted else "" for cat, c in zip(frame["category"], frame["counted"])
+    columns["place_key"] = [p for p, _ in pairs]
+    columns["ref_key"] = [r for _, r in pairs]
+    columns["counted_key"] = [
+        _counted_key(c) if cat in config.key_includes_counted else ""
+        for cat, c in zip(columns["category"], columns["counted"])
     ]
     # A figure that cannot be placed in a comparable claim stays a claim of its own.
-    frame["loose"] = [
-        iv is None
-        or (d and (not p or not r))
-        or (cat in config.key_includes_counted and not k)
-        for iv, d, (p, r), cat, k in zip(intervals, is_distance, pairs, frame["category"], frame["counted_key"])
+    columns["loose"] = [
+        iv is None or (d and (not p or not r)) or (cat in config.key_includes_counted and not k)
+        for iv, d, (p, r), cat, k in zip(intervals, is_distance, pairs, columns["category"], columns["counted_key"])
     ]
-    return PreparedFigures(frame=frame, intervals=intervals, stated=stated, superseded=superseded)
+    row_type = namedtuple("FigureRow", list(columns))  # type: ignore[misc]
+    records = [row_type(*values) for values in zip(*columns.values())]
+    superseded = set(columns["supersedes"]) - {""}
+    return PreparedFigures(records=records, intervals=intervals, stated=stated, superseded=superseded)
 
 
 # --- grouping ----------------------------------------------------------------------------
@@ -267,53 +257,15 @@ class _UnionFind:
 _KEY = ("category", "unit", "subject_key", "place_key", "ref_key", "counted_key")
 
 
-def _merge_alias_keys(keys: list[tuple[str, ...]], frame: pd.DataFrame) -> dict[tuple[str, ...], tuple[str, ...]]:
-    """Map each block key to its representative after joining alias-compatible subjects and places."""
-    # The names as written behind each key, for the pairwise alias checks.
-    places: dict[str, set[str]] = defaultdict(set)
-    for row in frame.itertuples(index=False):
-        if row.loose:
-            continue
-        for name in (row.location, row.reference_place):
-            places[place_key(name)].add(name)
-
-    def match(x: str, y: str, names: dict[str, set[str]], same: Any) -> bool:
-        if x == y:
-            return True
-        if not x or not y:
-            return False
-        return any(same(u, v) for u in names[x] for v in names[y])
-
-    def compatible(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
-        (sa, pa, ra), (sb, pb, rb) = a[2:5], b[2:5]
-        places_match = match(pa, pb, places, same_place) and match(ra, rb, places, same_place)
-        if a[0] == "distance":  # the pair of places is unordered
-            return places_match or (match(pa, rb, places, same_place) and match(ra, pb, places, same_place))
-        # Subjects join only as aliases of one actor (actor_key already maps those together):
-        # a part and its whole (one brigade within the Hashd) are different scopes, not one claim.
-        return places_match and sa == sb
-
-    union = _UnionFind(keys)
-    by_kind: dict[tuple[str, ...], list[tuple[str, ...]]] = defaultdict(list)
-    for key in keys:
-        by_kind[(key[0], key[1], key[5])].append(key)
-    for same_kind in by_kind.values():
-        for i, a in enumerate(same_kind):
-            for b in same_kind[i + 1:]:
-                if compatible(a, b):
-                    union.union(a, b)
-    return {key: union.find(key) for key in keys}
-
-
-def _time_buckets(rows: list[int], frame: pd.DataFrame, window: float | None) -> list[tuple[str, list[int]]]:
+def _time_buckets(rows: list[int], records: list[Any], window: float | None) -> list[tuple[str, list[int]]]:
     """Split a block into groups no wider than ``window`` days from their earliest report.
 
     Undated reports join the largest dated group (the earliest on a tie): they are compared
     with it, and their explanation says their date is unknown.
     """
-    dates = frame["date"]
-    dated = sorted((r for r in rows if not pd.isna(dates[r])), key=lambda r: (dates[r], frame.at[r, "figure_id"]))
-    undated = [r for r in rows if pd.isna(dates[r])]
+    dates = {r: records[r].date for r in rows}
+    dated = sorted((r for r in rows if dates[r] is not None), key=lambda r: (dates[r], records[r].figure_id))
+    undated = [r for r in rows if dates[r] is None]
     if window is None:
         return [("always", sorted(rows))]
     buckets: list[tuple[pd.Timestamp, list[int]]] = []
@@ -330,56 +282,63 @@ def _time_buckets(rows: list[int], frame: pd.DataFrame, window: float | None) ->
 
 
 def group_figures(prepared: PreparedFigures, config: ClaimConfig) -> list[str]:
-    """The group id of every figure (row order of ``prepared.frame``)."""
-    frame = prepared.frame
-    group_ids = [""] * len(frame)
+    """The group id of every figure (input row order); also kept as ``prepared.group_ids``."""
+    records = prepared.records
+    group_ids = [""] * len(records)
     blocks: dict[tuple[str, ...], list[int]] = defaultdict(list)
-    for i, row in enumerate(frame.itertuples(index=False)):
+    for i, row in enumerate(records):
         if row.loose:
             group_ids[i] = stable_id("g", "single", row.figure_id)
         else:
             blocks[tuple(getattr(row, k) for k in _KEY)].append(i)
-    representative = _merge_alias_keys(list(blocks), frame)
-    merged: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    # Aliases already share a key: place_key and actor_key map every spelling to one name.
     for key, rows in blocks.items():
-        merged[representative[key]].extend(rows)
-    for key, rows in merged.items():
-        for anchor, members in _time_buckets(rows, frame, config.window(key[0])):
+        for anchor, members in _time_buckets(rows, records, config.window(key[0])):
             gid = stable_id("g", *key, anchor)
             for r in members:
                 group_ids[r] = gid
+    prepared.group_ids = group_ids
     return group_ids
 
 
 # --- independent sources -----------------------------------------------------------------
 
-def _normalised_sentence(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.casefold()))
+_REPRINT_MIN_WORDS = 8
 
 
-_REPRINT_MIN_CHARS = 40
+def _shingles(sentence: str) -> frozenset[str]:
+    """Word 3-grams of a sentence (lower case, punctuation dropped); empty for short sentences."""
+    words = re.findall(r"\w+", sentence.casefold())
+    if len(words) < _REPRINT_MIN_WORDS:  # short sentences ("15 were killed.") look alike without being copied
+        return frozenset()
+    return frozenset(" ".join(words[i:i + 3]) for i in range(len(words) - 2))
 
 
-def source_clusters(rows: list[int], frame: pd.DataFrame, config: ClaimConfig) -> dict[int, int]:
-    """Map each row to a source cluster: same article, same outlet, or a reprinted sentence."""
+def source_clusters(rows: list[int], records: list[Any], config: ClaimConfig) -> dict[int, int]:
+    """Map each row to a source cluster: same article, same outlet, or a reprinted sentence.
+
+    Reprints are found by the Jaccard similarity of the sentences' word 3-grams, comparing
+    only sentences that share a 3-gram (an inverted index keeps this near-linear).
+    """
     union = _UnionFind(rows)
     first_by: dict[tuple[str, str], int] = {}
     for r in rows:
         for kind in ("article_id", "outlet"):
-            value = frame.at[r, kind].strip().casefold()
+            value = getattr(records[r], kind).strip().casefold()
             if value:
                 seen = first_by.setdefault((kind, value), r)
                 union.union(seen, r)
-    sentences = {r: _normalised_sentence(frame.at[r, "sentence"]) for r in rows}
-    # Short sentences ("15 were killed.") look alike without being copied.
-    sentences = {r: text if len(text) >= _REPRINT_MIN_CHARS else "" for r, text in sentences.items()}
-    for i, a in enumerate(rows):
-        for b in rows[i + 1:]:
-            if union.find(a) == union.find(b) or not sentences[a] or not sentences[b]:
-                continue
-            matcher = difflib.SequenceMatcher(None, sentences[a], sentences[b], autojunk=False)
-            if matcher.real_quick_ratio() >= config.reprint_similarity and matcher.ratio() >= config.reprint_similarity:
-                union.union(a, b)
+    shingles = {r: _shingles(records[r].sentence) for r in rows}
+    posting: dict[str, list[int]] = defaultdict(list)
+    for r in rows:
+        shared: Counter[int] = Counter()
+        for gram in shingles[r]:
+            shared.update(posting[gram])
+            posting[gram].append(r)
+        for other, common in shared.items():
+            jaccard = common / (len(shingles[r]) + len(shingles[other]) - common)
+            if jaccard >= config.reprint_similarity:
+                union.union(other, r)
     return {r: union.find(r) for r in rows}
 
 
@@ -448,7 +407,7 @@ def claim_words(row: Any) -> str:
 # --- conflicts ---------------------------------------------------------------------------
 
 def _order_key(row: Any) -> tuple:
-    return (pd.isna(row.date), row.date if not pd.isna(row.date) else pd.Timestamp(0), row.article_id, row.start)
+    return (row.date is None, row.date or pd.Timestamp(0), row.article_id, row.start)
 
 
 def _possessive(name: str) -> str:
@@ -495,11 +454,10 @@ def _geo_explanation(row: Any, iv: Interval, km: float, too_short: bool, config:
 
 def find_conflicts(prepared: PreparedFigures, config: ClaimConfig) -> list[dict[str, Any]]:
     """Every pair in a group that cannot both be right, then every failed geography check."""
-    frame = prepared.frame
+    records = prepared.records
     rows_by_group: dict[str, list[int]] = defaultdict(list)
-    for i, gid in enumerate(frame["group_id"]):
+    for i, gid in enumerate(prepared.group_ids):
         rows_by_group[gid].append(i)
-    records = list(frame.itertuples(index=False))
     found: list[dict[str, Any]] = []
     for gid, rows in rows_by_group.items():
         if len(rows) < 2:
@@ -535,7 +493,7 @@ def _toll_rose(a: Any, b: Any, iva: Interval, ivb: Interval, config: ClaimConfig
     if a.category not in config.cumulative_categories:
         return False
     high, low = (b, a) if iva.high < ivb.low else (a, b)
-    return bool(high.supersedes) and not pd.isna(high.date) and not pd.isna(low.date) and high.date > low.date
+    return bool(high.supersedes) and high.date is not None and low.date is not None and high.date > low.date
 
 
 def _geography_conflicts(prepared: PreparedFigures, config: ClaimConfig, records: list[Any]) -> list[dict[str, Any]]:
@@ -554,7 +512,7 @@ def _geography_conflicts(prepared: PreparedFigures, config: ClaimConfig, records
         rel = (km - iv.high) / km if too_short else (iv.low - km * config.geo_max_ratio) / iv.low
         found.append({
             "conflict_id": stable_id("c", row.figure_id, "geography"),
-            "group_id": row.group_id, "figure_a": row.figure_id, "figure_b": "",
+            "group_id": prepared.group_ids[i], "figure_a": row.figure_id, "figure_b": "",
             "article_a": row.article_id, "article_b": "", "category": row.category,
             "relative_difference": round(rel, 4), "severity": config.severity(rel),
             "explanation": _geo_explanation(row, iv, km, too_short, config),
@@ -574,15 +532,16 @@ def _most_common(values: Iterable[str]) -> str:
 
 def summarise_groups(prepared: PreparedFigures, conflicts: pd.DataFrame, config: ClaimConfig) -> list[dict[str, Any]]:
     """One row per group: what it is about, how many report it, its range and status."""
-    frame = prepared.frame
+    records = prepared.records
     in_conflict = set(conflicts["group_id"]) if len(conflicts) else set()
     rows_by_group: dict[str, list[int]] = defaultdict(list)
-    for i, gid in enumerate(frame["group_id"]):
+    for i, gid in enumerate(prepared.group_ids):
         rows_by_group[gid].append(i)
     summaries = []
     for gid, rows in rows_by_group.items():
-        current = [r for r in rows if frame.at[r, "figure_id"] not in prepared.superseded] or rows
-        sources = source_clusters(current, frame, config)
+        group = [records[r] for r in rows]
+        current = [r for r in rows if records[r].figure_id not in prepared.superseded] or rows
+        sources = source_clusters(current, records, config)
         n_sources = len(set(sources.values()))
         if gid in in_conflict:
             status = "conflict"
@@ -595,42 +554,44 @@ def summarise_groups(prepared: PreparedFigures, conflicts: pd.DataFrame, config:
         stated = [prepared.stated[r] for r in current if prepared.stated[r] is not None]
         low = min((iv.low for iv in stated), default=math.nan)
         high = max((iv.high for iv in stated), default=math.nan)
-        first = frame.loc[rows[0]]
+        first = group[0]
         # The place pair most reports give, in their order (Baiji from Baghdad, not Baghdad from Baghdad).
-        pair = _most_common(f"{frame.at[r, 'location']}\0{frame.at[r, 'reference_place']}" for r in rows)
+        pair = _most_common(f"{row.location}\0{row.reference_place}" for row in group)
         place, reference = pair.split("\0") if pair else ("", "")
-        dates = sorted(d for d in frame.loc[rows, "published"] if d)
+        dates = sorted(row.published for row in group if row.published)
         summary = {
             "group_id": gid,
-            "category": first["category"],
-            "subject": _most_common(frame.at[r, "subject"] for r in rows),
+            "category": first.category,
+            "subject": _most_common(row.subject for row in group),
             "location": place,
             "reference_place": reference,
-            "unit": first["unit"],
+            "unit": first.unit,
             "n_figures": len(rows),
-            "n_articles": frame.loc[rows, "article_id"].nunique(),
+            "n_articles": len({row.article_id for row in group}),
             "low": low,
             "high": math.nan if math.isinf(high) else high,
             "status": status,
             "n_sources": n_sources,
-            "outlets": "; ".join(sorted({frame.at[r, "outlet"] for r in rows} - {""})),
+            "outlets": "; ".join(sorted({row.outlet for row in group} - {""})),
             "first_published": dates[0][:10] if dates else "",
             "last_published": dates[-1][:10] if dates else "",
             "note": "",
         }
-        summary["label"] = _label(summary, frame.at[rows[0], "counted"] if first["counted_key"] else "")
+        summary["label"] = _label(summary, first.counted if first.counted_key else "")
         summaries.append(summary)
-    _note_incomparable(summaries, rows_by_group, frame)
+    _note_incomparable(summaries, rows_by_group, records)
     return summaries
 
 
 def _corroborated(rows: list[int], sources: dict[int, int], prepared: PreparedFigures, config: ClaimConfig) -> bool:
-    for i, a in enumerate(rows):
-        for b in rows[i + 1:]:
-            if sources[a] == sources[b]:
-                continue
-            sa, sb = prepared.stated[a], prepared.stated[b]
-            if sa is not None and sb is not None and same_value(sa, sb, config.same_value_tolerance):
+    """Whether two independent sources state the same value (sorted sweep: near-linear)."""
+    stated = sorted((prepared.stated[r].low, prepared.stated[r].high, r) for r in rows if prepared.stated[r] is not None)
+    tolerance = config.same_value_tolerance
+    for i, (low, _, a) in enumerate(stated):
+        for other_low, _, b in stated[i + 1:]:
+            if other_low > low + tolerance * max(abs(other_low), abs(low), 1e-12):
+                break
+            if sources[a] != sources[b] and same_value(prepared.stated[a], prepared.stated[b], tolerance):
                 return True
     return False
 
@@ -649,14 +610,14 @@ def _label(summary: dict[str, Any], counted: str) -> str:
     return " · ".join(parts)
 
 
-def _note_incomparable(summaries: list[dict[str, Any]], rows_by_group: dict[str, list[int]], frame: pd.DataFrame) -> None:
+def _note_incomparable(summaries: list[dict[str, Any]], rows_by_group: dict[str, list[int]], records: list[Any]) -> None:
     """Tell groups about the same thing in units that cannot be converted (people vs households)."""
     by_topic: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for summary in summaries:
-        first = rows_by_group[summary["group_id"]][0]
-        if frame.at[first, "loose"]:
+        first = records[rows_by_group[summary["group_id"]][0]]
+        if first.loose:
             continue
-        topic = tuple(frame.at[first, k] for k in ("category", "subject_key", "place_key", "ref_key"))
+        topic = (first.category, first.subject_key, first.place_key, first.ref_key)
         by_topic[topic].append(summary)
     for same_topic in by_topic.values():
         units = {s["unit"] for s in same_topic}

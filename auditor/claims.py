@@ -62,7 +62,6 @@ def build_claims(
     prepared = prepare(figures, config)
     group_ids = group_figures(prepared, config)
     figures["group_id"] = group_ids
-    prepared.frame["group_id"] = group_ids
     conflicts = find_conflicts(prepared, config)
     conflicts = pd.DataFrame(conflicts, columns=list(CONFLICT_COLUMNS + CONFLICT_EXTRA_COLUMNS[:3]))
     groups = summarise_groups(prepared, conflicts, config)
