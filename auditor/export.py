@@ -16,6 +16,9 @@ import pandas as pd
 # A spreadsheet treats a cell starting with one of these as a formula (or strips it),
 # so text taken from articles must not start with them unescaped.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# mkstemp makes owner-only files; outputs get the permissions a plain open() would give.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 
 
 def neutralise_cell(value: Any) -> Any:
@@ -55,6 +58,7 @@ def atomic_write_text(path: Path, text: str) -> Path:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

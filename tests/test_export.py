@@ -83,3 +83,13 @@ def test_html_flag_writes_the_report(tmp_path, monkeypatch):
     page = written["report"].read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>") and "<h2>Conflicts</h2>" in page
     assert "-checked by phone" in page
+
+
+def test_written_files_are_readable_like_any_new_file(tmp_path):
+    umask = os.umask(0o022)
+    os.umask(umask)
+    path = atomic_write_text(tmp_path / "groups.csv", "a\n")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    path.chmod(0o640)
+    atomic_write_text(path, "b\n")  # rewriting keeps the permissions the user chose
+    assert path.stat().st_mode & 0o777 == 0o640
