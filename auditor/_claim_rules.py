@@ -213,7 +213,11 @@ def prepare(figures: pd.DataFrame, config: ClaimConfig) -> PreparedFigures:
                                          approximate_tolerance=config.approximate_tolerance, implicit_tolerance=slack))
         stated.append(figure_interval(value, low, high, qualifier, approximate_tolerance=0.0))
     is_distance = [c == "distance" for c in columns["category"]]
-    columns["subject_key"] = [("" if d else actor_key(s)) for d, s in zip(is_distance, columns["subject"])]
+    # Without a named actor, what is counted stands in: "seven soldiers" and "12 people" are not one claim.
+    columns["subject_key"] = [
+        "" if d else actor_key(s) or (f"({_counted_key(c)})" if _counted_key(c) else "")
+        for d, s, c in zip(is_distance, columns["subject"], columns["counted"])
+    ]
     places = [place_key(p) for p in columns["location"]]
     refs = [place_key(p) for p in columns["reference_place"]]
     # A distance between two places is the same claim whichever of them it is measured from.
@@ -563,6 +567,7 @@ def summarise_groups(prepared: PreparedFigures, conflicts: pd.DataFrame, config:
             "group_id": gid,
             "category": first.category,
             "subject": _most_common(row.subject for row in group),
+            "counted": _most_common(row.counted for row in group),
             "location": place,
             "reference_place": reference,
             "unit": first.unit,
@@ -577,7 +582,8 @@ def summarise_groups(prepared: PreparedFigures, conflicts: pd.DataFrame, config:
             "last_published": dates[-1][:10] if dates else "",
             "note": "",
         }
-        summary["label"] = _label(summary, first.counted if first.counted_key else "")
+        summary["label"] = _label(summary, first.counted_key != "")
+        del summary["counted"]
         summaries.append(summary)
     _note_incomparable(summaries, rows_by_group, records)
     return summaries
@@ -596,12 +602,14 @@ def _corroborated(rows: list[int], sources: dict[int, int], prepared: PreparedFi
     return False
 
 
-def _label(summary: dict[str, Any], counted: str) -> str:
+def _label(summary: dict[str, Any], by_counted: bool) -> str:
+    counted = summary["counted"]
     if summary["category"] == "distance":
         parts = [f"distance {summary['location']} – {summary['reference_place']}"]
     else:
-        parts = [summary["category"] + (f" ({counted})" if counted else "")]
-        parts += [summary["subject"] or "unspecified", summary["location"] or "no place"]
+        parts = [summary["category"] + (f" ({counted})" if by_counted else "")]
+        parts += [summary["subject"] or (f"{counted} (unnamed)" if counted else "unspecified"),
+                  summary["location"] or "no place"]
     if summary["first_published"]:
         span = summary["first_published"]
         if summary["last_published"] != span:

@@ -461,3 +461,15 @@ def test_sieges_corpus_open_bounds_and_daily_strike_tallies(corpus_audit):
     assert status_of(r.figures, r.groups, syria_ap) == "corroborated"
     later = find(r, "ap-strikes-later", "26")  # three days later: another day's tally
     assert group_of(r.figures, later) != group_of(r.figures, ap20)
+
+
+def test_without_a_named_actor_what_is_counted_keeps_claims_apart():
+    figures, groups, conflicts = audit_rows(
+        killed("a", "A", 7, "Reuters", subject="", counted="soldiers"),
+        killed("b", "B", 12, "AP", subject="", counted="people"),
+        killed("c", "C", 9, "BBC", subject="", counted="Iraqi soldiers"),
+    )
+    assert group_of(figures, "a") != group_of(figures, "b")
+    assert group_of(figures, "a") == group_of(figures, "c")
+    assert pairs(conflicts) == {frozenset({"a", "c"})}
+    assert "soldiers (unnamed)" in groups.set_index("group_id").at[group_of(figures, "a"), "label"]
