@@ -39,6 +39,7 @@ class ClaimConfig:
     reprint_similarity: float = 0.85
     key_includes_counted: frozenset[str] = frozenset()
     compare_within_article: bool = False
+    require_location: bool = True
     geo_min_ratio: float = 0.9
     geo_max_ratio: float = 1.5
 
@@ -75,6 +76,7 @@ def load_config(path: Path = _CONFIG_PATH) -> ClaimConfig:
         reprint_similarity=float(raw.get("reprint_similarity", 0.85)),
         key_includes_counted=frozenset(raw.get("key_includes_counted") or ()),
         compare_within_article=bool(raw.get("compare_within_article", False)),
+        require_location=bool(raw.get("require_location", True)),
         geo_min_ratio=float(geography.get("min_ratio", 0.9)),
         geo_max_ratio=float(geography.get("max_ratio", 1.5)),
     )
@@ -230,7 +232,10 @@ def prepare(figures: pd.DataFrame, config: ClaimConfig) -> PreparedFigures:
     ]
     # A figure that cannot be placed in a comparable claim stays a claim of its own.
     columns["loose"] = [
-        iv is None or (d and (not p or not r)) or (cat in config.key_includes_counted and not k)
+        iv is None
+        or (d and (not p or not r))
+        or (not d and not p and config.require_location)
+        or (cat in config.key_includes_counted and not k)
         for iv, d, (p, r), cat, k in zip(intervals, is_distance, pairs, columns["category"], columns["counted_key"])
     ]
     row_type = namedtuple("FigureRow", list(columns))  # type: ignore[misc]

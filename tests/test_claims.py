@@ -473,3 +473,11 @@ def test_without_a_named_actor_what_is_counted_keeps_claims_apart():
     assert group_of(figures, "a") == group_of(figures, "c")
     assert pairs(conflicts) == {frozenset({"a", "c"})}
     assert "soldiers (unnamed)" in groups.set_index("group_id").at[group_of(figures, "a"), "label"]
+
+
+def test_figures_without_a_place_are_not_compared():
+    figures, _, conflicts = audit_rows(
+        killed("a", "A", 15, "Reuters", location=""), killed("b", "B", 40, "AP", location=""),
+    )
+    assert group_of(figures, "a") != group_of(figures, "b")
+    assert conflicts.empty
