@@ -19,6 +19,7 @@ import pandas as pd
 # At most this many claim groups in the chart (conflicts first), and rows in the groups table.
 MAX_CHART_GROUPS = 40
 MAX_TABLE_GROUPS = 2000
+MAX_TABLE_CONFLICTS = 1000
 _STATUS_ORDER = {"conflict": 0, "corroborated": 1, "consistent": 2, "single": 3}
 _SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
@@ -106,7 +107,7 @@ def _quote(figure: dict[str, Any] | None) -> str:
                 + _e(sentence[offset + len(surface):]))
     else:
         body = _e(sentence) or f"<mark>{_e(surface)}</mark>"
-    who = " · ".join(_e(x) for x in (figure.get("outlet"), figure.get("published") or "undated") if x)
+    who = " · ".join(_e(x) for x in (figure.get("outlet") or "(no outlet)", figure.get("published") or "undated"))
     source = _e(figure.get("source"))
     return (
         f'<div class="who">{who}</div><div class="quote">“{body}”</div>'
@@ -154,7 +155,7 @@ def _conflicts_section(result: Any) -> str:
         key=lambda r: (_SEVERITY_ORDER.get(r.get("severity"), 9), -float(r.get("relative_difference") or 0)),
     )
     rows = []
-    for c in ordered:
+    for c in ordered[:MAX_TABLE_CONFLICTS]:
         second = _quote(figures.get(c.get("figure_b")))
         if not c.get("figure_b"):
             second = "<div class='who'>Gazetteer</div><div class='small'>straight-line distance check</div>"
@@ -169,10 +170,14 @@ def _conflicts_section(result: Any) -> str:
             f"<td>{_quote(figures.get(c.get('figure_a')))}</td><td>{second}</td>"
             f"<td>{_e(c.get('explanation'))}</td><td>{decision}</td></tr>"
         )
+    more = ""
+    if len(ordered) > MAX_TABLE_CONFLICTS:
+        more = (f"<p class='meta'>The {MAX_TABLE_CONFLICTS} most severe of {len(ordered)} conflicts; "
+                "conflicts.csv has all.</p>")
     return (
         "<table><thead><tr><th>severity</th><th>claim</th><th>report A</th><th>report B</th>"
         "<th>why they cannot both be right</th><th>review</th></tr></thead><tbody>"
-        + "".join(rows) + "</tbody></table>"
+        + "".join(rows) + "</tbody></table>" + more
     )
 
 
