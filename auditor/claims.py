@@ -78,7 +78,23 @@ def build_claims(
     for column in ("n_figures", "n_articles", "n_sources"):
         groups[column] = groups[column].astype("int64")
     conflicts["relative_difference"] = conflicts["relative_difference"].astype("float64")
-    return figures, groups, conflicts
+    return figures, _sorted_groups(groups), _sorted_conflicts(conflicts)
+
+
+def _sorted_groups(groups: pd.DataFrame) -> pd.DataFrame:
+    """Conflicts first, then corroborated, consistent and single claims; most reported first."""
+    rank = groups["status"].map({"conflict": 0, "corroborated": 1, "consistent": 2, "single": 3})
+    order = groups.assign(_rank=rank, _sources=-groups["n_sources"], _figures=-groups["n_figures"])
+    order = order.sort_values(["_rank", "_sources", "_figures", "label", "group_id"], kind="stable")
+    return groups.loc[order.index].reset_index(drop=True)
+
+
+def _sorted_conflicts(conflicts: pd.DataFrame) -> pd.DataFrame:
+    """Most severe first (then the largest gap), ties by id so the order is the same on every run."""
+    rank = conflicts["severity"].map({"high": 0, "medium": 1, "low": 2})
+    order = conflicts.assign(_rank=rank, _gap=-conflicts["relative_difference"])
+    order = order.sort_values(["_rank", "_gap", "conflict_id"], kind="stable")
+    return conflicts.loc[order.index].reset_index(drop=True)
 
 
 def _fill_from_articles(figures: pd.DataFrame, articles: pd.DataFrame) -> pd.DataFrame:

@@ -481,3 +481,14 @@ def test_figures_without_a_place_are_not_compared():
     )
     assert group_of(figures, "a") != group_of(figures, "b")
     assert conflicts.empty
+
+
+def test_conflicts_come_most_severe_first_and_groups_conflicts_first():
+    _, groups, conflicts = audit_rows(
+        killed("a", "A", 45, "AP"), killed("b", "B", 50, "AFP"), killed("c", "C", 200, "BBC"),
+        killed("s", "S", 3, "AP", location="Kirkuk"), killed("t", "T", 3, "BBC", location="Kirkuk"),
+        killed("u", "U", 3, "AP", location="Mosul"),
+    )
+    assert list(conflicts["severity"]) == ["high", "high", "low"]
+    assert conflicts["relative_difference"].iloc[0] >= conflicts["relative_difference"].iloc[1]
+    assert list(groups["status"]) == ["conflict", "corroborated", "single"]
