@@ -69,9 +69,12 @@ class Dashboard:
         self.export = ExportPanel(result)
         self.filters = FilterBar(self._data, self._apply)
         self.header = widgets.HTML()
-        self.chart = alt.JupyterChart(claim_groups_chart(self._data.chart_rows([]), [], []))
-        self.timeline = alt.JupyterChart(timeline_chart(self._data.timeline_rows(self._mask)))
-        self.map = alt.JupyterChart(place_map(self._data.place_rows(self._mask, self._coordinates)))
+        # SVG: a page of marks is small, and SVG marks can be found and clicked (tests, assistive tech).
+        embed = {"renderer": "svg", "actions": False}
+        self.chart = alt.JupyterChart(claim_groups_chart(self._data.chart_rows([]), [], []), embed_options=embed)
+        self.timeline = alt.JupyterChart(timeline_chart(self._data.timeline_rows(self._mask)), embed_options=embed)
+        self.map = alt.JupyterChart(place_map(self._data.place_rows(self._mask, self._coordinates)),
+                                    embed_options=embed)
         self.table = ITable(_table_frame(self._reports), select={"style": "single"}, selected_rows=[],
                             showIndex=False, pageLength=10, classes="display compact nowrap", scrollX=True)
         self.table.observe(self._on_table_selection, names="selected_rows")
