@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import altair as alt
@@ -227,3 +228,28 @@ def test_the_timeline_marks_the_selected_groups_reports(dashboard_result):
     assert per_day[("2015-10-18", "killed")] == 1 and per_day[("2015-10-25", "fighters")] == 1
     marked = {row["figure_id"] for row in rows if "figure_id" in row}
     assert marked == {"fig3", "fig4"}
+
+
+def test_audit_with_progress_shows_a_bar_that_ends_full(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from auditor.dashboard import _export, audit_with_progress
+
+    shown = []
+    monkeypatch.setattr(_export, "display", shown.append)
+    result = audit_with_progress(Path(__file__).parents[1] / "seeds", out_dir=tmp_path, jobs=1)
+    bar, label = shown[0].children
+    assert len(result.articles) == 5
+    assert (bar.value, bar.max, bar.bar_style) == (5, 5, "success")
+    assert label.value == repr(result)
+
+
+def test_an_audit_with_no_figures_still_opens(dashboard_result):
+    dashboard_result.figures = dashboard_result.figures.iloc[0:0]
+    dashboard_result.groups = dashboard_result.groups.iloc[0:0]
+    dashboard_result.conflicts = dashboard_result.conflicts.iloc[0:0]
+    dashboard = Dashboard(dashboard_result)
+    assert dashboard.selected_group is None
+    assert "No claim group matches" in json.dumps(dashboard.chart.spec)
+    dashboard.filters.set(text="anything", status=True)
+    assert "0 claim groups" in dashboard.header.value
