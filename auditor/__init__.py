@@ -15,17 +15,19 @@ __version__ = "0.1.0"
 __all__ = ["load_articles", "extract_figures", "audit", "AuditResult", "Article", "Figure", "Dashboard"]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .audit import AuditResult, audit
     from .extract import extract_figures
     from .model import Article, Figure
     from .readers import load_articles
 
-# Imported lazily so that `figure-audit --help` and worker processes start fast.
+# The function `audit` shares its name with the module `auditor.audit`. Importing it here,
+# eagerly, binds the package attribute to the function once and for all; a lazy binding would
+# be overwritten by the module the first time anything imports `auditor.audit`.
+from .audit import AuditResult, audit  # noqa: E402
+
+# Imported lazily so that worker processes and the command line start fast.
 _LAZY = {
     "load_articles": ("readers", "load_articles"),
     "extract_figures": ("extract", "extract_figures"),
-    "audit": ("audit", "audit"),
-    "AuditResult": ("audit", "AuditResult"),
     "Article": ("model", "Article"),
     "Figure": ("model", "Figure"),
     "Dashboard": ("dashboard", "Dashboard"),

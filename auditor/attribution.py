@@ -30,6 +30,8 @@ _ORG_HEADS = {
 }
 
 
+_UNNAMED_PEOPLE = {"advisor", "adviser", "source", "witness", "resident", "doctor", "medic", "officer", "soldier",
+                   "fighter", "commander", "spokesman", "spokeswoman", "official", "diplomat", "analyst", "activist"}
 _NAME_ADJECTIVE_SUFFIXES = ("-backed", "-led", "-based", "-linked", "-allied", "-held", "-controlled", "-run",
                             "-affiliated", "-aligned", "-funded", "-supported")
 
@@ -149,6 +151,11 @@ class Attributor:
             after = self._speaker_after(tokens, v + 1, introducer=False)
             if after is not None:
                 return after
+        # "..., noted Reuters." / "..., said Gen. Ibrahim.": a name that closes the clause
+        if prev == "," and tokens[v].lower not in ("told", "tells") and v + 1 < len(tokens) and _is_cap(tokens[v + 1]):
+            run = _capitalised_run(tokens, v + 1)
+            if run is not None and (run[1] >= len(tokens) or tokens[run[1]].text in (".", ",", ";")):
+                return self._normalise(tokens[run[0]:run[1]])
         return self._speaker_before(tokens, v)
 
     def _speaker_after(self, tokens: list[Token], j: int, introducer: bool) -> Credit | None:
@@ -201,10 +208,13 @@ class Attributor:
             if tokens[k].lower in ("the", "a", "an"):
                 break
             k -= 1
-        if k >= 0 and tokens[k].lower in ("the",) and k < j:
-            definite = self._definite(tokens[k + 1:j + 1])
+        if k >= 0 and tokens[k].lower in ("the", "a", "an") and k < j:
+            definite = self._definite(tokens[k + 1:j + 1]) if tokens[k].lower == "the" else None
             if definite is not None:
                 return definite
+            # "the general told Reuters", "a government advisor said": an unnamed person
+            if tokens[j].lower in self.words["titles"] or tokens[j].lower in _UNNAMED_PEOPLE:
+                return Credit(" ".join(t.text for t in tokens[k:j + 1]), "person")
         if k < j and tokens[j].lower in ("authorities", "officials", "police", "sources", "witnesses", "residents",
                                          "medics", "doctors", "activists"):
             return Credit(tokens[j].lower, "organisation")

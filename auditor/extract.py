@@ -239,7 +239,8 @@ def _read_noun_phrase(tokens: list[Token], j: int) -> tuple[int, int, bool, int]
     first = j
     last = j - 1
     count = 0
-    while j < n and count < 6:
+    of_used = False
+    while j < n and count < 8:
         tok = tokens[j]
         if tok.text in "[(":
             close = "]" if tok.text == "[" else ")"
@@ -255,6 +256,15 @@ def _read_noun_phrase(tokens: list[Token], j: int) -> tuple[int, int, bool, int]
                 j += 2
                 continue
             break
+        if tok.lower == "of" and count > 0 and not of_used:
+            # "members of the Popular Mobilisation Forces": the group named after "of" is part of the phrase
+            k = j + 1
+            while k < n and tokens[k].lower in _DETERMINERS:
+                k += 1
+            if k < n and (tokens[k].kind == "abbr" or tokens[k].text[:1].isupper() or tokens[k].lower in words.people):
+                of_used = True
+                j = k
+                continue
         if tok.lower in _PREPOSITIONS or tok.lower in _CLAUSE_WORDS or tok.lower in _TIME_WORDS:
             break
         if _match(tokens, j, words.predicates) is not None:

@@ -1,0 +1,80 @@
+"""`figure-audit run`: outputs, exit codes, errors that name the file and the reason."""
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+from auditor.cli import main
+from auditor.model import ARTICLE_COLUMNS, ERROR_COLUMNS, FIGURE_COLUMNS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _rows(path):
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_run_writes_every_csv_with_contract_columns(tmp_path):
+    assert main(["run", str(ROOT / "seeds"), "--out", str(tmp_path), "--quiet"]) == 0
+    for name, columns in (("articles", ARTICLE_COLUMNS), ("figures", FIGURE_COLUMNS), ("errors", ERROR_COLUMNS)):
+        with open(tmp_path / f"{name}.csv", encoding="utf-8") as handle:
+            header = next(csv.reader(handle))
+        assert header[: len(columns)] == list(columns)
+    assert {"groups.csv", "conflicts.csv"} <= {p.name for p in tmp_path.iterdir()}
+    assert len(_rows(tmp_path / "articles.csv")) == 5
+
+
+def test_spans_index_the_file_text(tmp_path):
+    main(["run", str(ROOT / "seeds"), "--out", str(tmp_path), "--quiet"])
+    for row in _rows(tmp_path / "figures.csv"):
+        text = Path(row["path"]).read_text(encoding="utf-8")
+        assert text[int(row["start"]):int(row["end"])] == row["surface"]
+
+
+def test_same_text_same_ids(tmp_path):
+    main(["run", str(ROOT / "seeds"), "--out", str(tmp_path / "a"), "--quiet"])
+    main(["run", str(ROOT / "seeds"), "--out", str(tmp_path / "b"), "--quiet", "--jobs", "1"])
+    assert [r["figure_id"] for r in _rows(tmp_path / "a" / "figures.csv")] == \
+        [r["figure_id"] for r in _rows(tmp_path / "b" / "figures.csv")]
+
+
+def test_bad_files_are_listed_and_the_rest_goes_on(tmp_path, capsys):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text("Officials said 30 people were killed in Mosul.", encoding="utf-8")
+    (corpus / "empty.txt").write_bytes(b"")
+    (corpus / "broken.jsonl").write_text('{"id": "x", "text": "5 killed"}\nnot json\n', encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["run", str(corpus), "--out", str(out)]) == 0
+    errors = _rows(out / "errors.csv")
+    assert {Path(e["path"]).name for e in errors} == {"empty.txt", "broken.jsonl"}
+    assert all(e["error"] for e in errors)
+    assert "empty.txt" in capsys.readouterr().err
+    assert {r["article_id"] for r in _rows(out / "figures.csv")} == {"good", "x"}
+
+
+def test_nothing_to_audit_is_an_error_with_a_reason(tmp_path):
+    (tmp_path / "empty.txt").write_bytes(b"")
+    done = subprocess.run([sys.executable, "-m", "auditor.cli", "run", str(tmp_path), "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True)
+    assert done.returncode != 0
+    assert "empty.txt" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_missing_path_is_an_argument_error(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "auditor.cli", "run", str(tmp_path / "nope"), "--out",
+                           str(tmp_path / "o")], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "nope" in done.stderr
+
+
+def test_formulas_in_article_text_are_neutralised(tmp_path):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "evil.txt").write_text("=HYPERLINK(\"http://x\") said 30 people were killed.\n", encoding="utf-8")
+    main(["run", str(corpus), "--out", str(tmp_path / "o"), "--quiet"])
+    (row,) = _rows(tmp_path / "o" / "figures.csv")
+    assert row["sentence"].startswith("'=")
+    assert _rows(tmp_path / "o" / "articles.csv")[0]["title"].startswith("'=")
