@@ -15,8 +15,6 @@ from pathlib import Path
 import pandas as pd
 
 from ._claim_rules import (
-    ClaimConfig,
-    PreparedFigures,
     find_conflicts,
     group_figures,
     load_config,
@@ -111,4 +109,4 @@ def _fill_from_articles(figures: pd.DataFrame, articles: pd.DataFrame) -> pd.Dat
     return figures
 
 
-__all__ = ["CONFLICT_COLUMNS", "GROUP_COLUMNS", "ClaimConfig", "PreparedFigures", "build_claims"]
+__all__ = ["CONFLICT_COLUMNS", "GROUP_COLUMNS", "build_claims"]

@@ -14,8 +14,6 @@ from datetime import datetime, timezone
 from functools import cache
 from typing import Any
 
-import pandas as pd
-
 # At most this many claim groups in the chart (conflicts first), and rows in the groups table.
 MAX_CHART_GROUPS = 40
 MAX_TABLE_GROUPS = 2000
