@@ -8,7 +8,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install audit test browser
 
-$(STAMP): pyproject.toml
+# The JupyterLab extension is built and installed by pip's build hook: reinstall when it changes.
+EXTENSION_SOURCES := $(wildcard extension/package.json extension/package-lock.json extension/src/*.ts \
+	extension/style/* extension/schema/*.json) auditor/templates/dashboard.ipynb
+
+$(STAMP): pyproject.toml $(EXTENSION_SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install -e ".[test]"

@@ -42,7 +42,7 @@ _GROUP_FIELDS = (
 )
 _CONFLICT_FIELDS = (
     "conflict_id", "group_id", "figure_a", "figure_b", "article_a", "article_b", "category",
-    "relative_difference", "severity", "explanation", "decision", "note",
+    "relative_difference", "severity", "explanation", "kind", "outlet_a", "outlet_b", "decision", "note",
 )
 
 
@@ -81,7 +81,7 @@ def audit_payload(result: AuditResult) -> dict[str, Any]:
     conflict_rows = []
     for row in kept_conflicts.to_dict("records"):
         conflict_rows.append(_pick(row, _CONFLICT_FIELDS))
-        wanted.update((str(row["figure_a"]), str(row["figure_b"])))
+        wanted.update(_text(row.get(side)) for side in ("figure_a", "figure_b"))
 
     figure_rows: dict[str, dict[str, Any]] = {}
     if figures is not None:

@@ -83,13 +83,17 @@ export interface IConflict {
   conflict_id: string;
   group_id: string;
   figure_a: string;
-  figure_b: string;
+  /** Empty for a check against a reference (kind `geography`: the gazetteer). */
+  figure_b: string | null;
   article_a?: string | null;
   article_b?: string | null;
   category?: string | null;
   relative_difference?: number | null;
   severity?: string | null;
   explanation?: string | null;
+  kind?: string | null;
+  outlet_a?: string | null;
+  outlet_b?: string | null;
   decision?: string | null;
   note?: string | null;
 }

@@ -9,7 +9,6 @@
 import {
   IArticle,
   IAuditPayload,
-  IConflict,
   IFigure,
   IGroup,
   codePointToUtf16
@@ -365,8 +364,8 @@ export class AuditView {
       }
       row.appendChild(el('td', `jp-FigureAudit-severity jp-mod-${conflict.severity || 'none'}`, conflict.severity));
       row.appendChild(el('td', undefined, conflict.category));
-      row.appendChild(this.sideCell(conflict.figure_a));
-      row.appendChild(this.sideCell(conflict.figure_b));
+      row.appendChild(this.sideCell(conflict.figure_a, conflict.outlet_a));
+      row.appendChild(this.sideCell(conflict.figure_b, conflict.outlet_b));
       row.appendChild(el('td', 'jp-FigureAudit-explanation', conflict.explanation));
       row.addEventListener('click', () => this.selectConflict(conflict.conflict_id));
       body.appendChild(row);
@@ -375,11 +374,11 @@ export class AuditView {
     return section;
   }
 
-  private sideCell(figureId: string): HTMLElement {
+  private sideCell(figureId: string | null, reference?: string | null): HTMLElement {
     const cell = el('td');
-    const figure = this.payload.figures[figureId];
+    const figure = figureId ? this.payload.figures[figureId] : undefined;
     if (!figure) {
-      cell.textContent = figureId;
+      cell.textContent = reference || figureId || '';
       return cell;
     }
     cell.appendChild(el('b', undefined, figure.surface));
@@ -397,8 +396,8 @@ export class AuditView {
     }
     section.appendChild(el('h3', undefined, 'Sources'));
     const pair = el('div', 'jp-FigureAudit-pair');
-    pair.appendChild(this.sourceCard(conflict, conflict.figure_a, 'A'));
-    pair.appendChild(this.sourceCard(conflict, conflict.figure_b, 'B'));
+    pair.appendChild(this.sourceCard(conflict.figure_a, conflict.outlet_a, 'A'));
+    pair.appendChild(this.sourceCard(conflict.figure_b, conflict.outlet_b, 'B'));
     section.appendChild(pair);
     if (conflict.explanation) {
       section.appendChild(el('p', 'jp-FigureAudit-explanation', conflict.explanation));
@@ -406,17 +405,22 @@ export class AuditView {
     return section;
   }
 
-  private sourceCard(conflict: IConflict, figureId: string, side: string): HTMLElement {
+  private sourceCard(figureId: string | null, reference: string | null | undefined, side: string): HTMLElement {
     const card = el('div', 'jp-FigureAudit-source');
     card.dataset.side = side;
-    const figure = this.payload.figures[figureId];
+    const figure = figureId ? this.payload.figures[figureId] : undefined;
     if (!figure) {
-      card.appendChild(el('p', undefined, `Figure ${figureId} is not in this view.`));
+      card.classList.add('jp-mod-reference');
+      card.appendChild(el('h4', undefined, `${side}: ${reference || 'reference'}`));
+      card.appendChild(
+        el('p', undefined, figureId ? `Figure ${figureId} is not in this view.` : 'Not an article: see the explanation.')
+      );
       return card;
     }
     const article = this.payload.articles[figure.article_id];
-    card.appendChild(el('h4', undefined, `${side}: ${outletOf(figure, article)}`));
-    if (article?.title) {
+    const heading = outletOf(figure, article);
+    card.appendChild(el('h4', undefined, `${side}: ${heading}`));
+    if (article?.title && article.title !== heading) {
       card.appendChild(el('div', 'jp-FigureAudit-title', article.title));
     }
     const meta = [figure.published || article?.published, figure.source ? `source: ${figure.source}` : '']

@@ -1,0 +1,304 @@
+"""End to end in a real JupyterLab and Debian's headless Chromium (driven by Playwright).
+
+Right-click seeds/ -> Audit figures -> the dashboard notebook runs -> chart and table show the
+figures -> a conflict shows its two sources -> jump to source selects the span in the editor.
+Hostile article text renders as text. Screenshots of every step go to test-artifacts/e2e/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts" / "e2e"
+MIME_TYPE = "application/vnd.figure-audit+json"
+TIMEOUT_MS = int(os.environ.get("E2E_TIMEOUT_MS", 180_000))
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium); `make browser` installs it"
+)
+
+HOSTILE = {
+    "wire-a.txt": (
+        "---\ntitle: <img src=x onerror=\"window.__xss='title'\">Baiji falls\n"
+        "outlet: <script>window.__xss='outlet'</script>Wire A\npublished: 2015-10-18\n---\n"
+        "Iraqi forces entered Baiji on Sunday.\n\n"
+        "Officials said at least 50 ISIS fighters were killed in Baiji "
+        "<script>window.__xss='sentence'</script> during the assault.\n"
+    ),
+    "wire-b.txt": (
+        "---\ntitle: Baiji battle\noutlet: Wire B\npublished: 2015-10-19\n---\n"
+        "The army retook the town of Baiji.\n\n"
+        "A local commander said 12 ISIS fighters were killed in Baiji "
+        "<img src=x onerror=\"window.__xss='img'\"> on Sunday.\n"
+    ),
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server on a random port with a token, serving a folder with seeds/ and hostile/."""
+    root = tmp_path_factory.mktemp("lab-root")
+    home = tmp_path_factory.mktemp("lab-home")
+    shutil.copytree(REPO / "seeds", root / "seeds")
+    (root / "hostile").mkdir()
+    for name, text in HOSTILE.items():
+        (root / "hostile" / name).write_text(text, encoding="utf-8")
+    config = home / "config"
+    (config / "labconfig").mkdir(parents=True)
+    # No news pop-ups or extension manager calls: nothing may reach the network.
+    (config / "labconfig" / "page_config.json").write_text(json.dumps({"disabledExtensions": {
+        "@jupyterlab/apputils-extension:announcements": True,
+        "@jupyterlab/extensionmanager-extension:plugin": True,
+    }}))
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), "JUPYTER_DATA_DIR": str(home / "data"),
+           "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "IPYTHONDIR": str(home / "ipython")}
+    port, token = _free_port(), secrets.token_hex(16)
+    log = (home / "server.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
+         f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
+         f"--LabApp.workspaces_dir={home / 'workspaces'}", f"--LabApp.user_settings_dir={home / 'settings'}",
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.extension_manager=readonly",
+         "--allow-root"],
+        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2):
+                break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail(f"jupyter lab did not start:\n{(home / 'server.log').read_text()}")
+            time.sleep(0.5)
+    try:
+        yield {"url": url, "token": token, "root": root, "env": env}
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(lab, browser, request):
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    console: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
+    page.set_default_timeout(TIMEOUT_MS)
+    # A fresh workspace per test: no tabs restored from the previous one.
+    page.goto(f"{lab['url']}/lab/workspaces/{request.node.name}?reset&token={lab['token']}")
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands.hasCommand('figure-auditor:audit')")
+    page.locator(".jp-DirListing-item").first.wait_for()
+    page.errors = errors
+    yield page
+    # The last state of every test, and the browser console, for whoever reads a failure.
+    shot(page, f"last-{request.node.name}")
+    (ARTIFACTS / f"console-{request.node.name}.log").write_text("\n".join(console), encoding="utf-8")
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def audit_from_context_menu(page, folder: str, prefix: str):
+    """Right-click ``folder`` in the file browser and choose Audit figures; return the output view."""
+    item = page.locator(".jp-DirListing-item", has=page.locator(".jp-DirListing-itemText", has_text=folder))
+    item.first.click(button="right")
+    entry = page.locator(".lm-Menu-item[data-command='figure-auditor:audit']")
+    entry.wait_for()
+    shot(page, f"{prefix}-1-context-menu")
+    entry.click()
+    panel_id = page.wait_for_function(
+        """(stem) => {
+            const w = window.jupyterapp.shell.currentWidget;
+            return w && w.context && w.context.path.startsWith(stem) && w.context.path.endsWith('.ipynb') && w.id;
+        }""",
+        arg=f"figure-audit-{folder}",
+    ).json_value()
+    notebook = page.locator(f"[id='{panel_id}']")
+    view = notebook.locator(".jp-OutputArea-output.jp-FigureAudit")
+    view.wait_for()
+    # The notebook ran top to bottom: the kernel is idle and every code cell has a count.
+    page.wait_for_function(
+        """() => {
+            const panel = window.jupyterapp.shell.currentWidget;
+            const cells = Array.from(panel.content.model.cells).filter(c => c.type === 'code');
+            return panel.sessionContext.session?.kernel?.status === 'idle'
+                && cells.every(c => c.executionCount !== null);
+        }"""
+    )
+    return notebook, view
+
+
+def test_audit_seeds_from_the_file_browser_to_the_source(page, lab):
+    notebook, view = audit_from_context_menu(page, "seeds", "seeds")
+    assert (lab["root"] / "figure-audit-seeds.ipynb").exists()
+    view.scroll_into_view_if_needed()
+    shot(page, "seeds-2-notebook-ran")
+
+    # The chart has a row per claim group with the reports drawn; the table lists the figures.
+    assert view.locator(".jp-FigureAudit-row").count() >= 5
+    assert view.locator(".jp-FigureAudit-row.jp-mod-conflict").count() >= 1
+    reports = view.locator(".jp-FigureAudit-figure")
+    assert reports.count() >= 2
+    assert view.locator(".jp-FigureAudit-report").count() >= view.locator(".jp-FigureAudit-row").count()
+    # The dashboard widget below rendered its charts (Altair, offline) and its comparison table.
+    shot(page, "seeds-3-chart-and-table")
+    dashboard = notebook.locator(".jp-OutputArea-output .jupyter-widgets").first
+    dashboard.wait_for()
+    chart = notebook.locator(".vega-embed").first
+    chart.wait_for()
+    chart.scroll_into_view_if_needed()
+    shot(page, "seeds-3b-dashboard")
+
+    # Selecting a conflict shows its two sources side by side, the figures marked.
+    view.locator(".jp-FigureAudit-conflict").first.click()
+    cards = view.locator(".jp-FigureAudit-source")
+    assert cards.count() == 2
+    marks = cards.locator("mark")
+    assert marks.count() == 2
+    surfaces = marks.all_inner_texts()
+    view.locator(".jp-FigureAudit-sources").scroll_into_view_if_needed()
+    shot(page, "seeds-4-conflict-sources")
+
+    # Jump to source: the article opens in the editor with exactly the figure selected.
+    cards.first.locator(".jp-FigureAudit-open").click()
+    page.wait_for_function(
+        """(surface) => {
+            const w = window.jupyterapp.shell.currentWidget;
+            if (!w || !w.content || !w.content.editor || w.content.constructor.name === 'Notebook') return false;
+            const ed = w.content.editor;
+            const sel = ed.getSelection();
+            const text = ed.model.sharedModel.getSource();
+            return text.slice(ed.getOffsetAt(sel.start), ed.getOffsetAt(sel.end)) === surface;
+        }""",
+        arg=surfaces[0],
+    )
+    editor_path = page.evaluate("() => window.jupyterapp.shell.currentWidget.context.path")
+    assert editor_path.startswith("seeds/") and editor_path.endswith(".txt")
+    # Scrolled into view: the selection is drawn inside the visible editor.
+    selection = page.locator(".jp-FileEditor:visible .cm-selectionBackground").first
+    selection.wait_for()
+    box, editor_box = selection.bounding_box(), page.locator(".jp-FileEditor:visible .cm-scroller").bounding_box()
+    assert editor_box["y"] <= box["y"] <= editor_box["y"] + editor_box["height"]
+    shot(page, "seeds-5-source-selected")
+    assert not page.errors, page.errors
+
+
+def test_hostile_article_text_renders_as_text(page, lab):
+    notebook, view = audit_from_context_menu(page, "hostile", "hostile")
+    view.locator(".jp-FigureAudit-conflict").first.click()
+    assert view.locator(".jp-FigureAudit-source").count() == 2
+    text = view.inner_text()
+    assert "<script>window.__xss='sentence'</script>" in text
+    assert "onerror=\"window.__xss='img'\"" in text
+    # Nothing from the articles became markup, in the audit view or in the dashboard.
+    assert view.locator("script, img").count() == 0
+    notebook.locator(".vega-embed").first.wait_for()
+    assert notebook.locator(".jp-OutputArea-output img[src='x'], .jp-OutputArea-output script").count() == 0
+    view.locator(".jp-FigureAudit-sources").scroll_into_view_if_needed()
+    shot(page, "hostile-2-rendered-as-text")
+    assert page.evaluate("() => window.__xss") is None
+    assert not page.errors, page.errors
+
+
+def test_saved_untrusted_notebook_renders_and_links_open_sources(page, lab):
+    """A saved output renders with no kernel run and no trust; a figure-audit: link opens the source."""
+    import nbformat
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from conftest import make_dashboard_result
+
+    from auditor import lab as auditor_lab
+
+    result = make_dashboard_result()
+    # Point the hand-made audit at files this server serves.
+    corpus = lab["root"] / "corpus"
+    corpus.mkdir(exist_ok=True)
+    for article_id, text in result.texts.items():
+        (corpus / f"{article_id}.txt").write_text(text, encoding="utf-8")
+    result.articles["path"] = [str(corpus / f"{a}.txt") for a in result.articles["article_id"]]
+    figure = result.figures.iloc[2]
+    link = auditor_lab.source_link(corpus / f"{figure.article_id}.txt", figure.start, figure.end, figure.surface)
+    notebook = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                                 "language": "python"}})
+    notebook.cells = [nbformat.v4.new_code_cell("result", outputs=[
+        nbformat.v4.new_output("display_data", data=result._repr_mimebundle_())])]
+    # Links in live outputs (a dashboard widget, trusted HTML) open the source in the editor.
+    notebook.cells.append(nbformat.v4.new_code_cell(
+        "import html\nfrom IPython.display import HTML\n"
+        f"HTML('<a href=\"' + html.escape({link!r}) + '\">open the source</a>')"))
+    nbformat.write(notebook, lab["root"] / "saved.ipynb")  # unsigned: untrusted
+
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:open', {path: 'saved.ipynb'})")
+    view = page.locator(".jp-NotebookPanel:visible .jp-FigureAudit")
+    view.wait_for()
+    assert page.evaluate("() => window.jupyterapp.shell.currentWidget.content.model.cells.get(0).trusted") is False
+    assert view.locator(".jp-FigureAudit-row").count() == 2
+    assert "<script>alert('x')</script>" in view.inner_text()
+    assert view.locator("script").count() == 0
+    shot(page, "saved-1-untrusted-output")
+    page.wait_for_function("() => window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel?.status === 'idle'")
+    page.evaluate("""() => {
+        const panel = window.jupyterapp.shell.currentWidget;
+        panel.content.activeCellIndex = 1;
+        return window.jupyterapp.commands.execute('notebook:run-cell');
+    }""")
+    page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output a", has_text="open the source").click()
+    page.wait_for_function(
+        """(surface) => {
+            const w = window.jupyterapp.shell.currentWidget;
+            if (!w || !w.context || w.context.path !== 'corpus/wire-c.txt') return false;
+            const ed = w.content.editor, sel = ed.getSelection();
+            return ed.model.sharedModel.getSource().slice(ed.getOffsetAt(sel.start), ed.getOffsetAt(sel.end)) === surface;
+        }""",
+        arg=figure.surface,
+    )
+    shot(page, "saved-2-link-opened-source")
+    assert page.evaluate("() => window.__xss") is None
