@@ -20,7 +20,8 @@ from .intervals import Interval, figure_interval, relative_difference, same_valu
 _CONFIG_PATH = Path(__file__).parent / "data" / "claims.yaml"
 _TEXT_COLUMNS = (
     "figure_id", "article_id", "category", "unit", "subject", "location", "reference_place", "counted",
-    "qualifier", "surface", "sentence", "outlet", "published", "supersedes", "reported_unit",
+    "qualifier", "surface", "sentence", "outlet", "published", "supersedes", "reported_unit", "source",
+    "source_type",
 )
 
 
@@ -158,6 +159,21 @@ def actor_key(name: str) -> str:
         from .actors import normalise_actor
 
         name = normalise_actor(name) or name
+    except Exception:  # noqa: BLE001
+        pass
+    return _plain(name)
+
+
+@cache
+def outlet_key(name: str) -> str:
+    """One key per outlet however it is written (Associated Press -> AP); '' for none."""
+    if not name.strip():
+        return ""
+    try:
+        from .actors import outlet_or_org
+
+        actor = outlet_or_org(name)
+        name = actor.name if actor is not None else name
     except Exception:  # noqa: BLE001
         pass
     return _plain(name)
@@ -324,7 +340,7 @@ def _shingles(sentence: str) -> frozenset[str]:
 
 
 def source_clusters(rows: list[int], records: list[Any], config: ClaimConfig) -> dict[int, int]:
-    """Map each row to a source cluster: same article, same outlet, or a reprinted sentence.
+    """Map each row to a source cluster: same article, same outlet (or credited to it), or a reprint.
 
     Reprints are found by the Jaccard similarity of the sentences' word 3-grams, comparing
     only sentences that share a 3-gram (an inverted index keeps this near-linear).
@@ -332,11 +348,12 @@ def source_clusters(rows: list[int], records: list[Any], config: ClaimConfig) ->
     union = _UnionFind(rows)
     first_by: dict[tuple[str, str], int] = {}
     for r in rows:
-        for kind in ("article_id", "outlet"):
-            value = getattr(records[r], kind).strip().casefold()
-            if value:
-                seen = first_by.setdefault((kind, value), r)
-                union.union(seen, r)
+        row = records[r]
+        # A figure an article credits to an outlet ("according to AP") comes from that outlet.
+        credited = outlet_key(row.source) if row.source_type == "outlet" else ""
+        for key in (("article", row.article_id), ("outlet", outlet_key(row.outlet)), ("outlet", credited)):
+            if key[1]:
+                union.union(first_by.setdefault(key, r), r)
     shingles = {r: _shingles(records[r].sentence) for r in rows}
     posting: dict[str, list[int]] = defaultdict(list)
     for r in rows:
@@ -442,7 +459,7 @@ def _pair_explanation(a: Any, b: Any, iva: Interval, ivb: Interval, rel: float) 
         text += f" They were published {days} day{'s' if days != 1 else ''} apart."
     if a.article_id == b.article_id:
         text += " Both figures are in the same article."
-    elif a.outlet and a.outlet.casefold() == b.outlet.casefold():
+    elif outlet_key(a.outlet) and outlet_key(a.outlet) == outlet_key(b.outlet):
         text += f" Both come from {who(a)}: the story may have been updated."
     return text
 

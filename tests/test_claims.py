@@ -492,3 +492,13 @@ def test_conflicts_come_most_severe_first_and_groups_conflicts_first():
     assert list(conflicts["severity"]) == ["high", "high", "low"]
     assert conflicts["relative_difference"].iloc[0] >= conflicts["relative_difference"].iloc[1]
     assert list(groups["status"]) == ["conflict", "corroborated", "single"]
+
+
+def test_a_figure_credited_to_an_outlet_is_that_outlets_report():
+    figures, groups, _ = audit_rows(
+        killed("a", "A", 15, "AP"),
+        killed("b", "B", 15, "Breitbart", source="AP", source_type="outlet"),
+        killed("c", "C", 15, "Associated Press"),
+    )
+    assert status_of(figures, groups, "a") == "single"
+    assert groups.set_index("group_id").at[group_of(figures, "a"), "n_sources"] == 1
