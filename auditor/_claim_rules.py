@@ -131,9 +131,13 @@ def place_key(name: str) -> str:
     return _plain(_entry_name(_entry(name)) or name)
 
 
+_POINT_KINDS = frozenset({"city", "site"})
+
+
 @cache
 def straight_line_km(a: str, b: str) -> float | None:
-    """Great-circle distance between two gazetteer places, ``None`` when either is unknown."""
+    """Great-circle distance between two gazetteer towns or sites, ``None`` when either is unknown
+    or is a country or region (its centre says nothing about a distance to its border)."""
     if not a or not b:
         return None
     try:
@@ -142,6 +146,9 @@ def straight_line_km(a: str, b: str) -> float | None:
         return None
     first, second = _entry(a), _entry(b)
     if first is None or second is None:
+        return None
+    # A distance to a country or province ("120 km from the Syrian border") is not centre to centre.
+    if any(getattr(p, "kind", "city") not in _POINT_KINDS for p in (first, second)):
         return None
     try:
         km = great_circle_km(first, second)

@@ -502,3 +502,12 @@ def test_a_figure_credited_to_an_outlet_is_that_outlets_report():
     )
     assert status_of(figures, groups, "a") == "single"
     assert groups.set_index("group_id").at[group_of(figures, "a"), "n_sources"] == 1
+
+
+@needs_gazetteer
+def test_no_geography_check_against_a_country_or_province():
+    _, _, conflicts = audit_rows(
+        distance("c", "A", 20, "AP", location="Mosul", reference="Syria"),
+        distance("p", "B", 5, "AP", location="Tikrit", reference="Salahuddin"),
+    )
+    assert conflicts[conflicts["kind"] == "geography"].empty
