@@ -107,6 +107,28 @@ describe('AuditView', () => {
   });
 });
 
+describe('a conflict with a reference instead of a second article', () => {
+  it('names the reference and still offers the article side', () => {
+    const data = payload();
+    data.conflicts = [
+      {
+        conflict_id: 'geo', group_id: 'g2', figure_a: 'fc', figure_b: null, category: 'distance',
+        kind: 'geography', outlet_a: '', outlet_b: 'gazetteer', severity: 'low',
+        explanation: 'shorter than the straight line'
+      }
+    ];
+    const host = document.createElement('div');
+    new AuditView(host, data, { openSource: () => undefined }).render();
+    expect(host.querySelector('[data-conflict="geo"]')!.textContent).toContain('gazetteer');
+    host.querySelector<HTMLElement>('[data-conflict="geo"]')!.click();
+    const cards = host.querySelectorAll('.jp-FigureAudit-source');
+    expect(cards[0].querySelector('mark')!.textContent).toBe('155 miles');
+    expect(cards[1].classList.contains('jp-mod-reference')).toBe(true);
+    expect(cards[1].textContent).toContain('gazetteer');
+    expect(cards[1].querySelector('.jp-FigureAudit-open')).toBeNull();
+  });
+});
+
 describe('formatting', () => {
   it('writes intervals the way the audit reads them', () => {
     const base = { figure_id: 'x', article_id: 'a', start: 0, end: 1, surface: '', sentence: '', sentence_start: 0 };
