@@ -215,6 +215,30 @@ def _errors_section(result: Any) -> str:
             f"<tbody>{rows}</tbody></table>")
 
 
+def _orphans_section(result: Any) -> str:
+    """Decisions kept in the review store whose conflict no longer appears (an article changed)."""
+    out_dir = getattr(result, "out_dir", None)
+    if out_dir is None:
+        return ""
+    from .review import ReviewStore
+
+    decisions = ReviewStore(out_dir).decisions()
+    orphans = decisions[decisions["orphaned"].astype(int) == 1] if len(decisions) else decisions
+    if orphans.empty:
+        return ""
+    rows = "".join(
+        f"<tr><td>{_e(r['conflict_id'])}</td><td>{_e(r['decision'])}</td><td>{_e(r['note'])}</td>"
+        f"<td>{_e(r['decided_at'])}</td><td>{_e(r['explanation'])}</td></tr>"
+        for r in orphans.to_dict("records")
+    )
+    return (
+        "<h2>Review decisions on conflicts no longer found</h2><p class='meta'>Kept in review.sqlite: "
+        "their articles changed or were left out of this run.</p><table><thead><tr><th>conflict</th>"
+        f"<th>decision</th><th>note</th><th>decided</th><th>what it was about</th></tr></thead><tbody>{rows}"
+        "</tbody></table>"
+    )
+
+
 def render_report(result: Any) -> str:
     """The whole report page for an :class:`~auditor.audit.AuditResult`, as HTML text."""
     counts = {
@@ -232,6 +256,7 @@ def render_report(result: Any) -> str:
         f"<h2>Claim groups</h2>{_chart_section(result)}"
         f"<h2>Conflicts</h2>{_conflicts_section(result)}"
         f"<h2>All claim groups</h2>{_groups_section(result)}"
+        f"{_orphans_section(result)}"
         f"{_errors_section(result)}"
         "</body></html>"
     )

@@ -146,3 +146,19 @@ def test_run_on_hostile_articles_writes_a_safe_report(tmp_path):
     with open(written["conflicts"], newline="", encoding="utf-8") as handle:
         row = next(csv.DictReader(handle))
     assert row["outlet_a"].startswith("'=") or row["outlet_b"].startswith("'=")
+
+
+def test_orphaned_review_decisions_are_listed(tmp_path, monkeypatch):
+    from auditor.review import ReviewStore
+
+    monkeypatch.setattr(report, "_vega_bundle", lambda: None)
+    result, _, _ = _hostile_result()
+    store = ReviewStore(tmp_path)
+    store.record("c-gone", "dismissed", f"old note {SCRIPT}", {"explanation": "15 vs 30 in Bashir"})
+    store.merge(result.conflicts)  # c-gone is not among this audit's conflicts: flagged orphaned
+    result.out_dir = tmp_path
+    page = report.render_report(result)
+    section = page[page.index("no longer found"):]
+    assert "c-gone" in section and html.escape(f"old note {SCRIPT}") in section and "15 vs 30 in Bashir" in section
+    result.out_dir = None
+    assert "no longer found" not in report.render_report(result)
