@@ -460,7 +460,9 @@ def _pair_explanation(a: Any, b: Any, iva: Interval, ivb: Interval, rel: float) 
     if len(undated) == 2:
         text += " Neither article is dated, so they may describe different moments."
     elif undated:
-        text += f" The {who(undated[0])} article is undated, so it may describe a different moment."
+        row = undated[0]
+        name = f"The {row.outlet.strip()} article" if row.outlet.strip() else f"Article {row.article_id}"
+        text += f" {name} is undated, so it may describe a different moment."
     elif a.published[:10] != b.published[:10]:
         days = abs((b.date - a.date).days)
         text += f" They were published {days} day{'s' if days != 1 else ''} apart."
