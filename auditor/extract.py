@@ -149,10 +149,9 @@ class _ArticleContext:
         self.article = article
         self.sentences = sentences
         text = article.text
-        gazetteer = _places()
-        first = gazetteer.find_places(text)
-        countries = {m.place.country for m in first if m.place.country}
-        mentions = gazetteer.find_places(text, 0, countries) if countries else first
+        # One pass, no country hint: small villages then need a cue ("the town of Baaj", "near Baaj"),
+        # which keeps a passing mention of a country from opening all of its towns.
+        mentions = _places().find_places(text)
         self.actor_mentions = list(_actors().find_actors(text))
         self._actor_starts = [a.start for a in self.actor_mentions]
         actor_spans = [(a.start, a.end) for a in self.actor_mentions]
@@ -501,7 +500,10 @@ def _location(ctx: _ArticleContext, d: _Draft, sentence: Sentence, next_start: i
         before = [p for p in ctx.places_between(sentence.start, d.start) if p.place.name != reference]
         location = before[0].place.name if before else ctx.main_place
         return location, reference
-    after = ctx.places_between(d.end, min(next_start, sentence.end))
+    # "fighters from Iraq, Afghanistan and Pakistan": where people come from is not where the figure is
+    text = ctx.article.text
+    after = [p for p in ctx.places_between(d.end, min(next_start, sentence.end))
+             if not re.search(r"\bfrom\s+(?:the\s+)?$", text[max(0, p.start - 12):p.start])]
     if after and after[0].start - d.end < 80:
         return after[0].place.name, ""
     before = ctx.places_between(sentence.start, d.start)

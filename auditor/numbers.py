@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .knowledge import Phrase, qualifiers, vague_amounts
 
@@ -237,6 +238,8 @@ class _Reader:
 
     def read_vague(self, i: int) -> tuple[Phrase, int] | None:
         table = vague_amounts()
+        if self.t[i].lower not in _vague_first_words():
+            return None
         for length in (4, 3, 2, 1):
             key = tuple(self.low(k) for k in range(i, i + length))
             if key in table:
@@ -354,6 +357,17 @@ _PHONE_RE = re.compile(r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)\s?)?\d{3,4}[\s.-]\d
                        r"\+\d{1,3}[\s.-]?\d{2,4}[\s.-]\d{3,4}|\(\d{3}\)\s?\d{3}[\s.-]\d{4}")
 
 
+@lru_cache(maxsize=1)
+def _vague_first_words() -> frozenset[str]:
+    return frozenset(p[0] for p in vague_amounts())
+
+
+@lru_cache(maxsize=1)
+def _start_words() -> frozenset[str]:
+    """Words that can begin a number expression (digits always can)."""
+    return frozenset(_NUMBER_WORDS | _ARTICLES | set(_FRACTIONS) | {"one", "half"}) | _vague_first_words()
+
+
 def find_numbers(tokens: list[Token], text: str = "", offset: int = 0) -> list[NumberMention]:
     """Every quantity expression in a sentence's tokens, in order.
 
@@ -362,6 +376,7 @@ def find_numbers(tokens: list[Token], text: str = "", offset: int = 0) -> list[N
     r = _Reader(tokens, text, offset)
     phones = [(m.start() + offset, m.end() + offset) for m in _PHONE_RE.finditer(text)] if text else []
     found: list[NumberMention] = []
+    starts = _start_words()
     i = 0
     while i < r.n:
         tok = r.t[i]
@@ -369,7 +384,8 @@ def find_numbers(tokens: list[Token], text: str = "", offset: int = 0) -> list[N
         if phones and any(a <= tok.start < b for a, b in phones):
             i += 1
             continue
-        if tok.kind in ("num", "word"):
+        if tok.kind == "num" or (tok.kind == "word" and (tok.lower in starts or (
+                "-" in tok.lower and tok.lower.split("-", 1)[0] in starts))):
             mention = _read_at(r, i)
         if mention is None:
             i += 1
