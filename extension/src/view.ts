@@ -310,7 +310,9 @@ export class AuditView {
     }
     const pad = (max - min) * 0.08;
     min = Math.max(0, min - pad);
-    max += pad;
+    // Leave room to the right so an open-ended report ("at least N") reads as a bar.
+    const openEnded = figures.some(f => bounds(f)[1] === null);
+    max += openEnded ? (max - min) * 0.6 : pad;
     const x0 = LABEL_WIDTH;
     const scale = (v: number) => x0 + ((v - min) / (max - min)) * TRACK_WIDTH;
     const mid = y + (ROW_HEIGHT - 2) / 2;

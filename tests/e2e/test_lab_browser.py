@@ -98,7 +98,7 @@ def lab(tmp_path_factory):
                 pytest.fail(f"jupyter lab did not start:\n{(home / 'server.log').read_text()}")
             time.sleep(0.5)
     try:
-        yield {"url": url, "token": token, "root": root, "env": env}
+        yield {"url": url, "token": token, "root": root, "env": env, "settings": home / "settings"}
     finally:
         server.terminate()
         try:
@@ -246,6 +246,41 @@ def test_hostile_article_text_renders_as_text(page, lab):
     shot(page, "hostile-2-rendered-as-text")
     assert page.evaluate("() => window.__xss") is None
     assert not page.errors, page.errors
+
+
+def test_launcher_audits_the_current_folder_with_the_settings(lab, browser, request):
+    """Settings (output folder, vague-amount convention) reach the notebook the launcher makes."""
+    settings = lab["settings"] / "figure-auditor" / "plugin.jupyterlab-settings"
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text(json.dumps({"outputFolder": "reviews", "vagueConvention": "acled"}), encoding="utf-8")
+    context = browser.new_context(viewport={"width": 1500, "height": 1000})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(f"{lab['url']}/lab/workspaces/{request.node.name}?reset&token={lab['token']}")
+        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands.hasCommand('figure-auditor:audit')")
+        page.evaluate("""async () => {
+            await window.jupyterapp.commands.execute('filebrowser:go-to-path', {path: '/hostile'});
+            await window.jupyterapp.commands.execute('launcher:create');
+        }""")
+        card = page.locator(".jp-Launcher:visible .jp-LauncherCard", has_text="Figure Audit")
+        card.wait_for()
+        shot(page, "launcher-1-card")
+        card.click()
+        page.wait_for_function(
+            "() => window.jupyterapp.shell.currentWidget?.context?.path === 'hostile/figure-audit-hostile.ipynb'")
+        view = page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output.jp-FigureAudit")
+        view.wait_for()
+        assert "2 articles" in view.inner_text()
+        shot(page, "launcher-2-notebook-ran")
+        code = "".join(
+            "".join(cell["source"]) for cell in json.loads(
+                (lab["root"] / "hostile" / "figure-audit-hostile.ipynb").read_text(encoding="utf-8"))["cells"])
+        assert 'PATHS = ["."]' in code
+        assert 'OUT_DIR = "reviews"' in code and 'set_vague_convention("acled")' in code
+    finally:
+        settings.unlink()
+        context.close()
 
 
 def test_saved_untrusted_notebook_renders_and_links_open_sources(page, lab):
