@@ -15,6 +15,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from .actors import normalise_actor, outlet_or_org
+from .gazetteer import Place, default_gazetteer, great_circle_km
 from .intervals import Interval, figure_interval, relative_difference, same_value
 
 _CONFIG_PATH = Path(__file__).parent / "data" / "claims.yaml"
@@ -96,39 +98,17 @@ def _plain(text: str) -> str:
 
 
 @cache
-def _gazetteer() -> Any:
-    try:
-        from .gazetteer import default_gazetteer
-
-        return default_gazetteer()
-    except Exception:  # noqa: BLE001 - the audit works (without aliases) before the gazetteer lands
-        return None
-
-
-def _entry(name: str) -> Any:
-    gazetteer = _gazetteer()
-    if gazetteer is None or not name:
-        return None
-    try:
-        return gazetteer.lookup(name)
-    except Exception:  # noqa: BLE001
-        return None
-
-
-def _entry_name(entry: Any) -> str:
-    if entry is None:
-        return ""
-    if isinstance(entry, str):
-        return entry
-    return str(getattr(entry, "name", "") or "")
+def _place(name: str) -> Place | None:
+    return default_gazetteer().lookup(name) if name.strip() else None
 
 
 @cache
 def place_key(name: str) -> str:
     """The gazetteer's name for a place (Beiji -> Baiji), else its plain text; '' for none."""
-    if not name:
+    if not name.strip():
         return ""
-    return _plain(_entry_name(_entry(name)) or name)
+    place = _place(name)
+    return _plain(place.name if place is not None else name)
 
 
 _POINT_KINDS = frozenset({"city", "site"})
@@ -138,37 +118,16 @@ _POINT_KINDS = frozenset({"city", "site"})
 def straight_line_km(a: str, b: str) -> float | None:
     """Great-circle distance between two gazetteer towns or sites, ``None`` when either is unknown
     or is a country or region (its centre says nothing about a distance to its border)."""
-    if not a or not b:
+    first, second = _place(a), _place(b)
+    if first is None or second is None or first.kind not in _POINT_KINDS or second.kind not in _POINT_KINDS:
         return None
-    try:
-        from .gazetteer import great_circle_km
-    except Exception:  # noqa: BLE001
-        return None
-    first, second = _entry(a), _entry(b)
-    if first is None or second is None:
-        return None
-    # A distance to a country or province ("120 km from the Syrian border") is not centre to centre.
-    if any(getattr(p, "kind", "city") not in _POINT_KINDS for p in (first, second)):
-        return None
-    try:
-        km = great_circle_km(first, second)
-    except Exception:  # noqa: BLE001
-        return None
-    return None if km is None or not math.isfinite(km) else float(km)
+    return great_circle_km(first, second)
 
 
 @cache
 def actor_key(name: str) -> str:
     """The normalised actor (PMF -> Hashd al-Shaabi), plain text; '' for none."""
-    if not name:
-        return ""
-    try:
-        from .actors import normalise_actor
-
-        name = normalise_actor(name) or name
-    except Exception:  # noqa: BLE001
-        pass
-    return _plain(name)
+    return _plain(normalise_actor(name)) if name.strip() else ""
 
 
 @cache
@@ -176,14 +135,8 @@ def outlet_key(name: str) -> str:
     """One key per outlet however it is written (Associated Press -> AP); '' for none."""
     if not name.strip():
         return ""
-    try:
-        from .actors import outlet_or_org
-
-        actor = outlet_or_org(name)
-        name = actor.name if actor is not None else name
-    except Exception:  # noqa: BLE001
-        pass
-    return _plain(name)
+    actor = outlet_or_org(name)
+    return _plain(actor.name if actor is not None else name)
 
 
 def _counted_key(counted: str) -> str:

@@ -1,7 +1,5 @@
 """Claim groups, statuses and conflicts, on figure tables built by hand (no extractor involved)."""
 
-import importlib.util
-
 import pandas as pd
 import pytest
 
@@ -293,15 +291,9 @@ def test_ids_do_not_depend_on_row_order_or_unrelated_articles():
     assert set(conflicts1["conflict_id"]) == set(conflicts2["conflict_id"])
 
 
-# --- aliases and geography (need the gazetteer and actor tables) --------------------------
-
-needs_gazetteer = pytest.mark.skipif(importlib.util.find_spec("auditor.gazetteer") is None,
-                                     reason="auditor.gazetteer not there yet")
-needs_actors = pytest.mark.skipif(importlib.util.find_spec("auditor.actors") is None,
-                                  reason="auditor.actors not there yet")
+# --- aliases and geography (the gazetteer and actor tables) --------------------------------
 
 
-@needs_gazetteer
 def test_place_spelling_variants_are_one_claim():
     figures, _, conflicts = audit_rows(
         killed("a", "A", 15, "AP", subject="ISIS", location="Baiji"),
@@ -312,7 +304,6 @@ def test_place_spelling_variants_are_one_claim():
     assert pairs(conflicts) == {frozenset({"a", "b"}), frozenset({"a", "c"})}
 
 
-@needs_actors
 @pytest.mark.parametrize("alias", ["PMF", "Popular Mobilisation", "Hashd al-Shaabi"])
 def test_actor_aliases_are_one_claim(alias):
     figures, _, _ = audit_rows(
@@ -321,7 +312,6 @@ def test_actor_aliases_are_one_claim(alias):
     assert group_of(figures, "a") == group_of(figures, "b")
 
 
-@needs_gazetteer
 def test_distance_shorter_than_the_straight_line_is_flagged():
     _, _, conflicts = audit_rows(
         distance("t", "A", 130, "AP", location="Tikrit", qualifier="approximate", surface="about 130 kilometers"),
@@ -331,7 +321,6 @@ def test_distance_shorter_than_the_straight_line_is_flagged():
     assert "straight-line" in geo.iloc[0]["explanation"] and "Tikrit" in geo.iloc[0]["explanation"]
 
 
-@needs_gazetteer
 def test_plausible_and_far_too_long_distances():
     _, _, conflicts = audit_rows(
         distance("ok", "A", 155 * MILE, "AP", location="Baiji", reported_value=155, reported_unit="mile",
@@ -343,7 +332,6 @@ def test_plausible_and_far_too_long_distances():
     assert "rarely exceed" in geo.iloc[0]["explanation"]
 
 
-@needs_gazetteer
 def test_geography_conflict_marks_its_group():
     figures, groups, _ = audit_rows(distance("t", "A", 130, "AP", location="Tikrit"))
     assert status_of(figures, groups, "t") == "conflict"
@@ -504,7 +492,6 @@ def test_a_figure_credited_to_an_outlet_is_that_outlets_report():
     assert groups.set_index("group_id").at[group_of(figures, "a"), "n_sources"] == 1
 
 
-@needs_gazetteer
 def test_no_geography_check_against_a_country_or_province():
     _, _, conflicts = audit_rows(
         distance("c", "A", 20, "AP", location="Mosul", reference="Syria"),
