@@ -1,4 +1,4 @@
-"""Claim groups, statuses and conflicts, on figure tables built by hand (no extractor involved)."""
+"""Claim groups, statuses and conflicts: on figure tables built by hand, then end to end on tests/data/corpora/."""
 
 import pandas as pd
 import pytest
