@@ -306,6 +306,19 @@ def _object_of_before(tokens: list[Token], j: int) -> str | None:
     return None
 
 
+def _number_of_clause(tokens: list[Token], start: int) -> tuple[str, int, int] | None:
+    """'The number of soldiers killed ... rose to 12': (category, noun phrase first, last) named before."""
+    words = category_words()
+    for k in range(start - 1, max(-1, start - 25), -1):
+        if tokens[k].lower == "number" and k + 1 < len(tokens) and tokens[k + 1].lower == "of":
+            first, last, _partitive, after = _read_noun_phrase(tokens, k + 2)
+            found = _match(tokens, after, words.predicates)
+            if found is not None and last >= first:
+                return found[0], first, last
+            return None
+    return None
+
+
 def _head_category(tokens: list[Token], first: int, last: int) -> tuple[str | None, str, int]:
     """Category named by the counted noun itself, the head word, and the noun phrase's last token.
 
@@ -322,7 +335,9 @@ def _head_category(tokens: list[Token], first: int, last: int) -> tuple[str | No
                 continue
             key = tuple(tokens[x].lower for x in range(k, end + 1))
             if key in words.heads:
-                return words.heads[key], tokens[end].lower, end
+                # "members of the Popular Mobilisation Forces": the group after "of" stays in the phrase
+                keep = last if end + 1 <= last and tokens[end + 1].lower == "of" else end
+                return words.heads[key], tokens[end].lower, keep
     return None, tokens[last].lower, last
 
 
@@ -385,6 +400,10 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
             category, evidence = obj, "object"
         else:
             category, evidence = "other", "none"
+            told = _number_of_clause(tokens, m.start_token) if np_last < np_first else None
+            if told is not None:
+                # "The number of soldiers killed ... rose to 12 from seven"
+                category, evidence, np_first, np_last = told[0], "predicate", told[1], told[2]
     # Which readings of "a"/"one"/vague words count at all
     qualified = m.qualifier != "exact"
     prev = tokens[m.start_token - 1].lower if m.start_token > 0 else ""
