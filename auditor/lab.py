@@ -98,6 +98,8 @@ def open_lab(path: str | os.PathLike[str] | None = None) -> int:
 def _launch(notebook: Path | None) -> int:
     """Run ``jupyter lab`` in the current folder, opening ``notebook`` when given."""
     command = [sys.executable, "-m", "jupyterlab"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # containers run as root; the user asked for this server
     if notebook is not None:
         command.append(str(_relative(notebook, Path.cwd())))
     return subprocess.call(command)

@@ -89,9 +89,14 @@ export function formatValue(figure: IFigure): string {
   return formatNumber(value);
 }
 
-/** Who published a figure: outlet, else title, else the article id. */
+/** Who published a figure: outlet, else title (shortened), else the article id. */
 export function outletOf(figure: IFigure, article: IArticle | undefined): string {
-  return figure.outlet || article?.outlet || article?.title || figure.article_id;
+  return figure.outlet || article?.outlet || shorten(article?.title || '', 60) || figure.article_id;
+}
+
+/** At most `max` characters, an ellipsis marking the cut. */
+export function shorten(text: string, max: number): string {
+  return text.length > max ? text.slice(0, max - 1).trimEnd() + '…' : text;
 }
 
 /**
@@ -273,7 +278,7 @@ export class AuditView {
       line.appendChild(svg('rect', { x: 0, y, width, height: ROW_HEIGHT - 2, class: 'jp-FigureAudit-rowBg' }));
       const label = svg('text', { x: 6, y: y + ROW_HEIGHT / 2 + 2, class: 'jp-FigureAudit-rowLabel' });
       const title = groupTitle(group);
-      label.textContent = title.length > 40 ? title.slice(0, 39) + '…' : title;
+      label.textContent = shorten(title, 40);
       line.appendChild(label);
       const tip = svg('title', {});
       tip.textContent = `${title} (${group.status || 'single'}, ${group.unit || ''})`;

@@ -57,35 +57,31 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    """A JupyterLab server on a random port with a token, serving a folder with seeds/ and hostile/."""
-    root = tmp_path_factory.mktemp("lab-root")
-    home = tmp_path_factory.mktemp("lab-home")
-    shutil.copytree(REPO / "seeds", root / "seeds")
-    (root / "hostile").mkdir()
-    for name, text in HOSTILE.items():
-        (root / "hostile" / name).write_text(text, encoding="utf-8")
+def _serve(command: list[str], root: Path, home: Path):
+    """Run ``command`` (a JupyterLab launcher) serving ``root`` on a free port with a token; yield its URL info.
+
+    All settings go through a config folder of its own, so ``figure-audit lab`` is configured the same way.
+    """
     config = home / "config"
-    (config / "labconfig").mkdir(parents=True)
+    (config / "labconfig").mkdir(parents=True, exist_ok=True)
     # No news pop-ups or extension manager calls: nothing may reach the network.
     (config / "labconfig" / "page_config.json").write_text(json.dumps({"disabledExtensions": {
         "@jupyterlab/apputils-extension:announcements": True,
         "@jupyterlab/extensionmanager-extension:plugin": True,
     }}))
+    port, token = _free_port(), secrets.token_hex(16)
+    (config / "jupyter_server_config.json").write_text(json.dumps({
+        "ServerApp": {"ip": "127.0.0.1", "port": port, "port_retries": 0, "open_browser": False,
+                      "allow_root": True, "root_dir": str(root)},
+        "IdentityProvider": {"token": token},
+        "LabApp": {"expose_app_in_browser": True, "workspaces_dir": str(home / "workspaces"),
+                   "user_settings_dir": str(home / "settings"), "extension_manager": "readonly",
+                   "check_for_updates_class": "jupyterlab.NeverCheckForUpdate"},
+    }))
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), "JUPYTER_DATA_DIR": str(home / "data"),
            "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "IPYTHONDIR": str(home / "ipython")}
-    port, token = _free_port(), secrets.token_hex(16)
     log = (home / "server.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
-         f"--LabApp.workspaces_dir={home / 'workspaces'}", f"--LabApp.user_settings_dir={home / 'settings'}",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.extension_manager=readonly",
-         "--allow-root"],
-        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
+    server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:
@@ -106,6 +102,17 @@ def lab(tmp_path_factory):
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server on a random port with a token, serving a folder with seeds/ and hostile/."""
+    root = tmp_path_factory.mktemp("lab-root")
+    shutil.copytree(REPO / "seeds", root / "seeds")
+    (root / "hostile").mkdir()
+    for name, text in HOSTILE.items():
+        (root / "hostile" / name).write_text(text, encoding="utf-8")
+    yield from _serve([sys.executable, "-m", "jupyterlab"], root, tmp_path_factory.mktemp("lab-home"))
 
 
 @pytest.fixture(scope="module")
@@ -185,8 +192,7 @@ def test_audit_seeds_from_the_file_browser_to_the_source(page, lab):
     # The chart has a row per claim group with the reports drawn; the table lists the figures.
     assert view.locator(".jp-FigureAudit-row").count() >= 5
     assert view.locator(".jp-FigureAudit-row.jp-mod-conflict").count() >= 1
-    reports = view.locator(".jp-FigureAudit-figure")
-    assert reports.count() >= 2
+    assert view.locator(".jp-FigureAudit-figure").count() >= 1
     assert view.locator(".jp-FigureAudit-report").count() >= view.locator(".jp-FigureAudit-row").count()
     # The dashboard widget below rendered its charts (Altair, offline) and its comparison table.
     shot(page, "seeds-3-chart-and-table")
@@ -197,18 +203,20 @@ def test_audit_seeds_from_the_file_browser_to_the_source(page, lab):
     chart.scroll_into_view_if_needed()
     shot(page, "seeds-3b-dashboard")
 
-    # Selecting a conflict shows its two sources side by side, the figures marked.
+    # Selecting a conflict shows its two sources side by side (two articles, or an article and the
+    # gazetteer for a distance check), each article's figure marked in its sentence.
     view.locator(".jp-FigureAudit-conflict").first.click()
     cards = view.locator(".jp-FigureAudit-source")
     assert cards.count() == 2
-    marks = cards.locator("mark")
-    assert marks.count() == 2
-    surfaces = marks.all_inner_texts()
+    articles = view.locator(".jp-FigureAudit-source:not(.jp-mod-reference)")
+    assert articles.count() >= 1
+    assert articles.locator("mark").count() == articles.count()
+    surfaces = articles.locator("mark").all_inner_texts()
     view.locator(".jp-FigureAudit-sources").scroll_into_view_if_needed()
     shot(page, "seeds-4-conflict-sources")
 
     # Jump to source: the article opens in the editor with exactly the figure selected.
-    cards.first.locator(".jp-FigureAudit-open").click()
+    articles.first.locator(".jp-FigureAudit-open").click()
     page.wait_for_function(
         """(surface) => {
             const w = window.jupyterapp.shell.currentWidget;
@@ -234,7 +242,8 @@ def test_audit_seeds_from_the_file_browser_to_the_source(page, lab):
 def test_hostile_article_text_renders_as_text(page, lab):
     notebook, view = audit_from_context_menu(page, "hostile", "hostile")
     view.locator(".jp-FigureAudit-conflict").first.click()
-    assert view.locator(".jp-FigureAudit-source").count() == 2
+    # Two articles disagree: both sources are shown, each with its figure marked.
+    assert view.locator(".jp-FigureAudit-source:not(.jp-mod-reference) mark").all_inner_texts() == ["at least 50", "12"]
     text = view.inner_text()
     assert "<script>window.__xss='sentence'</script>" in text
     assert "onerror=\"window.__xss='img'\"" in text
@@ -258,7 +267,8 @@ def test_launcher_audits_the_current_folder_with_the_settings(lab, browser, requ
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
         page.goto(f"{lab['url']}/lab/workspaces/{request.node.name}?reset&token={lab['token']}")
-        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands.hasCommand('figure-auditor:audit')")
+        page.wait_for_function("""() => window.jupyterapp && ['figure-auditor:audit', 'filebrowser:go-to-path',
+            'launcher:create'].every(c => window.jupyterapp.commands.hasCommand(c))""")
         page.evaluate("""async () => {
             await window.jupyterapp.commands.execute('filebrowser:go-to-path', {path: '/hostile'});
             await window.jupyterapp.commands.execute('launcher:create');
@@ -337,3 +347,23 @@ def test_saved_untrusted_notebook_renders_and_links_open_sources(page, lab):
     )
     shot(page, "saved-2-link-opened-source")
     assert page.evaluate("() => window.__xss") is None
+
+
+def test_figure_audit_lab_opens_a_dashboard_that_runs_itself(tmp_path, browser):
+    """`figure-audit lab seeds` writes a signed dashboard notebook; opened in JupyterLab, it runs once."""
+    root = tmp_path / "root"
+    shutil.copytree(REPO / "seeds", root / "seeds")
+    command = [str(Path(sys.executable).with_name("figure-audit")), "lab", "seeds"]
+    for server in _serve(command, root, tmp_path / "home"):
+        assert (root / "figure-audit-seeds.ipynb").exists()
+        context = browser.new_context(viewport={"width": 1500, "height": 1000})
+        try:
+            page = context.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(f"{server['url']}/lab/tree/figure-audit-seeds.ipynb?reset&token={server['token']}")
+            view = page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output.jp-FigureAudit")
+            view.wait_for()  # nobody pressed Run
+            assert "5 articles" in view.inner_text()
+            shot(page, "cli-lab-ran-on-open")
+        finally:
+            context.close()

@@ -1,5 +1,5 @@
 import { IAuditPayload, IFigure } from '../model';
-import { AuditView, formatValue, highlightedSentence } from '../view';
+import { AuditView, formatValue, highlightedSentence, outletOf } from '../view';
 
 const XSS_TITLE = '<img src=x onerror="window.__xss=1">Baiji <b>retaken</b>';
 const XSS_SENTENCE = 'At least 45 <script>window.__xss=2</script> fighters were killed.';
@@ -136,6 +136,16 @@ describe('formatting', () => {
     expect(formatValue({ ...base, value: null, low: 24, high: 99, qualifier: 'vague' })).toBe('24–99');
     expect(formatValue({ ...base, value: null, low: 100, high: null, qualifier: 'at_least' })).toBe('≥ 100');
     expect(formatValue({ ...base, value: null, low: 0, high: 20, qualifier: 'at_most' })).toBe('0–20');
+  });
+
+  it('names a source by its outlet, else a shortened title', () => {
+    const figure = { figure_id: 'x', article_id: 'a1', start: 0, end: 1, surface: '', sentence: '', sentence_start: 0 };
+    const long = 'Iran-backed Iraqi army and Shiite militias entered the city of Tikrit on Wednesday, officials said';
+    expect(outletOf(figure, { article_id: 'a1', path: '', abs_path: '', outlet: 'AP', title: long })).toBe('AP');
+    const named = outletOf(figure, { article_id: 'a1', path: '', abs_path: '', title: long });
+    expect(named.length).toBe(60);
+    expect(named.endsWith('…')).toBe(true);
+    expect(outletOf(figure, undefined)).toBe('a1');
   });
 
   it('highlights by offsets, counting code points like Python', () => {
