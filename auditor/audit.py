@@ -37,6 +37,12 @@ class AuditResult:
 
         return write_outputs(self, Path(out_dir), html=html)
 
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:  # noqa: ANN001 - IPython protocol
+        """Rich display: JupyterLab's Figure Auditor renderer, with an HTML fallback."""
+        from ._mime import mimebundle
+
+        return mimebundle(self)
+
     def review(self, conflict_id: str, decision: str, note: str = "") -> None:
         """Mark a conflict ``confirmed`` or ``dismissed`` with a note, stored at once in ``out_dir``."""
         from .review import review_conflict
