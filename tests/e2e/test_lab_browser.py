@@ -180,6 +180,10 @@ def audit_from_context_menu(page, folder: str, prefix: str):
                 && cells.every(c => c.executionCount !== null);
         }"""
     )
+    errors = page.evaluate("""() => Array.from(window.jupyterapp.shell.currentWidget.content.model.cells)
+        .flatMap(c => c.type === 'code' ? c.outputs.toJSON() : [])
+        .filter(o => o.output_type === 'error').map(o => o.ename + ': ' + o.evalue)""")
+    assert not errors, errors
     return notebook, view
 
 
