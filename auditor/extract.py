@@ -521,8 +521,15 @@ def _location(ctx: _ArticleContext, d: _Draft, sentence: Sentence, next_start: i
         return location, reference
     # "fighters from Iraq, Afghanistan and Pakistan": where people come from is not where the figure is
     text = ctx.article.text
-    after = [p for p in ctx.places_between(d.end, min(next_start, sentence.end))
-             if not re.search(r"\bfrom\s+(?:the\s+)?$", text[max(0, p.start - 12):p.start])]
+    after = []
+    origin_end = -1  # end of the last place read as an origin; a list continues it ("from Iraq, Syria and Iran")
+    for p in ctx.places_between(d.end, min(next_start, sentence.end)):
+        before = text[max(0, p.start - 12):p.start]
+        if re.search(r"\bfrom\s+(?:the\s+)?$", before) or (
+                origin_end >= 0 and re.fullmatch(r"\s*(?:,|and|,\s*and)\s*", text[origin_end:p.start])):
+            origin_end = p.end
+            continue
+        after.append(p)
     if after and after[0].start - d.end < 80:
         return after[0].place.name, ""
     before = ctx.places_between(sentence.start, d.start)

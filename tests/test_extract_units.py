@@ -46,3 +46,8 @@ def test_families_are_counted_in_households(figure_at):
 )
 def test_general_news_figures(figure_at, text, part, value):
     assert figure_at(text, part).value == pytest.approx(value)
+
+
+def test_places_people_come_from_are_not_where_the_figure_is(figure_at):
+    text = "Thousands of fighters from Iraq, Afghanistan and Pakistan are in the Syrian conflict."
+    assert figure_at(text, "Thousands").location not in ("Iraq", "Afghanistan", "Pakistan")
