@@ -102,6 +102,8 @@ def _serve(command: list[str], root: Path, home: Path):
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(home / "server.log", ARTIFACTS / f"server-{root.name}.log")
 
 
 @pytest.fixture(scope="module")
