@@ -21,11 +21,13 @@ if TYPE_CHECKING:  # pragma: no cover
 MIME_TYPE = "application/vnd.figure-audit+json"
 MIME_VERSION = 1
 
-MAX_CONFLICTS = 200
-MAX_GROUPS = 300
-MAX_REPORTS_PER_GROUP = 50
+# Caps keep a displayed audit under about 1 MB of notebook JSON (benchmarks/mime_bench.py);
+# the dashboard and the CSVs have everything.
+MAX_CONFLICTS = 100
+MAX_GROUPS = 100
+MAX_REPORTS_PER_GROUP = 20
 MAX_ERRORS = 50
-MAX_SENTENCE_CHARS = 600  # longer sentences keep a window around the figure
+MAX_SENTENCE_CHARS = 300  # longer sentences keep a window around the figure
 MAX_HTML_ROWS = 50
 
 _STATUS_ORDER = {"conflict": 0, "consistent": 1, "corroborated": 2, "single": 3}
@@ -69,11 +71,12 @@ def audit_payload(result: AuditResult) -> dict[str, Any]:
         max(MAX_GROUPS, len(conflict_groups))
     ) if len(groups) else groups
 
+    members_of = _group_members(result.figures)
     wanted: set[str] = set()
     group_rows = []
     for row in kept_groups.to_dict("records"):
         group = _pick(row, _GROUP_FIELDS)
-        members = _group_members(result.figures, str(row["group_id"]))
+        members = members_of.get(str(row["group_id"]), [])
         group["figures"] = members[:MAX_REPORTS_PER_GROUP]
         group["omitted_figures"] = max(len(members) - MAX_REPORTS_PER_GROUP, 0)
         wanted.update(group["figures"])
@@ -142,10 +145,12 @@ def _sorted_groups(groups: pd.DataFrame) -> pd.DataFrame:
     return groups.loc[order]
 
 
-def _group_members(figures: pd.DataFrame, group_id: str) -> list[str]:
+def _group_members(figures: pd.DataFrame) -> dict[str, list[str]]:
+    """group_id -> its figure ids, in the order of the figures table."""
     if not len(figures) or "group_id" not in figures:
-        return []
-    return figures.loc[figures["group_id"].astype(str) == group_id, "figure_id"].astype(str).tolist()
+        return {}
+    ids = figures["figure_id"].astype(str)
+    return {str(group): list(members) for group, members in ids.groupby(figures["group_id"].astype(str), sort=False)}
 
 
 def _figure(row: dict[str, Any]) -> dict[str, Any]:
