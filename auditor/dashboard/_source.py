@@ -75,7 +75,15 @@ def render_source(figure: Mapping[str, Any] | None, article: Mapping[str, Any] |
         lo, hi = (sentence_start, sentence_end) if sentence_start <= start and end <= sentence_end else (start, end)
         sentence = (html.escape(text[lo:start]) + "<mark>" + html.escape(text[start:end]) + "</mark>"
                     + html.escape(text[end:hi]))
+    path = _field(article.get("path") or figure.get("path"))
+    jump = ""
+    if path:
+        # The JupyterLab extension opens the article in the editor with the span selected.
+        from ..lab import source_link
+
+        href = html.escape(source_link(path, start, end, _field(figure.get("surface"))))
+        jump = f'<p><a class="fa-open-source" href="{href}">Open in editor</a></p>'
     return (
         f'{_STYLE}<div class="fa-source"><dl>{meta}</dl>'
-        f'<p class="fa-sentence">{sentence}</p>{body}</div>'
+        f'<p class="fa-sentence">{sentence}</p>{jump}{body}</div>'
     )
