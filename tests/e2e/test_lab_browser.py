@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from _lab_server import serve_jupyterlab
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -51,61 +47,6 @@ HOSTILE = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _serve(command: list[str], root: Path, home: Path):
-    """Run ``command`` (a JupyterLab launcher) serving ``root`` on a free port with a token; yield its URL info.
-
-    All settings go through a config folder of its own, so ``figure-audit lab`` is configured the same way.
-    """
-    config = home / "config"
-    (config / "labconfig").mkdir(parents=True, exist_ok=True)
-    # No news pop-ups or extension manager calls: nothing may reach the network.
-    (config / "labconfig" / "page_config.json").write_text(json.dumps({"disabledExtensions": {
-        "@jupyterlab/apputils-extension:announcements": True,
-        "@jupyterlab/extensionmanager-extension:plugin": True,
-    }}))
-    port, token = _free_port(), secrets.token_hex(16)
-    (config / "jupyter_server_config.json").write_text(json.dumps({
-        "ServerApp": {"ip": "127.0.0.1", "port": port, "port_retries": 0, "open_browser": False,
-                      "allow_root": True, "root_dir": str(root)},
-        "IdentityProvider": {"token": token},
-        "LabApp": {"expose_app_in_browser": True, "workspaces_dir": str(home / "workspaces"),
-                   "user_settings_dir": str(home / "settings"), "extension_manager": "readonly",
-                   "check_for_updates_class": "jupyterlab.NeverCheckForUpdate"},
-    }))
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), "JUPYTER_DATA_DIR": str(home / "data"),
-           "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "IPYTHONDIR": str(home / "ipython")}
-    log = (home / "server.log").open("w")
-    server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2):
-                break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail(f"jupyter lab did not start:\n{(home / 'server.log').read_text()}")
-            time.sleep(0.5)
-    try:
-        yield {"url": url, "token": token, "root": root, "env": env, "settings": home / "settings"}
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(home / "server.log", ARTIFACTS / f"server-{root.name}.log")
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """A JupyterLab server on a random port with a token, serving a folder with seeds/ and hostile/."""
@@ -114,7 +55,8 @@ def lab(tmp_path_factory):
     (root / "hostile").mkdir()
     for name, text in HOSTILE.items():
         (root / "hostile" / name).write_text(text, encoding="utf-8")
-    yield from _serve([sys.executable, "-m", "jupyterlab"], root, tmp_path_factory.mktemp("lab-home"))
+    home = tmp_path_factory.mktemp("lab-home")
+    yield from serve_jupyterlab([sys.executable, "-m", "jupyterlab"], root, home, logs=ARTIFACTS)
 
 
 @pytest.fixture(scope="module")
@@ -360,7 +302,7 @@ def test_figure_audit_lab_opens_a_dashboard_that_runs_itself(tmp_path, browser):
     root = tmp_path / "root"
     shutil.copytree(REPO / "seeds", root / "seeds")
     command = [str(Path(sys.executable).with_name("figure-audit")), "lab", "seeds"]
-    for server in _serve(command, root, tmp_path / "home"):
+    for server in serve_jupyterlab(command, root, tmp_path / "home", logs=ARTIFACTS):
         assert (root / "figure-audit-seeds.ipynb").exists()
         context = browser.new_context(viewport={"width": 1500, "height": 1000})
         try:
