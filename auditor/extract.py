@@ -434,12 +434,10 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
         canonical = "fraction"
     if unit is not None and evidence == "unit":
         end = tokens[last].end
-    elif m.kind in ("article", "one") and np_last >= np_first:
-        end = tokens[np_last].end if not partitive else tokens[np_last].end
+    elif partitive or (m.kind in ("article", "one") and np_last >= np_first):
+        end = tokens[np_last].end  # "one of whom", "a U.S. Marine": the count needs its noun
     else:
         end = m.end
-    if partitive:
-        end = tokens[np_last].end
 
     def scaled(x: float | None) -> float | None:
         return None if x is None else x * factor
@@ -511,8 +509,9 @@ def _subject(ctx: _ArticleContext, tokens: list[Token], d: _Draft, sentence: Sen
     return following[0].actor.name if following else ""
 
 
-def _location(ctx: _ArticleContext, d: _Draft, sentence: Sentence, next_start: int) -> tuple[str, str]:
-    """(location, reference_place) for a figure."""
+def _location(ctx: _ArticleContext, d: _Draft, index: int, next_start: int) -> tuple[str, str]:
+    """(location, reference_place) for a figure in sentence number ``index``."""
+    sentence = ctx.sentences[index]
     if d.category == "distance":
         after = ctx.places_between(d.end, sentence.end)
         reference = after[0].place.name if after and after[0].start - d.end < 40 else ""
@@ -536,7 +535,7 @@ def _location(ctx: _ArticleContext, d: _Draft, sentence: Sentence, next_start: i
     if before:
         return before[-1].place.name, ""
     # earlier in the paragraph
-    k = ctx.sentences.index(sentence) - 1
+    k = index - 1
     while k >= 0 and ctx.sentences[k].paragraph == sentence.paragraph:
         earlier = ctx.places_between(ctx.sentences[k].start, ctx.sentences[k].end)
         if earlier:
@@ -573,7 +572,7 @@ def _sentence_figures(ctx: _ArticleContext, index: int, sentence: Sentence) -> l
         ids[k] = figure_id(article.article_id, sha, d.start, d.end)
     for n, (k, d) in enumerate(kept.items()):
         next_start = drafts[n + 1].start if n + 1 < len(drafts) else sentence.end
-        location, reference = _location(ctx, d, sentence, next_start)
+        location, reference = _location(ctx, d, index, next_start)
         credit = ctx.attributor.credit(index, d.start)
         old = d.mention.update_of
         figures.append(Figure(
