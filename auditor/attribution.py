@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .knowledge import attribution_words
 from .model import Sentence
@@ -45,6 +46,13 @@ class Credit:
 
 
 UNATTRIBUTED = Credit("", "unattributed")
+
+
+@lru_cache(maxsize=1)
+def _speech_words() -> re.Pattern[str]:
+    """Cheap test for a sentence that may credit someone: one of the table's speech verbs."""
+    words = attribution_words()["speech_verbs"] | {"according"}
+    return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, words), key=len, reverse=True)) + r")\b", re.I)
 
 
 def _quote_spans(text: str) -> list[tuple[int, int]]:
@@ -109,12 +117,7 @@ class Attributor:
         return len(words) <= 8 and any(w.strip(".,").lower() in self.words["speech_verbs"] for w in words[:4])
 
     def _read_sentence(self, sentence: Sentence) -> Credit | None:
-        lowered = sentence.text.lower()
-        if not any(v in lowered for v in ("said", "say", "told", "tell", "add", "note", "report", "accord",
-                                           "stat", "claim", "announc", "confirm", "estimat", "cit", "wr", "tweet",
-                                           "declar", "explain", "warn", "insist", "acknowledg", "continu",
-                                           "count", "document", "record", "quot", "reveal", "disclos",
-                                           "indicat", "show", "put")):
+        if not _speech_words().search(sentence.text):
             return None
         tokens = tokenize(sentence.text, sentence.start)
         found: list[Credit] = []
