@@ -7,16 +7,15 @@ Every figure keeps the exact character span of its number in the article text.
 
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from ._units import UnitReading, currency_before, unit_after, unit_in_compound
-from .attribution import Attributor
+from . import provenance
 from .knowledge import CASUALTY_CATEGORIES, category_words, vague_amounts
 from .model import Article, Figure, Sentence, figure_id
+from .provenance import ArticleContext, DraftSpan
 from .numbers import NumberMention, Token, find_numbers, tokenize
 from .sentences import split_sentences
 
@@ -113,85 +112,7 @@ def warm_up() -> None:
 
     _prefilter()
     _lookup()
-    _places()
-    _actors()
-
-
-@lru_cache(maxsize=1)
-def _places() -> Any:
-    from .gazetteer import default_gazetteer
-
-    return default_gazetteer()
-
-
-@lru_cache(maxsize=1)
-def _actors() -> Any:
-    from . import actors
-
-    return actors
-
-
-def _outlet_lookup(name: str) -> tuple[str, str] | None:
-    actor = _actors().outlet_or_org(name)
-    if actor is None:
-        return None
-    kind = "outlet" if actor.kind == "outlet" else "organisation"
-    return actor.name, kind
-
-
-# -- per-article context ---------------------------------------------------------------------
-
-
-class _ArticleContext:
-    """Places, actors and credits of one article, found once and looked up by offset."""
-
-    def __init__(self, article: Article, sentences: list[Sentence]) -> None:
-        self.article = article
-        self.sentences = sentences
-        text = article.text
-        # One pass, no country hint: small villages then need a cue ("the town of Baaj", "near Baaj"),
-        # which keeps a passing mention of a country from opening all of its towns.
-        mentions = _places().find_places(text)
-        self.actor_mentions = list(_actors().find_actors(text))
-        self._actor_starts = [a.start for a in self.actor_mentions]
-        actor_spans = [(a.start, a.end) for a in self.actor_mentions]
-        # A place inside an actor's name ("Islamic State of Iraq") or an adjective ("Iran-backed") is not
-        # where something happened.
-        self.places = [
-            m for m in mentions
-            if not any(a <= m.start and m.end <= b for a, b in actor_spans)
-            and not text.startswith("-", m.end)
-        ]
-        self._place_starts = [m.start for m in self.places]
-        self.main_place = self._main_place()
-        self._attributor: Attributor | None = None
-
-    @property
-    def attributor(self) -> Attributor:
-        if self._attributor is None:
-            self._attributor = Attributor(self.article.text, self.sentences, _outlet_lookup)
-        return self._attributor
-
-    def _main_place(self) -> str:
-        counts: dict[str, float] = {}
-        title = self.article.title
-        title_end = self.sentences[0].end if self.sentences else 0
-        for m in self.places:
-            weight = 3.0 if m.start < title_end or (title and m.surface in title) else 1.0
-            counts[m.place.name] = counts.get(m.place.name, 0.0) + weight
-        if not counts:
-            return ""
-        return max(counts.items(), key=lambda kv: kv[1])[0]
-
-    def places_between(self, start: int, end: int) -> list[Any]:
-        a = bisect.bisect_left(self._place_starts, start)
-        b = bisect.bisect_left(self._place_starts, end)
-        return self.places[a:b]
-
-    def actors_between(self, start: int, end: int) -> list[Any]:
-        a = bisect.bisect_left(self._actor_starts, start)
-        b = bisect.bisect_left(self._actor_starts, end)
-        return [m for m in self.actor_mentions[a:b] if m.end <= end]
+    provenance.warm_up()
 
 
 # -- reading one sentence ----------------------------------------------------------------
@@ -474,77 +395,18 @@ def _inherit_lists(tokens: list[Token], drafts: list[_Draft]) -> None:
             cur.qualifier = "approximate"
 
 
-def _subject(ctx: _ArticleContext, tokens: list[Token], d: _Draft, sentence: Sentence) -> str:
-    words = category_words()
-    if d.np_last >= d.np_first and not d.partitive:
-        inside = ctx.actors_between(tokens[d.np_first].start, tokens[d.np_last].end)
-        specific = [a for a in inside if not a.generic]
-        chosen = (specific or inside)[-1:] if inside else []
-        if chosen:
-            return chosen[0].actor.name
-        head = tokens[d.np_last].lower
-        if head in words.civilian_heads:
-            return "civilians"
-    if d.category == "distance":
-        return ""
-    before = [a for a in ctx.actors_between(sentence.start, d.start) if a.actor.kind not in ("outlet", "organisation")]
-    if d.partitive:
-        # "Iranian military advisers, one of whom died": the noun phrase right before
-        if before and d.start - before[-1].end <= 4:
-            return before[-1].actor.name
-        head = sentence.text[:d.start - sentence.start].rstrip(" ,").split()
-        phrase = []
-        for w in reversed(head[-4:]):
-            if w.lower() in _CLAUSE_WORDS or w.lower() in _PREPOSITIONS:
-                break
-            phrase.insert(0, w)
-        return " ".join(phrase)
-    if d.category in CASUALTY_CATEGORIES or d.category == "other" and d.np_last >= d.np_first:
-        return ""
-    if before:
-        specific = [a for a in before if not a.generic]
-        return (specific or before)[-1].actor.name
-    after = ctx.actors_between(d.end, sentence.end)
-    following = [a for a in after if a.actor.kind not in ("outlet", "organisation") and a.start - d.end < 40]
-    return following[0].actor.name if following else ""
+def _handover(tokens: list[Token], d: _Draft) -> DraftSpan:
+    """The figure as character offsets, for the subject and place readers."""
+    has_np = d.np_last >= d.np_first
+    return DraftSpan(
+        start=d.start, end=d.end, category=d.category,
+        np_start=tokens[d.np_first].start if has_np else d.end,
+        np_end=tokens[d.np_last].end if has_np else d.end,
+        has_np=has_np, partitive=d.partitive, head=tokens[d.np_last].lower if has_np else "",
+    )
 
 
-def _location(ctx: _ArticleContext, d: _Draft, index: int, next_start: int) -> tuple[str, str]:
-    """(location, reference_place) for a figure in sentence number ``index``."""
-    sentence = ctx.sentences[index]
-    if d.category == "distance":
-        after = ctx.places_between(d.end, sentence.end)
-        reference = after[0].place.name if after and after[0].start - d.end < 40 else ""
-        before = [p for p in ctx.places_between(sentence.start, d.start) if p.place.name != reference]
-        location = before[0].place.name if before else ctx.main_place
-        return location, reference
-    # "fighters from Iraq, Afghanistan and Pakistan": where people come from is not where the figure is
-    text = ctx.article.text
-    after = []
-    origin_end = -1  # end of the last place read as an origin; a list continues it ("from Iraq, Syria and Iran")
-    for p in ctx.places_between(d.end, min(next_start, sentence.end)):
-        before = text[max(0, p.start - 12):p.start]
-        if re.search(r"\bfrom\s+(?:the\s+)?$", before) or (
-                origin_end >= 0 and re.fullmatch(r"\s*(?:,|and|,\s*and)\s*", text[origin_end:p.start])):
-            origin_end = p.end
-            continue
-        after.append(p)
-    if after and after[0].start - d.end < 80:
-        return after[0].place.name, ""
-    before = ctx.places_between(sentence.start, d.start)
-    if before:
-        return before[-1].place.name, ""
-    # earlier in the paragraph
-    k = index - 1
-    while k >= 0 and ctx.sentences[k].paragraph == sentence.paragraph:
-        earlier = ctx.places_between(ctx.sentences[k].start, ctx.sentences[k].end)
-        if earlier:
-            return earlier[-1].place.name, ""
-        k -= 1
-    return ctx.main_place, ""
-
-
-def _sentence_figures(ctx: _ArticleContext, index: int, sentence: Sentence) -> list[Figure]:
+def _sentence_figures(ctx: ArticleContext, occurrence: int, index: int, sentence: Sentence) -> list[Figure]:
     article = ctx.article
     tokens = tokenize(sentence.text, sentence.start)
     mentions = find_numbers(tokens, sentence.text, sentence.start)
@@ -563,16 +425,16 @@ def _sentence_figures(ctx: _ArticleContext, index: int, sentence: Sentence) -> l
         drafts.append(d)
         kept[k] = d
     for d in drafts:
-        d.subject = _subject(ctx, tokens, d, sentence)
+        d.subject = provenance.subject_of(ctx, sentence, _handover(tokens, d))
     _inherit_lists(tokens, drafts)
-    sha = article.sha256
     figures: list[Figure] = []
     ids: dict[int, str] = {}
     for k, d in kept.items():
-        ids[k] = figure_id(article.article_id, sha, d.start, d.end)
+        ids[k] = figure_id(
+            article.article_id, sentence.text, d.start - sentence.start, d.end - sentence.start, occurrence)
     for n, (k, d) in enumerate(kept.items()):
         next_start = drafts[n + 1].start if n + 1 < len(drafts) else sentence.end
-        location, reference = _location(ctx, d, index, next_start)
+        location, reference = provenance.location_of(ctx, _handover(tokens, d), index, next_start)
         credit = ctx.attributor.credit(index, d.start)
         old = d.mention.update_of
         figures.append(Figure(
@@ -610,8 +472,11 @@ def extract_figures(article: Article | str) -> list[Figure]:
     ]
     if not candidates:
         return []
-    ctx = _ArticleContext(article, sentences)
+    ctx = ArticleContext(article, sentences)
     figures: list[Figure] = []
+    seen: dict[str, int] = {}  # sentence text -> how many times it came before (for stable ids)
     for index, sentence in candidates:
-        figures.extend(_sentence_figures(ctx, index, sentence))
+        occurrence = seen.get(sentence.text, 0)
+        seen[sentence.text] = occurrence + 1
+        figures.extend(_sentence_figures(ctx, occurrence, index, sentence))
     return figures

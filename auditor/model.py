@@ -29,7 +29,10 @@ FIGURE_COLUMNS: tuple[str, ...] = (
     "value", "low", "high", "qualifier", "unit", "reported_value", "reported_unit", "counted",
     "subject", "location", "source", "source_type", "published", "outlet", "group_id",
     "reference_place", "sentence_start", "sentence_end", "supersedes",
+    # Provenance and incident columns (CONTRACT.md, "Provenance and incident columns").
+    "evidence", "part_of", "scope", "event_date", "place_id", "admin1", "country", "incident_id",
 )
+SCOPES: tuple[str, ...] = ("incident", "cumulative", "historical")
 ERROR_COLUMNS: tuple[str, ...] = ("path", "error")
 
 
@@ -116,6 +119,16 @@ class Figure:
     # figure_id of an earlier figure that the same text says this one replaced
     # ("the toll rose to 45 from 30": the 45 supersedes the 30).
     supersedes: str = ""
+    # ids of the rules that decided the figure, separated by spaces ("killed.passive unit.none")
+    evidence: str = ""
+    # figure_id of the total this figure is a part of ("126 killed, including 68 children")
+    part_of: str = ""
+    scope: str = "incident"  # incident | cumulative | historical
+    event_date: str = ""  # ISO date when the text fixes it
+    place_id: str = ""  # gazetteer id of ``location``
+    admin1: str = ""  # its province / first-level division (gazetteer name)
+    country: str = ""  # its country (ISO 3166 alpha-2)
+    incident_id: str = ""  # the incident the audit assigned it to
 
     def to_row(self) -> dict[str, Any]:
         return asdict(self)
@@ -125,13 +138,15 @@ FIGURE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Figure))
 assert FIGURE_FIELDS == FIGURE_COLUMNS, "Figure fields and FIGURE_COLUMNS drifted apart"
 
 
-def figure_id(article_id: str, article_sha256: str, start: int, end: int) -> str:
-    """Stable id: the same article text gives the same ids on every run.
+def figure_id(article_id: str, sentence: str, start: int, end: int, occurrence: int = 0) -> str:
+    """Stable id of a figure: its article, its sentence's text and its span within that sentence.
 
-    The id depends on the text and the span only, so a review decision keyed by it
-    survives re-runs and improvements to how the figure is classified.
+    ``start``/``end`` are offsets inside ``sentence``; ``occurrence`` counts earlier sentences of the
+    article with the same text. Editing the article elsewhere (a blank line, a new paragraph) keeps
+    the id, so review decisions keyed by it follow the figure.
     """
-    digest = hashlib.sha1(f"{article_id}\0{article_sha256}:{start}:{end}".encode()).hexdigest()
+    key = f"{article_id}\0{sentence}\0{start}:{end}:{occurrence}"
+    digest = hashlib.sha1(key.encode("utf-8", "surrogateescape")).hexdigest()
     return "f" + digest[:12]
 
 
