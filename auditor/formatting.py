@@ -1,0 +1,337 @@
+"""How figures read to people, and which columns each view shows in which order.
+
+One module owns value formatting ("≥ 40", "40–72", "about 130 km", "155 miles (about 249 km)"),
+plain-language qualifiers and statuses, and the column lists and orderings of every view (the
+dashboard, the HTML report, the MIME view and the extension's types).  The CSVs stay raw: only
+views format.  Nothing here ever returns ``nan``, ``None`` or a float repr like
+``249.44832000000002``: a missing number reads as an empty string.
+
+Examples
+--------
+>>> value_text(40, 40, None, "at_least", "count")
+'≥ 40'
+>>> value_text(None, 40, 72, "range", "count")
+'40–72'
+>>> value_text(130.2, 123.7, 136.7, "approximate", "km")
+'about 130 km'
+>>> value_text(249.44832, 249.44832, 249.44832, "exact", "km", reported_value=155, reported_unit="mile")
+'155 miles (about 249 km)'
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+# -- orderings shared by every view ------------------------------------------------------
+
+STATUS_ORDER: tuple[str, ...] = ("conflict", "consistent", "corroborated", "single")
+SEVERITY_ORDER: tuple[str, ...] = ("high", "medium", "low")
+REVIEW_ORDER: tuple[str, ...] = ("to review", "partly reviewed", "confirmed", "dismissed", "reviewed", "nothing to review")
+RELATION_ORDER: tuple[str, ...] = ("same", "part_of", "update", "geography")
+
+STATUS_TEXT: dict[str, str] = {
+    "conflict": "conflict",
+    "consistent": "consistent",
+    "corroborated": "corroborated",
+    "single": "one report",
+}
+QUALIFIER_TEXT: dict[str, str] = {
+    "exact": "exactly",
+    "approximate": "about",
+    "at_least": "at least",
+    "more_than": "more than",
+    "at_most": "at most",
+    "less_than": "less than",
+    "range": "between",
+    "vague": "a vague amount",
+}
+RELATION_TEXT: dict[str, str] = {
+    "same": "same claim",
+    "part_of": "part of a total",
+    "update": "a later update",
+    "geography": "distance vs. map",
+}
+
+# -- column lists of the views: (key, heading) in display order ---------------------------
+
+# The conflicts-first list of claim groups / incidents (dashboard, report).
+GROUP_VIEW_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("label", "claim"),
+    ("spread", "reported"),
+    ("n_outlets", "outlets"),
+    ("n_figures", "reports"),
+    ("status", "status"),
+    ("review", "review"),
+)
+# The reports of one group, side by side.
+REPORT_VIEW_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("outlet", "outlet"),
+    ("published", "published"),
+    ("value_text", "value as written"),
+    ("source", "source"),
+    ("sentence", "sentence"),
+)
+# Facets with counts, in the order the filter bar shows them.
+FACETS: tuple[tuple[str, str], ...] = (
+    ("category", "category"),
+    ("place", "place"),
+    ("outlets", "outlet"),
+    ("status", "status"),
+    ("review", "review"),
+)
+# Conflicting pairs (report, MIME view).
+CONFLICT_VIEW_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("severity", "severity"),
+    ("label", "claim"),
+    ("report_a", "report A"),
+    ("report_b", "report B"),
+    ("explanation", "why they cannot both be right"),
+    ("decision", "review"),
+)
+
+# -- units -------------------------------------------------------------------------------
+
+# Canonical unit -> (singular, plural); "" = no unit word (people, events are counted).
+_UNIT_WORDS: dict[str, tuple[str, str]] = {
+    "count": ("", ""),
+    "household": ("household", "households"),
+    "km": ("km", "km"),
+    "day": ("day", "days"),
+    "fraction": ("%", "%"),
+    "mile": ("mile", "miles"),
+    "metre": ("m", "m"),
+    "meter": ("m", "m"),
+    "kilometre": ("km", "km"),
+    "kilometer": ("km", "km"),
+    "week": ("week", "weeks"),
+    "month": ("month", "months"),
+    "year": ("year", "years"),
+    "hour": ("hour", "hours"),
+    "square kilometre": ("km²", "km²"),
+    "square kilometer": ("km²", "km²"),
+    "square mile": ("square mile", "square miles"),
+    "hectare": ("hectare", "hectares"),
+    "acre": ("acre", "acres"),
+    "percent": ("%", "%"),
+    "percentage": ("%", "%"),
+}
+_CURRENCY_SYMBOLS: dict[str, str] = {"USD": "$", "EUR": "€", "GBP": "£"}
+
+
+def is_missing(x: Any) -> bool:
+    """``None``, NaN, NA or an empty string."""
+    if x is None or x is pd.NA or x is pd.NaT:
+        return True
+    if isinstance(x, str):
+        return x.strip() == "" or x.strip().lower() == "nan"
+    try:
+        return bool(math.isnan(float(x)))
+    except (TypeError, ValueError):
+        return False
+
+
+def _float(x: Any) -> float | None:
+    if is_missing(x):
+        return None
+    try:
+        value = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(value) else value
+
+
+def number(x: Any, digits: int = 3) -> str:
+    """A number as people write it: ``1,234``, ``2.5``, ``249``, ``1.2 million``; ``''`` if missing.
+
+    Integers are shown whole; other numbers keep ``digits`` significant digits (never a float
+    artefact like ``249.44832000000002``). Millions and billions are spelled out.
+    """
+    value = _float(x)
+    if value is None:
+        return ""
+    if math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    sign = "−" if value < 0 else ""
+    value = abs(value)
+    for size, word in ((1e9, "billion"), (1e6, "million")):
+        if value >= size:
+            scaled = value / size
+            text = f"{scaled:.{digits}g}" if not scaled.is_integer() else f"{int(scaled)}"
+            return f"{sign}{text} {word}"
+    if value.is_integer():
+        return f"{sign}{int(value):,}"
+    if value >= 10 ** digits:
+        return f"{sign}{round(value):,}"
+    text = f"{value:.{digits}g}"
+    if "e" in text:  # tiny numbers: plain decimals, never scientific notation
+        text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return sign + text
+
+
+def unit_word(unit: Any, value: Any = None) -> str:
+    """The word after a number: ``km``, ``days``, ``households``; ``''`` for counted people/events."""
+    if is_missing(unit):
+        return ""
+    unit = str(unit)
+    singular, plural = _UNIT_WORDS.get(unit, (unit, unit if unit.endswith("s") else unit + "s"))
+    v = _float(value)
+    return singular if v is not None and abs(v) == 1 else plural
+
+
+def _amount(x: Any, unit: Any) -> str:
+    """``x`` with its unit: ``130 km``, ``40``, ``12 %``, ``$5 million``."""
+    value = _float(x)
+    if value is None:
+        return ""
+    unit = "" if is_missing(unit) else str(unit)
+    if unit == "fraction":
+        return f"{number(value * 100)} %"
+    if unit in _CURRENCY_SYMBOLS:
+        return f"{_CURRENCY_SYMBOLS[unit]}{number(value)}"
+    if len(unit) == 3 and unit.isupper():  # another ISO currency code
+        return f"{number(value)} {unit}"
+    word = unit_word(unit, value)
+    text = number(value)
+    if not word:
+        return text
+    return f"{text}{word}" if word == "%" else f"{text} {word}"
+
+
+def _unit_suffix(unit: Any, value: Any) -> str:
+    text = _amount(value, unit)
+    return text[len(number(value)):] if text.startswith(number(value)) else ""
+
+
+def interval_text(low: Any, high: Any, unit: Any = "count", qualifier: Any = "") -> str:
+    """The interval a report or group stands for: ``40–72``, ``≥ 40``, ``≤ 365 days``, ``12 km``."""
+    lo, hi = _float(low), _float(high)
+    if lo is not None and hi is not None and math.isinf(hi):
+        hi = None
+    if lo is not None and hi is not None:
+        if number(lo) == number(hi):
+            return _amount(lo, unit)
+        if str(unit) == "fraction":
+            return f"{number(lo * 100)}–{number(hi * 100)} %"
+        if str(unit) in _CURRENCY_SYMBOLS:
+            return f"{_amount(lo, unit)}–{number(hi)}"
+        return f"{number(lo)}–{_amount(hi, unit)}"
+    if lo is not None:
+        return ("> " if qualifier == "more_than" else "≥ ") + _amount(lo, unit)
+    if hi is not None:
+        return ("< " if qualifier == "less_than" else "≤ ") + _amount(hi, unit)
+    return ""
+
+
+def value_text(
+    value: Any, low: Any, high: Any, qualifier: Any, unit: Any,
+    reported_value: Any = None, reported_unit: Any = None,
+) -> str:
+    """One report's figure in plain words, with the converted value when the unit changed.
+
+    ``exact`` → ``45``; ``approximate`` → ``about 130 km``; ``at_least`` → ``≥ 40``;
+    ``range``/``vague`` → ``40–72``; a converted distance → ``155 miles (about 249 km)``.
+    """
+    qualifier = "" if is_missing(qualifier) else str(qualifier)
+    v = _float(value)
+    if qualifier in ("at_least", "more_than") and _float(low) is not None:
+        text = interval_text(low, None, unit, qualifier)
+    elif qualifier in ("at_most", "less_than") and _float(high) is not None:
+        text = interval_text(None, high, unit, qualifier)
+    elif qualifier in ("range", "vague") or v is None:
+        text = interval_text(low, high, unit, qualifier)
+    elif qualifier == "approximate":
+        text = "about " + _amount(v, unit)
+    else:
+        text = _amount(v, unit)
+    if not text:
+        return ""
+    rv = _float(reported_value)
+    r_unit = "" if is_missing(reported_unit) else str(reported_unit)
+    unit_s = "" if is_missing(unit) else str(unit)
+    if rv is not None and r_unit and r_unit != unit_s and unit_s != "fraction" and _UNIT_WORDS.get(r_unit) != _UNIT_WORDS.get(unit_s):
+        written = _amount(rv, r_unit)
+        if qualifier == "approximate":
+            written = "about " + written
+        converted = text if text.startswith(("about", "≥", "≤", ">", "<")) or "–" in text else "about " + text
+        return f"{written} ({converted})"
+    return text
+
+
+def frame_value_text(frame: pd.DataFrame) -> list[str]:
+    """:func:`value_text` for every row of a figures frame (columns may be missing)."""
+    def col(name: str) -> Any:
+        return frame[name] if name in frame else [None] * len(frame)
+
+    return [
+        value_text(*row)
+        for row in zip(col("value"), col("low"), col("high"), col("qualifier"), col("unit"),
+                       col("reported_value"), col("reported_unit"))
+    ]
+
+
+def qualifier_text(qualifier: Any) -> str:
+    """``at_least`` → ``at least``; unknown qualifiers are shown with spaces, never raw ids."""
+    if is_missing(qualifier):
+        return ""
+    return QUALIFIER_TEXT.get(str(qualifier), str(qualifier).replace("_", " "))
+
+
+def status_text(status: Any) -> str:
+    if is_missing(status):
+        return ""
+    return STATUS_TEXT.get(str(status), str(status).replace("_", " "))
+
+
+def relation_text(relation: Any) -> str:
+    if is_missing(relation):
+        return ""
+    return RELATION_TEXT.get(str(relation), str(relation).replace("_", " "))
+
+
+def percent(fraction: Any) -> str:
+    """``0.4375`` → ``44 %``; ``''`` if missing."""
+    value = _float(fraction)
+    return "" if value is None else f"{number(round(value * 100))} %"
+
+
+def text(x: Any) -> str:
+    """Any cell as display text: ``''`` for missing values, numbers via :func:`number`."""
+    if is_missing(x):
+        return ""
+    if isinstance(x, float):
+        return number(x)
+    return str(x)
+
+
+def review_state(decisions: list[str], n_conflicts: int) -> str:
+    """A group's review state from its conflicts' decisions (``''`` = undecided).
+
+    ``nothing to review`` without conflicts; ``to review`` when none is decided; ``partly
+    reviewed`` when some are; ``confirmed``/``dismissed`` when all agree; else ``reviewed``.
+    """
+    if n_conflicts == 0:
+        return "nothing to review"
+    decided = [d for d in decisions if d]
+    if not decided:
+        return "to review"
+    if len(decided) < n_conflicts:
+        return "partly reviewed"
+    kinds = set(decided)
+    return decided[0] if len(kinds) == 1 else "reviewed"
+
+
+def order_key(order: tuple[str, ...]):  # noqa: ANN201 - a key function for sort_values
+    """A ``sort_values(key=...)`` function putting ``order``'s values first, in that order."""
+    rank = {name: i for i, name in enumerate(order)}
+    return lambda series: series.map(lambda v: rank.get(v, len(rank)))
+
+
+__all__ = [
+    "CONFLICT_VIEW_COLUMNS", "FACETS", "GROUP_VIEW_COLUMNS", "QUALIFIER_TEXT", "RELATION_ORDER",
+    "REPORT_VIEW_COLUMNS", "REVIEW_ORDER", "SEVERITY_ORDER", "STATUS_ORDER", "frame_value_text",
+    "interval_text", "is_missing", "number", "order_key", "percent", "qualifier_text", "relation_text",
+    "review_state", "status_text", "text", "unit_word", "value_text",
+]
