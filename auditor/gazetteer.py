@@ -101,6 +101,17 @@ class Gazetteer:
         self._pops: list[int] = data["pops"]
         self._curated: frozenset[int] = data["curated"]
         self._index: dict[str, tuple[_Entry, ...]] = data["index"]
+        # "al", "san", "el" start hundreds of names each: under such a key, a word tries only the names
+        # that go on with the next word (plus the one-word names), not all of them.
+        self._by_second: dict[str, tuple[dict[str, tuple[_Entry, ...]], tuple[_Entry, ...]]] = {}
+        for first, entries in self._index.items():
+            if len(entries) > 16:
+                longer: dict[str, list[_Entry]] = {}
+                for entry in entries:
+                    if entry[0]:
+                        longer.setdefault(entry[0][0], []).append(entry)
+                self._by_second[first] = (
+                    {k: tuple(v) for k, v in longer.items()}, tuple(e for e in entries if not e[0]))
         rules = data["rules"]
         self._cues_before: frozenset[tuple[str, ...]] = rules["cues_before"]
         self._longest_cue = max(map(len, self._cues_before), default=0)
@@ -141,6 +152,9 @@ class Gazetteer:
                 continue
             entries = index.get(tokens.keys[i])
             if entries is not None:
+                wide = self._by_second.get(tokens.keys[i])
+                if wide is not None:  # same order: longest first, one-word names last
+                    entries = (wide[0].get(tokens.keys[i + 1], ()) if i + 1 < n else ()) + wide[1]
                 for rest, candidates, needs_cue, acronym in entries:
                     if rest and not rest_matches(tokens, i, rest):
                         continue
