@@ -31,3 +31,13 @@ def front_matter_span(text: str) -> tuple[int, int, int] | None:
     if match is None:
         return None
     return match.start("body"), match.end("body"), match.end()
+
+
+def parse_front_matter(block: str) -> object:
+    """The YAML of a front-matter block, with libyaml's safe loader when it is installed (about 10x faster).
+
+    Raises ``yaml.YAMLError`` as ``yaml.safe_load`` does.
+    """
+    import yaml
+
+    return yaml.load(block, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))

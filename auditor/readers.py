@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ._decode import UndecodableError, decode
-from ._frontmatter import front_matter_span
+from ._frontmatter import front_matter_span, parse_front_matter
 from .model import Article, AuditInput, ReadError
 
 SUPPORTED_SUFFIXES: tuple[str, ...] = (".txt", ".md", ".html", ".htm", ".jsonl", ".csv")
@@ -175,7 +175,7 @@ def _front_matter_metadata(block: str, path: Path) -> dict[str, str]:
     import yaml
 
     try:
-        parsed = yaml.safe_load(block)
+        parsed = parse_front_matter(block)
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f" (line {where.line + 2})" if where is not None else ""
