@@ -90,17 +90,20 @@ class ArticleContext:
         mentions = _places().find_places(text)
         self.actor_mentions = list(_actors().find_actors(text))
         self._actor_starts = [a.start for a in self.actor_mentions]
-        actor_spans = [(a.start, a.end) for a in self.actor_mentions]
         # A place inside an actor's name ("Islamic State of Iraq") or an adjective ("Iran-backed") is not
-        # where something happened.
+        # where something happened. Actor mentions do not overlap and come in order, so the only one that
+        # can hold a place is the last one starting at or before it (linear in the article, not places x actors).
         self.places = [
             m for m in mentions
-            if not any(a <= m.start and m.end <= b for a, b in actor_spans)
-            and not text.startswith("-", m.end)
+            if not self._inside_actor(m.start, m.end) and not text.startswith("-", m.end)
         ]
         self._place_starts = [m.start for m in self.places]
         self.main_place = self._main_place()
         self._attributor: Attributor | None = None
+
+    def _inside_actor(self, start: int, end: int) -> bool:
+        k = bisect.bisect_right(self._actor_starts, start) - 1
+        return k >= 0 and end <= self.actor_mentions[k].end
 
     @property
     def attributor(self) -> Attributor:
