@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import codecs
 import re
+import unicodedata
+from collections import Counter
 
 # Longest BOM first: the UTF-32-LE mark starts with the UTF-16-LE one.
 _BOMS: tuple[tuple[bytes, str, str], ...] = (
@@ -30,8 +32,13 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]
 # C0 control characters other than tab, line feed, vertical tab, form feed and carriage return.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f\ufffd]")
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1f]")
 # More than this share of control characters means the bytes are not text.
 _MAX_CONTROL_SHARE = 0.01
+# UTF-16 of one script puts few distinct values in the high byte of each unit (0x00 for ASCII,
+# 0x06 for Arabic, 0x20 for punctuation): the top four cover at least this share of them.
+_UTF16_HIGH_BYTE_SHARE = 0.9
+_SAMPLE_BYTES = 65536
 # Up to this share of broken sequences, a UTF-8 file is read as UTF-8 with U+FFFD in their place.
 _MAX_BROKEN_UTF8_SHARE = 0.001
 
@@ -67,7 +74,10 @@ def decode(data: bytes, *, html: bool = False) -> str:
                 raise UndecodableError(f"not valid {name} text although it starts with a {name} byte order mark "
                                        f"(bad bytes at position {exc.start + len(bom)})") from None
             return _checked(text)
-    if b"\x00" in data:
+    # Zero and other control bytes: UTF-16 without a BOM (Arabic in UTF-16 is mostly 0x06 bytes
+    # beside letters, which would even pass as ASCII) or binary content.
+    sample = data[:_SAMPLE_BYTES]
+    if len(_CONTROL_BYTES.findall(sample)) > _MAX_CONTROL_SHARE * len(sample):
         return _checked(_utf16_without_bom(data))
     try:
         return _checked(data.decode("utf-8"))
@@ -93,19 +103,32 @@ def _checked(text: str) -> str:
 
 
 def _utf16_without_bom(data: bytes) -> str:
-    """UTF-16 text without a BOM has a zero byte beside most ASCII characters; anything else is binary."""
-    sample = data[:4096]
+    """UTF-16 text without a BOM, in the byte order whose high bytes look like one script's; else binary."""
     if len(data) % 2 == 0:
-        even_zeros = sample[0::2].count(0)
-        odd_zeros = sample[1::2].count(0)
-        half = len(sample) // 2
-        for encoding, zeros, other in (("utf-16-le", odd_zeros, even_zeros), ("utf-16-be", even_zeros, odd_zeros)):
-            if zeros >= 0.3 * half and other == 0:
-                try:
-                    return data.decode(encoding)
-                except UnicodeDecodeError:
-                    break
+        sample = data[:_SAMPLE_BYTES]
+        candidates = []
+        for encoding, high_bytes in (("utf-16-le", sample[1::2]), ("utf-16-be", sample[0::2])):
+            top = sum(n for _, n in Counter(high_bytes).most_common(4))
+            share = top / max(len(high_bytes), 1)
+            if share < _UTF16_HIGH_BYTE_SHARE:
+                continue
+            head = codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample, final=False)
+            if _looks_like_text(head):
+                candidates.append((share, encoding))
+        for _, encoding in sorted(candidates, reverse=True):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
     raise UndecodableError(BINARY)
+
+
+def _looks_like_text(text: str) -> bool:
+    """Almost no control, unassigned, private-use or lone surrogate characters."""
+    if not text:
+        return False
+    odd = sum(1 for ch in text if ch not in "\t\n\r\f\v" and unicodedata.category(ch) in ("Cc", "Cn", "Co", "Cs"))
+    return odd + text.count("\ufffd") <= _MAX_CONTROL_SHARE * len(text)
 
 
 def _mostly_utf8(data: bytes) -> str | None:

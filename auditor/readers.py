@@ -9,7 +9,11 @@ Offsets of every later stage index ``Article.text``, which is:
 * ``.jsonl``/``.csv``: the ``text`` field as stored.
 
 Nothing is raised for a bad input: it becomes a :class:`~auditor.model.ReadError` naming the
-file and the reason, and the other inputs still load. Metadata that cannot be understood (a
+file and the reason, and the other inputs still load. Only regular files are read (a named pipe
+or a device is listed, never opened), each up to a size limit checked before reading; a symbolic
+link leading outside the given paths is not followed unless asked; folders written by
+figure-audit itself (the ``--out`` folder, any folder holding ``.figure-audit/``) and its own
+output files are skipped. A file name that is not valid UTF-8 is shown with ``\\xNN`` escapes. Metadata that cannot be understood (a
 malformed front matter, a date that is not a date) is ignored with a logged warning, because
 the article itself is still worth auditing.
 """
@@ -24,7 +28,9 @@ import json
 import logging
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,13 +50,45 @@ _DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%B %d %Y", "%d %B %Y", "%d %b %Y", "
 _CSV_DELIMITERS = (",", ";", "\t")
 # The csv module's default cell limit (128 KiB) is smaller than a long article.
 _CSV_FIELD_LIMIT = 2**31 - 1
+DEFAULT_MAX_FILE_SIZE = 50 * 1024**2
+# A folder holding this is an output folder of figure-audit (export.py writes it).
+OUTPUT_MARKER = ".figure-audit"
+# The first columns of every table figure-audit writes: such a CSV is an audit output, not articles.
+_OUTPUT_HEADERS: tuple[tuple[str, ...], ...] = (
+    ("figure_id", "article_id"), ("article_id", "path", "title"), ("group_id", "category"),
+    ("conflict_id", "group_id"), ("path", "error"), ("conflict_id", "decision"),
+)
+_REPORT_MARKS = (b"<meta name='generator' content='figure-audit'", b"<title>Figure audit</title>")
+_FILE_KINDS = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """Which files an audit reads.
+
+    Parameters
+    ----------
+    follow_symlinks
+        Follow symbolic links that lead outside the given paths (links inside them are always read).
+    max_file_size
+        Files larger than this many bytes are listed as errors without being read.
+    exclude
+        Folders never read (the output folder of the audit).
+    """
+
+    follow_symlinks: bool = False
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    exclude: tuple[Path, ...] = ()
 
 
 class _Rejected(Exception):
     """A whole file cannot be read; the message is the plain reason."""
 
 
-def load_articles(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> AuditInput:
+def load_articles(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], options: ReadOptions | None = None
+) -> AuditInput:
     """Read articles from files and folders (folders recursively, in sorted order).
 
     Parameters
@@ -59,6 +97,8 @@ def load_articles(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
         One path or several. Folders are searched recursively for supported files, skipping
         hidden files and folders and other file types; a file named explicitly must be of a
         supported type. A file named twice is read once.
+    options
+        Symbolic links, size limit and excluded folders (:class:`ReadOptions`).
 
     Returns
     -------
@@ -77,19 +117,21 @@ def load_articles(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
     given = list(paths)
     if not given:
         raise ValueError("no input paths given")
+    options = options or ReadOptions()
     loaded = AuditInput()
+    walk = _Walk(options, [Path(raw) for raw in given if os.fspath(raw).strip()], loaded.errors)
     seen: set[Path] = set()
     taken_ids: set[str] = set()
     for raw in given:
         if not os.fspath(raw).strip():  # Path("") would silently mean the current folder
             loaded.errors.append(ReadError(os.fspath(raw), "empty path"))
             continue
-        for file in _input_files(Path(raw), loaded.errors):
+        for file in walk.files(Path(raw)):
             key = file.resolve()
             if key in seen:
                 continue
             seen.add(key)
-            articles, errors = _read_file(file)
+            articles, errors = _read_file(file, options.max_file_size)
             loaded.errors.extend(errors)
             for article in articles:
                 unique = _unique_id(article.article_id, taken_ids)
@@ -99,30 +141,123 @@ def load_articles(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str
     return loaded
 
 
-def _input_files(path: Path, errors: list[ReadError]) -> Iterator[Path]:
-    if path.is_dir():
-        found = sorted(_walk(path), key=lambda f: f.relative_to(path).parts)
-        if not found:
-            errors.append(ReadError(str(path), f"no supported files in this folder ({_supported()})"))
-        yield from found
-    elif path.is_file():
-        if path.suffix.lower() in SUPPORTED_SUFFIXES:
-            yield path
-        else:
+class _Walk:
+    """Finds the files to read under the given paths, listing what it skips and why."""
+
+    def __init__(self, options: ReadOptions, roots: list[Path], errors: list[ReadError]) -> None:
+        self.options = options
+        self.errors = errors
+        self.roots = [Path(os.path.realpath(r)) for r in roots]
+        self.excluded = {Path(os.path.realpath(e)) for e in options.exclude}
+        self.visited: set[tuple[int, int]] = set()  # folders entered, against symlink loops
+
+    def files(self, path: Path) -> Iterator[Path]:
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            self._error(path, "no such file or folder")
+            return
+        except OSError as exc:
+            self._error(path, f"cannot read: {_reason(exc)}")
+            return
+        if stat.S_ISDIR(info.st_mode):
+            if self._skipped_folder(path, given=True):
+                return
+            before = len(self.errors)
+            found = list(self._walk(path, info))
+            if not found and len(self.errors) == before:
+                self._error(path, f"no supported files in this folder ({_supported()})")
+            yield from found
+        elif path.suffix.lower() not in SUPPORTED_SUFFIXES:
             kind = f"'{path.suffix}'" if path.suffix else "(no extension)"
-            errors.append(ReadError(str(path), f"unsupported file type {kind}; supported: {_supported()}"))
-    elif path.exists():
-        errors.append(ReadError(str(path), "not a regular file or folder"))
-    else:
-        errors.append(ReadError(str(path), "no such file or folder"))
+            self._error(path, f"unsupported file type {kind}; supported: {_supported()}")
+        elif not stat.S_ISREG(info.st_mode):
+            self._error(path, f"not a regular file ({_kind(info.st_mode)}), not read")
+        else:
+            yield path
+
+    def _walk(self, folder: Path, info: os.stat_result) -> Iterator[Path]:
+        self.visited.add((info.st_dev, info.st_ino))
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            self._error(folder, f"cannot open the folder: {_reason(exc)}")
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            supported = os.path.splitext(entry.name)[1].lower() in SUPPORTED_SUFFIXES
+            try:
+                linked = entry.is_symlink()
+                if linked and not self._may_follow(path, supported):
+                    continue
+                target = entry.stat(follow_symlinks=True)
+            except FileNotFoundError:
+                if supported:
+                    self._error(path, "broken symbolic link (its target does not exist)")
+                continue
+            except OSError as exc:
+                if supported:
+                    self._error(path, f"cannot read: {_reason(exc)}")
+                continue
+            if stat.S_ISDIR(target.st_mode):
+                if (target.st_dev, target.st_ino) in self.visited or self._skipped_folder(path):
+                    continue
+                yield from self._walk(path, target)
+            elif supported:
+                if stat.S_ISREG(target.st_mode):
+                    yield path
+                else:
+                    self._error(path, f"not a regular file ({_kind(target.st_mode)}), not read")
+
+    def _may_follow(self, link: Path, supported: bool) -> bool:
+        """Links inside the given paths are read there; links leading out only when asked."""
+        target = Path(os.path.realpath(link))
+        inside = any(target == root or target.is_relative_to(root) for root in self.roots)
+        if inside:
+            return not target.is_dir()  # a linked folder inside the roots is read where it is
+        if self.options.follow_symlinks:
+            return True
+        if supported or target.is_dir():
+            self._error(link, f"symbolic link to {_shown(target)}, outside the audited paths: not followed "
+                              "(--follow-symlinks reads it)")
+        return False
+
+    def _skipped_folder(self, folder: Path, given: bool = False) -> bool:
+        real = Path(os.path.realpath(folder))
+        if real in self.excluded:  # the audit's own output folder
+            if given:
+                self._error(folder, "the output folder of this audit, not read")
+            return True
+        if (folder / OUTPUT_MARKER).is_dir():
+            self._error(folder, "an output folder of figure-audit, not read")
+            return True
+        return False
+
+    def _error(self, path: Path, reason: str) -> None:
+        self.errors.append(ReadError(_shown(path), reason))
 
 
-def _walk(folder: Path) -> Iterator[Path]:
-    for root, dirs, files in os.walk(folder):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for name in files:
-            if not name.startswith(".") and os.path.splitext(name)[1].lower() in SUPPORTED_SUFFIXES:
-                yield Path(root, name)
+def _shown(path: str | os.PathLike[str]) -> str:
+    """The path as text: bytes of a file name that are not UTF-8 become ``\\xNN`` escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _reason(exc: OSError) -> str:
+    return (exc.strerror or str(exc)).lower()
+
+
+def _kind(mode: int) -> str:
+    return next((name for test, name in _FILE_KINDS if test(mode)), "not a regular file")
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}".replace(".0 ", " ")
+    return f"{n} bytes"
 
 
 def _supported() -> str:
@@ -138,23 +273,49 @@ def _unique_id(article_id: str, taken: set[str]) -> str:
     return unique
 
 
-def _read_file(path: Path) -> tuple[list[Article], list[ReadError]]:
+def _read_file(path: Path, max_size: int = DEFAULT_MAX_FILE_SIZE) -> tuple[list[Article], list[ReadError]]:
     suffix = path.suffix.lower()
+    shown = _shown(path)
+    notes: list[ReadError] = []
+    if shown != os.fspath(path):
+        notes.append(ReadError(shown, "file name is not valid UTF-8: audited under the name shown here"))
     try:
-        data = path.read_bytes()
+        data = _read_bytes(path, max_size)
+        if suffix in (".html", ".htm") and any(mark in data[:4096] for mark in _REPORT_MARKS):
+            raise _Rejected("a report written by figure-audit, not an article")
         text = decode(data, html=suffix in (".html", ".htm"))
         if suffix in (".txt", ".md"):
-            return [_text_article(path, text)], []
+            return [_text_article(path, text)], notes
         if suffix in (".html", ".htm"):
-            return [_html_article(path, text)], []
+            return [_html_article(path, text)], notes
         if suffix == ".jsonl":
-            return _jsonl_articles(path, text)
-        return _csv_articles(path, text)
+            articles, errors = _jsonl_articles(path, text)
+        else:
+            articles, errors = _csv_articles(path, text)
+        return articles, notes + errors
     except OSError as exc:
-        reason = (exc.strerror or str(exc)).lower()
-        return [], [ReadError(str(path), f"cannot read the file: {reason}")]
+        return [], notes + [ReadError(shown, f"cannot read the file: {_reason(exc)}")]
     except (UndecodableError, _Rejected) as exc:
-        return [], [ReadError(str(path), str(exc))]
+        return [], notes + [ReadError(shown, str(exc))]
+
+
+def _read_bytes(path: Path, max_size: int) -> bytes:
+    """The file's bytes, checking on the open file (not the name) that it is regular and small enough.
+
+    ``O_NONBLOCK``: a named pipe swapped in after the folder was listed must not hang the open.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise _Rejected(f"not a regular file ({_kind(info.st_mode)}), not read")
+        if info.st_size > max_size:
+            raise _Rejected(f"file is {_size(info.st_size)}, over the {_size(max_size)} limit per file "
+                            "(--max-file-size)")
+        data = handle.read(max_size + 1)
+    if len(data) > max_size:  # grew while being read
+        raise _Rejected(f"file is over the {_size(max_size)} limit per file (--max-file-size)")
+    return data
 
 
 # --- plain text and Markdown -------------------------------------------------------------------
@@ -168,7 +329,7 @@ def _text_article(path: Path, text: str) -> Article:
         metadata = _front_matter_metadata(text[yaml_start:yaml_end], path)
         if not text[body_start:].strip():
             raise _Rejected("no article text after the front matter")
-    return _article(path.stem, path, text, metadata, title_from=body_start)
+    return _article(_shown(path.stem), path, text, metadata, title_from=body_start)
 
 
 def _front_matter_metadata(block: str, path: Path) -> dict[str, str]:
@@ -184,7 +345,7 @@ def _front_matter_metadata(block: str, path: Path) -> dict[str, str]:
     if not isinstance(parsed, Mapping):
         _log.warning("%s: front matter ignored, it is not a list of 'key: value' lines", path)
         return {}
-    return _metadata(parsed, str(path))
+    return _metadata(parsed, _shown(path))
 
 
 # --- HTML ---------------------------------------------------------------------------------------
@@ -215,7 +376,7 @@ def _html_article(path: Path, html: str) -> Article:
         "published": document.date,
         "url": document.url,
     }
-    return _article(path.stem, path, text, _metadata(page, str(path)))
+    return _article(_shown(path.stem), path, text, _metadata(page, _shown(path)))
 
 
 # --- JSON Lines ---------------------------------------------------------------------------------
@@ -230,17 +391,17 @@ def _jsonl_articles(path: Path, text: str) -> tuple[list[Article], list[ReadErro
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            errors.append(ReadError(str(path), f"line {number}: not valid JSON (column {exc.colno}: {exc.msg})"))
+            errors.append(ReadError(_shown(path), f"line {number}: not valid JSON (column {exc.colno}: {exc.msg})"))
             continue
         if not isinstance(record, dict):
-            errors.append(ReadError(str(path), f"line {number}: not a JSON object"))
+            errors.append(ReadError(_shown(path), f"line {number}: not a JSON object"))
             continue
         try:
             articles.append(_record_article(path, record, f"line {number}"))
         except _Rejected as exc:
-            errors.append(ReadError(str(path), f"line {number}: {exc}"))
+            errors.append(ReadError(_shown(path), f"line {number}: {exc}"))
     if not articles and not errors:
-        errors.append(ReadError(str(path), "empty file"))
+        errors.append(ReadError(_shown(path), "empty file"))
     return articles, errors
 
 
@@ -249,11 +410,14 @@ def _jsonl_articles(path: Path, text: str) -> tuple[list[Article], list[ReadErro
 def _csv_articles(path: Path, text: str) -> tuple[list[Article], list[ReadError]]:
     csv.field_size_limit(_CSV_FIELD_LIMIT)
     delimiter = _csv_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: a quote left open must be an error, not a silent merge of every row up to the next quote.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = [cell.strip().lower() for cell in next(reader)]
     except csv.Error as exc:
         raise _Rejected(f"cannot read the CSV header ({exc})") from None
+    if any(tuple(header[: len(first)]) == first for first in _OUTPUT_HEADERS):
+        raise _Rejected("an audit table written by figure-audit, not articles")
     missing = [column for column in ("id", "text") if column not in header]
     if missing:
         names = " and ".join(f"'{m}'" for m in missing)
@@ -264,12 +428,15 @@ def _csv_articles(path: Path, text: str) -> tuple[list[Article], list[ReadError]
     row_number = 1  # spreadsheet numbering: the header is row 1
     while True:
         row_number += 1
+        line = reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
             break
         except csv.Error as exc:
-            errors.append(ReadError(str(path), f"row {row_number}: malformed CSV ({exc}); rest of the file skipped"))
+            hint = " (a quote opened there is never closed)" if "end of data" in str(exc) or "expected" in str(exc) else ""
+            errors.append(ReadError(_shown(path), f"row {row_number} (line {line}): malformed CSV{hint}: {exc}; "
+                                                  "rest of the file skipped"))
             break
         if not any(cell.strip() for cell in row):
             continue
@@ -277,9 +444,9 @@ def _csv_articles(path: Path, text: str) -> tuple[list[Article], list[ReadError]
         try:
             articles.append(_record_article(path, record, f"row {row_number}"))
         except _Rejected as exc:
-            errors.append(ReadError(str(path), f"row {row_number}: {exc}"))
+            errors.append(ReadError(_shown(path), f"row {row_number}: {exc}"))
     if not articles and not errors:
-        errors.append(ReadError(str(path), "no articles (the file has a header but no rows)"))
+        errors.append(ReadError(_shown(path), "no articles (the file has a header but no rows)"))
     return articles, errors
 
 
@@ -311,7 +478,7 @@ def _article(article_id: str, path: Path, text: str, metadata: Mapping[str, str]
     title = metadata.get("title") or _title_from_text(text, title_from)
     return Article(
         article_id=article_id,
-        path=str(path),
+        path=_shown(path),
         text=text,
         title=title,
         outlet=metadata.get("outlet", ""),
