@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -12,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from .model import ARTICLE_COLUMNS, ERROR_COLUMNS, FIGURE_COLUMNS, Article, Figure, ReadError
+from .readers import ReadOptions
 
 # Below this many characters a process pool costs more than it saves.
 _PARALLEL_MIN_CHARS = 200_000
@@ -123,6 +125,7 @@ def audit(
     jobs: int | None = None,
     out_dir: str | Path | None = None,
     progress: ProgressCallback | None = None,
+    reading: ReadOptions | None = None,
 ) -> AuditResult:
     """Audit files and folders (read recursively).
 
@@ -137,16 +140,23 @@ def audit(
         merged into ``conflicts``. ``None`` audits without a store.
     progress
         Called as ``progress(done, total)`` while articles are processed.
+    reading
+        Symbolic links, size limit per file, excluded folders (:class:`~auditor.readers.ReadOptions`);
+        ``out_dir`` is never read.
     """
     from .claims import build_claims
     from .readers import load_articles
 
-    loaded = load_articles(paths)
+    reading = reading or ReadOptions()
+    if out_dir is not None:
+        reading = dataclasses.replace(reading, exclude=(*reading.exclude, Path(out_dir)))
+    loaded = load_articles(paths, reading)
     figures = figures_frame(extract_all(loaded.articles, jobs=jobs, progress=progress))
     articles = pd.DataFrame([a.to_row() for a in loaded.articles], columns=list(ARTICLE_COLUMNS))
     errors = pd.DataFrame([e.to_row() for e in loaded.errors], columns=list(ERROR_COLUMNS))
     store_dir = Path(out_dir) if out_dir is not None else None
-    figures, groups, conflicts = build_claims(figures, articles, store_dir=store_dir)
+    # Nothing read: the store is left untouched (its decisions would all be flagged orphaned).
+    figures, groups, conflicts = build_claims(figures, articles, store_dir=store_dir if loaded.articles else None)
     return AuditResult(
         articles=articles,
         figures=figures,
