@@ -31,6 +31,7 @@ FIGURE_COLUMNS: tuple[str, ...] = (
     "reference_place", "sentence_start", "sentence_end", "supersedes",
     # Provenance and incident columns (CONTRACT.md, "Provenance and incident columns").
     "evidence", "part_of", "scope", "event_date", "place_id", "admin1", "country", "incident_id",
+    "told",  # the outlet the credited speaker spoke to ("told Reuters"), issue 9
 )
 SCOPES: tuple[str, ...] = ("incident", "cumulative", "historical")
 ERROR_COLUMNS: tuple[str, ...] = ("path", "error")
@@ -129,6 +130,7 @@ class Figure:
     admin1: str = ""  # its province / first-level division (gazetteer name)
     country: str = ""  # its country (ISO 3166 alpha-2)
     incident_id: str = ""  # the incident the audit assigned it to
+    told: str = ""  # the outlet the source spoke to ("..., the governor told Reuters")
 
     def to_row(self) -> dict[str, Any]:
         return asdict(self)
