@@ -9,6 +9,8 @@ it is un-flagged if the conflict comes back.
 
 from __future__ import annotations
 
+import csv
+import logging
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +21,12 @@ from typing import Any
 import pandas as pd
 
 STORE_NAME = "review.sqlite"
+# Every run also writes the decisions to this plain file of the output set (export.py).
+DECISIONS_FILE = "decisions.csv"
+# A store another program keeps locked longer than this is reported, not waited for.
+_BUSY_TIMEOUT_S = 3.0
+_log = logging.getLogger(__name__)
+_CHECKED: set[Path] = set()  # stores whose integrity this process has verified
 DECISIONS: tuple[str, ...] = ("confirmed", "dismissed")
 REVIEW_COLUMNS: tuple[str, ...] = ("decision", "note", "decided_at")
 DECISION_COLUMNS: tuple[str, ...] = (
@@ -49,6 +57,10 @@ CREATE TABLE IF NOT EXISTS history (
 """
 
 
+class ReviewStoreLocked(RuntimeError):
+    """Another program holds the store locked; the message is a one-line reason."""
+
+
 class ReviewStore:
     """The review decisions of one output folder.
 
@@ -68,13 +80,95 @@ class ReviewStore:
             yield None
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=30)
+        conn = self._open()
         try:
-            conn.executescript(_SCHEMA)
             with conn:  # one transaction: committed on success, rolled back on error
                 yield conn
+        except sqlite3.OperationalError as exc:
+            raise self._locked(exc) from None
         finally:
             conn.close()
+
+    def _open(self) -> sqlite3.Connection:
+        """A connection with the schema in place; a corrupted file is moved aside for a fresh store."""
+        try:
+            return self._open_checked()
+        except sqlite3.OperationalError as exc:  # locked, or cannot open/write: never taken for damage
+            raise self._locked(exc) from None
+        except sqlite3.DatabaseError as exc:  # "file is not a database", "disk image is malformed"
+            self._move_aside(exc)
+        return self._open_checked()
+
+    def _open_checked(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_S)
+        try:
+            conn.executescript(_SCHEMA)
+            key = self.path.resolve()
+            if key not in _CHECKED:
+                verdict = conn.execute("PRAGMA quick_check").fetchone()
+                if verdict is None or verdict[0] != "ok":
+                    raise sqlite3.DatabaseError(f"integrity check failed: {verdict[0] if verdict else 'no answer'}")
+                _CHECKED.add(key)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def check_writable(self) -> None:
+        """Fail fast (:class:`ReviewStoreLocked`) when another program holds the store; heals a corrupted one."""
+        if not self.path.exists():
+            return
+        with self._connect(create=True) as conn:
+            assert conn is not None
+            conn.execute("BEGIN IMMEDIATE")
+
+    def _locked(self, exc: sqlite3.OperationalError) -> Exception:
+        if not _is_lock(exc):
+            return exc
+        return ReviewStoreLocked(
+            f"the review store {self.path} is locked by another program (a notebook or another run "
+            f"recording a decision): close it or try again ({exc})")
+
+    def _move_aside(self, exc: Exception) -> None:
+        """Keep the damaged file under a new name, start a fresh store, restore the last exported decisions."""
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+        n = 1
+        while aside.exists():
+            n += 1
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
+        self.path.rename(aside)
+        for suffix in ("-journal", "-wal", "-shm"):
+            companion = self.path.with_name(self.path.name + suffix)
+            if companion.exists():
+                companion.rename(aside.with_name(aside.name + suffix))
+        restored = self._restore_from_export()
+        _log.warning("review store %s was unreadable (%s): kept as %s, a fresh store started, "
+                     "%d decisions restored from %s", self.path, exc, aside.name, restored, DECISIONS_FILE)
+
+    def _restore_from_export(self) -> int:
+        """Decisions of the last exported ``decisions.csv`` beside the store, into the fresh store."""
+        exported = self.path.parent / DECISIONS_FILE
+        try:
+            with open(exported, encoding="utf-8", newline="") as handle:
+                rows = [r for r in csv.DictReader(handle) if r.get("conflict_id") and r.get("decision") in DECISIONS]
+        except (OSError, csv.Error, UnicodeDecodeError):
+            return 0
+        conn = self._open_checked()
+        try:
+            with conn:
+                for row in rows:
+                    values = {c: _plain_cell(row.get(c, "")) for c in DECISION_COLUMNS}
+                    values["orphaned"] = 1 if values["orphaned"] in ("1", "True", "true") else 0
+                    conn.execute(
+                        f"INSERT OR REPLACE INTO decisions ({', '.join(DECISION_COLUMNS)}) "
+                        f"VALUES ({', '.join('?' * len(DECISION_COLUMNS))})",
+                        tuple(values[c] for c in DECISION_COLUMNS))
+                    conn.execute("INSERT INTO history VALUES (?, ?, ?, ?)",
+                                 (values["conflict_id"], values["decision"], values["note"], values["decided_at"]))
+        finally:
+            conn.close()
+        return len(rows)
 
     def record(
         self, conflict_id: str, decision: str, note: str = "", conflict: dict[str, Any] | None = None
@@ -177,10 +271,21 @@ def review_conflict(result: Any, conflict_id: str, decision: str, note: str = ""
     return row
 
 
+def _is_lock(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _plain_cell(value: str | None) -> str:
+    """A cell of decisions.csv as it was before export.py neutralised it for spreadsheets."""
+    value = value or ""
+    return value[1:] if value[:1] == "'" and value[1:2] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def _text(value: Any) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return ""
     return str(value)
 
 
-__all__ = ["DECISIONS", "REVIEW_COLUMNS", "STORE_NAME", "ReviewStore", "review_conflict"]
+__all__ = ["DECISIONS", "DECISIONS_FILE", "REVIEW_COLUMNS", "STORE_NAME", "ReviewStore", "ReviewStoreLocked",
+           "review_conflict"]
