@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1024**2, "k": 1024, "m": 1024**2, "g": 1024**3}  # a bare number is in MB
+_DEBUG_ENV = "FIGURE_AUDIT_DEBUG"  # set to 1 to see the traceback of a failed audit
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -19,7 +26,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("paths", nargs="+", type=Path, help="article files or folders (read recursively)")
     run.add_argument("--out", required=True, type=Path, help="output folder for the audit CSVs")
     run.add_argument("--html", action="store_true", help="also write a standalone report.html")
-    run.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    run.add_argument("--jobs", type=int, default=None, help="worker processes (default and at most: all cores)")
+    run.add_argument("--format", choices=("csv", "parquet", "both"), default="csv",
+                     help="write the tables as CSV (default), Parquet, or both")
+    run.add_argument("--follow-symlinks", action="store_true",
+                     help="also read symbolic links leading outside the given paths")
+    run.add_argument("--max-file-size", type=_size, default=None, metavar="SIZE",
+                     help="skip (and list in errors.csv) files larger than this: 50MB by default; KB, MB, GB")
     run.add_argument("--vague-convention", default="default",
                      help="reading of vague amounts: 'default' (contract table) or 'acled' (conservative floor)")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
@@ -28,36 +41,86 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _size(text: str) -> int:
+    match = _SIZE.match(text)
+    if match is None or float(match.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (e.g. 50MB, 500KB, 2GB)")
+    return int(float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()])
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"figure-audit: {message}", file=sys.stderr)
+    return code
+
+
 def _run(args: argparse.Namespace) -> int:
     from .audit import audit
+    from .export import OutputError, OutputFolder, pause_point
     from .knowledge import set_vague_convention
+    from .readers import DEFAULT_MAX_FILE_SIZE, ReadOptions, _reason
+    from .review import ReviewStore, ReviewStoreLocked
 
     try:
         set_vague_convention(args.vague_convention)
     except ValueError as exc:
-        print(f"figure-audit: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc), 2)
     if args.jobs is not None and args.jobs < 1:
-        print("figure-audit: --jobs must be at least 1", file=sys.stderr)
-        return 2
-    missing = [str(p) for p in args.paths if not p.exists()]
+        return _fail("--jobs must be at least 1", 2)
+    jobs = args.jobs
+    if jobs is not None and jobs > _cores():
+        if not args.quiet:
+            print(f"figure-audit: --jobs {jobs} capped to the {_cores()} cores of this machine", file=sys.stderr)
+        jobs = _cores()
+    missing = [str(p) for p in args.paths if not os.path.lexists(p)]
     if len(missing) == len(args.paths):
-        print(f"figure-audit: no such file or folder: {', '.join(missing)}", file=sys.stderr)
-        return 2
+        return _fail(f"no such file or folder: {', '.join(missing)}", 2)
+    formats = ("csv", "parquet") if args.format == "both" else (args.format,)
+    reading = ReadOptions(follow_symlinks=args.follow_symlinks,
+                          max_file_size=args.max_file_size or DEFAULT_MAX_FILE_SIZE)
     started = time.perf_counter()
-    result = audit(args.paths, jobs=args.jobs, out_dir=args.out)
-    if result.articles.empty:
-        reasons = "; ".join(f"{r.path}: {r.error}" for r in result.errors.itertuples()) or "no supported files"
-        print(f"figure-audit: nothing could be audited ({reasons})", file=sys.stderr)
-        result.write(args.out)
-        return 1
-    written = result.write(args.out, html=args.html)
+    with ExitStack() as stack:
+        # --out is checked and locked before any work, so a bad folder costs no audit.
+        try:
+            out = stack.enter_context(OutputFolder(args.out))
+            ReviewStore(out.path).check_writable()
+        except OutputError as exc:
+            return _fail(str(exc), 2)
+        except ReviewStoreLocked as exc:
+            return _fail(str(exc))
+        kept = f"the previous audit in {args.out} is kept" if out.has_outputs() else f"{args.out} is left as it was"
+        pause_point("locked")
+        try:
+            result = audit(args.paths, jobs=jobs, out_dir=out.path, reading=reading)
+        except ReviewStoreLocked as exc:
+            return _fail(f"{exc}; {kept}")
+        except Exception as exc:  # noqa: BLE001 - one line for the user; the traceback on request
+            if os.environ.get(_DEBUG_ENV):
+                raise
+            return _fail(f"the audit failed ({type(exc).__name__}: {exc}); {kept} "
+                         f"(set {_DEBUG_ENV}=1 for the traceback)")
+        if result.articles.empty:
+            reasons = "; ".join(f"{r.path}: {r.error}" for r in result.errors.itertuples()) or "no supported files"
+            return _fail(f"nothing could be audited ({reasons}); {kept}")
+        pause_point("audited")
+        try:
+            written = out.write(result, html=args.html, formats=formats)
+        except ReviewStoreLocked as exc:
+            return _fail(f"{exc}; {kept}")
+        except OSError as exc:
+            return _fail(f"cannot write the audit to {args.out} ({str(exc) if isinstance(exc, OutputError) else _reason(exc)}); {kept}")
     if not args.quiet:
         seconds = time.perf_counter() - started
         print(f"{len(result.articles)} articles, {len(result.figures)} figures, {len(result.groups)} claim groups, "
               f"{len(result.conflicts)} conflicts, {len(result.errors)} unreadable inputs in {seconds:.1f}s")
         for name, path in written.items():
-            print(f"  {name:<9} {path}")
+            print(f"  {name:<17} {path}")
     for row in result.errors.itertuples():
         print(f"figure-audit: skipped {row.path}: {row.error}", file=sys.stderr)
     return 0

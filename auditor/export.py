@@ -1,17 +1,22 @@
-"""Safe CSV exports: formula-neutralised cells, atomic writes."""
+"""Exports: formula-neutralised CSV cells, Parquet, and an output folder replaced one complete set at a time."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import os
+import shutil
 import tempfile
+from datetime import datetime, timezone
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from .readers import _reason, _shown
 
 # A spreadsheet treats a cell starting with one of these as a formula (or strips it),
 # so text taken from articles must not start with them unescaped.
@@ -34,7 +39,7 @@ def neutralise_cell(value: Any) -> Any:
 
 
 def _cell(value: Any) -> Any:
-    if value is None:
+    if value is None or value is pd.NA or value is pd.NaT:
         return ""
     if isinstance(value, float):
         if math.isnan(value):
@@ -86,21 +91,368 @@ def write_csv(path: Path, rows: Iterable[Mapping[str, Any]] | pd.DataFrame, colu
     return atomic_write_text(Path(path), buffer.getvalue())
 
 
-def write_outputs(result: Any, out_dir: Path, html: bool = False) -> dict[str, Path]:
-    """Write ``articles.csv figures.csv groups.csv conflicts.csv errors.csv`` (+ ``report.html``)."""
+# --- the output folder: complete sets switched as one unit ------------------------------------------
+
+# Inside DIR: ``.figure-audit/sets/<run>/`` holds each complete set, ``.figure-audit/current`` is a
+# symbolic link to the one in force (replaced by one atomic rename), and ``DIR/figures.csv`` etc. are
+# fixed links through it. A kill at any moment leaves the old set or the new one in force, whole.
+META_DIR = ".figure-audit"
+TABLES: tuple[str, ...] = ("articles", "figures", "groups", "conflicts", "errors", "decisions")
+FORMATS: tuple[str, ...] = ("csv", "parquet")
+REPORT_NAME = "report.html"
+MANIFEST_NAME = "manifest.json"
+# Every name a set may hold, i.e. every link figure-audit may own at the top of DIR.
+_LINKED_NAMES: tuple[str, ...] = (*(f"{t}.{fmt}" for t in TABLES for fmt in FORMATS), REPORT_NAME)
+# Below this much free space on its disk, DIR is refused before the audit starts.
+MIN_FREE_BYTES = 16 * 1024**2
+# Testing hook: a run pauses (sleeps until killed) when it reaches the stage named here.
+_PAUSE_ENV = "FIGURE_AUDIT_PAUSE_AT"
+_HELD_LOCKS: dict[Path, tuple[int, int]] = {}  # real path of a lock file -> (fd, holders in this process)
+
+
+class OutputError(OSError):
+    """The output folder cannot be used or written; the message is a one-line reason."""
+
+
+class OutputBusy(OutputError):
+    """Another run is writing to the same output folder."""
+
+
+def pause_point(stage: str) -> None:
+    """Sleep until killed when ``$FIGURE_AUDIT_PAUSE_AT`` names ``stage`` (for the kill -9 tests)."""
+    if os.environ.get(_PAUSE_ENV) != stage:
+        return
+    import sys
+    import time
+
+    print(f"figure-audit: paused at {stage} (pid {os.getpid()})", file=sys.stderr, flush=True)
+    while True:
+        time.sleep(3600)
+
+
+class OutputFolder:
+    """The ``--out`` folder of one run: checked, locked, and replaced one complete set at a time.
+
+    Parameters
+    ----------
+    path
+        The folder (created when missing).
+
+    Examples
+    --------
+    >>> with OutputFolder("audit-out") as out:          # doctest: +SKIP
+    ...     result = audit(paths, out_dir=out.path)
+    ...     out.write(result, html=True)
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.meta = self.path / META_DIR
+        self._created: list[Path] = []
+        self._lock_key: Path | None = None
+        self.written = False
+
+    def __enter__(self) -> OutputFolder:
+        self.check()
+        try:
+            self._lock()
+        except BaseException:
+            self._discard_if_new()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if not self.written:
+                self._discard_if_new()
+        finally:
+            self._unlock()
+
+    # -- checks and lock ------------------------------------------------------------------------
+
+    def check(self) -> None:
+        """Refuse, with a one-line reason, a folder that cannot take the outputs; create it when missing."""
+        shown = _shown(self.path)
+        if self.path.exists() and not self.path.is_dir():
+            raise OutputError(f"--out {shown} is a file, not a folder")
+        existing = self.path
+        while not existing.exists():
+            existing = existing.parent
+        if not existing.is_dir():
+            raise OutputError(f"--out {shown}: {_shown(existing)} is a file, not a folder")
+        missing = []
+        parent = self.path
+        while not parent.exists():
+            missing.append(parent)
+            parent = parent.parent
+        try:
+            for folder in reversed(missing):
+                folder.mkdir()
+                self._created.append(folder)
+            if not self.meta.is_dir():
+                self.meta.mkdir()
+                self._created.append(self.meta)
+            probe = self.meta / f"probe-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            self._discard_if_new()
+            raise OutputError(f"cannot write to --out {shown}: {_reason(exc)}") from None
+        free = shutil.disk_usage(self.path).free
+        if free < MIN_FREE_BYTES:
+            self._discard_if_new()
+            raise OutputError(f"only {free // 1024**2} MB free on the disk of --out {shown} "
+                              f"(at least {MIN_FREE_BYTES // 1024**2} MB needed)")
+
+    def _lock(self) -> None:
+        import fcntl
+
+        lock_path = self.meta / "lock"
+        key = Path(os.path.realpath(lock_path))
+        if key in _HELD_LOCKS:  # this process already holds it (e.g. result.write inside a run)
+            fd, holders = _HELD_LOCKS[key]
+            _HELD_LOCKS[key] = (fd, holders + 1)
+            self._lock_key = key
+            return
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666 & ~_UMASK)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+            os.close(fd)
+            raise OutputBusy(f"another figure-audit run (pid {holder}) is writing to {_shown(self.path)}; "
+                             "wait for it to finish or choose another --out") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+        _HELD_LOCKS[key] = (fd, 1)
+        self._lock_key = key
+
+    def _unlock(self) -> None:
+        key, self._lock_key = self._lock_key, None
+        if key is None or key not in _HELD_LOCKS:
+            return
+        fd, holders = _HELD_LOCKS[key]
+        if holders > 1:
+            _HELD_LOCKS[key] = (fd, holders - 1)
+            return
+        del _HELD_LOCKS[key]
+        os.close(fd)  # releases the flock
+
+    def _discard_if_new(self) -> None:
+        """Remove the folders this run created, when it wrote nothing into them."""
+        for folder in reversed(self._created):
+            if folder == self.meta:
+                shutil.rmtree(folder, ignore_errors=True)
+            else:
+                try:
+                    folder.rmdir()
+                except OSError:
+                    pass
+        self._created = []
+
+    def has_outputs(self) -> bool:
+        """Whether the folder holds the outputs of an earlier run."""
+        return self._current_set() is not None or any(
+            (self.path / name).is_file() for name in _LINKED_NAMES)
+
+    # -- writing a set --------------------------------------------------------------------------
+
+    def write(self, result: Any, html: bool = False, formats: Sequence[str] = ("csv",)) -> dict[str, Path]:
+        """Write a complete new set beside the current one, then switch to it in one rename.
+
+        Returns the paths of the files now in force (``DIR/figures.csv``, ...), keyed by table
+        name (``"figures"``; ``"figures.parquet"`` for Parquet; ``"report"``).
+        """
+        unknown = [f for f in formats if f not in FORMATS]
+        if unknown or not formats:
+            raise ValueError(f"formats must be among {', '.join(FORMATS)}, not {list(formats)!r}")
+        if self._lock_key is None:
+            raise RuntimeError("OutputFolder.write outside 'with OutputFolder(...)'")
+        sets = self.meta / "sets"
+        sets.mkdir(exist_ok=True)
+        self._collect_garbage(keep=self._current_set())
+        self._adopt_unversioned_outputs()
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        new = Path(tempfile.mkdtemp(prefix=f"{stamp}-", dir=sets))
+        os.chmod(new, 0o777 & ~_UMASK)
+        try:
+            names = self._write_set(new, result, html, formats)
+            pause_point("set-complete")
+            self._point_current_to(new)
+        except BaseException:
+            if self._current_set() != new:
+                shutil.rmtree(new, ignore_errors=True)
+            raise
+        self.written = True
+        pause_point("switched")
+        self._link_names(names)
+        self._collect_garbage(keep=new)
+        written = {}
+        for name in names:
+            table, suffix = os.path.splitext(name)
+            key = "report" if name == REPORT_NAME else table if suffix == ".csv" else name
+            written[key] = self.path / name
+        return written
+
+    def _write_set(self, folder: Path, result: Any, html: bool, formats: Sequence[str]) -> list[str]:
+        from .review import ReviewStore
+
+        tables = _tables(result)
+        tables["decisions"] = (ReviewStore(self.path).decisions(), tables["decisions"][1])
+        names = []
+        for table in TABLES:
+            frame, columns = tables[table]
+            for fmt in formats:
+                name = f"{table}.{fmt}"
+                if fmt == "csv":
+                    _write_csv_file(folder / name, frame, columns)
+                else:
+                    _write_parquet_file(folder / name, frame, columns)
+                names.append(name)
+                pause_point(f"set:{name}")
+        if html:
+            from .report import render_report
+
+            _write_file(folder / REPORT_NAME, render_report(result).encode("utf-8"))
+            names.append(REPORT_NAME)
+        manifest = {
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "files": {name: (folder / name).stat().st_size for name in names},
+            "rows": {table: len(tables[table][0]) for table in TABLES},
+        }
+        _write_file(folder / MANIFEST_NAME, (json.dumps(manifest, indent=1) + "\n").encode("utf-8"))
+        _fsync_dir(folder)
+        return names
+
+    def _current_set(self) -> Path | None:
+        current = self.meta / "current"
+        if not current.is_symlink():
+            return None
+        return self.meta / os.readlink(current)
+
+    def _point_current_to(self, folder: Path) -> None:
+        """The switch: one rename of a symbolic link over ``current``."""
+        staged = self.meta / "current.new"
+        staged.unlink(missing_ok=True)
+        os.symlink(os.path.relpath(folder, self.meta), staged)
+        os.replace(staged, self.meta / "current")
+        _fsync_dir(self.meta)
+
+    def _link_names(self, names: Sequence[str]) -> None:
+        """``DIR/<name>`` -> ``.figure-audit/current/<name>`` for the set's files; stale links removed."""
+        for name in _LINKED_NAMES:
+            top = self.path / name
+            target = os.path.join(META_DIR, "current", name)
+            ours = top.is_symlink() and os.readlink(top) == target
+            if name in names and not ours:
+                staged = self.meta / f"link.{name}"
+                staged.unlink(missing_ok=True)
+                os.symlink(target, staged)
+                os.replace(staged, top)
+            elif name not in names and ours:
+                top.unlink()
+        _fsync_dir(self.path)
+
+    def _adopt_unversioned_outputs(self) -> None:
+        """Outputs of an older version (plain files at the top) become a set first, so that
+        replacing them is as safe as replacing any set."""
+        if self._current_set() is not None:
+            return
+        plain = [n for n in _LINKED_NAMES if (self.path / n).is_file() and not (self.path / n).is_symlink()]
+        if not plain:
+            return
+        folder = Path(tempfile.mkdtemp(prefix="adopted-", dir=self.meta / "sets"))
+        for name in plain:
+            try:
+                os.link(self.path / name, folder / name)
+            except OSError:
+                shutil.copy2(self.path / name, folder / name)
+        _fsync_dir(folder)
+        self._point_current_to(folder)
+        self._link_names(plain)  # same content, now reached through the link
+
+    def _collect_garbage(self, keep: Path | None) -> None:
+        """Remove sets left by killed runs or replaced, and links staged but never renamed."""
+        sets = self.meta / "sets"
+        for folder in sets.iterdir() if sets.is_dir() else ():
+            if keep is None or folder.resolve() != keep.resolve():
+                shutil.rmtree(folder, ignore_errors=True)
+        for staged in self.meta.glob("link.*"):
+            staged.unlink(missing_ok=True)
+        (self.meta / "current.new").unlink(missing_ok=True)
+
+
+def write_outputs(
+    result: Any, out_dir: Path, html: bool = False, formats: Sequence[str] = ("csv",)
+) -> dict[str, Path]:
+    """Write ``articles figures groups conflicts errors decisions`` (+ ``report.html``) into ``out_dir``.
+
+    The new files replace the previous ones as one unit (see :class:`OutputFolder`); ``formats``
+    is ``("csv",)``, ``("parquet",)`` or both. Raises :class:`OutputError` (an ``OSError``) with a
+    one-line reason when the folder cannot be used or another run is writing to it.
+    """
+    with OutputFolder(out_dir) as folder:
+        return folder.write(result, html=html, formats=formats)
+
+
+def _tables(result: Any) -> dict[str, tuple[pd.DataFrame, Sequence[str]]]:
     from .claims import CONFLICT_COLUMNS, GROUP_COLUMNS
     from .model import ARTICLE_COLUMNS, ERROR_COLUMNS, FIGURE_COLUMNS
+    from .review import DECISION_COLUMNS
 
-    out_dir = Path(out_dir)
-    written = {
-        "articles": write_csv(out_dir / "articles.csv", result.articles, ARTICLE_COLUMNS),
-        "figures": write_csv(out_dir / "figures.csv", result.figures, FIGURE_COLUMNS),
-        "groups": write_csv(out_dir / "groups.csv", result.groups, GROUP_COLUMNS),
-        "conflicts": write_csv(out_dir / "conflicts.csv", result.conflicts, CONFLICT_COLUMNS),
-        "errors": write_csv(out_dir / "errors.csv", result.errors, ERROR_COLUMNS),
+    return {
+        "articles": (result.articles, ARTICLE_COLUMNS),
+        "figures": (result.figures, FIGURE_COLUMNS),
+        "groups": (result.groups, GROUP_COLUMNS),
+        "conflicts": (result.conflicts, CONFLICT_COLUMNS),
+        "errors": (result.errors, ERROR_COLUMNS),
+        "decisions": (None, DECISION_COLUMNS),
     }
-    if html:
-        from .report import render_report
 
-        written["report"] = atomic_write_text(out_dir / "report.html", render_report(result))
-    return written
+
+def _ordered(frame: pd.DataFrame | None, columns: Sequence[str]) -> pd.DataFrame:
+    if frame is None:
+        return pd.DataFrame(columns=list(columns))
+    extra = [c for c in frame.columns if c not in columns]
+    return frame.reindex(columns=list(columns) + extra)
+
+
+def _write_csv_file(path: Path, frame: pd.DataFrame | None, columns: Sequence[str]) -> None:
+    frame = _ordered(frame, columns)
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([neutralise_cell(c) for c in frame.columns])
+        for row in frame.itertuples(index=False, name=None):
+            writer.writerow([_cell(v) for v in row])
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _write_parquet_file(path: Path, frame: pd.DataFrame | None, columns: Sequence[str]) -> None:
+    """The same table typed, values as read (no formula neutralising: Parquet is not a spreadsheet)."""
+    import pyarrow as pa
+
+    frame = _ordered(frame, columns).reset_index(drop=True)
+    try:
+        frame.to_parquet(path, index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # a column mixing types: written as text
+        for column in frame.columns[frame.dtypes == object]:
+            frame[column] = frame[column].map(lambda v: None if v is None or v != v else str(v))
+        frame.to_parquet(path, index=False)
+    with open(path, "rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

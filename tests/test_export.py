@@ -63,7 +63,7 @@ def _result(tmp_path):
 
 def test_outputs_have_contract_columns_and_review_decisions(tmp_path):
     written = write_outputs(_result(tmp_path), tmp_path)
-    assert set(written) == {"articles", "figures", "groups", "conflicts", "errors"}
+    assert set(written) == {"articles", "figures", "groups", "conflicts", "errors", "decisions"}
     headers = {name: read_rows(path)[0] for name, path in written.items()}
     assert headers["articles"] == list(ARTICLE_COLUMNS)
     assert headers["figures"][: len(FIGURE_COLUMNS)] == list(FIGURE_COLUMNS)
