@@ -1,0 +1,200 @@
+"""When a figure happened and which scope it has: incident, cumulative or historical.
+
+Rules are data (``auditor/data/scope.yaml``): regular expressions read in the figure's clause,
+then in its sentence. Dates ("on Tuesday", "on 4 April", "yesterday", "Dec. 28, 2024") are
+resolved against the article's publication date.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+
+from .knowledge import load_table
+
+__all__ = ["DateMention", "ScopeReading", "find_dates", "read_scope"]
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH = r"(?P<month>(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?)"
+_DATE_RE = re.compile(
+    rf"\b(?:(?P<day1>\d{{1,2}})(?:st|nd|rd|th)? (?:of )?{_MONTH.replace('month', 'month1')}(?:,? (?P<year1>(?:19|20)\d\d))?"
+    rf"|{_MONTH.replace('month', 'month2')} (?P<day2>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,? (?P<year2>(?:19|20)\d\d))?"
+    rf"|(?P<last>last )?(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+    rf"|(?P<yesterday>yesterday)|(?P<today>today|this morning|this evening|tonight)"
+    rf"|{_MONTH.replace('month', 'month3')} (?P<year3>(?:19|20)\d\d)|(?P<year4>(?:19|20)\d\d))\b",
+    re.IGNORECASE,
+)
+# Clause ends: a figure's own clause lies between these.
+_CLAUSE_BREAK = re.compile(r"[,;:—–()]|\s-\s|\b(?:when|while|whereas|but|after|before|as)\b", re.IGNORECASE)
+_SEGMENT_BREAK = re.compile(r"[,;:—–()]|\s-\s")
+
+
+@dataclass(frozen=True)
+class DateMention:
+    """A date in a sentence: offsets in the sentence, the resolved day (None: month or year only)."""
+
+    start: int
+    end: int
+    day: date | None
+    year: int | None  # the year it names or implies
+
+
+@dataclass(frozen=True)
+class ScopeReading:
+    scope: str  # incident | cumulative | historical
+    event_date: str  # ISO date or ""
+    rule: str  # id of the rule that decided the scope ("" for the default)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    id: str
+    pattern: re.Pattern[str]
+
+
+@dataclass(frozen=True)
+class _Rules:
+    cumulative: tuple[_Rule, ...]
+    incident: tuple[_Rule, ...]
+    historical: tuple[_Rule, ...]
+    historical_after: int
+
+
+@lru_cache(maxsize=1)
+def rules() -> _Rules:
+    table = load_table("scope.yaml")
+
+    def read(name: str) -> tuple[_Rule, ...]:
+        return tuple(_Rule(str(r["id"]), re.compile(str(r["pattern"]), re.IGNORECASE)) for r in table.get(name) or [])
+
+    return _Rules(read("cumulative"), read("incident_overrides"), read("historical"),
+                  int(table.get("historical_after_days") or 45))
+
+
+def _parse_published(published: str) -> date | None:
+    try:
+        return date.fromisoformat(published[:10]) if published else None
+    except ValueError:
+        return None
+
+
+def find_dates(text: str, published: str | date | None) -> list[DateMention]:
+    """Dates named in ``text``, resolved against ``published`` (ISO date) where they need it."""
+    pub = published if isinstance(published, date) or published is None else _parse_published(published)
+    found: list[DateMention] = []
+    for m in _DATE_RE.finditer(text):
+        g = m.groupdict()
+        day: date | None = None
+        year: int | None = None
+        if g["weekday"]:
+            if pub is None:
+                continue
+            back = (pub.weekday() - _WEEKDAYS.index(g["weekday"].lower())) % 7
+            if g["last"] and back == 0:
+                back = 7
+            day = pub - timedelta(days=back)
+            year = day.year
+        elif g["yesterday"]:
+            if pub is None:
+                continue
+            day = pub - timedelta(days=1)
+            year = day.year
+        elif g["today"]:
+            if pub is None:
+                continue
+            day, year = pub, pub.year
+        elif g["year4"]:
+            year = int(g["year4"])
+            before = text[max(0, m.start() - 12):m.start()].lower()
+            if re.search(r"(?:no\.|number|resolution|route|flight)\s*$", before):
+                continue
+        elif g["year3"]:
+            year = int(g["year3"])
+        else:
+            month_text = g["month1"] or g["month2"]
+            day_text = g["day1"] or g["day2"]
+            year_text = g["year1"] or g["year2"]
+            month = _MONTHS.index(month_text[:3].lower()) + 1
+            if month_text.lower() == "may" and not (g["day1"] or year_text):
+                # "May 4" is a date; "may 4" after a verb is not
+                if not month_text[0].isupper():
+                    continue
+            day_number = int(day_text)
+            if year_text:
+                year = int(year_text)
+            elif pub is not None:
+                year = pub.year
+            else:
+                found.append(DateMention(m.start(), m.end(), None, None))
+                continue
+            try:
+                day = date(year, month, day_number)
+            except ValueError:
+                continue
+            if not year_text and pub is not None and day > pub + timedelta(days=1):
+                day = day.replace(year=year - 1)
+                year -= 1
+        found.append(DateMention(m.start(), m.end(), day, year))
+    return found
+
+
+def _clause(text: str, start: int, end: int, breaks: re.Pattern[str] = _CLAUSE_BREAK) -> tuple[int, int]:
+    """The stretch of ``text`` around [start, end) between clause breaks."""
+    a = 0
+    for m in breaks.finditer(text, 0, start):
+        a = m.end()
+    m = breaks.search(text, end)
+    return a, (m.start() if m else len(text))
+
+
+def read_scope(sentence: str, start: int, end: int, published: str, dates: list[DateMention] | None = None,
+               inherited: str = "") -> ScopeReading:
+    """Scope and event date of the figure at ``sentence[start:end]``.
+
+    ``dates`` are the sentence's dates (:func:`find_dates`, found once per sentence);
+    ``inherited`` is an event date carried from the sentence before, used when this sentence
+    names none.
+    """
+    r = rules()
+    pub = _parse_published(published)
+    if dates is None:
+        dates = find_dates(sentence, pub)
+    a, b = _clause(sentence, start, end)
+    clause = sentence[a:b]
+    # the date of the figure: one in its clause, else the nearest in its sentence
+    chosen: DateMention | None = None
+    inside = [d for d in dates if a <= d.start < b]
+    pool = inside or dates
+    if pool:
+        chosen = min(pool, key=lambda d: abs((d.start + d.end) / 2 - (start + end) / 2))
+    event_date = chosen.day.isoformat() if chosen is not None and chosen.day is not None else ""
+    for texts in (clause, sentence):
+        for rule in r.incident:
+            if rule.pattern.search(texts):
+                if texts is clause:
+                    return ScopeReading("incident", event_date, rule.id)
+        for rule in r.cumulative:
+            m = rule.pattern.search(texts)
+            if m and not _since_recalled(texts, m):
+                return ScopeReading("cumulative", "", rule.id)
+    if chosen is not None and pub is not None:
+        old = chosen.day is not None and (pub - chosen.day).days > r.historical_after
+        old = old or (chosen.day is None and chosen.year is not None and chosen.year < pub.year - (
+            1 if pub.month <= 2 else 0))
+        if old:
+            return ScopeReading("historical", event_date, "dated.earlier")
+    sa, sb = _clause(sentence, start, end, _SEGMENT_BREAK)
+    for rule in r.historical:
+        if rule.pattern.search(sentence, sa, sb):
+            return ScopeReading("historical", event_date, rule.id)
+    if not event_date and inherited and not dates:
+        event_date = inherited
+    return ScopeReading("incident", event_date, "")
+
+
+def _since_recalled(text: str, m: re.Match[str]) -> bool:
+    """'years after ... since' style false hits are rare; keep the hook for one: 'ever since'."""
+    return text[max(0, m.start() - 5):m.start()].lower().endswith("ever ")
