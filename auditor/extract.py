@@ -8,12 +8,12 @@ Every figure keeps the exact character span of its number in the article text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ._units import UnitReading, currency_before, unit_after, unit_in_compound
 from . import provenance
-from .knowledge import CASUALTY_CATEGORIES, category_words, vague_amounts
+from .knowledge import CASUALTY_CATEGORIES, category_words, phrase, structure_rules, vague_amounts
 from .model import Article, Figure, Sentence, figure_id
 from .provenance import ArticleContext, DraftSpan
 from .numbers import NumberMention, Token, find_numbers, tokenize
@@ -84,6 +84,9 @@ class _Draft:
     partitive: bool
     last_token: int  # last token read for this figure (unit / noun phrase / predicate)
     subject: str = ""
+    rules: list[str] = field(default_factory=list)  # ids of the rules that decided it (figures.csv `evidence`)
+    part_of: int | None = None  # index (in the sentence's drafts) of the stated total it is a part of
+    event_total: float | None = None  # sum of the counts joined with it in one clause
 
 
 # -- shared per-process resources ----------------------------------------------------------
@@ -129,14 +132,15 @@ def _match(tokens: list[Token], j: int, table: dict[tuple[str, ...], str]) -> tu
     return None
 
 
-def _match_ending(tokens: list[Token], j: int, table: dict[tuple[str, ...], str]) -> str | None:
-    for length in (3, 2, 1):
+def _match_ending_key(tokens: list[Token], j: int, table: dict[tuple[str, ...], str]) -> tuple[str, ...] | None:
+    """Longest phrase of ``table`` ending at token j (the phrase itself)."""
+    for length in (4, 3, 2, 1):
         k = j - length + 1
         if k < 0:
             continue
         key = tuple(tokens[x].lower for x in range(k, j + 1))
         if key in table:
-            return table[key]
+            return key
     return None
 
 
@@ -185,9 +189,21 @@ def _read_noun_phrase(tokens: list[Token], j: int) -> tuple[int, int, bool, int]
                 of_used = True
                 j = k
                 continue
+        if count > 0 and tok.lower in _structure().coord_nouns and j + 1 < n and _is_people_noun(tokens[j + 1]):
+            # "17 soldiers and militiamen": one counted phrase of two nouns (coord.noun)
+            j += 1
+            continue
         if tok.lower in _PREPOSITIONS or tok.lower in _CLAUSE_WORDS or tok.lower in _TIME_WORDS:
             break
-        if _match(tokens, j, words.predicates) is not None:
+        found = _match(tokens, j, words.predicates)
+        if found is not None:
+            after = j + found[1]
+            if count == 0 and after < n and (_is_people_noun(tokens[after]) or (
+                    tokens[after].kind == "word" and tokens[after].text[:1].isupper())):
+                # "400 displaced families", "eight displaced Syrians": an adjective inside the phrase
+                j = after
+                count += found[1]
+                continue
             break  # "90 wounded": what happened, not what is counted
         last = j
         j += 1
@@ -195,15 +211,41 @@ def _read_noun_phrase(tokens: list[Token], j: int) -> tuple[int, int, bool, int]
     return first, last, partitive, max(j, last + 1)
 
 
-def _predicate_after(tokens: list[Token], j: int) -> tuple[str, int] | None:
-    """What happened to the counted things, read after their noun phrase: (category, last token)."""
+@dataclass(frozen=True)
+class _Predicate:
+    category: str
+    last: int  # its last token
+    rule: str
+    passive: bool  # an auxiliary ("were", "been") came before it: "N ... were killed"
+    insertion: bool  # an insertion (", including four children,") was skipped to reach it
+
+
+def _predicate_after(tokens: list[Token], j: int) -> _Predicate | None:
+    """What happened to the counted things, read after their noun phrase."""
     words = category_words()
+    rules = _structure()
     steps = 0
-    while j < len(tokens) and steps < 6:
+    passive = insertion = False
+    n = len(tokens)
+    while j < n and steps < 6:
         found = _match(tokens, j, words.predicates)
         if found is not None:
-            return found[0], j + found[1] - 1
-        if tokens[j].lower in _FILLERS or tokens[j].text in "”\"’":
+            key = tuple(tokens[k].lower for k in range(j, j + found[1]))
+            rule = words.rule_of[("after", key)].id
+            return _Predicate(found[0], j + found[1] - 1, rule, passive, insertion)
+        low = tokens[j].lower
+        if low == "," and j + 1 < n and _match(tokens, j + 1, rules.insertions) is not None and not insertion:
+            # "Eight displaced Syrians, including four children, were killed" (skip.including)
+            k = j + 1
+            while k < n and k - j < 14 and tokens[k].text != ",":
+                k += 1
+            if k < n and tokens[k].text == ",":
+                insertion = True
+                j = k + 1
+                continue
+            break
+        if low in _FILLERS or tokens[j].text in "”\"’":
+            passive = passive or low in rules.passive_markers
             j += 1
             steps += 1
             continue
@@ -211,19 +253,43 @@ def _predicate_after(tokens: list[Token], j: int) -> tuple[str, int] | None:
     return None
 
 
-def _object_of_before(tokens: list[Token], j: int) -> str | None:
-    """A verb or noun that takes the number as its object ("killing 15", "death toll rose to 45")."""
+def _object_of_before(tokens: list[Token], j: int) -> tuple[str, str] | None:
+    """A verb or noun that takes the number as its object ("killing 15", "death toll rose to 45"): (category, rule)."""
     words = category_words()
     steps = 0
+    start = j
     while j >= 0 and steps < 5:
-        found = _match_ending(tokens, j, words.objects_of)
+        found = _match_ending_key(tokens, j, words.objects_of)
         if found is not None:
-            return found
+            return words.objects_of[found], words.rule_of[("before", found)].id
         if tokens[j].lower in _OBJECT_FILLERS or tokens[j].text in "“\"‘":
             j -= 1
             steps += 1
             continue
         break
+    return _toll_before(tokens, start)
+
+
+_CHANGE_WORDS = frozenset({"rose", "risen", "reached", "climbed", "stood", "stands", "hit", "jumped", "increased",
+                           "rises", "reaches", "climbs", "stand", "to", "at", "surpassed", "passed", "topped"})
+
+
+def _toll_before(tokens: list[Token], j: int) -> tuple[str, str] | None:
+    """"The death toll from the attack has risen to 126": a toll noun a few words back, then a change verb."""
+    words = category_words()
+    changed = False
+    for k in range(j, max(-1, j - 10), -1):
+        low = tokens[k].lower
+        if tokens[k].kind == "num" or low in (".", ";", ":", "said", "and", "but"):
+            return None
+        if low in _CHANGE_WORDS:
+            changed = True
+            continue
+        key = _match_ending_key(tokens, k, words.objects_of)
+        if key is not None and changed:
+            rule = words.rule_of[("before", key)]
+            if rule.id.endswith("toll") or rule.id.endswith(".object") and key[-1] in ("toll", "count"):
+                return words.objects_of[key], rule.id
     return None
 
 
@@ -240,14 +306,14 @@ def _number_of_clause(tokens: list[Token], start: int) -> tuple[str, int, int] |
     return None
 
 
-def _head_category(tokens: list[Token], first: int, last: int) -> tuple[str | None, str, int]:
+def _head_category(tokens: list[Token], first: int, last: int) -> tuple[str | None, str, int, str]:
     """Category named by the counted noun itself, the head word, and the noun phrase's last token.
 
     The rightmost word of the phrase that names a category is its head ("20 airstrikes
     overnight" counts airstrikes); without one, the last word is.
     """
     if last < first:
-        return None, "", last
+        return None, "", last, ""
     words = category_words()
     for end in range(last, first - 1, -1):
         for length in (2, 1):
@@ -258,8 +324,8 @@ def _head_category(tokens: list[Token], first: int, last: int) -> tuple[str | No
             if key in words.heads:
                 # "members of the Popular Mobilisation Forces": the group after "of" stays in the phrase
                 keep = last if end + 1 <= last and tokens[end + 1].lower == "of" else end
-                return words.heads[key], tokens[end].lower, keep
-    return None, tokens[last].lower, last
+                return words.heads[key], tokens[end].lower, keep, words.rule_of[("head", key)].id
+    return None, tokens[last].lower, last, ""
 
 
 def _span_text(text: str, offset: int, tokens: list[Token], first: int, last: int) -> str:
@@ -268,6 +334,95 @@ def _span_text(text: str, offset: int, tokens: list[Token], first: int, last: in
         return ""
     raw = text[tokens[first].start - offset:tokens[last].end - offset]
     return re.sub(r"\s*\[[^\]]*\]\s*", " ", raw).strip(" “”\"'’")
+
+
+_UNIT_RULES = {"money": "unit.money", "distance": "unit.distance", "duration": "unit.duration"}
+
+
+@dataclass(frozen=True)
+class _StructureWords:
+    """Word lists of the structural rules (rules/structure.yaml), as the matcher reads them."""
+
+    coord_nouns: frozenset[str]
+    joiners: frozenset[str]
+    insertions: dict[tuple[str, ...], str]
+    passive_markers: frozenset[str]
+    attacked: frozenset[str]
+    part_before: dict[tuple[str, ...], str]
+    among: frozenset[str]
+    family_of: dict[tuple[str, ...], str]
+    single_aux: dict[tuple[str, ...], str]
+    single_determiners: frozenset[str]
+    object_determiners: frozenset[str]
+    named_categories: frozenset[str]
+    priorities: dict[str, int]
+
+
+@lru_cache(maxsize=1)
+def _structure() -> _StructureWords:
+    from .knowledge import category_rules
+
+    rules = structure_rules()
+
+    def words(rule: str, key: str) -> list[str]:
+        return list(rules[rule].pattern[key])
+
+    def phrases(rule: str, key: str) -> dict[tuple[str, ...], str]:
+        return {phrase(p): rule for p in words(rule, key)}
+
+    priorities = {r.id: r.priority for r in category_rules()} | {r.id: r.priority for r in rules.values()}
+    return _StructureWords(
+        coord_nouns=frozenset(words("coord.noun", "joiners")),
+        joiners=frozenset(words("coord.passive", "joiners")),
+        insertions=phrases("skip.including", "insertions"),
+        passive_markers=frozenset(words("attacker.subject", "passive_markers")),
+        attacked=frozenset(words("attacker.subject", "categories")),
+        part_before=phrases("part.including", "before"),
+        among=frozenset(words("part.among", "between")),
+        family_of=phrases("family.of", "before"),
+        single_aux=phrases("single.victim", "auxiliaries"),
+        single_determiners=frozenset(words("single.victim", "determiners")),
+        object_determiners=frozenset(words("single.object", "determiners")),
+        named_categories=frozenset(words("single.named", "categories")),
+        priorities=priorities,
+    )
+
+
+def _priority(rule: str) -> int:
+    return _structure().priorities.get(rule, 0)
+
+
+def _is_people_noun(tok: Token) -> bool:
+    """A noun for people ("civilians", "militiamen", "priest")."""
+    words = category_words()
+    return tok.lower in words.people or words.heads.get((tok.lower,)) == "fighters"
+
+
+def _adjective(tokens: list[Token], first: int, last: int) -> tuple[str, str] | None:
+    """A casualty word used as an adjective inside the counted phrase ("400 displaced families"): (category, rule)."""
+    words = category_words()
+    for j in range(first, last):
+        found = _match(tokens, j, words.predicates)
+        if found is not None and j + found[1] <= last:
+            key = tuple(tokens[k].lower for k in range(j, j + found[1]))
+            return found[0], words.rule_of[("after", key)].id
+    return None
+
+
+_OBJECT_STARTS = frozenset({
+    "a", "an", "the", "his", "her", "their", "its", "at", "about", "more", "some", "dozens", "several", "hundreds",
+    "scores", "many", "thousands", "nearly", "almost", "over", "up", "around", "two", "three", "four", "five", "six",
+    "seven", "eight", "nine", "ten", "one", "another", "fellow", "local",
+})
+
+
+def _object_follows(tokens: list[Token], j: int) -> bool:
+    """Does an object start at token j ("killed SIX villagers", "abducted THE pastor")? Then the verb is active."""
+    if j >= len(tokens):
+        return False
+    tok = tokens[j]
+    return tok.kind == "num" or tok.lower in _OBJECT_STARTS or _is_people_noun(tok) or (
+        tok.kind == "word" and tok.text[:1].isupper())
 
 
 def _territory_context(tokens: list[Token], m: NumberMention, next_token: int) -> bool:
@@ -297,34 +452,54 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
                 unit = before[0]
                 start = min(start, tokens[before[1]].start)
     np_first, np_last, partitive, after_np = _read_noun_phrase(tokens, last + 1)
-    head_cat, head, np_last = _head_category(tokens, np_first, np_last)
+    head_cat, head, np_last, head_rule = _head_category(tokens, np_first, np_last)
+    rules: list[str] = []
     if unit is not None and unit.category in ("distance", "duration", "money"):
         np_first, np_last, after_np = last + 1, last, last + 1
         category, evidence = unit.category, "unit"
+        rules = [_UNIT_RULES[unit.category]]
     elif (unit is not None and unit.category == "fraction") or m.kind == "fraction":
         category = "territory" if _territory_context(tokens, m, last + 1) else "other"
         evidence = "unit"
+        rules = ["unit.fraction"]
     elif unit is not None:
         category, evidence = "other", "unit"
+        rules = ["unit.other"]
     else:
         predicate = _predicate_after(tokens, after_np)
         obj = _object_of_before(tokens, m.start_token - 1)
         thing = head in words.not_people
-        if predicate and predicate[0] in CASUALTY_CATEGORIES and not thing:
-            category, evidence = predicate[0], "predicate"
-            last = max(last, predicate[1]) if np_last < np_first else last
-        elif obj and obj in CASUALTY_CATEGORIES and not thing:
-            category, evidence = obj, "object"
-        elif head_cat:
-            category, evidence = head_cat, "head"
-        elif obj and np_last < np_first:
-            category, evidence = obj, "object"
+        adjective = _adjective(tokens, np_first, np_last)
+        # (priority, category, evidence kind, rule ids)
+        options: list[tuple[int, str, str, list[str]]] = []
+        if predicate and predicate.category in CASUALTY_CATEGORIES and not thing:
+            if not predicate.passive and predicate.category in _structure().attacked \
+                    and _object_follows(tokens, predicate.last + 1):
+                # "About 80 armed men killed six villagers": the count is the attackers (attacker.subject)
+                rules.append("attacker.subject")
+            else:
+                extra = ["skip.including"] if predicate.insertion else []
+                options.append((_priority(predicate.rule), predicate.category, "predicate", [predicate.rule, *extra]))
+        if obj and obj[0] in CASUALTY_CATEGORIES and not thing:
+            options.append((_priority(obj[1]), obj[0], "object", [obj[1]]))
+        if head_cat:
+            options.append((_priority(head_rule), head_cat, "head", [head_rule]))
+        if adjective and not thing:
+            options.append((_priority("adjective.category"), adjective[0], "head", ["adjective.category", adjective[1]]))
+        if obj and obj[0] not in CASUALTY_CATEGORIES and np_last < np_first:
+            options.append((_priority(obj[1]), obj[0], "object", [obj[1]]))
+        if options:
+            _p, category, evidence, chosen = max(options, key=lambda o: o[0])
+            rules.extend(chosen)
+            if evidence == "predicate" and predicate is not None and np_last < np_first:
+                last = max(last, predicate.last)
         else:
             category, evidence = "other", "none"
             told = _number_of_clause(tokens, m.start_token) if np_last < np_first else None
             if told is not None:
                 # "The number of soldiers killed ... rose to 12 from seven"
                 category, evidence, np_first, np_last = told[0], "predicate", told[1], told[2]
+                rules.append("number_of.clause")
     # Which readings of "a"/"one"/vague words count at all
     qualified = m.qualifier != "exact"
     prev = tokens[m.start_token - 1].lower if m.start_token > 0 else ""
@@ -335,8 +510,8 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
                 return None
             if timed and m.kind == "one" and not (qualified or prev in _TIME_PREPOSITIONS):
                 return None
-        elif category in CASUALTY_CATEGORIES and (partitive or head in words.people or (np_last >= np_first and any(
-                t.text[:1].isupper() for t in tokens[np_first:np_last + 1]) and head in words.people)):
+        elif category in CASUALTY_CATEGORIES and (partitive or (
+                np_last >= np_first and _singular_person(tokens[np_last]))):
             pass
         else:
             return None
@@ -369,7 +544,7 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
         unit=canonical, reported_value=m.reported, reported_unit=unit.name if unit else "",
         counted=_span_text(text, offset, tokens, np_first, np_last) if not partitive else "",
         np_first=np_first, np_last=np_last, evidence=evidence, partitive=partitive,
-        last_token=max(last, np_last),
+        last_token=max(last, np_last), rules=rules,
     )
 
 
@@ -387,12 +562,253 @@ def _inherit_lists(tokens: list[Token], drafts: list[_Draft]) -> None:
         if cur.evidence == "none" and prev.evidence in ("head", "predicate", "object"):
             cur.category = prev.category
             cur.evidence = "list"
+            cur.rules.append("list.inherit")
         if cur.category != prev.category and cur.category not in CASUALTY_CATEGORIES:
             continue
         cur.counted = cur.counted or prev.counted
         cur.subject = cur.subject or prev.subject
         if prev.qualifier == "approximate" and cur.qualifier == "exact":
             cur.qualifier = "approximate"
+
+
+def _gap(tokens: list[Token], a: _Draft, b: _Draft) -> list[str]:
+    """Lower-cased tokens between the end of draft a's reading and the start of draft b."""
+    return [t.lower for t in tokens[a.last_token + 1:b.mention.start_token]]
+
+
+def _coordinated(gap: list[str]) -> bool:
+    """Counts joined in one clause: "three women AND six children", "12 civilians, three soldiers".
+
+    A bracket or a clause word between them breaks the clause ("15 (10 civilians and five policemen)").
+    """
+    joiners = _structure().joiners
+    return bool(gap) and all(w in joiners or w in ("as", "well") for w in gap)
+
+
+def _is_thing(tokens: list[Token], d: _Draft) -> bool:
+    return d.np_last >= d.np_first and tokens[d.np_last].lower in category_words().not_people
+
+
+def _family_of(tokens: list[Token], drafts: list[_Draft]) -> list[_Draft]:
+    """"killed a family of five": five people, not one family and a bare five (family.of)."""
+    table = _structure().family_of
+    result: list[_Draft] = []
+    for d in drafts:
+        j = d.mention.start_token
+        key = tuple(tokens[k].lower for k in range(j - 2, j)) if j >= 2 else ()
+        if key not in table or d.evidence == "unit":
+            result.append(d)
+            continue
+        family = result[-1] if result and result[-1].np_last == j - 2 else None
+        if family is not None:
+            result.pop()
+            governing = family
+        else:
+            governing = None
+        if d.category not in CASUALTY_CATEGORIES:
+            if governing is not None and governing.category in CASUALTY_CATEGORIES:
+                d.category, d.rules = governing.category, [*governing.rules]
+            else:
+                obj = _object_of_before(tokens, j - 4)  # "killed a family of five"
+                if obj is not None and obj[0] in CASUALTY_CATEGORIES:
+                    d.category, d.rules = obj[0], [obj[1]]
+            d.evidence = "object"
+        d.rules.append("family.of")
+        d.unit = "count"
+        if governing is not None:
+            d.start = min(d.start, governing.start)
+        result.append(d)
+    return result
+
+
+_PLURAL_PEOPLE = frozenset({
+    "men", "women", "children", "people", "police", "staff", "personnel", "militiamen", "policemen", "gunmen",
+    "servicemen", "troops", "civilians",
+})
+
+
+def _singular_person(tok: Token) -> bool:
+    low = tok.lower
+    if tok.kind not in ("word", "abbr") or low in _PLURAL_PEOPLE or low.endswith("men"):
+        return False
+    if low.endswith("s") and not low.endswith("ss"):
+        return False
+    return low in category_words().people
+
+
+def _single_draft(tokens: list[Token], first: int, head: int, last: int, category: str, rules: list[str]) -> _Draft:
+    m = NumberMention(tokens[first].start, tokens[last].end, first, first, 1.0, 1.0, 1.0, "exact", "single", 1.0,
+                      start_token=first)
+    return _Draft(
+        mention=m, start=tokens[first].start, end=tokens[last].end, category=category, value=1.0, low=1.0, high=1.0,
+        qualifier="exact", unit="count", reported_value=1.0, reported_unit="", counted="",
+        np_first=head, np_last=head, evidence="predicate", partitive=False, last_token=last, rules=rules,
+    )
+
+
+def _subject_before(tokens: list[Token], aux: int) -> tuple[int, int, str] | None:
+    """The singular subject ending right before token ``aux``: (first token, head token, rule)."""
+    rules = _structure()
+    j = aux - 1
+    if j < 0 or tokens[j].kind not in ("word", "abbr"):
+        return None
+    if _singular_person(tokens[j]):
+        # "A Catholic priest", "the town's mayor": a determiner within four words before the noun
+        for k in range(j - 1, max(-1, j - 5), -1):
+            low = tokens[k].lower
+            if low in rules.single_determiners:
+                return k, j, "single.victim"
+            if tokens[k].kind not in ("word", "abbr") and tokens[k].text not in ("'", "’", "-"):
+                break
+        return None
+    # "the head of the passport department", "one of the founders"
+    for k in range(j - 1, max(0, j - 6), -1):
+        if tokens[k].kind not in ("word", "abbr"):
+            return None
+        if tokens[k].lower == "of":
+            noun = k - 1
+            if noun >= 1 and tokens[noun - 1].lower in rules.single_determiners and (
+                    _singular_person(tokens[noun])):
+                return noun - 1, noun, "single.victim"
+            if noun >= 0 and tokens[noun].lower == "one" and k + 1 < aux and tokens[k + 1].lower in (
+                    "the", "its", "their", "his", "her"):
+                return noun, j, "single.victim"
+            return None
+    # "Ahmed Salim": two or more capitalised words
+    k = j
+    while k >= 0 and tokens[k].kind == "word" and tokens[k].text[:1].isupper() and tokens[k].lower not in (
+            "the", "a", "an"):
+        k -= 1
+    if j - k >= 2 and (k < 0 or tokens[k].text in (",", ";", "(") or tokens[k].lower in ("and", "when", "after")):
+        return k + 1, j, "single.named"
+    return None
+
+
+def _single_victims(ctx: ArticleContext, tokens: list[Token], drafts: list[_Draft]) -> list[_Draft]:
+    """A victim without a number: "a journalist was killed", "gunmen shot dead the mayor" (value 1)."""
+    words = category_words()
+    rules = _structure()
+    taken = [(d.start, d.end) for d in drafts]
+    found: list[_Draft] = []
+    n = len(tokens)
+    for i, tok in enumerate(tokens):
+        if tok.kind != "word":
+            continue
+        aux = _match(tokens, i, rules.single_aux)
+        if aux is not None:
+            j = i + aux[1]
+            while j < n and tokens[j].lower in ("reportedly", "also", "allegedly", "later", "then"):
+                j += 1
+            pred = _match(tokens, j, words.predicates)
+            if pred is None or pred[0] not in CASUALTY_CATEGORIES:
+                continue
+            subject = _subject_before(tokens, i)
+            if subject is None:
+                continue
+            first, head, rule = subject
+            if rule == "single.named" and (pred[0] not in rules.named_categories or ctx.places_between(
+                    tokens[first].start, tokens[head].end) or ctx.actors_between(tokens[first].start, tokens[head].end)):
+                continue
+            key = tuple(tokens[k].lower for k in range(j, j + pred[1]))
+            d = _single_draft(tokens, first, head, i - 1, pred[0], [rule, words.rule_of[("after", key)].id])
+        else:
+            key = _match_ending_key(tokens, i, words.objects_of)
+            if key is None or words.objects_of[key] not in CASUALTY_CATEGORIES or i + 1 >= n:
+                continue
+            rule = words.rule_of[("before", key)]
+            if not rule.id.endswith(".object") or tokens[i + 1].lower not in rules.object_determiners:
+                continue
+            head = next((k for k in range(i + 2, min(n, i + 6)) if _singular_person(tokens[k])), None)
+            if head is None or any(tokens[k].kind != "word" for k in range(i + 2, head)):
+                continue
+            if head + 2 < n and tokens[head + 1].lower == "of" and tokens[head + 2].kind == "num":
+                continue  # "a family of 5": the number counts
+            d = _single_draft(tokens, i + 1, head, head, rule.category, ["single.object", rule.id])
+        if any(a < d.end and d.start < b for a, b in taken):
+            continue
+        taken.append((d.start, d.end))
+        found.append(d)
+    return found
+
+
+def _relate(tokens: list[Token], drafts: list[_Draft]) -> None:
+    """Parts and totals, coordinated counts and their event total (rules part.*, coord.*, event.total)."""
+    rules = _structure()
+    n = len(drafts)
+    # clauses of coordinated counts
+    chains: list[list[int]] = []
+    for i, d in enumerate(drafts):
+        if i and chains and chains[-1][-1] == i - 1 and d.evidence != "unit" and drafts[i - 1].evidence != "unit" \
+                and _coordinated(_gap(tokens, drafts[i - 1], d)):
+            chains[-1].append(i)
+        else:
+            chains.append([i])
+    for chain in chains:
+        if len(chain) < 2:
+            continue
+        members = [drafts[i] for i in chain]
+        governor = next((d for d in reversed(members) if d.evidence == "predicate"
+                         and d.category in CASUALTY_CATEGORIES), None)
+        if governor is not None:
+            for d in members[:members.index(governor)]:
+                if d.category not in CASUALTY_CATEGORIES and d.evidence != "predicate" and not _is_thing(tokens, d):
+                    d.category, d.evidence = governor.category, "predicate"
+                    d.rules = ["coord.passive", *governor.rules[:1], *d.rules]
+        governor = next((d for d in members if d.evidence == "object" and d.category in CASUALTY_CATEGORIES), None)
+        if governor is not None:
+            for d in members[members.index(governor) + 1:]:
+                if d.category not in CASUALTY_CATEGORIES and not _is_thing(tokens, d):
+                    d.category, d.evidence = governor.category, "object"
+                    d.rules = ["coord.object", *governor.rules[:1], *d.rules]
+    chain_of = {i: chain for chain in chains for i in chain}
+    # parts of a stated total
+    for i in range(1, n):
+        a, b = drafts[i - 1], drafts[i]
+        if a.evidence == "unit" or b.evidence == "unit" or b.part_of is not None:
+            continue
+        gap = _gap(tokens, a, b)
+        rule = ""
+        if b.partitive and len(gap) <= 2:
+            rule = "part.partitive"
+        elif gap and gap[0] in ("(", "[") and len(gap) <= 2:
+            rule = "part.parenthesis"
+        elif 0 < len(gap) <= 4 and any(_match_key(gap, k, rules.part_before) for k in range(len(gap))):
+            rule = "part.including"
+        if rule:
+            for k in chain_of[i]:
+                if k < i:
+                    continue
+                part = drafts[k]
+                part.part_of = i - 1
+                if a.category in CASUALTY_CATEGORIES and not _is_thing(tokens, part):
+                    part.category = a.category
+                part.rules.append(rule)
+            continue
+        if 0 < len(gap) <= 4 and any(w in rules.among for w in gap) and b.category in CASUALTY_CATEGORIES:
+            # "Three officers were among the 11 dead"
+            for k in chain_of[i - 1]:
+                part = drafts[k]
+                if k < i:
+                    part.part_of = i
+                    part.category = b.category
+                    part.rules.append("part.among")
+    # the sum of counts joined in one clause, when no total is stated
+    totals = {d.part_of for d in drafts if d.part_of is not None}
+    for chain in chains:
+        members = [drafts[i] for i in chain]
+        if len(members) < 2 or any(d.part_of is not None or i in totals for i, d in zip(chain, members)):
+            continue
+        category = members[0].category
+        if category not in CASUALTY_CATEGORIES or any(d.category != category or d.value is None for d in members):
+            continue
+        total = sum(d.value for d in members if d.value is not None)
+        for d in members:
+            d.event_total = total
+            d.rules.append("event.total")
+
+
+def _match_key(words: list[str], j: int, table: dict[tuple[str, ...], str]) -> bool:
+    return any(tuple(words[j:j + length]) in table for length in (1, 2, 3) if j + length <= len(words))
 
 
 def _handover(tokens: list[Token], d: _Draft) -> DraftSpan:
@@ -410,11 +826,8 @@ def _sentence_figures(ctx: ArticleContext, occurrence: int, index: int, sentence
     article = ctx.article
     tokens = tokenize(sentence.text, sentence.start)
     mentions = find_numbers(tokens, sentence.text, sentence.start)
-    if not mentions:
-        return []
     drafts: list[_Draft] = []
-    kept: dict[int, _Draft] = {}
-    for k, m in enumerate(mentions):
+    for m in mentions:
         d = _draft(tokens, sentence.text, sentence.start, m)
         if d is None:
             continue
@@ -423,29 +836,37 @@ def _sentence_figures(ctx: ArticleContext, occurrence: int, index: int, sentence
                 and "(" in article.text[drafts[-1].end:d.start] and d.start - drafts[-1].end <= 3:
             continue
         drafts.append(d)
-        kept[k] = d
+    drafts = _family_of(tokens, drafts)
+    singles = _single_victims(ctx, tokens, drafts)
+    if singles:
+        drafts = sorted([*drafts, *singles], key=lambda d: d.start)
+    if not drafts:
+        return []
     for d in drafts:
         d.subject = provenance.subject_of(ctx, sentence, _handover(tokens, d))
     _inherit_lists(tokens, drafts)
+    _relate(tokens, drafts)
     figures: list[Figure] = []
-    ids: dict[int, str] = {}
-    for k, d in kept.items():
-        ids[k] = figure_id(
-            article.article_id, sentence.text, d.start - sentence.start, d.end - sentence.start, occurrence)
-    for n, (k, d) in enumerate(kept.items()):
+    ids = [figure_id(article.article_id, sentence.text, d.start - sentence.start, d.end - sentence.start, occurrence)
+           for d in drafts]
+    id_of_mention = {id(d.mention): ids[k] for k, d in enumerate(drafts)}
+    for n, d in enumerate(drafts):
         next_start = drafts[n + 1].start if n + 1 < len(drafts) else sentence.end
         location, reference = provenance.location_of(ctx, _handover(tokens, d), index, next_start)
         credit = ctx.attributor.credit(index, d.start)
         old = d.mention.update_of
         figures.append(Figure(
-            figure_id=ids[k], article_id=article.article_id, path=article.path, start=d.start, end=d.end,
+            figure_id=ids[n], article_id=article.article_id, path=article.path, start=d.start, end=d.end,
             surface=article.text[d.start:d.end], sentence=sentence.text, category=d.category,
             value=d.value, low=d.low, high=d.high, qualifier=d.qualifier, unit=d.unit,
             reported_value=d.reported_value, reported_unit=d.reported_unit, counted=d.counted,
             subject=d.subject, location=location, source=credit.source, source_type=credit.source_type,
             published=article.published, outlet=article.outlet, group_id="", reference_place=reference,
             sentence_start=sentence.start, sentence_end=sentence.end,
-            supersedes=ids.get(old, "") if old is not None else "",
+            supersedes=id_of_mention.get(id(mentions[old]), "") if old is not None else "",
+            evidence=" ".join(dict.fromkeys(d.rules)),
+            part_of=ids[d.part_of] if d.part_of is not None else "",
+            event_total=d.event_total,
         ))
     return figures
 

@@ -37,10 +37,23 @@ class VagueAmount:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """One rule of ``categories.yaml`` or ``rules/*.yaml``: what it decides and the sentences it is tested on."""
+
+    id: str
+    category: str
+    priority: int
+    pattern: dict[str, Any]
+    examples: tuple[dict[str, Any], ...]
+    counterexamples: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True)
 class CategoryWords:
     predicates: dict[Phrase, str]  # phrase -> category
     objects_of: dict[Phrase, str]
     heads: dict[Phrase, str]
+    rule_of: dict[tuple[str, Phrase], Rule]  # (after | before | head, phrase) -> the rule it belongs to
     not_people: frozenset[str]
     people: frozenset[str]
     civilian_heads: frozenset[str]
@@ -89,25 +102,55 @@ def qualifiers() -> dict[Phrase, str]:
     return {phrase(p): q for q, phrases in load_table("qualifiers.yaml").items() for p in phrases}
 
 
+def _rule(spec: dict[str, Any], where: str) -> Rule:
+    try:
+        return Rule(
+            id=spec["id"], category=spec.get("category", ""), priority=int(spec.get("priority", 0)),
+            pattern=dict(spec.get("pattern") or {}), examples=tuple(spec.get("examples") or ()),
+            counterexamples=tuple(spec.get("counterexamples") or ()),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise ValueError(f"{where}: bad rule {spec!r}: {error}") from None
+
+
+@lru_cache(maxsize=1)
+def category_rules() -> tuple[Rule, ...]:
+    """The phrase rules of ``categories.yaml`` (what governs a number), highest priority first."""
+    rules = [_rule(spec, "categories.yaml") for spec in load_table("categories.yaml")["rules"]]
+    return tuple(sorted(rules, key=lambda r: -r.priority))
+
+
+@lru_cache(maxsize=1)
+def structure_rules() -> dict[str, Rule]:
+    """The structural rules of ``rules/structure.yaml`` (coordination, parts, single victims...), by id."""
+    table = load_table("rules/structure.yaml")
+    return {spec["id"]: _rule(spec, "rules/structure.yaml") for spec in table["rules"]}
+
+
+def all_rules() -> list[Rule]:
+    """Every rule an analyst can edit, for tests and the scorer's per-rule report."""
+    return [*category_rules(), *structure_rules().values()]
+
+
 @lru_cache(maxsize=1)
 def category_words() -> CategoryWords:
     table = load_table("categories.yaml")
-    predicates: dict[Phrase, str] = {}
-    objects_of: dict[Phrase, str] = {}
-    heads: dict[Phrase, str] = {}
-    for category, spec in table.items():
-        if not isinstance(spec, dict):
-            continue
-        for p in spec.get("predicates", []):
-            predicates.setdefault(phrase(p), category)
-        for p in spec.get("objects_of", []):
-            objects_of.setdefault(phrase(p), category)
-        for p in spec.get("heads", []):
-            heads.setdefault(phrase(p), category)
+    found: dict[str, dict[Phrase, str]] = {"after": {}, "before": {}, "head": {}}
+    rule_of: dict[tuple[str, Phrase], Rule] = {}
+    for rule in category_rules():  # highest priority first: it keeps a phrase two rules share
+        for where, phrases in rule.pattern.items():
+            if where not in found:
+                raise ValueError(f"categories.yaml: rule {rule.id}: unknown pattern key {where!r}")
+            for p in phrases:
+                key = phrase(p)
+                if key not in found[where]:
+                    found[where][key] = rule.category
+                    rule_of[(where, key)] = rule
     return CategoryWords(
-        predicates=predicates,
-        objects_of=objects_of,
-        heads=heads,
+        predicates=found["after"],
+        objects_of=found["before"],
+        heads=found["head"],
+        rule_of=rule_of,
         not_people=frozenset(w.lower() for w in table["not_people"]),
         people=frozenset(w.lower() for w in table["people"]),
         civilian_heads=frozenset(w.lower() for w in table["civilian_heads"]),

@@ -32,6 +32,7 @@ FIGURE_COLUMNS: tuple[str, ...] = (
     # Provenance and incident columns (CONTRACT.md, "Provenance and incident columns").
     "evidence", "part_of", "scope", "event_date", "place_id", "admin1", "country", "incident_id",
     "told",  # the outlet the credited speaker spoke to ("told Reuters"), issue 9
+    "event_total",  # sum of the counts joined in one clause when no total is stated, issue 8
 )
 SCOPES: tuple[str, ...] = ("incident", "cumulative", "historical")
 ERROR_COLUMNS: tuple[str, ...] = ("path", "error")
@@ -131,6 +132,9 @@ class Figure:
     country: str = ""  # its country (ISO 3166 alpha-2)
     incident_id: str = ""  # the incident the audit assigned it to
     told: str = ""  # the outlet the source spoke to ("..., the governor told Reuters")
+    # sum of the counts joined with this one in one clause when the text states no total
+    # ("three women and six children were killed": 9 on both figures); empty otherwise
+    event_total: float | None = None
 
     def to_row(self) -> dict[str, Any]:
         return asdict(self)
