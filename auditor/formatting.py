@@ -260,6 +260,18 @@ def value_text(
     return text
 
 
+def spread_text(low: Any, high: Any, unit: Any = "count", open_high: bool = False) -> str:
+    """What a group's reports span: ``12–99``, ``45``, ``12 to ≥ 50`` (a report left it open above)."""
+    lo, hi = _float(low), _float(high)
+    if lo is None and hi is None:
+        return ""
+    if open_high and hi is not None and (lo is None or number(lo) == number(hi)):
+        return interval_text(hi, None, unit)
+    if open_high and lo is not None and hi is not None:
+        return f"{number(lo)} to ≥ {_amount(hi, unit)}"
+    return interval_text(lo if lo is not None else hi, hi if hi is not None else lo, unit)
+
+
 def frame_value_text(frame: pd.DataFrame) -> list[str]:
     """:func:`value_text` for every row of a figures frame (columns may be missing)."""
     def col(name: str) -> Any:

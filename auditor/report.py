@@ -61,13 +61,17 @@ def _summary(result: Any, rows: dict[str, list]) -> str:
     items = "".join(f"<span class='{c}'><b>{n:,}</b> {_e(name)}</span>" for n, name, c in counts)
     top = ""
     if len(result.conflicts):
-        labels = dict(zip(rows["id"], rows["label"]))
+        # One line per claim group in conflict (its most severe pair), not every pair.
+        first = result.conflicts.drop_duplicates("group_id").head(SUMMARY_CONFLICTS)
+        where = {g: i for i, g in enumerate(rows["id"])}
         lines = []
-        for c in result.conflicts.head(SUMMARY_CONFLICTS).to_dict("records"):
-            lines.append(f"<li><span class='sev'>{_e(c.get('severity'))}</span> · "
-                         f"<b>{_e(labels.get(str(c.get('group_id')), c.get('category')))}</b>: "
-                         f"{_e(c.get('explanation'))}</li>")
-        top = f"<h2>Most severe conflicts</h2><ul class='fa-top'>{''.join(lines)}</ul>"
+        for c in first.to_dict("records"):
+            i = where.get(str(c.get("group_id")))
+            label = rows["label"][i] if i is not None else c.get("category")
+            spread = f" — reported {rows['spread'][i]} by {rows['n_outlets'][i]} outlets" if i is not None else ""
+            lines.append(f"<li><span class='sev'>{_e(c.get('severity'))}</span> · <b>{_e(label)}</b>{_e(spread)}"
+                         f"<div class='meta'>{_e(c.get('explanation'))}</div></li>")
+        top = f"<h2>Claims in conflict</h2><ul class='fa-top'>{''.join(lines)}</ul>"
     return f"<div class='fa-summary'>{items}</div>{top}"
 
 

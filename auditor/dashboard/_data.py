@@ -1,258 +1,263 @@
-"""The dashboard's data: an audit's frames prepared once, then filtered and cut down per view.
+"""The workbench's data: an audit prepared once into a list of claim groups and per-group details.
 
-Every view gets a small frame (a page of groups, daily aggregates, one row per place), never
-every figure, so a redraw stays cheap with tens of thousands of figures.
+The list (one row per claim group or incident, with display strings and facet values) goes to
+the browser once, as columns; filtering, sorting, searching and facet counts happen there, so a
+filter redraws without a round trip to the kernel. The reports of one group (sentences,
+sources, links) are sent only when the group is selected — or, for the standalone report,
+embedded for every group.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-from datetime import date
+from collections import defaultdict
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-# Columns searched by the text filter, besides the article title.
-_SEARCH_COLUMNS = ("surface", "sentence", "source", "counted", "subject", "location", "outlet", "article_id")
-# Beyond this many (date, category) points the timeline aggregates by week.
-_TIMELINE_MAX_POINTS = 2_000
-_OTHER_OUTLETS = "other outlets"
+from .. import formatting as fmt
 
-
-@dataclass(frozen=True)
-class Filters:
-    """What the user narrowed the audit down to; empty strings and ``None`` mean "any"."""
-
-    category: str = ""
-    subject: str = ""
-    place: str = ""
-    outlet: str = ""
-    article: str = ""
-    date_from: date | None = None
-    date_to: date | None = None
-    conflicts_only: bool = False
-    text: str = ""
+_TEXT_COLUMNS = (
+    "group_id", "outlet", "published", "subject", "location", "admin1", "country", "category", "source",
+    "qualifier", "unit", "surface", "sentence", "counted", "article_id", "path", "reference_place",
+    "reported_unit", "incident_id",
+)
+_NUMBER_COLUMNS = ("value", "low", "high", "reported_value", "start", "end", "sentence_start", "sentence_end")
+# The group-list columns shipped to the browser (GROUP_VIEW_COLUMNS plus what filters and sorts use).
+LIST_FIELDS: tuple[str, ...] = tuple(key for key, _ in fmt.GROUP_VIEW_COLUMNS) + (
+    "id", "incident", "category", "place", "outlets", "first", "spread_sort", "n_conflicts", "search",
+)
+MAX_SENTENCE_CHARS = 600  # longer sentences keep a window around the figure
 
 
 def _text(series: pd.Series) -> pd.Series:
-    return series.fillna("").astype(str)
+    return series.fillna("").astype(str).replace("nan", "")
 
 
-def _matches(column: pd.Series, wanted: str, exact_values: set[str]) -> np.ndarray:
-    """Exact match when ``wanted`` is one of the column's values, else a case-insensitive substring."""
-    if wanted in exact_values:
-        return (column == wanted).to_numpy()
-    return column.str.contains(wanted, case=False, regex=False).to_numpy()
+def _column(frame: pd.DataFrame, name: str) -> pd.Series:
+    return frame[name] if name in frame else pd.Series([""] * len(frame), index=frame.index, dtype=object)
 
 
-def shown_value(frame: pd.DataFrame) -> pd.Series:
-    """One number per figure for plotting: the value, else the stated bound(s)' middle, else a bound."""
-    low, high = frame["low"], frame["high"]
-    middle = (low + high) / 2
-    return frame["value"].fillna(middle).fillna(low).fillna(high)
+class WorkbenchData:
+    """An :class:`~auditor.audit.AuditResult` prepared for the workbench views.
 
-
-class DashboardData:
-    """An :class:`~auditor.audit.AuditResult` prepared for fast filtering.
-
-    Figures without a claim group become a group of their own, so an audit whose
-    grouping stage found nothing still shows every figure.
+    Figures without a claim group become a group of their own, so every figure can be found.
     """
 
-    def __init__(self, result: Any, max_outlet_colours: int = 9) -> None:
+    def __init__(self, result: Any) -> None:
         self.result = result
         figures = result.figures.copy()
-        articles = result.articles.set_index("article_id", drop=False) if len(result.articles) else None
-        for column in ("group_id", "outlet", "published", "subject", "location", "category", "source",
-                       "qualifier", "unit", "surface", "sentence", "counted", "article_id", "reference_place"):
-            if column not in figures:
-                figures[column] = ""
-            figures[column] = _text(figures[column])
-        for column in ("value", "low", "high"):
-            figures[column] = pd.to_numeric(figures[column], errors="coerce").astype("float64")
+        for column in _TEXT_COLUMNS:
+            figures[column] = _text(_column(figures, column))
+        for column in _NUMBER_COLUMNS:
+            figures[column] = pd.to_numeric(_column(figures, column), errors="coerce").astype("float64")
         figures["group_id"] = figures["group_id"].where(figures["group_id"] != "", "solo:" + figures["figure_id"])
-        titles = articles["title"] if articles is not None else pd.Series(dtype=str)
-        figures["title"] = _text(figures["article_id"].map(titles))
         figures["date"] = pd.to_datetime(figures["published"], errors="coerce", format="mixed")
-        figures["shown"] = shown_value(figures)
-        haystack = figures["title"]
-        for column in _SEARCH_COLUMNS:
-            haystack = haystack + "\n" + figures[column]
-        figures["search"] = haystack.str.lower()
+        figures["value_text"] = fmt.frame_value_text(figures)
+        figures["place"] = figures["location"].where(figures["location"] != "", figures["admin1"])
+        figures["place"] = figures["place"].where(figures["place"] != "", figures["country"])
+        self.figures = figures.set_index("figure_id", drop=False)
+        self.groups = result.groups.set_index("group_id", drop=False) if len(result.groups) else None
+        self.refresh_conflicts()
 
-        conflicts = result.conflicts
-        in_conflict: set[str] = set()
+    # -- conflicts and review state -----------------------------------------------------------
+
+    def refresh_conflicts(self) -> None:
+        """Re-read ``result.conflicts`` (after a review) into per-group lookups."""
+        conflicts = self.result.conflicts
+        self.conflicts_of: dict[str, pd.DataFrame] = {}
+        if len(conflicts):
+            frame = conflicts.copy()
+            frame["group_id"] = _text(frame["group_id"])
+            self.conflicts_of = {str(g): rows for g, rows in frame.groupby("group_id", sort=False)}
+        in_conflict = set()
         if len(conflicts):
             in_conflict = set(_text(conflicts["figure_a"])) | set(_text(conflicts["figure_b"]))
-        figures["in_conflict"] = figures["figure_id"].isin(in_conflict)
+        self.in_conflict = in_conflict
 
-        outlets = figures["outlet"].where(figures["outlet"] != "", "(no outlet)")
-        top = outlets.value_counts().index[:max_outlet_colours]
-        figures["outlet_colour"] = outlets.where(outlets.isin(top), _OTHER_OUTLETS)
+    def review_of(self, group_id: str) -> str:
+        """The group's review state (``formatting.review_state``), group-level decisions first."""
+        rows = self.conflicts_of.get(group_id)
+        n = 0 if rows is None else len(rows)
+        if self.groups is not None and "decision" in self.groups and group_id in self.groups.index:
+            decided = fmt.text(self.groups.at[group_id, "decision"])
+            if decided and n:
+                return decided
+        decisions = [] if rows is None else [fmt.text(d) for d in _column(rows, "decision")]
+        return fmt.review_state(decisions, n)
 
-        self.figures = figures.set_index("figure_id", drop=False)
-        self.groups = self._group_table(figures, result.groups, conflicts)
-        self.conflicts = conflicts
-        self.values = {
-            name: sorted(v for v in figures[name].unique() if v)
-            for name in ("category", "subject", "location", "outlet", "article_id")
-        }
-        self._value_sets = {name: set(v) for name, v in self.values.items()}
-        dates = figures["date"].dropna()
-        self.date_span: tuple[date | None, date | None] = (
-            (dates.min().date(), dates.max().date()) if len(dates) else (None, None)
-        )
+    # -- the list -----------------------------------------------------------------------------
 
-    @staticmethod
-    def _group_table(figures: pd.DataFrame, groups: pd.DataFrame, conflicts: pd.DataFrame) -> pd.DataFrame:
-        """One row per group (the audit's, plus one per ungrouped figure) with display columns."""
-        per_group = figures.groupby("group_id", sort=False).agg(
-            category=("category", "first"), subject=("subject", "first"), location=("location", "first"),
-            reference_place=("reference_place", "first"), unit=("unit", "first"),
-            n_figures=("figure_id", "size"), n_articles=("article_id", "nunique"),
-        )
-        per_group["status"] = "single"
-        per_group["label"] = ""
-        if len(groups):
-            known = groups.set_index("group_id")
-            shared = per_group.index.intersection(known.index)
-            for column in ("status", "label"):
-                if column in known:
-                    per_group.loc[shared, column] = _text(known.loc[shared, column])
-        n_conflicts = conflicts.groupby("group_id").size() if len(conflicts) else pd.Series(dtype=int)
-        per_group["n_conflicts"] = n_conflicts.reindex(per_group.index).fillna(0).astype(int)
-        per_group.loc[per_group["n_conflicts"] > 0, "status"] = "conflict"
-        missing = per_group["label"] == ""
-        parts = per_group[["category", "subject", "location", "reference_place"]]
-        per_group.loc[missing, "label"] = parts[missing].apply(
-            lambda row: " · ".join(p for p in row if p), axis=1
-        ) if missing.any() else per_group.loc[missing, "label"]
-        per_group["label"] = per_group["label"].str.slice(0, 70)
-        # Vega puts rows with the same label on one line: make labels unique.
-        dup_rank = per_group.groupby("label").cumcount()
-        per_group.loc[dup_rank > 0, "label"] = per_group["label"] + " (" + (dup_rank + 1).astype(str) + ")"
-        per_group["conflict_first"] = (per_group["n_conflicts"] == 0).astype(int)
-        per_group = per_group.sort_values(
-            ["conflict_first", "n_conflicts", "n_articles", "n_figures", "label"],
-            ascending=[True, False, False, False, True],
-        )
-        per_group.index.name = "group_id"
-        return per_group.drop(columns="conflict_first")
-
-    # -- filtering -------------------------------------------------------------------------
-
-    def figure_mask(self, filters: Filters) -> np.ndarray:
-        """Which figures pass ``filters`` (the status filter applies to groups, not here)."""
+    def group_list(self) -> dict[str, list]:
+        """Every claim group as columns (``LIST_FIELDS``), conflicts first, most outlets first."""
         fig = self.figures
-        mask = np.ones(len(fig), dtype=bool)
-        for value, column, values in (
-            (filters.category, "category", "category"),
-            (filters.subject, "subject", "subject"),
-            (filters.place, "location", "location"),
-            (filters.outlet, "outlet", "outlet"),
-            (filters.article, "article_id", "article_id"),
-        ):
-            if value:
-                mask &= _matches(fig[column], value, self._value_sets[values])
-        if filters.date_from is not None:
-            mask &= (fig["date"] >= pd.Timestamp(filters.date_from)).to_numpy()
-        if filters.date_to is not None:
-            mask &= (fig["date"] < pd.Timestamp(filters.date_to) + pd.Timedelta(days=1)).to_numpy()
-        if filters.text.strip():
-            mask &= fig["search"].str.contains(filters.text.strip().lower(), regex=False).to_numpy()
-        return mask
+        grouped = fig.groupby("group_id", sort=False)
+        per = grouped.agg(
+            category=("category", "first"), subject=("subject", "first"), place=("place", "first"),
+            reference_place=("reference_place", "first"), unit=("unit", "first"),
+            n_figures=("figure_id", "size"), first=("date", "min"),
+            lo=("low", "min"), hi=("high", "max"), vmin=("value", "min"), vmax=("value", "max"),
+            incident_id=("incident_id", "first"),
+        )
+        outlets = grouped["outlet"].agg(lambda s: sorted({o for o in s if o}))
+        surfaces = grouped["surface"].agg(lambda s: " ".join(dict.fromkeys(s)))
+        sources = grouped["source"].agg(lambda s: " ".join(dict.fromkeys(o for o in s if o)))
+        per["outlets"] = outlets
+        per["n_outlets"] = outlets.map(len).where(outlets.map(len) > 0, 1)
+        # Unbounded highs ("at least 40") leave the spread open above the largest stated bound.
+        open_high = fig["high"].isna() & fig["low"].notna()
+        open_low = fig["low"].where(open_high).groupby(fig["group_id"]).max()
+        low = per[["lo", "vmin"]].min(axis=1)
+        high = per[["hi", "vmax", "lo"]].max(axis=1)
+        # Open only when the open-ended report ("at least 50") reaches past every stated bound.
+        per["open_high"] = open_low.reindex(per.index).ge(high).fillna(False)
+        per["spread"] = [fmt.spread_text(lo, hi, unit, is_open) for lo, hi, unit, is_open
+                         in zip(low, high, per["unit"], per["open_high"])]
+        per["spread_sort"] = np.where((low > 0) & high.notna(), high / low.where(low > 0), 1.0)
+        per["spread_sort"] = per["spread_sort"].fillna(1.0).round(3)
 
-    def matching_groups(self, mask: np.ndarray, conflicts_only: bool) -> pd.DataFrame:
-        """Groups with at least one figure in ``mask``, conflicts first."""
-        wanted = pd.Index(self.figures["group_id"].to_numpy()[mask]).unique()
-        groups = self.groups[self.groups.index.isin(wanted)]
-        if conflicts_only:
-            groups = groups[groups["n_conflicts"] > 0]
-        return groups
+        status = pd.Series("single", index=per.index)
+        label = pd.Series("", index=per.index)
+        incident = pd.Series("", index=per.index)
+        if self.groups is not None:
+            known = self.groups.index.intersection(per.index)
+            status.loc[known] = _text(self.groups.loc[known, "status"]).replace("", "single")
+            label.loc[known] = _text(self.groups.loc[known, "label"])
+            if "incident_label" in self.groups:
+                incident.loc[known] = _text(self.groups.loc[known, "incident_label"])
+        n_conflicts = pd.Series({g: len(rows) for g, rows in self.conflicts_of.items()}, dtype="int64")
+        per["n_conflicts"] = n_conflicts.reindex(per.index).fillna(0).astype(int)
+        status[per["n_conflicts"] > 0] = "conflict"
+        per["status"] = status
+        missing = label == ""
+        if missing.any():
+            parts = per.loc[missing, ["category", "subject", "place", "reference_place"]]
+            label[missing] = [" · ".join(p for p in row if p) for row in parts.itertuples(index=False)]
+        per["label"] = label
+        per["incident"] = incident
+        per["review"] = [self.review_of(g) for g in per.index]
+        per["id"] = per.index.astype(str)
+        per["first"] = per["first"].dt.strftime("%Y-%m-%d").fillna("")
+        per["search"] = (per["label"] + " " + per["incident"] + " " + per["place"] + " " + per["category"] + " "
+                         + per["subject"] + " " + per["outlets"].map(" ".join) + " " + sources + " "
+                         + surfaces).str.lower()
+        per = per.sort_values(
+            ["status", "n_outlets", "n_figures", "label"],
+            key=lambda s: fmt.order_key(fmt.STATUS_ORDER)(s) if s.name == "status"
+            else (-s if s.name in ("n_outlets", "n_figures") else s),
+            kind="stable",
+        )
+        return {name: per[name].tolist() for name in LIST_FIELDS}
 
-    # -- per-view frames -------------------------------------------------------------------
+    # -- one group ----------------------------------------------------------------------------
 
-    def reports(self, group_id: str) -> pd.DataFrame:
-        """Every figure of one group, oldest first."""
+    def detail(self, group_id: str) -> dict[str, Any]:
+        """Everything shown for one selected group: its reports side by side, conflicts, chart data."""
         fig = self.figures
         rows = fig[fig["group_id"] == group_id]
-        return rows.sort_values(["date", "outlet", "start"], na_position="last")
+        if rows.empty:
+            raise KeyError(f"no claim group {group_id!r} in this audit")
+        return self._detail(group_id, rows)
 
-    def chart_rows(self, group_ids: list[str], max_reports: int = 12) -> pd.DataFrame:
-        """The reports drawn for a page of groups: at most ``max_reports`` per group.
+    def details(self) -> dict[str, dict[str, Any]]:
+        """:meth:`detail` of every group (one pass over the figures), for the standalone report."""
+        return {str(g): self._detail(str(g), rows) for g, rows in self.figures.groupby("group_id", sort=False)}
 
-        Adds ``x_lo``/``x_hi`` (the interval drawn), ``point`` (the marker, if the report
-        states one value), ``open_low``/``open_high`` (unbounded sides) and ``slot``.
-        """
-        fig = self.figures
-        rows = fig[fig["group_id"].isin(group_ids)].copy()
-        rows = rows.sort_values(["group_id", "in_conflict", "date"], ascending=[True, False, True])
-        rows["slot"] = rows.groupby("group_id").cumcount()
-        rows = rows[rows["slot"] < max_reports]
-        labels = self.groups["label"]
-        rows["label"] = rows["group_id"].map(labels)
-        rows["status"] = rows["group_id"].map(self.groups["status"])
-        finite_top = pd.concat([rows["value"], rows["low"], rows["high"]], axis=1).max(axis=1)
-        row_top = finite_top.groupby(rows["group_id"]).transform("max").fillna(1.0)
-        rows["open_low"] = rows["low"].isna() & rows["high"].notna() & rows["value"].isna()
-        rows["open_high"] = rows["high"].isna() & rows["low"].notna()
-        rows["x_lo"] = rows["low"].where(rows["low"].notna(), np.where(rows["open_low"], 0.0, np.nan))
-        rows["x_lo"] = rows["x_lo"].fillna(rows["value"])
-        open_end = np.maximum(row_top * 1.5, rows["low"].fillna(0) * 1.5)
-        rows["x_hi"] = rows["high"].where(rows["high"].notna(), np.where(rows["open_high"], open_end, np.nan))
-        rows["x_hi"] = rows["x_hi"].fillna(rows["value"])
-        exact = rows["qualifier"].isin(["exact", "approximate"]) | (rows["low"] == rows["high"])
-        rows["point"] = rows["value"].where(rows["value"].notna() & exact)
-        rows["bounds"] = [_bounds_text(lo, hi, q) for lo, hi, q in zip(rows["low"], rows["high"], rows["qualifier"])]
-        rows["published"] = rows["published"].where(rows["published"] != "", "undated")
-        columns = ["figure_id", "group_id", "label", "status", "slot", "outlet", "outlet_colour", "published",
-                   "surface", "qualifier", "unit", "value", "bounds", "source", "in_conflict",
-                   "x_lo", "x_hi", "point", "open_low", "open_high"]
-        return rows[columns].reset_index(drop=True)
+    def _detail(self, group_id: str, rows: pd.DataFrame) -> dict[str, Any]:
+        from ..lab import source_link
 
-    def timeline_rows(self, mask: np.ndarray) -> pd.DataFrame:
-        """Dated figures per day (or week, when that is too many points) and category."""
-        fig = self.figures[mask]
-        fig = fig[fig["date"].notna() & fig["shown"].notna()]
-        if fig.empty:
-            return pd.DataFrame(columns=["date", "category", "reports", "largest", "conflicts"])
-        period = fig["date"].dt.floor("D")
-        if period.nunique() * fig["category"].nunique() > _TIMELINE_MAX_POINTS:
-            period = fig["date"].dt.to_period("W").dt.start_time
-        rows = fig.groupby([period.rename("date"), "category"]).agg(
-            reports=("figure_id", "size"), largest=("shown", "max"), conflicts=("in_conflict", "sum"),
-        ).reset_index()
-        rows["date"] = rows["date"].dt.strftime("%Y-%m-%d")
-        return rows
+        rows = rows.sort_values(["date", "outlet", "start"], na_position="last")
+        conflicts = self.conflicts_of.get(group_id)
+        conflict_count: dict[str, int] = defaultdict(int)
+        conflict_rows = []
+        if conflicts is not None:
+            for c in conflicts.to_dict("records"):
+                for side in ("figure_a", "figure_b"):
+                    if c.get(side):
+                        conflict_count[str(c[side])] += 1
+                conflict_rows.append({
+                    "id": fmt.text(c.get("conflict_id")), "a": fmt.text(c.get("figure_a")),
+                    "b": fmt.text(c.get("figure_b")), "explanation": fmt.text(c.get("explanation")),
+                    "severity": fmt.text(c.get("severity")), "relation": fmt.relation_text(c.get("relation")),
+                    "difference": fmt.percent(c.get("relative_difference")),
+                    "decision": fmt.text(c.get("decision")), "note": fmt.text(c.get("note")),
+                })
+        outliers = self._outliers(group_id, conflict_count, len(rows))
+        group = self.groups.loc[group_id] if self.groups is not None and group_id in self.groups.index else None
+        reports = []
+        for f in rows.to_dict("records"):
+            before, surface, after = _sentence_parts(f)
+            start, end = f["start"], f["end"]
+            link = ""
+            if f["path"] and not np.isnan(start) and not np.isnan(end):
+                link = source_link(f["path"], int(start), int(end), f["surface"])
+            lo, hi, point = _chart_interval(f)
+            reports.append({
+                "id": f["figure_id"], "outlet": f["outlet"] or "(no outlet)", "published": f["published"],
+                "value_text": f["value_text"] or f["surface"], "qualifier": fmt.qualifier_text(f["qualifier"]),
+                "source": f["source"] or "unattributed", "before": before, "surface": surface, "after": after,
+                "article": f["article_id"], "link": link, "outlier": f["figure_id"] in outliers,
+                "in_conflict": f["figure_id"] in self.in_conflict, "lo": lo, "hi": hi, "point": point,
+            })
+        note = fmt.text(group.get("note")) if group is not None else ""
+        consensus = ""
+        if group is not None and "consensus_low" in group:
+            consensus = fmt.interval_text(group.get("consensus_low"), group.get("consensus_high"),
+                                          rows["unit"].iloc[0])
+        unit = rows["unit"].iloc[0]
+        return {
+            "id": group_id, "reports": reports, "conflicts": conflict_rows, "note": note,
+            "consensus": consensus, "review": self.review_of(group_id),
+            "unit": _axis_title(rows["category"].iloc[0], rows["counted"].iloc[0], unit),
+            "decision_note": fmt.text(group.get("decision_note")) if group is not None else "",
+        }
 
-    def place_rows(self, mask: np.ndarray, coordinates: pd.DataFrame) -> pd.DataFrame:
-        """Counted figures (people, events) per place with coordinates, largest figure first."""
-        fig = self.figures[mask]
-        fig = fig[(fig["location"] != "") & (fig["unit"] == "count") & fig["shown"].notna()]
-        if fig.empty:
-            return pd.DataFrame(columns=["location", "lat", "lon", "reports", "largest", "conflicts"])
-        rows = fig.groupby("location").agg(
-            reports=("figure_id", "size"), largest=("shown", "max"), conflicts=("in_conflict", "sum"),
-        ).reset_index()
-        rows = rows.merge(coordinates, on="location", how="inner")
-        return rows.sort_values("largest", ascending=False).reset_index(drop=True)
-
-
-def _number(x: float) -> str:
-    if x.is_integer():
-        return f"{int(x):,}"
-    return f"{x:,.4g}"
+    def _outliers(self, group_id: str, conflict_count: dict[str, int], n_reports: int) -> set[str]:
+        """The audit's outliers when it names them; else the report(s) in the most conflicts (≥ 2)."""
+        if self.groups is not None and "outliers" in self.groups and group_id in self.groups.index:
+            named = fmt.text(self.groups.at[group_id, "outliers"]).split()
+            if named:
+                return set(named)
+        if not conflict_count or n_reports < 3:
+            return set()
+        most = max(conflict_count.values())
+        return {f for f, n in conflict_count.items() if n == most and most >= 2}
 
 
-def _bounds_text(low: float, high: float, qualifier: str) -> str:
-    """``[24, 99]``, ``≥ 50`` or ``≤ 365``: the interval a report stands for."""
-    has_low, has_high = not math.isnan(low), not math.isnan(high)
-    if has_low and has_high:
-        return _number(low) if low == high else f"{_number(low)}–{_number(high)}"
-    if has_low:
-        return f"> {_number(low)}" if qualifier == "more_than" else f"≥ {_number(low)}"
-    if has_high:
-        return f"< {_number(high)}" if qualifier == "less_than" else f"≤ {_number(high)}"
-    return "unknown"
+def _axis_title(category: str, counted: str, unit: str) -> str:
+    """The value axis of a group's chart: ``killed (people)``, ``distance (km)``."""
+    word = fmt.unit_word(unit, 2)
+    return f"{category} ({word})" if word else f"{category} ({counted or 'count'})"
+
+
+def _sentence_parts(f: dict[str, Any]) -> tuple[str, str, str]:
+    """The figure's sentence split around the figure (text before, the figure, text after)."""
+    sentence, surface = f["sentence"], f["surface"]
+    offset = -1
+    if not (np.isnan(f["start"]) or np.isnan(f["sentence_start"])):
+        offset = int(f["start"] - f["sentence_start"])
+    if not (0 <= offset and sentence[offset:offset + len(surface)] == surface):
+        offset = sentence.find(surface) if surface else -1
+    if offset < 0:
+        return sentence[:MAX_SENTENCE_CHARS], "", ""
+    before, after = sentence[:offset], sentence[offset + len(surface):]
+    window = MAX_SENTENCE_CHARS // 2
+    if len(before) > window:
+        before = "…" + before[-window:]
+    if len(after) > window:
+        after = after[:window] + "…"
+    return before, surface, after
+
+
+def _chart_interval(f: dict[str, Any]) -> tuple[float | None, float | None, float | None]:
+    """What a report's mark spans on the value axis: (low, high or None if open, the point if one)."""
+    def num(x: float) -> float | None:
+        return None if x is None or np.isnan(x) else float(x)
+
+    value, low, high = num(f["value"]), num(f["low"]), num(f["high"])
+    if f["qualifier"] in ("at_most", "less_than") and low is None:
+        low = 0.0
+    low = low if low is not None else value
+    high = high if high is not None or f["qualifier"] in ("at_least", "more_than") else value
+    point = value if f["qualifier"] in ("exact", "approximate") or (low is not None and low == high) else None
+    return low, high, point
