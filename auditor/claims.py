@@ -1,11 +1,16 @@
-"""Claim groups and conflicts across articles.
+"""Incidents, claim groups and conflicts across articles.
 
-A claim group is the set of figures that report the same thing: same category, compatible
-subject, same place (and reference place for distances), same unit and, for quantities that
-change, published close enough in time (``auditor/data/claims.yaml``).  Inside a group, two
-figures from different articles whose intervals (``auditor/intervals.py``) do not overlap
-cannot both be right: that pair is a conflict.  Distance claims are also checked against the
-great-circle distance between their two places.
+The stages, each a module that can be read alone:
+
+- :mod:`auditor._claim_rules` — the rules (``auditor/data/claims.yaml``) and the prepared figure table;
+- :mod:`auditor.incidents` — reports grouped into incidents (one attack, one day's tally, one siege);
+- :mod:`auditor.relations` — inside an incident: claim groups (one quantity), their consensus and
+  outliers, tolls that shrink, parts above their whole;
+- :mod:`auditor.conflicts` and :mod:`auditor.explanations` — one row and one sentence per violated relation;
+- :mod:`auditor.summaries` — one row per claim group.
+
+:func:`blocking_keys` splits the figures so that no incident or group spans two keys: running
+:func:`build_claims` per key and concatenating gives the same tables.
 """
 
 from __future__ import annotations
@@ -14,64 +19,101 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._claim_rules import (
-    find_conflicts,
-    group_figures,
-    load_config,
-    prepare,
-    summarise_groups,
-)
+from ._claim_rules import load_config, prepare
+from .conflicts import conflict_rows
+from .incidents import block_keys, link_incidents
+from .relations import build_groups, violations
+from .summaries import summarise_groups
 
 GROUP_COLUMNS: tuple[str, ...] = (
     "group_id", "category", "subject", "location", "reference_place", "unit", "n_figures",
     "n_articles", "low", "high", "status", "label",
 )
-# Ours, after the contract's: independent sources (outlets, reprints counted once), dates, notes.
-GROUP_EXTRA_COLUMNS: tuple[str, ...] = ("n_sources", "outlets", "first_published", "last_published", "note")
+# Ours, after the contract's: independent sources, dates, notes; the incident, its consensus and
+# outliers; the group-level review decision.
+GROUP_EXTRA_COLUMNS: tuple[str, ...] = (
+    "n_sources", "outlets", "first_published", "last_published", "note",
+    "incident_id", "incident_label", "consensus_low", "consensus_high", "outliers",
+    "decision", "decision_note", "decided_at",
+)
 CONFLICT_COLUMNS: tuple[str, ...] = (
     "conflict_id", "group_id", "figure_a", "figure_b", "article_a", "article_b", "category",
     "relative_difference", "severity", "explanation",
 )
-# Ours: what kind of check flagged it (`pair` or `geography`), the two outlets, then the review.
-CONFLICT_EXTRA_COLUMNS: tuple[str, ...] = ("kind", "outlet_a", "outlet_b", "decision", "note", "decided_at")
+# Ours: what kind of check flagged it (`pair` or `geography`), the two outlets, the review, then the
+# relation that was violated (`same`, `part_of`, `update`, `geography`).
+CONFLICT_EXTRA_COLUMNS: tuple[str, ...] = (
+    "kind", "outlet_a", "outlet_b", "decision", "note", "decided_at", "relation",
+)
+_REVIEW = ("decision", "note", "decided_at")
+_GROUP_REVIEW = ("decision", "decision_note", "decided_at")
+
+
+def blocking_keys(figures: pd.DataFrame) -> pd.Series:
+    """A key per figure (same index) such that no incident or claim group spans two keys.
+
+    ``category|scope|country|first day of a run of dates`` (runs are cut where no report falls within
+    the category's window); distances by their pair of places. Build claims per key (on different
+    workers) and concatenate.
+    """
+    config = load_config()
+    keys = block_keys(prepare(figures, config), config)
+    return pd.Series(keys, index=figures.index, dtype="object", name="block")
 
 
 def build_claims(
     figures: pd.DataFrame, articles: pd.DataFrame, store_dir: Path | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Group figures into claims and find the pairs that cannot both be right.
+    """Group figures into incidents and claims and find the relations that do not hold.
 
     Parameters
     ----------
     figures
         One row per figure with the contract's ``FIGURE_COLUMNS``.
     articles
-        The articles read (fills a figure's missing outlet or date).
+        The articles read (fills a figure's missing outlet or date; headlines help tell incidents apart).
     store_dir
-        Folder of ``review.sqlite``; its decisions are merged into the conflicts.
+        Folder of ``review.sqlite``; its decisions are merged into the conflicts and groups.
 
     Returns
     -------
     tuple
-        ``(figures with group_id, groups, conflicts)``.
+        ``(figures with group_id and incident_id, groups, conflicts)``.
     """
     config = load_config()
-    figures = _fill_from_articles(figures.copy(), articles)
-    prepared = prepare(figures, config)
-    group_ids = group_figures(prepared, config)
+    figures = _fill_from_articles(figures.reset_index(drop=True).copy(), articles)
+    prep = prepare(figures, config)
+    incidents = link_incidents(prep, block_keys(prep, config), config)
+    groups = build_groups(prep, incidents, config)
+    conflicts = conflict_rows(prep, groups, violations(prep, groups, config), config)
+    summaries = summarise_groups(prep, groups, conflicts, config)
+
+    group_ids, incident_ids = [""] * prep.n, [""] * prep.n
+    for group in groups:
+        for r in group.rows:
+            group_ids[r], incident_ids[r] = group.id, group.incident.id
     figures["group_id"] = group_ids
-    conflicts = find_conflicts(prepared, config)
-    conflicts = pd.DataFrame(conflicts, columns=list(CONFLICT_COLUMNS + CONFLICT_EXTRA_COLUMNS[:3]))
-    groups = summarise_groups(prepared, conflicts, config)
-    groups = pd.DataFrame(groups, columns=list(GROUP_COLUMNS + GROUP_EXTRA_COLUMNS))
+    figures["incident_id"] = incident_ids
+    figures = figures.drop(columns=["title"], errors="ignore")
+
+    conflict_columns = [c for c in CONFLICT_COLUMNS + CONFLICT_EXTRA_COLUMNS if c not in _REVIEW]
+    conflicts = pd.DataFrame(conflicts, columns=conflict_columns)
+    groups = pd.DataFrame(summaries, columns=[c for c in GROUP_COLUMNS + GROUP_EXTRA_COLUMNS if c not in _GROUP_REVIEW])
     if store_dir is not None:
         from .review import ReviewStore
 
-        conflicts = ReviewStore(store_dir).merge(conflicts)
-    else:
-        for column in CONFLICT_EXTRA_COLUMNS[3:]:
+        store = ReviewStore(store_dir)
+        conflicts = store.merge(conflicts)
+        groups = store.merge_groups(groups) if hasattr(store, "merge_groups") else groups
+    for column in _REVIEW:
+        if column not in conflicts:
             conflicts[column] = ""
-    for column in ("low", "high"):
+    for column in _GROUP_REVIEW:
+        if column not in groups:
+            groups[column] = ""
+    conflicts = conflicts[list(CONFLICT_COLUMNS + CONFLICT_EXTRA_COLUMNS)]
+    groups = groups[list(GROUP_COLUMNS + GROUP_EXTRA_COLUMNS)]
+    for column in ("low", "high", "consensus_low", "consensus_high"):
         groups[column] = pd.to_numeric(groups[column], errors="coerce").astype("float64")
     for column in ("n_figures", "n_articles", "n_sources"):
         groups[column] = groups[column].astype("int64")
@@ -96,7 +138,7 @@ def _sorted_conflicts(conflicts: pd.DataFrame) -> pd.DataFrame:
 
 
 def _fill_from_articles(figures: pd.DataFrame, articles: pd.DataFrame) -> pd.DataFrame:
-    """Give figures their article's outlet and date when the extractor left them empty."""
+    """Give figures their article's outlet and date when the extractor left them empty, and its headline."""
     if articles is None or articles.empty or figures.empty:
         return figures
     meta = articles.drop_duplicates("article_id").set_index("article_id")
@@ -106,7 +148,9 @@ def _fill_from_articles(figures: pd.DataFrame, articles: pd.DataFrame) -> pd.Dat
         current = figures[column].fillna("").astype(str)
         fallback = figures["article_id"].map(meta[column]).fillna("").astype(str)
         figures[column] = current.where(current != "", fallback)
+    if "title" in meta:
+        figures["title"] = figures["article_id"].map(meta["title"]).fillna("").astype(str)
     return figures
 
 
-__all__ = ["CONFLICT_COLUMNS", "GROUP_COLUMNS", "build_claims"]
+__all__ = ["CONFLICT_COLUMNS", "GROUP_COLUMNS", "blocking_keys", "build_claims"]

@@ -34,6 +34,7 @@ def killed(figure_id, article_id, value, outlet, published=DAY1, **fields):
 
 
 def distance(figure_id, article_id, km, outlet, location="Baiji", reference="Baghdad", **fields):
+    fields.setdefault("sentence", f"{location} lies {km:g} km from {reference}, officials said.")
     return fig(figure_id, article_id, km, category="distance", unit="km", location=location,
                reference_place=reference, outlet=outlet, **fields)
 
@@ -73,12 +74,13 @@ def test_disagreeing_outlets_conflict_with_a_readable_explanation():
 
 def test_severity_grows_with_the_relative_difference():
     _, _, conflicts = audit_rows(
-        killed("a", "A", 45, "AP"), killed("b", "B", 50, "AFP"), killed("c", "C", 200, "BBC"),
+        killed("a", "A", 45, "AP"), killed("b", "B", 50, "AFP"), killed("b2", "B2", 50, "BBC"),
+        killed("c", "C", 200, "CNN"),
     )
     severity = {frozenset((r.figure_a, r.figure_b)): r.severity for r in conflicts.itertuples()}
-    assert severity[frozenset({"a", "b"})] == "low"
-    assert severity[frozenset({"a", "c"})] == "high"
-    assert severity[frozenset({"b", "c"})] == "high"
+    assert set(conflicts["figure_a"]) == {"a", "c"}  # the outliers, each against the consensus of 50
+    assert severity[frozenset({"a", next(iter({"b", "b2"} & set(conflicts["figure_b"])))})] == "low"
+    assert conflicts.set_index("figure_a").at["c", "severity"] == "high"
 
 
 def test_same_figure_from_independent_outlets_is_corroborated():
@@ -263,9 +265,20 @@ def test_undated_article_is_compared_and_said_to_be_undated():
 
 def test_days_apart_are_mentioned():
     _, _, conflicts = audit_rows(
-        killed("a", "A", 15, "Rudaw", published=DAY1), killed("b", "B", 45, "Reuters", published=DAY2),
+        fig("a", "A", 500, category="fighters", location="Bashir", outlet="Rudaw", published=DAY1),
+        fig("b", "B", 2000, category="fighters", location="Bashir", outlet="Reuters", published=DAY2),
     )
     assert "published 1 day apart" in conflicts.iloc[0]["explanation"]
+
+
+def test_a_toll_that_shrinks_from_one_day_to_the_next_is_an_update_conflict():
+    _, _, conflicts = audit_rows(
+        killed("a", "A", 45, "Rudaw", published=DAY1), killed("b", "B", 15, "Reuters", published=DAY2),
+    )
+    assert pairs(conflicts) == {frozenset({"a", "b"})}
+    row = conflicts.iloc[0]
+    assert (row["relation"], row["figure_a"]) == ("update", "b")
+    assert "1 day later" in row["explanation"] and "does not shrink" in row["explanation"]
 
 
 def test_later_report_saying_the_toll_rose_does_not_contradict_an_earlier_count():
@@ -301,7 +314,7 @@ def test_place_spelling_variants_are_one_claim():
         killed("c", "C", 40, "CNN", subject="ISIS", location="Bayji"),
     )
     assert len({group_of(figures, f) for f in "abc"}) == 1
-    assert pairs(conflicts) == {frozenset({"a", "b"}), frozenset({"a", "c"})}
+    assert list(conflicts["figure_a"]) == ["a"]  # one row: the outlier against the consensus
 
 
 @pytest.mark.parametrize("alias", ["PMF", "Popular Mobilisation", "Hashd al-Shaabi"])
@@ -477,7 +490,7 @@ def test_conflicts_come_most_severe_first_and_groups_conflicts_first():
         killed("s", "S", 3, "AP", location="Kirkuk"), killed("t", "T", 3, "BBC", location="Kirkuk"),
         killed("u", "U", 3, "AP", location="Mosul"),
     )
-    assert list(conflicts["severity"]) == ["high", "high", "low"]
+    assert list(conflicts["severity"]) == ["high", "low"]
     assert conflicts["relative_difference"].iloc[0] >= conflicts["relative_difference"].iloc[1]
     assert list(groups["status"]) == ["conflict", "corroborated", "single"]
 

@@ -1,0 +1,105 @@
+"""Conflict rows: one per violated relation (an outlier against the nearest consensus report, a toll
+that shrank, a part above its whole) and one per distance the map contradicts."""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import cache
+from typing import Any
+
+from ._claim_rules import ClaimConfig, PreparedFigures, gazetteer_place, stable_id
+from .explanations import Describer
+from .gazetteer import default_gazetteer, great_circle_km
+from .intervals import relative_difference
+from .relations import Group, Violation
+
+
+def conflict_rows(prep: PreparedFigures, groups: list[Group], found: list[Violation],
+                  config: ClaimConfig) -> list[dict[str, Any]]:
+    """The rows of ``conflicts.csv`` (without the review columns)."""
+    words = Describer(prep)
+    col = prep.col
+    rows, seen = [], set()
+    for v in found:
+        a, b = v.a, v.b
+        if v.relation == "same" and v.consensus < 2:  # two lone reports: no outlier, earlier one first
+            a, b = sorted((a, b), key=lambda r: (math.isnan(prep.pub_day[r]), prep.pub_day[r] if not
+                                                 math.isnan(prep.pub_day[r]) else 0, col["article_id"][r],
+                                                 col["start"][r]))
+        cid = stable_id("c", *sorted((col["figure_id"][a], col["figure_id"][b])))
+        if cid in seen:
+            continue
+        seen.add(cid)
+        rel = relative_difference(prep.interval(a), prep.interval(b))
+        subject = v.group.subject if not v.group.subject.startswith("(") else ""
+        if v.relation == "same":
+            text = words.same(a, b, rel, v.consensus, subject)
+        elif v.relation == "update":
+            text = words.update(a, b, rel, v.revision, subject)
+        else:
+            text = words.part(a, b, rel, subject)
+        rows.append({
+            "conflict_id": cid, "group_id": v.group.id, "figure_a": col["figure_id"][a], "figure_b": col["figure_id"][b],
+            "article_a": col["article_id"][a], "article_b": col["article_id"][b], "category": col["category"][a],
+            "relative_difference": round(rel, 4), "severity": config.severity(rel), "explanation": text,
+            "kind": "pair", "outlet_a": col["outlet"][a], "outlet_b": col["outlet"][b], "relation": v.relation,
+        })
+    group_of = {r: g.id for g in groups for r in g.rows}
+    rows.extend(_geography(prep, group_of, config, words))
+    return rows
+
+
+@cache
+def _towns(point_kinds: frozenset[str], a: str, b: str) -> float | None:
+    """Great-circle km between two places when both are towns (or sites), else ``None``."""
+    first, second = gazetteer_place(a), gazetteer_place(b)
+    if first is None or second is None or first.kind not in point_kinds or second.kind not in point_kinds:
+        return None
+    return great_circle_km(first, second)
+
+
+def _named_in(sentence: str, names: tuple[str, ...]) -> bool:
+    """Whether the sentence itself names every place (as written or as a gazetteer alias)."""
+    found = {m.place.name for m in default_gazetteer().find_places(sentence)} if sentence else set()
+    lowered = sentence.casefold()
+    for name in names:
+        place = gazetteer_place(name)
+        if place is not None and place.name in found:
+            continue
+        if not re.search(rf"(?<!\w){re.escape(name.casefold())}(?!\w)", lowered):
+            return False
+    return True
+
+
+def _geography(prep: PreparedFigures, group_of: dict[int, str], config: ClaimConfig,
+               words: Describer) -> list[dict[str, Any]]:
+    """Distances the straight line contradicts, between the two towns the sentence itself names."""
+    col = prep.col
+    found = []
+    for r in range(prep.n):
+        if col["category"][r] != "distance" or col["unit"][r] != "km" or math.isnan(prep.lo[r]):
+            continue
+        place, ref = col["location"][r], col["reference_place"][r]
+        if not place or not ref:
+            continue
+        km = _towns(config.geo_point_kinds, place, ref)
+        if not km or not _named_in(col["sentence"][r], (place, ref)):
+            continue
+        too_short = prep.hi[r] < km * config.geo_min_ratio
+        too_long = prep.lo[r] > km * config.geo_max_ratio
+        if not (too_short or too_long):
+            continue
+        rel = (km - prep.hi[r]) / km if too_short else (prep.lo[r] - km * config.geo_max_ratio) / prep.lo[r]
+        found.append({
+            "conflict_id": stable_id("c", col["figure_id"][r], "geography"),
+            "group_id": group_of.get(r, ""), "figure_a": col["figure_id"][r], "figure_b": "",
+            "article_a": col["article_id"][r], "article_b": "", "category": "distance",
+            "relative_difference": round(rel, 4), "severity": config.severity(rel),
+            "explanation": words.geography(r, km, too_short, config.geo_max_ratio),
+            "kind": "geography", "outlet_a": col["outlet"][r], "outlet_b": "gazetteer", "relation": "geography",
+        })
+    return found
+
+
+__all__ = ["conflict_rows"]

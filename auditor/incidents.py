@@ -1,0 +1,319 @@
+"""Incidents: the reports of one event (one attack, one day's strike tally, one siege, one displacement wave).
+
+Reports are blocked by :func:`block_keys` (category, scope, country, a run of dates), scanned in date
+order, and each is scored against the open incidents of its place (a town, its province, its country)
+with the additive weights of ``auditor/data/claims.yaml``: the place (same town, or one report less
+specific than the other), the date (the event date the text gives, else the publication date) and the
+IDF-weighted cosine similarity of the words around the figure (its sentence and the headline).  It
+joins the best incident that reaches the threshold, else opens a new one.  Cost: linear in the reports
+(each is scored against at most ``max_candidates`` open incidents).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from ._claim_rules import ClaimConfig, PreparedFigures, stable_id
+
+_WORD = re.compile(r"[^\W\d_]{3,}")
+_INCOMPATIBLE = -math.inf
+
+
+def _iso(day: float) -> str:
+    return (date(1970, 1, 1) + timedelta(days=int(day))).isoformat() if not math.isnan(day) else ""
+
+
+def anchor_days(prep: PreparedFigures) -> list[float]:
+    """The date each report is about: its event date when the text gives one, else its publication date."""
+    return [e if not math.isnan(e) else p for e, p in zip(prep.event_day, prep.pub_day)]
+
+
+def _window(prep: PreparedFigures, i: int, config: ClaimConfig) -> float | None:
+    if prep.scope[i] == "cumulative":
+        return config.cumulative_window_days
+    return config.window(prep.col["category"][i])
+
+
+def _scope_class(prep: PreparedFigures, i: int) -> str:
+    # A historical figure with an event date is a report of that (earlier) incident.
+    return "cumulative" if prep.scope[i] == "cumulative" else "incident"
+
+
+def block_keys(prep: PreparedFigures, config: ClaimConfig) -> list[str]:
+    """A key per report such that no incident (hence no claim group) spans two keys.
+
+    ``category|scope|country|first day of a run of dates``: a run is cut where no report falls
+    within the category's window (plus the event-date tolerance), so reports that could be one
+    incident always share a run. Undated reports join the largest run of their category and country.
+    Distances are keyed by their pair of places; figures that can be compared with nothing by theirs.
+    """
+    category = prep.col["category"]
+    days = anchor_days(prep)
+    keys = [""] * prep.n
+    runs: dict[str, list[int]] = defaultdict(list)
+    for i in range(prep.n):
+        if prep.loose[i]:
+            keys[i] = f"{category[i]}|single|{prep.col['figure_id'][i]}"
+        elif category[i] == "distance":
+            pair = sorted((prep.place[i], prep.ref_place[i]))
+            keys[i] = f"distance|{pair[0]}|{pair[1]}"
+        else:
+            runs[f"{category[i]}|{_scope_class(prep, i)}|{prep.country[i]}"].append(i)
+    tolerance = config.link.get("event_date_tolerance_days", 1.0)
+    for prefix, rows in runs.items():
+        window = _window(prep, rows[0], config)
+        dated = sorted((days[i], i) for i in rows if not math.isnan(days[i]))
+        undated = [i for i in rows if math.isnan(days[i])]
+        if window is None or not dated:
+            for i in rows:
+                keys[i] = f"{prefix}|all"
+            continue
+        sizes: Counter[str] = Counter()
+        label, previous = "", -math.inf
+        for day, i in dated:
+            if day - previous > window + tolerance:
+                label = _iso(day)
+            keys[i] = f"{prefix}|{label}"
+            sizes[label] += 1
+            previous = day
+        largest = min(sizes, key=lambda k: (-sizes[k], k))
+        for i in undated:
+            keys[i] = f"{prefix}|{largest}"
+    return keys
+
+
+# --- text similarity -----------------------------------------------------------------------
+
+class _Texts:
+    """IDF-weighted word sets of the reports of one block (sentence + headline)."""
+
+    def __init__(self, prep: PreparedFigures, rows: list[int], config: ClaimConfig) -> None:
+        sentence, title = prep.col["sentence"], prep.col["title"]
+        cache: dict[tuple[str, str], frozenset[str]] = {}
+        self.words: dict[int, frozenset[str]] = {}
+        for i in rows:
+            key = (sentence[i], title[i])
+            words = cache.get(key)
+            if words is None:
+                words = frozenset(w for w in _WORD.findall(f"{key[0]} {key[1]}".casefold())
+                                  if w not in config.stopwords)
+                cache[key] = words
+            self.words[i] = words
+        df: Counter[str] = Counter()
+        for words in cache.values():
+            df.update(words)
+        n = len(cache)
+        self.weight = {w: (math.log((n + 1) / (c + 1)) + 1.0) ** 2 for w, c in df.items()}
+
+    def norm(self, words: Iterable[str]) -> float:
+        return math.sqrt(sum(self.weight[w] for w in words))
+
+    def cosine(self, a: frozenset[str], norm_a: float, b: frozenset[str], norm_b: float) -> float:
+        if not a or not b:
+            return 0.0
+        small, large = (a, b) if len(a) <= len(b) else (b, a)
+        shared = sum(self.weight[w] for w in small if w in large)
+        return shared / (norm_a * norm_b) if shared else 0.0
+
+
+# --- linking -------------------------------------------------------------------------------
+
+@dataclass
+class Incident:
+    """One event's reports and what describes it (place, dates, words)."""
+
+    rows: list[int]
+    place: str
+    level: str
+    admin1: str
+    first_day: float
+    last_day: float
+    event_day: float
+    words: frozenset[str]
+    norm: float
+    profile_size: int = 1
+    id: str = ""
+    label: str = ""
+    place_name: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def _place_score(prep: PreparedFigures, i: int, inc: Incident, w: dict[str, float], exact: bool) -> float:
+    level, place, admin1 = prep.level[i], prep.place[i], prep.admin1[i]
+    if level == inc.level:
+        return w["place_same"] if place == inc.place else _INCOMPATIBLE
+    if exact:
+        return _INCOMPATIBLE
+    if level == "country" or inc.level == "country":
+        return w["place_parent"]
+    # A town against a province: the town's province must be that one, when it is known.
+    town_admin1, province = (admin1, inc.place) if level == "town" else (inc.admin1, place)
+    if not town_admin1:
+        return w["place_country_only"]
+    return w["place_parent"] if town_admin1 == province else _INCOMPATIBLE
+
+
+def link_incidents(prep: PreparedFigures, keys: list[str], config: ClaimConfig) -> list[Incident]:
+    """The incidents of every block, each with its rows; ids and labels filled."""
+    rows_by_key: dict[str, list[int]] = defaultdict(list)
+    for i, key in enumerate(keys):
+        rows_by_key[key].append(i)
+    incidents: list[Incident] = []
+    for key, rows in rows_by_key.items():
+        first = rows[0]
+        if prep.loose[first] or prep.col["category"][first] == "distance":
+            incidents.append(_incident(prep, rows, None))
+            continue
+        incidents.extend(_link_block(prep, rows, config))
+    _name(prep, incidents)
+    return incidents
+
+
+def _incident(prep: PreparedFigures, rows: list[int], texts: _Texts | None) -> Incident:
+    i = rows[0]
+    words = texts.words[i] if texts is not None else frozenset()
+    day = anchor_days_one(prep, i)
+    return Incident(rows=list(rows), place=prep.place[i], level=prep.level[i], admin1=prep.admin1[i],
+                    first_day=day, last_day=day, event_day=prep.event_day[i], words=words,
+                    norm=texts.norm(words) if texts is not None else 0.0)
+
+
+def anchor_days_one(prep: PreparedFigures, i: int) -> float:
+    e = prep.event_day[i]
+    return e if not math.isnan(e) else prep.pub_day[i]
+
+
+def _link_block(prep: PreparedFigures, rows: list[int], config: ClaimConfig) -> list[Incident]:
+    w = config.link
+    threshold = w.get("threshold", 1.5)
+    tolerance = w.get("event_date_tolerance_days", 1.0)
+    max_candidates = int(w.get("max_candidates", 64))
+    profile_reports = int(w.get("profile_reports", 3))
+    window = _window(prep, rows[0], config)
+    exact = prep.scope[rows[0]] == "cumulative"  # a country's total is not its province's
+    texts = _Texts(prep, rows, config)
+    days = {i: anchor_days_one(prep, i) for i in rows}
+    order = sorted(rows, key=lambda i: (math.isnan(days[i]), days[i] if not math.isnan(days[i]) else 0,
+                                        prep.col["figure_id"][i]))
+    incidents: list[Incident] = []
+    by_place: dict[str, list[int]] = defaultdict(list)  # incidents by their place...
+    by_admin1: dict[str, list[int]] = defaultdict(list)  # ...by their province (towns and the province itself)
+    wide: list[int] = []  # incidents placed at country level or in a town of unknown province
+    norms: dict[int, float] = {}
+    for i in order:
+        day, event = days[i], prep.event_day[i]
+        level, place, admin1 = prep.level[i], prep.place[i], prep.admin1[i]
+        if level == "town":
+            pools = [by_place[place], by_admin1[admin1] if admin1 else wide, wide]
+        elif level == "admin1":
+            pools = [by_admin1[place], wide]
+        else:
+            pools = [wide, *by_place.values()] if len(by_place) < max_candidates else [wide]
+        words = texts.words[i]
+        norm = norms.setdefault(i, texts.norm(words))
+        best, best_score, seen = -1, threshold, set()
+        for pool in pools:
+            scored = 0
+            for k in reversed(pool):
+                if k in seen:
+                    continue
+                seen.add(k)
+                inc = incidents[k]
+                if window is not None and not math.isnan(day) and not math.isnan(inc.first_day):
+                    if day - inc.first_day > window or inc.first_day - day > window:
+                        if day - inc.last_day > window:
+                            break  # the pool is in date order: older incidents are further still
+                        continue
+                score = _place_score(prep, i, inc, w, exact)
+                if score == _INCOMPATIBLE:
+                    continue
+                if not math.isnan(event) and not math.isnan(inc.event_day):
+                    if abs(event - inc.event_day) > tolerance:
+                        continue
+                    score += w["same_event_date"]
+                if not math.isnan(day) and day in (inc.first_day, inc.last_day):
+                    score += w["same_day"]
+                if words and inc.words:  # no words on one side: the text says nothing either way
+                    score += w["text_scale"] * (texts.cosine(words, norm, inc.words, inc.norm) - w["text_neutral"])
+                if score >= best_score and (score > best_score or best < 0):
+                    best, best_score = k, score
+                scored += 1
+                if scored >= max_candidates:
+                    break
+        if best < 0:
+            inc = _incident(prep, [i], texts)
+            incidents.append(inc)
+            _index(len(incidents) - 1, inc, by_place, by_admin1, wide)
+            continue
+        inc = incidents[best]
+        inc.rows.append(i)
+        if not math.isnan(day):
+            inc.first_day = day if math.isnan(inc.first_day) else min(inc.first_day, day)
+            inc.last_day = day if math.isnan(inc.last_day) else max(inc.last_day, day)
+        if math.isnan(inc.event_day) and not math.isnan(event):
+            inc.event_day = event
+        if inc.profile_size < profile_reports and words - inc.words:
+            inc.words = inc.words | words
+            inc.norm = texts.norm(inc.words)
+            inc.profile_size += 1
+        if _more_specific(level, inc.level):
+            inc.place, inc.level, inc.admin1 = place, level, admin1 or inc.admin1
+            _index(best, inc, by_place, by_admin1, wide)
+    return incidents
+
+
+_SPECIFICITY = {"town": 2, "admin1": 1, "country": 0}
+
+
+def _more_specific(level: str, than: str) -> bool:
+    return _SPECIFICITY.get(level, 0) > _SPECIFICITY.get(than, 0)
+
+
+def _index(k: int, inc: Incident, by_place: dict, by_admin1: dict, wide: list[int]) -> None:
+    by_place[inc.place].append(k)
+    if inc.level == "admin1":
+        by_admin1[inc.place].append(k)
+    elif inc.level == "town" and inc.admin1:
+        by_admin1[inc.admin1].append(k)
+    else:
+        wide.append(k)
+
+
+def _most_common(values: Iterable[str]) -> str:
+    counts = Counter(v for v in values if v)
+    return min(counts, key=lambda v: (-counts[v], v)) if counts else ""
+
+
+def _name(prep: PreparedFigures, incidents: list[Incident]) -> None:
+    """Stable ids (category, place, first date; the first report breaks ties) and readable labels."""
+    category, location, ref = prep.col["category"], prep.col["location"], prep.col["reference_place"]
+    taken: set[str] = set()
+    for inc in sorted(incidents, key=lambda x: min(prep.col["figure_id"][r] for r in x.rows)):
+        i = inc.rows[0]
+        if prep.loose[i]:
+            inc.id = stable_id("i", "single", prep.col["figure_id"][i])
+        else:
+            day = inc.event_day if not math.isnan(inc.event_day) else inc.first_day
+            base = [category[i], prep.scope[i] if prep.scope[i] == "cumulative" else "", inc.place,
+                    prep.ref_place[i] if category[i] == "distance" else "", _iso(day)]
+            inc.id = stable_id("i", *base)
+            if inc.id in taken:  # two events of one kind, place and day
+                inc.id = stable_id("i", *base, min(prep.col["figure_id"][r] for r in inc.rows))
+        taken.add(inc.id)
+        specific = [r for r in inc.rows if prep.place[r] == inc.place] or inc.rows
+        inc.place_name = _most_common(location[r] for r in specific)
+        if category[i] == "distance":
+            pair = _most_common(f"{location[r]} – {ref[r]}" for r in inc.rows)
+            inc.label = f"distance · {pair}"
+            continue
+        head = category[i] + (" (cumulative)" if prep.scope[i] == "cumulative" else "")
+        day = inc.event_day if not math.isnan(inc.event_day) else inc.first_day
+        inc.label = " · ".join(p for p in (head, inc.place_name or "no place", _iso(day) or "undated") if p)
+
+
+__all__ = ["Incident", "anchor_days", "block_keys", "link_incidents"]

@@ -1,0 +1,306 @@
+"""Relations between the reports of one incident, and the ones that are violated.
+
+Inside an incident, reports about the same subject and unit are one claim group: the same quantity.
+A group's **consensus** is the value most independent sources allow (a sweep over the intervals,
+reprints and one outlet's stories counted once); an **outlier** is a report whose interval overlaps
+no consensus report.  For tolls that grow (``growing_categories``) the consensus is taken per
+publication day, and a later day lower than an earlier one is an ``update`` violation (a
+``revision`` when the same outlet lowers its own toll).  Between groups, a part never exceeds its
+whole (children ⊂ civilians ⊂ people; a figure with ``part_of``).  Every step is a sort or a
+single pass: the cost is linear in the reports (times a log), never one row per pair.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from ._claim_rules import ClaimConfig, PreparedFigures, outlet_key, stable_id
+from .incidents import Incident
+
+# Subjects whose figures are checked against their whole (an armed group's dead are not
+# a part of "people killed" as reporters use the phrase).
+_CHECKED_PARTS = frozenset({"civilians", "children", "women"})
+
+
+@dataclass
+class Day:
+    """The consensus of one group on one publication day (or of the whole group)."""
+
+    day: float
+    rows: list[int]
+    members: list[int] = field(default_factory=list)
+    outliers: list[int] = field(default_factory=list)
+    n_sources: int = 0
+
+
+@dataclass
+class Group:
+    """One quantity of one incident: its reports, consensus and outliers."""
+
+    id: str
+    incident: Incident
+    subject: str
+    unit: str
+    rows: list[int]
+    current: list[int]  # rows not superseded by a later figure of their own article
+    sources: dict[int, int]
+    days: list[Day]
+
+    @property
+    def latest(self) -> Day | None:
+        return self.days[-1] if self.days else None
+
+
+@dataclass
+class Violation:
+    """A relation that does not hold: ``a`` is the outlier / later / part, ``b`` the report it is held against."""
+
+    relation: str  # same | part_of | update | geography
+    group: Group
+    a: int
+    b: int
+    consensus: int = 0  # independent sources of the consensus ``b`` belongs to
+    revision: bool = False  # an update lowered by the same outlet
+
+
+# --- independent sources -------------------------------------------------------------------
+
+_REPRINT_MIN_WORDS = 8
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, item: int) -> int:
+        parent = self.parent.setdefault(item, item)
+        while parent != item:
+            grand = self.parent.setdefault(parent, parent)
+            self.parent[item] = grand
+            item, parent = parent, grand
+        return item
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _shingles(sentence: str) -> frozenset[str]:
+    words = re.findall(r"\w+", sentence.casefold())
+    if len(words) < _REPRINT_MIN_WORDS:  # short sentences look alike without being copied
+        return frozenset()
+    return frozenset(" ".join(words[i:i + 3]) for i in range(len(words) - 2))
+
+
+def source_clusters(rows: list[int], prep: PreparedFigures, config: ClaimConfig) -> dict[int, int]:
+    """Map each row to its source: one article, one outlet (or a figure credited to it), or a reprint.
+
+    Reprints: the Jaccard similarity of the sentences' word 3-grams, compared only between sentences
+    that share a 3-gram (an inverted index keeps this near-linear).
+    """
+    col = prep.col
+    union = _UnionFind()
+    first_by: dict[tuple[str, str], int] = {}
+    for r in rows:
+        credited = outlet_key(col["source"][r]) if col["source_type"][r] == "outlet" else ""
+        for key in (("article", col["article_id"][r]), ("outlet", outlet_key(col["outlet"][r])),
+                    ("outlet", credited)):
+            if key[1]:
+                union.union(first_by.setdefault(key, r), r)
+    if len({union.find(r) for r in rows}) > 1:
+        shingles = {r: _shingles(col["sentence"][r]) for r in rows}
+        posting: dict[str, list[int]] = defaultdict(list)
+        for r in rows:
+            shared: Counter[int] = Counter()
+            for gram in shingles[r]:
+                shared.update(posting[gram])
+                posting[gram].append(r)
+            for other, common in shared.items():
+                if common / (len(shingles[r]) + len(shingles[other]) - common) >= config.reprint_similarity:
+                    union.union(other, r)
+    return {r: union.find(r) for r in rows}
+
+
+# --- consensus -----------------------------------------------------------------------------
+
+def consensus(rows: list[int], prep: PreparedFigures, sources: dict[int, int], day: float = math.nan) -> Day:
+    """The value most independent sources allow, the reports that allow it, and the outliers.
+
+    Sweep over the interval ends (closed intervals: starts before ends at one value); the best
+    point has the most sources, then the most reports, then the lowest value.
+    """
+    lo, hi = prep.lo, prep.hi
+    events = sorted([(lo[r], 0, r) for r in rows] + [(hi[r], 1, r) for r in rows])
+    active: Counter[int] = Counter()
+    n_sources = n_rows = 0
+    best, point = (0, 0), math.nan
+    for value, kind, r in events:
+        source = sources[r]
+        if kind == 0:
+            active[source] += 1
+            n_rows += 1
+            if active[source] == 1:
+                n_sources += 1
+            if (n_sources, n_rows) > best:
+                best, point = (n_sources, n_rows), value
+        else:
+            active[source] -= 1
+            n_rows -= 1
+            if active[source] == 0:
+                n_sources -= 1
+    members = [r for r in rows if lo[r] <= point <= hi[r]]
+    floor = min(lo[r] for r in members)
+    ceiling = max(hi[r] for r in members)
+    outliers = [r for r in rows if hi[r] < floor or lo[r] > ceiling]
+    return Day(day=day, rows=rows, members=members, outliers=outliers, n_sources=best[0])
+
+
+def _nearest(outlier: int, members: list[int], prep: PreparedFigures) -> int:
+    """The consensus report nearest to ``outlier`` from another article (-1 when there is none)."""
+    article = prep.col["article_id"]
+    below = prep.hi[outlier] < min(prep.lo[m] for m in members)
+    ranked = sorted(members, key=(lambda m: (prep.lo[m], prep.col["figure_id"][m])) if below
+                    else (lambda m: (-prep.hi[m], prep.col["figure_id"][m])))
+    for m in ranked:
+        if article[m] != article[outlier]:
+            return m
+    return -1
+
+
+# --- groups --------------------------------------------------------------------------------
+
+def build_groups(prep: PreparedFigures, incidents: list[Incident], config: ClaimConfig) -> list[Group]:
+    """Claim groups: each incident split by subject class and unit, with their consensus per day."""
+    col = prep.col
+    groups = []
+    for inc in incidents:
+        by_key: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for r in inc.rows:
+            subject = prep.subject[r]
+            if col["category"][r] in config.key_includes_counted:
+                subject = prep.counted[r]
+            if col["category"][r] == "distance":
+                subject = ""
+            by_key[(subject, col["unit"][r])].append(r)
+        for (subject, unit), rows in by_key.items():
+            rows.sort(key=lambda r: col["figure_id"][r])
+            gid = stable_id("g", inc.id, subject, unit) if not prep.loose[rows[0]] else \
+                stable_id("g", "single", col["figure_id"][rows[0]])
+            current = [r for r in rows if col["figure_id"][r] not in prep.superseded] or rows
+            current = [r for r in current if not math.isnan(prep.lo[r])]
+            multi = len({col["article_id"][r] for r in current}) > 1
+            sources = source_clusters(current, prep, config) if multi else {r: current[0] for r in current}
+            group = Group(id=gid, incident=inc, subject=subject, unit=unit, rows=rows, current=current,
+                          sources=sources, days=[])
+            if current:
+                group.days = _days(group, prep, config)
+            groups.append(group)
+    return groups
+
+
+def _days(group: Group, prep: PreparedFigures, config: ClaimConfig) -> list[Day]:
+    rows = group.current
+    category = prep.col["category"][rows[0]]
+    if category not in config.growing_categories or len(rows) == 1:
+        return [consensus(rows, prep, group.sources)]
+    by_day: dict[float, list[int]] = defaultdict(list)
+    undated = []
+    for r in rows:
+        day = prep.pub_day[r]
+        (undated if math.isnan(day) else by_day[day]).append(r)
+    if not by_day:
+        return [consensus(rows, prep, group.sources)]
+    if undated:  # an undated report is held against the best-reported day
+        largest = min(by_day, key=lambda d: (-len(by_day[d]), d))
+        by_day[largest].extend(undated)
+    return [consensus(by_day[d], prep, group.sources, d) for d in sorted(by_day)]
+
+
+# --- violations ----------------------------------------------------------------------------
+
+def violations(prep: PreparedFigures, groups: list[Group], config: ClaimConfig) -> list[Violation]:
+    """Every violated relation: outliers of the same quantity, shrinking tolls, parts above their whole."""
+    found: list[Violation] = []
+    for group in groups:
+        for day in group.days:
+            if len(day.rows) < 2:
+                continue
+            for r in day.outliers:
+                b = _nearest(r, day.members, prep)
+                if b >= 0:
+                    found.append(Violation("same", group, r, b, consensus=day.n_sources))
+        found.extend(_shrinking(group, prep))
+    found.extend(_parts(prep, groups, config))
+    return found
+
+
+def _shrinking(group: Group, prep: PreparedFigures) -> list[Violation]:
+    """Later days whose whole consensus lies below what an earlier day's consensus agreed on."""
+    found = []
+    floor, floor_row = -math.inf, -1
+    outlet = prep.col["outlet"]
+    for day in group.days:
+        if math.isnan(day.day) or not day.members:
+            continue
+        ceiling_row = max(day.members, key=lambda m: (prep.hi[m], prep.col["figure_id"][m]))
+        if floor_row >= 0 and prep.hi[ceiling_row] < floor:
+            same = outlet_key(outlet[ceiling_row]) and outlet_key(outlet[ceiling_row]) == outlet_key(outlet[floor_row])
+            found.append(Violation("update", group, ceiling_row, floor_row, consensus=day.n_sources,
+                                   revision=bool(same)))
+            continue  # a lowered toll does not raise the floor
+        low_row = min(day.members, key=lambda m: (prep.lo[m], prep.col["figure_id"][m]))
+        if prep.lo[low_row] > floor:
+            floor, floor_row = prep.lo[low_row], low_row
+    return found
+
+
+def _parts(prep: PreparedFigures, groups: list[Group], config: ClaimConfig) -> list[Violation]:
+    """A part above its whole: between groups of one incident, and for a figure naming its total."""
+    found = []
+    by_incident: dict[str, dict[tuple[str, str], Group]] = defaultdict(dict)
+    for group in groups:
+        by_incident[group.incident.id][(group.subject, group.unit)] = group
+    for group in groups:
+        whole = _whole_group(group, by_incident[group.incident.id], config)
+        if whole is None:
+            continue
+        wholes = {d.day: d for d in whole.days}
+        for day in group.days:
+            other = wholes.get(day.day) if len(group.days) > 1 or len(whole.days) > 1 else whole.days[0]
+            if other is None or not day.members or not other.members:
+                continue
+            part_row = min(day.members, key=lambda m: (prep.lo[m], prep.col["figure_id"][m]))
+            whole_row = max(other.members, key=lambda m: (prep.hi[m], prep.col["figure_id"][m]))
+            if prep.lo[part_row] > prep.hi[whole_row]:
+                found.append(Violation("part_of", group, part_row, whole_row, consensus=day.n_sources))
+    # "126 killed, including 68 children" read as 168 and 126: the part names its whole.
+    index = {fid: r for r, fid in enumerate(prep.col["figure_id"])}
+    group_of = {r: g for g in groups for r in g.rows}
+    for r, whole_id in enumerate(prep.col["part_of"]):
+        w = index.get(whole_id) if whole_id else None
+        if w is None or r not in group_of or math.isnan(prep.stated_lo[r]) or math.isnan(prep.stated_hi[w]):
+            continue
+        if prep.stated_lo[r] > prep.stated_hi[w]:
+            found.append(Violation("part_of", group_of[r], r, w))
+    return found
+
+
+def _whole_group(group: Group, groups: dict[tuple[str, str], Group], config: ClaimConfig) -> Group | None:
+    subject = group.subject
+    if subject.endswith("|part"):
+        return None  # checked figure by figure against the total it names
+    if subject not in _CHECKED_PARTS:
+        return None
+    parent = config.parent_subject(subject)
+    while parent:
+        if (parent, group.unit) in groups:
+            return groups[(parent, group.unit)]
+        parent = config.parent_subject(parent)
+    return None
+
+
+__all__ = ["Day", "Group", "Violation", "build_groups", "consensus", "source_clusters", "violations"]

@@ -1,0 +1,131 @@
+"""One row per claim group (``groups.csv``): what it is about, who reports it, its consensus and status."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from typing import Any
+
+from ._claim_rules import ClaimConfig, PreparedFigures
+from .explanations import iso_day
+from .intervals import same_value
+from .relations import Group
+
+
+def _most_common(values: Any) -> str:
+    counts = Counter(v for v in values if v)
+    return min(counts, key=lambda v: (-counts[v], v)) if counts else ""
+
+
+def summarise_groups(prep: PreparedFigures, groups: list[Group], conflicts: list[dict[str, Any]],
+                     config: ClaimConfig) -> list[dict[str, Any]]:
+    """The rows of ``groups.csv`` (without the review columns)."""
+    col = prep.col
+    in_conflict = {row["group_id"] for row in conflicts}
+    outliers_of: dict[str, list[str]] = defaultdict(list)
+    for row in conflicts:
+        if row["relation"] in ("same", "update", "part_of"):
+            outliers_of[row["group_id"]].append(row["figure_a"])
+    summaries = []
+    for group in groups:
+        rows, current = group.rows, group.current
+        first = rows[0]
+        n_sources = len(set(group.sources.values()))
+        if group.id in in_conflict:
+            status = "conflict"
+        elif n_sources <= 1:
+            status = "single"
+        elif _corroborated(current, group.sources, prep, config):
+            status = "corroborated"
+        else:
+            status = "consistent"
+        low = min((prep.stated_lo[r] for r in current), default=math.nan)
+        high = max((prep.stated_hi[r] for r in current), default=math.nan)
+        latest = group.latest
+        members = latest.members if latest is not None else []
+        c_low = min((prep.stated_lo[r] for r in members), default=math.nan)
+        c_high = max((prep.stated_hi[r] for r in members), default=math.nan)
+        pair = _most_common(f"{col['location'][r]}\0{col['reference_place'][r]}" for r in rows
+                            if prep.place[r] == group.incident.place) or \
+            _most_common(f"{col['location'][r]}\0{col['reference_place'][r]}" for r in rows)
+        place, reference = pair.split("\0") if pair else ("", "")
+        dates = sorted(col["published"][r][:10] for r in rows if col["published"][r])
+        summary = {
+            "group_id": group.id,
+            "category": col["category"][first],
+            "subject": _most_common(col["subject"][r] for r in rows),
+            "location": place,
+            "reference_place": reference,
+            "unit": group.unit,
+            "n_figures": len(rows),
+            "n_articles": len({col["article_id"][r] for r in rows}),
+            "low": low,
+            "high": math.nan if math.isinf(high) else high,
+            "status": status,
+            "label": "",
+            "n_sources": n_sources,
+            "outlets": "; ".join(sorted({col["outlet"][r] for r in rows} - {""})),
+            "first_published": dates[0] if dates else "",
+            "last_published": dates[-1] if dates else "",
+            "note": "",
+            "incident_id": group.incident.id,
+            "incident_label": group.incident.label,
+            "consensus_low": c_low,
+            "consensus_high": math.nan if math.isinf(c_high) else c_high,
+            "outliers": " ".join(dict.fromkeys(outliers_of.get(group.id, ()))),
+        }
+        counted = _most_common(col["counted"][r] for r in rows)
+        summary["label"] = _label(summary, counted, col["category"][first] in config.key_includes_counted, group, prep)
+        summaries.append(summary)
+    _note_incomparable(summaries, groups)
+    return summaries
+
+
+def _corroborated(rows: list[int], sources: dict[int, int], prep: PreparedFigures, config: ClaimConfig) -> bool:
+    """Whether two independent sources state the same value (sorted sweep: near-linear)."""
+    stated = sorted((prep.stated_lo[r], prep.stated_hi[r], r) for r in rows)
+    tolerance = config.same_value_tolerance
+    for i, (low, _, a) in enumerate(stated):
+        for other_low, _, b in stated[i + 1:]:
+            if other_low > low + tolerance * max(abs(other_low), abs(low), 1e-12):
+                break
+            if sources[a] != sources[b] and same_value(prep.stated(a), prep.stated(b), tolerance):
+                return True
+    return False
+
+
+def _label(summary: dict[str, Any], counted: str, by_counted: bool, group: Group, prep: PreparedFigures) -> str:
+    """'killed · civilians · Khan Shaykhun · 2017-04-04' (the incident's date, else the publication dates)."""
+    if summary["category"] == "distance":
+        return f"distance {summary['location']} – {summary['reference_place']}"
+    parts = [summary["category"] + (f" ({counted})" if by_counted and counted else "")]
+    subject = summary["subject"] or (f"{counted} (unnamed)" if counted else "unspecified")
+    parts += [subject, summary["location"] or "no place"]
+    inc = group.incident
+    if not math.isnan(inc.event_day):
+        parts.append(iso_day(inc.event_day))
+    elif summary["first_published"]:
+        span = summary["first_published"]
+        if summary["last_published"] != span:
+            span += f" to {summary['last_published']}"
+        parts.append(span)
+    return " · ".join(parts)
+
+
+def _note_incomparable(summaries: list[dict[str, Any]], groups: list[Group]) -> None:
+    """Tell groups of one incident and subject in units that cannot be converted (people vs households)."""
+    by_topic: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for summary, group in zip(summaries, groups):
+        if group.incident.id.startswith("i") and len(group.incident.rows) > len(group.rows):
+            by_topic[(group.incident.id, group.subject)].append(summary)
+    for same_topic in by_topic.values():
+        units = {s["unit"] for s in same_topic}
+        if len(units) < 2:
+            continue
+        for summary in same_topic:
+            others = sorted({f"{s['unit']} ({s['group_id']})" for s in same_topic if s["unit"] != summary["unit"]})
+            summary["note"] = (f"Not comparable with the reports in {', '.join(others)}: "
+                               f"{summary['unit']} cannot be converted to {', '.join(sorted(units - {summary['unit']}))}.")
+
+
+__all__ = ["summarise_groups"]
