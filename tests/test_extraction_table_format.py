@@ -110,7 +110,7 @@ def _check_figure(fig: dict, text: str, where: str) -> None:
     else:  # vague
         assert value is None and low is not None and (high is None or high >= low), where
         phrase = number.lower()
-        known = [(a, b) for key, a, b in VAGUE if key in phrase and not re.search(r"several (dozen|thousand)", phrase)]
+        known = [(a, b) for key, a, b in VAGUE if key in phrase and not re.search(r"several (dozen|hundred|thousand)", phrase)]
         if known:
             assert (low, high) == known[0], f"{where}: vague bounds differ from the contract's table"
     assert unit in {"count", "household", "km", "day", "fraction"} | OTHER_UNITS or re.fullmatch(r"[A-Z]{3}", unit), where
