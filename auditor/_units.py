@@ -62,6 +62,8 @@ def _build_lookup() -> tuple[dict[tuple[str, ...], tuple[str, str]], dict[str, t
         words[key] = (unit.name, unit.entity.name)
     for text, name in table["currency_words"].items():
         words[tuple(text.split())] = (name, "currency")
+    for text, (name, entity) in table.get("extra_units", {}).items():
+        words.setdefault(tuple(text.split()), (name, entity))
     symbols: dict[str, tuple[str, str]] = {}
     for symbol, candidates in units.symbols.items():
         unit = next((u for u in sorted(candidates, key=lambda u: u.name) if u.entity.name in allowed), None)
@@ -125,18 +127,31 @@ def unit_in_compound(suffix: str) -> UnitReading | None:
     return reading(*found) if found else None
 
 
-_CURRENCY_PREFIXES = {"us$": "dollar", "$": "dollar", "£": "pound sterling", "€": "euro", "¥": "yen",
-                      "usd": "dollar", "eur": "euro", "gbp": "pound sterling"}
+def currency_prefix(tokens: list[Token], i: int) -> int | None:
+    """Index of the first token of a currency prefix standing right before token i, else None."""
+    if i < 1:
+        return None
+    prefixes = unit_table()["currency_prefixes"]
+    prev = tokens[i - 1]
+    if prev.lower == "$" and i >= 2 and tokens[i - 2].lower == "us" and tokens[i - 2].end == prev.start:
+        return i - 2
+    spec = prefixes.get(prev.lower)
+    if spec is None or (prev.kind == "word" and prev.text != prev.text.upper()):
+        return None  # "rm" in running text, "Ps": only the written code counts
+    touching = prev.end == tokens[i].start
+    if not touching and spec.get("spaced", True) is False:
+        return None
+    if spec.get("scaled") and not (touching and i + 1 < len(tokens) and tokens[i + 1].start == tokens[i].end
+                                   and tokens[i + 1].lower in ("m", "bn", "k", "mn", "b")):
+        return None
+    return i - 1
 
 
 def currency_before(tokens: list[Token], i: int) -> tuple[UnitReading, int] | None:
-    """A currency symbol right before token i ('$1.5 billion', 'US$20'): (reading, first token index)."""
-    if i < 1:
+    """A currency written right before token i ('$1.5 billion', 'US$20', 'USD10m'): (reading, first token index)."""
+    first = currency_prefix(tokens, i)
+    if first is None:
         return None
-    prev = tokens[i - 1]
-    key = prev.lower
-    if key == "$" and i >= 2 and tokens[i - 2].lower == "us" and tokens[i - 2].end == prev.start:
-        return reading("dollar", "currency"), i - 2
-    if key in _CURRENCY_PREFIXES:
-        return reading(_CURRENCY_PREFIXES[key], "currency"), i - 1
-    return None
+    key = "us$" if first == i - 2 else tokens[i - 1].lower
+    name = unit_table()["currency_prefixes"][key]["unit"]
+    return reading(name, "currency"), first

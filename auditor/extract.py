@@ -454,6 +454,8 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
     np_first, np_last, partitive, after_np = _read_noun_phrase(tokens, last + 1)
     head_cat, head, np_last, head_rule = _head_category(tokens, np_first, np_last)
     rules: list[str] = []
+    if any(tokens[k].lower in _structure().coord_nouns for k in range(np_first, np_last)):
+        rules.append("coord.noun")  # "17 soldiers and militiamen"
     if unit is not None and unit.category in ("distance", "duration", "money"):
         np_first, np_last, after_np = last + 1, last, last + 1
         category, evidence = unit.category, "unit"
@@ -512,7 +514,8 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
                 return None
         elif category in CASUALTY_CATEGORIES and (partitive or (
                 np_last >= np_first and _singular_person(tokens[np_last]))):
-            pass
+            # "a journalist was killed", "gunmen abducted a doctor": one person
+            rules.insert(0, "single.object" if evidence == "object" else "single.victim")
         else:
             return None
     if m.kind == "vague":
@@ -526,7 +529,7 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
         return None  # "the two countries": a reference, not a reported amount
     factor = unit.factor if unit else 1.0
     canonical = unit.canonical if unit else ("household" if head in _HOUSEHOLD_HEADS else "count")
-    if category == "territory" and unit is None:
+    if (category == "territory" and unit is None) or m.kind == "fraction":
         canonical = "fraction"
     if unit is not None and evidence == "unit":
         end = tokens[last].end
@@ -852,16 +855,15 @@ def _sentence_figures(ctx: ArticleContext, occurrence: int, index: int, sentence
     id_of_mention = {id(d.mention): ids[k] for k, d in enumerate(drafts)}
     for n, d in enumerate(drafts):
         next_start = drafts[n + 1].start if n + 1 < len(drafts) else sentence.end
-        location, reference = provenance.location_of(ctx, _handover(tokens, d), index, next_start)
-        credit = ctx.attributor.credit(index, d.start)
+        # location, reference_place, place_id, admin1, country, source, source_type, told, scope, event_date
+        prov = provenance.provenance_of(ctx, _handover(tokens, d), index, next_start)
         old = d.mention.update_of
         figures.append(Figure(
             figure_id=ids[n], article_id=article.article_id, path=article.path, start=d.start, end=d.end,
             surface=article.text[d.start:d.end], sentence=sentence.text, category=d.category,
             value=d.value, low=d.low, high=d.high, qualifier=d.qualifier, unit=d.unit,
             reported_value=d.reported_value, reported_unit=d.reported_unit, counted=d.counted,
-            subject=d.subject, location=location, source=credit.source, source_type=credit.source_type,
-            published=article.published, outlet=article.outlet, group_id="", reference_place=reference,
+            subject=d.subject, published=article.published, outlet=article.outlet, group_id="", **prov.fields(),
             sentence_start=sentence.start, sentence_end=sentence.end,
             supersedes=id_of_mention.get(id(mentions[old]), "") if old is not None else "",
             evidence=" ".join(dict.fromkeys(d.rules)),

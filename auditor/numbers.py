@@ -221,8 +221,19 @@ class _Reader:
         return total + current, last, "word", ""
 
     def read_fraction(self, i: int) -> tuple[float, int] | None:
-        """'a third', 'two-thirds', 'one quarter', 'half' (of something)."""
+        """'a third', 'two-thirds', 'one quarter', 'half' (of something), 'one out of three', 'one in five'."""
         w = self.low(i)
+        if w == "half" and self.low(i + 1) == "of" and (i == 0 or self.low(i - 1) not in _ARTICLES):
+            return 0.5, i
+        part = _word_value(w) if self.t[i].kind == "word" else None
+        if self.t[i].kind == "num" and "-" not in w:
+            part = _digits_value(w)
+        if part is not None and (self.low(i + 1), self.low(i + 2)) in (("out", "of"),) or (
+                part is not None and self.low(i + 1) == "in" and self.low(i + 2) in _UNITS | _TENS):
+            k = i + 3 if self.low(i + 1) == "out" else i + 2
+            whole = self.read_cardinal(k) if k < self.n else None
+            if whole is not None and whole[0] > (part or 0):
+                return (part or 0) / whole[0], whole[1]
         if self.t[i].kind == "word" and "-" in w:
             a, _, b = w.partition("-")
             if b in _FRACTIONS and (_word_value(a) or 0) > 0:
@@ -312,9 +323,20 @@ def _is_excluded(r: _Reader, i: int, value: float, last: int, kind: str, compoun
     if prev == "," and nxt == "," and kind == "digit" and value < 120 and i >= 2 and r.t[i - 2].text[:1].isupper() \
             and r.t[i - 2].kind == "word":
         return "age"
+    if kind == "digit" and nxt == "-" and r.adjacent(last, last + 1) and r.adjacent(last + 1, last + 2) \
+            and r.t[last + 2].kind == "num" and (_digits_value(r.t[last + 2].text) or 0) <= value:
+        return "score"  # "ended 2-2", "won 3-1": a range always rises
+    if kind == "digit" and prev == "-" and r.adjacent(i - 1, i) and i >= 2 and r.t[i - 2].kind == "num" \
+            and r.adjacent(i - 2, i - 1):
+        return "after hyphen"  # the right side of "2-2" (a range's right side is read with its left)
+    if kind == "digit" and _currency_prefix(r, i) is not None:
+        return ""  # "USD10m", "RM5 million": money, not an identifier
     # Identifiers: a capitalised word or code right before the number (Resolution 2249, Route 1, F-16)
     if kind == "digit" and i >= 1:
         p = r.t[i - 1]
+        if p.kind == "word" and any(c.isupper() for c in p.text[1:]) and not p.text.isupper() \
+                and r.adjacent(i - 1, i) is False:
+            return "identifier"  # "iPhone 11", "PlayStation 5": a product name
         if p.kind in ("word", "abbr") and p.text[:1].isupper() and p.lower not in _NOT_IDENTIFIER_WORDS \
                 and p.lower not in _MONTHS and not _sentence_initial(r, i - 1) and _is_identifier_word(p.lower):
             return "identifier"
@@ -323,6 +345,12 @@ def _is_excluded(r: _Reader, i: int, value: float, last: int, kind: str, compoun
         if prev in ("no", "no.", "#", "number", "nos") and p.text[:1] in "N#":
             return "identifier"
     return ""
+
+
+def _currency_prefix(r: _Reader, i: int) -> int | None:
+    from ._units import currency_prefix  # _units reads our tokens: imported late
+
+    return currency_prefix(r.t, i)
 
 
 def _sentence_initial(r: _Reader, i: int) -> bool:
@@ -444,25 +472,45 @@ def _read_at(r: _Reader, i: int) -> NumberMention | None:
         last += 4
     if _is_excluded(r, i, value, last, kind, compound):
         return None
-    qual, qstart = _qualifier_before(r, i)
-    # Ranges: "between 60,000 and 140,000", "60,000-140,000", "60,000 to 140,000", "two or three"
-    if qual == "" and r.low(i - 1) == "between" or qual == "" and r.low(i - 1) == "from" and not _is_change(r, i - 1):
-        joiner = {"between": ("and",), "from": ("to", "-", "–")}[r.low(i - 1)]
-        rng = _range_end(r, last, joiner, value)
+    # "-1.3%": a minus sign written against the number, not joining it to a word or number before
+    sign = 1.0
+    if kind == "digit" and r.low(i - 1) in ("-", "−") and r.adjacent(i - 1, i) and not r.adjacent(i - 2, i - 1):
+        sign = -1.0
+        value = -value
+    money = _currency_prefix(r, i) if kind == "digit" else None
+    lead = money if money is not None else (i - 1 if sign < 0 else i)  # first token before any qualifier
+    qual, qstart = _qualifier_before(r, lead)
+    if not qual:
+        qstart = lead
+    # Ranges: "between 60,000 and 140,000", "60,000-140,000", "60,000 to 140,000", "two or three",
+    # "between $48,000 and $90,000", "5% to 10%"
+    opener = r.low(lead - 1)
+    if qual == "" and opener == "between" or qual == "" and opener == "from" and not _is_change(r, lead - 1):
+        joiner = {"between": ("and", "-", "–", "to"), "from": ("to", "-", "–")}[opener]
+        rng = _range_end(r, _after_unit(r, last), joiner, value)
         if rng is not None:
             low, end_value, end_last = rng
-            return NumberMention(r.t[i - 1].start, r.t[end_last].end, i, end_last, None, low, end_value, "range",
+            return NumberMention(r.t[lead - 1].start, r.t[end_last].end, i, end_last, None, low, end_value, "range",
                                  kind, None)
-        if r.low(i - 1) == "between":
+        if opener == "between":
             return None  # "between 2006 and 2011" with one side not a quantity: not a figure
-    if r.low(last + 1) in _RANGE_JOINERS and not compound:
-        rng = _range_end(r, last, (r.low(last + 1),), value)
-        if rng is not None and not (r.low(last + 1) == "to" and _is_change(r, i - 1)):
+    joint = _after_unit(r, last)
+    if r.low(joint + 1) in _RANGE_JOINERS and not compound:
+        rng = _range_end(r, joint, (r.low(joint + 1),), value)
+        if rng is not None and not (r.low(joint + 1) == "to" and _is_change(r, lead - 1)):
             low, end_value, end_last = rng
-            start = r.t[qstart].start if qual else r.t[i].start
-            q = "range"
-            return NumberMention(start, r.t[end_last].end, i, end_last, None, low, end_value, q, kind, None)
-    return _bounded(r, qstart, i, last, value, qual, kind, compound)
+            start = r.t[qstart].start
+            return NumberMention(start, r.t[end_last].end, i, end_last, None, low, end_value, "range", kind, None)
+    mention = _bounded(r, qstart, i, last, value, qual, kind, compound)
+    if sign < 0:
+        mention.start = min(mention.start, r.t[i - 1].start)
+        mention.reported = value
+    return mention
+
+
+def _after_unit(r: _Reader, last: int) -> int:
+    """Token after which a range's joiner is read: past a percent sign ("5% to 10%")."""
+    return last + 1 if r.low(last + 1) == "%" and r.adjacent(last, last + 1) else last
 
 
 def _is_change(r: _Reader, j: int) -> bool:
@@ -481,11 +529,15 @@ def _range_end(r: _Reader, last: int, joiners: tuple[str, ...], first_value: flo
     j = last + 2
     if j >= r.n:
         return None
+    if r.t[j].kind != "num" and j + 1 < r.n and _currency_prefix(r, j + 1) == j:
+        j += 1  # "$3 billion to $5 billion"
+    elif j + 2 < r.n and r.low(j) == "us" and _currency_prefix(r, j + 2) == j:
+        j += 2
     card = r.read_cardinal(j)
     if card is None:
         return None
     value, end_last, kind, compound = card
-    if _is_excluded(r, j, value, end_last, kind, compound):
+    if _is_excluded(r, j, value, end_last, kind, compound) not in ("", "after hyphen"):
         return None
     low = first_value
     scale_word = r.low(end_last) if end_last > j else ""
