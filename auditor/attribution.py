@@ -43,6 +43,7 @@ class Credit:
 
     source: str
     source_type: str  # person | organisation | outlet | unattributed
+    told: str = ""  # the outlet spoken to ("told Reuters")
 
 
 UNATTRIBUTED = Credit("", "unattributed")

@@ -79,6 +79,7 @@ class Place:
     population: int
     place_id: str = ""
     admin1: str = ""
+    curated: bool = False  # listed in places.yaml (or a country): its name is the display spelling
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,7 +320,8 @@ class Gazetteer:
         place = self._place_cache.get(pid)
         if place is None:
             place = Place(self._names[pid], self._lats[pid], self._lons[pid], self._countries[pid],
-                          self._kinds[pid], self._pops[pid], self._ids[pid], self._admin1[pid])
+                          self._kinds[pid], self._pops[pid], self._ids[pid], self._admin1[pid],
+                          pid in self._curated)
             self._place_cache[pid] = place
         return place
 

@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from .attribution import Attributor
+from .scope import find_dates, read_scope
 from .knowledge import CASUALTY_CATEGORIES, category_words
 from .model import Article, Sentence
 
@@ -47,6 +48,15 @@ class DraftSpan:
     head: str  # lower-cased head word of the counted noun phrase
 
 
+_CLAUSE_BREAK = re.compile(r"[;:—–()]|,\s+(?:while|whereas|but|and|when|as)\b|\s-\s")
+
+
+def _profile() -> Any:
+    from .profiles import active_profile
+
+    return active_profile()
+
+
 def warm_up() -> None:
     """Load the gazetteer and actor index once (before worker processes fork)."""
     _places()
@@ -62,9 +72,19 @@ def _places() -> Any:
 
 @lru_cache(maxsize=1)
 def _actors() -> Any:
-    from . import actors
+    """The actor index: actors.yaml plus the active profile's actors."""
+    from .actors import ActorIndex, default_actors
+    from .knowledge import load_table
 
-    return actors
+    extra = _profile().actors
+    if not extra:
+        return default_actors()
+    return ActorIndex({"actors": [*load_table("actors.yaml")["actors"], *extra]})
+
+
+def profile_changed() -> None:
+    """Forget what depended on the previous profile."""
+    _actors.cache_clear()
 
 
 def _outlet_lookup(name: str) -> tuple[str, str] | None:
@@ -85,25 +105,37 @@ class ArticleContext:
         self.article = article
         self.sentences = sentences
         text = article.text
-        # One pass, no country hint: small villages then need a cue ("the town of Baaj", "near Baaj"),
-        # which keeps a passing mention of a country from opening all of its towns.
-        mentions = _places().find_places(text)
+        gazetteer = _places()
+        self.dateline = self._read_dateline()
+        # Two passes: the article's own countries (named countries, provinces, known towns, the
+        # dateline) then decide between towns of one name and open the small villages there.
+        mentions = gazetteer.find_places(text)
+        hint = {m.place.country for m in mentions
+                if m.place.country and (m.place.kind in ("country", "region") or m.place.curated)}
+        if self.dateline is not None:
+            hint.add(self.dateline.place.country)
+        hint |= set(_profile().countries)
+        if hint:
+            mentions = gazetteer.find_places(text, countries=frozenset(hint))
         self.actor_mentions = list(_actors().find_actors(text))
         self._actor_starts = [a.start for a in self.actor_mentions]
+        actor_spans = [(a.start, a.end) for a in self.actor_mentions]
+        dateline_end = self.dateline.end if self.dateline is not None else -1
         # A place inside an actor's name ("Islamic State of Iraq") or an adjective ("Iran-backed") is not
-        # where something happened. Actor mentions do not overlap and come in order, so the only one that
-        # can hold a place is the last one starting at or before it (linear in the article, not places x actors).
+        # where something happened; the dateline is read on its own.
         self.places = [
             m for m in mentions
-            if not self._inside_actor(m.start, m.end) and not text.startswith("-", m.end)
+            if not any(a <= m.start and m.end <= b for a, b in actor_spans)
+            and not text.startswith("-", m.end) and not text.startswith("–", m.end)
+            and m.start >= dateline_end
         ]
         self._place_starts = [m.start for m in self.places]
+        self._roles = [_place_role(text, m) for m in self.places]
         self.main_place = self._main_place()
+        self.lead = self._lead_place()
         self._attributor: Attributor | None = None
-
-    def _inside_actor(self, start: int, end: int) -> bool:
-        k = bisect.bisect_right(self._actor_starts, start) - 1
-        return k >= 0 and end <= self.actor_mentions[k].end
+        self._dates: dict[int, list[Any]] = {}
+        self._sentence_dates: dict[int, str] = {}
 
     @property
     def attributor(self) -> Attributor:
@@ -111,16 +143,149 @@ class ArticleContext:
             self._attributor = Attributor(self.article.text, self.sentences, _outlet_lookup)
         return self._attributor
 
+    # -- places ---------------------------------------------------------------------------------
+    def _read_dateline(self) -> Any:
+        """'KHARKIV, Ukraine (AP) — ...': the town the story was filed from, as a place mention."""
+        from .gazetteer import PlaceMention
+
+        text = self.article.text
+        for s in self.sentences[:4]:
+            if s.boilerplate:
+                continue
+            m = _DATELINE.match(s.text)
+            if m is None:
+                continue
+            town = m.group("town").strip()
+            if not (town.isupper() or m.group("agency") or m.group("where")):
+                continue
+            where = (m.group("where") or "").strip()
+            country = _places().lookup(where) if where else None
+            hint = [country.country] if country is not None and country.kind == "country" else None
+            place = _places().lookup(town, countries=hint)
+            if place is None:
+                continue
+            start = s.start + m.start("town")
+            return PlaceMention(start, s.start + m.end(), text[start:start + len(town)], place)
+        return None
+
     def _main_place(self) -> str:
         counts: dict[str, float] = {}
         title = self.article.title
         title_end = self.sentences[0].end if self.sentences else 0
-        for m in self.places:
+        for m, role in zip(self.places, self._roles):
+            if role != "event":
+                continue
             weight = 3.0 if m.start < title_end or (title and m.surface in title) else 1.0
             counts[m.place.name] = counts.get(m.place.name, 0.0) + weight
         if not counts:
             return ""
         return max(counts.items(), key=lambda kv: kv[1])[0]
+
+    def _most_specific(self, start: int, end: int, roles: tuple[str, ...] = ("event",), near: int = -1) -> Any:
+        a = bisect.bisect_left(self._place_starts, start)
+        b = bisect.bisect_left(self._place_starts, end)
+        best, best_key = None, None
+        for k in range(a, b):
+            if self._roles[k] not in roles:
+                continue
+            m = self.places[k]
+            distance = abs(m.start - near) if near >= 0 else 0
+            key = (_SPECIFICITY.get(m.place.kind, 2), -distance)
+            if best_key is None or key > best_key:
+                best, best_key = m, key
+        return best
+
+    def _lead_place(self) -> Any:
+        """The event place of the article's lead: the most specific place of its first body sentences
+        (headline, photo captions and page furniture left out)."""
+        best, best_rank, seen = None, -1, 0
+        text = self.article.text
+        for s in self.sentences[:12]:
+            if s.boilerplate or _CAPTION.match(s.text):
+                continue
+            line_end = text.find("\n", s.start)
+            line = text[s.start:line_end if line_end >= 0 else len(text)].rstrip()
+            if s.paragraph == 0 and not line.endswith((".", "!", "?", "\"", "”", ":")):
+                continue  # a headline
+            found = self._most_specific(s.start, s.end)
+            seen += 1
+            if found is not None and _SPECIFICITY.get(found.place.kind, 2) > best_rank:
+                best, best_rank = found, _SPECIFICITY.get(found.place.kind, 2)
+            if best_rank >= 2 or seen >= 3:
+                break
+        return best
+
+    def event_place(self, d: DraftSpan, index: int, next_start: int, scope: str = "incident") -> tuple[Any, str]:
+        """(place mention of the event a figure counts, reference place name for distances)."""
+        sentence = self.sentences[index]
+        text = self.article.text
+        if d.category == "distance":
+            after = self.places_between(d.end, sentence.end)
+            reference = after[0].place.name if after and after[0].start - d.end < 40 else ""
+            before = [p for p in self.places_between(sentence.start, d.start) if p.place.name != reference]
+            if before:
+                return before[0], reference
+            return self._fallback(index, scope), reference
+        # the figure's clause: from the previous clause break to the next figure or clause break
+        c0 = sentence.start
+        for m in _CLAUSE_BREAK.finditer(text, sentence.start, d.start):
+            c0 = m.end()
+        stop = _CLAUSE_BREAK.search(text, d.end, min(next_start, sentence.end))
+        c1 = stop.start() if stop else min(next_start, sentence.end)
+        found = self._clause_place(c0, c1, d)
+        if found is None:
+            found = self._most_specific(sentence.start, sentence.end, near=d.start)
+        if found is None:
+            return self._fallback(index, scope), ""
+        return found, ""
+
+    def _clause_place(self, c0: int, c1: int, d: DraftSpan) -> Any:
+        """Most specific event place of the clause, origin lists ("fighters from Chad and Libya") left out."""
+        text = self.article.text
+        a = bisect.bisect_left(self._place_starts, c0)
+        b = bisect.bisect_left(self._place_starts, c1)
+        best, best_key = None, None
+        origin_end = -1
+        for k in range(a, b):
+            m = self.places[k]
+            if m.start > d.end and (_ORIGIN_BEFORE.search(text, max(0, m.start - 12), m.start) or (
+                    origin_end >= 0 and re.fullmatch(r"\s*(?:,|and|or|,\s*and)\s*", text[origin_end:m.start]))):
+                origin_end = m.end
+                continue
+            if self._roles[k] != "event":
+                continue
+            key = (_SPECIFICITY.get(m.place.kind, 2), -abs(m.start - d.start))
+            if best_key is None or key > best_key:
+                best, best_key = m, key
+        return best
+
+    def _fallback(self, index: int, scope: str = "incident") -> Any:
+        """No event place in the sentence: the sentences just before in its paragraph, the speaker's
+        jurisdiction ("the governor of the Odesa region"), the dateline, the lead, the main place."""
+        sentence = self.sentences[index]
+        for k in range(index - 1, max(-1, index - 3), -1):
+            earlier = self.sentences[k]
+            if earlier.boilerplate or earlier.paragraph != sentence.paragraph:
+                break
+            found = self._most_specific(earlier.start, earlier.end)
+            if found is not None:
+                return found
+        jurisdiction = self._most_specific(sentence.start, sentence.end, roles=("jurisdiction",))
+        if jurisdiction is not None:
+            return jurisdiction
+        if scope != "incident":
+            return self._main_mention()  # a running total or an old event: not the lead's incident
+        if self.dateline is not None:
+            return self.dateline
+        if self.lead is not None:
+            return self.lead
+        return self._main_mention()
+
+    def _main_mention(self) -> Any:
+        for k in range(len(self.places)):
+            if self.places[k].place.name == self.main_place and self._roles[k] == "event":
+                return self.places[k]
+        return self.dateline
 
     def places_between(self, start: int, end: int) -> list[Any]:
         a = bisect.bisect_left(self._place_starts, start)
@@ -132,6 +297,28 @@ class ArticleContext:
         b = bisect.bisect_left(self._actor_starts, end)
         return [m for m in self.actor_mentions[a:b] if m.end <= end]
 
+    # -- when -----------------------------------------------------------------------------------
+    def scope_at(self, index: int, d: DraftSpan) -> Any:
+        """Scope and event date of a figure in sentence ``index`` (dates read once per sentence)."""
+        sentence = self.sentences[index]
+        published = self.article.published
+        dates = self._dates_of(index)
+        inherited = ""
+        for k in range(index - 1, max(-1, index - 3), -1):
+            if self._dates_of(k):
+                inherited = self._sentence_dates.get(k, "")
+                break
+        return read_scope(sentence.text, d.start - sentence.start, d.end - sentence.start, published, dates,
+                          inherited)
+
+    def _dates_of(self, index: int) -> list[Any]:
+        found = self._dates.get(index)
+        if found is None:
+            found = find_dates(self.sentences[index].text, self.article.published)
+            self._dates[index] = found
+            days = [m.day for m in found if m.day is not None]
+            self._sentence_dates[index] = days[0].isoformat() if len(days) == 1 else ""
+        return found
 
 
 def subject_of(ctx: ArticleContext, sentence: Sentence, d: DraftSpan) -> str:
@@ -169,36 +356,103 @@ def subject_of(ctx: ArticleContext, sentence: Sentence, d: DraftSpan) -> str:
     return following[0].actor.name if following else ""
 
 
-def location_of(ctx: ArticleContext, d: DraftSpan, index: int, next_start: int) -> tuple[str, str]:
-    """(location, reference_place) for a figure in sentence number ``index``."""
+# -- where ---------------------------------------------------------------------------------------
+
+_SPECIFICITY = {"site": 3, "city": 2, "region": 1, "country": 0}
+# A place that only locates the speaker ("officials in Baghdad", "speaking from Geneva", "a
+# Kyiv-based analyst"): never the place of the event.
+_SPEAKER_PLACE = re.compile(
+    r"\b(?:officials?|spokes(?:man|woman|person)|sources?|authorities|ministry|officers?|commanders?|witnesses|"
+    r"residents?|doctors?|medics?|journalists?|correspondents?|reporters?|activists?|analysts?|diplomats?|"
+    r"monitors?|observatory|experts?|envoy|ambassador|embassy|delegation|speaking|speaks|spoke|based|"
+    r"headquartered|conference|briefing|interview|statement|talks|summit|meeting|visit|visiting|reporting)"
+    r"\s+(?:\w+\s+)?(?:in|from|at)\s+(?:the\s+)?(?:\w+\s+)?$", re.IGNORECASE)
+# A place that names the speaker's jurisdiction ("the governor of the Odesa region", "Kharkiv mayor"):
+# the event's place only when nothing else in the text says where.
+_JURISDICTION = re.compile(
+    r"\b(?:governor|mayor|head|chief|police|administration|council|prosecutor|ministry|authorities|official|"
+    r"officials|commander|leader)\s+(?:of|for|in)\s+(?:the\s+)?$", re.IGNORECASE)
+_JURISDICTION_AFTER = re.compile(
+    r"^(?:'s|’s)?\s*(?:regional |region |province |provincial |oblast |state |city |military |local )*(?:governor|mayor|police chief|police|"
+    r"administration|authorities|officials?|council|health (?:ministry|department|office))\b", re.IGNORECASE)
+# "the village of Bashir south of Kirkuk": the place after the direction is a reference.
+_REFERENCE_BEFORE = re.compile(
+    r"\b(?:north|south|east|west|north-?east|north-?west|south-?east|south-?west)(?:ern)?\s+of\s+(?:the\s+)?$"
+    r"|\b(?:north|south|east|west)(?:ern)?\s+of\s+(?:the\s+)?(?:[\w'’]+\s+){1,2}$"
+    r"|\b(?:km|kilometres|kilometers|miles)\s+(?:\w+\s+)?(?:from|of|outside)\s+(?:the\s+)?$", re.IGNORECASE)
+_CAPTION = re.compile(r"\s*(?:In this (?:photo|image|picture|file photo)|This (?:photo|image)|FILE\b|\(AP Photo|Photo:|Image:|Caption:|Watch:|Related:|Read more|READ MORE|See also)", re.I)
+_ORIGIN_BEFORE = re.compile(r"\bfrom\s+(?:the\s+)?$", re.IGNORECASE)
+_DATELINE = re.compile(
+    r"^\s*(?P<town>[A-Z][A-Za-z'’.\- ]{1,40}?)(?:,\s*(?P<where>[A-Z][A-Za-z'’.\- ]{1,40}?))?\s*"
+    r"(?:\((?P<agency>[A-Za-z .]{1,30})\))?\s*(?:—|–|-{1,2})\s+")
+
+
+def _is_reference(text: str, start: int) -> bool:
+    return _REFERENCE_BEFORE.search(text, max(0, start - 40), start) is not None
+
+
+def _place_role(text: str, m: Any) -> str:
+    """How a place mention is used: 'speaker', 'jurisdiction', 'origin', 'reference' or 'event'."""
+    before = text[max(0, m.start - 60):m.start]
+    if _SPEAKER_PLACE.search(before) or text.startswith(("-based", "–based"), m.end):
+        return "speaker"
+    if _JURISDICTION.search(before) or _JURISDICTION_AFTER.match(text, m.end, m.end + 60):
+        return "jurisdiction"
+    if _REFERENCE_BEFORE.search(before):
+        return "reference"
+    return "event"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Who, where, when for one figure: the provenance columns of figures.csv."""
+
+    location: str
+    reference_place: str
+    place_id: str
+    admin1: str
+    country: str
+    source: str
+    source_type: str
+    told: str
+    scope: str
+    event_date: str
+
+    def fields(self) -> dict[str, str]:
+        """Keyword arguments for :class:`~auditor.model.Figure`."""
+        return {
+            "location": self.location, "reference_place": self.reference_place, "place_id": self.place_id,
+            "admin1": self.admin1, "country": self.country, "source": self.source,
+            "source_type": self.source_type, "told": self.told, "scope": self.scope, "event_date": self.event_date,
+        }
+
+
+def _display(m: Any) -> str:
+    """The name a location is shown by: the curated spelling, else the text's spelling of a town."""
+    place = m.place
+    if place.curated or place.kind != "city" or m.surface.isupper() or not m.surface[:1].isupper():
+        return place.name
+    surface = re.sub(r"\s+", " ", m.surface)
+    return surface if len(surface) >= 3 else place.name
+
+
+def provenance_of(ctx: "ArticleContext", d: DraftSpan, index: int, next_start: int) -> Provenance:
+    """Location (with its province and country), credit, scope and event date of one figure."""
     sentence = ctx.sentences[index]
-    if d.category == "distance":
-        after = ctx.places_between(d.end, sentence.end)
-        reference = after[0].place.name if after and after[0].start - d.end < 40 else ""
-        before = [p for p in ctx.places_between(sentence.start, d.start) if p.place.name != reference]
-        location = before[0].place.name if before else ctx.main_place
-        return location, reference
-    # "fighters from Iraq, Afghanistan and Pakistan": where people come from is not where the figure is
-    text = ctx.article.text
-    after = []
-    origin_end = -1  # end of the last place read as an origin; a list continues it ("from Iraq, Syria and Iran")
-    for p in ctx.places_between(d.end, min(next_start, sentence.end)):
-        before = text[max(0, p.start - 12):p.start]
-        if re.search(r"\bfrom\s+(?:the\s+)?$", before) or (
-                origin_end >= 0 and re.fullmatch(r"\s*(?:,|and|,\s*and)\s*", text[origin_end:p.start])):
-            origin_end = p.end
-            continue
-        after.append(p)
-    if after and after[0].start - d.end < 80:
-        return after[0].place.name, ""
-    before = ctx.places_between(sentence.start, d.start)
-    if before:
-        return before[-1].place.name, ""
-    # earlier in the paragraph
-    k = index - 1
-    while k >= 0 and ctx.sentences[k].paragraph == sentence.paragraph:
-        earlier = ctx.places_between(ctx.sentences[k].start, ctx.sentences[k].end)
-        if earlier:
-            return earlier[-1].place.name, ""
-        k -= 1
-    return ctx.main_place, ""
+    reading = ctx.scope_at(index, d)
+    mention, reference = ctx.event_place(d, index, next_start, reading.scope)
+    credit = ctx.attributor.credit(index, d.start)
+    if mention is None:
+        location = place_id = admin1 = country = ""
+    else:
+        place = mention.place
+        location, place_id, admin1, country = _display(mention), place.place_id, place.admin1, place.country
+    del sentence
+    return Provenance(location, reference, place_id, admin1, country, credit.source, credit.source_type,
+                      credit.told, reading.scope, reading.event_date)
+
+
+def location_of(ctx: "ArticleContext", d: DraftSpan, index: int, next_start: int) -> tuple[str, str]:
+    """(location, reference_place) for a figure in sentence number ``index``."""
+    mention, reference = ctx.event_place(d, index, next_start)
+    return (_display(mention) if mention is not None else ""), reference
