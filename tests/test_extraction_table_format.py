@@ -26,7 +26,8 @@ OTHER_UNITS = {"square kilometre", "tonne", "hectare", "horsepower", "kilometre 
 # The contract's vague amounts, longest phrase first.
 VAGUE = [("hundreds of thousands", 200000, 999999), ("tens of thousands", 20000, 99999),
          ("millions", 2000000, 9999999), ("thousands", 2000, 9999), ("hundreds", 200, 999),
-         ("dozens", 24, 99), ("scores", 40, 199), ("several", 3, 9), ("a few", 2, 5)]
+         ("dozens", 24, 99), ("scores", 40, 199), ("several", 3, 9), ("a few", 2, 5),
+         ("a handful", 2, 5)]
 ROW_KEYS = {"id", "text", "figures", "total", "not_figures"}
 FIGURE_KEYS = {"number", "occurrence", "value", "low", "high", "qualifier", "unit", "category", "counted", "part_of"}
 REQUIRED_FIGURE_KEYS = {"number", "value", "low", "high", "qualifier", "unit", "category"}
@@ -110,7 +111,7 @@ def _check_figure(fig: dict, text: str, where: str) -> None:
     else:  # vague
         assert value is None and low is not None and (high is None or high >= low), where
         phrase = number.lower()
-        known = [(a, b) for key, a, b in VAGUE if key in phrase and not re.search(r"several (dozen|hundred|thousand)", phrase)]
+        known = [(a, b) for key, a, b in VAGUE if key in phrase and not re.search(r"(several|a few) (dozen|hundred|thousand)", phrase)]
         if known:
             assert (low, high) == known[0], f"{where}: vague bounds differ from the contract's table"
     assert unit in {"count", "household", "km", "day", "fraction"} | OTHER_UNITS or re.fullmatch(r"[A-Z]{3}", unit), where
