@@ -168,3 +168,131 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+# -- the extraction table (tests/data/extraction/*.yaml, issue 8) -----------------------------------
+
+TABLE_FIELDS: tuple[str, ...] = ("found", "value", "qualifier", "unit", "category", "part_of", "total")
+
+
+@dataclass
+class TableResult:
+    """Per-figure outcomes of the extraction table: one dict per expected figure, plus extra figures."""
+
+    outcomes: list[dict[str, Any]]  # row, conflict, number, gold_category, rules, and a bool per field
+    extra: list[str]  # "row: surface" for predicted figures no coder recorded
+    not_figure_hits: list[str]
+
+    def accuracy(self, field_name: str, key: str | None = None) -> dict[str, tuple[float, int]]:
+        """Accuracy of one field, overall (key None) or grouped by ``key`` (conflict, gold_category, rules)."""
+        groups: dict[str, list[bool]] = {}
+        for o in self.outcomes:
+            if o.get(field_name) is None:
+                continue
+            names = ["all"] if key is None else (o[key] if isinstance(o[key], list) else [o[key]])
+            for name in names:
+                groups.setdefault(name, []).append(bool(o[field_name]))
+        return {k: (round(sum(v) / len(v), 3), len(v)) for k, v in sorted(groups.items())}
+
+    def failures(self, field_name: str) -> list[str]:
+        return [f"{o['row']}: {o['number']!r} {o['detail']}" for o in self.outcomes if o.get(field_name) is False]
+
+    def precision(self) -> float:
+        found = sum(1 for o in self.outcomes if o["found"])
+        return round(found / (found + len(self.extra)), 3) if found + len(self.extra) else 0.0
+
+
+def _span_of(text: str, number: str, occurrence: int = 1) -> tuple[int, int]:
+    start = -1
+    for _ in range(occurrence):
+        start = text.index(number, start + 1)
+    return start, start + len(number)
+
+
+def _bounds_agree(expected: dict[str, Any], figure: Any) -> bool:
+    if expected.get("qualifier") in ("range", "vague"):
+        return _close_or_none(expected.get("low"), figure.low) and _close_or_none(expected.get("high"), figure.high)
+    return _close(figure.value, expected.get("value"))
+
+
+def _close_or_none(a: Any, b: Any) -> bool:
+    return (a is None and b is None) or _close(_num(a), _num(b))
+
+
+def score_table(rows: list[dict[str, Any]]) -> TableResult:
+    """Run the extractor on every row of the extraction table and compare field by field."""
+    from .extract import extract_figures
+
+    outcomes: list[dict[str, Any]] = []
+    extra: list[str] = []
+    hits: list[str] = []
+    for row in rows:
+        text = row["text"]
+        predicted = extract_figures(text)
+        used: set[int] = set()
+        spans: dict[str, tuple[int, int]] = {}
+        for exp in row.get("figures") or []:
+            spans[exp["number"]] = _span_of(text, exp["number"], exp.get("occurrence", 1))
+        total = row.get("total") or None
+        in_total = set(total.get("parts", [])) if total else set()
+        by_number: dict[str, Any] = {}
+        for exp in row.get("figures") or []:
+            start, end = spans[exp["number"]]
+            overlapping = [(k, f) for k, f in enumerate(predicted) if f.start < end and start < f.end]
+            overlapping.sort(key=lambda kf: (not _bounds_agree(exp, kf[1]), kf[0] in used))
+            figure = overlapping[0][1] if overlapping else None
+            if overlapping:
+                used.add(overlapping[0][0])
+                by_number[exp["number"]] = figure
+            outcome: dict[str, Any] = {
+                "row": row["id"], "conflict": row.get("conflict", ""), "number": exp["number"],
+                "gold_category": exp.get("category"), "found": figure is not None,
+                "rules": (figure.evidence.split() or ["(none)"]) if figure is not None else ["(missed)"],
+            }
+            if figure is None:
+                outcome["detail"] = "missed"
+                outcomes.append(outcome)
+                continue
+            outcome["value"] = _bounds_agree(exp, figure)
+            outcome["qualifier"] = figure.qualifier == exp.get("qualifier")
+            outcome["unit"] = figure.unit == exp.get("unit")
+            outcome["category"] = figure.category == exp.get("category")
+            outcome["detail"] = (f"got {figure.surface!r} {figure.category} v={figure.value} [{figure.low}, "
+                                 f"{figure.high}] {figure.qualifier} {figure.unit} part_of={bool(figure.part_of)} "
+                                 f"total={figure.event_total} ({figure.evidence}); want {exp.get('category')} "
+                                 f"v={exp.get('value')} [{exp.get('low')}, {exp.get('high')}] {exp.get('qualifier')} "
+                                 f"{exp.get('unit')} part_of={exp.get('part_of')}")
+            outcome["_figure"], outcome["_expected"] = figure, exp
+            outcome["total"] = figure.event_total is not None and _close(figure.event_total, total.get("value")) \
+                if exp["number"] in in_total else figure.event_total is None
+            outcomes.append(outcome)
+        for o in outcomes[len(outcomes) - len(row.get("figures") or []):]:
+            if not o["found"]:
+                continue
+            figure, exp = o.pop("_figure"), o.pop("_expected")
+            wanted = exp.get("part_of")
+            if wanted:
+                total_figure = by_number.get(wanted)
+                o["part_of"] = total_figure is not None and figure.part_of == total_figure.figure_id
+            else:
+                o["part_of"] = figure.part_of == ""
+        for k, f in enumerate(predicted):
+            if k not in used:
+                extra.append(f"{row['id']}: {f.surface!r} {f.category} ({f.evidence})")
+        for surface in row.get("not_figures") or []:
+            start, end = _span_of(text, surface)
+            if any(f.start < end and start < f.end for f in predicted):
+                hits.append(f"{row['id']}: {surface!r}")
+    return TableResult(outcomes, extra, hits)
+
+
+def load_table(folder: str | Path) -> list[dict[str, Any]]:
+    """Every row of the extraction table under ``folder``, with its conflict."""
+    import yaml
+
+    rows = []
+    for path in sorted(Path(folder).glob("*.yaml")):
+        table = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for row in table.get("rows") or []:
+            rows.append({**row, "conflict": table.get("conflict", path.stem)})
+    return rows
