@@ -217,10 +217,10 @@ class _Walk:
         target = Path(os.path.realpath(link))
         inside = any(target == root or target.is_relative_to(root) for root in self.roots)
         if inside:
-            return not target.is_dir()  # a linked folder inside the roots is read where it is
+            return not os.path.isdir(target)  # a linked folder inside the roots is read where it is
         if self.options.follow_symlinks:
             return True
-        if supported or target.is_dir():
+        if supported or os.path.isdir(target):
             self._error(link, f"symbolic link to {_shown(target)}, outside the audited paths: not followed "
                               "(--follow-symlinks reads it)")
         return False
@@ -231,7 +231,7 @@ class _Walk:
             if given:
                 self._error(folder, "the output folder of this audit, not read")
             return True
-        if (folder / OUTPUT_MARKER).is_dir():
+        if os.path.isdir(folder / OUTPUT_MARKER):  # os.path: a folder we may not enter is no error here
             self._error(folder, "an output folder of figure-audit, not read")
             return True
         return False
@@ -312,7 +312,10 @@ def _read_bytes(path: Path, max_size: int) -> bytes:
         if info.st_size > max_size:
             raise _Rejected(f"file is {_size(info.st_size)}, over the {_size(max_size)} limit per file "
                             "(--max-file-size)")
-        data = handle.read(max_size + 1)
+        # read(n) allocates n bytes up front: ask for the size the file has, then for any growth.
+        data = handle.read(info.st_size + 1)
+        if len(data) > info.st_size:
+            data += handle.read(max_size + 1 - len(data))
     if len(data) > max_size:  # grew while being read
         raise _Rejected(f"file is over the {_size(max_size)} limit per file (--max-file-size)")
     return data
