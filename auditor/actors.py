@@ -168,6 +168,11 @@ class ActorIndex:
         named = {m.actor for m in self.find_actors(name) if not m.generic}
         return named.pop() if len(named) == 1 else None
 
+    def exact(self, name: str) -> Actor | None:
+        """The actor ``name`` is an alias of (no search inside longer phrases); None for generic words."""
+        alias = self._exact.get(name_key(name.strip()))
+        return None if alias is None or alias.generic else alias.actor
+
     def normalise_actor(self, name: str) -> str:
         """Canonical name for ``name``; an unknown name or a generic word comes back stripped."""
         actor = self.actor(name)

@@ -1,40 +1,53 @@
-"""Who a figure is credited to: speakers, outlets and organisations the text names.
+"""Who a figure is credited to: the speech and citation frames of its sentence.
 
-Reads each sentence once, in order, so that "he said" and "it added" can point back to
-the last named speaker, and a quote that spans sentences is credited to whoever the text
-names where it opens or closes.
+Each sentence is read once, in order. A *frame* is a speech verb or an introducer ("according to",
+"citing") with the source it names; it covers part of the sentence ("X said ..." what follows,
+"..., X said" what comes before). A figure takes the frame that covers it. Pronouns and definite
+descriptions ("he said", "the ministry added") point back to the last source of that kind, and a
+figure inside a quotation takes the frame where the quotation opens or closes. The words are data:
+``auditor/data/attribution.yaml`` (with examples the tests run).
 """
 
 from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
-from .knowledge import attribution_words
+from .knowledge import load_table
 from .model import Sentence
 from .numbers import Token, tokenize
 
+__all__ = ["Credit", "UNATTRIBUTED", "Attributor"]
+
 _OPEN_QUOTES = "“\""
 _CLOSE_QUOTES = "”\""
+_QUOTES = "“”\"‘’"
 _CONNECTORS = {"al", "bin", "ibn", "bint", "abu", "el", "de", "van", "von", "der", "of", "for", "the", "and", "on",
-               "la", "le", "da", "di", "du", "ul"}
-_ORG_HEADS = {
-    "ministry", "agency", "command", "force", "forces", "council", "government", "institute", "organization",
-    "organisation", "committee", "office", "police", "army", "military", "militia", "group", "observatory",
-    "network", "monitor", "coalition", "authority", "authorities", "department", "commission", "center", "centre",
-    "watch", "program", "programme", "fund", "bank", "corps", "brigade", "unit", "mission", "task", "university",
-    "service", "services", "tv", "television", "radio", "news", "press", "channel", "media", "statement", "report",
-    "officials", "spokesman", "spokeswoman", "spokesperson", "sources", "source", "hospital", "red", "crescent",
-    "cross", "movement", "party", "front", "state", "administration", "pentagon", "kremlin", "un", "u.n.",
-}
-
-
-_UNNAMED_PEOPLE = {"advisor", "adviser", "source", "witness", "resident", "doctor", "medic", "officer", "soldier",
-                   "fighter", "commander", "spokesman", "spokeswoman", "official", "diplomat", "analyst", "activist"}
-_NAME_ADJECTIVE_SUFFIXES = ("-backed", "-led", "-based", "-linked", "-allied", "-held", "-controlled", "-run",
+               "la", "le", "da", "di", "du", "ul", "del", "los", "las", "y", "in"}
+_ADVERBS = {"also", "later", "has", "have", "had", "was", "were", "is", "are", "recently", "previously", "earlier",
+            "separately", "then", "would", "could", "had", "further", "officially", "reportedly", "publicly",
+            "initially", "subsequently", "already", "again", "first", "previously", "told", "quickly"}
+# Words that end a speaker phrase read backwards from its verb.
+_PHRASE_STOPS = {"that", "which", "who", "whom", "whose", "and", "but", "or", "while", "when", "after", "as",
+                 "because", "if", "were", "was", "is", "are", "had", "has", "have", "been", "be", "will", "would",
+                 "killed", "died", "wounded", "said", "says", "told", "where", "than", "since", "though",
+                 "although", "not", "no", "to", "by", "with", "into", "killing", "leaving", "before", "until"}
+_CUT_PREPOSITIONS = {"in", "on", "at", "from", "near", "across", "inside", "outside", "around", "based", "speaking",
+                     "who", "with"}
+_DETERMINERS = {"the", "a", "an", "its", "their", "his", "her", "our", "this", "that", "these", "those"}
+_NAME_ADJECTIVE_SUFFIXES = ("-backed", "-led", "-based", "-linked", "-allied", "-held", "-controlled",
                             "-affiliated", "-aligned", "-funded", "-supported")
+# What may follow a speech verb when it closes its clause ("..., police said on Monday.").
+_CLOSING_TAIL = re.compile(
+    r"^\s*(?:(?:in|on|late on|early on|on late|during|at|via|through|by) (?:a |an |the )?(?:statement|interview|"
+    r"briefing|news conference|press conference|televised address|address|post|message|telegram|x|twitter|"
+    r"facebook|monday|tuesday|wednesday|thursday|friday|saturday|sunday|[\w-]+ (?:statement|post|briefing))\b"
+    r"[^,.;]*|(?:on|late|early) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|late|earlier|"
+    r"later|yesterday|today|on \w+|in a statement|overnight)?\s*(?:[.;]|,|$|”|\")", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -49,38 +62,95 @@ class Credit:
 UNATTRIBUTED = Credit("", "unattributed")
 
 
+@dataclass(frozen=True)
+class _Frame:
+    verb_start: int  # article offsets of the verb or introducer
+    start: int  # what the frame covers
+    end: int
+    credit: Credit
+    rule: str
+
+
+@dataclass(frozen=True)
+class _Words:
+    speech_verbs: frozenset[str]
+    document_verbs: frozenset[str]
+    person_heads: frozenset[str]
+    organisation_heads: frozenset[str]
+    titles: frozenset[str]
+    person_pronouns: frozenset[str]
+    group_pronouns: frozenset[str]
+    thing_pronouns: frozenset[str]
+    not_sources: frozenset[str]
+    demonyms: dict[str, str]
+
+
+@lru_cache(maxsize=1)
+def _words() -> _Words:
+    table = load_table("attribution.yaml")
+
+    def lower(name: str) -> frozenset[str]:
+        return frozenset(str(w).lower() for w in table.get(name) or [])
+
+    return _Words(lower("speech_verbs"), lower("document_verbs"), lower("person_heads"),
+                  lower("organisation_heads"), lower("titles"), lower("person_pronouns"), lower("group_pronouns"),
+                  lower("thing_pronouns"), lower("not_sources"),
+                  {str(k).lower(): str(v) for k, v in (table.get("demonyms") or {}).items()})
+
+
 @lru_cache(maxsize=1)
 def _speech_words() -> re.Pattern[str]:
-    """Cheap test for a sentence that may credit someone: one of the table's speech verbs."""
-    words = attribution_words()["speech_verbs"] | {"according"}
+    """Cheap test for a sentence that may credit someone."""
+    words = _words().speech_verbs | {"according", "citing", "quoting"}
     return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, words), key=len, reverse=True)) + r")\b", re.I)
 
 
 def _quote_spans(text: str) -> list[tuple[int, int]]:
     """Spans of quoted passages (curly quotes pair up; straight quotes alternate)."""
-    spans = []
-    for m in re.finditer(r"“[^”“]*”|“[^”“]*$|\"[^\"\n]{3,}\"", text, flags=re.M):
-        spans.append((m.start(), m.end()))
+    spans = [(m.start(), m.end()) for m in re.finditer(r"“[^”“]*”|“[^”“]*$|\"[^\"\n]{3,}\"", text, flags=re.M)]
     spans.sort()
     return spans
 
 
-class Attributor:
-    """Credits for the figures of one article."""
+def _bare(word: str) -> str:
+    """A token without a possessive ending."""
+    return re.sub(r"['’]s?$", "", word)
 
-    def __init__(self, text: str, sentences: list[Sentence], outlet_lookup=None) -> None:  # noqa: ANN001
+
+def _is_cap(tok: Token) -> bool:
+    if tok.kind == "abbr":
+        return tok.text[:1].isupper()
+    if tok.kind != "word":
+        return False
+    return tok.text[:1].isupper() or tok.lower.startswith(("al-", "el-", "bin-", "ibn-", "abu-"))
+
+
+class Attributor:
+    """Credits for the figures of one article.
+
+    ``actor_lookup(name)`` returns ``(canonical name, kind)`` for a known actor (kind ``outlet``,
+    ``organisation``, ``armed_group``, ``state_force``...), ``place_lookup(name)`` the kind of a
+    place (``country``, ``region``, ``city``) or None.
+    """
+
+    def __init__(self, text: str, sentences: list[Sentence],
+                 actor_lookup: Callable[[str], tuple[str, str] | None] | None = None,
+                 place_lookup: Callable[[str], str | None] | None = None) -> None:
         self.text = text
         self.sentences = sentences
-        self.words = attribution_words()
-        self._outlet_lookup = outlet_lookup
+        self.words = _words()
+        self._actor = actor_lookup or (lambda _name: None)
+        self._place = place_lookup or (lambda _name: None)
         self._quotes = _quote_spans(text)
         self._quote_starts = [a for a, _ in self._quotes]
-        self._persons: list[str] = []
+        self._persons: list[str] = []  # full names seen, for "Lysak added"
         self._last_person: Credit | None = None
         self._last_thing: Credit | None = None
-        self._sources: list[Credit] = []  # every credit seen, in order (for "the task force")
+        self._sources: list[Credit] = []
         self._sentence_starts = [s.start for s in sentences]
-        self.direct: list[Credit | None] = [self._read_sentence(s) for s in sentences]
+        self.frames: list[list[_Frame]] = []
+        for s in sentences:
+            self.frames.append(self._read_sentence(s))
 
     # -- public ------------------------------------------------------------------------
     def credit(self, sentence_index: int, position: int) -> Credit:
@@ -88,17 +158,18 @@ class Attributor:
         quote = self._quote_at(position)
         if quote is not None:
             qs, qe = quote
-            closing = self._sentence_of(max(qe - 1, qs))
-            opening = self._sentence_of(qs)
-            for index in (closing, opening, closing + 1, opening - 1):
-                if 0 <= index < len(self.direct) and self.direct[index] is not None:
-                    if index == closing + 1 and not self._starts_with_credit(index):
-                        continue
-                    if index == opening - 1 and not self.sentences[index].text.rstrip().endswith((":", ",")):
-                        continue
-                    return self.direct[index]  # type: ignore[return-value]
-        found = self.direct[sentence_index]
-        return found if found is not None else UNATTRIBUTED
+            for index in dict.fromkeys((self._sentence_of(max(qe - 1, qs)), self._sentence_of(qs))):
+                found = self._frame_near_quote(index, qs, qe)
+                if found is not None:
+                    return found
+            after = self._sentence_of(max(qe - 1, qs)) + 1
+            if after < len(self.frames) and self.frames[after] and self._short_credit(after):
+                return self.frames[after][0].credit
+        frames = self.frames[sentence_index]
+        covering = [f for f in frames if f.start <= position < f.end]
+        if covering:
+            return min(covering, key=lambda f: abs(f.verb_start - position)).credit
+        return UNATTRIBUTED
 
     # -- reading sentences -------------------------------------------------------------
     def _sentence_of(self, position: int) -> int:
@@ -112,251 +183,361 @@ class Attributor:
                 return a, b
         return None
 
-    def _starts_with_credit(self, index: int) -> bool:
-        """Does the sentence open with a credit ("He said.", "Rasheed added")?"""
-        words = self.sentences[index].text.split()
-        return len(words) <= 8 and any(w.strip(".,").lower() in self.words["speech_verbs"] for w in words[:4])
-
-    def _read_sentence(self, sentence: Sentence) -> Credit | None:
-        if not _speech_words().search(sentence.text):
-            return None
-        tokens = tokenize(sentence.text, sentence.start)
-        found: list[Credit] = []
-        for v, tok in enumerate(tokens):
-            if tok.lower == "according" and v + 1 < len(tokens) and tokens[v + 1].lower == "to":
-                credit = self._speaker_after(tokens, v + 2, introducer=True)
-            elif tok.lower in self.words["speech_verbs"] and tok.lower != "according":
-                credit = self._speaker_for_verb(tokens, v)
-            else:
-                continue
-            if credit is not None:
-                found.append(credit)
-        if not found:
-            return None
-        best = next((c for c in found if c.source_type == "person"), found[0])
-        self._remember(best)
+    def _frame_near_quote(self, index: int, qs: int, qe: int) -> Credit | None:
+        """The frame right after a quote's end or right before its opening, in sentence ``index``."""
+        best = None
+        for f in self.frames[index]:
+            if f.verb_start >= qe - 1 and f.verb_start - qe < 60:
+                return f.credit
+            if f.verb_start < qs and qs - f.verb_start < 80 and self.text[f.verb_start:qs].rstrip().endswith(
+                    (":", ",", "said", "says", "added", "told")):
+                best = f.credit
         return best
+
+    def _short_credit(self, index: int) -> bool:
+        """Does the sentence just credit someone ("He said.", "Rasheed added.")?"""
+        return len(self.sentences[index].text.split()) <= 8
+
+    def _read_sentence(self, sentence: Sentence) -> list[_Frame]:
+        if not _speech_words().search(sentence.text):
+            return []
+        tokens = tokenize(sentence.text, sentence.start)
+        n = len(tokens)
+        frames: list[_Frame] = []
+        segment_starts = [0] + [k + 1 for k, t in enumerate(tokens) if t.text == ";"]
+        v = 0
+        while v < n:
+            tok = tokens[v]
+            seg = max(s for s in segment_starts if s <= v)
+            seg_end = next((s - 1 for s in segment_starts if s > v), n)
+            seg_start_char = tokens[seg].start if seg < n else sentence.end
+            seg_end_char = tokens[seg_end].start if seg_end < n else sentence.end
+            frame = None
+            if tok.lower == "according" and v + 1 < n and tokens[v + 1].lower == "to":
+                credit, after = self._phrase_after(tokens, v + 2)
+                if credit is not None:
+                    if v == seg or (v > 0 and tokens[v - 1].text in _OPEN_QUOTES):
+                        frame = _Frame(tok.start, tokens[min(after, n - 1)].start, seg_end_char, credit,
+                                       "according_to")
+                    else:
+                        clause = self._clause_start(tokens, v, seg)
+                        frame = _Frame(tok.start, clause, tok.start, credit, "according_to")
+                v = max(v + 1, after)
+            elif tok.lower in ("citing", "quoting") and v > seg:
+                credit, after = self._phrase_after(tokens, v + 1)
+                if credit is not None:
+                    # the outlet's frame hands its credit to the source it cites
+                    cited = [f for f in frames if f.verb_start < tok.start]
+                    if cited:
+                        frames[-1] = _Frame(cited[-1].verb_start, cited[-1].start, cited[-1].end,
+                                            credit, "citing")
+                    else:
+                        frame = _Frame(tok.start, seg_start_char, seg_end_char, credit, "citing")
+                v = max(v + 1, after)
+            elif tok.lower in self.words.speech_verbs and not self._verb_is_noun(tokens, v):
+                frame = self._verb_frame(tokens, v, seg, seg_start_char, seg_end_char, sentence)
+                v += 1
+            else:
+                v += 1
+            if frame is not None:
+                frames.append(frame)
+                self._remember(frame.credit)
+        return frames
+
+    def _verb_is_noun(self, tokens: list[Token], v: int) -> bool:
+        """'a report', 'the claims', 'claimed responsibility': a speech word that credits nobody."""
+        prev = tokens[v - 1].lower if v > 0 else ""
+        nxt = tokens[v + 1].lower if v + 1 < len(tokens) else ""
+        return prev in ("a", "an", "the", "its", "their", "his", "her", "these", "those", "such", "of") or \
+            nxt in ("responsibility", "credit", "victory")
+
+    def _clause_start(self, tokens: list[Token], v: int, seg: int) -> int:
+        """Where the clause before token ``v`` starts (after the previous frame's verb or the segment start)."""
+        return tokens[seg].start
+
+    def _verb_frame(self, tokens: list[Token], v: int, seg: int, seg_start: int, seg_end: int,
+                    sentence: Sentence) -> _Frame | None:
+        n = len(tokens)
+        verb = tokens[v]
+        prev = tokens[v - 1] if v > 0 else None
+        told = ""
+        after_verb = v + 1
+        if verb.lower in ("told", "tells") and v + 1 < n:
+            told, after_verb = self._told_object(tokens, v + 1)
+        credit: Credit | None = None
+        rule = "speaker.verb"
+        # "..., said Gen. Ibrahim" / '"...," said X': the speaker after the verb
+        if prev is not None and (prev.text in _CLOSE_QUOTES or prev.text in (",", "’")) and verb.lower not in (
+                "told", "tells", "put", "puts", "saw"):
+            credit, _after = self._phrase_after(tokens, v + 1, inverted=True)
+            rule = "speaker.inverted"
+        if credit is None:
+            credit = self._speaker_before(tokens, v, seg)
+        if credit is None:
+            return None
+        if told:
+            credit = Credit(credit.source, credit.source_type, told)
+        tail = sentence.text[(tokens[after_verb].start if after_verb < n else sentence.end) - sentence.start:]
+        closing = rule == "speaker.inverted" or _CLOSING_TAIL.match(tail) is not None
+        if closing:
+            # "..., X said." covers the clause before it
+            start = seg_start
+            return _Frame(verb.start, start, verb.start, credit, rule)
+        return _Frame(verb.start, verb.end, seg_end, credit, rule)
+
+    def _told_object(self, tokens: list[Token], j: int) -> tuple[str, int]:
+        """The outlet after 'told' ("told Reuters", "told The Associated Press") and the token after it."""
+        k = j
+        while k < len(tokens) and tokens[k].lower in ("the",):
+            k += 1
+        end = k
+        while end < len(tokens) and (_is_cap(tokens[end]) or (tokens[end].lower in _CONNECTORS and end > k)) \
+                and end - k < 5:
+            end += 1
+        if end > k:
+            name = " ".join(t.text for t in tokens[k:end])
+            found = self._actor(name)
+            if found is not None:
+                return found[0], end
+            if tokens[k].text[:1].isupper() and not self._place(name):
+                return name, end
+        if k < len(tokens) and tokens[k].lower in ("reporters", "journalists"):
+            return "", k + 1
+        return "", j
+
+    # -- speaker phrases ---------------------------------------------------------------------
+    def _speaker_before(self, tokens: list[Token], v: int, seg: int) -> Credit | None:
+        j = v - 1
+        while j >= seg and tokens[j].lower in _ADVERBS:
+            j -= 1
+        if j < seg:
+            return None
+        if tokens[j].text == ",":
+            # an appositive: "Name, a provincial official in Kirkuk, said" / "The governor of X, Name, said"
+            k = j - 1
+            while k >= seg and tokens[k].text not in (",", "“", "”", "\"") and j - k < 18:
+                k -= 1
+            inner = tokens[k + 1:j]
+            if k >= seg and tokens[k].text == ",":
+                inner_credit = self._name_only(inner)
+                if inner_credit is not None:
+                    return inner_credit
+                head = self._phrase_ending(tokens, k - 1, seg)
+                if head is not None:
+                    return head
+            return None
+        if tokens[j].text in _CLOSE_QUOTES:
+            return None
+        if tokens[j].text == ")":
+            # "the Associated Press (AP) reports": the name before the bracket
+            k = j - 1
+            while k > seg and tokens[k].text != "(" and j - k < 6:
+                k -= 1
+            if tokens[k].text == "(":
+                inner = self._normalise(tokens[k + 1:j])
+                outer = self._phrase_ending(tokens, k - 1, seg)
+                return outer or inner
+        return self._phrase_ending(tokens, j, seg)
+
+    def _phrase_ending(self, tokens: list[Token], j: int, seg: int) -> Credit | None:
+        """The speaker phrase that ends at token ``j`` (read backwards to its start)."""
+        if j < seg or tokens[j].kind not in ("word", "abbr"):
+            return None
+        word = tokens[j].lower
+        if word in self.words.person_pronouns | self.words.group_pronouns | self.words.thing_pronouns:
+            return self._pronoun(word)
+        k = j
+        while k - 1 >= seg and j - k < 9:
+            t = tokens[k - 1]
+            if t.kind not in ("word", "abbr") or t.lower in _PHRASE_STOPS or t.text in _QUOTES:
+                break
+            if t.lower in _DETERMINERS:
+                k -= 1
+                break
+            k -= 1
+        found = self._normalise(tokens[k:j + 1])
+        if found is None:
+            # "the Combined Joint Task Force leading the air operations said": the name opening the clause
+            c = j
+            while c - 1 >= seg and tokens[c - 1].text not in (",", ";", ":", "”", "“", "\"") and j - c < 12:
+                c -= 1
+            run = self._name_run(tokens[c:j + 1], 0)
+            if run is not None and (c == seg or tokens[c - 1].text == ","):
+                a, b = run
+                while a < b and not _is_cap(tokens[c + a]):
+                    a += 1
+                found = self._normalise(tokens[c + a:c + b]) if a < b else None
+        return found
+
+    def _phrase_after(self, tokens: list[Token], j: int, inverted: bool = False) -> tuple[Credit | None, int]:
+        """Source named after an introducer or an inverted verb; (credit, index after it)."""
+        end = j
+        while end < len(tokens) and tokens[end].text not in (",", ".", ";", ":", "“", "”", "\"", "—", "(") \
+                and end - j < 12:
+            if end > j and tokens[end].lower in ("that", "which", "who", "when", "after", "as", "while"):
+                break
+            end += 1
+        span = tokens[j:end]
+        if not span:
+            return None, end
+        # "a report by the Institute for the Study of War": read after the last "by"/"from"
+        for k in range(len(span) - 1, 0, -1):
+            if span[k].lower in ("by", "from") and k + 1 < len(span):
+                span = span[k + 1:]
+                break
+        if span[0].lower in self.words.person_pronouns | self.words.group_pronouns | self.words.thing_pronouns:
+            return self._pronoun(span[0].lower), end
+        if inverted:
+            # "said Oleh Kiper, the governor ...": the name only
+            run = self._name_run(span, 0)
+            if run is not None:
+                return self._normalise(span[run[0]:run[1]]), end
+        return self._normalise(span), end
+
+    def _name_run(self, span: list[Token], j: int) -> tuple[int, int] | None:
+        k = j
+        while k < len(span) and not _is_cap(span[k]):
+            if k - j > 3:
+                return None
+            k += 1
+        if k >= len(span):
+            return None
+        end = k
+        while end < len(span) and (_is_cap(span[end]) or (span[end].lower in _CONNECTORS and end + 1 < len(span)
+                                                          and _is_cap(span[end + 1]))):
+            end += 1
+        return j, end
+
+    def _name_only(self, span: list[Token]) -> Credit | None:
+        """A bare person's name ("Dikko Radda") between commas, else None."""
+        if not span or len(span) > 5 or not all(_is_cap(t) or t.lower in _CONNECTORS for t in span):
+            return None
+        credit = self._normalise(span)
+        return credit if credit is not None and credit.source_type == "person" else None
+
+    # -- naming --------------------------------------------------------------------------
+    def _pronoun(self, word: str) -> Credit | None:
+        if word in self.words.person_pronouns:
+            return self._last_person
+        if word in self.words.group_pronouns:
+            return self._last_thing or self._last_person
+        return self._last_thing or self._last_person
 
     def _remember(self, credit: Credit) -> None:
         self._sources.append(credit)
         if credit.source_type == "person":
             self._last_person = credit
-            if credit.source not in self._persons:
+            if credit.source not in self._persons and " " in credit.source and credit.source[:1].isupper():
                 self._persons.append(credit.source)
         else:
             self._last_thing = credit
 
-    def _speaker_for_verb(self, tokens: list[Token], v: int) -> Credit | None:
-        prev = tokens[v - 1].text if v > 0 else ""
-        # Inverted order only right after a quote: '..." said Gen. Ibrahim', '...," notes AP'.
-        # "X told Y" always names the speaker first.
-        inverted = prev in _CLOSE_QUOTES or prev == "’" or (v >= 2 and tokens[v - 2].text in _CLOSE_QUOTES and prev == ",")
-        if inverted and tokens[v].lower not in ("told", "tells"):
-            after = self._speaker_after(tokens, v + 1, introducer=False)
-            if after is not None:
-                return after
-        # "..., noted Reuters." / "..., said Gen. Ibrahim.": a name that closes the clause
-        if prev == "," and tokens[v].lower not in ("told", "tells") and v + 1 < len(tokens) and _is_cap(tokens[v + 1]):
-            run = _capitalised_run(tokens, v + 1)
-            if run is not None and (run[1] >= len(tokens) or tokens[run[1]].text in (".", ",", ";")):
-                return self._normalise(tokens[run[0]:run[1]])
-        return self._speaker_before(tokens, v)
-
-    def _speaker_after(self, tokens: list[Token], j: int, introducer: bool) -> Credit | None:
-        """Speaker named after a verb or 'according to' ("said Gen. Ibrahim", "according to a report by ISW")."""
-        end = j
-        while end < len(tokens) and tokens[end].text not in (",", ".", ";", ":", "“", "”", "\"") and end - j < 14:
-            end += 1
-        span = tokens[j:end]
-        if introducer:
-            # "a December 2012 report by the Institute for the Study of War": read after the last "by"/"from"
-            for k in range(len(span) - 1, -1, -1):
-                if span[k].lower in ("by", "from") and k + 1 < len(span):
-                    span = span[k + 1:]
-                    break
-        if not span:
-            return None
-        if span[0].lower in self.words["person_pronouns"] | self.words["thing_pronouns"]:
-            return self._pronoun(span[0].lower)
-        run = _capitalised_run(span, 0)
-        if run is None:
-            return self._definite(span) if introducer else None
-        a, b = run
-        return self._normalise(span[a:b])
-
-    def _speaker_before(self, tokens: list[Token], v: int) -> Credit | None:
-        j = v - 1
-        while j >= 0 and tokens[j].lower in ("also", "later", "has", "have", "had", "was", "were", "is", "recently",
-                                             "previously", "earlier", "separately", "then"):
-            j -= 1
-        if j < 0:
-            return None
-        # skip an appositive between commas: "Bashir Nazm Kahiya, a provincial official in Kirkuk, told"
-        if tokens[j].text == ",":
-            k = j - 1
-            while k >= 0 and tokens[k].text not in (",", "“", "”", "\"") and j - k < 16:
-                k -= 1
-            if k >= 0 and tokens[k].text == ",":
-                run = _capitalised_run_ending(tokens, k - 1)
-                if run is not None:
-                    return self._normalise(tokens[run[0]:run[1]])
-            return None
-        if tokens[j].lower in self.words["person_pronouns"] | self.words["thing_pronouns"]:
-            return self._pronoun(tokens[j].lower)
-        run = _capitalised_run_ending(tokens, j)
-        if run is not None:
-            return self._normalise(tokens[run[0]:run[1]])
-        # "the task force said", "authorities said"
-        k = j
-        while k >= 0 and tokens[k].kind == "word" and tokens[k].text[:1].islower() and j - k < 4:
-            if tokens[k].lower in ("the", "a", "an"):
-                break
-            k -= 1
-        if k >= 0 and tokens[k].lower in ("the", "a", "an") and k < j:
-            definite = self._definite(tokens[k + 1:j + 1]) if tokens[k].lower == "the" else None
-            if definite is not None:
-                return definite
-            # "the general told Reuters", "a government advisor said": an unnamed person
-            if tokens[j].lower in self.words["titles"] or tokens[j].lower in _UNNAMED_PEOPLE:
-                return Credit(" ".join(t.text for t in tokens[k:j + 1]), "person")
-        if k < j and tokens[j].lower in ("authorities", "officials", "police", "sources", "witnesses", "residents",
-                                         "medics", "doctors", "activists"):
-            return Credit(tokens[j].lower, "organisation")
-        # "the Combined Joint Task Force leading the air operations said": a short clause naming the speaker
-        c = j
-        while c >= 0 and tokens[c].text not in (",", ";", ":", "”", "“", "\"") and j - c < 10:
-            c -= 1
-        if c < 0 or tokens[c].text in (",", ";", ":", "”", "“", "\""):
-            clause = tokens[c + 1:j + 1]
-            if clause and clause[0].lower == "the":
-                run = _capitalised_run(clause, 0)
-                if run is not None:
-                    return self._normalise(clause[run[0]:run[1]])
-        return None
-
-    # -- naming --------------------------------------------------------------------------
-    def _pronoun(self, word: str) -> Credit | None:
-        if word in self.words["person_pronouns"]:
-            return self._last_person or (self._last_thing if word == "they" else None)
-        return self._last_thing or self._last_person
-
-    def _definite(self, span: list[Token]) -> Credit | None:
-        """'the task force' -> the last credited source whose name contains those words."""
-        words = [t.lower for t in span if t.kind in ("word", "abbr") and t.lower not in ("the", "a", "an")]
-        if not words:
-            return None
-        phrase = " ".join(words)
-        for credit in reversed(self._sources):
-            if phrase in credit.source.lower():
-                return credit
-        if words[-1] in _ORG_HEADS:
-            return Credit(phrase, "organisation")
-        return None
+    def note_person(self, name: str) -> None:
+        """A person the text names outside a frame ("Claire Nicolet ... described"), for a later "she said"."""
+        if name not in self._persons:
+            self._persons.append(name)
+        self._last_person = Credit(name, "person")
 
     def _normalise(self, span: list[Token]) -> Credit | None:
-        """A credit for the name in ``span``: an outlet, an organisation or a person."""
-        # "the Iran-backed militia": an adjective made of a name is not a speaker
-        words = [t for t in span if t.kind in ("word", "abbr") and not t.lower.endswith(_NAME_ADJECTIVE_SUFFIXES)]
-        if not words:
+        """A credit for the phrase in ``span``, or None when it names no source."""
+        words = self.words
+        span = [t for t in span if t.kind in ("word", "abbr") or t.text in ("(", ")", "&")]
+        while span and span[0].lower in _DETERMINERS:
+            span = span[1:]
+        # "hospital sources in Deir el-Balah", "officials on both sides": the speaker is the head before it
+        for k, t in enumerate(span):
+            if k > 0 and t.lower in _CUT_PREPOSITIONS:
+                span = span[:k]
+                break
+        span = [t for t in span if not t.lower.endswith(_NAME_ADJECTIVE_SUFFIXES) or t is span[-1]]
+        if not span:
             return None
-        titles = self.words["titles"]
-        k = 0
-        while k < len(words) - 1 and (words[k].lower in titles or words[k].lower.rstrip(".") in titles):
-            k += 1
-        name_tokens = words[k:]
-        name = " ".join(t.text for t in name_tokens)
-        lookup = self._outlet_lookup or (lambda _name: None)
-        # "U.N. Humanitarian Coordinator Lise Grande": after the titles comes a person's name
-        if k > 0 and lookup(name) is None and not any(t.lower.rstrip(".") in _ORG_HEADS for t in name_tokens):
-            return self._person(name_tokens)
         raw = " ".join(t.text for t in span if t.text not in "()")
-        found = lookup(raw)
+        lows = [t.lower for t in span]
+        if len(span) == 1 and (lows[0] in words.not_sources or _bare(lows[0]) in words.not_sources):
+            return None
+        if all(w in words.not_sources for w in lows):
+            return None
+        found = self._actor(raw)
         if found is None and "(" in [t.text for t in span]:
-            # "the Associated Press (AP)": the parenthesised short name
             inner = [t.text for t in span]
-            found = lookup(inner[inner.index("(") + 1]) if inner.index("(") + 1 < len(inner) else None
+            found = self._actor(inner[inner.index("(") + 1]) if inner.index("(") + 1 < len(inner) else None
         if found is not None:
-            return Credit(found[0], found[1])
-        if any(t.lower.rstrip(".") in _ORG_HEADS for t in words):
-            return Credit(" ".join(t.text for t in words), "organisation")
-        return self._person(name_tokens)
+            name, kind = found
+            if kind == "outlet":
+                return Credit(name, "outlet")
+            if kind == "organisation":
+                return Credit(name, "organisation")
+            return Credit(self._as_written(span), "organisation")
+        head = _bare(lows[-1])
+        two = " ".join(_bare(w) for w in lows[-2:])
+        # a known outlet or organisation inside a generic phrase ("Reuters journalists", "an AFP tally")
+        if head in words.organisation_heads or head in ("journalists", "reporters", "correspondents",
+                                                       "correspondent", "reporter", "photographer"):
+            for a in range(len(span)):
+                for b in range(min(len(span), a + 5), a, -1):
+                    inner = self._actor(" ".join(t.text for t in span[a:b]))
+                    if inner is not None and inner[1] == "outlet" and b < len(span):
+                        return Credit(inner[0], "outlet")
+        # a person's name, titles dropped ("regional governor Oleh Syniehubov")
+        caps = [t for t in span if _is_cap(t) or t.lower in _CONNECTORS]
+        k = 0
+        while k < len(span) - 1 and (lows[k] in words.titles or lows[k].rstrip(".") in words.titles
+                                     or not _is_cap(span[k])):
+            k += 1
+        name_tokens = span[k:]
+        if name_tokens and all(_is_cap(t) or t.lower in _CONNECTORS for t in name_tokens) and \
+                _bare(name_tokens[-1].lower) not in words.organisation_heads | words.person_heads:
+            return self._person_or_place(name_tokens)
+        if head in words.person_heads or two in words.person_heads:
+            return Credit(self._as_written(span), "person")
+        if head in words.organisation_heads or two in words.organisation_heads:
+            return Credit(self._as_written(span), "organisation")
+        if caps and len(caps) == len(span):
+            return self._person_or_place(span)
+        return None
 
-    def _person(self, name_tokens: list[Token]) -> Credit | None:
+    def _as_written(self, span: list[Token]) -> str:
+        """The phrase as written, a possessive country made an adjective ("Sudan's health ministry" ->
+        "Sudanese health ministry")."""
+        out = []
+        for k, t in enumerate(span):
+            text = t.text
+            if k == 0 and re.search(r"['’]s$", text):
+                base = _bare(text)
+                text = self.words.demonyms.get(base.lower(), text)
+            out.append(text)
+        phrase = " ".join(out)
+        if phrase[:1].isupper() and span[0].kind == "word" and span[0].lower not in self.words.demonyms \
+                and not self._actor(span[0].text) and len(span) > 1 and not _is_cap(span[1]) \
+                and span[0].lower in self.words.titles | self.words.organisation_heads | self.words.person_heads:
+            phrase = phrase[0].lower() + phrase[1:]  # "Police said" -> "police"; "Hospital sources" -> "hospital sources"
+        elif len(span) == 1 and phrase[:1].isupper() and span[0].lower in (
+                self.words.organisation_heads | self.words.person_heads):
+            phrase = phrase.lower()
+        elif span[0].lower in ("hospital", "medical", "security", "health", "local", "military", "army",
+                               "government", "municipal", "emergency", "rescue", "aid", "police"):
+            phrase = phrase[0].lower() + phrase[1:]
+        return phrase
+
+    def _person_or_place(self, name_tokens: list[Token]) -> Credit | None:
         name = " ".join(t.text for t in name_tokens)
+        bare = _bare(name)
+        kind = self._place(bare)
+        if kind is not None:
+            # "Israel said": a country speaks through its government; a town or a nationality is no source
+            if kind == "country":
+                demonym = self.words.demonyms.get(bare.lower(), bare)
+                return Credit(f"{demonym} government", "organisation")
+            return None
+        if bare.lower() in self.words.not_sources or bare.lower() in {d.lower() for d in self.words.demonyms.values()}:
+            return None
         if len(name_tokens) == 1:
             if name_tokens[0].lower.endswith("ing"):
                 return None  # "Citing estimates ...": a verb, not a name
             for known in reversed(self._persons):
-                if name in known.split():
+                if bare in known.split():
                     return Credit(known, "person")
             if name_tokens[0].kind == "abbr" or name.isupper():
                 return Credit(name, "organisation")
-        return Credit(name, "person")
-
-
-def _is_cap(tok: Token) -> bool:
-    if tok.kind == "abbr":
-        return tok.text[:1].isupper()
-    if tok.kind != "word":
-        return False
-    return tok.text[:1].isupper() or tok.lower.startswith(("al-", "el-", "bin-", "ibn-", "abu-"))
-
-
-def _capitalised_run(span: list[Token], j: int) -> tuple[int, int] | None:
-    """First run of capitalised tokens at or after j (connectors allowed inside)."""
-    k = j
-    while k < len(span) and not _is_cap(span[k]):
-        if span[k].lower not in ("the", "a", "an") and k - j > 2:
-            return None
-        k += 1
-    if k >= len(span):
-        return None
-    end = k
-    while end < len(span):
-        t = span[end]
-        if _is_cap(t):
-            end += 1
-        elif t.lower in _CONNECTORS:
-            # "Institute for the Study of War": connectors count only when a capital follows them
-            nxt = end
-            while nxt < len(span) and span[nxt].lower in _CONNECTORS and nxt - end < 3:
-                nxt += 1
-            if nxt < len(span) and _is_cap(span[nxt]):
-                end = nxt
-            else:
-                break
-        elif t.text == "(" and end + 2 < len(span) and span[end + 2].text == ")":
-            end += 3
-        else:
-            break
-    return k, end
-
-
-def _capitalised_run_ending(tokens: list[Token], j: int) -> tuple[int, int] | None:
-    """Run of capitalised tokens ending at token j (inclusive)."""
-    end = j + 1
-    if j >= 2 and tokens[j].text == ")" and tokens[j - 2].text == "(":
-        j -= 3
-    if j < 0 or not _is_cap(tokens[j]):
-        return None
-    k = j
-    while k - 1 >= 0:
-        t = tokens[k - 1]
-        if _is_cap(t):
-            k -= 1
-        elif t.lower in _CONNECTORS:
-            prev = k - 1
-            while prev >= 0 and tokens[prev].lower in _CONNECTORS and k - prev < 4:
-                prev -= 1
-            if prev >= 0 and _is_cap(tokens[prev]):
-                k = prev
-            else:
-                break
-        else:
-            break
-    # a sentence-initial capital is often just "The"/"In": drop leading function words
-    while k <= j and tokens[k].lower in ("the", "in", "on", "at", "a", "an", "and", "but", "meanwhile", "however"):
-        k += 1
-    if k > j:
-        return None
-    return k, end
+        return Credit(bare, "person")

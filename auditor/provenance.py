@@ -87,12 +87,20 @@ def profile_changed() -> None:
     _actors.cache_clear()
 
 
-def _outlet_lookup(name: str) -> tuple[str, str] | None:
-    actor = _actors().outlet_or_org(name)
-    if actor is None:
+def _actor_lookup(name: str) -> tuple[str, str] | None:
+    """(canonical name, kind) of a named actor, for attribution."""
+    actor = _actors().exact(name)
+    return None if actor is None else (actor.name, actor.kind)
+
+
+def _place_kind(name: str) -> str | None:
+    """The kind of a well-known place called ``name`` (a country, a province, a known or large town)."""
+    place = _places().lookup(name)
+    if place is None:
         return None
-    kind = "outlet" if actor.kind == "outlet" else "organisation"
-    return actor.name, kind
+    if place.kind in ("country", "region") or place.curated or place.population >= 100_000:
+        return place.kind
+    return None
 
 
 # -- per-article context ---------------------------------------------------------------------
@@ -140,7 +148,7 @@ class ArticleContext:
     @property
     def attributor(self) -> Attributor:
         if self._attributor is None:
-            self._attributor = Attributor(self.article.text, self.sentences, _outlet_lookup)
+            self._attributor = Attributor(self.article.text, self.sentences, _actor_lookup, _place_kind)
         return self._attributor
 
     # -- places ---------------------------------------------------------------------------------
