@@ -38,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
     lab = sub.add_parser("lab", help="open JupyterLab on the dashboard notebook")
     lab.add_argument("path", nargs="?", type=Path, default=None, help="folder or files to audit (default: seeds/)")
+    lab.add_argument("--port", type=int, default=None, help="port of the JupyterLab server (as `jupyter lab --port`)")
+    lab.add_argument("--ip", default=None, help="address the server listens on (as `jupyter lab --ip`)")
+    lab.add_argument("--no-browser", action="store_true", help="do not open a browser (as `jupyter lab --no-browser`)")
     return parser
 
 
@@ -132,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args)
     from .lab import open_lab
 
-    return open_lab(args.path)
+    return open_lab(args.path, port=args.port, ip=args.ip, no_browser=args.no_browser)
 
 
 if __name__ == "__main__":  # pragma: no cover

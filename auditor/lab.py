@@ -3,6 +3,11 @@
 ``figure-audit lab [PATH]`` writes a dashboard notebook for PATH from
 ``templates/dashboard.ipynb`` (the same template the extension's "Audit figures"
 command fills) and opens JupyterLab on it; the extension runs it once when it opens.
+
+An audit started from JupyterLab reads a folder the way a person means it: hidden
+folders, ``node_modules``, virtual environments and caches are skipped
+(:func:`reading_options`); the extension counts files with the same rules
+(:func:`corpus_rules`, copied into ``extension/src/columns.json``).
 """
 
 from __future__ import annotations
@@ -22,6 +27,16 @@ DEFAULT_OUT_DIR = "audit-out"
 # Notebook metadata the extension reads: {"run_on_open": true} runs a trusted notebook once.
 METADATA_KEY = "figure_audit"
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+
+# Folders an audit started from JupyterLab never enters: tooling, not reporting.  Hidden
+# folders (".git", ".venv", ".ipynb_checkpoints") are skipped by their leading dot.
+SKIPPED_FOLDER_NAMES: tuple[str, ...] = (
+    "node_modules", "site-packages", "dist-packages", "__pycache__", "venv", "bower_components",
+)
+# A folder holding one of these is a Python or conda environment, whatever its name ("env").
+ENVIRONMENT_MARKERS: tuple[str, ...] = ("pyvenv.cfg", "conda-meta")
+# Above this many files the extension asks before auditing.
+LARGE_CORPUS_FILES = 2000
 
 
 def source_link(path: str | os.PathLike[str], start: int, end: int, surface: str = "") -> str:
@@ -75,34 +90,118 @@ def dashboard_notebook(
     return target
 
 
-def open_lab(path: str | os.PathLike[str] | None = None) -> int:
+def is_skipped_folder(folder: str | os.PathLike[str]) -> bool:
+    """Whether an audit started from JupyterLab skips ``folder`` (hidden, tooling, an environment)."""
+    name = os.path.basename(os.path.normpath(folder))
+    if name.startswith(".") and name not in (".", ".."):
+        return True
+    if name in SKIPPED_FOLDER_NAMES:
+        return True
+    return any(os.path.exists(os.path.join(folder, marker)) for marker in ENVIRONMENT_MARKERS)
+
+
+def skipped_folders(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
+    """The folders under ``paths`` that :func:`is_skipped_folder` skips (not descending into them)."""
+    found: list[Path] = []
+    for root in paths:
+        if not os.path.isdir(root):
+            continue
+        for folder, subfolders, _files in os.walk(root):
+            kept = []
+            for name in sorted(subfolders):
+                path = os.path.join(folder, name)
+                if os.path.islink(path):
+                    continue  # the reader decides about links
+                if is_skipped_folder(path):
+                    found.append(Path(path))
+                else:
+                    kept.append(name)
+            subfolders[:] = kept
+    return found
+
+
+def reading_options(paths: Sequence[str | os.PathLike[str]], **options: Any):  # noqa: ANN201
+    """:class:`~auditor.readers.ReadOptions` that skip the folders of :func:`skipped_folders`.
+
+    ``auditor.audit(PATHS, reading=reading_options(PATHS))`` is how the dashboard notebook
+    audits a folder: a repository's ``node_modules`` changelogs or a virtual environment's
+    package docs are not reporting.
+    """
+    from .readers import ReadOptions
+
+    exclude = tuple(options.pop("exclude", ())) + tuple(skipped_folders(paths))
+    return ReadOptions(exclude=exclude, **options)
+
+
+def corpus_rules() -> dict[str, Any]:
+    """The rules the extension counts files with, as JSON (extension/src/columns.json)."""
+    from .readers import SUPPORTED_SUFFIXES
+
+    return {
+        "supported_suffixes": list(SUPPORTED_SUFFIXES),
+        "skipped_folder_names": list(SKIPPED_FOLDER_NAMES),
+        "environment_markers": list(ENVIRONMENT_MARKERS),
+        "large_corpus_files": LARGE_CORPUS_FILES,
+    }
+
+
+def lab_options(port: int | None = None, ip: str | None = None, no_browser: bool = False) -> list[str]:
+    """``jupyter lab`` options for ``figure-audit lab --port/--ip/--no-browser``."""
+    options = []
+    if port is not None:
+        options.append(f"--port={int(port)}")
+    if ip is not None:
+        options.append(f"--ip={ip}")
+    if no_browser:
+        options.append("--no-browser")
+    return options
+
+
+def open_lab(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    port: int | None = None,
+    ip: str | None = None,
+    no_browser: bool = False,
+) -> int:
     """Open JupyterLab (in the current folder) on a dashboard notebook for ``path``.
 
     ``path`` is a folder or file to audit (default ``seeds/`` when present), or an existing
-    notebook to open as it is. Returns JupyterLab's exit status; 2 when ``path`` does not exist.
+    notebook to open as it is. ``port``, ``ip`` and ``no_browser`` are passed to ``jupyter lab``.
+    Returns JupyterLab's exit status; 2 when ``path`` does not exist.
     """
+    options = lab_options(port, ip, no_browser)
     if path is None:
         path = Path("seeds") if Path("seeds").is_dir() else None
     if path is None:
         print("figure-audit: no seeds/ here; opening JupyterLab (use Audit figures on a folder)", file=sys.stderr)
-        return _launch(None)
+        return _launch(None, options)
     path = Path(path)
     if not path.exists():
         print(f"figure-audit: no such file or folder: {path}", file=sys.stderr)
         return 2
     notebook = path if path.suffix == ".ipynb" else dashboard_notebook([path], Path.cwd())
     print(f"figure-audit: opening {notebook}", file=sys.stderr)
-    return _launch(notebook)
+    return _launch(notebook, options)
 
 
-def _launch(notebook: Path | None) -> int:
-    """Run ``jupyter lab`` in the current folder, opening ``notebook`` when given."""
-    command = [sys.executable, "-m", "jupyterlab"]
+def _launch(notebook: Path | None, options: Sequence[str] = ()) -> int:
+    """Run ``jupyter lab`` in the current folder, opening ``notebook`` when given.
+
+    On POSIX JupyterLab replaces this process, so whoever stops ``figure-audit lab`` (Ctrl-C,
+    a signal to its pid) stops the server itself: no orphaned server is left behind.
+    """
+    command = [sys.executable, "-m", "jupyterlab", *options]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")  # containers run as root; the user asked for this server
     if notebook is not None:
         command.append(str(_relative(notebook, Path.cwd())))
-    return subprocess.call(command)
+    if os.name != "posix":
+        return subprocess.call(command)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, command)  # does not return
+    return 0
 
 
 def _filled_cells(paths: list[str], out_dir: str, convention: str) -> list[dict[str, Any]]:
@@ -146,4 +245,5 @@ def _slug(name: str) -> str:
     return re.sub(r"[^\w.-]+", "_", name)[:60] or "folder"
 
 
-__all__ = ["dashboard_notebook", "open_lab", "source_link"]
+__all__ = ["corpus_rules", "dashboard_notebook", "is_skipped_folder", "open_lab", "reading_options",
+           "skipped_folders", "source_link"]

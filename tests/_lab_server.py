@@ -1,10 +1,16 @@
-"""A real JupyterLab server for the browser tests: a free loopback port, a token, nothing from the network."""
+"""A real JupyterLab server for the browser tests: a free loopback port, a token, nothing from the network.
+
+The server runs in a process group of its own and the whole group is stopped when the test ends, passes
+or fails: a launcher (``figure-audit lab``) cannot leave a ``jupyter-lab`` behind it.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
+import signal
 import shutil
 import socket
 import subprocess
@@ -27,6 +33,8 @@ def serve_jupyterlab(command: list[str], root: Path, home: Path, logs: Path | No
     """Run ``command`` (a JupyterLab launcher) serving ``root`` on a free port with a token; yield its URL info.
 
     All settings go through a config folder of its own, so ``figure-audit lab`` is configured the same way.
+    When ``command`` holds ``{port}``, the port (and address, and no browser) is left to the command's own
+    options, so the test checks that they work.
     """
     config = home / "config"
     (config / "labconfig").mkdir(parents=True, exist_ok=True)
@@ -36,9 +44,11 @@ def serve_jupyterlab(command: list[str], root: Path, home: Path, logs: Path | No
         "@jupyterlab/extensionmanager-extension:plugin": True,
     }}))
     port, token = free_port(), secrets.token_hex(16)
+    by_command = any("{port}" in part for part in command)
+    command = [part.replace("{port}", str(port)) for part in command]
+    address = {} if by_command else {"ip": "127.0.0.1", "port": port, "open_browser": False}
     (config / "jupyter_server_config.json").write_text(json.dumps({
-        "ServerApp": {"ip": "127.0.0.1", "port": port, "port_retries": 0, "open_browser": False,
-                      "allow_root": True, "root_dir": str(root)},
+        "ServerApp": {**address, "port_retries": 0, "allow_root": True, "root_dir": str(root)},
         "IdentityProvider": {"token": token},
         "LabApp": {"expose_app_in_browser": True, "workspaces_dir": str(home / "workspaces"),
                    "user_settings_dir": str(home / "settings"), "extension_manager": "readonly",
@@ -47,7 +57,8 @@ def serve_jupyterlab(command: list[str], root: Path, home: Path, logs: Path | No
     env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), "JUPYTER_DATA_DIR": str(home / "data"),
            "JUPYTER_RUNTIME_DIR": str(home / "runtime"), "IPYTHONDIR": str(home / "ipython")}
     log = (home / "server.log").open("w")
-    server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:
@@ -56,18 +67,36 @@ def serve_jupyterlab(command: list[str], root: Path, home: Path, logs: Path | No
                 break
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
+                _stop(server)
+                log.close()
                 pytest.fail(f"jupyter lab did not start:\n{(home / 'server.log').read_text()}")
             time.sleep(0.5)
     try:
         yield {"url": url, "token": token, "root": root, "env": env, "settings": home / "settings"}
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        _stop(server)
         log.close()
         if logs is not None:  # kept beside the screenshots, to diagnose a failure in CI
             logs.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(home / "server.log", logs / f"server-{root.name}.log")
+
+
+lab_server = contextlib.contextmanager(serve_jupyterlab)
+"""``with lab_server(command, root, home) as server:`` stops the server on leaving the block, even on failure."""
+
+
+def _stop(server: subprocess.Popen) -> None:
+    """Stop the server's whole process group (the launcher and any JupyterLab it started): TERM, then KILL."""
+    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(server.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            server.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+        # The launcher is gone; make sure nothing else of its group survives it.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        break

@@ -79,7 +79,7 @@ def test_open_lab_makes_the_dashboard_and_launches_on_it(tmp_path, monkeypatch):
     (tmp_path / "seeds").mkdir()
     monkeypatch.chdir(tmp_path)
     launched = []
-    monkeypatch.setattr(lab, "_launch", lambda notebook: launched.append(notebook) or 0)
+    monkeypatch.setattr(lab, "_launch", lambda notebook, options=(): launched.append(notebook) or 0)
     assert lab.open_lab() == 0  # default: seeds/
     assert launched == [tmp_path / "figure-audit-seeds.ipynb"]
     assert lab.open_lab(tmp_path / "figure-audit-seeds.ipynb") == 0  # a notebook opens as it is
@@ -88,7 +88,7 @@ def test_open_lab_makes_the_dashboard_and_launches_on_it(tmp_path, monkeypatch):
 
 def test_open_lab_names_a_missing_path(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(lab, "_launch", lambda notebook: pytest.fail("must not launch"))
+    monkeypatch.setattr(lab, "_launch", lambda notebook, options=(): pytest.fail("must not launch"))
     assert lab.open_lab(tmp_path / "nowhere") == 2
     assert "nowhere" in capsys.readouterr().err
 
@@ -99,9 +99,67 @@ def test_cli_lab_goes_through_open_lab(tmp_path, monkeypatch):
     (tmp_path / "news").mkdir()
     monkeypatch.chdir(tmp_path)
     launched = []
-    monkeypatch.setattr(lab, "_launch", lambda notebook: launched.append(notebook) or 0)
+    monkeypatch.setattr(lab, "_launch", lambda notebook, options=(): launched.append(notebook) or 0)
     assert main(["lab", "news"]) == 0
     assert launched == [tmp_path / "figure-audit-news.ipynb"]
+
+
+def test_cli_lab_passes_port_ip_and_no_browser_to_jupyter_lab(tmp_path, monkeypatch):
+    from auditor.cli import main
+
+    (tmp_path / "news").mkdir()
+    monkeypatch.chdir(tmp_path)
+    launched = []
+    monkeypatch.setattr(lab, "_launch", lambda notebook, options=(): launched.append(list(options)) or 0)
+    assert main(["lab", "news", "--port", "8899", "--ip", "127.0.0.1", "--no-browser"]) == 0
+    assert launched == [["--port=8899", "--ip=127.0.0.1", "--no-browser"]]
+    assert main(["lab", "news"]) == 0
+    assert launched[-1] == []  # jupyter lab's own defaults
+
+
+def test_launch_replaces_the_process_so_stopping_it_stops_jupyterlab(tmp_path, monkeypatch):
+    """`figure-audit lab` must not leave a server behind when it is stopped: it *becomes* jupyter lab."""
+    calls = []
+    monkeypatch.setattr(lab.os, "execv", lambda exe, argv: calls.append(argv))
+    monkeypatch.setattr(lab.subprocess, "call", lambda argv: pytest.fail("a child server would outlive us"))
+    monkeypatch.chdir(tmp_path)
+    lab._launch(tmp_path / "x.ipynb", ["--port=9000", "--no-browser"])
+    (argv,) = calls
+    assert argv[1:5] == ["-m", "jupyterlab", "--port=9000", "--no-browser"] and argv[-1] == "x.ipynb"
+
+
+def _tree(root: Path, files: list[str]) -> None:
+    for name in files:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("At least 12 people were killed in the shelling of the market.", encoding="utf-8")
+
+
+def test_audit_from_lab_skips_tooling_hidden_folders_and_environments(tmp_path, monkeypatch):
+    """A repository root: only the reporting is read, not node_modules changelogs or a venv's docs."""
+    import auditor
+
+    _tree(tmp_path, [
+        "news/sudan.txt", "news/2024/gaza.md",
+        "node_modules/left-pad/CHANGELOG.md", "web/node_modules/x/README.md",
+        ".venv/lib/python3.12/site-packages/pkg/README.md", "env/pyvenv.cfg", "env/docs/notes.txt",
+        "conda/conda-meta/history.txt", "lib/site-packages/a.txt", ".git/COMMIT_EDITMSG.txt",
+        "src/__pycache__/x.txt", "venv/readme.txt",
+    ])
+    (tmp_path / "src" / "tool.py").write_text("print('at least 40 killed')", encoding="utf-8")
+    skipped = {p.relative_to(tmp_path).as_posix() for p in lab.skipped_folders([tmp_path])}
+    assert skipped == {"node_modules", "web/node_modules", "env", "conda", "lib/site-packages",
+                       "src/__pycache__", "venv", ".git", ".venv"}
+    monkeypatch.chdir(tmp_path)
+    result = auditor.audit(["."], reading=lab.reading_options(["."]))
+    assert sorted(Path(p).as_posix() for p in result.articles["path"]) == ["news/2024/gaza.md", "news/sudan.txt"]
+    assert not any("node_modules" in str(e) or "env" in str(e) for e in result.errors["path"])
+
+
+def test_corpus_rules_are_what_the_extension_counts_with():
+    rules = lab.corpus_rules()
+    assert ".txt" in rules["supported_suffixes"] and ".py" not in rules["supported_suffixes"]
+    assert "node_modules" in rules["skipped_folder_names"] and "pyvenv.cfg" in rules["environment_markers"]
+    assert 1000 <= rules["large_corpus_files"] <= 5000
 
 
 def test_template_notebook_runs_the_audit_and_dashboard(tmp_path):
@@ -112,9 +170,9 @@ def test_template_notebook_runs_the_audit_and_dashboard(tmp_path):
     nb = nbformat.read(notebook, as_version=4)
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     audit_cell, dashboard_cell = [c for c in nb.cells if c.cell_type == "code"]
-    (display,) = [o for o in audit_cell.outputs if o.output_type == "execute_result"]
-    payload = display.data["application/vnd.figure-audit+json"]
-    assert payload["summary"]["articles"] == len(list(SEEDS.glob("*.txt")))
-    assert payload["summary"]["figures"] > 0
-    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in dashboard_cell.outputs)
-    json.dumps(payload, allow_nan=False)
+    # One view per notebook: the dashboard, not the audit's summary view above it as well.
+    assert not [o for o in audit_cell.outputs if o.output_type in ("execute_result", "display_data", "error")]
+    bundles = [o.get("data", {}) for o in dashboard_cell.outputs]
+    assert any("application/vnd.jupyter.widget-view+json" in data for data in bundles)
+    assert not any("application/vnd.figure-audit+json" in data for data in bundles)
+    json.dumps(nb, allow_nan=False)
