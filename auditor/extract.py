@@ -16,7 +16,7 @@ from . import provenance
 from .knowledge import CASUALTY_CATEGORIES, category_words, phrase, structure_rules, vague_amounts
 from .model import Article, Figure, Sentence, figure_id
 from .provenance import ArticleContext, DraftSpan
-from .numbers import NumberMention, Token, find_numbers, tokenize
+from .numbers import NumberMention, Token, _start_words, find_numbers, tokenize
 from .sentences import split_sentences
 
 # Words that may stand between a counted noun phrase and what happened to it
@@ -45,7 +45,7 @@ _OBJECT_FILLERS = {
     "at", "to", "of", "least", "some", "an", "estimated", "the", "a", "total", "rose", "reached", "climbed",
     "stood", "stands", "has", "had", "have", "risen", "now", "was", "is", "were", "are", "more", "than",
     "nearly", "over", "up", "around", "about", "approximately", "only", "another", "further", "additional", "as",
-    "many", "number", "almost", "roughly", "and", "leaving", "left", "least", "jumped", "increased", "hit",
+    "many", "number", "almost", "roughly", "and", "leaving", "left", "least", "jumped", "increased", "hit", "all",
 }
 _TIME_PREPOSITIONS = {"for", "within", "after", "than", "lasting", "over", "spanning", "in"}
 _DIRECTIONS = {
@@ -185,15 +185,19 @@ def _read_noun_phrase(tokens: list[Token], j: int) -> tuple[int, int, bool, int]
             k = j + 1
             while k < n and tokens[k].lower in _DETERMINERS:
                 k += 1
-            if k < n and (tokens[k].kind == "abbr" or tokens[k].text[:1].isupper() or tokens[k].lower in words.people):
+            if k < n and (tokens[k].kind == "abbr" or tokens[k].text[:1].isupper() or tokens[k].lower in words.people
+                          or _is_people_noun(tokens[j - 1])):
                 of_used = True
                 j = k
                 continue
-        if count > 0 and tok.lower in _structure().coord_nouns and j + 1 < n and _is_people_noun(tokens[j + 1]):
+        if count > 0 and tok.lower in _structure().coord_nouns and j + 1 < n and (_is_people_noun(tokens[j + 1]) or (
+                j + 2 < n and tokens[j + 1].kind == "word" and tokens[j + 1].lower not in _CLAUSE_WORDS
+                and tokens[j + 1].lower not in _start_words() and _is_people_noun(tokens[j + 2]))):
             # "17 soldiers and militiamen": one counted phrase of two nouns (coord.noun)
             j += 1
             continue
-        if tok.lower in _PREPOSITIONS or tok.lower in _CLAUSE_WORDS or tok.lower in _TIME_WORDS:
+        acronym = len(tok.text) > 1 and tok.text.isupper()  # "IS fighters": a name, not the verb
+        if not acronym and (tok.lower in _PREPOSITIONS or tok.lower in _CLAUSE_WORDS or tok.lower in _TIME_WORDS):
             break
         found = _match(tokens, j, words.predicates)
         if found is not None:
@@ -220,7 +224,26 @@ class _Predicate:
     insertion: bool  # an insertion (", including four children,") was skipped to reach it
 
 
-def _predicate_after(tokens: list[Token], j: int) -> _Predicate | None:
+_PP_STARTS = frozenset({"in", "from", "of", "for", "at", "near", "on", "with", "inside", "aboard", "across", "around"})
+
+
+def _insertion_starts(tokens: list[Token], j: int) -> bool:
+    """An insertion inside a subject starts at token j: ", including ...", "including ...", ", 11 of them ..."."""
+    rules = _structure()
+    k = j + 1 if tokens[j].text == "," else j
+    if k >= len(tokens):
+        return False
+    if _match(tokens, k, rules.insertions) is not None:
+        return True
+    return tokens[j].text == "," and k + 2 < len(tokens) and tokens[k + 1].lower == "of" and tokens[k + 2].lower in (
+        "them", "whom", "those") and (tokens[k].kind == "num" or tokens[k].lower in _NUMBER_WORDS)
+
+
+_NUMBER_WORDS = frozenset(
+    "one two three four five six seven eight nine ten eleven twelve most many some half all several".split())
+
+
+def _predicate_after(tokens: list[Token], j: int, nested: bool = False) -> _Predicate | None:
     """What happened to the counted things, read after their noun phrase."""
     words = category_words()
     rules = _structure()
@@ -234,16 +257,33 @@ def _predicate_after(tokens: list[Token], j: int) -> _Predicate | None:
             rule = words.rule_of[("after", key)].id
             return _Predicate(found[0], j + found[1] - 1, rule, passive, insertion)
         low = tokens[j].lower
-        if low == "," and j + 1 < n and _match(tokens, j + 1, rules.insertions) is not None and not insertion:
-            # "Eight displaced Syrians, including four children, were killed" (skip.including)
-            k = j + 1
-            while k < n and k - j < 14 and tokens[k].text != ",":
-                k += 1
-            if k < n and tokens[k].text == ",":
-                insertion = True
-                j = k + 1
-                continue
+        if not insertion and _insertion_starts(tokens, j):
+            # "Eight displaced Syrians, including four children, were killed" (skip.including); the insertion
+            # may hold commas of its own ("including a Briton, three contractors and a Palestinian,")
+            for k in range(j + 2, min(n, j + 24)):
+                at = k + 1 if tokens[k].text == "," else (k if tokens[k].lower in rules.passive_markers else -1)
+                if at < 0 or at >= n:
+                    continue
+                found_after = _predicate_after(tokens, at, nested=True)
+                if found_after is not None:
+                    return _Predicate(found_after.category, found_after.last, found_after.rule,
+                                      found_after.passive or tokens[at].lower in rules.passive_markers, True)
             break
+        if j + 1 < n and tokens[j + 1].kind == "num" and (low == "aged" or low == "of" and j > 0 and _singular_person(
+                tokens[j - 1]) and tokens[j - 1].lower not in _HOUSEHOLD_HEADS):
+            j += 2  # "a man aged 34 had been arrested"
+            continue
+        if not nested and low in _PP_STARTS and steps == 0:
+            # "Three aid workers for MSF were killed", "12 people in Kharkiv were killed": a short phrase, then
+            # an auxiliary and the verb
+            for k in range(j + 1, min(n, j + 8)):
+                if tokens[k].kind not in ("word", "abbr"):
+                    break
+                if tokens[k].lower in rules.passive_markers:
+                    found_after = _predicate_after(tokens, k, nested=True)
+                    if found_after is not None:
+                        return found_after
+                    break
         if low in _FILLERS or tokens[j].text in "”\"’":
             passive = passive or low in rules.passive_markers
             j += 1
@@ -278,9 +318,9 @@ def _toll_before(tokens: list[Token], j: int) -> tuple[str, str] | None:
     """"The death toll from the attack has risen to 126": a toll noun a few words back, then a change verb."""
     words = category_words()
     changed = False
-    for k in range(j, max(-1, j - 10), -1):
+    for k in range(j, max(-1, j - 16), -1):
         low = tokens[k].lower
-        if tokens[k].kind == "num" or low in (".", ";", ":", "said", "and", "but"):
+        if low in (".", ";", ":", "said", "but"):
             return None
         if low in _CHANGE_WORDS:
             changed = True
@@ -354,6 +394,8 @@ class _StructureWords:
     single_aux: dict[tuple[str, ...], str]
     single_determiners: frozenset[str]
     object_determiners: frozenset[str]
+    person_determiners: frozenset[str]
+    group_nouns: dict[str, float]
     named_categories: frozenset[str]
     priorities: dict[str, int]
 
@@ -383,6 +425,8 @@ def _structure() -> _StructureWords:
         single_aux=phrases("single.victim", "auxiliaries"),
         single_determiners=frozenset(words("single.victim", "determiners")),
         object_determiners=frozenset(words("single.object", "determiners")),
+        person_determiners=frozenset(words("single.object", "determiners")),
+        group_nouns={k: float(v) for k, v in rules["single.victim"].pattern["group_nouns"].items()},
         named_categories=frozenset(words("single.named", "categories")),
         priorities=priorities,
     )
@@ -451,6 +495,9 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
             if before is not None:
                 unit = before[0]
                 start = min(start, tokens[before[1]].start)
+    if unit is None and m.start_token >= 2 and tokens[m.start_token - 1].lower == "of" \
+            and _singular_person(tokens[m.start_token - 2]) and tokens[m.start_token - 2].lower not in _HOUSEHOLD_HEADS:
+        return None  # "a girl of 12": an age
     np_first, np_last, partitive, after_np = _read_noun_phrase(tokens, last + 1)
     head_cat, head, np_last, head_rule = _head_category(tokens, np_first, np_last)
     rules: list[str] = []
@@ -585,6 +632,8 @@ def _coordinated(gap: list[str]) -> bool:
     A bracket or a clause word between them breaks the clause ("15 (10 civilians and five policemen)").
     """
     joiners = _structure().joiners
+    if gap and gap[-1] in ("his", "her", "their", "its", "the", "another"):
+        gap = gap[:-1]  # "a woman and her three children"
     return bool(gap) and all(w in joiners or w in ("as", "well") for w in gap)
 
 
@@ -687,18 +736,99 @@ def _subject_before(tokens: list[Token], aux: int) -> tuple[int, int, str] | Non
     return None
 
 
+_AGE_RE = re.compile(r"^\d+-(?:year|month|week|day)s?-old$")
+
+
+def _person_phrase(tokens: list[Token], i: int) -> tuple[int, int, int, float] | None:
+    """A person named by a noun phrase starting at determiner i ("his brother", "a 10-year-old boy",
+    "the traditional ruler of Ogboji"): (first token of the span, head, last token read, how many people)."""
+    rules = _structure()
+    words = category_words()
+    n = len(tokens)
+    first = i
+    j = i + 1
+    while j < n and j - i <= 5:
+        tok = tokens[j]
+        if tok.kind == "num" and _AGE_RE.match(tok.lower):
+            first = j + 1  # "a 10-year-old boy": the age is no part of the count
+            j += 1
+            continue
+        if tok.kind not in ("word", "abbr"):
+            return None
+        low = tok.lower
+        if low in rules.group_nouns or _singular_person(tok) or _demonym(tokens, j):
+            break
+        if low in _CLAUSE_WORDS or low in _PREPOSITIONS or low in words.not_people or low in _TIME_WORDS:
+            return None
+        j += 1
+    else:
+        return None
+    if j >= n:
+        return None
+    head = last = j
+    if head + 1 < n and tokens[head + 1].lower == "of":
+        # "the head of the passport department", "an employee of the human rights office"
+        k = head + 2
+        while k < n and k - head <= 7 and tokens[k].kind in ("word", "abbr") and (
+                tokens[k].lower == "the" or tokens[k].lower not in _CLAUSE_WORDS | _PREPOSITIONS):
+            last = k
+            k += 1
+        if last == head + 1:
+            last = head
+    return min(first, head), head, last, float(rules.group_nouns.get(tokens[head].lower, 1))
+
+
+_DEMONYM_ENDINGS = ("an", "ese", "ish", "on", "ch", "i")
+
+
+def _demonym(tokens: list[Token], j: int) -> bool:
+    """"a Briton", "a Palestinian": a nationality standing for a person (before a comma, 'and' or a verb)."""
+    tok = tokens[j]
+    if tok.kind != "word" or not tok.text[:1].isupper() or not tok.lower.endswith(_DEMONYM_ENDINGS):
+        return False
+    nxt = tokens[j + 1].lower if j + 1 < len(tokens) else "."
+    return nxt in (",", "and", "was", "were", ")", ".", "who", "had", "has")
+
+
 def _single_victims(ctx: ArticleContext, tokens: list[Token], drafts: list[_Draft]) -> list[_Draft]:
-    """A victim without a number: "a journalist was killed", "gunmen shot dead the mayor" (value 1)."""
+    """People counted without a number: "a journalist was killed", "shot dead the mayor and his driver" (1 each).
+
+    Each person noun phrase becomes a draft of value 1; its category comes from its own governing word
+    (single.victim / single.object) or later from the clause it is coordinated with or included in
+    (``_relate``). Those left without a casualty category are dropped in ``_drop_unread_singles``.
+    """
     words = category_words()
     rules = _structure()
     taken = [(d.start, d.end) for d in drafts]
     found: list[_Draft] = []
     n = len(tokens)
+    skip_to = -1
     for i, tok in enumerate(tokens):
-        if tok.kind != "word":
+        if tok.kind != "word" or i <= skip_to:
             continue
-        aux = _match(tokens, i, rules.single_aux)
-        if aux is not None:
+        d: _Draft | None = None
+        if tok.lower in rules.person_determiners:
+            person = _person_phrase(tokens, i)
+            if person is not None:
+                first, head, last, value = person
+                d = _single_draft(tokens, first, head, last, "other", ["single.victim"])
+                d.value = d.low = d.high = d.reported_value = value
+                d.evidence = "none"
+                predicate = _predicate_after(tokens, last + 1)
+                obj = _object_of_before(tokens, i - 1)
+                if predicate is not None and predicate.category in CASUALTY_CATEGORIES:
+                    if not predicate.passive and _object_follows(tokens, predicate.last + 1):
+                        continue  # "a gunman killed three people": the attacker
+                    d.category, d.evidence = predicate.category, "predicate"
+                    d.rules.append(predicate.rule)
+                elif obj is not None and obj[0] in CASUALTY_CATEGORIES:
+                    d.category, d.evidence = obj[0], "object"
+                    d.rules = ["single.object", obj[1]]
+                skip_to = last
+        if d is None:
+            aux = _match(tokens, i, rules.single_aux)
+            if aux is None:
+                continue
             j = i + aux[1]
             while j < n and tokens[j].lower in ("reportedly", "also", "allegedly", "later", "then"):
                 j += 1
@@ -714,24 +844,16 @@ def _single_victims(ctx: ArticleContext, tokens: list[Token], drafts: list[_Draf
                 continue
             key = tuple(tokens[k].lower for k in range(j, j + pred[1]))
             d = _single_draft(tokens, first, head, i - 1, pred[0], [rule, words.rule_of[("after", key)].id])
-        else:
-            key = _match_ending_key(tokens, i, words.objects_of)
-            if key is None or words.objects_of[key] not in CASUALTY_CATEGORIES or i + 1 >= n:
-                continue
-            rule = words.rule_of[("before", key)]
-            if not rule.id.endswith(".object") or tokens[i + 1].lower not in rules.object_determiners:
-                continue
-            head = next((k for k in range(i + 2, min(n, i + 6)) if _singular_person(tokens[k])), None)
-            if head is None or any(tokens[k].kind != "word" for k in range(i + 2, head)):
-                continue
-            if head + 2 < n and tokens[head + 1].lower == "of" and tokens[head + 2].kind == "num":
-                continue  # "a family of 5": the number counts
-            d = _single_draft(tokens, i + 1, head, head, rule.category, ["single.object", rule.id])
         if any(a < d.end and d.start < b for a, b in taken):
             continue
         taken.append((d.start, d.end))
         found.append(d)
     return found
+
+
+def _drop_unread_singles(drafts: list[_Draft]) -> list[_Draft]:
+    """A person phrase is a figure only when something says what happened to them."""
+    return [d for d in drafts if d.mention.kind != "single" or d.category in CASUALTY_CATEGORIES]
 
 
 def _relate(tokens: list[Token], drafts: list[_Draft]) -> None:
@@ -775,8 +897,9 @@ def _relate(tokens: list[Token], drafts: list[_Draft]) -> None:
             rule = "part.partitive"
         elif gap and gap[0] in ("(", "[") and len(gap) <= 2:
             rule = "part.parenthesis"
-        elif 0 < len(gap) <= 4 and any(_match_key(gap, k, rules.part_before) for k in range(len(gap))):
-            rule = "part.including"
+        elif 0 < len(gap) <= 12 and any(_match_key(gap, k, rules.part_before) for k in range(max(0, len(gap) - 3),
+                                                                                      len(gap))):
+            rule = "part.including"  # "..., including", "..., among them" right before the part
         if rule:
             for k in chain_of[i]:
                 if k < i:
@@ -787,7 +910,7 @@ def _relate(tokens: list[Token], drafts: list[_Draft]) -> None:
                     part.category = a.category
                 part.rules.append(rule)
             continue
-        if 0 < len(gap) <= 4 and any(w in rules.among for w in gap) and b.category in CASUALTY_CATEGORIES:
+        if 0 < len(gap) <= 8 and any(w in rules.among for w in gap[-2:]) and b.category in CASUALTY_CATEGORIES:
             # "Three officers were among the 11 dead"
             for k in chain_of[i - 1]:
                 part = drafts[k]
@@ -849,6 +972,9 @@ def _sentence_figures(ctx: ArticleContext, occurrence: int, index: int, sentence
         d.subject = provenance.subject_of(ctx, sentence, _handover(tokens, d))
     _inherit_lists(tokens, drafts)
     _relate(tokens, drafts)
+    drafts = _drop_unread_singles(drafts)
+    if not drafts:
+        return []
     figures: list[Figure] = []
     ids = [figure_id(article.article_id, sentence.text, d.start - sentence.start, d.end - sentence.start, occurrence)
            for d in drafts]
