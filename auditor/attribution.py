@@ -41,13 +41,14 @@ _CUT_PREPOSITIONS = {"in", "on", "at", "from", "near", "across", "inside", "outs
 _DETERMINERS = {"the", "a", "an", "its", "their", "his", "her", "our", "this", "that", "these", "those"}
 _NAME_ADJECTIVE_SUFFIXES = ("-backed", "-led", "-based", "-linked", "-allied", "-held", "-controlled",
                             "-affiliated", "-aligned", "-funded", "-supported")
-# What may follow a speech verb when it closes its clause ("..., police said on Monday.").
-_CLOSING_TAIL = re.compile(
-    r"^\s*(?:(?:in|on|late on|early on|on late|during|at|via|through|by) (?:a |an |the )?(?:statement|interview|"
-    r"briefing|news conference|press conference|televised address|address|post|message|telegram|x|twitter|"
-    r"facebook|monday|tuesday|wednesday|thursday|friday|saturday|sunday|[\w-]+ (?:statement|post|briefing))\b"
-    r"[^,.;]*|(?:on|late|early) (?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|late|earlier|"
-    r"later|yesterday|today|on \w+|in a statement|overnight)?\s*(?:[.;]|,|$|”|\")", re.IGNORECASE)
+# Words opening an adverbial after a speech verb ("said on Monday", "said in a statement that").
+_ADVERBIALS = {"in", "on", "at", "via", "during", "through", "late", "early", "earlier", "later", "yesterday", "today",
+               "overnight", "this", "last", "after", "before", "shortly", "again", "also", "separately", "previously",
+               "recently", "publicly", "privately", "repeatedly", "afterwards", "then", "tonight", "by"}
+# Words that open the reported clause after such an adverbial.
+_CONTENT_STARTS = {"that", "it", "they", "he", "she", "we", "there", "its", "their", "his", "her", "some", "about",
+                   "at", "more", "nearly", "around", "up", "over", "almost", "only", "the", "a", "an", "troops",
+                   "forces", "police"}
 
 
 @dataclass(frozen=True)
@@ -269,21 +270,34 @@ class Attributor:
         # "..., said Gen. Ibrahim" / '"...," said X': the speaker after the verb
         if prev is not None and (prev.text in _CLOSE_QUOTES or prev.text in (",", "’")) and verb.lower not in (
                 "told", "tells", "put", "puts", "saw"):
-            credit, _after = self._phrase_after(tokens, v + 1, inverted=True)
-            rule = "speaker.inverted"
+            credit, after = self._phrase_after(tokens, v + 1, inverted=True)
+            if credit is not None and (after >= n or tokens[after].text in (",", ".", ";", ":", "—", "(")):
+                rule = "speaker.inverted"
+            else:
+                credit = None
         if credit is None:
             credit = self._speaker_before(tokens, v, seg)
         if credit is None:
             return None
         if told:
             credit = Credit(credit.source, credit.source_type, told)
-        tail = sentence.text[(tokens[after_verb].start if after_verb < n else sentence.end) - sentence.start:]
-        closing = rule == "speaker.inverted" or _CLOSING_TAIL.match(tail) is not None
+        closing = rule == "speaker.inverted" or self._closes_clause(tokens, after_verb)
         if closing:
             # "..., X said." covers the clause before it
             start = seg_start
             return _Frame(verb.start, start, verb.start, credit, rule)
         return _Frame(verb.start, verb.end, seg_end, credit, rule)
+
+    def _closes_clause(self, tokens: list[Token], j: int) -> bool:
+        """Whether a speech verb ends its clause ("..., police said on Monday.") rather than opening a
+        reported one ("police said on Telegram that 12 ...")."""
+        n = len(tokens)
+        if j < n and tokens[j].lower in _ADVERBIALS:
+            k = j
+            while k < n and k - j < 8 and tokens[k].kind in ("word", "abbr") and tokens[k].lower not in _CONTENT_STARTS:
+                k += 1
+            j = k
+        return j >= n or tokens[j].text in (".", ",", ";", ":", "”", "\"", "—", "–", ")", "!", "?")
 
     def _told_object(self, tokens: list[Token], j: int) -> tuple[str, int]:
         """The outlet after 'told' ("told Reuters", "told The Associated Press") and the token after it."""

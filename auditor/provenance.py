@@ -48,7 +48,9 @@ class DraftSpan:
     head: str  # lower-cased head word of the counted noun phrase
 
 
-_CLAUSE_BREAK = re.compile(r"[;:—–()]|,\s+(?:while|whereas|but|and|when|as)\b|\s-\s")
+_CLAUSE_BREAK = re.compile(
+    r"[;:—–()]|,\s+(?:while|whereas|but|and|when|as|most|many|some|mostly|including|among|the majority|half|"
+    r"nearly all|all but)\b|\s-\s")
 
 
 def _profile() -> Any:
