@@ -1,8 +1,11 @@
-"""The dashboard live in JupyterLab 4 and Debian's headless Chromium (driven by Playwright).
+"""The workbench live in JupyterLab 4 and Debian's headless Chromium (driven by Playwright), 1600×1000.
 
-A notebook audits seeds/ and shows ``Dashboard(result)``; the chart draws from the offline Vega
-bundle (no request leaves the machine), the comparison table lists the selected group, and
-clicking another report in the chart changes the table and the source view.
+A notebook audits the bundled demo corpus (examples/demo) and shows ``Dashboard(result)``. One
+session walks the fact-checker's flow: the list opens on the Mellit casualty conflict with its five
+reports side by side; sorting, searching as you type and facet filters redraw the list and its
+counts; a filter that hides the selected group clears the reports; a group-level review is saved
+to review.sqlite and counted at once; "Open in editor" opens the article with the figure selected.
+Screenshots go to test-artifacts/ (look at them).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from _lab_server import serve_jupyterlab
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "test-artifacts"
 TIMEOUT_MS = 180_000
 
 pytestmark = pytest.mark.skipif(
@@ -24,9 +28,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 NOTEBOOK_CELLS = [
-    "from auditor.dashboard import Dashboard, audit_with_progress\n"
-    "result = audit_with_progress('seeds', out_dir='audit-out')",
-    "dashboard = Dashboard(result)\ndashboard",
+    "import auditor\nresult = auditor.audit('demo', out_dir='audit-out')",
+    "dashboard = auditor.Dashboard(result)\ndashboard",
 ]
 
 
@@ -34,49 +37,154 @@ NOTEBOOK_CELLS = [
 def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("dash-root")
     home = tmp_path_factory.mktemp("dash-home")
-    shutil.copytree(REPO / "seeds", root / "seeds")
+    shutil.copytree(REPO / "examples" / "demo", root / "demo")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in NOTEBOOK_CELLS])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, root / "dashboard.ipynb")
-    yield from serve_jupyterlab([sys.executable, "-m", "jupyterlab"], root, home)
+    yield from serve_jupyterlab([sys.executable, "-m", "jupyterlab"], root, home, logs=ARTIFACTS)
 
 
-def test_dashboard_draws_offline_and_a_click_drives_table_and_source(lab, tmp_path):
+@pytest.fixture(scope="module")
+def page(lab):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"])
         try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1100})
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
             page.set_default_timeout(TIMEOUT_MS)
-            errors: list[str] = []
-            outside: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.errors, page.outside = [], []
+            page.on("pageerror", lambda exc: page.errors.append(str(exc)))
             page.on("request", lambda req: None if req.url.startswith((lab["url"], "data:", "blob:", "ws:"))
-                    else outside.append(req.url))
+                    else page.outside.append(req.url))
             page.goto(f"{lab['url']}/lab/tree/dashboard.ipynb?token={lab['token']}")
             page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
                                    "&& window.jupyterapp.shell.currentWidget.sessionContext?.session?.kernel")
+            page.evaluate("() => window.jupyterapp.commands.execute('application:toggle-left-area')")
             page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            marks = page.locator(".vega-embed").first.locator("svg .mark-symbol.role-mark path")
-            marks.first.wait_for()
-            rows = page.locator("table.dataTable tbody tr")
-            rows.first.wait_for()
-            source = page.locator(".fa-source mark").first
-            source.wait_for()
-            before_table = page.locator("table.dataTable tbody").first.inner_text()
-            before_source = page.locator(".fa-source").first.inner_text()
-            page.screenshot(path=str(tmp_path / "before.png"))
-
-            # Click the last report drawn (another claim group than the first, selected one).
-            marks.last.click(force=True)
-            page.wait_for_function(
-                "(before) => document.querySelector('.fa-source').innerText !== before", arg=before_source)
-            after_table = page.locator("table.dataTable tbody").first.inner_text()
-            page.screenshot(path=str(tmp_path / "after.png"))
-            assert after_table != before_table
-            assert outside == [], f"requests left the machine: {outside}"
-            assert errors == []
+            page.locator(".fa-wb-report mark").first.wait_for()
+            yield page
         finally:
             browser.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"workbench-{name}.png"))
+
+
+def groups(page) -> list[str]:
+    return page.locator(".fa-wb-group .fa-wb-label > span").all_inner_texts()
+
+
+def test_opens_on_the_casualty_conflict_with_every_report_side_by_side(page, lab):
+    wb = page.locator(".fa-wb")
+    wb.scroll_into_view_if_needed()
+    page.locator(".fa-wb-detail").scroll_into_view_if_needed()
+    shot(page, "1-opens-on-the-conflict")
+    first = page.locator(".fa-wb-group").first
+    assert "is-selected" in first.get_attribute("class")
+    assert "Mellit" in first.inner_text() and "conflict" in first.inner_text()
+    detail = page.locator(".fa-wb-detail")
+    assert detail.get_attribute("data-group") == first.get_attribute("data-id")
+    cards = detail.locator(".fa-wb-report")
+    n_reports = cards.count()
+    assert n_reports >= 4
+    outlets = {c.split(" · ")[0] for c in detail.locator(".fa-wb-who").all_inner_texts()}
+    assert {"Nile Wire", "Sahel Post", "Darfur Monitor", "Khartoum Courier"} <= outlets
+    # Values read as people write them, the figure marked in its sentence, outliers marked.
+    values = detail.locator(".fa-wb-number").all_inner_texts()
+    assert {"≥ 40", "43", "12", "120"} <= set(values)
+    assert not any("nan" in v.lower() or "at_least" in v for v in values)
+    assert detail.locator(".fa-wb-report mark").count() == n_reports
+    assert detail.locator(".fa-wb-report.is-outlier").count() >= 1
+    # The chart: one mark per report, a value axis with its unit and publication dates.
+    assert detail.locator(".fa-wb-chart .fa-wb-mark").count() == n_reports
+    axis = detail.locator(".fa-wb-chart .fa-wb-axis-title").all_text_contents()
+    assert any("killed" in a for a in axis) and "published" in axis
+    assert page.outside == [], f"requests left the machine: {page.outside}"
+    assert page.errors == []
+
+
+def test_sorting_and_search_as_you_type(page):
+    before = groups(page)
+    page.locator(".fa-wb-groups th[data-key='label']").click()
+    page.wait_for_function("() => document.querySelector(\".fa-wb-groups th[data-key='label']\").textContent.includes('▲')")
+    ascending = groups(page)
+    first_words = [label.split()[0].lower() for label in ascending]
+    assert first_words == sorted(first_words) and len(set(first_words)) > 2
+    page.locator(".fa-wb-groups th[data-key='label']").click()
+    descending = [label.split()[0].lower() for label in groups(page)]
+    assert descending == sorted(first_words, reverse=True)
+    page.locator(".fa-wb-groups th[data-key='n_figures']").click()
+    reports = [int(x) for x in page.locator(".fa-wb-group td:nth-child(4)").all_inner_texts()]
+    assert reports == sorted(reports, reverse=True)
+    assert set(groups(page)) == set(before)
+
+    search = page.locator(".fa-wb-search")
+    search.press_sequentially("obeid", delay=30)  # no Enter: the list follows the typing
+    page.wait_for_function("() => document.querySelector('.fa-wb').dataset.matching !== undefined "
+                           "&& [...document.querySelectorAll('.fa-wb-group')].every(r => /obeid/i.test(r.innerText))")
+    assert 0 < len(groups(page)) < len(before)
+    assert "of" in page.locator(".fa-wb-shown").inner_text()
+    shot(page, "2-search-as-you-type")
+    search.fill("")
+    page.locator(".fa-wb-clear").click()
+    assert len(groups(page)) == len(before)
+
+
+def test_a_filter_that_hides_the_selection_clears_it(page):
+    page.locator(".fa-wb-group", has_text="Mellit").filter(has_text="conflict").first.click()
+    page.wait_for_function("() => document.querySelectorAll('.fa-wb-detail .fa-wb-report').length >= 4")
+    # Facet counts: choosing "wounded" leaves only wounded groups; the Mellit killed group is hidden.
+    wounded = page.locator(".fa-wb-facet[data-facet='category'] .fa-wb-facet-value[data-value='wounded']")
+    count = int(wounded.locator(".fa-wb-facet-count").inner_text())
+    wounded.click()
+    assert len(groups(page)) == count
+    assert page.locator(".fa-wb-group.is-selected").count() == 0
+    assert page.locator(".fa-wb-detail .fa-wb-report").count() == 0
+    shot(page, "3-filter-cleared-the-selection")
+    page.locator(".fa-wb-clear").click()
+
+
+def test_reviewing_a_group_is_saved_and_counted_at_once(page, lab):
+    page.locator(".fa-wb-group", has_text="Mellit").filter(has_text="conflict").first.click()
+    page.wait_for_function("() => document.querySelectorAll('.fa-wb-detail .fa-wb-report').length >= 4")
+    to_review = int(page.locator(".fa-wb-n-review b").inner_text())
+    page.locator(".fa-wb-note-input").fill("army figure counts only civilians identified by name")
+    page.locator(".fa-wb-review button[data-decision='confirmed']").click()
+    # The counter and the row change at once, before the kernel answers.
+    assert int(page.locator(".fa-wb-n-review b").inner_text()) == to_review - 1
+    assert "confirmed" in page.locator(".fa-wb-group.is-selected").inner_text()
+    pairs = page.locator(".fa-wb-detail .fa-wb-conflicts li").count()
+    assert pairs >= 1
+    # The kernel's answer: every pair of the group shows its decision.
+    page.wait_for_function("(n) => document.querySelectorAll('.fa-wb-detail .fa-wb-decided').length === n", arg=pairs)
+    page.locator(".fa-wb-review").scroll_into_view_if_needed()
+    shot(page, "4-group-reviewed")
+    from auditor.review import ReviewStore
+
+    decisions = ReviewStore(lab["root"] / "audit-out").decisions()
+    assert len(decisions) == pairs and set(decisions["decision"]) == {"confirmed"}
+    assert set(decisions["note"]) == {"army figure counts only civilians identified by name"}
+
+
+def test_open_in_editor_selects_the_figure(page):
+    card = page.locator(".fa-wb-detail .fa-wb-report").first
+    surface = card.locator("mark").inner_text()
+    card.locator(".fa-wb-open").click()
+    page.wait_for_function(
+        """(surface) => {
+            const w = window.jupyterapp.shell.currentWidget;
+            if (!w || !w.content || !w.content.editor || w.content.constructor.name === 'Notebook') return false;
+            const ed = w.content.editor;
+            const sel = ed.getSelection();
+            const text = ed.model.sharedModel.getSource();
+            return text.slice(ed.getOffsetAt(sel.start), ed.getOffsetAt(sel.end)) === surface;
+        }""",
+        arg=surface,
+    )
+    assert page.evaluate("() => window.jupyterapp.shell.currentWidget.context.path").startswith("demo/")
+    shot(page, "5-source-in-editor")
+    assert page.errors == []

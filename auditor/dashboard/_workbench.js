@@ -378,7 +378,7 @@ function figureAuditWorkbench(root, host) {
       h('span', {class: 'fa-wb-chip fa-wb-status-' + row.status, text: statusText[row.status] || row.status}),
       h('span', {class: 'fa-wb-spread', text: 'reported: ' + row.spread}),
       h('span', {text: fmtInt(row.n_figures) + ' reports · ' + fmtInt(row.n_outlets) + ' outlets'}),
-      d.consensus ? h('span', {class: 'fa-wb-consensus', text: 'most reports: ' + d.consensus}) : null);
+      d.consensus ? h('span', {class: 'fa-wb-consensus', text: 'consensus: ' + d.consensus}) : null);
     pane.appendChild(head);
     if (row.incident && row.incident !== row.label) pane.appendChild(h('div', {class: 'fa-wb-incident', text: 'Incident: ' + row.incident}));
     var chartBox = h('div', {class: 'fa-wb-chart'});
@@ -405,7 +405,7 @@ function figureAuditWorkbench(root, host) {
       'data-figure': rep.id},
       h('div', {class: 'fa-wb-who'}, h('span', {class: 'fa-wb-swatch', style: 'background:' + colours[rep.outlet]}),
         h('b', {text: rep.outlet}), ' · ', h('span', {text: rep.published || 'undated'})),
-      h('div', {class: 'fa-wb-value'}, rep.value_text,
+      h('div', {class: 'fa-wb-value'}, h('span', {class: 'fa-wb-number', text: rep.value_text}),
         rep.outlier ? h('span', {class: 'fa-wb-badge', text: 'outlier'}) : null),
       h('div', {class: 'fa-wb-source'}, 'source: ', h('span', {text: rep.source})),
       sentence);
@@ -450,7 +450,9 @@ function figureAuditWorkbench(root, host) {
     scope.appendChild(h('option', {value: '', text: d.conflicts.length > 1 ? 'all ' + d.conflicts.length + ' pairs of this group' : 'this conflict'}));
     if (d.conflicts.length > 1) d.conflicts.forEach(function (c, i) { scope.appendChild(h('option', {value: c.id, text: 'pair ' + (i + 1) + ': ' + c.explanation.slice(0, 80)})); });
     var note = h('textarea', {class: 'fa-wb-note-input', rows: 2, placeholder: 'why (kept with the decision)'});
-    note.value = d.decision_note || (d.conflicts.length === 1 ? d.conflicts[0].note : '');
+    var notes = d.conflicts.map(function (c) { return c.note; });
+    var shared = notes.every(function (n) { return n === notes[0]; }) ? notes[0] : '';
+    note.value = d.decision_note || shared || '';
     var status = h('div', {class: 'fa-wb-review-status', 'aria-live': 'polite',
       text: 'review: ' + row.review});
     function decide(decision) {
