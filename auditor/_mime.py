@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from . import formatting
+
 if TYPE_CHECKING:  # pragma: no cover
     from .audit import AuditResult
 
@@ -30,8 +32,8 @@ MAX_ERRORS = 50
 MAX_SENTENCE_CHARS = 300  # longer sentences keep a window around the figure
 MAX_HTML_ROWS = 50
 
-_STATUS_ORDER = {"conflict": 0, "consistent": 1, "corroborated": 2, "single": 3}
-_SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+_STATUS_ORDER = {name: i for i, name in enumerate(formatting.STATUS_ORDER)}
+_SEVERITY_ORDER = {name: i for i, name in enumerate(formatting.SEVERITY_ORDER)}
 
 _FIGURE_FIELDS = (
     "figure_id", "article_id", "category", "start", "end", "surface", "value", "low", "high",
@@ -44,8 +46,15 @@ _GROUP_FIELDS = (
 )
 _CONFLICT_FIELDS = (
     "conflict_id", "group_id", "figure_a", "figure_b", "article_a", "article_b", "category",
-    "relative_difference", "severity", "explanation", "kind", "outlet_a", "outlet_b", "decision", "note",
+    "relative_difference", "severity", "explanation", "kind", "relation", "outlet_a", "outlet_b", "decision", "note",
 )
+_ARTICLE_FIELDS = ("article_id", "path", "title", "outlet", "published", "url")
+# Fields the payload adds to the raw columns, each text made by auditor/formatting.py: the
+# extension shows them as they are, so every view reads a figure the same way.
+_FIGURE_EXTRA = ("sentence", "sentence_start", "value_text")
+_GROUP_EXTRA = ("figures", "omitted_figures", "spread_text", "status_text", "unit_text")
+_CONFLICT_EXTRA = ("relation_text",)
+_ARTICLE_EXTRA = ("abs_path",)
 
 
 def mimebundle(result: AuditResult) -> dict[str, Any]:
@@ -76,6 +85,7 @@ def audit_payload(result: AuditResult) -> dict[str, Any]:
     group_rows = []
     for row in kept_groups.to_dict("records"):
         group = _pick(row, _GROUP_FIELDS)
+        group.update(_group_texts(row, result.figures))
         members = members_of.get(str(row["group_id"]), [])
         group["figures"] = members[:MAX_REPORTS_PER_GROUP]
         group["omitted_figures"] = max(len(members) - MAX_REPORTS_PER_GROUP, 0)
@@ -83,7 +93,9 @@ def audit_payload(result: AuditResult) -> dict[str, Any]:
         group_rows.append(group)
     conflict_rows = []
     for row in kept_conflicts.to_dict("records"):
-        conflict_rows.append(_pick(row, _CONFLICT_FIELDS))
+        conflict = _pick(row, _CONFLICT_FIELDS)
+        conflict["relation_text"] = formatting.relation_text(row.get("relation"))
+        conflict_rows.append(conflict)
         wanted.update(_text(row.get(side)) for side in ("figure_a", "figure_b"))
 
     figure_rows: dict[str, dict[str, Any]] = {}
@@ -168,11 +180,58 @@ def _figure(row: dict[str, Any]) -> dict[str, Any]:
         sentence_start += cut
     figure["sentence"] = sentence
     figure["sentence_start"] = sentence_start
+    figure["value_text"] = formatting.value_text(*(row.get(name) for name in (
+        "value", "low", "high", "qualifier", "unit", "reported_value", "reported_unit")))
     return figure
 
 
+def _group_texts(row: dict[str, Any], figures: pd.DataFrame) -> dict[str, str]:
+    """What a group's reports span ("12–120", "12 to ≥ 50"), its status and unit, in words."""
+    low, high, open_high = row.get("low"), row.get("high"), False
+    if len(figures) and {"group_id", "low", "high", "value"} <= set(figures.columns):
+        members = figures[figures["group_id"].astype(str) == str(row["group_id"])]
+        lows = pd.to_numeric(members["low"], errors="coerce").fillna(pd.to_numeric(members["value"], errors="coerce"))
+        highs = pd.to_numeric(members["high"], errors="coerce")
+        open_high = bool((highs.isna() & lows.notna()).any())
+        if formatting.is_missing(high) and lows.notna().any():
+            # Unbounded above: up to the largest number any report gives ("12 to ≥ 99").
+            high = float(highs.fillna(lows).max())
+    return {
+        "spread_text": formatting.spread_text(low, high, row.get("unit"), open_high=open_high),
+        "status_text": formatting.status_text(row.get("status")),
+        "unit_text": formatting.unit_word(row.get("unit")),
+    }
+
+
+def extension_columns() -> dict[str, Any]:
+    """Field lists of the payload, view columns and orderings, and the corpus rules, as the
+    extension reads them (``extension/src/columns.json``, checked by tests/test_extension_mime.py)."""
+    from .lab import corpus_rules
+
+    def fields(raw: tuple[str, ...], extra: tuple[str, ...]) -> list[str]:
+        return list(raw) + [name for name in extra if name not in raw]
+
+    return {
+        "_comment": "Generated from auditor/_mime.py, auditor/formatting.py and auditor/lab.py by "
+                    "`python -m auditor._mime`; do not edit.",
+        "mime_type": MIME_TYPE,
+        "fields": {
+            "figure": fields(_FIGURE_FIELDS, _FIGURE_EXTRA),
+            "group": fields(_GROUP_FIELDS, _GROUP_EXTRA),
+            "conflict": fields(_CONFLICT_FIELDS, _CONFLICT_EXTRA),
+            "article": fields(_ARTICLE_FIELDS, _ARTICLE_EXTRA),
+        },
+        "columns": {
+            "conflicts": [list(c) for c in formatting.CONFLICT_VIEW_COLUMNS],
+            "reports": [list(c) for c in formatting.REPORT_VIEW_COLUMNS],
+        },
+        "order": {"status": list(formatting.STATUS_ORDER), "severity": list(formatting.SEVERITY_ORDER)},
+        "corpus": corpus_rules(),
+    }
+
+
 def _article(row: dict[str, Any]) -> dict[str, Any]:
-    article = _pick(row, ("article_id", "path", "title", "outlet", "published", "url"))
+    article = _pick(row, _ARTICLE_FIELDS)
     path = _text(row.get("path"))
     # The renderer maps this to the server's file tree, whatever folder the kernel runs in.
     article["abs_path"] = str(Path(path).resolve()) if path else ""
@@ -218,14 +277,6 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _number(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return f"{int(value):,}"
-    return f"{value:,}" if isinstance(value, (int, float)) else str(value)
-
-
 def _html(payload: dict[str, Any]) -> str:
     """A static, fully escaped summary for front ends without the extension."""
     esc = html.escape
@@ -242,8 +293,9 @@ def _html(payload: dict[str, Any]) -> str:
         figure = figures.get(figure_id, {})
         article = articles.get(figure.get("article_id"), {})
         label = article.get("outlet") or article.get("title") or figure.get("article_id") or ""
+        value = _text(figure.get("value_text"))
         return (
-            f"<b>{esc(_text(figure.get('surface')))}</b> ({esc(_text(label))})<br>"
+            f"<b>{esc(_text(figure.get('surface')))}</b>{' = ' + esc(value) if value else ''} ({esc(_text(label))})<br>"
             f"<small>{esc(_text(figure.get('sentence')))}</small>"
         )
 
@@ -258,13 +310,13 @@ def _html(payload: dict[str, Any]) -> str:
             )
         parts.append("</tbody></table>")
     if payload["groups"]:
-        parts.append("<table><thead><tr><th>status</th><th>claim</th><th>low</th><th>high</th><th>unit</th>"
+        parts.append("<table><thead><tr><th>status</th><th>claim</th><th>reported</th>"
                      "<th>reports</th></tr></thead><tbody>")
         for group in payload["groups"][:MAX_HTML_ROWS]:
             parts.append(
-                f"<tr><td>{esc(_text(group.get('status')))}</td><td>{esc(_text(group.get('label')))}</td>"
-                f"<td>{esc(_number(group.get('low')))}</td><td>{esc(_number(group.get('high')))}</td>"
-                f"<td>{esc(_text(group.get('unit')))}</td><td>{esc(_text(group.get('n_figures')))}</td></tr>"
+                f"<tr><td>{esc(_text(group.get('status_text')))}</td><td>{esc(_text(group.get('label')))}</td>"
+                f"<td>{esc(_text(group.get('spread_text')))}</td>"
+                f"<td>{esc(_text(group.get('n_figures')))}</td></tr>"
             )
         parts.append("</tbody></table>")
     if payload["errors"]:
@@ -286,3 +338,12 @@ def _plain(result: AuditResult, payload: dict[str, Any]) -> str:
             f" vs {b.get('surface', '?')!r} ({b.get('outlet') or b.get('article_id')})"
         )
     return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover - writes extension/src/columns.json
+    import json
+    import sys
+
+    target = Path(__file__).resolve().parent.parent / "extension" / "src" / "columns.json"
+    target.write_text(json.dumps(extension_columns(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {target}", file=sys.stderr)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pandas as pd
 import pytest
@@ -97,3 +98,53 @@ def test_an_empty_audit_still_renders():
 ])
 def test_json_values_are_strict(value, expected):
     assert _mime._json_value(value) == expected
+
+
+def test_values_read_as_people_write_them_never_nan(dashboard_result):
+    """"at least 50" reads "≥ 50", "dozens" its range, a group one report left open above "12 to ≥ 99"; no NaN."""
+    payload = mimebundle(dashboard_result)[MIME_TYPE]
+    by_surface = {f["surface"]: f["value_text"] for f in payload["figures"].values()}
+    assert by_surface["at least 50"] == "≥ 50"
+    assert by_surface["12"] == "12"
+    assert by_surface["dozens"] == "24–99"
+    killed, distance = payload["groups"]
+    assert killed["spread_text"] == "12 to ≥ 99" and killed["status_text"] == "conflict"
+    assert distance["unit_text"] == "km" and distance["spread_text"] == "238–262 km"  # rounded, not 237.5
+    text = json.dumps(payload, allow_nan=False) + mimebundle(dashboard_result)["text/html"]
+    assert "NaN" not in text and not re.search(r"\bnan\b", text, re.I)
+
+
+def test_extension_columns_json_is_generated_from_the_python_modules():
+    """extension/src/columns.json is what `python -m auditor._mime` writes: one source for both sides."""
+    from pathlib import Path
+
+    committed = Path(__file__).resolve().parent.parent / "extension" / "src" / "columns.json"
+    assert json.loads(committed.read_text(encoding="utf-8")) == _mime.extension_columns(), (
+        "stale: run `python -m auditor._mime` and rebuild the extension")
+
+
+def _interface_fields(source: str, name: str) -> set[str]:
+    import re
+
+    body = re.search(r"export interface " + name + r" \{(.*?)\n\}", source, re.S).group(1)
+    return set(re.findall(r"^\s+(\w+)\??:", body, re.M))
+
+
+@pytest.mark.parametrize("interface, kind", [
+    ("IFigure", "figure"), ("IGroup", "group"), ("IConflict", "conflict"), ("IArticle", "article"),
+])
+def test_typescript_payload_types_follow_the_python_field_lists(interface, kind):
+    """The extension's types (extension/src/model.ts) name exactly the fields the payload carries."""
+    from pathlib import Path
+
+    source = (Path(__file__).resolve().parent.parent / "extension" / "src" / "model.ts").read_text(encoding="utf-8")
+    assert _interface_fields(source, interface) == set(_mime.extension_columns()["fields"][kind])
+
+
+def test_payload_carries_exactly_the_declared_fields(dashboard_result):
+    payload = mimebundle(dashboard_result)[MIME_TYPE]
+    fields = _mime.extension_columns()["fields"]
+    assert all(set(f) <= set(fields["figure"]) for f in payload["figures"].values())
+    assert all(set(g) <= set(fields["group"]) for g in payload["groups"])
+    assert all(set(c) <= set(fields["conflict"]) for c in payload["conflicts"])
+    assert all(set(a) <= set(fields["article"]) for a in payload["articles"].values())

@@ -59,7 +59,10 @@ export interface IFigure {
   source_type?: string | null;
   published?: string | null;
   outlet?: string | null;
+  reference_place?: string | null;
   group_id?: string | null;
+  /** The value in plain words, made by auditor/formatting.py: "≥ 40", "40–72", "about 130 km". */
+  value_text?: string;
 }
 
 export interface IGroup {
@@ -77,6 +80,12 @@ export interface IGroup {
   label?: string | null;
   figures: string[];
   omitted_figures?: number;
+  /** What the reports span, in words: "12–120", "12 to ≥ 50", "237–263 km". */
+  spread_text?: string;
+  /** The status in words: "conflict", "one report". */
+  status_text?: string;
+  /** The unit word of the values ("km", "days"); "" for counted people or events. */
+  unit_text?: string;
 }
 
 export interface IConflict {
@@ -92,6 +101,9 @@ export interface IConflict {
   severity?: string | null;
   explanation?: string | null;
   kind?: string | null;
+  /** How the two reports relate: same | part_of | update | geography. */
+  relation?: string | null;
+  relation_text?: string;
   outlet_a?: string | null;
   outlet_b?: string | null;
   decision?: string | null;
