@@ -1,4 +1,4 @@
-"""report.html: standalone (no network), charts embedded, conflicts with both sentences, all text escaped."""
+"""report.html: standalone (no network), a summary first, every group's reports embedded, all text escaped."""
 
 import html
 import json
@@ -68,53 +68,53 @@ def hostile():
     return result, report.render_report(result), sentence_a, sentence_b
 
 
+def _data(page: str) -> dict:
+    match = re.search(r"<script type='application/json' id='fa-data'>(.*?)</script>", page, re.S)
+    return json.loads(match.group(1))
+
+
 def test_report_needs_no_network(hostile):
     _, page, _, _ = hostile
-    assert "https://cdn" not in page
+    assert "https://cdn" not in page and "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     tags = _Tags()
     tags.feed(page)
     assert not [t for t, attrs in tags.tags if t in ("script", "link", "img", "iframe") and ("src" in attrs or "href" in attrs)]
-    assert "vegaEmbed(" in page
 
 
 def test_article_text_cannot_inject_markup_or_script(hostile):
-    _, page, _, _ = hostile
+    _, page, sentence_a, _ = hostile
     tags = _Tags()
     tags.feed(page)
-    assert [t for t, _ in tags.tags].count("script") == 2  # the Vega bundle and the chart
+    assert [t for t, _ in tags.tags].count("script") == 2  # the embedded data and the workbench code
     assert not [t for t, _ in tags.tags if t == "img"]
     assert not [(t, a) for t, attrs in tags.tags for a in attrs if a.lower().startswith("on")]
-    chart_script = tags.scripts[1]
-    assert "<" not in chart_script and ">" not in chart_script
-    assert "alert(1)" not in tags.scripts[0] and "alert(3)" not in tags.scripts[0]
-    assert html.escape(SCRIPT) in page and html.escape(IMG, quote=True) in page
+    data_script, code = tags.scripts
+    assert "<" not in data_script and ">" not in data_script
+    assert "alert(" not in code
+    # The hostile text is there, as data for the script to show as text.
+    assert "Officials <script>alert(1)</script> said " in json.dumps(_data(page), ensure_ascii=False)
+    assert html.escape(IMG, quote=True) in page  # the unreadable file's name, escaped
 
 
-def test_chart_spec_is_valid_json_and_marks_conflicts(hostile):
-    _, page, _, _ = hostile
-    call = re.search(r"vegaEmbed\('#claim-chart', (.*), \{actions: false\}\)", page).group(1)
-    spec = json.loads(call)
-    datasets = json.dumps(spec["datasets"])
-    assert '"status": "conflict"' in datasets and '"in_conflict": true' in datasets
+def test_summary_comes_first_and_names_the_claims_in_conflict(hostile):
+    result, page, _, _ = hostile
+    summary = page[page.index("fa-summary"):page.index("fa-workbench")]
+    assert "<b>2</b> articles" in summary and "<b>1</b> claim groups in conflict" in summary
+    assert "Claims in conflict" in summary
+    assert html.escape(result.conflicts.iloc[0]["explanation"]) in summary
 
 
-def test_conflicts_table_shows_both_sentences_with_the_figures_marked(hostile):
+def test_every_group_is_embedded_with_its_reports_values_readable(hostile):
     result, page, sentence_a, sentence_b = hostile
-    assert len(result.conflicts) == 1
-    section = page[page.index("<h2>Conflicts</h2>"):page.index("<h2>All claim groups</h2>")]
-    for sentence, number in ((sentence_a, "15"), (sentence_b, "30")):
-        before, after = sentence.split(f" {number} ", 1)
-        assert f"{html.escape(before)} <mark>{number}</mark> {html.escape(after)}" in section
-    assert html.escape(result.conflicts.iloc[0]["explanation"]) in section
-    assert "sev-high" in section
-
-
-def test_report_without_the_vega_bundle_still_shows_the_tables(monkeypatch):
-    monkeypatch.setattr(report, "_vega_bundle", lambda: None)
-    result, _, _ = _hostile_result()
-    page = report.render_report(result)
-    assert "<script" not in page
-    assert "vl-convert-python" in page and "<h2>Conflicts</h2>" in page
+    data = _data(page)
+    rows = data["rows"]
+    assert rows["status"][0] == "conflict" and rows["spread"][0] == "15–30"
+    detail = data["details"][rows["id"][0]]
+    by_value = {r["value_text"]: r for r in detail["reports"]}
+    assert sorted(by_value) == ["15", "30"]
+    assert by_value["15"]["before"] + by_value["15"]["surface"] + by_value["15"]["after"] == sentence_a
+    assert by_value["30"]["before"] + by_value["30"]["surface"] + by_value["30"]["after"] == sentence_b
+    assert "nan" not in json.dumps(data).lower().replace("nancy", "")
 
 
 def test_empty_audit_renders(dashboard_result):
@@ -122,7 +122,7 @@ def test_empty_audit_renders(dashboard_result):
                                                    dashboard_result.groups, dashboard_result.conflicts,
                                                    dashboard_result.errors)))
     page = report.render_report(empty)
-    assert "No conflicts" in page and "<script" not in page
+    assert "<b>0</b> figures" in page and _data(page)["rows"]["id"] == []
 
 
 def test_run_on_hostile_articles_writes_a_safe_report(tmp_path):
@@ -142,7 +142,7 @@ def test_run_on_hostile_articles_writes_a_safe_report(tmp_path):
     assert not [(t, a) for t, attrs in tags.tags for a in attrs if a.lower().startswith("on")]
     assert "https://cdn" not in page
     assert len(result.conflicts) == 1  # 25 vs 60 soldiers killed in Ramadi, same day
-    assert html.escape("<script>alert('body')</script>") in page
+    assert "<script>alert('body')</script>" in json.dumps(_data(page), ensure_ascii=False)
     with open(written["conflicts"], newline="", encoding="utf-8") as handle:
         row = next(csv.DictReader(handle))
     assert row["outlet_a"].startswith("'=") or row["outlet_b"].startswith("'=")
@@ -151,7 +151,6 @@ def test_run_on_hostile_articles_writes_a_safe_report(tmp_path):
 def test_orphaned_review_decisions_are_listed(tmp_path, monkeypatch):
     from auditor.review import ReviewStore
 
-    monkeypatch.setattr(report, "_vega_bundle", lambda: None)
     result, _, _ = _hostile_result()
     store = ReviewStore(tmp_path)
     store.record("c-gone", "dismissed", f"old note {SCRIPT}", {"explanation": "15 vs 30 in Bashir"})
@@ -162,3 +161,48 @@ def test_orphaned_review_decisions_are_listed(tmp_path, monkeypatch):
     assert "c-gone" in section and html.escape(f"old note {SCRIPT}") in section and "15 vs 30 in Bashir" in section
     result.out_dir = None
     assert "no longer found" not in report.render_report(result)
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.mark.skipif(not __import__("os").path.exists(CHROMIUM), reason="Debian's chromium is not installed")
+def test_the_report_searches_filters_sorts_and_expands_offline_in_a_browser(hostile, tmp_path):
+    """In Chromium: groups collapsed, search as you type, a facet, a sort, a group expanded; no script ran."""
+    from playwright.sync_api import sync_playwright
+
+    result, page_html, _, _ = hostile
+    path = tmp_path / "report.html"
+    path.write_text(page_html, encoding="utf-8")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            errors, outside = [], []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.on("request", lambda req: None if req.url.startswith(("file:", "data:")) else outside.append(req.url))
+            page.goto(path.as_uri())
+            rows = page.locator(".fa-wb-group")
+            rows.first.wait_for()
+            assert page.locator(".fa-wb-expanded").count() == 0  # collapsed by default
+            n = rows.count()
+            page.locator(".fa-wb-search").press_sequentially("nothing like this", delay=10)
+            assert rows.count() == 0
+            page.locator(".fa-wb-search").fill("rudaw")
+            assert 0 < rows.count() <= n
+            page.locator(".fa-wb-clear").click()
+            page.locator(".fa-wb-facet-value[data-facet='status'][data-value='conflict']").click()
+            assert rows.count() == 1
+            page.locator(".fa-wb-groups th[data-key='n_figures']").click()
+            rows.first.click()
+            expanded = page.locator(".fa-wb-expanded")
+            assert expanded.locator(".fa-wb-report").count() == 2
+            assert sorted(expanded.locator("mark").all_inner_texts()) == ["15", "30"]
+            assert "Officials <script>alert(1)</script> said" in expanded.inner_text()
+            assert page.locator(".fa-wb script, .fa-wb img").count() == 0
+            assert page.evaluate("() => document.querySelectorAll('img').length") == 0
+            rows.first.click()
+            assert page.locator(".fa-wb-expanded").count() == 0
+            assert errors == [] and outside == []
+        finally:
+            browser.close()

@@ -31,7 +31,7 @@ MAX_SENTENCE_CHARS = 600  # longer sentences keep a window around the figure
 
 
 def _text(series: pd.Series) -> pd.Series:
-    return series.fillna("").astype(str).replace("nan", "")
+    return series.astype(object).where(series.notna(), "").astype(str)
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -91,6 +91,8 @@ class WorkbenchData:
     def group_list(self) -> dict[str, list]:
         """Every claim group as columns (``LIST_FIELDS``), conflicts first, most outlets first."""
         fig = self.figures
+        if fig.empty:
+            return {name: [] for name in LIST_FIELDS}
         grouped = fig.groupby("group_id", sort=False)
         per = grouped.agg(
             category=("category", "first"), subject=("subject", "first"), place=("place", "first"),
@@ -141,12 +143,11 @@ class WorkbenchData:
         per["search"] = (per["label"] + " " + per["incident"] + " " + per["place"] + " " + per["category"] + " "
                          + per["subject"] + " " + per["outlets"].map(" ".join) + " " + sources + " "
                          + surfaces).str.lower()
-        per = per.sort_values(
-            ["status", "n_outlets", "n_figures", "label"],
-            key=lambda s: fmt.order_key(fmt.STATUS_ORDER)(s) if s.name == "status"
-            else (-s if s.name in ("n_outlets", "n_figures") else s),
-            kind="stable",
-        )
+        rank = fmt.order_key(fmt.STATUS_ORDER)(per["status"])
+        order = per.assign(_rank=rank, _outlets=-per["n_outlets"].astype(int), _reports=-per["n_figures"].astype(int))
+        per = per.loc[order.sort_values(["_rank", "_outlets", "_reports", "label"], kind="stable").index]
+        per["n_outlets"] = per["n_outlets"].astype(int)
+        per["n_figures"] = per["n_figures"].astype(int)
         return {name: per[name].tolist() for name in LIST_FIELDS}
 
     # -- one group ----------------------------------------------------------------------------
