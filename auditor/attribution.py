@@ -169,7 +169,9 @@ class Attributor:
         frames = self.frames[sentence_index]
         covering = [f for f in frames if f.start <= position < f.end]
         if covering:
-            return min(covering, key=lambda f: abs(f.verb_start - position)).credit
+            # "According to X, the group claimed ...": the opening citation credits the whole sentence
+            lead = [f for f in covering if f.rule == "according_to.lead"]
+            return (lead or [min(covering, key=lambda f: abs(f.verb_start - position))])[0].credit
         return UNATTRIBUTED
 
     # -- reading sentences -------------------------------------------------------------
@@ -219,7 +221,7 @@ class Attributor:
                 if credit is not None:
                     if v == seg or (v > 0 and tokens[v - 1].text in _OPEN_QUOTES):
                         frame = _Frame(tok.start, tokens[min(after, n - 1)].start, seg_end_char, credit,
-                                       "according_to")
+                                       "according_to.lead")
                     else:
                         clause = self._clause_start(tokens, v, seg)
                         frame = _Frame(tok.start, clause, tok.start, credit, "according_to")

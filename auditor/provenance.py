@@ -172,8 +172,13 @@ class ArticleContext:
             country = _places().lookup(where) if where else None
             hint = [country.country] if country is not None and country.kind == "country" else None
             place = _places().lookup(town, countries=hint)
-            if place is None:
-                continue
+            if place is None or (hint and place.country != hint[0]):
+                if not hint:
+                    continue
+                # a town the gazetteer lacks: its name as the dateline spells it, in the dateline's country
+                from .gazetteer import Place
+
+                place = Place(town.title(), country.lat, country.lon, country.country, "city", 0, "", "", False)
             start = s.start + m.start("town")
             return PlaceMention(start, s.start + m.end(), text[start:start + len(town)], place)
         return None
@@ -245,6 +250,8 @@ class ArticleContext:
         found = self._clause_place(c0, c1, d)
         if found is None:
             found = self._most_specific(sentence.start, sentence.end, near=d.start)
+        if found is None:  # "villages east of Wad Madani": the reference is the nearest place named
+            found = self._most_specific(sentence.start, sentence.end, roles=("reference",), near=d.start)
         if found is None:
             return self._fallback(index, scope), ""
         return found, ""
@@ -281,6 +288,9 @@ class ArticleContext:
             if found is not None:
                 return found
         jurisdiction = self._most_specific(sentence.start, sentence.end, roles=("jurisdiction",))
+        if jurisdiction is not None and self.dateline is not None and scope == "incident" and _SPECIFICITY.get(
+                self.dateline.place.kind, 2) > _SPECIFICITY.get(jurisdiction.place.kind, 2):
+            return self.dateline  # "TIJUANA — ..., the Baja California prosecutor said": the town
         if jurisdiction is not None:
             return jurisdiction
         if scope != "incident":
@@ -289,6 +299,18 @@ class ArticleContext:
             return self.dateline
         if self.lead is not None:
             return self.lead
+        # Nothing says where the event was: where the speaker is ("Hospital officials in Zaporizhzhia said
+        # 22 wounded were brought in") is the best guess left.
+        speaker = self._most_specific(sentence.start, sentence.end, roles=("speaker",))
+        if speaker is not None:
+            return speaker
+        for k in range(index - 1, max(-1, index - 3), -1):
+            earlier = self.sentences[k]
+            if earlier.boilerplate or earlier.paragraph != sentence.paragraph:
+                break
+            found = self._most_specific(earlier.start, earlier.end, roles=("jurisdiction", "speaker", "reference"))
+            if found is not None:
+                return found
         return self._main_mention()
 
     def _main_mention(self) -> Any:
@@ -383,8 +405,19 @@ _JURISDICTION = re.compile(
     r"\b(?:governor|mayor|head|chief|police|administration|council|prosecutor|ministry|authorities|official|"
     r"officials|commander|leader)\s+(?:of|for|in)\s+(?:the\s+)?$", re.IGNORECASE)
 _JURISDICTION_AFTER = re.compile(
-    r"^(?:'s|’s)?\s*(?:regional |region |province |provincial |oblast |state |city |military |local )*(?:governor|mayor|police chief|police|"
-    r"administration|authorities|officials?|council|health (?:ministry|department|office))\b", re.IGNORECASE)
+    r"^(?:'s|’s)?\s*(?:regional |region |province |provincial |oblast |state |city |military |local |health |"
+    r"municipal |district |civil |emergency |interior |security |rescue |public )*(?:governor|mayor|police chief|police|"
+    r"administration|authorities|officials?|council|prosecutor(?:'s|’s)? office|prosecutors?|attorney|"
+    r"ministry|department|office|services?|secretariat|commission|agency|defence|defense|commander)\b",
+    re.IGNORECASE)
+# A country that acts or owns ("Russia fired", "Russia's invasion", "Israel's military") is an actor here.
+_COUNTRY_ACTS = re.compile(
+    r"^(?:\s+(?:has|have|had|is|was|will|would|says|said|also|then|again|later)?\s*[a-z]+ed\b|\s+(?:says|said|has|have|"
+    r"struck|fired|hit|shot|sent|lost|took|began|denied|launched|claimed|says|won|fought|bombed|shelled|"
+    r"attacked|invaded|seized|accused|blamed|vowed|warned)\b|['’]s\s+(?!(?:capital|north|south|east|west|northern|"
+    r"southern|eastern|western|central|border|borders|region|province|state|city|coast|desert|interior|"
+    r"countryside|territory|[A-Z]))|\s+[A-Z][a-z]+(?<!Monday)(?<!Tuesday)(?<!Wednesday)(?<!Thursday)(?<!Friday)"
+    r"(?<!Saturday)(?<!Sunday))")
 # "the village of Bashir south of Kirkuk": the place after the direction is a reference.
 _REFERENCE_BEFORE = re.compile(
     r"\b(?:north|south|east|west|north-?east|north-?west|south-?east|south-?west)(?:ern)?\s+of\s+(?:the\s+)?$"
@@ -404,6 +437,8 @@ def _is_reference(text: str, start: int) -> bool:
 def _place_role(text: str, m: Any) -> str:
     """How a place mention is used: 'speaker', 'jurisdiction', 'origin', 'reference' or 'event'."""
     before = text[max(0, m.start - 60):m.start]
+    if m.place.kind == "country" and _COUNTRY_ACTS.match(text, m.end, m.end + 40):
+        return "actor"
     if _SPEAKER_PLACE.search(before) or text.startswith(("-based", "–based"), m.end):
         return "speaker"
     if _JURISDICTION.search(before) or _JURISDICTION_AFTER.match(text, m.end, m.end + 60):
