@@ -52,6 +52,21 @@ def test_the_tutorial_records_a_decision_that_a_re_run_brings_back(kernel_of_thi
     NotebookClient(nb, timeout=600, kernel_name=kernel_of_this_python,
                    resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
     decisions = ReviewStore(tmp_path / "out").decisions()
-    assert list(decisions["decision"]) == ["dismissed"]
+    # The demo opens on the Mellit market conflict: every pair of it confirmed with one note.
+    assert len(decisions) >= 1 and set(decisions["decision"]) == {"confirmed"}
     conflicts = (tmp_path / "out" / "conflicts.csv").read_text()
-    assert "dismissed" in conflicts and "count different things" in conflicts
+    assert "confirmed" in conflicts and "count different things" in conflicts
+    assert (tmp_path / "out" / "report.html").exists()
+
+
+def test_the_tutorial_opens_on_a_casualty_disagreement(kernel_of_this_python, tmp_path, monkeypatch):
+    """The first screen of the tutorial: a conflict about people killed, reported by several outlets."""
+    monkeypatch.setenv("FIGURE_AUDIT_OUT", str(tmp_path / "out"))
+    nb = nbformat.read(NOTEBOOKS / "tutorial.ipynb", as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name=kernel_of_this_python,
+                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    (table,) = [out for cell in nb.cells if "value_text" in cell.source and "outlier" in cell.source
+                for out in cell.outputs if "text/plain" in out.get("data", {})]
+    shown = table["data"]["text/plain"]
+    assert "Khartoum Courier" in shown and "Darfur Monitor" in shown
+    assert " 12 " in shown + " " and "120" in shown
