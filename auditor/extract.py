@@ -183,7 +183,7 @@ def _read_noun_phrase(tokens: list[Token], j: int) -> tuple[int, int, bool, int]
         if tok.lower == "of" and count > 0 and not of_used:
             # "members of the Popular Mobilisation Forces": the group named after "of" is part of the phrase
             k = j + 1
-            while k < n and tokens[k].lower in _DETERMINERS:
+            while k < n and (tokens[k].lower in _DETERMINERS or tokens[k].lower in ("a", "an")):
                 k += 1
             if k < n and (tokens[k].kind == "abbr" or tokens[k].text[:1].isupper() or tokens[k].lower in words.people
                           or _is_people_noun(tokens[j - 1])):
@@ -254,8 +254,22 @@ def _predicate_after(tokens: list[Token], j: int, nested: bool = False) -> _Pred
         found = _match(tokens, j, words.predicates)
         if found is not None:
             key = tuple(tokens[k].lower for k in range(j, j + found[1]))
-            rule = words.rule_of[("after", key)].id
-            return _Predicate(found[0], j + found[1] - 1, rule, passive, insertion)
+            rule = words.rule_of[("after", key)]
+            if rule.priority < _priority("trapped.passive"):
+                # "remain internally displaced", "remained in hospital": the state named after the verb counts
+                k = j + found[1]
+                while k < n and tokens[k].lower.endswith("ly") and tokens[k].kind == "word":
+                    k += 1
+                better = _match(tokens, k, words.predicates) if k < n else None
+                if better is not None:
+                    key = tuple(tokens[x].lower for x in range(k, k + better[1]))
+                    return _Predicate(better[0], k + better[1] - 1, words.rule_of[("after", key)].id, True, insertion)
+            return _Predicate(found[0], j + found[1] - 1, rule.id, passive, insertion)
+        low = tokens[j].lower
+        if low in ("who", "that") and steps == 0 and not nested:
+            j += 1  # "some 700,000 who fled": a relative clause says what happened to them
+            steps += 1
+            continue
         low = tokens[j].lower
         if not insertion and _insertion_starts(tokens, j):
             # "Eight displaced Syrians, including four children, were killed" (skip.including); the insertion
@@ -276,8 +290,13 @@ def _predicate_after(tokens: list[Token], j: int, nested: bool = False) -> _Pred
         if not nested and low in _PP_STARTS and steps == 0:
             # "Three aid workers for MSF were killed", "12 people in Kharkiv were killed": a short phrase, then
             # an auxiliary and the verb
-            for k in range(j + 1, min(n, j + 8)):
-                if tokens[k].kind not in ("word", "abbr"):
+            for k in range(j + 1, min(n, j + 10)):
+                if tokens[k].text == "," and _insertion_starts(tokens, k):
+                    found_after = _predicate_after(tokens, k, nested=True)
+                    if found_after is not None:
+                        return found_after
+                    break
+                if tokens[k].kind not in ("word", "abbr") and tokens[k].text not in "()-'’":
                     break
                 if tokens[k].lower in rules.passive_markers:
                     found_after = _predicate_after(tokens, k, nested=True)

@@ -433,9 +433,11 @@ def _read_at(r: _Reader, i: int) -> NumberMention | None:
         key, last = vague
         spec = vague_amounts()[key]
         qual, qstart = _qualifier_before(r, i)
-        if spec.qualifier == "approximate":
-            return NumberMention(r.t[qstart].start, r.t[last].end, i, last, spec.point, spec.point, spec.point,
-                                 "approximate", "vague", spec.point, vague_phrase=" ".join(key))
+        if spec.point is not None:
+            # "a dozen" (about 12), "more than a dozen" (more than 12), "half a dozen" (6)
+            mention = _bounded(r, qstart, i, last, spec.point, qual or spec.qualifier, "vague")
+            mention.vague_phrase = " ".join(key)
+            return mention
         return NumberMention(r.t[i].start, r.t[last].end, i, last, None, spec.low, spec.high, "vague", "vague", None,
                              vague_phrase=" ".join(key))
     frac = r.read_fraction(i)
