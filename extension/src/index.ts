@@ -10,10 +10,10 @@
  */
 
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import { Dialog, ICommandPalette, Notification, showDialog } from '@jupyterlab/apputils';
 import { PageConfig } from '@jupyterlab/coreutils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
-import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import { FileDialog, IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
 import { INotebookTracker, NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
@@ -28,13 +28,21 @@ import {
   IAuditPayload,
   IAuditSettings,
   IFigure,
+  IListing,
   INotebookJSON,
   ISourceTarget,
+  LARGE_CORPUS_FILES,
   LINK_SCHEME,
+  METADATA_KEY,
   MIME_TYPE,
   OPEN_EVENT,
+  SUPPORTED_EXTENSIONS,
+  basename,
+  countCorpus,
+  dashboardCandidates,
   dashboardName,
   dirname,
+  isDashboardOf,
   fillTemplate,
   isAuditable,
   locateSpan,
@@ -44,7 +52,7 @@ import {
   serverPath,
   sourceTarget
 } from './model';
-import { AuditView } from './view';
+import { AuditView, el } from './view';
 import template from './template.json';
 
 const PLUGIN_ID = 'figure-auditor:plugin';
@@ -54,9 +62,6 @@ export namespace CommandIDs {
   export const audit = 'figure-auditor:audit';
   export const openSource = 'figure-auditor:open-source';
 }
-
-/** Notebook metadata key: `{ "run_on_open": true }` asks the extension to run it once. */
-const METADATA_KEY = 'figure_audit';
 
 const ICON_SVG =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="16" height="16">' +
@@ -229,36 +234,113 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const selection = (): { path: string; type: string }[] =>
       browser ? Array.from(browser.selectedItems(), item => ({ path: item.path, type: item.type })) : [];
 
+    const contents = app.serviceManager.contents;
+    const list = async (path: string): Promise<IListing[]> =>
+      ((await contents.get(path, { content: true })).content as IListing[]) ?? [];
+
+    /** Ask for a folder with JupyterLab's file dialog; null when cancelled. */
+    const askFolder = async (start: string): Promise<string | null> => {
+      const result = await FileDialog.getExistingDirectory({
+        manager: docManager,
+        title: 'Audit figures: choose the folder of articles',
+        defaultPath: start
+      });
+      if (!result.button.accept || !result.value) {
+        return null;
+      }
+      const chosen = result.value[0];
+      return chosen ? (normalisePath(chosen.path) ?? '') : start;
+    };
+
+    /** Count what an audit would read; ask before a large one. False when the user says no. */
+    const confirmCount = async (items: { path: string; type: string }[], where: string): Promise<boolean> => {
+      const count = await countCorpus(items, list);
+      const skipped = count.skipped.length
+        ? ` (skipped: ${count.skipped.slice(0, 3).map(basename).join(', ')}${count.skipped.length > 3 ? ', …' : ''})`
+        : '';
+      const files = `${count.truncated ? 'more than ' : ''}${count.files.toLocaleString('en-US')}`;
+      if (count.files === 0) {
+        Notification.warning(
+          `No articles to audit in ${where || 'the home folder'}: the audit reads ${SUPPORTED_EXTENSIONS.join(' ')} files${skipped}.`,
+          { autoClose: 8000 }
+        );
+        return false;
+      }
+      if (count.files > LARGE_CORPUS_FILES) {
+        const body = el('div', 'jp-FigureAudit-confirm');
+        body.textContent =
+          `${where || 'This folder'} holds ${files} files to audit${skipped}. ` +
+          'Auditing them may take a long time. Audit them all?';
+        const answer = await showDialog({
+          title: `Audit ${files} files?`,
+          body: new Widget({ node: body }),
+          buttons: [Dialog.cancelButton({ label: 'Cancel' }), Dialog.okButton({ label: `Audit ${files} files` })],
+          defaultButton: 0
+        });
+        return answer.button.accept;
+      }
+      Notification.info(`Auditing ${files} files in ${where || 'the home folder'}${skipped}.`, { autoClose: 5000 });
+      return true;
+    };
+
+    /** The dashboard notebook in `dir` auditing `paths`: an existing one of the same paths, else a new name. */
+    const dashboardPath = async (dir: string, targets: string[], paths: string[]): Promise<[string, boolean]> => {
+      const names = (await list(dir)).map(entry => entry.name);
+      for (const name of dashboardCandidates(targets, names)) {
+        const path = dir ? `${dir}/${name}` : name;
+        try {
+          const existing = await contents.get(path, { content: true, type: 'notebook' });
+          if (isDashboardOf(existing.content as INotebookJSON, paths)) {
+            return [path, true];
+          }
+        } catch {
+          // unreadable: not ours to reuse
+        }
+      }
+      const name = dashboardName(targets, new Set(names));
+      return [dir ? `${dir}/${name}` : name, false];
+    };
+
     app.commands.addCommand(CommandIDs.audit, {
       label: args => (args.isLauncher ? 'Figure Audit' : 'Audit figures'),
-      caption: 'Audit the figures of the selected articles in a dashboard notebook',
+      caption: 'Audit the figures of the selected articles, or of a folder you choose, in a dashboard notebook',
       icon: args => (args.isPalette ? undefined : auditIcon),
       isVisible: args =>
         !args.isContextMenu || (selection().length > 0 && selection().every(i => isAuditable(i.path, i.type))),
       execute: async args => {
-        const cwd =
-          typeof args.cwd === 'string' ? args.cwd : browser ? browser.model.path : '';
-        const dir = normalisePath(cwd.replace(/^[^/:]*:/, '')) ?? '';
-        let targets: string[];
+        const cwd = typeof args.cwd === 'string' ? args.cwd : browser ? browser.model.path : '';
+        let dir = normalisePath(cwd.replace(/^[^/:]*:/, '')) ?? '';
+        let items: { path: string; type: string }[];
         if (Array.isArray(args.paths)) {
-          targets = (args.paths as unknown[]).filter((p): p is string => typeof p === 'string');
+          items = (args.paths as unknown[])
+            .filter((p): p is string => typeof p === 'string')
+            .map(path => ({ path: normalisePath(path) ?? path, type: /\.[^/.]+$/.test(path) ? 'file' : 'directory' }));
         } else {
-          const selected = args.isLauncher ? [] : selection().filter(i => isAuditable(i.path, i.type));
-          targets = selected.length ? selected.map(i => i.path) : [dir];
+          items = args.isLauncher ? [] : selection().filter(i => isAuditable(i.path, i.type));
+        }
+        if (!items.length) {
+          // Nothing suitable selected: ask, rather than audit whatever folder is open.
+          const folder = typeof args.folder === 'string' ? args.folder : await askFolder(dir);
+          if (folder === null) {
+            return null;
+          }
+          dir = normalisePath(folder) ?? '';
+          items = [{ path: dir, type: 'directory' }];
+        }
+        const targets = items.map(item => item.path);
+        if (!(await confirmCount(items, targets.length === 1 ? targets[0] : dir))) {
+          return null;
         }
         const relative = targets.map(path => relativeTo(dir, normalisePath(path) ?? path));
-        const listing = await app.serviceManager.contents.get(dir, { content: true });
-        const taken = new Set<string>(
-          (listing.content as { name: string }[]).map(entry => entry.name)
-        );
-        const name = dashboardName(targets, taken);
-        const path = dir ? `${dir}/${name}` : name;
-        const content = fillTemplate(template as INotebookJSON, {
-          paths: relative,
-          outDir: settings.outputFolder,
-          convention: settings.vagueConvention
-        });
-        await app.serviceManager.contents.save(path, { type: 'notebook', format: 'json', content });
+        const [path, reused] = await dashboardPath(dir, targets, relative);
+        if (!reused) {
+          const content = fillTemplate(template as INotebookJSON, {
+            paths: relative,
+            outDir: settings.outputFolder,
+            convention: settings.vagueConvention
+          });
+          await contents.save(path, { type: 'notebook', format: 'json', content });
+        }
         const panel = docManager.openOrReveal(path, 'Notebook') as NotebookPanel | undefined;
         if (!panel) {
           throw new Error(`Cannot open ${path}`);

@@ -5,8 +5,16 @@
  * Nothing here touches JupyterLab at run time, so jest tests it directly.
  */
 
+import columns from './columns.json';
+
+/**
+ * Field lists, view columns, orderings and corpus rules, generated from the Python
+ * modules (auditor/_mime.py, auditor/formatting.py, auditor/lab.py): one source for both sides.
+ */
+export const COLUMNS = columns;
+
 /** The MIME type emitted by `AuditResult._repr_mimebundle_` (auditor/_mime.py). */
-export const MIME_TYPE = 'application/vnd.figure-audit+json';
+export const MIME_TYPE: string = columns.mime_type;
 
 /** The scheme of source links: `figure-audit:open?path=..&start=..&end=..`. */
 export const LINK_SCHEME = 'figure-audit:';
@@ -14,15 +22,11 @@ export const LINK_SCHEME = 'figure-audit:';
 /** The DOM event a dashboard may dispatch (bubbling) instead of a link. */
 export const OPEN_EVENT = 'figure-audit:open';
 
-/** Extensions the audit reads (the contract's input formats). */
-export const SUPPORTED_EXTENSIONS = [
-  '.txt',
-  '.md',
-  '.html',
-  '.htm',
-  '.jsonl',
-  '.csv'
-];
+/** Extensions the audit reads (the contract's input formats; auditor/readers.py). */
+export const SUPPORTED_EXTENSIONS: string[] = columns.corpus.supported_suffixes;
+
+/** Above this many files "Audit figures" asks before auditing (auditor/lab.py). */
+export const LARGE_CORPUS_FILES: number = columns.corpus.large_corpus_files;
 
 export type Scalar = string | number | boolean | null;
 
@@ -317,6 +321,86 @@ export function isAuditable(name: string, type: string): boolean {
   return SUPPORTED_EXTENSIONS.some(ext => lower.endsWith(ext));
 }
 
+/** Whether the audit reads a file of this name (a supported type, not hidden). */
+export function isArticleFile(name: string): boolean {
+  const lower = name.toLowerCase();
+  return !name.startsWith('.') && SUPPORTED_EXTENSIONS.some(ext => lower.endsWith(ext));
+}
+
+/**
+ * Whether an audit skips a folder: hidden, tooling (`node_modules`, `site-packages`…) or
+ * a virtual environment (it holds `pyvenv.cfg` or `conda-meta`), the rules of auditor/lab.py.
+ * `entries` are the names in the folder, when known.
+ */
+export function isSkippedFolder(name: string, entries: string[] = []): boolean {
+  if (name.startsWith('.') || columns.corpus.skipped_folder_names.includes(name)) {
+    return true;
+  }
+  return entries.some(entry => columns.corpus.environment_markers.includes(entry));
+}
+
+/** A folder listing as the contents API gives it (only what counting needs). */
+export interface IListing {
+  name: string;
+  path: string;
+  type: string;
+}
+
+/** What a count of a corpus found. */
+export interface ICorpusCount {
+  /** Files the audit will read. */
+  files: number;
+  /** Folders skipped (tooling, hidden, environments). */
+  skipped: string[];
+  /** True when the count stopped at `limit`: there are at least `files`. */
+  truncated: boolean;
+}
+
+/**
+ * Count the files an audit of `paths` reads, with the audit's skip rules, through `list`
+ * (the contents API in the extension). Stops once `limit` files are found.
+ */
+export async function countCorpus(
+  paths: { path: string; type: string }[],
+  list: (path: string) => Promise<IListing[]>,
+  limit = 20 * LARGE_CORPUS_FILES
+): Promise<ICorpusCount> {
+  const count: ICorpusCount = { files: 0, skipped: [], truncated: false };
+  const folders: string[] = [];
+  for (const item of paths) {
+    if (item.type === 'directory') {
+      folders.push(item.path);
+    } else if (isArticleFile(basename(item.path))) {
+      count.files++;
+    }
+  }
+  for (let given = folders.length; folders.length; given--) {
+    if (count.files >= limit) {
+      count.truncated = true;
+      break;
+    }
+    const folder = folders.shift()!;
+    const entries = await list(folder);
+    // A folder named explicitly is read whatever it is (as auditor/lab.py does).
+    if (given <= 0 && isSkippedFolder(basename(folder), entries.map(entry => entry.name))) {
+      count.skipped.push(folder);
+      continue;
+    }
+    for (const entry of entries) {
+      if (entry.type === 'directory') {
+        if (isSkippedFolder(entry.name)) {
+          count.skipped.push(entry.path);
+        } else {
+          folders.push(entry.path);
+        }
+      } else if (isArticleFile(entry.name)) {
+        count.files++;
+      }
+    }
+  }
+  return count;
+}
+
 /** Settings of the extension (schema/plugin.json). */
 export interface IAuditSettings {
   outputFolder: string;
@@ -357,6 +441,7 @@ export function fillTemplate(
       name in literals ? literals[name] : match
     );
   const copy: INotebookJSON = JSON.parse(JSON.stringify(template));
+  copy.metadata = { ...copy.metadata, [METADATA_KEY]: { paths: values.paths } };
   for (const cell of copy.cells) {
     const source = Array.isArray(cell.source) ? cell.source.join('') : cell.source;
     cell.source = fill(source);
@@ -376,16 +461,47 @@ export function pythonLiteral(value: string | string[]): string {
   return JSON.stringify(value);
 }
 
+/** Notebook metadata key: `{ "paths": [...], "run_on_open": true }` (auditor/lab.py writes the same). */
+export const METADATA_KEY = 'figure_audit';
+
+/** The dashboard notebook's stem for a selection, e.g. `figure-audit-seeds`. */
+export function dashboardStem(selection: string[]): string {
+  const first = selection.length === 1 ? basename(selection[0]).replace(/\.[^.]*$/, '') : '';
+  return 'figure-audit' + (first ? '-' + first.replace(/[^\w.-]+/g, '_').slice(0, 60) : '');
+}
+
+/** `stem.ipynb`, `stem-1.ipynb`, … : every name a dashboard of this stem may have. */
+function isDashboardName(name: string, stem: string): boolean {
+  return (
+    name === `${stem}.ipynb` || (name.startsWith(`${stem}-`) && /^\d+\.ipynb$/.test(name.slice(stem.length + 1)))
+  );
+}
+
 /**
  * A free name for the dashboard notebook of a selection, e.g. `figure-audit-seeds.ipynb`.
  */
 export function dashboardName(selection: string[], taken: Set<string>): string {
-  const first = selection.length === 1 ? basename(selection[0]).replace(/\.[^.]*$/, '') : '';
-  const stem =
-    'figure-audit' + (first ? '-' + first.replace(/[^\w.-]+/g, '_').slice(0, 60) : '');
+  const stem = dashboardStem(selection);
   let name = `${stem}.ipynb`;
   for (let i = 1; taken.has(name); i++) {
     name = `${stem}-${i}.ipynb`;
   }
   return name;
+}
+
+/** The existing notebooks of a folder that may be the dashboard of `selection`, in name order. */
+export function dashboardCandidates(selection: string[], names: string[]): string[] {
+  const stem = dashboardStem(selection);
+  return names.filter(name => isDashboardName(name, stem)).sort((a, b) => a.length - b.length || a.localeCompare(b));
+}
+
+/** Whether `notebook` is a dashboard auditing exactly `paths` (its metadata says so). */
+export function isDashboardOf(notebook: INotebookJSON | null | undefined, paths: string[]): boolean {
+  const meta = notebook?.metadata?.[METADATA_KEY] as { paths?: unknown } | undefined;
+  const known = meta?.paths;
+  return (
+    Array.isArray(known) &&
+    known.length === paths.length &&
+    known.every((path, i) => typeof path === 'string' && path === paths[i])
+  );
 }

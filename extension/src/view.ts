@@ -7,8 +7,10 @@
  */
 
 import {
+  COLUMNS,
   IArticle,
   IAuditPayload,
+  IConflict,
   IFigure,
   IGroup,
   codePointToUtf16
@@ -24,6 +26,8 @@ const SVG_NS = 'http://www.w3.org/2000/svg';
 const ROW_HEIGHT = 24;
 const LABEL_WIDTH = 260;
 const TRACK_WIDTH = 420;
+const TEXT_WIDTH = 170; // the readable value right of a track
+const AXIS_HEIGHT = 44; // tick labels and the axis title under a chart
 const PALETTE = [
   '#1f77b4',
   '#ff7f0e',
@@ -71,22 +75,67 @@ export function formatNumber(value: number | null | undefined): string {
   return value.toLocaleString('en-US', { maximumFractionDigits: 3 });
 }
 
-/** The value of a figure as written by the audit: 45, 40–50, ≥ 100, ≤ 20. */
+/**
+ * The value of a figure in plain words: the payload's `value_text` (auditor/formatting.py,
+ * "≥ 40", "40–72", "about 130 km"); a payload without it gets the same shapes from the bounds.
+ */
 export function formatValue(figure: IFigure): string {
+  if (typeof figure.value_text === 'string' && figure.value_text) {
+    return figure.value_text;
+  }
   const { value, low, high } = figure;
+  const unit = figure.unit && figure.unit !== 'count' ? ` ${figure.unit}` : '';
+  let text: string;
   if (value !== null && value !== undefined && (figure.qualifier === 'exact' || low === high)) {
-    return formatNumber(value);
+    text = formatNumber(value);
+  } else if (low !== null && low !== undefined && high !== null && high !== undefined) {
+    text = low === high ? formatNumber(low) : `${formatNumber(low)}–${formatNumber(high)}`;
+  } else if (low !== null && low !== undefined) {
+    text = `≥ ${formatNumber(low)}`;
+  } else if (high !== null && high !== undefined) {
+    text = `≤ ${formatNumber(high)}`;
+  } else {
+    text = formatNumber(value);
   }
-  if (low !== null && low !== undefined && high !== null && high !== undefined) {
-    return low === high ? formatNumber(low) : `${formatNumber(low)}–${formatNumber(high)}`;
+  return text ? text + unit : '';
+}
+
+/** Round tick values covering `[min, max]`: steps of 1, 2 or 5 × 10^k, about `count` of them. */
+export function niceTicks(min: number, max: number, count = 5): number[] {
+  if (!Number.isFinite(min) || !Number.isFinite(max) || max <= min) {
+    return Number.isFinite(min) ? [min] : [];
   }
-  if (low !== null && low !== undefined) {
-    return `≥ ${formatNumber(low)}`;
+  const raw = (max - min) / Math.max(1, count);
+  const power = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 5, 10].map(m => m * power).find(s => s >= raw) ?? 10 * power;
+  const ticks: number[] = [];
+  for (let t = Math.ceil(min / step) * step; t <= max + step * 1e-9; t += step) {
+    ticks.push(Number(t.toPrecision(12)));
   }
-  if (high !== null && high !== undefined) {
-    return `≤ ${formatNumber(high)}`;
+  return ticks;
+}
+
+/** A tick label: 1,500 / 12k / 1.2M. */
+export function formatTick(value: number): string {
+  const abs = Math.abs(value);
+  if (abs >= 1e6) {
+    return `${Number((value / 1e6).toPrecision(3))}M`;
+  }
+  if (abs >= 1e4) {
+    return `${Number((value / 1e3).toPrecision(3))}k`;
   }
   return formatNumber(value);
+}
+
+/** The title of a group's value axis: its unit ("km"), or what is counted ("number killed"). */
+export function axisTitle(group: IGroup): string {
+  if (group.unit_text) {
+    return group.unit_text;
+  }
+  if (group.unit && group.unit !== 'count') {
+    return group.unit;
+  }
+  return group.category ? `number ${group.category}` : 'number reported';
 }
 
 /** Who published a figure: outlet, else title (shortened), else the article id. */
@@ -209,6 +258,7 @@ export class AuditView {
     }
     const group = payload.groups.find(g => g.group_id === this.selectedGroup);
     if (group) {
+      host.appendChild(this.groupChart(group));
       host.appendChild(this.reportsTable(group));
     }
     if (payload.errors.length) {
@@ -257,7 +307,7 @@ export class AuditView {
     const section = el('section', 'jp-FigureAudit-chart');
     section.appendChild(el('h3', undefined, 'Claim groups'));
     const scroller = el('div', 'jp-FigureAudit-chartScroll');
-    const width = LABEL_WIDTH + TRACK_WIDTH + 20;
+    const width = LABEL_WIDTH + TRACK_WIDTH + TEXT_WIDTH;
     const height = payload.groups.length * ROW_HEIGHT + 4;
     const root = svg('svg', {
       width,
@@ -281,9 +331,18 @@ export class AuditView {
       label.textContent = shorten(title, 40);
       line.appendChild(label);
       const tip = svg('title', {});
-      tip.textContent = `${title} (${group.status || 'single'}, ${group.unit || ''})`;
+      tip.textContent = `${title}: ${group.spread_text || ''} (${group.status_text || group.status || ''})`;
       line.appendChild(tip);
       this.drawReports(line, group, y);
+      // Each row has its own scale: its values are written out beside it.
+      const spread = svg('text', {
+        x: LABEL_WIDTH + TRACK_WIDTH + 10,
+        y: y + ROW_HEIGHT / 2 + 2,
+        class: 'jp-FigureAudit-rowValue'
+      });
+      const what = group.unit_text ? '' : ` ${group.category || ''}`;
+      spread.textContent = group.spread_text ? shorten(`${group.spread_text}${what}`.trimEnd(), 28) : '';
+      line.appendChild(spread);
       line.addEventListener('click', () => this.selectGroup(group.group_id));
       root.appendChild(line);
     });
@@ -358,8 +417,9 @@ export class AuditView {
     section.appendChild(el('h3', undefined, 'Conflicts'));
     const table = el('table', 'jp-FigureAudit-table');
     const head = el('tr');
-    for (const name of ['severity', 'category', 'A', 'B', 'explanation']) {
-      head.appendChild(el('th', undefined, name));
+    // Columns and headings of auditor/formatting.py (CONFLICT_VIEW_COLUMNS), as every view shows them.
+    for (const [, heading] of COLUMNS.columns.conflicts) {
+      head.appendChild(el('th', undefined, heading));
     }
     table.appendChild(el('thead')).appendChild(head);
     const body = table.appendChild(el('tbody'));
@@ -369,16 +429,36 @@ export class AuditView {
       if (conflict.conflict_id === this.selectedConflict) {
         row.classList.add('jp-mod-selected');
       }
-      row.appendChild(el('td', `jp-FigureAudit-severity jp-mod-${conflict.severity || 'none'}`, conflict.severity));
-      row.appendChild(el('td', undefined, conflict.category));
-      row.appendChild(this.sideCell(conflict.figure_a, conflict.outlet_a));
-      row.appendChild(this.sideCell(conflict.figure_b, conflict.outlet_b));
-      row.appendChild(el('td', 'jp-FigureAudit-explanation', conflict.explanation));
+      for (const [key] of COLUMNS.columns.conflicts) {
+        row.appendChild(this.conflictCell(conflict, key));
+      }
       row.addEventListener('click', () => this.selectConflict(conflict.conflict_id));
       body.appendChild(row);
     }
     section.appendChild(table);
     return section;
+  }
+
+  private conflictCell(conflict: IConflict, key: string): HTMLElement {
+    switch (key) {
+      case 'severity':
+        return el('td', `jp-FigureAudit-severity jp-mod-${conflict.severity || 'none'}`, conflict.severity);
+      case 'label': {
+        const group = this.payload.groups.find(g => g.group_id === conflict.group_id);
+        const claim = group ? groupTitle(group) : conflict.category || '';
+        return el('td', undefined, [claim, conflict.relation_text].filter(Boolean).join(' · '));
+      }
+      case 'report_a':
+        return this.sideCell(conflict.figure_a, conflict.outlet_a);
+      case 'report_b':
+        return this.sideCell(conflict.figure_b, conflict.outlet_b);
+      case 'explanation':
+        return el('td', 'jp-FigureAudit-explanation', conflict.explanation);
+      case 'decision':
+        return el('td', 'jp-FigureAudit-decision', conflict.decision || 'to review');
+      default:
+        return el('td', undefined, String((conflict as unknown as { [k: string]: unknown })[key] ?? ''));
+    }
   }
 
   private sideCell(figureId: string | null, reference?: string | null): HTMLElement {
@@ -388,9 +468,103 @@ export class AuditView {
       cell.textContent = reference || figureId || '';
       return cell;
     }
-    cell.appendChild(el('b', undefined, figure.surface));
+    cell.appendChild(el('b', undefined, formatValue(figure) || figure.surface));
     cell.appendChild(document.createTextNode(` (${outletOf(figure, this.payload.articles[figure.article_id])})`));
     return cell;
+  }
+
+  /** The selected group's reports on one value axis, with ticks and units: one row per report. */
+  private groupChart(group: IGroup): HTMLElement {
+    const section = el('section', 'jp-FigureAudit-groupChart');
+    section.appendChild(el('h3', undefined, `Reported values: ${groupTitle(group)}`));
+    const figures = group.figures.map(id => this.payload.figures[id]).filter((f): f is IFigure => !!f);
+    const ends = figures.flatMap(f => bounds(f)).filter((v): v is number => v !== null && Number.isFinite(v));
+    if (!ends.length) {
+      section.appendChild(el('p', 'jp-FigureAudit-hint', 'No numeric values to draw.'));
+      return section;
+    }
+    const openEnded = figures.some(f => bounds(f)[1] === null);
+    let min = Math.min(0, ...ends);
+    let max = Math.max(...ends);
+    if (max === min) {
+      max = min + 1;
+    }
+    max += openEnded ? (max - min) * 0.25 : 0;
+    const ticks = niceTicks(min, max, 5);
+    min = Math.min(min, ticks[0] ?? min);
+    max = Math.max(max, ticks[ticks.length - 1] ?? max);
+    const x0 = LABEL_WIDTH;
+    const scale = (v: number) => x0 + ((v - min) / (max - min || 1)) * TRACK_WIDTH;
+    const rows = figures.length;
+    const width = LABEL_WIDTH + TRACK_WIDTH + TEXT_WIDTH;
+    const plotBottom = rows * ROW_HEIGHT + 4;
+    const height = plotBottom + AXIS_HEIGHT;
+    const root = svg('svg', {
+      width,
+      height,
+      viewBox: `0 0 ${width} ${height}`,
+      role: 'img',
+      'aria-label': `Reported values of ${groupTitle(group)}, in ${axisTitle(group)}`
+    });
+    // Grid lines and tick labels first, under the marks.
+    const axis = svg('g', { class: 'jp-FigureAudit-xAxis' });
+    axis.appendChild(svg('line', { x1: x0, x2: x0 + TRACK_WIDTH, y1: plotBottom, y2: plotBottom, class: 'jp-FigureAudit-axisLine' }));
+    for (const tick of ticks) {
+      const x = scale(tick);
+      axis.appendChild(svg('line', { x1: x, x2: x, y1: 0, y2: plotBottom + 4, class: 'jp-FigureAudit-grid' }));
+      const label = svg('text', { x, y: plotBottom + 16, class: 'jp-FigureAudit-tick', 'text-anchor': 'middle' });
+      label.textContent = formatTick(tick);
+      axis.appendChild(label);
+    }
+    const title = svg('text', {
+      x: x0 + TRACK_WIDTH / 2,
+      y: plotBottom + 36,
+      class: 'jp-FigureAudit-axisTitle',
+      'text-anchor': 'middle'
+    });
+    title.textContent = axisTitle(group);
+    axis.appendChild(title);
+    root.appendChild(axis);
+    figures.forEach((figure, row) => {
+      const y = row * ROW_HEIGHT + 2 + (ROW_HEIGHT - 2) / 2;
+      const [low, high] = bounds(figure);
+      const colour = this.colour(figure);
+      const mark = svg('g', { class: 'jp-FigureAudit-report', 'data-figure': figure.figure_id });
+      const name = svg('text', { x: 6, y: y + 4, class: 'jp-FigureAudit-rowLabel' });
+      const article = this.payload.articles[figure.article_id];
+      name.textContent = shorten(
+        [outletOf(figure, article), figure.published || article?.published].filter(Boolean).join(' · '),
+        40
+      );
+      mark.appendChild(name);
+      const from = scale(low ?? min);
+      const to = high === null ? x0 + TRACK_WIDTH : scale(high);
+      if (low !== null && high !== null && low === high) {
+        mark.appendChild(svg('circle', { cx: from, cy: y, r: 5, fill: colour }));
+      } else {
+        mark.appendChild(
+          svg('line', {
+            x1: from,
+            x2: to,
+            y1: y,
+            y2: y,
+            stroke: colour,
+            'stroke-width': 6,
+            'stroke-linecap': 'round',
+            'stroke-dasharray': high === null || low === null ? '6 3' : ''
+          })
+        );
+      }
+      const value = svg('text', { x: x0 + TRACK_WIDTH + 10, y: y + 4, class: 'jp-FigureAudit-rowValue' });
+      value.textContent = shorten(formatValue(figure), 26);
+      mark.appendChild(value);
+      const tip = svg('title', {});
+      tip.textContent = `${outletOf(figure, article)}: “${figure.surface}” = ${formatValue(figure)}`;
+      mark.appendChild(tip);
+      root.appendChild(mark);
+    });
+    section.appendChild(root);
+    return section;
   }
 
   /** Both sources of the selected conflict, side by side. */
@@ -436,7 +610,7 @@ export class AuditView {
     if (meta) {
       card.appendChild(el('div', 'jp-FigureAudit-meta', meta));
     }
-    card.appendChild(el('div', 'jp-FigureAudit-value', `${formatValue(figure)} ${figure.unit || ''}`.trim()));
+    card.appendChild(el('div', 'jp-FigureAudit-value', formatValue(figure)));
     card.appendChild(highlightedSentence(figure));
     card.appendChild(el('div', 'jp-FigureAudit-path', article?.path || figure.article_id));
     card.appendChild(this.openButton(figure, article));
@@ -458,9 +632,11 @@ export class AuditView {
     section.appendChild(el('h3', undefined, `Reports: ${groupTitle(group)}`));
     const table = el('table', 'jp-FigureAudit-table');
     const head = el('tr');
-    for (const name of ['outlet', 'published', 'figure', 'value', 'qualifier', 'source', 'sentence', '']) {
-      head.appendChild(el('th', undefined, name));
+    // Columns and headings of auditor/formatting.py (REPORT_VIEW_COLUMNS), then the editor button.
+    for (const [, heading] of COLUMNS.columns.reports) {
+      head.appendChild(el('th', undefined, heading));
     }
+    head.appendChild(el('th'));
     table.appendChild(el('thead')).appendChild(head);
     const body = table.appendChild(el('tbody'));
     for (const id of group.figures) {
@@ -471,20 +647,9 @@ export class AuditView {
       const article = this.payload.articles[figure.article_id];
       const row = el('tr', 'jp-FigureAudit-figure');
       row.dataset.figure = figure.figure_id;
-      const swatch = el('td');
-      const dot = el('span', 'jp-FigureAudit-swatch');
-      dot.style.backgroundColor = this.colour(figure);
-      swatch.appendChild(dot);
-      swatch.appendChild(document.createTextNode(outletOf(figure, article)));
-      row.appendChild(swatch);
-      row.appendChild(el('td', undefined, figure.published || article?.published || ''));
-      row.appendChild(el('td', undefined, figure.surface));
-      row.appendChild(el('td', undefined, `${formatValue(figure)} ${figure.unit || ''}`.trim()));
-      row.appendChild(el('td', undefined, figure.qualifier));
-      row.appendChild(el('td', undefined, figure.source));
-      const sentence = el('td');
-      sentence.appendChild(highlightedSentence(figure));
-      row.appendChild(sentence);
+      for (const [key] of COLUMNS.columns.reports) {
+        row.appendChild(this.reportCell(figure, article, key));
+      }
       const open = el('td');
       open.appendChild(this.openButton(figure, article));
       row.appendChild(open);
@@ -495,6 +660,38 @@ export class AuditView {
       section.appendChild(el('p', 'jp-FigureAudit-omitted', `${group.omitted_figures} more reports not shown.`));
     }
     return section;
+  }
+
+  private reportCell(figure: IFigure, article: IArticle | undefined, key: string): HTMLElement {
+    switch (key) {
+      case 'outlet': {
+        const cell = el('td');
+        const dot = el('span', 'jp-FigureAudit-swatch');
+        dot.style.backgroundColor = this.colour(figure);
+        cell.appendChild(dot);
+        cell.appendChild(document.createTextNode(outletOf(figure, article)));
+        return cell;
+      }
+      case 'published':
+        return el('td', undefined, figure.published || article?.published || '');
+      case 'value_text': {
+        // As written ("155 miles"), then as read ("155 miles (about 249 km)") when that says more.
+        const cell = el('td', 'jp-FigureAudit-valueCell');
+        cell.appendChild(el('b', undefined, figure.surface));
+        const value = formatValue(figure);
+        if (value && value !== figure.surface) {
+          cell.appendChild(el('div', 'jp-FigureAudit-read', value));
+        }
+        return cell;
+      }
+      case 'sentence': {
+        const cell = el('td');
+        cell.appendChild(highlightedSentence(figure));
+        return cell;
+      }
+      default:
+        return el('td', undefined, String((figure as unknown as { [k: string]: unknown })[key] ?? ''));
+    }
   }
 
   private errorList(): HTMLElement {

@@ -1,5 +1,11 @@
 import {
+  IListing,
+  LARGE_CORPUS_FILES,
   codePointToUtf16,
+  countCorpus,
+  dashboardCandidates,
+  isDashboardOf,
+  isSkippedFolder,
   dashboardName,
   fillTemplate,
   INotebookJSON,
@@ -121,5 +127,69 @@ describe('Audit figures', () => {
     const before = JSON.stringify(template);
     fillTemplate(template as INotebookJSON, { paths: ['a'], outDir: 'o', convention: 'default' });
     expect(JSON.stringify(template)).toBe(before);
+  });
+});
+
+describe('counting a corpus before auditing it', () => {
+  /** A fake contents API over a list of file paths. */
+  function tree(files: string[]): (path: string) => Promise<IListing[]> {
+    return async (folder: string) => {
+      const prefix = folder ? folder + '/' : '';
+      const seen = new Map<string, IListing>();
+      for (const file of files.filter(f => f.startsWith(prefix))) {
+        const rest = file.slice(prefix.length).split('/');
+        const name = rest[0];
+        seen.set(name, { name, path: prefix + name, type: rest.length > 1 ? 'directory' : 'file' });
+      }
+      return Array.from(seen.values());
+    };
+  }
+
+  it('skips tooling, hidden folders, environments and code, as the Python side does', async () => {
+    const list = tree([
+      'repo/news/a.txt', 'repo/news/b.md', 'repo/news/c.html', 'repo/src/tool.py', 'repo/src/notes.csv',
+      'repo/node_modules/x/CHANGELOG.md', 'repo/web/node_modules/y/README.md', 'repo/.git/x.txt',
+      'repo/.venv/lib/a.md', 'repo/env/pyvenv.cfg', 'repo/env/lib/b.md', 'repo/lib/site-packages/c.txt',
+      'repo/venv/readme.txt'
+    ]);
+    const count = await countCorpus([{ path: 'repo', type: 'directory' }], list);
+    expect(count.files).toBe(4);
+    expect(count.truncated).toBe(false);
+    expect(count.skipped.sort()).toEqual(
+      ['repo/.git', 'repo/.venv', 'repo/env', 'repo/lib/site-packages', 'repo/node_modules', 'repo/venv',
+        'repo/web/node_modules'].sort()
+    );
+  });
+
+  it('stops counting a huge folder once it is past the limit', async () => {
+    const files = Array.from({ length: 3000 }, (_, i) => `big/${Math.floor(i / 100)}/f${i}.txt`);
+    const count = await countCorpus([{ path: 'big', type: 'directory' }], tree(files), 500);
+    expect(count.truncated).toBe(true);
+    expect(count.files).toBeGreaterThanOrEqual(500);
+    expect(count.files).toBeLessThan(3000);
+    expect(LARGE_CORPUS_FILES).toBeLessThan(3000); // such a folder is asked about
+  });
+
+  it('recognises environments by name or by what they hold', () => {
+    expect(isSkippedFolder('node_modules')).toBe(true);
+    expect(isSkippedFolder('.ipynb_checkpoints')).toBe(true);
+    expect(isSkippedFolder('env', ['bin', 'pyvenv.cfg'])).toBe(true);
+    expect(isSkippedFolder('miniconda', ['conda-meta', 'lib'])).toBe(true);
+    expect(isSkippedFolder('env', ['reports'])).toBe(false);
+    expect(isSkippedFolder('sudan')).toBe(false);
+  });
+});
+
+describe('one dashboard per folder', () => {
+  it('finds the dashboards a folder may already have for a selection', () => {
+    const names = ['figure-audit-seeds-2.ipynb', 'x.ipynb', 'figure-audit-seeds.ipynb', 'figure-audit-seeds-x.ipynb'];
+    expect(dashboardCandidates(['seeds'], names)).toEqual(['figure-audit-seeds.ipynb', 'figure-audit-seeds-2.ipynb']);
+  });
+
+  it('reuses a notebook only when it audits the same paths', () => {
+    const filled = fillTemplate(template as INotebookJSON, { paths: ['.'], outDir: 'audit-out', convention: 'default' });
+    expect(isDashboardOf(filled, ['.'])).toBe(true);
+    expect(isDashboardOf(filled, ['news'])).toBe(false);
+    expect(isDashboardOf({ ...filled, metadata: {} }, ['.'])).toBe(false);
   });
 });

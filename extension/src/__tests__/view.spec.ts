@@ -1,5 +1,6 @@
 import { IAuditPayload, IFigure } from '../model';
-import { AuditView, formatValue, highlightedSentence, outletOf } from '../view';
+import { COLUMNS } from '../model';
+import { AuditView, axisTitle, formatTick, formatValue, highlightedSentence, niceTicks, outletOf } from '../view';
 
 const XSS_TITLE = '<img src=x onerror="window.__xss=1">Baiji <b>retaken</b>';
 const XSS_SENTENCE = 'At least 45 <script>window.__xss=2</script> fighters were killed.';
@@ -18,7 +19,7 @@ function payload(): IAuditPayload {
       fa: {
         figure_id: 'fa', article_id: 'a', start: 109, end: 120, surface: 'At least 45',
         sentence: sentenceA, sentence_start: 109, value: null, low: 45, high: null,
-        qualifier: 'at_least', unit: 'count', category: 'killed', outlet: 'Rudaw'
+        qualifier: 'at_least', unit: 'count', category: 'killed', outlet: 'Rudaw', value_text: '≥ 45'
       },
       fb: {
         figure_id: 'fb', article_id: 'b', start: 215, end: 217, surface: '12',
@@ -28,12 +29,15 @@ function payload(): IAuditPayload {
       fc: {
         figure_id: 'fc', article_id: 'b', start: 5, end: 14, surface: '155 miles',
         sentence: 'Some 155 miles north of Baghdad.', sentence_start: 0, value: 249.4, low: 249.4,
-        high: 249.4, qualifier: 'exact', unit: 'km', category: 'distance'
+        high: 249.4, qualifier: 'exact', unit: 'km', category: 'distance',
+        reported_value: 155, reported_unit: 'mile', value_text: '155 miles (about 249 km)'
       }
     },
     groups: [
-      { group_id: 'g1', category: 'killed', subject: 'ISIS', location: 'Baiji', status: 'conflict', unit: 'count', figures: ['fa', 'fb'] },
-      { group_id: 'g2', category: 'distance', location: 'Baiji', status: 'single', unit: 'km', figures: ['fc'] }
+      { group_id: 'g1', category: 'killed', subject: 'ISIS', location: 'Baiji', status: 'conflict', unit: 'count', figures: ['fa', 'fb'],
+        spread_text: '12 to ≥ 45', status_text: 'conflict', unit_text: '' },
+      { group_id: 'g2', category: 'distance', location: 'Baiji', status: 'single', unit: 'km', figures: ['fc'],
+        spread_text: '249 km', status_text: 'one report', unit_text: 'km' }
     ],
     conflicts: [
       {
@@ -154,5 +158,51 @@ describe('formatting', () => {
       sentence: 'A 😀 report: 12 dead', sentence_start: 0
     };
     expect(highlightedSentence(figure).querySelector('mark')!.textContent).toBe('12');
+  });
+});
+
+describe('readable values and axes', () => {
+  afterEach(() => document.body.replaceChildren());
+
+  it('shows the values as auditor/formatting.py wrote them, never NaN or raw qualifiers', () => {
+    const host = render();
+    const text = host.textContent || '';
+    expect(text).toContain('12 to ≥ 45 killed'); // the row's spread, beside the chart
+    expect(text).toContain('≥ 45');
+    expect(text).not.toMatch(/NaN|at_least|undefined|null/);
+    host.querySelectorAll<SVGGElement>('.jp-FigureAudit-row')[1].dispatchEvent(new MouseEvent('click'));
+    expect(host.querySelector('.jp-FigureAudit-figure')!.textContent).toContain('155 miles (about 249 km)');
+  });
+
+  it('draws the selected group on a value axis with round ticks and its unit', () => {
+    const host = render();
+    const chart = host.querySelector('.jp-FigureAudit-groupChart')!;
+    const ticks = Array.from(chart.querySelectorAll('.jp-FigureAudit-tick'), t => t.textContent);
+    expect(ticks[0]).toBe('0');
+    expect(ticks.length).toBeGreaterThanOrEqual(3);
+    expect(chart.querySelector('.jp-FigureAudit-axisTitle')!.textContent).toBe('number killed');
+    // One mark per report, the open-ended one ("≥ 45") dashed to the edge.
+    expect(chart.querySelectorAll('.jp-FigureAudit-report').length).toBe(2);
+    expect(chart.querySelector('[data-figure="fa"] line')!.getAttribute('stroke-dasharray')).toBe('6 3');
+    host.querySelectorAll<SVGGElement>('.jp-FigureAudit-row')[1].dispatchEvent(new MouseEvent('click'));
+    expect(host.querySelector('.jp-FigureAudit-groupChart .jp-FigureAudit-axisTitle')!.textContent).toBe('km');
+  });
+
+  it('labels tables with the column headings of the Python views', () => {
+    const host = render();
+    const conflictHeads = Array.from(host.querySelectorAll('.jp-FigureAudit-conflicts th'), th => th.textContent);
+    expect(conflictHeads).toEqual(COLUMNS.columns.conflicts.map(([, heading]) => heading));
+    const reportHeads = Array.from(host.querySelectorAll('.jp-FigureAudit-reports th'), th => th.textContent);
+    expect(reportHeads.slice(0, -1)).toEqual(COLUMNS.columns.reports.map(([, heading]) => heading));
+  });
+
+  it('picks round ticks and short labels', () => {
+    expect(niceTicks(0, 120)).toEqual([0, 50, 100]);
+    expect(niceTicks(0, 56.25, 5)).toEqual([0, 20, 40]);
+    expect(niceTicks(0, 1)).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
+    expect(formatTick(1500)).toBe('1,500');
+    expect(formatTick(45000)).toBe('45k');
+    expect(formatTick(2500000)).toBe('2.5M');
+    expect(axisTitle({ group_id: 'g', figures: [], unit: 'count', category: 'displaced' })).toBe('number displaced');
   });
 });
