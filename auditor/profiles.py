@@ -9,8 +9,9 @@
   Iraq 2014-17, "paramilitaries" -> RSF in Sudan). Without a mapping a generic word stays what it
   is: the subject of "12 militants were killed" is "militants".
 
-The ``default`` profile maps nothing and hints nothing: it works for any conflict. A profile is
-chosen per process with :func:`set_profile` (``figure-audit run --profile NAME``,
+The ``default`` profile maps nothing and hints nothing. Without a choice (``auto``) each article
+uses the profile of its main country when one lists it, else ``default``. A profile is chosen per
+process with :func:`set_profile` (``figure-audit run --profile NAME``,
 ``auditor.audit(..., profile=NAME)``) before articles are read.
 """
 
@@ -28,7 +29,8 @@ from ._names import name_key
 __all__ = ["Profile", "available_profiles", "load_profile", "set_profile", "active_profile"]
 
 DEFAULT = "default"
-_active = DEFAULT
+AUTO = "auto"
+_active = AUTO
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,25 @@ def _folder() -> Any:
 
 
 def available_profiles() -> list[str]:
-    """Names of the bundled profiles."""
+    """Names of the bundled profiles (``auto`` picks one per article)."""
     return sorted(p.name[:-5] for p in _folder().iterdir() if p.name.endswith(".yaml"))
+
+
+@lru_cache(maxsize=1)
+def _by_country() -> dict[str, str]:
+    """Country -> the first profile (alphabetically) that lists it."""
+    found: dict[str, str] = {}
+    for name in available_profiles():
+        for country in load_profile(name).countries:
+            found.setdefault(country, name)
+    return found
+
+
+def profile_for(country: str) -> Profile:
+    """The profile an article whose main country is ``country`` is read with."""
+    if _active != AUTO:
+        return load_profile(_active)
+    return load_profile(_by_country().get(country, DEFAULT))
 
 
 @lru_cache(maxsize=16)
@@ -66,7 +85,8 @@ def load_profile(name: str) -> Profile:
     """The profile called ``name``; a clear ValueError naming the known ones otherwise."""
     path = _folder().joinpath(f"{name}.yaml")
     if not path.is_file():
-        raise ValueError(f"unknown profile {name!r} (known: {', '.join(available_profiles())})")
+        known = ", ".join([AUTO, *available_profiles()])
+        raise ValueError(f"unknown profile {name!r} (known: {known})")
     table = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     generic = {}
     for word, actor in (table.get("generic") or {}).items():
@@ -82,8 +102,9 @@ def load_profile(name: str) -> Profile:
 def set_profile(name: str | None) -> None:
     """Use profile ``name`` from now on in this process (and the workers it forks)."""
     global _active
-    name = name or DEFAULT
-    load_profile(name)  # raises ValueError for an unknown name
+    name = name or AUTO
+    if name != AUTO:
+        load_profile(name)  # raises ValueError for an unknown name
     if name != _active:
         _active = name
         from . import provenance
@@ -92,5 +113,5 @@ def set_profile(name: str | None) -> None:
 
 
 def active_profile() -> Profile:
-    """The profile in use."""
-    return load_profile(_active)
+    """The profile chosen for every article (``default`` in ``auto`` mode, where articles choose)."""
+    return load_profile(DEFAULT if _active == AUTO else _active)

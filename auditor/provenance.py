@@ -143,6 +143,10 @@ class ArticleContext:
         self._roles = [_place_role(text, m) for m in self.places]
         self.main_place = self._main_place()
         self.lead = self._lead_place()
+        from .profiles import profile_for
+
+        main = self._main_mention()
+        self.profile = profile_for(main.place.country if main is not None else "")
         self._attributor: Attributor | None = None
         self._dates: dict[int, list[Any]] = {}
         self._sentence_dates: dict[int, str] = {}
@@ -354,16 +358,27 @@ class ArticleContext:
 
 
 def subject_of(ctx: ArticleContext, sentence: Sentence, d: DraftSpan) -> str:
-    """The normalised actor a figure is about (its counted noun phrase, else the clause around it)."""
+    """The normalised actor a figure is about (its counted noun phrase, else the clause around it).
+
+    A named actor wins; a generic word ("militants", "soldiers") is read through the article's
+    profile and otherwise stays the word it is.
+    """
     words = category_words()
+    profile = ctx.profile
     if d.has_np and not d.partitive:
         inside = ctx.actors_between(d.np_start, d.np_end)
         specific = [a for a in inside if not a.generic]
-        chosen = (specific or inside)[-1:] if inside else []
-        if chosen:
-            return chosen[0].actor.name
+        if specific:
+            return specific[-1].actor.name
+        phrase = ctx.article.text[d.np_start:d.np_end]
+        if inside:
+            generic = inside[-1]
+            return profile.generic_actor(generic.surface) or generic.surface.lower()
         if d.head in words.civilian_heads:
             return "civilians"
+        mapped = profile.generic_actor(d.head) or profile.generic_actor(phrase)
+        if mapped:
+            return mapped
     if d.category == "distance":
         return ""
     before = [a for a in ctx.actors_between(sentence.start, d.start) if a.actor.kind not in ("outlet", "organisation")]
@@ -382,10 +397,16 @@ def subject_of(ctx: ArticleContext, sentence: Sentence, d: DraftSpan) -> str:
         return ""
     if before:
         specific = [a for a in before if not a.generic]
-        return (specific or before)[-1].actor.name
+        if specific:
+            return specific[-1].actor.name
+        return profile.generic_actor(before[-1].surface) or before[-1].surface.lower()
     after = ctx.actors_between(d.end, sentence.end)
     following = [a for a in after if a.actor.kind not in ("outlet", "organisation") and a.start - d.end < 40]
-    return following[0].actor.name if following else ""
+    if not following:
+        return ""
+    if following[0].generic:
+        return profile.generic_actor(following[0].surface) or following[0].surface.lower()
+    return following[0].actor.name
 
 
 # -- where ---------------------------------------------------------------------------------------
