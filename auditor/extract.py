@@ -481,6 +481,8 @@ _OBJECT_STARTS = frozenset({
 
 def _object_follows(tokens: list[Token], j: int) -> bool:
     """Does an object start at token j ("killed SIX villagers", "abducted THE pastor")? Then the verb is active."""
+    while j < len(tokens) and tokens[j].text in "\"“‘'":
+        j += 1
     if j >= len(tokens):
         return False
     tok = tokens[j]
@@ -645,6 +647,25 @@ def _gap(tokens: list[Token], a: _Draft, b: _Draft) -> list[str]:
     return [t.lower for t in tokens[a.last_token + 1:b.mention.start_token]]
 
 
+def _without_names(tokens: list[Token], a: _Draft, b: _Draft) -> list[str]:
+    """The gap with a name in apposition left out: "a former legislator, Pedro Ruiz, and his bodyguard"."""
+    gap = tokens[a.last_token + 1:b.mention.start_token]
+    words: list[str] = []
+    k = 0
+    while k < len(gap):
+        if gap[k].text == "," and k + 1 < len(gap) and gap[k + 1].text[:1].isupper() and gap[k + 1].kind in (
+                "word", "abbr"):
+            end = k + 1
+            while end < len(gap) and (gap[end].text[:1].isupper() or gap[end].text == "."):
+                end += 1
+            if end < len(gap) and gap[end].text == ",":
+                k = end  # keep the closing comma
+                continue
+        words.append(gap[k].lower)
+        k += 1
+    return words
+
+
 def _coordinated(gap: list[str]) -> bool:
     """Counts joined in one clause: "three women AND six children", "12 civilians, three soldiers".
 
@@ -777,8 +798,9 @@ def _person_phrase(tokens: list[Token], i: int) -> tuple[int, int, int, float] |
         low = tok.lower
         if low in rules.group_nouns or _singular_person(tok) or _demonym(tokens, j):
             break
-        if low in _CLAUSE_WORDS or low in _PREPOSITIONS or low in words.not_people or low in _TIME_WORDS:
-            return None
+        if low in _CLAUSE_WORDS or low in _PREPOSITIONS or low in words.not_people or low in _TIME_WORDS \
+                or low in _ORDINALS:
+            return None  # "the ninth reporter killed this year": a rank, not a count
         j += 1
     else:
         return None
@@ -797,6 +819,9 @@ def _person_phrase(tokens: list[Token], i: int) -> tuple[int, int, int, float] |
     return min(first, head), head, last, float(rules.group_nouns.get(tokens[head].lower, 1))
 
 
+_ORDINALS = frozenset(
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth latest last next "
+    "only same".split())
 _DEMONYM_ENDINGS = ("an", "ese", "ish", "on", "ch", "i")
 
 
@@ -828,12 +853,14 @@ def _single_victims(ctx: ArticleContext, tokens: list[Token], drafts: list[_Draf
         d: _Draft | None = None
         if tok.lower in rules.person_determiners:
             person = _person_phrase(tokens, i)
+            if person is not None and last_is_speaker(tokens, person[2]):
+                person = None  # "..., a local official said": the source, not a victim
             if person is not None:
                 first, head, last, value = person
                 d = _single_draft(tokens, first, head, last, "other", ["single.victim"])
                 d.value = d.low = d.high = d.reported_value = value
                 d.evidence = "none"
-                predicate = _predicate_after(tokens, last + 1)
+                predicate = _predicate_after(tokens, _after_apposition(tokens, last + 1))
                 obj = _object_of_before(tokens, i - 1)
                 if predicate is not None and predicate.category in CASUALTY_CATEGORIES:
                     if not predicate.passive and _object_follows(tokens, predicate.last + 1):
@@ -870,6 +897,32 @@ def _single_victims(ctx: ArticleContext, tokens: list[Token], drafts: list[_Draf
     return found
 
 
+def last_is_speaker(tokens: list[Token], last: int) -> bool:
+    """Is the phrase ending at token ``last`` the one who speaks ("the mayor said", "the governor of Kherson said")?"""
+    from .knowledge import attribution_words
+
+    return last + 1 < len(tokens) and tokens[last + 1].lower in attribution_words()["speech_verbs"]
+
+
+def _after_apposition(tokens: list[Token], j: int) -> int:
+    """Skip ", Ko Jimmy," and a relative clause "who covered crime in Sonora" up to the verb that follows."""
+    n = len(tokens)
+    if j < n and tokens[j].text == "," and j + 1 < n and tokens[j + 1].text[:1].isupper():
+        k = j + 1
+        while k < n and (tokens[k].text[:1].isupper() or tokens[k].text == "."):
+            k += 1
+        if k < n and tokens[k].text == ",":
+            return k + 1
+    if j < n and tokens[j].lower in ("who", "whose"):
+        markers = _structure().passive_markers
+        for k in range(j + 1, min(n, j + 12)):
+            if tokens[k].text in (",", ";"):
+                break
+            if tokens[k].lower in markers and k > j + 1:
+                return k
+    return j
+
+
 def _drop_unread_singles(drafts: list[_Draft]) -> list[_Draft]:
     """A person phrase is a figure only when something says what happened to them."""
     return [d for d in drafts if d.mention.kind != "single" or d.category in CASUALTY_CATEGORIES]
@@ -883,10 +936,25 @@ def _relate(tokens: list[Token], drafts: list[_Draft]) -> None:
     chains: list[list[int]] = []
     for i, d in enumerate(drafts):
         if i and chains and chains[-1][-1] == i - 1 and d.evidence != "unit" and drafts[i - 1].evidence != "unit" \
-                and _coordinated(_gap(tokens, drafts[i - 1], d)):
+                and _coordinated(_without_names(tokens, drafts[i - 1], d)):
             chains[-1].append(i)
         else:
             chains.append([i])
+    # "a senior commander, the head of the rocket unit,": a person in apposition is the same person
+    appositive = {chain[-1] for chain in chains if len(chain) > 1 and drafts[chain[-1]].mention.kind == "single"
+                  and _gap(tokens, drafts[chain[-2]], drafts[chain[-1]]) == [","]}
+    for chain in chains:
+        if chain[-1] in appositive:
+            drafts[chain[-1]].category = "other"  # dropped with the unread singles
+            chain.pop()
+    # "executed along with three other prisoners", "killed along with his cameraman"
+    for i in range(1, n):
+        a, b = drafts[i - 1], drafts[i]
+        gap = _gap(tokens, a, b)
+        if gap[-2:] in (["along", "with"], ["together", "with"]) and a.category in CASUALTY_CATEGORIES \
+                and b.evidence not in ("predicate", "object", "unit") and not _is_thing(tokens, b):
+            b.category, b.evidence = a.category, "predicate"
+            b.rules = ["coord.along", *b.rules]
     for chain in chains:
         if len(chain) < 2:
             continue
