@@ -150,6 +150,7 @@ class _Walk:
         self.roots = [Path(os.path.realpath(r)) for r in roots]
         self.excluded = {Path(os.path.realpath(e)) for e in options.exclude}
         self.visited: set[tuple[int, int]] = set()  # folders entered, against symlink loops
+        self.reported: set[ReadError] = set()
 
     def files(self, path: Path) -> Iterator[Path]:
         try:
@@ -237,7 +238,10 @@ class _Walk:
         return False
 
     def _error(self, path: Path, reason: str) -> None:
-        self.errors.append(ReadError(_shown(path), reason))
+        error = ReadError(_shown(path), reason)
+        if error not in self.reported:  # a path given twice (and inside a given folder) is listed once
+            self.reported.add(error)
+            self.errors.append(error)
 
 
 def _shown(path: str | os.PathLike[str]) -> str:

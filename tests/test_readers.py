@@ -5,11 +5,12 @@ from __future__ import annotations
 import codecs
 import json
 import logging
+import os
 from pathlib import Path
 
 import pytest
 
-from auditor.readers import load_articles
+from auditor.readers import ReadOptions, load_articles
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -299,3 +300,79 @@ def test_front_matter_with_windows_line_endings(tmp_path):
     path.write_bytes(b"---\r\ntitle: Baiji\r\noutlet: AP\r\n---\r\nTen killed.\r\n")
     article = _one(path)
     assert (article.title, article.outlet, article.text) == ("Baiji", "AP", path.read_bytes().decode())
+
+
+# --- hostile inputs: file kinds, sizes, links, names (issue 11) ---------------------------------------------
+
+
+def test_files_over_the_size_limit_are_listed_unread(tmp_path):
+    (tmp_path / "big.txt").write_text("Nine were killed. " * 2000, encoding="utf-8")  # 36 KB
+    (tmp_path / "small.txt").write_text("Two were wounded.", encoding="utf-8")
+    loaded = load_articles(tmp_path, ReadOptions(max_file_size=10 * 1024))
+    assert [a.article_id for a in loaded.articles] == ["small"]
+    assert _errors_by_file(loaded) == {
+        "big.txt": "file is 35.2 KB, over the 10 KB limit per file (--max-file-size)"}
+    assert [a.article_id for a in load_articles(tmp_path).articles] == ["big", "small"]  # default 50 MB
+
+
+def test_a_named_pipe_is_listed_and_never_opened(tmp_path):
+    os.mkfifo(tmp_path / "feed.txt")
+    (tmp_path / "ok.txt").write_text("Four were wounded in Goma.", encoding="utf-8")
+    loaded = load_articles([tmp_path, tmp_path / "feed.txt"])  # in a folder and named explicitly
+    assert [a.article_id for a in loaded.articles] == ["ok"]
+    assert [e.error for e in loaded.errors] == ["not a regular file (a named pipe), not read"]
+
+
+def test_links_inside_the_paths_are_read_once_and_links_out_only_when_asked(tmp_path):
+    corpus, outside = tmp_path / "corpus", tmp_path / "outside"
+    corpus.mkdir()
+    outside.mkdir()
+    (corpus / "a.txt").write_text("Six were killed in Marib.", encoding="utf-8")
+    (corpus / "same-a.txt").symlink_to(corpus / "a.txt")
+    (outside / "b.txt").write_text("Eight were killed in Taiz.", encoding="utf-8")
+    (corpus / "b.txt").symlink_to(outside / "b.txt")
+    (corpus / "broken.txt").symlink_to(tmp_path / "gone.txt")
+    loaded = load_articles(corpus)
+    assert [a.article_id for a in loaded.articles] == ["a"]
+    errors = _errors_by_file(loaded)
+    assert errors["b.txt"].startswith(f"symbolic link to {outside / 'b.txt'}, outside the audited paths")
+    assert "broken.txt" in errors["broken.txt"] or errors["broken.txt"].startswith("symbolic link")
+    followed = load_articles(corpus, ReadOptions(follow_symlinks=True))
+    assert [a.article_id for a in followed.articles] == ["a", "b"]
+
+
+def test_a_file_name_that_is_not_utf8_gets_an_escaped_id_and_a_note(tmp_path):
+    raw = os.fsencode(tmp_path) + b"/\xff\xfeMosul.txt"
+    with open(raw, "wb") as handle:
+        handle.write(b"Thirty were killed in Mosul.")
+    loaded = load_articles(tmp_path)
+    (article,) = loaded.articles
+    assert article.article_id == "\\xff\\xfeMosul"
+    assert article.path.endswith("/\\xff\\xfeMosul.txt")
+    article.path.encode("utf-8")  # writable to any UTF-8 file
+    assert [e.error for e in loaded.errors] == ["file name is not valid UTF-8: audited under the name shown here"]
+
+
+def test_the_output_folder_is_never_read(tmp_path):
+    (tmp_path / "story.txt").write_text("Five were killed in Aleppo.", encoding="utf-8")
+    (tmp_path / "audit-out").mkdir()
+    (tmp_path / "audit-out" / "report.txt").write_text("Not an article.", encoding="utf-8")
+    loaded = load_articles(tmp_path, ReadOptions(exclude=(tmp_path / "audit-out",)))
+    assert ([a.article_id for a in loaded.articles], loaded.errors) == (["story"], [])
+
+
+def test_an_unterminated_quote_stops_at_the_row_that_opened_it(tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_text('id,text\nm1,"Ten were killed in Mogadishu."\nm2,"Three were hurt\nm3,Seven died.\n',
+                    encoding="utf-8")
+    loaded = load_articles(path)
+    assert [a.article_id for a in loaded.articles] == ["m1"]
+    assert "row 3 (line 3): malformed CSV (a quote opened there is never closed)" in loaded.errors[0].error
+
+
+@pytest.mark.parametrize("order", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_in_any_script(tmp_path, order):
+    for name, text in (("ar", ARABIC), ("fr", FRENCH), ("fa", "در حمله به کابل ۲۰ نفر کشته شدند")):
+        (tmp_path / f"{name}.txt").write_bytes(text.encode(order))
+    texts = {a.article_id: a.text for a in load_articles(tmp_path).articles}
+    assert texts == {"ar": ARABIC, "fr": FRENCH, "fa": "در حمله به کابل ۲۰ نفر کشته شدند"}
