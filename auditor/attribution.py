@@ -243,6 +243,11 @@ class Attributor:
             else:
                 v += 1
             if frame is not None:
+                if frames and frames[-1].rule == "citing" and frame.rule.startswith("speaker") and \
+                        frame.verb_start - frames[-1].verb_start < 80 and \
+                        "," in sentence.text[frames[-1].verb_start - sentence.start:frame.verb_start - sentence.start]:
+                    # "The SUNA news agency, citing the health ministry, said ...": the cited source speaks
+                    frame = _Frame(frame.verb_start, frame.start, frame.end, frames.pop().credit, "citing")
                 frames.append(frame)
                 self._remember(frame.credit)
         return frames
@@ -484,6 +489,8 @@ class Attributor:
                 return Credit(name, "outlet")
             if kind == "organisation":
                 return Credit(name, "organisation")
+            if kind == "civilians":  # "residents said": people speaking for themselves
+                return Credit(self._as_written(span), "person")
             return Credit(self._as_written(span), "organisation")
         head = _bare(lows[-1])
         two = " ".join(_bare(w) for w in lows[-2:])

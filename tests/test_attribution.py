@@ -40,3 +40,49 @@ def test_a_quote_over_two_sentences_is_credited_where_it_closes(figure_at):
     text = "“The fighting is intense. At least 40 fighters were killed,” the general told Reuters."
     figure = figure_at(text, "40")
     assert figure.source_type in ("person", "organisation") and figure.source
+
+
+# --- every frame of auditor/data/attribution.yaml, through the whole extractor -----------------------
+
+def _frame_examples():
+    from auditor.knowledge import load_table
+
+    for frame in load_table("attribution.yaml")["frames"]:
+        for example in frame["examples"]:
+            yield pytest.param(example, id=f"{frame['id']}:{example['text'][:40]}")
+
+
+@pytest.mark.parametrize("example", list(_frame_examples()))
+def test_frame_examples(figure_at, example):
+    figure = figure_at(example["text"], example["figure"])
+    expected = example["source"] or ""
+    assert figure.source_type == example["source_type"], (figure.source, figure.source_type)
+    if expected:
+        assert expected.lower() in figure.source.lower() or figure.source.lower() in expected.lower(), figure.source
+    else:
+        assert figure.source == ""
+    assert figure.told == (example.get("told") or "")
+
+
+@pytest.mark.parametrize("text, part", [
+    ("Published April 24 2017. Coalition jets carried out 18 airstrikes, the task force said.", "18"),
+    ("Officials in Baghdad said 20 people were killed in a car bombing in Mosul.", "20"),
+    ("Israeli officials said 4 soldiers were killed near Jabalia.", "4"),
+])
+def test_a_source_is_never_a_date_a_place_or_a_nationality(figure_at, text, part):
+    figure = figure_at(text, part)
+    assert figure.source not in ("April", "Published", "Baghdad", "Israeli", "Mosul")
+    assert figure.source_type != "person" or " " in figure.source
+
+
+def test_officials_in_a_city_are_the_source_and_the_city_only_their_place(figure_at):
+    figure = figure_at("Officials in Baghdad said 20 people were killed in a car bombing in Mosul.", "20")
+    assert (figure.source, figure.source_type) == ("officials", "organisation")
+    assert figure.location == "Mosul"
+
+
+def test_two_speakers_in_one_sentence_each_credit_their_own_figure(figure_at):
+    text = ("The blast killed 471 people, the health ministry said. Israel said a rocket misfired; "
+            "U.S. intelligence estimated the toll at 100 to 300.")
+    assert figure_at(text, "100 to 300").source == "U.S. intelligence"
+    assert figure_at(text, "471").source == "health ministry"

@@ -211,3 +211,30 @@ def test_unwritable_cache_dir_still_gives_an_index(tmp_path, monkeypatch):
     monkeypatch.setenv("FIGURE_AUDITOR_CACHE", str(blocker))  # a file, so no folder can be made inside it
     monkeypatch.setattr(gazetteer_module, "_build", lambda table: {"built": True})
     assert gazetteer_module._load_or_build() == {"built": True}
+
+
+# --- hierarchy: ids, provinces and countries (issue 9) ----------------------------------------------
+
+@pytest.mark.parametrize("name, admin1, country", [
+    ("El Fasher", "North Darfur", "SD"),
+    ("Mosul", "Nineveh", "IQ"),
+    ("Kharkiv", "Kharkiv Oblast", "UA"),
+    ("Maiduguri", "Borno", "NG"),
+    ("Belgorod", "Belgorod Oblast", "RU"),
+])
+def test_towns_know_their_province_and_country(gz, name, admin1, country):
+    place = gz.lookup(name)
+    assert (place.admin1, place.country, place.kind) == (admin1, country, "city")
+    assert place.place_id.startswith("geonames:")
+
+
+def test_provinces_are_places_named_with_their_noun(gz):
+    found = gz.find_places("Fighting in Borno state and in the Kharkiv region went on.")
+    assert [(m.surface, m.place.kind, m.place.name) for m in found] == [
+        ("Borno state", "region", "Borno"), ("Kharkiv region", "region", "Kharkiv Oblast")]
+    assert found[0].place.place_id.startswith("admin1:NG.")
+
+
+def test_a_province_named_like_its_capital_is_the_town_when_named_alone(gz):
+    assert gz.lookup("Kharkiv").kind == "city"
+    assert gz.lookup("Aleppo").kind == "city"
