@@ -77,11 +77,10 @@ def test_outputs_have_contract_columns_and_review_decisions(tmp_path):
     assert read_rows(written["errors"])[1][0] == "'@bad.txt"
 
 
-def test_html_flag_writes_the_report(tmp_path, monkeypatch):
-    monkeypatch.setattr("auditor.report._vega_bundle", lambda: None)  # speed: the chart is tested elsewhere
+def test_html_flag_writes_the_report(tmp_path):
     written = write_outputs(_result(tmp_path), tmp_path / "out", html=True)
     page = written["report"].read_text(encoding="utf-8")
-    assert page.startswith("<!DOCTYPE html>") and "<h2>Conflicts</h2>" in page
+    assert page.startswith("<!DOCTYPE html>")  # its content is tested in test_report.py
     assert "-checked by phone" in page
 
 
@@ -93,3 +92,54 @@ def test_written_files_are_readable_like_any_new_file(tmp_path):
     path.chmod(0o640)
     atomic_write_text(path, "b\n")  # rewriting keeps the permissions the user chose
     assert path.stat().st_mode & 0o777 == 0o640
+
+
+# --- the output folder: sets switched as one unit, Parquet (issue 11) -----------------------------------------
+
+
+def test_a_new_set_replaces_the_old_one_whole_and_stale_files_go(tmp_path):
+    from auditor.export import META_DIR
+
+    out = tmp_path / "out"
+    first = write_outputs(_result(tmp_path / "store"), out, html=True)
+    assert (out / "report.html").is_file() and first["report"] == out / "report.html"
+    before = (out / "figures.csv").read_bytes()
+    result = _result(tmp_path / "store")
+    result.figures = result.figures.iloc[:1]
+    second = write_outputs(result, out)  # no --html this time
+    assert "report" not in second and not os.path.lexists(out / "report.html")
+    assert (out / "figures.csv").read_bytes() != before
+    assert len(read_rows(out / "figures.csv")) == 2
+    assert len(list((out / META_DIR / "sets").iterdir())) == 1  # the replaced set is removed
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [META_DIR, "articles.csv", "figures.csv", "groups.csv", "conflicts.csv", "errors.csv", "decisions.csv"])
+
+
+def test_parquet_holds_the_same_tables_with_values_as_read(tmp_path):
+    written = write_outputs(_result(tmp_path), tmp_path / "out", formats=("csv", "parquet"))
+    for table in ("articles", "figures", "groups", "conflicts", "errors", "decisions"):
+        frame = pd.read_parquet(written[f"{table}.parquet"])
+        header, *body = read_rows(written[table])
+        assert list(frame.columns) == header and len(frame) == len(body)
+    figures = pd.read_parquet(written["figures.parquet"])
+    assert figures["sentence"].iloc[0].startswith("=1+1")  # not neutralised: Parquet is no spreadsheet
+    assert figures["value"].dtype == "float64"
+    only = write_outputs(_result(tmp_path), tmp_path / "pq", formats=("parquet",))
+    assert set(only) == {f"{t}.parquet" for t in ("articles", "figures", "groups", "conflicts", "errors",
+                                                   "decisions")}
+    assert not (tmp_path / "pq" / "figures.csv").exists()
+
+
+def test_decisions_are_exported_with_every_set(tmp_path):
+    result = _result(tmp_path)
+    written = write_outputs(result, tmp_path)
+    (decision,) = [dict(zip(read_rows(written["decisions"])[0], r)) for r in read_rows(written["decisions"])[1:]]
+    assert (decision["decision"], decision["note"]) == ("confirmed", "'-checked by phone")
+
+
+def test_nested_writers_in_one_process_share_the_lock(tmp_path):
+    from auditor.export import OutputFolder
+
+    with OutputFolder(tmp_path / "out") as outer:
+        assert write_outputs(_result(tmp_path / "store"), tmp_path / "out")  # result.write() inside a run
+        assert outer.has_outputs()
