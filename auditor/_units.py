@@ -141,8 +141,9 @@ def currency_prefix(tokens: list[Token], i: int) -> int | None:
     touching = prev.end == tokens[i].start
     if not touching and spec.get("spaced", True) is False:
         return None
-    if spec.get("scaled") and not (touching and i + 1 < len(tokens) and tokens[i + 1].start == tokens[i].end
-                                   and tokens[i + 1].lower in ("m", "bn", "k", "mn", "b")):
+    if spec.get("scaled") and not (touching and i + 1 < len(tokens) and (
+            tokens[i + 1].start == tokens[i].end and tokens[i + 1].lower in ("m", "bn", "k", "mn", "b")
+            or tokens[i + 1].lower in ("million", "billion", "trillion"))):
         return None
     return i - 1
 

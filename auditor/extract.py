@@ -26,6 +26,7 @@ _FILLERS = {
     "each", "there", "then", "later", "subsequently", "eventually", "allegedly", "apparently", "now", "already",
     "just", "so", "far", "got", "believed", "feared", "thought", "presumed", "to", "more", "others", "other",
     "initially", "officially", "reported", "confirmed", "said", "in", "total", "altogether", "since", "further",
+    "still", "listed", "as", "registered", "later", "officially",
 }
 _PREPOSITIONS = {
     "in", "on", "at", "from", "to", "into", "near", "with", "by", "after", "since", "during", "across", "for",
@@ -490,6 +491,42 @@ def _object_follows(tokens: list[Token], j: int) -> bool:
         tok.kind == "word" and tok.text[:1].isupper())
 
 
+def _combined_rule(tokens: list[Token], start: int, first: int, last: int):
+    """A rule that needs its verb before AND its noun ("struck 20 PKK targets", "fired on the region 112 times")."""
+    words = category_words()
+    if last < first:
+        return None
+    nouns = {tokens[k].lower for k in range(first, last + 1)}
+    before = {tokens[k].lower for k in range(max(0, start - 6), start)}
+    for rule in words.combined:
+        if nouns & rule.pattern["head_set"] and before & rule.pattern["before_set"]:
+            return rule
+    return None
+
+
+_NUMBERING = frozenset({"numbering", "numbered", "number", "totalling", "totaling", "estimated", "strong"})
+
+
+def _apposed_head(tokens: list[Token], start: int, last: int) -> tuple[str, str] | None:
+    """"the gunmen, numbering about 50", "refugees now number more than 200,000", "around 30 in number":
+    the count of a noun stated elsewhere in the clause (count.apposition): (category, rule of the noun)."""
+    words = category_words()
+    n = len(tokens)
+    told = last + 2 < n and tokens[last + 1].lower == "in" and tokens[last + 2].lower == "number"
+    k = start - 1
+    while k >= 0 and tokens[k].lower in ("at", "to", "now", "expected", "some", "who", "which", "force"):
+        k -= 1
+    if not told and not (k >= 0 and tokens[k].lower in _NUMBERING):
+        return None
+    for j in range(k if told else k - 1, max(-1, k - 7), -1):
+        head = words.heads.get((tokens[j].lower,))
+        if head is not None:
+            return head, words.rule_of[("head", (tokens[j].lower,))].id
+        if tokens[j].text in (".", ";") or tokens[j].kind == "num":
+            return None
+    return None
+
+
 def _territory_context(tokens: list[Token], m: NumberMention, next_token: int) -> bool:
     words = category_words()
     window = [t.lower for t in tokens[max(0, m.start_token - 6):m.start_token]]
@@ -540,6 +577,8 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
         obj = _object_of_before(tokens, m.start_token - 1)
         thing = head in words.not_people
         adjective = _adjective(tokens, np_first, np_last)
+        combined = _combined_rule(tokens, m.start_token, np_first, np_last)
+        apposed = _apposed_head(tokens, m.start_token, last) if np_last < np_first else None
         # (priority, category, evidence kind, rule ids)
         options: list[tuple[int, str, str, list[str]]] = []
         if predicate and predicate.category in CASUALTY_CATEGORIES and not thing:
@@ -558,10 +597,14 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
             options.append((_priority("adjective.category"), adjective[0], "head", ["adjective.category", adjective[1]]))
         if obj and obj[0] not in CASUALTY_CATEGORIES and np_last < np_first:
             options.append((_priority(obj[1]), obj[0], "object", [obj[1]]))
+        if combined is not None:
+            options.append((combined.priority, combined.category, "head", [combined.id]))
+        if apposed is not None:
+            options.append((_priority("count.apposition"), apposed[0], "head", ["count.apposition", apposed[1]]))
         if options:
             _p, category, evidence, chosen = max(options, key=lambda o: o[0])
             rules.extend(chosen)
-            if evidence == "predicate" and predicate is not None and np_last < np_first:
+            if evidence == "predicate" and predicate is not None and np_last < np_first and not predicate.insertion:
                 last = max(last, predicate.last)
         else:
             category, evidence = "other", "none"
@@ -996,6 +1039,14 @@ def _relate(tokens: list[Token], drafts: list[_Draft]) -> None:
                 if a.category in CASUALTY_CATEGORIES and not _is_thing(tokens, part):
                     part.category = a.category
                 part.rules.append(rule)
+            continue
+        between = [t.lower for t in tokens[a.mention.last + 1:b.mention.start_token]]
+        if between in (["of", "the"], ["of"]) and a.part_of is None:
+            # "16 of the 20 kidnapped travellers" (part.of_the)
+            a.part_of = i
+            if b.category in CASUALTY_CATEGORIES and a.category not in CASUALTY_CATEGORIES:
+                a.category = b.category
+            a.rules.append("part.of_the")
             continue
         if 0 < len(gap) <= 8 and any(w in rules.among for w in gap[-2:]) and b.category in CASUALTY_CATEGORIES:
             # "Three officers were among the 11 dead"

@@ -54,6 +54,7 @@ class CategoryWords:
     objects_of: dict[Phrase, str]
     heads: dict[Phrase, str]
     rule_of: dict[tuple[str, Phrase], Rule]  # (after | before | head, phrase) -> the rule it belongs to
+    combined: tuple[Rule, ...]  # rules whose pattern needs both a word before and a counted noun
     not_people: frozenset[str]
     people: frozenset[str]
     civilian_heads: frozenset[str]
@@ -137,7 +138,14 @@ def category_words() -> CategoryWords:
     table = load_table("categories.yaml")
     found: dict[str, dict[Phrase, str]] = {"after": {}, "before": {}, "head": {}}
     rule_of: dict[tuple[str, Phrase], Rule] = {}
+    combined: list[Rule] = []
     for rule in category_rules():  # highest priority first: it keeps a phrase two rules share
+        if len(rule.pattern) > 1:
+            # both parts must match: a verb before the number and the counted noun
+            rule.pattern["head_set"] = frozenset(p.lower() for p in rule.pattern["head"])
+            rule.pattern["before_set"] = frozenset(p.lower() for p in rule.pattern["before"])
+            combined.append(rule)
+            continue
         for where, phrases in rule.pattern.items():
             if where not in found:
                 raise ValueError(f"categories.yaml: rule {rule.id}: unknown pattern key {where!r}")
@@ -151,6 +159,7 @@ def category_words() -> CategoryWords:
         objects_of=found["before"],
         heads=found["head"],
         rule_of=rule_of,
+        combined=tuple(combined),
         not_people=frozenset(w.lower() for w in table["not_people"]),
         people=frozenset(w.lower() for w in table["people"]),
         civilian_heads=frozenset(w.lower() for w in table["civilian_heads"]),
