@@ -134,9 +134,10 @@ class ActorIndex:
 
     # -- public ---------------------------------------------------------------------------------
 
-    def find_actors(self, text: str, offset: int = 0) -> list[ActorMention]:
-        """Actors named in ``text``, left to right, longest alias first (offsets + ``offset``)."""
-        tokens = tokenize(text)
+    def find_actors(self, text: str, offset: int = 0, tokens: Tokens | None = None) -> list[ActorMention]:
+        """Actors named in ``text``, left to right, longest alias first (offsets + ``offset``);
+        ``tokens`` is ``_names.tokenize(text)`` when the caller has it already."""
+        tokens = tokens if tokens is not None else tokenize(text)
         keys, starts, ends = tokens.keys, tokens.starts, tokens.ends
         index = self._index
         found: list[ActorMention] = []

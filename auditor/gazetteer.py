@@ -144,7 +144,8 @@ class Gazetteer:
 
     # -- public ---------------------------------------------------------------------------------
 
-    def find_places(self, text: str, offset: int = 0, countries: Collection[str] | None = None) -> list[PlaceMention]:
+    def find_places(self, text: str, offset: int = 0, countries: Collection[str] | None = None,
+                    tokens: Tokens | None = None) -> list[PlaceMention]:
         """Place names in ``text``, left to right, longest match first.
 
         Parameters
@@ -156,9 +157,11 @@ class Gazetteer:
         countries : collection of str, optional
             ISO-2 codes or country names the text is about; towns there win ties and
             small villages there are taken without a place context.
+        tokens : Tokens, optional
+            ``_names.tokenize(text)``, when the caller already has it.
         """
         hint = self._hint(countries)
-        tokens = tokenize(text)
+        tokens = tokens if tokens is not None else tokenize(text)
         words, starts, ends = tokens.words, tokens.starts, tokens.ends
         index, particles = self._index, self._particles
         found: list[PlaceMention] = []

@@ -119,15 +119,18 @@ class ArticleContext:
         self.dateline = self._read_dateline()
         # Two passes: the article's own countries (named countries, provinces, known towns, the
         # dateline) then decide between towns of one name and open the small villages there.
-        mentions = gazetteer.find_places(text)
+        from ._names import tokenize as name_tokens
+
+        words = name_tokens(text)  # one tokenisation for both place passes and the actors
+        mentions = gazetteer.find_places(text, tokens=words)
         hint = {m.place.country for m in mentions
                 if m.place.country and (m.place.kind in ("country", "region") or m.place.curated)}
         if self.dateline is not None:
             hint.add(self.dateline.place.country)
         hint |= set(_profile().countries)
         if hint:
-            mentions = gazetteer.find_places(text, countries=frozenset(hint))
-        self.actor_mentions = list(_actors().find_actors(text))
+            mentions = gazetteer.find_places(text, countries=frozenset(hint), tokens=words)
+        self.actor_mentions = list(_actors().find_actors(text, tokens=words))
         self._actor_starts = [a.start for a in self.actor_mentions]
         actor_spans = [(a.start, a.end) for a in self.actor_mentions]
         dateline_end = self.dateline.end if self.dateline is not None else -1
