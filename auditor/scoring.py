@@ -40,9 +40,15 @@ class Score:
     missed_core: list[str] = field(default_factory=list)
     unmatched_predictions: list[str] = field(default_factory=list)
     wrong_category: list[str] = field(default_factory=list)
+    # rule id (figures.csv `evidence`) -> {"predicted", "matched", "category_accuracy"} over the scored articles
+    per_rule: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
-        return [f"{k}: {v}" for k, v in asdict(self).items()]
+        out = [f"{k}: {v}" for k, v in asdict(self).items() if k != "per_rule"]
+        out.append("per rule id (predicted, matched gold, category accuracy on matched):")
+        for rule, row in self.per_rule.items():
+            out.append(f"  {rule:<24} {int(row['predicted']):>5} {int(row['matched']):>5} {row['category_accuracy']:>6}")
+        return out
 
 
 def _num(x: Any) -> float | None:
@@ -122,6 +128,17 @@ def score(figures: pd.DataFrame, gold_records: list[dict[str, Any]]) -> Score:
                 results.append(outcome)
         return round(sum(results) / len(results), 3) if results else 0.0
 
+    per_rule: dict[str, dict[str, float]] = {}
+    matched_by_pred = {j: i for i, j in match.items()}
+    for j, p in enumerate(preds):
+        for rule in str(p.get("evidence") or "").split() or ["(none)"]:
+            row = per_rule.setdefault(rule, {"predicted": 0, "matched": 0, "right": 0})
+            row["predicted"] += 1
+            if j in matched_by_pred:
+                row["matched"] += 1
+                row["right"] += gold[matched_by_pred[j]].get("category") == p.get("category")
+    for row in per_rule.values():
+        row["category_accuracy"] = round(row.pop("right") / row["matched"], 3) if row["matched"] else 0.0
     tp = len(match)
     precision = tp / len(preds) if preds else 0.0
     recall = tp / len(gold) if gold else 0.0
@@ -143,6 +160,7 @@ def score(figures: pd.DataFrame, gold_records: list[dict[str, Any]]) -> Score:
             f"{gold[i]['surface']}={preds[match[i]].get('category')} (gold {gold[i]['category']})"
             for i in core if i in match and gold[i]["category"] != preds[match[i]].get("category")
         ],
+        per_rule=dict(sorted(per_rule.items())),
     )
 
 
