@@ -78,3 +78,40 @@ def test_formulas_in_article_text_are_neutralised(tmp_path):
     (row,) = _rows(tmp_path / "o" / "figures.csv")
     assert row["sentence"].startswith("'=")
     assert _rows(tmp_path / "o" / "articles.csv")[0]["title"].startswith("'=")
+
+
+# --- options of issue 11: formats, size limit, links ----------------------------------------------------------
+
+
+def test_format_both_writes_csv_and_parquet_of_the_same_tables(tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "out"
+    assert main(["run", str(ROOT / "seeds"), "--out", str(out), "--quiet", "--format", "both"]) == 0
+    for table in ("articles", "figures", "groups", "conflicts", "errors", "decisions"):
+        assert len(pd.read_parquet(out / f"{table}.parquet")) == len(_rows(out / f"{table}.csv"))
+    assert main(["run", str(ROOT / "seeds"), "--out", str(out), "--quiet", "--format", "parquet"]) == 0
+    assert (out / "figures.parquet").exists() and not (out / "figures.csv").exists()
+
+
+def test_max_file_size_takes_units_and_rejects_nonsense(tmp_path, capsys):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "long.txt").write_text("Officials said 30 people were killed in Mosul. " * 100, encoding="utf-8")
+    (corpus / "short.txt").write_text("Officials said 4 people were wounded in Juba.", encoding="utf-8")
+    assert main(["run", str(corpus), "--out", str(tmp_path / "o"), "--quiet", "--max-file-size", "2kb"]) == 0
+    assert [r["article_id"] for r in _rows(tmp_path / "o" / "articles.csv")] == ["short"]
+    assert "over the 2 KB limit" in _rows(tmp_path / "o" / "errors.csv")[0]["error"]
+    for bad in ("lots", "-5MB", "0"):
+        done = subprocess.run([sys.executable, "-m", "auditor.cli", "run", str(corpus), "--out", str(tmp_path / "x"),
+                               f"--max-file-size={bad}"], capture_output=True, text=True)
+        assert done.returncode == 2 and "not a size" in done.stderr
+
+
+def test_outputs_are_listed_at_their_usual_names(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["run", str(ROOT / "seeds"), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    for name in ("articles.csv", "figures.csv", "groups.csv", "conflicts.csv", "errors.csv", "decisions.csv"):
+        assert str(out / name) in printed
+        assert (out / name).is_file()  # a link into the set in force, read like any file
