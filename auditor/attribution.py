@@ -41,14 +41,30 @@ _CUT_PREPOSITIONS = {"in", "on", "at", "from", "near", "across", "inside", "outs
 _DETERMINERS = {"the", "a", "an", "its", "their", "his", "her", "our", "this", "that", "these", "those"}
 _NAME_ADJECTIVE_SUFFIXES = ("-backed", "-led", "-based", "-linked", "-allied", "-held", "-controlled",
                             "-affiliated", "-aligned", "-funded", "-supported")
+# Words that make a capitalised name an outlet or an organisation rather than a person.
+_OUTLET_WORDS = {"online", "now", "radio", "news", "times", "post", "daily", "tv", "television", "voice", "channel",
+                 "journal", "herald", "gazette", "press", "media", "diario", "tribune", "broadcasting", "newspaper",
+                 "mirror", "express", "universal", "pravda", "standard", "observer", "independent", "today",
+                 "irrawaddy", "insider", "dispatch", "review", "monitor", "chronicle", "reporter"}
+_ORGANISATION_WORDS = {"association", "network", "council", "committee", "kitchen", "crescent", "cross", "institute",
+                       "project", "union", "army", "front", "alliance", "party", "commission", "office", "centre",
+                       "center", "foundation", "society", "trust", "watch", "children", "doctors", "rights", "relief",
+                       "programme", "program", "service", "group", "organization", "organisation", "ministry",
+                       "department", "police", "guard", "forces", "force", "movement", "coalition", "brotherhood",
+                       "federation", "agency", "fund", "mission", "system", "secretariat", "government",
+                       "administration", "command", "authority", "bureau", "corps", "brigade", "battalion", "unit",
+                       "committees", "observatory", "initiative", "international", "nations", "helmets", "defence",
+                       "defense", "hospital", "university", "court", "tribunal", "bank", "common", "común", "data",
+                       "prisoners", "refugees", "migration", "affairs", "humanitarian", "emergency", "management"}
+
+
 # Words opening an adverbial after a speech verb ("said on Monday", "said in a statement that").
 _ADVERBIALS = {"in", "on", "at", "via", "during", "through", "late", "early", "earlier", "later", "yesterday", "today",
                "overnight", "this", "last", "after", "before", "shortly", "again", "also", "separately", "previously",
                "recently", "publicly", "privately", "repeatedly", "afterwards", "then", "tonight", "by"}
 # Words that open the reported clause after such an adverbial.
-_CONTENT_STARTS = {"that", "it", "they", "he", "she", "we", "there", "its", "their", "his", "her", "some", "about",
-                   "at", "more", "nearly", "around", "up", "over", "almost", "only", "the", "a", "an", "troops",
-                   "forces", "police"}
+_CONTENT_STARTS = {"that", "it", "they", "he", "she", "we", "there", "some", "about", "more", "nearly", "around",
+                   "up", "over", "almost", "only", "troops", "forces", "police"}
 
 
 @dataclass(frozen=True)
@@ -237,6 +253,10 @@ class Attributor:
                     else:
                         frame = _Frame(tok.start, seg_start_char, seg_end_char, credit, "citing")
                 v = max(v + 1, after)
+            elif tok.lower in ("adding", "saying") and v > 0 and tokens[v - 1].text == "," and frames:
+                # "..., said Abu Hamza, adding that 100 people were wounded": the same speaker goes on
+                frame = _Frame(tok.start, tok.end, seg_end_char, frames[-1].credit, "speaker.adding")
+                v += 1
             elif tok.lower in self.words.speech_verbs and not self._verb_is_noun(tokens, v):
                 frame = self._verb_frame(tokens, v, seg, seg_start_char, seg_end_char, sentence)
                 v += 1
@@ -300,9 +320,15 @@ class Attributor:
         reported one ("police said on Telegram that 12 ...")."""
         n = len(tokens)
         if j < n and tokens[j].lower in _ADVERBIALS:
-            k = j
-            while k < n and k - j < 8 and tokens[k].kind in ("word", "abbr") and tokens[k].lower not in _CONTENT_STARTS:
+            # "in a statement", "on Monday", "at the time", "in its latest survey": a short adverbial
+            k = j + 1
+            if k < n and tokens[k].lower in _DETERMINERS:
                 k += 1
+            words = 0
+            while k < n and words < 3 and tokens[k].kind in ("word", "abbr") and \
+                    tokens[k].lower not in _CONTENT_STARTS and tokens[k].lower not in _DETERMINERS:
+                k += 1
+                words += 1
             j = k
         return j >= n or tokens[j].text in (".", ",", ";", ":", "”", "\"", "—", "–", ")", "!", "?")
 
@@ -324,7 +350,17 @@ class Attributor:
                 return name, end
         if k < len(tokens) and tokens[k].lower in ("reporters", "journalists"):
             return "", k + 1
-        return "", j
+        # "told the state news agency SANA", "told a news conference": the object ends at punctuation
+        m = j
+        while m < len(tokens) and m - j < 8 and tokens[m].kind in ("word", "abbr") and tokens[m].lower != "that":
+            m += 1
+        run = [t for t in tokens[j:m] if _is_cap(t)]
+        if run and any(t.lower in ("agency", "newspaper", "broadcaster", "channel", "television", "radio", "outlet",
+                                   "daily", "website") for t in tokens[j:m]):
+            name = " ".join(t.text for t in run)
+            found = self._actor(name)
+            return (found[0] if found else name), m
+        return "", m
 
     # -- speaker phrases ---------------------------------------------------------------------
     def _speaker_before(self, tokens: list[Token], v: int, seg: int) -> Credit | None:
@@ -373,6 +409,10 @@ class Attributor:
             if t.kind not in ("word", "abbr") or t.lower in _PHRASE_STOPS or t.text in _QUOTES:
                 break
             if t.lower in _DETERMINERS:
+                if t.lower == "the" and k - 2 >= seg and tokens[k - 2].lower in ("of", "for") and k - 3 >= seg \
+                        and _is_cap(tokens[k - 3]):
+                    k -= 3  # "Office for the Coordination of ...": still one name
+                    continue
                 k -= 1
                 break
             k -= 1
@@ -494,6 +534,8 @@ class Attributor:
             return Credit(self._as_written(span), "organisation")
         head = _bare(lows[-1])
         two = " ".join(_bare(w) for w in lows[-2:])
+        if "of" in lows[1:-1] and head not in words.organisation_heads | words.person_heads:
+            head = _bare(lows[lows.index("of", 1) - 1])  # "a UN panel of experts": the panel
         # a known outlet or organisation inside a generic phrase ("Reuters journalists", "an AFP tally")
         if head in words.organisation_heads or head in ("journalists", "reporters", "correspondents",
                                                        "correspondent", "reporter", "photographer"):
@@ -502,6 +544,15 @@ class Attributor:
                     inner = self._actor(" ".join(t.text for t in span[a:b]))
                     if inner is not None and inner[1] == "outlet" and b < len(span):
                         return Credit(inner[0], "outlet")
+        named = self._organisation_name(span)
+        if named is not None:
+            return named
+        # "Civil defence spokesman Mahmud Bassal": the name after a title or role
+        run = len(span)
+        while run > 0 and _is_cap(span[run - 1]):
+            run -= 1
+        if 0 < run <= len(span) - 2 and (lows[run - 1] in words.titles or _bare(lows[run - 1]) in words.person_heads):
+            return self._person_or_place(span[run:])
         # a person's name, titles dropped ("regional governor Oleh Syniehubov")
         caps = [t for t in span if _is_cap(t) or t.lower in _CONNECTORS]
         k = 0
@@ -518,6 +569,23 @@ class Attributor:
             return Credit(self._as_written(span), "organisation")
         if caps and len(caps) == len(span):
             return self._person_or_place(span)
+        return None
+
+    def _organisation_name(self, span: list[Token]) -> Credit | None:
+        """An unknown organisation or outlet by the words of its name ("Syrian Network for Human Rights",
+        "Garowe Online", "The Irrawaddy", "Democratic Voice of Burma"), else None."""
+        if not span or not _is_cap(span[0]):
+            return None
+        names = [t for t in span if t.kind in ("word", "abbr")]
+        if not all(_is_cap(t) or t.lower in _CONNECTORS | {"en", "for", "of"} for t in names):
+            return None
+        lows = {_bare(t.lower) for t in names}
+        if lows & _OUTLET_WORDS:
+            return Credit(" ".join(t.text for t in names), "outlet")
+        if lows & _ORGANISATION_WORDS or len(names) >= 3 and lows & {"of", "for", "en", "de", "del"}:
+            return Credit(" ".join(t.text for t in names), "organisation")
+        if len(names) >= 2 and any(self._place(_bare(t.text)) == "country" for t in names):
+            return Credit(" ".join(t.text for t in names), "outlet")  # "Myanmar Now"
         return None
 
     def _as_written(self, span: list[Token]) -> str:
