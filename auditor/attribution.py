@@ -513,6 +513,14 @@ class Attributor:
         span = [t for t in span if not t.lower.endswith(_NAME_ADJECTIVE_SUFFIXES) or t is span[-1]]
         if not span:
             return None
+        lows = [t.lower for t in span]
+        if "of" in lows[2:]:
+            # "Claire Nicolet of MSF": a person of a known organisation
+            cut = lows.index("of", 2)
+            head = span[:cut]
+            if all(_is_cap(t) for t in head) and not {_bare(t.lower) for t in head} & (
+                    _ORGANISATION_WORDS | _OUTLET_WORDS) and self._actor(" ".join(t.text for t in span[cut + 1:])):
+                span = head
         raw = " ".join(t.text for t in span if t.text not in "()")
         lows = [t.lower for t in span]
         if len(span) == 1 and (lows[0] in words.not_sources or _bare(lows[0]) in words.not_sources):
@@ -544,6 +552,11 @@ class Attributor:
                     inner = self._actor(" ".join(t.text for t in span[a:b]))
                     if inner is not None and inner[1] == "outlet" and b < len(span):
                         return Credit(inner[0], "outlet")
+        # "U.N. Humanitarian Coordinator Lise Grande": a name after the last title word
+        titled = [k for k, w in enumerate(lows) if w.rstrip(".") in words.titles and w not in ("the", "a", "an")]
+        if titled and titled[-1] <= len(span) - 3 and all(_is_cap(t) for t in span[titled[-1] + 1:]) and not {
+                _bare(t.lower) for t in span[titled[-1] + 1:]} & (_ORGANISATION_WORDS | _OUTLET_WORDS):
+            return self._person_or_place(span[titled[-1] + 1:])
         named = self._organisation_name(span)
         if named is not None:
             return named
