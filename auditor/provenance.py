@@ -348,12 +348,14 @@ class ArticleContext:
                 inherited = self._sentence_dates.get(k, "")
                 break
         return read_scope(sentence.text, d.start - sentence.start, d.end - sentence.start, published, dates,
-                          inherited)
+                          inherited, d.category)
 
     def _dates_of(self, index: int) -> list[Any]:
         found = self._dates.get(index)
         if found is None:
-            found = find_dates(self.sentences[index].text, self.article.published)
+            text = self.sentences[index].text
+            # "Published April 24 2017.": the article's own date line dates no event
+            found = [] if _DATE_LINE.match(text) else find_dates(text, self.article.published)
             self._dates[index] = found
             days = [m.day for m in found if m.day is not None]
             self._sentence_dates[index] = days[0].isoformat() if len(days) == 1 else ""
@@ -447,6 +449,7 @@ _REFERENCE_BEFORE = re.compile(
     r"\b(?:north|south|east|west|north-?east|north-?west|south-?east|south-?west)(?:ern)?\s+of\s+(?:the\s+)?$"
     r"|\b(?:north|south|east|west)(?:ern)?\s+of\s+(?:the\s+)?(?:[\w'’]+\s+){1,2}$"
     r"|\b(?:km|kilometres|kilometers|miles)\s+(?:\w+\s+)?(?:from|of|outside)\s+(?:the\s+)?$", re.IGNORECASE)
+_DATE_LINE = re.compile(r"\s*(?:Published|Updated|Posted|Last updated|First published)\b", re.I)
 _CAPTION = re.compile(r"\s*(?:In this (?:photo|image|picture|file photo)|This (?:photo|image)|FILE\b|\(AP Photo|Photo:|Image:|Caption:|Watch:|Related:|Read more|READ MORE|See also)", re.I)
 _ORIGIN_BEFORE = re.compile(r"\bfrom\s+(?:the\s+)?$", re.IGNORECASE)
 _DATELINE = re.compile(

@@ -23,12 +23,16 @@ _DATE_RE = re.compile(
     rf"\b(?:(?P<day1>\d{{1,2}})(?:st|nd|rd|th)? (?:of )?{_MONTH.replace('month', 'month1')}(?:,? (?P<year1>(?:19|20)\d\d))?"
     rf"|{_MONTH.replace('month', 'month2')} (?P<day2>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,? (?P<year2>(?:19|20)\d\d))?"
     rf"|(?P<last>last )?(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
-    rf"|(?P<yesterday>yesterday)|(?P<today>today|this morning|this evening|tonight)"
+    rf"|(?P<yesterday>yesterday)|(?P<today>today)"
     rf"|{_MONTH.replace('month', 'month3')} (?P<year3>(?:19|20)\d\d)|(?P<year4>(?:19|20)\d\d))\b",
     re.IGNORECASE,
 )
 # Clause ends: a figure's own clause lies between these.
 _CLAUSE_BREAK = re.compile(r"[,;:—–()]|\s-\s|\b(?:when|while|whereas|but|after|before|as)\b", re.IGNORECASE)
+# A sentence that places its event relative to another ("days earlier", "a week later") takes no date
+# from the sentence before.
+_RELATIVE_TIME = re.compile(r"\b(?:earlier|later|ago|before|previous|previously|since|last (?:week|month|year)|"
+                            r"days|weeks|months|years)\b", re.IGNORECASE)
 _SEGMENT_BREAK = re.compile(r"[,;:—–()]|\s-\s")
 
 
@@ -53,6 +57,7 @@ class ScopeReading:
 class _Rule:
     id: str
     pattern: re.Pattern[str]
+    clause_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,7 @@ class _Rules:
     incident: tuple[_Rule, ...]
     historical: tuple[_Rule, ...]
     historical_after: int
+    cumulative_categories: frozenset[str]
 
 
 @lru_cache(maxsize=1)
@@ -68,10 +74,12 @@ def rules() -> _Rules:
     table = load_table("scope.yaml")
 
     def read(name: str) -> tuple[_Rule, ...]:
-        return tuple(_Rule(str(r["id"]), re.compile(str(r["pattern"]), re.IGNORECASE)) for r in table.get(name) or [])
+        return tuple(_Rule(str(r["id"]), re.compile(str(r["pattern"]), re.IGNORECASE), bool(r.get("clause_only")))
+                     for r in table.get(name) or [])
 
     return _Rules(read("cumulative"), read("incident_overrides"), read("historical"),
-                  int(table.get("historical_after_days") or 45))
+                  int(table.get("historical_after_days") or 45),
+                  frozenset(str(c) for c in table.get("cumulative_categories") or []))
 
 
 def _parse_published(published: str) -> date | None:
@@ -151,7 +159,7 @@ def _clause(text: str, start: int, end: int, breaks: re.Pattern[str] = _CLAUSE_B
 
 
 def read_scope(sentence: str, start: int, end: int, published: str, dates: list[DateMention] | None = None,
-               inherited: str = "") -> ScopeReading:
+               inherited: str = "", category: str = "") -> ScopeReading:
     """Scope and event date of the figure at ``sentence[start:end]``.
 
     ``dates`` are the sentence's dates (:func:`find_dates`, found once per sentence);
@@ -177,6 +185,8 @@ def read_scope(sentence: str, start: int, end: int, published: str, dates: list[
                 if texts is clause:
                     return ScopeReading("incident", event_date, rule.id)
         for rule in r.cumulative:
+            if rule.clause_only and texts is not clause:
+                continue
             m = rule.pattern.search(texts)
             if m and not _since_recalled(texts, m):
                 return ScopeReading("cumulative", "", rule.id)
@@ -190,7 +200,9 @@ def read_scope(sentence: str, start: int, end: int, published: str, dates: list[
     for rule in r.historical:
         if rule.pattern.search(sentence, sa, sb):
             return ScopeReading("historical", event_date, rule.id)
-    if not event_date and inherited and not dates:
+    if category in r.cumulative_categories and not event_date:
+        return ScopeReading("cumulative", "", f"category.{category}")
+    if not event_date and inherited and not dates and not _RELATIVE_TIME.search(sentence):
         event_date = inherited
     return ScopeReading("incident", event_date, "")
 
