@@ -6,6 +6,7 @@ or fails: a launcher (``figure-audit lab``) cannot leave a ``jupyter-lab`` behin
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -21,6 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+
+# Servers started and not yet stopped: stopped at interpreter exit whatever happened to their fixture.
+_LIVE: set[subprocess.Popen] = set()
 
 
 def free_port() -> int:
@@ -59,6 +64,7 @@ def serve_jupyterlab(command: list[str], root: Path, home: Path, logs: Path | No
     log = (home / "server.log").open("w")
     server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,
                               start_new_session=True)
+    _LIVE.add(server)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while True:
@@ -87,6 +93,7 @@ lab_server = contextlib.contextmanager(serve_jupyterlab)
 
 def _stop(server: subprocess.Popen) -> None:
     """Stop the server's whole process group (the launcher and any JupyterLab it started): TERM, then KILL."""
+    _LIVE.discard(server)
     for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
         try:
             os.killpg(server.pid, sig)
@@ -100,3 +107,9 @@ def _stop(server: subprocess.Popen) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(server.pid, signal.SIGKILL)
         break
+
+
+@atexit.register
+def _stop_leftovers() -> None:
+    for server in list(_LIVE):
+        _stop(server)

@@ -176,3 +176,47 @@ def test_template_notebook_runs_the_audit_and_dashboard(tmp_path):
     assert any("application/vnd.jupyter.widget-view+json" in data for data in bundles)
     assert not any("application/vnd.figure-audit+json" in data for data in bundles)
     json.dumps(nb, allow_nan=False)
+
+
+FAKE_LAUNCHER = """
+import http.server, subprocess, sys, json, os
+# Like `figure-audit lab` on a system without exec: a launcher with a child that outlives it if asked nicely.
+child = subprocess.Popen([sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"])
+open(sys.argv[2], "w").write(str(child.pid))
+class Status(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers(); self.wfile.write(b"{}")
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Status).serve_forever()
+"""
+
+
+def test_browser_test_servers_are_stopped_with_their_children_even_when_the_test_fails(tmp_path):
+    """tests/_lab_server.py stops the launcher and everything it started, on failure too (issue 11, item 12)."""
+    import sys
+    import time
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _lab_server import lab_server
+
+    script, pid_file = tmp_path / "launcher.py", tmp_path / "child.pid"
+    script.write_text(FAKE_LAUNCHER, encoding="utf-8")
+    command = [sys.executable, str(script), "{port}", str(pid_file)]
+    with pytest.raises(RuntimeError), lab_server(command, tmp_path, tmp_path / "home"):
+        raise RuntimeError("the test failed")
+    child = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(child), "a child of the launcher outlived the failed test"
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().split(") ", 1)[1][0] != "Z"  # a zombie is dead, waiting for its parent
+    except OSError:
+        return False
