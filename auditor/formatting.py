@@ -123,6 +123,8 @@ _CURRENCY_SYMBOLS: dict[str, str] = {"USD": "$", "EUR": "€", "GBP": "£"}
 
 def is_missing(x: Any) -> bool:
     """``None``, NaN, NA or an empty string."""
+    if type(x) is float:  # the common case, fast
+        return x != x
     if x is None or x is pd.NA or x is pd.NaT:
         return True
     if isinstance(x, str):
@@ -277,11 +279,17 @@ def frame_value_text(frame: pd.DataFrame) -> list[str]:
     def col(name: str) -> Any:
         return frame[name] if name in frame else [None] * len(frame)
 
-    return [
-        value_text(*row)
-        for row in zip(col("value"), col("low"), col("high"), col("qualifier"), col("unit"),
-                       col("reported_value"), col("reported_unit"))
-    ]
+    # Many figures share a reading ("at least 40", "12"): format each distinct one once.
+    memo: dict[tuple, str] = {}
+    shown = []
+    for row in zip(col("value"), col("low"), col("high"), col("qualifier"), col("unit"),
+                   col("reported_value"), col("reported_unit")):
+        key = tuple("nan" if isinstance(x, float) and x != x else x for x in row)
+        text = memo.get(key)
+        if text is None:
+            text = memo[key] = value_text(*row)
+        shown.append(text)
+    return shown
 
 
 def qualifier_text(qualifier: Any) -> str:

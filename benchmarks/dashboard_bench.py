@@ -4,9 +4,9 @@
 
 The audit is synthetic (made directly as DataFrames, so extraction speed does not count):
 claim groups of about five reports from different articles, one group in five in conflict.
-Printed per size: the dashboard's build time, the time from a filter change to the redrawn
-views (category, text search, conflicts only, a date range, the next page, a group selection),
-and how many kilobytes of chart and table data each redraw sends to the browser.
+Printed per size: the dashboard's build time and the size of the group list it sends to the
+browser once, the kernel's time to answer a group selection and a group review, and the time and
+size of report.html. Filter -> redraw happens in the browser: benchmarks/browser_bench.py.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def synthetic_result(n_figures: int, out_dir: Path, seed: int = 0) -> AuditResul
         location=group_place[group_of], source="Officials", source_type="unattributed",
         published=published[article_index], outlet=outlets[article_index], group_id=[f"g{g:06d}" for g in group_of],
         reference_place="", supersedes="",
-    )[list(FIGURE_COLUMNS)]
+    ).reindex(columns=list(FIGURE_COLUMNS), fill_value="")
 
     groups = figures.groupby("group_id").agg(
         category=("category", "first"), subject=("subject", "first"), location=("location", "first"),
@@ -106,7 +106,7 @@ def synthetic_result(n_figures: int, out_dir: Path, seed: int = 0) -> AuditResul
     )
     in_conflict = set(conflicts["group_id"])
     groups["status"] = np.where(groups["group_id"].isin(in_conflict), "conflict", "consistent")
-    groups = groups[list(GROUP_COLUMNS)]
+    groups = groups.reindex(columns=list(GROUP_COLUMNS), fill_value="")
     text_of = {a: "".join(parts) for a, parts in texts.items()}
     articles = pd.DataFrame({
         "article_id": article_ids, "path": [f"/corpus/{a}.txt" for a in article_ids],
@@ -117,12 +117,9 @@ def synthetic_result(n_figures: int, out_dir: Path, seed: int = 0) -> AuditResul
                        errors=pd.DataFrame(columns=list(ERROR_COLUMNS)), texts=text_of, out_dir=out_dir)
 
 
-def shipped_kb(dashboard) -> float:
-    """Kilobytes of chart specs and table data the views hold (what a redraw sends)."""
-    size = sum(len(json.dumps(chart.spec, default=str)) for chart in (dashboard.chart, dashboard.timeline,
-                                                                          dashboard.map))
-    size += len(json.dumps(dashboard.table._dt_args, default=str))
-    return size / 1024
+def shipped_kb(*values: object) -> float:
+    """Kilobytes of JSON the values make when synced to the browser."""
+    return sum(len(json.dumps(v, default=str)) for v in values) / 1024
 
 
 def timed(action: Callable[[], None], repeat: int) -> float:
@@ -137,6 +134,7 @@ def timed(action: Callable[[], None], repeat: int) -> float:
 
 def bench(n_figures: int, repeat: int) -> None:
     from auditor.dashboard import Dashboard
+    from auditor.report import render_report
 
     with tempfile.TemporaryDirectory() as tmp:
         result = synthetic_result(n_figures, Path(tmp))
@@ -145,24 +143,21 @@ def bench(n_figures: int, repeat: int) -> None:
         build = time.perf_counter() - started
         print(f"\n{n_figures:,} figures, {len(result.groups):,} claim groups, {len(result.conflicts):,} conflicts, "
               f"{len(result.articles):,} articles")
-        print(f"  build Dashboard(result)            {build * 1000:8.0f} ms   ({shipped_kb(dashboard):6.1f} kB to the "
-              f"browser)")
-        filters = dashboard.filters
-        # Alternate between two groups so that every timed selection changes the group.
-        groups = itertools.cycle([str(g) for g in dashboard._matching.index[1:3]])
-        steps: list[tuple[str, Callable[[], None]]] = [
-            ("filter category = killed", lambda: filters.set(category="killed")),
-            ("filter text search 'mosul'", lambda: filters.set(category="", text="mosul")),
-            ("filter conflicts only", lambda: filters.set(text="", status=True)),
-            ("filter date range (one quarter)", lambda: filters.set(status=False, date_from=date(2015, 4, 1),
-                                                                    date_to=date(2015, 6, 30))),
-            ("clear filters", filters.clear),
-            ("next page of groups", lambda: dashboard.show_page(1)),
-            ("select a claim group", lambda: dashboard.select(group_id=next(groups))),
-        ]
-        for name, action in steps:
-            ms = timed(action, repeat)
-            print(f"  {name:<34} {ms:8.0f} ms   ({shipped_kb(dashboard):6.1f} kB to the browser)")
+        print(f"  build Dashboard(result)            {build * 1000:8.0f} ms   (group list: "
+              f"{shipped_kb(dashboard.view.rows):7.1f} kB to the browser, once)")
+        # Filtering, search and sorting run in the browser (benchmarks/browser_bench.py); the kernel
+        # answers selections and reviews.
+        groups = itertools.cycle(dashboard.rows["id"][1:3])
+        ms = timed(lambda: dashboard.select(next(groups)), repeat)
+        print(f"  select a claim group (kernel side) {ms:8.0f} ms   ({shipped_kb(dashboard.view.detail):7.1f} kB)")
+        conflicted = [g for g, s in zip(dashboard.rows["id"], dashboard.rows["status"]) if s == "conflict"]
+        cycle = itertools.cycle(conflicted[:repeat])
+        ms = timed(lambda: dashboard.review_group(next(cycle), "dismissed", "bench"), repeat)
+        print(f"  review a group (saved to SQLite)   {ms:8.0f} ms")
+        started = time.perf_counter()
+        page = render_report(result)
+        print(f"  render report.html                 {(time.perf_counter() - started) * 1000:8.0f} ms   "
+              f"({len(page.encode()) / 1024:7.1f} kB)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -170,11 +165,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[5_000, 50_000])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
-    import altair as alt
-
-    started = time.perf_counter()
-    alt.JupyterChart.enable_offline()
-    print(f"one-off per kernel: bundle the Vega JavaScript offline  {(time.perf_counter() - started) * 1000:.0f} ms")
     for n in args.sizes:
         bench(n, args.repeat)
     return 0

@@ -169,18 +169,24 @@ class Dashboard:
             raise RuntimeError("this audit has no review store: audit with out_dir=... to review")
         if decision not in DECISIONS:
             raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
-        conflicts = self._data.conflicts_of.get(group_id)
-        if conflicts is None or conflicts.empty:
+        conflicts = self._data.conflict_frame(group_id)
+        if conflicts.empty:
             raise ValueError(f"claim group {group_id!r} has no conflict to review")
         if conflict_id is not None:
             conflicts = conflicts[conflicts["conflict_id"].astype(str) == conflict_id]
             if conflicts.empty:
                 raise KeyError(f"no conflict {conflict_id!r} in claim group {group_id!r}")
+        stored = {}
         for row in conflicts.to_dict("records"):
-            self.store.record(str(row["conflict_id"]), decision, note, conflict=row)
-        base = self.result.conflicts.drop(columns=[c for c in REVIEW_COLUMNS if c in self.result.conflicts])
-        self.result.conflicts = self.store.merge(base)
-        self._data.refresh_conflicts()
+            stored[str(row["conflict_id"])] = self.store.record(str(row["conflict_id"]), decision, note, conflict=row)
+        # Only this group's rows change (a full merge with the store is slow at 50k figures).
+        table = self.result.conflicts
+        hit = table["conflict_id"].astype(str).isin(stored)
+        for column in REVIEW_COLUMNS:
+            if column not in table:
+                table[column] = ""
+            table.loc[hit, column] = [stored[str(c)][column] for c in table.loc[hit, "conflict_id"]]
+        self._data.refresh_group(group_id)
         # Only the changed review state travels (the list itself can be megabytes).
         self.view.reviews = {**self.view.reviews, group_id: self._data.review_of(group_id)}
         if self.view.selected == group_id:

@@ -58,6 +58,8 @@ class WorkbenchData:
         figures["place"] = figures["place"].where(figures["place"] != "", figures["country"])
         self.figures = figures.set_index("figure_id", drop=False)
         self.groups = result.groups.set_index("group_id", drop=False) if len(result.groups) else None
+        self._group_records: dict[str, dict[str, Any]] = (
+            {str(g["group_id"]): g for g in result.groups.to_dict("records")} if len(result.groups) else {})
         self.refresh_conflicts()
 
     # -- conflicts and review state -----------------------------------------------------------
@@ -65,26 +67,33 @@ class WorkbenchData:
     def refresh_conflicts(self) -> None:
         """Re-read ``result.conflicts`` (after a review) into per-group lookups."""
         conflicts = self.result.conflicts
-        self.conflicts_of: dict[str, pd.DataFrame] = {}
+        self._conflict_records: dict[str, list[dict[str, Any]]] = defaultdict(list)
         if len(conflicts):
-            frame = conflicts.copy()
-            frame["group_id"] = _text(frame["group_id"])
-            self.conflicts_of = {str(g): rows for g, rows in frame.groupby("group_id", sort=False)}
+            for record in conflicts.to_dict("records"):
+                self._conflict_records[fmt.text(record["group_id"])].append(record)
         in_conflict = set()
         if len(conflicts):
             in_conflict = set(_text(conflicts["figure_a"])) | set(_text(conflicts["figure_b"]))
         self.in_conflict = in_conflict
 
+    def refresh_group(self, group_id: str) -> None:
+        """Re-read one group's conflicts from ``result.conflicts`` (after its review)."""
+        self._conflict_records[group_id] = self.conflict_frame(group_id).to_dict("records")
+
+    def conflict_frame(self, group_id: str) -> pd.DataFrame:
+        """The rows of ``result.conflicts`` in one group."""
+        conflicts = self.result.conflicts
+        if conflicts.empty:
+            return conflicts
+        return conflicts[conflicts["group_id"].astype(str).to_numpy() == group_id]
+
     def review_of(self, group_id: str) -> str:
         """The group's review state (``formatting.review_state``), group-level decisions first."""
-        rows = self.conflicts_of.get(group_id)
-        n = 0 if rows is None else len(rows)
-        if self.groups is not None and "decision" in self.groups and group_id in self.groups.index:
-            decided = fmt.text(self.groups.at[group_id, "decision"])
-            if decided and n:
-                return decided
-        decisions = [] if rows is None else [fmt.text(d) for d in _column(rows, "decision")]
-        return fmt.review_state(decisions, n)
+        records = self._conflict_records.get(group_id, [])
+        decided = fmt.text(self._group_records.get(group_id, {}).get("decision"))
+        if decided and records:
+            return decided
+        return fmt.review_state([fmt.text(c.get("decision")) for c in records], len(records))
 
     # -- the list -----------------------------------------------------------------------------
 
@@ -101,9 +110,18 @@ class WorkbenchData:
             lo=("low", "min"), hi=("high", "max"), vmin=("value", "min"), vmax=("value", "max"),
             incident_id=("incident_id", "first"),
         )
-        outlets = grouped["outlet"].agg(lambda s: sorted({o for o in s if o}))
-        surfaces = grouped["surface"].agg(lambda s: " ".join(dict.fromkeys(s)))
-        sources = grouped["source"].agg(lambda s: " ".join(dict.fromkeys(o for o in s if o)))
+        # Plain dicts: a pandas lambda per group is seconds at 50k figures.
+        words: dict[str, tuple[dict, dict, dict]] = defaultdict(lambda: ({}, {}, {}))
+        for g, outlet, surface, source in zip(fig["group_id"], fig["outlet"], fig["surface"], fig["source"]):
+            bag = words[g]
+            if outlet:
+                bag[0][outlet] = None
+            bag[1][surface] = None
+            if source:
+                bag[2][source] = None
+        outlets = pd.Series({g: sorted(words[g][0]) for g in per.index}, dtype=object)
+        surfaces = pd.Series({g: " ".join(words[g][1]) for g in per.index}, dtype=object)
+        sources = pd.Series({g: " ".join(words[g][2]) for g in per.index}, dtype=object)
         per["outlets"] = outlets
         per["n_outlets"] = outlets.map(len).where(outlets.map(len) > 0, 1)
         # Unbounded highs ("at least 40") leave the spread open above the largest stated bound.
@@ -127,7 +145,7 @@ class WorkbenchData:
             label.loc[known] = _text(self.groups.loc[known, "label"])
             if "incident_label" in self.groups:
                 incident.loc[known] = _text(self.groups.loc[known, "incident_label"])
-        n_conflicts = pd.Series({g: len(rows) for g, rows in self.conflicts_of.items()}, dtype="int64")
+        n_conflicts = pd.Series({g: len(rows) for g, rows in self._conflict_records.items()}, dtype="int64")
         per["n_conflicts"] = n_conflicts.reindex(per.index).fillna(0).astype(int)
         status[per["n_conflicts"] > 0] = "conflict"
         per["status"] = status
@@ -155,38 +173,35 @@ class WorkbenchData:
     def detail(self, group_id: str) -> dict[str, Any]:
         """Everything shown for one selected group: its reports side by side, conflicts, chart data."""
         fig = self.figures
-        rows = fig[fig["group_id"] == group_id]
+        rows = fig[fig["group_id"].to_numpy() == group_id]
         if rows.empty:
             raise KeyError(f"no claim group {group_id!r} in this audit")
-        return self._detail(group_id, rows)
+        rows = rows.sort_values(["date", "outlet", "start"], na_position="last", kind="stable")
+        return self._assemble(group_id, self._reports(rows), rows.iloc[0])
 
     def details(self) -> dict[str, dict[str, Any]]:
         """:meth:`detail` of every group (one pass over the figures), for the standalone report."""
-        return {str(g): self._detail(str(g), rows) for g, rows in self.figures.groupby("group_id", sort=False)}
+        fig = self.figures
+        if fig.empty:
+            return {}
+        ordered = fig.sort_values(["group_id", "date", "outlet", "start"], na_position="last", kind="stable")
+        reports = self._reports(ordered)
+        firsts = ordered.drop_duplicates("group_id")
+        bounds = np.flatnonzero(np.r_[True, ordered["group_id"].to_numpy()[1:] != ordered["group_id"].to_numpy()[:-1]])
+        ends = np.r_[bounds[1:], len(ordered)]
+        return {
+            str(first["group_id"]): self._assemble(str(first["group_id"]), reports[a:b], first)
+            for (_, first), a, b in zip(firsts.iterrows(), bounds, ends)
+        }
 
-    def _detail(self, group_id: str, rows: pd.DataFrame) -> dict[str, Any]:
+    def _reports(self, rows: pd.DataFrame) -> list[dict[str, Any]]:
+        """One dict per figure of ``rows`` (in order): what a report card and a chart mark show."""
         from ..lab import source_link
 
-        rows = rows.sort_values(["date", "outlet", "start"], na_position="last")
-        conflicts = self.conflicts_of.get(group_id)
-        conflict_count: dict[str, int] = defaultdict(int)
-        conflict_rows = []
-        if conflicts is not None:
-            for c in conflicts.to_dict("records"):
-                for side in ("figure_a", "figure_b"):
-                    if c.get(side):
-                        conflict_count[str(c[side])] += 1
-                conflict_rows.append({
-                    "id": fmt.text(c.get("conflict_id")), "a": fmt.text(c.get("figure_a")),
-                    "b": fmt.text(c.get("figure_b")), "explanation": fmt.text(c.get("explanation")),
-                    "severity": fmt.text(c.get("severity")), "relation": fmt.relation_text(c.get("relation")),
-                    "difference": fmt.percent(c.get("relative_difference")),
-                    "decision": fmt.text(c.get("decision")), "note": fmt.text(c.get("note")),
-                })
-        outliers = self._outliers(group_id, conflict_count, len(rows))
-        group = self.groups.loc[group_id] if self.groups is not None and group_id in self.groups.index else None
+        columns = ["figure_id", "outlet", "published", "value_text", "surface", "qualifier", "source", "sentence",
+                   "article_id", "path", "start", "end", "sentence_start", "value", "low", "high"]
         reports = []
-        for f in rows.to_dict("records"):
+        for f in rows[columns].to_dict("records"):
             before, surface, after = _sentence_parts(f)
             start, end = f["start"], f["end"]
             link = ""
@@ -197,28 +212,44 @@ class WorkbenchData:
                 "id": f["figure_id"], "outlet": f["outlet"] or "(no outlet)", "published": f["published"],
                 "value_text": f["value_text"] or f["surface"], "qualifier": fmt.qualifier_text(f["qualifier"]),
                 "source": f["source"] or "unattributed", "before": before, "surface": surface, "after": after,
-                "article": f["article_id"], "link": link, "outlier": f["figure_id"] in outliers,
+                "article": f["article_id"], "link": link, "outlier": False,
                 "in_conflict": f["figure_id"] in self.in_conflict, "lo": lo, "hi": hi, "point": point,
             })
-        note = fmt.text(group.get("note")) if group is not None else ""
+        return reports
+
+    def _assemble(self, group_id: str, reports: list[dict[str, Any]], first: pd.Series) -> dict[str, Any]:
+        conflict_count: dict[str, int] = defaultdict(int)
+        conflict_rows = []
+        for c in self._conflict_records.get(group_id, ()):
+            for side in ("figure_a", "figure_b"):
+                if c.get(side):
+                    conflict_count[str(c[side])] += 1
+            conflict_rows.append({
+                "id": fmt.text(c.get("conflict_id")), "a": fmt.text(c.get("figure_a")),
+                "b": fmt.text(c.get("figure_b")), "explanation": fmt.text(c.get("explanation")),
+                "severity": fmt.text(c.get("severity")), "relation": fmt.relation_text(c.get("relation")),
+                "difference": fmt.percent(c.get("relative_difference")),
+                "decision": fmt.text(c.get("decision")), "note": fmt.text(c.get("note")),
+            })
+        group = self._group_records.get(group_id, {})
+        outliers = self._outliers(group, conflict_count, len(reports))
+        reports = [dict(r, outlier=True) if r["id"] in outliers else r for r in reports]
         consensus = ""
-        if group is not None and "consensus_low" in group:
-            consensus = fmt.interval_text(group.get("consensus_low"), group.get("consensus_high"),
-                                          rows["unit"].iloc[0])
-        unit = rows["unit"].iloc[0]
+        if "consensus_low" in group:
+            consensus = fmt.interval_text(group.get("consensus_low"), group.get("consensus_high"), first["unit"])
         return {
-            "id": group_id, "reports": reports, "conflicts": conflict_rows, "note": note,
+            "id": group_id, "reports": reports, "conflicts": conflict_rows, "note": fmt.text(group.get("note")),
             "consensus": consensus, "review": self.review_of(group_id),
-            "unit": _axis_title(rows["category"].iloc[0], rows["counted"].iloc[0], unit),
-            "decision_note": fmt.text(group.get("decision_note")) if group is not None else "",
+            "unit": _axis_title(first["category"], first["counted"], first["unit"]),
+            "decision_note": fmt.text(group.get("decision_note")),
         }
 
-    def _outliers(self, group_id: str, conflict_count: dict[str, int], n_reports: int) -> set[str]:
+    @staticmethod
+    def _outliers(group: dict[str, Any], conflict_count: dict[str, int], n_reports: int) -> set[str]:
         """The audit's outliers when it names them; else the report(s) in the most conflicts (≥ 2)."""
-        if self.groups is not None and "outliers" in self.groups and group_id in self.groups.index:
-            named = fmt.text(self.groups.at[group_id, "outliers"]).split()
-            if named:
-                return set(named)
+        named = fmt.text(group.get("outliers")).split()
+        if named:
+            return set(named)
         if not conflict_count or n_reports < 3:
             return set()
         most = max(conflict_count.values())
