@@ -35,6 +35,20 @@ def test_installed_labextension_declares_the_settings_schema():
     assert schema["properties"]["vagueConvention"]["enum"] == ["default", "acled"]
 
 
+@pytest.mark.skipif(not (REPO / "auditor" / "labextension" / "package.json").exists(),
+                    reason="the extension is not built in this checkout")
+def test_installed_labextension_is_the_one_built_here():
+    """After `npm run build` the installed copy must follow, or JupyterLab serves the old bundle."""
+    from jupyter_core.paths import jupyter_path
+
+    folders = [Path(p) / "figure-auditor" for p in jupyter_path("labextensions")]
+    installed = next(f for f in folders if (f / "package.json").exists())
+    built = json.loads((REPO / "auditor" / "labextension" / "package.json").read_text(encoding="utf-8"))
+    served = json.loads((installed / "package.json").read_text(encoding="utf-8"))
+    assert served["jupyterlab"]["_build"] == built["jupyterlab"]["_build"], (
+        f"{installed} is stale: `make install` (or copy auditor/labextension there)")
+
+
 @pytest.mark.skipif(not (EXTENSION / "node_modules").is_dir() or not shutil.which("npm"),
                     reason="extension/node_modules is missing: `pip install -e .` (make install) runs npm install")
 def test_typescript_unit_tests_pass():
