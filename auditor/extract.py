@@ -122,10 +122,27 @@ def warm_up() -> None:
 # -- reading one sentence ----------------------------------------------------------------
 
 
+_EDGES: dict[int, tuple[frozenset[str], frozenset[str], tuple[int, ...]]] = {}
+
+
+def _edges(table: dict[tuple[str, ...], str]) -> tuple[frozenset[str], frozenset[str], tuple[int, ...]]:
+    """First words, last words and phrase lengths (longest first) of a phrase table, computed once per table."""
+    found = _EDGES.get(id(table))
+    if found is None:
+        lengths = tuple(sorted({len(k) for k in table}, reverse=True))
+        found = (frozenset(k[0] for k in table), frozenset(k[-1] for k in table), lengths)
+        _EDGES[id(table)] = found
+    return found
+
+
 def _match(tokens: list[Token], j: int, table: dict[tuple[str, ...], str]) -> tuple[str, int] | None:
     """Longest phrase of ``table`` starting at token j: (category, length)."""
-    for length in (4, 3, 2, 1):
-        if j + length > len(tokens):
+    firsts, _lasts, lengths = _edges(table)
+    if tokens[j].lower not in firsts:
+        return None
+    n = len(tokens)
+    for length in lengths:
+        if j + length > n:
             continue
         key = tuple(tokens[k].lower for k in range(j, j + length))
         if key in table:
@@ -135,7 +152,10 @@ def _match(tokens: list[Token], j: int, table: dict[tuple[str, ...], str]) -> tu
 
 def _match_ending_key(tokens: list[Token], j: int, table: dict[tuple[str, ...], str]) -> tuple[str, ...] | None:
     """Longest phrase of ``table`` ending at token j (the phrase itself)."""
-    for length in (4, 3, 2, 1):
+    _firsts, lasts, lengths = _edges(table)
+    if tokens[j].lower not in lasts:
+        return None
+    for length in lengths:
         k = j - length + 1
         if k < 0:
             continue
@@ -890,10 +910,15 @@ def _single_victims(ctx: ArticleContext, tokens: list[Token], drafts: list[_Draf
     found: list[_Draft] = []
     n = len(tokens)
     skip_to = -1
+    if not _casualty_words().intersection(t.lower for t in tokens):
+        return found  # nothing in the sentence says anyone was hurt
+    aux_firsts = _edges(rules.single_aux)[0]
     for i, tok in enumerate(tokens):
         if tok.kind != "word" or i <= skip_to:
             continue
         d: _Draft | None = None
+        if tok.lower not in rules.person_determiners and tok.lower not in aux_firsts:
+            continue
         if tok.lower in rules.person_determiners:
             person = _person_phrase(tokens, i)
             if person is not None and last_is_speaker(tokens, person[2]):
@@ -964,6 +989,14 @@ def _after_apposition(tokens: list[Token], j: int) -> int:
             if tokens[k].lower in markers and k > j + 1:
                 return k
     return j
+
+
+@lru_cache(maxsize=1)
+def _casualty_words() -> frozenset[str]:
+    """Every word of a casualty phrase (after or before a count)."""
+    words = category_words()
+    return frozenset(w for table in (words.predicates, words.objects_of) for key, category in table.items()
+                     if category in CASUALTY_CATEGORIES for w in key if w not in _CLAUSE_WORDS | _PREPOSITIONS)
 
 
 def _drop_unread_singles(drafts: list[_Draft]) -> list[_Draft]:
