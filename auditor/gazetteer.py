@@ -263,7 +263,7 @@ class Gazetteer:
             pid = code >> 1
             curated = pid in self._curated
             rank = _KIND_RANK.get(self._kinds[pid], 0) if curated else 0  # a curated province beats its town
-            score = (rank, curated, self._countries[pid] in hint, not code & 1, self._pops[pid])
+            score = (rank, self._countries[pid] in hint, curated, not code & 1, self._pops[pid])
             if best_score is None or score > best_score:
                 best, best_score = code, score
         return best >> 1, bool(best & 1)

@@ -49,8 +49,8 @@ class DraftSpan:
 
 
 _CLAUSE_BREAK = re.compile(
-    r"[;:—–()]|,\s+(?:while|whereas|but|and|when|as|most|many|some|mostly|including|among|the majority|half|"
-    r"nearly all|all but)\b|\s-\s")
+    r"[;:—–()]|,\s+(?:while|whereas|but|and|when|as|where|most|many|some|mostly|including|among|the majority|half|"
+    r"nearly all|all but|[\w,]+ of them)\b|\s-\s")
 
 
 def _profile() -> Any:
@@ -130,6 +130,9 @@ class ArticleContext:
         hint |= set(_profile().countries)
         if hint:
             mentions = gazetteer.find_places(text, countries=frozenset(hint), tokens=words)
+            # a small town of a country the article never mentions is a local name the gazetteer lacks
+            mentions = [m for m in mentions if m.place.country in hint or m.place.kind != "city"
+                        or m.place.curated or m.place.population >= 100_000]
         self.actor_mentions = list(_actors().find_actors(text, tokens=words))
         self._actor_starts = [a.start for a in self.actor_mentions]
         actor_spans = [(a.start, a.end) for a in self.actor_mentions]
@@ -431,14 +434,17 @@ _JURISDICTION = re.compile(
     r"\b(?:governor|mayor|head|chief|police|administration|council|prosecutor|ministry|authorities|official|"
     r"officials|commander|leader)\s+(?:of|for|in)\s+(?:the\s+)?$", re.IGNORECASE)
 _JURISDICTION_AFTER = re.compile(
-    r"^(?:'s|’s)?\s*(?:regional |region |province |provincial |oblast |state |city |military |local |health |"
+    r"(?:'s|’s)?\s*(?:regional |region |province |provincial |oblast |state |city |military |local |health |"
     r"municipal |district |civil |emergency |interior |security |rescue |public )*(?:governor|mayor|police chief|police|"
     r"administration|authorities|officials?|council|prosecutor(?:'s|’s)? office|prosecutors?|attorney|"
     r"ministry|department|office|services?|secretariat|commission|agency|defence|defense|commander)\b",
     re.IGNORECASE)
+_AFTER_PREPOSITION = re.compile(
+    r"\b(?:in|into|across|from|to|over|on|near|inside|throughout|outside|of|at|within|against|toward|towards)\s+"
+    r"(?:the\s+)?(?:[a-z]+\s+)?$")
 # A country that acts or owns ("Russia fired", "Russia's invasion", "Israel's military") is an actor here.
 _COUNTRY_ACTS = re.compile(
-    r"^(?:\s+(?:has|have|had|is|was|will|would|says|said|also|then|again|later)?\s*[a-z]+ed\b|\s+(?:says|said|has|have|"
+    r"(?:\s+(?:has|have|had|is|was|will|would|says|said|also|then|again|later)?\s*[a-z]+ed\b|\s+(?:says|said|has|have|"
     r"struck|fired|hit|shot|sent|lost|took|began|denied|launched|claimed|says|won|fought|bombed|shelled|"
     r"attacked|invaded|seized|accused|blamed|vowed|warned)\b|['’]s\s+(?!(?:capital|north|south|east|west|northern|"
     r"southern|eastern|western|central|border|borders|region|province|state|city|coast|desert|interior|"
@@ -464,7 +470,8 @@ def _is_reference(text: str, start: int) -> bool:
 def _place_role(text: str, m: Any) -> str:
     """How a place mention is used: 'speaker', 'jurisdiction', 'origin', 'reference' or 'event'."""
     before = text[max(0, m.start - 60):m.start]
-    if m.place.kind == "country" and _COUNTRY_ACTS.match(text, m.end, m.end + 40):
+    if m.place.kind == "country" and _COUNTRY_ACTS.match(text, m.end, m.end + 40) and not _AFTER_PREPOSITION.search(
+            before):
         return "actor"
     if _SPEAKER_PLACE.search(before) or text.startswith(("-based", "–based"), m.end):
         return "speaker"
