@@ -58,6 +58,9 @@ class ClaimConfig:
     subject_parents: dict[str, str] = field(default_factory=dict)
     subject_words: dict[str, str] = field(default_factory=dict)
     cumulative_window_days: float = 30.0
+    point_events: frozenset[str] = frozenset()
+    support_upper_bound: float = 0.5
+    support_lower_bound: float = 2.0
 
     def window(self, category: str) -> float | None:
         """Days two reports of ``category`` may lie apart and be one incident; ``None`` = always."""
@@ -115,6 +118,9 @@ def load_config(path: Path = _CONFIG_PATH) -> ClaimConfig:
         subject_parents={str(k): str(v) for k, v in (subjects.get("parents") or {}).items()},
         subject_words=words,
         cumulative_window_days=float(raw.get("cumulative_window_days", 30)),
+        point_events=frozenset(incidents.get("point_event_categories") or ()),
+        support_upper_bound=float((raw.get("consensus_support") or {}).get("up_to", 0.5)),
+        support_lower_bound=float((raw.get("consensus_support") or {}).get("at_least", 2.0)),
     )
 
 
@@ -179,7 +185,7 @@ def place_hierarchy(location: str, place_id: str, admin1: str, country: str) -> 
     admin1_key = _plain(admin1) if admin1.strip() else ""
     if level == "country":
         admin1_key = ""
-    elif level == "admin1" or (admin1_key and admin1_key == _plain(location)):
+    elif level == "admin1" or (place is None and admin1_key and admin1_key == _plain(location)):
         level, admin1_key = "admin1", _plain(location)
     return key, level, admin1_key, country
 
@@ -195,15 +201,17 @@ def _counted_head(counted: str) -> str:
 
 def subject_class(subject: str, counted: str, config: ClaimConfig) -> str:
     """Who a figure counts, as a key of the subject hierarchy ('people', 'civilians', 'isis', '(soldier)')."""
-    for text in (subject, counted):
-        if text and text.casefold().strip() in config.subject_words:
-            return config.subject_words[text.casefold().strip()]
-    if subject.strip():
-        return actor_key(subject)
+    # What is counted, when it names a class ("people", "children"), says more than the actor the
+    # extractor attached ("40 people" is not only civilians).
     head = _counted_head(counted)
-    if not head:
-        return config.whole_subject
-    return config.subject_words.get(head, f"({head})")
+    for text in (counted.casefold().strip(), head):
+        if text in config.subject_words:
+            return config.subject_words[text]
+    if subject.strip():
+        if subject.casefold().strip() in config.subject_words:
+            return config.subject_words[subject.casefold().strip()]
+        return actor_key(subject)
+    return f"({head})" if head else config.whole_subject
 
 
 def counted_key(counted: str) -> str:
@@ -234,6 +242,8 @@ class PreparedFigures:
     loose: list[bool]
     superseded: set[str]
     scope: list[str]
+    support_lo: list[float] = field(default_factory=list)  # what a report speaks for, when choosing a consensus
+    support_hi: list[float] = field(default_factory=list)
 
     def interval(self, i: int) -> Interval:
         return Interval(self.lo[i], self.hi[i])
@@ -242,20 +252,23 @@ class PreparedFigures:
         return Interval(self.stated_lo[i], self.stated_hi[i])
 
 
-def _days(values: pd.Series) -> np.ndarray:
-    dates = pd.to_datetime(values.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
-    days = (dates.values.astype("datetime64[D]") - _EPOCH).astype("float64")
-    days[dates.isna().to_numpy()] = np.nan
-    return days
+def _days(values: list[str]) -> np.ndarray:
+    """Days since 1970 of ISO dates (their first 10 characters); NaN where there is none."""
+    unique = sorted({v[:10] for v in values})
+    parsed = pd.to_datetime(pd.Series(unique, dtype=object), format="%Y-%m-%d", errors="coerce")
+    days = (parsed.values.astype("datetime64[D]") - _EPOCH).astype("float64")
+    days[parsed.isna().to_numpy()] = np.nan
+    table = dict(zip(unique, days.tolist()))
+    return np.array([table[v[:10]] for v in values], dtype="float64")
 
 
-def _intervals(frame: pd.DataFrame, config: ClaimConfig, approximate: bool) -> tuple[np.ndarray, np.ndarray]:
+def _intervals(col: dict[str, list[Any]], config: ClaimConfig, approximate: bool) -> tuple[np.ndarray, np.ndarray]:
     """Vectorised :func:`auditor.intervals.figure_interval` over the table (NaN low = no interval)."""
-    v, lo, hi = (frame[c].to_numpy(dtype="float64") for c in ("value", "low", "high"))
-    q = frame["qualifier"].to_numpy()
-    slack_implicit = frame["category"].map(config.implicit_tolerance).fillna(0.0).to_numpy(dtype="float64")
-    out_lo = np.full(len(frame), np.nan)
-    out_hi = np.full(len(frame), np.nan)
+    v, lo, hi = (np.asarray(col[c], dtype="float64") for c in ("value", "low", "high"))
+    q = np.asarray(col["qualifier"], dtype=object)
+    slack_implicit = np.array([config.implicit_tolerance.get(c, 0.0) for c in col["category"]], dtype="float64")
+    out_lo = np.full(len(v), np.nan)
+    out_hi = np.full(len(v), np.nan)
     lower = np.isin(q, ("at_least", "more_than"))
     upper = np.isin(q, ("at_most", "less_than"))
     ranged = np.isin(q, ("range", "vague"))
@@ -263,7 +276,8 @@ def _intervals(frame: pd.DataFrame, config: ClaimConfig, approximate: bool) -> t
     with np.errstate(invalid="ignore"):
         bound = np.where(np.isnan(lo), v, lo)
         top = np.where(~np.isnan(hi) & (hi >= bound), hi, np.inf)
-        out_lo[lower], out_hi[lower] = (bound * (1 - slack_implicit))[lower], top[lower]
+        ok = lower & ~np.isnan(bound)
+        out_lo[ok], out_hi[ok] = (bound * (1 - slack_implicit))[ok], top[ok]
         bound = np.where(np.isnan(hi), v, hi)
         floor = np.where(np.isnan(lo) | (lo > bound), 0.0, lo)
         ok = upper & ~np.isnan(bound)
@@ -283,66 +297,81 @@ def _intervals(frame: pd.DataFrame, config: ClaimConfig, approximate: bool) -> t
     return out_lo, out_hi
 
 
-def _mapped(frame: pd.DataFrame, columns: list[str], function: Any) -> list[Any]:
-    """``function(*row[columns])`` for every row, computed once per distinct combination."""
-    keys = list(zip(*(frame[c].tolist() for c in columns)))
+def _mapped(col: dict[str, list[Any]], names: list[str], function: Any) -> list[Any]:
+    """``function(*row[names])`` for every row, computed once per distinct combination."""
+    if len(names) == 1:
+        values = col[names[0]]
+        table = {key: function(key) for key in set(values)}
+        return [table[key] for key in values]
+    keys = list(zip(*(col[c] for c in names)))
     table = {key: function(*key) for key in set(keys)}
     return [table[key] for key in keys]
 
 
-def text_frame(figures: pd.DataFrame) -> pd.DataFrame:
-    frame = figures.reset_index(drop=True)
-    frame = frame.copy()
-    for column in _TEXT_COLUMNS:
-        if column not in frame:
-            frame[column] = ""
-        values = frame[column]
-        frame[column] = values.astype(object).where(values.notna(), "").astype(str)
-    for column in _NUMBER_COLUMNS:
-        if column not in frame:
-            frame[column] = math.nan
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
-    if "start" not in frame:
-        frame["start"] = 0
-    return frame
+def _text_list(figures: pd.DataFrame, column: str) -> list[str]:
+    if column not in figures:
+        return [""] * len(figures)
+    out = figures[column].to_numpy(dtype=object, na_value="").tolist()
+    if any(type(v) is not str for v in out):
+        out = ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in out]
+    return out
+
+
+def columns(figures: pd.DataFrame) -> dict[str, list[Any]]:
+    """The figure table as plain lists ('' for missing text, NaN for missing numbers)."""
+    col: dict[str, list[Any]] = {c: _text_list(figures, c) for c in _TEXT_COLUMNS}
+    for c in _NUMBER_COLUMNS:
+        if c in figures:
+            numbers = pd.to_numeric(figures[c], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        else:
+            numbers = np.full(len(figures), np.nan)
+        col[c] = numbers.tolist()
+    col["start"] = figures["start"].tolist() if "start" in figures else [0] * len(figures)
+    return col
 
 
 def prepare(figures: pd.DataFrame, config: ClaimConfig) -> PreparedFigures:
     """Everything the claim stages read, per figure, in input row order."""
-    frame = text_frame(figures)
-    n = len(frame)
-    lo, hi = _intervals(frame, config, approximate=True)
-    stated_lo, stated_hi = _intervals(frame, config, approximate=False)
-    places = _mapped(frame, ["location", "place_id", "admin1", "country"], place_hierarchy)
-    category = frame["category"].tolist()
-    is_distance = [c == "distance" for c in category]
-    refs = _mapped(frame, ["reference_place"], place_key)
-    subjects = _mapped(frame, ["subject", "counted"], lambda s, c: subject_class(s, c, config))
-    counted = _mapped(frame, ["counted"], counted_key)
-    scope = [s.strip().casefold() or "incident" for s in frame["scope"].tolist()]
-    event_day = _days(frame["event_date"])
+    col = columns(figures)
+    n = len(figures)
+    lo, hi = _intervals(col, config, approximate=True)
+    stated_lo, stated_hi = _intervals(col, config, approximate=False)
+    places = _mapped(col, ["location", "place_id", "admin1", "country"], place_hierarchy)
+    category = col["category"]
+    refs = _mapped(col, ["reference_place"], place_key)
+    subjects = _mapped(col, ["subject", "counted"], lambda s, c: subject_class(s, c, config))
+    counted = _mapped(col, ["counted"], counted_key)
+    scope = _mapped(col, ["scope"], lambda s: s.strip().casefold() or "incident")
+    event_day = _days(col["event_date"]).tolist()
+    lo_list = lo.tolist()
     loose = []
     for i in range(n):
         place = places[i][0]
-        no_interval = math.isnan(lo[i])
-        if is_distance[i]:
+        no_interval = lo_list[i] != lo_list[i]
+        if category[i] == "distance":
             loose.append(no_interval or not place or not refs[i])
         else:
             loose.append(
                 no_interval
                 or (not place and config.require_location)
                 or (category[i] in config.key_includes_counted and not counted[i])
-                or (scope[i] == "historical" and math.isnan(event_day[i]))
+                or (scope[i] == "historical" and event_day[i] != event_day[i])
             )
     # A part of a stated total ("including 68 children") is never the same quantity as the total.
-    subject = [s if not p else f"{s}|part" for s, p in zip(subjects, frame["part_of"].tolist())]
-    col = {c: frame[c].tolist() for c in (*_TEXT_COLUMNS, *_NUMBER_COLUMNS, "start")}
+    subject = [s if not p else f"{s}|part" for s, p in zip(subjects, col["part_of"])]
+    # Open bounds speak for values near them when a consensus is chosen ("up to N": N/2..N).
+    qualifier = np.asarray(col["qualifier"], dtype=object)
+    up_to = np.isin(qualifier, ("at_most", "less_than"))
+    at_least = np.isin(qualifier, ("at_least", "more_than"))
+    support_lo = np.where(up_to, hi * config.support_upper_bound, lo)
+    support_hi = np.where(at_least & np.isinf(hi), lo * config.support_lower_bound, hi)
     return PreparedFigures(
-        n=n, col=col, lo=lo.tolist(), hi=hi.tolist(), stated_lo=stated_lo.tolist(), stated_hi=stated_hi.tolist(),
-        pub_day=_days(frame["published"]).tolist(), event_day=event_day.tolist(),
+        support_lo=support_lo.tolist(), support_hi=support_hi.tolist(),
+        n=n, col=col, lo=lo_list, hi=hi.tolist(), stated_lo=stated_lo.tolist(), stated_hi=stated_hi.tolist(),
+        pub_day=_days(col["published"]).tolist(), event_day=event_day,
         place=[p[0] for p in places], level=[p[1] for p in places], admin1=[p[2] for p in places],
         country=[p[3] for p in places], ref_place=refs, subject=subject, counted=counted, loose=loose,
-        superseded=set(frame["supersedes"].tolist()) - {""}, scope=scope,
+        superseded=set(col["supersedes"]) - {""}, scope=scope,
     )
 
 

@@ -152,7 +152,7 @@ def _place_score(prep: PreparedFigures, i: int, inc: Incident, w: dict[str, floa
     if level == "country" or inc.level == "country":
         return w["place_parent"]
     # A town against a province: the town's province must be that one, when it is known.
-    town_admin1, province = (admin1, inc.place) if level == "town" else (inc.admin1, place)
+    town_admin1, province = (admin1, inc.admin1) if level == "town" else (inc.admin1, admin1)
     if not town_admin1:
         return w["place_country_only"]
     return w["place_parent"] if town_admin1 == province else _INCOMPATIBLE
@@ -195,25 +195,33 @@ def _link_block(prep: PreparedFigures, rows: list[int], config: ClaimConfig) -> 
     max_candidates = int(w.get("max_candidates", 64))
     profile_reports = int(w.get("profile_reports", 3))
     window = _window(prep, rows[0], config)
-    exact = prep.scope[rows[0]] == "cumulative"  # a country's total is not its province's
+    category = prep.col["category"][rows[0]]
+    point_event = category in config.point_events and prep.scope[rows[0]] != "cumulative"
+    exact = not point_event  # a province's total (or a country's) is not its town's
     texts = _Texts(prep, rows, config)
     days = {i: anchor_days_one(prep, i) for i in rows}
     order = sorted(rows, key=lambda i: (math.isnan(days[i]), days[i] if not math.isnan(days[i]) else 0,
                                         prep.col["figure_id"][i]))
     incidents: list[Incident] = []
-    by_place: dict[str, list[int]] = defaultdict(list)  # incidents by their place...
-    by_admin1: dict[str, list[int]] = defaultdict(list)  # ...by their province (towns and the province itself)
-    wide: list[int] = []  # incidents placed at country level or in a town of unknown province
+    # Open incidents by where they are: a report is scored only against incidents it could be about.
+    by_place: dict[str, list[int]] = defaultdict(list)  # by their own place (town, province or country)
+    by_admin1: dict[str, list[int]] = defaultdict(list)  # towns of a known province, and the province
+    provinces: dict[str, list[int]] = defaultdict(list)  # incidents placed at province level, by province
+    all_provinces: list[int] = []
+    unplaced_towns: list[int] = []  # towns whose province is unknown
+    wide: list[int] = []  # incidents placed at country level
+    everything: list[int] = []
+    lists = (by_place, by_admin1, provinces, all_provinces, unplaced_towns, wide, everything)
     norms: dict[int, float] = {}
     for i in order:
         day, event = days[i], prep.event_day[i]
         level, place, admin1 = prep.level[i], prep.place[i], prep.admin1[i]
         if level == "town":
-            pools = [by_place[place], by_admin1[admin1] if admin1 else wide, wide]
+            pools = [by_place[place], provinces[admin1] if admin1 else all_provinces, wide]
         elif level == "admin1":
-            pools = [by_admin1[place], wide]
+            pools = [by_admin1[admin1], unplaced_towns, wide]
         else:
-            pools = [wide, *by_place.values()] if len(by_place) < max_candidates else [wide]
+            pools = [everything]
         words = texts.words[i]
         norm = norms.setdefault(i, texts.norm(words))
         best, best_score, seen = -1, threshold, set()
@@ -232,13 +240,15 @@ def _link_block(prep: PreparedFigures, rows: list[int], config: ClaimConfig) -> 
                 score = _place_score(prep, i, inc, w, exact)
                 if score == _INCOMPATIBLE:
                     continue
-                if not math.isnan(event) and not math.isnan(inc.event_day):
+                if point_event and not math.isnan(event) and not math.isnan(inc.event_day):
                     if abs(event - inc.event_day) > tolerance:
                         continue
                     score += w["same_event_date"]
                 if not math.isnan(day) and day in (inc.first_day, inc.last_day):
                     score += w["same_day"]
-                if words and inc.words:  # no words on one side: the text says nothing either way
+                # Words tell two attacks in one town apart; a siege or a displacement wave is one per place
+                # and window. No words on one side: the text says nothing either way.
+                if point_event and words and inc.words:
                     score += w["text_scale"] * (texts.cosine(words, norm, inc.words, inc.norm) - w["text_neutral"])
                 if score >= best_score and (score > best_score or best < 0):
                     best, best_score = k, score
@@ -248,7 +258,7 @@ def _link_block(prep: PreparedFigures, rows: list[int], config: ClaimConfig) -> 
         if best < 0:
             inc = _incident(prep, [i], texts)
             incidents.append(inc)
-            _index(len(incidents) - 1, inc, by_place, by_admin1, wide)
+            _index(len(incidents) - 1, inc, lists)
             continue
         inc = incidents[best]
         inc.rows.append(i)
@@ -263,7 +273,7 @@ def _link_block(prep: PreparedFigures, rows: list[int], config: ClaimConfig) -> 
             inc.profile_size += 1
         if _more_specific(level, inc.level):
             inc.place, inc.level, inc.admin1 = place, level, admin1 or inc.admin1
-            _index(best, inc, by_place, by_admin1, wide)
+            _index(best, inc, lists)
     return incidents
 
 
@@ -274,14 +284,19 @@ def _more_specific(level: str, than: str) -> bool:
     return _SPECIFICITY.get(level, 0) > _SPECIFICITY.get(than, 0)
 
 
-def _index(k: int, inc: Incident, by_place: dict, by_admin1: dict, wide: list[int]) -> None:
+def _index(k: int, inc: Incident, lists: tuple) -> None:
+    by_place, by_admin1, provinces, all_provinces, unplaced_towns, wide, everything = lists
     by_place[inc.place].append(k)
     if inc.level == "admin1":
-        by_admin1[inc.place].append(k)
-    elif inc.level == "town" and inc.admin1:
         by_admin1[inc.admin1].append(k)
+        provinces[inc.admin1].append(k)
+        all_provinces.append(k)
+    elif inc.level == "town":
+        (by_admin1[inc.admin1] if inc.admin1 else unplaced_towns).append(k)
     else:
         wide.append(k)
+    if not everything or everything[-1] != k:
+        everything.append(k)
 
 
 def _most_common(values: Iterable[str]) -> str:

@@ -16,6 +16,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ._claim_rules import ClaimConfig, PreparedFigures, outlet_key, stable_id
 from .incidents import Incident
@@ -89,6 +90,7 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
+@lru_cache(maxsize=200_000)
 def _shingles(sentence: str) -> frozenset[str]:
     words = re.findall(r"\w+", sentence.casefold())
     if len(words) < _REPRINT_MIN_WORDS:  # short sentences look alike without being copied
@@ -112,15 +114,29 @@ def source_clusters(rows: list[int], prep: PreparedFigures, config: ClaimConfig)
             if key[1]:
                 union.union(first_by.setdefault(key, r), r)
     if len({union.find(r) for r in rows}) > 1:
-        shingles = {r: _shingles(col["sentence"][r]) for r in rows}
-        posting: dict[str, list[int]] = defaultdict(list)
+        # One sentence text is one source whoever printed it; distinct texts are compared by shingles.
+        by_text: dict[str, int] = {}
+        shingles: dict[int, frozenset[str]] = {}
         for r in rows:
-            shared: Counter[int] = Counter()
-            for gram in shingles[r]:
-                shared.update(posting[gram])
-                posting[gram].append(r)
+            sentence = col["sentence"][r]
+            grams = _shingles(sentence)
+            if not grams:
+                continue  # short sentences look alike without being copied
+            first = by_text.setdefault(sentence, r)
+            if first != r:
+                union.union(first, r)
+            else:
+                shingles[r] = grams
+        posting: dict[str, list[int]] = defaultdict(list)
+        for r, grams in shingles.items():
+            shared: dict[int, int] = {}
+            for gram in grams:
+                seen = posting[gram]
+                for other in seen:
+                    shared[other] = shared.get(other, 0) + 1
+                seen.append(r)
             for other, common in shared.items():
-                if common / (len(shingles[r]) + len(shingles[other]) - common) >= config.reprint_similarity:
+                if common / (len(grams) + len(shingles[other]) - common) >= config.reprint_similarity:
                     union.union(other, r)
     return {r: union.find(r) for r in rows}
 
@@ -130,45 +146,58 @@ def source_clusters(rows: list[int], prep: PreparedFigures, config: ClaimConfig)
 def consensus(rows: list[int], prep: PreparedFigures, sources: dict[int, int], day: float = math.nan) -> Day:
     """The value most independent sources allow, the reports that allow it, and the outliers.
 
-    Sweep over the interval ends (closed intervals: starts before ends at one value); the best
-    point has the most sources, then the most reports, then the lowest value.
+    Sweep over the ends of the reports' support (their interval, with open bounds narrowed as
+    ``consensus_support`` says: "up to 400,000" speaks for 200,000-400,000, not for 40,000); closed
+    intervals: starts before ends at one value. The best point has the most sources, then the most
+    reports, then the lowest value. Members and outliers are then judged on the full intervals.
     """
     lo, hi = prep.lo, prep.hi
-    events = sorted([(lo[r], 0, r) for r in rows] + [(hi[r], 1, r) for r in rows])
-    active: Counter[int] = Counter()
+    s_lo, s_hi = prep.support_lo, prep.support_hi
+    events = sorted([(s_lo[r], 0, r) for r in rows] + [(s_hi[r], 1, r) for r in rows])
+    active: dict[int, int] = {}
     n_sources = n_rows = 0
     best, point = (0, 0), math.nan
     for value, kind, r in events:
         source = sources[r]
+        count = active.get(source, 0)
         if kind == 0:
-            active[source] += 1
+            active[source] = count + 1
             n_rows += 1
-            if active[source] == 1:
+            if count == 0:
                 n_sources += 1
             if (n_sources, n_rows) > best:
                 best, point = (n_sources, n_rows), value
         else:
-            active[source] -= 1
+            active[source] = count - 1
             n_rows -= 1
-            if active[source] == 0:
+            if count == 1:
                 n_sources -= 1
-    members = [r for r in rows if lo[r] <= point <= hi[r]]
-    floor = min(lo[r] for r in members)
-    ceiling = max(hi[r] for r in members)
-    outliers = [r for r in rows if hi[r] < floor or lo[r] > ceiling]
+    members = [r for r in rows if lo[r] <= point <= hi[r]] or rows[:1]
+    # The core every consensus report allows; a report missing it disagrees with at least one of them
+    # ("5" against "1,000" and "at least 5": the open bound agrees with anything).
+    core_low = max(lo[r] for r in members)
+    core_high = min(hi[r] for r in members)
+    outliers = [r for r in rows if hi[r] < core_low or lo[r] > core_high]
     return Day(day=day, rows=rows, members=members, outliers=outliers, n_sources=best[0])
 
 
 def _nearest(outlier: int, members: list[int], prep: PreparedFigures) -> int:
-    """The consensus report nearest to ``outlier`` from another article (-1 when there is none)."""
-    article = prep.col["article_id"]
-    below = prep.hi[outlier] < min(prep.lo[m] for m in members)
-    ranked = sorted(members, key=(lambda m: (prep.lo[m], prep.col["figure_id"][m])) if below
-                    else (lambda m: (-prep.hi[m], prep.col["figure_id"][m])))
-    for m in ranked:
-        if article[m] != article[outlier]:
-            return m
-    return -1
+    """The nearest consensus report that cannot be right with ``outlier``, from another article (-1: none)."""
+    article, fid = prep.col["article_id"], prep.col["figure_id"]
+    lo, hi = prep.lo, prep.hi
+    best, best_key = -1, None
+    for m in members:
+        if article[m] == article[outlier]:
+            continue
+        if hi[outlier] < lo[m]:
+            key = (lo[m] - hi[outlier], fid[m])
+        elif lo[outlier] > hi[m]:
+            key = (lo[outlier] - hi[m], fid[m])
+        else:
+            continue  # they overlap: this one is no conflict
+        if best_key is None or key < best_key:
+            best, best_key = m, key
+    return best
 
 
 # --- groups --------------------------------------------------------------------------------
@@ -244,15 +273,16 @@ def _shrinking(group: Group, prep: PreparedFigures) -> list[Violation]:
     floor, floor_row = -math.inf, -1
     outlet = prep.col["outlet"]
     for day in group.days:
-        if math.isnan(day.day) or not day.members:
+        dated = [m for m in day.members if not math.isnan(prep.pub_day[m])]  # an undated one has no "later"
+        if math.isnan(day.day) or not dated:
             continue
-        ceiling_row = max(day.members, key=lambda m: (prep.hi[m], prep.col["figure_id"][m]))
+        ceiling_row = max(dated, key=lambda m: (prep.hi[m], prep.col["figure_id"][m]))
         if floor_row >= 0 and prep.hi[ceiling_row] < floor:
             same = outlet_key(outlet[ceiling_row]) and outlet_key(outlet[ceiling_row]) == outlet_key(outlet[floor_row])
             found.append(Violation("update", group, ceiling_row, floor_row, consensus=day.n_sources,
                                    revision=bool(same)))
             continue  # a lowered toll does not raise the floor
-        low_row = min(day.members, key=lambda m: (prep.lo[m], prep.col["figure_id"][m]))
+        low_row = min(dated, key=lambda m: (prep.lo[m], prep.col["figure_id"][m]))
         if prep.lo[low_row] > floor:
             floor, floor_row = prep.lo[low_row], low_row
     return found
@@ -273,8 +303,10 @@ def _parts(prep: PreparedFigures, groups: list[Group], config: ClaimConfig) -> l
             other = wholes.get(day.day) if len(group.days) > 1 or len(whole.days) > 1 else whole.days[0]
             if other is None or not day.members or not other.members:
                 continue
+            # Only when no report of the whole allows the part's consensus (the whole's own outliers
+            # are shown in its group).
             part_row = min(day.members, key=lambda m: (prep.lo[m], prep.col["figure_id"][m]))
-            whole_row = max(other.members, key=lambda m: (prep.hi[m], prep.col["figure_id"][m]))
+            whole_row = max(other.rows, key=lambda m: (prep.hi[m], prep.col["figure_id"][m]))
             if prep.lo[part_row] > prep.hi[whole_row]:
                 found.append(Violation("part_of", group, part_row, whole_row, consensus=day.n_sources))
     # "126 killed, including 68 children" read as 168 and 126: the part names its whole.

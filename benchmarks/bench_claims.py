@@ -1,16 +1,19 @@
-"""Speed of claim grouping and conflict finding (build_claims) on synthetic figure tables.
+"""Speed and memory of incidents, claim groups and conflicts (build_claims) on synthetic figure tables.
 
 Run: .venv/bin/python benchmarks/bench_claims.py [N ...]
 
-Builds N figures (default 2,000, 20,000 and 100,000) spread over 40 places, 8 actors, 8
-categories and a year of dates, with wire reprints (shared long sentences), and prints the
-time of build_claims and the sizes of its outputs.  A worst case follows: 2,000 reports of one
-claim on one day (every pair compared).
+Builds N figures (default 10,000, 100,000 and 1,000,000) spread over 40 places, 8 actors, 8
+categories and a year of dates, with wire reprints (shared long sentences), and prints the time of
+build_claims, the peak resident memory of a fresh process doing it, and the sizes of its outputs.
+Then the worst case of one claim: 1,000 and 10,000 reports of one killed toll on one day.
+Each size runs in its own process so that peak memory is that size's alone.
 """
 
 from __future__ import annotations
 
 import random
+import resource
+import subprocess
 import sys
 import time
 
@@ -63,19 +66,32 @@ def one_claim(n: int) -> pd.DataFrame:
 
 
 def run(label: str, figures: pd.DataFrame) -> None:
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t0 = time.perf_counter()
-    _, groups, conflicts = build_claims(figures, pd.DataFrame())
+    figures_out, groups, conflicts = build_claims(figures, pd.DataFrame())
     elapsed = time.perf_counter() - t0
-    print(f"{label:>28}: {elapsed:7.2f} s  ({len(figures) / elapsed:,.0f} figures/s)  "
-          f"{len(groups):,} groups, {len(conflicts):,} conflicts")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{label:>30}: {elapsed:7.2f} s  ({len(figures) / elapsed:>9,.0f} figures/s)  peak RSS {peak:7,.0f} MB "
+          f"(input built: {base:,.0f} MB)  {figures_out['incident_id'].nunique():,} incidents, "
+          f"{len(groups):,} groups, {len(conflicts):,} conflicts", flush=True)
+
+
+def _one(kind: str, n: int) -> None:
+    build_claims(synthetic(50), pd.DataFrame())  # warm up: gazetteer and actor tables
+    if kind == "claim":
+        run(f"{n:,} reports of one claim", one_claim(n))
+    else:
+        run(f"{n:,} figures", synthetic(n))
 
 
 def main() -> None:
-    sizes = [int(a) for a in sys.argv[1:]] or [2_000, 20_000, 100_000]
-    build_claims(synthetic(50), pd.DataFrame())  # warm up: gazetteer and actor tables
-    for n in sizes:
-        run(f"{n:,} figures", synthetic(n))
-    run("2,000 reports of one claim", one_claim(2_000))
+    if len(sys.argv) == 3 and sys.argv[1] in ("mixed", "claim"):
+        _one(sys.argv[1], int(sys.argv[2]))
+        return
+    sizes = [int(a) for a in sys.argv[1:]] or [10_000, 100_000, 1_000_000]
+    jobs = [("mixed", n) for n in sizes] + [("claim", 1_000), ("claim", 10_000)]
+    for kind, n in jobs:
+        subprocess.run([sys.executable, __file__, kind, str(n)], check=True)
 
 
 if __name__ == "__main__":
