@@ -146,6 +146,7 @@ class ArticleContext:
             and m.start >= dateline_end
         ]
         self._place_starts = [m.start for m in self.places]
+        self._sentence_starts = [s.start for s in sentences]
         self._roles = [_place_role(text, m) for m in self.places]
         self.main_place = self._main_place()
         self.lead = self._lead_place()
@@ -329,6 +330,19 @@ class ArticleContext:
                 return self.places[k]
         return self.dateline
 
+    def country_of_figure(self, d: DraftSpan) -> str:
+        """The country a figure is placed in (its sentence's places, else the article's main one)."""
+        index = self._sentence_index(d.start)
+        found, _ = self.event_place(d, index, self.sentences[index].end)
+        if found is not None and found.place.country:
+            return found.place.country
+        main = self._main_mention()
+        return main.place.country if main is not None else ""
+
+    def _sentence_index(self, position: int) -> int:
+        starts = self._sentence_starts
+        return max(0, bisect.bisect_right(starts, position) - 1)
+
     def places_between(self, start: int, end: int) -> list[Any]:
         a = bisect.bisect_left(self._place_starts, start)
         b = bisect.bisect_left(self._place_starts, end)
@@ -365,6 +379,24 @@ class ArticleContext:
         return found
 
 
+@dataclass(frozen=True)
+class _Soldiers:
+    words: frozenset[str]
+    forces: dict[str, str]  # ISO-2 -> the actor its soldiers belong to
+
+
+@lru_cache(maxsize=1)
+def _soldiers() -> _Soldiers:
+    from .knowledge import load_table
+
+    table = load_table("actors.yaml")
+    return _Soldiers(frozenset(str(w).lower() for w in table.get("soldier_words") or []),
+                     {str(k): str(v) for k, v in (table.get("state_forces") or {}).items()})
+
+
+_LOST = re.compile(r"\s+(?:had\s+|has\s+|have\s+)?(?:lost|loses|lose)\s+(?:[\w,]+\s+){0,3}", re.IGNORECASE)
+
+
 def subject_of(ctx: ArticleContext, sentence: Sentence, d: DraftSpan) -> str:
     """The normalised actor a figure is about (its counted noun phrase, else the clause around it).
 
@@ -387,6 +419,20 @@ def subject_of(ctx: ArticleContext, sentence: Sentence, d: DraftSpan) -> str:
         mapped = profile.generic_actor(d.head) or profile.generic_actor(phrase)
         if mapped:
             return mapped
+        if d.head in _soldiers().words:
+            # "Russian forces had lost 1,430 troops": the force that lost them
+            owner = [a for a in ctx.actors_between(sentence.start, d.start)
+                     if a.actor.kind in ("state_force", "armed_group", "coalition")
+                     and _LOST.fullmatch(ctx.article.text, a.end, d.start)]
+            if owner:
+                return owner[-1].actor.name
+            country = ctx.country_of_figure(d)
+            if country in _soldiers().forces:
+                return _soldiers().forces[country]
+        # "16 wounded civilians": the people named right after the count
+        near = [a for a in ctx.actors_between(d.end, min(d.end + 30, sentence.end)) if a.actor.kind == "civilians"]
+        if near and d.category in CASUALTY_CATEGORIES:
+            return "civilians"
     if d.category == "distance":
         return ""
     before = [a for a in ctx.actors_between(sentence.start, d.start) if a.actor.kind not in ("outlet", "organisation")]
