@@ -112,7 +112,7 @@ def load_config(path: Path = _CONFIG_PATH) -> ClaimConfig:
         geo_point_kinds=frozenset(geography.get("point_kinds") or ("city",)),
         link={str(k): float(v) for k, v in (incidents.get("weights") or {}).items()}
         | {k: float(incidents[k]) for k in ("threshold", "event_date_tolerance_days", "max_candidates",
-                                            "profile_reports") if k in incidents},
+                                            "profile_reports", "min_words") if k in incidents},
         stopwords=frozenset(str(w).casefold() for w in incidents.get("stopwords") or ()),
         whole_subject=str(subjects.get("whole", "people")),
         subject_parents={str(k): str(v) for k, v in (subjects.get("parents") or {}).items()},
@@ -173,7 +173,7 @@ def place_hierarchy(location: str, place_id: str, admin1: str, country: str) -> 
     """``(place key, level, admin1 key, country)`` of a figure's place.
 
     Uses the extraction's ``place_id``/``admin1``/``country`` when present, else looks the
-    ``location`` name up in the gazetteer (which gives the country and the kind, not the province).
+    ``location`` name up in the gazetteer (its kind, province and country).
     ``level`` is ``town``, ``admin1`` or ``country``; a name the gazetteer does not know is a town.
     """
     if not location.strip() and not place_id.strip():
@@ -182,6 +182,8 @@ def place_hierarchy(location: str, place_id: str, admin1: str, country: str) -> 
     key = place_id.strip() or place_key(location)
     level = _LEVELS.get(place.kind, "town") if place is not None else "town"
     country = (country.strip() or (place.country if place is not None else "")).upper()
+    if not admin1.strip() and place is not None:
+        admin1 = getattr(place, "admin1", "") or ""  # the gazetteer's province, when it knows it
     admin1_key = _plain(admin1) if admin1.strip() else ""
     if level == "country":
         admin1_key = ""

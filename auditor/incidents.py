@@ -134,9 +134,7 @@ class Incident:
     first_day: float
     last_day: float
     event_day: float
-    words: frozenset[str]
-    norm: float
-    profile_size: int = 1
+    profiles: list[tuple[frozenset[str], float]]  # the words of its first reports, and their norms
     id: str = ""
     label: str = ""
     place_name: str = ""
@@ -178,9 +176,9 @@ def _incident(prep: PreparedFigures, rows: list[int], texts: _Texts | None) -> I
     i = rows[0]
     words = texts.words[i] if texts is not None else frozenset()
     day = anchor_days_one(prep, i)
+    profiles = [(words, texts.norm(words))] if texts is not None and words else []
     return Incident(rows=list(rows), place=prep.place[i], level=prep.level[i], admin1=prep.admin1[i],
-                    first_day=day, last_day=day, event_day=prep.event_day[i], words=words,
-                    norm=texts.norm(words) if texts is not None else 0.0)
+                    first_day=day, last_day=day, event_day=prep.event_day[i], profiles=profiles)
 
 
 def anchor_days_one(prep: PreparedFigures, i: int) -> float:
@@ -194,6 +192,7 @@ def _link_block(prep: PreparedFigures, rows: list[int], config: ClaimConfig) -> 
     tolerance = w.get("event_date_tolerance_days", 1.0)
     max_candidates = int(w.get("max_candidates", 64))
     profile_reports = int(w.get("profile_reports", 3))
+    min_words = int(w.get("min_words", 4))
     window = _window(prep, rows[0], config)
     category = prep.col["category"][rows[0]]
     point_event = category in config.point_events and prep.scope[rows[0]] != "cumulative"
@@ -244,12 +243,15 @@ def _link_block(prep: PreparedFigures, rows: list[int], config: ClaimConfig) -> 
                     if abs(event - inc.event_day) > tolerance:
                         continue
                     score += w["same_event_date"]
-                if not math.isnan(day) and day in (inc.first_day, inc.last_day):
+                if math.isnan(day) or math.isnan(inc.first_day):
+                    score += w.get("unknown_day", 0.0)
+                elif day in (inc.first_day, inc.last_day):
                     score += w["same_day"]
                 # Words tell two attacks in one town apart; a siege or a displacement wave is one per place
                 # and window. No words on one side: the text says nothing either way.
-                if point_event and words and inc.words:
-                    score += w["text_scale"] * (texts.cosine(words, norm, inc.words, inc.norm) - w["text_neutral"])
+                if point_event and len(words) >= min_words and inc.profiles:
+                    similarity = max(texts.cosine(words, norm, other, other_norm) for other, other_norm in inc.profiles)
+                    score += w["text_scale"] * (similarity - w["text_neutral"])
                 if score >= best_score and (score > best_score or best < 0):
                     best, best_score = k, score
                 scored += 1
@@ -267,10 +269,8 @@ def _link_block(prep: PreparedFigures, rows: list[int], config: ClaimConfig) -> 
             inc.last_day = day if math.isnan(inc.last_day) else max(inc.last_day, day)
         if math.isnan(inc.event_day) and not math.isnan(event):
             inc.event_day = event
-        if inc.profile_size < profile_reports and words - inc.words:
-            inc.words = inc.words | words
-            inc.norm = texts.norm(inc.words)
-            inc.profile_size += 1
+        if len(inc.profiles) < profile_reports and len(words) >= min_words:
+            inc.profiles.append((words, norm))
         if _more_specific(level, inc.level):
             inc.place, inc.level, inc.admin1 = place, level, admin1 or inc.admin1
             _index(best, inc, lists)

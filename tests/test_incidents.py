@@ -1,0 +1,146 @@
+"""Incidents: which reports are about one event (place hierarchy, dates, words), their ids, labels and blocks."""
+
+import random
+
+import pandas as pd
+
+from auditor.claims import blocking_keys, build_claims
+from conftest import make_figure_row as fig
+from conftest import make_figures_frame
+
+
+def claims(*rows):
+    return build_claims(make_figures_frame(list(rows)), pd.DataFrame())
+
+
+def incident_of(figures, figure_id):
+    return figures.set_index("figure_id").at[figure_id, "incident_id"]
+
+
+def report(figure_id, value, outlet, location, published, sentence="", **fields):
+    fields.setdefault("category", "killed")
+    return fig(figure_id, figure_id.upper(), value, outlet=outlet, location=location, published=published,
+               sentence=sentence, **fields)
+
+
+KHAN = dict(admin1="Idlib province", country="SY")
+
+
+def test_town_province_and_country_reports_of_one_attack_are_one_incident():
+    figures, groups, _ = claims(
+        report("town", 72, "AFP", "Khan Shaykhun", "2017-04-05", event_date="2017-04-04", **KHAN),
+        report("province", 70, "SANA", "Idlib province", "2017-04-05", event_date="2017-04-04",
+               admin1="Idlib province", country="SY"),
+        report("country", 58, "BBC", "Syria", "2017-04-04", event_date="2017-04-04", country="SY"),
+    )
+    assert len({incident_of(figures, f) for f in ("town", "province", "country")}) == 1
+    labels = set(groups["incident_label"])
+    assert labels == {"killed · Khan Shaykhun · 2017-04-04"}
+
+
+def test_a_province_report_does_not_join_a_town_of_another_province():
+    figures, _, _ = claims(
+        report("idlib", 72, "AFP", "Khan Shaykhun", "2017-04-05", event_date="2017-04-04", **KHAN),
+        report("hama", 20, "SANA", "Hama province", "2017-04-05", event_date="2017-04-04", country="SY"),
+    )
+    assert incident_of(figures, "idlib") != incident_of(figures, "hama")
+
+
+def test_different_attacks_in_one_city_within_three_days_are_different_incidents():
+    # Event dates from the text: Kharkiv market shelling on the 1st, a strike on a school on the 3rd.
+    figures, _, conflicts = claims(
+        report("market", 10, "Ukrainska Pravda", "Kharkiv", "2022-03-01", event_date="2022-03-01", country="UA"),
+        report("school", 5, "Reuters", "Kharkiv", "2022-03-03", event_date="2022-03-03", country="UA"),
+    )
+    assert incident_of(figures, "market") != incident_of(figures, "school")
+    assert conflicts.empty
+
+
+def test_without_event_dates_the_words_tell_two_attacks_apart():
+    market = "Russian shelling of the central market in Kharkiv killed ten shoppers, the regional governor said."
+    market2 = "Ten shoppers died when Russian shells hit the central market in Kharkiv, the governor said."
+    school = "A missile strike destroyed a school dormitory in Kharkiv overnight, killing five teachers."
+    figures, _, _ = claims(
+        report("market", 10, "Ukrainska Pravda", "Kharkiv", "2022-03-01", sentence=market),
+        report("market2", 10, "Kyiv Independent", "Kharkiv", "2022-03-01", sentence=market2),
+        report("school", 5, "Reuters", "Kharkiv", "2022-03-01", sentence=school),
+    )
+    assert incident_of(figures, "market") == incident_of(figures, "market2")
+    assert incident_of(figures, "school") != incident_of(figures, "market")
+
+
+def test_a_different_day_is_another_strike_tally():
+    figures, _, conflicts = claims(
+        report("mon", 30, "AP", "Sanaa", "2015-05-11", category="airstrikes", event_date="2015-05-11"),
+        report("tue", 45, "Reuters", "Sanaa", "2015-05-12", category="airstrikes", event_date="2015-05-12"),
+    )
+    assert incident_of(figures, "mon") != incident_of(figures, "tue")
+    assert conflicts.empty
+
+
+def test_a_siege_is_one_incident_over_its_window_but_a_province_is_another_quantity():
+    figures, _, conflicts = claims(
+        report("un", 100_000, "UN", "Mariupol", "2022-04-05", category="trapped", qualifier="approximate",
+               event_date="2022-04-05", admin1="Donetsk Oblast", country="UA"),
+        report("blog", 10_000, "Blog", "Mariupol", "2022-04-08", category="trapped", event_date="2022-04-08",
+               admin1="Donetsk Oblast", country="UA"),
+        report("oblast", 300_000, "Kyiv Post", "Donetsk Oblast", "2022-04-06", category="trapped",
+               qualifier="more_than", country="UA"),
+    )
+    assert incident_of(figures, "un") == incident_of(figures, "blog")
+    assert incident_of(figures, "oblast") != incident_of(figures, "un")
+    assert set(conflicts["figure_a"]) | set(conflicts["figure_b"]) == {"un", "blog"}
+
+
+def test_cumulative_totals_never_share_an_incident_with_one_attack():
+    figures, _, conflicts = claims(
+        report("attack", 56, "AP", "Aleppo", "2016-11-20", subject="civilians"),
+        report("war", 280_000, "Reuters", "Aleppo", "2016-11-20", qualifier="more_than", scope="cumulative"),
+    )
+    assert incident_of(figures, "attack") != incident_of(figures, "war")
+    assert conflicts.empty
+
+
+def test_empty_place_fields_fall_back_to_the_gazetteer_and_publication_dates():
+    figures, groups, _ = claims(
+        report("a", 30, "AP", "Mogadishu", "2017-10-15"), report("b", 31, "BBC", "Mogadishu", "2017-10-15"),
+    )
+    assert incident_of(figures, "a") == incident_of(figures, "b")
+    assert groups.iloc[0]["incident_label"] == "killed · Mogadishu · 2017-10-15"
+
+
+def test_incident_ids_survive_row_order_and_unrelated_reports():
+    rows = [report("a", 30, "AP", "Maiduguri", "2020-11-29"), report("b", 43, "BBC", "Maiduguri", "2020-11-29")]
+    first, _, _ = claims(*rows)
+    second, _, _ = claims(*reversed(rows), report("z", 7, "AFP", "Goma", "2020-11-29"))
+    assert incident_of(first, "a") == incident_of(second, "a") == incident_of(second, "b")
+
+
+def _random_figures(n, seed=3):
+    rng = random.Random(seed)
+    towns = [("Kharkiv", "Kharkiv Oblast", "UA"), ("Izium", "Kharkiv Oblast", "UA"), ("Goma", "North Kivu", "CD"),
+             ("Mogadishu", "Banadir", "SO"), ("Kharkiv Oblast", "Kharkiv Oblast", "UA"), ("Ukraine", "", "UA")]
+    rows = []
+    for i in range(n):
+        town, admin1, country = rng.choice(towns)
+        day = f"2022-03-{rng.randint(1, 28):02d}"
+        rows.append(fig(f"f{i:04d}", f"A{i // 3}", rng.choice([5, 10, 12, 40]), location=town, admin1=admin1,
+                        country=country, published=day, outlet=rng.choice(["AP", "BBC", "AFP", "Reuters"]),
+                        category=rng.choice(["killed", "trapped", "airstrikes"]),
+                        event_date=day if rng.random() < 0.5 else "",
+                        sentence=rng.choice(["Shelling hit the market.", "A strike hit a school.", ""])))
+    return make_figures_frame(rows)
+
+
+def test_no_incident_spans_two_blocking_keys_and_blocks_can_be_built_apart():
+    frame = _random_figures(300)
+    keys = blocking_keys(frame)
+    assert keys.index.equals(frame.index) and keys.nunique() > 3
+    figures, groups, conflicts = build_claims(frame, pd.DataFrame())
+    per_incident = pd.DataFrame({"incident": figures["incident_id"], "key": keys.values})
+    assert per_incident.groupby("incident")["key"].nunique().max() == 1
+    apart = [build_claims(part, pd.DataFrame()) for _, part in frame.groupby(keys.values)]
+    together = figures.set_index("figure_id")["group_id"]
+    split = pd.concat([f.set_index("figure_id")["group_id"] for f, _, _ in apart])
+    assert split.sort_index().equals(together.sort_index())
+    assert sorted(pd.concat([c for _, _, c in apart])["conflict_id"]) == sorted(conflicts["conflict_id"])
