@@ -19,8 +19,11 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .readers import ReadOptions
 
 TEMPLATE = Path(__file__).parent / "templates" / "dashboard.ipynb"
 DEFAULT_OUT_DIR = "audit-out"
@@ -120,14 +123,14 @@ def skipped_folders(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
     return found
 
 
-def reading_options(paths: Sequence[str | os.PathLike[str]], **options: Any):  # noqa: ANN201
+def reading_options(paths: Sequence[str | os.PathLike[str]], **options: Any) -> ReadOptions:
     """:class:`~auditor.readers.ReadOptions` that skip the folders of :func:`skipped_folders`.
 
     ``auditor.audit(PATHS, reading=reading_options(PATHS))`` is how the dashboard notebook
     audits a folder: a repository's ``node_modules`` changelogs or a virtual environment's
     package docs are not reporting.
     """
-    from .readers import ReadOptions
+    from .readers import ReadOptions  # noqa: F811 - at run time, not only for type checkers
 
     exclude = tuple(options.pop("exclude", ())) + tuple(skipped_folders(paths))
     return ReadOptions(exclude=exclude, **options)
