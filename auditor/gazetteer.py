@@ -59,7 +59,7 @@ _TITLE_LINKS = frozenset({"of", "the", "for", "and", "on", "de", "du", "des", "l
 _DISPLAY_DROP = str.maketrans("", "", "'’‘ʼ`´ʿʾ′")
 _ARTICLE_RE = re.compile(r"(?:al|an|ar|as|ash|at|ad|az|el) ")  # "Al Ba‘āj" keys as "al baaj"
 # Bump when the cached index layout changes.
-_CACHE_FORMAT = 2
+_CACHE_FORMAT = 3
 # Words that follow a province's name in reporting ("Borno state", "the Kharkiv region").
 _ADMIN1_NOUNS = ("province", "region", "state", "oblast", "governorate", "district", "department")
 
@@ -140,6 +140,7 @@ class Gazetteer:
         # ", a predominantly Shiite Turkmen village": an apposition that calls the name a place.
         self._apposition = re.compile(rf",\s+(?:a|an|the)\s+(?:[\w'’-]+\s+){{0,5}}?(?:{nouns})\b", re.IGNORECASE)
         self._place_cache: dict[int, Place] = {}
+        self._country_ids: dict[str, int] = data["country_ids"]
         self._hint_cache: dict[frozenset[str], frozenset[str]] = {}
 
     # -- public ---------------------------------------------------------------------------------
@@ -202,6 +203,11 @@ class Gazetteer:
             if rest == key[1:]:
                 return self._place(self._best(candidates, self._hint(countries))[0])
         return None
+
+    def country(self, code: str) -> Place | None:
+        """The country with ISO-2 ``code`` as a place, or None."""
+        pid = self._country_ids.get(code)
+        return None if pid is None else self._place(pid)
 
     def same_place(self, a: str | Place, b: str | Place) -> bool:
         """Whether two names (or places) mean the same place ("Beiji" and "Bayjī" do).
@@ -507,12 +513,14 @@ def _build(table: dict[str, Any]) -> dict[str, Any]:
             name(pid, f"{base} {noun}")
 
     country_table = table.get("countries") or {}
+    country_ids: dict[str, int] = {}
     for code, country in cache.get_countries().items():
         extra = country_table.get(code) or {}
         towns = [(lats[p], lons[p], pops[p]) for p in by_country.get(code, [])]
         lat, lon = _weighted_centre(towns) if towns else (0.0, 0.0)
         pid = add(str(extra.get("name") or country["name"]), lat, lon, code, "country", int(country["population"]),
                   f"country:{code}")
+        country_ids[code] = pid
         curated.add(pid)
         name(pid, country["name"])
         for alias in [extra.get("name"), *(extra.get("aliases") or [])]:
@@ -557,7 +565,7 @@ def _build(table: dict[str, Any]) -> dict[str, Any]:
         "particles": frozenset(w.lower() for w in _words(table, "name_particles")),
     }
     return {"names": names, "lats": lats, "lons": lons, "countries": countries, "kinds": kinds, "pops": pops,
-            "ids": ids, "admin1": admin1, "curated": frozenset(curated),
+            "ids": ids, "admin1": admin1, "curated": frozenset(curated), "country_ids": country_ids,
             "provinces": frozenset(provinces.values()) - curated, "index": index, "rules": rules}
 
 

@@ -261,6 +261,9 @@ class ArticleContext:
         found = self._clause_place(c0, c1, d)
         if found is None:
             found = self._most_specific(sentence.start, sentence.end, near=d.start)
+            if found is not None and scope == "cumulative":
+                # a running total read in a sentence about one place: the country it is counted in
+                found = self._country_mention(found)
         if found is None:  # "villages east of Wad Madani": the reference is the nearest place named
             found = self._most_specific(sentence.start, sentence.end, roles=("reference",), near=d.start)
         if found is None:
@@ -285,7 +288,54 @@ class ArticleContext:
             key = (_SPECIFICITY.get(m.place.kind, 2), -abs(m.start - d.start))
             if best_key is None or key > best_key:
                 best, best_key = m, key
+        if best is not None:
+            listed = self._listed_with(best, a, b)
+            if listed:
+                return self._common_parent([best, *listed])
+        elif _NATIONWIDE.search(text, c0, c1):
+            main = self._main_mention()
+            if main is not None:
+                return self._country_mention(main)
         return best
+
+    def _listed_with(self, m: Any, a: int, b: int) -> list[Any]:
+        """Event places listed with ``m`` in one coordination ("in Sanaa, Hodeidah and Taiz")."""
+        text = self.article.text
+        k = self.places.index(m)
+        found = []
+        for step in (-1, 1):
+            j, prev = k + step, m
+            while a <= j < b and self._roles[j] == "event":
+                other = self.places[j]
+                gap = text[other.end:prev.start] if step < 0 else text[prev.end:other.start]
+                if not _LIST_GAP.fullmatch(gap) or other.place.kind == "country":
+                    break
+                found.append(other)
+                prev, j = other, j + step
+        return found
+
+    def _common_parent(self, mentions: list[Any]) -> Any:
+        """The province several places share, else their country (as a mention of the first)."""
+        first = mentions[0]
+        admin = {m.place.admin1 for m in mentions}
+        countries = {m.place.country for m in mentions}
+        if len(countries) != 1:
+            return first
+        if len(admin) == 1 and first.place.admin1 and first.place.kind != "region":
+            province = _places().lookup(first.place.admin1, countries=[first.place.country])
+            if province is not None and province.kind == "region":
+                from .gazetteer import PlaceMention
+
+                return PlaceMention(first.start, first.end, first.place.admin1, province)
+        return self._country_mention(first)
+
+    def _country_mention(self, m: Any) -> Any:
+        from .gazetteer import PlaceMention
+
+        country = _places().country(m.place.country)
+        if country is None:
+            return m
+        return PlaceMention(m.start, m.end, country.name, country)
 
     def _fallback(self, index: int, scope: str = "incident") -> Any:
         """No event place in the sentence: the sentences just before in its paragraph, the speaker's
@@ -305,7 +355,9 @@ class ArticleContext:
         if jurisdiction is not None:
             return jurisdiction
         if scope != "incident":
-            return self._main_mention()  # a running total or an old event: not the lead's incident
+            main = self._main_mention()  # a running total or an old event: not the lead's incident
+            if main is not None:
+                return self._country_mention(main) if scope == "cumulative" else main
         if self.dateline is not None:
             return self.dateline
         if self.lead is not None:
@@ -488,6 +540,9 @@ _JURISDICTION_AFTER = re.compile(
 _AFTER_PREPOSITION = re.compile(
     r"\b(?:in|into|across|from|to|over|on|near|inside|throughout|outside|of|at|within|against|toward|towards)\s+"
     r"(?:the\s+)?(?:[a-z]+\s+)?$")
+_CAPITAL_ACTS = re.compile(
+    r"\s+(?:has\s+|have\s+)?(?:said|says|denied|denies|blamed|blames|accused|accuses|announced|announces|claimed|"
+    r"warned|vowed|insisted|rejected|condemned|responded|did not comment|has not commented|declined)\b")
 # A country that acts or owns ("Russia fired", "Russia's invasion", "Israel's military") is an actor here.
 _COUNTRY_ACTS = re.compile(
     r"(?:\s+(?:has|have|had|is|was|will|would|says|said|also|then|again|later)?\s*[a-z]+ed\b|\s+(?:says|said|has|have|"
@@ -501,6 +556,9 @@ _REFERENCE_BEFORE = re.compile(
     r"\b(?:north|south|east|west|north-?east|north-?west|south-?east|south-?west)(?:ern)?\s+of\s+(?:the\s+)?$"
     r"|\b(?:north|south|east|west)(?:ern)?\s+of\s+(?:the\s+)?(?:[\w'’]+\s+){1,2}$"
     r"|\b(?:km|kilometres|kilometers|miles)\s+(?:\w+\s+)?(?:from|of|outside)\s+(?:the\s+)?$", re.IGNORECASE)
+_LIST_GAP = re.compile(r"\s*(?:,|and|or|,\s*and)\s*")
+_NATIONWIDE = re.compile(r"\b(?:across|throughout|around|all over) the country\b|\bnationwide\b|\bcountrywide\b|"
+                         r"\bin the country\b", re.IGNORECASE)
 _DATE_LINE = re.compile(r"\s*(?:Published|Updated|Posted|Last updated|First published)\b", re.I)
 _CAPTION = re.compile(r"\s*(?:In this (?:photo|image|picture|file photo)|This (?:photo|image)|FILE\b|\(AP Photo|Photo:|Image:|Caption:|Watch:|Related:|Read more|READ MORE|See also)", re.I)
 _ORIGIN_BEFORE = re.compile(r"\bfrom\s+(?:the\s+)?$", re.IGNORECASE)
@@ -516,9 +574,15 @@ def _is_reference(text: str, start: int) -> bool:
 def _place_role(text: str, m: Any) -> str:
     """How a place mention is used: 'speaker', 'jurisdiction', 'origin', 'reference' or 'event'."""
     before = text[max(0, m.start - 60):m.start]
+    if m.place.kind == "country" and text.startswith(("'s", "’s"), m.end) and _JURISDICTION_AFTER.match(
+            text, m.end, m.end + 60):
+        return "jurisdiction"  # "Lebanon's health ministry said"
     if m.place.kind == "country" and _COUNTRY_ACTS.match(text, m.end, m.end + 40) and not _AFTER_PREPOSITION.search(
             before):
         return "actor"
+    if m.place.kind == "city" and _CAPITAL_ACTS.match(text, m.end, m.end + 30) and not _AFTER_PREPOSITION.search(
+            before):
+        return "actor"  # "Ankara said", "Moscow denied": a government named by its capital
     if _SPEAKER_PLACE.search(before) or text.startswith(("-based", "–based"), m.end):
         return "speaker"
     if _JURISDICTION.search(before) or _JURISDICTION_AFTER.match(text, m.end, m.end + 60):
