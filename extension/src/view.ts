@@ -306,6 +306,13 @@ export class AuditView {
     const { payload } = this;
     const section = el('section', 'jp-FigureAudit-chart');
     section.appendChild(el('h3', undefined, 'Claim groups'));
+    section.appendChild(
+      el(
+        'p',
+        'jp-FigureAudit-hint',
+        'Each row has its own scale, its values written at the right; click a row to see its reports on one axis.'
+      )
+    );
     const scroller = el('div', 'jp-FigureAudit-chartScroll');
     const width = LABEL_WIDTH + TRACK_WIDTH + TEXT_WIDTH;
     const height = payload.groups.length * ROW_HEIGHT + 4;
