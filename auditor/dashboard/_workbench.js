@@ -86,6 +86,7 @@ function figureAuditWorkbench(root, host) {
 
   // -- skeleton ------------------------------------------------------------------------------------
   root.classList.add('fa-wb');
+  if (host.mode === 'static') root.classList.add('fa-wb-static');  // the page scrolls, not the list
   root.textContent = '';
   var counts = h('div', {class: 'fa-wb-counts', 'aria-live': 'polite'});
   var search = h('input', {class: 'fa-wb-search', type: 'search',
