@@ -104,6 +104,23 @@ def unit_after(tokens: list[Token], j: int) -> tuple[UnitReading, int] | None:
     if j >= n:
         return None
     tok = tokens[j]
+    joined = unit_table().get("joined_units", {})
+    if tok.kind != "num":
+        # "330 km/h", "47.6C", "5°C": units written as one piece, read before single words
+        text, last = tok.text, j
+        for k in range(j + 1, min(n, j + 3)):
+            if tokens[k].start != tokens[k - 1].end:
+                break
+            if text + tokens[k].text in joined or (text + tokens[k].text).lower() in joined:
+                text, last = text + tokens[k].text, k
+            elif tokens[k].text in "/°":
+                text += tokens[k].text
+            else:
+                break
+        spec = joined.get(text) or joined.get(text.lower())
+        if spec is not None and (last > j or j >= 1 and tokens[j - 1].end == tok.start):
+            return reading(spec[0], spec[1]), last
+
     if tok.text in symbols and (tok.kind == "punct" or tok.text == tok.text.lower() or len(tok.text) > 1):
         name, entity = symbols[tok.text]
         if tok.text != "%" and tok.kind == "punct":
@@ -136,7 +153,7 @@ def currency_prefix(tokens: list[Token], i: int) -> int | None:
     if prev.lower == "$" and i >= 2 and tokens[i - 2].lower == "us" and tokens[i - 2].end == prev.start:
         return i - 2
     spec = prefixes.get(prev.lower)
-    if spec is None or (prev.kind == "word" and prev.text != prev.text.upper()):
+    if spec is None or (prev.kind == "word" and prev.text != prev.text.upper() and not spec.get("title")):
         return None  # "rm" in running text, "Ps": only the written code counts
     touching = prev.end == tokens[i].start
     if not touching and spec.get("spaced", True) is False:

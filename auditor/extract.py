@@ -637,6 +637,8 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
     qualified = m.qualifier != "exact"
     prev = tokens[m.start_token - 1].lower if m.start_token > 0 else ""
     if m.kind in ("article", "one"):
+        if evidence == "unit" and unit is not None and unit.category not in ("duration", "distance"):
+            return None  # "$84 a barrel", "a Swiss franc deposit": a rate or a name, not an amount
         if evidence == "unit":
             timed = unit is not None and unit.category in ("duration", "distance")
             if timed and not (qualified or prev in _TIME_PREPOSITIONS) and m.kind == "article":
@@ -658,6 +660,10 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
             return None
     if m.kind in ("word",) and prev in _DETERMINERS and category == "other":
         return None  # "the two countries": a reference, not a reported amount
+    if m.qualifier == "more_than" and unit is not None and unit.category == "duration" and prev_word(tokens, m) == "over":
+        # "over three days": a span of time, not "more than three days"
+        m.qualifier, m.low, m.high, m.start = "exact", m.value, m.value, tokens[m.first].start
+        start = m.start
     factor = unit.factor if unit else 1.0
     canonical = unit.canonical if unit else ("household" if head in _HOUSEHOLD_HEADS else "count")
     if (category == "territory" and unit is None) or m.kind == "fraction":
@@ -680,6 +686,11 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
         np_first=np_first, np_last=np_last, evidence=evidence, partitive=partitive,
         last_token=max(last, np_last), rules=rules,
     )
+
+
+def prev_word(tokens: list[Token], m: NumberMention) -> str:
+    """The word a number expression starts with (its qualifier, when it has one)."""
+    return tokens[m.start_token].lower if m.start_token >= 0 else ""
 
 
 def _inherit_lists(tokens: list[Token], drafts: list[_Draft]) -> None:
@@ -1052,7 +1063,8 @@ def _relate(tokens: list[Token], drafts: list[_Draft]) -> None:
     # parts of a stated total
     for i in range(1, n):
         a, b = drafts[i - 1], drafts[i]
-        if a.evidence == "unit" or b.evidence == "unit" or b.part_of is not None:
+        money = a.category == b.category == "money" and a.unit == b.unit  # "£1.5bn, including £200m for ..."
+        if (a.evidence == "unit" or b.evidence == "unit") and not money or b.part_of is not None:
             continue
         gap = _gap(tokens, a, b)
         rule = ""
@@ -1064,9 +1076,16 @@ def _relate(tokens: list[Token], drafts: list[_Draft]) -> None:
                                                                                       len(gap))):
             rule = "part.including"  # "..., including", "..., among them" right before the part
         if rule:
-            for k in chain_of[i]:
-                if k < i:
-                    continue
+            members = [k for k in chain_of[i] if k >= i]
+            k = members[-1] + 1
+            while k < n and b.category == "money" and drafts[k].unit == b.unit and drafts[k].part_of is None:
+                # "includes £200m for the NHS and £50m for schools": parts listed with their own short tails
+                tail = [w for w in _gap(tokens, drafts[k - 1], drafts[k]) if w not in "$£€¥"]
+                if not tail or tail[-1] not in ("and", ",") or len(tail) > 6 or "(" in tail:
+                    break
+                members.append(k)
+                k += 1
+            for k in members:
                 part = drafts[k]
                 part.part_of = i - 1
                 if a.category in CASUALTY_CATEGORIES and not _is_thing(tokens, part):

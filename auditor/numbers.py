@@ -49,7 +49,9 @@ _TENS = {
     "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
     "ninety": 90,
 }
-_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "lakh": 1e5, "crore": 1e7}
+# Scale abbreviations also read with a space, when written in capitals ("8 B", "$3 bn")
+_SPACED_SCALES = {"B": 1e9, "bn": 1e9, "Bn": 1e9, "BN": 1e9, "tn": 1e12, "mn": 1e6}
 # Scale abbreviations that follow digits ("1.5m", "$3bn", "20k"); only read when written
 # without a space, or after a currency symbol.
 _SCALE_ABBREVIATIONS = {"m": 1e6, "mn": 1e6, "bn": 1e9, "b": 1e9, "k": 1e3, "tn": 1e12}
@@ -178,11 +180,17 @@ class _Reader:
                 if nxt in _SCALES:
                     value *= _SCALES[nxt]
                     last = i + 1
+                    while self.low(last + 1) in _SCALES:  # "6.2 lakh crore"
+                        value *= _SCALES[self.low(last + 1)]
+                        last += 1
                 elif nxt == "hundred" and value < 100:
                     value *= 100
                     last = i + 1
                 elif nxt in _SCALE_ABBREVIATIONS and self.adjacent(i, i + 1):
                     value *= _SCALE_ABBREVIATIONS[nxt]
+                    last = i + 1
+                elif i + 1 < self.n and self.t[i + 1].text in _SPACED_SCALES:
+                    value *= _SPACED_SCALES[self.t[i + 1].text]
                     last = i + 1
             return value, last, "digit", "-".join(suffix)
         if tok.kind != "word":
@@ -242,8 +250,9 @@ class _Reader:
             nxt = self.low(i + 1)
             if nxt in _FRACTIONS and nxt not in ("half", "halves") or (w in ("a", "one") and nxt == "half"):
                 mult = 1.0 if w in _ARTICLES else (_word_value(w) or 1.0)
-                # "a third of", "two thirds of": a fraction only when "of" follows or it ends a clause
-                if self.low(i + 2) in ("of", ",", ".", ";") or i + 2 >= self.n:
+                # "a third of", "two thirds of", "fell by a quarter": a fraction only when "of" follows, it ends
+                # a clause, or "by" says it is a share of a change
+                if self.low(i + 2) in ("of", ",", ".", ";") or i + 2 >= self.n or self.low(i - 1) == "by":
                     return mult * _FRACTIONS[nxt], i + 1
         return None
 
@@ -331,6 +340,10 @@ def _is_excluded(r: _Reader, i: int, value: float, last: int, kind: str, compoun
         return "after hyphen"  # the right side of "2-2" (a range's right side is read with its left)
     if kind == "digit" and _currency_prefix(r, i) is not None:
         return ""  # "USD10m", "RM5 million": money, not an identifier
+    if kind == "digit" and i >= 1 and r.t[i - 1].kind == "word" and r.adjacent(i - 1, i):
+        return "identifier"  # "A320neo", "M23", "G7": letters written against the number
+    if kind == "digit" and _is_address(r, last):
+        return "address"
     # Identifiers: a capitalised word or code right before the number (Resolution 2249, Route 1, F-16)
     if kind == "digit" and i >= 1:
         p = r.t[i - 1]
@@ -345,6 +358,22 @@ def _is_excluded(r: _Reader, i: int, value: float, last: int, kind: str, compoun
         if prev in ("no", "no.", "#", "number", "nos") and p.text[:1] in "N#":
             return "identifier"
     return ""
+
+
+_STREET_WORDS = frozenset({
+    "street", "st", "road", "rd", "avenue", "ave", "boulevard", "blvd", "lane", "ln", "drive", "dr", "way",
+    "place", "square", "strasse", "straße", "rue", "calle", "via", "highway",
+})
+
+
+def _is_address(r: _Reader, last: int) -> bool:
+    """'221 Oxford Street', '10 Downing St': a house number before a street name."""
+    k = last + 1
+    while k < r.n and k - last <= 3 and r.t[k].kind == "word" and r.t[k].text[:1].isupper():
+        if r.t[k].lower in _STREET_WORDS and k > last + 1:
+            return True
+        k += 1
+    return False
 
 
 def _currency_prefix(r: _Reader, i: int) -> int | None:
