@@ -124,7 +124,8 @@ class ArticleContext:
         words = name_tokens(text)  # one tokenisation for both place passes and the actors
         mentions = gazetteer.find_places(text, tokens=words)
         hint = {m.place.country for m in mentions
-                if m.place.country and (m.place.kind in ("country", "region") or m.place.curated)}
+                if m.place.country and (m.place.kind in ("country", "region") or m.place.curated
+                                        or m.place.population >= 100_000)}
         if self.dateline is not None:
             hint.add(self.dateline.place.country)
         hint |= set(_profile().countries)
@@ -259,6 +260,9 @@ class ArticleContext:
         stop = _CLAUSE_BREAK.search(text, d.end, min(next_start, sentence.end))
         c1 = stop.start() if stop else min(next_start, sentence.end)
         found = self._clause_place(c0, c1, d)
+        anaphor = found is None and _ANAPHOR.search(text, c0, c1) is not None
+        if anaphor:  # "fled fighting around the city": the town named last
+            found = self._last_town_before(d.start, index)
         if found is None:
             found = self._most_specific(sentence.start, sentence.end, near=d.start)
             if found is not None and scope == "cumulative":
@@ -297,6 +301,18 @@ class ArticleContext:
             if main is not None:
                 return self._country_mention(main)
         return best
+
+    def _last_town_before(self, position: int, index: int) -> Any:
+        """The last town (or site) named before ``position`` in this sentence or the two before, else the
+        dateline's town."""
+        floor = self.sentences[max(0, index - 2)].start
+        k = bisect.bisect_left(self._place_starts, position) - 1
+        while k >= 0 and self.places[k].start >= floor:
+            if self.places[k].place.kind in ("city", "site") and self._roles[k] in ("event", "jurisdiction",
+                                                                                     "reference"):
+                return self.places[k]
+            k -= 1
+        return self.dateline
 
     def _listed_with(self, m: Any, a: int, b: int) -> list[Any]:
         """Event places listed with ``m`` in one coordination ("in Sanaa, Hodeidah and Taiz")."""
@@ -354,6 +370,8 @@ class ArticleContext:
             return self.dateline  # "TIJUANA — ..., the Baja California prosecutor said": the town
         if jurisdiction is not None:
             return jurisdiction
+        if scope == "cumulative" and self.dateline is not None:
+            return self.dateline  # "GOMA — ... 3,000 bodies since the rebels seized the city"
         if scope != "incident":
             main = self._main_mention()  # a running total or an old event: not the lead's incident
             if main is not None:
@@ -556,6 +574,8 @@ _REFERENCE_BEFORE = re.compile(
     r"\b(?:north|south|east|west|north-?east|north-?west|south-?east|south-?west)(?:ern)?\s+of\s+(?:the\s+)?$"
     r"|\b(?:north|south|east|west)(?:ern)?\s+of\s+(?:the\s+)?(?:[\w'’]+\s+){1,2}$"
     r"|\b(?:km|kilometres|kilometers|miles)\s+(?:\w+\s+)?(?:from|of|outside)\s+(?:the\s+)?$", re.IGNORECASE)
+_ANAPHOR = re.compile(r"\b(?:the|this|that) (?:city|town|village|area|enclave|camp|district|neighbourhood|"
+                      r"neighborhood|settlement|base)\b", re.IGNORECASE)
 _LIST_GAP = re.compile(r"\s*(?:,|and|or|,\s*and)\s*")
 _NATIONWIDE = re.compile(r"\b(?:across|throughout|around|all over) the country\b|\bnationwide\b|\bcountrywide\b|"
                          r"\bin the country\b", re.IGNORECASE)
