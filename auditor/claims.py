@@ -84,12 +84,12 @@ def build_claims(
     figures = _fill_from_articles(figures.reset_index(drop=True).copy(), articles)
     prep = prepare(figures, config)
     incidents = link_incidents(prep, block_keys(prep, config), config)
-    groups = build_groups(prep, incidents, config)
-    conflicts = conflict_rows(prep, groups, violations(prep, groups, config), config)
-    summaries = summarise_groups(prep, groups, conflicts, config)
+    groups_built = build_groups(prep, incidents, config)
+    conflicts = conflict_rows(prep, groups_built, violations(prep, groups_built, config), config)
+    summaries = summarise_groups(prep, groups_built, conflicts, config)
 
     group_ids, incident_ids = [""] * prep.n, [""] * prep.n
-    for group in groups:
+    for group in groups_built:
         for r in group.rows:
             group_ids[r], incident_ids[r] = group.id, group.incident.id
     figures["group_id"] = group_ids
@@ -103,8 +103,12 @@ def build_claims(
         from .review import ReviewStore
 
         store = ReviewStore(store_dir)
-        conflicts = store.merge(conflicts)
-        groups = store.merge_groups(groups) if hasattr(store, "merge_groups") else groups
+        conflicts = store.migrate_pairs(store.merge(conflicts))
+        members: dict[str, list[str]] = {}
+        for group in groups_built:
+            members[group.id] = [prep.col["figure_id"][r] for r in group.rows]
+        groups = store.merge_groups(groups, members)
+        conflicts = _group_decisions_on_conflicts(conflicts, groups)
     for column in _REVIEW:
         if column not in conflicts:
             conflicts[column] = ""
@@ -119,6 +123,21 @@ def build_claims(
         groups[column] = groups[column].astype("int64")
     conflicts["relative_difference"] = conflicts["relative_difference"].astype("float64")
     return figures, _sorted_groups(groups), _sorted_conflicts(conflicts)
+
+
+def _group_decisions_on_conflicts(conflicts: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+    """A decision on a whole group applies to its conflicts that have none of their own."""
+    decided = groups[groups["decision"].fillna("").ne("")].set_index("group_id")
+    if decided.empty or conflicts.empty:
+        return conflicts
+    open_rows = conflicts["decision"].fillna("").eq("") & conflicts["group_id"].isin(decided.index)
+    if open_rows.any():
+        conflicts = conflicts.copy()
+        gids = conflicts.loc[open_rows, "group_id"]
+        conflicts.loc[open_rows, "decision"] = gids.map(decided["decision"]).to_numpy()
+        conflicts.loc[open_rows, "note"] = ("(group decision) " + gids.map(decided["decision_note"])).to_numpy()
+        conflicts.loc[open_rows, "decided_at"] = gids.map(decided["decided_at"]).to_numpy()
+    return conflicts
 
 
 def _sorted_groups(groups: pd.DataFrame) -> pd.DataFrame:

@@ -47,6 +47,17 @@ CREATE TABLE IF NOT EXISTS decisions (
     explanation TEXT NOT NULL DEFAULT '',
     orphaned    INTEGER NOT NULL DEFAULT 0
 );
+-- Decisions on a whole claim group ("AP's early toll, superseded"), with the figures it held then, so
+-- that the decision follows them when the group's id changes.
+CREATE TABLE IF NOT EXISTS group_decisions (
+    group_id    TEXT PRIMARY KEY,
+    decision    TEXT NOT NULL CHECK (decision IN ('confirmed', 'dismissed')),
+    note        TEXT NOT NULL DEFAULT '',
+    decided_at  TEXT NOT NULL,
+    figures     TEXT NOT NULL DEFAULT '',
+    label       TEXT NOT NULL DEFAULT '',
+    orphaned    INTEGER NOT NULL DEFAULT 0
+);
 -- Every decision ever recorded, so that changing one's mind loses nothing.
 CREATE TABLE IF NOT EXISTS history (
     conflict_id TEXT NOT NULL,
@@ -57,11 +68,109 @@ CREATE TABLE IF NOT EXISTS history (
 """
 
 
+class _GroupDecisions:
+    """Group-level decisions and the migration of pair decisions (mixed into :class:`ReviewStore`)."""
+
+    def record_group(self, group_id: str, decision: str, note: str = "", figures: Any = (), label: str = "") -> dict:
+        """Record (or replace) the decision on a whole claim group and commit it at once."""
+        if decision not in DECISIONS:
+            raise ValueError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
+        if not group_id:
+            raise ValueError("group_id is empty")
+        row = {"group_id": str(group_id), "decision": decision, "note": str(note or ""),
+               "decided_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+               "figures": " ".join(sorted(map(str, figures))), "label": str(label or ""), "orphaned": 0}
+        with self._connect(create=True) as conn:
+            conn.execute("INSERT OR REPLACE INTO group_decisions VALUES (?, ?, ?, ?, ?, ?, ?)", tuple(row.values()))
+            conn.execute("INSERT INTO history VALUES (?, ?, ?, ?)",
+                         (row["group_id"], row["decision"], row["note"], row["decided_at"]))
+        return row
+
+    def group_decisions(self) -> pd.DataFrame:
+        """Every stored group decision, orphaned ones included."""
+        columns = ["group_id", "decision", "note", "decided_at", "figures", "label", "orphaned"]
+        with self._connect(create=False) as conn:
+            if conn is None:
+                return pd.DataFrame(columns=columns)
+            return pd.read_sql_query(f"SELECT {', '.join(columns)} FROM group_decisions ORDER BY decided_at", conn)
+
+    def merge_groups(self, groups: pd.DataFrame, members: dict[str, list[str]]) -> pd.DataFrame:
+        """``groups`` with ``decision, decision_note, decided_at`` from the store.
+
+        A decision whose group id is gone follows the current group that holds most of its figures;
+        one whose figures are all gone is flagged orphaned, never deleted.
+        """
+        merged = groups.copy()
+        for column in ("decision", "decision_note", "decided_at"):
+            merged[column] = ""
+        with self._connect(create=False) as conn:
+            if conn is None:
+                return merged
+            stored = conn.execute("SELECT group_id, decision, note, decided_at, figures, orphaned "
+                                  "FROM group_decisions ORDER BY decided_at").fetchall()
+            group_of = {f: g for g, fs in members.items() for f in fs}
+            present = set(merged["group_id"])
+            found: dict[str, tuple[str, str, str]] = {}
+            for gid, decision, note, at, figures, orphaned in stored:
+                target = gid if gid in present else ""
+                if not target:
+                    votes: dict[str, int] = {}
+                    for f in figures.split():
+                        if f in group_of:
+                            votes[group_of[f]] = votes.get(group_of[f], 0) + 1
+                    target = min(votes, key=lambda g: (-votes[g], g)) if votes else ""
+                if target:
+                    found[target] = (decision, note, at)
+                if int(not target) != orphaned:
+                    conn.execute("UPDATE group_decisions SET orphaned = ? WHERE group_id = ?", (int(not target), gid))
+        if found:
+            values = merged["group_id"].map(lambda g: found.get(g, ("", "", "")))
+            for i, column in enumerate(("decision", "decision_note", "decided_at")):
+                merged[column] = values.map(lambda v, i=i: v[i])
+        return merged
+
+    def migrate_pairs(self, conflicts: pd.DataFrame) -> pd.DataFrame:
+        """Show a decision taken on a pair that no longer appears on the row that now holds its outlier.
+
+        Conflicts used to be every pair of a group; now an outlier is held against the nearest consensus
+        report. A stored pair decision whose id is gone carries over to the row whose ``figure_a`` was one
+        of its two figures (its note says so); the stored decision itself is kept as it was.
+        """
+        merged = conflicts
+        undecided = merged["decision"].fillna("").eq("") if "decision" in merged else None
+        if undecided is None or not undecided.any():
+            return merged
+        with self._connect(create=False) as conn:
+            if conn is None:
+                return merged
+            stored = conn.execute("SELECT conflict_id, decision, note, decided_at, figure_a, figure_b "
+                                  "FROM decisions WHERE orphaned = 1 ORDER BY decided_at").fetchall()
+            by_figure: dict[str, tuple[str, str, str, str]] = {}
+            for cid, decision, note, at, fa, fb in stored:
+                for figure in (fa, fb):
+                    if figure:
+                        by_figure[figure] = (cid, decision, note, at)
+            if not by_figure:
+                return merged
+            merged = merged.copy()
+            moved = set()
+            for i in merged.index[undecided]:
+                hit = by_figure.get(merged.at[i, "figure_a"]) or by_figure.get(merged.at[i, "figure_b"])
+                if hit:
+                    cid, decision, note, at = hit
+                    merged.loc[i, ["decision", "note", "decided_at"]] = [
+                        decision, f"{note} (decided on the earlier pair {cid})".strip(), at]
+                    moved.add(cid)
+            for cid in moved:  # it is shown again: no longer orphaned
+                conn.execute("UPDATE decisions SET orphaned = 0 WHERE conflict_id = ?", (cid,))
+        return merged
+
+
 class ReviewStoreLocked(RuntimeError):
     """Another program holds the store locked; the message is a one-line reason."""
 
 
-class ReviewStore:
+class ReviewStore(_GroupDecisions):
     """The review decisions of one output folder.
 
     Parameters
@@ -252,6 +361,22 @@ class ReviewStore:
         return merged
 
 
+def review_group(result: Any, group_id: str, decision: str, note: str = "") -> dict[str, Any]:
+    """Record a decision on one of ``result``'s claim groups and show it in ``result.groups``."""
+    if result.out_dir is None:
+        raise ValueError("this audit has no out_dir, so there is no review store: run audit(..., out_dir=DIR)")
+    groups = result.groups
+    matches = groups.index[groups["group_id"] == group_id]
+    if len(matches) == 0:
+        raise KeyError(f"no claim group {group_id!r} in this audit")
+    figures = result.figures.loc[result.figures["group_id"] == group_id, "figure_id"]
+    row = ReviewStore(result.out_dir).record_group(group_id, decision, note, figures, groups.at[matches[0], "label"])
+    for column, value in (("decision", row["decision"]), ("decision_note", row["note"]),
+                          ("decided_at", row["decided_at"])):
+        groups.loc[matches, column] = value
+    return row
+
+
 def review_conflict(result: Any, conflict_id: str, decision: str, note: str = "") -> dict[str, Any]:
     """Record a decision on one of ``result``'s conflicts in its store and show it in ``result.conflicts``.
 
@@ -288,4 +413,5 @@ def _text(value: Any) -> str:
 
 
 __all__ = ["DECISIONS", "DECISIONS_FILE", "REVIEW_COLUMNS", "STORE_NAME", "ReviewStore", "ReviewStoreLocked",
+           "review_group",
            "review_conflict"]
