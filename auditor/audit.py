@@ -51,6 +51,13 @@ class AuditResult:
 
         review_conflict(self, conflict_id, decision, note)
 
+    def review_group(self, group_id: str, decision: str, note: str = "") -> None:
+        """Mark a whole claim group ``confirmed`` or ``dismissed`` ("AP's early toll, superseded");
+        stored at once in ``out_dir`` and applied to the group's conflicts that have no decision of their own."""
+        from .review import review_group
+
+        review_group(self, group_id, decision, note)
+
     def __repr__(self) -> str:
         return (
             f"AuditResult({len(self.articles)} articles, {len(self.figures)} figures, "
