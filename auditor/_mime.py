@@ -81,11 +81,12 @@ def audit_payload(result: AuditResult) -> dict[str, Any]:
     ) if len(groups) else groups
 
     members_of = _group_members(result.figures)
+    spreads = _group_spreads(result.figures)
     wanted: set[str] = set()
     group_rows = []
     for row in kept_groups.to_dict("records"):
         group = _pick(row, _GROUP_FIELDS)
-        group.update(_group_texts(row, result.figures))
+        group.update(_group_texts(row, spreads.get(str(row["group_id"]))))
         members = members_of.get(str(row["group_id"]), [])
         group["figures"] = members[:MAX_REPORTS_PER_GROUP]
         group["omitted_figures"] = max(len(members) - MAX_REPORTS_PER_GROUP, 0)
@@ -185,17 +186,29 @@ def _figure(row: dict[str, Any]) -> dict[str, Any]:
     return figure
 
 
-def _group_texts(row: dict[str, Any], figures: pd.DataFrame) -> dict[str, str]:
-    """What a group's reports span ("12–120", "12 to ≥ 50"), its status and unit, in words."""
-    low, high, open_high = row.get("low"), row.get("high"), False
-    if len(figures) and {"group_id", "low", "high", "value"} <= set(figures.columns):
-        members = figures[figures["group_id"].astype(str) == str(row["group_id"])]
-        lows = pd.to_numeric(members["low"], errors="coerce").fillna(pd.to_numeric(members["value"], errors="coerce"))
-        highs = pd.to_numeric(members["high"], errors="coerce")
-        open_high = bool((highs.isna() & lows.notna()).any())
-        if formatting.is_missing(high) and lows.notna().any():
-            # Unbounded above: up to the largest number any report gives ("12 to ≥ 99").
-            high = float(highs.fillna(lows).max())
+def _group_spreads(figures: pd.DataFrame) -> dict[str, tuple[float, float, bool]]:
+    """group_id -> (lowest, highest, open above) of its reports, the rule of the dashboard's "reported"
+    column (auditor/dashboard/_data.py): open only when an "at least N" reaches past every stated bound."""
+    if not len(figures) or not {"group_id", "low", "high", "value"} <= set(figures.columns):
+        return {}
+    frame = pd.DataFrame({
+        "group": figures["group_id"].astype(str),
+        "low": pd.to_numeric(figures["low"], errors="coerce"),
+        "high": pd.to_numeric(figures["high"], errors="coerce"),
+        "value": pd.to_numeric(figures["value"], errors="coerce"),
+    })
+    frame["open_low"] = frame["low"].where(frame["high"].isna())
+    per = frame.groupby("group").agg(lo=("low", "min"), hi=("high", "max"), vmin=("value", "min"),
+                                     vmax=("value", "max"), lmax=("low", "max"), open_low=("open_low", "max"))
+    low = per[["lo", "vmin"]].min(axis=1)
+    high = per[["hi", "vmax", "lmax"]].max(axis=1)
+    open_high = per["open_low"].ge(high) & per["open_low"].notna()
+    return {g: (low[g], high[g], bool(open_high[g])) for g in per.index}
+
+
+def _group_texts(row: dict[str, Any], spread: tuple[float, float, bool] | None) -> dict[str, str]:
+    """What a group's reports span ("12–120", "≥ 50"), its status and unit, in words."""
+    low, high, open_high = spread if spread else (row.get("low"), row.get("high"), False)
     return {
         "spread_text": formatting.spread_text(low, high, row.get("unit"), open_high=open_high),
         "status_text": formatting.status_text(row.get("status")),

@@ -101,17 +101,22 @@ def test_json_values_are_strict(value, expected):
 
 
 def test_values_read_as_people_write_them_never_nan(dashboard_result):
-    """"at least 50" reads "≥ 50", "dozens" its range, a group one report left open above "12 to ≥ 99"; no NaN."""
+    """"at least 50" reads "≥ 50", "dozens" its range, a group's spread as the dashboard writes it; no NaN."""
     payload = mimebundle(dashboard_result)[MIME_TYPE]
     by_surface = {f["surface"]: f["value_text"] for f in payload["figures"].values()}
     assert by_surface["at least 50"] == "≥ 50"
     assert by_surface["12"] == "12"
     assert by_surface["dozens"] == "24–99"
     killed, distance = payload["groups"]
-    assert killed["spread_text"] == "12 to ≥ 99" and killed["status_text"] == "conflict"
+    # As the dashboard's "reported" column: 12 to 99; "at least 50" stays inside the stated bounds.
+    assert killed["spread_text"] == "12–99" and killed["status_text"] == "conflict"
     assert distance["unit_text"] == "km" and distance["spread_text"] == "238–262 km"  # rounded, not 237.5
     text = json.dumps(payload, allow_nan=False) + mimebundle(dashboard_result)["text/html"]
     assert "NaN" not in text and not re.search(r"\bnan\b", text, re.I)
+    # Without "dozens", "at least 50" reaches past every stated bound: the spread is open above.
+    dashboard_result.figures = dashboard_result.figures[dashboard_result.figures["surface"] != "dozens"]
+    killed = mimebundle(dashboard_result)[MIME_TYPE]["groups"][0]
+    assert killed["spread_text"] == "12 to ≥ 50"
 
 
 def test_extension_columns_json_is_generated_from_the_python_modules():
