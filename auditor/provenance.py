@@ -257,8 +257,10 @@ class ArticleContext:
         c0 = sentence.start
         for m in _CLAUSE_BREAK.finditer(text, sentence.start, d.start):
             c0 = m.end()
-        stop = _CLAUSE_BREAK.search(text, d.end, min(next_start, sentence.end))
-        c1 = stop.start() if stop else min(next_start, sentence.end)
+        # the next figure ends this one's clause only when the two are listed ("20 in Iraq and four in Syria")
+        end = next_start if next_start < sentence.end and _LISTED.search(text, d.end, next_start) else sentence.end
+        stop = _CLAUSE_BREAK.search(text, d.end, end)
+        c1 = stop.start() if stop else end
         found = self._clause_place(c0, c1, d)
         anaphor = found is None and _ANAPHOR.search(text, c0, c1) is not None
         if anaphor:  # "fled fighting around the city": the town named last
@@ -308,8 +310,7 @@ class ArticleContext:
         floor = self.sentences[max(0, index - 2)].start
         k = bisect.bisect_left(self._place_starts, position) - 1
         while k >= 0 and self.places[k].start >= floor:
-            if self.places[k].place.kind in ("city", "site") and self._roles[k] in ("event", "jurisdiction",
-                                                                                     "reference"):
+            if self.places[k].place.kind != "country" and self._roles[k] in ("event", "jurisdiction"):
                 return self.places[k]
             k -= 1
         return self.dateline
@@ -328,6 +329,11 @@ class ArticleContext:
                     break
                 found.append(other)
                 prev, j = other, j + step
+        if found:
+            # "Celaya, Guanajuato": a town and its province, not a list ("in Sanaa, Hodeidah and Taiz")
+            span = sorted([m, *found], key=lambda x: x.start)
+            if not re.search(r"\b(?:and|or)\b", text[span[0].end:span[-1].start]):
+                return []
         return found
 
     def _common_parent(self, mentions: list[Any]) -> Any:
@@ -558,8 +564,14 @@ _JURISDICTION_AFTER = re.compile(
 _AFTER_PREPOSITION = re.compile(
     r"\b(?:in|into|across|from|to|over|on|near|inside|throughout|outside|of|at|within|against|toward|towards)\s+"
     r"(?:the\s+)?(?:[a-z]+\s+)?$")
+_IN_NAME = re.compile(
+    r" (?:Doctors|Network|Red|Civil|Health|Human|Observatory|Democratic|Army|Defence|Defense|Ministry|National|"
+    r"Council|Committee|Centre|Center|Institute|Relief|Times|News|Post|Radio|TV|Airways|Airlines|Body|Campaign|"
+    r"Security|Tracker|Watch|Monitor|Coalition|Alliance|Liberation|Union|Federation|Agency|Emergency|Medical|"
+    r"Humanitarian|Refugee|Peace|Independent|Now|Online|Tribune|Daily)\b")
 _CAPITAL_ACTS = re.compile(
     r"\s+(?:has\s+|have\s+)?(?:said|says|denied|denies|blamed|blames|accused|accuses|announced|announces|claimed|"
+    r"launched|began|started|sent|deployed|ordered|struck|retaliated|agreed|signed|"
     r"warned|vowed|insisted|rejected|condemned|responded|did not comment|has not commented|declined)\b")
 # A country that acts or owns ("Russia fired", "Russia's invasion", "Israel's military") is an actor here.
 _COUNTRY_ACTS = re.compile(
@@ -576,6 +588,7 @@ _REFERENCE_BEFORE = re.compile(
     r"|\b(?:km|kilometres|kilometers|miles)\s+(?:\w+\s+)?(?:from|of|outside)\s+(?:the\s+)?$", re.IGNORECASE)
 _ANAPHOR = re.compile(r"\b(?:the|this|that) (?:city|town|village|area|enclave|camp|district|neighbourhood|"
                       r"neighborhood|settlement|base)\b", re.IGNORECASE)
+_LISTED = re.compile(r"\band\b|,|;|\bwhile\b|\bwhereas\b|\bbut\b")
 _LIST_GAP = re.compile(r"\s*(?:,|and|or|,\s*and)\s*")
 _NATIONWIDE = re.compile(r"\b(?:across|throughout|around|all over) the country\b|\bnationwide\b|\bcountrywide\b|"
                          r"\bin the country\b", re.IGNORECASE)
@@ -594,6 +607,8 @@ def _is_reference(text: str, start: int) -> bool:
 def _place_role(text: str, m: Any) -> str:
     """How a place mention is used: 'speaker', 'jurisdiction', 'origin', 'reference' or 'event'."""
     before = text[max(0, m.start - 60):m.start]
+    if _IN_NAME.match(text, m.end, m.end + 30):
+        return "name"  # "the Sudan Doctors Network", "Syria Civil Defence": part of an organisation's name
     if m.place.kind == "country" and text.startswith(("'s", "’s"), m.end) and _JURISDICTION_AFTER.match(
             text, m.end, m.end + 60):
         return "jurisdiction"  # "Lebanon's health ministry said"
