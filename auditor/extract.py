@@ -16,7 +16,7 @@ from . import provenance
 from .knowledge import CASUALTY_CATEGORIES, category_words, phrase, structure_rules, vague_amounts
 from .model import Article, Figure, Sentence, figure_id
 from .provenance import ArticleContext, DraftSpan
-from .numbers import NumberMention, Token, _start_words, find_numbers, tokenize
+from .numbers import NumberMention, Token, _start_words, find_numbers, qualifier_words, tokenize
 from .sentences import split_sentences
 
 # Words that may stand between a counted noun phrase and what happened to it
@@ -88,6 +88,7 @@ class _Draft:
     rules: list[str] = field(default_factory=list)  # ids of the rules that decided it (figures.csv `evidence`)
     part_of: int | None = None  # index (in the sentence's drafts) of the stated total it is a part of
     event_total: float | None = None  # sum of the counts joined with it in one clause
+    tentative: bool = False  # a figure only if the clause makes it a casualty or a part ("his two sons")
 
 
 # -- shared per-process resources ----------------------------------------------------------
@@ -634,6 +635,7 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
                 category, evidence, np_first, np_last = told[0], "predicate", told[1], told[2]
                 rules.append("number_of.clause")
     # Which readings of "a"/"one"/vague words count at all
+    tentative = False
     qualified = m.qualifier != "exact"
     prev = tokens[m.start_token - 1].lower if m.start_token > 0 else ""
     if m.kind in ("article", "one"):
@@ -649,17 +651,22 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
                 np_last >= np_first and _singular_person(tokens[np_last]))):
             # "a journalist was killed", "gunmen abducted a doctor": one person
             rules.insert(0, "single.object" if evidence == "object" else "single.victim")
+        elif partitive and m.kind == "one":
+            tentative = True  # "one of them intercepted": a part, if a total stands before it
         else:
             return None
     if m.kind == "vague":
         if m.vague_phrase == "few" and not (unit is not None and unit.category == "duration"):
             return None
-        if m.vague_phrase == "scores" and (last + 1 >= len(tokens) or tokens[last + 1].lower != "of"):
+        if m.vague_phrase == "scores" and (last + 1 >= len(tokens) or tokens[last + 1].lower != "of") \
+                and evidence != "predicate":
             return None
         if evidence == "none" and np_last < np_first:
             return None
     if m.kind in ("word",) and prev in _DETERMINERS and category == "other":
-        return None  # "the two countries": a reference, not a reported amount
+        if prev not in ("his", "her", "their", "its"):
+            return None  # "the two countries": a reference, not a reported amount
+        tentative = True  # "a local imam and his two sons": counted if the clause says what happened to them
     if m.qualifier == "more_than" and unit is not None and unit.category == "duration" and prev_word(tokens, m) == "over":
         # "over three days": a span of time, not "more than three days"
         m.qualifier, m.low, m.high, m.start = "exact", m.value, m.value, tokens[m.first].start
@@ -684,7 +691,7 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
         unit=canonical, reported_value=m.reported, reported_unit=unit.name if unit else "",
         counted=_span_text(text, offset, tokens, np_first, np_last) if not partitive else "",
         np_first=np_first, np_last=np_last, evidence=evidence, partitive=partitive,
-        last_token=max(last, np_last), rules=rules,
+        last_token=max(last, np_last), rules=rules, tentative=tentative,
     )
 
 
@@ -735,6 +742,9 @@ def _without_names(tokens: list[Token], a: _Draft, b: _Draft) -> list[str]:
             if end < len(gap) and gap[end].text == ",":
                 k = end  # keep the closing comma
                 continue
+        if gap[k].lower == "aged" and k + 1 < len(gap) and gap[k + 1].kind == "num":
+            k += 2  # "a student aged 19 and a trader aged 23"
+            continue
         words.append(gap[k].lower)
         k += 1
     return words
@@ -809,6 +819,7 @@ def _single_draft(tokens: list[Token], first: int, head: int, last: int, categor
         mention=m, start=tokens[first].start, end=tokens[last].end, category=category, value=1.0, low=1.0, high=1.0,
         qualifier="exact", unit="count", reported_value=1.0, reported_unit="", counted="",
         np_first=head, np_last=head, evidence="predicate", partitive=False, last_token=last, rules=rules,
+        tentative=True,
     )
 
 
@@ -881,11 +892,14 @@ def _person_phrase(tokens: list[Token], i: int) -> tuple[int, int, int, float] |
     if j >= n:
         return None
     head = last = j
+    if tokens[head].lower in _HOUSEHOLD_HEADS and head + 1 < n and tokens[head + 1].lower == "of":
+        return None  # "a family of nine": the number counts (family.of)
     if head + 1 < n and tokens[head + 1].lower == "of":
         # "the head of the passport department", "an employee of the human rights office"
         k = head + 2
         while k < n and k - head <= 7 and tokens[k].kind in ("word", "abbr") and (
-                tokens[k].lower == "the" or tokens[k].lower not in _CLAUSE_WORDS | _PREPOSITIONS):
+                tokens[k].lower == "the" or tokens[k].lower not in _CLAUSE_WORDS | _PREPOSITIONS) \
+                and tokens[k].lower not in _start_words() and tokens[k].lower not in qualifier_words():
             last = k
             k += 1
         if last == head + 1:
@@ -917,7 +931,7 @@ def _single_victims(ctx: ArticleContext, tokens: list[Token], drafts: list[_Draf
     """
     words = category_words()
     rules = _structure()
-    taken = [(d.start, d.end) for d in drafts]
+    taken = [(d.start, tokens[d.np_last].end if d.np_last >= d.np_first else d.end) for d in drafts]
     found: list[_Draft] = []
     n = len(tokens)
     skip_to = -1
@@ -946,6 +960,7 @@ def _single_victims(ctx: ArticleContext, tokens: list[Token], drafts: list[_Draf
                         continue  # "a gunman killed three people": the attacker
                     d.category, d.evidence = predicate.category, "predicate"
                     d.rules.append(predicate.rule)
+                    last = max(last, predicate.last)  # "a journalist with the state broadcaster was ...": one person
                 elif obj is not None and obj[0] in CASUALTY_CATEGORIES:
                     d.category, d.evidence = obj[0], "object"
                     d.rules = ["single.object", obj[1]]
@@ -992,6 +1007,21 @@ def _after_apposition(tokens: list[Token], j: int) -> int:
             k += 1
         if k < n and tokens[k].text == ",":
             return k + 1
+    markers = _structure().passive_markers
+    if j < n and tokens[j].text == ",":
+        # "A prominent tribal leader, the head of the Masalit community, was killed"
+        for k in range(j + 1, min(n, j + 14)):
+            if tokens[k].text == ",":
+                if k + 1 < n and tokens[k + 1].lower in markers:
+                    return k + 1
+                break
+    if j < n and tokens[j].kind == "word" and tokens[j].lower.endswith("ing") and tokens[j].lower not in _PREPOSITIONS:
+        # "A Kenyan police officer serving with the mission was killed"
+        for k in range(j + 1, min(n, j + 10)):
+            if tokens[k].text in (",", ";"):
+                break
+            if tokens[k].lower in markers:
+                return k
     if j < n and tokens[j].lower in ("who", "whose"):
         markers = _structure().passive_markers
         for k in range(j + 1, min(n, j + 12)):
@@ -1012,7 +1042,15 @@ def _casualty_words() -> frozenset[str]:
 
 def _drop_unread_singles(drafts: list[_Draft]) -> list[_Draft]:
     """A person phrase is a figure only when something says what happened to them."""
-    return [d for d in drafts if d.mention.kind != "single" or d.category in CASUALTY_CATEGORIES]
+    kept = [d for d in drafts if d.category in CASUALTY_CATEGORIES or (d.tentative and d.part_of is not None) or not (
+        d.mention.kind == "single" or d.tentative)]
+    if len(kept) == len(drafts):
+        return drafts
+    index = {id(d): k for k, d in enumerate(kept)}
+    for d in kept:  # part_of indexes the old list
+        if d.part_of is not None:
+            d.part_of = index.get(id(drafts[d.part_of]))
+    return kept
 
 
 def _relate(tokens: list[Token], drafts: list[_Draft]) -> None:
@@ -1064,11 +1102,12 @@ def _relate(tokens: list[Token], drafts: list[_Draft]) -> None:
     for i in range(1, n):
         a, b = drafts[i - 1], drafts[i]
         money = a.category == b.category == "money" and a.unit == b.unit  # "£1.5bn, including £200m for ..."
-        if (a.evidence == "unit" or b.evidence == "unit") and not money or b.part_of is not None:
+        share = b.mention.kind == "fraction" and b.partitive and a.evidence != "unit"  # "half of them children"
+        if (a.evidence == "unit" or b.evidence == "unit") and not (money or share) or b.part_of is not None:
             continue
         gap = _gap(tokens, a, b)
         rule = ""
-        if b.partitive and len(gap) <= 2:
+        if b.partitive and (len(gap) <= 2 or gap[-1] == "," and len(gap) <= 12 and ";" not in gap):
             rule = "part.partitive"
         elif gap and gap[0] in ("(", "[") and len(gap) <= 2:
             rule = "part.parenthesis"

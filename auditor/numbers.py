@@ -324,8 +324,8 @@ def _is_excluded(r: _Reader, i: int, value: float, last: int, kind: str, compoun
         parts = compound.split("-")
         if "old" in parts or parts[:2] == ["year", "old"]:
             return "age"
-    if prev in ("aged", "age", "ages"):
-        return "age"
+    if prev in ("aged", "age", "ages") or prev == "of" and r.low(i - 2) in ("age", "ages"):
+        return "age"  # "aged 34", "under the age of five"
     if nxt == "years" and r.low(last + 2) == "old":
         return "age"
     # "Ali, 25, said": a number between commas right after a capitalised name
