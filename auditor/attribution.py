@@ -58,6 +58,8 @@ _ORGANISATION_WORDS = {"association", "network", "council", "committee", "kitche
                        "prisoners", "refugees", "migration", "affairs", "humanitarian", "emergency", "management"}
 
 
+# Participles that go on with the speaker's figures (", bringing the death toll to 110").
+_CONTINUATIONS = {"bringing", "raising", "pushing", "taking", "lifting", "putting", "adding"}
 # Words opening an adverbial after a speech verb ("said on Monday", "said in a statement that").
 _ADVERBIALS = {"in", "on", "at", "via", "during", "through", "late", "early", "earlier", "later", "yesterday", "today",
                "overnight", "this", "last", "after", "before", "shortly", "again", "also", "separately", "previously",
@@ -242,7 +244,8 @@ class Attributor:
                         clause = self._clause_start(tokens, v, seg)
                         frame = _Frame(tok.start, clause, tok.start, credit, "according_to")
                 v = max(v + 1, after)
-            elif tok.lower in ("citing", "quoting") and v > seg:
+            elif tok.lower in ("citing", "quoting") and v > seg and not (
+                    v + 1 < n and tokens[v + 1].lower in ("its", "their", "his", "her", "own")):
                 credit, after = self._phrase_after(tokens, v + 1)
                 if credit is not None:
                     # the outlet's frame hands its credit to the source it cites
@@ -310,9 +313,15 @@ class Attributor:
             credit = Credit(credit.source, credit.source_type, told)
         closing = rule == "speaker.inverted" or self._closes_clause(tokens, after_verb)
         if closing:
-            # "..., X said." covers the clause before it
+            # "..., X said." covers the clause before it, and ", bringing the toll to ..." after it
             start = seg_start
-            return _Frame(verb.start, start, verb.start, credit, rule)
+            cover_end = verb.start
+            k = after_verb
+            while k < n and tokens[k].text not in (",", ".", ";") and k - after_verb < 8:
+                k += 1
+            if k + 1 < n and tokens[k].text == "," and tokens[k + 1].lower in _CONTINUATIONS:
+                cover_end = seg_end
+            return _Frame(verb.start, start, cover_end, credit, rule)
         return _Frame(verb.start, verb.end, seg_end, credit, rule)
 
     def _closes_clause(self, tokens: list[Token], j: int) -> bool:
@@ -420,10 +429,12 @@ class Attributor:
         if found is None:
             # "the Combined Joint Task Force leading the air operations said": the name opening the clause
             c = j
-            while c - 1 >= seg and tokens[c - 1].text not in (",", ";", ":", "”", "“", "\"") and j - c < 12:
+            while c - 1 >= seg and tokens[c - 1].text not in (",", ";", ":", "”", "“", "\"", "—", "–", ")") \
+                    and j - c < 12:
                 c -= 1
+            found = self._normalise(tokens[c:j + 1]) if c < j else None  # "Reuters journalists at the scene"
             run = self._name_run(tokens[c:j + 1], 0)
-            if run is not None and (c == seg or tokens[c - 1].text == ","):
+            if found is None and run is not None and (c == seg or tokens[c - 1].text in (",", "—", "–", ")")):
                 a, b = run
                 while a < b and not _is_cap(tokens[c + a]):
                     a += 1
@@ -449,7 +460,10 @@ class Attributor:
         if span[0].lower in self.words.person_pronouns | self.words.group_pronouns | self.words.thing_pronouns:
             return self._pronoun(span[0].lower), end
         if inverted:
-            # "said Oleh Kiper, the governor ...": the name only
+            # "said Oleh Kiper, the governor ...": the name only, right after the verb
+            first = span[0].lower
+            if not (_is_cap(span[0]) or first in _DETERMINERS or first in self.words.titles):
+                return None, end
             run = self._name_run(span, 0)
             if run is not None:
                 return self._normalise(span[run[0]:run[1]]), end
@@ -471,6 +485,7 @@ class Attributor:
 
     def _name_only(self, span: list[Token]) -> Credit | None:
         """A bare person's name ("Dikko Radda") between commas, else None."""
+        span = [t for t in span if t.text != "."]
         if not span or len(span) > 5 or not all(_is_cap(t) or t.lower in _CONNECTORS for t in span):
             return None
         credit = self._normalise(span)
@@ -523,7 +538,10 @@ class Attributor:
                 span = head
         raw = " ".join(t.text for t in span if t.text not in "()")
         lows = [t.lower for t in span]
-        if len(span) == 1 and (lows[0] in words.not_sources or _bare(lows[0]) in words.not_sources):
+        if lows[0] in _CUT_PREPOSITIONS or lows[0] in ("by", "for", "of", "to", "during"):
+            return None  # "said in its annual report": an adverbial, not a speaker
+        if len(span) == 1 and not (span[0].text.isupper() and len(span[0].text) > 1) and (
+                lows[0] in words.not_sources or _bare(lows[0]) in words.not_sources):
             return None
         if all(w in words.not_sources for w in lows):
             return None
@@ -608,8 +626,8 @@ class Attributor:
         for k, t in enumerate(span):
             text = t.text
             if k == 0 and re.search(r"['’]s$", text):
-                base = _bare(text)
-                text = self.words.demonyms.get(base.lower(), text)
+                base = _bare(text)  # "Sudan's health ministry" -> "Sudanese ...", "Puntland's" -> "Puntland"
+                text = self.words.demonyms.get(base.lower(), base)
             out.append(text)
         phrase = " ".join(out)
         if phrase[:1].isupper() and span[0].kind == "word" and span[0].lower not in self.words.demonyms \
