@@ -667,6 +667,7 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
         if prev not in ("his", "her", "their", "its"):
             return None  # "the two countries": a reference, not a reported amount
         tentative = True  # "a local imam and his two sons": counted if the clause says what happened to them
+        rules.append("tentative.possessive")
     if m.qualifier == "more_than" and unit is not None and unit.category == "duration" and prev_word(tokens, m) == "over":
         # "over three days": a span of time, not "more than three days"
         m.qualifier, m.low, m.high, m.start = "exact", m.value, m.value, tokens[m.first].start

@@ -231,8 +231,9 @@ class _Reader:
     def read_fraction(self, i: int) -> tuple[float, int] | None:
         """'a third', 'two-thirds', 'one quarter', 'half' (of something), 'one out of three', 'one in five'."""
         w = self.low(i)
-        if w == "half" and self.low(i + 1) == "of" and (i == 0 or self.low(i - 1) not in _ARTICLES):
-            return 0.5, i
+        if w == "half" and self.low(i + 1) in ("of", "the", "its", "their", "his", "her") and (
+                i == 0 or self.low(i - 1) not in _ARTICLES):
+            return 0.5, i  # "half of them", "more than half the population"
         part = _word_value(w) if self.t[i].kind == "word" else None
         if self.t[i].kind == "num" and "-" not in w:
             part = _digits_value(w)
@@ -252,7 +253,8 @@ class _Reader:
                 mult = 1.0 if w in _ARTICLES else (_word_value(w) or 1.0)
                 # "a third of", "two thirds of", "fell by a quarter": a fraction only when "of" follows, it ends
                 # a clause, or "by" says it is a share of a change
-                if self.low(i + 2) in ("of", ",", ".", ";") or i + 2 >= self.n or self.low(i - 1) == "by":
+                if self.low(i + 2) in ("of", ",", ".", ";", "are", "were", "is", "was", "have", "had") \
+                        or i + 2 >= self.n or self.low(i - 1) == "by":
                     return mult * _FRACTIONS[nxt], i + 1
         return None
 
@@ -422,7 +424,8 @@ def _vague_first_words() -> frozenset[str]:
 @lru_cache(maxsize=1)
 def _start_words() -> frozenset[str]:
     """Words that can begin a number expression (digits always can)."""
-    return frozenset(_NUMBER_WORDS | _ARTICLES | set(_FRACTIONS) | {"one", "half"}) | _vague_first_words()
+    return frozenset(_NUMBER_WORDS | _ARTICLES | set(_FRACTIONS) | {"one", "half"} | _SPAN_WORDS) \
+        | _vague_first_words()
 
 
 def find_numbers(tokens: list[Token], text: str = "", offset: int = 0) -> list[NumberMention]:
@@ -454,8 +457,17 @@ def find_numbers(tokens: list[Token], text: str = "", offset: int = 0) -> list[N
     return found
 
 
+# "in a single week" measures a span; "in the past year" only dates one (the seeds' gold leaves it out)
+_SPAN_WORDS = frozenset({"single"})
+_TIME_UNITS = frozenset({"hour", "day", "week", "month", "year", "decade", "fortnight"})
+
+
 def _read_at(r: _Reader, i: int) -> NumberMention | None:
     w = r.low(i)
+    if w in _SPAN_WORDS and r.low(i + 1) in _TIME_UNITS and r.low(i - 1) in ("a", "one"):
+        # "in a single week": one unit of time
+        first = i - 1
+        return NumberMention(r.t[first].start, r.t[i].end, i, i, 1.0, 1.0, 1.0, "exact", "article", 1.0)
     # Vague amounts first ("tens of thousands" before "tens"); "several", "dozens", "a few"
     vague = r.read_vague(i)
     if vague is not None:
@@ -473,8 +485,7 @@ def _read_at(r: _Reader, i: int) -> NumberMention | None:
     if frac is not None:
         value, last = frac
         qual, qstart = _qualifier_before(r, i)
-        return NumberMention(r.t[qstart].start, r.t[last].end, i, last, value, value, value, qual or "exact",
-                             "fraction", value)
+        return _bounded(r, qstart, i, last, value, qual, "fraction")
     # "half a million"
     if w == "half" and r.low(i + 1) in _ARTICLES and r.low(i + 2) in _SCALES:
         value = 0.5 * _SCALES[r.low(i + 2)]

@@ -17,13 +17,13 @@ TABLE = Path(__file__).parent / "data" / "extraction"
 
 # field -> lowest accuracy accepted (measured, minus a small margin for rows still being added)
 THRESHOLDS = {
-    "found": 0.95,  # a figure overlaps the coded number (recall)
-    "value": 0.98,  # of found figures: value, or both bounds for ranges and vague amounts
-    "qualifier": 0.98,
-    "unit": 0.98,
-    "category": 0.90,
-    "part_of": 0.97,  # the part points at the coded total (or at nothing when none is coded)
-    "total": 0.97,  # event_total set (to the coded sum) exactly on the coded total's parts
+    "found": 0.97,  # a figure overlaps the coded number (recall)
+    "value": 0.99,  # of found figures: value, or both bounds for ranges and vague amounts
+    "qualifier": 0.99,
+    "unit": 0.99,
+    "category": 0.93,
+    "part_of": 0.98,  # the part points at the coded total (or at nothing when none is coded)
+    "total": 0.98,  # event_total set (to the coded sum) exactly on the coded total's parts
 }
 
 
@@ -42,10 +42,10 @@ def test_field_accuracy(result, field):
 
 
 def test_precision_and_not_figures(result):
-    assert result.precision() >= 0.98, "figures no coder recorded:\n" + "\n".join(result.extra)
-    assert len(result.not_figure_hits) <= 8, "\n".join(result.not_figure_hits)
+    assert result.precision() >= 0.99, "figures no coder recorded:\n" + "\n".join(result.extra)
+    assert len(result.not_figure_hits) <= 4, "\n".join(result.not_figure_hits)
 
 
 def test_every_conflict_reads_most_categories_right(result):
-    weak = {k: v for k, v in result.accuracy("category", "conflict").items() if v[0] < 0.8}
+    weak = {k: v for k, v in result.accuracy("category", "conflict").items() if v[0] < 0.85}
     assert weak == {}, weak
