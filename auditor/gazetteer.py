@@ -55,6 +55,7 @@ EARTH_RADIUS_KM = 6371.0088
 _MIN_CITY_POPULATION = 500
 _BIG_CITY = 100_000  # from here on: also outside hinted countries, without a place context
 _KIND_RANK = {"country": 2, "region": 1}
+_ENGLISH_PARTICLES = frozenset({"at", "as", "an", "ad", "ar", "de", "da", "di", "van", "der"})
 _TITLE_LINKS = frozenset({"of", "the", "for", "and", "on", "de", "du", "des", "la", "le"})  # inside a name
 _DISPLAY_DROP = str.maketrans("", "", "'’‘ʼ`´ʿʾ′")
 _ARTICLE_RE = re.compile(r"(?:al|an|ar|as|ash|at|ad|az|el) ")  # "Al Ba‘āj" keys as "al baaj"
@@ -286,8 +287,9 @@ class Gazetteer:
     def _after_first_name(self, tokens: Tokens, i: int) -> bool:
         """Whether the name at ``i`` follows a capitalised word that makes it a family name."""
         k = i - 1
-        if k >= 0 and tokens.keys[k] in self._particles and tokens.words[k][0].islower() and tokens.joined(k + 1):
-            k -= 1  # "Haider al-Abadi"
+        if k >= 0 and tokens.keys[k] in self._particles and tokens.words[k][0].islower() and tokens.joined(k + 1) \
+                and (tokens.keys[k] not in _ENGLISH_PARTICLES or tokens.text[tokens.ends[k]:tokens.starts[k + 1]] == "-"):
+            k -= 1  # "Haider al-Abadi" (but "Doctors at Lashkar Gah": "at" is English there)
         if k < 0 or not tokens.joined(k + 1):
             return False
         word = tokens.words[k]
