@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter, defaultdict
+from bisect import bisect_right
+from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -70,6 +71,7 @@ class Violation:
 # --- independent sources -------------------------------------------------------------------
 
 _REPRINT_MIN_WORDS = 8
+_COMMON_GRAM = 8  # distinct sentences of a group sharing a 3-gram, beyond which it is ignored (linear cost)
 
 
 class _UnionFind:
@@ -132,6 +134,8 @@ def source_clusters(rows: list[int], prep: PreparedFigures, config: ClaimConfig)
             shared: dict[int, int] = {}
             for gram in grams:
                 seen = posting[gram]
+                if len(seen) >= _COMMON_GRAM:
+                    continue  # a phrase in that many distinct sentences is boilerplate, not a sign of a reprint
                 for other in seen:
                     shared[other] = shared.get(other, 0) + 1
                 seen.append(r)
@@ -181,23 +185,31 @@ def consensus(rows: list[int], prep: PreparedFigures, sources: dict[int, int], d
     return Day(day=day, rows=rows, members=members, outliers=outliers, n_sources=best[0])
 
 
-def _nearest(outlier: int, members: list[int], prep: PreparedFigures) -> int:
-    """The nearest consensus report that cannot be right with ``outlier``, from another article (-1: none)."""
-    article, fid = prep.col["article_id"], prep.col["figure_id"]
-    lo, hi = prep.lo, prep.hi
-    best, best_key = -1, None
-    for m in members:
-        if article[m] == article[outlier]:
-            continue
-        if hi[outlier] < lo[m]:
-            key = (lo[m] - hi[outlier], fid[m])
-        elif lo[outlier] > hi[m]:
-            key = (lo[outlier] - hi[m], fid[m])
-        else:
-            continue  # they overlap: this one is no conflict
-        if best_key is None or key < best_key:
-            best, best_key = m, key
-    return best
+class _Nearest:
+    """The nearest consensus report that cannot be right with an outlier, from another article.
+
+    Members sorted once by their low and by their high bound; each outlier is a binary search plus
+    a short walk past reports of its own article (linear in the group, not outliers x members).
+    """
+
+    def __init__(self, members: list[int], prep: PreparedFigures) -> None:
+        fid = prep.col["figure_id"]
+        self.prep = prep
+        self.by_low = sorted(members, key=lambda m: (prep.lo[m], fid[m]))
+        self.lows = [prep.lo[m] for m in self.by_low]
+        self.by_high = sorted(members, key=lambda m: (-prep.hi[m], fid[m]))
+        self.highs = [-prep.hi[m] for m in self.by_high]
+
+    def __call__(self, outlier: int) -> int:
+        prep, article = self.prep, self.prep.col["article_id"]
+        if prep.hi[outlier] < self.lows[-1]:  # below some member: the lowest member above it
+            start, ordered = bisect_right(self.lows, prep.hi[outlier]), self.by_low
+        else:  # above: the highest member below it
+            start, ordered = bisect_right(self.highs, -prep.lo[outlier]), self.by_high
+        for m in ordered[start:]:
+            if article[m] != article[outlier]:
+                return m
+        return -1
 
 
 # --- groups --------------------------------------------------------------------------------
@@ -258,8 +270,9 @@ def violations(prep: PreparedFigures, groups: list[Group], config: ClaimConfig) 
         for day in group.days:
             if len(day.rows) < 2:
                 continue
+            nearest = _Nearest(day.members, prep) if day.outliers else None
             for r in day.outliers:
-                b = _nearest(r, day.members, prep)
+                b = nearest(r)
                 if b >= 0:
                     found.append(Violation("same", group, r, b, consensus=day.n_sources))
         found.extend(_shrinking(group, prep))
