@@ -83,16 +83,29 @@ def test_the_browser_selecting_a_group_fills_the_detail(dashboard_result):
 def test_a_group_review_is_saved_at_once_and_there_after_a_rebuild(dashboard_result):
     dashboard = Dashboard(dashboard_result)
     browser_review(dashboard, group="g-killed", conflict="", decision="dismissed", note="different days, <b>scope</b>")
-    decisions = ReviewStore(dashboard_result.out_dir).decisions().set_index("conflict_id")
-    assert set(decisions.index) == {"c-1", "c-2"}
-    assert set(decisions["decision"]) == {"dismissed"} and set(decisions["note"]) == {"different days, <b>scope</b>"}
+    store = ReviewStore(dashboard_result.out_dir)
+    (decision,) = store.group_decisions().to_dict("records")
+    assert (decision["group_id"], decision["decision"], decision["note"]) == (
+        "g-killed", "dismissed", "different days, <b>scope</b>")
+    assert set(decision["figures"].split()) == {"fig0", "fig1", "fig2"}  # follows its figures across re-runs
     assert dashboard.view.reviews == {"g-killed": "dismissed"}
     assert row_of(dashboard, "g-killed")["review"] == "dismissed"
+    # Shown on every pair of the group at once, as the next run will show it.
     assert [c["decision"] for c in dashboard.view.detail["conflicts"]] == ["dismissed", "dismissed"]
     assert set(dashboard_result.conflicts["decision"]) == {"dismissed"}
+    assert dashboard_result.groups.set_index("group_id").at["g-killed", "decision"] == "dismissed"
 
-    again = Dashboard(dashboard_result)  # a re-run of the notebook
+    again = Dashboard(dashboard_result)  # a new view of the same result
     assert row_of(again, "g-killed")["review"] == "dismissed"
+
+
+def test_a_pair_decision_is_kept_beside_a_group_decision(dashboard_result):
+    dashboard = Dashboard(dashboard_result)
+    dashboard.review_group("g-killed", "confirmed", "12 is a different day", conflict_id="c-1")
+    dashboard.review_group("g-killed", "dismissed", "the rest agree")
+    by_id = dashboard_result.conflicts.set_index("conflict_id")
+    assert by_id.at["c-1", "decision"] == "confirmed" and by_id.at["c-2", "decision"] == "dismissed"
+    assert by_id.at["c-2", "note"] == "(group decision) the rest agree"
 
 
 def test_reviewing_one_pair_leaves_the_group_partly_reviewed(dashboard_result):

@@ -16,7 +16,7 @@ import ipywidgets as widgets
 import traitlets
 
 from .. import formatting as fmt
-from ..review import DECISIONS, REVIEW_COLUMNS, ReviewStore
+from ..review import DECISIONS, REVIEW_COLUMNS, ReviewStore, review_group
 from ._data import WorkbenchData
 from ._export import ExportPanel
 
@@ -161,9 +161,11 @@ class Dashboard:
     # -- review -----------------------------------------------------------------------------
 
     def review_group(self, group_id: str, decision: str, note: str = "", conflict_id: str | None = None) -> None:
-        """Record ``decision`` (confirmed / dismissed) with ``note`` on a group's conflicts, saved at once.
+        """Record ``decision`` (confirmed / dismissed) with ``note``, saved at once in ``review.sqlite``.
 
-        With ``conflict_id`` only that pair is decided; otherwise every conflict of the group.
+        Without ``conflict_id`` it is a decision on the whole group (:func:`auditor.review.review_group`):
+        it follows the group's figures across re-runs and applies to every conflict of the group that
+        has no decision of its own. With ``conflict_id`` only that pair is decided.
         """
         if self.store is None:
             raise RuntimeError("this audit has no review store: audit with out_dir=... to review")
@@ -172,20 +174,25 @@ class Dashboard:
         conflicts = self._data.conflict_frame(group_id)
         if conflicts.empty:
             raise ValueError(f"claim group {group_id!r} has no conflict to review")
-        if conflict_id is not None:
-            conflicts = conflicts[conflicts["conflict_id"].astype(str) == conflict_id]
-            if conflicts.empty:
-                raise KeyError(f"no conflict {conflict_id!r} in claim group {group_id!r}")
-        stored = {}
-        for row in conflicts.to_dict("records"):
-            stored[str(row["conflict_id"])] = self.store.record(str(row["conflict_id"]), decision, note, conflict=row)
-        # Only this group's rows change (a full merge with the store is slow at 50k figures).
         table = self.result.conflicts
-        hit = table["conflict_id"].astype(str).isin(stored)
         for column in REVIEW_COLUMNS:
             if column not in table:
                 table[column] = ""
-            table.loc[hit, column] = [stored[str(c)][column] for c in table.loc[hit, "conflict_id"]]
+        if conflict_id is None:
+            row = review_group(self.result, group_id, decision, note)
+            # As the next run will show it: on the group's conflicts that have no decision of their own.
+            open_rows = (table["group_id"].astype(str) == group_id) & table["decision"].fillna("").eq("")
+            table.loc[open_rows, "decision"] = row["decision"]
+            table.loc[open_rows, "note"] = "(group decision) " + row["note"]
+            table.loc[open_rows, "decided_at"] = row["decided_at"]
+        else:
+            picked = conflicts[conflicts["conflict_id"].astype(str) == conflict_id]
+            if picked.empty:
+                raise KeyError(f"no conflict {conflict_id!r} in claim group {group_id!r}")
+            stored = self.store.record(conflict_id, decision, note, conflict=picked.iloc[0].to_dict())
+            hit = table["conflict_id"].astype(str) == conflict_id
+            for column in REVIEW_COLUMNS:
+                table.loc[hit, column] = stored[column]
         self._data.refresh_group(group_id)
         # Only the changed review state travels (the list itself can be megabytes).
         self.view.reviews = {**self.view.reviews, group_id: self._data.review_of(group_id)}

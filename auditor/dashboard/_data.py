@@ -79,6 +79,11 @@ class WorkbenchData:
     def refresh_group(self, group_id: str) -> None:
         """Re-read one group's conflicts from ``result.conflicts`` (after its review)."""
         self._conflict_records[group_id] = self.conflict_frame(group_id).to_dict("records")
+        groups = self.result.groups
+        if len(groups) and "decision" in groups:
+            rows = groups[groups["group_id"].astype(str) == group_id]
+            if len(rows):
+                self._group_records[group_id] = rows.iloc[0].to_dict()
 
     def conflict_frame(self, group_id: str) -> pd.DataFrame:
         """The rows of ``result.conflicts`` in one group."""

@@ -522,7 +522,7 @@ function figureAuditWorkbench(root, host) {
     reps.forEach(function (r) {
       var key = r.published || 'undated';
       var k = slots[key] = (slots[key] || 0) + 1;
-      var cx = (r.published ? x(Date.parse(r.published)) : plotR + 30) + ((k % 2 ? 1 : -1) * Math.floor(k / 2) * 7);
+      var cx = (r.published ? x(Date.parse(r.published)) : plotR + 30) + ((k % 2 ? 1 : -1) * Math.floor(k / 2) * 12);
       var colour = colours[r.outlet];
       var g = s('g', {class: 'fa-wb-mark' + (r.outlier ? ' is-outlier' : ''), 'data-figure': r.id, tabindex: 0});
       g.appendChild(s('title', {text: r.outlet + ' · ' + (r.published || 'undated') + ': ' + r.value_text}));
