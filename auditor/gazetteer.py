@@ -280,7 +280,8 @@ class Gazetteer:
         for length in range(1, min(self._longest_cue, i) + 1):
             if tuple(keys[i - length:i]) in self._cues_before:
                 return True
-        if j + 1 < len(keys) and keys[j + 1] in self._nouns_after and tokens.joined(j + 1):
+        after = j + 2 if j + 2 < len(keys) and keys[j + 1] == "s" else j + 1  # "Dhusamareb's district"
+        if after < len(keys) and keys[after] in self._nouns_after and tokens.joined(after):
             return True
         return self._apposition.match(tokens.text, tokens.ends[j], tokens.ends[j] + 120) is not None
 

@@ -563,7 +563,7 @@ _JURISDICTION_AFTER = re.compile(
     re.IGNORECASE)
 _AFTER_PREPOSITION = re.compile(
     r"\b(?:in|into|across|from|to|over|on|near|inside|throughout|outside|of|at|within|against|toward|towards)\s+"
-    r"(?:the\s+)?(?:[a-z]+\s+)?$")
+    r"(?:the\s+)?(?:[a-z-]+\s+)?$")
 _IN_NAME = re.compile(
     r" (?:Doctors|Network|Red|Civil|Health|Human|Observatory|Democratic|Army|Defence|Defense|Ministry|National|"
     r"Council|Committee|Centre|Center|Institute|Relief|Times|News|Post|Radio|TV|Airways|Airlines|Body|Campaign|"
@@ -575,7 +575,9 @@ _CAPITAL_ACTS = re.compile(
     r"warned|vowed|insisted|rejected|condemned|responded|did not comment|has not commented|declined)\b")
 # A country that acts or owns ("Russia fired", "Russia's invasion", "Israel's military") is an actor here.
 _COUNTRY_ACTS = re.compile(
-    r"(?:\s+(?:has|have|had|is|was|will|would|says|said|also|then|again|later)?\s*[a-z]+ed\b|\s+(?:says|said|has|have|"
+    r"(?:\s+(?:has|have|had|is|was|will|would|says|said|also|then|again|later)?\s*"
+    r"(?!recorded|registered|suffered|experienced|witnessed|reported|hosted|received|counted|logged)[a-z]+ed\b|"
+    r"\s+(?:says|said|has|have|"
     r"struck|fired|hit|shot|sent|lost|took|began|denied|launched|claimed|says|won|fought|bombed|shelled|"
     r"attacked|invaded|seized|accused|blamed|vowed|warned)\b|['’]s\s+(?!(?:capital|north|south|east|west|northern|"
     r"southern|eastern|western|central|border|borders|region|province|state|city|coast|desert|interior|"
