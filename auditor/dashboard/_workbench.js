@@ -410,7 +410,7 @@ function figureAuditWorkbench(root, host) {
         rep.outlier ? h('span', {class: 'fa-wb-badge', text: 'outlier'}) : null),
       h('div', {class: 'fa-wb-source'}, 'source: ', h('span', {text: rep.source})),
       sentence);
-    if (rep.link) {
+    if (rep.link && host.mode === 'live') {  // the JupyterLab extension opens these links; a saved page cannot
       card.appendChild(h('a', {class: 'fa-wb-open fa-open-source', href: rep.link, title: 'open the article with the figure selected',
         text: 'Open in editor'}));
     }
