@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import multiprocessing
-import os
+import operator
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .model import ARTICLE_COLUMNS, ERROR_COLUMNS, FIGURE_COLUMNS, Article, Figure, ReadError
+from .model import ARTICLE_COLUMNS, ERROR_COLUMNS, FIGURE_COLUMNS, FIGURE_FIELDS, Article, Figure, ReadError
 from .readers import ReadOptions
 
-# Below this many characters a process pool costs more than it saves.
-_PARALLEL_MIN_CHARS = 200_000
+if TYPE_CHECKING:
+    from .cache import ArticleCache
+
+_figure_row = operator.attrgetter(*FIGURE_FIELDS)
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -65,60 +67,46 @@ class AuditResult:
         )
 
 
-def _extract_batch(articles: Sequence[Article]) -> list[list[Figure]]:
-    from .extract import extract_figures
-
-    return [extract_figures(article) for article in articles]
-
-
-def _batches(articles: Sequence[Article], n: int) -> list[list[Article]]:
-    """Split into ``n``-ish batches of similar total size, keeping input order inside each."""
-    total = sum(a.chars for a in articles) or 1
-    target = max(total // max(n, 1), 1)
-    batches: list[list[Article]] = [[]]
-    size = 0
-    for article in articles:
-        if size >= target and batches[-1]:
-            batches.append([])
-            size = 0
-        batches[-1].append(article)
-        size += article.chars
-    return batches
-
-
 def extract_all(
-    articles: Sequence[Article], jobs: int | None = None, progress: ProgressCallback | None = None
+    articles: Sequence[Article],
+    jobs: int | None = None,
+    progress: ProgressCallback | None = None,
+    cache: ArticleCache | None = None,
 ) -> list[Figure]:
     """Extract figures from every article, on ``jobs`` processes (default: all cores)."""
-    from .extract import extract_figures, warm_up
-
-    jobs = jobs or os.cpu_count() or 1
-    total_chars = sum(a.chars for a in articles)
-    figures: list[Figure] = []
-    if jobs == 1 or total_chars < _PARALLEL_MIN_CHARS or len(articles) < 2:
-        for i, article in enumerate(articles, 1):
-            figures.extend(extract_figures(article))
-            if progress:
-                progress(i, len(articles))
-        return figures
-    # Load the gazetteer and tables once, before forking, so every worker shares them.
-    warm_up()
-    batches = _batches(articles, jobs * 8)
-    context = multiprocessing.get_context("fork")
-    done = 0
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        for batch, result in zip(batches, pool.map(_extract_batch, batches)):
-            for found in result:
-                figures.extend(found)
-            done += len(batch)
-            if progress:
-                progress(done, len(articles))
-    return figures
+    return [Figure(*row) for row in _figure_rows(articles, jobs=jobs, progress=progress, cache=cache)]
 
 
-def figures_frame(figures: Iterable[Figure]) -> pd.DataFrame:
-    """The figures as a DataFrame with the contract's columns in order."""
-    frame = pd.DataFrame([f.to_row() for f in figures], columns=list(FIGURE_COLUMNS))
+def _figure_rows(
+    articles: Sequence[Article],
+    *,
+    jobs: int | None = None,
+    progress: ProgressCallback | None = None,
+    cache: ArticleCache | None = None,
+    cluster: Any = None,
+) -> list[tuple]:
+    """Figure rows (``FIGURE_COLUMNS`` tuples) of every article, in order: cached, local or on a cluster."""
+    from ._parallel import PARALLEL_MIN_CHARS, default_jobs, extract_stream
+
+    if cluster is not None:
+        from .cluster import extract_on_cluster
+
+        stream = extract_on_cluster(articles, cluster, cache=cache, progress=progress)
+    else:
+        jobs = default_jobs(jobs)
+        if sum(a.chars for a in articles) < PARALLEL_MIN_CHARS or len(articles) < 2:
+            jobs = 1
+        stream = extract_stream(articles, jobs=jobs, cache=cache, progress=progress, total=len(articles))
+    rows: list[tuple] = []
+    for _article, found in stream:
+        rows.extend(found)
+    return rows
+
+
+def figures_frame(figures: Iterable[Figure] | Iterable[tuple]) -> pd.DataFrame:
+    """The figures (or their rows in ``FIGURE_COLUMNS`` order) as a DataFrame with the contract's columns."""
+    rows = [f if isinstance(f, tuple) else _figure_row(f) for f in figures]
+    frame = pd.DataFrame.from_records(rows, columns=list(FIGURE_COLUMNS))
     for column in ("value", "low", "high", "reported_value"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
     for column in ("start", "end", "sentence_start", "sentence_end"):
@@ -133,6 +121,9 @@ def audit(
     out_dir: str | Path | None = None,
     progress: ProgressCallback | None = None,
     reading: ReadOptions | None = None,
+    cache: str | Path | bool | None = None,
+    cluster: Any = None,
+    profile: str | None = None,
 ) -> AuditResult:
     """Audit files and folders (read recursively).
 
@@ -150,20 +141,45 @@ def audit(
     reading
         Symbolic links, size limit per file, excluded folders (:class:`~auditor.readers.ReadOptions`);
         ``out_dir`` is never read.
+    cache
+        Folder of the per-article figure cache (``articles.sqlite``): unchanged articles are not
+        extracted again. ``True`` uses the user cache folder; ``None``/``False`` (default) none.
+    cluster
+        Address of a running Dask scheduler (``"tcp://host:8786"``) or a ``distributed.Client``:
+        extraction and claim building run there. ``None`` (default) runs locally.
+    profile
+        Conflict profile (``auditor/data/profiles/<name>.yaml``: actors, generic words, place hints);
+        ``None``/``"auto"`` (default) lets each article use its main country's profile.
     """
     from .claims import build_claims
+    from .profiles import set_profile
     from .readers import load_articles
+
+    set_profile(profile)  # before any worker forks; ValueError names the known profiles
 
     reading = reading or ReadOptions()
     if out_dir is not None:
         reading = dataclasses.replace(reading, exclude=(*reading.exclude, Path(out_dir)))
     loaded = load_articles(paths, reading)
-    figures = figures_frame(extract_all(loaded.articles, jobs=jobs, progress=progress))
     articles = pd.DataFrame([a.to_row() for a in loaded.articles], columns=list(ARTICLE_COLUMNS))
     errors = pd.DataFrame([e.to_row() for e in loaded.errors], columns=list(ERROR_COLUMNS))
     store_dir = Path(out_dir) if out_dir is not None else None
     # Nothing read: the store is left untouched (its decisions would all be flagged orphaned).
-    figures, groups, conflicts = build_claims(figures, articles, store_dir=store_dir if loaded.articles else None)
+    review_dir = store_dir if loaded.articles else None
+    with contextlib.ExitStack() as session:
+        if cluster is not None:  # one client for extraction and claims
+            from .cluster import claims_on_cluster, connect
+
+            cluster = session.enter_context(connect(cluster))
+        store = _open_cache(cache)
+        if store is not None:
+            session.callback(store.close)
+        figures = figures_frame(
+            _figure_rows(loaded.articles, jobs=jobs, progress=progress, cache=store, cluster=cluster))
+        if cluster is not None:
+            figures, groups, conflicts = claims_on_cluster(figures, articles, cluster, store_dir=review_dir)
+        else:
+            figures, groups, conflicts = build_claims(figures, articles, store_dir=review_dir)
     return AuditResult(
         articles=articles,
         figures=figures,
@@ -173,6 +189,14 @@ def audit(
         texts={a.article_id: a.text for a in loaded.articles},
         out_dir=store_dir,
     )
+
+
+def _open_cache(cache: str | Path | bool | None) -> ArticleCache | None:
+    if cache is None or cache is False:
+        return None
+    from .cache import ArticleCache, default_cache_folder
+
+    return ArticleCache(default_cache_folder() if cache is True else Path(cache))
 
 
 __all__ = ["AuditResult", "ReadError", "audit", "extract_all", "figures_frame"]

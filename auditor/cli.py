@@ -35,6 +35,14 @@ def _parser() -> argparse.ArgumentParser:
                      help="skip (and list in errors.csv) files larger than this: 50MB by default; KB, MB, GB")
     run.add_argument("--vague-convention", default="default",
                      help="reading of vague amounts: 'default' (contract table) or 'acled' (conservative floor)")
+    run.add_argument("--cache", type=Path, default=None, metavar="DIR",
+                     help="folder of the per-article figure cache (default: the user cache folder)")
+    run.add_argument("--no-cache", action="store_true", help="extract every article again; read and write no cache")
+    run.add_argument("--cluster", default=None, metavar="ADDRESS",
+                     help="run extraction and claims on a running Dask scheduler (e.g. tcp://10.0.0.5:8786)")
+    run.add_argument("--profile", default="auto", metavar="NAME",
+                     help="conflict profile: actors, generic words and place hints (auditor/data/profiles/); "
+                          "'auto' (default) picks one per article from its main country")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
     lab = sub.add_parser("lab", help="open JupyterLab on the dashboard notebook")
     lab.add_argument("path", nargs="?", type=Path, default=None, help="folder or files to audit (default: seeds/)")
@@ -65,13 +73,17 @@ def _fail(message: str, code: int = 1) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from .audit import audit
+    from .cluster import ClusterError
     from .export import OutputError, OutputFolder, pause_point
     from .knowledge import set_vague_convention
     from .readers import DEFAULT_MAX_FILE_SIZE, ReadOptions, _reason
     from .review import ReviewStore, ReviewStoreLocked
 
+    from .profiles import set_profile
+
     try:
         set_vague_convention(args.vague_convention)
+        set_profile(args.profile)
     except ValueError as exc:
         return _fail(str(exc), 2)
     if args.jobs is not None and args.jobs < 1:
@@ -100,8 +112,12 @@ def _run(args: argparse.Namespace) -> int:
         kept = f"the previous audit in {args.out} is kept" if out.has_outputs() else f"{args.out} is left as it was"
         pause_point("locked")
         try:
-            result = audit(args.paths, jobs=jobs, out_dir=out.path, reading=reading)
+            result = audit(args.paths, jobs=jobs, out_dir=out.path, reading=reading,
+                           cache=False if args.no_cache else (args.cache or True), cluster=args.cluster,
+                           profile=args.profile)
         except ReviewStoreLocked as exc:
+            return _fail(f"{exc}; {kept}")
+        except ClusterError as exc:
             return _fail(f"{exc}; {kept}")
         except Exception as exc:  # noqa: BLE001 - one line for the user; the traceback on request
             if os.environ.get(_DEBUG_ENV):

@@ -1,0 +1,161 @@
+"""Extraction over many articles: cached, chunked across processes, streamed in input order.
+
+Articles go to workers in chunks of about ``CHUNK_CHARS`` characters; each worker returns plain
+tuples (one per figure, ``FIGURE_COLUMNS`` order), which pickle to a fraction of the size of
+:class:`~auditor.model.Figure` objects. At most a few chunks per worker are in flight, so memory
+holds a bounded window of texts, not the corpus twice. Workers are forked after the gazetteer,
+actor index and unit tables are loaded, so they share them instead of each loading its own.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import operator
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+
+from .model import FIGURE_FIELDS, Article
+
+# Enough text per task that pickling and scheduling stay small beside extraction (~0.1 s of work).
+CHUNK_CHARS = 64_000
+# Chunks in flight per worker: keeps workers busy without holding the corpus in memory.
+_WINDOW_PER_WORKER = 3
+# Below this many characters to extract, a process pool costs more than it saves.
+PARALLEL_MIN_CHARS = 200_000
+
+Rows = list[tuple]
+ProgressCallback = Callable[[int, int], None]
+_figure_row = operator.attrgetter(*FIGURE_FIELDS)
+
+
+def extract_rows(articles: Sequence[Article], convention: str | None = None) -> list[Rows]:
+    """Figure rows of each article (tuples in ``FIGURE_COLUMNS`` order), in order.
+
+    ``convention`` sets the vague-amount convention first (a remote worker does not inherit the
+    parent's setting; a forked one does).
+    """
+    from .extract import extract_figures
+
+    if convention is not None:
+        from .knowledge import set_vague_convention
+
+        set_vague_convention(convention)
+    return [[_figure_row(f) for f in extract_figures(a)] for a in articles]
+
+
+def chunked(articles: Iterable[Article], chars: int = CHUNK_CHARS) -> Iterator[list[Article]]:
+    """Consecutive runs of articles of about ``chars`` characters each (a long article alone)."""
+    chunk: list[Article] = []
+    size = 0
+    for article in articles:
+        chunk.append(article)
+        size += article.chars
+        if size >= chars:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def extract_stream(
+    articles: Iterable[Article],
+    *,
+    jobs: int = 1,
+    cache: object | None = None,
+    progress: ProgressCallback | None = None,
+    total: int | None = None,
+    submit: Callable[[list[Article]], Future] | None = None,
+    workers: int | None = None,
+    chunk_chars: int = CHUNK_CHARS,
+) -> Iterator[tuple[Article, Rows]]:
+    """``(article, figure rows)`` for every article, in input order.
+
+    Parameters
+    ----------
+    articles
+        Read lazily: at most a window of chunks is held at once.
+    jobs
+        Worker processes (1 extracts in this process).
+    cache
+        An :class:`~auditor.cache.ArticleCache`: articles found there are not extracted again,
+        the others are stored once extracted.
+    progress
+        ``progress(done, total)`` after each chunk.
+    submit
+        Runs one chunk elsewhere and returns a future of :func:`extract_rows` (the Dask path);
+        ``workers`` is then the number of workers to keep busy.
+    chunk_chars
+        Characters of text per task.
+    """
+    from .cache import article_key, extractor_version
+
+    version = extractor_version() if cache is not None else ""
+    pool: ProcessPoolExecutor | None = None
+    if submit is None and jobs > 1:
+        from .extract import warm_up
+
+        warm_up()  # loaded once here, inherited by every forked worker
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
+
+        def submit(chunk: list[Article]) -> Future:
+            return pool.submit(extract_rows, chunk)
+
+        workers = jobs
+    window = max(1, (workers or 1) * _WINDOW_PER_WORKER)
+    # Each pending entry: (articles, their keys, cached rows by index, future or None)
+    pending: deque[tuple[list[Article], list[str], dict[int, Rows], Future | None]] = deque()
+    done = 0
+
+    def settle(entry: tuple[list[Article], list[str], dict[int, Rows], Future | None]) -> Iterator[tuple[Article, Rows]]:
+        nonlocal done
+        chunk, keys, known, future = entry
+        fresh = iter(future.result()) if future is not None else iter(())
+        new: list[tuple[str, Rows]] = []
+        for i, article in enumerate(chunk):
+            rows = known.get(i)
+            if rows is None:
+                rows = next(fresh)
+                if cache is not None:
+                    new.append((keys[i], rows))
+            yield article, rows
+        if new:
+            cache.put_many(new)  # type: ignore[union-attr]
+        done += len(chunk)
+        if progress:
+            progress(done, total if total is not None else done)
+
+    try:
+        for chunk in chunked(articles, chunk_chars):
+            keys = [article_key(a, version) for a in chunk] if cache is not None else []
+            stored = cache.get_many(keys) if cache is not None else {}  # type: ignore[union-attr]
+            known = {i: stored[k] for i, k in enumerate(keys) if k in stored}
+            todo = [a for i, a in enumerate(chunk) if i not in known]
+            future: Future | None = None
+            if todo and submit is not None:
+                future = submit(todo)
+            elif todo:
+                future = Future()
+                future.set_result(extract_rows(todo))
+            pending.append((chunk, keys, known, future))
+            while len(pending) > window or (pending and _ready(pending[0][3])):
+                yield from settle(pending.popleft())
+        while pending:
+            yield from settle(pending.popleft())
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ready(future: Future | None) -> bool:
+    return future is None or future.done()
+
+
+def default_jobs(jobs: int | None) -> int:
+    """``jobs``, or all cores, never more than the cores this process may use."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(jobs or cores, cores))

