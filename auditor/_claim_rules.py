@@ -57,6 +57,7 @@ class ClaimConfig:
     whole_subject: str = "people"
     subject_parents: dict[str, str] = field(default_factory=dict)
     subject_words: dict[str, str] = field(default_factory=dict)
+    checked_parts: frozenset[str] = frozenset()
     cumulative_window_days: float = 30.0
     point_events: frozenset[str] = frozenset()
     support_upper_bound: float = 0.5
@@ -117,6 +118,7 @@ def load_config(path: Path = _CONFIG_PATH) -> ClaimConfig:
         whole_subject=str(subjects.get("whole", "people")),
         subject_parents={str(k): str(v) for k, v in (subjects.get("parents") or {}).items()},
         subject_words=words,
+        checked_parts=frozenset(subjects.get("checked_parts") or ()),
         cumulative_window_days=float(raw.get("cumulative_window_days", 30)),
         point_events=frozenset(incidents.get("point_event_categories") or ()),
         support_upper_bound=float((raw.get("consensus_support") or {}).get("up_to", 0.5)),
@@ -313,8 +315,9 @@ def _mapped(col: dict[str, list[Any]], names: list[str], function: Any) -> list[
 def _text_list(figures: pd.DataFrame, column: str) -> list[str]:
     if column not in figures:
         return [""] * len(figures)
-    out = figures[column].to_numpy(dtype=object, na_value="").tolist()
-    if any(type(v) is not str for v in out):
+    series = figures[column]
+    out = series.to_numpy(dtype=object, na_value="").tolist()
+    if not pd.api.types.is_string_dtype(series.dtype) or series.dtype == object and any(type(v) is not str for v in out):
         out = ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in out]
     return out
 

@@ -97,8 +97,8 @@ def build_claims(
     figures = figures.drop(columns=["title"], errors="ignore")
 
     conflict_columns = [c for c in CONFLICT_COLUMNS + CONFLICT_EXTRA_COLUMNS if c not in _REVIEW]
-    conflicts = pd.DataFrame(conflicts, columns=conflict_columns)
-    groups = pd.DataFrame(summaries, columns=[c for c in GROUP_COLUMNS + GROUP_EXTRA_COLUMNS if c not in _GROUP_REVIEW])
+    conflicts = _frame(conflicts, conflict_columns)
+    groups = _frame(summaries, [c for c in GROUP_COLUMNS + GROUP_EXTRA_COLUMNS if c not in _GROUP_REVIEW])
     if store_dir is not None:
         from .review import ReviewStore
 
@@ -123,6 +123,11 @@ def build_claims(
         groups[column] = groups[column].astype("int64")
     conflicts["relative_difference"] = conflicts["relative_difference"].astype("float64")
     return figures, _sorted_groups(groups), _sorted_conflicts(conflicts)
+
+
+def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    """A DataFrame built column by column (much faster than from a list of dicts)."""
+    return pd.DataFrame({c: [row[c] for row in rows] for c in columns}, columns=columns)
 
 
 def _group_decisions_on_conflicts(conflicts: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import re
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from ._claim_rules import ClaimConfig, PreparedFigures, gazetteer_place, stable_id
@@ -59,6 +59,7 @@ def _towns(point_kinds: frozenset[str], a: str, b: str) -> float | None:
     return great_circle_km(first, second)
 
 
+@lru_cache(maxsize=65_536)
 def _named_in(sentence: str, names: tuple[str, ...]) -> bool:
     """Whether the sentence itself names every place (as written or as a gazetteer alias)."""
     found = {m.place.name for m in default_gazetteer().find_places(sentence)} if sentence else set()

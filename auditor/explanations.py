@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+from functools import lru_cache
 
 from ._claim_rules import PreparedFigures, outlet_key
 from .intervals import Interval
@@ -11,6 +12,7 @@ from .intervals import Interval
 _UNIT_WORDS = {"km": "km", "day": "days", "household": "households", "count": ""}
 
 
+@lru_cache(maxsize=65_536)
 def format_amount(value: float, unit: str) -> str:
     """A number in its canonical unit, as a reader would write it."""
     if math.isinf(value):

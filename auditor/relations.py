@@ -22,9 +22,6 @@ from functools import lru_cache
 from ._claim_rules import ClaimConfig, PreparedFigures, outlet_key, stable_id
 from .incidents import Incident
 
-# Subjects whose figures are checked against their whole (an armed group's dead are not
-# a part of "people killed" as reporters use the phrase).
-_CHECKED_PARTS = frozenset({"civilians", "children", "women"})
 
 
 @dataclass
@@ -338,7 +335,7 @@ def _whole_group(group: Group, groups: dict[tuple[str, str], Group], config: Cla
     subject = group.subject
     if subject.endswith("|part"):
         return None  # checked figure by figure against the total it names
-    if subject not in _CHECKED_PARTS:
+    if subject not in config.checked_parts:
         return None
     parent = config.parent_subject(subject)
     while parent:

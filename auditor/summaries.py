@@ -13,6 +13,9 @@ from .relations import Group
 
 
 def _most_common(values: Any) -> str:
+    values = list(values)
+    if len(values) == 1:  # most groups: one report
+        return values[0]
     counts = Counter(v for v in values if v)
     return min(counts, key=lambda v: (-counts[v], v)) if counts else ""
 
@@ -30,7 +33,7 @@ def summarise_groups(prep: PreparedFigures, groups: list[Group], conflicts: list
     for group in groups:
         rows, current = group.rows, group.current
         first = rows[0]
-        n_sources = len(set(group.sources.values()))
+        n_sources = len(set(group.sources.values())) if len(current) > 1 else len(current)
         if group.id in in_conflict:
             status = "conflict"
         elif n_sources <= 1:
