@@ -331,11 +331,11 @@ class Attributor:
         if j < n and tokens[j].lower in _ADVERBIALS:
             # "in a statement", "on Monday", "at the time", "in its latest survey": a short adverbial
             k = j + 1
-            if k < n and tokens[k].lower in _DETERMINERS:
-                k += 1
             words = 0
-            while k < n and words < 3 and tokens[k].kind in ("word", "abbr") and \
-                    tokens[k].lower not in _CONTENT_STARTS and tokens[k].lower not in _DETERMINERS:
+            # "in a report to the Security Council in New York.": words up to punctuation, unless a
+            # reported clause starts ("that", "it", a number)
+            while k < n and words < 10 and tokens[k].kind in ("word", "abbr") and \
+                    tokens[k].lower not in _CONTENT_STARTS:
                 k += 1
                 words += 1
             j = k
@@ -522,8 +522,9 @@ class Attributor:
             span = span[1:]
         # "hospital sources in Deir el-Balah", "officials on both sides": the speaker is the head before it
         for k, t in enumerate(span):
-            if k > 0 and t.lower in _CUT_PREPOSITIONS:
-                span = span[:k]
+            if k > 0 and (t.lower in _CUT_PREPOSITIONS or t.lower == "of" and k + 1 < len(span) and self._place(
+                    " ".join(x.text for x in span[k + 1:]))):
+                span = span[:k]  # "a resident of Verrettes": the resident
                 break
         span = [t for t in span if not t.lower.endswith(_NAME_ADJECTIVE_SUFFIXES) or t is span[-1]]
         if not span:
