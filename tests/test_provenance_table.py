@@ -17,13 +17,14 @@ from bench_provenance import accuracy, load_tables, score_tables  # noqa: E402
 # field -> lowest accuracy accepted over all tables (measured: see benchmarks/bench_provenance.py)
 THRESHOLDS = {
     "found": 0.97,
-    "source": 0.85,
-    "source_type": 0.82,
-    "location": 0.83,
-    "country": 0.86,
-    "scope": 0.82,
-    "event_date": 0.93,
-    "subject": 0.75,
+    "source": 0.92,
+    "source_type": 0.90,
+    "location": 0.85,
+    "country": 0.90,
+    "scope": 0.89,
+    "event_date": 0.92,
+    "subject": 0.80,
+    "admin1": 0.82,
 }
 
 
