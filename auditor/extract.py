@@ -47,6 +47,7 @@ _OBJECT_FILLERS = {
     "stood", "stands", "has", "had", "have", "risen", "now", "was", "is", "were", "are", "more", "than",
     "nearly", "over", "up", "around", "about", "approximately", "only", "another", "further", "additional", "as",
     "many", "number", "almost", "roughly", "and", "leaving", "left", "least", "jumped", "increased", "hit", "all",
+    "himself", "herself", "themselves",
 }
 _TIME_PREPOSITIONS = {"for", "within", "after", "than", "lasting", "over", "spanning", "in"}
 _DIRECTIONS = {

@@ -253,7 +253,8 @@ class _Reader:
                 mult = 1.0 if w in _ARTICLES else (_word_value(w) or 1.0)
                 # "a third of", "two thirds of", "fell by a quarter": a fraction only when "of" follows, it ends
                 # a clause, or "by" says it is a share of a change
-                if self.low(i + 2) in ("of", ",", ".", ";", "are", "were", "is", "was", "have", "had") \
+                # ("a third was wounded" is a third person: only a plural verb makes it a share)
+                if self.low(i + 2) in ("of", ",", ".", ";", "are", "were", "have") \
                         or i + 2 >= self.n or self.low(i - 1) == "by":
                     return mult * _FRACTIONS[nxt], i + 1
         return None
