@@ -470,6 +470,8 @@ def _soldiers() -> _Soldiers:
                      {str(k): str(v) for k, v in (table.get("state_forces") or {}).items()})
 
 
+_MEMBER_WORDS = frozenset({"fighters", "fighter", "members", "member", "militiamen", "combatants", "operatives",
+                           "gunmen", "men", "recruits", "cadres", "commanders"})
 _LOST = re.compile(r"\s+(?:had\s+|has\s+|have\s+)?(?:lost|loses|lose)\s+(?:[\w,]+\s+){0,3}", re.IGNORECASE)
 
 
@@ -505,6 +507,12 @@ def subject_of(ctx: ArticleContext, sentence: Sentence, d: DraftSpan) -> str:
             country = ctx.country_of_figure(d)
             if country in _soldiers().forces:
                 return _soldiers().forces[country]
+        if d.head in _MEMBER_WORDS:
+            # "a Houthi spokesman said five fighters were killed": the armed group the sentence names before
+            groups = [a for a in ctx.actors_between(sentence.start, d.start)
+                      if not a.generic and a.actor.kind in ("armed_group", "state_force")]
+            if groups:
+                return groups[-1].actor.name
         # "16 wounded civilians": the people named right after the count
         near = [a for a in ctx.actors_between(d.end, min(d.end + 30, sentence.end)) if a.actor.kind == "civilians"]
         if near and d.category in CASUALTY_CATEGORIES:
@@ -513,8 +521,9 @@ def subject_of(ctx: ArticleContext, sentence: Sentence, d: DraftSpan) -> str:
         return ""
     before = [a for a in ctx.actors_between(sentence.start, d.start) if a.actor.kind not in ("outlet", "organisation")]
     if d.partitive:
-        # "Iranian military advisers, one of whom died": the noun phrase right before
-        if before and d.start - before[-1].end <= 4:
+        # "Iranian military advisers, one of whom died", "87 civilians ..., 17 of them": the group named before
+        if before and (d.start - before[-1].end <= 4 or ctx.article.text.startswith(" of them", d.end) or
+                       "of them" in ctx.article.text[d.start:d.end + 9]):
             return before[-1].actor.name
         head = sentence.text[:d.start - sentence.start].rstrip(" ,").split()
         phrase = []
@@ -522,7 +531,11 @@ def subject_of(ctx: ArticleContext, sentence: Sentence, d: DraftSpan) -> str:
             if w.lower() in _CLAUSE_WORDS or w.lower() in _PREPOSITIONS:
                 break
             phrase.insert(0, w)
-        return " ".join(phrase)
+        text = " ".join(phrase)
+        # "in March, 17 of them": a date or a number is nobody
+        return "" if re.search(r"\d|\b(?:January|February|March|April|May|June|July|August|September|October|"
+                               r"November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b",
+                               text) else text
     if d.category in CASUALTY_CATEGORIES or d.category == "other" and d.has_np:
         return ""
     if before:
