@@ -99,14 +99,27 @@ def build_claims(
     conflict_columns = [c for c in CONFLICT_COLUMNS + CONFLICT_EXTRA_COLUMNS if c not in _REVIEW]
     conflicts = _frame(conflicts, conflict_columns)
     groups = _frame(summaries, [c for c in GROUP_COLUMNS + GROUP_EXTRA_COLUMNS if c not in _GROUP_REVIEW])
+    groups, conflicts = finish_claims(figures, groups, conflicts, store_dir)
+    return figures, groups, conflicts
+
+
+def finish_claims(
+    figures: pd.DataFrame, groups: pd.DataFrame, conflicts: pd.DataFrame, store_dir: Path | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Review decisions merged, columns typed, rows sorted: the end of :func:`build_claims`.
+
+    Also run once on the groups and conflicts of claims built per blocking key (``auditor/cluster.py``);
+    review columns already present are replaced.
+    """
+    conflicts = conflicts.drop(columns=[c for c in _REVIEW if c in conflicts])
+    groups = groups.drop(columns=[c for c in _GROUP_REVIEW if c in groups])
     if store_dir is not None:
         from .review import ReviewStore
 
         store = ReviewStore(store_dir)
         conflicts = store.migrate_pairs(store.merge(conflicts))
-        members: dict[str, list[str]] = {}
-        for group in groups_built:
-            members[group.id] = [prep.col["figure_id"][r] for r in group.rows]
+        grouped = figures[figures["group_id"].ne("")].groupby("group_id", sort=False)["figure_id"]
+        members: dict[str, list[str]] = {group_id: list(ids) for group_id, ids in grouped}
         groups = store.merge_groups(groups, members)
         conflicts = _group_decisions_on_conflicts(conflicts, groups)
     for column in _REVIEW:
@@ -122,7 +135,7 @@ def build_claims(
     for column in ("n_figures", "n_articles", "n_sources"):
         groups[column] = groups[column].astype("int64")
     conflicts["relative_difference"] = conflicts["relative_difference"].astype("float64")
-    return figures, _sorted_groups(groups), _sorted_conflicts(conflicts)
+    return _sorted_groups(groups), _sorted_conflicts(conflicts)
 
 
 def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:

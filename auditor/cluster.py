@@ -3,8 +3,8 @@
 Extraction runs as one Dask task per chunk of articles (:func:`auditor._parallel.extract_rows`),
 claims as one task per batch of blocking keys (:func:`auditor.claims.blocking_keys`: no claim
 group or incident spans two keys), so no worker needs every figure. Results are identical to a
-local run: the parent keeps input order, merges the review store and sorts as
-:func:`auditor.claims.build_claims` does.
+local run: the parent keeps input order, then merges the review store and sorts with
+:func:`auditor.claims.finish_claims`, as :func:`auditor.claims.build_claims` ends.
 
 Workers must run the same version of the package (same code and data files): this is checked
 before any work is sent.
@@ -135,35 +135,8 @@ def claims_on_cluster(
     found = found.sort_index().reset_index(drop=True)
     groups = pd.concat([p[1] for p in parts], ignore_index=True)
     conflicts = pd.concat([p[2] for p in parts], ignore_index=True)
-    groups, conflicts = _finish(groups, conflicts, store_dir)
+    groups, conflicts = claims.finish_claims(found, groups, conflicts, store_dir)
     return found, groups, conflicts
-
-
-def _finish(groups: pd.DataFrame, conflicts: pd.DataFrame, store_dir: Path | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Review decisions merged and rows sorted, as :func:`auditor.claims.build_claims` ends."""
-    from . import claims
-
-    conflict_review = getattr(claims, "_REVIEW", ("decision", "note", "decided_at"))
-    group_review = getattr(claims, "_GROUP_REVIEW", ())
-    conflict_columns = list(claims.CONFLICT_COLUMNS + claims.CONFLICT_EXTRA_COLUMNS)
-    group_columns = list(claims.GROUP_COLUMNS + claims.GROUP_EXTRA_COLUMNS)
-    conflicts = conflicts.drop(columns=[c for c in conflict_review if c in conflicts])
-    groups = groups.drop(columns=[c for c in group_review if c in groups])
-    if store_dir is not None:
-        from .review import ReviewStore
-
-        store = ReviewStore(store_dir)
-        conflicts = store.merge(conflicts)
-        groups = store.merge_groups(groups) if hasattr(store, "merge_groups") else groups
-    for column in conflict_review:
-        if column not in conflicts:
-            conflicts[column] = ""
-    for column in group_review:
-        if column not in groups:
-            groups[column] = ""
-    conflicts = conflicts[conflict_columns]
-    groups = groups[group_columns]
-    return claims._sorted_groups(groups), claims._sorted_conflicts(conflicts)
 
 
 __all__ = ["ClusterError", "claims_on_cluster", "connect", "extract_on_cluster"]
