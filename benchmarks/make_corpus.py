@@ -13,6 +13,7 @@ claim groups. The same seed gives the same corpus.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -136,12 +137,10 @@ def make_events(n: int, rng: random.Random, start: date) -> list[Event]:
     return events
 
 
-def write_corpus(articles: int, out: Path, seed: int = 0, conflict_rate: float = 0.2) -> list[Path]:
-    """Write ``articles`` files into ``out``; return their paths."""
+def _records(articles: int, seed: int, conflict_rate: float):
+    """``(file name, metadata, body)`` of each article; the same seed gives the same articles."""
     rng = random.Random(seed)
-    out.mkdir(parents=True, exist_ok=True)
     events = make_events(max(1, articles // 4), rng, date(2015, 1, 1))
-    paths = []
     for i in range(articles):
         event = events[i % len(events)] if i < len(events) else rng.choice(events)
         outlet = rng.choice(OUTLETS)
@@ -151,18 +150,38 @@ def write_corpus(articles: int, out: Path, seed: int = 0, conflict_rate: float =
         lead = (f"{event.place.upper()} ({outlet}) - Government forces backed by coalition aircraft pressed an "
                 f"offensive on {event.place} on {published:%A}.")
         slug = outlet.lower().replace(" ", "-")
-        text = (
-            "---\n"
-            f"title: {title}\n"
-            f"outlet: {outlet}\n"
-            f"published: {published.isoformat()}\n"
-            f"url: https://news.example/{slug}/{i:06d}\n"
-            "---\n"
-            f"{title}\n\n{lead}\n\n{body}\n"
-        )
-        path = out / f"{i:06d}_{slug}.txt"
-        path.write_text(text, encoding="utf-8")
+        metadata = {"title": title, "outlet": outlet, "published": published.isoformat(),
+                    "url": f"https://news.example/{slug}/{i:06d}"}
+        yield f"{i:06d}_{slug}", metadata, f"{title}\n\n{lead}\n\n{body}\n"
+
+
+def write_corpus(articles: int, out: Path, seed: int = 0, conflict_rate: float = 0.2) -> list[Path]:
+    """Write ``articles`` files into ``out``; return their paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, metadata, body in _records(articles, seed, conflict_rate):
+        front = "".join(f"{k}: {v}\n" for k, v in metadata.items())
+        path = out / f"{name}.txt"
+        path.write_text(f"---\n{front}---\n{body}", encoding="utf-8")
         paths.append(path)
+    return paths
+
+
+def write_jsonl(articles: int, out: Path, seed: int = 0, conflict_rate: float = 0.2,
+                per_file: int = 10_000) -> list[Path]:
+    """The same articles as :func:`write_corpus`, as ``.jsonl`` files of ``per_file`` lines in ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths: list[Path] = []
+    handle = None
+    for n, (name, metadata, body) in enumerate(_records(articles, seed, conflict_rate)):
+        if n % per_file == 0:
+            if handle is not None:
+                handle.close()
+            paths.append(out / f"part-{n // per_file:04d}.jsonl")
+            handle = paths[-1].open("w", encoding="utf-8")
+        handle.write(json.dumps({"id": name, **metadata, "text": body}) + "\n")
+    if handle is not None:
+        handle.close()
     return paths
 
 
@@ -172,9 +191,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="folder to write them into")
     parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same corpus)")
     parser.add_argument("--conflict-rate", type=float, default=0.2, help="share of reports with a rival number")
+    parser.add_argument("--jsonl", action="store_true", help="write .jsonl files of 10,000 articles instead of .txt")
     args = parser.parse_args(argv)
-    paths = write_corpus(args.articles, args.out, args.seed, args.conflict_rate)
-    print(f"wrote {len(paths)} articles to {args.out}")
+    write = write_jsonl if args.jsonl else write_corpus
+    paths = write(args.articles, args.out, args.seed, args.conflict_rate)
+    print(f"wrote {args.articles} articles ({len(paths)} files) to {args.out}")
     return 0
 
 
