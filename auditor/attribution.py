@@ -58,6 +58,9 @@ _ORGANISATION_WORDS = {"association", "network", "council", "committee", "kitche
                        "prisoners", "refugees", "migration", "affairs", "humanitarian", "emergency", "management"}
 
 
+# Nouns that say the object of "told" is an outlet ("told the Burkina24 news site").
+_TOLD_NOUNS = {"news", "site", "agency", "newspaper", "broadcaster", "television", "radio", "channel", "daily",
+               "website", "outlet", "paper", "station", "tv", "magazine", "service"}
 # Participles that go on with the speaker's figures (", bringing the death toll to 110").
 _CONTINUATIONS = {"bringing", "raising", "pushing", "taking", "lifting", "putting", "adding"}
 # Words opening an adverbial after a speech verb ("said on Monday", "said in a statement that").
@@ -342,34 +345,37 @@ class Attributor:
         return j >= n or tokens[j].text in (".", ",", ";", ":", "”", "\"", "—", "–", ")", "!", "?")
 
     def _told_object(self, tokens: list[Token], j: int) -> tuple[str, int]:
-        """The outlet after 'told' ("told Reuters", "told The Associated Press") and the token after it."""
+        """The outlet after 'told' ("told Reuters", "told the Burkina24 news site") and the token after it."""
+        n = len(tokens)
+        if j < n and tokens[j].lower in ("reporters", "journalists", "parliament", "lawmakers"):
+            return "", j + 1
         k = j
-        while k < len(tokens) and tokens[k].lower in ("the",):
+        while k < n and tokens[k].lower in ("the", "a", "an"):
             k += 1
-        end = k
-        while end < len(tokens) and (_is_cap(tokens[end]) or (tokens[end].lower in _CONNECTORS and end > k)) \
-                and end - k < 5:
-            end += 1
-        if end > k:
-            name = " ".join(t.text for t in tokens[k:end])
-            found = self._actor(name)
-            if found is not None:
-                return found[0], end
-            if tokens[k].text[:1].isupper() and not self._place(name):
-                return name, end
-        if k < len(tokens) and tokens[k].lower in ("reporters", "journalists"):
-            return "", k + 1
-        # "told the state news agency SANA", "told a news conference": the object ends at punctuation
-        m = j
-        while m < len(tokens) and m - j < 8 and tokens[m].kind in ("word", "abbr") and tokens[m].lower != "that":
+        m = k
+        while m < n and m - k < 8 and tokens[m].kind in ("word", "abbr", "num") and tokens[m].lower != "that":
             m += 1
-        run = [t for t in tokens[j:m] if _is_cap(t)]
-        if run and any(t.lower in ("agency", "newspaper", "broadcaster", "channel", "television", "radio", "outlet",
-                                   "daily", "website") for t in tokens[j:m]):
-            name = " ".join(t.text for t in run)
-            found = self._actor(name)
-            return (found[0] if found else name), m
-        return "", m
+        # the name: capitalised tokens (and what is glued to them: "Burkina24") from the start of the object
+        e = k
+        while e < m and (_is_cap(tokens[e]) or (e > k and tokens[e].start == tokens[e - 1].end)
+                         or (tokens[e].lower in _CONNECTORS and e + 1 < m and _is_cap(tokens[e + 1]))):
+            e += 1
+        if e == k:
+            # "told the state news agency SANA": the name after the outlet's description
+            caps = [t for t in tokens[k:m] if _is_cap(t)]
+            if caps and {t.lower for t in tokens[k:m]} & _TOLD_NOUNS:
+                name = " ".join(t.text for t in caps)
+                found = self._actor(name)
+                return (found[0] if found else name), m
+            return "", m if m > j else j
+        name = self.text[tokens[k].start:tokens[e - 1].end]
+        found = self._actor(name)
+        if found is not None:
+            return found[0], e
+        nouns = {t.lower for t in tokens[e:m]}
+        if nouns & _TOLD_NOUNS or not self._place(name):
+            return name, m if nouns & _TOLD_NOUNS else e
+        return "", e
 
     # -- speaker phrases ---------------------------------------------------------------------
     def _speaker_before(self, tokens: list[Token], v: int, seg: int) -> Credit | None:
