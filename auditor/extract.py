@@ -258,6 +258,8 @@ def _insertion_starts(tokens: list[Token], j: int) -> bool:
         return False
     if _match(tokens, k, rules.insertions) is not None:
         return True
+    if tokens[j].text == "," and (tokens[k].lower == "or" or tokens[k].lower in qualifier_words()):
+        return True  # "More than 13 million Syrians, over half the population, have been forced from their homes"
     return tokens[j].text == "," and k + 2 < len(tokens) and tokens[k + 1].lower == "of" and tokens[k + 2].lower in (
         "them", "whom", "those") and (tokens[k].kind == "num" or tokens[k].lower in _NUMBER_WORDS)
 
@@ -526,6 +528,30 @@ def _combined_rule(tokens: list[Token], start: int, first: int, last: int):
     return None
 
 
+def _brought_to(tokens: list[Token], start: int, last: int) -> tuple[str, str] | None:
+    """"raising to 31 the number of people killed", "bringing to 76 the toll": what follows names the count."""
+    n = len(tokens)
+    if start < 2 or tokens[start - 1].lower != "to" or tokens[start - 2].lower not in (
+            "bringing", "brought", "raising", "raised", "taking", "took", "pushing", "pushed"):
+        return None
+    j = last + 1
+    if j + 1 >= n or tokens[j].lower != "the":
+        return None
+    words = category_words()
+    for k in range(j + 1, min(n, j + 8)):
+        found = _match(tokens, k, words.predicates)
+        if found is not None and found[0] in CASUALTY_CATEGORIES:
+            key = tuple(tokens[x].lower for x in range(k, k + found[1]))
+            return found[0], words.rule_of[("after", key)].id
+        key = _match_ending_key(tokens, k, words.objects_of)
+        if key is not None and words.objects_of[key] in CASUALTY_CATEGORIES:
+            return words.objects_of[key], words.rule_of[("before", key)].id
+        head = words.heads.get((tokens[k].lower,))
+        if head in CASUALTY_CATEGORIES:
+            return head, words.rule_of[("head", (tokens[k].lower,))].id
+    return None
+
+
 _NUMBERING = frozenset({"numbering", "numbered", "number", "totalling", "totaling", "estimated", "strong"})
 
 
@@ -591,6 +617,9 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
         category = "territory" if _territory_context(tokens, m, last + 1) else "other"
         evidence = "unit"
         rules = ["unit.fraction"]
+    elif unit is not None and unit.entity == "area" and _territory_context(tokens, m, last + 1):
+        category, evidence = "territory", "unit"  # "retook about 500 square kilometres"
+        rules = ["territory.area"]
     elif unit is not None:
         category, evidence = "other", "unit"
         rules = ["unit.other"]
@@ -600,6 +629,7 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
         thing = head in words.not_people
         adjective = _adjective(tokens, np_first, np_last)
         combined = _combined_rule(tokens, m.start_token, np_first, np_last)
+        brought = _brought_to(tokens, m.start_token, last)
         apposed = _apposed_head(tokens, m.start_token, last) if np_last < np_first else None
         # (priority, category, evidence kind, rule ids)
         options: list[tuple[int, str, str, list[str]]] = []
@@ -621,6 +651,8 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
             options.append((_priority(obj[1]), obj[0], "object", [obj[1]]))
         if combined is not None:
             options.append((combined.priority, combined.category, "head", [combined.id]))
+        if brought is not None:
+            options.append((_priority("toll.brought_to"), brought[0], "object", ["toll.brought_to", brought[1]]))
         if apposed is not None:
             options.append((_priority("count.apposition"), apposed[0], "head", ["count.apposition", apposed[1]]))
         if options:
@@ -675,7 +707,7 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
         start = m.start
     factor = unit.factor if unit else 1.0
     canonical = unit.canonical if unit else ("household" if head in _HOUSEHOLD_HEADS else "count")
-    if (category == "territory" and unit is None) or m.kind == "fraction":
+    if m.kind == "fraction":
         canonical = "fraction"
     if unit is not None and evidence == "unit":
         end = tokens[last].end

@@ -28,7 +28,8 @@ import pytest
         ("The group holds about a third of the country.", "a third", "territory"),
         ("The siege lasted seven months.", "seven months", "duration"),
         ("The reconstruction will cost $1.5 billion.", "1.5 billion", "money"),
-        ("Rebels captured 3 villages.", "3", "other"),
+        ("Rebels captured 3 villages.", "3", "territory"),  # places taken are territory, not captives
+        ("Rebels burned 3 villages.", "3", "other"),
     ],
 )
 def test_category_follows_the_governing_words(figure_at, text, part, category):
@@ -90,5 +91,6 @@ def test_durations_are_days(figure_at):
 
 
 def test_casualty_heads_of_things_are_not_people(figure_at):
-    # "seized" is a capture verb, but villages are not captives
-    assert figure_at("The army seized 12 villages.", "12").category == "other"
+    # "seized" is a capture verb, but villages are not captives (they are territory)
+    assert figure_at("The army seized 12 villages.", "12").category == "territory"
+    assert figure_at("The army seized 12 trucks.", "12").category == "other"
