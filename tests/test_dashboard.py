@@ -161,7 +161,10 @@ def test_the_view_is_one_widget_with_offline_code(dashboard_result):
 def test_unreadable_files_are_listed_escaped(dashboard_result):
     dashboard_result.errors = pd.DataFrame([{"path": "/corpus/<img src=x>.txt", "error": "not UTF-8"}])
     dashboard = Dashboard(dashboard_result)
-    listing = dashboard.widget.children[1].children[0].value
+    import ipywidgets
+
+    (box,) = [w for w in dashboard.widget.children if isinstance(w, ipywidgets.Accordion)]
+    listing = box.children[0].value
     assert "&lt;img src=x&gt;" in listing and "<img" not in listing
 
 
@@ -186,3 +189,24 @@ def test_an_audit_with_no_figures_still_opens(dashboard_result):
     dashboard = Dashboard(dashboard_result)
     assert dashboard.selected_group is None
     assert dashboard.rows["id"] == [] and dashboard.view.detail == {}
+
+
+def test_re_auditing_with_a_conflict_profile_keeps_the_reviews(tmp_path):
+    from pathlib import Path
+
+    from auditor import audit
+
+    demo = Path(__file__).parents[1] / "examples" / "demo"
+    result = audit(demo, out_dir=tmp_path, jobs=1)
+    dashboard = Dashboard(result)
+    assert dashboard.profile is not None and "sudan" in dashboard.profile.menu.options
+    first = dashboard.rows["id"][0]
+    dashboard.review_group(first, "confirmed", "checked")
+    dashboard.profile.menu.value = "sudan"
+    dashboard.profile.button.click()
+    assert dashboard.result is not result and len(dashboard.result.articles) == len(result.articles)
+    assert "sudan" in dashboard.profile.message.value
+    assert dashboard.view.detail["id"] == dashboard.rows["id"][0]
+    assert dashboard.export._result is dashboard.result
+    # The decision came back with the new result (it follows the group's figures).
+    assert "confirmed" in set(dashboard.rows["review"])

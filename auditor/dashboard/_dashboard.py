@@ -70,6 +70,19 @@ class WorkbenchWidget(anywidget.AnyWidget):
         super().__init__(_esm=workbench_script() + _WIDGET_ESM, _css=workbench_style(), **kwargs)
 
 
+class _ProfilePicker:
+    """A profile menu and a "re-audit" button calling ``on_pick(profile)``."""
+
+    def __init__(self, names: list[str], on_pick: Any) -> None:
+        self.menu = widgets.Dropdown(options=names, value=names[0], description="profile",
+                                     style={"description_width": "52px"}, layout=widgets.Layout(width="230px"))
+        self.button = widgets.Button(description="re-audit with this profile", icon="refresh",
+                                     layout=widgets.Layout(width="220px"))
+        self.message = widgets.HTML()
+        self.button.on_click(lambda _: on_pick(self.menu.value))
+        self.widget = widgets.HBox([self.menu, self.button, self.message])
+
+
 class Dashboard:
     """Explore an audit in JupyterLab: pick a claim group, compare its reports, read the sources, review.
 
@@ -96,7 +109,8 @@ class Dashboard:
         self.view.observe(self._on_selected, names="selected")
         self.view.on_msg(self._on_message)
         self.export = ExportPanel(result)
-        parts: list[widgets.Widget] = [self.view]
+        self.profile = self._profile_picker()
+        parts: list[widgets.Widget] = [self.profile.widget, self.view] if self.profile else [self.view]
         if len(result.errors):
             errors = widgets.HTML(self._errors_html())
             box = widgets.Accordion(children=[errors], titles=(f"Unreadable files ({len(result.errors):,})",))
@@ -106,6 +120,41 @@ class Dashboard:
         self.widget = widgets.VBox(parts)
         if rows["id"]:
             self.select(rows["id"][0])  # opens on the first conflict (conflicts come first)
+
+    # -- conflict profile -------------------------------------------------------------------
+
+    def _profile_picker(self) -> _ProfilePicker | None:
+        """A conflict-profile menu that re-audits the same articles with the chosen profile."""
+        try:
+            from ..profiles import available_profiles
+        except ImportError:  # no profiles in this version of the package
+            return None
+        return _ProfilePicker(["auto", *[n for n in available_profiles() if n != "auto"]], self.reaudit)
+
+    def reaudit(self, profile: str) -> None:
+        """Audit the same articles again with conflict profile ``profile`` (``auto``: per article) and show it.
+
+        Review decisions stay in ``out_dir`` and come back on the new result.
+        """
+        from ..audit import audit
+
+        paths = sorted({str(p) for p in self.result.articles["path"] if str(p)})
+        if not paths:
+            raise ValueError("this audit has no article paths to read again")
+        if self.profile is not None:
+            self.profile.message.value = f"auditing {len(paths):,} files with profile <b>{html.escape(profile)}</b>…"
+        result = audit(paths, out_dir=self.result.out_dir, profile=profile)
+        self.result = self.export._result = result
+        self._data = WorkbenchData(result)
+        rows = self._data.group_list()
+        self.view.reviews = {}
+        self.view.selected = ""
+        self.view.summary = self._summary()
+        self.view.rows = rows
+        self.select(rows["id"][0] if rows["id"] else None)
+        if self.profile is not None:
+            self.profile.message.value = (f"profile <b>{html.escape(profile)}</b>: {len(result.figures):,} figures, "
+                                          f"{len(rows['id']):,} claim groups")
 
     # -- display --------------------------------------------------------------------------
 

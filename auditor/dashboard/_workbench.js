@@ -578,6 +578,7 @@ function figureAuditWorkbench(root, host) {
       if (id !== state.selected) { state.selected = id; refresh(); }
     });
     host.onChange('reviews', function () { applyReviews(); refresh(); });
+    host.onChange('summary', function () { summary = host.summary(); });  // sent before new rows
     host.onChange('rows', function () { loadRows(); refresh(); });
   }
   return {
