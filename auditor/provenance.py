@@ -84,6 +84,21 @@ def _actors() -> Any:
     return ActorIndex({"actors": [*load_table("actors.yaml")["actors"], *extra]})
 
 
+@lru_cache(maxsize=1)
+def _demonym_countries() -> dict[str, str]:
+    """Adjective of nationality (name key) -> ISO-2, from attribution.yaml's demonyms ("burkinabe" -> BF)."""
+    from ._names import name_key
+    from .knowledge import load_table
+
+    found: dict[str, str] = {}
+    for country, adjective in (load_table("attribution.yaml").get("demonyms") or {}).items():
+        place = _places().lookup(str(country))
+        key = name_key(str(adjective))
+        if place is not None and place.kind == "country" and len(key) == 1 and key[0] not in found:
+            found[key[0]] = place.country
+    return found
+
+
 def profile_changed() -> None:
     """Forget what depended on the previous profile."""
     _actors.cache_clear()
@@ -128,6 +143,7 @@ class ArticleContext:
                                         or m.place.population >= 100_000)}
         if self.dateline is not None:
             hint.add(self.dateline.place.country)
+        hint |= {code for key in set(words.keys) if (code := _demonym_countries().get(key))}  # "Burkinabe soldiers"
         hint |= set(_profile().countries)
         if hint:
             mentions = gazetteer.find_places(text, countries=frozenset(hint), tokens=words)
@@ -149,6 +165,11 @@ class ArticleContext:
         self._place_starts = [m.start for m in self.places]
         self._sentence_starts = [s.start for s in sentences]
         self._roles = [_place_role(text, m) for m in self.places]
+        for k in range(1, len(self.places)):
+            # "near the borders with Niger and Burkina Faso": a list keeps the role of its first place
+            if self._roles[k - 1] == "reference" and self._roles[k] == "event" and _LIST_GAP.fullmatch(
+                    text[self.places[k - 1].end:self.places[k].start]):
+                self._roles[k] = "reference"
         self.main_place = self._main_place()
         self.lead = self._lead_place()
         from .profiles import profile_for
@@ -560,7 +581,8 @@ _SPECIFICITY = {"site": 3, "city": 2, "region": 1, "country": 0}
 _SPEAKER_PLACE = re.compile(
     r"\b(?:officials?|spokes(?:man|woman|person)|sources?|authorities|ministry|officers?|commanders?|witnesses|"
     r"residents?|doctors?|medics?|journalists?|correspondents?|reporters?|activists?|analysts?|diplomats?|"
-    r"monitors?|observatory|experts?|envoy|ambassador|embassy|delegation|speaking|speaks|spoke|based|"
+    r"monitors?|observatory|experts?|envoy|ambassador|embassy|delegation|speaking|speaks|spoke|based|junta|"
+    r"government|regime|presidency|president|army|military|"
     r"headquartered|conference|briefing|interview|statement|talks|summit|meeting|visit|visiting|reporting)"
     r"\s+(?:\w+\s+)?(?:in|from|at)\s+(?:the\s+)?(?:\w+\s+)?$", re.IGNORECASE)
 # A place that names the speaker's jurisdiction ("the governor of the Odesa region", "Kharkiv mayor"):
@@ -572,7 +594,8 @@ _JURISDICTION_AFTER = re.compile(
     r"(?:'s|’s)?\s*(?:regional |region |province |provincial |oblast |state |city |military |local |health |"
     r"municipal |district |civil |emergency |interior |security |rescue |public )*(?:governor|mayor|police chief|police|"
     r"administration|authorities|officials?|council|prosecutor(?:'s|’s)? office|prosecutors?|attorney|"
-    r"ministry|department|office|services?|secretariat|commission|agency|defence|defense|commander)\b",
+    r"ministry|department|office|services?|secretariat|commission|agency|defence|defense|commander|"
+    r"(?:foreign |prime |defence |defense |interior )?minister|president|presidency|government|junta)\b",
     re.IGNORECASE)
 _AFTER_PREPOSITION = re.compile(
     r"\b(?:in|into|across|from|to|over|on|near|inside|throughout|outside|of|at|within|against|toward|towards)\s+"
@@ -598,6 +621,7 @@ _COUNTRY_ACTS = re.compile(
     r"(?<!Saturday)(?<!Sunday))")
 # "the village of Bashir south of Kirkuk": the place after the direction is a reference.
 _REFERENCE_BEFORE = re.compile(
+    r"\bborders?\s+(?:with|of)\s+(?:the\s+)?$|\b(?:crossed|crossing|across)\s+(?:the\s+)?border\s+(?:into|to)\s+$|"
     r"\b(?:north|south|east|west|north-?east|north-?west|south-?east|south-?west)(?:ern)?\s+of\s+(?:the\s+)?$"
     r"|\b(?:north|south|east|west)(?:ern)?\s+of\s+(?:the\s+)?(?:[\w'’]+\s+){1,2}$"
     r"|\b(?:km|kilometres|kilometers|miles)\s+(?:\w+\s+)?(?:from|of|outside)\s+(?:the\s+)?$", re.IGNORECASE)
