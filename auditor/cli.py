@@ -76,7 +76,7 @@ def _run(args: argparse.Namespace) -> int:
     from .cluster import ClusterError
     from .export import OutputError, OutputFolder, pause_point
     from .knowledge import set_vague_convention
-    from .readers import DEFAULT_MAX_FILE_SIZE, ReadOptions, _reason
+    from .readers import DEFAULT_MAX_FILE_SIZE, ReadOptions, _reason, _shown
     from .review import ReviewStore, ReviewStoreLocked
 
     from .profiles import set_profile
@@ -139,7 +139,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{len(result.articles)} articles, {len(result.figures)} figures, {len(result.groups)} claim groups, "
               f"{len(result.conflicts)} conflicts, {len(result.errors)} unreadable inputs in {seconds:.1f}s")
         for name, path in written.items():
-            print(f"  {name:<17} {path}")
+            print(f"  {name:<17} {_shown(path)}")  # stdout may not take undecodable bytes
     for row in result.errors.itertuples():
         print(f"figure-audit: skipped {row.path}: {row.error}", file=sys.stderr)
     return 0
