@@ -54,10 +54,12 @@ def _code_digest() -> str:
 
 
 def extractor_version() -> str:
-    """Digest of what extraction depends on: the package's code, its data files, the vague convention."""
-    from . import knowledge
+    """Digest of what extraction depends on: the package's code, its data files, the vague convention and
+    the conflict profile."""
+    from . import knowledge, profiles
 
-    return hashlib.sha256(f"{_code_digest()}\0{_libraries()}\0{knowledge._convention}".encode()).hexdigest()[:20]
+    return hashlib.sha256(
+        f"{_code_digest()}\0{_libraries()}\0{knowledge._convention}\0{profiles._active}".encode()).hexdigest()[:20]
 
 
 @lru_cache(maxsize=1)
