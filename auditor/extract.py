@@ -1196,6 +1196,18 @@ def _relate(tokens: list[Token], drafts: list[_Draft]) -> None:
             d.rules.append("event.total")
 
 
+def _older_tolls(mentions: list[NumberMention], drafts: list[_Draft]) -> None:
+    """"rose to 126, up from 89": the older figure counts what the newer one counts (update.older)."""
+    by_mention = {id(d.mention): d for d in drafts}
+    for d in drafts:
+        if d.mention.update_of is None:
+            continue
+        old = by_mention.get(id(mentions[d.mention.update_of]))
+        if old is not None and old.category == "other" and old.evidence != "unit":
+            old.category = d.category
+            old.rules.append("update.older")
+
+
 def _match_key(words: list[str], j: int, table: dict[tuple[str, ...], str]) -> bool:
     return any(tuple(words[j:j + length]) in table for length in (1, 2, 3) if j + length <= len(words))
 
@@ -1233,6 +1245,7 @@ def _sentence_figures(ctx: ArticleContext, occurrence: int, index: int, sentence
         return []
     for d in drafts:
         d.subject = provenance.subject_of(ctx, sentence, _handover(tokens, d))
+    _older_tolls(mentions, drafts)
     _inherit_lists(tokens, drafts)
     _relate(tokens, drafts)
     drafts = _drop_unread_singles(drafts)

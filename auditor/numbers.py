@@ -83,7 +83,8 @@ _NOT_IDENTIFIER_WORDS = {
 _CHANGE_VERBS = {
     "rose", "risen", "rise", "rises", "rising", "climbed", "climbs", "increased", "increases", "jumped", "grew",
     "fell", "fallen", "dropped", "decreased", "revised", "raised", "lowered", "updated", "up", "down", "soared",
-    "doubled", "surged", "went", "bringing", "brought", "reached", "up from", "down from", "from",
+    "doubled", "surged", "went", "bringing", "brought", "reached", "up from", "down from", "from", "drop", "decline",
+    "increase", "rise", "fall", "compared",
 }
 _RANGE_JOINERS = {"to", "-", "–", "—", "or"}
 
@@ -618,9 +619,11 @@ def _mark_updates(r: _Reader, found: list[NumberMention]) -> None:
         a, b = found[ia], found[ib]
         if b.is_update_old or a.is_update_old or b.update_of is not None:
             continue
-        between = [r.low(k) for k in range(a.last + 1, b.first)]
+        between = [r.low(k) for k in range(a.last + 1, b.start_token)]
+        if between[-1:] == ["the"]:
+            between = between[:-1]  # "a slight drop from the 31,062"
         before_a = [r.low(k) for k in range(max(0, a.start_token - 3), a.start_token)]
-        if between[-1:] == ["from"] and len(between) <= 4 and any(
+        if between[-1:] == ["from"] and (len(between) <= 6 or between[-2] in ("up", "down")) and any(
                 w in _CHANGE_VERBS for w in before_a + between[:-1] if w != "from"):
             b.is_update_old = True
             a.update_of = ib
