@@ -210,3 +210,19 @@ def test_re_auditing_with_a_conflict_profile_keeps_the_reviews(tmp_path):
     assert dashboard.export._result is dashboard.result
     # The decision came back with the new result (it follows the group's figures).
     assert "confirmed" in set(dashboard.rows["review"])
+
+
+def test_a_store_that_cannot_be_written_is_reported_to_the_browser(dashboard_result, monkeypatch):
+    import auditor.review
+
+    dashboard = Dashboard(dashboard_result)
+    sent = []
+    dashboard.view.send = sent.append
+
+    def locked(*_args, **_kwargs):
+        raise OSError("database is locked")
+
+    monkeypatch.setattr(auditor.review.ReviewStore, "record_group", locked)
+    browser_review(dashboard, group="g-killed", conflict="", decision="confirmed", note="")
+    assert sent == [{"type": "error", "message": "database is locked"}]
+    assert row_of(dashboard, "g-killed")["review"] == "to review"  # nothing shown as saved

@@ -47,6 +47,7 @@ export default {
       select: (id) => { model.set('selected', id || ''); model.save_changes(); },
       review: (msg) => model.send({ type: 'review', ...msg }),
       onChange: (name, fn) => model.on('change:' + name, fn),
+      onMessage: (fn) => model.on('msg:custom', fn),
     };
     const view = figureAuditWorkbench(el, host);
     return () => view.destroy();
@@ -254,5 +255,5 @@ class Dashboard:
         try:
             self.review_group(str(content["group"]), str(content["decision"]), str(content.get("note") or ""),
                               conflict_id=content.get("conflict") or None)
-        except (KeyError, ValueError, RuntimeError) as error:
+        except (KeyError, ValueError, RuntimeError, OSError) as error:  # a locked or read-only store too
             self.view.send({"type": "error", "message": str(error)})

@@ -102,7 +102,9 @@ function figureAuditWorkbench(root, host) {
   var more = h('div', {class: 'fa-wb-more'});
   var detailPane = h('div', {class: 'fa-wb-detail'});
   var shown = h('div', {class: 'fa-wb-shown'});
+  var problem = h('div', {class: 'fa-wb-error', role: 'alert', hidden: true});
   root.appendChild(h('div', {class: 'fa-wb-top'}, counts, h('div', {class: 'fa-wb-searchbar'}, search, clear), shown));
+  root.appendChild(problem);
   root.appendChild(h('div', {class: 'fa-wb-main'}, facetPane,
     h('div', {class: 'fa-wb-listpane'}, overview, tableWrap, more)));
   if (host.mode === 'live') root.appendChild(detailPane);
@@ -579,6 +581,17 @@ function figureAuditWorkbench(root, host) {
     });
     host.onChange('reviews', function () { applyReviews(); refresh(); });
     host.onChange('summary', function () { summary = host.summary(); });  // sent before new rows
+    if (host.onMessage) {
+      host.onMessage(function (msg) {
+        if (!msg || msg.type !== 'error') return;
+        // The kernel refused (e.g. a locked store): say so, and undo what was shown in advance.
+        problem.textContent = 'Not saved: ' + msg.message;
+        problem.hidden = false;
+        loadRows();
+        drawnKey = null;
+        refresh();
+      });
+    }
     host.onChange('rows', function () { loadRows(); refresh(); });
   }
   return {
