@@ -62,8 +62,12 @@ def _towns(point_kinds: frozenset[str], a: str, b: str) -> float | None:
 @lru_cache(maxsize=65_536)
 def _named_in(sentence: str, names: tuple[str, ...]) -> bool:
     """Whether the sentence itself names every place (as written or as a gazetteer alias)."""
-    found = {m.place.name for m in default_gazetteer().find_places(sentence)} if sentence else set()
     lowered = sentence.casefold()
+    if all(re.search(rf"(?<!\w){re.escape(name.casefold())}(?!\w)", lowered) for name in names):
+        return True
+    if sum(word[:1].isupper() for word in sentence.split()) < 2:
+        return False  # a sentence naming two places has two capitalised words
+    found = {m.place.name for m in default_gazetteer().find_places(sentence)}
     for name in names:
         place = gazetteer_place(name)
         if place is not None and place.name in found:

@@ -197,7 +197,7 @@ def _link_block(prep: PreparedFigures, rows: list[int], config: ClaimConfig) -> 
     category = prep.col["category"][rows[0]]
     point_event = category in config.point_events and prep.scope[rows[0]] != "cumulative"
     exact = not point_event  # a province's total (or a country's) is not its town's
-    texts = _Texts(prep, rows, config)
+    texts = _Texts(prep, rows, config) if point_event else None  # words only tell point events apart
     days = {i: anchor_days_one(prep, i) for i in rows}
     order = sorted(rows, key=lambda i: (math.isnan(days[i]), days[i] if not math.isnan(days[i]) else 0,
                                         prep.col["figure_id"][i]))
@@ -211,7 +211,6 @@ def _link_block(prep: PreparedFigures, rows: list[int], config: ClaimConfig) -> 
     wide: list[int] = []  # incidents placed at country level
     everything: list[int] = []
     lists = (by_place, by_admin1, provinces, all_provinces, unplaced_towns, wide, everything)
-    norms: dict[int, float] = {}
     for i in order:
         day, event = days[i], prep.event_day[i]
         level, place, admin1 = prep.level[i], prep.place[i], prep.admin1[i]
@@ -221,8 +220,8 @@ def _link_block(prep: PreparedFigures, rows: list[int], config: ClaimConfig) -> 
             pools = [by_admin1[admin1], unplaced_towns, wide]
         else:
             pools = [everything]
-        words = texts.words[i]
-        norm = norms.setdefault(i, texts.norm(words))
+        words = texts.words[i] if texts is not None else frozenset()
+        norm = texts.norm(words) if texts is not None and len(words) >= min_words else 0.0
         best, best_score, seen = -1, threshold, set()
         for pool in pools:
             scored = 0
@@ -250,7 +249,8 @@ def _link_block(prep: PreparedFigures, rows: list[int], config: ClaimConfig) -> 
                 # Words tell two attacks in one town apart; a siege or a displacement wave is one per place
                 # and window. No words on one side: the text says nothing either way.
                 if point_event and len(words) >= min_words and inc.profiles:
-                    similarity = max(texts.cosine(words, norm, other, other_norm) for other, other_norm in inc.profiles)
+                    similarity = max(texts.cosine(words, norm, other, other_norm)  # type: ignore[union-attr]
+                                     for other, other_norm in inc.profiles)
                     score += w["text_scale"] * (similarity - w["text_neutral"])
                 if score >= best_score and (score > best_score or best < 0):
                     best, best_score = k, score
@@ -269,7 +269,7 @@ def _link_block(prep: PreparedFigures, rows: list[int], config: ClaimConfig) -> 
             inc.last_day = day if math.isnan(inc.last_day) else max(inc.last_day, day)
         if math.isnan(inc.event_day) and not math.isnan(event):
             inc.event_day = event
-        if len(inc.profiles) < profile_reports and len(words) >= min_words:
+        if texts is not None and len(inc.profiles) < profile_reports and len(words) >= min_words:
             inc.profiles.append((words, norm))
         if _more_specific(level, inc.level):
             inc.place, inc.level, inc.admin1 = place, level, admin1 or inc.admin1

@@ -105,13 +105,15 @@ def source_clusters(rows: list[int], prep: PreparedFigures, config: ClaimConfig)
     """
     col = prep.col
     union = _UnionFind()
-    first_by: dict[tuple[str, str], int] = {}
+    article, outlet, source, source_type = col["article_id"], col["outlet"], col["source"], col["source_type"]
+    first_article: dict[str, int] = {}
+    first_outlet: dict[str, int] = {}
     for r in rows:
-        credited = outlet_key(col["source"][r]) if col["source_type"][r] == "outlet" else ""
-        for key in (("article", col["article_id"][r]), ("outlet", outlet_key(col["outlet"][r])),
-                    ("outlet", credited)):
-            if key[1]:
-                union.union(first_by.setdefault(key, r), r)
+        union.union(first_article.setdefault(article[r], r), r)
+        for name in (outlet[r], source[r] if source_type[r] == "outlet" else ""):
+            key = outlet_key(name) if name else ""
+            if key:
+                union.union(first_outlet.setdefault(key, r), r)
     if len({union.find(r) for r in rows}) > 1:
         # One sentence text is one source whoever printed it; distinct texts are compared by shingles.
         by_text: dict[str, int] = {}
@@ -152,6 +154,8 @@ def consensus(rows: list[int], prep: PreparedFigures, sources: dict[int, int], d
     intervals: starts before ends at one value. The best point has the most sources, then the most
     reports, then the lowest value. Members and outliers are then judged on the full intervals.
     """
+    if len(rows) == 1:
+        return Day(day=day, rows=rows, members=list(rows), outliers=[], n_sources=1)
     lo, hi = prep.lo, prep.hi
     s_lo, s_hi = prep.support_lo, prep.support_hi
     events = sorted([(s_lo[r], 0, r) for r in rows] + [(s_hi[r], 1, r) for r in rows])

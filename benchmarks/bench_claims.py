@@ -11,6 +11,7 @@ Each size runs in its own process so that peak memory is that size's alone.
 
 from __future__ import annotations
 
+import os
 import random
 import resource
 import subprocess
@@ -67,11 +68,12 @@ def one_claim(n: int) -> pd.DataFrame:
 
 def run(label: str, figures: pd.DataFrame) -> None:
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     figures_out, groups, conflicts = build_claims(figures, pd.DataFrame())
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    load = os.getloadavg()[0]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{label:>30}: {elapsed:7.2f} s  ({len(figures) / elapsed:>9,.0f} figures/s)  peak RSS {peak:7,.0f} MB "
+    print(f"{label:>30}: {elapsed:7.2f} s wall, {cpu:7.2f} s CPU (load {load:.1f})  peak RSS {peak:7,.0f} MB "
           f"(input built: {base:,.0f} MB)  {figures_out['incident_id'].nunique():,} incidents, "
           f"{len(groups):,} groups, {len(conflicts):,} conflicts", flush=True)
 
