@@ -30,11 +30,12 @@ ProgressCallback = Callable[[int, int], None]
 _figure_row = operator.attrgetter(*FIGURE_FIELDS)
 
 
-def extract_rows(articles: Sequence[Article], convention: str | None = None) -> list[Rows]:
+def extract_rows(articles: Sequence[Article], convention: str | None = None,
+                 profile: str | None = None) -> list[Rows]:
     """Figure rows of each article (tuples in ``FIGURE_COLUMNS`` order), in order.
 
-    ``convention`` sets the vague-amount convention first (a remote worker does not inherit the
-    parent's setting; a forked one does).
+    ``convention`` and ``profile`` set the vague-amount convention and the conflict profile first (a
+    remote worker does not inherit the parent's settings; a forked one does).
     """
     from .extract import extract_figures
 
@@ -42,6 +43,10 @@ def extract_rows(articles: Sequence[Article], convention: str | None = None) -> 
         from .knowledge import set_vague_convention
 
         set_vague_convention(convention)
+    if profile is not None:
+        from .profiles import set_profile
+
+        set_profile(profile)
     return [[_figure_row(f) for f in extract_figures(a)] for a in articles]
 
 

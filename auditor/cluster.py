@@ -83,13 +83,14 @@ def extract_on_cluster(
     progress: ProgressCallback | None = None,
 ) -> Iterator[tuple[Article, Rows]]:
     """``(article, figure rows)`` for every article, extracted on the cluster's workers, in input order."""
-    from . import knowledge
+    from . import knowledge, profiles
 
     threads = check_workers(client)
     convention = knowledge._convention
+    profile = profiles._active
 
     def submit(chunk: list[Article]) -> Any:
-        return client.submit(extract_rows, chunk, convention, pure=False)
+        return client.submit(extract_rows, chunk, convention, profile, pure=False)
 
     yield from extract_stream(articles, cache=cache, progress=progress, total=len(articles),
                               submit=submit, workers=threads, chunk_chars=CLUSTER_CHUNK_CHARS)
