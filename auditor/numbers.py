@@ -283,9 +283,15 @@ def _qualifier_before(r: _Reader, i: int) -> tuple[str, int]:
             continue
         key = tuple(r.low(x) for x in range(k, j + 1))
         if key in table:
+            if key == ("up", "to") and (r.low(k - 1) in _CHANGE_VERBS or r.low(k - 1) in _MOTION_VERBS):
+                return "", i  # "moved up to 14 points", "went up to 5%": a verb's particle, not "at most"
             # "more than" inside "no more than" is handled by the longer phrase first
             return table[key], k
     return "", i
+
+
+_MOTION_VERBS = frozenset({"moved", "moves", "move", "moving", "climbed", "shot", "jumped", "went", "goes", "go",
+                           "edged", "crept", "ticked", "moving", "rounded", "revised", "push", "pushed", "pushing"})
 
 
 def _is_excluded(r: _Reader, i: int, value: float, last: int, kind: str, compound: str) -> str:
