@@ -126,7 +126,8 @@ def test_seed_furniture_is_flagged_and_the_story_is_not():
     "Media playback is unsupported on your device", "1:02:33", "© 2017 Example News",
     "Copyright 2015 The Associated Press. All rights reserved.", "Terms of Use | Privacy Policy",
     "We use cookies to improve your experience.", "Comments are closed.", "12 Comments", "news@example.org",
-    "https://example.com/story/123",
+    "https://example.com/story/123", "13 Tags", "Tags: Sudan, El Fasher, RSF", "5 min read", "By Ahmed Salim",
+    "Reporting by Aidan Lewis and Nafisa Eltahir | Editing by Alex Richardson",
 ])
 def test_common_page_furniture_is_recognised(line):
     assert is_boilerplate(line)
@@ -140,6 +141,9 @@ def test_common_page_furniture_is_recognised(line):
     "Share prices fell 5 percent after the attack.",
     "Register to vote by Oct. 5, officials said.",
     "Post a comment about the 12 wounded soldiers was removed by the page, its editor said.",
+    "By Monday, 40 people had been killed in the clashes.",
+    "By nightfall the toll had reached 12.",
+    "13 tanks were destroyed near Avdiivka.",
 ])
 def test_story_lines_that_resemble_furniture_are_kept(line):
     assert not is_boilerplate(line)
