@@ -61,6 +61,8 @@ _ORGANISATION_WORDS = {"association", "network", "council", "committee", "kitche
 # Nouns that say the object of "told" is an outlet ("told the Burkina24 news site").
 _TOLD_NOUNS = {"news", "site", "agency", "newspaper", "broadcaster", "television", "radio", "channel", "daily",
                "website", "outlet", "paper", "station", "tv", "magazine", "service"}
+# How many sentences before a figure's are read for the sources pronouns point back to.
+_LOOKBACK = 6
 # Participles that go on with the speaker's figures (", bringing the death toll to 110").
 _CONTINUATIONS = {"bringing", "raising", "pushing", "taking", "lifting", "putting", "adding"}
 # Words opening an adverbial after a speech verb ("said on Monday", "said in a statement that").
@@ -170,14 +172,25 @@ class Attributor:
         self._last_thing: Credit | None = None
         self._sources: list[Credit] = []
         self._sentence_starts = [s.start for s in sentences]
-        self.frames: list[list[_Frame]] = []
-        for s in sentences:
-            self.frames.append(self._read_sentence(s))
+        # Sentences are read in order, on demand: those around the figures asked about (and a few
+        # before them, for "he said" and "the ministry added"); the rest of a long article is skipped.
+        self.frames: list[list[_Frame]] = [[] for _ in sentences]
+        self._read_upto = 0
+
+    def _read_through(self, index: int) -> None:
+        """Read the sentences up to ``index`` (from at most ``_LOOKBACK`` before it)."""
+        index = min(index, len(self.sentences) - 1)
+        start = max(self._read_upto, index - _LOOKBACK)
+        for k in range(start, index + 1):
+            self.frames[k] = self._read_sentence(self.sentences[k])
+        self._read_upto = max(self._read_upto, index + 1)
 
     # -- public ------------------------------------------------------------------------
     def credit(self, sentence_index: int, position: int) -> Credit:
         """The source credited with a figure at ``position`` in sentence ``sentence_index``."""
         quote = self._quote_at(position)
+        last = self._sentence_of(max(quote[1] - 1, quote[0])) if quote is not None else sentence_index
+        self._read_through(max(sentence_index, last) + 1)
         if quote is not None:
             qs, qe = quote
             for index in dict.fromkeys((self._sentence_of(max(qe - 1, qs)), self._sentence_of(qs))):
