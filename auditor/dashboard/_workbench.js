@@ -7,7 +7,8 @@
 function figureAuditWorkbench(root, host) {
   'use strict';
   var SVG = 'http://www.w3.org/2000/svg';
-  var PAGE = 200; // rows drawn at once; "show more" adds another page
+  // Rows drawn at once ("show more" adds another page): the notebook's list shows about ten at a time.
+  var PAGE = host.mode === 'static' ? 200 : 60;
   var PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22',
     '#7f7f7f', '#393b79', '#637939', '#843c39'];
   var summary = host.summary();
