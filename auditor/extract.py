@@ -247,6 +247,11 @@ class _Predicate:
     insertion: bool  # an insertion (", including four children,") was skipped to reach it
 
 
+def _verb_form(word: str) -> bool:
+    """A past-tense verb ("died", "disappeared", "fled"), not a noun or adjective that names a state."""
+    return word.endswith("ed") or word in ("fled", "died", "slain", "hurt", "held", "shot")
+
+
 _PP_STARTS = frozenset({"in", "from", "of", "for", "at", "near", "on", "with", "inside", "aboard", "across", "around"})
 
 
@@ -328,6 +333,11 @@ def _predicate_after(tokens: list[Token], j: int, nested: bool = False) -> _Pred
                     if found_after is not None:
                         return found_after
                     break
+                direct = _match(tokens, k, words.predicates) if k > j + 1 else None
+                if direct is not None and direct[0] in CASUALTY_CATEGORIES and _verb_form(tokens[k].lower):
+                    # "43 students from the teachers' college disappeared"
+                    key = tuple(tokens[x].lower for x in range(k, k + direct[1]))
+                    return _Predicate(direct[0], k + direct[1] - 1, words.rule_of[("after", key)].id, False, False)
         if low in _FILLERS or tokens[j].text in "”\"’":
             passive = passive or low in rules.passive_markers
             j += 1
@@ -577,7 +587,7 @@ def _apposed_head(tokens: list[Token], start: int, last: int) -> tuple[str, str]
 
 def _territory_context(tokens: list[Token], m: NumberMention, next_token: int) -> bool:
     words = category_words()
-    window = [t.lower for t in tokens[max(0, m.start_token - 6):m.start_token]]
+    window = [t.lower for t in tokens[max(0, m.start_token - 10):m.start_token]]
     window += [t.lower for t in tokens[next_token:next_token + 4]]
     return any(w in words.territory_words for w in window)
 
@@ -1135,6 +1145,23 @@ def _relate(tokens: list[Token], drafts: list[_Draft]) -> None:
     # parts of a stated total
     for i in range(1, n):
         a, b = drafts[i - 1], drafts[i]
+        gap = _gap(tokens, a, b)
+        if ":" in gap and b.evidence != "unit" and b.part_of is None:
+            # "killed 101 fighters in two days, the Observatory said: 85 from the factions and 16 SDF members"
+            total_index = next((k for k in range(i - 1, -1, -1) if drafts[k].evidence != "unit"), None)
+            total = drafts[total_index] if total_index is not None else None
+            if total is not None and total.category in CASUALTY_CATEGORIES and total.value is not None:
+                members = [i]
+                k = i + 1
+                while k < n and drafts[k].evidence != "unit" and len(_gap(tokens, drafts[k - 1], drafts[k])) <= 6 \
+                        and _gap(tokens, drafts[k - 1], drafts[k])[-1:] in (["and"], [","]):
+                    members.append(k)
+                    k += 1
+                if sum(drafts[k].value or 0 for k in members) <= total.value:
+                    for k in members:
+                        drafts[k].part_of, drafts[k].category = total_index, total.category
+                        drafts[k].rules.append("part.colon")
+                    continue
         money = a.category == b.category == "money" and a.unit == b.unit  # "£1.5bn, including £200m for ..."
         share = b.mention.kind == "fraction" and b.partitive and a.evidence != "unit"  # "half of them children"
         if (a.evidence == "unit" or b.evidence == "unit") and not (money or share) or b.part_of is not None:
