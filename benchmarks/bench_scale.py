@@ -1,0 +1,203 @@
+"""Scale benchmark: throughput, parallel speed-up, re-runs, memory, Dask and long articles, in one run.
+
+    .venv/bin/python benchmarks/bench_scale.py [--mb 5] [--sizes 5,20,50] [--quick]
+
+Prints, on a generated wire corpus (``make_corpus.py``):
+
+* KB/s of ``figure-audit run`` (a fresh CLI process, reading and writing everything) and of
+  ``quantulum3.parser.parse`` alone on the same ``--mb`` corpus, and their ratio;
+* ``--jobs 1`` against ``--jobs 2`` (wall time, and CPU time of the workers);
+* the re-run of an unchanged corpus with the figure cache against the first run;
+* peak RSS of the CLI process (and the largest worker) at each of ``--sizes`` MB (JSONL files);
+* the audit on a Dask ``LocalCluster`` of 1 and 2 single-threaded worker processes;
+* extraction time of one long article of 0.2, 0.8 and 3.2 MB, and ten 100 KB articles.
+
+quantulum3 is slow: when the whole corpus would take more than ``--quantulum-budget`` seconds,
+it parses a fixed subset and the KB/s of that subset stands for the whole (said in the output).
+The machine's load average is printed: other processes on a shared machine slow every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from make_corpus import write_corpus, write_jsonl  # noqa: E402
+
+BYTES_PER_ARTICLE = 730  # make_corpus articles average about this many bytes
+
+
+def _articles_for(mb: float) -> int:
+    return max(10, int(mb * 1024 * 1024 / BYTES_PER_ARTICLE))
+
+
+def _kb(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1024
+
+
+def _run_cli(corpus: Path, out: Path, *extra: str) -> dict:
+    """One ``figure-audit run`` in a fresh process: wall seconds, CPU of it and its workers, peak RSS (MB)."""
+    probe = (
+        "import resource, sys, time, json\n"
+        "from auditor.cli import main\n"
+        "t = time.perf_counter(); code = main(sys.argv[1:]); wall = time.perf_counter() - t\n"
+        "me = resource.getrusage(resource.RUSAGE_SELF); kids = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(json.dumps({'code': code, 'wall': wall, 'cpu': me.ru_utime + me.ru_stime,\n"
+        "  'worker_cpu': kids.ru_utime + kids.ru_stime, 'rss_mb': me.ru_maxrss / 1024,\n"
+        "  'worker_rss_mb': kids.ru_maxrss / 1024}))\n"
+    )
+    command = [sys.executable, "-c", probe, "run", str(corpus), "--out", str(out), "--quiet", *extra]
+    started = time.perf_counter()
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["process"] = time.perf_counter() - started  # with interpreter start and imports
+    if result["code"] != 0:
+        raise SystemExit(f"figure-audit failed: {done.stderr}")
+    return result
+
+
+def _quantulum(corpus: Path, budget: float) -> tuple[float, str]:
+    """KB/s of quantulum3.parser.parse over the corpus texts (a fixed subset when the whole is too slow)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from quantulum3 import classifier, parser
+
+        # Its pickled classifier does not load under the installed scikit-learn: use its rule path.
+        classifier.USE_CLF = False
+        from auditor.readers import load_articles
+
+        parser.parse("warm up 3 miles")
+        texts = [a.text for a in load_articles(corpus).articles]
+        total_kb = sum(len(t.encode()) for t in texts) / 1024
+        parsed_kb, started = 0.0, time.perf_counter()
+        for text in texts:
+            parser.parse(text)
+            parsed_kb += len(text.encode()) / 1024
+            if time.perf_counter() - started > budget:
+                break
+        seconds = time.perf_counter() - started
+    note = "whole corpus" if parsed_kb >= total_kb - 1e-6 else \
+        f"first {parsed_kb:,.0f} of {total_kb:,.0f} KB in {seconds:.0f} s, scaled by KB"
+    return parsed_kb / seconds, note
+
+
+def _dask(corpus: Path, workers: int) -> float:
+    from distributed import LocalCluster
+
+    from auditor.audit import audit
+
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None, silence_logs=40) as cluster:
+        audit(corpus, cluster=cluster.scheduler_address)  # workers load their tables once
+        started = time.perf_counter()
+        audit(corpus, cluster=cluster.scheduler_address)
+        return time.perf_counter() - started
+
+
+def _long_articles(sizes_mb: list[float], corpus: Path) -> list[tuple[str, float, int]]:
+    from auditor.extract import extract_figures, warm_up
+    from auditor.model import Article
+    from auditor.readers import load_articles
+
+    warm_up()
+    bodies = [a.text.split("---\n", 2)[-1] for a in load_articles(corpus).articles[:2000]]
+
+    def text_of(chars: int) -> str:
+        out, size, i = [], 0, 0
+        while size < chars:
+            out.append(bodies[i % len(bodies)])
+            size += len(out[-1])
+            i += 1
+        return "".join(out)
+
+    rows = []
+    for mb in sizes_mb:
+        text = text_of(int(mb * 1e6))
+        started = time.perf_counter()
+        found = extract_figures(Article("long", "long.txt", text))
+        rows.append((f"one {mb:g} MB article", time.perf_counter() - started, len(found)))
+    text = text_of(100_000)
+    started = time.perf_counter()
+    found = sum(len(extract_figures(Article(f"a{k}", "a.txt", text))) for k in range(10))
+    rows.append(("ten 100 KB articles", time.perf_counter() - started, found))
+    return rows
+
+
+def main() -> int:
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("--mb", type=float, default=5.0, help="corpus for speed, jobs, cache, Dask (default 5)")
+    options.add_argument("--sizes", default="5,20,50", help="corpus sizes in MB for peak RSS (default 5,20,50)")
+    options.add_argument("--long", default="0.2,0.8,3.2", help="long-article sizes in MB (default 0.2,0.8,3.2)")
+    options.add_argument("--quantulum-budget", type=float, default=60.0,
+                         help="seconds of quantulum3 parsing before it is scaled from a subset (default 60)")
+    options.add_argument("--quick", action="store_true", help="small sizes: --mb 1 --sizes 1,2,5 --long 0.2,0.8")
+    options.add_argument("--keep", type=Path, default=None, help="keep corpora and outputs in this folder")
+    args = options.parse_args()
+    if args.quick:
+        args.mb, args.sizes, args.long, args.quantulum_budget = 1.0, "1,2,5", "0.2,0.8", 20.0
+    work = args.keep or Path(tempfile.mkdtemp(prefix="figure-audit-scale-"))
+    os.environ["FIGURE_AUDITOR_CACHE"] = str(work / "user-cache")  # tables built once, outside ~/.cache
+    began = time.perf_counter()
+    print(f"load average at start: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+    corpus = work / "corpus"
+    write_corpus(_articles_for(args.mb), corpus, seed=5)
+    kb = _kb(corpus)
+    files = len(list(corpus.iterdir()))
+    print(f"\ncorpus: {files:,} articles, {kb:,.0f} KB (make_corpus.py, seed 5)")
+    _run_cli(corpus, work / "warm", "--no-cache", "--jobs", "1")  # builds the table caches once
+
+    one = _run_cli(corpus, work / "j1", "--no-cache", "--jobs", "1")
+    two = _run_cli(corpus, work / "j2", "--no-cache", "--jobs", "2")
+    q_speed, q_note = _quantulum(corpus, args.quantulum_budget)
+    ours = kb / one["process"]
+    print("\n| measure | value |\n|---|---|")
+    print(f"| figure-audit run --jobs 1 | {one['process']:.1f} s, {ours:,.0f} KB/s |")
+    print(f"| figure-audit run --jobs 2 | {two['process']:.1f} s, {kb / two['process']:,.0f} KB/s |")
+    print(f"| quantulum3.parser.parse alone | {q_speed:,.0f} KB/s ({q_note}) |")
+    print(f"| run --jobs 1 / quantulum3 | {ours / q_speed:.1f}x |")
+    print(f"| run --jobs 2 / quantulum3 | {kb / two['process'] / q_speed:.1f}x |")
+    print(f"| --jobs 2 speed-up (whole process) | {one['process'] / two['process']:.2f}x |")
+    print(f"| CPU: jobs 1 total / jobs 2 total (parent + workers) | {one['cpu']:.1f} s / "
+          f"{two['cpu'] + two['worker_cpu']:.1f} s |")
+
+    cache = work / "figure-cache"
+    first = _run_cli(corpus, work / "c1", "--cache", str(cache), "--jobs", "2")
+    again = _run_cli(corpus, work / "c2", "--cache", str(cache), "--jobs", "2")
+    print(f"| first run with cache (--jobs 2) | {first['process']:.1f} s |")
+    print(f"| re-run, unchanged corpus | {again['process']:.2f} s ({first['process'] / again['process']:.1f}x faster) |")
+
+    for size in [float(s) for s in args.sizes.split(",") if s]:
+        folder = work / f"jsonl-{size:g}"
+        write_jsonl(_articles_for(size), folder, seed=9)
+        run = _run_cli(folder, work / f"rss-{size:g}", "--no-cache", "--jobs", "2")
+        print(f"| peak RSS at {_kb(folder) / 1024:.0f} MB (--jobs 2, JSONL) | parent {run['rss_mb']:,.0f} MB, "
+              f"largest worker {run['worker_rss_mb']:,.0f} MB; {run['process']:.0f} s |")
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(work / f"rss-{size:g}", ignore_errors=True)
+
+    d1 = _dask(corpus, 1)
+    d2 = _dask(corpus, 2)
+    print(f"| Dask LocalCluster, 1 worker | {d1:.1f} s |")
+    print(f"| Dask LocalCluster, 2 workers | {d2:.1f} s ({d1 / d2:.2f}x) |")
+
+    for label, seconds, found in _long_articles([float(s) for s in args.long.split(",") if s], corpus):
+        print(f"| {label} | {seconds:.2f} s ({found:,} figures) |")
+    print(f"\nload average at end: {os.getloadavg()[0]:.1f}; benchmark took {time.perf_counter() - began:.0f} s")
+    if args.keep is None:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
