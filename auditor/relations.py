@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_right
+from heapq import nsmallest
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -90,6 +91,11 @@ class _UnionFind:
 
 
 @lru_cache(maxsize=200_000)
+def _sketch(grams: frozenset[str]) -> tuple[str, ...]:
+    return tuple(nsmallest(3, grams))
+
+
+@lru_cache(maxsize=200_000)
 def _shingles(sentence: str) -> frozenset[str]:
     words = re.findall(r"\w+", sentence.casefold())
     if len(words) < _REPRINT_MIN_WORDS:  # short sentences look alike without being copied
@@ -128,17 +134,18 @@ def source_clusters(rows: list[int], prep: PreparedFigures, config: ClaimConfig)
                 union.union(first, r)
             else:
                 shingles[r] = grams
+        # Candidates share one of the three first 3-grams in lexical order (a deterministic min-hash
+        # sketch: reprints share most 3-grams, so almost always one of these); Jaccard decides.
         posting: dict[str, list[int]] = defaultdict(list)
         for r, grams in shingles.items():
-            shared: dict[int, int] = {}
-            for gram in grams:
+            candidates: set[int] = set()
+            for gram in _sketch(grams):
                 seen = posting[gram]
-                if len(seen) >= _COMMON_GRAM:
-                    continue  # a phrase in that many distinct sentences is boilerplate, not a sign of a reprint
-                for other in seen:
-                    shared[other] = shared.get(other, 0) + 1
-                seen.append(r)
-            for other, common in shared.items():
+                if len(seen) < _COMMON_GRAM:  # a phrase in that many sentences is boilerplate
+                    candidates.update(seen)
+                    seen.append(r)
+            for other in candidates:
+                common = len(grams & shingles[other])
                 if common / (len(grams) + len(shingles[other]) - common) >= config.reprint_similarity:
                     union.union(other, r)
     return {r: union.find(r) for r in rows}
