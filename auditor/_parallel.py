@@ -30,23 +30,33 @@ ProgressCallback = Callable[[int, int], None]
 _figure_row = operator.attrgetter(*FIGURE_FIELDS)
 
 
-def extract_rows(articles: Sequence[Article], convention: str | None = None,
-                 profile: str | None = None) -> list[Rows]:
+def settings() -> dict[str, str]:
+    """The process-wide choices that change what extraction finds (vague convention, conflict profile)."""
+    from . import knowledge, profiles
+
+    return {"vague_convention": knowledge._convention, "profile": profiles._active}
+
+
+def apply_settings(chosen: dict[str, str]) -> None:
+    """Make this process extract as the one whose :func:`settings` gave ``chosen``."""
+    from .knowledge import set_vague_convention
+    from .profiles import set_profile
+
+    if chosen != settings():
+        set_vague_convention(chosen["vague_convention"])
+        set_profile(chosen["profile"])
+
+
+def extract_rows(articles: Sequence[Article], chosen: dict[str, str] | None = None) -> list[Rows]:
     """Figure rows of each article (tuples in ``FIGURE_COLUMNS`` order), in order.
 
-    ``convention`` and ``profile`` set the vague-amount convention and the conflict profile first (a
-    remote worker does not inherit the parent's settings; a forked one does).
+    ``chosen`` (from :func:`settings`) is applied first: a remote worker does not inherit the
+    parent's settings; a forked one does.
     """
     from .extract import extract_figures
 
-    if convention is not None:
-        from .knowledge import set_vague_convention
-
-        set_vague_convention(convention)
-    if profile is not None:
-        from .profiles import set_profile
-
-        set_profile(profile)
+    if chosen is not None:
+        apply_settings(chosen)
     return [[_figure_row(f) for f in extract_figures(a)] for a in articles]
 
 

@@ -1,10 +1,9 @@
 """Incremental re-runs: the figures of each article, kept in SQLite and reused while nothing changed.
 
 An entry is keyed by a digest of the article (id, path, metadata and text) and of the extractor's
-version: every ``auditor/*.py`` and ``auditor/data/**`` file, the GeoNames and quantulum3 versions and
-the vague-amount convention, so
-editing a rule, a table or the code re-extracts everything, and a changed article re-extracts
-alone. Review decisions are keyed by figure ids, which the cache reproduces exactly; it never
+version: every ``auditor/*.py`` and ``auditor/data/**`` file, the GeoNames and quantulum3 versions,
+the vague-amount convention and the conflict profile, so editing a rule, a table or the code
+re-extracts everything, and a changed article re-extracts alone. Review decisions are keyed by figure ids, which the cache reproduces exactly; it never
 touches ``review.sqlite``.
 
 The store is one SQLite file (``articles.sqlite``) in the user cache folder (see
@@ -54,12 +53,12 @@ def _code_digest() -> str:
 
 
 def extractor_version() -> str:
-    """Digest of what extraction depends on: the package's code, its data files, the vague convention and
-    the conflict profile."""
-    from . import knowledge, profiles
+    """Digest of what extraction depends on: the package's code and data files, libraries, and the
+    settings (vague convention, conflict profile)."""
+    from ._parallel import settings
 
-    return hashlib.sha256(
-        f"{_code_digest()}\0{_libraries()}\0{knowledge._convention}\0{profiles._active}".encode()).hexdigest()[:20]
+    chosen = " ".join(f"{k}={v}" for k, v in sorted(settings().items()))
+    return hashlib.sha256(f"{_code_digest()}\0{_libraries()}\0{chosen}".encode()).hexdigest()[:20]
 
 
 @lru_cache(maxsize=1)

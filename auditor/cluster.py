@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._parallel import ProgressCallback, Rows, extract_rows, extract_stream
+from ._parallel import ProgressCallback, Rows, extract_rows, extract_stream, settings
 from .model import Article
 
 # Larger than the local chunk: a Dask task costs a scheduler round trip.
@@ -83,22 +83,23 @@ def extract_on_cluster(
     progress: ProgressCallback | None = None,
 ) -> Iterator[tuple[Article, Rows]]:
     """``(article, figure rows)`` for every article, extracted on the cluster's workers, in input order."""
-    from . import knowledge, profiles
-
     threads = check_workers(client)
-    convention = knowledge._convention
-    profile = profiles._active
+    chosen = settings()
 
     def submit(chunk: list[Article]) -> Any:
-        return client.submit(extract_rows, chunk, convention, profile, pure=False)
+        return client.submit(extract_rows, chunk, chosen, pure=False)
 
     yield from extract_stream(articles, cache=cache, progress=progress, total=len(articles),
                               submit=submit, workers=threads, chunk_chars=CLUSTER_CHUNK_CHARS)
 
 
-def _claims_block(figures: pd.DataFrame, articles: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def _claims_block(
+    figures: pd.DataFrame, articles: pd.DataFrame, chosen: dict[str, str]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    from ._parallel import apply_settings
     from .claims import build_claims
 
+    apply_settings(chosen)
     return build_claims(figures, articles, store_dir=None)
 
 
@@ -129,7 +130,7 @@ def claims_on_cluster(
         part = figures.iloc[rows]
         ids = set(part["article_id"])
         mine = articles[articles["article_id"].isin(ids)] if "article_id" in articles else articles
-        futures.append(client.submit(_claims_block, part, mine, pure=False))
+        futures.append(client.submit(_claims_block, part, mine, settings(), pure=False))
     parts = client.gather(futures)
     found = pd.concat([p[0] for p in parts], ignore_index=True)
     found.index = [r for rows in batches for r in rows]
