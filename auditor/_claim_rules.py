@@ -348,6 +348,20 @@ def prepare(figures: pd.DataFrame, config: ClaimConfig) -> PreparedFigures:
     counted = _mapped(col, ["counted"], counted_key)
     scope = _mapped(col, ["scope"], lambda s: s.strip().casefold() or "incident")
     event_day = _days(col["event_date"]).tolist()
+    # A headline restating a figure of its article ("... kills five") is about the same event as the
+    # sentence that dates it: same article, category and value take that sentence's event date.
+    # (Same country and scope too: both stay in one block of blocking_keys.)
+    def sibling(i: int) -> tuple:
+        return col["article_id"][i], category[i], col["value"][i], places[i][3], scope[i]
+
+    dated: dict[tuple, float] = {}
+    for i, day in enumerate(event_day):
+        if day == day:
+            dated.setdefault(sibling(i), day)
+    if dated:
+        for i, day in enumerate(event_day):
+            if day != day:
+                event_day[i] = dated.get(sibling(i), day)
     lo_list = lo.tolist()
     loose = []
     for i in range(n):
