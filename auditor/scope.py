@@ -33,6 +33,10 @@ _CLAUSE_BREAK = re.compile(r"[,;:—–()]|\s-\s|\b(?:when|while|whereas|but|aft
 # from the sentence before.
 _RELATIVE_TIME = re.compile(r"\b(?:earlier|later|ago|before|previous|previously|since|last (?:week|month|year)|"
                             r"days|weeks|months|years)\b", re.IGNORECASE)
+_SPEECH_BEFORE = re.compile(
+    r"\b(?:said|says|say|told|tells|added|announced|reported|stated|confirmed|claimed|wrote|posted|tweeted)"
+    r"(?:\s+\w+)?(?:\s+in\s+(?:a|an|its|their)\s+(?:\w+\s+)?(?:statement|post|briefing|interview|report))?"
+    r"\s+(?:late\s+|early\s+)?(?:on\s+)?$", re.IGNORECASE)
 _SEGMENT_BREAK = re.compile(r"[,;:—–()]|\s-\s")
 
 
@@ -172,6 +176,8 @@ def read_scope(sentence: str, start: int, end: int, published: str, dates: list[
         dates = find_dates(sentence, pub)
     a, b = _clause(sentence, start, end)
     clause = sentence[a:b]
+    # "the ministry said on Sunday": the day of the statement, not of the event
+    dates = [d for d in dates if not _SPEECH_BEFORE.search(sentence, max(0, d.start - 60), d.start)]
     # the date of the figure: one in its clause, else the nearest in its sentence
     chosen: DateMention | None = None
     inside = [d for d in dates if a <= d.start < b]
