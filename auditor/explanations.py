@@ -48,6 +48,7 @@ class Describer:
     def __init__(self, prep: PreparedFigures) -> None:
         self.prep = prep
         self.col = prep.col
+        self._reports: dict[int, str] = {}
 
     def who(self, r: int) -> str:
         return self.col["outlet"][r].strip() or f"article {self.col['article_id'][r]}"
@@ -64,10 +65,13 @@ class Describer:
         return text
 
     def report(self, r: int) -> str:
-        """'AP (2017-04-04) reports “17”, i.e. exactly 17'."""
-        iv = self.prep.interval(r)
-        return (f"{self.who(r)} ({self.when(r)}) reports {self.written(r)}, "
-                f"i.e. {interval_words(iv, self.col['qualifier'][r], self.col['unit'][r])}")
+        """'AP (2017-04-04) reports “17”, i.e. exactly 17' (a consensus report is named in many rows)."""
+        text = self._reports.get(r)
+        if text is None:
+            iv = self.prep.interval(r)
+            text = self._reports[r] = (f"{self.who(r)} ({self.when(r)}) reports {self.written(r)}, "
+                                       f"i.e. {interval_words(iv, self.col['qualifier'][r], self.col['unit'][r])}")
+        return text
 
     def claim(self, r: int, subject: str = "") -> str:
         """What the claim is about: 'Killed (civilians, Khan Shaykhun)'."""

@@ -164,6 +164,10 @@ def consensus(rows: list[int], prep: PreparedFigures, sources: dict[int, int], d
     if len(rows) == 1:
         return Day(day=day, rows=rows, members=list(rows), outliers=[], n_sources=1)
     lo, hi = prep.lo, prep.hi
+    top_low = max(lo[r] for r in rows)
+    if top_low <= min(hi[r] for r in rows):  # all reports agree somewhere: no outlier (the usual case)
+        return Day(day=day, rows=rows, members=list(rows), outliers=[],
+                   n_sources=len({sources[r] for r in rows}))
     s_lo, s_hi = prep.support_lo, prep.support_hi
     events = sorted([(s_lo[r], 0, r) for r in rows] + [(s_hi[r], 1, r) for r in rows])
     active: dict[int, int] = {}
