@@ -508,7 +508,8 @@ def _build(table: dict[str, Any]) -> dict[str, Any]:
                 base = base[: -len(noun) - 1]
         # A province named like one of its country's towns ("Aleppo", "Kharkiv") is that town when
         # named alone; the province needs its noun ("Kharkiv region").
-        town_named = any(kinds[p] == "city" and countries[p] == code for p in keys.get(name_key(base), {}))
+        town_named = any(kinds[p] == "city" and countries[p] == code and pops[p] >= _BIG_CITY
+                         for p in keys.get(name_key(base), {}))
         if not town_named:
             name(pid, display)
             name(pid, base)
