@@ -19,12 +19,12 @@ THRESHOLDS = {
     "found": 0.97,
     "source": 0.92,
     "source_type": 0.90,
-    "location": 0.85,
-    "country": 0.90,
+    "location": 0.86,
+    "country": 0.91,
     "scope": 0.89,
-    "event_date": 0.92,
-    "subject": 0.80,
-    "admin1": 0.82,
+    "event_date": 0.93,
+    "subject": 0.83,
+    "admin1": 0.85,
 }
 
 
