@@ -60,6 +60,19 @@ def extract_rows(articles: Sequence[Article], chosen: dict[str, str] | None = No
     return [[_figure_row(f) for f in extract_figures(a)] for a in articles]
 
 
+def warm_up() -> None:
+    """Load every table, index and lazy rule set extraction uses, so forked workers inherit them.
+
+    Extracting one sentence reaches the tables no explicit warm-up lists.
+    """
+    from .extract import extract_figures
+    from .extract import warm_up as load_indexes
+
+    load_indexes()
+    extract_figures(Article("warm-up", "", "At least 12 civilians were killed in an airstrike on Aleppo on "
+                                           "Monday, the Syrian Observatory for Human Rights said."))
+
+
 def chunked(articles: Iterable[Article], chars: int = CHUNK_CHARS) -> Iterator[list[Article]]:
     """Consecutive runs of articles of about ``chars`` characters each (a long article alone)."""
     chunk: list[Article] = []
@@ -109,8 +122,6 @@ def extract_stream(
     version = extractor_version() if cache is not None else ""
     pool: ProcessPoolExecutor | None = None
     if submit is None and jobs > 1:
-        from .extract import warm_up
-
         warm_up()  # loaded once here, inherited by every forked worker
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
 

@@ -59,8 +59,8 @@ def _worker_versions(client: Any) -> dict[str, str]:
 
 def check_workers(client: Any) -> int:
     """Number of worker threads; raises :class:`ClusterError` when there are none or their code differs."""
+    from ._parallel import warm_up
     from .cache import extractor_version
-    from .extract import warm_up
 
     threads = sum(client.nthreads().values())
     if threads == 0:

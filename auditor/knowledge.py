@@ -17,7 +17,8 @@ CASUALTY_CATEGORIES: frozenset[str] = frozenset(
 def load_table(name: str) -> Any:
     """Parse ``auditor/data/<name>`` (YAML)."""
     text = resources.files("auditor").joinpath("data", name).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    # libyaml's safe loader when installed: the same result, ~10x faster (start-up of every run and worker)
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 Phrase = tuple[str, ...]
