@@ -30,6 +30,7 @@ def summarise_groups(prep: PreparedFigures, groups: list[Group], conflicts: list
         if row["relation"] in ("same", "update", "part_of"):
             outliers_of[row["group_id"]].append(row["figure_a"])
     summaries = []
+    classes = set(config.subject_words.values())
     for group in groups:
         rows, current = group.rows, group.current
         first = rows[0]
@@ -46,8 +47,13 @@ def summarise_groups(prep: PreparedFigures, groups: list[Group], conflicts: list
         high = max((prep.stated_hi[r] for r in current), default=math.nan)
         latest = group.latest
         members = latest.members if latest is not None else []
-        c_low = min((prep.stated_lo[r] for r in members), default=math.nan)
-        c_high = max((prep.stated_hi[r] for r in members), default=math.nan)
+        # What every consensus report states (their common part); when rounding leaves none
+        # (60 and "about 61"), the span of what they state.
+        c_low = max((prep.stated_lo[r] for r in members), default=math.nan)
+        c_high = min((prep.stated_hi[r] for r in members), default=math.nan)
+        if c_low > c_high:
+            c_low = min(prep.stated_lo[r] for r in members)
+            c_high = max(prep.stated_hi[r] for r in members)
         pair = _most_common(f"{col['location'][r]}\0{col['reference_place'][r]}" for r in rows
                             if prep.place[r] == group.incident.place) or \
             _most_common(f"{col['location'][r]}\0{col['reference_place'][r]}" for r in rows)
@@ -56,7 +62,8 @@ def summarise_groups(prep: PreparedFigures, groups: list[Group], conflicts: list
         summary = {
             "group_id": group.id,
             "category": col["category"][first],
-            "subject": _most_common(col["subject"][r] for r in rows),
+            # A class of people ("civilians", "children") is named as such, whatever actor was attached.
+            "subject": group.subject if group.subject in classes else _most_common(col["subject"][r] for r in rows),
             "location": place,
             "reference_place": reference,
             "unit": group.unit,
