@@ -882,6 +882,8 @@ def _subject_before(tokens: list[Token], aux: int) -> tuple[int, int, str] | Non
             if tokens[k].kind not in ("word", "abbr") and tokens[k].text not in ("'", "’", "-"):
                 break
         return None
+    if tokens[j].lower in _ORDINALS and j >= 1 and tokens[j - 1].lower in ("a", "another"):
+        return j - 1, j, "single.victim"  # "two women were killed and a third was wounded"
     # "the head of the passport department", "one of the founders"
     for k in range(j - 1, max(0, j - 6), -1):
         if tokens[k].kind not in ("word", "abbr"):
@@ -894,6 +896,9 @@ def _subject_before(tokens: list[Token], aux: int) -> tuple[int, int, str] | Non
             if noun >= 0 and tokens[noun].lower == "one" and k + 1 < aux and tokens[k + 1].lower in (
                     "the", "its", "their", "his", "her"):
                 return noun, j, "single.victim"
+            if noun >= 3 and [t.lower for t in tokens[noun - 3:noun]] in (["one", "of", "the"], ["one", "of", "its"],
+                                                                          ["one", "of", "their"]):
+                return noun - 3, noun, "single.victim"  # "One of the founders of the protest movement was"
             return None
     # "Ahmed Salim": two or more capitalised words
     k = j
@@ -1014,8 +1019,9 @@ def _single_victims(ctx: ArticleContext, tokens: list[Token], drafts: list[_Draf
             if aux is None:
                 continue
             j = i + aux[1]
-            while j < n and tokens[j].lower in ("reportedly", "also", "allegedly", "later", "then"):
-                j += 1
+            while j < n and (tokens[j].lower in ("reportedly", "also", "allegedly", "later", "then") or (
+                    tokens[j].lower.endswith("ly") and tokens[j].kind == "word")):
+                j += 1  # "was critically wounded"
             pred = _match(tokens, j, words.predicates)
             if pred is None or pred[0] not in CASUALTY_CATEGORIES:
                 continue

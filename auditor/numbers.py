@@ -361,6 +361,7 @@ def _is_excluded(r: _Reader, i: int, value: float, last: int, kind: str, compoun
                 and r.adjacent(i - 1, i) is False:
             return "identifier"  # "iPhone 11", "PlayStation 5": a product name
         if p.kind in ("word", "abbr") and p.text[:1].isupper() and p.lower not in _NOT_IDENTIFIER_WORDS \
+                and not p.lower.endswith(("'s", "’s")) \
                 and p.lower not in _MONTHS and not _sentence_initial(r, i - 1) and _is_identifier_word(p.lower):
             return "identifier"
         if p.text == "-" and r.adjacent(i - 1, i) and i >= 2 and r.t[i - 2].kind == "word" and r.adjacent(i - 2, i - 1):
