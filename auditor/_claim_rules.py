@@ -9,7 +9,6 @@ one pass over the rows plus one look-up per distinct name.
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from dataclasses import dataclass, field
 from functools import cache

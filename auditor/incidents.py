@@ -15,17 +15,12 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, timedelta
-
+from dataclasses import dataclass
 from ._claim_rules import ClaimConfig, PreparedFigures, stable_id
+from .explanations import iso_day
 
 _WORD = re.compile(r"[^\W\d_]{3,}")
 _INCOMPATIBLE = -math.inf
-
-
-def _iso(day: float) -> str:
-    return (date(1970, 1, 1) + timedelta(days=int(day))).isoformat() if not math.isnan(day) else ""
 
 
 def anchor_days(prep: PreparedFigures) -> list[float]:
@@ -77,7 +72,7 @@ def block_keys(prep: PreparedFigures, config: ClaimConfig) -> list[str]:
         label, previous = "", -math.inf
         for day, i in dated:
             if day - previous > window + tolerance:
-                label = _iso(day)
+                label = iso_day(day)
             keys[i] = f"{prefix}|{label}"
             sizes[label] += 1
             previous = day
@@ -138,7 +133,6 @@ class Incident:
     id: str = ""
     label: str = ""
     place_name: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 def _place_score(prep: PreparedFigures, i: int, inc: Incident, w: dict[str, float], exact: bool) -> float:
@@ -315,7 +309,7 @@ def _name(prep: PreparedFigures, incidents: list[Incident]) -> None:
         else:
             day = inc.event_day if not math.isnan(inc.event_day) else inc.first_day
             base = [category[i], prep.scope[i] if prep.scope[i] == "cumulative" else "", inc.place,
-                    prep.ref_place[i] if category[i] == "distance" else "", _iso(day)]
+                    prep.ref_place[i] if category[i] == "distance" else "", iso_day(day)]
             inc.id = stable_id("i", *base)
             if inc.id in taken:  # two events of one kind, place and day
                 inc.id = stable_id("i", *base, min(prep.col["figure_id"][r] for r in inc.rows))
@@ -328,7 +322,7 @@ def _name(prep: PreparedFigures, incidents: list[Incident]) -> None:
             continue
         head = category[i] + (" (cumulative)" if prep.scope[i] == "cumulative" else "")
         day = inc.event_day if not math.isnan(inc.event_day) else inc.first_day
-        inc.label = " · ".join(p for p in (head, inc.place_name or "no place", _iso(day) or "undated") if p)
+        inc.label = " · ".join(p for p in (head, inc.place_name or "no place", iso_day(day) or "undated") if p)
 
 
 __all__ = ["Incident", "anchor_days", "block_keys", "link_incidents"]
