@@ -100,6 +100,17 @@ class ActorIndex:
             for first, entries in group_by_first(
                 (key, alias) for key, forms in aliases.items() for alias in forms).items()
         }
+        # Under a first word that starts many aliases ("u", "iraqi"), index the longer ones by their
+        # second word too (order kept: longest first, one-word aliases last).
+        self._by_second: dict[str, tuple[dict[str, tuple[_Alias, ...]], tuple[_Alias, ...]]] = {}
+        for first, entries in self._index.items():
+            if len(entries) > 8:
+                longer: dict[str, list[_Alias]] = {}
+                for alias in entries:
+                    if alias.rest:
+                        longer.setdefault(alias.rest[0], []).append(alias)
+                self._by_second[first] = ({k: tuple(v) for k, v in longer.items()},
+                                          tuple(a for a in entries if not a.rest))
         self._exact: dict[tuple[str, ...], _Alias] = {}
         for key, forms in aliases.items():
             self._exact[key] = min(forms, key=lambda a: (a.generic, a.needs_next is not None))
@@ -142,9 +153,13 @@ class ActorIndex:
         index = self._index
         found: list[ActorMention] = []
         i, n = 0, len(keys)
+        by_second = self._by_second
         while i < n:
             entries = index.get(keys[i])
             if entries is not None:
+                wide = by_second.get(keys[i])
+                if wide is not None:  # "U.S.", "Iraqi": only the aliases that go on with the next word
+                    entries = wide[0].get(keys[i + 1], ()) + wide[1] if i + 1 < n else wide[1]
                 for alias in entries:
                     if alias.rest and not rest_matches(tokens, i, alias.rest):
                         continue

@@ -156,9 +156,15 @@ class ArticleContext:
         dateline_end = self.dateline.end if self.dateline is not None else -1
         # A place inside an actor's name ("Islamic State of Iraq") or an adjective ("Iran-backed") is not
         # where something happened; the dateline is read on its own.
+        actor_starts = [a for a, _ in actor_spans]
+
+        def inside_actor(m: Any) -> bool:
+            k = bisect.bisect_right(actor_starts, m.start) - 1
+            return k >= 0 and actor_spans[k][0] <= m.start and m.end <= actor_spans[k][1]
+
         self.places = [
             m for m in mentions
-            if not any(a <= m.start and m.end <= b for a, b in actor_spans)
+            if not inside_actor(m)
             and not text.startswith("-", m.end) and not text.startswith("–", m.end)
             and m.start >= dateline_end
         ]
@@ -597,6 +603,8 @@ _JURISDICTION_AFTER = re.compile(
     r"ministry|department|office|services?|secretariat|commission|agency|defence|defense|commander|"
     r"(?:foreign |prime |defence |defense |interior )?minister|president|presidency|government|junta)\b",
     re.IGNORECASE)
+_PREPOSITION_WORDS = frozenset({"in", "into", "across", "from", "to", "over", "on", "near", "inside", "throughout",
+                                "outside", "of", "at", "within", "against", "toward", "towards", "for", "with"})
 _AFTER_PREPOSITION = re.compile(
     r"\b(?:in|into|across|from|to|over|on|near|inside|throughout|outside|of|at|within|against|toward|towards)\s+"
     r"(?:the\s+)?(?:[a-z-]+\s+)?$")
@@ -646,22 +654,25 @@ def _is_reference(text: str, start: int) -> bool:
 def _place_role(text: str, m: Any) -> str:
     """How a place mention is used: 'speaker', 'jurisdiction', 'origin', 'reference' or 'event'."""
     before = text[max(0, m.start - 60):m.start]
+    # The patterns read backwards from the place need one of these words just before it: a cheap gate
+    # (most places have none, and an end-anchored search tries every position of the window).
+    last = set(before.lower().split()[-4:])
+    preposition = not last.isdisjoint(_PREPOSITION_WORDS)
     if _IN_NAME.match(text, m.end, m.end + 30):
         return "name"  # "the Sudan Doctors Network", "Syria Civil Defence": part of an organisation's name
     if m.place.kind == "country" and text.startswith(("'s", "’s"), m.end) and _JURISDICTION_AFTER.match(
             text, m.end, m.end + 60):
         return "jurisdiction"  # "Lebanon's health ministry said"
-    if m.place.kind == "country" and _COUNTRY_ACTS.match(text, m.end, m.end + 40) and not _AFTER_PREPOSITION.search(
-            before):
+    after_preposition = preposition and _AFTER_PREPOSITION.search(before) is not None
+    if m.place.kind == "country" and not after_preposition and _COUNTRY_ACTS.match(text, m.end, m.end + 40):
         return "actor"
-    if m.place.kind == "city" and _CAPITAL_ACTS.match(text, m.end, m.end + 30) and not _AFTER_PREPOSITION.search(
-            before):
+    if m.place.kind == "city" and not after_preposition and _CAPITAL_ACTS.match(text, m.end, m.end + 30):
         return "actor"  # "Ankara said", "Moscow denied": a government named by its capital
-    if _SPEAKER_PLACE.search(before) or text.startswith(("-based", "–based"), m.end):
+    if (preposition and _SPEAKER_PLACE.search(before)) or text.startswith(("-based", "–based"), m.end):
         return "speaker"
-    if _JURISDICTION.search(before) or _JURISDICTION_AFTER.match(text, m.end, m.end + 60):
+    if (preposition and _JURISDICTION.search(before)) or _JURISDICTION_AFTER.match(text, m.end, m.end + 60):
         return "jurisdiction"
-    if _REFERENCE_BEFORE.search(before):
+    if preposition and _REFERENCE_BEFORE.search(before):
         return "reference"
     return "event"
 
