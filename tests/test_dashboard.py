@@ -226,3 +226,18 @@ def test_a_store_that_cannot_be_written_is_reported_to_the_browser(dashboard_res
     browser_review(dashboard, group="g-killed", conflict="", decision="confirmed", note="")
     assert sent == [{"type": "error", "message": "database is locked"}]
     assert row_of(dashboard, "g-killed")["review"] == "to review"  # nothing shown as saved
+
+
+def test_each_report_card_names_the_rules_that_decided_it(tmp_path):
+    """Why is this a death toll? The source view lists the extraction rule ids of every report."""
+    from pathlib import Path
+
+    import auditor
+
+    demo = Path(__file__).resolve().parents[1] / "examples" / "demo"
+    result = auditor.audit([demo], out_dir=tmp_path / "out", jobs=1)
+    dashboard = Dashboard(result)
+    reports = dashboard.view.detail["reports"]
+    by_id = result.figures.set_index("figure_id")["evidence"]
+    assert reports and all(r["evidence"] for r in reports)
+    assert all(r["evidence"] == by_id[r["id"]] for r in reports)

@@ -205,6 +205,8 @@ class WorkbenchData:
 
         columns = ["figure_id", "outlet", "published", "value_text", "surface", "qualifier", "source", "sentence",
                    "article_id", "path", "start", "end", "sentence_start", "value", "low", "high"]
+        # The rule ids that decided each figure ("why is this a death toll?"), when the audit has them.
+        columns += [c for c in ("evidence",) if c in rows.columns]
         reports = []
         for f in rows[columns].to_dict("records"):
             before, surface, after = _sentence_parts(f)
@@ -216,7 +218,7 @@ class WorkbenchData:
             reports.append({
                 "id": f["figure_id"], "outlet": f["outlet"] or "(no outlet)", "published": f["published"],
                 "value_text": f["value_text"] or f["surface"], "qualifier": fmt.qualifier_text(f["qualifier"]),
-                "source": f["source"] or "unattributed", "before": before, "surface": surface, "after": after,
+                "source": f["source"] or "unattributed", "evidence": f["evidence"] if isinstance(f.get("evidence"), str) else "", "before": before, "surface": surface, "after": after,
                 "article": f["article_id"], "link": link, "outlier": False,
                 "in_conflict": f["figure_id"] in self.in_conflict, "lo": lo, "hi": hi, "point": point,
             })

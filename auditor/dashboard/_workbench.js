@@ -412,7 +412,9 @@ function figureAuditWorkbench(root, host) {
       h('div', {class: 'fa-wb-value'}, h('span', {class: 'fa-wb-number', text: rep.value_text}),
         rep.outlier ? h('span', {class: 'fa-wb-badge', text: 'outlier'}) : null),
       h('div', {class: 'fa-wb-source'}, 'source: ', h('span', {text: rep.source})),
-      sentence);
+      sentence,
+      rep.evidence ? h('div', {class: 'fa-wb-evidence', title: 'the extraction rules that decided this figure (auditor/data)'},
+        'rules: ', h('code', {text: rep.evidence})) : null);
     if (rep.link && host.mode === 'live') {  // the JupyterLab extension opens these links; a saved page cannot
       card.appendChild(h('a', {class: 'fa-wb-open fa-open-source', href: rep.link, title: 'open the article with the figure selected',
         text: 'Open in editor'}));
