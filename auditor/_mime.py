@@ -187,23 +187,12 @@ def _figure(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _group_spreads(figures: pd.DataFrame) -> dict[str, tuple[float, float, bool]]:
-    """group_id -> (lowest, highest, open above) of its reports, the rule of the dashboard's "reported"
-    column (auditor/dashboard/_data.py): open only when an "at least N" reaches past every stated bound."""
+    """group_id -> (lowest, highest, open above) of its reports (``formatting.group_spreads``)."""
     if not len(figures) or not {"group_id", "low", "high", "value"} <= set(figures.columns):
         return {}
-    frame = pd.DataFrame({
-        "group": figures["group_id"].astype(str),
-        "low": pd.to_numeric(figures["low"], errors="coerce"),
-        "high": pd.to_numeric(figures["high"], errors="coerce"),
-        "value": pd.to_numeric(figures["value"], errors="coerce"),
-    })
-    frame["open_low"] = frame["low"].where(frame["high"].isna())
-    per = frame.groupby("group").agg(lo=("low", "min"), hi=("high", "max"), vmin=("value", "min"),
-                                     vmax=("value", "max"), lmax=("low", "max"), open_low=("open_low", "max"))
-    low = per[["lo", "vmin"]].min(axis=1)
-    high = per[["hi", "vmax", "lmax"]].max(axis=1)
-    open_high = per["open_low"].ge(high) & per["open_low"].notna()
-    return {g: (low[g], high[g], bool(open_high[g])) for g in per.index}
+    spans = formatting.group_spreads(figures["group_id"], figures["low"], figures["high"], figures["value"])
+    return {g: (lo, hi, bool(is_open)) for g, lo, hi, is_open
+            in zip(spans.index, spans["low"], spans["high"], spans["open_high"])}
 
 
 def _group_texts(row: dict[str, Any], spread: tuple[float, float, bool] | None) -> dict[str, str]:

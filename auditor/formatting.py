@@ -274,6 +274,30 @@ def spread_text(low: Any, high: Any, unit: Any = "count", open_high: bool = Fals
     return interval_text(lo if lo is not None else hi, hi if hi is not None else lo, unit)
 
 
+def group_spreads(groups: pd.Series, low: pd.Series, high: pd.Series, value: pd.Series) -> pd.DataFrame:
+    """What each group's reports span, for :func:`spread_text`: columns ``low``, ``high``, ``open_high``.
+
+    One row per group (index: the group). The span runs from the smallest stated bound or value to the
+    largest; it stays open above only when an open-ended report ("at least 50") reaches past every
+    stated bound, so "12" and "at least 50" span "12 to ≥ 50" while "at least 40" and "45" span "40–45".
+    """
+    frame = pd.DataFrame({
+        "group": groups.astype(str).to_numpy(),
+        "low": pd.to_numeric(low, errors="coerce").to_numpy(),
+        "high": pd.to_numeric(high, errors="coerce").to_numpy(),
+        "value": pd.to_numeric(value, errors="coerce").to_numpy(),
+    })
+    frame["open_low"] = frame["low"].where(frame["high"].isna())
+    per = frame.groupby("group", sort=False).agg(
+        lo=("low", "min"), hi=("high", "max"), vmin=("value", "min"), vmax=("value", "max"),
+        lmax=("low", "max"), open_low=("open_low", "max"))
+    out = pd.DataFrame(index=per.index)
+    out["low"] = per[["lo", "vmin"]].min(axis=1)
+    out["high"] = per[["hi", "vmax", "lmax"]].max(axis=1)
+    out["open_high"] = per["open_low"].ge(out["high"]) & per["open_low"].notna()
+    return out
+
+
 def frame_value_text(frame: pd.DataFrame) -> list[str]:
     """:func:`value_text` for every row of a figures frame (columns may be missing)."""
     def col(name: str) -> Any:

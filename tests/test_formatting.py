@@ -95,3 +95,18 @@ def test_view_columns_are_declared_once() -> None:
     assert keys[0] == "label" and "status" in keys and "review" in keys
     assert [k for k, _ in fmt.FACETS] == ["category", "place", "outlets", "status", "review"]
     assert fmt.STATUS_ORDER[0] == "conflict"
+
+
+def test_group_spreads_is_the_one_rule_behind_every_views_reported_span():
+    import pandas as pd
+
+    from auditor import formatting
+
+    groups = pd.Series(["open", "open", "closed", "closed", "vague"])
+    low = pd.Series([12, 50, 40, 45, 24])
+    high = pd.Series([12, None, None, 45, 99])
+    value = pd.Series([12, 50, 40, 45, None])
+    spans = formatting.group_spreads(groups, low, high, value)
+    shown = {g: formatting.spread_text(r.low, r.high, "count", r.open_high) for g, r in spans.iterrows()}
+    # "at least 50" reaches past "12": open above; "at least 40" is within "45": closed.
+    assert shown == {"open": "12 to ≥ 50", "closed": "40–45", "vague": "24–99"}

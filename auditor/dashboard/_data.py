@@ -112,7 +112,6 @@ class WorkbenchData:
             category=("category", "first"), subject=("subject", "first"), place=("place", "first"),
             reference_place=("reference_place", "first"), unit=("unit", "first"),
             n_figures=("figure_id", "size"), first=("date", "min"),
-            lo=("low", "min"), hi=("high", "max"), vmin=("value", "min"), vmax=("value", "max"),
             incident_id=("incident_id", "first"),
         )
         # Plain dicts: a pandas lambda per group is seconds at 50k figures.
@@ -129,13 +128,9 @@ class WorkbenchData:
         sources = pd.Series({g: " ".join(words[g][2]) for g in per.index}, dtype=object)
         per["outlets"] = outlets
         per["n_outlets"] = outlets.map(len).where(outlets.map(len) > 0, 1)
-        # Unbounded highs ("at least 40") leave the spread open above the largest stated bound.
-        open_high = fig["high"].isna() & fig["low"].notna()
-        open_low = fig["low"].where(open_high).groupby(fig["group_id"]).max()
-        low = per[["lo", "vmin"]].min(axis=1)
-        high = per[["hi", "vmax", "lo"]].max(axis=1)
-        # Open only when the open-ended report ("at least 50") reaches past every stated bound.
-        per["open_high"] = open_low.reindex(per.index).ge(high).fillna(False)
+        spans = fmt.group_spreads(fig["group_id"], fig["low"], fig["high"], fig["value"]).reindex(per.index)
+        low, high = spans["low"], spans["high"]
+        per["open_high"] = spans["open_high"].fillna(False).astype(bool)
         per["spread"] = [fmt.spread_text(lo, hi, unit, is_open) for lo, hi, unit, is_open
                          in zip(low, high, per["unit"], per["open_high"])]
         per["spread_sort"] = np.where((low > 0) & high.notna(), high / low.where(low > 0), 1.0)
