@@ -122,10 +122,12 @@ def extract_stream(
     version = extractor_version() if cache is not None else ""
     pool: ProcessPoolExecutor | None = None
     if submit is None and jobs > 1:
-        warm_up()  # loaded once here, inherited by every forked worker
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
 
         def submit(chunk: list[Article]) -> Future:
+            nonlocal pool
+            if pool is None:  # at the first article not in the cache: a cached re-run starts no workers
+                warm_up()  # loaded once here, inherited by every forked worker
+                pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
             return pool.submit(extract_rows, chunk)
 
         workers = jobs
