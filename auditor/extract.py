@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from ._units import UnitReading, currency_before, unit_after, unit_in_compound
 from . import provenance
-from .knowledge import CASUALTY_CATEGORIES, category_words, phrase, structure_rules, vague_amounts
+from .knowledge import CASUALTY_CATEGORIES, category_words, grammar_words, phrase, structure_rules, vague_amounts
 from .model import Article, Figure, Sentence, figure_id
 from .provenance import ArticleContext, DraftSpan
 from .numbers import NumberMention, Token, _start_words, find_numbers, qualifier_words, tokenize
@@ -28,19 +28,8 @@ _FILLERS = {
     "initially", "officially", "reported", "confirmed", "said", "in", "total", "altogether", "since", "further",
     "still", "listed", "as", "registered", "later", "officially",
 }
-_PREPOSITIONS = {
-    "in", "on", "at", "from", "to", "into", "near", "with", "by", "after", "since", "during", "across", "for",
-    "of", "over", "under", "against", "among", "around", "inside", "outside", "behind", "along", "between",
-    "through", "throughout", "toward", "towards", "within", "without", "per", "via", "amid", "despite",
-    "including", "like", "than", "as", "about", "off", "onto", "upon", "before", "until", "while",
-}
-_CLAUSE_WORDS = {
-    "and", "or", "but", "nor", "whereas", "because", "although", "though", "if", "when", "where", "whom", "who",
-    "which", "that", "whose", "is", "are", "was", "were", "have", "has", "had", "will", "would", "could", "may",
-    "might", "must", "shall", "should", "can", "did", "do", "does", "been", "be", "being", "not", "no", "said",
-    "says", "told", "still", "also", "reportedly", "the", "a", "an", "this", "these", "those", "there", "it",
-    "they", "he", "she", "we", "i", "you", "its", "their", "his", "her",
-}
+_PREPOSITIONS = grammar_words().prepositions
+_CLAUSE_WORDS = grammar_words().clause_words
 _DETERMINERS = {"the", "its", "their", "his", "her", "our", "these", "those", "both", "all", "this", "that"}
 _OBJECT_FILLERS = {
     "at", "to", "of", "least", "some", "an", "estimated", "the", "a", "total", "rose", "reached", "climbed",

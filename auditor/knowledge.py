@@ -168,6 +168,20 @@ def category_words() -> CategoryWords:
     )
 
 
+@dataclass(frozen=True)
+class GrammarWords:
+    """Closed-class words that end a noun phrase (``auditor/data/grammar.yaml``)."""
+
+    prepositions: frozenset[str]
+    clause_words: frozenset[str]
+
+
+@lru_cache(maxsize=1)
+def grammar_words() -> GrammarWords:
+    table = load_table("grammar.yaml")
+    return GrammarWords(frozenset(table["prepositions"]), frozenset(table["clause_words"]))
+
+
 @lru_cache(maxsize=1)
 def unit_table() -> dict[str, Any]:
     return load_table("units.yaml")

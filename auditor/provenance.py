@@ -16,22 +16,11 @@ from typing import Any
 
 from .attribution import Attributor
 from .scope import find_dates, read_scope
-from .knowledge import CASUALTY_CATEGORIES, category_words
+from .knowledge import CASUALTY_CATEGORIES, category_words, grammar_words
 from .model import Article, Sentence
 
-_CLAUSE_WORDS = {
-    "and", "or", "but", "nor", "whereas", "because", "although", "though", "if", "when", "where", "whom", "who",
-    "which", "that", "whose", "is", "are", "was", "were", "have", "has", "had", "will", "would", "could", "may",
-    "might", "must", "shall", "should", "can", "did", "do", "does", "been", "be", "being", "not", "no", "said",
-    "says", "told", "still", "also", "reportedly", "the", "a", "an", "this", "these", "those", "there", "it",
-    "they", "he", "she", "we", "i", "you", "its", "their", "his", "her",
-}
-_PREPOSITIONS = {
-    "in", "on", "at", "from", "to", "into", "near", "with", "by", "after", "since", "during", "across", "for",
-    "of", "over", "under", "against", "among", "around", "inside", "outside", "behind", "along", "between",
-    "through", "throughout", "toward", "towards", "within", "without", "per", "via", "amid", "despite",
-    "including", "like", "than", "as", "about", "off", "onto", "upon", "before", "until", "while",
-}
+_CLAUSE_WORDS = grammar_words().clause_words
+_PREPOSITIONS = grammar_words().prepositions
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 """Shared test fixtures (append yours; do not rewrite others')."""
 
+from pathlib import Path
+
 import pytest
 
 
@@ -176,3 +178,22 @@ def figure_at():
         return hits[0]
 
     return find
+
+
+CORPORA = Path(__file__).parent / "data" / "corpora"
+
+
+@pytest.fixture(scope="module")
+def corpus_audit():
+    """``corpus_audit(name)``: the audit of ``tests/data/corpora/<name>``, run once per test module."""
+    from auditor.audit import audit
+
+    cache = {}
+
+    def run(name):
+        if name not in cache:
+            cache[name] = audit(CORPORA / name, jobs=1)
+        return cache[name]
+
+    return run
+

@@ -352,21 +352,8 @@ def test_geography_conflict_marks_its_group():
 
 # --- end to end: auditor.audit on multi-article corpora (needs the extractor) --------------
 
-CORPORA = __import__("pathlib").Path(__file__).parent / "data" / "corpora"
 
 
-@pytest.fixture(scope="module")
-def corpus_audit():
-    from auditor.audit import audit
-
-    cache = {}
-
-    def run(name):
-        if name not in cache:
-            cache[name] = audit(CORPORA / name, jobs=1)
-        return cache[name]
-
-    return run
 
 
 def find(result, article_id, text):

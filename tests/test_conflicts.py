@@ -1,7 +1,6 @@
 """Conflicts at the level people decide: outliers against the consensus (linear, never every pair), the
 geography check, group decisions and migrated pair decisions; then the event corpora end to end."""
 
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -103,21 +102,8 @@ def test_old_pair_decisions_are_migrated_to_the_outliers_row_never_lost(tmp_path
 
 # --- end to end: six kinds of event, the conflicts that must be found and the pairs that must not ------
 
-CORPORA = Path(__file__).parent / "data" / "corpora"
 
 
-@pytest.fixture(scope="module")
-def corpus():
-    from auditor.audit import audit
-
-    cache = {}
-
-    def run(name):
-        if name not in cache:
-            cache[name] = audit(CORPORA / name, jobs=1)
-        return cache[name]
-
-    return run
 
 
 def find(result, article_id, text):
@@ -136,8 +122,8 @@ def involves(pairs, ids_a, ids_b=None):
     return any(p & ids_a and (ids_b is None or p & ids_b) for p in pairs)
 
 
-def test_bombing_with_a_rising_toll(corpus):
-    r = corpus("bombing")
+def test_bombing_with_a_rising_toll(corpus_audit):
+    r = corpus_audit("bombing")
     only85 = find(r, "hiiraan-2017-10-15", "85")
     pairs = flagged(r)
     assert len(pairs) == 1 and involves(pairs, only85)  # the government's 85 against the day's consensus
@@ -150,23 +136,23 @@ def test_bombing_with_a_rising_toll(corpus):
         assert not involves(pairs, must_not)
 
 
-def test_airstrike_tallies(corpus):
-    r = corpus("airstrikes")
+def test_airstrike_tallies(corpus_audit):
+    r = corpus_audit("airstrikes")
     pairs = flagged(r)
     assert len(pairs) == 1 and involves(pairs, find(r, "xinhua-2015-05-11", "12"))
     assert not involves(pairs, find(r, "reuters-2015-05-12", "45"))  # Tuesday's tally is another count
     assert not involves(pairs, find(r, "masirah-2015-05-11", "2,000"))  # a campaign total
 
 
-def test_siege_population(corpus):
-    r = corpus("siege")
+def test_siege_population(corpus_audit):
+    r = corpus_audit("siege")
     pairs = flagged(r)
     assert len(pairs) == 1 and involves(pairs, find(r, "blog-2022-04-07", "10,000"))
     assert not involves(pairs, find(r, "blog-2022-04-07", "300,000"))  # the province is another quantity
 
 
-def test_displacement_wave(corpus):
-    r = corpus("displacement")
+def test_displacement_wave(corpus_audit):
+    r = corpus_audit("displacement")
     pairs = flagged(r)
     assert len(pairs) == 1 and involves(pairs, find(r, "army-2025-04-14", "40,000"))
     assert not involves(pairs, find(r, "iom-2025-04-20", "450,000"))  # a later, higher count
@@ -174,15 +160,15 @@ def test_displacement_wave(corpus):
     assert not involves(pairs, find(r, "iom-2025-04-14", "16,000"))  # households
 
 
-def test_force_sizes(corpus):
-    r = corpus("forces")
+def test_force_sizes(corpus_audit):
+    r = corpus_audit("forces")
     pairs = flagged(r)
     assert len(pairs) == 1 and involves(pairs, find(r, "blog-2024-07-19", "4,000"))
     assert not involves(pairs, find(r, "un-2024-07-20", "12,000"))  # gang members are not the police
 
 
-def test_distances_and_the_geography_check(corpus):
-    r = corpus("geography")
+def test_distances_and_the_geography_check(corpus_audit):
+    r = corpus_audit("geography")
     ten = find(r, "reuters-2023-05-21", "10 km")
     assert involves(flagged(r, "geography"), ten)
     assert involves(flagged(r, "same"), ten, find(r, "ap-2023-05-20", "35"))

@@ -62,3 +62,13 @@ def test_rule_example(rule, case, kind):
         assert total and figure.part_of == total[0].figure_id, shown
     if "event_total" in case:
         assert figure.event_total == case["event_total"], shown
+
+
+def test_grammar_words_are_read_as_words():
+    """YAML reads a bare `no`, `on` or `off` as a boolean: every closed-class word must stay a word."""
+    from auditor.knowledge import grammar_words
+
+    words = grammar_words()
+    assert {"no", "not", "and", "who"} <= words.clause_words
+    assert {"on", "off", "of", "including"} <= words.prepositions
+    assert all(isinstance(w, str) and w == w.lower() for w in words.clause_words | words.prepositions)
