@@ -1,7 +1,6 @@
 """Conflicts at the level people decide: outliers against the consensus (linear, never every pair), the
 geography check, group decisions and migrated pair decisions; then the event corpora end to end."""
 
-
 import pandas as pd
 import pytest
 
