@@ -15,6 +15,7 @@ The stages, each a module that can be read alone:
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pandas as pd
@@ -82,11 +83,19 @@ def build_claims(
     """
     config = load_config()
     figures = _fill_from_articles(figures.reset_index(drop=True).copy(), articles)
-    prep = prepare(figures, config)
-    incidents = link_incidents(prep, block_keys(prep, config), config)
-    groups_built = build_groups(prep, incidents, config)
-    conflicts = conflict_rows(prep, groups_built, violations(prep, groups_built, config), config)
-    summaries = summarise_groups(prep, groups_built, conflicts, config)
+    # The stages build millions of small containers and free none in cycles: the cyclic collector
+    # would re-scan the growing heap again and again (14 % of the CPU at 200,000 figures, more above).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        prep = prepare(figures, config)
+        incidents = link_incidents(prep, block_keys(prep, config), config)
+        groups_built = build_groups(prep, incidents, config)
+        conflicts = conflict_rows(prep, groups_built, violations(prep, groups_built, config), config)
+        summaries = summarise_groups(prep, groups_built, conflicts, config)
+    finally:
+        if collecting:
+            gc.enable()
 
     group_ids, incident_ids = [""] * prep.n, [""] * prep.n
     for group in groups_built:
