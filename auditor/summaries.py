@@ -54,10 +54,13 @@ def summarise_groups(prep: PreparedFigures, groups: list[Group], conflicts: list
         if c_low > c_high:
             c_low = min(prep.stated_lo[r] for r in members)
             c_high = max(prep.stated_hi[r] for r in members)
-        pair = _most_common(f"{col['location'][r]}\0{col['reference_place'][r]}" for r in rows
-                            if prep.place[r] == group.incident.place) or \
-            _most_common(f"{col['location'][r]}\0{col['reference_place'][r]}" for r in rows)
-        place, reference = pair.split("\0") if pair else ("", "")
+        if len(rows) == 1:  # most groups: one report names the place
+            place, reference = col["location"][first], col["reference_place"][first]
+        else:
+            pair = _most_common(f"{col['location'][r]}\0{col['reference_place'][r]}" for r in rows
+                                if prep.place[r] == group.incident.place) or \
+                _most_common(f"{col['location'][r]}\0{col['reference_place'][r]}" for r in rows)
+            place, reference = pair.split("\0") if pair else ("", "")
         dates = sorted(col["published"][r][:10] for r in rows if col["published"][r])
         summary = {
             "group_id": group.id,
