@@ -161,10 +161,11 @@ class ArticleContext:
         self._sentence_starts = [s.start for s in sentences]
         self._roles = [_place_role(text, m) for m in self.places]
         for k in range(1, len(self.places)):
-            # "near the borders with Niger and Burkina Faso": a list keeps the role of its first place
-            if self._roles[k - 1] == "reference" and self._roles[k] == "event" and _LIST_GAP.fullmatch(
+            # "near the borders with Niger and Burkina Faso", "fighters from Chad and Libya": a list keeps the
+            # role of its first place
+            if self._roles[k - 1] in ("reference", "origin") and self._roles[k] == "event" and _LIST_GAP.fullmatch(
                     text[self.places[k - 1].end:self.places[k].start]):
-                self._roles[k] = "reference"
+                self._roles[k] = self._roles[k - 1]
         self.main_place = self._main_place()
         self.lead = self._lead_place()
         from .profiles import profile_for
@@ -282,6 +283,8 @@ class ArticleContext:
         if anaphor:  # "fled fighting around the city": the town named last
             found = self._last_town_before(d.start, index)
         if found is None:
+            found = self._war_country(c0, c1)  # "fighters from Iraq ... in the Syrian conflict"
+        if found is None:
             found = self._most_specific(sentence.start, sentence.end, near=d.start)
             if found is not None and scope == "cumulative":
                 # a running total read in a sentence about one place: the country it is counted in
@@ -369,6 +372,18 @@ class ArticleContext:
 
                 return PlaceMention(first.start, first.end, first.place.admin1, province)
         return self._country_mention(first)
+
+    def _war_country(self, start: int, end: int) -> Any:
+        """The country a war named by its nationality is fought in ("the Syrian conflict", "Yemen's civil
+        war" is a place already): a country mention spanning the adjective, or None."""
+        from .gazetteer import PlaceMention
+
+        for m in _WAR_OF.finditer(self.article.text, start, end):
+            code = _demonym_countries().get(m.group(1).lower())
+            country = _places().country(code) if code else None
+            if country is not None:
+                return PlaceMention(m.start(1), m.end(1), country.name, country)
+        return None
 
     def _country_mention(self, m: Any) -> Any:
         from .gazetteer import PlaceMention
@@ -633,7 +648,15 @@ _NATIONWIDE = re.compile(r"\b(?:across|throughout|around|all over) the country\b
                          r"\bin the country\b", re.IGNORECASE)
 _DATE_LINE = re.compile(r"\s*(?:Published|Updated|Posted|Last updated|First published)\b", re.I)
 _CAPTION = re.compile(r"\s*(?:In this (?:photo|image|picture|file photo)|This (?:photo|image)|FILE\b|\(AP Photo|Photo:|Image:|Caption:|Watch:|Related:|Read more|READ MORE|See also)", re.I)
+# A war named by the nationality of its country ("in the Syrian conflict", "the Ukrainian war").
+_WAR_OF = re.compile(r"\b([A-Z][a-z]+)\s+(?:civil\s+)?(?:war|conflict|uprising|insurgency)\b")
 _ORIGIN_BEFORE = re.compile(r"\bfrom\s+(?:the\s+)?$", re.IGNORECASE)
+# People named by where they come from ("foreign fighters from Chad", "mercenaries from Syria and Libya"):
+# never the place of the event, in any fallback. ("fled from Mosul" is not one: there Mosul is the place.)
+_ORIGIN_PEOPLE = re.compile(
+    r"\b(?:fighters|militiamen|militants|mercenaries|volunteers|recruits|jihadists|combatants|troops|soldiers|"
+    r"men|nationals|citizens|refugees|migrants|asylum[- ]seekers|workers|pilgrims|foreigners|insurgents|"
+    r"gunmen|members|contingents?|units|personnel)\s+(?:\w+\s+)?from\s+(?:the\s+)?$", re.IGNORECASE)
 _DATELINE = re.compile(
     r"^\s*(?P<town>[A-Z][A-Za-z'’.\- ]{1,40}?)(?:,\s*(?P<where>[A-Z][A-Za-z'’.\- ]{1,40}?))?\s*"
     r"(?:\((?P<agency>[A-Za-z .]{1,30})\))?\s*(?:—|–|-{1,2})\s+")
@@ -660,6 +683,8 @@ def _place_role(text: str, m: Any) -> str:
         return "actor"
     if m.place.kind == "city" and not after_preposition and _CAPITAL_ACTS.match(text, m.end, m.end + 30):
         return "actor"  # "Ankara said", "Moscow denied": a government named by its capital
+    if preposition and _ORIGIN_PEOPLE.search(before):
+        return "origin"  # "fighters from Iraq, Afghanistan and Pakistan": where people come from
     if (preposition and _SPEAKER_PLACE.search(before)) or text.startswith(("-based", "–based"), m.end):
         return "speaker"
     if (preposition and _JURISDICTION.search(before)) or _JURISDICTION_AFTER.match(text, m.end, m.end + 60):

@@ -51,3 +51,24 @@ def test_general_news_figures(figure_at, text, part, value):
 def test_places_people_come_from_are_not_where_the_figure_is(figure_at):
     text = "Thousands of fighters from Iraq, Afghanistan and Pakistan are fighting near Aleppo."
     assert figure_at(text, "Thousands").location == "Aleppo"
+
+
+@pytest.mark.parametrize(
+    "text, part, place",
+    [
+        ("Iran has trained thousands of militia fighters from Iraq, Afghanistan and Pakistan in the Syrian conflict.",
+         "thousands", "Syria"),
+        ("More than 400 mercenaries from Colombia have fought in the Sudanese civil war, officials said.",
+         "More than 400", "Sudan"),
+        ("Some 2,000 volunteers from Belarus and Georgia are serving in the Ukrainian war, their commander said.",
+         "2,000", "Ukraine"),
+    ],
+)
+def test_a_war_named_by_its_nationality_is_the_place_not_the_origin_list(figure_at, text, part, place):
+    assert figure_at(text, part).location == place
+
+
+def test_an_origin_list_is_never_the_place_even_without_another_place(figure_at):
+    # Only the origins are named: the figure has no place of its own (not the first country listed).
+    text = "Some 1,500 refugees from South Sudan and Eritrea arrived last week, the agency said."
+    assert figure_at(text, "1,500").location not in ("South Sudan", "Eritrea")
