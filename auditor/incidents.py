@@ -135,8 +135,8 @@ class Incident:
     place_name: str = ""
 
 
-def _place_score(prep: PreparedFigures, i: int, inc: Incident, w: dict[str, float], exact: bool) -> float:
-    level, place, admin1 = prep.level[i], prep.place[i], prep.admin1[i]
+def _place_score(level: str, place: str, admin1: str, inc: Incident, w: dict[str, float], exact: bool) -> float:
+    """How well a report at ``level``/``place``/``admin1`` fits the incident's place (or ``_INCOMPATIBLE``)."""
     if level == inc.level:
         return w["place_same"] if place == inc.place else _INCOMPATIBLE
     if exact:
@@ -187,6 +187,9 @@ def _link_block(prep: PreparedFigures, rows: list[int], config: ClaimConfig) -> 
     max_candidates = int(w.get("max_candidates", 64))
     profile_reports = int(w.get("profile_reports", 3))
     min_words = int(w.get("min_words", 4))
+    # The weights read once per block, not once per candidate.
+    same_event_date, unknown_day, same_day = w.get("same_event_date"), w.get("unknown_day", 0.0), w.get("same_day")
+    text_scale, text_neutral = w.get("text_scale"), w.get("text_neutral")
     window = _window(prep, rows[0], config)
     category = prep.col["category"][rows[0]]
     point_event = category in config.point_events and prep.scope[rows[0]] != "cumulative"
@@ -217,6 +220,9 @@ def _link_block(prep: PreparedFigures, rows: list[int], config: ClaimConfig) -> 
         words = texts.words[i] if texts is not None else frozenset()
         norm = texts.norm(words) if texts is not None and len(words) >= min_words else 0.0
         best, best_score, seen = -1, threshold, set()
+        dated = window is not None and not math.isnan(day)
+        event_known = point_event and not math.isnan(event)
+        use_words = point_event and len(words) >= min_words
         for pool in pools:
             scored = 0
             for k in reversed(pool):
@@ -224,28 +230,28 @@ def _link_block(prep: PreparedFigures, rows: list[int], config: ClaimConfig) -> 
                     continue
                 seen.add(k)
                 inc = incidents[k]
-                if window is not None and not math.isnan(day) and not math.isnan(inc.first_day):
+                if dated and not math.isnan(inc.first_day):
                     if day - inc.first_day > window or inc.first_day - day > window:
                         if day - inc.last_day > window:
                             break  # the pool is in date order: older incidents are further still
                         continue
-                score = _place_score(prep, i, inc, w, exact)
+                score = _place_score(level, place, admin1, inc, w, exact)
                 if score == _INCOMPATIBLE:
                     continue
-                if point_event and not math.isnan(event) and not math.isnan(inc.event_day):
+                if event_known and not math.isnan(inc.event_day):
                     if abs(event - inc.event_day) > tolerance:
                         continue
-                    score += w["same_event_date"]
+                    score += same_event_date
                 if math.isnan(day) or math.isnan(inc.first_day):
-                    score += w.get("unknown_day", 0.0)
+                    score += unknown_day
                 elif day in (inc.first_day, inc.last_day):
-                    score += w["same_day"]
+                    score += same_day
                 # Words tell two attacks in one town apart; a siege or a displacement wave is one per place
                 # and window. No words on one side: the text says nothing either way.
-                if point_event and len(words) >= min_words and inc.profiles:
+                if use_words and inc.profiles:
                     similarity = max(texts.cosine(words, norm, other, other_norm)  # type: ignore[union-attr]
                                      for other, other_norm in inc.profiles)
-                    score += w["text_scale"] * (similarity - w["text_neutral"])
+                    score += text_scale * (similarity - text_neutral)
                 if score >= best_score and (score > best_score or best < 0):
                     best, best_score = k, score
                 scored += 1
