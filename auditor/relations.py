@@ -229,23 +229,24 @@ class _Nearest:
 def build_groups(prep: PreparedFigures, incidents: list[Incident], config: ClaimConfig) -> list[Group]:
     """Claim groups: each incident split by subject class and unit, with their consensus per day."""
     col = prep.col
+    # Columns bound once: this loop visits every figure.
+    category, unit_of, fid, article = col["category"], col["unit"], col["figure_id"], col["article_id"]
+    subject_of, counted, lo, superseded = prep.subject, prep.counted, prep.lo, prep.superseded
+    by_counted = config.key_includes_counted
     groups = []
     for inc in incidents:
         by_key: dict[tuple[str, str], list[int]] = defaultdict(list)
         for r in inc.rows:
-            subject = prep.subject[r]
-            if col["category"][r] in config.key_includes_counted:
-                subject = prep.counted[r]
-            if col["category"][r] == "distance":
-                subject = ""
-            by_key[(subject, col["unit"][r])].append(r)
+            kind = category[r]
+            subject = "" if kind == "distance" else counted[r] if kind in by_counted else subject_of[r]
+            by_key[(subject, unit_of[r])].append(r)
         for (subject, unit), rows in by_key.items():
-            rows.sort(key=lambda r: col["figure_id"][r])
+            rows.sort(key=fid.__getitem__)
             gid = stable_id("g", inc.id, subject, unit) if not prep.loose[rows[0]] else \
-                stable_id("g", "single", col["figure_id"][rows[0]])
-            current = [r for r in rows if col["figure_id"][r] not in prep.superseded] or rows
-            current = [r for r in current if not math.isnan(prep.lo[r])]
-            multi = len({col["article_id"][r] for r in current}) > 1
+                stable_id("g", "single", fid[rows[0]])
+            current = [r for r in rows if fid[r] not in superseded] if superseded else rows
+            current = [r for r in current or rows if lo[r] == lo[r]]  # NaN: no interval
+            multi = len({article[r] for r in current}) > 1
             sources = source_clusters(current, prep, config) if multi else {r: current[0] for r in current}
             group = Group(id=gid, incident=inc, subject=subject, unit=unit, rows=rows, current=current,
                           sources=sources, days=[])
