@@ -1,8 +1,32 @@
 """Shared test fixtures (append yours; do not rewrite others')."""
 
+import atexit
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+
+
+def _private_cache() -> None:
+    """Tests never read or write the user's figure cache: they get a private cache folder (for every
+    process they start too). The expensive, read-only indexes already built there (gazetteer, units)
+    are linked in, so a test session does not rebuild them."""
+    from auditor._cache import cache_dir
+
+    shared = cache_dir()
+    private = Path(tempfile.mkdtemp(prefix="figure-audit-test-cache-"))
+    (private / "figure-auditor").mkdir()
+    if shared.is_dir():
+        for entry in shared.iterdir():
+            if entry.is_file() and not entry.name.startswith("articles.sqlite"):
+                (private / "figure-auditor" / entry.name).symlink_to(entry)
+    os.environ["FIGURE_AUDITOR_CACHE"] = str(private)
+    atexit.register(shutil.rmtree, private, True)
+
+
+_private_cache()
 
 
 # --- dashboard (issue 4): a small audit made by hand, with two claim groups, a conflict and hostile text ---
