@@ -151,35 +151,37 @@ def audit(
         Conflict profile (``auditor/data/profiles/<name>.yaml``: actors, generic words, place hints);
         ``None``/``"auto"`` (default) lets each article use its main country's profile.
     """
-    from .claims import build_claims
     from .profiles import set_profile
-    from .readers import load_articles
+    from .readers import _read_file, load_articles
 
     set_profile(profile)  # before any worker forks; ValueError names the known profiles
 
     reading = reading or ReadOptions()
     if out_dir is not None:
         reading = dataclasses.replace(reading, exclude=(*reading.exclude, Path(out_dir)))
-    loaded = load_articles(paths, reading)
-    articles = pd.DataFrame([a.to_row() for a in loaded.articles], columns=list(ARTICLE_COLUMNS))
-    errors = pd.DataFrame([e.to_row() for e in loaded.errors], columns=list(ERROR_COLUMNS))
     store_dir = Path(out_dir) if out_dir is not None else None
-    # Nothing read: the store is left untouched (its decisions would all be flagged orphaned).
-    review_dir = store_dir if loaded.articles else None
     with contextlib.ExitStack() as session:
+        store = _open_cache(cache)
+        if store is not None:
+            session.callback(store.close)
+            loaded = load_articles(paths, reading, read_file=lambda path, size: store.read_file(path, size, _read_file))
+            store.flush_files()
+        else:
+            loaded = load_articles(paths, reading)
+        articles = pd.DataFrame([a.to_row() for a in loaded.articles], columns=list(ARTICLE_COLUMNS))
+        errors = pd.DataFrame([e.to_row() for e in loaded.errors], columns=list(ERROR_COLUMNS))
+        # Nothing read: the store is left untouched (its decisions would all be flagged orphaned).
+        review_dir = store_dir if loaded.articles else None
         if cluster is not None:  # one client for extraction and claims
             from .cluster import claims_on_cluster, connect
 
             cluster = session.enter_context(connect(cluster))
-        store = _open_cache(cache)
-        if store is not None:
-            session.callback(store.close)
         figures = figures_frame(
             _figure_rows(loaded.articles, jobs=jobs, progress=progress, cache=store, cluster=cluster))
         if cluster is not None:
             figures, groups, conflicts = claims_on_cluster(figures, articles, cluster, store_dir=review_dir)
         else:
-            figures, groups, conflicts = build_claims(figures, articles, store_dir=review_dir)
+            figures, groups, conflicts = _claims(figures, articles, store, review_dir)
     return AuditResult(
         articles=articles,
         figures=figures,
@@ -189,6 +191,30 @@ def audit(
         texts={a.article_id: a.text for a in loaded.articles},
         out_dir=store_dir,
     )
+
+
+def _claims(
+    figures: pd.DataFrame, articles: pd.DataFrame, store: ArticleCache | None, review_dir: Path | None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Claims built (or, for the same figures and articles, taken from the cache) before review
+    decisions; the decisions are always merged afresh from ``review.sqlite``, never cached."""
+    from .cache import claims_key, extractor_version
+    from .claims import build_claims, finish_claims
+
+    key = None
+    if store is not None:
+        try:
+            key = claims_key(figures, articles, extractor_version())
+        except TypeError:  # a column pandas cannot hash: built every time
+            key = None
+    built = store.get_claims(key) if store is not None and key is not None else None
+    if built is None:
+        built = build_claims(figures, articles, store_dir=None)
+        if store is not None and key is not None:
+            store.put_claims(key, built)
+    figures, groups, conflicts = built
+    groups, conflicts = finish_claims(figures, groups, conflicts, review_dir)
+    return figures, groups, conflicts
 
 
 def _open_cache(cache: str | Path | bool | None) -> ArticleCache | None:

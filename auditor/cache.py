@@ -6,6 +6,12 @@ the vague-amount convention and the conflict profile, so editing a rule, a table
 re-extracts everything, and a changed article re-extracts alone. Review decisions are keyed by figure ids, which the cache reproduces exactly; it never
 touches ``review.sqlite``.
 
+Two more tables make a re-run of an unchanged corpus cheap end to end: ``file_reads`` keeps what each file
+read to (articles and read notes) under its path, size, modification time and the size limit, trusted
+only when the file was last modified well before it was read (a change within the same clock tick
+would otherwise go unseen); ``claims`` keeps the claim groups and conflicts built from a digest of the
+figures and articles frames, *before* review decisions, which are merged afresh on every run.
+
 The store is one SQLite file (``articles.sqlite``) in the user cache folder (see
 :func:`auditor._cache.cache_dir`) or in a folder the caller names. It is a pure accelerator: a
 damaged, locked or unwritable store is reported once in the log and the audit runs without it.
@@ -15,16 +21,23 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import pickle
 import sqlite3
 import time
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .model import Article
+from .model import Article, ReadError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+ReadResult = tuple[list[Article], list[ReadError]]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +46,10 @@ CACHE_FILE = "articles.sqlite"
 _UNUSED_DAYS = 30
 # SQLite limits the number of parameters of one statement.
 _BATCH = 500
+# A file modified this close to (or after) the moment it was read may have changed unseen: not trusted.
+_RACY_SECONDS = 2.0
+# Claim results kept (each the frames of one whole audit): the most recently used.
+_CLAIM_RESULTS = 8
 
 
 def tree_digest(root: Path) -> str:
@@ -98,12 +115,20 @@ class ArticleCache:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("CREATE TABLE IF NOT EXISTS figures (key TEXT PRIMARY KEY, rows BLOB NOT NULL, used REAL NOT NULL)")
-            db.execute("DELETE FROM figures WHERE used < ?", (time.time() - _UNUSED_DAYS * 86400,))
+            db.execute("CREATE TABLE IF NOT EXISTS file_reads (path TEXT PRIMARY KEY, size INTEGER NOT NULL, "
+                       "mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, max_size INTEGER NOT NULL, read_at REAL NOT NULL, "
+                       "result BLOB NOT NULL, used REAL NOT NULL)")
+            db.execute("CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, frames BLOB NOT NULL, used REAL NOT NULL)")
+            for table in ("figures", "file_reads", "claims"):
+                db.execute(f"DELETE FROM {table} WHERE used < ?", (time.time() - _UNUSED_DAYS * 86400,))
             self._db = db
         except (OSError, sqlite3.Error) as exc:
             log.warning("figure cache %s not used: %s", self.path, exc)
         self.hits = 0
         self.misses = 0
+        self.file_hits = 0
+        self.claim_hits = 0
+        self._files_read: list[tuple] = []
 
     def get_many(self, keys: Sequence[str]) -> dict[str, list[tuple]]:
         """The cached rows of those ``keys`` that are stored."""
@@ -140,6 +165,88 @@ class ArticleCache:
         except sqlite3.Error as exc:
             self._fail(exc)
 
+    def read_file(self, path: Path, max_size: int, read: Callable[[Path, int], ReadResult]) -> ReadResult:
+        """What ``read(path, max_size)`` gives, taken from the store while the file's size and
+        modification time are those it had when read; clean reads are kept (see :meth:`flush_files`)."""
+        try:
+            info = os.stat(path)
+        except OSError:
+            return read(path, max_size)
+        # The name as given (articles record it) and absolute (the same relative name elsewhere is
+        # another file); bytes: a file name need not be valid UTF-8.
+        name = os.fsencode(path) + b"\0" + os.fsencode(os.path.abspath(path))
+        if self._db is not None:
+            try:
+                row = self._db.execute("SELECT size, mtime_ns, inode, max_size, read_at, result FROM file_reads WHERE path = ?",
+                                       (name,)).fetchone()
+                if (row is not None and row[:4] == (info.st_size, info.st_mtime_ns, info.st_ino, max_size)
+                        and info.st_mtime_ns < (row[4] - _RACY_SECONDS) * 1e9):
+                    self.file_hits += 1
+                    self._files_read.append((name, None))
+                    return pickle.loads(zlib.decompress(row[5]))
+            except (sqlite3.Error, zlib.error, pickle.UnpicklingError, EOFError) as exc:
+                self._fail(exc)
+        read_at = time.time()
+        result = read(path, max_size)
+        articles, errors = result
+        if self._db is not None and articles and not errors:
+            try:
+                after = os.stat(path)
+            except OSError:
+                return result
+            if (after.st_size, after.st_mtime_ns, after.st_ino) == (info.st_size, info.st_mtime_ns, info.st_ino):
+                blob = zlib.compress(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), 1)
+                self._files_read.append((name, (info.st_size, info.st_mtime_ns, info.st_ino, max_size, read_at, blob)))
+        return result
+
+    def flush_files(self) -> None:
+        """Store the files read since the last call and mark those found as used."""
+        entries, self._files_read = self._files_read, []
+        if self._db is None or not entries:
+            return
+        now = time.time()
+        try:
+            self._db.execute("BEGIN")
+            self._db.executemany(
+                "INSERT OR REPLACE INTO file_reads (path, size, mtime_ns, inode, max_size, read_at, result, used) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(name, *stored, now) for name, stored in entries if stored is not None])
+            self._db.executemany("UPDATE file_reads SET used = ? WHERE path = ?",
+                                 [(now, name) for name, stored in entries if stored is None])
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._fail(exc)
+
+    def get_claims(self, key: str) -> tuple | None:
+        """The claim frames stored under ``key`` (see :func:`claims_key`), or ``None``."""
+        if self._db is None:
+            return None
+        try:
+            row = self._db.execute("SELECT frames FROM claims WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                return None
+            self._db.execute("UPDATE claims SET used = ? WHERE key = ?", (time.time(), key))
+            frames = pickle.loads(zlib.decompress(row[0]))
+        except (sqlite3.Error, zlib.error, pickle.UnpicklingError, EOFError) as exc:
+            self._fail(exc)
+            return None
+        self.claim_hits += 1
+        return frames
+
+    def put_claims(self, key: str, frames: tuple) -> None:
+        """Store claim frames under ``key``, keeping only the most recently used results."""
+        if self._db is None:
+            return
+        blob = zlib.compress(pickle.dumps(frames, protocol=pickle.HIGHEST_PROTOCOL), 1)
+        try:
+            self._db.execute("BEGIN")
+            self._db.execute("INSERT OR REPLACE INTO claims (key, frames, used) VALUES (?, ?, ?)", (key, blob, time.time()))
+            self._db.execute("DELETE FROM claims WHERE key NOT IN (SELECT key FROM claims ORDER BY used DESC LIMIT ?)",
+                             (_CLAIM_RESULTS,))
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._fail(exc)
+
     def close(self) -> None:
         if self._db is not None:
             self._db.close()
@@ -154,6 +261,19 @@ class ArticleCache:
             self._db = None
 
 
+def claims_key(figures: pd.DataFrame, articles: pd.DataFrame, version: str) -> str:
+    """Digest of everything claims are built from: the figures and articles frames (columns, types,
+    values, order) and extractor ``version`` (code, data, settings such as the profile)."""
+    import pandas as pd
+
+    digest = hashlib.sha256(version.encode())
+    for frame in (figures, articles):
+        digest.update(b"\0")
+        digest.update(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
+        digest.update(pd.util.hash_pandas_object(frame, index=True, categorize=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
 def default_cache_folder() -> Path:
     """Where the figure cache lives unless told otherwise (the user cache folder)."""
     from ._cache import cache_dir
@@ -161,4 +281,4 @@ def default_cache_folder() -> Path:
     return cache_dir()
 
 
-__all__ = ["ArticleCache", "article_key", "default_cache_folder", "extractor_version", "tree_digest"]
+__all__ = ["ArticleCache", "article_key", "claims_key", "default_cache_folder", "extractor_version", "tree_digest"]

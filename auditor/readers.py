@@ -29,7 +29,7 @@ import logging
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,7 +87,9 @@ class _Rejected(Exception):
 
 
 def load_articles(
-    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], options: ReadOptions | None = None
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    options: ReadOptions | None = None,
+    read_file: Callable[[Path, int], tuple[list[Article], list[ReadError]]] | None = None,
 ) -> AuditInput:
     """Read articles from files and folders (folders recursively, in sorted order).
 
@@ -99,6 +101,9 @@ def load_articles(
         supported type. A file named twice is read once.
     options
         Symbolic links, size limit and excluded folders (:class:`ReadOptions`).
+    read_file
+        Reads one file as ``read_file(path, max_size)``; default reads it here (the figure
+        cache passes one that reuses what an unchanged file read to).
 
     Returns
     -------
@@ -131,7 +136,7 @@ def load_articles(
             if key in seen:
                 continue
             seen.add(key)
-            articles, errors = _read_file(file, options.max_file_size)
+            articles, errors = (read_file or _read_file)(file, options.max_file_size)
             loaded.errors.extend(errors)
             for article in articles:
                 unique = _unique_id(article.article_id, taken_ids)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -142,3 +143,83 @@ def test_cli_no_cache_writes_no_cache(corpus, tmp_path):
     assert main(["run", str(corpus), "--out", str(tmp_path / "o2"), "--cache", str(cache), "--no-cache",
                  "--quiet"]) == 0
     assert not cache.exists()
+
+
+def _outputs(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file() and p.suffix in (".csv", ".html")}
+
+
+def _age(folder: Path, seconds: float = 60) -> None:
+    """Files last modified a while ago, as a corpus on disk usually is (a fresh file is read again)."""
+    for path in folder.iterdir():
+        info = path.stat()
+        os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns - int(seconds * 1e9)))
+
+
+def _mogadishu(folder: Path) -> None:
+    folder.mkdir()
+    for name, outlet, n in (("a", "Reuters", 12), ("b", "AP", 90), ("c", "AFP", 14)):
+        (folder / f"{name}.txt").write_text(
+            f"---\ntitle: Mogadishu blast\noutlet: {outlet}\npublished: 2023-10-29\n---\n"
+            f"A car bomb killed {n} people in Mogadishu on Sunday, police said. "
+            f"About 2,000 families fled Afgooye, the UN said.\n", encoding="utf-8")
+    _age(folder)
+
+
+def test_cached_reruns_write_the_same_bytes_as_uncached_runs(corpus, tmp_path, monkeypatch):
+    """A re-run served from the cache (files, figures and claims) writes exactly what a run without
+    the cache writes: on an unchanged corpus, after a review decision, and after one article changes."""
+    folder = tmp_path / "mogadishu"
+    _mogadishu(folder)
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    opened = _cache_hits(folder, monkeypatch)
+
+    def run(*extra: str) -> dict[str, bytes]:
+        assert main(["run", str(folder), "--out", str(out), "--html", "--quiet", "--jobs", "1", *extra]) == 0
+        return _outputs(out)
+
+    cached = ["--cache", str(cache)]
+    plain = run("--no-cache")
+    assert run(*cached) == plain
+    assert run(*cached) == plain
+    assert (opened[-1].file_hits, opened[-1].hits, opened[-1].claim_hits) == (3, 3, 1)
+
+    result = audit(folder, out_dir=out)
+    group = result.groups["group_id"].iloc[0]
+    result.review_group(group, "dismissed", "early toll, superseded")
+    reviewed = run(*cached)
+    assert opened[-1].claim_hits == 1  # the decision is merged afresh, the claims are reused
+    assert b"early toll, superseded" in reviewed["groups.csv"]
+    assert run("--no-cache") == reviewed
+
+    (folder / "b.txt").write_text((folder / "b.txt").read_text(encoding="utf-8").replace("90", "19"), encoding="utf-8")
+    changed = run(*cached)
+    assert (opened[-1].file_hits, opened[-1].hits, opened[-1].claim_hits) == (2, 2, 0)
+    assert b" 19 people" in changed["figures.csv"] and b" 90 people" not in changed["figures.csv"]
+    assert run("--no-cache") == changed
+    assert b"early toll, superseded" in changed["groups.csv"] or b"early toll, superseded" in changed.get("decisions.csv", b"")
+
+
+def test_a_file_is_read_again_when_its_size_or_time_changes(tmp_path, monkeypatch):
+    folder = tmp_path / "articles"
+    _mogadishu(folder)
+    opened = _cache_hits(folder, monkeypatch)
+    audit(folder, jobs=1, cache=tmp_path / "cache")
+    audit(folder, jobs=1, cache=tmp_path / "cache")
+    assert opened[-1].file_hits == 3
+    path = folder / "a.txt"
+    before = path.stat()
+    path.write_text(path.read_text(encoding="utf-8").replace("12", "13"), encoding="utf-8")  # same size
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 10**9))
+    result = audit(folder, jobs=1, cache=tmp_path / "cache")
+    assert opened[-1].file_hits == 2
+    assert 13.0 in result.figures.loc[result.figures["article_id"] == "a", "value"].tolist()
+
+
+def test_a_file_modified_as_it_was_read_is_not_trusted(corpus, tmp_path, monkeypatch):
+    """Written within the clock's resolution of its read, an edit could keep the same size and time."""
+    opened = _cache_hits(corpus, monkeypatch)
+    audit(corpus, jobs=1, cache=tmp_path / "cache")
+    audit(corpus, jobs=1, cache=tmp_path / "cache")
+    assert opened[-1].file_hits == 0
+    assert opened[-1].hits == 3
