@@ -41,7 +41,8 @@ def build_corpus(folder: Path, megabytes: float) -> list[Path]:
 
 
 def time_figure_audit(corpus: Path, out: Path, jobs: int | None) -> float:
-    command = [str(Path(sys.executable).with_name("figure-audit")), "run", str(corpus), "--out", str(out), "--quiet"]
+    command = [str(Path(sys.executable).with_name("figure-audit")), "run", str(corpus), "--out", str(out), "--quiet",
+               "--no-cache"]  # extraction measured, not the per-article cache of an earlier run
     if jobs:
         command += ["--jobs", str(jobs)]
     started = time.perf_counter()
