@@ -113,3 +113,20 @@ def _stop(server: subprocess.Popen) -> None:
 def _stop_leftovers() -> None:
     for server in list(_LIVE):
         _stop(server)
+
+
+def wait_for_editor_selection(page: Any, surface: str) -> None:
+    """Wait until JupyterLab's current widget is a text editor whose selection is exactly ``surface``
+    (what "open in editor" / jump to source must do)."""
+    page.wait_for_function(
+        """(surface) => {
+            const w = window.jupyterapp.shell.currentWidget;
+            if (!w || !w.content || !w.content.editor || w.content.constructor.name === 'Notebook') return false;
+            const ed = w.content.editor;
+            const sel = ed.getSelection();
+            const text = ed.model.sharedModel.getSource();
+            return text.slice(ed.getOffsetAt(sel.start), ed.getOffsetAt(sel.end)) === surface;
+        }""",
+        arg=surface,
+    )
+

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from _lab_server import serve_jupyterlab
+from _lab_server import serve_jupyterlab, wait_for_editor_selection
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[1]
@@ -179,17 +179,7 @@ def test_open_in_editor_selects_the_figure(page):
     card = page.locator(".fa-wb-detail .fa-wb-report").first
     surface = card.locator("mark").inner_text()
     card.locator(".fa-wb-open").click()
-    page.wait_for_function(
-        """(surface) => {
-            const w = window.jupyterapp.shell.currentWidget;
-            if (!w || !w.content || !w.content.editor || w.content.constructor.name === 'Notebook') return false;
-            const ed = w.content.editor;
-            const sel = ed.getSelection();
-            const text = ed.model.sharedModel.getSource();
-            return text.slice(ed.getOffsetAt(sel.start), ed.getOffsetAt(sel.end)) === surface;
-        }""",
-        arg=surface,
-    )
+    wait_for_editor_selection(page, surface)
     assert page.evaluate("() => window.jupyterapp.shell.currentWidget.context.path").startswith("demo/")
     shot(page, "5-source-in-editor")
     assert page.errors == []

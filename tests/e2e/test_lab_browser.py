@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from _lab_server import lab_server, serve_jupyterlab
+from _lab_server import lab_server, serve_jupyterlab, wait_for_editor_selection
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -177,17 +177,7 @@ def test_audit_seeds_from_the_file_browser_to_the_source(page, lab):
     report.scroll_into_view_if_needed()
     shot(page, "seeds-3-group-reports")
     report.locator(".fa-wb-open").click()
-    page.wait_for_function(
-        """(surface) => {
-            const w = window.jupyterapp.shell.currentWidget;
-            if (!w || !w.content || !w.content.editor || w.content.constructor.name === 'Notebook') return false;
-            const ed = w.content.editor;
-            const sel = ed.getSelection();
-            const text = ed.model.sharedModel.getSource();
-            return text.slice(ed.getOffsetAt(sel.start), ed.getOffsetAt(sel.end)) === surface;
-        }""",
-        arg=surface,
-    )
+    wait_for_editor_selection(page, surface)
     editor_path = page.evaluate("() => window.jupyterapp.shell.currentWidget.context.path")
     assert editor_path.startswith("seeds/") and editor_path.endswith(".txt")
     # Scrolled into view: the selection is drawn inside the visible editor.
