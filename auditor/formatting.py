@@ -135,7 +135,8 @@ def is_missing(x: Any) -> bool:
         return False
 
 
-def _float(x: Any) -> float | None:
+def as_number(x: Any) -> float | None:
+    """A finite-or-infinite float, or None for anything missing or not a number ("", NaN, "n/a")."""
     if is_missing(x):
         return None
     try:
@@ -151,7 +152,7 @@ def number(x: Any, digits: int = 3) -> str:
     Integers are shown whole; other numbers keep ``digits`` significant digits (never a float
     artefact like ``249.44832000000002``). Millions and billions are spelled out.
     """
-    value = _float(x)
+    value = as_number(x)
     if value is None:
         return ""
     if math.isinf(value):
@@ -179,13 +180,13 @@ def unit_word(unit: Any, value: Any = None) -> str:
         return ""
     unit = str(unit)
     singular, plural = _UNIT_WORDS.get(unit, (unit, unit if unit.endswith("s") else unit + "s"))
-    v = _float(value)
+    v = as_number(value)
     return singular if v is not None and abs(v) == 1 else plural
 
 
 def _amount(x: Any, unit: Any) -> str:
     """``x`` with its unit: ``130 km``, ``40``, ``12 %``, ``$5 million``."""
-    value = _float(x)
+    value = as_number(x)
     if value is None:
         return ""
     unit = "" if is_missing(unit) else str(unit)
@@ -209,7 +210,7 @@ def _unit_suffix(unit: Any, value: Any) -> str:
 
 def interval_text(low: Any, high: Any, unit: Any = "count", qualifier: Any = "") -> str:
     """The interval a report or group stands for: ``40–72``, ``≥ 40``, ``≤ 365 days``, ``12 km``."""
-    lo, hi = _float(low), _float(high)
+    lo, hi = as_number(low), as_number(high)
     if lo is not None and hi is not None and math.isinf(hi):
         hi = None
     if lo is not None and hi is not None:
@@ -237,10 +238,10 @@ def value_text(
     ``range``/``vague`` → ``40–72``; a converted distance → ``155 miles (about 249 km)``.
     """
     qualifier = "" if is_missing(qualifier) else str(qualifier)
-    v = _float(value)
-    if qualifier in ("at_least", "more_than") and _float(low) is not None:
+    v = as_number(value)
+    if qualifier in ("at_least", "more_than") and as_number(low) is not None:
         text = interval_text(low, None, unit, qualifier)
-    elif qualifier in ("at_most", "less_than") and _float(high) is not None:
+    elif qualifier in ("at_most", "less_than") and as_number(high) is not None:
         text = interval_text(None, high, unit, qualifier)
     elif qualifier in ("range", "vague") or v is None:
         text = interval_text(low, high, unit, qualifier)
@@ -250,7 +251,7 @@ def value_text(
         text = _amount(v, unit)
     if not text:
         return ""
-    rv = _float(reported_value)
+    rv = as_number(reported_value)
     r_unit = "" if is_missing(reported_unit) else str(reported_unit)
     unit_s = "" if is_missing(unit) else str(unit)
     if rv is not None and r_unit and r_unit != unit_s and unit_s != "fraction" and _UNIT_WORDS.get(r_unit) != _UNIT_WORDS.get(unit_s):
@@ -264,7 +265,7 @@ def value_text(
 
 def spread_text(low: Any, high: Any, unit: Any = "count", open_high: bool = False) -> str:
     """What a group's reports span: ``12–99``, ``45``, ``12 to ≥ 50`` (a report left it open above)."""
-    lo, hi = _float(low), _float(high)
+    lo, hi = as_number(low), as_number(high)
     if lo is None and hi is None:
         return ""
     if open_high and hi is not None and (lo is None or number(lo) == number(hi)):
@@ -337,7 +338,7 @@ def relation_text(relation: Any) -> str:
 
 def percent(fraction: Any) -> str:
     """``0.4375`` → ``44 %``; ``''`` if missing."""
-    value = _float(fraction)
+    value = as_number(fraction)
     return "" if value is None else f"{number(round(value * 100))} %"
 
 

@@ -21,6 +21,8 @@ from typing import Any
 
 import pandas as pd
 
+from .formatting import as_number
+
 
 @dataclass
 class Score:
@@ -51,23 +53,13 @@ class Score:
         return out
 
 
-def _num(x: Any) -> float | None:
-    if x is None or x == "":
-        return None
-    try:
-        value = float(x)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(value) else value
-
-
 def _close(a: float | None, b: float | None) -> bool:
     return a is not None and b is not None and math.isclose(a, b, rel_tol=0.01, abs_tol=1e-6)
 
 
 def value_agrees(gold: dict[str, Any], pred: dict[str, Any]) -> bool:
     """Does a predicted figure state the gold amount?"""
-    value, low, high = _num(pred.get("value")), _num(pred.get("low")), _num(pred.get("high"))
+    value, low, high = as_number(pred.get("value")), as_number(pred.get("low")), as_number(pred.get("high"))
     if gold.get("qualifier") == "vague":
         return pred.get("qualifier") == "vague" or (value is None and (low is not None or high is not None))
     if gold.get("qualifier") == "range":
@@ -234,7 +226,7 @@ def _bounds_agree(expected: dict[str, Any], figure: Any) -> bool:
 
 
 def _close_or_none(a: Any, b: Any) -> bool:
-    return (a is None and b is None) or _close(_num(a), _num(b))
+    return (a is None and b is None) or _close(as_number(a), as_number(b))
 
 
 def score_table(rows: list[dict[str, Any]]) -> TableResult:
