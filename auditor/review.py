@@ -361,14 +361,20 @@ class ReviewStore(_GroupDecisions):
         return merged
 
 
-def review_group(result: Any, group_id: str, decision: str, note: str = "") -> dict[str, Any]:
-    """Record a decision on one of ``result``'s claim groups and show it in ``result.groups``."""
+def _rows_to_review(result: Any, frame: pd.DataFrame, column: str, key: str, what: str) -> pd.Index:
+    """The rows of ``frame`` a decision on ``key`` applies to; the audit must have a review store."""
     if result.out_dir is None:
         raise ValueError("this audit has no out_dir, so there is no review store: run audit(..., out_dir=DIR)")
-    groups = result.groups
-    matches = groups.index[groups["group_id"] == group_id]
+    matches = frame.index[frame[column] == key]
     if len(matches) == 0:
-        raise KeyError(f"no claim group {group_id!r} in this audit")
+        raise KeyError(f"no {what} {key!r} in this audit")
+    return matches
+
+
+def review_group(result: Any, group_id: str, decision: str, note: str = "") -> dict[str, Any]:
+    """Record a decision on one of ``result``'s claim groups and show it in ``result.groups``."""
+    groups = result.groups
+    matches = _rows_to_review(result, groups, "group_id", group_id, "claim group")
     figures = result.figures.loc[result.figures["group_id"] == group_id, "figure_id"]
     row = ReviewStore(result.out_dir).record_group(group_id, decision, note, figures, groups.at[matches[0], "label"])
     for column, value in (("decision", row["decision"]), ("decision_note", row["note"]),
@@ -382,12 +388,8 @@ def review_conflict(result: Any, conflict_id: str, decision: str, note: str = ""
 
     ``result`` is an :class:`~auditor.audit.AuditResult` made with ``out_dir`` (where the store lives).
     """
-    if result.out_dir is None:
-        raise ValueError("this audit has no out_dir, so there is no review store: run audit(..., out_dir=DIR)")
     conflicts = result.conflicts
-    matches = conflicts.index[conflicts["conflict_id"] == conflict_id]
-    if len(matches) == 0:
-        raise KeyError(f"no conflict {conflict_id!r} in this audit")
+    matches = _rows_to_review(result, conflicts, "conflict_id", conflict_id, "conflict")
     row = ReviewStore(result.out_dir).record(conflict_id, decision, note, conflicts.loc[matches[0]].to_dict())
     for column in REVIEW_COLUMNS:
         if column not in conflicts:
