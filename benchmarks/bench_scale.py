@@ -27,12 +27,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from make_corpus import write_corpus, write_jsonl  # noqa: E402
+from speed import quantulum_seconds  # noqa: E402
 
 BYTES_PER_ARTICLE = 730  # make_corpus articles average about this many bytes
 
@@ -68,24 +68,11 @@ def _run_cli(corpus: Path, out: Path, *extra: str) -> dict:
 
 def _quantulum(corpus: Path, budget: float) -> tuple[float, str]:
     """KB/s of quantulum3.parser.parse over the corpus texts (a fixed subset when the whole is too slow)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from quantulum3 import classifier, parser
+    from auditor.readers import load_articles
 
-        # Its pickled classifier does not load under the installed scikit-learn: use its rule path.
-        classifier.USE_CLF = False
-        from auditor.readers import load_articles
-
-        parser.parse("warm up 3 miles")
-        texts = [a.text for a in load_articles(corpus).articles]
-        total_kb = sum(len(t.encode()) for t in texts) / 1024
-        parsed_kb, started = 0.0, time.perf_counter()
-        for text in texts:
-            parser.parse(text)
-            parsed_kb += len(text.encode()) / 1024
-            if time.perf_counter() - started > budget:
-                break
-        seconds = time.perf_counter() - started
+    texts = [a.text for a in load_articles(corpus).articles]
+    total_kb = sum(len(t.encode()) for t in texts) / 1024
+    seconds, parsed_kb = quantulum_seconds(texts, budget)
     note = "whole corpus" if parsed_kb >= total_kb - 1e-6 else \
         f"first {parsed_kb:,.0f} of {total_kb:,.0f} KB in {seconds:.0f} s, scaled by KB"
     return parsed_kb / seconds, note
