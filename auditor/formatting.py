@@ -203,11 +203,6 @@ def _amount(x: Any, unit: Any) -> str:
     return f"{text}{word}" if word == "%" else f"{text} {word}"
 
 
-def _unit_suffix(unit: Any, value: Any) -> str:
-    text = _amount(value, unit)
-    return text[len(number(value)):] if text.startswith(number(value)) else ""
-
-
 def interval_text(low: Any, high: Any, unit: Any = "count", qualifier: Any = "") -> str:
     """The interval a report or group stands for: ``40–72``, ``≥ 40``, ``≤ 365 days``, ``12 km``."""
     lo, hi = as_number(low), as_number(high)

@@ -662,10 +662,6 @@ _DATELINE = re.compile(
     r"(?:\((?P<agency>[A-Za-z .]{1,30})\))?\s*(?:—|–|-{1,2})\s+")
 
 
-def _is_reference(text: str, start: int) -> bool:
-    return _REFERENCE_BEFORE.search(text, max(0, start - 40), start) is not None
-
-
 def _place_role(text: str, m: Any) -> str:
     """How a place mention is used: 'speaker', 'jurisdiction', 'origin', 'reference' or 'event'."""
     before = text[max(0, m.start - 60):m.start]
@@ -729,7 +725,6 @@ def _display(m: Any) -> str:
 
 def provenance_of(ctx: "ArticleContext", d: DraftSpan, index: int, next_start: int) -> Provenance:
     """Location (with its province and country), credit, scope and event date of one figure."""
-    sentence = ctx.sentences[index]
     reading = ctx.scope_at(index, d)
     mention, reference = ctx.event_place(d, index, next_start, reading.scope)
     credit = ctx.attributor.credit(index, d.start)
@@ -738,12 +733,5 @@ def provenance_of(ctx: "ArticleContext", d: DraftSpan, index: int, next_start: i
     else:
         place = mention.place
         location, place_id, admin1, country = _display(mention), place.place_id, place.admin1, place.country
-    del sentence
     return Provenance(location, reference, place_id, admin1, country, credit.source, credit.source_type,
                       credit.told, reading.scope, reading.event_date)
-
-
-def location_of(ctx: "ArticleContext", d: DraftSpan, index: int, next_start: int) -> tuple[str, str]:
-    """(location, reference_place) for a figure in sentence number ``index``."""
-    mention, reference = ctx.event_place(d, index, next_start)
-    return (_display(mention) if mention is not None else ""), reference
