@@ -10,6 +10,8 @@ Prints, on a generated wire corpus (``make_corpus.py``):
 * the re-run of an unchanged corpus with the figure cache against the first run;
 * peak RSS of the CLI process (and the largest worker) at each of ``--sizes`` MB (JSONL files);
 * the audit on a Dask ``LocalCluster`` of 1 and 2 single-threaded worker processes;
+* claim building (incidents, groups, conflicts) at ``--claims`` figures (``bench_claims.py``, each
+  size in a fresh process);
 * extraction time of one long article of 0.2, 0.8 and 3.2 MB, and ten 100 KB articles.
 
 quantulum3 is slow: when the whole corpus would take more than ``--quantulum-budget`` seconds,
@@ -126,11 +128,15 @@ def main() -> int:
     options.add_argument("--long", default="0.2,0.8,3.2", help="long-article sizes in MB (default 0.2,0.8,3.2)")
     options.add_argument("--quantulum-budget", type=float, default=60.0,
                          help="seconds of quantulum3 parsing before it is scaled from a subset (default 60)")
-    options.add_argument("--quick", action="store_true", help="small sizes: --mb 1 --sizes 1,2,5 --long 0.2,0.8")
+    options.add_argument("--claims", default="10000,100000,1000000",
+                         help="figure counts for the claims step (default 10000,100000,1000000; empty: skip)")
+    options.add_argument("--quick", action="store_true",
+                         help="small sizes: --mb 1 --sizes 1,2,5 --long 0.2,0.8 --claims 10000,100000")
     options.add_argument("--keep", type=Path, default=None, help="keep corpora and outputs in this folder")
     args = options.parse_args()
     if args.quick:
         args.mb, args.sizes, args.long, args.quantulum_budget = 1.0, "1,2,5", "0.2,0.8", 20.0
+        args.claims = "10000,100000"
     work = args.keep or Path(tempfile.mkdtemp(prefix="figure-audit-scale-"))
     os.environ.setdefault("FIGURE_AUDITOR_CACHE", str(work / "user-cache"))  # table indexes, not ~/.cache
     began = time.perf_counter()
@@ -178,6 +184,12 @@ def main() -> int:
     d2 = _dask(corpus, 2)
     print(f"| Dask LocalCluster, 1 worker | {d1:.1f} s |")
     print(f"| Dask LocalCluster, 2 workers | {d2:.1f} s ({d1 / d2:.2f}x) |")
+
+    for n in [int(s) for s in args.claims.split(",") if s]:
+        done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_claims.py"), "mixed", str(n)],
+                              check=True, capture_output=True, text=True)
+        label, _, figures = done.stdout.strip().splitlines()[-1].partition(":")
+        print(f"| claims, {label.strip()} | {figures.strip()} |")
 
     for label, seconds, found in _long_articles([float(s) for s in args.long.split(",") if s], corpus):
         print(f"| {label} | {seconds:.2f} s ({found:,} figures) |")
