@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from .knowledge import load_table
+from .knowledge import literal_alternation, load_table
 from .model import Sentence
 from .numbers import Token, tokenize
 
@@ -126,7 +126,7 @@ def _words() -> _Words:
 def _speech_words() -> re.Pattern[str]:
     """Cheap test for a sentence that may credit someone."""
     words = _words().speech_verbs | {"according", "citing", "quoting"}
-    return re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, words), key=len, reverse=True)) + r")\b", re.I)
+    return re.compile(r"\b(?:" + literal_alternation(words) + r")\b", re.I)
 
 
 def _quote_spans(text: str) -> list[tuple[int, int]]:

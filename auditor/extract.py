@@ -13,7 +13,9 @@ from functools import lru_cache
 
 from ._units import UnitReading, currency_before, unit_after, unit_in_compound
 from . import provenance
-from .knowledge import CASUALTY_CATEGORIES, category_words, grammar_words, phrase, structure_rules, vague_amounts
+from .knowledge import (
+    CASUALTY_CATEGORIES, category_words, grammar_words, literal_alternation, phrase, structure_rules, vague_amounts,
+)
 from .model import Article, Figure, Sentence, figure_id
 from .provenance import ArticleContext, DraftSpan
 from .numbers import NumberMention, Token, _start_words, find_numbers, qualifier_words, tokenize
@@ -97,8 +99,7 @@ def _prefilter() -> re.Pattern[str]:
         # "nearly a year", "about a mile": an article counts with a qualified unit
         "year years month months week weeks day days hour hours decade mile miles kilometre kilometer"
     ).split()
-    alternation = "|".join(sorted({re.escape(w) for w in (*casualty, *vague, *numbers)}, key=len, reverse=True))
-    return re.compile(rf"\d|\b(?:{alternation})", re.IGNORECASE)
+    return re.compile(rf"\d|\b(?:{literal_alternation({*casualty, *vague, *numbers})})", re.IGNORECASE)
 
 
 def warm_up() -> None:

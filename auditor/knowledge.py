@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -22,6 +24,33 @@ def load_table(name: str) -> Any:
 
 
 Phrase = tuple[str, ...]
+
+
+def literal_alternation(words: Iterable[str]) -> str:
+    """A regex alternation of literal ``words``, written as a trie ("kill|killed|kills" -> "kill(?:ed|s)?").
+
+    It matches the same strings as ``"|".join(map(re.escape, words))``, but ``re`` tries one branch per
+    letter instead of every word at each position (a case-insensitive alternation cannot skip a word by
+    its first letter): several times faster to ``search`` over hundreds of words. Use it where only
+    whether (and where) a match starts counts, not which word of overlapping ones it ends with.
+    """
+    trie: dict[str, dict] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}  # a word ends here
+
+    def alternation(node: dict[str, dict]) -> str:
+        branches = [re.escape(ch) + alternation(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if "" not in node:
+            return body
+        return (body if len(branches) > 1 else "(?:" + body + ")") + "?"
+
+    return alternation(trie)
 
 
 def phrase(text: str) -> Phrase:
