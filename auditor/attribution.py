@@ -154,17 +154,20 @@ class Attributor:
 
     ``actor_lookup(name)`` returns ``(canonical name, kind)`` for a known actor (kind ``outlet``,
     ``organisation``, ``armed_group``, ``state_force``...), ``place_lookup(name)`` the kind of a
-    place (``country``, ``region``, ``city``) or None.
+    place (``country``, ``region``, ``city``) or None; ``tokens_of(sentence)`` its tokens, when the
+    caller keeps them (:func:`~auditor.numbers.tokenize` by default).
     """
 
     def __init__(self, text: str, sentences: list[Sentence],
                  actor_lookup: Callable[[str], tuple[str, str] | None] | None = None,
-                 place_lookup: Callable[[str], str | None] | None = None) -> None:
+                 place_lookup: Callable[[str], str | None] | None = None,
+                 tokens_of: Callable[[Sentence], list[Token]] | None = None) -> None:
         self.text = text
         self.sentences = sentences
         self.words = _words()
         self._actor = actor_lookup or (lambda _name: None)
         self._place = place_lookup or (lambda _name: None)
+        self._tokens_of = tokens_of or (lambda s: tokenize(s.text, s.start))
         self._quotes = _quote_spans(text)
         self._quote_starts = [a for a, _ in self._quotes]
         self._persons: list[str] = []  # full names seen, for "Lysak added"
@@ -238,7 +241,7 @@ class Attributor:
     def _read_sentence(self, sentence: Sentence) -> list[_Frame]:
         if not _speech_words().search(sentence.text):
             return []
-        tokens = tokenize(sentence.text, sentence.start)
+        tokens = self._tokens_of(sentence)
         n = len(tokens)
         frames: list[_Frame] = []
         segment_starts = [0] + [k + 1 for k, t in enumerate(tokens) if t.text == ";"]

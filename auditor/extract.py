@@ -18,7 +18,7 @@ from .knowledge import (
 )
 from .model import Article, Figure, Sentence, figure_id
 from .provenance import ArticleContext, DraftSpan
-from .numbers import NumberMention, Token, _start_words, find_numbers, qualifier_words, tokenize
+from .numbers import NumberMention, Token, _start_words, find_numbers, qualifier_words
 from .sentences import split_sentences
 
 # Words that may stand between a counted noun phrase and what happened to it
@@ -1248,7 +1248,7 @@ def _handover(tokens: list[Token], d: _Draft) -> DraftSpan:
 
 def _sentence_figures(ctx: ArticleContext, occurrence: int, index: int, sentence: Sentence) -> list[Figure]:
     article = ctx.article
-    tokens = tokenize(sentence.text, sentence.start)
+    tokens = ctx.tokens(sentence)
     mentions = find_numbers(tokens, sentence.text, sentence.start)
     drafts: list[_Draft] = []
     for m in mentions:

@@ -18,6 +18,7 @@ from .attribution import Attributor
 from .scope import find_dates, read_scope
 from .knowledge import CASUALTY_CATEGORIES, category_words, grammar_words
 from .model import Article, Sentence
+from .numbers import Token, tokenize
 
 _CLAUSE_WORDS = grammar_words().clause_words
 _PREPOSITIONS = grammar_words().prepositions
@@ -173,14 +174,22 @@ class ArticleContext:
         main = self._main_mention()
         self.profile = profile_for(main.place.country if main is not None else "")
         self._attributor: Attributor | None = None
+        self._tokens: dict[int, list[Token]] = {}  # sentence start -> tokens
         self._dates: dict[int, list[Any]] = {}
         self._sentence_dates: dict[int, str] = {}
 
     @property
     def attributor(self) -> Attributor:
         if self._attributor is None:
-            self._attributor = Attributor(self.article.text, self.sentences, _actor_lookup, _place_kind)
+            self._attributor = Attributor(self.article.text, self.sentences, _actor_lookup, _place_kind, self.tokens)
         return self._attributor
+
+    def tokens(self, sentence: Sentence) -> list[Token]:
+        """The tokens of one of the article's sentences, cut once for extraction and attribution alike."""
+        found = self._tokens.get(sentence.start)
+        if found is None:
+            found = self._tokens[sentence.start] = tokenize(sentence.text, sentence.start)
+        return found
 
     # -- places ---------------------------------------------------------------------------------
     def _read_dateline(self) -> Any:
