@@ -5,6 +5,7 @@ Public surface::
     load_articles(paths)        -> AuditInput (articles + read errors)
     extract_figures(article)    -> list[Figure]
     audit(paths)                -> AuditResult (.articles .figures .groups .conflicts .errors DataFrames)
+    open_audit(out_dir)         -> OpenedAudit (a written audit; figures read one claim group at a time)
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["load_articles", "extract_figures", "audit", "AuditResult", "Article", "Figure", "Dashboard"]
+__all__ = ["load_articles", "extract_figures", "audit", "AuditResult", "Article", "Figure", "Dashboard",
+           "open_audit", "OpenedAudit"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .extract import extract_figures
@@ -31,6 +33,8 @@ _LAZY = {
     "Article": ("model", "Article"),
     "Figure": ("model", "Figure"),
     "Dashboard": ("dashboard", "Dashboard"),
+    "open_audit": ("opened", "open_audit"),
+    "OpenedAudit": ("opened", "OpenedAudit"),
 }
 
 

@@ -16,7 +16,7 @@ import ipywidgets as widgets
 import traitlets
 
 from .. import formatting as fmt
-from ..review import DECISIONS, REVIEW_COLUMNS, ReviewStore, review_group
+from ..review import DECISIONS, REVIEW_COLUMNS, ReviewStore
 from ._data import WorkbenchData
 from ._export import ExportPanel
 
@@ -90,12 +90,15 @@ class Dashboard:
     Parameters
     ----------
     result
-        An :class:`~auditor.audit.AuditResult`. Review decisions are saved in its ``out_dir``.
+        An :class:`~auditor.audit.AuditResult`, or an audit written earlier and opened with
+        :func:`auditor.open_audit` (its figures are read one claim group at a time). Review
+        decisions are saved in its ``out_dir``.
 
     Examples
     --------
     >>> result = auditor.audit("seeds/", out_dir="audit-out")    # doctest: +SKIP
     >>> auditor.Dashboard(result)                                 # doctest: +SKIP
+    >>> auditor.Dashboard(auditor.open_audit("audit-out"))       # doctest: +SKIP
     """
 
     def __init__(self, result: Any) -> None:
@@ -174,7 +177,8 @@ class Dashboard:
     def _summary(self) -> dict[str, Any]:
         r = self.result
         return {
-            "articles": len(r.articles), "figures": len(r.figures), "errors": len(r.errors),
+            "articles": len(r.articles), "errors": len(r.errors),
+            "figures": len(r.figures) if hasattr(r, "figures") else r.n_figures,  # an OpenedAudit holds none
             "can_review": self.store is not None,
             "columns": [list(c) for c in fmt.GROUP_VIEW_COLUMNS],
             "facets": [list(c) for c in fmt.FACETS],
@@ -197,7 +201,7 @@ class Dashboard:
 
     def select(self, group_id: str | None) -> None:
         """Select a claim group (``None`` clears): its reports, conflicts and review controls show."""
-        if group_id and group_id not in self._data.figures["group_id"].values:
+        if group_id and not self._data.has_group(group_id):
             raise KeyError(f"no claim group {group_id!r} in this audit")
         self.view.selected = group_id or ""
         self._on_selected({"new": self.view.selected})
@@ -229,11 +233,13 @@ class Dashboard:
             if column not in table:
                 table[column] = ""
         if conflict_id is None:
-            row = review_group(self.result, group_id, decision, note)
+            self.result.review_group(group_id, decision, note)  # an AuditResult or an OpenedAudit
+            groups = self.result.groups
+            row = groups.loc[groups["group_id"].astype(str) == group_id].iloc[0]
             # As the next run will show it: on the group's conflicts that have no decision of their own.
             open_rows = (table["group_id"].astype(str) == group_id) & table["decision"].fillna("").eq("")
             table.loc[open_rows, "decision"] = row["decision"]
-            table.loc[open_rows, "note"] = "(group decision) " + row["note"]
+            table.loc[open_rows, "note"] = "(group decision) " + row["decision_note"]
             table.loc[open_rows, "decided_at"] = row["decided_at"]
         else:
             picked = conflicts[conflicts["conflict_id"].astype(str) == conflict_id]

@@ -27,6 +27,11 @@ _NUMBER_COLUMNS = ("value", "low", "high", "reported_value", "start", "end", "se
 LIST_FIELDS: tuple[str, ...] = tuple(key for key, _ in fmt.GROUP_VIEW_COLUMNS) + (
     "id", "incident", "category", "place", "outlets", "first", "spread_sort", "n_conflicts", "search",
 )
+# The figure columns the group list is built from (an opened audit reads only these of every figure).
+LIST_COLUMNS: tuple[str, ...] = (
+    "figure_id", "group_id", "category", "subject", "location", "admin1", "country", "reference_place", "unit",
+    "published", "incident_id", "outlet", "surface", "source", "low", "high", "value",
+)
 MAX_SENTENCE_CHARS = 600  # longer sentences keep a window around the figure
 
 
@@ -39,28 +44,39 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
 
 
 class WorkbenchData:
-    """An :class:`~auditor.audit.AuditResult` prepared for the workbench views.
+    """An :class:`~auditor.audit.AuditResult` (or an :class:`~auditor.opened.OpenedAudit`) prepared for the
+    workbench views.
 
-    Figures without a claim group become a group of their own, so every figure can be found.
+    Figures without a claim group become a group of their own, so every figure can be found. An
+    opened audit is never held whole: the list is built from a few columns of every figure, read
+    once, and a group's reports are read from disk when it is selected.
     """
 
     def __init__(self, result: Any) -> None:
+        from ..opened import OpenedAudit
+
         self.result = result
-        figures = result.figures.copy()
-        for column in _TEXT_COLUMNS:
-            figures[column] = _text(_column(figures, column))
-        for column in _NUMBER_COLUMNS:
-            figures[column] = pd.to_numeric(_column(figures, column), errors="coerce").astype("float64")
-        figures["group_id"] = figures["group_id"].where(figures["group_id"] != "", "solo:" + figures["figure_id"])
-        figures["date"] = pd.to_datetime(figures["published"], errors="coerce", format="mixed")
-        figures["value_text"] = fmt.frame_value_text(figures)
-        figures["place"] = figures["location"].where(figures["location"] != "", figures["admin1"])
-        figures["place"] = figures["place"].where(figures["place"] != "", figures["country"])
-        self.figures = figures.set_index("figure_id", drop=False)
         self.groups = result.groups.set_index("group_id", drop=False) if len(result.groups) else None
         self._group_records: dict[str, dict[str, Any]] = (
             {str(g["group_id"]): g for g in result.groups.to_dict("records")} if len(result.groups) else {})
         self.refresh_conflicts()
+        self._rows: dict[str, list] | None = None
+        self.figures: pd.DataFrame | None = None
+        if isinstance(result, OpenedAudit):
+            self._rows = self._group_list(prepare_figures(result.read_figures(LIST_COLUMNS), full=False))
+        else:
+            self.figures = prepare_figures(result.figures).set_index("figure_id", drop=False)
+        self._group_ids = set(self.group_list()["id"])
+
+    def has_group(self, group_id: str) -> bool:
+        """Whether the audit has claim group ``group_id`` (``solo:<figure_id>`` for a figure without one)."""
+        return group_id in self._group_ids
+
+    def figures_of(self, group_id: str) -> pd.DataFrame:
+        """The prepared figures of one group, in the order of the figures table."""
+        if self.figures is None:
+            return prepare_figures(self.result.figures_of(group_id))
+        return self.figures[self.figures["group_id"].to_numpy() == group_id]
 
     # -- conflicts and review state -----------------------------------------------------------
 
@@ -104,7 +120,11 @@ class WorkbenchData:
 
     def group_list(self) -> dict[str, list]:
         """Every claim group as columns (``LIST_FIELDS``), conflicts first, most outlets first."""
-        fig = self.figures
+        if self._rows is None:
+            self._rows = self._group_list(self.figures)
+        return self._rows
+
+    def _group_list(self, fig: pd.DataFrame) -> dict[str, list]:
         if fig.empty:
             return {name: [] for name in LIST_FIELDS}
         grouped = fig.groupby("group_id", sort=False)
@@ -172,8 +192,7 @@ class WorkbenchData:
 
     def detail(self, group_id: str) -> dict[str, Any]:
         """Everything shown for one selected group: its reports side by side, conflicts, chart data."""
-        fig = self.figures
-        rows = fig[fig["group_id"].to_numpy() == group_id]
+        rows = self.figures_of(group_id)
         if rows.empty:
             raise KeyError(f"no claim group {group_id!r} in this audit")
         rows = rows.sort_values(["date", "outlet", "start"], na_position="last", kind="stable")
@@ -181,7 +200,7 @@ class WorkbenchData:
 
     def details(self) -> dict[str, dict[str, Any]]:
         """:meth:`detail` of every group (one pass over the figures), for the standalone report."""
-        fig = self.figures
+        fig = self.figures if self.figures is not None else prepare_figures(self.result.read_figures())
         if fig.empty:
             return {}
         ordered = fig.sort_values(["group_id", "date", "outlet", "start"], na_position="last", kind="stable")
@@ -256,6 +275,28 @@ class WorkbenchData:
             return set()
         most = max(conflict_count.values())
         return {f for f, n in conflict_count.items() if n == most and most >= 2}
+
+
+def prepare_figures(figures: pd.DataFrame, full: bool = True) -> pd.DataFrame:
+    """Figures as the views read them: text columns as ``str`` (missing = ""), numbers as floats, a
+    group for every figure (``solo:<figure_id>``), ``date``, ``place`` and (``full``) ``value_text``.
+
+    ``full=False`` prepares only :data:`LIST_COLUMNS` (what the group list needs).
+    """
+    figures = figures.copy()
+    for column in _TEXT_COLUMNS:
+        if full or column in LIST_COLUMNS:
+            figures[column] = _text(_column(figures, column))
+    for column in _NUMBER_COLUMNS:
+        if full or column in LIST_COLUMNS:
+            figures[column] = pd.to_numeric(_column(figures, column), errors="coerce").astype("float64")
+    figures["group_id"] = figures["group_id"].where(figures["group_id"] != "", "solo:" + figures["figure_id"])
+    figures["date"] = pd.to_datetime(figures["published"], errors="coerce", format="mixed")
+    if full:
+        figures["value_text"] = fmt.frame_value_text(figures)
+    figures["place"] = figures["location"].where(figures["location"] != "", figures["admin1"])
+    figures["place"] = figures["place"].where(figures["place"] != "", figures["country"])
+    return figures
 
 
 def _axis_title(category: str, counted: str, unit: str) -> str:

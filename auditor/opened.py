@@ -1,0 +1,378 @@
+"""An audit already written to an output folder, opened without loading every figure.
+
+``open_audit(DIR)`` reads the small tables of the set in force (articles, claim groups, conflicts,
+errors) at once and the figures of one claim group only when it is asked for: from
+``figures.parquet`` by its row groups' ``group_id`` statistics (the writer sorts the figures by
+``group_id``, so one group's rows sit in one or two row groups), else from ``figures.csv``
+streamed in batches. Review decisions are merged from ``DIR/review.sqlite`` as a fresh run merges
+them, and new ones are written there at once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyarrow as pa
+
+    from .audit import AuditResult
+
+# Numeric columns of each table; every other column is text.
+_FLOATS = ("value", "low", "high", "reported_value", "consensus_low", "consensus_high", "relative_difference")
+_INTS = ("start", "end", "sentence_start", "sentence_end", "n_figures", "n_articles", "n_sources", "chars")
+# A CSV cell that export.py neutralised for spreadsheets (a leading apostrophe before = + - @ tab CR).
+_NEUTRALISED = r"^'([=+\-@\t\r])"
+_SOLO = "solo:"  # the workbench's id of a figure without a claim group
+
+
+class OpenedAudit:
+    """An audit read back from its output folder; figures are read one claim group at a time.
+
+    Made by :func:`open_audit`. ``articles``, ``groups``, ``conflicts`` and ``errors`` are
+    DataFrames as an :class:`~auditor.audit.AuditResult` has them; ``figures_of(group_id)`` reads
+    the figures of one group. ``auditor.Dashboard(opened)`` shows it, and a cell ending with it
+    renders it. ``rows_read`` counts the figure rows read from disk so far.
+    """
+
+    def __init__(self, folder: Path, tables: Path, figures: _FigureFile, small: dict[str, pd.DataFrame]) -> None:
+        self.folder = folder
+        self.out_dir = folder  # where review.sqlite lives, as AuditResult.out_dir
+        self.tables = tables  # the set of files read (DIR/.figure-audit/sets/<run>/, or DIR itself)
+        self._figures = figures
+        self.format = figures.format
+        self.articles = small["articles"]
+        self.groups = small["groups"]
+        self.conflicts = small["conflicts"]
+        self.errors = small["errors"]
+
+    @property
+    def n_figures(self) -> int:
+        """How many figures the audit has (from the file's metadata; a CSV is counted once)."""
+        if self._figures.n_rows < 0:
+            self._figures.read(["group_id"], None, None)
+        return self._figures.n_rows
+
+    @property
+    def rows_read(self) -> int:
+        return self._figures.rows_read
+
+    # -- figures ------------------------------------------------------------------------------
+
+    def figures_of(self, group_id: str) -> pd.DataFrame:
+        """The figures of one claim group (``solo:<figure_id>`` for a figure without one), in file order."""
+        return self.figures_in([group_id])
+
+    def figures_in(self, group_ids: Iterable[str]) -> pd.DataFrame:
+        """The figures of several claim groups (read in one pass over the row groups that can hold them)."""
+        groups, solos = set(), set()
+        for g in map(str, group_ids):
+            if g.startswith(_SOLO):
+                solos.add(g[len(_SOLO):])
+            else:
+                groups.add(g)
+        return _frame(self._figures.read(None, groups, solos))
+
+    def read_figures(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """Every figure, only ``columns`` (all when ``None``): what a list over all groups needs."""
+        return _frame(self._figures.read(columns, None, None))
+
+    # -- review ---------------------------------------------------------------------------------
+
+    def review(self, conflict_id: str, decision: str, note: str = "") -> None:
+        """Mark a conflict ``confirmed`` or ``dismissed`` with a note, stored at once in ``review.sqlite``."""
+        from .review import review_conflict
+
+        review_conflict(self, conflict_id, decision, note)
+
+    def review_group(self, group_id: str, decision: str, note: str = "") -> None:
+        """Decide a whole claim group, stored at once with the figures it holds (see ``AuditResult.review_group``)."""
+        from .review import review_group
+
+        members = self.figures_of(group_id)[["figure_id", "group_id"]]
+        review_group(SimpleNamespace(groups=self.groups, figures=members, out_dir=self.out_dir),
+                     group_id, decision, note)
+
+    # -- everything -----------------------------------------------------------------------------
+
+    def to_result(self) -> AuditResult:
+        """The whole audit in memory (every figure read): for what needs them all, e.g. ``report.html``."""
+        from .audit import AuditResult
+
+        return AuditResult(articles=self.articles, figures=self.read_figures(), groups=self.groups,
+                           conflicts=self.conflicts, errors=self.errors, out_dir=self.out_dir)
+
+    def write(self, out_dir: str | Path, html: bool = False) -> dict[str, Path]:
+        """Write the audit's files into ``out_dir`` (reads every figure; see :meth:`to_result`)."""
+        return self.to_result().write(out_dir, html=html)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        """Rich display as for an :class:`~auditor.audit.AuditResult`, reading only the groups shown."""
+        from . import _mime
+        from .audit import AuditResult
+
+        conflicts = _mime._sorted_conflicts(self.conflicts).head(_mime.MAX_CONFLICTS)
+        shown = set(conflicts["group_id"].astype(str)) if len(conflicts) else set()
+        groups = _mime._sorted_groups(self.groups)
+        shown |= set(groups["group_id"].astype(str).head(_mime.MAX_GROUPS + len(shown)))
+        figures = self.figures_in(shown)
+        sides = set(conflicts["figure_a"].astype(str)) | set(conflicts["figure_b"].astype(str)) if len(conflicts) \
+            else set()
+        missing = sides - set(figures["figure_id"].astype(str))
+        if missing:  # a part_of pair whose total is in another group
+            figures = pd.concat([figures, _frame(self._figures.read(None, None, missing))], ignore_index=True)
+        view = AuditResult(articles=self.articles, figures=figures, groups=self.groups, conflicts=self.conflicts,
+                           errors=self.errors, out_dir=self.out_dir)
+        bundle = _mime.mimebundle(view)
+        bundle[_mime.MIME_TYPE]["summary"]["figures"] = self.n_figures
+        lines = bundle["text/plain"].split("\n")
+        bundle["text/plain"] = "\n".join([repr(self), *lines[1:]])
+        return bundle
+
+    def __repr__(self) -> str:
+        return (f"OpenedAudit({str(self.folder)!r}: {len(self.articles)} articles, {self.n_figures} figures, "
+                f"{len(self.groups)} claim groups, {len(self.conflicts)} conflicts, {len(self.errors)} errors; "
+                f"{self.format})")
+
+
+def open_audit(folder: str | os.PathLike[str]) -> OpenedAudit:
+    """Open the audit written into ``folder`` by ``figure-audit run … --out folder`` (or ``AuditResult.write``).
+
+    Reads the Parquet files when the set has them (``--format parquet`` or ``both``), else the CSVs.
+    Claim groups, conflicts, articles and errors are read at once; figures one claim group at a time
+    (:meth:`OpenedAudit.figures_of`). Review decisions in ``folder/review.sqlite`` are merged as a
+    fresh run would merge them.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``folder`` holds no audit (no ``figures.parquet`` nor ``figures.csv``).
+    ValueError
+        A table of the set cannot be read; the message names the file and the reason.
+
+    Examples
+    --------
+    >>> opened = auditor.open_audit("audit-out")       # doctest: +SKIP
+    >>> auditor.Dashboard(opened)                      # doctest: +SKIP
+    """
+    from .claims import CONFLICT_COLUMNS, CONFLICT_EXTRA_COLUMNS, GROUP_COLUMNS, GROUP_EXTRA_COLUMNS, finish_claims
+    from .export import META_DIR
+    from .model import ARTICLE_COLUMNS, ERROR_COLUMNS
+    from .review import STORE_NAME
+
+    root = Path(folder)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: no such folder")
+    current = root / META_DIR / "current"
+    # One set for every table, even if a run switches the folder to a new set while this one is open.
+    tables = current.resolve() if current.is_symlink() else root
+    figures = _figure_file(tables)
+    if figures is None:
+        raise FileNotFoundError(f"{root} holds no audit (no figures.parquet nor figures.csv): "
+                                f"write one with `figure-audit run PATHS --out {root}`")
+    small = {
+        "articles": _read_table(tables, "articles", ARTICLE_COLUMNS),
+        "groups": _read_table(tables, "groups", GROUP_COLUMNS + GROUP_EXTRA_COLUMNS),
+        "conflicts": _read_table(tables, "conflicts", CONFLICT_COLUMNS + CONFLICT_EXTRA_COLUMNS),
+        "errors": _read_table(tables, "errors", ERROR_COLUMNS),
+    }
+    # Review decisions merged afresh (those recorded since the run too), as audit() does at its end.
+    members = _frame(figures.read(["figure_id", "group_id"], None, None)) if (root / STORE_NAME).exists() \
+        else pd.DataFrame({"figure_id": pd.Series(dtype=object), "group_id": pd.Series(dtype=object)})
+    small["groups"], small["conflicts"] = finish_claims(members, small["groups"], small["conflicts"], root)
+    return OpenedAudit(root, tables, figures, small)
+
+
+# --- reading the files ---------------------------------------------------------------------------------------
+
+
+class _FigureFile:
+    """The figures table of a set, read by claim group. ``rows_read`` counts rows taken from disk."""
+
+    format = ""
+    n_rows = 0
+    rows_read = 0
+
+    def read(self, columns: Sequence[str] | None, groups: set[str] | None, solos: set[str] | None) -> pa.Table:
+        """Rows whose ``group_id`` is in ``groups`` or (ungrouped) whose ``figure_id`` is in ``solos``;
+        every row when both are ``None``. ``columns=None`` reads them all."""
+        raise NotImplementedError
+
+
+class _ParquetFigures(_FigureFile):
+    """``figures.parquet``: only the row groups whose ``group_id`` statistics can hold a wanted group."""
+
+    format = "parquet"
+
+    def __init__(self, path: Path) -> None:
+        import pyarrow.parquet as pq
+
+        self.path = path
+        try:
+            self.file = pq.ParquetFile(path)  # kept open: the set stays readable if a new run replaces it
+        except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds for a damaged file
+            raise ValueError(f"{path}: not a readable Parquet file ({exc})") from None
+        meta = self.file.metadata
+        self.n_rows = meta.num_rows
+        self.columns = list(self.file.schema_arrow.names)
+        if "group_id" not in self.columns or "figure_id" not in self.columns:
+            raise ValueError(f"{path}: no group_id / figure_id column: not a figure-audit figures table")
+        at = self.columns.index("group_id")
+        self.ranges: list[tuple[str, str] | None] = []
+        for i in range(meta.num_row_groups):
+            stats = meta.row_group(i).column(at).statistics
+            self.ranges.append((stats.min, stats.max) if stats is not None and stats.has_min_max else None)
+
+    def _may_hold(self, i: int, groups: set[str], solos: set[str]) -> bool:
+        span = self.ranges[i]
+        if span is None:
+            return True
+        low, high = span
+        return bool(solos and low == "") or any(low <= g <= high for g in groups)
+
+    def read(self, columns: Sequence[str] | None, groups: set[str] | None, solos: set[str] | None) -> pa.Table:
+        import pyarrow as pa
+
+        every = groups is None and solos is None
+        groups, solos = groups or set(), solos or set()
+        wanted = None if columns is None else [c for c in self.columns if c in columns]
+        keys = None if wanted is None else list(dict.fromkeys([*wanted, "group_id", "figure_id"]))
+        parts = []
+        for i in range(len(self.ranges)):
+            if not every and not self._may_hold(i, groups, solos):
+                continue
+            part = self.file.read_row_group(i, columns=keys)
+            self.rows_read += part.num_rows
+            if not every:
+                part = part.filter(_membership(part, groups, solos))
+            parts.append(part.select(wanted) if wanted is not None else part)
+        if not parts:
+            schema = self.file.schema_arrow
+            return schema.empty_table() if wanted is None else schema.empty_table().select(wanted)
+        return pa.concat_tables(parts)
+
+
+class _CsvFigures(_FigureFile):
+    """``figures.csv`` (no Parquet in the set): streamed in batches, the wanted rows kept."""
+
+    format = "csv"
+
+    def __init__(self, path: Path) -> None:
+        import pyarrow.csv as pacsv
+
+        self.path = path
+        try:
+            with pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 20)) as reader:
+                self.columns = list(reader.schema.names)
+        except Exception as exc:  # noqa: BLE001
+            raise ValueError(f"{path}: not a readable CSV file ({exc})") from None
+        if "group_id" not in self.columns or "figure_id" not in self.columns:
+            raise ValueError(f"{path}: no group_id / figure_id column: not a figure-audit figures table")
+        self.n_rows = -1  # counted on the first full read
+
+    def _reader(self, keys: Sequence[str] | None) -> Any:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        types = {c: (pa.float64() if c in _FLOATS else pa.int64() if c in _INTS else pa.string())
+                 for c in self.columns}
+        convert = pacsv.ConvertOptions(column_types=types, include_columns=keys, strings_can_be_null=False,
+                                       quoted_strings_can_be_null=False)
+        return pacsv.open_csv(self.path, read_options=pacsv.ReadOptions(block_size=8 << 20),
+                              convert_options=convert)
+
+    def read(self, columns: Sequence[str] | None, groups: set[str] | None, solos: set[str] | None) -> pa.Table:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        every = groups is None and solos is None
+        groups, solos = groups or set(), solos or set()
+        wanted = list(self.columns) if columns is None else [c for c in self.columns if c in columns]
+        keys = list(dict.fromkeys([*wanted, "group_id", "figure_id"]))
+        parts, total = [], 0
+        with self._reader(keys) as reader:
+            for batch in reader:
+                total += batch.num_rows
+                part = pa.Table.from_batches([batch])
+                if not every:
+                    part = part.filter(_membership(part, groups, solos))
+                parts.append(part.select(wanted))
+            schema = reader.schema
+        self.rows_read += total
+        if every:
+            self.n_rows = total
+        table = pa.concat_tables(parts) if parts else schema.empty_table().select(wanted)
+        # Undo the spreadsheet neutralising: the values as read, as in the Parquet files.
+        for i, field in enumerate(table.schema):
+            if pa.types.is_string(field.type):
+                table = table.set_column(i, field, pc.replace_substring_regex(table.column(i), _NEUTRALISED, r"\1"))
+        return table
+
+
+def _membership(table: pa.Table, groups: set[str], solos: set[str]) -> pa.ChunkedArray:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    group = table.column("group_id")
+    keep = pc.is_in(group, value_set=pa.array(sorted(groups), pa.string()))
+    if solos:
+        alone = pc.and_(pc.equal(pc.fill_null(group, ""), ""),
+                        pc.is_in(table.column("figure_id"), value_set=pa.array(sorted(solos), pa.string())))
+        keep = pc.or_(keep, alone)
+    return pc.fill_null(keep, False)
+
+
+def _figure_file(tables: Path) -> _FigureFile | None:
+    if (tables / "figures.parquet").is_file():
+        return _ParquetFigures(tables / "figures.parquet")
+    if (tables / "figures.csv").is_file():
+        figures = _CsvFigures(tables / "figures.csv")
+        return figures
+    return None
+
+
+def _read_table(tables: Path, name: str, columns: Sequence[str]) -> pd.DataFrame:
+    """A small table of the set (Parquet, else CSV un-neutralised), with at least ``columns``; typed."""
+    parquet, csv = tables / f"{name}.parquet", tables / f"{name}.csv"
+    try:
+        if parquet.is_file():
+            frame = pd.read_parquet(parquet)
+        elif csv.is_file():
+            frame = pd.read_csv(csv, dtype=str, keep_default_na=False, na_filter=False)
+            for column in frame.columns:
+                frame[column] = frame[column].str.replace(_NEUTRALISED, r"\1", regex=True)
+        else:
+            frame = pd.DataFrame(columns=list(columns))
+    except Exception as exc:  # noqa: BLE001 - a damaged file of either kind
+        shown = parquet if parquet.is_file() else csv
+        raise ValueError(f"{shown}: cannot be read ({exc})") from None
+    for column in columns:
+        if column not in frame:
+            frame[column] = 0 if column in _INTS else ""
+    for column in frame.columns:
+        if column in _FLOATS:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+        elif column in _INTS:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").fillna(0).astype("int64")
+        else:
+            frame[column] = frame[column].fillna("")
+    return frame
+
+
+def _frame(table: pa.Table) -> pd.DataFrame:
+    """Figures as pandas: numbers as numbers, text as ``str`` (missing = empty)."""
+    frame = table.to_pandas()
+    for column in frame.columns:
+        if column in _FLOATS:
+            frame[column] = frame[column].astype("float64")
+        elif not pd.api.types.is_numeric_dtype(frame[column]):
+            frame[column] = frame[column].fillna("")
+    return frame
+
+
+__all__ = ["OpenedAudit", "open_audit"]
