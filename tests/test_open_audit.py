@@ -1,0 +1,163 @@
+"""``auditor.open_audit(DIR)``: a written audit opened for the workbench without loading every figure.
+
+The opened audit must show what the in-memory one shows (same group list, same reports of a group), read
+a group's figures from its Parquet row groups only, work from CSVs when there is no Parquet, and keep
+every review decision taken from it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import auditor
+from auditor import export
+from auditor.dashboard._data import WorkbenchData
+from auditor.export import write_outputs
+from auditor.review import ReviewStore
+
+REPO = Path(__file__).resolve().parents[1]
+ROW_GROUP = 4  # tiny row groups so that the demo's 28 figures span seven
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    """The demo corpus audited with a review store, written as CSV and Parquet (row groups of 4 rows)."""
+    root = tmp_path_factory.mktemp("opened")
+    shutil.copytree(REPO / "examples" / "demo", root / "demo")
+    out = root / "out"
+    result = auditor.audit([root / "demo"], out_dir=out, jobs=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(export, "PARQUET_ROW_GROUP", ROW_GROUP)
+        write_outputs(result, out, formats=("csv", "parquet"))
+    return root, out, result
+
+
+def _fresh_copy(written, tmp_path, formats=("csv", "parquet")) -> Path:
+    """The written folder copied (review store included), keeping only ``formats``."""
+    _root, out, _result = written
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy, symlinks=True)
+    for name in copy.iterdir():
+        if name.suffix.lstrip(".") in export.FORMATS and name.suffix.lstrip(".") not in formats:
+            (copy / ".figure-audit" / "current" / name.name).unlink()
+            name.unlink()
+    return copy
+
+
+@pytest.mark.parametrize("formats", [("parquet",), ("csv",)])
+def test_the_opened_audit_shows_the_same_groups_and_reports_as_the_fresh_one(written, tmp_path, formats):
+    _root, _out, result = written
+    opened = auditor.open_audit(_fresh_copy(written, tmp_path, formats))
+    assert opened.format == formats[0]
+    assert opened.n_figures == len(result.figures) and len(opened.groups) == len(result.groups)
+    fresh, reopened = WorkbenchData(result), WorkbenchData(opened)
+    assert reopened.group_list() == fresh.group_list()
+    ids = fresh.group_list()["id"]
+    assert len(ids) >= 10 and "conflict" in fresh.group_list()["status"]
+    for group_id in ids:
+        assert reopened.detail(group_id) == fresh.detail(group_id), group_id
+
+
+def test_a_groups_figures_are_read_from_its_row_groups_only(written):
+    _root, out, result = written
+    opened = auditor.open_audit(out)
+    assert opened._figures.file.metadata.num_row_groups == -(-len(result.figures) // ROW_GROUP)
+    for group_id, n in zip(result.groups["group_id"], result.groups["n_figures"]):
+        before = opened.rows_read
+        figures = opened.figures_of(group_id)
+        read = opened.rows_read - before
+        # The group's rows and the rest of the (at most two) row groups it starts and ends in.
+        assert n <= read <= n + 2 * (ROW_GROUP - 1) and read < len(result.figures) / 2, group_id
+        expected = result.figures[result.figures["group_id"] == group_id]
+        assert sorted(figures["figure_id"]) == sorted(expected["figure_id"])
+    row = figures.set_index("figure_id").loc[expected["figure_id"].iloc[0]]
+    for column in ("sentence", "surface", "start", "end", "value", "outlet", "source"):
+        assert row[column] == expected.iloc[0][column] or (pd.isna(row[column]) and pd.isna(expected.iloc[0][column]))
+
+
+def test_the_dashboard_opens_on_a_written_audit_and_shows_a_group(written, tmp_path):
+    _root, _out, result = written
+    opened = auditor.open_audit(_fresh_copy(written, tmp_path, ("parquet",)))
+    read_at_open = opened.rows_read
+    dashboard = auditor.Dashboard(opened)
+    fresh = auditor.Dashboard(result)
+    assert dashboard.rows == fresh.rows
+    assert dashboard.view.summary == fresh.view.summary
+    # It opens on the first conflict, like the fresh one, with that group's reports.
+    assert dashboard.selected_group == fresh.selected_group and dashboard.view.detail == fresh.view.detail
+    other = dashboard.rows["id"][3]
+    before = opened.rows_read
+    dashboard.select(other)
+    assert dashboard.view.detail["id"] == other and dashboard.view.detail["reports"]
+    assert opened.rows_read - before < opened.n_figures  # one group's row groups, not every figure
+    assert read_at_open <= 2 * opened.n_figures  # opening: the list's columns (and the review members) once
+    with pytest.raises(KeyError):
+        dashboard.select("no-such-group")
+
+
+def test_review_decisions_taken_on_an_opened_audit_are_stored_and_come_back(written, tmp_path):
+    root, _out, _result = written
+    folder = _fresh_copy(written, tmp_path, ("parquet",))
+    opened = auditor.open_audit(folder)
+    conflicted = opened.conflicts["group_id"].value_counts().index
+    group_id, pair_group = str(conflicted[0]), str(conflicted[1])
+    dashboard = auditor.Dashboard(opened)
+    dashboard.review_group(group_id, "dismissed", note="early toll, superseded by the ministry's count")
+    pair = str(opened.conflicts.loc[opened.conflicts["group_id"] == pair_group, "conflict_id"].iloc[0])
+    dashboard.review_group(pair_group, "confirmed", note="two different counts", conflict_id=pair)
+    assert dashboard.rows["review"][dashboard.rows["id"].index(group_id)] != "open"
+
+    store = ReviewStore(folder)
+    assert store.group_decisions().set_index("group_id").loc[group_id, "decision"] == "dismissed"
+    assert sorted(store.group_decisions().set_index("group_id").loc[group_id, "figures"].split()) == sorted(
+        opened.figures_of(group_id)["figure_id"])
+    assert store.decisions().set_index("conflict_id").loc[pair, "note"] == "two different counts"
+
+    # Opened again: both decisions are shown, as a fresh run of the same corpus shows them.
+    again = auditor.open_audit(folder)
+    assert again.groups.set_index("group_id").loc[group_id, "decision"] == "dismissed"
+    assert again.conflicts.set_index("conflict_id").loc[pair, "decision"] == "confirmed"
+    rerun = auditor.audit([root / "demo"], out_dir=folder, jobs=1)
+    assert rerun.groups.set_index("group_id").loc[group_id, "decision_note"] == (
+        "early toll, superseded by the ministry's count")
+    assert rerun.conflicts.set_index("conflict_id").loc[pair, "decision"] == "confirmed"
+    assert WorkbenchData(again).group_list() == WorkbenchData(rerun).group_list()
+
+
+def test_an_ungrouped_figure_and_a_formula_like_sentence_read_back_from_csv_as_written(tmp_path):
+    from conftest import make_dashboard_result
+
+    result = make_dashboard_result(out_dir=tmp_path / "out")
+    result.figures.loc[0, "sentence"] = "=HYPERLINK(\"http://x\") " + result.figures.loc[0, "sentence"]
+    write_outputs(result, tmp_path / "out", formats=("csv",))
+    opened = auditor.open_audit(tmp_path / "out")
+    assert opened.format == "csv" and opened.n_figures == len(result.figures)
+    solo = "solo:" + result.figures.loc[result.figures["group_id"] == "", "figure_id"].iloc[0]
+    assert opened.figures_of(solo)["surface"].tolist() == ["30,000"]
+    assert opened.figures_of("g-killed")["sentence"].iloc[0].startswith("=HYPERLINK(")  # not "'=HYPERLINK("
+    assert WorkbenchData(opened).detail(solo) == WorkbenchData(result).detail(solo)
+
+
+def test_a_cell_ending_with_an_opened_audit_renders_it(written):
+    _root, out, result = written
+    bundle = auditor.open_audit(out)._repr_mimebundle_()
+    fresh = result._repr_mimebundle_()
+    payload = bundle["application/vnd.figure-audit+json"]
+    assert payload == fresh["application/vnd.figure-audit+json"]
+    assert bundle["text/plain"].startswith("OpenedAudit(")
+
+
+def test_a_folder_without_an_audit_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such folder"):
+        auditor.open_audit(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="holds no audit"):
+        auditor.open_audit(tmp_path / "empty")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "figures.parquet").write_bytes(b"not parquet at all")
+    with pytest.raises(ValueError, match="figures.parquet"):
+        auditor.open_audit(tmp_path / "bad")
