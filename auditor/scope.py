@@ -185,17 +185,11 @@ def read_scope(sentence: str, start: int, end: int, published: str, dates: list[
     if pool:
         chosen = min(pool, key=lambda d: abs((d.start + d.end) / 2 - (start + end) / 2))
     event_date = chosen.day.isoformat() if chosen is not None and chosen.day is not None else ""
-    for texts in (clause, sentence):
-        for rule in r.incident:
-            if rule.pattern.search(texts):
-                if texts is clause:
-                    return ScopeReading("incident", event_date, rule.id)
-        for rule in r.cumulative:
-            if rule.clause_only and texts is not clause:
-                continue
-            m = rule.pattern.search(texts)
-            if m and not _since_recalled(texts, m):
-                return ScopeReading("cumulative", "", rule.id)
+    for texts, whole in ((clause, False), (sentence, True)):
+        found = _rule_in(texts, whole)
+        if found is not None:
+            scope, rule_id = found
+            return ScopeReading(scope, event_date if scope == "incident" else "", rule_id)
     if chosen is not None and pub is not None:
         old = chosen.day is not None and (pub - chosen.day).days > r.historical_after
         old = old or (chosen.day is None and chosen.year is not None and chosen.year < pub.year - (
@@ -211,6 +205,28 @@ def read_scope(sentence: str, start: int, end: int, published: str, dates: list[
     if not event_date and inherited and not dates and not _RELATIVE_TIME.search(sentence):
         event_date = inherited
     return ScopeReading("incident", event_date, "")
+
+
+@lru_cache(maxsize=2048)
+def _rule_in(text: str, whole: bool) -> tuple[str, str] | None:
+    """(scope, rule id) of the first incident override or cumulative rule that reads ``text``, or None.
+
+    ``text`` is a figure's clause, or with ``whole`` its whole sentence, where only the cumulative
+    rules that are not ``clause_only`` apply. Cached (bounded): the figures of one sentence share
+    the sentence and often the clause.
+    """
+    r = rules()
+    if not whole:
+        for rule in r.incident:
+            if rule.pattern.search(text):
+                return "incident", rule.id
+    for rule in r.cumulative:
+        if rule.clause_only and whole:
+            continue
+        m = rule.pattern.search(text)
+        if m and not _since_recalled(text, m):
+            return "cumulative", rule.id
+    return None
 
 
 def _since_recalled(text: str, m: re.Match[str]) -> bool:
