@@ -129,6 +129,12 @@ def _speech_words() -> re.Pattern[str]:
     return re.compile(r"\b(?:" + literal_alternation(words) + r")\b", re.I)
 
 
+@lru_cache(maxsize=1)
+def _frame_words() -> frozenset[str]:
+    """Every word that may open a frame in :meth:`Attributor._read_sentence`."""
+    return _words().speech_verbs | {"according", "citing", "quoting", "adding", "saying"}
+
+
 def _quote_spans(text: str) -> list[tuple[int, int]]:
     """Spans of quoted passages (curly quotes pair up; straight quotes alternate)."""
     spans = [(m.start(), m.end()) for m in re.finditer(r"“[^”“]*”|“[^”“]*$|\"[^\"\n]{3,}\"", text, flags=re.M)]
@@ -245,11 +251,16 @@ class Attributor:
         n = len(tokens)
         frames: list[_Frame] = []
         segment_starts = [0] + [k + 1 for k, t in enumerate(tokens) if t.text == ";"]
+        opens = _frame_words()
         v = 0
         while v < n:
             tok = tokens[v]
-            seg = max(s for s in segment_starts if s <= v)
-            seg_end = next((s - 1 for s in segment_starts if s > v), n)
+            if tok.lower not in opens:  # the words below are the only ones that open a frame
+                v += 1
+                continue
+            k = bisect.bisect_right(segment_starts, v)  # the ";"-segment of token v
+            seg = segment_starts[k - 1]
+            seg_end = segment_starts[k] - 1 if k < len(segment_starts) else n
             seg_start_char = tokens[seg].start if seg < n else sentence.end
             seg_end_char = tokens[seg_end].start if seg_end < n else sentence.end
             frame = None

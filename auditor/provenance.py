@@ -92,14 +92,19 @@ def _demonym_countries() -> dict[str, str]:
 def profile_changed() -> None:
     """Forget what depended on the previous profile."""
     _actors.cache_clear()
+    _actor_lookup.cache_clear()
 
 
+# Attribution asks about the same few names (outlets, ministries, spokesmen) in sentence after sentence:
+# both lookups are cached, bounded.
+@lru_cache(maxsize=4096)
 def _actor_lookup(name: str) -> tuple[str, str] | None:
     """(canonical name, kind) of a named actor, for attribution."""
     actor = _actors().exact(name)
     return None if actor is None else (actor.name, actor.kind)
 
 
+@lru_cache(maxsize=4096)
 def _place_kind(name: str) -> str | None:
     """The kind of a well-known place called ``name`` (a country, a province, a known or large town)."""
     place = _places().lookup(name)
