@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .readers import ReadOptions
 
 TEMPLATE = Path(__file__).parent / "templates" / "dashboard.ipynb"
+OPENED_TEMPLATE = Path(__file__).parent / "templates" / "opened.ipynb"  # opens a written audit
 DEFAULT_OUT_DIR = "audit-out"
 # Notebook metadata the extension reads: {"run_on_open": true} runs a trusted notebook once.
 METADATA_KEY = "figure_audit"
@@ -69,14 +70,38 @@ def dashboard_notebook(
     unchanged dashboard for the same paths is reused rather than duplicated. The notebook is
     signed as trusted, and marked to be run once by the extension when it opens.
     """
+    folder = Path(folder).resolve()
+    relative = [_relative(Path(p), folder) for p in paths]
+    cells = _filled_cells(TEMPLATE, {"paths": relative, "out_dir": out_dir, "convention": convention})
+    stem = "figure-audit" + (f"-{_slug(Path(relative[0]).stem or Path(relative[0]).resolve().name)}"
+                             if len(relative) == 1 else "")
+    return _write_notebook(folder, stem, cells, {"run_on_open": True, "paths": relative})
+
+
+def opened_notebook(out_dir: str | os.PathLike[str], folder: str | os.PathLike[str] = ".") -> Path:
+    """Write a notebook that opens the audit written into ``out_dir`` (:func:`auditor.open_audit`) and
+    shows its workbench, into ``folder``; return its path. Nothing is audited again: a big audit opens
+    in seconds, reading one claim group's reports at a time. Reused and signed as :func:`dashboard_notebook`.
+    """
+    folder = Path(folder).resolve()
+    relative = _relative(Path(out_dir), folder)
+    cells = _filled_cells(OPENED_TEMPLATE, {"out_dir": relative})
+    stem = f"figure-audit-open-{_slug(Path(relative).name or Path(relative).resolve().name)}"
+    return _write_notebook(folder, stem, cells, {"run_on_open": True, "out_dir": relative})
+
+
+def is_output_folder(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is an output folder of ``figure-audit run`` (it holds ``.figure-audit/``)."""
+    from .readers import OUTPUT_MARKER
+
+    return os.path.isdir(os.path.join(path, OUTPUT_MARKER))
+
+
+def _write_notebook(folder: Path, stem: str, cells: list[dict[str, Any]], metadata: dict[str, Any]) -> Path:
+    """``folder/<stem>.ipynb`` holding ``cells`` (an unchanged one is reused; else ``<stem>-N``), signed."""
     import nbformat
     from nbformat.sign import NotebookNotary
 
-    folder = Path(folder).resolve()
-    relative = [_relative(Path(p), folder) for p in paths]
-    cells = _filled_cells(relative, out_dir, convention)
-    stem = "figure-audit" + (f"-{_slug(Path(relative[0]).stem or Path(relative[0]).resolve().name)}"
-                             if len(relative) == 1 else "")
     target = folder / f"{stem}.ipynb"
     n = 0
     while target.exists() and not _is_unchanged_dashboard(target, cells):
@@ -84,7 +109,7 @@ def dashboard_notebook(
         target = folder / f"{stem}-{n}.ipynb"
     notebook = nbformat.from_dict(json.loads(TEMPLATE.read_text(encoding="utf-8")))
     notebook.cells = [nbformat.from_dict(cell) for cell in cells]
-    notebook.metadata[METADATA_KEY] = {"run_on_open": True, "paths": relative}
+    notebook.metadata[METADATA_KEY] = metadata
     nbformat.validate(notebook)
     NotebookNotary().sign(notebook)
     from .export import atomic_write_text
@@ -169,8 +194,10 @@ def open_lab(
 ) -> int:
     """Open JupyterLab (in the current folder) on a dashboard notebook for ``path``.
 
-    ``path`` is a folder or file to audit (default ``seeds/`` when present), or an existing
-    notebook to open as it is. ``port``, ``ip`` and ``no_browser`` are passed to ``jupyter lab``.
+    ``path`` is a folder or file to audit (default ``seeds/`` when present), the output folder
+    of an earlier ``figure-audit run`` (opened with :func:`auditor.open_audit`, not audited
+    again), or an existing notebook to open as it is. ``port``, ``ip`` and ``no_browser`` are
+    passed to ``jupyter lab``.
     Returns JupyterLab's exit status; 2 when ``path`` does not exist.
     """
     options = lab_options(port, ip, no_browser)
@@ -183,7 +210,12 @@ def open_lab(
     if not path.exists():
         print(f"figure-audit: no such file or folder: {path}", file=sys.stderr)
         return 2
-    notebook = path if path.suffix == ".ipynb" else dashboard_notebook([path], Path.cwd())
+    if path.suffix == ".ipynb":
+        notebook = path
+    elif is_output_folder(path):  # an audit already written: opened, not audited again
+        notebook = opened_notebook(path, Path.cwd())
+    else:
+        notebook = dashboard_notebook([path], Path.cwd())
     print(f"figure-audit: opening {notebook}", file=sys.stderr)
     return _launch(notebook, options)
 
@@ -207,16 +239,15 @@ def _launch(notebook: Path | None, options: Sequence[str] = ()) -> int:
     return 0
 
 
-def _filled_cells(paths: list[str], out_dir: str, convention: str) -> list[dict[str, Any]]:
-    """The template's cells with its ``{{ name }}`` placeholders as Python literals.
+def _filled_cells(template: Path, values: dict[str, Any]) -> list[dict[str, Any]]:
+    """The cells of ``template`` with its ``{{ name }}`` placeholders as Python literals of ``values``.
 
     JSON strings and lists are valid Python literals, so no file name can inject code;
     the extension's ``fillTemplate`` (extension/src/model.ts) does the same.
     """
-    literals = {"paths": json.dumps(paths), "out_dir": json.dumps(out_dir), "convention": json.dumps(convention)}
-    template = json.loads(TEMPLATE.read_text(encoding="utf-8"))
+    literals = {name: json.dumps(value) for name, value in values.items()}
     cells = []
-    for cell in template["cells"]:
+    for cell in json.loads(template.read_text(encoding="utf-8"))["cells"]:
         source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         cell = {**cell, "source": _PLACEHOLDER.sub(lambda m: literals.get(m.group(1), m.group(0)), source)}
         if cell["cell_type"] == "code":
@@ -248,5 +279,5 @@ def _slug(name: str) -> str:
     return re.sub(r"[^\w.-]+", "_", name)[:60] or "folder"
 
 
-__all__ = ["corpus_rules", "dashboard_notebook", "is_skipped_folder", "open_lab", "reading_options",
-           "skipped_folders", "source_link"]
+__all__ = ["corpus_rules", "dashboard_notebook", "is_output_folder", "is_skipped_folder", "open_lab",
+           "opened_notebook", "reading_options", "skipped_folders", "source_link"]

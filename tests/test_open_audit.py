@@ -161,3 +161,22 @@ def test_a_folder_without_an_audit_is_a_clear_error(tmp_path):
     (tmp_path / "bad" / "figures.parquet").write_bytes(b"not parquet at all")
     with pytest.raises(ValueError, match="figures.parquet"):
         auditor.open_audit(tmp_path / "bad")
+
+
+def test_figure_audit_lab_on_an_output_folder_writes_a_notebook_that_opens_it(written, tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+
+    from auditor import lab
+
+    folder = _fresh_copy(written, tmp_path, ("parquet",))
+    assert lab.is_output_folder(folder) and not lab.is_output_folder(written[0] / "demo")
+    notebook = lab.opened_notebook(folder, tmp_path)
+    assert notebook.name == "figure-audit-open-copy.ipynb"
+    assert lab.opened_notebook(folder, tmp_path) == notebook  # reused, not duplicated
+    nb = nbformat.read(notebook, as_version=4)
+    assert "auditor.open_audit(OUT_DIR)" in nb.cells[1].source and 'OUT_DIR = "copy"' in nb.cells[1].source
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    shown = nb.cells[1].outputs[0]["data"]["text/plain"]
+    assert shown.startswith("OpenedAudit(") and "parquet" in shown
+    assert "application/vnd.jupyter.widget-view+json" in nb.cells[2].outputs[0]["data"]
