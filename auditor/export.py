@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .readers import _reason, _shown
@@ -76,15 +77,7 @@ def write_csv(path: Path, rows: Iterable[Mapping[str, Any]] | pd.DataFrame, colu
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     if isinstance(rows, pd.DataFrame):
-        # Column by column (3x faster than a dict per row at 30k figures); integer columns need no cleaning.
-        header = list(columns) + [c for c in rows.columns if c not in columns]
-        writer.writerow(header)
-        cells = [
-            ([""] * len(rows) if c not in rows else
-             rows[c].tolist() if rows[c].dtype.kind in "iub" else [_cell(v) for v in rows[c].tolist()])
-            for c in header
-        ]
-        writer.writerows(zip(*cells))
+        _write_frame_rows(writer, rows, columns)
         return atomic_write_text(Path(path), buffer.getvalue())
     records = list(rows)
     extra: list[str] = []
@@ -95,6 +88,60 @@ def write_csv(path: Path, rows: Iterable[Mapping[str, Any]] | pd.DataFrame, colu
     for record in records:
         writer.writerow([_cell(record.get(c)) for c in header])
     return atomic_write_text(Path(path), buffer.getvalue())
+
+
+# Rows encoded and written at a time: the text in memory is bounded by this, not by the table.
+CSV_CHUNK_ROWS = 16_384
+# A cell starting with one of _FORMULA_STARTS, as a regular expression (matched at the start).
+_FORMULA_PATTERN = "[" + "".join("\\" + c if c in "\\-]^" else c for c in _FORMULA_STARTS) + "]"
+
+
+def _csv_cells(values: pd.Series) -> list[Any]:
+    """One column's cells, exactly as :func:`_cell` makes them, without a Python call per cell.
+
+    Integer and boolean columns pass as they are; float columns are turned into whole numbers,
+    rounded decimals or ``""`` with array operations; text columns get the apostrophe only where a
+    cell starts like a formula (found by one regular expression over the column). Columns mixing
+    types (rare: hand-built frames) go cell by cell through :func:`_cell`.
+    """
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+        return values.to_numpy().tolist()
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        numbers = values.to_numpy(dtype=np.float64)
+        cells = np.full(len(numbers), "", dtype=object)
+        with np.errstate(invalid="ignore"):
+            whole = (np.floor(numbers) == numbers) & (np.abs(numbers) < 1e15)
+        cells[whole] = numbers[whole].astype(np.int64).tolist()
+        rest = np.flatnonzero(~whole & ~np.isnan(numbers))
+        if len(rest):  # Python's round (correctly rounded), not numpy's, for the same digits as before
+            cells[rest] = [round(v, 6) for v in numbers[rest].tolist()]
+        return cells.tolist()
+    cells = values.to_numpy(dtype=object, copy=True)
+    if pd.api.types.infer_dtype(cells, skipna=True) not in ("string", "empty"):
+        return [_cell(v) for v in cells.tolist()]
+    missing = np.flatnonzero(pd.isna(cells))
+    if len(missing) == len(cells):
+        return [_cell(v) for v in cells.tolist()]
+    if len(missing):
+        cells[missing] = [_cell(v) for v in cells[missing].tolist()]
+    text = values if isinstance(dtype, pd.StringDtype) else pd.Series(cells, dtype=object)
+    formulas = np.flatnonzero(text.str.match(_FORMULA_PATTERN, na=False).to_numpy(dtype=bool))
+    if len(formulas):
+        cells[formulas] = ["'" + v for v in cells[formulas].tolist()]
+    return cells.tolist()
+
+
+def _write_frame_rows(writer: Any, frame: pd.DataFrame | None, columns: Sequence[str]) -> None:
+    """The header (``columns`` then the frame's other columns) and every row, a chunk at a time."""
+    present = [] if frame is None else list(frame.columns)
+    header = list(columns) + [c for c in present if c not in columns]
+    writer.writerow([neutralise_cell(c) for c in header])
+    n = 0 if frame is None else len(frame)
+    for start in range(0, n, CSV_CHUNK_ROWS):
+        chunk = frame.iloc[start:start + CSV_CHUNK_ROWS]
+        cells = [_csv_cells(chunk[c]) if c in chunk else [""] * len(chunk) for c in header]
+        writer.writerows(zip(*cells))
 
 
 # --- the output folder: complete sets switched as one unit ------------------------------------------
@@ -424,12 +471,8 @@ def _ordered(frame: pd.DataFrame | None, columns: Sequence[str]) -> pd.DataFrame
 
 
 def _write_csv_file(path: Path, frame: pd.DataFrame | None, columns: Sequence[str]) -> None:
-    frame = _ordered(frame, columns)
     with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([neutralise_cell(c) for c in frame.columns])
-        for row in frame.itertuples(index=False, name=None):
-            writer.writerow([_cell(v) for v in row])
+        _write_frame_rows(csv.writer(handle), frame, columns)
         handle.flush()
         os.fsync(handle.fileno())
 
