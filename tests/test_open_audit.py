@@ -177,6 +177,5 @@ def test_figure_audit_lab_on_an_output_folder_writes_a_notebook_that_opens_it(wr
     nb = nbformat.read(notebook, as_version=4)
     assert "auditor.open_audit(OUT_DIR)" in nb.cells[1].source and 'OUT_DIR = "copy"' in nb.cells[1].source
     NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    shown = nb.cells[1].outputs[0]["data"]["text/plain"]
-    assert shown.startswith("OpenedAudit(") and "parquet" in shown
+    assert not nb.cells[1].outputs  # one view per notebook: the workbench
     assert "application/vnd.jupyter.widget-view+json" in nb.cells[2].outputs[0]["data"]
