@@ -1,8 +1,9 @@
 """Opening a written audit (``auditor.open_audit``) against auditing the corpus again (``auditor.audit``).
 
     figure-audit run corpus/ --out D --format both --jobs 2
-    .venv/bin/python benchmarks/open_bench.py D [--corpus corpus/] [--format parquet|csv]
+    .venv/bin/python benchmarks/open_bench.py D [--corpus corpus/]
 
+(A folder written with ``--format csv`` is opened from its CSVs.)
 Each way runs in a fresh Python process and prints: seconds to get the audit (open or audit), to build
 the workbench (``auditor.Dashboard``) and to select a claim group; the process's resident memory (RSS)
 after each step and its peak; the figure rows read from disk; and the bytes the workbench sends to the
@@ -72,7 +73,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("out", type=Path, help="the output folder of figure-audit run")
     parser.add_argument("--corpus", type=Path, help="the corpus it audited: also time auditor.audit of it")
-    parser.add_argument("--format", choices=("parquet", "csv"), help="open only this format (hides the other)")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes for auditor.audit")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -36,7 +36,15 @@ MAX_SENTENCE_CHARS = 600  # longer sentences keep a window around the figure
 
 
 def _text(series: pd.Series) -> pd.Series:
+    if isinstance(series.dtype, pd.StringDtype):  # already text: only the missing cells change
+        return series.fillna("")
     return series.astype(object).where(series.notna(), "").astype(str)
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """``frame.to_dict("records")`` through one ``tolist`` per column (10x faster on Arrow-backed text)."""
+    names = list(frame.columns)
+    return [dict(zip(names, row)) for row in zip(*(frame[name].tolist() for name in names))]
 
 
 def _column(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -58,7 +66,7 @@ class WorkbenchData:
         self.result = result
         self.groups = result.groups.set_index("group_id", drop=False) if len(result.groups) else None
         self._group_records: dict[str, dict[str, Any]] = (
-            {str(g["group_id"]): g for g in result.groups.to_dict("records")} if len(result.groups) else {})
+            {str(g["group_id"]): g for g in _records(result.groups)} if len(result.groups) else {})
         self.refresh_conflicts()
         self._rows: dict[str, list] | None = None
         self.figures: pd.DataFrame | None = None
@@ -85,11 +93,11 @@ class WorkbenchData:
         conflicts = self.result.conflicts
         self._conflict_records: dict[str, list[dict[str, Any]]] = defaultdict(list)
         if len(conflicts):
-            for record in conflicts.to_dict("records"):
+            for record in _records(conflicts):
                 self._conflict_records[fmt.text(record["group_id"])].append(record)
         in_conflict = set()
         if len(conflicts):
-            in_conflict = set(_text(conflicts["figure_a"])) | set(_text(conflicts["figure_b"]))
+            in_conflict = set(_text(conflicts["figure_a"]).tolist()) | set(_text(conflicts["figure_b"]).tolist())
         self.in_conflict = in_conflict
 
     def refresh_group(self, group_id: str) -> None:
@@ -136,7 +144,7 @@ class WorkbenchData:
         )
         # Plain dicts: a pandas lambda per group is seconds at 50k figures.
         words: dict[str, tuple[dict, dict, dict]] = defaultdict(lambda: ({}, {}, {}))
-        for g, outlet, surface, source in zip(fig["group_id"], fig["outlet"], fig["surface"], fig["source"]):
+        for g, outlet, surface, source in zip(*(fig[c].tolist() for c in ("group_id", "outlet", "surface", "source"))):
             bag = words[g]
             if outlet:
                 bag[0][outlet] = None
