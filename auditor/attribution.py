@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from .knowledge import literal_alternation, load_table
+from .knowledge import Caseless, literal_alternation, load_table
 from .model import Sentence
 from .numbers import Token, tokenize
 
@@ -123,10 +123,10 @@ def _words() -> _Words:
 
 
 @lru_cache(maxsize=1)
-def _speech_words() -> re.Pattern[str]:
+def _speech_words() -> Caseless:
     """Cheap test for a sentence that may credit someone."""
     words = _words().speech_verbs | {"according", "citing", "quoting"}
-    return re.compile(r"\b(?:" + literal_alternation(words) + r")\b", re.I)
+    return Caseless(r"\b(?:" + literal_alternation(words) + r")\b")
 
 
 @lru_cache(maxsize=1)

@@ -14,7 +14,8 @@ from functools import lru_cache
 from ._units import UnitReading, currency_before, unit_after, unit_in_compound
 from . import provenance
 from .knowledge import (
-    CASUALTY_CATEGORIES, category_words, grammar_words, literal_alternation, phrase, structure_rules, vague_amounts,
+    CASUALTY_CATEGORIES, Caseless, category_words, grammar_words, literal_alternation, phrase, structure_rules,
+    vague_amounts,
 )
 from .model import Article, Figure, Sentence, figure_id
 from .provenance import ArticleContext, DraftSpan
@@ -87,7 +88,7 @@ class _Draft:
 
 
 @lru_cache(maxsize=1)
-def _prefilter() -> re.Pattern[str]:
+def _prefilter() -> Caseless:
     """Cheap test for a sentence that may hold a figure at all."""
     words = set(category_words().predicates) | set(category_words().objects_of)
     casualty = {w for p in words for w in p if len(w) > 3}
@@ -99,7 +100,7 @@ def _prefilter() -> re.Pattern[str]:
         # "nearly a year", "about a mile": an article counts with a qualified unit
         "year years month months week weeks day days hour hours decade mile miles kilometre kilometer"
     ).split()
-    return re.compile(rf"\d|\b(?:{literal_alternation({*casualty, *vague, *numbers})})", re.IGNORECASE)
+    return Caseless(rf"\d|\b(?:{literal_alternation({*casualty, *vague, *numbers})})")
 
 
 def warm_up() -> None:

@@ -26,6 +26,34 @@ def load_table(name: str) -> Any:
 Phrase = tuple[str, ...]
 
 
+class Caseless:
+    """A case-insensitive regular expression, searched faster in ASCII text.
+
+    ``re.IGNORECASE`` compares every letter both ways and keeps ``re`` from skipping ahead by a
+    pattern's first letters. On ASCII text the same matches come 2-3x faster from the case-sensitive
+    pattern over the lower-cased text, which has the same length and offsets. A pattern with capitals,
+    inline flags or escapes that lower-casing would not mirror is always searched the plain way.
+    """
+
+    __slots__ = ("pattern", "_lower")
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = re.compile(pattern, re.IGNORECASE)
+        # what is left once the escapes that lower-casing leaves alone (\s, \W, \b, an escaped "(") are gone
+        rest = re.sub(r"\\[sSwWdDbBAZntrfv]|\\[^0-9A-Za-z]", "", pattern)
+        plain = "\\" not in rest and rest == rest.lower() and re.search(r"\(\?[aiLmsux-]", rest) is None
+        self._lower = re.compile(pattern) if plain else None
+
+    def search(self, text: str, pos: int = 0, endpos: int | None = None,
+               lowered: str | None = None) -> re.Match[str] | None:
+        """``pattern.search(text, pos, endpos)``: the match's offsets are the text's, but on the fast path
+        its groups are read from the lower-cased text. ``lowered`` is ``text.lower()``, when the caller has it."""
+        end = len(text) if endpos is None else endpos
+        if self._lower is not None and text.isascii():
+            return self._lower.search(text.lower() if lowered is None else lowered, pos, end)
+        return self.pattern.search(text, pos, end)
+
+
 def literal_alternation(words: Iterable[str]) -> str:
     """A regex alternation of literal ``words``, written as a trie ("kill|killed|kills" -> "kill(?:ed|s)?").
 

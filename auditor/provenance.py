@@ -16,7 +16,7 @@ from typing import Any
 
 from .attribution import Attributor
 from .scope import find_dates, read_scope
-from .knowledge import CASUALTY_CATEGORIES, category_words, grammar_words
+from .knowledge import CASUALTY_CATEGORIES, Caseless, category_words, grammar_words
 from .model import Article, Sentence
 from .numbers import Token, tokenize
 
@@ -50,9 +50,11 @@ def _profile() -> Any:
 
 
 def warm_up() -> None:
-    """Load the gazetteer and actor index once (before worker processes fork)."""
+    """Load the gazetteer, the actor index and the tables read from them once (before worker processes fork)."""
     _places()
     _actors()
+    _demonym_countries()
+    _soldiers()
 
 
 @lru_cache(maxsize=1)
@@ -605,18 +607,18 @@ def subject_of(ctx: ArticleContext, sentence: Sentence, d: DraftSpan) -> str:
 _SPECIFICITY = {"site": 3, "city": 2, "region": 1, "country": 0}
 # A place that only locates the speaker ("officials in Baghdad", "speaking from Geneva", "a
 # Kyiv-based analyst"): never the place of the event.
-_SPEAKER_PLACE = re.compile(
+_SPEAKER_PLACE = Caseless(
     r"\b(?:officials?|spokes(?:man|woman|person)|sources?|authorities|ministry|officers?|commanders?|witnesses|"
     r"residents?|doctors?|medics?|journalists?|correspondents?|reporters?|activists?|analysts?|diplomats?|"
     r"monitors?|observatory|experts?|envoy|ambassador|embassy|delegation|speaking|speaks|spoke|based|junta|"
     r"government|regime|presidency|president|army|military|"
     r"headquartered|conference|briefing|interview|statement|talks|summit|meeting|visit|visiting|reporting)"
-    r"\s+(?:\w+\s+)?(?:in|from|at)\s+(?:the\s+)?(?:\w+\s+)?$", re.IGNORECASE)
+    r"\s+(?:\w+\s+)?(?:in|from|at)\s+(?:the\s+)?(?:\w+\s+)?$")
 # A place that names the speaker's jurisdiction ("the governor of the Odesa region", "Kharkiv mayor"):
 # the event's place only when nothing else in the text says where.
-_JURISDICTION = re.compile(
+_JURISDICTION = Caseless(
     r"\b(?:governor|mayor|head|chief|police|administration|council|prosecutor|ministry|authorities|official|"
-    r"officials|commander|leader)\s+(?:of|for|in)\s+(?:the\s+)?$", re.IGNORECASE)
+    r"officials|commander|leader)\s+(?:of|for|in)\s+(?:the\s+)?$")
 _JURISDICTION_AFTER = re.compile(
     r"(?:'s|’s)?\s*(?:regional |region |province |provincial |oblast |state |city |military |local |health |"
     r"municipal |district |civil |emergency |interior |security |rescue |public )*(?:governor|mayor|police chief|police|"
@@ -649,11 +651,11 @@ _COUNTRY_ACTS = re.compile(
     r"countryside|territory|[A-Z]))|\s+[A-Z][a-z]+(?<!Monday)(?<!Tuesday)(?<!Wednesday)(?<!Thursday)(?<!Friday)"
     r"(?<!Saturday)(?<!Sunday))")
 # "the village of Bashir south of Kirkuk": the place after the direction is a reference.
-_REFERENCE_BEFORE = re.compile(
+_REFERENCE_BEFORE = Caseless(
     r"\bborders?\s+(?:with|of)\s+(?:the\s+)?$|\b(?:crossed|crossing|across)\s+(?:the\s+)?border\s+(?:into|to)\s+$|"
     r"\b(?:north|south|east|west|north-?east|north-?west|south-?east|south-?west)(?:ern)?\s+of\s+(?:the\s+)?$"
     r"|\b(?:north|south|east|west)(?:ern)?\s+of\s+(?:the\s+)?(?:[\w'’]+\s+){1,2}$"
-    r"|\b(?:km|kilometres|kilometers|miles)\s+(?:\w+\s+)?(?:from|of|outside)\s+(?:the\s+)?$", re.IGNORECASE)
+    r"|\b(?:km|kilometres|kilometers|miles)\s+(?:\w+\s+)?(?:from|of|outside)\s+(?:the\s+)?$")
 _ANAPHOR = re.compile(r"\b(?:the|this|that) (?:city|town|village|area|enclave|camp|district|neighbourhood|"
                       r"neighborhood|settlement|base)\b", re.IGNORECASE)
 _LISTED = re.compile(r"\band\b|,|;|\bwhile\b|\bwhereas\b|\bbut\b")
@@ -667,10 +669,10 @@ _WAR_OF = re.compile(r"\b([A-Z][a-z]+)\s+(?:civil\s+)?(?:war|conflict|uprising|i
 _ORIGIN_BEFORE = re.compile(r"\bfrom\s+(?:the\s+)?$", re.IGNORECASE)
 # People named by where they come from ("foreign fighters from Chad", "mercenaries from Syria and Libya"):
 # never the place of the event, in any fallback. ("fled from Mosul" is not one: there Mosul is the place.)
-_ORIGIN_PEOPLE = re.compile(
+_ORIGIN_PEOPLE = Caseless(
     r"\b(?:fighters|militiamen|militants|mercenaries|volunteers|recruits|jihadists|combatants|troops|soldiers|"
     r"men|nationals|citizens|refugees|migrants|asylum[- ]seekers|workers|pilgrims|foreigners|insurgents|"
-    r"gunmen|members|contingents?|units|personnel)\s+(?:\w+\s+)?from\s+(?:the\s+)?$", re.IGNORECASE)
+    r"gunmen|members|contingents?|units|personnel)\s+(?:\w+\s+)?from\s+(?:the\s+)?$")
 _DATELINE = re.compile(
     r"^\s*(?P<town>[A-Z][A-Za-z'’.\- ]{1,40}?)(?:,\s*(?P<where>[A-Z][A-Za-z'’.\- ]{1,40}?))?\s*"
     r"(?:\((?P<agency>[A-Za-z .]{1,30})\))?\s*(?:—|–|-{1,2})\s+")
@@ -679,9 +681,10 @@ _DATELINE = re.compile(
 def _place_role(text: str, m: Any) -> str:
     """How a place mention is used: 'speaker', 'jurisdiction', 'origin', 'reference' or 'event'."""
     before = text[max(0, m.start - 60):m.start]
+    lowered = before.lower()
     # The patterns read backwards from the place need one of these words just before it: a cheap gate
     # (most places have none, and an end-anchored search tries every position of the window).
-    last = set(before.lower().split()[-4:])
+    last = set(lowered.split()[-4:])
     preposition = not last.isdisjoint(_PREPOSITION_WORDS)
     if _IN_NAME.match(text, m.end, m.end + 30):
         return "name"  # "the Sudan Doctors Network", "Syria Civil Defence": part of an organisation's name
@@ -693,13 +696,15 @@ def _place_role(text: str, m: Any) -> str:
         return "actor"
     if m.place.kind == "city" and not after_preposition and _CAPITAL_ACTS.match(text, m.end, m.end + 30):
         return "actor"  # "Ankara said", "Moscow denied": a government named by its capital
-    if preposition and _ORIGIN_PEOPLE.search(before):
+    if preposition and _ORIGIN_PEOPLE.search(before, lowered=lowered):
         return "origin"  # "fighters from Iraq, Afghanistan and Pakistan": where people come from
-    if (preposition and _SPEAKER_PLACE.search(before)) or text.startswith(("-based", "–based"), m.end):
+    if (preposition and _SPEAKER_PLACE.search(before, lowered=lowered)) or text.startswith(
+            ("-based", "–based"), m.end):
         return "speaker"
-    if (preposition and _JURISDICTION.search(before)) or _JURISDICTION_AFTER.match(text, m.end, m.end + 60):
+    if (preposition and _JURISDICTION.search(before, lowered=lowered)) or _JURISDICTION_AFTER.match(
+            text, m.end, m.end + 60):
         return "jurisdiction"
-    if preposition and _REFERENCE_BEFORE.search(before):
+    if preposition and _REFERENCE_BEFORE.search(before, lowered=lowered):
         return "reference"
     return "event"
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from .knowledge import load_table
+from .knowledge import Caseless, load_table
 
 __all__ = ["DateMention", "ScopeReading", "find_dates", "read_scope"]
 
@@ -60,7 +60,7 @@ class ScopeReading:
 @dataclass(frozen=True)
 class _Rule:
     id: str
-    pattern: re.Pattern[str]
+    pattern: Caseless
     clause_only: bool = False
 
 
@@ -78,7 +78,7 @@ def rules() -> _Rules:
     table = load_table("scope.yaml")
 
     def read(name: str) -> tuple[_Rule, ...]:
-        return tuple(_Rule(str(r["id"]), re.compile(str(r["pattern"]), re.IGNORECASE), bool(r.get("clause_only")))
+        return tuple(_Rule(str(r["id"]), Caseless(str(r["pattern"])), bool(r.get("clause_only")))
                      for r in table.get(name) or [])
 
     return _Rules(read("cumulative"), read("incident_overrides"), read("historical"),
@@ -216,14 +216,15 @@ def _rule_in(text: str, whole: bool) -> tuple[str, str] | None:
     the sentence and often the clause.
     """
     r = rules()
+    lowered = text.lower()
     if not whole:
         for rule in r.incident:
-            if rule.pattern.search(text):
+            if rule.pattern.search(text, lowered=lowered):
                 return "incident", rule.id
     for rule in r.cumulative:
         if rule.clause_only and whole:
             continue
-        m = rule.pattern.search(text)
+        m = rule.pattern.search(text, lowered=lowered)
         if m and not _since_recalled(text, m):
             return "cumulative", rule.id
     return None
