@@ -185,7 +185,15 @@ def open_audit(folder: str | os.PathLike[str]) -> OpenedAudit:
     members = _frame(figures.read(["figure_id", "group_id"], None, None)) if (root / STORE_NAME).exists() \
         else pd.DataFrame({"figure_id": pd.Series(dtype=object), "group_id": pd.Series(dtype=object)})
     small["groups"], small["conflicts"] = finish_claims(members, small["groups"], small["conflicts"], root)
+    release_memory()
     return OpenedAudit(root, tables, figures, small)
+
+
+def release_memory() -> None:
+    """Give back to the system what Arrow's memory pool kept from reading a whole table."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
 
 # --- reading the files ---------------------------------------------------------------------------------------

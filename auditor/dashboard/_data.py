@@ -61,7 +61,7 @@ class WorkbenchData:
     """
 
     def __init__(self, result: Any) -> None:
-        from ..opened import OpenedAudit
+        from ..opened import OpenedAudit, release_memory
 
         self.result = result
         self.groups = result.groups.set_index("group_id", drop=False) if len(result.groups) else None
@@ -72,6 +72,7 @@ class WorkbenchData:
         self.figures: pd.DataFrame | None = None
         if isinstance(result, OpenedAudit):
             self._rows = self._group_list(prepare_figures(result.read_figures(LIST_COLUMNS), full=False))
+            release_memory()
         else:
             self.figures = prepare_figures(result.figures).set_index("figure_id", drop=False)
         self._group_ids = set(self.group_list()["id"])
