@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from .knowledge import Phrase, qualifiers, vague_amounts
 
@@ -21,8 +22,9 @@ _TOKEN_RE = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
+class Token(NamedTuple):
+    """One token of a sentence (a named tuple: three times cheaper to make than a frozen dataclass)."""
+
     start: int
     end: int
     text: str
@@ -34,9 +36,8 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
     """Tokens of ``text`` with absolute offsets (``offset`` added)."""
     tokens = []
     for m in _TOKEN_RE.finditer(text):
-        kind = m.lastgroup or "punct"
         s = m.group()
-        tokens.append(Token(m.start() + offset, m.end() + offset, s, kind, s.lower()))
+        tokens.append(Token(m.start() + offset, m.end() + offset, s, m.lastgroup or "punct", s.lower()))
     return tokens
 
 
