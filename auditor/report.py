@@ -8,19 +8,35 @@ own JavaScript (``auditor/dashboard/_workbench.js``) running on data embedded in
 Article text is untrusted: the embedded JSON escapes ``<``, ``>``, ``&`` (no article text can close
 the ``<script>``), the script puts text in the page only as text, and the few server-rendered
 parts go through :func:`html.escape`.
+
+The page stays a few megabytes at any corpus size: it lists at most :data:`MAX_GROUPS` claim groups
+(conflicts first, then the most outlets: the workbench's own order) and embeds at most
+:data:`MAX_REPORTS` reports and :data:`MAX_CONFLICTS` conflicting pairs of each, :data:`MAX_EMBEDDED_REPORTS`
+in all; the counts at the top cover the whole audit, and the page says what it left to the CSVs.
 """
 
 from __future__ import annotations
 
+import copy
 import html
 import json
 from datetime import datetime, timezone
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from . import formatting as fmt
 
 # The summary lists at most this many of the most severe conflicts.
 SUMMARY_CONFLICTS = 5
+# Caps on what the page embeds (the CSVs hold everything): claim groups listed, reports and conflicting
+# pairs shown per group, reports in all, rows of the unreadable-files and orphaned-decisions tables.
+MAX_GROUPS = 2_000
+MAX_REPORTS = 50
+MAX_CONFLICTS = 50
+MAX_EMBEDDED_REPORTS = 10_000
+MAX_TABLE_ROWS = 1_000
 
 _PAGE_STYLE = """
 body { margin: 20px auto; max-width: 1400px; padding: 0 16px; color: #222;
@@ -75,13 +91,20 @@ def _summary(result: Any, rows: dict[str, list]) -> str:
     return f"<div class='fa-summary'>{items}</div>{top}"
 
 
+def _more(total: int, shown: int, where: str) -> str:
+    """The line under a table cut at ``shown`` rows."""
+    if total <= shown:
+        return ""
+    return f"<p class='meta'>… and {total - shown:,} more: {_e(where)} lists them all.</p>"
+
+
 def _errors_section(result: Any) -> str:
     if result.errors.empty:
         return ""
     rows = "".join(f"<tr><td>{_e(r.get('path'))}</td><td>{_e(r.get('error'))}</td></tr>"
-                   for r in result.errors.to_dict("records"))
+                   for r in result.errors.head(MAX_TABLE_ROWS).to_dict("records"))
     return ("<h2>Files that could not be read</h2><table class='plain'><thead><tr><th>file</th><th>why</th></tr>"
-            f"</thead><tbody>{rows}</tbody></table>")
+            f"</thead><tbody>{rows}</tbody></table>{_more(len(result.errors), MAX_TABLE_ROWS, 'errors.csv')}")
 
 
 def _orphans_section(result: Any) -> str:
@@ -98,14 +121,93 @@ def _orphans_section(result: Any) -> str:
     rows = "".join(
         f"<tr><td>{_e(r['conflict_id'])}</td><td>{_e(r['decision'])}</td><td>{_e(r['note'])}</td>"
         f"<td>{_e(r['decided_at'])}</td><td>{_e(r['explanation'])}</td></tr>"
-        for r in orphans.to_dict("records")
+        for r in orphans.head(MAX_TABLE_ROWS).to_dict("records")
     )
     return (
         "<h2>Review decisions on conflicts no longer found</h2><p class='meta'>Kept in review.sqlite: "
         "their articles changed or were left out of this run.</p><table class='plain'><thead><tr><th>conflict</th>"
         f"<th>decision</th><th>note</th><th>decided</th><th>what it was about</th></tr></thead><tbody>{rows}"
-        "</tbody></table>"
+        f"</tbody></table>{_more(len(orphans), MAX_TABLE_ROWS, 'decisions.csv')}"
     )
+
+
+def _n_listed(rows: dict[str, list]) -> int:
+    """How many of the list's first groups the page embeds: at most MAX_GROUPS, MAX_EMBEDDED_REPORTS reports."""
+    shown = np.minimum(np.asarray(rows["n_figures"], dtype=np.int64), MAX_REPORTS)
+    fits = int((np.cumsum(shown) <= MAX_EMBEDDED_REPORTS).sum())  # a prefix: the sums only grow
+    return min(max(fits, min(1, len(shown))), MAX_GROUPS)
+
+
+def _shown_figures(data: Any, keep: set[str]) -> np.ndarray:
+    """Positions in the figures table of the reports the page shows: the listed groups', at most
+    MAX_REPORTS a group (those in a conflict first, the others spread evenly over time)."""
+    fig = data.figures  # prepared by WorkbenchData, in the order of the figures table
+    groups = fig["group_id"].to_numpy()
+    positions = np.flatnonzero(fig["group_id"].isin(keep).to_numpy())
+    sizes = pd.Series(groups[positions]).value_counts()
+    big = sizes.index[sizes.to_numpy() > MAX_REPORTS]
+    if not len(big):
+        return positions
+    members = pd.DataFrame({
+        "group": groups[positions], "position": positions, "date": fig["date"].to_numpy()[positions],
+        "in_conflict": fig["figure_id"].isin(data.in_conflict).to_numpy()[positions],
+    })
+    in_big = members["group"].isin(big).to_numpy()
+    chosen = [positions[~in_big]]
+    ordered = members[in_big].sort_values("date", na_position="last", kind="stable")
+    for _, group in ordered.groupby("group", sort=False):
+        disputed = group["position"].to_numpy()[group["in_conflict"].to_numpy()][:MAX_REPORTS]
+        others = group["position"].to_numpy()[~group["in_conflict"].to_numpy()]
+        room = MAX_REPORTS - len(disputed)
+        if room > 0 and len(others):
+            others = others[np.unique(np.linspace(0, len(others) - 1, room).round().astype(np.int64))]
+        chosen += [disputed, others[:max(room, 0)]]
+    return np.sort(np.concatenate(chosen))
+
+
+def _embedded_details(result: Any, data: Any, rows: dict[str, list], n: int) -> dict[str, dict[str, Any]]:
+    """The reports and conflicting pairs of the first ``n`` listed groups, capped, with notes saying so."""
+    from .dashboard._data import WorkbenchData
+
+    ids = rows["id"][:n]
+    keep = set(ids)
+    part = copy.copy(result)  # the listed groups only: details are built for what the page shows
+    part.figures = result.figures.iloc[_shown_figures(data, keep)]
+    conflicts = result.conflicts
+    total_pairs: dict[str, int] = {}
+    if len(conflicts):
+        conflicts = conflicts[conflicts["group_id"].astype(str).isin(keep).to_numpy()]
+        total_pairs = conflicts["group_id"].astype(str).value_counts().to_dict()
+        conflicts = conflicts.groupby("group_id", sort=False).head(MAX_CONFLICTS)  # most severe first, as sorted
+    part.conflicts = conflicts
+    groups = result.groups
+    part.groups = groups[groups["group_id"].astype(str).isin(keep).to_numpy()] if len(groups) else groups
+    details = WorkbenchData(part).details()
+    embedded = {}
+    for i, group_id in enumerate(ids):
+        detail = details[group_id]
+        detail["review"] = rows["review"][i]  # of all its pairs, not only those shown
+        for report in detail["reports"]:
+            report.pop("link", None)  # opens the editor in JupyterLab; a saved page never shows it
+        notes = [detail["note"]] if detail["note"] else []
+        if len(detail["reports"]) < rows["n_figures"][i]:
+            notes.append(f"This page shows {len(detail['reports'])} of its {rows['n_figures'][i]:,} reports (those "
+                         f"in a conflict first, the others spread over time); figures.csv has them all "
+                         f"(group_id {group_id}).")
+        if len(detail["conflicts"]) < total_pairs.get(group_id, 0):
+            notes.append(f"{len(detail['conflicts'])} of its {total_pairs[group_id]:,} conflicting pairs are shown "
+                         "(the most severe); conflicts.csv has them all.")
+        detail["note"] = " ".join(notes)
+        embedded[group_id] = detail
+    return embedded
+
+
+def _listed_notice(total: int, n: int) -> str:
+    if n >= total:
+        return ""
+    return (f"<p class='meta fa-capped'>This page lists {n:,} of the {total:,} claim groups: those in conflict "
+            "first, then those reported by the most outlets. groups.csv, figures.csv and conflicts.csv hold the "
+            "whole audit.</p>")
 
 
 def render_report(result: Any) -> str:
@@ -115,9 +217,10 @@ def render_report(result: Any) -> str:
 
     data = WorkbenchData(result)
     rows = data.group_list()
+    n = _n_listed(rows)
     payload = {
-        "rows": rows,
-        "details": data.details() if rows["id"] else {},
+        "rows": {name: values[:n] for name, values in rows.items()},
+        "details": _embedded_details(result, data, rows, n) if n else {},
         "summary": {
             "articles": len(result.articles), "figures": len(result.figures), "errors": len(result.errors),
             "can_review": False, "columns": [list(c) for c in fmt.GROUP_VIEW_COLUMNS],
@@ -148,6 +251,7 @@ def render_report(result: Any) -> str:
         "click a claim to see its reports side by side.</p>"
         f"{_summary(result, rows)}"
         "<h2>Claim groups, conflicts first</h2>"
+        f"{_listed_notice(len(rows['id']), n)}"
         "<noscript><p>Search, filters and the reports of each claim need JavaScript; groups.csv and "
         "conflicts.csv hold the same data.</p></noscript>"
         "<div id='fa-workbench'></div>"

@@ -1,0 +1,108 @@
+"""report.html at scale: what the page embeds is capped (conflicts first), it says what it left to the
+CSVs, and its size follows the caps, not the corpus."""
+
+import json
+import re
+
+import pandas as pd
+import pytest
+
+from auditor import report
+from auditor.audit import AuditResult
+from auditor.claims import CONFLICT_COLUMNS, GROUP_COLUMNS
+from auditor.model import ARTICLE_COLUMNS, ERROR_COLUMNS
+from conftest import make_figure_row as fig
+from conftest import make_figures_frame
+
+OUTLETS = ("Reuters", "AFP", "AP", "Al Jazeera", "BBC", "Rudaw", "Dabanga", "Premium Times")
+PLACES = ("El Fasher", "Maiduguri", "Kharkiv", "Mogadishu", "Sittwe", "Goma", "Aleppo", "Taiz")
+
+
+def _data(page):
+    match = re.search(r"<script type='application/json' id='fa-data'>(.*?)</script>", page, re.S)
+    return json.loads(match.group(1))
+
+
+def _audit(n_groups, reports_per_group=4, big_group=0, n_errors=0):
+    """``n_groups`` consistent claim groups of a few reports, one group in conflict with ``big_group``
+    extra reports (two of them in its conflicts), and ``n_errors`` unreadable files — built by hand."""
+    rows, groups, conflicts = [], [], []
+    for g in range(n_groups):
+        place = f"{PLACES[g % len(PLACES)]} district {g}"
+        for r in range(reports_per_group):
+            rows.append(fig(f"f{g}-{r}", f"a{g}-{r}", 40 + r % 2, location=place, group_id=f"g{g}",
+                            outlet=OUTLETS[r % len(OUTLETS)], published=f"2024-03-{1 + r % 28:02d}",
+                            sentence=f"Medics said {40 + r % 2} people were killed in {place} on day {r}."))
+        groups.append({"group_id": f"g{g}", "category": "killed", "location": place, "unit": "count",
+                       "n_figures": reports_per_group, "status": "consistent", "label": f"killed in {place}"})
+    n_big = 2 + big_group
+    for r in range(n_big):
+        rows.append(fig(f"big-{r}", f"b{r}", 300 if r == n_big - 1 else 30, location="Khartoum", group_id="g-big",
+                        outlet=OUTLETS[r % len(OUTLETS)], published=f"2023-{1 + r % 12:02d}-{1 + r % 28:02d}",
+                        sentence=f"Report {r}: {300 if r == n_big - 1 else 30} people were killed in Khartoum."))
+    groups.append({"group_id": "g-big", "category": "killed", "location": "Khartoum", "unit": "count",
+                   "n_figures": n_big, "status": "conflict", "label": "killed in Khartoum"})
+    for k, severity in enumerate(("high", "medium", "low")):
+        conflicts.append({"conflict_id": f"c{k}", "group_id": "g-big", "figure_a": f"big-{k}",
+                          "figure_b": f"big-{n_big - 1}", "category": "killed", "relative_difference": 0.9,
+                          "severity": severity, "explanation": f"30 vs 300 killed in Khartoum (pair {k})"})
+    return AuditResult(
+        articles=pd.DataFrame(columns=list(ARTICLE_COLUMNS)), figures=make_figures_frame(rows),
+        groups=pd.DataFrame(groups, columns=list(GROUP_COLUMNS)),
+        conflicts=pd.DataFrame(conflicts, columns=list(CONFLICT_COLUMNS)),
+        errors=pd.DataFrame([{"path": f"broken-{i}.pdf", "error": "unsupported file type"} for i in range(n_errors)],
+                            columns=list(ERROR_COLUMNS)))
+
+
+@pytest.fixture
+def small_caps(monkeypatch):
+    for name, value in (("MAX_GROUPS", 3), ("MAX_REPORTS", 5), ("MAX_CONFLICTS", 2), ("MAX_TABLE_ROWS", 2),
+                        ("MAX_EMBEDDED_REPORTS", 1000)):
+        monkeypatch.setattr(report, name, value)
+
+
+def test_the_page_lists_conflicts_first_up_to_the_cap_and_says_what_it_left_out(small_caps):
+    result = _audit(n_groups=6, big_group=20, n_errors=5)
+    page = report.render_report(result)
+    data = _data(page)
+    assert data["rows"]["id"][0] == "g-big" and len(data["rows"]["id"]) == 3
+    assert set(data["details"]) == set(data["rows"]["id"])  # every listed group opens
+    assert "<b>7</b> claim groups" in page  # the counts cover the whole audit
+    assert "lists 3 of the 7 claim groups" in page
+    big = data["details"]["g-big"]
+    shown = [r["id"] for r in big["reports"]]
+    assert len(shown) == 5 and {"big-0", "big-1", "big-2", "big-21"} <= set(shown)  # those in conflict first
+    assert "5 of its 22 reports" in big["note"] and "figures.csv" in big["note"]
+    assert [c["severity"] for c in big["conflicts"]] == ["high", "medium"]
+    assert "2 of its 3 conflicting pairs" in big["note"]
+    assert all("link" not in r for d in data["details"].values() for r in d["reports"])
+    assert "broken-1.pdf" in page and "broken-2.pdf" not in page and "3 more: errors.csv" in page
+
+
+def test_reports_left_out_of_a_big_group_are_spread_over_time(small_caps, monkeypatch):
+    monkeypatch.setattr(report, "MAX_REPORTS", 6)
+    result = _audit(n_groups=0, big_group=40)  # 42 reports from 2023-01 to 2023-12; 4 in conflict
+    big = _data(report.render_report(result))["details"]["g-big"]
+    months = sorted({r["published"][:7] for r in big["reports"] if r["id"] not in ("big-0", "big-1", "big-2", "big-41")})
+    assert len(big["reports"]) == 6 and months[0] < "2023-04" and months[-1] > "2023-09"
+
+
+def test_the_page_size_follows_the_caps_not_the_corpus(monkeypatch):
+    monkeypatch.setattr(report, "MAX_GROUPS", 50)
+    small = len(report.render_report(_audit(n_groups=60)))
+    large = len(report.render_report(_audit(n_groups=600)))
+    assert large < small * 1.2
+    monkeypatch.setattr(report, "MAX_GROUPS", 2_000)
+    monkeypatch.setattr(report, "MAX_EMBEDDED_REPORTS", 80)  # 20 groups of 4 reports
+    page = report.render_report(_audit(n_groups=600))
+    assert len(_data(page)["rows"]["id"]) == 20
+    assert "lists 20 of the 601 claim groups" in page
+
+
+def test_an_audit_under_the_caps_is_embedded_whole():
+    result = _audit(n_groups=30, big_group=10, n_errors=3)
+    page = report.render_report(result)
+    data = _data(page)
+    assert len(data["rows"]["id"]) == 31 and "claim groups: those in conflict first" not in page
+    assert len(data["details"]["g-big"]["reports"]) == 12 and data["details"]["g-big"]["note"] == ""
+    assert "more: errors.csv" not in page
