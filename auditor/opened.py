@@ -274,8 +274,10 @@ class _CsvFigures(_FigureFile):
         import pyarrow.csv as pacsv
 
         self.path = path
+        # Kept open, as the Parquet file is: the set stays readable if a new run replaces it.
+        self.handle = open(path, "rb")  # noqa: SIM115 - lives as long as the opened audit
         try:
-            with pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 20)) as reader:
+            with pacsv.open_csv(self.handle, read_options=pacsv.ReadOptions(block_size=1 << 20)) as reader:
                 self.columns = list(reader.schema.names)
         except Exception as exc:  # noqa: BLE001
             raise ValueError(f"{path}: not a readable CSV file ({exc})") from None
@@ -291,7 +293,8 @@ class _CsvFigures(_FigureFile):
                  for c in self.columns}
         convert = pacsv.ConvertOptions(column_types=types, include_columns=keys, strings_can_be_null=False,
                                        quoted_strings_can_be_null=False)
-        return pacsv.open_csv(self.path, read_options=pacsv.ReadOptions(block_size=8 << 20),
+        self.handle.seek(0)
+        return pacsv.open_csv(self.handle, read_options=pacsv.ReadOptions(block_size=8 << 20),
                               convert_options=convert)
 
     def read(self, columns: Sequence[str] | None, groups: set[str] | None, solos: set[str] | None) -> pa.Table:

@@ -128,6 +128,23 @@ def test_review_decisions_taken_on_an_opened_audit_are_stored_and_come_back(writ
     assert WorkbenchData(again).group_list() == WorkbenchData(rerun).group_list()
 
 
+@pytest.mark.parametrize("formats", [("parquet",), ("csv",)])
+def test_an_opened_audit_stays_readable_when_a_new_run_replaces_the_folder(written, tmp_path, formats):
+    _root, _out, result = written
+    folder = _fresh_copy(written, tmp_path, formats)
+    opened = auditor.open_audit(folder)
+    old_set = opened.tables
+    changed = result.figures.copy()
+    changed["surface"] = changed["surface"] + " (new run)"
+    replaced = type(result)(articles=result.articles, figures=changed, groups=result.groups,
+                            conflicts=result.conflicts, errors=result.errors, out_dir=folder)
+    write_outputs(replaced, folder, formats=formats)
+    assert not old_set.exists()  # the new run removed the set this audit was opened on
+    group_id = str(result.groups["group_id"].iloc[0])
+    assert not any(s.endswith("(new run)") for s in opened.figures_of(group_id)["surface"])  # still the old set
+    assert all(s.endswith("(new run)") for s in auditor.open_audit(folder).figures_of(group_id)["surface"])
+
+
 def test_an_ungrouped_figure_and_a_formula_like_sentence_read_back_from_csv_as_written(tmp_path):
     from conftest import make_dashboard_result
 
