@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 # -- orderings shared by every view ------------------------------------------------------
@@ -296,20 +297,17 @@ def group_spreads(groups: pd.Series, low: pd.Series, high: pd.Series, value: pd.
 
 def frame_value_text(frame: pd.DataFrame) -> list[str]:
     """:func:`value_text` for every row of a figures frame (columns may be missing)."""
-    def col(name: str) -> Any:
-        return frame[name] if name in frame else [None] * len(frame)
-
-    # Many figures share a reading ("at least 40", "12"): format each distinct one once.
-    memo: dict[tuple, str] = {}
-    shown = []
-    for row in zip(col("value"), col("low"), col("high"), col("qualifier"), col("unit"),
-                   col("reported_value"), col("reported_unit")):
-        key = tuple("nan" if isinstance(x, float) and x != x else x for x in row)
-        text = memo.get(key)
-        if text is None:
-            text = memo[key] = value_text(*row)
-        shown.append(text)
-    return shown
+    names = ("value", "low", "high", "qualifier", "unit", "reported_value", "reported_unit")
+    if frame.empty:
+        return []
+    readings = pd.DataFrame({name: frame[name].to_numpy() if name in frame else None for name in names})
+    # Many figures share a reading ("at least 40", "12"): each distinct one is formatted once, and the
+    # distinct ones are found by hashing the columns, not by a Python tuple per figure.
+    codes = readings.groupby(list(names), dropna=False, sort=False).ngroup().to_numpy()
+    _, first = np.unique(codes, return_index=True)  # the first figure of each reading, in code order
+    distinct = readings.iloc[first]
+    texts = np.array([value_text(*row) for row in zip(*(distinct[name].tolist() for name in names))], dtype=object)
+    return texts[codes].tolist()
 
 
 def qualifier_text(qualifier: Any) -> str:
