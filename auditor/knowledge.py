@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -39,10 +39,22 @@ class Caseless:
 
     def __init__(self, pattern: str) -> None:
         self.pattern = re.compile(pattern, re.IGNORECASE)
-        # what is left once the escapes that lower-casing leaves alone (\s, \W, \b, an escaped "(") are gone
-        rest = re.sub(r"\\[sSwWdDbBAZntrfv]|\\[^0-9A-Za-z]", "", pattern)
+        # what is left once group names and the escapes that lower-casing leaves alone (\s, \W, \b, an
+        # escaped "(") are gone
+        rest = re.sub(r"\\[sSwWdDbBAZntrfv]|\\[^0-9A-Za-z]|\(\?P<\w+>", "", pattern)
         plain = "\\" not in rest and rest == rest.lower() and re.search(r"\(\?[aiLmsux-]", rest) is None
         self._lower = re.compile(pattern) if plain else None
+
+    @property
+    def plain(self) -> bool:
+        """Whether the pattern has the fast path (no capitals, inline flags or back-references)."""
+        return self._lower is not None
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        """``pattern.finditer(text)``, with the offsets and groups of :meth:`search`."""
+        if self._lower is not None and text.isascii():
+            return self._lower.finditer(text.lower())
+        return self.pattern.finditer(text)
 
     def search(self, text: str, pos: int = 0, endpos: int | None = None,
                lowered: str | None = None) -> re.Match[str] | None:

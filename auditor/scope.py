@@ -19,13 +19,12 @@ __all__ = ["DateMention", "ScopeReading", "find_dates", "read_scope"]
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTH = r"(?P<month>(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?)"
-_DATE_RE = re.compile(
+_DATE_RE = Caseless(
     rf"\b(?:(?P<day1>\d{{1,2}})(?:st|nd|rd|th)? (?:of )?{_MONTH.replace('month', 'month1')}(?:,? (?P<year1>(?:19|20)\d\d))?"
     rf"|{_MONTH.replace('month', 'month2')} (?P<day2>\d{{1,2}})(?:st|nd|rd|th)?\b(?:,? (?P<year2>(?:19|20)\d\d))?"
     rf"|(?P<last>last )?(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
     rf"|(?P<yesterday>yesterday)|(?P<today>today)"
-    rf"|{_MONTH.replace('month', 'month3')} (?P<year3>(?:19|20)\d\d)|(?P<year4>(?:19|20)\d\d))\b",
-    re.IGNORECASE,
+    rf"|{_MONTH.replace('month', 'month3')} (?P<year3>(?:19|20)\d\d)|(?P<year4>(?:19|20)\d\d))\b"
 )
 # Clause ends: a figure's own clause lies between these.
 _CLAUSE_BREAK = re.compile(r"[,;:—–()]|\s-\s|\b(?:when|while|whereas|but|after|before|as)\b", re.IGNORECASE)
@@ -131,8 +130,8 @@ def find_dates(text: str, published: str | date | None) -> list[DateMention]:
             year_text = g["year1"] or g["year2"]
             month = _MONTHS.index(month_text[:3].lower()) + 1
             if month_text.lower() == "may" and not (g["day1"] or year_text):
-                # "May 4" is a date; "may 4" after a verb is not
-                if not month_text[0].isupper():
+                # "May 4" is a date; "may 4" after a verb is not (the text's case: groups may be lower-cased)
+                if not text[m.start("month1" if g["month1"] else "month2")].isupper():
                     continue
             day_number = int(day_text)
             if year_text:
@@ -217,6 +216,9 @@ def _rule_in(text: str, whole: bool) -> tuple[str, str] | None:
     """
     r = rules()
     lowered = text.lower()
+    gate = _rule_gate(whole)
+    if gate is not None and gate.search(text, lowered=lowered) is None:
+        return None
     if not whole:
         for rule in r.incident:
             if rule.pattern.search(text, lowered=lowered):
@@ -228,6 +230,21 @@ def _rule_in(text: str, whole: bool) -> tuple[str, str] | None:
         if m and not _since_recalled(text, m):
             return "cumulative", rule.id
     return None
+
+
+@lru_cache(maxsize=2)
+def _rule_gate(whole: bool) -> Caseless | None:
+    """All the rules :func:`_rule_in` reads, as one alternation: one search rules out most texts (half the
+    time of the separate searches). None when the rules cannot be joined (a back-reference, a group name twice)."""
+    r = rules()
+    patterns = [rule.pattern for rule in (*(() if whole else r.incident), *r.cumulative)
+                if not (whole and rule.clause_only)]
+    if not patterns or not all(p.plain for p in patterns):
+        return None
+    try:
+        return Caseless("|".join(f"(?:{p.pattern.pattern})" for p in patterns))
+    except re.error:  # two rules name a group alike
+        return None
 
 
 def _since_recalled(text: str, m: re.Match[str]) -> bool:
