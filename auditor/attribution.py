@@ -135,6 +135,12 @@ def _frame_words() -> frozenset[str]:
     return _words().speech_verbs | {"according", "citing", "quoting", "adding", "saying"}
 
 
+def warm_up() -> None:
+    """Load attribution.yaml and compile its patterns once (before worker processes fork)."""
+    _speech_words()
+    _frame_words()
+
+
 def _quote_spans(text: str) -> list[tuple[int, int]]:
     """Spans of quoted passages (curly quotes pair up; straight quotes alternate)."""
     spans = [(m.start(), m.end()) for m in re.finditer(r"“[^”“]*”|“[^”“]*$|\"[^\"\n]{3,}\"", text, flags=re.M)]
@@ -142,9 +148,14 @@ def _quote_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+_POSSESSIVE_END = re.compile(r"['’]s?$")
+
+
 def _bare(word: str) -> str:
     """A token without a possessive ending."""
-    return re.sub(r"['’]s?$", "", word)
+    if "'" not in word and "’" not in word:  # most words: no regex
+        return word
+    return _POSSESSIVE_END.sub("", word)
 
 
 def _is_cap(tok: Token) -> bool:

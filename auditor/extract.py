@@ -418,7 +418,9 @@ def _span_text(text: str, offset: int, tokens: list[Token], first: int, last: in
     if last < first:
         return ""
     raw = text[tokens[first].start - offset:tokens[last].end - offset]
-    return re.sub(r"\s*\[[^\]]*\]\s*", " ", raw).strip(" “”\"'’")
+    if "[" in raw:
+        raw = re.sub(r"\s*\[[^\]]*\]\s*", " ", raw)
+    return raw.strip(" “”\"'’")
 
 
 _UNIT_RULES = {"money": "unit.money", "distance": "unit.distance", "duration": "unit.duration"}

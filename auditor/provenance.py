@@ -50,11 +50,16 @@ def _profile() -> Any:
 
 
 def warm_up() -> None:
-    """Load the gazetteer, the actor index and the tables read from them once (before worker processes fork)."""
+    """Load the gazetteer, the actor index, the attribution and scope tables once (before worker processes fork)."""
+    from .attribution import warm_up as load_attribution
+    from .scope import warm_up as load_scope
+
     _places()
     _actors()
     _demonym_countries()
     _soldiers()
+    load_attribution()
+    load_scope()
 
 
 @lru_cache(maxsize=1)

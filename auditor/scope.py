@@ -85,6 +85,12 @@ def rules() -> _Rules:
                   frozenset(str(c) for c in table.get("cumulative_categories") or []))
 
 
+def warm_up() -> None:
+    """Load scope.yaml and compile its rules once (before worker processes fork)."""
+    _rule_gate(False)
+    _rule_gate(True)
+
+
 def _parse_published(published: str) -> date | None:
     try:
         return date.fromisoformat(published[:10]) if published else None
