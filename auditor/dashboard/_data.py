@@ -65,8 +65,12 @@ class WorkbenchData:
 
         self.result = result
         self.groups = result.groups.set_index("group_id", drop=False) if len(result.groups) else None
-        self._group_records: dict[str, dict[str, Any]] = (
-            {str(g["group_id"]): g for g in _records(result.groups)} if len(result.groups) else {})
+        # Rows of ``result.groups`` / ``result.conflicts`` made into dicts only for the groups shown (at
+        # 80k conflicts, a dict for every row is 150 MB); their positions and review decisions at once.
+        group_ids = _text(result.groups["group_id"]).tolist() if len(result.groups) else []
+        self._group_at = {g: i for i, g in enumerate(group_ids)}
+        self._group_decision = dict(zip(group_ids, _text(_column(result.groups, "decision")).tolist()))
+        self._group_records: dict[str, dict[str, Any]] = {}
         self.refresh_conflicts()
         self._rows: dict[str, list] | None = None
         self.figures: pd.DataFrame | None = None
@@ -92,23 +96,40 @@ class WorkbenchData:
     def refresh_conflicts(self) -> None:
         """Re-read ``result.conflicts`` (after a review) into per-group lookups."""
         conflicts = self.result.conflicts
-        self._conflict_records: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        if len(conflicts):
-            for record in _records(conflicts):
-                self._conflict_records[fmt.text(record["group_id"])].append(record)
+        self._conflict_records: dict[str, list[dict[str, Any]]] = {}
+        self._conflict_at: dict[str, list[int]] = defaultdict(list)
+        self._conflict_decision: list[str] = []
         in_conflict = set()
         if len(conflicts):
+            for i, g in enumerate(_text(conflicts["group_id"]).tolist()):
+                self._conflict_at[g].append(i)
+            self._conflict_decision = _text(_column(conflicts, "decision")).tolist()
             in_conflict = set(_text(conflicts["figure_a"]).tolist()) | set(_text(conflicts["figure_b"]).tolist())
         self.in_conflict = in_conflict
 
+    def conflicts_of(self, group_id: str) -> list[dict[str, Any]]:
+        """The rows of ``result.conflicts`` in one group, as dicts (made when first asked for)."""
+        if group_id not in self._conflict_records:
+            at = self._conflict_at.get(group_id, [])
+            self._conflict_records[group_id] = _records(self.result.conflicts.iloc[at]) if at else []
+        return self._conflict_records[group_id]
+
+    def group_record(self, group_id: str) -> dict[str, Any]:
+        """The row of ``result.groups`` of one group, as a dict (empty for a figure without a group)."""
+        if group_id not in self._group_records:
+            at = self._group_at.get(group_id)
+            self._group_records[group_id] = {} if at is None else _records(self.result.groups.iloc[[at]])[0]
+        return self._group_records[group_id]
+
     def refresh_group(self, group_id: str) -> None:
         """Re-read one group's conflicts from ``result.conflicts`` (after its review)."""
-        self._conflict_records[group_id] = self.conflict_frame(group_id).to_dict("records")
+        self._conflict_records[group_id] = _records(self.conflict_frame(group_id))
         groups = self.result.groups
         if len(groups) and "decision" in groups:
             rows = groups[groups["group_id"].astype(str) == group_id]
             if len(rows):
                 self._group_records[group_id] = rows.iloc[0].to_dict()
+                self._group_decision[group_id] = fmt.text(self._group_records[group_id].get("decision"))
 
     def conflict_frame(self, group_id: str) -> pd.DataFrame:
         """The rows of ``result.conflicts`` in one group."""
@@ -119,11 +140,14 @@ class WorkbenchData:
 
     def review_of(self, group_id: str) -> str:
         """The group's review state (``formatting.review_state``), group-level decisions first."""
-        records = self._conflict_records.get(group_id, [])
-        decided = fmt.text(self._group_records.get(group_id, {}).get("decision"))
-        if decided and records:
+        if group_id in self._conflict_records:  # reviewed here: its rows were read again
+            decisions = [fmt.text(c.get("decision")) for c in self._conflict_records[group_id]]
+        else:
+            decisions = [self._conflict_decision[i] for i in self._conflict_at.get(group_id, ())]
+        decided = self._group_decision.get(group_id, "")
+        if decided and decisions:
             return decided
-        return fmt.review_state([fmt.text(c.get("decision")) for c in records], len(records))
+        return fmt.review_state(decisions, len(decisions))
 
     # -- the list -----------------------------------------------------------------------------
 
@@ -174,7 +198,7 @@ class WorkbenchData:
             label.loc[known] = _text(self.groups.loc[known, "label"])
             if "incident_label" in self.groups:
                 incident.loc[known] = _text(self.groups.loc[known, "incident_label"])
-        n_conflicts = pd.Series({g: len(rows) for g, rows in self._conflict_records.items()}, dtype="int64")
+        n_conflicts = pd.Series({g: len(rows) for g, rows in self._conflict_at.items()}, dtype="int64")
         per["n_conflicts"] = n_conflicts.reindex(per.index).fillna(0).astype(int)
         status[per["n_conflicts"] > 0] = "conflict"
         per["status"] = status
@@ -250,7 +274,7 @@ class WorkbenchData:
     def _assemble(self, group_id: str, reports: list[dict[str, Any]], first: pd.Series) -> dict[str, Any]:
         conflict_count: dict[str, int] = defaultdict(int)
         conflict_rows = []
-        for c in self._conflict_records.get(group_id, ()):
+        for c in self.conflicts_of(group_id):
             for side in ("figure_a", "figure_b"):
                 if c.get(side):
                     conflict_count[str(c[side])] += 1
@@ -261,7 +285,7 @@ class WorkbenchData:
                 "difference": fmt.percent(c.get("relative_difference")),
                 "decision": fmt.text(c.get("decision")), "note": fmt.text(c.get("note")),
             })
-        group = self._group_records.get(group_id, {})
+        group = self.group_record(group_id)
         outliers = self._outliers(group, conflict_count, len(reports))
         reports = [dict(r, outlier=True) if r["id"] in outliers else r for r in reports]
         consensus = ""
