@@ -10,7 +10,7 @@ import os
 import shutil
 import tempfile
 from datetime import datetime, timezone
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +77,7 @@ def write_csv(path: Path, rows: Iterable[Mapping[str, Any]] | pd.DataFrame, colu
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     if isinstance(rows, pd.DataFrame):
-        _write_frame_rows(writer, rows, columns)
-        return atomic_write_text(Path(path), buffer.getvalue())
+        return atomic_write_text(Path(path), b"".join(_csv_bytes(rows, columns)).decode("utf-8"))
     records = list(rows)
     extra: list[str] = []
     for r in records:
@@ -96,27 +95,32 @@ CSV_CHUNK_ROWS = 16_384
 _FORMULA_PATTERN = "[" + "".join("\\" + c if c in "\\-]^" else c for c in _FORMULA_STARTS) + "]"
 
 
-def _csv_cells(values: pd.Series) -> list[Any]:
-    """One column's cells, exactly as :func:`_cell` makes them, without a Python call per cell.
+def _float_text(values: pd.Series) -> np.ndarray:
+    """A float column's cells as :func:`_cell` writes them: whole numbers without ``.0``, others rounded to
+    6 decimals, ``""`` for NaN; with array operations except for the (few) numbers that are not whole."""
+    numbers = values.to_numpy(dtype=np.float64)
+    text = np.full(len(numbers), "", dtype=object)
+    with np.errstate(invalid="ignore"):
+        whole = (np.floor(numbers) == numbers) & (np.abs(numbers) < 1e15)
+    text[whole] = numbers[whole].astype(np.int64).astype(str)
+    rest = np.flatnonzero(~whole & ~np.isnan(numbers))
+    if len(rest):  # Python's round (correctly rounded), not numpy's, for the same digits as before
+        text[rest] = [str(round(v, 6)) for v in numbers[rest].tolist()]
+    return text
 
-    Integer and boolean columns pass as they are; float columns are turned into whole numbers,
-    rounded decimals or ``""`` with array operations; text columns get the apostrophe only where a
-    cell starts like a formula (found by one regular expression over the column). Columns mixing
-    types (rare: hand-built frames) go cell by cell through :func:`_cell`.
+
+def _csv_cells(values: pd.Series) -> list[Any]:
+    """One column's cells, exactly as :func:`_cell` makes them, for the csv module.
+
+    Integer and boolean columns pass as they are; float columns go through :func:`_float_text`; text
+    columns get the apostrophe only where a cell starts like a formula (found by one regular expression
+    over the column). Columns mixing types (rare: hand-built frames) go cell by cell through :func:`_cell`.
     """
     dtype = values.dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "iub":
         return values.to_numpy().tolist()
     if isinstance(dtype, np.dtype) and dtype.kind == "f":
-        numbers = values.to_numpy(dtype=np.float64)
-        cells = np.full(len(numbers), "", dtype=object)
-        with np.errstate(invalid="ignore"):
-            whole = (np.floor(numbers) == numbers) & (np.abs(numbers) < 1e15)
-        cells[whole] = numbers[whole].astype(np.int64).tolist()
-        rest = np.flatnonzero(~whole & ~np.isnan(numbers))
-        if len(rest):  # Python's round (correctly rounded), not numpy's, for the same digits as before
-            cells[rest] = [round(v, 6) for v in numbers[rest].tolist()]
-        return cells.tolist()
+        return _float_text(values).tolist()
     cells = values.to_numpy(dtype=object, copy=True)
     if pd.api.types.infer_dtype(cells, skipna=True) not in ("string", "empty"):
         return [_cell(v) for v in cells.tolist()]
@@ -132,16 +136,84 @@ def _csv_cells(values: pd.Series) -> list[Any]:
     return cells.tolist()
 
 
-def _write_frame_rows(writer: Any, frame: pd.DataFrame | None, columns: Sequence[str]) -> None:
-    """The header (``columns`` then the frame's other columns) and every row, a chunk at a time."""
+def _arrow_text(values: pd.Series) -> Any:
+    """One column as the final CSV text of each cell (neutralised, quoted as the csv module quotes: a cell
+    with ``,`` ``"`` CR or LF), as an Arrow ``large_string`` array; ``None`` when arrays cannot say it
+    exactly (mixed types, dates, nullable dtypes: the csv module writes that chunk)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind == "b":
+        return pa.array(np.where(values.to_numpy(), "True", "False"), type=pa.large_string())
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu":
+        return pc.cast(pa.array(values.to_numpy()), pa.large_string())
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        return pa.array(_float_text(values), type=pa.large_string())
+    if not isinstance(dtype, pd.StringDtype):
+        if dtype != object or pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+            return None
+        odd = values[values.isna().to_numpy()]  # only None, NaN, NA and NaT are written as ""
+        if len(odd) and not all(v is None or v is pd.NA or v is pd.NaT or type(v) is float for v in odd.tolist()):
+            return None
+    try:
+        text = pa.array(values, type=pa.large_string(), from_pandas=True)
+    except (pa.ArrowException, UnicodeError):  # e.g. a lone surrogate: the csv module says what is wrong
+        return None
+    text = pc.fill_null(text, "")
+    formula = pc.match_substring_regex(text, "^" + _FORMULA_PATTERN)
+    text = pc.if_else(formula, pc.utf8_replace_slice(text, 0, 0, "'"), text)
+    special = pc.match_substring_regex(text, '[,"\r\n]')
+    if pc.any(special).as_py():
+        quote = pa.scalar('"', pa.large_string())
+        quoted = pc.binary_join_element_wise(quote, pc.replace_substring(text, '"', '""'), quote,
+                                             pa.scalar("", pa.large_string()))
+        text = pc.if_else(special, quoted, text)
+    return text
+
+
+def _arrow_rows(chunk: pd.DataFrame, header: Sequence[str]) -> bytes | None:
+    """The CSV rows of ``chunk`` as UTF-8, joined by Arrow kernels (no Python call per row or cell);
+    ``None`` when a column needs the csv module (see :func:`_arrow_text`) or a lone column is written."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(header) < 2:  # the csv module writes a row of one empty cell as "", not as an empty line
+        return None
+    blank = pa.array(np.full(len(chunk), "", dtype=object), type=pa.large_string())
+    columns = []
+    for name in header:
+        text = _arrow_text(chunk[name]) if name in chunk else blank
+        if text is None:
+            return None
+        columns.append(text)
+    lines = pc.binary_join_element_wise(*columns, pa.scalar(",", pa.large_string()))
+    lines = pc.binary_join_element_wise(lines, pa.scalar("\r\n", pa.large_string()),
+                                        pa.scalar("", pa.large_string()))
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset:lines.offset + len(lines) + 1]
+    return bytes(memoryview(lines.buffers()[2])[offsets[0]:offsets[-1]])
+
+
+def _csv_bytes(frame: pd.DataFrame | None, columns: Sequence[str]) -> Iterator[bytes]:
+    """The header (``columns`` then the frame's other columns) and every row as UTF-8, a chunk at a time:
+    Arrow kernels where they say exactly what the csv module would write, the csv module elsewhere."""
     present = [] if frame is None else list(frame.columns)
     header = list(columns) + [c for c in present if c not in columns]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
     writer.writerow([neutralise_cell(c) for c in header])
+    yield buffer.getvalue().encode("utf-8")
     n = 0 if frame is None else len(frame)
     for start in range(0, n, CSV_CHUNK_ROWS):
         chunk = frame.iloc[start:start + CSV_CHUNK_ROWS]
-        cells = [_csv_cells(chunk[c]) if c in chunk else [""] * len(chunk) for c in header]
-        writer.writerows(zip(*cells))
+        rows = _arrow_rows(chunk, header)
+        if rows is None:
+            buffer.seek(0)
+            buffer.truncate()
+            cells = [_csv_cells(chunk[c]) if c in chunk else [""] * len(chunk) for c in header]
+            writer.writerows(zip(*cells))
+            rows = buffer.getvalue().encode("utf-8")
+        yield rows
 
 
 # --- the output folder: complete sets switched as one unit ------------------------------------------
@@ -471,8 +543,9 @@ def _ordered(frame: pd.DataFrame | None, columns: Sequence[str]) -> pd.DataFrame
 
 
 def _write_csv_file(path: Path, frame: pd.DataFrame | None, columns: Sequence[str]) -> None:
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        _write_frame_rows(csv.writer(handle), frame, columns)
+    with open(path, "wb") as handle:
+        for text in _csv_bytes(frame, columns):
+            handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
 

@@ -126,3 +126,29 @@ def test_tables_without_rows_or_columns_still_have_their_header(tmp_path, rows):
     assert read_rows(path) == [["path", "error"]] + [["'=a", ""]] * rows
     export._write_csv_file(path, None, ["path", "error"])
     assert read_rows(path) == [["path", "error"]]
+
+
+def test_typed_tables_are_joined_by_arrow_with_the_csv_modules_quoting(tmp_path, monkeypatch):
+    """The contract's tables (text, float, int, bool columns) take the Arrow path, chunk by chunk, and
+    still quote, double quotes, keep line breaks and neutralise exactly as the csv module and the cell rule."""
+    used = []
+    arrow_rows = export._arrow_rows
+    monkeypatch.setattr(export, "_arrow_rows", lambda chunk, header: used.append(arrow_rows(chunk, header)) or used[-1])
+    monkeypatch.setattr(export, "CSV_CHUNK_ROWS", 3)
+    texts = ["=cmd|' /C calc'!A0", "Kharkiv, Ukraine", 'the "official" toll', "two\nlines", "-", "+", "é ∞",
+             "back\\slash", "\r\nstart", "", None, "@x"]
+    n = len(texts)
+    frame = pd.DataFrame({
+        "sentence": pd.Series(texts, dtype="str"),
+        "outlet": pd.Series(list(reversed(texts)), dtype=object),
+        "value": pd.Series([-5.0, 2.675, math.nan, 1e15, -0.0, 0.1 + 0.2, 12.0, math.inf, 3.5, 7.0, 8.0, 9.25]),
+        "start": pd.Series(range(-3, n - 3), dtype="int64"),
+        "flag": pd.Series([True, False] * (n // 2)),
+    })
+    path = tmp_path / "x.csv"
+    export._write_csv_file(path, frame, ["figure_id", "sentence"])
+    assert len(used) == 4 and all(chunk is not None for chunk in used)
+    assert path.read_bytes() == cell_by_cell(frame, ["figure_id", "sentence"])
+    rows = read_rows(path)
+    assert [r[1] for r in rows[1:4]] == ["'=cmd|' /C calc'!A0", "Kharkiv, Ukraine", 'the "official" toll']
+    assert rows[4][1] == "two\nlines" and rows[9][1] == "'\r\nstart" and rows[1][3] == "-5" and rows[1][4] == "-3"
