@@ -108,8 +108,12 @@ class OpenedAudit:
                            conflicts=self.conflicts, errors=self.errors, out_dir=self.out_dir)
 
     def write(self, out_dir: str | Path, html: bool = False) -> dict[str, Path]:
-        """Write the audit's files into ``out_dir`` (reads every figure; see :meth:`to_result`)."""
-        return self.to_result().write(out_dir, html=html)
+        """Write the audit's files into ``out_dir`` in the formats it was opened from (reads every figure;
+        see :meth:`to_result`): exporting an opened Parquet audit keeps its Parquet files."""
+        from .export import FORMATS, write_outputs
+
+        formats = tuple(f for f in FORMATS if (self.tables / f"figures.{f}").is_file()) or ("csv",)
+        return write_outputs(self.to_result(), Path(out_dir), html=html, formats=formats)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
         """Rich display as for an :class:`~auditor.audit.AuditResult`, reading only the groups shown."""

@@ -159,6 +159,16 @@ def test_an_ungrouped_figure_and_a_formula_like_sentence_read_back_from_csv_as_w
     assert WorkbenchData(opened).detail(solo) == WorkbenchData(result).detail(solo)
 
 
+def test_exporting_an_opened_audit_keeps_its_formats_and_everything_in_it(written, tmp_path):
+    _root, _out, result = written
+    opened = auditor.open_audit(_fresh_copy(written, tmp_path, ("parquet",)))
+    written_now = opened.write(tmp_path / "export", html=True)
+    assert "figures.parquet" in written_now and "figures" not in written_now and "report" in written_now
+    again = auditor.open_audit(tmp_path / "export")
+    assert WorkbenchData(again).group_list() == WorkbenchData(opened).group_list()
+    assert sorted(again.read_figures(["figure_id"])["figure_id"]) == sorted(result.figures["figure_id"])
+
+
 def test_a_cell_ending_with_an_opened_audit_renders_it(written):
     _root, out, result = written
     bundle = auditor.open_audit(out)._repr_mimebundle_()
