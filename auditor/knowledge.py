@@ -30,25 +30,28 @@ class Caseless:
     """A case-insensitive regular expression, searched faster in ASCII text.
 
     ``re.IGNORECASE`` compares every letter both ways and keeps ``re`` from skipping ahead by a
-    pattern's first letters. On ASCII text the same matches come 2-3x faster from the case-sensitive
-    pattern over the lower-cased text, which has the same length and offsets. A pattern with capitals,
-    inline flags or escapes that lower-casing would not mirror is always searched the plain way.
+    pattern's first letters. On ASCII text the same matches come 2-3x faster from the pattern's
+    lower-case form, case-sensitive, over the lower-cased text (same length, same offsets). A pattern
+    without such a form (see :func:`_lower_case_form`) is always searched the plain way.
     """
 
     __slots__ = ("pattern", "_lower")
 
     def __init__(self, pattern: str) -> None:
         self.pattern = re.compile(pattern, re.IGNORECASE)
-        # what is left once group names and the escapes that lower-casing leaves alone (\s, \W, \b, an
-        # escaped "(") are gone
-        rest = re.sub(r"\\[sSwWdDbBAZntrfv]|\\[^0-9A-Za-z]|\(\?P<\w+>", "", pattern)
-        plain = "\\" not in rest and rest == rest.lower() and re.search(r"\(\?[aiLmsux-]", rest) is None
-        self._lower = re.compile(pattern) if plain else None
+        lower = _lower_case_form(pattern)
+        self._lower = re.compile(lower) if lower is not None else None
 
     @property
     def plain(self) -> bool:
-        """Whether the pattern has the fast path (no capitals, inline flags or back-references)."""
+        """Whether the pattern has the fast path (no inline flags, back-references or capitals in a set)."""
         return self._lower is not None
+
+    def fullmatch(self, text: str) -> re.Match[str] | None:
+        """``pattern.fullmatch(text)``, with the offsets and groups of :meth:`search`."""
+        if self._lower is not None and text.isascii():
+            return self._lower.fullmatch(text.lower())
+        return self.pattern.fullmatch(text)
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         """``pattern.finditer(text)``, with the offsets and groups of :meth:`search`."""
@@ -64,6 +67,51 @@ class Caseless:
         if self._lower is not None and text.isascii():
             return self._lower.search(text.lower() if lowered is None else lowered, pos, end)
         return self.pattern.search(text, pos, end)
+
+
+def _lower_case_form(pattern: str) -> str | None:
+    """``pattern`` with its literal letters in lower case, or None where that would not match the
+    lower-cased text exactly where ``pattern`` matches the text ignoring case: inline flags,
+    back-references, character escapes (\\x41), capitals inside a set ("[A-z]" spans punctuation) and
+    letters whose case maps outside ASCII ("ſ", "ı", the Kelvin sign)."""
+    out: list[str] = []
+    i, n, in_set = 0, len(pattern), False
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            escape = pattern[i:i + 2]
+            if not re.fullmatch(r"\\[sSwWdDbBAZntrfv]|\\[^0-9A-Za-z]", escape):
+                return None
+            out.append(escape)
+            i += 2
+            continue
+        if not in_set and pattern.startswith("(?", i):
+            name = re.match(r"\(\?P<\w+>", pattern[i:])
+            if name is not None:  # a group's name keeps its case
+                out.append(name.group())
+                i += len(name.group())
+                continue
+            if i + 2 < n and pattern[i + 2] in "aiLmsux-P(":  # flags, named or conditional back-references
+                return None
+        if ch == "[" and not in_set:
+            in_set = True
+            j = i + 1 + (pattern.startswith("^", i + 1))
+            if pattern.startswith("]", j):  # "[]...]": a literal bracket first
+                j += 1
+            out.append(pattern[i:j])
+            i = j
+            continue
+        if ch == "]" and in_set:
+            in_set = False
+        elif ch.isascii():
+            if in_set and ch.isupper():
+                return None
+            ch = ch.lower()
+        elif not ch.lower() == ch == ch.upper():
+            return None
+        out.append(ch)
+        i += 1
+    return "".join(out)
 
 
 def literal_alternation(words: Iterable[str]) -> str:

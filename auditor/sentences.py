@@ -17,6 +17,7 @@ from functools import cache
 from importlib import resources
 
 from ._frontmatter import front_matter_span
+from .knowledge import Caseless
 from .model import Sentence
 
 # Python's str.splitlines() line boundaries except the rare \x1c-\x1e separators.
@@ -38,8 +39,8 @@ class _Rules:
     split_unless_number: frozenset[str]
     split_before_starter: frozenset[str]
     sentence_starters: frozenset[str]
-    boilerplate: re.Pattern[str]
-    page_end: re.Pattern[str]
+    boilerplate: Caseless
+    page_end: Caseless
     max_boilerplate_chars: int
 
 
@@ -162,8 +163,8 @@ def _rules() -> _Rules:
         listed = [str(word) for word in abbreviations.get(key) or ()]
         return frozenset(listed + [word.upper() for word in listed])
 
-    def alternatives(key: str) -> re.Pattern[str]:
-        return re.compile("|".join(f"(?:{p})" for p in furniture[key]), re.IGNORECASE)
+    def alternatives(key: str) -> Caseless:
+        return Caseless("|".join(f"(?:{p})" for p in furniture[key]))
 
     return _Rules(
         never_split=words("never_split"),
