@@ -241,6 +241,13 @@ class WorkbenchData:
         firsts = ordered.drop_duplicates("group_id")
         bounds = np.flatnonzero(np.r_[True, ordered["group_id"].to_numpy()[1:] != ordered["group_id"].to_numpy()[:-1]])
         ends = np.r_[bounds[1:], len(ordered)]
+        # Every group's and conflict's row made a dict in one pass (group by group costs a frame slice each).
+        if len(self.result.groups):
+            self._group_records.update(zip(_text(self.result.groups["group_id"]).tolist(), _records(self.result.groups)))
+        if len(self.result.conflicts):
+            records = _records(self.result.conflicts)
+            for g, at in self._conflict_at.items():
+                self._conflict_records.setdefault(g, [records[i] for i in at])
         return {
             str(first["group_id"]): self._assemble(str(first["group_id"]), reports[a:b], first)
             for (_, first), a, b in zip(firsts.iterrows(), bounds, ends)
