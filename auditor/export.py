@@ -555,20 +555,25 @@ PARQUET_ROW_GROUP = 4096
 
 
 def _write_parquet_file(path: Path, frame: pd.DataFrame | None, columns: Sequence[str]) -> None:
-    """The same table typed, values as read (no formula neutralising: Parquet is not a spreadsheet)."""
+    """The same table typed, values as read (no formula neutralising: Parquet is not a spreadsheet),
+    handed to pyarrow column by column (Arrow-backed text is not copied)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
 
-    frame = _ordered(frame, columns).reset_index(drop=True)
+    frame = _ordered(frame, columns)
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # a column mixing types: written as text
+        frame = frame.copy()
+        for column in frame.columns[frame.dtypes == object]:
+            frame[column] = frame[column].map(lambda v: None if v is None or v != v else str(v))
+        table = pa.Table.from_pandas(frame, preserve_index=False)
     if "figure_id" in frame and "group_id" in frame:
         # Figures sorted by claim group in row groups of PARQUET_ROW_GROUP rows: a group's figures sit in
         # one or two row groups, which open_audit (auditor/opened.py) finds by their group_id statistics.
-        frame = frame.sort_values("group_id", kind="stable").reset_index(drop=True)
-    try:
-        frame.to_parquet(path, index=False, row_group_size=PARQUET_ROW_GROUP)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # a column mixing types: written as text
-        for column in frame.columns[frame.dtypes == object]:
-            frame[column] = frame[column].map(lambda v: None if v is None or v != v else str(v))
-        frame.to_parquet(path, index=False, row_group_size=PARQUET_ROW_GROUP)
+        table = table.take(pc.sort_indices(table["group_id"]))  # a stable sort
+    pq.write_table(table, path, row_group_size=PARQUET_ROW_GROUP)
     with open(path, "rb+") as handle:
         os.fsync(handle.fileno())
 
