@@ -10,6 +10,7 @@ them, and new ones are written there at once.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -343,10 +344,16 @@ def _membership(table: pa.Table, groups: set[str], solos: set[str]) -> pa.Chunke
 
 
 def _figure_file(tables: Path) -> _FigureFile | None:
+    from .export import MANIFEST_NAME
+
     if (tables / "figures.parquet").is_file():
         return _ParquetFigures(tables / "figures.parquet")
     if (tables / "figures.csv").is_file():
         figures = _CsvFigures(tables / "figures.csv")
+        try:  # the set's manifest counts the rows: no pass over the file just to count them
+            figures.n_rows = int(json.loads((tables / MANIFEST_NAME).read_text(encoding="utf-8"))["rows"]["figures"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
         return figures
     return None
 
