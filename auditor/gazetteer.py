@@ -167,28 +167,30 @@ class Gazetteer:
         words, starts, ends = tokens.words, tokens.starts, tokens.ends
         index, particles = self._index, self._particles
         found: list[PlaceMention] = []
-        i, n = 0, len(words)
-        while i < n:
-            word = words[i]
-            if not word[0].isupper() and not (tokens.keys[i] in particles and i + 1 < n and words[i + 1][0].isupper()):
-                i += 1
+        keys, n = tokens.keys, len(words)
+        # a name starts with a capital, or with a particle before one ("al-Anbar")
+        firsts = [i for i, word in enumerate(words) if word[0].isupper()
+                  or keys[i] in particles and i + 1 < n and words[i + 1][0].isupper()]
+        resume = 0  # the token after the last name found
+        for i in firsts:
+            if i < resume:
                 continue
-            entries = index.get(tokens.keys[i])
-            if entries is not None:
-                wide = self._by_second.get(tokens.keys[i])
-                if wide is not None:  # same order: longest first, one-word names last
-                    entries = (wide[0].get(tokens.keys[i + 1], ()) if i + 1 < n else ()) + wide[1]
-                for rest, candidates, needs_cue, acronym in entries:
-                    if rest and not rest_matches(tokens, i, rest):
-                        continue
-                    j = i + len(rest)
-                    pid = self._accept(tokens, i, j, candidates, needs_cue, acronym, hint)
-                    if pid is not None:
-                        found.append(PlaceMention(offset + starts[i], offset + ends[j],
-                                                  text[starts[i]:ends[j]], self._place(pid)))
-                        i = j
-                        break
-            i += 1
+            entries = index.get(keys[i])
+            if entries is None:
+                continue
+            wide = self._by_second.get(keys[i])
+            if wide is not None:  # same order: longest first, one-word names last
+                entries = (wide[0].get(keys[i + 1], ()) if i + 1 < n else ()) + wide[1]
+            for rest, candidates, needs_cue, acronym in entries:
+                if rest and (i + 1 >= n or keys[i + 1] != rest[0] or not rest_matches(tokens, i, rest)):
+                    continue
+                j = i + len(rest)
+                pid = self._accept(tokens, i, j, candidates, needs_cue, acronym, hint)
+                if pid is not None:
+                    found.append(PlaceMention(offset + starts[i], offset + ends[j],
+                                              text[starts[i]:ends[j]], self._place(pid)))
+                    resume = j + 1
+                    break
         return found
 
     def lookup(self, name: str, countries: Collection[str] | None = None) -> Place | None:

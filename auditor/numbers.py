@@ -272,17 +272,25 @@ class _Reader:
         return None
 
 
+@lru_cache(maxsize=1)
+def _qualifier_ends() -> frozenset[str]:
+    """The last words of the qualifier phrases."""
+    return frozenset(p[-1] for p in qualifiers() if p)
+
+
 def _qualifier_before(r: _Reader, i: int) -> tuple[str, int]:
     """Qualifier phrase ending right before token i (skipping an opening quote): (qualifier, first token)."""
     table = qualifiers()
     j = i - 1
     while j >= 0 and r.t[j].kind == "punct" and r.t[j].text in "“\"‘'([":
         j -= 1
+    if j < 0 or r.t[j].lower not in _qualifier_ends():  # most numbers: no qualifier ends right before
+        return "", i
     for length in (4, 3, 2, 1):
         k = j - length + 1
         if k < 0:
             continue
-        key = tuple(r.low(x) for x in range(k, j + 1))
+        key = tuple(t.lower for t in r.t[k:j + 1])
         if key in table:
             if key == ("up", "to") and (r.low(k - 1) in _CHANGE_VERBS or r.low(k - 1) in _MOTION_VERBS):
                 return "", i  # "moved up to 14 points", "went up to 5%": a verb's particle, not "at most"
