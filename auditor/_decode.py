@@ -64,6 +64,12 @@ def decode(data: bytes, *, html: bool = False) -> str:
     UndecodableError
         For empty, binary or undecodable content.
     """
+    return decode_as(data, html=html)[0]
+
+
+def decode_as(data: bytes, *, html: bool = False) -> tuple[str, str]:
+    """:func:`decode`, and the codec that read the bytes: a Python codec name (``utf-8-sig`` for
+    UTF-8 after a BOM), with ``:replace`` when broken sequences became U+FFFD."""
     if not data.strip():
         raise UndecodableError("empty file")
     for bom, encoding, name in _BOMS:
@@ -73,24 +79,25 @@ def decode(data: bytes, *, html: bool = False) -> str:
             except UnicodeDecodeError as exc:
                 raise UndecodableError(f"not valid {name} text although it starts with a {name} byte order mark "
                                        f"(bad bytes at position {exc.start + len(bom)})") from None
-            return _checked(text)
+            return _checked(text), ("utf-8-sig" if bom == codecs.BOM_UTF8 else encoding)
     # Zero and other control bytes: UTF-16 without a BOM (Arabic in UTF-16 is mostly 0x06 bytes
     # beside letters, which would even pass as ASCII) or binary content.
     sample = data[:_SAMPLE_BYTES]
     if len(_CONTROL_BYTES.findall(sample)) > _MAX_CONTROL_SHARE * len(sample):
-        return _checked(_utf16_without_bom(data))
+        return _utf16_without_bom(data)
     try:
-        return _checked(data.decode("utf-8"))
+        return _checked(data.decode("utf-8")), "utf-8"
     except UnicodeDecodeError:
         pass
     mostly_utf8 = _mostly_utf8(data)
     if mostly_utf8 is not None:
-        return _checked(mostly_utf8)
+        return _checked(mostly_utf8), "utf-8:replace"
     if html:
         declared = _declared_charset(data)
         if declared is not None:
-            return _checked(declared)
-    return _checked(_guess_codepage(data))
+            return _checked(declared[0]), declared[1]
+    text, encoding = _guess_codepage(data)
+    return _checked(text), encoding
 
 
 def _checked(text: str) -> str:
@@ -102,7 +109,7 @@ def _checked(text: str) -> str:
     return text
 
 
-def _utf16_without_bom(data: bytes) -> str:
+def _utf16_without_bom(data: bytes) -> tuple[str, str]:
     """UTF-16 text without a BOM, in the byte order whose high bytes look like one script's; else binary."""
     if len(data) % 2 == 0:
         sample = data[:_SAMPLE_BYTES]
@@ -117,7 +124,7 @@ def _utf16_without_bom(data: bytes) -> str:
                 candidates.append((share, encoding))
         for _, encoding in sorted(candidates, reverse=True):
             try:
-                return data.decode(encoding)
+                return _checked(data.decode(encoding)), encoding
             except UnicodeDecodeError:
                 continue
     raise UndecodableError(BINARY)
@@ -141,7 +148,7 @@ def _mostly_utf8(data: bytes) -> str | None:
     return None
 
 
-def _declared_charset(data: bytes) -> str | None:
+def _declared_charset(data: bytes) -> tuple[str, str] | None:
     match = _META_CHARSET.search(data[:4096])
     if match is None:
         return None
@@ -152,18 +159,18 @@ def _declared_charset(data: bytes) -> str | None:
     if codec.name in ("utf-8", "utf-16", "utf-32"):  # already ruled out, or wrongly declared
         return None
     try:
-        return data.decode(codec.name)
+        return data.decode(codec.name), codec.name
     except UnicodeDecodeError:
         return None
 
 
-def _guess_codepage(data: bytes) -> str:
+def _guess_codepage(data: bytes) -> tuple[str, str]:
     from charset_normalizer import from_bytes
 
     for candidates in (_PREFERRED_CODEPAGES, _OTHER_CODEPAGES):
         best = from_bytes(data, cp_isolation=candidates).best()
         if best is not None:
-            return str(best)
+            return str(best), best.encoding
     if _CONTROL.search(data.decode("latin-1", errors="replace")[:65536]):
         raise UndecodableError(BINARY)
     raise UndecodableError("cannot tell the text encoding (not UTF-8, UTF-16 or a known code page)")

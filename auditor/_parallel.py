@@ -15,8 +15,13 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .model import FIGURE_FIELDS, Article
+from .model import FIGURE_FIELDS, Article, ReadError
+
+if TYPE_CHECKING:
+    from .readers import ReadTask
 
 # Enough text per task that pickling and scheduling stay small beside extraction (~0.1 s of work).
 CHUNK_CHARS = 64_000
@@ -187,3 +192,138 @@ def default_jobs(jobs: int | None) -> int:
     except AttributeError:  # pragma: no cover - not Linux
         cores = os.cpu_count() or 1
     return max(1, min(jobs or cores, cores))
+
+
+# --- reading and extraction in the workers (the local path) -------------------------------------
+
+# Bytes of input per task: a part of a big JSON Lines file is cut at about this size.
+TASK_BYTES = 64_000
+# Metadata of an article kept by the parent (``ARTICLE_COLUMNS`` order): never its text.
+ArticleRow = tuple[str, str, str, str, str, str, int, str]
+_stores: dict[str, object] = {}  # figure caches opened by this process, by folder
+
+
+@dataclass
+class TaskResult:
+    """What one :class:`~auditor.readers.ReadTask` read and found, without the texts."""
+
+    articles: list[ArticleRow]
+    errors: list[ReadError]
+    rows: list[Rows]  # figure rows of each article, in order
+
+
+def article_row(article: Article) -> ArticleRow:
+    """An article's ``ARTICLE_COLUMNS`` values (its length and digest, not its text)."""
+    return (article.article_id, article.path, article.title, article.outlet, article.published, article.url,
+            article.chars, article.sha256)
+
+
+def _store_of(cache: object | None) -> object | None:
+    """The figure cache to use here: the object given (in this process) or, given its folder, one
+    opened once per worker process (SQLite connections are not shared across a fork)."""
+    if cache is None or not isinstance(cache, (str, os.PathLike)):
+        return cache
+    from .cache import ArticleCache
+
+    folder = os.fspath(cache)
+    if folder not in _stores:
+        _stores[folder] = ArticleCache(folder)
+    return _stores[folder]
+
+
+def rows_of(articles: Sequence[Article], cache: object | None = None) -> list[Rows]:
+    """Figure rows of each article: from ``cache`` (an :class:`~auditor.cache.ArticleCache`) when
+    stored there under the article's key, else extracted (and stored)."""
+    if cache is None or not articles:
+        return extract_rows(articles)
+    from .cache import article_key, extractor_version
+
+    version = extractor_version()
+    keys = [article_key(a, version) for a in articles]
+    stored = cache.get_many(keys)  # type: ignore[attr-defined]
+    todo = [a for a, k in zip(articles, keys) if k not in stored]
+    fresh = iter(extract_rows(todo))
+    found: list[Rows] = []
+    new: list[tuple[str, Rows]] = []
+    for key in keys:
+        rows = stored.get(key)
+        if rows is None:
+            rows = next(fresh)
+            new.append((key, rows))
+        found.append(rows)
+    if new:
+        cache.put_many(new)  # type: ignore[attr-defined]
+    return found
+
+
+def run_task(task: ReadTask, max_size: int, cache: object | None = None) -> TaskResult:
+    """Read one task's file (or part) and extract its articles' figures (see :func:`rows_of`).
+
+    ``cache``: an :class:`~auditor.cache.ArticleCache` in this process, or its folder in a worker.
+    """
+    from .readers import read_task
+
+    store = _store_of(cache)
+    if store is not None:
+        articles, errors = store.read_file(task.path, max_size, lambda _path, size: read_task(task, size),  # type: ignore[attr-defined]
+                                           part=task.key)
+        store.flush_files()  # type: ignore[attr-defined]
+    else:
+        articles, errors = read_task(task, max_size)
+    return TaskResult([article_row(a) for a in articles], errors, _shared_strings(rows_of(articles, store)))
+
+
+def _shared_strings(found: list[Rows]) -> list[Rows]:
+    """The rows with one object per distinct string (an outlet, a category, a sentence with several
+    figures): pickled once per task, so the parent holds one copy of each, not one per figure."""
+    seen: dict[str, str] = {}
+    share = seen.setdefault
+    return [[tuple(share(v, v) if type(v) is str else v for v in row) for row in rows] for rows in found]
+
+
+class WorkerPool:
+    """Forked worker processes started at the first task sent, closed with the audit.
+
+    Workers load the extraction tables themselves on their first article (in parallel): the
+    parent holds no gazetteer or rule tables.
+    """
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self._pool: ProcessPoolExecutor | None = None
+
+    def submit(self, function: Callable, *args: object) -> Future:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("fork"))
+        return self._pool.submit(function, *args)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+def run_tasks(
+    tasks: Sequence[ReadTask],
+    max_size: int,
+    *,
+    pool: WorkerPool | None = None,
+    cache: object | None = None,
+) -> Iterator[tuple[ReadTask, TaskResult]]:
+    """``(task, result)`` for every task, in order: on ``pool`` (a window of tasks in flight per
+    worker, so results do not pile up) or, without one, here."""
+    if pool is None:
+        for task in tasks:
+            yield task, run_task(task, max_size, cache)
+        return
+    folder = getattr(cache, "folder", None) if cache is not None else None
+    window = max(1, pool.jobs * _WINDOW_PER_WORKER)
+    pending: deque[tuple[ReadTask, Future]] = deque()
+    for task in tasks:
+        pending.append((task, pool.submit(run_task, task, max_size, folder)))
+        while len(pending) > window or (pending and pending[0][1].done()):
+            done, future = pending.popleft()
+            yield done, future.result()
+    while pending:
+        done, future = pending.popleft()
+        yield done, future.result()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +16,7 @@ from .model import ARTICLE_COLUMNS, ERROR_COLUMNS, FIGURE_COLUMNS, FIGURE_FIELDS
 from .readers import ReadOptions
 
 if TYPE_CHECKING:
+    from ._parallel import WorkerPool
     from .cache import ArticleCache
 
 _figure_row = operator.attrgetter(*FIGURE_FIELDS)
@@ -32,7 +33,8 @@ class AuditResult:
     groups: pd.DataFrame
     conflicts: pd.DataFrame
     errors: pd.DataFrame
-    texts: dict[str, str] = field(default_factory=dict, repr=False)  # article_id -> text read
+    # article_id -> text read; after a local audit, read again from the file on demand (sha256-checked)
+    texts: Mapping[str, str] = field(default_factory=dict, repr=False)
     out_dir: Path | None = None  # where the review store lives, when the audit was given one
 
     def write(self, out_dir: str | Path, html: bool = False) -> dict[str, Path]:
@@ -106,7 +108,42 @@ def _figure_rows(
 def figures_frame(figures: Iterable[Figure] | Iterable[tuple]) -> pd.DataFrame:
     """The figures (or their rows in ``FIGURE_COLUMNS`` order) as a DataFrame with the contract's columns."""
     rows = [f if isinstance(f, tuple) else _figure_row(f) for f in figures]
-    frame = pd.DataFrame.from_records(rows, columns=list(FIGURE_COLUMNS))
+    return _typed(pd.DataFrame.from_records(rows, columns=list(FIGURE_COLUMNS)))
+
+
+class FigureColumns:
+    """Figure rows gathered column by column (a list per column, no tuple per figure kept), then
+    made into the frame :func:`figures_frame` makes of the same rows, one column at a time."""
+
+    def __init__(self) -> None:
+        self._columns: list[list[Any]] = [[] for _ in FIGURE_COLUMNS]
+        self.n = 0
+
+    def extend(self, rows: Sequence[tuple]) -> None:
+        if rows:
+            for column, values in zip(self._columns, zip(*rows)):
+                column.extend(values)
+            self.n += len(rows)
+
+    def frame(self) -> pd.DataFrame:
+        """The frame (emptying this): dtypes inferred per column as ``DataFrame.from_records`` does."""
+        import numpy as np
+        from pandas.core.internals.construction import convert_object_array
+
+        if not self.n:
+            return figures_frame([])
+        data = {}
+        for name, column in zip(FIGURE_COLUMNS, self._columns):
+            values = np.empty(len(column), dtype=object)
+            values[:] = column
+            column.clear()
+            data[name] = convert_object_array([values], dtype=None)[0]
+        self._columns = [[] for _ in FIGURE_COLUMNS]
+        self.n = 0
+        return _typed(pd.DataFrame(data, columns=list(FIGURE_COLUMNS)))
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     for column in ("value", "low", "high", "reported_value"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
     for column in ("start", "end", "sentence_start", "sentence_end"):
@@ -152,7 +189,6 @@ def audit(
         ``None``/``"auto"`` (default) lets each article use its main country's profile.
     """
     from .profiles import set_profile
-    from .readers import _read_file, load_articles
 
     set_profile(profile)  # before any worker forks; ValueError names the known profiles
 
@@ -164,42 +200,119 @@ def audit(
         store = _open_cache(cache)
         if store is not None:
             session.callback(store.close)
-            loaded = load_articles(paths, reading, read_file=lambda path, size: store.read_file(path, size, _read_file))
-            store.flush_files()
-        else:
-            loaded = load_articles(paths, reading)
-        articles = pd.DataFrame([a.to_row() for a in loaded.articles], columns=list(ARTICLE_COLUMNS))
-        errors = pd.DataFrame([e.to_row() for e in loaded.errors], columns=list(ERROR_COLUMNS))
-        # Nothing read: the store is left untouched (its decisions would all be flagged orphaned).
-        review_dir = store_dir if loaded.articles else None
         if cluster is not None:  # one client for extraction and claims
             from .cluster import claims_on_cluster, connect
 
             cluster = session.enter_context(connect(cluster))
-        figures = figures_frame(
-            _figure_rows(loaded.articles, jobs=jobs, progress=progress, cache=store, cluster=cluster))
+            articles, errors, figures, texts = _read_here_extract_on_cluster(paths, reading, store, cluster, progress)
+        else:
+            from ._parallel import WorkerPool
+
+            pool = WorkerPool(jobs or 0)
+            session.callback(pool.close)
+            articles, errors, figures, texts = _read_and_extract(paths, reading, pool, store, progress)
+        # Nothing read: the store is left untouched (its decisions would all be flagged orphaned).
+        review_dir = store_dir if len(articles) else None
         if cluster is not None:
             figures, groups, conflicts = claims_on_cluster(figures, articles, cluster, store_dir=review_dir)
         else:
-            figures, groups, conflicts = _claims(figures, articles, store, review_dir)
+            figures, groups, conflicts = _claims(figures, articles, store, review_dir, pool)
     return AuditResult(
         articles=articles,
         figures=figures,
         groups=groups,
         conflicts=conflicts,
         errors=errors,
-        texts={a.article_id: a.text for a in loaded.articles},
+        texts=texts,
         out_dir=store_dir,
     )
 
 
+def _read_and_extract(
+    paths: str | Path | Iterable[str | Path],
+    reading: ReadOptions,
+    pool: WorkerPool,
+    store: ArticleCache | None,
+    progress: ProgressCallback | None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Mapping[str, str]]:
+    """Articles, read errors and figure rows, read and extracted task by task on ``pool``'s workers
+    (here when the corpus is small): this process never holds the texts, only where to read them again."""
+    from ._parallel import PARALLEL_MIN_CHARS, TASK_BYTES, default_jobs, rows_of, run_tasks
+    from .readers import NAME_NOTE, ArticleTexts, ReadTask, _shown, _unique_id, plan_reads, read_task
+
+    plan = list(plan_reads(paths, reading, part_bytes=TASK_BYTES))
+    tasks = [item for item in plan if isinstance(item, ReadTask)]
+    total_bytes = sum(t.size for t in tasks)
+    pool.jobs = default_jobs(pool.jobs or None)
+    if total_bytes < PARALLEL_MIN_CHARS or len(tasks) < 2:
+        pool.jobs = 1  # a pool costs more than it saves; claims are built here too
+    results = run_tasks(tasks, reading.max_file_size, pool=pool if pool.jobs > 1 else None, cache=store)
+    article_rows: list[tuple] = []
+    errors: list[ReadError] = []
+    rows = FigureColumns()
+    where: dict[str, tuple[int, int]] = {}
+    taken: set[str] = set()
+    done_bytes, found_in_file, next_task = 0, False, 0
+    for item in plan:
+        if isinstance(item, ReadError):
+            errors.append(item)
+            continue
+        task, result = next(results)
+        n, next_task = next_task, next_task + 1
+        errors.extend(result.errors)
+        found_in_file = (found_in_file and task.part > 0) or bool(result.articles) or any(
+            e.error != NAME_NOTE for e in result.errors)
+        if not task.whole and task.part == task.parts - 1 and not found_in_file:
+            errors.append(ReadError(_shown(task.path), "empty file"))  # as a whole file reads
+        for k, (row, found) in enumerate(zip(result.articles, result.rows)):
+            unique = _unique_id(row[0], taken)
+            if unique != row[0]:  # a repeated id: its figure ids hash the new id, so extracted again
+                row = (unique, *row[1:])
+                article = read_task(task, reading.max_file_size)[0][k]
+                found = rows_of([dataclasses.replace(article, article_id=unique)], store)[0]
+            article_rows.append(row)
+            rows.extend(found)
+            where[unique] = (n, k)
+        done_bytes += task.size
+        if progress:
+            progress(len(article_rows), round(len(article_rows) * total_bytes / done_bytes) if done_bytes else 0)
+    articles = pd.DataFrame.from_records(article_rows, columns=list(ARTICLE_COLUMNS))
+    errors_frame = pd.DataFrame([e.to_row() for e in errors], columns=list(ERROR_COLUMNS))
+    digests = dict(zip(articles["article_id"], articles["sha256"]))
+    return articles, errors_frame, rows.frame(), ArticleTexts(tasks, where, digests, reading.max_file_size)
+
+
+def _read_here_extract_on_cluster(
+    paths: str | Path | Iterable[str | Path],
+    reading: ReadOptions,
+    store: ArticleCache | None,
+    cluster: Any,
+    progress: ProgressCallback | None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Mapping[str, str]]:
+    """Articles read in this process (the cluster's workers need not see these files), figures
+    extracted on the cluster."""
+    from .readers import _read_file, load_articles
+
+    if store is not None:
+        loaded = load_articles(paths, reading, read_file=lambda path, size: store.read_file(path, size, _read_file))
+        store.flush_files()
+    else:
+        loaded = load_articles(paths, reading)
+    articles = pd.DataFrame([a.to_row() for a in loaded.articles], columns=list(ARTICLE_COLUMNS))
+    errors = pd.DataFrame([e.to_row() for e in loaded.errors], columns=list(ERROR_COLUMNS))
+    figures = figures_frame(_figure_rows(loaded.articles, progress=progress, cache=store, cluster=cluster))
+    return articles, errors, figures, {a.article_id: a.text for a in loaded.articles}
+
+
 def _claims(
-    figures: pd.DataFrame, articles: pd.DataFrame, store: ArticleCache | None, review_dir: Path | None
+    figures: pd.DataFrame, articles: pd.DataFrame, store: ArticleCache | None, review_dir: Path | None,
+    pool: WorkerPool | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Claims built (or, for the same figures and articles, taken from the cache) before review
-    decisions; the decisions are always merged afresh from ``review.sqlite``, never cached."""
+    decisions; the decisions are always merged afresh from ``review.sqlite``, never cached. With a
+    ``pool`` of several workers, built there per batch of blocking keys."""
     from .cache import claims_key, extractor_version
-    from .claims import build_claims, finish_claims
+    from .claims import build_claims, build_claims_by_blocks, finish_claims
 
     key = None
     if store is not None:
@@ -208,7 +321,12 @@ def _claims(
         except TypeError:  # a column pandas cannot hash: built every time
             key = None
     built = store.get_claims(key) if store is not None and key is not None else None
-    if built is None:
+    if built is None and pool is not None and pool.jobs > 1:
+        import tempfile
+
+        built = build_claims_by_blocks(figures, articles, pool.submit, pool.jobs, store_dir=None,
+                                       shared_folder=Path(tempfile.gettempdir()))
+    elif built is None:
         built = build_claims(figures, articles, store_dir=None)
         if store is not None and key is not None:
             store.put_claims(key, built)

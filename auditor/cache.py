@@ -107,7 +107,8 @@ class ArticleCache:
     """Figure rows (tuples in ``FIGURE_COLUMNS`` order) per article key, in one SQLite file."""
 
     def __init__(self, folder: str | Path) -> None:
-        self.path = Path(folder) / CACHE_FILE
+        self.folder = Path(folder)
+        self.path = self.folder / CACHE_FILE
         self._db: sqlite3.Connection | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -165,9 +166,10 @@ class ArticleCache:
         except sqlite3.Error as exc:
             self._fail(exc)
 
-    def read_file(self, path: Path, max_size: int, read: Callable[[Path, int], ReadResult]) -> ReadResult:
+    def read_file(self, path: Path, max_size: int, read: Callable[[Path, int], ReadResult], part: str = "") -> ReadResult:
         """What ``read(path, max_size)`` gives, taken from the store while the file's size and
-        modification time are those it had when read; clean reads are kept (see :meth:`flush_files`)."""
+        modification time are those it had when read; clean reads are kept (see :meth:`flush_files`).
+        ``part`` names the part of the file ``read`` reads (a byte range of a big JSON Lines file)."""
         try:
             info = os.stat(path)
         except OSError:
@@ -175,6 +177,8 @@ class ArticleCache:
         # The name as given (articles record it) and absolute (the same relative name elsewhere is
         # another file); bytes: a file name need not be valid UTF-8.
         name = os.fsencode(path) + b"\0" + os.fsencode(os.path.abspath(path))
+        if part:
+            name += b"\0" + part.encode()
         if self._db is not None:
             try:
                 row = self._db.execute("SELECT size, mtime_ns, inode, max_size, read_at, result FROM file_reads WHERE path = ?",

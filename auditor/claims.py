@@ -15,8 +15,11 @@ The stages, each a module that can be read alone:
 
 from __future__ import annotations
 
+import contextlib
 import gc
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -47,6 +50,8 @@ CONFLICT_EXTRA_COLUMNS: tuple[str, ...] = (
     "kind", "outlet_a", "outlet_b", "decision", "note", "decided_at", "relation",
 )
 _REVIEW = ("decision", "note", "decided_at")
+# Claim tasks per worker (several blocking keys per task; a big key alone).
+_CLAIM_TASKS_PER_WORKER = 2
 _GROUP_REVIEW = ("decision", "decision_note", "decided_at")
 
 
@@ -60,6 +65,138 @@ def blocking_keys(figures: pd.DataFrame) -> pd.Series:
     config = load_config()
     keys = block_keys(prepare(figures, config), config)
     return pd.Series(keys, index=figures.index, dtype="object", name="block")
+
+
+def build_claims_by_blocks(
+    figures: pd.DataFrame,
+    articles: pd.DataFrame,
+    submit: Callable[..., Any],
+    workers: int,
+    store_dir: Path | None = None,
+    keys: pd.Series | None = None,
+    shared_folder: Path | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """:func:`build_claims`, one task per batch of :func:`blocking_keys` (the same tables).
+
+    ``submit(function, *args)`` runs a task elsewhere (a local worker pool, a Dask client) and returns
+    a future (``.result()``); ``workers`` is how many to keep busy; ``keys`` are computed by a task
+    unless given. With ``shared_folder`` (a folder the workers can read: local processes) the figures
+    are written there once and each task reads its rows, instead of receiving them. Tasks send back
+    only the columns claims fill and the groups and conflicts: this process holds one figure table
+    and none of the claim stages' working tables.
+    """
+    import pickle
+    import tempfile
+
+    from ._parallel import settings
+
+    figures = figures.reset_index(drop=True)
+    if figures.empty:
+        return build_claims(figures, articles, store_dir=store_dir)
+    chosen = settings()
+    with tempfile.TemporaryDirectory(prefix="figure-audit-claims-", dir=shared_folder) if shared_folder \
+            else _no_folder() as folder:
+        source: pd.DataFrame | str = figures
+        if folder is not None:
+            source = str(Path(folder) / "figures.pickle")
+            with open(source, "wb") as handle:  # column by column: pickling a whole frame buffers all of it
+                pickle.dump(list(figures.columns), handle, protocol=pickle.HIGHEST_PROTOCOL)
+                for column in figures.columns:
+                    pickle.dump(figures[column].to_numpy(), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        if keys is None:
+            keys = submit(_blocking_keys_task, source, chosen).result()
+        batches = _batches_of_keys(keys, max(1, workers) * _CLAIM_TASKS_PER_WORKER)
+        futures = []
+        for rows in batches:
+            ids = set(figures["article_id"].iloc[rows])
+            mine = articles[articles["article_id"].isin(ids)] if "article_id" in articles else articles
+            part = figures.iloc[rows] if folder is None else source
+            futures.append(submit(_claims_task, part, rows, mine, chosen))
+        parts = [_result(future.result()) for future in futures]
+    filled = pd.concat([p[0] for p in parts], ignore_index=True)
+    filled.index = [r for rows in batches for r in rows]
+    filled = filled.sort_index()
+    found = figures.copy(deep=False)
+    for column in _FILLED:
+        found[column] = filled[column].to_numpy()
+    groups = pd.concat([p[1] for p in parts], ignore_index=True)
+    conflicts = pd.concat([p[2] for p in parts], ignore_index=True)
+    groups, conflicts = finish_claims(found, groups, conflicts, store_dir)
+    return found, groups, conflicts
+
+
+# The figure columns build_claims fills in (the rest it returns as given).
+_FILLED = ("outlet", "published", "group_id", "incident_id")
+_loaded: dict[str, pd.DataFrame] = {}  # the figures a worker read from a shared folder (one audit at a time)
+
+
+@contextlib.contextmanager
+def _no_folder() -> Iterator[None]:
+    yield None
+
+
+def _figures_from(source: pd.DataFrame | str) -> pd.DataFrame:
+    """The figures given, or read once per process from the file a local audit shared them in."""
+    if isinstance(source, pd.DataFrame):
+        return source
+    if source not in _loaded:
+        import pickle
+
+        _loaded.clear()
+        with open(source, "rb") as handle:
+            names = pickle.load(handle)
+            _loaded[source] = pd.DataFrame({name: pickle.load(handle) for name in names}, columns=names)
+    return _loaded[source]
+
+
+def _result(sent: tuple | str) -> tuple:
+    """A claims task's result, read from the file it wrote in the shared folder (streamed, not
+    received whole through a pipe) or as sent."""
+    if not isinstance(sent, str):
+        return sent
+    import pickle
+
+    with open(sent, "rb") as handle:
+        return tuple(pickle.load(handle) for _ in range(3))
+
+
+def _blocking_keys_task(source: pd.DataFrame | str, chosen: dict[str, str]) -> pd.Series:
+    from ._parallel import apply_settings
+
+    apply_settings(chosen)
+    return blocking_keys(_figures_from(source))
+
+
+def _claims_task(
+    source: pd.DataFrame | str, rows: list[int], articles: pd.DataFrame, chosen: dict[str, str]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Claims of one batch: the columns build_claims fills (in the batch's row order), groups, conflicts."""
+    from ._parallel import apply_settings
+
+    apply_settings(chosen)  # a remote worker does not inherit this process's profile and convention
+    figures = _figures_from(source)
+    part = figures if isinstance(source, pd.DataFrame) else figures.iloc[rows]
+    found, groups, conflicts = build_claims(part, articles, store_dir=None)
+    built = (found[list(_FILLED)], groups, conflicts)
+    if isinstance(source, pd.DataFrame):
+        return built
+    import pickle
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("wb", dir=Path(source).parent, suffix=".pickle", delete=False) as handle:
+        for frame in built:
+            pickle.dump(frame, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return handle.name
+
+
+def _batches_of_keys(keys: pd.Series, n_batches: int) -> list[list[int]]:
+    """Row positions grouped by key, keys packed into ``n_batches`` of similar size (largest first)."""
+    positions = pd.Series(range(len(keys)), index=keys.index).groupby(keys.to_numpy(), sort=True)
+    blocks = sorted((list(rows) for _key, rows in positions), key=len, reverse=True)
+    batches: list[list[int]] = [[] for _ in range(max(1, min(n_batches, len(blocks))))]
+    for rows in blocks:
+        min(batches, key=len).extend(rows)
+    return [sorted(b) for b in batches if b]
 
 
 def build_claims(
@@ -199,4 +336,4 @@ def _fill_from_articles(figures: pd.DataFrame, articles: pd.DataFrame) -> pd.Dat
     return figures
 
 
-__all__ = ["CONFLICT_COLUMNS", "GROUP_COLUMNS", "blocking_keys", "build_claims"]
+__all__ = ["CONFLICT_COLUMNS", "GROUP_COLUMNS", "blocking_keys", "build_claims", "build_claims_by_blocks"]

@@ -24,8 +24,6 @@ from .model import Article
 
 # Larger than the local chunk: a Dask task costs a scheduler round trip.
 CLUSTER_CHUNK_CHARS = 128_000
-# Claim tasks per worker thread (several keys per task; big keys alone).
-_CLAIM_TASKS_PER_THREAD = 2
 
 
 class ClusterError(RuntimeError):
@@ -93,52 +91,19 @@ def extract_on_cluster(
                               submit=submit, workers=threads, chunk_chars=CLUSTER_CHUNK_CHARS)
 
 
-def _claims_block(
-    figures: pd.DataFrame, articles: pd.DataFrame, chosen: dict[str, str]
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    from ._parallel import apply_settings
-    from .claims import build_claims
-
-    apply_settings(chosen)
-    return build_claims(figures, articles, store_dir=None)
-
-
-def _batches_of_keys(keys: pd.Series, n_batches: int) -> list[list[int]]:
-    """Row positions grouped by key, keys packed into ``n_batches`` of similar size (largest first)."""
-    positions = pd.Series(range(len(keys)), index=keys.index).groupby(keys.to_numpy(), sort=True)
-    blocks = sorted((list(rows) for _key, rows in positions), key=len, reverse=True)
-    batches: list[list[int]] = [[] for _ in range(max(1, min(n_batches, len(blocks))))]
-    for rows in blocks:
-        min(batches, key=len).extend(rows)
-    return [sorted(b) for b in batches if b]
-
-
 def claims_on_cluster(
     figures: pd.DataFrame, articles: pd.DataFrame, client: Any, store_dir: Path | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """:func:`auditor.claims.build_claims`, one task per batch of blocking keys on the cluster."""
-    from . import claims
+    from .claims import blocking_keys, build_claims_by_blocks
+
+    def submit(function: Any, *args: Any) -> Any:
+        return client.submit(function, *args, pure=False)
 
     figures = figures.reset_index(drop=True)
-    if figures.empty:
-        return claims.build_claims(figures, articles, store_dir=store_dir)
-    keys = claims.blocking_keys(figures) if hasattr(claims, "blocking_keys") else figures["category"]
+    keys = blocking_keys(figures) if not figures.empty else None  # here: the whole table is not shipped twice
     threads = sum(client.nthreads().values()) or 1
-    batches = _batches_of_keys(keys, threads * _CLAIM_TASKS_PER_THREAD)
-    futures = []
-    for rows in batches:
-        part = figures.iloc[rows]
-        ids = set(part["article_id"])
-        mine = articles[articles["article_id"].isin(ids)] if "article_id" in articles else articles
-        futures.append(client.submit(_claims_block, part, mine, settings(), pure=False))
-    parts = client.gather(futures)
-    found = pd.concat([p[0] for p in parts], ignore_index=True)
-    found.index = [r for rows in batches for r in rows]
-    found = found.sort_index().reset_index(drop=True)
-    groups = pd.concat([p[1] for p in parts], ignore_index=True)
-    conflicts = pd.concat([p[2] for p in parts], ignore_index=True)
-    groups, conflicts = claims.finish_claims(found, groups, conflicts, store_dir)
-    return found, groups, conflicts
+    return build_claims_by_blocks(figures, articles, submit, threads, store_dir=store_dir, keys=keys)
 
 
 __all__ = ["ClusterError", "claims_on_cluster", "connect", "extract_on_cluster"]

@@ -20,21 +20,23 @@ the article itself is still worth auditing.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import dataclasses
 import datetime as dt
+import hashlib
 import io
 import json
 import logging
 import os
 import re
 import stat
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._decode import UndecodableError, decode
+from ._decode import UndecodableError, decode, decode_as
 from ._frontmatter import front_matter_span, parse_front_matter
 from .model import Article, AuditInput, ReadError
 
@@ -82,6 +84,10 @@ class ReadOptions:
     exclude: tuple[Path, ...] = ()
 
 
+# Read note of a file whose name is not valid UTF-8 (not a problem of its content).
+NAME_NOTE = "file name is not valid UTF-8: audited under the name shown here"
+
+
 class _Rejected(Exception):
     """A whole file cannot be read; the message is the plain reason."""
 
@@ -124,26 +130,156 @@ def load_articles(
         raise ValueError("no input paths given")
     options = options or ReadOptions()
     loaded = AuditInput()
-    walk = _Walk(options, [Path(raw) for raw in given if os.fspath(raw).strip()], loaded.errors)
-    seen: set[Path] = set()
     taken_ids: set[str] = set()
+    for file in _files(given, options, loaded.errors):
+        articles, errors = (read_file or _read_file)(file, options.max_file_size)
+        loaded.errors.extend(errors)
+        for article in articles:
+            unique = _unique_id(article.article_id, taken_ids)
+            if unique != article.article_id:
+                article = dataclasses.replace(article, article_id=unique)
+            loaded.articles.append(article)
+    return loaded
+
+
+def _files(given: list[str | os.PathLike[str]], options: ReadOptions, errors: list[ReadError]) -> Iterator[Path]:
+    """The files to read under ``given``, each once, in reading order; what is skipped goes to ``errors``
+    (before the files that follow it)."""
+    walk = _Walk(options, [Path(raw) for raw in given if os.fspath(raw).strip()], errors)
+    seen: set[Path] = set()
     for raw in given:
         if not os.fspath(raw).strip():  # Path("") would silently mean the current folder
-            loaded.errors.append(ReadError(os.fspath(raw), "empty path"))
+            errors.append(ReadError(os.fspath(raw), "empty path"))
             continue
         for file in walk.files(Path(raw)):
             key = file.resolve()
             if key in seen:
                 continue
             seen.add(key)
-            articles, errors = (read_file or _read_file)(file, options.max_file_size)
-            loaded.errors.extend(errors)
-            for article in articles:
-                unique = _unique_id(article.article_id, taken_ids)
-                if unique != article.article_id:
-                    article = dataclasses.replace(article, article_id=unique)
-                loaded.articles.append(article)
-    return loaded
+            yield file
+
+
+@dataclass(frozen=True)
+class ReadTask:
+    """One unit of reading: a whole file, or a run of lines of a big JSON Lines file.
+
+    A part is a byte range ``[start, end)`` cut after a newline, decoded with ``encoding`` (the
+    one the whole file decodes with), whose first line is line ``first_line`` of the file.
+    """
+
+    path: Path
+    size: int  # bytes this task reads (the whole file's size for a whole file)
+    start: int = 0
+    end: int = -1  # -1: the whole file
+    first_line: int = 1
+    encoding: str = ""
+    part: int = 0
+    parts: int = 1
+
+    @property
+    def whole(self) -> bool:
+        return self.end < 0
+
+    @property
+    def key(self) -> str:
+        """Tells the parts of one file apart (empty for a whole file)."""
+        return "" if self.whole else f"{self.start}-{self.end}:{self.encoding}"
+
+
+def plan_reads(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    options: ReadOptions | None = None,
+    part_bytes: int = 256_000,
+) -> Iterator[ReadTask | ReadError]:
+    """What :func:`load_articles` reads, as tasks another process can run (:func:`read_task`), in order,
+    with the errors of the walk where they fall.
+
+    A JSON Lines file larger than ``2 * part_bytes`` in UTF-8 or a one-byte code page is cut into parts
+    of about ``part_bytes`` at line ends; each part reads only its bytes. Ids are not made unique
+    here: the caller does it, in this order, as :func:`load_articles` does.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    given = list(paths)
+    if not given:
+        raise ValueError("no input paths given")
+    options = options or ReadOptions()
+    errors: list[ReadError] = []
+    for file in _files(given, options, errors):
+        yield from errors
+        errors.clear()
+        try:
+            size = os.stat(file).st_size
+        except OSError:
+            size = 0
+        if file.suffix.lower() == ".jsonl" and 2 * part_bytes < size <= options.max_file_size:
+            yield from _jsonl_parts(file, size, options.max_file_size, part_bytes)
+        else:
+            yield ReadTask(file, size)
+    yield from errors
+
+
+def _jsonl_parts(path: Path, size: int, max_size: int, part_bytes: int) -> list[ReadTask]:
+    """The parts of a big JSON Lines file, or the whole file as one task when it cannot be cut
+    (unreadable, UTF-16/32, not text: reading it whole reports why)."""
+    try:
+        data = _read_bytes(path, max_size)
+        _text, encoding = decode_as(data)
+    except (OSError, UndecodableError, _Rejected):
+        return [ReadTask(path, size)]
+    if not _splittable(encoding):
+        return [ReadTask(path, size)]
+    bom = len(codecs.BOM_UTF8) if encoding == "utf-8-sig" else 0
+    del _text
+    bounds: list[tuple[int, int, int]] = []  # start, end, first line
+    start, line = bom, 1
+    while start < len(data):
+        cut = data.find(b"\n", start + part_bytes)
+        end = len(data) if cut < 0 or cut + 1 >= len(data) else cut + 1
+        bounds.append((start, end, line))
+        line += data.count(b"\n", start, end)
+        start = end
+    return [ReadTask(path, end - start, start, end, first, encoding, i, len(bounds))
+            for i, (start, end, first) in enumerate(bounds)]
+
+
+def _splittable(encoding: str) -> bool:
+    """Cut at b"\\n" and decoded alone, each part reads as in the whole file: UTF-8 (also with
+    replaced bad bytes: a newline byte is never inside a sequence) and one-byte code pages."""
+    name = encoding.split(":")[0]
+    if name in ("utf-8", "utf-8-sig"):
+        return True
+    try:
+        return codecs.lookup(name).name not in ("utf-16", "utf-32") and "\n".encode(name) == b"\n" \
+            and len("\u00e9".encode(name, "replace")) == 1
+    except LookupError:
+        return False
+
+
+def read_task(task: ReadTask, max_size: int = DEFAULT_MAX_FILE_SIZE) -> tuple[list[Article], list[ReadError]]:
+    """The articles and read errors of one :class:`ReadTask` (a whole file reads as in :func:`load_articles`)."""
+    if task.whole:
+        return _read_file(task.path, max_size)
+    shown = _shown(task.path)
+    notes: list[ReadError] = []
+    if task.part == 0 and shown != os.fspath(task.path):
+        notes.append(ReadError(shown, NAME_NOTE))
+    name, _, errors = task.encoding.partition(":")
+    try:
+        with open(task.path, "rb") as handle:
+            handle.seek(task.start)
+            data = handle.read(task.end - task.start)
+        if len(data) != task.end - task.start:
+            raise _Rejected("the file changed while it was read (it is shorter)")
+        text = data.decode("utf-8" if name == "utf-8-sig" else name, errors or "strict")
+    except OSError as exc:
+        return [], notes + [ReadError(shown, f"cannot read the file: {_reason(exc)}")]
+    except UnicodeDecodeError:
+        return [], notes + [ReadError(shown, "the file changed while it was read (no longer the same text)")]
+    except _Rejected as exc:
+        return [], notes + [ReadError(shown, str(exc))]
+    articles, errors_found = _jsonl_articles(task.path, text, first_line=task.first_line, whole=False)
+    return articles, notes + errors_found
 
 
 class _Walk:
@@ -287,7 +423,7 @@ def _read_file(path: Path, max_size: int = DEFAULT_MAX_FILE_SIZE) -> tuple[list[
     shown = _shown(path)
     notes: list[ReadError] = []
     if shown != os.fspath(path):
-        notes.append(ReadError(shown, "file name is not valid UTF-8: audited under the name shown here"))
+        notes.append(ReadError(shown, NAME_NOTE))
     try:
         data = _read_bytes(path, max_size)
         if suffix in (".html", ".htm") and any(mark in data[:4096] for mark in _REPORT_MARKS):
@@ -393,11 +529,11 @@ def _html_article(path: Path, html: str) -> Article:
 
 # --- JSON Lines ---------------------------------------------------------------------------------
 
-def _jsonl_articles(path: Path, text: str) -> tuple[list[Article], list[ReadError]]:
+def _jsonl_articles(path: Path, text: str, first_line: int = 1, whole: bool = True) -> tuple[list[Article], list[ReadError]]:
     articles: list[Article] = []
     errors: list[ReadError] = []
     # Split on "\n" only: JSON strings may legally contain U+2028 and other line separators.
-    for number, line in enumerate(text.split("\n"), 1):
+    for number, line in enumerate(text.split("\n"), first_line):
         if not line.strip():
             continue
         try:
@@ -412,7 +548,7 @@ def _jsonl_articles(path: Path, text: str) -> tuple[list[Article], list[ReadErro
             articles.append(_record_article(path, record, f"line {number}"))
         except _Rejected as exc:
             errors.append(ReadError(_shown(path), f"line {number}: {exc}"))
-    if not articles and not errors:
+    if whole and not articles and not errors:
         errors.append(ReadError(_shown(path), "empty file"))
     return articles, errors
 
@@ -556,4 +692,45 @@ def _title_from_text(text: str, start: int = 0) -> str:
     return ""
 
 
-__all__ = ["METADATA_FIELDS", "SUPPORTED_SUFFIXES", "load_articles"]
+__all__ = ["METADATA_FIELDS", "SUPPORTED_SUFFIXES", "ArticleTexts", "ReadTask", "TextChanged", "load_articles", "plan_reads", "read_task"]
+
+
+class ArticleTexts(Mapping[str, str]):
+    """``article_id -> text`` of an audit, read again from the files when asked (the audit keeps
+    where each article was, not its text). A text that no longer matches the digest taken when it
+    was audited raises :class:`TextChanged`."""
+
+    def __init__(self, tasks: Sequence[ReadTask], where: dict[str, tuple[int, int]], digests: Mapping[str, str],
+                 max_size: int = DEFAULT_MAX_FILE_SIZE) -> None:
+        self._tasks = list(tasks)
+        self._where = where
+        self._digests = digests
+        self._max_size = max_size
+        self._last: tuple[int, list[str]] = (-1, [])  # the texts of the task read last (reading in order reads each once)
+
+    def __getitem__(self, article_id: str) -> str:
+        n, k = self._where[article_id]
+        if self._last[0] != n:
+            self._last = (n, [a.text for a in read_task(self._tasks[n], self._max_size)[0]])
+        texts = self._last[1]
+        text = texts[k] if k < len(texts) else None
+        if text is None or hashlib.sha256(text.encode("utf-8")).hexdigest() != self._digests.get(article_id):
+            raise TextChanged(f"{_shown(self._tasks[n].path)}: the text of article {article_id!r} changed since it "
+                              "was audited")
+        return text
+
+    def __contains__(self, article_id: object) -> bool:
+        return article_id in self._where
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+
+class TextChanged(KeyError):
+    """An article's file changed after the audit: its audited text cannot be read again."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
