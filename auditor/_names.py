@@ -80,21 +80,19 @@ def tokenize(text: str) -> Tokens:
     starts: list[int] = []
     ends: list[int] = []
     words: list[str] = []
-    keys: list[str] = []
     for match in _TOKEN_RE.finditer(text):
         word = match.group()
         start, end = match.span()
         if len(word) > 3 and word.endswith(_POSSESSIVE):
+            starts += (start, end - 1)
+            ends += (end - 2, end)
+            words += (word[:-2], "s")
+        else:
             starts.append(start)
-            ends.append(end - 2)
-            words.append(word[:-2])
-            keys.append(word_key(word[:-2]))
-            start, word = end - 1, "s"
-        starts.append(start)
-        ends.append(end)
-        words.append(word)
-        keys.append(word_key(word))
-    return Tokens(text, starts, ends, words, keys)
+            ends.append(end)
+            words.append(word)
+    known = _KEY_CACHE.get  # most words are known: no call to word_key
+    return Tokens(text, starts, ends, words, [known(word) or word_key(word) for word in words])
 
 
 def name_words(name: str) -> list[str]:
