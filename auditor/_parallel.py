@@ -309,21 +309,40 @@ def run_tasks(
     *,
     pool: WorkerPool | None = None,
     cache: object | None = None,
+    batch_bytes: int = TASK_BYTES,
 ) -> Iterator[tuple[ReadTask, TaskResult]]:
-    """``(task, result)`` for every task, in order: on ``pool`` (a window of tasks in flight per
-    worker, so results do not pile up) or, without one, here."""
+    """``(task, result)`` for every task, in order: on ``pool`` (small files sent together, about
+    ``batch_bytes`` per message; a window of batches in flight per worker, so results do not pile
+    up) or, without one, here."""
     if pool is None:
         for task in tasks:
             yield task, run_task(task, max_size, cache)
         return
     folder = getattr(cache, "folder", None) if cache is not None else None
     window = max(1, pool.jobs * _WINDOW_PER_WORKER)
-    pending: deque[tuple[ReadTask, Future]] = deque()
-    for task in tasks:
-        pending.append((task, pool.submit(run_task, task, max_size, folder)))
+    pending: deque[tuple[list[ReadTask], Future]] = deque()
+    for batch in _batches(tasks, batch_bytes):
+        pending.append((batch, pool.submit(_run_batch, batch, max_size, folder)))
         while len(pending) > window or (pending and pending[0][1].done()):
             done, future = pending.popleft()
-            yield done, future.result()
+            yield from zip(done, future.result())
     while pending:
         done, future = pending.popleft()
-        yield done, future.result()
+        yield from zip(done, future.result())
+
+
+def _batches(tasks: Iterable[ReadTask], size: int) -> Iterator[list[ReadTask]]:
+    batch: list[ReadTask] = []
+    total = 0
+    for task in tasks:
+        batch.append(task)
+        total += task.size
+        if total >= size:
+            yield batch
+            batch, total = [], 0
+    if batch:
+        yield batch
+
+
+def _run_batch(batch: list[ReadTask], max_size: int, cache: object | None) -> list[TaskResult]:
+    return [run_task(task, max_size, cache) for task in batch]

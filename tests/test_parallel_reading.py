@@ -1,0 +1,141 @@
+"""Reading in the workers: big JSON Lines files cut into parts, texts read back on demand, errors named.
+
+A local audit with several workers reads and extracts in the workers; it must give exactly what
+reading everything here and extracting in one process gives.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from auditor import _parallel
+from auditor.audit import _figure_rows, audit, figures_frame
+from auditor.claims import build_claims, build_claims_by_blocks
+from auditor.readers import ArticleTexts, ReadTask, TextChanged, load_articles, plan_reads, read_task
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from make_corpus import write_corpus, write_jsonl  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def wires(tmp_path_factory) -> Path:
+    """One JSON Lines file of 400 wire stories with a broken line, a non-object line, a repeated
+    id and a record without text spread through it."""
+    folder = tmp_path_factory.mktemp("wires")
+    (path,) = write_jsonl(400, folder, seed=4)
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[57] = '{"id": "broken", "text": "12 killed'  # not valid JSON
+    lines[150] = "[1, 2, 3]"
+    lines[233] = json.dumps({**json.loads(lines[233]), "id": json.loads(lines[10])["id"]})
+    lines[301] = json.dumps({"id": "no-text", "title": "Sinjar"})
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return folder
+
+
+def _expected(folder: Path) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    loaded = load_articles(folder)
+    return figures_frame(_figure_rows(loaded.articles, jobs=1)), [(e.path, e.error) for e in loaded.errors]
+
+
+def test_a_jsonl_file_is_cut_into_parts_that_read_as_the_whole(wires):
+    tasks = [t for t in plan_reads(wires, part_bytes=20_000) if isinstance(t, ReadTask)]
+    assert len(tasks) > 5 and all(not t.whole for t in tasks)
+    assert tasks[0].start == 0 and tasks[-1].end == tasks[-1].path.stat().st_size
+    assert all(a.end == b.start for a, b in zip(tasks, tasks[1:]))
+    articles, errors = [], []
+    for task in tasks:
+        found, failed = read_task(task)
+        articles += found
+        errors += failed
+    whole = load_articles(wires)
+    assert [a.text for a in articles] == [a.text for a in whole.articles]
+    # the same errors with the same line numbers (ids are made unique by the caller)
+    assert [(e.path, e.error) for e in errors] == [(e.path, e.error) for e in whole.errors]
+    assert any("line 58: not valid JSON" in e.error for e in errors)
+
+
+def test_a_jsonl_file_split_across_workers_gives_the_same_figures_ids_and_errors(wires, monkeypatch):
+    monkeypatch.setattr(_parallel, "TASK_BYTES", 20_000)
+    figures, errors = _expected(wires)
+    result = audit(wires, jobs=2)
+    assert len(figures) > 1000
+    pd.testing.assert_frame_equal(result.figures[list(figures.columns)].drop(columns=["group_id", "incident_id"]),
+                                  figures.drop(columns=["group_id", "incident_id"]))
+    assert list(result.errors.itertuples(index=False, name=None)) == errors
+    # the repeated id is renamed, and its figures carry (and hash) the new id
+    assert result.articles["article_id"].is_unique
+    renamed = result.articles["article_id"][result.articles["article_id"].str.endswith("~2")]
+    assert len(renamed) == 1
+    assert set(figures.loc[figures["article_id"] == renamed.iloc[0], "figure_id"]) == \
+        set(result.figures.loc[result.figures["article_id"] == renamed.iloc[0], "figure_id"])
+
+
+def test_one_and_two_workers_write_the_same_audit(wires):
+    one, two = audit(wires, jobs=1), audit(wires, jobs=2)
+    for name in ("articles", "figures", "groups", "conflicts", "errors"):
+        pd.testing.assert_frame_equal(getattr(one, name), getattr(two, name))
+
+
+def test_texts_are_not_held_but_read_back_and_checked(tmp_path):
+    folder = tmp_path / "corpus"
+    write_corpus(120, folder, seed=8)
+    result = audit(folder, jobs=2)
+    assert isinstance(result.texts, ArticleTexts)
+    assert len(result.texts) == len(result.articles)
+    assert not any(isinstance(v, str) for v in vars(result.texts).values())
+    for row in result.figures.head(200).itertuples():
+        text = result.texts[row.article_id]
+        assert text[row.start:row.end] == row.surface
+    first = result.articles.iloc[0]
+    path = Path(first["path"])
+    path.write_text(path.read_text(encoding="utf-8").replace("killed", "slain"), encoding="utf-8")
+    fresh = ArticleTexts(result.texts._tasks, result.texts._where, result.texts._digests)  # no text kept in memory
+    with pytest.raises(TextChanged, match="changed since it was audited"):
+        fresh[first["article_id"]]
+
+
+def test_a_read_error_in_a_worker_names_the_file_and_the_rest_is_audited(tmp_path):
+    folder = tmp_path / "corpus"
+    write_corpus(200, folder, seed=2)
+    (folder / "m_scan.txt").write_bytes(bytes(range(256)) * 64)  # binary, read by a worker
+    (folder / "n_empty.jsonl").write_text("\n\n", encoding="utf-8")
+    result = audit(folder, jobs=2)
+    expected = [(e.path, e.error) for e in load_articles(folder).errors]
+    assert list(result.errors.itertuples(index=False, name=None)) == expected
+    assert (str(folder / "m_scan.txt"), "not a text file (binary content)") in expected
+    assert len(result.articles) == 200
+
+
+def test_a_code_page_jsonl_file_is_cut_and_read_in_its_encoding(tmp_path):
+    folder = tmp_path / "wires"
+    folder.mkdir()
+    lines = [json.dumps({"id": f"a{i}", "text": f"Au moins {i + 3} civils ont été tués à Goma, a déclaré l'ONU."},
+                        ensure_ascii=False) for i in range(3000)]
+    (folder / "fr.jsonl").write_bytes("\n".join(lines).encode("cp1252"))
+    tasks = [t for t in plan_reads(folder, part_bytes=20_000) if isinstance(t, ReadTask)]
+    assert len(tasks) > 3 and {t.encoding for t in tasks} == {tasks[0].encoding} != {"utf-8"}
+    parts = [a.text for t in tasks for a in read_task(t)[0]]
+    assert parts == [a.text for a in load_articles(folder).articles]
+    assert "été tués" in parts[-1]
+
+
+def test_claims_built_per_batch_of_blocking_keys_on_the_pool_are_the_same(tmp_path):
+    folder = tmp_path / "corpus"
+    write_corpus(300, folder, seed=6)
+    result = audit(folder, jobs=1)
+    figures = result.figures.assign(group_id="", incident_id="")
+    expected = build_claims(figures, result.articles)
+    pool = _parallel.WorkerPool(2)
+    try:
+        built = build_claims_by_blocks(figures, result.articles, pool.submit, 2, shared_folder=tmp_path)
+    finally:
+        pool.close()
+    assert (expected[1]["status"] == "conflict").any()
+    for mine, theirs in zip(built, expected):
+        pd.testing.assert_frame_equal(mine, theirs)
+    assert [p.name for p in tmp_path.iterdir()] == ["corpus"]  # the shared folder is removed
