@@ -45,7 +45,8 @@ def _parser() -> argparse.ArgumentParser:
                           "'auto' (default) picks one per article from its main country")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")
     lab = sub.add_parser("lab", help="open JupyterLab on the dashboard notebook")
-    lab.add_argument("path", nargs="?", type=Path, default=None, help="folder or files to audit (default: seeds/)")
+    lab.add_argument("path", nargs="?", type=Path, default=None,
+                     help="folder or files to audit (default: seeds/), or the --out folder of a run to open it")
     lab.add_argument("--port", type=int, default=None, help="port of the JupyterLab server (as `jupyter lab --port`)")
     lab.add_argument("--ip", default=None, help="address the server listens on (as `jupyter lab --ip`)")
     lab.add_argument("--no-browser", action="store_true", help="do not open a browser (as `jupyter lab --no-browser`)")
