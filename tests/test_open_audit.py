@@ -145,6 +145,20 @@ def test_an_opened_audit_stays_readable_when_a_new_run_replaces_the_folder(writt
     assert all(s.endswith("(new run)") for s in auditor.open_audit(folder).figures_of(group_id)["surface"])
 
 
+def test_an_older_folder_of_plain_files_with_unsorted_figures_opens_the_same(written, tmp_path):
+    _root, out, result = written
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    for table in ("articles", "groups", "conflicts", "errors"):
+        shutil.copyfile(out / f"{table}.parquet", plain / f"{table}.parquet")
+    result.figures.to_parquet(plain / "figures.parquet", index=False)  # as written before: audit order, one row group
+    opened = auditor.open_audit(plain)
+    assert opened.tables == plain and opened._figures.file.metadata.num_row_groups == 1
+    assert WorkbenchData(opened).group_list() == WorkbenchData(result).group_list()
+    group_id = str(result.groups["group_id"].iloc[0])
+    assert WorkbenchData(opened).detail(group_id) == WorkbenchData(result).detail(group_id)
+
+
 def test_an_ungrouped_figure_and_a_formula_like_sentence_read_back_from_csv_as_written(tmp_path):
     from conftest import make_dashboard_result
 
