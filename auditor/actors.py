@@ -152,27 +152,29 @@ class ActorIndex:
         keys, starts, ends = tokens.keys, tokens.starts, tokens.ends
         index = self._index
         found: list[ActorMention] = []
-        i, n = 0, len(keys)
+        n = len(keys)
         by_second = self._by_second
-        while i < n:
-            entries = index.get(keys[i])
-            if entries is not None:
-                wide = by_second.get(keys[i])
-                if wide is not None:  # "U.S.", "Iraqi": only the aliases that go on with the next word
-                    entries = wide[0].get(keys[i + 1], ()) + wide[1] if i + 1 < n else wide[1]
-                for alias in entries:
-                    if alias.rest and not rest_matches(tokens, i, alias.rest):
-                        continue
-                    j = i + len(alias.rest)
-                    if _fits(alias, tokens, i, j):
-                        end = ends[j]
-                        if end < len(text) and text[end] == "." and len(tokens.words[j]) == 1 and j > i:
-                            end += 1  # the closing dot of "U.S." / "U.N." belongs to the name
-                        found.append(ActorMention(offset + starts[i], offset + end, text[starts[i]:end],
-                                                  alias.actor, alias.generic))
-                        i = j
-                        break
-            i += 1
+        resume = 0  # the token after the last actor found
+        for i in [i for i, key in enumerate(keys) if key in index]:  # the words that start an alias
+            if i < resume:
+                continue
+            entries = index[keys[i]]
+            wide = by_second.get(keys[i])
+            if wide is not None:  # "U.S.", "Iraqi": only the aliases that go on with the next word
+                entries = wide[0].get(keys[i + 1], ()) + wide[1] if i + 1 < n else wide[1]
+            for alias in entries:
+                if alias.rest and (i + 1 >= n or keys[i + 1] != alias.rest[0]
+                                   or not rest_matches(tokens, i, alias.rest)):
+                    continue
+                j = i + len(alias.rest)
+                if _fits(alias, tokens, i, j):
+                    end = ends[j]
+                    if end < len(text) and text[end] == "." and len(tokens.words[j]) == 1 and j > i:
+                        end += 1  # the closing dot of "U.S." / "U.N." belongs to the name
+                    found.append(ActorMention(offset + starts[i], offset + end, text[starts[i]:end],
+                                              alias.actor, alias.generic))
+                    resume = j + 1
+                    break
         return found
 
     def actor(self, name: str) -> Actor | None:

@@ -190,7 +190,9 @@ def read_scope(sentence: str, start: int, end: int, published: str, dates: list[
     if pool:
         chosen = min(pool, key=lambda d: abs((d.start + d.end) / 2 - (start + end) / 2))
     event_date = chosen.day.isoformat() if chosen is not None and chosen.day is not None else ""
-    for texts, whole in ((clause, False), (sentence, True)):
+    # a clause that is the whole sentence has been read with every rule the sentence pass would use
+    passes = ((clause, False),) if clause == sentence else ((clause, False), (sentence, True))
+    for texts, whole in passes:
         found = _rule_in(texts, whole)
         if found is not None:
             scope, rule_id = found
