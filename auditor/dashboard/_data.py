@@ -215,8 +215,11 @@ class WorkbenchData:
                          + per["subject"] + " " + per["outlets"].map(" ".join) + " " + sources + " "
                          + surfaces).str.lower()
         rank = fmt.order_key(fmt.STATUS_ORDER)(per["status"])
-        order = per.assign(_rank=rank, _outlets=-per["n_outlets"].astype(int), _reports=-per["n_figures"].astype(int))
-        per = per.loc[order.sort_values(["_rank", "_outlets", "_reports", "label"], kind="stable").index]
+        # The group id last: the same order whatever the order of the figures (an opened Parquet file is
+        # sorted by group, an audit is not).
+        order = per.assign(_rank=rank, _outlets=-per["n_outlets"].astype(int), _reports=-per["n_figures"].astype(int),
+                           _id=per.index)
+        per = per.loc[order.sort_values(["_rank", "_outlets", "_reports", "label", "_id"], kind="stable").index]
         per["n_outlets"] = per["n_outlets"].astype(int)
         per["n_figures"] = per["n_figures"].astype(int)
         return {name: per[name].tolist() for name in LIST_FIELDS}
