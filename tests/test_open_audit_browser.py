@@ -2,9 +2,10 @@
 headless Chromium (Playwright), 1600×1000.
 
 The demo corpus is audited once with ``figure-audit run … --format parquet`` (no CSVs), then removed.
-``figure-audit lab audit-out`` writes a notebook that opens it with ``auditor.open_audit`` (nothing is audited again) and serves
-JupyterLab; the extension runs it on open. The workbench opens on a conflict; selecting another group shows
-its reports (read from the Parquet file by the kernel); a review from there lands in review.sqlite.
+``figure-audit lab audit-out`` writes a notebook that opens it with ``auditor.open_audit`` (nothing is
+audited again) and serves JupyterLab; the extension runs it on open. The workbench opens on a conflict;
+selecting another group shows its reports (read from the Parquet file by the kernel); a review from there
+lands in review.sqlite.
 Screenshots go to test-artifacts/ (look at them).
 """
 
