@@ -106,8 +106,13 @@ def _prefilter() -> Caseless:
 def warm_up() -> None:
     """Load every table and index once (before worker processes fork)."""
     from ._units import _lookup
+    from .knowledge import attribution_words, qualifiers, unit_table
 
     _prefilter()
+    _structure()
+    qualifiers()
+    unit_table()
+    attribution_words()
     _lookup()
     provenance.warm_up()
 
