@@ -145,7 +145,8 @@ class ArticleContext:
                                         or m.place.population >= 100_000)}
         if self.dateline is not None:
             hint.add(self.dateline.place.country)
-        hint |= {code for key in set(words.keys) if (code := _demonym_countries().get(key))}  # "Burkinabe soldiers"
+        demonyms = _demonym_countries()
+        hint |= {demonyms[key] for key in demonyms.keys() & set(words.keys) if demonyms[key]}  # "Burkinabe soldiers"
         hint |= set(_profile().countries)
         if hint:
             mentions = gazetteer.find_places(text, countries=frozenset(hint), tokens=words)

@@ -91,6 +91,7 @@ def warm_up() -> None:
     _rule_gate(True)
 
 
+@lru_cache(maxsize=256)  # read once per figure; a corpus has few distinct dates
 def _parse_published(published: str) -> date | None:
     try:
         return date.fromisoformat(published[:10]) if published else None
