@@ -41,6 +41,9 @@ SKIPPED_FOLDER_NAMES: tuple[str, ...] = (
 ENVIRONMENT_MARKERS: tuple[str, ...] = ("pyvenv.cfg", "conda-meta")
 # Above this many files the extension asks before auditing.
 LARGE_CORPUS_FILES = 2000
+# The tables that show a folder is an output folder to the extension, which cannot see the hidden
+# ``.figure-audit/``: a figures table (what open_audit reads) beside a groups table of the same format.
+OUTPUT_TABLES: tuple[tuple[str, str], ...] = (("figures.parquet", "groups.parquet"), ("figures.csv", "groups.csv"))
 
 
 def source_link(path: str | os.PathLike[str], start: int, end: int, surface: str = "") -> str:
@@ -170,6 +173,7 @@ def corpus_rules() -> dict[str, Any]:
         "skipped_folder_names": list(SKIPPED_FOLDER_NAMES),
         "environment_markers": list(ENVIRONMENT_MARKERS),
         "large_corpus_files": LARGE_CORPUS_FILES,
+        "output_tables": [list(pair) for pair in OUTPUT_TABLES],
     }
 
 

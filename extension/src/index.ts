@@ -2,7 +2,8 @@
  * Figure Auditor in JupyterLab.
  *
  * - renders `application/vnd.figure-audit+json` (groups, conflicts, sources);
- * - "Audit figures": file browser context menu, command palette, launcher;
+ * - "Audit figures": file browser context menu, command palette, launcher; on an output
+ *   folder of `figure-audit run` it is "Open audit" (the written audit, not audited again);
  * - "Open figure source": the article in the editor with the figure selected,
  *   also reachable from any output through `figure-audit:open?...` links or a
  *   bubbling `figure-audit:open` DOM event (how the dashboard widget asks);
@@ -41,12 +42,17 @@ import {
   countCorpus,
   dashboardCandidates,
   dashboardName,
+  dashboardStem,
   dirname,
   isDashboardOf,
+  fillOpenedTemplate,
   fillTemplate,
   isAuditable,
+  isOpenedOf,
+  isOutputFolder,
   locateSpan,
   normalisePath,
+  openedStem,
   parseSourceLink,
   relativeTo,
   serverPath,
@@ -54,6 +60,7 @@ import {
 } from './model';
 import { AuditView, el } from './view';
 import template from './template.json';
+import openedTemplate from './opened.json';
 
 const PLUGIN_ID = 'figure-auditor:plugin';
 
@@ -283,27 +290,86 @@ const plugin: JupyterFrontEndPlugin<void> = {
       return true;
     };
 
-    /** The dashboard notebook in `dir` auditing `paths`: an existing one of the same paths, else a new name. */
-    const dashboardPath = async (dir: string, targets: string[], paths: string[]): Promise<[string, boolean]> => {
+    /** The notebook named `stem…` in `dir` that `isOurs` accepts, else a free name; true when it exists. */
+    const notebookPath = async (
+      dir: string,
+      stem: string,
+      isOurs: (notebook: INotebookJSON) => boolean
+    ): Promise<[string, boolean]> => {
       const names = (await list(dir)).map(entry => entry.name);
-      for (const name of dashboardCandidates(targets, names)) {
+      for (const name of dashboardCandidates([], names, stem)) {
         const path = dir ? `${dir}/${name}` : name;
         try {
           const existing = await contents.get(path, { content: true, type: 'notebook' });
-          if (isDashboardOf(existing.content as INotebookJSON, paths)) {
+          if (isOurs(existing.content as INotebookJSON)) {
             return [path, true];
           }
         } catch {
           // unreadable: not ours to reuse
         }
       }
-      const name = dashboardName(targets, new Set(names));
+      const name = dashboardName([], new Set(names), stem);
       return [dir ? `${dir}/${name}` : name, false];
     };
 
+    /** Save `content` at `path` unless reused, open it and run it; its path. */
+    const openNotebook = async (path: string, reused: boolean, content: () => INotebookJSON): Promise<string> => {
+      if (!reused) {
+        await contents.save(path, { type: 'notebook', format: 'json', content: content() });
+      }
+      const panel = docManager.openOrReveal(path, 'Notebook') as NotebookPanel | undefined;
+      if (!panel) {
+        throw new Error(`Cannot open ${path}`);
+      }
+      await runDashboard(panel);
+      return path;
+    };
+
+    // Whether a folder is an output folder of `figure-audit run`, as last listed: the command
+    // says "Open audit" on one. Listed again when the file browser selects it.
+    const outputFolders = new Map<string, boolean>();
+    const probeOutputFolder = async (path: string): Promise<boolean> => {
+      let found = false;
+      try {
+        found = isOutputFolder((await list(path)).map(entry => entry.name));
+      } catch {
+        // unreadable: not an audit we can open
+      }
+      if (outputFolders.get(path) !== found) {
+        outputFolders.set(path, found);
+        app.commands.notifyCommandChanged(CommandIDs.audit);
+      }
+      return found;
+    };
+    /** The one selected folder when it is known to be an output folder, else null. */
+    const selectedOutputFolder = (): string | null => {
+      const items = selection();
+      return items.length === 1 && items[0].type === 'directory' && outputFolders.get(items[0].path)
+        ? items[0].path
+        : null;
+    };
+    browser?.selectionChanged.connect(() => {
+      const items = selection();
+      if (items.length === 1 && items[0].type === 'directory') {
+        void probeOutputFolder(items[0].path);
+      }
+    });
+
+    /** Open the audit written into `outDir` beside it, with the template `figure-audit lab DIR` uses. */
+    const openAudit = async (outDir: string): Promise<string> => {
+      const dir = dirname(outDir);
+      const relative = relativeTo(dir, outDir);
+      const [path, reused] = await notebookPath(dir, openedStem(outDir), nb => isOpenedOf(nb, relative));
+      Notification.info(`Opening the audit written in ${outDir || 'the home folder'}.`, { autoClose: 5000 });
+      return openNotebook(path, reused, () => fillOpenedTemplate(openedTemplate as INotebookJSON, relative));
+    };
+
     app.commands.addCommand(CommandIDs.audit, {
-      label: args => (args.isLauncher ? 'Figure Audit' : 'Audit figures'),
-      caption: 'Audit the figures of the selected articles, or of a folder you choose, in a dashboard notebook',
+      label: args => (args.isLauncher ? 'Figure Audit' : selectedOutputFolder() !== null ? 'Open audit' : 'Audit figures'),
+      caption: () =>
+        selectedOutputFolder() !== null
+          ? `Open the audit written in ${selectedOutputFolder()} (figure-audit run --out) in a notebook, without auditing again`
+          : 'Audit the figures of the selected articles, or of a folder you choose, in a dashboard notebook',
       icon: args => (args.isPalette ? undefined : auditIcon),
       isVisible: args =>
         !args.isContextMenu || (selection().length > 0 && selection().every(i => isAuditable(i.path, i.type))),
@@ -327,26 +393,23 @@ const plugin: JupyterFrontEndPlugin<void> = {
           dir = normalisePath(folder) ?? '';
           items = [{ path: dir, type: 'directory' }];
         }
+        // An output folder of `figure-audit run`: open what it holds rather than audit its tables.
+        if (items.length === 1 && items[0].type === 'directory' && (await probeOutputFolder(items[0].path))) {
+          return openAudit(items[0].path);
+        }
         const targets = items.map(item => item.path);
         if (!(await confirmCount(items, targets.length === 1 ? targets[0] : dir))) {
           return null;
         }
         const relative = targets.map(path => relativeTo(dir, normalisePath(path) ?? path));
-        const [path, reused] = await dashboardPath(dir, targets, relative);
-        if (!reused) {
-          const content = fillTemplate(template as INotebookJSON, {
+        const [path, reused] = await notebookPath(dir, dashboardStem(targets), nb => isDashboardOf(nb, relative));
+        return openNotebook(path, reused, () =>
+          fillTemplate(template as INotebookJSON, {
             paths: relative,
             outDir: settings.outputFolder,
             convention: settings.vagueConvention
-          });
-          await contents.save(path, { type: 'notebook', format: 'json', content });
-        }
-        const panel = docManager.openOrReveal(path, 'Notebook') as NotebookPanel | undefined;
-        if (!panel) {
-          throw new Error(`Cannot open ${path}`);
-        }
-        await runDashboard(panel);
-        return path;
+          })
+        );
       }
     });
 

@@ -339,6 +339,16 @@ export function isSkippedFolder(name: string, entries: string[] = []): boolean {
   return entries.some(entry => columns.corpus.environment_markers.includes(entry));
 }
 
+/**
+ * Whether a folder holding `names` is an output folder of `figure-audit run`: a figures table
+ * beside a groups table of the same format (auditor/lab.py OUTPUT_TABLES). The hidden
+ * `.figure-audit/` the Python side looks for is not listed by the server.
+ */
+export function isOutputFolder(names: string[]): boolean {
+  const present = new Set(names);
+  return columns.corpus.output_tables.some(tables => tables.every(name => present.has(name)));
+}
+
 /** A folder listing as the contents API gives it (only what counting needs). */
 export interface IListing {
   name: string;
@@ -431,17 +441,35 @@ export function fillTemplate(
   template: INotebookJSON,
   values: { paths: string[]; outDir: string; convention: string }
 ): INotebookJSON {
-  const literals: { [key: string]: string } = {
+  const literals = {
     paths: pythonLiteral(values.paths),
     out_dir: pythonLiteral(values.outDir),
     convention: pythonLiteral(values.convention)
   };
+  return fillCells(template, literals, { paths: values.paths });
+}
+
+/**
+ * Fill the template that opens a written audit (auditor/templates/opened.ipynb):
+ * `{{ out_dir }}` is the output folder, relative to the notebook. auditor/lab.py's
+ * `opened_notebook` fills the same template the same way.
+ */
+export function fillOpenedTemplate(template: INotebookJSON, outDir: string): INotebookJSON {
+  return fillCells(template, { out_dir: pythonLiteral(outDir) }, { out_dir: outDir });
+}
+
+/** A copy of `template` with its placeholders as `literals`, its outputs cleared and `meta` as our metadata. */
+function fillCells(
+  template: INotebookJSON,
+  literals: { [key: string]: string },
+  meta: { [key: string]: unknown }
+): INotebookJSON {
   const fill = (source: string): string =>
     source.replace(/\{\{\s*(\w+)\s*\}\}/g, (match, name: string) =>
       name in literals ? literals[name] : match
     );
   const copy: INotebookJSON = JSON.parse(JSON.stringify(template));
-  copy.metadata = { ...copy.metadata, [METADATA_KEY]: { paths: values.paths } };
+  copy.metadata = { ...copy.metadata, [METADATA_KEY]: meta };
   for (const cell of copy.cells) {
     const source = Array.isArray(cell.source) ? cell.source.join('') : cell.source;
     cell.source = fill(source);
@@ -470,6 +498,11 @@ export function dashboardStem(selection: string[]): string {
   return 'figure-audit' + (first ? '-' + first.replace(/[^\w.-]+/g, '_').slice(0, 60) : '');
 }
 
+/** The stem of the notebook opening the output folder `outDir`, e.g. `figure-audit-open-audit-out` (as auditor/lab.py). */
+export function openedStem(outDir: string): string {
+  return 'figure-audit-open-' + (basename(outDir).replace(/[^\w.-]+/g, '_').slice(0, 60) || 'folder');
+}
+
 /** `stem.ipynb`, `stem-1.ipynb`, … : every name a dashboard of this stem may have. */
 function isDashboardName(name: string, stem: string): boolean {
   return (
@@ -478,10 +511,10 @@ function isDashboardName(name: string, stem: string): boolean {
 }
 
 /**
- * A free name for the dashboard notebook of a selection, e.g. `figure-audit-seeds.ipynb`.
+ * A free name for the dashboard notebook of a selection, e.g. `figure-audit-seeds.ipynb`
+ * (or for another stem: `openedStem`).
  */
-export function dashboardName(selection: string[], taken: Set<string>): string {
-  const stem = dashboardStem(selection);
+export function dashboardName(selection: string[], taken: Set<string>, stem = dashboardStem(selection)): string {
   let name = `${stem}.ipynb`;
   for (let i = 1; taken.has(name); i++) {
     name = `${stem}-${i}.ipynb`;
@@ -489,9 +522,8 @@ export function dashboardName(selection: string[], taken: Set<string>): string {
   return name;
 }
 
-/** The existing notebooks of a folder that may be the dashboard of `selection`, in name order. */
-export function dashboardCandidates(selection: string[], names: string[]): string[] {
-  const stem = dashboardStem(selection);
+/** The existing notebooks of a folder that may be the dashboard of `selection` (or have `stem`), in name order. */
+export function dashboardCandidates(selection: string[], names: string[], stem = dashboardStem(selection)): string[] {
   return names.filter(name => isDashboardName(name, stem)).sort((a, b) => a.length - b.length || a.localeCompare(b));
 }
 
@@ -504,4 +536,10 @@ export function isDashboardOf(notebook: INotebookJSON | null | undefined, paths:
     known.length === paths.length &&
     known.every((path, i) => typeof path === 'string' && path === paths[i])
   );
+}
+
+/** Whether `notebook` opens the output folder `outDir` (relative to it; its metadata says so). */
+export function isOpenedOf(notebook: INotebookJSON | null | undefined, outDir: string): boolean {
+  const meta = notebook?.metadata?.[METADATA_KEY] as { out_dir?: unknown; paths?: unknown } | undefined;
+  return meta?.out_dir === outDir && meta?.paths === undefined;
 }

@@ -10,6 +10,10 @@ import {
   fillTemplate,
   INotebookJSON,
   isAuditable,
+  isOpenedOf,
+  isOutputFolder,
+  fillOpenedTemplate,
+  openedStem,
   locateSpan,
   normalisePath,
   parseSourceLink,
@@ -19,6 +23,7 @@ import {
   sourceTarget
 } from '../model';
 import template from '../template.json';
+import openedTemplate from '../opened.json';
 
 describe('offsets from Python', () => {
   it('counts an astral character as one code point', () => {
@@ -191,5 +196,42 @@ describe('one dashboard per folder', () => {
     expect(isDashboardOf(filled, ['.'])).toBe(true);
     expect(isDashboardOf(filled, ['news'])).toBe(false);
     expect(isDashboardOf({ ...filled, metadata: {} }, ['.'])).toBe(false);
+  });
+});
+
+describe('an output folder of figure-audit run is opened, not audited', () => {
+  it('knows an output folder by a figures table beside a groups table of the same format', () => {
+    expect(isOutputFolder(['figures.parquet', 'groups.parquet', 'conflicts.parquet'])).toBe(true);
+    expect(isOutputFolder(['articles.csv', 'figures.csv', 'groups.csv', 'report.html'])).toBe(true);
+    // A corpus that happens to hold a figures table is still a corpus.
+    expect(isOutputFolder(['figures.csv', 'khartoum.txt'])).toBe(false);
+    expect(isOutputFolder(['figures.parquet', 'groups.csv'])).toBe(false);
+    expect(isOutputFolder([])).toBe(false);
+  });
+
+  it('fills the template figure-audit lab uses with the folder as a Python literal', () => {
+    const filled = fillOpenedTemplate(openedTemplate as INotebookJSON, 'out "x"\\');
+    const code = filled.cells.filter(cell => cell.cell_type === 'code').map(cell => cell.source as string);
+    expect(code.join('\n')).toContain('OUT_DIR = "out \\"x\\"\\\\"');
+    expect(code.join('\n')).toContain('auditor.open_audit(OUT_DIR)');
+    expect(code.join('\n')).toContain('auditor.Dashboard(opened)');
+    expect(code.join('\n')).not.toContain('{{');
+    expect(filled.cells.every(cell => cell.cell_type !== 'code' || (cell.outputs as unknown[]).length === 0)).toBe(true);
+  });
+
+  it('reuses a notebook only when it opens the same folder', () => {
+    const filled = fillOpenedTemplate(openedTemplate as INotebookJSON, 'audit-out');
+    expect(isOpenedOf(filled, 'audit-out')).toBe(true);
+    expect(isOpenedOf(filled, 'other-out')).toBe(false);
+    const dashboard = fillTemplate(template as INotebookJSON, { paths: ['.'], outDir: 'audit-out', convention: 'default' });
+    expect(isOpenedOf(dashboard, 'audit-out')).toBe(false);
+    expect(isDashboardOf(filled, ['audit-out'])).toBe(false);
+  });
+
+  it('names the notebook as figure-audit lab DIR does', () => {
+    expect(openedStem('runs/audit out')).toBe('figure-audit-open-audit_out');
+    expect(dashboardName([], new Set(['figure-audit-open-audit-out.ipynb']), openedStem('audit-out'))).toBe(
+      'figure-audit-open-audit-out-1.ipynb'
+    );
   });
 });
