@@ -142,7 +142,7 @@ def _match(tokens: list[Token], j: int, table: dict[tuple[str, ...], str]) -> tu
     for length in lengths:
         if j + length > n:
             continue
-        key = tuple(tokens[k].lower for k in range(j, j + length))
+        key = tuple(t.lower for t in tokens[j:j + length])
         if key in table:
             return table[key], length
     return None
@@ -157,7 +157,7 @@ def _match_ending_key(tokens: list[Token], j: int, table: dict[tuple[str, ...], 
         k = j - length + 1
         if k < 0:
             continue
-        key = tuple(tokens[x].lower for x in range(k, j + 1))
+        key = tuple(t.lower for t in tokens[k:j + 1])
         if key in table:
             return key
     return None

@@ -35,10 +35,11 @@ class Token(NamedTuple):
 def tokenize(text: str, offset: int = 0) -> list[Token]:
     """Tokens of ``text`` with absolute offsets (``offset`` added)."""
     tokens = []
+    make = tuple.__new__  # Token(...) without the named tuple's Python-level __new__: every word of a corpus
     for m in _TOKEN_RE.finditer(text):
         s = m.group()
         start, end = m.span()
-        tokens.append(Token(start + offset, end + offset, s, m.lastgroup or "punct", s.lower()))
+        tokens.append(make(Token, (start + offset, end + offset, s, m.lastgroup or "punct", s.lower())))
     return tokens
 
 
