@@ -57,6 +57,8 @@ _ORGANISATION_WORDS = {"association", "network", "council", "committee", "kitche
                        "defense", "hospital", "university", "court", "tribunal", "bank", "common", "común", "data",
                        "prisoners", "refugees", "migration", "affairs", "humanitarian", "emergency", "management"}
 
+_NAME_WORDS = _ORGANISATION_WORDS | _OUTLET_WORDS  # a capitalised name with one is no person
+_NAME_CONNECTORS = _CONNECTORS | {"en", "for", "of"}  # words inside an organisation's name
 
 # Nouns that say the object of "told" is an outlet ("told the Burkina24 news site").
 _TOLD_NOUNS = {"news", "site", "agency", "newspaper", "broadcaster", "television", "radio", "channel", "daily",
@@ -107,6 +109,10 @@ class _Words:
     thing_pronouns: frozenset[str]
     not_sources: frozenset[str]
     demonyms: dict[str, str]
+    # unions the reading asks about at every phrase, made once
+    pronouns: frozenset[str] = frozenset()  # person | group | thing
+    heads: frozenset[str] = frozenset()  # organisation | person
+    demonym_names: frozenset[str] = frozenset()  # the demonyms, lower case ("sudanese")
 
 
 @lru_cache(maxsize=1)
@@ -116,10 +122,13 @@ def _words() -> _Words:
     def lower(name: str) -> frozenset[str]:
         return frozenset(str(w).lower() for w in table.get(name) or [])
 
+    demonyms = {str(k).lower(): str(v) for k, v in (table.get("demonyms") or {}).items()}
     return _Words(lower("speech_verbs"), lower("document_verbs"), lower("person_heads"),
                   lower("organisation_heads"), lower("titles"), lower("person_pronouns"), lower("group_pronouns"),
-                  lower("thing_pronouns"), lower("not_sources"),
-                  {str(k).lower(): str(v) for k, v in (table.get("demonyms") or {}).items()})
+                  lower("thing_pronouns"), lower("not_sources"), demonyms,
+                  pronouns=lower("person_pronouns") | lower("group_pronouns") | lower("thing_pronouns"),
+                  heads=lower("organisation_heads") | lower("person_heads"),
+                  demonym_names=frozenset(d.lower() for d in demonyms.values()))
 
 
 @lru_cache(maxsize=1)
@@ -454,7 +463,7 @@ class Attributor:
         if j < seg or tokens[j].kind not in ("word", "abbr"):
             return None
         word = tokens[j].lower
-        if word in self.words.person_pronouns | self.words.group_pronouns | self.words.thing_pronouns:
+        if word in self.words.pronouns:
             return self._pronoun(word)
         k = j
         while k - 1 >= seg and j - k < 9:
@@ -501,7 +510,7 @@ class Attributor:
             if span[k].lower in ("by", "from") and k + 1 < len(span):
                 span = span[k + 1:]
                 break
-        if span[0].lower in self.words.person_pronouns | self.words.group_pronouns | self.words.thing_pronouns:
+        if span[0].lower in self.words.pronouns:
             return self._pronoun(span[0].lower), end
         if inverted:
             # "said Oleh Kiper, the governor ...": the name only, right after the verb
@@ -578,8 +587,8 @@ class Attributor:
             # "Claire Nicolet of MSF": a person of a known organisation
             cut = lows.index("of", 2)
             head = span[:cut]
-            if all(_is_cap(t) for t in head) and not {_bare(t.lower) for t in head} & (
-                    _ORGANISATION_WORDS | _OUTLET_WORDS) and self._actor(" ".join(t.text for t in span[cut + 1:])):
+            if all(_is_cap(t) for t in head) and not {_bare(t.lower) for t in head} & _NAME_WORDS \
+                    and self._actor(" ".join(t.text for t in span[cut + 1:])):
                 span = head
         raw = " ".join(t.text for t in span if t.text not in "()")
         lows = [t.lower for t in span]
@@ -605,7 +614,7 @@ class Attributor:
             return Credit(self._as_written(span), "organisation")
         head = _bare(lows[-1])
         two = " ".join(_bare(w) for w in lows[-2:])
-        if "of" in lows[1:-1] and head not in words.organisation_heads | words.person_heads:
+        if "of" in lows[1:-1] and head not in words.heads:
             head = _bare(lows[lows.index("of", 1) - 1])  # "a UN panel of experts": the panel
         # a known outlet or organisation inside a generic phrase ("Reuters journalists", "an AFP tally")
         if head in words.organisation_heads or head in ("journalists", "reporters", "correspondents",
@@ -618,7 +627,7 @@ class Attributor:
         # "U.N. Humanitarian Coordinator Lise Grande": a name after the last title word
         titled = [k for k, w in enumerate(lows) if w.rstrip(".") in words.titles and w not in ("the", "a", "an")]
         if titled and titled[-1] <= len(span) - 3 and all(_is_cap(t) for t in span[titled[-1] + 1:]) and not {
-                _bare(t.lower) for t in span[titled[-1] + 1:]} & (_ORGANISATION_WORDS | _OUTLET_WORDS):
+                _bare(t.lower) for t in span[titled[-1] + 1:]} & _NAME_WORDS:
             return self._person_or_place(span[titled[-1] + 1:])
         named = self._organisation_name(span)
         if named is not None:
@@ -637,7 +646,7 @@ class Attributor:
             k += 1
         name_tokens = span[k:]
         if name_tokens and all(_is_cap(t) or t.lower in _CONNECTORS for t in name_tokens) and \
-                _bare(name_tokens[-1].lower) not in words.organisation_heads | words.person_heads:
+                _bare(name_tokens[-1].lower) not in words.heads:
             return self._person_or_place(name_tokens)
         if head in words.person_heads or two in words.person_heads:
             return Credit(self._as_written(span), "person")
@@ -653,7 +662,7 @@ class Attributor:
         if not span or not _is_cap(span[0]):
             return None
         names = [t for t in span if t.kind in ("word", "abbr")]
-        if not all(_is_cap(t) or t.lower in _CONNECTORS | {"en", "for", "of"} for t in names):
+        if not all(_is_cap(t) or t.lower in _NAME_CONNECTORS for t in names):
             return None
         lows = {_bare(t.lower) for t in names}
         if lows & _OUTLET_WORDS:
@@ -677,10 +686,9 @@ class Attributor:
         phrase = " ".join(out)
         if phrase[:1].isupper() and span[0].kind == "word" and span[0].lower not in self.words.demonyms \
                 and not self._actor(span[0].text) and len(span) > 1 and not _is_cap(span[1]) \
-                and span[0].lower in self.words.titles | self.words.organisation_heads | self.words.person_heads:
+                and (span[0].lower in self.words.titles or span[0].lower in self.words.heads):
             phrase = phrase[0].lower() + phrase[1:]  # "Police said" -> "police"; "Hospital sources" -> "hospital sources"
-        elif len(span) == 1 and phrase[:1].isupper() and span[0].lower in (
-                self.words.organisation_heads | self.words.person_heads):
+        elif len(span) == 1 and phrase[:1].isupper() and span[0].lower in self.words.heads:
             phrase = phrase.lower()
         elif span[0].lower in ("hospital", "medical", "security", "health", "local", "military", "army",
                                "government", "municipal", "emergency", "rescue", "aid", "police"):
@@ -697,7 +705,7 @@ class Attributor:
                 demonym = self.words.demonyms.get(bare.lower(), bare)
                 return Credit(f"{demonym} government", "organisation")
             return None
-        if bare.lower() in self.words.not_sources or bare.lower() in {d.lower() for d in self.words.demonyms.values()}:
+        if bare.lower() in self.words.not_sources or bare.lower() in self.words.demonym_names:
             return None
         if len(name_tokens) == 1:
             if name_tokens[0].lower.endswith("ing"):
