@@ -11,11 +11,12 @@ one set of tables). A second click reuses the notebook. Screenshots go to test-a
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from _lab_server import serve_jupyterlab
+from _lab_server import lab_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[1]
@@ -38,7 +39,14 @@ def lab(tmp_path_factory):
     out = root / "audit-out"
     assert main(["run", str(root / "demo"), "--out", str(out), "--format", "both", "--quiet", "--no-cache"]) == 0
     assert (out / "figures.parquet").exists() and (out / "figures.csv").exists()
-    yield from serve_jupyterlab([sys.executable, "-m", "jupyterlab"], root, home, logs=ARTIFACTS)
+    csv = root / "audit-csv"  # CSVs only, with the notebook `figure-audit lab audit-csv` writes already there
+    assert main(["run", str(root / "demo"), "--out", str(csv), "--format", "csv", "--quiet", "--no-cache"]) == 0
+    assert not (csv / "figures.parquet").exists()
+    with lab_server([sys.executable, "-m", "jupyterlab"], root, home, logs=ARTIFACTS) as served:
+        # Signed with the server's secret, as `figure-audit lab` signs it: trusted, marked to run on open.
+        subprocess.run([sys.executable, "-c", "from auditor.lab import opened_notebook; opened_notebook('audit-csv')"],
+                       cwd=root, env=served["env"], check=True)
+        yield served
 
 
 @pytest.fixture(scope="module")
@@ -152,5 +160,35 @@ def test_open_audit_shows_the_workbench_of_the_written_audit_without_auditing_ag
     page.wait_for_function("() => window.jupyterapp.shell.currentWidget.context.path "
                            "=== 'figure-audit-open-audit-out.ipynb'")
     notebook.locator(".fa-wb-report mark").first.wait_for()
-    assert sorted(p.name for p in lab["root"].glob("figure-audit*.ipynb")) == ["figure-audit-open-audit-out.ipynb"]
+    assert sorted(p.name for p in lab["root"].glob("figure-audit*.ipynb")) == [
+        "figure-audit-open-audit-csv.ipynb", "figure-audit-open-audit-out.ipynb"]
+    assert page.errors == [] and page.outside == []
+
+
+def test_a_folder_chosen_in_the_dialog_reuses_the_notebook_figure_audit_lab_wrote_and_runs_it_once(page, lab):
+    """From the launcher (nothing selected) the command asks for a folder; an output folder of CSVs only is
+    opened with the notebook `figure-audit lab audit-csv` left there, run once (not by the command and again
+    for its run-on-open mark)."""
+    import auditor
+
+    page.evaluate(f"() => {{ window.__opened = window.jupyterapp.commands.execute('{COMMAND}', {{isLauncher: true}}); }}")
+    dialog = page.locator(".jp-Dialog .jp-Open-Dialog")
+    dialog.wait_for()
+    dialog.locator(".jp-DirListing-item", has=page.locator(".jp-DirListing-itemText", has_text="audit-csv")).first.click()
+    shot(page, "3-folder-dialog")
+    page.locator(".jp-Dialog .jp-Dialog-button.jp-mod-accept").click()
+    assert page.evaluate("() => window.__opened") == "figure-audit-open-audit-csv.ipynb"
+    notebook = page.locator(f"[id='{page.evaluate('() => window.jupyterapp.shell.currentWidget.id')}']")
+    notebook.locator(".fa-wb-report mark").first.wait_for()
+    page.wait_for_timeout(2000)  # a second run, if any, would have started by now
+    counts = page.evaluate("""() => Array.from(window.jupyterapp.shell.currentWidget.content.model.cells)
+        .filter(c => c.type === 'code').map(c => c.executionCount)""")
+    assert counts == [1, 2], counts
+    workbench = notebook.locator(".fa-wb")
+    workbench.scroll_into_view_if_needed()
+    shot(page, "4-csv-workbench")
+    ids = set(workbench.locator(".fa-wb-group").evaluate_all("rows => rows.map(r => r.dataset.id)"))
+    assert set(auditor.open_audit(lab["root"] / "audit-csv").groups["group_id"]) <= ids
+    assert sorted(p.name for p in lab["root"].glob("figure-audit*.ipynb")) == [
+        "figure-audit-open-audit-csv.ipynb", "figure-audit-open-audit-out.ipynb"]
     assert page.errors == [] and page.outside == []

@@ -161,12 +161,24 @@ async function openSource(
   return { path: target.path, from, to, selected: text.slice(from, to) };
 }
 
+/** Runs in progress: a notebook asked to run twice at once (by the command and by its
+ * `run_on_open` metadata, for a notebook `figure-audit lab` wrote) runs once. */
+const running = new WeakMap<NotebookPanel, Promise<void>>();
+
 /** Run every cell of a dashboard notebook, then save its outputs. */
-async function runDashboard(panel: NotebookPanel): Promise<void> {
-  await panel.context.ready;
-  await panel.sessionContext.ready;
-  await NotebookActions.runAll(panel.content, panel.sessionContext);
-  await panel.context.save();
+function runDashboard(panel: NotebookPanel): Promise<void> {
+  const pending = running.get(panel);
+  if (pending) {
+    return pending;
+  }
+  const run = (async () => {
+    await panel.context.ready;
+    await panel.sessionContext.ready;
+    await NotebookActions.runAll(panel.content, panel.sessionContext);
+    await panel.context.save();
+  })().finally(() => running.delete(panel));
+  running.set(panel, run);
+  return run;
 }
 
 const plugin: JupyterFrontEndPlugin<void> = {
