@@ -33,8 +33,8 @@ SUMMARY_CONFLICTS = 5
 # Caps on what the page embeds (the CSVs hold everything): claim groups listed, reports and conflicting
 # pairs shown per group, reports in all, rows of the unreadable-files and orphaned-decisions tables.
 MAX_GROUPS = 2_000
-MAX_REPORTS = 50
-MAX_CONFLICTS = 50
+MAX_REPORTS = 20
+MAX_CONFLICTS = 20
 MAX_EMBEDDED_REPORTS = 10_000
 MAX_TABLE_ROWS = 1_000
 
