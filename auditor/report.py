@@ -148,13 +148,14 @@ def _shown_figures(data: Any, keep: set[str]) -> np.ndarray:
     big = sizes.index[sizes.to_numpy() > MAX_REPORTS]
     if not len(big):
         return positions
+    in_big = pd.Series(groups[positions]).isin(big).to_numpy()
+    chosen = [positions[~in_big]]
+    positions = positions[in_big]
     members = pd.DataFrame({
         "group": groups[positions], "position": positions, "date": fig["date"].to_numpy()[positions],
-        "in_conflict": fig["figure_id"].isin(data.in_conflict).to_numpy()[positions],
+        "in_conflict": [f in data.in_conflict for f in fig["figure_id"].to_numpy()[positions].tolist()],
     })
-    in_big = members["group"].isin(big).to_numpy()
-    chosen = [positions[~in_big]]
-    ordered = members[in_big].sort_values("date", na_position="last", kind="stable")
+    ordered = members.sort_values("date", na_position="last", kind="stable")
     for _, group in ordered.groupby("group", sort=False):
         disputed = group["position"].to_numpy()[group["in_conflict"].to_numpy()][:MAX_REPORTS]
         others = group["position"].to_numpy()[~group["in_conflict"].to_numpy()]
