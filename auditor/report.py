@@ -173,7 +173,8 @@ def _embedded_details(result: Any, data: Any, rows: dict[str, list], n: int) -> 
     ids = rows["id"][:n]
     keep = set(ids)
     part = copy.copy(result)  # the listed groups only: details are built for what the page shows
-    part.figures = result.figures.iloc[_shown_figures(data, keep)]
+    # Without a path no editor link is made: a saved page cannot open JupyterLab's editor.
+    part.figures = result.figures.iloc[_shown_figures(data, keep)].assign(path="")
     conflicts = result.conflicts
     total_pairs: dict[str, int] = {}
     if len(conflicts):
@@ -189,7 +190,7 @@ def _embedded_details(result: Any, data: Any, rows: dict[str, list], n: int) -> 
         detail = details[group_id]
         detail["review"] = rows["review"][i]  # of all its pairs, not only those shown
         for report in detail["reports"]:
-            report.pop("link", None)  # opens the editor in JupyterLab; a saved page never shows it
+            report.pop("link", None)
         notes = [detail["note"]] if detail["note"] else []
         if len(detail["reports"]) < rows["n_figures"][i]:
             notes.append(f"This page shows {len(detail['reports'])} of its {rows['n_figures'][i]:,} reports (those "
