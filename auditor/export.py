@@ -162,7 +162,8 @@ def _arrow_text(values: pd.Series) -> Any:
         return None
     text = pc.fill_null(text, "")
     formula = pc.match_substring_regex(text, "^" + _FORMULA_PATTERN)
-    text = pc.if_else(formula, pc.utf8_replace_slice(text, 0, 0, "'"), text)
+    if pc.any(formula).as_py():
+        text = pc.if_else(formula, pc.utf8_replace_slice(text, 0, 0, "'"), text)
     special = pc.match_substring_regex(text, '[,"\r\n]')
     if pc.any(special).as_py():
         quote = pa.scalar('"', pa.large_string())
