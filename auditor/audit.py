@@ -112,35 +112,60 @@ def figures_frame(figures: Iterable[Figure] | Iterable[tuple]) -> pd.DataFrame:
 
 
 class FigureColumns:
-    """Figure rows gathered column by column (a list per column, no tuple per figure kept), then
-    made into the frame :func:`figures_frame` makes of the same rows, one column at a time."""
+    """Figure rows gathered column by column and turned into typed arrays every ``CHUNK`` rows
+    (pandas' string columns are compact Arrow buffers, not one Python string per cell), then made
+    into exactly the frame :func:`figures_frame` makes of the same rows."""
+
+    CHUNK = 16_384
 
     def __init__(self) -> None:
-        self._columns: list[list[Any]] = [[] for _ in FIGURE_COLUMNS]
+        self._lists: list[list[Any]] = [[] for _ in FIGURE_COLUMNS]
+        self._chunks: list[list[Any]] = [[] for _ in FIGURE_COLUMNS]
         self.n = 0
 
     def extend(self, rows: Sequence[tuple]) -> None:
         if rows:
-            for column, values in zip(self._columns, zip(*rows)):
+            for column, values in zip(self._lists, zip(*rows)):
                 column.extend(values)
             self.n += len(rows)
+            if len(self._lists[0]) >= self.CHUNK:
+                self._flush()
+
+    def _flush(self) -> None:
+        for values, chunks in zip(self._lists, self._chunks):
+            if values:
+                chunks.append(_inferred(values))
+                values.clear()
 
     def frame(self) -> pd.DataFrame:
-        """The frame (emptying this): dtypes inferred per column as ``DataFrame.from_records`` does."""
-        import numpy as np
-        from pandas.core.internals.construction import convert_object_array
-
+        """The frame (emptying this): each column typed as ``DataFrame.from_records`` types it."""
         if not self.n:
             return figures_frame([])
+        self._flush()
         data = {}
-        for name, column in zip(FIGURE_COLUMNS, self._columns):
-            values = np.empty(len(column), dtype=object)
-            values[:] = column
-            column.clear()
-            data[name] = convert_object_array([values], dtype=None)[0]
-        self._columns = [[] for _ in FIGURE_COLUMNS]
+        for name, chunks in zip(FIGURE_COLUMNS, self._chunks):
+            if len(chunks) == 1:
+                data[name] = pd.Series(chunks[0])
+            elif len({str(c.dtype) for c in chunks}) == 1:
+                column = pd.concat([pd.Series(c) for c in chunks], ignore_index=True)
+                if hasattr(column.array, "__arrow_array__"):  # one Arrow chunk, as a column typed whole has
+                    column = pd.Series(pd.array(column.array.__arrow_array__().combine_chunks(), dtype=column.dtype))
+                data[name] = column
+            else:  # the chunks were typed differently (a column empty in some): typed again as a whole
+                data[name] = pd.Series(_inferred([v for c in chunks for v in pd.Series(c).astype(object)]))
+            chunks.clear()
         self.n = 0
         return _typed(pd.DataFrame(data, columns=list(FIGURE_COLUMNS)))
+
+
+def _inferred(values: list[Any]) -> Any:
+    """``values`` as the typed array ``DataFrame.from_records`` makes of a column of them."""
+    import numpy as np
+    from pandas.core.internals.construction import convert_object_array
+
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return convert_object_array([array], dtype=None)[0]
 
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:

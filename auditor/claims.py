@@ -101,8 +101,8 @@ def build_claims_by_blocks(
             source = str(Path(folder) / "figures.pickle")
             with open(source, "wb") as handle:  # column by column: pickling a whole frame buffers all of it
                 pickle.dump(list(figures.columns), handle, protocol=pickle.HIGHEST_PROTOCOL)
-                for column in figures.columns:
-                    pickle.dump(figures[column].to_numpy(), handle, protocol=pickle.HIGHEST_PROTOCOL)
+                for column in figures.columns:  # a string column pickles as its Arrow buffers
+                    pickle.dump(figures[column], handle, protocol=pickle.HIGHEST_PROTOCOL)
         if keys is None:
             keys = submit(_blocking_keys_task, source, chosen).result()
         batches = _batches_of_keys(keys, max(1, workers) * _CLAIM_TASKS_PER_WORKER)
