@@ -146,7 +146,7 @@ class ArticleContext:
         if self.dateline is not None:
             hint.add(self.dateline.place.country)
         demonyms = _demonym_countries()
-        hint |= {demonyms[key] for key in demonyms.keys() & set(words.keys) if demonyms[key]}  # "Burkinabe soldiers"
+        hint |= {demonyms[key] for key in demonyms.keys() & words.keys if demonyms[key]}  # "Burkinabe soldiers"
         hint |= set(_profile().countries)
         if hint:
             mentions = gazetteer.find_places(text, countries=frozenset(hint), tokens=words)
@@ -683,6 +683,22 @@ _DATELINE = re.compile(
     r"^\s*(?P<town>[A-Z][A-Za-z'’.\- ]{1,40}?)(?:,\s*(?P<where>[A-Z][A-Za-z'’.\- ]{1,40}?))?\s*"
     r"(?:\((?P<agency>[A-Za-z .]{1,30})\))?\s*(?:—|–|-{1,2})\s+")
 
+# The words one of which each pattern above that reads back from a place has among the last words before
+# it, and how many words back at most (its optional "the" and words after the preposition): a pattern
+# whose words or reach change must change here too.
+_BEFORE_GATES: dict[Caseless, tuple[frozenset[str], int]] = {
+    _ORIGIN_PEOPLE: (frozenset({"from"}), 2),
+    _SPEAKER_PLACE: (frozenset({"in", "from", "at"}), 3),
+    _JURISDICTION: (frozenset({"of", "for", "in"}), 2),
+    _REFERENCE_BEFORE: (frozenset({"with", "of", "into", "to", "from", "outside"}), 4),
+}
+
+
+def _may_end(pattern: Caseless, tail: list[str], gated: bool) -> bool:
+    """Whether ``pattern`` can match at the end of a window whose last words (lower case) are ``tail``."""
+    words, reach = _BEFORE_GATES[pattern]
+    return not gated or not words.isdisjoint(tail[-reach:])
+
 
 def _place_role(text: str, m: Any) -> str:
     """How a place mention is used: 'speaker', 'jurisdiction', 'origin', 'reference' or 'event'."""
@@ -690,8 +706,11 @@ def _place_role(text: str, m: Any) -> str:
     lowered = before.lower()
     # The patterns read backwards from the place need one of these words just before it: a cheap gate
     # (most places have none, and an end-anchored search tries every position of the window).
-    last = set(lowered.split()[-4:])
-    preposition = not last.isdisjoint(_PREPOSITION_WORDS)
+    tail = lowered.split()[-4:]
+    preposition = not _PREPOSITION_WORDS.isdisjoint(tail)
+    # Each also needs its own words within its reach (_BEFORE_GATES): exact on ASCII text, where lower() folds
+    # case as the patterns do.
+    gated = before.isascii()
     if _IN_NAME.match(text, m.end, m.end + 30):
         return "name"  # "the Sudan Doctors Network", "Syria Civil Defence": part of an organisation's name
     if m.place.kind == "country" and text.startswith(("'s", "’s"), m.end) and _JURISDICTION_AFTER.match(
@@ -702,15 +721,17 @@ def _place_role(text: str, m: Any) -> str:
         return "actor"
     if m.place.kind == "city" and not after_preposition and _CAPITAL_ACTS.match(text, m.end, m.end + 30):
         return "actor"  # "Ankara said", "Moscow denied": a government named by its capital
-    if preposition and _ORIGIN_PEOPLE.search(before, lowered=lowered):
+    if preposition and _may_end(_ORIGIN_PEOPLE, tail, gated) and _ORIGIN_PEOPLE.search(before, lowered=lowered):
         return "origin"  # "fighters from Iraq, Afghanistan and Pakistan": where people come from
-    if (preposition and _SPEAKER_PLACE.search(before, lowered=lowered)) or text.startswith(
+    if (preposition and _may_end(_SPEAKER_PLACE, tail, gated) and _SPEAKER_PLACE.search(before, lowered=lowered)) \
+            or text.startswith(
             ("-based", "–based"), m.end):
         return "speaker"
-    if (preposition and _JURISDICTION.search(before, lowered=lowered)) or _JURISDICTION_AFTER.match(
+    if (preposition and _may_end(_JURISDICTION, tail, gated) and _JURISDICTION.search(before, lowered=lowered)) \
+            or _JURISDICTION_AFTER.match(
             text, m.end, m.end + 60):
         return "jurisdiction"
-    if preposition and _REFERENCE_BEFORE.search(before, lowered=lowered):
+    if preposition and _may_end(_REFERENCE_BEFORE, tail, gated) and _REFERENCE_BEFORE.search(before, lowered=lowered):
         return "reference"
     return "event"
 
