@@ -155,7 +155,17 @@ class FigureColumns:
                 data[name] = pd.Series(_inferred([v for c in chunks for v in pd.Series(c).astype(object)]))
             chunks.clear()
         self.n = 0
-        return _typed(pd.DataFrame(data, columns=list(FIGURE_COLUMNS)))
+        frame = _typed(pd.DataFrame(data, columns=list(FIGURE_COLUMNS)))
+        _release_unused()
+        return frame
+
+
+def _release_unused() -> None:
+    """Give the memory Arrow freed (chunks typed, then joined) back to the system: its allocator
+    keeps freed blocks for reuse, which would count in this process's peak for the rest of the run."""
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
 
 def _inferred(values: list[Any]) -> Any:
@@ -357,6 +367,7 @@ def _claims(
             store.put_claims(key, built)
     figures, groups, conflicts = built
     groups, conflicts = finish_claims(figures, groups, conflicts, review_dir)
+    _release_unused()
     return figures, groups, conflicts
 
 

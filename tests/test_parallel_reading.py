@@ -139,3 +139,22 @@ def test_claims_built_per_batch_of_blocking_keys_on_the_pool_are_the_same(tmp_pa
     for mine, theirs in zip(built, expected):
         pd.testing.assert_frame_equal(mine, theirs)
     assert [p.name for p in tmp_path.iterdir()] == ["corpus"]  # the shared folder is removed
+
+
+def test_figures_typed_in_chunks_equal_figures_typed_whole(monkeypatch):
+    """A column empty in one chunk and numeric in another (event_total) or with a gap (location)
+    gets the type it has when the whole table is typed at once."""
+    from auditor.audit import FigureColumns
+
+    loaded = load_articles(Path(__file__).resolve().parent / "data" / "corpora" / "baiji")
+    rows = _figure_rows(loaded.articles, jobs=1)
+    assert len(rows) > 8
+    rows = [r[:-1] + ((9.0 if i == len(rows) - 2 else None),) for i, r in enumerate(rows)]
+    rows = [r[:17] + ((None if i == 1 else r[17]),) + r[18:] for i, r in enumerate(rows)]
+    monkeypatch.setattr(FigureColumns, "CHUNK", 4)
+    columns = FigureColumns()
+    for i in range(0, len(rows), 3):
+        columns.extend(rows[i:i + 3])
+    frame = columns.frame()
+    pd.testing.assert_frame_equal(frame, figures_frame(rows))
+    assert str(frame["event_total"].dtype) == "float64"
