@@ -26,6 +26,8 @@ _DATE_RE = Caseless(
     rf"|(?P<yesterday>yesterday)|(?P<today>today)"
     rf"|{_MONTH.replace('month', 'month3')} (?P<year3>(?:19|20)\d\d)|(?P<year4>(?:19|20)\d\d))\b"
 )
+# Every date above has a digit or "day" (monday ... sunday, yesterday, today): one cheap test first.
+_DATE_GATE = Caseless(r"\d|day")
 # Clause ends: a figure's own clause lies between these.
 _CLAUSE_BREAK = re.compile(r"[,;:—–()]|\s-\s|\b(?:when|while|whereas|but|after|before|as)\b", re.IGNORECASE)
 # A sentence that places its event relative to another ("days earlier", "a week later") takes no date
@@ -103,6 +105,8 @@ def find_dates(text: str, published: str | date | None) -> list[DateMention]:
     """Dates named in ``text``, resolved against ``published`` (ISO date) where they need it."""
     pub = published if isinstance(published, date) or published is None else _parse_published(published)
     found: list[DateMention] = []
+    if _DATE_GATE.search(text) is None:
+        return found
     for m in _DATE_RE.finditer(text):
         g = m.groupdict()
         day: date | None = None
