@@ -318,6 +318,17 @@ def run_tasks(
         for task in tasks:
             yield task, run_task(task, max_size, cache)
         return
+    tasks = list(tasks)
+    start = 0
+    if cache is not None:  # a re-run: what the cache holds is taken here; workers start at the first change
+        while start < len(tasks):
+            found = _cached_task(tasks[start], max_size, cache)
+            if found is None:
+                break
+            yield tasks[start], found
+            start += 1
+        cache.flush_files()  # type: ignore[attr-defined]
+        tasks = tasks[start:]
     folder = getattr(cache, "folder", None) if cache is not None else None
     window = max(1, pool.jobs * _WINDOW_PER_WORKER)
     pending: deque[tuple[list[ReadTask], Future]] = deque()
@@ -329,6 +340,22 @@ def run_tasks(
     while pending:
         done, future = pending.popleft()
         yield from zip(done, future.result())
+
+
+def _cached_task(task: ReadTask, max_size: int, cache: object) -> TaskResult | None:
+    """The task's result when the cache holds what its file read to and every article's figures."""
+    from .cache import article_key, extractor_version
+
+    read = cache.stored_read(task.path, max_size, task.key)  # type: ignore[attr-defined]
+    if read is None:
+        return None
+    articles, errors = read
+    version = extractor_version()
+    keys = [article_key(a, version) for a in articles]
+    stored = cache.get_many(keys)  # type: ignore[attr-defined]
+    if len(stored) < len(keys):
+        return None
+    return TaskResult([article_row(a) for a in articles], errors, _shared_strings([stored[k] for k in keys]))
 
 
 def _batches(tasks: Iterable[ReadTask], size: int) -> Iterator[list[ReadTask]]:

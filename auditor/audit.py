@@ -281,6 +281,10 @@ def _read_and_extract(
     pool.jobs = default_jobs(pool.jobs or None)
     if total_bytes < PARALLEL_MIN_CHARS or len(tasks) < 2:
         pool.jobs = 1  # a pool costs more than it saves; claims are built here too
+    elif store is not None:
+        from .cache import extractor_version
+
+        extractor_version()  # the digest of the code and data, taken once here and inherited by the workers
     results = run_tasks(tasks, reading.max_file_size, pool=pool if pool.jobs > 1 else None, cache=store)
     article_rows: list[tuple] = []
     errors: list[ReadError] = []
@@ -356,13 +360,14 @@ def _claims(
         except TypeError:  # a column pandas cannot hash: built every time
             key = None
     built = store.get_claims(key) if store is not None and key is not None else None
-    if built is None and pool is not None and pool.jobs > 1:
-        import tempfile
+    if built is None:
+        if pool is not None and pool.jobs > 1:
+            import tempfile
 
-        built = build_claims_by_blocks(figures, articles, pool.submit, pool.jobs, store_dir=None,
-                                       shared_folder=Path(tempfile.gettempdir()))
-    elif built is None:
-        built = build_claims(figures, articles, store_dir=None)
+            built = build_claims_by_blocks(figures, articles, pool.submit, pool.jobs, store_dir=None,
+                                           shared_folder=Path(tempfile.gettempdir()))
+        else:
+            built = build_claims(figures, articles, store_dir=None)
         if store is not None and key is not None:
             store.put_claims(key, built)
     figures, groups, conflicts = built

@@ -174,22 +174,10 @@ class ArticleCache:
             info = os.stat(path)
         except OSError:
             return read(path, max_size)
-        # The name as given (articles record it) and absolute (the same relative name elsewhere is
-        # another file); bytes: a file name need not be valid UTF-8.
-        name = os.fsencode(path) + b"\0" + os.fsencode(os.path.abspath(path))
-        if part:
-            name += b"\0" + part.encode()
-        if self._db is not None:
-            try:
-                row = self._db.execute("SELECT size, mtime_ns, inode, max_size, read_at, result FROM file_reads WHERE path = ?",
-                                       (name,)).fetchone()
-                if (row is not None and row[:4] == (info.st_size, info.st_mtime_ns, info.st_ino, max_size)
-                        and info.st_mtime_ns < (row[4] - _RACY_SECONDS) * 1e9):
-                    self.file_hits += 1
-                    self._files_read.append((name, None))
-                    return pickle.loads(zlib.decompress(row[5]))
-            except (sqlite3.Error, zlib.error, pickle.UnpicklingError, EOFError) as exc:
-                self._fail(exc)
+        name = _file_key(path, part)
+        stored = self.stored_read(path, max_size, part, info)
+        if stored is not None:
+            return stored
         read_at = time.time()
         result = read(path, max_size)
         articles, errors = result
@@ -202,6 +190,31 @@ class ArticleCache:
                 blob = zlib.compress(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), 1)
                 self._files_read.append((name, (info.st_size, info.st_mtime_ns, info.st_ino, max_size, read_at, blob)))
         return result
+
+    def stored_read(self, path: Path, max_size: int, part: str = "", info: os.stat_result | None = None) -> ReadResult | None:
+        """What :meth:`read_file` would take from the store for this file (or part), or ``None``:
+        the file is not read."""
+        if self._db is None:
+            return None
+        try:
+            info = info or os.stat(path)
+        except OSError:
+            return None
+        # The name as given (articles record it) and absolute (the same relative name elsewhere is
+        # another file); bytes: a file name need not be valid UTF-8.
+        name = _file_key(path, part)
+        try:
+            row = self._db.execute("SELECT size, mtime_ns, inode, max_size, read_at, result FROM file_reads WHERE path = ?",
+                                   (name,)).fetchone()
+            if (row is not None and row[:4] == (info.st_size, info.st_mtime_ns, info.st_ino, max_size)
+                    and info.st_mtime_ns < (row[4] - _RACY_SECONDS) * 1e9):
+                found = pickle.loads(zlib.decompress(row[5]))
+                self.file_hits += 1
+                self._files_read.append((name, None))
+                return found
+        except (sqlite3.Error, zlib.error, pickle.UnpicklingError, EOFError) as exc:
+            self._fail(exc)
+        return None
 
     def flush_files(self) -> None:
         """Store the files read since the last call and mark those found as used."""
@@ -263,6 +276,11 @@ class ArticleCache:
                 self._db.close()
         finally:
             self._db = None
+
+
+def _file_key(path: Path, part: str) -> bytes:
+    name = os.fsencode(path) + b"\0" + os.fsencode(os.path.abspath(path))
+    return name + b"\0" + part.encode() if part else name
 
 
 def claims_key(figures: pd.DataFrame, articles: pd.DataFrame, version: str) -> str:

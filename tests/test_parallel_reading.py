@@ -7,7 +7,9 @@ reading everything here and extracting in one process gives.
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -158,3 +160,29 @@ def test_figures_typed_in_chunks_equal_figures_typed_whole(monkeypatch):
     frame = columns.frame()
     pd.testing.assert_frame_equal(frame, figures_frame(rows))
     assert str(frame["event_total"].dtype) == "float64"
+
+
+def test_a_cached_rerun_on_several_workers_starts_none_and_reuses_the_claims(tmp_path, monkeypatch):
+    from auditor.cache import ArticleCache
+
+    opened: list[ArticleCache] = []
+    real_init = ArticleCache.__init__
+
+    def spy(self, folder):
+        real_init(self, folder)
+        opened.append(self)
+
+    monkeypatch.setattr(ArticleCache, "__init__", spy)
+    wires = tmp_path / "wires"
+    for path in write_jsonl(400, wires, seed=4):  # clean: reads with errors are never kept
+        os.utime(path, (time.time() - 60, time.time() - 60))  # not written just now: its read can be trusted
+    first = audit(wires, jobs=2, cache=tmp_path / "cache")
+    sent: list[object] = []
+    real_submit = _parallel.WorkerPool.submit
+    monkeypatch.setattr(_parallel.WorkerPool, "submit", lambda self, *a: sent.append(a) or real_submit(self, *a))
+    again = audit(wires, jobs=2, cache=tmp_path / "cache")
+    assert sent == []  # every part, its figures and the claims came from the cache
+    assert (opened[-1].hits, opened[-1].claim_hits) == (len(again.articles), 1)
+    assert opened[-1].file_hits > 1  # the parts of the big file, each cached
+    for name in ("articles", "figures", "groups", "conflicts", "errors"):
+        pd.testing.assert_frame_equal(getattr(first, name), getattr(again, name))
