@@ -1,10 +1,13 @@
 """Extraction over many articles: cached, chunked across processes, streamed in input order.
 
-Articles go to workers in chunks of about ``CHUNK_CHARS`` characters; each worker returns plain
-tuples (one per figure, ``FIGURE_COLUMNS`` order), which pickle to a fraction of the size of
-:class:`~auditor.model.Figure` objects. At most a few chunks per worker are in flight, so memory
-holds a bounded window of texts, not the corpus twice. Workers are forked after the gazetteer,
-actor index and unit tables are loaded, so they share them instead of each loading its own.
+A local audit sends *read tasks* (:class:`~auditor.readers.ReadTask`: a file, or a part of a big
+JSON Lines file; small files ~64 KB at a time) to forked workers that read, decode and extract
+them (:func:`run_tasks`) and send back each article's metadata and its figure rows, never its
+text; each worker loads the extraction tables on its first article. Articles already read in this
+process (the Dask path, :func:`extract_stream`) go to workers in chunks of about ``CHUNK_CHARS``
+characters; a local pool there is forked after the tables are loaded, so workers share them.
+Rows are plain tuples (one per figure, ``FIGURE_COLUMNS`` order), a fraction of the size of
+:class:`~auditor.model.Figure` objects when pickled. At most a few tasks per worker are in flight.
 """
 
 from __future__ import annotations
