@@ -51,7 +51,7 @@ CONFLICT_EXTRA_COLUMNS: tuple[str, ...] = (
 )
 _REVIEW = ("decision", "note", "decided_at")
 # Claim tasks per worker (several blocking keys per task; a big key alone).
-_CLAIM_TASKS_PER_WORKER = 2
+_CLAIM_TASKS_PER_WORKER = 4
 _GROUP_REVIEW = ("decision", "decision_note", "decided_at")
 
 
@@ -103,15 +103,21 @@ def build_claims_by_blocks(
                 pickle.dump(list(figures.columns), handle, protocol=pickle.HIGHEST_PROTOCOL)
                 for column in figures.columns:  # a string column pickles as its Arrow buffers
                     pickle.dump(figures[column], handle, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(articles, handle, protocol=pickle.HIGHEST_PROTOCOL)
         if keys is None:
-            keys = submit(_blocking_keys_task, source, chosen).result()
+            found_keys = submit(_blocking_keys_task, source, chosen)
+            if folder is not None:  # the other workers read the shared table meanwhile
+                for _ in range(workers - 1):
+                    submit(_figures_from, source, False)
+            keys = found_keys.result()
         batches = _batches_of_keys(keys, max(1, workers) * _CLAIM_TASKS_PER_WORKER)
         futures = []
         for rows in batches:
-            ids = set(figures["article_id"].iloc[rows])
-            mine = articles[articles["article_id"].isin(ids)] if "article_id" in articles else articles
-            part = figures.iloc[rows] if folder is None else source
-            futures.append(submit(_claims_task, part, rows, mine, chosen))
+            if folder is None:
+                part = figures.iloc[rows]
+                futures.append(submit(_claims_task, part, rows, _articles_of(part, articles), chosen))
+            else:
+                futures.append(submit(_claims_task, source, rows, None, chosen))
         parts = [_result(future.result()) for future in futures]
     filled = pd.concat([p[0] for p in parts], ignore_index=True)
     filled.index = [r for rows in batches for r in rows]
@@ -135,8 +141,9 @@ def _no_folder() -> Iterator[None]:
     yield None
 
 
-def _figures_from(source: pd.DataFrame | str) -> pd.DataFrame:
-    """The figures given, or read once per process from the file a local audit shared them in."""
+def _figures_from(source: pd.DataFrame | str, keep: bool = True) -> pd.DataFrame | None:
+    """The figures given, or read once per process from the file a local audit shared them in
+    (``keep=False``: only read, nothing returned)."""
     if isinstance(source, pd.DataFrame):
         return source
     if source not in _loaded:
@@ -146,7 +153,15 @@ def _figures_from(source: pd.DataFrame | str) -> pd.DataFrame:
         with open(source, "rb") as handle:
             names = pickle.load(handle)
             _loaded[source] = pd.DataFrame({name: pickle.load(handle) for name in names}, columns=names)
-    return _loaded[source]
+            _loaded[source + "#articles"] = pickle.load(handle)
+    return _loaded[source] if keep else None
+
+
+def _articles_of(part: pd.DataFrame, articles: pd.DataFrame) -> pd.DataFrame:
+    """The articles of ``part``'s figures."""
+    if "article_id" not in articles:
+        return articles
+    return articles[articles["article_id"].isin(set(part["article_id"]))]
 
 
 def _result(sent: tuple | str) -> tuple:
@@ -168,15 +183,18 @@ def _blocking_keys_task(source: pd.DataFrame | str, chosen: dict[str, str]) -> p
 
 
 def _claims_task(
-    source: pd.DataFrame | str, rows: list[int], articles: pd.DataFrame, chosen: dict[str, str]
+    source: pd.DataFrame | str, rows: list[int], articles: pd.DataFrame | None, chosen: dict[str, str]
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Claims of one batch: the columns build_claims fills (in the batch's row order), groups, conflicts."""
+    """Claims of one batch (``rows`` of the shared table, or the part given with its ``articles``): the
+    columns build_claims fills (in the batch's row order), groups, conflicts."""
     from ._parallel import apply_settings
 
     apply_settings(chosen)  # a remote worker does not inherit this process's profile and convention
     figures = _figures_from(source)
-    part = figures if isinstance(source, pd.DataFrame) else figures.iloc[rows]
-    found, groups, conflicts = build_claims(part, articles, store_dir=None)
+    if not isinstance(source, pd.DataFrame):
+        figures = figures.iloc[rows]
+        articles = _articles_of(figures, _loaded[source + "#articles"])
+    found, groups, conflicts = build_claims(figures, articles, store_dir=None)
     built = (found[list(_FILLED)], groups, conflicts)
     if isinstance(source, pd.DataFrame):
         return built
