@@ -160,6 +160,8 @@ def _arrow_text(values: pd.Series) -> Any:
         text = pa.array(values, type=pa.large_string(), from_pandas=True)
     except (pa.ArrowException, UnicodeError):  # e.g. a lone surrogate: the csv module says what is wrong
         return None
+    if isinstance(text, pa.ChunkedArray):  # an Arrow-backed column of several chunks (pd.concat gives them)
+        text = text.combine_chunks()
     text = pc.fill_null(text, "")
     formula = pc.match_substring_regex(text, "^" + _FORMULA_PATTERN)
     if pc.any(formula).as_py():

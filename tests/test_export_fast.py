@@ -152,3 +152,19 @@ def test_typed_tables_are_joined_by_arrow_with_the_csv_modules_quoting(tmp_path,
     rows = read_rows(path)
     assert [r[1] for r in rows[1:4]] == ["'=cmd|' /C calc'!A0", "Kharkiv, Ukraine", 'the "official" toll']
     assert rows[4][1] == "two\nlines" and rows[9][1] == "'\r\nstart" and rows[1][3] == "-5" and rows[1][4] == "-3"
+
+
+def test_text_columns_joined_from_several_frames_are_written_like_one(tmp_path):
+    """``pd.concat`` of Arrow-backed text columns (per-batch claims, an opened audit loaded in parts)
+    gives columns of several Arrow chunks: written, neutralised and quoted as one column would be."""
+    parts = [pd.DataFrame({"sentence": pd.Series(["=2+2", "Goma, DR Congo"], dtype="string[pyarrow]"),
+                           "value": [3.0, -1.0]}),
+             pd.DataFrame({"sentence": pd.Series(['"12" dead', "@ Marib"], dtype="string[pyarrow]"),
+                           "value": [12.0, 40.5]})]
+    joined = pd.concat(parts, ignore_index=True)
+    whole = pd.DataFrame({"sentence": pd.Series(list(joined["sentence"]), dtype="string[pyarrow]"),
+                          "value": joined["value"]})
+    export._write_csv_file(tmp_path / "joined.csv", joined, ["sentence", "value"])
+    export._write_csv_file(tmp_path / "whole.csv", whole, ["sentence", "value"])
+    assert (tmp_path / "joined.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert [r[0] for r in read_rows(tmp_path / "joined.csv")[1:]] == ["'=2+2", "Goma, DR Congo", '"12" dead', "'@ Marib"]
