@@ -105,14 +105,16 @@ class _Texts:
         n = len(cache)
         self.weight = {w: (math.log((n + 1) / (c + 1)) + 1.0) ** 2 for w, c in df.items()}
 
+    # Sums over word sets are taken with math.fsum: exactly rounded whatever the order, and a set's order
+    # changes with Python's string-hash seed; a plain sum made near-tied links differ from run to run.
     def norm(self, words: Iterable[str]) -> float:
-        return math.sqrt(sum(self.weight[w] for w in words))
+        return math.sqrt(math.fsum(self.weight[w] for w in words))
 
     def cosine(self, a: frozenset[str], norm_a: float, b: frozenset[str], norm_b: float) -> float:
         if not a or not b:
             return 0.0
         small, large = (a, b) if len(a) <= len(b) else (b, a)
-        shared = sum(self.weight[w] for w in small if w in large)
+        shared = math.fsum(self.weight[w] for w in small if w in large)
         return shared / (norm_a * norm_b) if shared else 0.0
 
 
