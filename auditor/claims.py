@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from ._claim_rules import load_config, prepare
+from ._claim_rules import _NUMBER_COLUMNS, _TEXT_COLUMNS, load_config, prepare
 from .conflicts import conflict_rows
 from .incidents import block_keys, link_incidents
 from .relations import build_groups, violations
@@ -80,12 +80,14 @@ def build_claims_by_blocks(
 
     ``submit(function, *args)`` runs a task elsewhere (a local worker pool, a Dask client) and returns
     a future (``.result()``); ``workers`` is how many to keep busy; ``keys`` are computed by a task
-    unless given. With ``shared_folder`` (a folder the workers can read: local processes) the figures
-    are written there once and each task reads its rows, instead of receiving them. Tasks send back
-    only the columns claims fill and the groups and conflicts: this process holds one figure table
-    and none of the claim stages' working tables.
+    unless given. With ``shared_folder`` (a folder the workers can read: local processes) each
+    batch's figures and articles are written there in a file of their own, which its task reads
+    (a worker never holds the whole table; the keys task reads only the columns keys depend on),
+    instead of receiving them. Batches hold at most about ``_CLAIM_ROWS_PER_TASK`` figures (a
+    bigger key alone), so a task's memory does not grow with the corpus. Tasks send back only the
+    columns claims fill and the groups and conflicts: this process holds one figure table and none
+    of the claim stages' working tables.
     """
-    import pickle
     import tempfile
 
     from ._parallel import settings
@@ -96,28 +98,21 @@ def build_claims_by_blocks(
     chosen = settings()
     with tempfile.TemporaryDirectory(prefix="figure-audit-claims-", dir=shared_folder) if shared_folder \
             else _no_folder() as folder:
-        source: pd.DataFrame | str = figures
-        if folder is not None:
-            source = str(Path(folder) / "figures.pickle")
-            with open(source, "wb") as handle:  # column by column: pickling a whole frame buffers all of it
-                pickle.dump(list(figures.columns), handle, protocol=pickle.HIGHEST_PROTOCOL)
-                for column in figures.columns:  # a string column pickles as its Arrow buffers
-                    pickle.dump(figures[column], handle, protocol=pickle.HIGHEST_PROTOCOL)
-                pickle.dump(articles, handle, protocol=pickle.HIGHEST_PROTOCOL)
         if keys is None:
-            found_keys = submit(_blocking_keys_task, source, chosen)
-            if folder is not None:  # the other workers read the shared table meanwhile
-                for _ in range(workers - 1):
-                    submit(_figures_from, source, False)
-            keys = found_keys.result()
-        batches = _batches_of_keys(keys, max(1, workers) * _CLAIM_TASKS_PER_WORKER)
+            source: pd.DataFrame | str = figures
+            if folder is not None:
+                source = _write_frames(Path(folder) / "keys.pickle", figures[[c for c in figures if c in _KEY_COLUMNS]])
+            keys = submit(_blocking_keys_task, source, chosen).result()
+        batches = _batches_of_keys(keys, _n_batches(len(figures), workers))
         futures = []
-        for rows in batches:
+        for number, rows in enumerate(batches):
+            part = figures.iloc[rows]
             if folder is None:
-                part = figures.iloc[rows]
-                futures.append(submit(_claims_task, part, rows, _articles_of(part, articles), chosen))
-            else:
-                futures.append(submit(_claims_task, source, rows, None, chosen))
+                futures.append(submit(_claims_task, part, _articles_of(part, articles), chosen))
+            else:  # written one batch at a time: the parent never holds a second copy of the table
+                path = _write_frames(Path(folder) / f"batch-{number}.pickle", part, _articles_of(part, articles))
+                futures.append(submit(_claims_task, path, None, chosen))
+            del part
         parts = [_result(future.result()) for future in futures]
     filled = pd.concat([p[0] for p in parts], ignore_index=True)
     filled.index = [r for rows in batches for r in rows]
@@ -133,7 +128,10 @@ def build_claims_by_blocks(
 
 # The figure columns build_claims fills in (the rest it returns as given).
 _FILLED = ("outlet", "published", "group_id", "incident_id")
-_loaded: dict[str, pd.DataFrame] = {}  # the figures a worker read from a shared folder (one audit at a time)
+# Figures per claims task at most (a bigger blocking key alone): bounds a worker's memory.
+_CLAIM_ROWS_PER_TASK = 25_000
+# What blocking_keys reads: the prepared columns without the long texts (sentence, surface).
+_KEY_COLUMNS = frozenset(_TEXT_COLUMNS + _NUMBER_COLUMNS + ("start",)) - {"sentence", "surface"}
 
 
 @contextlib.contextmanager
@@ -141,20 +139,35 @@ def _no_folder() -> Iterator[None]:
     yield None
 
 
-def _figures_from(source: pd.DataFrame | str, keep: bool = True) -> pd.DataFrame | None:
-    """The figures given, or read once per process from the file a local audit shared them in
-    (``keep=False``: only read, nothing returned)."""
-    if isinstance(source, pd.DataFrame):
-        return source
-    if source not in _loaded:
-        import pickle
+def _n_batches(n_rows: int, workers: int) -> int:
+    """Enough batches to keep ``workers`` busy and none above ``_CLAIM_ROWS_PER_TASK`` figures."""
+    return max(max(1, workers) * _CLAIM_TASKS_PER_WORKER, -(-n_rows // _CLAIM_ROWS_PER_TASK))
 
-        _loaded.clear()
-        with open(source, "rb") as handle:
+
+def _write_frames(path: Path, *frames: pd.DataFrame) -> str:
+    """``frames`` pickled into ``path`` column by column (pickling a whole frame buffers all of it; a
+    string column pickles as its Arrow buffers); read back by :func:`_read_frames`."""
+    import pickle
+
+    with open(path, "wb") as handle:
+        pickle.dump(len(frames), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        for frame in frames:
+            pickle.dump(list(frame.columns), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            for column in frame.columns:
+                pickle.dump(frame[column], handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return str(path)
+
+
+def _read_frames(path: str) -> list[pd.DataFrame]:
+    """The frames :func:`_write_frames` wrote in ``path``."""
+    import pickle
+
+    with open(path, "rb") as handle:
+        frames = []
+        for _ in range(pickle.load(handle)):
             names = pickle.load(handle)
-            _loaded[source] = pd.DataFrame({name: pickle.load(handle) for name in names}, columns=names)
-            _loaded[source + "#articles"] = pickle.load(handle)
-    return _loaded[source] if keep else None
+            frames.append(pd.DataFrame({name: pickle.load(handle) for name in names}, columns=names))
+    return frames
 
 
 def _articles_of(part: pd.DataFrame, articles: pd.DataFrame) -> pd.DataFrame:
@@ -179,21 +192,21 @@ def _blocking_keys_task(source: pd.DataFrame | str, chosen: dict[str, str]) -> p
     from ._parallel import apply_settings
 
     apply_settings(chosen)
-    return blocking_keys(_figures_from(source))
+    return blocking_keys(source if isinstance(source, pd.DataFrame) else _read_frames(source)[0])
 
 
 def _claims_task(
-    source: pd.DataFrame | str, rows: list[int], articles: pd.DataFrame | None, chosen: dict[str, str]
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Claims of one batch (``rows`` of the shared table, or the part given with its ``articles``): the
-    columns build_claims fills (in the batch's row order), groups, conflicts."""
+    source: pd.DataFrame | str, articles: pd.DataFrame | None, chosen: dict[str, str]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | str:
+    """Claims of one batch (the figures given with their ``articles``, or the file of the batch's
+    figures and articles in the shared folder): the columns build_claims fills (in the batch's row
+    order), groups, conflicts; from a file, the name of the file they are written in."""
     from ._parallel import apply_settings
 
     apply_settings(chosen)  # a remote worker does not inherit this process's profile and convention
-    figures = _figures_from(source)
-    if not isinstance(source, pd.DataFrame):
-        figures = figures.iloc[rows]
-        articles = _articles_of(figures, _loaded[source + "#articles"])
+    figures = source if isinstance(source, pd.DataFrame) else None
+    if figures is None:
+        figures, articles = _read_frames(source)
     found, groups, conflicts = build_claims(figures, articles, store_dir=None)
     built = (found[list(_FILLED)], groups, conflicts)
     if isinstance(source, pd.DataFrame):
@@ -209,11 +222,16 @@ def _claims_task(
 
 def _batches_of_keys(keys: pd.Series, n_batches: int) -> list[list[int]]:
     """Row positions grouped by key, keys packed into ``n_batches`` of similar size (largest first)."""
+    import heapq
+
     positions = pd.Series(range(len(keys)), index=keys.index).groupby(keys.to_numpy(), sort=True)
     blocks = sorted((list(rows) for _key, rows in positions), key=len, reverse=True)
     batches: list[list[int]] = [[] for _ in range(max(1, min(n_batches, len(blocks))))]
+    smallest = [(0, i) for i in range(len(batches))]  # (rows, batch): the smallest batch, first by number
     for rows in blocks:
-        min(batches, key=len).extend(rows)
+        size, i = heapq.heappop(smallest)
+        batches[i].extend(rows)
+        heapq.heappush(smallest, (size + len(rows), i))
     return [sorted(b) for b in batches if b]
 
 

@@ -1,0 +1,74 @@
+"""Claims on the worker pool: each task reads its own batch of figures, never the whole table."""
+
+from __future__ import annotations
+
+import sys
+from concurrent.futures import Future
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from auditor import claims
+from auditor.audit import audit
+from auditor.claims import build_claims, build_claims_by_blocks
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from make_corpus import write_corpus  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("corpus")
+    write_corpus(300, folder, seed=6)
+    result = audit(folder, jobs=1)
+    return result.figures.assign(group_id="", incident_id=""), result.articles
+
+
+def _recording_submit(calls: list):
+    """A ``submit`` that runs the task here and records what each task read from the shared folder."""
+
+    def submit(function, *args):
+        if function is claims._claims_task and isinstance(args[0], str):
+            figures, articles = claims._read_frames(args[0])
+            calls.append(("claims", figures, articles))
+        elif function is claims._blocking_keys_task and isinstance(args[0], str):
+            calls.append(("keys", claims._read_frames(args[0])[0], None))
+        future = Future()
+        future.set_result(function(*args))
+        return future
+
+    return submit
+
+
+def test_each_claims_task_reads_only_its_batch(audited, tmp_path, monkeypatch):
+    figures, articles = audited
+    # Batches capped well below the table: more tasks than the workers' minimum.
+    monkeypatch.setattr(claims, "_CLAIM_ROWS_PER_TASK", len(figures) // 20)
+    calls: list = []
+    built = build_claims_by_blocks(figures, articles, _recording_submit(calls), 2, shared_folder=tmp_path)
+
+    keys_read = [c for c in calls if c[0] == "keys"]
+    batches = [c for c in calls if c[0] == "claims"]
+    assert len(keys_read) == 1 and len(keys_read[0][1]) == len(figures)
+    assert "sentence" not in keys_read[0][1]  # the keys task reads no long texts
+    assert len(batches) >= 20
+    largest_key = claims.blocking_keys(figures).value_counts().max()
+    for _kind, part, part_articles in batches:
+        assert len(part) <= max(len(figures) // 20, largest_key) < len(figures)
+        assert set(part_articles["article_id"]) == set(part["article_id"])  # its articles only
+    read = pd.concat([part["figure_id"] for _k, part, _a in batches])
+    assert read.is_unique and set(read) == set(figures["figure_id"])  # every figure read once
+
+    expected = build_claims(figures, articles)
+    for mine, theirs in zip(built, expected):
+        pd.testing.assert_frame_equal(mine, theirs)
+    assert list(tmp_path.iterdir()) == []  # the batch files are removed
+
+
+def test_batches_grow_in_number_not_size_with_the_table():
+    assert claims._n_batches(1_000, 2) == 8  # a small table: enough tasks for the workers
+    assert claims._n_batches(10 * claims._CLAIM_ROWS_PER_TASK + 1, 2) == 11
+    keys = pd.Series(["a"] * 5 + ["b"] * 3 + ["c"] * 3 + ["d"])
+    # largest key first, each into the smallest batch: a | b+c | then d joins a
+    assert claims._batches_of_keys(keys, 2) == [[0, 1, 2, 3, 4, 11], [5, 6, 7, 8, 9, 10]]
