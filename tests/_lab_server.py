@@ -24,6 +24,35 @@ from typing import Any
 import pytest
 
 
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; Playwright never downloads a browser here
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium); `make browser` installs it"
+)
+
+
+@contextlib.contextmanager
+def chromium_page(local: tuple[str, ...], width: int = 1600, height: int = 1000,
+                  timeout_ms: int | None = None) -> Iterator[Any]:
+    """A page of headless Chromium; ``page.errors`` collects script errors and ``page.outside`` every
+    request whose URL does not start with one of ``local`` (nothing may come from the network)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            if timeout_ms is not None:
+                page.set_default_timeout(timeout_ms)
+            page.errors, page.outside = [], []
+            page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+            page.on("request", lambda req: None if req.url.startswith(local) else page.outside.append(req.url))
+            yield page
+        finally:
+            browser.close()
+
+
 # Servers started and not yet stopped: stopped at interpreter exit whatever happened to their fixture.
 _LIVE: set[subprocess.Popen] = set()
 

@@ -16,17 +16,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from _lab_server import lab_server
+from _lab_server import chromium_page, lab_server, needs_chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
 TIMEOUT_MS = 180_000
 COMMAND = "figure-auditor:audit"
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium); `make browser` installs it"
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -51,24 +48,11 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(lab):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"])
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            page.set_default_timeout(TIMEOUT_MS)
-            page.errors, page.outside = [], []
-            page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-            page.on("request", lambda req: None if req.url.startswith((lab["url"], "data:", "blob:", "ws:"))
-                    else page.outside.append(req.url))
-            page.goto(f"{lab['url']}/lab/workspaces/open-audit?reset&token={lab['token']}")
-            page.wait_for_function(f"() => window.jupyterapp && window.jupyterapp.commands.hasCommand('{COMMAND}')")
-            page.locator(".jp-DirListing-item").first.wait_for()
-            yield page
-        finally:
-            browser.close()
+    with chromium_page((lab["url"], "data:", "blob:", "ws:"), timeout_ms=TIMEOUT_MS) as page:
+        page.goto(f"{lab['url']}/lab/workspaces/open-audit?reset&token={lab['token']}")
+        page.wait_for_function(f"() => window.jupyterapp && window.jupyterapp.commands.hasCommand('{COMMAND}')")
+        page.locator(".jp-DirListing-item").first.wait_for()
+        yield page
 
 
 def shot(page, name: str) -> None:

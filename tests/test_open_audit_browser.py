@@ -16,16 +16,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from _lab_server import serve_jupyterlab
+from _lab_server import chromium_page, needs_chromium, serve_jupyterlab
 
-CHROMIUM = Path("/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
 TIMEOUT_MS = 180_000
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium); `make browser` installs it"
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -46,26 +43,13 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(lab):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"])
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            page.set_default_timeout(TIMEOUT_MS)
-            page.errors, page.outside = [], []
-            page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-            page.on("request", lambda req: None if req.url.startswith((lab["url"], "data:", "blob:", "ws:"))
-                    else page.outside.append(req.url))
-            # The notebook figure-audit lab wrote; the extension runs it once when it opens (it is signed).
-            page.goto(f"{lab['url']}/lab/tree/figure-audit-open-audit-out.ipynb?token={lab['token']}")
-            page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget")
-            page.evaluate("() => window.jupyterapp.commands.execute('application:toggle-left-area')")
-            page.locator(".fa-wb-report mark").first.wait_for()
-            yield page
-        finally:
-            browser.close()
+    with chromium_page((lab["url"], "data:", "blob:", "ws:"), timeout_ms=TIMEOUT_MS) as page:
+        # The notebook figure-audit lab wrote; the extension runs it once when it opens (it is signed).
+        page.goto(f"{lab['url']}/lab/tree/figure-audit-open-audit-out.ipynb?token={lab['token']}")
+        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget")
+        page.evaluate("() => window.jupyterapp.commands.execute('application:toggle-left-area')")
+        page.locator(".fa-wb-report mark").first.wait_for()
+        yield page
 
 
 def shot(page, name: str) -> None:

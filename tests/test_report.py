@@ -12,6 +12,7 @@ from auditor import report
 from auditor.audit import AuditResult
 from auditor.claims import build_claims
 from auditor.model import ARTICLE_COLUMNS, ERROR_COLUMNS
+from _lab_server import chromium_page, needs_chromium
 from conftest import make_figure_row as fig
 from conftest import make_figures_frame
 
@@ -163,46 +164,33 @@ def test_orphaned_review_decisions_are_listed(tmp_path, monkeypatch):
     assert "no longer found" not in report.render_report(result)
 
 
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.mark.skipif(not __import__("os").path.exists(CHROMIUM), reason="Debian's chromium is not installed")
+@needs_chromium
 def test_the_report_searches_filters_sorts_and_expands_offline_in_a_browser(hostile, tmp_path):
     """In Chromium: groups collapsed, search as you type, a facet, a sort, a group expanded; no script ran."""
-    from playwright.sync_api import sync_playwright
-
     result, page_html, _, _ = hostile
     path = tmp_path / "report.html"
     path.write_text(page_html, encoding="utf-8")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1000})
-            errors, outside = [], []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.on("request", lambda req: None if req.url.startswith(("file:", "data:")) else outside.append(req.url))
-            page.goto(path.as_uri())
-            rows = page.locator(".fa-wb-group")
-            rows.first.wait_for()
-            assert page.locator(".fa-wb-expanded").count() == 0  # collapsed by default
-            n = rows.count()
-            page.locator(".fa-wb-search").press_sequentially("nothing like this", delay=10)
-            assert rows.count() == 0
-            page.locator(".fa-wb-search").fill("rudaw")
-            assert 0 < rows.count() <= n
-            page.locator(".fa-wb-clear").click()
-            page.locator(".fa-wb-facet-value[data-facet='status'][data-value='conflict']").click()
-            assert rows.count() == 1
-            page.locator(".fa-wb-groups th[data-key='n_figures']").click()
-            rows.first.click()
-            expanded = page.locator(".fa-wb-expanded")
-            assert expanded.locator(".fa-wb-report").count() == 2
-            assert sorted(expanded.locator("mark").all_inner_texts()) == ["15", "30"]
-            assert "Officials <script>alert(1)</script> said" in expanded.inner_text()
-            assert page.locator(".fa-wb script, .fa-wb img").count() == 0
-            assert page.evaluate("() => document.querySelectorAll('img').length") == 0
-            rows.first.click()
-            assert page.locator(".fa-wb-expanded").count() == 0
-            assert errors == [] and outside == []
-        finally:
-            browser.close()
+    with chromium_page(("file:", "data:"), width=1600, height=1000) as page:
+        page.goto(path.as_uri())
+        rows = page.locator(".fa-wb-group")
+        rows.first.wait_for()
+        assert page.locator(".fa-wb-expanded").count() == 0  # collapsed by default
+        n = rows.count()
+        page.locator(".fa-wb-search").press_sequentially("nothing like this", delay=10)
+        assert rows.count() == 0
+        page.locator(".fa-wb-search").fill("rudaw")
+        assert 0 < rows.count() <= n
+        page.locator(".fa-wb-clear").click()
+        page.locator(".fa-wb-facet-value[data-facet='status'][data-value='conflict']").click()
+        assert rows.count() == 1
+        page.locator(".fa-wb-groups th[data-key='n_figures']").click()
+        rows.first.click()
+        expanded = page.locator(".fa-wb-expanded")
+        assert expanded.locator(".fa-wb-report").count() == 2
+        assert sorted(expanded.locator("mark").all_inner_texts()) == ["15", "30"]
+        assert "Officials <script>alert(1)</script> said" in expanded.inner_text()
+        assert page.locator(".fa-wb script, .fa-wb img").count() == 0
+        assert page.evaluate("() => document.querySelectorAll('img').length") == 0
+        rows.first.click()
+        assert page.locator(".fa-wb-expanded").count() == 0
+        assert page.errors == [] and page.outside == []

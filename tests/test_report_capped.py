@@ -11,6 +11,7 @@ from auditor import report
 from auditor.audit import AuditResult
 from auditor.claims import CONFLICT_COLUMNS, GROUP_COLUMNS
 from auditor.model import ARTICLE_COLUMNS, ERROR_COLUMNS
+from _lab_server import chromium_page, needs_chromium
 from conftest import make_figure_row as fig
 from conftest import make_figures_frame
 
@@ -108,32 +109,20 @@ def test_an_audit_under_the_caps_is_embedded_whole():
     assert "more: errors.csv" not in page
 
 
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.mark.skipif(not __import__("os").path.exists(CHROMIUM), reason="Debian's chromium is not installed")
+@needs_chromium
 def test_a_capped_page_opens_its_groups_and_says_so_in_a_browser(small_caps, tmp_path):
-    from playwright.sync_api import sync_playwright
-
     path = tmp_path / "report.html"
     path.write_text(report.render_report(_audit(n_groups=6, big_group=20, n_errors=5)), encoding="utf-8")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            errors = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            page.goto(path.as_uri())
-            rows = page.locator(".fa-wb-group")
-            rows.first.wait_for()
-            assert rows.count() == 3 and "lists 3 of the 7 claim groups" in page.locator(".fa-capped").inner_text()
-            rows.first.click()
-            expanded = page.locator(".fa-wb-expanded")
-            assert expanded.locator(".fa-wb-report").count() == 5
-            assert "5 of its 22 reports" in expanded.locator(".fa-wb-note").inner_text()
-            assert expanded.locator(".fa-wb-conflicts li").count() == 2
-            rows.nth(2).click()  # the last listed group opens too
-            assert page.locator(".fa-wb-expanded .fa-wb-report").count() == 4
-            assert errors == []
-        finally:
-            browser.close()
+    with chromium_page(("file:", "data:"), width=1400, height=900) as page:
+        page.goto(path.as_uri())
+        rows = page.locator(".fa-wb-group")
+        rows.first.wait_for()
+        assert rows.count() == 3 and "lists 3 of the 7 claim groups" in page.locator(".fa-capped").inner_text()
+        rows.first.click()
+        expanded = page.locator(".fa-wb-expanded")
+        assert expanded.locator(".fa-wb-report").count() == 5
+        assert "5 of its 22 reports" in expanded.locator(".fa-wb-note").inner_text()
+        assert expanded.locator(".fa-wb-conflicts li").count() == 2
+        rows.nth(2).click()  # the last listed group opens too
+        assert page.locator(".fa-wb-expanded .fa-wb-report").count() == 4
+        assert page.errors == [] and page.outside == []

@@ -18,13 +18,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from _lab_server import lab_server, serve_jupyterlab, wait_for_editor_selection
+from _lab_server import CHROMIUM, CHROMIUM_ARGS, lab_server, needs_chromium, serve_jupyterlab, wait_for_editor_selection
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "e2e"
 MIME_TYPE = "application/vnd.figure-audit+json"
@@ -32,9 +27,7 @@ TIMEOUT_MS = int(os.environ.get("E2E_TIMEOUT_MS", 180_000))
 VIEWPORT = {"width": 1600, "height": 1000}
 BIG_FOLDER_FILES = 2_500  # above LARGE_CORPUS_FILES (auditor/lab.py): asked about
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium); `make browser` installs it"
-)
+pytestmark = needs_chromium
 
 HOSTILE = {
     "wire-a.txt": (
