@@ -92,6 +92,14 @@ class _Rejected(Exception):
     """A whole file cannot be read; the message is the plain reason."""
 
 
+def _given_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list:
+    """``paths`` as a list (one path alone is a list of one); ``ValueError`` when there are none."""
+    given = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+    if not given:
+        raise ValueError("no input paths given")
+    return given
+
+
 def load_articles(
     paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
     options: ReadOptions | None = None,
@@ -123,11 +131,7 @@ def load_articles(
     ValueError
         When ``paths`` is empty.
     """
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
-    given = list(paths)
-    if not given:
-        raise ValueError("no input paths given")
+    given = _given_paths(paths)
     options = options or ReadOptions()
     loaded = AuditInput()
     taken_ids: set[str] = set()
@@ -198,11 +202,7 @@ def plan_reads(
     of about ``part_bytes`` at line ends; each part reads only its bytes. Ids are not made unique
     here: the caller does it, in this order, as :func:`load_articles` does.
     """
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
-    given = list(paths)
-    if not given:
-        raise ValueError("no input paths given")
+    given = _given_paths(paths)
     options = options or ReadOptions()
     errors: list[ReadError] = []
     for file in _files(given, options, errors):
