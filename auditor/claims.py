@@ -21,11 +21,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ._claim_rules import _NUMBER_COLUMNS, _TEXT_COLUMNS, load_config, prepare
 from .conflicts import conflict_rows
-from .incidents import block_keys, link_incidents
+from .incidents import block_keys, key_parts, keys_of_parts, link_incidents
 from .relations import build_groups, violations
 from .summaries import summarise_groups
 
@@ -60,11 +61,32 @@ def blocking_keys(figures: pd.DataFrame) -> pd.Series:
 
     ``category|scope|country|first day of a run of dates`` (runs are cut where no report falls within
     the category's window); distances by their pair of places. Build claims per key (on different
-    workers) and concatenate.
+    workers) and concatenate. The figures are prepared a part at a time (each part all the figures of
+    some articles, about ``_KEY_CHUNK_ROWS``): only what the keys read of each figure is kept.
     """
     config = load_config()
-    keys = block_keys(prepare(figures, config), config)
-    return pd.Series(keys, index=figures.index, dtype="object", name="block")
+    parts: list[Any] = [None] * len(figures)
+    for rows in _article_chunks(figures, _KEY_CHUNK_ROWS):
+        for position, part in zip(rows.tolist(), key_parts(prepare(figures.iloc[rows], config), config)):
+            parts[position] = part
+    return pd.Series(keys_of_parts(parts, config), index=figures.index, dtype="object", name="block")
+
+
+# Figures prepared at a time for blocking_keys.
+_KEY_CHUNK_ROWS = 20_000
+
+
+def _article_chunks(figures: pd.DataFrame, size: int) -> list[np.ndarray]:
+    """Row positions in parts of about ``size`` figures, every article's figures in one part (input
+    order kept inside a part)."""
+    if "article_id" not in figures or len(figures) <= size:
+        return [np.arange(len(figures))]
+    codes, _ = pd.factorize(figures["article_id"], use_na_sentinel=False)  # articles in order of first row
+    per_article = np.bincount(codes)
+    part_of_article = (np.cumsum(per_article) - per_article) // size
+    part_of_row = part_of_article[codes]
+    order = np.argsort(part_of_row, kind="stable")
+    return np.split(order, np.flatnonzero(np.diff(part_of_row[order])) + 1)
 
 
 def build_claims_by_blocks(

@@ -47,23 +47,46 @@ def block_keys(prep: PreparedFigures, config: ClaimConfig) -> list[str]:
     incident always share a run. Undated reports join the largest run of their category and country.
     Distances are keyed by their pair of places; figures that can be compared with nothing by theirs.
     """
+    return keys_of_parts(key_parts(prep, config), config)
+
+
+# What block_keys reads of one report: (True, its key) when it has one alone, else
+# (False, its run's prefix, anchor day, the category's window).
+KeyPart = tuple
+
+
+def key_parts(prep: PreparedFigures, config: ClaimConfig) -> list[KeyPart]:
+    """Per report, what :func:`block_keys` reads of it (reports prepared in parts, each with all the
+    figures of its articles, give the same parts as prepared at once)."""
     category = prep.col["category"]
     days = anchor_days(prep)
-    keys = [""] * prep.n
-    runs: dict[str, list[int]] = defaultdict(list)
+    parts: list[KeyPart] = []
     for i in range(prep.n):
         if prep.loose[i]:
-            keys[i] = f"{category[i]}|single|{prep.col['figure_id'][i]}"
+            parts.append((True, f"{category[i]}|single|{prep.col['figure_id'][i]}"))
         elif category[i] == "distance":
             pair = sorted((prep.place[i], prep.ref_place[i]))
-            keys[i] = f"distance|{pair[0]}|{pair[1]}"
+            parts.append((True, f"distance|{pair[0]}|{pair[1]}"))
         else:
-            runs[f"{category[i]}|{_scope_class(prep, i)}|{prep.country[i]}"].append(i)
+            parts.append((False, f"{category[i]}|{_scope_class(prep, i)}|{prep.country[i]}", days[i],
+                          _window(prep, i, config)))
+    return parts
+
+
+def keys_of_parts(parts: list[KeyPart], config: ClaimConfig) -> list[str]:
+    """:func:`block_keys` from the :func:`key_parts` of every report, in input order."""
+    keys = [""] * len(parts)
+    runs: dict[str, list[int]] = defaultdict(list)
+    for i, part in enumerate(parts):
+        if part[0]:
+            keys[i] = part[1]
+        else:
+            runs[part[1]].append(i)
     tolerance = config.link.get("event_date_tolerance_days", 1.0)
     for prefix, rows in runs.items():
-        window = _window(prep, rows[0], config)
-        dated = sorted((days[i], i) for i in rows if not math.isnan(days[i]))
-        undated = [i for i in rows if math.isnan(days[i])]
+        window = parts[rows[0]][3]
+        dated = sorted((parts[i][2], i) for i in rows if not math.isnan(parts[i][2]))
+        undated = [i for i in rows if math.isnan(parts[i][2])]
         if window is None or not dated:
             for i in rows:
                 keys[i] = f"{prefix}|all"

@@ -72,3 +72,21 @@ def test_batches_grow_in_number_not_size_with_the_table():
     keys = pd.Series(["a"] * 5 + ["b"] * 3 + ["c"] * 3 + ["d"])
     # largest key first, each into the smallest batch: a | b+c | then d joins a
     assert claims._batches_of_keys(keys, 2) == [[0, 1, 2, 3, 4, 11], [5, 6, 7, 8, 9, 10]]
+
+
+def test_blocking_keys_prepared_in_parts_are_the_keys_of_the_whole_table(audited, monkeypatch):
+    from auditor._claim_rules import load_config, prepare
+    from auditor.incidents import block_keys
+
+    figures, _articles = audited
+    shuffled = figures.sample(frac=1.0, random_state=3)  # an article's figures far apart
+    config = load_config()
+    whole = block_keys(prepare(shuffled, config), config)
+    monkeypatch.setattr(claims, "_KEY_CHUNK_ROWS", 97)
+    parts = claims._article_chunks(shuffled, 97)
+    assert len(parts) > 5
+    for rows in parts:  # every article in one part only
+        assert not set(shuffled["article_id"].iloc[rows]) & set(shuffled["article_id"].drop(shuffled.index[rows]))
+    keys = claims.blocking_keys(shuffled)
+    assert keys.index.equals(shuffled.index) and keys.tolist() == whole
+    assert keys.nunique() > 20
