@@ -61,6 +61,7 @@ def key_parts(prep: PreparedFigures, config: ClaimConfig) -> list[KeyPart]:
     category = prep.col["category"]
     days = anchor_days(prep)
     parts: list[KeyPart] = []
+    prefixes: dict[str, str] = {}  # one string per run prefix, not one per report
     for i in range(prep.n):
         if prep.loose[i]:
             parts.append((True, f"{category[i]}|single|{prep.col['figure_id'][i]}"))
@@ -68,8 +69,8 @@ def key_parts(prep: PreparedFigures, config: ClaimConfig) -> list[KeyPart]:
             pair = sorted((prep.place[i], prep.ref_place[i]))
             parts.append((True, f"distance|{pair[0]}|{pair[1]}"))
         else:
-            parts.append((False, f"{category[i]}|{_scope_class(prep, i)}|{prep.country[i]}", days[i],
-                          _window(prep, i, config)))
+            prefix = f"{category[i]}|{_scope_class(prep, i)}|{prep.country[i]}"
+            parts.append((False, prefixes.setdefault(prefix, prefix), days[i], _window(prep, i, config)))
     return parts
 
 
@@ -88,20 +89,22 @@ def keys_of_parts(parts: list[KeyPart], config: ClaimConfig) -> list[str]:
         dated = sorted((parts[i][2], i) for i in rows if not math.isnan(parts[i][2]))
         undated = [i for i in rows if math.isnan(parts[i][2])]
         if window is None or not dated:
+            key = f"{prefix}|all"
             for i in rows:
-                keys[i] = f"{prefix}|all"
+                keys[i] = key
             continue
         sizes: Counter[str] = Counter()
-        label, previous = "", -math.inf
+        label, previous, key = "", -math.inf, ""
         for day, i in dated:
             if day - previous > window + tolerance:
                 label = iso_day(day)
-            keys[i] = f"{prefix}|{label}"
+                key = f"{prefix}|{label}"  # one string per run, not one per report
+            keys[i] = key
             sizes[label] += 1
             previous = day
-        largest = min(sizes, key=lambda k: (-sizes[k], k))
+        key = f"{prefix}|{min(sizes, key=lambda k: (-sizes[k], k))}"
         for i in undated:
-            keys[i] = f"{prefix}|{largest}"
+            keys[i] = key
     return keys
 
 
