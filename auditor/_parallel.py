@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from .model import FIGURE_FIELDS, Article, ReadError
 
@@ -34,6 +34,7 @@ _WINDOW_PER_WORKER = 3
 PARALLEL_MIN_CHARS = 200_000
 
 Rows = list[tuple]
+T = TypeVar("T")
 ProgressCallback = Callable[[int, int], None]
 _figure_row = operator.attrgetter(*FIGURE_FIELDS)
 
@@ -81,16 +82,18 @@ def warm_up() -> None:
                                            "Monday, the Syrian Observatory for Human Rights said."))
 
 
-def chunked(articles: Iterable[Article], chars: int = CHUNK_CHARS) -> Iterator[list[Article]]:
-    """Consecutive runs of articles of about ``chars`` characters each (a long article alone)."""
-    chunk: list[Article] = []
-    size = 0
-    for article in articles:
-        chunk.append(article)
-        size += article.chars
-        if size >= chars:
+def chunked(items: Iterable[T], size: int = CHUNK_CHARS,
+            weight: Callable[[T], int] = operator.attrgetter("chars")) -> Iterator[list[T]]:
+    """Consecutive runs of ``items`` weighing about ``size`` each (an item heavier than that alone);
+    by default articles, weighed in characters."""
+    chunk: list[T] = []
+    total = 0
+    for item in items:
+        chunk.append(item)
+        total += weight(item)
+        if total >= size:
             yield chunk
-            chunk, size = [], 0
+            chunk, total = [], 0
     if chunk:
         yield chunk
 
@@ -335,7 +338,7 @@ def run_tasks(
     folder = getattr(cache, "folder", None) if cache is not None else None
     window = max(1, pool.jobs * _WINDOW_PER_WORKER)
     pending: deque[tuple[list[ReadTask], Future]] = deque()
-    for batch in _batches(tasks, batch_bytes):
+    for batch in chunked(tasks, batch_bytes, weight=operator.attrgetter("size")):
         pending.append((batch, pool.submit(_run_batch, batch, max_size, folder)))
         while len(pending) > window or (pending and pending[0][1].done()):
             done, future = pending.popleft()
@@ -359,19 +362,6 @@ def _cached_task(task: ReadTask, max_size: int, cache: object) -> TaskResult | N
     if len(stored) < len(keys):
         return None
     return TaskResult([article_row(a) for a in articles], errors, _shared_strings([stored[k] for k in keys]))
-
-
-def _batches(tasks: Iterable[ReadTask], size: int) -> Iterator[list[ReadTask]]:
-    batch: list[ReadTask] = []
-    total = 0
-    for task in tasks:
-        batch.append(task)
-        total += task.size
-        if total >= size:
-            yield batch
-            batch, total = [], 0
-    if batch:
-        yield batch
 
 
 def _run_batch(batch: list[ReadTask], max_size: int, cache: object | None) -> list[TaskResult]:
