@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from .actors import normalise_actor, outlet_or_org
 from .gazetteer import Place, default_gazetteer
 from .intervals import Interval
+from .knowledge import parse_yaml
 
 _CONFIG_PATH = Path(__file__).parent / "data" / "claims.yaml"
 _TEXT_COLUMNS = (
@@ -85,7 +85,7 @@ class ClaimConfig:
 @cache
 def load_config(path: Path = _CONFIG_PATH) -> ClaimConfig:
     """Read the claim rules (cached per path)."""
-    raw: dict[str, Any] = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    raw: dict[str, Any] = parse_yaml(Path(path).read_text(encoding="utf-8")) or {}
     severity = raw.get("severity") or {}
     geography = raw.get("geography") or {}
     subjects = raw.get("subjects") or {}

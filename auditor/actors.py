@@ -19,9 +19,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
 
 from ._names import Tokens, group_by_first, name_key, name_words, rest_matches, tokenize
+from .knowledge import parse_yaml
 
 __all__ = ["Actor", "ActorMention", "ActorIndex", "default_actors", "find_actors", "normalise_actor",
            "same_actor", "outlet_or_org", "is_outlet"]
@@ -285,7 +285,7 @@ def _alias_forms(spelling: str, actor: Actor, generic: bool) -> Iterable[tuple[t
 def default_actors() -> ActorIndex:
     """The index of ``auditor/data/actors.yaml``, built once per process."""
     text = resources.files("auditor").joinpath("data", "actors.yaml").read_text(encoding="utf-8")
-    return ActorIndex(yaml.safe_load(text))
+    return ActorIndex(parse_yaml(text))
 
 
 def find_actors(text: str, offset: int = 0) -> list[ActorMention]:

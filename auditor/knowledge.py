@@ -16,11 +16,15 @@ CASUALTY_CATEGORIES: frozenset[str] = frozenset(
 )
 
 
+def parse_yaml(text: str) -> Any:
+    """``yaml.safe_load(text)``, with libyaml's safe loader when installed: the same result, ~10x faster
+    (the data tables are parsed at the start of every run and every worker). Raises ``yaml.YAMLError``."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def load_table(name: str) -> Any:
     """Parse ``auditor/data/<name>`` (YAML)."""
-    text = resources.files("auditor").joinpath("data", name).read_text(encoding="utf-8")
-    # libyaml's safe loader when installed: the same result, ~10x faster (start-up of every run and worker)
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return parse_yaml(resources.files("auditor").joinpath("data", name).read_text(encoding="utf-8"))
 
 
 Phrase = tuple[str, ...]

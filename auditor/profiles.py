@@ -22,9 +22,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
 
 from ._names import name_key
+from .knowledge import parse_yaml
 
 __all__ = ["Profile", "available_profiles", "load_profile", "set_profile", "active_profile"]
 
@@ -87,7 +87,7 @@ def load_profile(name: str) -> Profile:
     if not path.is_file():
         known = ", ".join([AUTO, *available_profiles()])
         raise ValueError(f"unknown profile {name!r} (known: {known})")
-    table = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    table = parse_yaml(path.read_text(encoding="utf-8")) or {}
     generic = {}
     for word, actor in (table.get("generic") or {}).items():
         generic[name_key(str(word))] = str(actor)

@@ -298,11 +298,11 @@ def score_table(rows: list[dict[str, Any]]) -> TableResult:
 
 def load_table(folder: str | Path) -> list[dict[str, Any]]:
     """Every row of the extraction table under ``folder``, with its conflict."""
-    import yaml
+    from .knowledge import parse_yaml
 
     rows = []
     for path in sorted(Path(folder).glob("*.yaml")):
-        table = yaml.safe_load(path.read_text(encoding="utf-8"))
+        table = parse_yaml(path.read_text(encoding="utf-8"))
         for row in table.get("rows") or []:
             rows.append({**row, "conflict": table.get("conflict", path.stem)})
     return rows

@@ -17,7 +17,7 @@ from functools import cache
 from importlib import resources
 
 from ._frontmatter import front_matter_span
-from .knowledge import Caseless
+from .knowledge import Caseless, parse_yaml
 from .model import Sentence
 
 # Python's str.splitlines() line boundaries except the rare \x1c-\x1e separators.
@@ -153,11 +153,10 @@ def _next_word(text: str, pos: int, end: int) -> str:
 
 @cache
 def _rules() -> _Rules:
-    import yaml
 
     data = resources.files("auditor") / "data"
-    abbreviations = yaml.safe_load((data / "abbreviations.yaml").read_text(encoding="utf-8"))
-    furniture = yaml.safe_load((data / "boilerplate.yaml").read_text(encoding="utf-8"))
+    abbreviations = parse_yaml((data / "abbreviations.yaml").read_text(encoding="utf-8"))
+    furniture = parse_yaml((data / "boilerplate.yaml").read_text(encoding="utf-8"))
 
     def words(key: str) -> frozenset[str]:
         listed = [str(word) for word in abbreviations.get(key) or ()]
