@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 # Enough text per task that pickling and scheduling stay small beside extraction (~0.1 s of work).
 CHUNK_CHARS = 64_000
+# Files looked up in the cache together on a re-run.
+_CACHED_GROUP = 512
 # Chunks in flight per worker: keeps workers busy without holding the corpus in memory.
 _WINDOW_PER_WORKER = 3
 # Below this many characters to extract, a process pool costs more than it saves.
@@ -327,12 +329,12 @@ def run_tasks(
     tasks = list(tasks)
     start = 0
     if cache is not None:  # a re-run: what the cache holds is taken here; workers start at the first change
-        while start < len(tasks):
-            found = _cached_task(tasks[start], max_size, cache)
-            if found is None:
+        for group in chunked(tasks, _CACHED_GROUP, weight=lambda _task: 1):
+            found = _cached_tasks(group, max_size, cache)
+            yield from zip(group, found)
+            start += len(found)
+            if len(found) < len(group):
                 break
-            yield tasks[start], found
-            start += 1
         cache.flush_files()  # type: ignore[attr-defined]
         tasks = tasks[start:]
     folder = getattr(cache, "folder", None) if cache is not None else None
@@ -348,20 +350,24 @@ def run_tasks(
         yield from zip(done, future.result())
 
 
-def _cached_task(task: ReadTask, max_size: int, cache: object) -> TaskResult | None:
-    """The task's result when the cache holds what its file read to and every article's figures."""
+def _cached_tasks(tasks: list[ReadTask], max_size: int, cache: object) -> list[TaskResult]:
+    """The results of the leading ``tasks`` whose file reads and every article's figures the cache
+    holds (up to the first it does not), looked up together: one query per few hundred files."""
     from .cache import article_key, extractor_version
 
-    read = cache.stored_read(task.path, max_size, task.key)  # type: ignore[attr-defined]
-    if read is None:
-        return None
-    articles, errors = read
+    reads = cache.stored_reads([(t.path, t.key) for t in tasks], max_size)  # type: ignore[attr-defined]
+    held = next((i for i, read in enumerate(reads) if read is None), len(reads))
     version = extractor_version()
-    keys = [article_key(a, version) for a in articles]
-    stored = cache.get_many(keys)  # type: ignore[attr-defined]
-    if len(stored) < len(keys):
-        return None
-    return TaskResult([article_row(a) for a in articles], errors, _shared_strings([stored[k] for k in keys]))
+    keys = [[article_key(a, version) for a in reads[i][0]] for i in range(held)]  # type: ignore[index]
+    stored = cache.get_many([k for task_keys in keys for k in task_keys])  # type: ignore[attr-defined]
+    results: list[TaskResult] = []
+    for i in range(held):
+        if any(k not in stored for k in keys[i]):
+            break
+        articles, errors = reads[i]  # type: ignore[misc]
+        results.append(TaskResult([article_row(a) for a in articles], errors,
+                                  _shared_strings([stored[k] for k in keys[i]])))
+    return results
 
 
 def _run_batch(batch: list[ReadTask], max_size: int, cache: object | None) -> list[TaskResult]:

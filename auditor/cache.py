@@ -194,27 +194,46 @@ class ArticleCache:
     def stored_read(self, path: Path, max_size: int, part: str = "", info: os.stat_result | None = None) -> ReadResult | None:
         """What :meth:`read_file` would take from the store for this file (or part), or ``None``:
         the file is not read."""
+        return self.stored_reads([(path, part)], max_size, [info])[0]
+
+    def stored_reads(self, files: Sequence[tuple[Path, str]], max_size: int,
+                     infos: Sequence[os.stat_result | None] | None = None) -> list[ReadResult | None]:
+        """:meth:`stored_read` of each ``(path, part)``, with one query per few hundred files."""
+        found: list[ReadResult | None] = [None] * len(files)
         if self._db is None:
-            return None
-        try:
-            info = info or os.stat(path)
-        except OSError:
-            return None
+            return found
+        stats: list[os.stat_result | None] = []
+        for i, (path, _part) in enumerate(files):
+            info = infos[i] if infos is not None else None
+            try:
+                stats.append(info or os.stat(path))
+            except OSError:
+                stats.append(None)
         # The name as given (articles record it) and absolute (the same relative name elsewhere is
         # another file); bytes: a file name need not be valid UTF-8.
-        name = _file_key(path, part)
+        names = [_file_key(path, part) for path, part in files]
         try:
-            row = self._db.execute("SELECT size, mtime_ns, inode, max_size, read_at, result FROM file_reads WHERE path = ?",
-                                   (name,)).fetchone()
-            if (row is not None and row[:4] == (info.st_size, info.st_mtime_ns, info.st_ino, max_size)
-                    and info.st_mtime_ns < (row[4] - _RACY_SECONDS) * 1e9):
-                found = pickle.loads(zlib.decompress(row[5]))
-                self.file_hits += 1
-                self._files_read.append((name, None))
-                return found
+            rows: dict[bytes, tuple] = {}
+            for i in range(0, len(names), _BATCH):
+                batch = [n for n, info in zip(names[i:i + _BATCH], stats[i:i + _BATCH]) if info is not None]
+                if not batch:
+                    continue
+                marks = ",".join("?" * len(batch))
+                for row in self._db.execute("SELECT path, size, mtime_ns, inode, max_size, read_at, result FROM "
+                                            f"file_reads WHERE path IN ({marks})", batch):
+                    rows[row[0]] = row[1:]
+            for i, (name, info) in enumerate(zip(names, stats)):
+                row = rows.get(name)
+                if (info is not None and row is not None
+                        and row[:4] == (info.st_size, info.st_mtime_ns, info.st_ino, max_size)
+                        and info.st_mtime_ns < (row[4] - _RACY_SECONDS) * 1e9):
+                    found[i] = pickle.loads(zlib.decompress(row[5]))
+                    self.file_hits += 1
+                    self._files_read.append((name, None))
         except (sqlite3.Error, zlib.error, pickle.UnpicklingError, EOFError) as exc:
             self._fail(exc)
-        return None
+            return [None] * len(files)
+        return found
 
     def flush_files(self) -> None:
         """Store the files read since the last call and mark those found as used."""

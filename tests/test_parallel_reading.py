@@ -186,3 +186,26 @@ def test_a_cached_rerun_on_several_workers_starts_none_and_reuses_the_claims(tmp
     assert opened[-1].file_hits > 1  # the parts of the big file, each cached
     for name in ("articles", "figures", "groups", "conflicts", "errors"):
         pd.testing.assert_frame_equal(getattr(first, name), getattr(again, name))
+
+
+def test_a_cached_rerun_with_one_changed_file_midway_gives_the_uncached_audit(tmp_path, monkeypatch):
+    """Files are looked up in the cache a group at a time: the files before a changed one come from the
+    cache, the changed one and those after it go to the workers, and the audit is the uncached one."""
+    monkeypatch.setattr(_parallel, "_CACHED_GROUP", 64)  # several lookup groups, the change inside one
+    corpus = tmp_path / "corpus"
+    paths = sorted(write_corpus(320, corpus, seed=12))  # above PARALLEL_MIN_CHARS: workers are used
+    for path in paths:
+        os.utime(path, (time.time() - 60, time.time() - 60))  # old enough for its cached read to be trusted
+    audit(corpus, jobs=2, cache=tmp_path / "cache")
+    changed = paths[170]
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nThree traders were killed in Goma on Monday.\n",
+                       encoding="utf-8")
+    sent: list[object] = []
+    real_submit = _parallel.WorkerPool.submit
+    monkeypatch.setattr(_parallel.WorkerPool, "submit", lambda self, *a: sent.append(a) or real_submit(self, *a))
+    again = audit(corpus, jobs=2, cache=tmp_path / "cache")
+    fresh = audit(corpus, jobs=1)
+    sent_paths = {task.path for args in sent if args[0] is _parallel._run_batch for task in args[1]}
+    assert changed in sent_paths and paths[169] not in sent_paths  # taken from the cache up to the change
+    for name in ("articles", "figures", "groups", "conflicts", "errors"):
+        pd.testing.assert_frame_equal(getattr(again, name), getattr(fresh, name))
