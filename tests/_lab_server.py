@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 
+DEMO = Path(__file__).resolve().parents[1] / "examples" / "demo"
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; Playwright never downloads a browser here
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -51,6 +52,20 @@ def chromium_page(local: tuple[str, ...], width: int = 1600, height: int = 1000,
             yield page
         finally:
             browser.close()
+
+
+def audit_demo(root: Path, out_name: str, output_format: str) -> Path:
+    """The demo corpus (copied to ``root/demo`` once) audited by the CLI into ``root/out_name``,
+    written as ``output_format`` (csv, parquet or both)."""
+    from auditor.cli import main
+
+    if not (root / "demo").exists():
+        shutil.copytree(DEMO, root / "demo")
+    out = root / out_name
+    assert main(["run", str(root / "demo"), "--out", str(out), "--format", output_format, "--quiet", "--no-cache"]) == 0
+    assert (out / "figures.parquet").exists() == (output_format != "csv")
+    assert (out / "figures.csv").exists() == (output_format != "parquet")
+    return out
 
 
 # Servers started and not yet stopped: stopped at interpreter exit whatever happened to their fixture.

@@ -10,13 +10,12 @@ one set of tables). A second click reuses the notebook. Screenshots go to test-a
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from _lab_server import chromium_page, lab_server, needs_chromium
+from _lab_server import audit_demo, chromium_page, lab_server, needs_chromium
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
@@ -28,17 +27,10 @@ pytestmark = needs_chromium
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    from auditor.cli import main
-
     root = tmp_path_factory.mktemp("open-audit-root")
     home = tmp_path_factory.mktemp("open-audit-home")
-    shutil.copytree(REPO / "examples" / "demo", root / "demo")
-    out = root / "audit-out"
-    assert main(["run", str(root / "demo"), "--out", str(out), "--format", "both", "--quiet", "--no-cache"]) == 0
-    assert (out / "figures.parquet").exists() and (out / "figures.csv").exists()
-    csv = root / "audit-csv"  # CSVs only, with the notebook `figure-audit lab audit-csv` writes already there
-    assert main(["run", str(root / "demo"), "--out", str(csv), "--format", "csv", "--quiet", "--no-cache"]) == 0
-    assert not (csv / "figures.parquet").exists()
+    audit_demo(root, "audit-out", "both")
+    audit_demo(root, "audit-csv", "csv")  # CSVs only, with the notebook `figure-audit lab audit-csv` writes already there
     with lab_server([sys.executable, "-m", "jupyterlab"], root, home, logs=ARTIFACTS) as served:
         # Signed with the server's secret, as `figure-audit lab` signs it: trusted, marked to run on open.
         subprocess.run([sys.executable, "-c", "from auditor.lab import opened_notebook; opened_notebook('audit-csv')"],

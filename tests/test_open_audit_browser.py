@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from _lab_server import chromium_page, needs_chromium, serve_jupyterlab
+from _lab_server import audit_demo, chromium_page, needs_chromium, serve_jupyterlab
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
@@ -27,14 +27,9 @@ pytestmark = needs_chromium
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    from auditor.cli import main
-
     root = tmp_path_factory.mktemp("opened-root")
     home = tmp_path_factory.mktemp("opened-home")
-    shutil.copytree(REPO / "examples" / "demo", root / "demo")
-    out = root / "audit-out"
-    assert main(["run", str(root / "demo"), "--out", str(out), "--format", "parquet", "--quiet", "--no-cache"]) == 0
-    assert (out / "figures.parquet").exists() and not (out / "figures.csv").exists()
+    audit_demo(root, "audit-out", "parquet")
     shutil.rmtree(root / "demo")  # nothing can be audited again: what shows is read from audit-out
     launcher = [str(Path(sys.executable).with_name("figure-audit")), "lab", "audit-out", "--port", "{port}",
                 "--ip", "127.0.0.1", "--no-browser"]
