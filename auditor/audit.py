@@ -171,8 +171,11 @@ def _release_unused() -> None:
 def _inferred(values: list[Any]) -> Any:
     """``values`` as the typed array ``DataFrame.from_records`` makes of a column of them."""
     import numpy as np
-    from pandas.core.internals.construction import convert_object_array
 
+    try:  # what from_records calls per column (pandas 2.2-3.1), without building row tuples
+        from pandas.core.internals.construction import convert_object_array
+    except ImportError:  # a pandas that moved it: the public constructor itself, slower
+        return pd.DataFrame.from_records([(v,) for v in values], columns=["v"])["v"].array
     array = np.empty(len(values), dtype=object)
     array[:] = values
     return convert_object_array([array], dtype=None)[0]
