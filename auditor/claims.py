@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -89,6 +91,29 @@ def _article_chunks(figures: pd.DataFrame, size: int) -> list[np.ndarray]:
     return np.split(order, np.flatnonzero(np.diff(part_of_row[order])) + 1)
 
 
+# The batch files of one run: this process's id in the name, so a later run can tell a folder left by
+# a killed run (kill -9 skips the clean-up) from one in use.
+_SHARED_PREFIX = "figure-audit-claims-"
+
+
+def _remove_abandoned(folder: Path) -> None:
+    """Remove the batch folders in ``folder`` whose run no longer exists."""
+    for left in folder.glob(f"{_SHARED_PREFIX}*"):
+        pid = left.name[len(_SHARED_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(left, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):  # no such process, or not a process id at all
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 def build_claims_by_blocks(
     figures: pd.DataFrame,
     articles: pd.DataFrame,
@@ -118,7 +143,9 @@ def build_claims_by_blocks(
     if figures.empty:
         return build_claims(figures, articles, store_dir=store_dir)
     chosen = settings()
-    with tempfile.TemporaryDirectory(prefix="figure-audit-claims-", dir=shared_folder) if shared_folder \
+    if shared_folder:
+        _remove_abandoned(Path(shared_folder))
+    with tempfile.TemporaryDirectory(prefix=f"{_SHARED_PREFIX}{os.getpid()}-", dir=shared_folder) if shared_folder \
             else _no_folder() as folder:
         if keys is None:
             source: pd.DataFrame | str = figures

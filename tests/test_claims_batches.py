@@ -90,3 +90,22 @@ def test_blocking_keys_prepared_in_parts_are_the_keys_of_the_whole_table(audited
     keys = claims.blocking_keys(shuffled)
     assert keys.index.equals(shuffled.index) and keys.tolist() == whole
     assert keys.nunique() > 20
+
+
+def test_batch_folders_left_by_a_killed_run_are_removed_by_the_next(audited, tmp_path):
+    """kill -9 skips the clean-up of the batch files; the next run removes a folder whose run is gone
+    and leaves alone one whose run still exists (another audit sharing the temp folder)."""
+    import os
+    import subprocess
+
+    figures, articles = audited
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # ended and reaped: its id names no running process
+    abandoned = tmp_path / f"{claims._SHARED_PREFIX}{dead.pid}-x1"
+    in_use = tmp_path / f"{claims._SHARED_PREFIX}{os.getppid()}-x2"
+    for folder in (abandoned, in_use):
+        folder.mkdir()
+        (folder / "batch-0.pickle").write_bytes(b"\0" * 1024)
+    build_claims_by_blocks(figures, articles, _recording_submit([]), 2, shared_folder=tmp_path)
+    assert not abandoned.exists() and in_use.exists()
+    assert [p.name for p in tmp_path.iterdir()] == [in_use.name]  # the run's own folder removed too
