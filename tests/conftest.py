@@ -221,3 +221,31 @@ def corpus_audit():
 
     return run
 
+
+@pytest.fixture
+def opened_caches(monkeypatch):
+    """Every :class:`~auditor.cache.ArticleCache` the test opens, in order (their hit counters tell
+    what a run took from the cache)."""
+    from auditor.cache import ArticleCache
+
+    opened: list[ArticleCache] = []
+    real = ArticleCache.__init__
+
+    def spy(self, where):
+        real(self, where)
+        opened.append(self)
+
+    monkeypatch.setattr(ArticleCache, "__init__", spy)
+    return opened
+
+
+@pytest.fixture
+def sent_to_workers(monkeypatch):
+    """The arguments of every task the local worker pool is sent (the tasks still run)."""
+    from auditor import _parallel
+
+    sent: list[tuple] = []
+    real = _parallel.WorkerPool.submit
+    monkeypatch.setattr(_parallel.WorkerPool, "submit", lambda self, *args: sent.append(args) or real(self, *args))
+    return sent
+

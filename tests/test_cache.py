@@ -12,7 +12,7 @@ import pytest
 
 from auditor import knowledge
 from auditor.audit import audit
-from auditor.cache import CACHE_FILE, ArticleCache, article_key, extractor_version, tree_digest
+from auditor.cache import CACHE_FILE, article_key, extractor_version, tree_digest
 from auditor.cli import main
 from auditor.model import Article
 
@@ -36,35 +36,21 @@ def corpus(tmp_path: Path) -> Path:
     return folder
 
 
-def _cache_hits(folder: Path, monkeypatch) -> list[ArticleCache]:
-    opened: list[ArticleCache] = []
-    real = ArticleCache.__init__
-
-    def spy(self, where):
-        real(self, where)
-        opened.append(self)
-
-    monkeypatch.setattr(ArticleCache, "__init__", spy)
-    return opened
-
-
-def test_a_rerun_reuses_every_article_and_gives_the_same_audit(corpus, tmp_path, monkeypatch):
-    opened = _cache_hits(corpus, monkeypatch)
+def test_a_rerun_reuses_every_article_and_gives_the_same_audit(corpus, tmp_path, opened_caches):
     first = audit(corpus, jobs=1, cache=tmp_path / "cache")
     second = audit(corpus, jobs=1, cache=tmp_path / "cache")
-    assert (opened[0].hits, opened[0].misses) == (0, 3)
-    assert (opened[1].hits, opened[1].misses) == (3, 0)
+    assert (opened_caches[0].hits, opened_caches[0].misses) == (0, 3)
+    assert (opened_caches[1].hits, opened_caches[1].misses) == (3, 0)
     assert len(first.figures) >= 4
     assert first.figures.equals(second.figures)
     assert first.groups.equals(second.groups)
 
 
-def test_only_the_changed_article_is_extracted_again(corpus, tmp_path, monkeypatch):
-    opened = _cache_hits(corpus, monkeypatch)
+def test_only_the_changed_article_is_extracted_again(corpus, tmp_path, opened_caches):
     audit(corpus, jobs=1, cache=tmp_path / "cache")
     (corpus / "ukraine.txt").write_text(ARTICLES["ukraine"].replace("Eleven", "Fourteen"), encoding="utf-8")
     result = audit(corpus, jobs=1, cache=tmp_path / "cache")
-    assert (opened[1].hits, opened[1].misses) == (2, 1)
+    assert (opened_caches[1].hits, opened_caches[1].misses) == (2, 1)
     wounded = result.figures[result.figures["article_id"] == "ukraine"]
     assert wounded["value"].tolist() == [14.0]
 
@@ -166,13 +152,12 @@ def _mogadishu(folder: Path) -> None:
     _age(folder)
 
 
-def test_cached_reruns_write_the_same_bytes_as_uncached_runs(corpus, tmp_path, monkeypatch):
+def test_cached_reruns_write_the_same_bytes_as_uncached_runs(corpus, tmp_path, opened_caches):
     """A re-run served from the cache (files, figures and claims) writes exactly what a run without
     the cache writes: on an unchanged corpus, after a review decision, and after one article changes."""
     folder = tmp_path / "mogadishu"
     _mogadishu(folder)
     out, cache = tmp_path / "out", tmp_path / "cache"
-    opened = _cache_hits(folder, monkeypatch)
 
     def run(*extra: str) -> dict[str, bytes]:
         assert main(["run", str(folder), "--out", str(out), "--html", "--quiet", "--jobs", "1", *extra]) == 0
@@ -182,44 +167,42 @@ def test_cached_reruns_write_the_same_bytes_as_uncached_runs(corpus, tmp_path, m
     plain = run("--no-cache")
     assert run(*cached) == plain
     assert run(*cached) == plain
-    assert (opened[-1].file_hits, opened[-1].hits, opened[-1].claim_hits) == (3, 3, 1)
+    assert (opened_caches[-1].file_hits, opened_caches[-1].hits, opened_caches[-1].claim_hits) == (3, 3, 1)
 
     result = audit(folder, out_dir=out)
     group = result.groups["group_id"].iloc[0]
     result.review_group(group, "dismissed", "early toll, superseded")
     reviewed = run(*cached)
-    assert opened[-1].claim_hits == 1  # the decision is merged afresh, the claims are reused
+    assert opened_caches[-1].claim_hits == 1  # the decision is merged afresh, the claims are reused
     assert b"early toll, superseded" in reviewed["groups.csv"]
     assert run("--no-cache") == reviewed
 
     (folder / "b.txt").write_text((folder / "b.txt").read_text(encoding="utf-8").replace("90", "19"), encoding="utf-8")
     changed = run(*cached)
-    assert (opened[-1].file_hits, opened[-1].hits, opened[-1].claim_hits) == (2, 2, 0)
+    assert (opened_caches[-1].file_hits, opened_caches[-1].hits, opened_caches[-1].claim_hits) == (2, 2, 0)
     assert b" 19 people" in changed["figures.csv"] and b" 90 people" not in changed["figures.csv"]
     assert run("--no-cache") == changed
     assert b"early toll, superseded" in changed["groups.csv"] or b"early toll, superseded" in changed.get("decisions.csv", b"")
 
 
-def test_a_file_is_read_again_when_its_size_or_time_changes(tmp_path, monkeypatch):
+def test_a_file_is_read_again_when_its_size_or_time_changes(tmp_path, opened_caches):
     folder = tmp_path / "articles"
     _mogadishu(folder)
-    opened = _cache_hits(folder, monkeypatch)
     audit(folder, jobs=1, cache=tmp_path / "cache")
     audit(folder, jobs=1, cache=tmp_path / "cache")
-    assert opened[-1].file_hits == 3
+    assert opened_caches[-1].file_hits == 3
     path = folder / "a.txt"
     before = path.stat()
     path.write_text(path.read_text(encoding="utf-8").replace("12", "13"), encoding="utf-8")  # same size
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 10**9))
     result = audit(folder, jobs=1, cache=tmp_path / "cache")
-    assert opened[-1].file_hits == 2
+    assert opened_caches[-1].file_hits == 2
     assert 13.0 in result.figures.loc[result.figures["article_id"] == "a", "value"].tolist()
 
 
-def test_a_file_modified_as_it_was_read_is_not_trusted(corpus, tmp_path, monkeypatch):
+def test_a_file_modified_as_it_was_read_is_not_trusted(corpus, tmp_path, opened_caches):
     """Written within the clock's resolution of its read, an edit could keep the same size and time."""
-    opened = _cache_hits(corpus, monkeypatch)
     audit(corpus, jobs=1, cache=tmp_path / "cache")
     audit(corpus, jobs=1, cache=tmp_path / "cache")
-    assert opened[-1].file_hits == 0
-    assert opened[-1].hits == 3
+    assert opened_caches[-1].file_hits == 0
+    assert opened_caches[-1].hits == 3

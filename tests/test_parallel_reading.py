@@ -162,33 +162,21 @@ def test_figures_typed_in_chunks_equal_figures_typed_whole(monkeypatch):
     assert str(frame["event_total"].dtype) == "float64"
 
 
-def test_a_cached_rerun_on_several_workers_starts_none_and_reuses_the_claims(tmp_path, monkeypatch):
-    from auditor.cache import ArticleCache
-
-    opened: list[ArticleCache] = []
-    real_init = ArticleCache.__init__
-
-    def spy(self, folder):
-        real_init(self, folder)
-        opened.append(self)
-
-    monkeypatch.setattr(ArticleCache, "__init__", spy)
+def test_a_cached_rerun_on_several_workers_starts_none_and_reuses_the_claims(tmp_path, opened_caches, sent_to_workers):
     wires = tmp_path / "wires"
     for path in write_jsonl(400, wires, seed=4):  # clean: reads with errors are never kept
         os.utime(path, (time.time() - 60, time.time() - 60))  # not written just now: its read can be trusted
     first = audit(wires, jobs=2, cache=tmp_path / "cache")
-    sent: list[object] = []
-    real_submit = _parallel.WorkerPool.submit
-    monkeypatch.setattr(_parallel.WorkerPool, "submit", lambda self, *a: sent.append(a) or real_submit(self, *a))
+    sent_to_workers.clear()  # the first run's tasks
     again = audit(wires, jobs=2, cache=tmp_path / "cache")
-    assert sent == []  # every part, its figures and the claims came from the cache
-    assert (opened[-1].hits, opened[-1].claim_hits) == (len(again.articles), 1)
-    assert opened[-1].file_hits > 1  # the parts of the big file, each cached
+    assert sent_to_workers == []  # every part, its figures and the claims came from the cache
+    assert (opened_caches[-1].hits, opened_caches[-1].claim_hits) == (len(again.articles), 1)
+    assert opened_caches[-1].file_hits > 1  # the parts of the big file, each cached
     for name in ("articles", "figures", "groups", "conflicts", "errors"):
         pd.testing.assert_frame_equal(getattr(first, name), getattr(again, name))
 
 
-def test_a_cached_rerun_with_one_changed_file_midway_gives_the_uncached_audit(tmp_path, monkeypatch):
+def test_a_cached_rerun_with_one_changed_file_midway_gives_the_uncached_audit(tmp_path, monkeypatch, sent_to_workers):
     """Files are looked up in the cache a group at a time: the files before a changed one come from the
     cache, the changed one and those after it go to the workers, and the audit is the uncached one."""
     monkeypatch.setattr(_parallel, "_CACHED_GROUP", 64)  # several lookup groups, the change inside one
@@ -200,12 +188,10 @@ def test_a_cached_rerun_with_one_changed_file_midway_gives_the_uncached_audit(tm
     changed = paths[170]
     changed.write_text(changed.read_text(encoding="utf-8") + "\nThree traders were killed in Goma on Monday.\n",
                        encoding="utf-8")
-    sent: list[object] = []
-    real_submit = _parallel.WorkerPool.submit
-    monkeypatch.setattr(_parallel.WorkerPool, "submit", lambda self, *a: sent.append(a) or real_submit(self, *a))
+    sent_to_workers.clear()  # the first run's tasks
     again = audit(corpus, jobs=2, cache=tmp_path / "cache")
     fresh = audit(corpus, jobs=1)
-    sent_paths = {task.path for args in sent if args[0] is _parallel._run_batch for task in args[1]}
+    sent_paths = {task.path for args in sent_to_workers if args[0] is _parallel._run_batch for task in args[1]}
     assert changed in sent_paths and paths[169] not in sent_paths  # taken from the cache up to the change
     for name in ("articles", "figures", "groups", "conflicts", "errors"):
         pd.testing.assert_frame_equal(getattr(again, name), getattr(fresh, name))
