@@ -54,6 +54,24 @@ def chromium_page(local: tuple[str, ...], width: int = 1600, height: int = 1000,
             browser.close()
 
 
+@contextlib.contextmanager
+def workbench_page(lab: dict[str, Any], notebook: str, run_all: bool = False, timeout_ms: int | None = None) -> Iterator[Any]:
+    """Chromium on ``notebook`` in the served JupyterLab (nothing fetched from outside it), the left area
+    hidden, once the workbench shows its first report. ``run_all`` runs the cells once the kernel is
+    up; otherwise the notebook runs itself on open (a signed notebook figure-audit lab wrote)."""
+    with chromium_page((lab["url"], "data:", "blob:", "ws:"), timeout_ms=timeout_ms) as page:
+        page.goto(f"{lab['url']}/lab/tree/{notebook}?token={lab['token']}")
+        ready = "window.jupyterapp && window.jupyterapp.shell.currentWidget"
+        if run_all:
+            ready += " && window.jupyterapp.shell.currentWidget.sessionContext?.session?.kernel"
+        page.wait_for_function(f"() => {ready}")
+        page.evaluate("() => window.jupyterapp.commands.execute('application:toggle-left-area')")
+        if run_all:
+            page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.locator(".fa-wb-report mark").first.wait_for()
+        yield page
+
+
 def audit_demo(root: Path, out_name: str, output_format: str) -> Path:
     """The demo corpus (copied to ``root/demo`` once) audited by the CLI into ``root/out_name``,
     written as ``output_format`` (csv, parquet or both)."""

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from _lab_server import chromium_page, needs_chromium, serve_jupyterlab, wait_for_editor_selection
+from _lab_server import needs_chromium, serve_jupyterlab, wait_for_editor_selection, workbench_page
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
@@ -45,13 +45,7 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(lab):
-    with chromium_page((lab["url"], "data:", "blob:", "ws:"), timeout_ms=TIMEOUT_MS) as page:
-        page.goto(f"{lab['url']}/lab/tree/dashboard.ipynb?token={lab['token']}")
-        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget "
-                               "&& window.jupyterapp.shell.currentWidget.sessionContext?.session?.kernel")
-        page.evaluate("() => window.jupyterapp.commands.execute('application:toggle-left-area')")
-        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-        page.locator(".fa-wb-report mark").first.wait_for()
+    with workbench_page(lab, "dashboard.ipynb", run_all=True, timeout_ms=TIMEOUT_MS) as page:
         yield page
 
 

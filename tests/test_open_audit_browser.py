@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from _lab_server import audit_demo, chromium_page, needs_chromium, serve_jupyterlab
+from _lab_server import audit_demo, needs_chromium, serve_jupyterlab, workbench_page
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
@@ -38,12 +38,8 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(lab):
-    with chromium_page((lab["url"], "data:", "blob:", "ws:"), timeout_ms=TIMEOUT_MS) as page:
-        # The notebook figure-audit lab wrote; the extension runs it once when it opens (it is signed).
-        page.goto(f"{lab['url']}/lab/tree/figure-audit-open-audit-out.ipynb?token={lab['token']}")
-        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell.currentWidget")
-        page.evaluate("() => window.jupyterapp.commands.execute('application:toggle-left-area')")
-        page.locator(".fa-wb-report mark").first.wait_for()
+    # The notebook figure-audit lab wrote; the extension runs it once when it opens (it is signed).
+    with workbench_page(lab, "figure-audit-open-audit-out.ipynb", timeout_ms=TIMEOUT_MS) as page:
         yield page
 
 
