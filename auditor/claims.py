@@ -66,12 +66,20 @@ def blocking_keys(figures: pd.DataFrame) -> pd.Series:
     workers) and concatenate. The figures are prepared a part at a time (each part all the figures of
     some articles, about ``_KEY_CHUNK_ROWS``): only what the keys read of each figure is kept.
     """
+    return pd.Series(keys_of_parts(_key_parts_of(figures), load_config()), index=figures.index, dtype="object",
+                     name="block")
+
+
+def _key_parts_of(figures: pd.DataFrame) -> list[Any]:
+    """:func:`~auditor.incidents.key_parts` of every figure, in row order, prepared a part of whole
+    articles at a time: what :func:`blocking_keys` reads of each figure (figures of whole articles give
+    the same parts however they are split, so shares of articles can be done on different workers)."""
     config = load_config()
     parts: list[Any] = [None] * len(figures)
     for rows in _article_chunks(figures, _KEY_CHUNK_ROWS):
         for position, part in zip(rows.tolist(), key_parts(prepare(figures.iloc[rows], config), config)):
             parts[position] = part
-    return pd.Series(keys_of_parts(parts, config), index=figures.index, dtype="object", name="block")
+    return parts
 
 
 # Figures prepared at a time for blocking_keys.
@@ -126,10 +134,11 @@ def build_claims_by_blocks(
     """:func:`build_claims`, one task per batch of :func:`blocking_keys` (the same tables).
 
     ``submit(function, *args)`` runs a task elsewhere (a local worker pool, a Dask client) and returns
-    a future (``.result()``); ``workers`` is how many to keep busy; ``keys`` are computed by a task
-    unless given. With ``shared_folder`` (a folder the workers can read: local processes) each
+    a future (``.result()``); ``workers`` is how many to keep busy; unless ``keys`` are given, the
+    figures' key parts are prepared by one task per worker (a share of whole articles each) and the
+    keys cut here. With ``shared_folder`` (a folder the workers can read: local processes) each
     batch's figures and articles are written there in a file of their own, which its task reads
-    (a worker never holds the whole table; the keys task reads only the columns keys depend on),
+    (a worker never holds the whole table; a keys task reads only the columns keys depend on),
     instead of receiving them. Batches hold at most about ``_CLAIM_ROWS_PER_TASK`` figures (a
     bigger key alone), so a task's memory does not grow with the corpus. Tasks send back only the
     columns claims fill and the groups and conflicts: this process holds one figure table and none
@@ -148,10 +157,7 @@ def build_claims_by_blocks(
     with tempfile.TemporaryDirectory(prefix=f"{_SHARED_PREFIX}{os.getpid()}-", dir=shared_folder) if shared_folder \
             else _no_folder() as folder:
         if keys is None:
-            source: pd.DataFrame | str = figures
-            if folder is not None:
-                source = _write_frames(Path(folder) / "keys.pickle", figures[[c for c in figures if c in _KEY_COLUMNS]])
-            keys = submit(_blocking_keys_task, source, chosen).result()
+            keys = _keys_on_workers(figures, submit, workers, chosen, None if folder is None else Path(folder))
         batches = _batches_of_keys(keys, _n_batches(len(figures), workers))
         futures = []
         for number, rows in enumerate(batches):
@@ -237,11 +243,34 @@ def _result(sent: tuple | str) -> tuple:
         return tuple(pickle.load(handle) for _ in range(3))
 
 
-def _blocking_keys_task(source: pd.DataFrame | str, chosen: dict[str, str]) -> pd.Series:
+def _keys_on_workers(
+    figures: pd.DataFrame, submit: Callable[..., Any], workers: int, chosen: dict[str, str], folder: Path | None
+) -> pd.Series:
+    """:func:`blocking_keys`, the figures' key parts prepared by one task per worker (each a share of
+    whole articles, in a file of its own in ``folder`` when given, only the columns keys read); the
+    parts assembled and the runs of dates cut here."""
+    shares = _article_chunks(figures, -(-len(figures) // max(1, workers)))
+    narrow = figures[[c for c in figures if c in _KEY_COLUMNS]]
+    futures = []
+    for number, rows in enumerate(shares):
+        share: pd.DataFrame | str = narrow.iloc[rows]
+        if folder is not None:
+            share = _write_frames(folder / f"keys-{number}.pickle", share)
+        futures.append(submit(_key_parts_task, share, chosen))
+    del narrow, share
+    parts: list[Any] = [None] * len(figures)
+    for rows, future in zip(shares, futures):
+        for position, part in zip(rows.tolist(), future.result()):
+            parts[position] = part
+    return pd.Series(keys_of_parts(parts, load_config()), index=figures.index, dtype="object", name="block")
+
+
+def _key_parts_task(source: pd.DataFrame | str, chosen: dict[str, str]) -> list[Any]:
+    """The key parts of a share of whole articles' figures (given, or the file of them)."""
     from ._parallel import apply_settings
 
     apply_settings(chosen)
-    return blocking_keys(source if isinstance(source, pd.DataFrame) else _read_frames(source)[0])
+    return _key_parts_of(source if isinstance(source, pd.DataFrame) else _read_frames(source)[0])
 
 
 def _claims_task(

@@ -32,7 +32,7 @@ def _recording_submit(calls: list):
         if function is claims._claims_task and isinstance(args[0], str):
             figures, articles = claims._read_frames(args[0])
             calls.append(("claims", figures, articles))
-        elif function is claims._blocking_keys_task and isinstance(args[0], str):
+        elif function is claims._key_parts_task and isinstance(args[0], str):
             calls.append(("keys", claims._read_frames(args[0])[0], None))
         future = Future()
         future.set_result(function(*args))
@@ -50,8 +50,13 @@ def test_each_claims_task_reads_only_its_batch(audited, tmp_path, monkeypatch):
 
     keys_read = [c for c in calls if c[0] == "keys"]
     batches = [c for c in calls if c[0] == "claims"]
-    assert len(keys_read) == 1 and len(keys_read[0][1]) == len(figures)
-    assert "sentence" not in keys_read[0][1]  # the keys task reads no long texts
+    assert len(keys_read) == 2  # one share of the figures per worker
+    read_by_keys = pd.concat([share["figure_id"] for _k, share, _a in keys_read])
+    assert read_by_keys.is_unique and set(read_by_keys) == set(figures["figure_id"])
+    for _k, share, _a in keys_read:  # no long texts read
+        assert "sentence" not in share and "surface" not in share
+    shares = [set(share["article_id"]) for _k, share, _a in keys_read]
+    assert not shares[0] & shares[1]  # an article's figures in one share only
     assert len(batches) >= 20
     largest_key = claims.blocking_keys(figures).value_counts().max()
     for _kind, part, part_articles in batches:
@@ -109,3 +114,4 @@ def test_batch_folders_left_by_a_killed_run_are_removed_by_the_next(audited, tmp
     build_claims_by_blocks(figures, articles, _recording_submit([]), 2, shared_folder=tmp_path)
     assert not abandoned.exists() and in_use.exists()
     assert [p.name for p in tmp_path.iterdir()] == [in_use.name]  # the run's own folder removed too
+
