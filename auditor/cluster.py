@@ -6,6 +6,11 @@ group or incident spans two keys), so no worker needs every figure. Results are 
 local run: the parent keeps input order, then merges the review store and sorts with
 :func:`auditor.claims.finish_claims`, as :func:`auditor.claims.build_claims` ends.
 
+Files are read where they are extracted: :func:`read_and_extract_on_cluster` sends read tasks
+(:class:`~auditor.readers.ReadTask`) to workers that see the same files (a shared filesystem) and
+gets back each article's metadata and figure rows, never its text; for workers that cannot see the
+files, this process reads them and sends the articles, a window at a time.
+
 Workers must run the same version of the package (same code and data files): this is checked
 before any work is sent.
 """
@@ -13,14 +18,27 @@ before any work is sent.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+import dataclasses
+import logging
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ._parallel import ProgressCallback, Rows, extract_rows, extract_stream, settings
-from .model import Article
+from ._parallel import (
+    ArticleRow, ProgressCallback, Rows, TaskResult, _shared_strings, apply_settings, article_row, chunked,
+    extract_rows, extract_stream, settings,
+)
+from .model import ARTICLE_COLUMNS, ERROR_COLUMNS, Article, ReadError
+
+if TYPE_CHECKING:
+    from .cache import ArticleCache
+    from .readers import ReadOptions, ReadTask
+
+log = logging.getLogger(__name__)
 
 # Larger than the local chunk: a Dask task costs a scheduler round trip.
 CLUSTER_CHUNK_CHARS = 128_000
@@ -106,4 +124,344 @@ def claims_on_cluster(
     return build_claims_by_blocks(figures, articles, submit, threads, store_dir=store_dir, keys=keys)
 
 
-__all__ = ["ClusterError", "claims_on_cluster", "connect", "extract_on_cluster"]
+# --- reading on the workers ------------------------------------------------------------------------
+
+# Read tasks sent together: about this many bytes of input per Dask task.
+CLUSTER_BATCH_BYTES = CLUSTER_CHUNK_CHARS
+# Batches in flight per worker thread: keeps workers busy without a backlog of results here.
+_WINDOW_PER_THREAD = 3
+# Files whose size and modification time a probe compares on every worker.
+_PROBED_FILES = 8
+
+RenamedRows = Callable[["ReadTask", int, str], Rows]
+TaskResults = Iterator[tuple["ReadTask", TaskResult]]
+
+
+def read_and_extract_on_cluster(
+    paths: str | Path | Iterable[str | Path],
+    reading: ReadOptions,
+    store: ArticleCache | None,
+    client: Any,
+    progress: ProgressCallback | None = None,
+    *,
+    files_on_workers: bool | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Mapping[str, str]]:
+    """Articles, read errors, figure rows and texts (read back on demand), as
+    :func:`auditor.audit._read_and_extract` gives them, read and extracted on the cluster.
+
+    Parameters
+    ----------
+    store
+        Per-article figure cache, used here only: workers send the keys of the articles they read,
+        and extract those this process does not hold. Workers never open the cache folder.
+    client
+        A ``distributed.Client`` (see :func:`connect`).
+    files_on_workers
+        ``True``: the workers read the files (they see the same paths, e.g. a shared filesystem);
+        ``False``: this process reads them and sends the articles; ``None`` (default): ``True``
+        when every worker sees the files this process sees (:func:`workers_see_files`).
+    """
+    from ._parallel import TASK_BYTES
+    from .readers import ReadTask, plan_reads
+
+    threads = check_workers(client)
+    plan = list(plan_reads(paths, reading, part_bytes=TASK_BYTES))
+    tasks = [item for item in plan if isinstance(item, ReadTask)]
+    if files_on_workers is None:
+        files_on_workers = workers_see_files(client, tasks)
+        if not files_on_workers:
+            log.warning("the Dask workers do not see the files given: they are read here and sent to the workers")
+    reads = (_WorkerReads if files_on_workers else _LocalReads)(client, reading.max_file_size, store, threads)
+    return _gathered(plan, tasks, reads.results(tasks), reading.max_file_size, progress, reads.renamed)
+
+
+def workers_see_files(client: Any, tasks: Sequence[ReadTask]) -> bool:
+    """Whether every worker finds a sample of the tasks' files (the first, the last and some between)
+    under the same path, with the size and modification time they have here."""
+    distinct = list(dict.fromkeys(task.path for task in tasks))
+    step = max(1, len(distinct) // _PROBED_FILES)
+    sample = list(dict.fromkeys([*distinct[::step][:_PROBED_FILES], *distinct[-1:]]))
+    here = _file_stats(sample)
+    sample = [path for path, stat in zip(sample, here) if stat is not None]  # gone since the walk: no evidence
+    if not sample:
+        return True
+    mine = _file_stats(sample)
+    return all(theirs == mine for theirs in client.run(_file_stats, sample).values())
+
+
+def _file_stats(paths: Sequence[Path]) -> list[tuple[int, int] | None]:
+    """Size and modification time (ns) of each path, ``None`` where it cannot be seen (run on each worker)."""
+    stats: list[tuple[int, int] | None] = []
+    for path in paths:
+        try:
+            info = os.stat(path)
+        except OSError:
+            stats.append(None)
+        else:
+            stats.append((info.st_size, info.st_mtime_ns))
+    return stats
+
+
+@dataclasses.dataclass
+class _Batch:
+    """Read tasks sent together, and where their results stand."""
+
+    tasks: list[ReadTask]
+    read: Any  # future of the articles read (their texts stay on the worker); dropped once extracted
+    summary: Any  # future of the articles' metadata, read errors and cache keys, per task
+    rows: Any = None  # future of the figure rows extracted, per task; None until sent
+    keys: list[list[str]] = dataclasses.field(default_factory=list)
+    stored: dict[str, Rows] = dataclasses.field(default_factory=dict)  # from the cache
+
+    def ready(self) -> bool:
+        return self.rows is not None and (self.rows is _NOTHING_TO_EXTRACT or self.rows.done())
+
+
+_NOTHING_TO_EXTRACT = object()
+
+
+class _WorkerReads:
+    """Read tasks run on the workers: each batch is read there (its texts stay there), its summary
+    (metadata, errors, cache keys) comes here, and the articles the cache does not hold are
+    extracted where they were read."""
+
+    def __init__(self, client: Any, max_size: int, store: ArticleCache | None, threads: int) -> None:
+        from .cache import extractor_version
+
+        self.client = client
+        self.max_size = max_size
+        self.store = store
+        self.window = max(1, threads * _WINDOW_PER_THREAD)
+        self.chosen = settings()
+        self.version = extractor_version() if store is not None else ""
+
+    def results(self, tasks: Sequence[ReadTask]) -> TaskResults:
+        pending: deque[_Batch] = deque()
+        for group in chunked(tasks, CLUSTER_BATCH_BYTES, weight=lambda task: task.size):
+            pending.append(self._send(group))
+            self._advance(pending)
+            while len(pending) > self.window or (pending and pending[0].ready()):
+                yield from self._take(pending)
+        while pending:
+            yield from self._take(pending)
+
+    def _send(self, group: list[ReadTask]) -> _Batch:
+        read = self.client.submit(_read_batch, group, self.max_size, self.version, pure=False)
+        batch = _Batch(group, read, self.client.submit(_summary, read, pure=False))
+        if self.store is None:  # everything is extracted: sent at once
+            batch.rows = self.client.submit(_extract_read, read, self.chosen, None, pure=False)
+            batch.read = None
+        return batch
+
+    def _advance(self, pending: deque[_Batch]) -> None:
+        """Send the extraction of every batch whose summary came back (the cache looked up first)."""
+        for batch in pending:
+            if batch.rows is None and batch.summary.done():
+                keys = [task_keys for _rows, _errors, task_keys in batch.summary.result()]
+                batch.keys = keys
+                batch.stored = self.store.get_many([k for task_keys in keys for k in task_keys])  # type: ignore[union-attr]
+                todo = [[i for i, key in enumerate(task_keys) if key not in batch.stored] for task_keys in keys]
+                batch.rows = (self.client.submit(_extract_read, batch.read, self.chosen, todo, pure=False)
+                              if any(todo) else _NOTHING_TO_EXTRACT)
+                batch.read = None
+
+    def _take(self, pending: deque[_Batch]) -> TaskResults:
+        from distributed import wait
+
+        head = pending[0]
+        while not head.ready():
+            waiting = [b.summary for b in pending if b.rows is None]
+            if head.rows is not None:
+                waiting.append(head.rows)
+            with self.client.as_current():  # wait() uses the current client, not the futures'
+                wait(waiting, return_when="FIRST_COMPLETED")
+            self._advance(pending)
+        pending.popleft()
+        summary = head.summary.result()
+        extracted = [] if head.rows is _NOTHING_TO_EXTRACT else head.rows.result()
+        if self.store is None:
+            found = extracted
+        else:
+            new: list[tuple[str, Rows]] = []
+            found = []
+            for n, (_articles, _errors, keys) in enumerate(summary):
+                fresh = iter(extracted[n] if extracted else ())
+                found.append([])
+                for key in keys:
+                    rows = head.stored.get(key)
+                    if rows is None:
+                        rows = next(fresh)
+                        new.append((key, rows))
+                    found[n].append(rows)
+            if new:  # before the results are taken: the caller need not ask past the last one
+                self.store.put_many(new)
+        for task, (articles, errors, _keys), rows in zip(head.tasks, summary, found):
+            yield task, TaskResult(articles, errors, rows)
+
+    def renamed(self, task: ReadTask, k: int, unique: str) -> Rows:
+        """Figure rows of article ``k`` of ``task`` under the id ``unique`` (a repeated id), read
+        and extracted on a worker."""
+        key, rows = self.client.submit(_renamed_rows, task, k, unique, self.max_size, self.chosen, self.version,
+                                       pure=False).result()
+        if self.store is not None:
+            self.store.put_many([(key, rows)])
+        return rows
+
+
+class _LocalReads:
+    """For workers that cannot see the files: read here (a window of articles held at a time),
+    extracted on the cluster (:func:`extract_on_cluster`)."""
+
+    def __init__(self, client: Any, max_size: int, store: ArticleCache | None, threads: int) -> None:
+        self.client = client
+        self.max_size = max_size
+        self.store = store
+        self.threads = threads
+        self.chosen = settings()
+
+    def _stream(self, articles: Iterable[Article]) -> Iterator[tuple[Article, Rows]]:
+        def submit(chunk: list[Article]) -> Any:
+            return self.client.submit(extract_rows, chunk, self.chosen, pure=False)
+
+        return extract_stream(articles, cache=self.store, submit=submit, workers=self.threads,
+                              chunk_chars=CLUSTER_CHUNK_CHARS)
+
+    def _read(self, task: ReadTask) -> tuple[list[Article], list[ReadError]]:
+        from .readers import read_task
+
+        if self.store is None:
+            return read_task(task, self.max_size)
+        found = self.store.read_file(task.path, self.max_size, lambda _path, size: read_task(task, size),
+                                     part=task.key)
+        self.store.flush_files()
+        return found
+
+    def results(self, tasks: Sequence[ReadTask]) -> TaskResults:
+        read: deque[tuple[ReadTask, list[Article], list[ReadError]]] = deque()
+
+        def articles() -> Iterator[Article]:
+            for task in tasks:
+                found, errors = self._read(task)
+                read.append((task, found, errors))
+                yield from found
+
+        stream = self._stream(articles())
+        ahead: tuple[Article, Rows] | None = None  # taken from the stream to make it read on
+        for n in range(len(tasks)):
+            while not read:
+                ahead = next(stream)
+            task, found, errors = read.popleft()
+            rows: list[Rows] = []
+            for _article in found:
+                if ahead is None:
+                    ahead = next(stream)
+                rows.append(ahead[1])
+                ahead = None
+            if n == len(tasks) - 1:
+                next(stream, None)  # ends the stream (its last rows go to the cache): the caller asks no further
+            yield task, TaskResult([article_row(a) for a in found], errors, rows)
+
+    def renamed(self, task: ReadTask, k: int, unique: str) -> Rows:
+        from .readers import read_task
+
+        article = read_task(task, self.max_size)[0][k]
+        return next(self._stream([dataclasses.replace(article, article_id=unique)]))[1]
+
+
+# Run on the workers.
+
+_ReadBatch = list[tuple[list[Article], list[ReadError], list[str]]]
+
+
+def _read_batch(tasks: list[ReadTask], max_size: int, version: str) -> _ReadBatch:
+    """Each task's articles, read errors and (given the extractor ``version``) the articles' cache keys."""
+    from .cache import article_key
+    from .readers import read_task
+
+    batch: _ReadBatch = []
+    for task in tasks:
+        articles, errors = read_task(task, max_size)
+        batch.append((articles, errors, [article_key(a, version) for a in articles] if version else []))
+    return batch
+
+
+def _summary(batch: _ReadBatch) -> list[tuple[list[ArticleRow], list[ReadError], list[str]]]:
+    """What this process keeps of a batch read: metadata, errors and keys, not the texts."""
+    return [([article_row(a) for a in articles], errors, keys) for articles, errors, keys in batch]
+
+
+def _extract_read(batch: _ReadBatch, chosen: dict[str, str], todo: list[list[int]] | None) -> list[list[Rows]]:
+    """Figure rows of the articles of each task (those at the indexes of ``todo``, else all)."""
+    apply_settings(chosen)
+    found: list[list[Rows]] = []
+    for n, (articles, _errors, _keys) in enumerate(batch):
+        chosen_articles = articles if todo is None else [articles[i] for i in todo[n]]
+        found.append(_shared_strings(extract_rows(chosen_articles)))
+    return found
+
+
+def _renamed_rows(task: ReadTask, k: int, unique: str, max_size: int, chosen: dict[str, str],
+                  version: str) -> tuple[str, Rows]:
+    """Cache key and figure rows of article ``k`` of ``task`` under the id ``unique``."""
+    from .cache import article_key
+    from .readers import read_task
+
+    article = dataclasses.replace(read_task(task, max_size)[0][k], article_id=unique)
+    return (article_key(article, version) if version else ""), extract_rows([article], chosen)[0]
+
+
+# --- TEMPORARY copy of the loop of audit._read_and_extract (see the report of issue 13): once
+# audit.py has it as ``_gathered``, this is ``from .audit import _gathered``.
+
+def _gathered(
+    plan: Sequence[ReadTask | ReadError],
+    tasks: Sequence[ReadTask],
+    results: TaskResults,
+    max_size: int,
+    progress: ProgressCallback | None,
+    renamed: RenamedRows,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Mapping[str, str]]:
+    """Articles, read errors, figures and texts of a read ``plan`` from the ``(task, result)`` of
+    each of its ``tasks``, in order: ids made unique as :func:`~auditor.readers.load_articles` does
+    (``renamed(task, k, new_id)`` gives the figure rows of a renamed article), a big JSON Lines
+    file with no article in any part is an empty file."""
+    from .audit import FigureColumns
+    from .readers import NAME_NOTE, ArticleTexts, _shown, _unique_id
+
+    total_bytes = sum(t.size for t in tasks)
+    article_rows: list[tuple] = []
+    errors: list[ReadError] = []
+    rows = FigureColumns()
+    where: dict[str, tuple[int, int]] = {}
+    taken: set[str] = set()
+    done_bytes, found_in_file, next_task = 0, False, 0
+    for item in plan:
+        if isinstance(item, ReadError):
+            errors.append(item)
+            continue
+        task, result = next(results)
+        n, next_task = next_task, next_task + 1
+        errors.extend(result.errors)
+        found_in_file = (found_in_file and task.part > 0) or bool(result.articles) or any(
+            e.error != NAME_NOTE for e in result.errors)
+        if not task.whole and task.part == task.parts - 1 and not found_in_file:
+            errors.append(ReadError(_shown(task.path), "empty file"))  # as a whole file reads
+        for k, (row, found) in enumerate(zip(result.articles, result.rows)):
+            unique = _unique_id(row[0], taken)
+            if unique != row[0]:  # a repeated id: its figure ids hash the new id, so extracted again
+                row = (unique, *row[1:])
+                found = renamed(task, k, unique)
+            article_rows.append(row)
+            rows.extend(found)
+            where[unique] = (n, k)
+        done_bytes += task.size
+        if progress:
+            progress(len(article_rows), round(len(article_rows) * total_bytes / done_bytes) if done_bytes else 0)
+    articles = pd.DataFrame.from_records(article_rows, columns=list(ARTICLE_COLUMNS))
+    errors_frame = pd.DataFrame([e.to_row() for e in errors], columns=list(ERROR_COLUMNS))
+    digests = dict(zip(articles["article_id"], articles["sha256"]))
+    return articles, errors_frame, rows.frame(), ArticleTexts(tasks, where, digests, max_size)
+
+
+__all__ = ["ClusterError", "claims_on_cluster", "connect", "extract_on_cluster", "read_and_extract_on_cluster",
+           "workers_see_files"]
