@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import marshal
 import os
 import pickle
+import sys
 import tempfile
+import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+# A marshal file starts with this tag and the CRC-32 of the rest: marshal reads some damage as other data.
+_MARSHAL_TAG = b"FAM1"
 
 
 def cache_dir() -> Path:
@@ -21,20 +27,42 @@ def cache_dir() -> Path:
     return Path(root).expanduser() / "figure-auditor"
 
 
-def cached(name: str, depends_on: Iterable[str | bytes], build: Callable[[], T]) -> T:
+def _dumps(data: object, codec: str) -> bytes:
+    if codec == "pickle":
+        return pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+    body = marshal.dumps(data)
+    return _MARSHAL_TAG + zlib.crc32(body).to_bytes(4, "little") + body
+
+
+def _loads(raw: bytes, codec: str) -> object:
+    if codec == "pickle":
+        return pickle.loads(raw)
+    body = memoryview(raw)[8:]
+    if raw[:4] != _MARSHAL_TAG or zlib.crc32(body) != int.from_bytes(raw[4:8], "little"):
+        raise ValueError("damaged file (checksum)")
+    return marshal.loads(body)
+
+
+def cached(name: str, depends_on: Iterable[str | bytes], build: Callable[[], T],
+           codec: Literal["pickle", "marshal"] = "pickle") -> T:
     """Load ``name`` from the cache, or ``build()`` it and store it.
 
     The file is named after a digest of everything the index depends on, so a change to the
     data, the code or a library version builds a new one. Writes are atomic; a damaged file
-    is rebuilt; an unwritable cache folder only costs the rebuild next time.
+    is rebuilt; an unwritable cache folder only costs the rebuild next time. ``codec="marshal"``
+    stores plain data only (str, bytes, numbers, tuples, lists, dicts, sets) and loads it several
+    times faster than pickle; the file is then also keyed by the Python version (marshal's format
+    is one version's) and checked by a checksum.
     """
     digest = hashlib.sha256()
+    if codec == "marshal":
+        digest.update(f"marshal:{marshal.version}:{sys.version_info[:2]}:{sys.byteorder}".encode())
     for part in depends_on:
         digest.update(part.encode() if isinstance(part, str) else part)
-    path = cache_dir() / f"{name}-{digest.hexdigest()[:16]}.pickle"
+    path = cache_dir() / f"{name}-{digest.hexdigest()[:16]}.{codec}"
     try:
         with path.open("rb") as handle:
-            return pickle.load(handle)
+            return _loads(handle.read(), codec)  # type: ignore[return-value]
     except FileNotFoundError:
         pass
     except Exception as exc:  # noqa: BLE001 - any damage means: rebuild
@@ -44,10 +72,10 @@ def cached(name: str, depends_on: Iterable[str | bytes], build: Callable[[], T])
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{name}-")
         with os.fdopen(fd, "wb") as handle:
-            pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.write(_dumps(data, codec))
         os.replace(tmp, path)
-        for stale in path.parent.glob(f"{name}-*.pickle"):
-            if stale != path:
+        for stale in path.parent.glob(f"{name}-*"):
+            if stale != path and stale.suffix in (".pickle", ".marshal"):
                 stale.unlink(missing_ok=True)
     except OSError as exc:
         log.warning("could not write cache %s: %s", path, exc)

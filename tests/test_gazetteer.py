@@ -200,9 +200,13 @@ def test_index_is_built_once_then_read_from_the_cache(tmp_path, monkeypatch):
     assert gazetteer_module._load_or_build() == {"built": 1}
     assert gazetteer_module._load_or_build() == {"built": 1}  # from the cache file
     assert len(calls) == 1
-    (cache_file,) = (tmp_path / "figure-auditor").glob("gazetteer-*.pickle")
-    cache_file.write_bytes(b"not a pickle")  # a damaged cache is rebuilt
+    (cache_file,) = (tmp_path / "figure-auditor").glob("gazetteer-*")
+    stored = cache_file.read_bytes()
+    cache_file.write_bytes(stored[:-3] + bytes([stored[-3] ^ 1]) + stored[-2:])  # one bit changed: rebuilt
     assert gazetteer_module._load_or_build() == {"built": 2}
+    cache_file.write_bytes(b"not a cache file")  # a damaged cache is rebuilt
+    assert gazetteer_module._load_or_build() == {"built": 3}
+    assert [p.name for p in (tmp_path / "figure-auditor").glob("gazetteer-*")] == [cache_file.name]
 
 
 def test_unwritable_cache_dir_still_gives_an_index(tmp_path, monkeypatch):
