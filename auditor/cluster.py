@@ -162,6 +162,7 @@ def read_and_extract_on_cluster(
         when every worker sees the files this process sees (:func:`workers_see_files`).
     """
     from ._parallel import TASK_BYTES
+    from .audit import FigureColumns
     from .readers import ReadTask, plan_reads
 
     threads = check_workers(client)
@@ -172,7 +173,8 @@ def read_and_extract_on_cluster(
         if not files_on_workers:
             log.warning("the Dask workers do not see the files given: they are read here and sent to the workers")
     reads = (_WorkerReads if files_on_workers else _LocalReads)(client, reading.max_file_size, store, threads)
-    return _gathered(plan, tasks, reads.results(tasks), reading.max_file_size, progress, reads.renamed)
+    return _gathered(plan, reads.results(tasks), FigureColumns(), reading, reads.renamed,
+                     sum(t.size for t in tasks), progress, tasks)
 
 
 def workers_see_files(client: Any, tasks: Sequence[ReadTask]) -> bool:
@@ -210,7 +212,6 @@ class _Batch:
     read: Any  # future of the articles read (their texts stay on the worker); dropped once extracted
     summary: Any  # future of the articles' metadata, read errors and cache keys, per task
     rows: Any = None  # future of the figure rows extracted, per task; None until sent
-    keys: list[list[str]] = dataclasses.field(default_factory=list)
     stored: dict[str, Rows] = dataclasses.field(default_factory=dict)  # from the cache
 
     def ready(self) -> bool:
@@ -258,7 +259,6 @@ class _WorkerReads:
         for batch in pending:
             if batch.rows is None and batch.summary.done():
                 keys = [task_keys for _rows, _errors, task_keys in batch.summary.result()]
-                batch.keys = keys
                 batch.stored = self.store.get_many([k for task_keys in keys for k in task_keys])  # type: ignore[union-attr]
                 todo = [[i for i, key in enumerate(task_keys) if key not in batch.stored] for task_keys in keys]
                 batch.rows = (self.client.submit(_extract_read, batch.read, self.chosen, todo, pure=False)
@@ -410,28 +410,22 @@ def _renamed_rows(task: ReadTask, k: int, unique: str, max_size: int, chosen: di
     return (article_key(article, version) if version else ""), extract_rows([article], chosen)[0]
 
 
-# --- TEMPORARY copy of the loop of audit._read_and_extract (see the report of issue 13): once
-# audit.py has it as ``_gathered``, this is ``from .audit import _gathered``.
+# --- TEMPORARY copy of audit._gathered (the loop of audit._read_and_extract) with ``renamed`` in place
+# of ``store`` (see the report of issue 13): once audit.py has that signature, this is
+# ``from .audit import _gathered``.
 
 def _gathered(
-    plan: Sequence[ReadTask | ReadError],
-    tasks: Sequence[ReadTask],
-    results: TaskResults,
-    max_size: int,
-    progress: ProgressCallback | None,
-    renamed: RenamedRows,
+    plan: list[Any], results: TaskResults, rows: Any, reading: ReadOptions, renamed: RenamedRows,
+    total_bytes: int, progress: ProgressCallback | None, tasks: list[Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Mapping[str, str]]:
-    """Articles, read errors, figures and texts of a read ``plan`` from the ``(task, result)`` of
-    each of its ``tasks``, in order: ids made unique as :func:`~auditor.readers.load_articles` does
-    (``renamed(task, k, new_id)`` gives the figure rows of a renamed article), a big JSON Lines
-    file with no article in any part is an empty file."""
-    from .audit import FigureColumns
+    """The tasks' results taken in plan order: articles, errors, figure rows into ``rows``.
+
+    ``renamed(task, k, unique)`` gives the figure rows of article ``k`` of ``task`` under the id
+    ``unique`` (an id seen before, renamed as :func:`~auditor.readers.load_articles` does)."""
     from .readers import NAME_NOTE, ArticleTexts, _shown, _unique_id
 
-    total_bytes = sum(t.size for t in tasks)
     article_rows: list[tuple] = []
     errors: list[ReadError] = []
-    rows = FigureColumns()
     where: dict[str, tuple[int, int]] = {}
     taken: set[str] = set()
     done_bytes, found_in_file, next_task = 0, False, 0
@@ -460,7 +454,7 @@ def _gathered(
     articles = pd.DataFrame.from_records(article_rows, columns=list(ARTICLE_COLUMNS))
     errors_frame = pd.DataFrame([e.to_row() for e in errors], columns=list(ERROR_COLUMNS))
     digests = dict(zip(articles["article_id"], articles["sha256"]))
-    return articles, errors_frame, rows.frame(), ArticleTexts(tasks, where, digests, max_size)
+    return articles, errors_frame, rows.frame(), ArticleTexts(tasks, where, digests, reading.max_file_size)
 
 
 __all__ = ["ClusterError", "claims_on_cluster", "connect", "extract_on_cluster", "read_and_extract_on_cluster",
