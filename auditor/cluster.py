@@ -100,13 +100,21 @@ def extract_on_cluster(
 ) -> Iterator[tuple[Article, Rows]]:
     """``(article, figure rows)`` for every article, extracted on the cluster's workers, in input order."""
     threads = check_workers(client)
+    yield from _extracted_on(client, threads, articles, cache=cache, progress=progress, total=len(articles))
+
+
+def _extracted_on(
+    client: Any, threads: int, articles: Iterable[Article], *, cache: Any = None,
+    progress: ProgressCallback | None = None, total: int | None = None,
+) -> Iterator[tuple[Article, Rows]]:
+    """:func:`extract_on_cluster` on workers already checked, ``threads`` of them."""
     chosen = settings()
 
     def submit(chunk: list[Article]) -> Any:
         return client.submit(extract_rows, chunk, chosen, pure=False)
 
-    yield from extract_stream(articles, cache=cache, progress=progress, total=len(articles),
-                              submit=submit, workers=threads, chunk_chars=CLUSTER_CHUNK_CHARS)
+    return extract_stream(articles, cache=cache, progress=progress, total=total, submit=submit, workers=threads,
+                          chunk_chars=CLUSTER_CHUNK_CHARS)
 
 
 def claims_on_cluster(
@@ -317,14 +325,9 @@ class _LocalReads:
         self.max_size = max_size
         self.store = store
         self.threads = threads
-        self.chosen = settings()
 
     def _stream(self, articles: Iterable[Article]) -> Iterator[tuple[Article, Rows]]:
-        def submit(chunk: list[Article]) -> Any:
-            return self.client.submit(extract_rows, chunk, self.chosen, pure=False)
-
-        return extract_stream(articles, cache=self.store, submit=submit, workers=self.threads,
-                              chunk_chars=CLUSTER_CHUNK_CHARS)
+        return _extracted_on(self.client, self.threads, articles, cache=self.store)
 
     def _read(self, task: ReadTask) -> tuple[list[Article], list[ReadError]]:
         from .readers import read_task
