@@ -614,6 +614,9 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
         return None  # "a girl of 12": an age
     np_first, np_last, partitive, after_np = _read_noun_phrase(tokens, last + 1)
     head_cat, head, np_last, head_rule = _head_category(tokens, np_first, np_last)
+    if m.kind in ("article", "one") and unit is None and not partitive and np_last >= np_first \
+            and not _singular_person(tokens[np_last]):
+        return None  # "a statement", "one country": only a single person (or a unit) makes "a"/"one" a count
     rules: list[str] = []
     if any(tokens[k].lower in _structure().coord_nouns for k in range(np_first, np_last)):
         rules.append("coord.noun")  # "17 soldiers and militiamen"
