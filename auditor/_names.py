@@ -9,6 +9,7 @@ keys; lookups walk a dict from a name's first key to the names that start with i
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -18,6 +19,9 @@ from dataclasses import dataclass
 _APOSTROPHES = "'’‘ʼ`´ʿʾ′"
 _WORD = r"[^\W_]+"
 _TOKEN_RE = re.compile(rf"{_WORD}(?:[{_APOSTROPHES}]{_WORD})*")
+# The same tokens as a split pattern: the text comes back as gap, word, gap, word, ..., gap.
+_SPLIT_RE = re.compile(rf"({_WORD}(?:[{_APOSTROPHES}]{_WORD})*)")
+_POSSESSIVE_RE = re.compile(rf"[{_APOSTROPHES}]s(?![^\W_])")  # where a token may end in a possessive
 _POSSESSIVE = tuple(q + "s" for q in _APOSTROPHES)
 # Letters that Unicode decomposition leaves alone but English text writes plainly.
 _PLAIN = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss",
@@ -77,22 +81,23 @@ class Tokens:
 
 def tokenize(text: str) -> Tokens:
     """Cut ``text`` into word tokens; a possessive "'s" becomes its own token ``s``."""
-    starts: list[int] = []
-    ends: list[int] = []
-    words: list[str] = []
-    for match in _TOKEN_RE.finditer(text):
-        word = match.group()
-        start, end = match.span()
-        if len(word) > 3 and word.endswith(_POSSESSIVE):
-            starts += (start, end - 1)
-            ends += (end - 2, end)
-            words += (word[:-2], "s")
-        else:
-            starts.append(start)
-            ends.append(end)
-            words.append(word)
-    known = _KEY_CACHE.get  # most words are known: no call to word_key
-    return Tokens(text, starts, ends, words, [known(word) or word_key(word) for word in words])
+    # One split and running sums of the parts' lengths give every token's offsets without a Python
+    # step per token (the article-wide scan cuts every word of every article).
+    parts = _SPLIT_RE.split(text)
+    bounds = list(itertools.accumulate(map(len, parts)))
+    words = parts[1::2]
+    starts = bounds[0:-1:2]
+    ends = bounds[1::2]
+    if _POSSESSIVE_RE.search(text) is not None:
+        for k in reversed([k for k, word in enumerate(words) if len(word) > 3 and word.endswith(_POSSESSIVE)]):
+            word, start, end = words[k], starts[k], ends[k]
+            words[k:k + 1] = (word[:-2], "s")
+            starts[k:k + 1] = (start, end - 1)
+            ends[k:k + 1] = (end - 2, end)
+    keys = list(map(_KEY_CACHE.get, words))  # most words are known: no call to word_key
+    if None in keys:
+        keys = [word_key(word) if key is None else key for key, word in zip(keys, words)]
+    return Tokens(text, starts, ends, words, keys)
 
 
 def name_words(name: str) -> list[str]:
