@@ -142,6 +142,8 @@ class Gazetteer:
         self._place_cache: dict[int, Place] = {}
         self._country_ids: dict[str, int] = data["country_ids"]
         self._hint_cache: dict[frozenset[str], frozenset[str]] = {}
+        # the last tokens scanned: where names may start, and the names found there (each article is scanned twice)
+        self._scan: tuple[Tokens | None, list[int], dict[int, list]] = (None, [], {})
 
     # -- public ---------------------------------------------------------------------------------
 
@@ -164,28 +166,24 @@ class Gazetteer:
         hint = self._hint(countries)
         tokens = tokens if tokens is not None else tokenize(text)
         words, starts, ends = tokens.words, tokens.starts, tokens.ends
-        index, particles = self._index, self._particles
         found: list[PlaceMention] = []
-        keys, n = tokens.keys, len(words)
-        # a name starts with a capital, or with a particle before one ("al-Anbar")
-        firsts = [i for i, word in enumerate(words) if word[0].isupper()
-                  or keys[i] in particles and i + 1 < n and words[i + 1][0].isupper()]
+        if self._scan[0] is tokens:  # the article's second pass (with its countries): the same names
+            firsts, names_at = self._scan[1], self._scan[2]
+        else:
+            keys, n, particles = tokens.keys, len(words), self._particles
+            # a name starts with a capital, or with a particle before one ("al-Anbar")
+            firsts = [i for i, word in enumerate(words) if word[0].isupper()
+                      or keys[i] in particles and i + 1 < n and words[i + 1][0].isupper()]
+            names_at = {}
+            self._scan = (tokens, firsts, names_at)
         resume = 0  # the token after the last name found
         for i in firsts:
             if i < resume:
                 continue
-            entries = index.get(keys[i])
-            if entries is None:
-                entries = self._entries(keys[i])
-            if not entries:
-                continue
-            wide = self._by_second.get(keys[i])
-            if wide is not None:  # same order: longest first, one-word names last
-                entries = (wide[0].get(keys[i + 1], ()) if i + 1 < n else ()) + wide[1]
-            for rest, candidates, needs_cue, acronym in entries:
-                if rest and (i + 1 >= n or keys[i + 1] != rest[0] or not rest_matches(tokens, i, rest)):
-                    continue
-                j = i + len(rest)
+            names = names_at.get(i)
+            if names is None:
+                names = names_at[i] = self._names_at(tokens, i)
+            for j, candidates, needs_cue, acronym in names:
                 pid = self._accept(tokens, i, j, candidates, needs_cue, acronym, hint)
                 if pid is not None:
                     found.append(PlaceMention(offset + starts[i], offset + ends[j],
@@ -193,6 +191,21 @@ class Gazetteer:
                     resume = j + 1
                     break
         return found
+
+    def _names_at(self, tokens: Tokens, i: int) -> list[tuple[int, tuple[int, ...], bool, bool]]:
+        """The names the tokens from ``i`` spell, longest first: (last token, candidates, needs_cue, acronym).
+        Whether the context takes one (:meth:`_accept`) depends on the countries; this does not."""
+        keys, n = tokens.keys, len(tokens.keys)
+        entries = self._index.get(keys[i])
+        if entries is None:
+            entries = self._entries(keys[i])
+        if not entries:
+            return []
+        wide = self._by_second.get(keys[i])
+        if wide is not None:  # same order: longest first, one-word names last
+            entries = (wide[0].get(keys[i + 1], ()) if i + 1 < n else ()) + wide[1]
+        return [(i + len(rest), candidates, needs_cue, acronym) for rest, candidates, needs_cue, acronym in entries
+                if not rest or i + 1 < n and keys[i + 1] == rest[0] and rest_matches(tokens, i, rest)]
 
     def lookup(self, name: str, countries: Collection[str] | None = None) -> Place | None:
         """The place called ``name`` (any case, diacritics, apostrophes; aliases), or None.
