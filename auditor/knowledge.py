@@ -39,12 +39,22 @@ class Caseless:
     without such a form (see :func:`_lower_case_form`) is always searched the plain way.
     """
 
-    __slots__ = ("pattern", "_lower")
+    __slots__ = ("source", "_pattern", "_lower")
 
     def __init__(self, pattern: str) -> None:
-        self.pattern = re.compile(pattern, re.IGNORECASE)
+        self.source = pattern
         lower = _lower_case_form(pattern)
         self._lower = re.compile(lower) if lower is not None else None
+        # With the fast form, the case-insensitive pattern serves non-ASCII text only: compiled when first needed
+        # (most rule sets never meet such text in a worker's first articles; compiling is most of a start-up).
+        self._pattern = re.compile(pattern, re.IGNORECASE) if self._lower is None else None
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """The pattern compiled with ``re.IGNORECASE`` (what every method's result equals)."""
+        if self._pattern is None:
+            self._pattern = re.compile(self.source, re.IGNORECASE)
+        return self._pattern
 
     @property
     def plain(self) -> bool:

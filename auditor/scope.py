@@ -255,7 +255,7 @@ def _rule_gate(whole: bool) -> Caseless | None:
     if not patterns or not all(p.plain for p in patterns):
         return None
     try:
-        return Caseless("|".join(f"(?:{p.pattern.pattern})" for p in patterns))
+        return Caseless("|".join(f"(?:{p.source})" for p in patterns))
     except re.error:  # two rules name a group alike
         return None
 
