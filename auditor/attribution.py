@@ -63,6 +63,7 @@ _NAME_CONNECTORS = _CONNECTORS | {"en", "for", "of"}  # words inside an organisa
 # Nouns that say the object of "told" is an outlet ("told the Burkina24 news site").
 _TOLD_NOUNS = {"news", "site", "agency", "newspaper", "broadcaster", "television", "radio", "channel", "daily",
                "website", "outlet", "paper", "station", "tv", "magazine", "service"}
+_MAX_NAMES = 50_000  # phrases remembered (see Attributor._normalise)
 # How many sentences before a figure's are read for the sources pronouns point back to.
 _LOOKBACK = 6
 # Participles that go on with the speaker's figures (", bringing the death toll to 110").
@@ -181,14 +182,19 @@ class Attributor:
     ``actor_lookup(name)`` returns ``(canonical name, kind)`` for a known actor (kind ``outlet``,
     ``organisation``, ``armed_group``, ``state_force``...), ``place_lookup(name)`` the kind of a
     place (``country``, ``region``, ``city``) or None; ``tokens_of(sentence)`` its tokens, when the
-    caller keeps them (:func:`~auditor.numbers.tokenize` by default).
+    caller keeps them (:func:`~auditor.numbers.tokenize` by default). ``names``, a dict the caller keeps
+    (and empties when either lookup changes), remembers how phrases were read across articles.
     """
 
     def __init__(self, text: str, sentences: list[Sentence],
                  actor_lookup: Callable[[str], tuple[str, str] | None] | None = None,
                  place_lookup: Callable[[str], str | None] | None = None,
-                 tokens_of: Callable[[Sentence], list[Token]] | None = None) -> None:
+                 tokens_of: Callable[[Sentence], list[Token]] | None = None,
+                 names: dict[tuple[tuple[str, str], ...], tuple[Credit | None]] | None = None) -> None:
         self.text = text
+        # phrase -> its credit, shared by the articles of one actor and place lookup (see _normalise)
+        self._names = names
+        self._asked_persons = False
         self.sentences = sentences
         self.words = _words()
         self._actor = actor_lookup or (lambda _name: None)
@@ -568,7 +574,27 @@ class Attributor:
         self._last_person = Credit(name, "person")
 
     def _normalise(self, span: list[Token]) -> Credit | None:
-        """A credit for the phrase in ``span``, or None when it names no source."""
+        """A credit for the phrase in ``span``, or None when it names no source.
+
+        The same phrases name the speakers of sentence after sentence ("the health ministry", "police"):
+        with a ``names`` memo, a phrase is read once, unless its reading looked at the persons this
+        article named before (a bare family name: "Lysak added")."""
+        memo = self._names
+        if memo is None:
+            return self._read_name(span)
+        key = tuple([t[2:4] for t in span])  # (text, kind): all the reading looks at (lower is text.lower())
+        found = memo.get(key)
+        if found is not None:
+            return found[0]
+        self._asked_persons = False
+        credit = self._read_name(span)
+        if not self._asked_persons:
+            if len(memo) >= _MAX_NAMES:
+                memo.clear()
+            memo[key] = (credit,)
+        return credit
+
+    def _read_name(self, span: list[Token]) -> Credit | None:
         words = self.words
         span = [t for t in span if t.kind in ("word", "abbr") or t.text in ("(", ")", "&")]
         while span and span[0].lower in _DETERMINERS:
@@ -710,6 +736,7 @@ class Attributor:
         if len(name_tokens) == 1:
             if name_tokens[0].lower.endswith("ing"):
                 return None  # "Citing estimates ...": a verb, not a name
+            self._asked_persons = True
             for known in reversed(self._persons):
                 if bare in known.split():
                     return Credit(known, "person")

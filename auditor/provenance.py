@@ -100,10 +100,12 @@ def profile_changed() -> None:
     """Forget what depended on the previous profile."""
     _actors.cache_clear()
     _actor_lookup.cache_clear()
+    _SPEAKER_NAMES.clear()
 
 
 # Attribution asks about the same few names (outlets, ministries, spokesmen) in sentence after sentence:
-# both lookups are cached, bounded.
+# both lookups are cached, bounded, and so is how it reads a speaker's phrase with them.
+_SPEAKER_NAMES: dict[Any, Any] = {}
 @lru_cache(maxsize=4096)
 def _actor_lookup(name: str) -> tuple[str, str] | None:
     """(canonical name, kind) of a named actor, for attribution."""
@@ -194,7 +196,8 @@ class ArticleContext:
     @property
     def attributor(self) -> Attributor:
         if self._attributor is None:
-            self._attributor = Attributor(self.article.text, self.sentences, _actor_lookup, _place_kind, self.tokens)
+            self._attributor = Attributor(self.article.text, self.sentences, _actor_lookup, _place_kind, self.tokens,
+                                          _SPEAKER_NAMES)
         return self._attributor
 
     def tokens(self, sentence: Sentence) -> list[Token]:

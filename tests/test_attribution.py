@@ -86,3 +86,14 @@ def test_two_speakers_in_one_sentence_each_credit_their_own_figure(figure_at):
             "U.S. intelligence estimated the toll at 100 to 300.")
     assert figure_at(text, "100 to 300").source == "U.S. intelligence"
     assert figure_at(text, "471").source == "health ministry"
+
+
+def test_a_short_name_is_read_against_each_articles_own_persons(figure_at):
+    """Speaker phrases are remembered across articles, but a bare family name is not: it means the
+    person this article named before, and nobody else's."""
+    first = ("Brig. Gen. Saad Maan Ibrahim said the army controls the town. "
+             "Maan told AP that dozens of militants had been killed.")
+    second = "Maan told AP that 30 militants had been killed in Hawija."
+    for _ in range(2):  # the second time, every other phrase comes from the memo
+        assert figure_at(first, "dozens").source == "Saad Maan Ibrahim"
+        assert (figure_at(second, "30").source, figure_at(second, "30").source_type) == ("Maan", "person")
