@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import re
 import sys
@@ -72,21 +73,19 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
+def _recorded_options(args: argparse.Namespace, max_file_size: int) -> dict[str, object]:
+    """The options of ``run`` that change what it writes, as the run record keeps them (``--jobs``,
+    ``--cache``, ``--cluster`` and ``--quiet`` do not: the outputs are the same)."""
+    return {"paths": [os.fsdecode(p) for p in args.paths], "out": os.fsdecode(args.out),
+            "profile": args.profile, "vague_convention": args.vague_convention, "format": args.format,
+            "html": bool(args.html), "max_file_size": max_file_size, "follow_symlinks": bool(args.follow_symlinks)}
+
+
 def _run(args: argparse.Namespace) -> int:
-    from .audit import audit
-    from .cluster import ClusterError
-    from .export import OutputError, OutputFolder, pause_point
-    from .knowledge import set_vague_convention
-    from .readers import DEFAULT_MAX_FILE_SIZE, ReadOptions, _reason, _shown
-    from .review import ReviewStore, ReviewStoreLocked
+    from . import _uptodate
+    from .readers import DEFAULT_MAX_FILE_SIZE, ReadOptions
 
-    from .profiles import set_profile
-
-    try:
-        set_vague_convention(args.vague_convention)
-        set_profile(args.profile)
-    except ValueError as exc:
-        return _fail(str(exc), 2)
+    started = time.perf_counter()
     if args.jobs is not None and args.jobs < 1:
         return _fail("--jobs must be at least 1", 2)
     jobs = args.jobs
@@ -97,10 +96,38 @@ def _run(args: argparse.Namespace) -> int:
     missing = [str(p) for p in args.paths if not os.path.lexists(p)]
     if len(missing) == len(args.paths):
         return _fail(f"no such file or folder: {', '.join(missing)}", 2)
-    formats = ("csv", "parquet") if args.format == "both" else (args.format,)
     reading = ReadOptions(follow_symlinks=args.follow_symlinks,
                           max_file_size=args.max_file_size or DEFAULT_MAX_FILE_SIZE)
-    started = time.perf_counter()
+    walked = dataclasses.replace(reading, exclude=(args.out,))  # as the audit walks: never its own --out
+    options = _uptodate.options_key(_recorded_options(args, reading.max_file_size))
+    if not args.no_cache:  # make-like: nothing changed since the last run into --out, nothing to do
+        last = _uptodate.up_to_date(args.out, options, args.paths, walked)
+        if last is not None:
+            printed, status, finished = last
+            printed.show(time.perf_counter() - started, args.quiet,
+                         f"  up to date: inputs, options, code and review decisions as in the run of {finished}; "
+                         "outputs kept (--no-cache runs the audit again)")
+            return status
+    return _audit_and_write(args, jobs, reading, walked, options, started)
+
+
+def _audit_and_write(args: argparse.Namespace, jobs: int | None, reading: object, walked: object,
+                     options: dict[str, object], started: float) -> int:
+    from . import _uptodate
+    from .audit import audit
+    from .cluster import ClusterError
+    from .export import OutputError, OutputFolder, pause_point
+    from .knowledge import set_vague_convention
+    from .profiles import set_profile
+    from .readers import _reason, _shown
+    from .review import ReviewStore, ReviewStoreLocked
+
+    try:
+        set_vague_convention(args.vague_convention)
+        set_profile(args.profile)
+    except ValueError as exc:
+        return _fail(str(exc), 2)
+    formats = ("csv", "parquet") if args.format == "both" else (args.format,)
     with ExitStack() as stack:
         # --out is checked and locked before any work, so a bad folder costs no audit.
         try:
@@ -111,9 +138,13 @@ def _run(args: argparse.Namespace) -> int:
         except ReviewStoreLocked as exc:
             return _fail(str(exc))
         kept = f"the previous audit in {args.out} is kept" if out.has_outputs() else f"{args.out} is left as it was"
+        # Until this run has written its outputs, nothing in --out is up to date.
+        _uptodate.forget(out.path)
+        inputs = _uptodate.Inputs.take(args.paths, walked)  # type: ignore[arg-type]
+        review_before = _uptodate.review_state(out.path)
         pause_point("locked")
         try:
-            result = audit(args.paths, jobs=jobs, out_dir=out.path, reading=reading,
+            result = audit(args.paths, jobs=jobs, out_dir=out.path, reading=reading,  # type: ignore[arg-type]
                            cache=False if args.no_cache else (args.cache or True), cluster=args.cluster,
                            profile=args.profile)
         except ReviewStoreLocked as exc:
@@ -135,14 +166,14 @@ def _run(args: argparse.Namespace) -> int:
             return _fail(f"{exc}; {kept}")
         except OSError as exc:
             return _fail(f"cannot write the audit to {args.out} ({str(exc) if isinstance(exc, OutputError) else _reason(exc)}); {kept}")
-    if not args.quiet:
-        seconds = time.perf_counter() - started
-        print(f"{len(result.articles)} articles, {len(result.figures)} figures, {len(result.groups)} claim groups, "
-              f"{len(result.conflicts)} conflicts, {len(result.errors)} unreadable inputs in {seconds:.1f}s")
-        for name, path in written.items():
-            print(f"  {name:<17} {_shown(path)}")  # stdout may not take undecodable bytes
-    for row in result.errors.itertuples():
-        print(f"figure-audit: skipped {row.path}: {row.error}", file=sys.stderr)
+        printed = _uptodate.Printed(
+            {"articles": len(result.articles), "figures": result.n_figures, "groups": len(result.groups),
+             "conflicts": len(result.conflicts), "errors": len(result.errors)},
+            [(name, _shown(path)) for name, path in written.items()],  # stdout may not take undecodable bytes
+            [(str(row.path), str(row.error)) for row in result.errors.itertuples()])
+        _uptodate.write_record(out.path, options, inputs, review_before, [p.name for p in written.values()],
+                               printed, 0)
+    printed.show(time.perf_counter() - started, args.quiet)
     return 0
 
 

@@ -149,18 +149,25 @@ def load_articles(
 def _files(given: list[str | os.PathLike[str]], options: ReadOptions, errors: list[ReadError]) -> Iterator[Path]:
     """The files to read under ``given``, each once, in reading order; what is skipped goes to ``errors``
     (before the files that follow it)."""
-    walk = _Walk(options, [Path(raw) for raw in given if os.fspath(raw).strip()], errors)
-    seen: set[Path] = set()
+    for path, _size in _found(given, options, errors):
+        yield Path(path)
+
+
+def _found(given: list[str | os.PathLike[str]], options: ReadOptions, errors: list[ReadError],
+           sized: bool = True) -> Iterator[tuple[str, int]]:
+    """:func:`_files` as ``(path, size)``, the size as the walk saw it (one ``stat`` per file); without
+    ``sized`` a regular file found in a folder is not ``stat``-ed and its size is 0."""
+    walk = _Walk(options, [Path(raw) for raw in given if os.fspath(raw).strip()], errors, sized)
+    seen: set[str] = set()
     for raw in given:
         if not os.fspath(raw).strip():  # Path("") would silently mean the current folder
             errors.append(ReadError(os.fspath(raw), "empty path"))
             continue
-        for file in walk.files(Path(raw)):
-            key = file.resolve()
-            if key in seen:
+        for file, real, size in walk.files(Path(raw)):
+            if real in seen:  # the same file reached twice (a link, or paths given twice)
                 continue
-            seen.add(key)
-            yield file
+            seen.add(real)
+            yield file, size
 
 
 @dataclass(frozen=True)
@@ -205,13 +212,10 @@ def plan_reads(
     given = _given_paths(paths)
     options = options or ReadOptions()
     errors: list[ReadError] = []
-    for file in _files(given, options, errors):
+    for name, size in _found(given, options, errors):
         yield from errors
         errors.clear()
-        try:
-            size = os.stat(file).st_size
-        except OSError:
-            size = 0
+        file = Path(name)
         if file.suffix.lower() == ".jsonl" and 2 * part_bytes < size <= options.max_file_size:
             yield from _jsonl_parts(file, size, options.max_file_size, part_bytes)
         else:
@@ -285,15 +289,17 @@ def read_task(task: ReadTask, max_size: int = DEFAULT_MAX_FILE_SIZE) -> tuple[li
 class _Walk:
     """Finds the files to read under the given paths, listing what it skips and why."""
 
-    def __init__(self, options: ReadOptions, roots: list[Path], errors: list[ReadError]) -> None:
+    def __init__(self, options: ReadOptions, roots: list[Path], errors: list[ReadError], sized: bool = True) -> None:
         self.options = options
+        self.sized = sized
         self.errors = errors
         self.roots = [Path(os.path.realpath(r)) for r in roots]
         self.excluded = {Path(os.path.realpath(e)) for e in options.exclude}
         self.visited: set[tuple[int, int]] = set()  # folders entered, against symlink loops
         self.reported: set[ReadError] = set()
 
-    def files(self, path: Path) -> Iterator[Path]:
+    def files(self, path: Path) -> Iterator[tuple[str, str, int]]:
+        """``(file, its real path, its size)`` for each file to read under ``path``."""
         try:
             info = path.stat()
         except FileNotFoundError:
@@ -306,7 +312,7 @@ class _Walk:
             if self._skipped_folder(path, given=True):
                 return
             before = len(self.errors)
-            found = list(self._walk(path, info))
+            found = list(self._walk(str(path), info, os.path.realpath(path)))
             if not found and len(self.errors) == before:
                 self._error(path, f"no supported files in this folder ({_supported()})")
             yield from found
@@ -316,9 +322,12 @@ class _Walk:
         elif not stat.S_ISREG(info.st_mode):
             self._error(path, f"not a regular file ({_kind(info.st_mode)}), not read")
         else:
-            yield path
+            yield str(path), os.path.realpath(path), info.st_size
 
-    def _walk(self, folder: Path, info: os.stat_result) -> Iterator[Path]:
+    def _walk(self, folder: str, info: os.stat_result, real: str) -> Iterator[tuple[str, str, int]]:
+        """The files under ``folder``, whose real path is ``real``: an entry that is not a link is at
+        ``real/name`` (no ``realpath`` per file), and the listing's file types spare a ``stat`` per entry
+        that is neither a folder nor a supported file (and per regular file when sizes are not asked)."""
         self.visited.add((info.st_dev, info.st_ino))
         try:
             with os.scandir(folder) as listing:
@@ -327,15 +336,25 @@ class _Walk:
             self._error(folder, f"cannot open the folder: {_reason(exc)}")
             return
         for entry in entries:
-            if entry.name.startswith("."):
+            name = entry.name
+            if name.startswith("."):
                 continue
-            path = Path(entry.path)
-            supported = os.path.splitext(entry.name)[1].lower() in SUPPORTED_SUFFIXES
+            supported = os.path.splitext(name)[1].lower() in SUPPORTED_SUFFIXES
+            path = entry.path
             try:
-                linked = entry.is_symlink()
-                if linked and not self._may_follow(path, supported):
+                if entry.is_symlink():
+                    if not self._may_follow(path, supported):
+                        continue
+                    target = entry.stat(follow_symlinks=True)
+                    entry_real = os.path.realpath(path)
+                elif not self.sized and supported and entry.is_file(follow_symlinks=False):
+                    yield path, os.path.join(real, name), 0
                     continue
-                target = entry.stat(follow_symlinks=True)
+                elif supported or entry.is_dir(follow_symlinks=False):
+                    target = entry.stat(follow_symlinks=False)
+                    entry_real = os.path.join(real, name)
+                else:
+                    continue
             except FileNotFoundError:
                 if supported:
                     self._error(path, "broken symbolic link (its target does not exist)")
@@ -347,14 +366,14 @@ class _Walk:
             if stat.S_ISDIR(target.st_mode):
                 if (target.st_dev, target.st_ino) in self.visited or self._skipped_folder(path):
                     continue
-                yield from self._walk(path, target)
+                yield from self._walk(path, target, entry_real)
             elif supported:
                 if stat.S_ISREG(target.st_mode):
-                    yield path
+                    yield path, entry_real, target.st_size
                 else:
                     self._error(path, f"not a regular file ({_kind(target.st_mode)}), not read")
 
-    def _may_follow(self, link: Path, supported: bool) -> bool:
+    def _may_follow(self, link: str | Path, supported: bool) -> bool:
         """Links inside the given paths are read there; links leading out only when asked."""
         target = Path(os.path.realpath(link))
         inside = any(target == root or target.is_relative_to(root) for root in self.roots)
@@ -367,18 +386,18 @@ class _Walk:
                               "(--follow-symlinks reads it)")
         return False
 
-    def _skipped_folder(self, folder: Path, given: bool = False) -> bool:
+    def _skipped_folder(self, folder: str | Path, given: bool = False) -> bool:
         real = Path(os.path.realpath(folder))
         if real in self.excluded:  # the audit's own output folder
             if given:
                 self._error(folder, "the output folder of this audit, not read")
             return True
-        if os.path.isdir(folder / OUTPUT_MARKER):  # os.path: a folder we may not enter is no error here
+        if os.path.isdir(os.path.join(folder, OUTPUT_MARKER)):  # os.path: a folder we may not enter is no error here
             self._error(folder, "an output folder of figure-audit, not read")
             return True
         return False
 
-    def _error(self, path: Path, reason: str) -> None:
+    def _error(self, path: str | Path, reason: str) -> None:
         error = ReadError(_shown(path), reason)
         if error not in self.reported:  # a path given twice (and inside a given folder) is listed once
             self.reported.add(error)

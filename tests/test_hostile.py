@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import importlib
 import json
 import os
 import shutil
@@ -28,7 +29,7 @@ CONTRACT_FILES = ("articles.csv", "figures.csv", "groups.csv", "conflicts.csv", 
 # As root every permission is granted: permission cases run the CLI without the capabilities that allow it.
 WITHOUT_ROOT_OVERRIDE = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--"] \
     if os.geteuid() == 0 else []
-AUDIT_MODULE = sys.modules["auditor.audit"]  # ``auditor.audit`` the attribute is the function
+AUDIT_MODULE = importlib.import_module("auditor.audit")  # ``auditor.audit`` the attribute is the function
 
 # Two outlets disagreeing on one attack, one more article elsewhere: the audit finds a conflict.
 STORIES = {
