@@ -16,12 +16,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 
 from ._names import Tokens, group_by_first, name_key, name_words, rest_matches, tokenize
-from .knowledge import parse_yaml
+from .knowledge import load_table
 
 __all__ = ["Actor", "ActorMention", "ActorIndex", "default_actors", "find_actors", "normalise_actor",
            "same_actor", "outlet_or_org", "is_outlet"]
@@ -284,8 +283,7 @@ def _alias_forms(spelling: str, actor: Actor, generic: bool) -> Iterable[tuple[t
 @lru_cache(maxsize=1)
 def default_actors() -> ActorIndex:
     """The index of ``auditor/data/actors.yaml``, built once per process."""
-    text = resources.files("auditor").joinpath("data", "actors.yaml").read_text(encoding="utf-8")
-    return ActorIndex(parse_yaml(text))
+    return ActorIndex(load_table("actors.yaml"))
 
 
 def find_actors(text: str, offset: int = 0) -> list[ActorMention]:

@@ -37,3 +37,25 @@ def test_matches_equal_the_case_insensitive_pattern(pattern):
 def test_a_broken_rule_fails_when_loaded():
     with pytest.raises(re.error):
         Caseless(r"\b(?:killed|dead")
+
+
+def test_tables_load_as_parsed_and_a_fresh_copy_each_time(tmp_path, monkeypatch):
+    from importlib import resources
+
+    from auditor import knowledge
+    from auditor.knowledge import load_table, parse_yaml
+
+    monkeypatch.setenv("FIGURE_AUDITOR_CACHE", str(tmp_path))
+    knowledge._parsed_tables.cache_clear()
+    try:
+        for name in ("attribution.yaml", "scope.yaml", "rules/structure.yaml"):
+            text = resources.files("auditor").joinpath("data", name).read_text(encoding="utf-8")
+            assert load_table(name) == parse_yaml(text)
+        load_table("scope.yaml")["cumulative"].clear()  # a caller's change stays its own
+        assert load_table("scope.yaml")["cumulative"]
+        (stored,) = (tmp_path / "figure-auditor").glob("tables-*")
+        stored.write_bytes(b"damaged")
+        knowledge._parsed_tables.cache_clear()  # a new process: the damaged file is rebuilt
+        assert load_table("scope.yaml")["cumulative"] and stored.read_bytes() != b"damaged"
+    finally:
+        knowledge._parsed_tables.cache_clear()
