@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import operator
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ._spill import SpilledFigures, SpillWriter
 from .model import ARTICLE_COLUMNS, ERROR_COLUMNS, FIGURE_COLUMNS, FIGURE_FIELDS, Article, Figure, ReadError
 from .readers import ReadOptions
 
@@ -26,10 +27,14 @@ ProgressCallback = Callable[[int, int], None]
 
 @dataclass
 class AuditResult:
-    """Everything an audit found, as DataFrames with the contract's columns."""
+    """Everything an audit found, as DataFrames with the contract's columns.
+
+    A local run on several workers keeps the figure table in a file (:mod:`auditor._spill`), not in
+    memory: ``figures`` loads it on first access; :meth:`write` streams it.
+    """
 
     articles: pd.DataFrame
-    figures: pd.DataFrame
+    figures: pd.DataFrame  # or a SpilledFigures, loaded when read
     groups: pd.DataFrame
     conflicts: pd.DataFrame
     errors: pd.DataFrame
@@ -62,9 +67,20 @@ class AuditResult:
 
         review_group(self, group_id, decision, note)
 
+    @property
+    def n_figures(self) -> int:
+        """Number of figures (without loading a spilled table)."""
+        return len(self.__dict__["figures"])
+
+    def close(self) -> None:
+        """Remove the spilled figure table's file now (it is also removed when this result is
+        collected and at exit); :attr:`figures` loaded before stays."""
+        if isinstance(self.__dict__["figures"], SpilledFigures):
+            self.__dict__["figures"].remove()
+
     def __repr__(self) -> str:
         return (
-            f"AuditResult({len(self.articles)} articles, {len(self.figures)} figures, "
+            f"AuditResult({len(self.articles)} articles, {self.n_figures} figures, "
             f"{len(self.groups)} claim groups, {len(self.conflicts)} conflicts, {len(self.errors)} errors)"
         )
 
@@ -249,6 +265,8 @@ def audit(
             pool = WorkerPool(jobs or 0)
             session.callback(pool.close)
             articles, errors, figures, texts = _read_and_extract(paths, reading, pool, store, progress)
+        if isinstance(figures, SpilledFigures):
+            session.push(_removed_on_error(figures))
         # Nothing read: the store is left untouched (its decisions would all be flagged orphaned).
         review_dir = store_dir if len(articles) else None
         if cluster is not None:
@@ -266,17 +284,30 @@ def audit(
     )
 
 
+def _removed_on_error(figures: SpilledFigures) -> Callable[..., bool]:
+    """An exit callback removing the spill file when the audit fails (else the result keeps it)."""
+
+    def exit_(kind: type | None, *_: object) -> bool:
+        if kind is not None:
+            figures.remove()
+        return False
+
+    return exit_
+
+
 def _read_and_extract(
     paths: str | Path | Iterable[str | Path],
     reading: ReadOptions,
     pool: WorkerPool,
     store: ArticleCache | None,
     progress: ProgressCallback | None,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Mapping[str, str]]:
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | SpilledFigures, Mapping[str, str]]:
     """Articles, read errors and figure rows, read and extracted task by task on ``pool``'s workers
-    (here when the corpus is small): this process never holds the texts, only where to read them again."""
-    from ._parallel import PARALLEL_MIN_CHARS, TASK_BYTES, default_jobs, rows_of, run_tasks
-    from .readers import NAME_NOTE, ArticleTexts, ReadTask, _shown, _unique_id, plan_reads, read_task
+    (here when the corpus is small): this process never holds the texts, only where to read them again.
+    On several workers the figure rows are appended to a spill file as they arrive (this process
+    holds none of them); in one process they are gathered here."""
+    from ._parallel import PARALLEL_MIN_CHARS, TASK_BYTES, default_jobs, run_tasks
+    from .readers import ReadTask, plan_reads
 
     plan = list(plan_reads(paths, reading, part_bytes=TASK_BYTES))
     tasks = [item for item in plan if isinstance(item, ReadTask)]
@@ -289,9 +320,25 @@ def _read_and_extract(
 
         extractor_version()  # the digest of the code and data, taken once here and inherited by the workers
     results = run_tasks(tasks, reading.max_file_size, pool=pool if pool.jobs > 1 else None, cache=store)
+    rows = SpillWriter() if pool.jobs > 1 else FigureColumns()
+    try:
+        return _gathered(plan, results, rows, reading, store, total_bytes, progress, tasks)
+    except BaseException:
+        if isinstance(rows, SpillWriter):
+            rows.discard()
+        raise
+
+
+def _gathered(
+    plan: list[Any], results: Iterator[Any], rows: FigureColumns | SpillWriter, reading: ReadOptions,
+    store: ArticleCache | None, total_bytes: int, progress: ProgressCallback | None, tasks: list[Any],
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | SpilledFigures, Mapping[str, str]]:
+    """The tasks' results taken in plan order: articles, errors, figure rows into ``rows``."""
+    from ._parallel import rows_of
+    from .readers import NAME_NOTE, ArticleTexts, _shown, _unique_id, read_task
+
     article_rows: list[tuple] = []
     errors: list[ReadError] = []
-    rows = FigureColumns()
     where: dict[str, tuple[int, int]] = {}
     taken: set[str] = set()
     done_bytes, found_in_file, next_task = 0, False, 0
@@ -321,7 +368,8 @@ def _read_and_extract(
     articles = pd.DataFrame.from_records(article_rows, columns=list(ARTICLE_COLUMNS))
     errors_frame = pd.DataFrame([e.to_row() for e in errors], columns=list(ERROR_COLUMNS))
     digests = dict(zip(articles["article_id"], articles["sha256"]))
-    return articles, errors_frame, rows.frame(), ArticleTexts(tasks, where, digests, reading.max_file_size)
+    figures = rows.finish() if isinstance(rows, SpillWriter) else rows.frame()
+    return articles, errors_frame, figures, ArticleTexts(tasks, where, digests, reading.max_file_size)
 
 
 def _read_here_extract_on_cluster(
@@ -347,14 +395,17 @@ def _read_here_extract_on_cluster(
 
 
 def _claims(
-    figures: pd.DataFrame, articles: pd.DataFrame, store: ArticleCache | None, review_dir: Path | None,
-    pool: WorkerPool | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    figures: pd.DataFrame | SpilledFigures, articles: pd.DataFrame, store: ArticleCache | None,
+    review_dir: Path | None, pool: WorkerPool | None = None,
+) -> tuple[pd.DataFrame | SpilledFigures, pd.DataFrame, pd.DataFrame]:
     """Claims built (or, for the same figures and articles, taken from the cache) before review
     decisions; the decisions are always merged afresh from ``review.sqlite``, never cached. With a
     ``pool`` of several workers, built there per batch of blocking keys."""
     from .cache import claims_key, extractor_version
     from .claims import build_claims, build_claims_by_blocks, finish_claims
+
+    if isinstance(figures, SpilledFigures):
+        return _spilled_claims(figures, articles, store, review_dir, pool)
 
     key = None
     if store is not None:
@@ -379,12 +430,80 @@ def _claims(
     return figures, groups, conflicts
 
 
+def _spilled_claims(
+    figures: SpilledFigures, articles: pd.DataFrame, store: ArticleCache | None, review_dir: Path | None,
+    pool: WorkerPool | None,
+) -> tuple[pd.DataFrame | SpilledFigures, pd.DataFrame, pd.DataFrame]:
+    """:func:`_claims` of a spilled figure table: built per batch of blocking keys, each task reading
+    its rows from the spill file; this process keeps the columns claims fill (the cache too)."""
+    import tempfile
+
+    from .cache import extractor_version
+    from .claims import _FILLED, _members, build_claims_by_blocks, finish_claims
+
+    if not len(figures) or pool is None or pool.jobs < 2:
+        return _claims(_figures_loaded(figures), articles, store, review_dir, pool)
+    key = _spilled_claims_key(figures, articles, extractor_version()) if store is not None else None
+    built = store.get_claims(key) if key is not None else None
+    if built is not None:
+        figures.filled, groups, conflicts = built
+    else:
+        figures, groups, conflicts = build_claims_by_blocks(figures, articles, pool.submit, pool.jobs, store_dir=None,
+                                                            shared_folder=Path(tempfile.gettempdir()))
+        if key is not None:
+            store.put_claims(key, (figures.filled[list(_FILLED)], groups, conflicts))
+    members = _members(figures) if review_dir is not None else pd.DataFrame()
+    groups, conflicts = finish_claims(members, groups, conflicts, review_dir)
+    _release_unused()
+    return figures, groups, conflicts
+
+
+def _figures_loaded(figures: SpilledFigures) -> pd.DataFrame:
+    loaded = figures.frame()
+    figures.remove()
+    return loaded
+
+
+def _spilled_claims_key(figures: SpilledFigures, articles: pd.DataFrame, version: str) -> str:
+    """:func:`auditor.cache.claims_key` of a spilled table, hashed a record batch at a time (rows
+    hashed with their position, as in the whole table); marked apart, as the cache then keeps the
+    columns claims fill, not the whole table."""
+    import hashlib
+
+    digest = hashlib.sha256(version.encode() + b"\0spilled")
+    for chunk in figures.chunks(FigureColumns.CHUNK):
+        if chunk.index[0] == 0:
+            digest.update(repr([(str(c), str(t)) for c, t in chunk.dtypes.items()]).encode())
+        digest.update(pd.util.hash_pandas_object(chunk, index=True, categorize=False).to_numpy().tobytes())
+    digest.update(b"\0")
+    digest.update(repr([(str(c), str(t)) for c, t in articles.dtypes.items()]).encode())
+    digest.update(pd.util.hash_pandas_object(articles, index=True, categorize=False).to_numpy().tobytes())
+    return digest.hexdigest()
+
+
 def _open_cache(cache: str | Path | bool | None) -> ArticleCache | None:
     if cache is None or cache is False:
         return None
     from .cache import ArticleCache, default_cache_folder
 
     return ArticleCache(default_cache_folder() if cache is True else Path(cache))
+
+
+def _figures_of(result: AuditResult) -> pd.DataFrame:
+    """``result.figures``: a table spilled to a file by a local run is loaded on first access (and
+    its file removed); the command line streams it to the outputs without loading it."""
+    figures = result.__dict__["figures"]
+    if isinstance(figures, SpilledFigures):
+        result.__dict__["figures"] = figures = _figures_loaded(figures)
+    return figures
+
+
+def _set_figures(result: AuditResult, figures: pd.DataFrame | SpilledFigures) -> None:
+    result.__dict__["figures"] = figures  # where a dataclass field is kept (the property reads it there)
+
+
+# A property set after the dataclass is made: ``AuditResult(figures=...)`` stays the constructor.
+AuditResult.figures = property(_figures_of, _set_figures, doc="One row per figure (``FIGURE_COLUMNS``).")  # type: ignore[assignment]
 
 
 __all__ = ["AuditResult", "ReadError", "audit", "extract_all", "figures_frame"]

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ._claim_rules import _NUMBER_COLUMNS, _TEXT_COLUMNS, load_config, prepare
+from ._spill import SpilledFigures, SpillPart
 from .conflicts import conflict_rows
 from .incidents import block_keys, key_parts, keys_of_parts, link_incidents
 from .relations import build_groups, violations
@@ -123,14 +124,14 @@ def _running(pid: int) -> bool:
 
 
 def build_claims_by_blocks(
-    figures: pd.DataFrame,
+    figures: pd.DataFrame | SpilledFigures,
     articles: pd.DataFrame,
     submit: Callable[..., Any],
     workers: int,
     store_dir: Path | None = None,
     keys: pd.Series | None = None,
     shared_folder: Path | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame | SpilledFigures, pd.DataFrame, pd.DataFrame]:
     """:func:`build_claims`, one task per batch of :func:`blocking_keys` (the same tables).
 
     ``submit(function, *args)`` runs a task elsewhere (a local worker pool, a Dask client) and returns
@@ -142,25 +143,41 @@ def build_claims_by_blocks(
     instead of receiving them. Batches hold at most about ``_CLAIM_ROWS_PER_TASK`` figures (a
     bigger key alone), so a task's memory does not grow with the corpus. Tasks send back only the
     columns claims fill and the groups and conflicts: this process holds one figure table and none
-    of the claim stages' working tables.
+    of the claim stages' working tables. Figures spilled to a file (:mod:`auditor._spill`, local
+    workers only) are not held here at all: each task reads its rows from that file, this process
+    only the article ids (and the figure ids for the review store); they come back as given, with
+    the claims' columns in ``filled``.
     """
     import tempfile
 
     from ._parallel import settings
 
-    figures = figures.reset_index(drop=True)
-    if figures.empty:
-        return build_claims(figures, articles, store_dir=store_dir)
+    spilled = isinstance(figures, SpilledFigures)
+    if spilled and not len(figures):
+        figures = figures.frame()
+        spilled = False
+    if not spilled:
+        figures = figures.reset_index(drop=True)
+        if figures.empty:
+            return build_claims(figures, articles, store_dir=store_dir)
+    elif shared_folder is None:
+        shared_folder = Path(tempfile.gettempdir())  # the spill file is read by local processes only
     chosen = settings()
+    ids = figures.column("article_id").to_frame() if spilled else figures
     if shared_folder:
         _remove_abandoned(Path(shared_folder))
     with tempfile.TemporaryDirectory(prefix=f"{_SHARED_PREFIX}{os.getpid()}-", dir=shared_folder) if shared_folder \
             else _no_folder() as folder:
         if keys is None:
-            keys = _keys_on_workers(figures, submit, workers, chosen, None if folder is None else Path(folder))
+            keys = _keys_on_workers(figures, submit, workers, chosen, None if folder is None else Path(folder), ids)
         batches = _batches_of_keys(keys, _n_batches(len(figures), workers))
+        del keys
         futures = []
         for number, rows in enumerate(batches):
+            if spilled:  # the task reads its rows from the spill file; its articles from a file here
+                path = _write_frames(Path(folder) / f"articles-{number}.pickle", _articles_of(ids.iloc[rows], articles))
+                futures.append(submit(_claims_task, figures.part(rows), path, chosen))
+                continue
             part = figures.iloc[rows]
             if folder is None:
                 futures.append(submit(_claims_task, part, _articles_of(part, articles), chosen))
@@ -172,13 +189,25 @@ def build_claims_by_blocks(
     filled = pd.concat([p[0] for p in parts], ignore_index=True)
     filled.index = [r for rows in batches for r in rows]
     filled = filled.sort_index()
+    groups = pd.concat([p[1] for p in parts], ignore_index=True)
+    conflicts = pd.concat([p[2] for p in parts], ignore_index=True)
+    if spilled:
+        figures.filled = filled[list(_FILLED)].reset_index(drop=True)
+        del filled, parts
+        members = _members(figures) if store_dir is not None else pd.DataFrame()
+        groups, conflicts = finish_claims(members, groups, conflicts, store_dir)
+        return figures, groups, conflicts
     found = figures.copy(deep=False)
     for column in _FILLED:
         found[column] = filled[column].to_numpy()
-    groups = pd.concat([p[1] for p in parts], ignore_index=True)
-    conflicts = pd.concat([p[2] for p in parts], ignore_index=True)
     groups, conflicts = finish_claims(found, groups, conflicts, store_dir)
     return found, groups, conflicts
+
+
+def _members(figures: SpilledFigures) -> pd.DataFrame:
+    """What :func:`finish_claims` reads of spilled figures (their ids and claim groups)."""
+    return pd.DataFrame({"figure_id": figures.column("figure_id").to_numpy(),
+                         "group_id": figures.filled["group_id"].to_numpy()})
 
 
 # The figure columns build_claims fills in (the rest it returns as given).
@@ -244,46 +273,67 @@ def _result(sent: tuple | str) -> tuple:
 
 
 def _keys_on_workers(
-    figures: pd.DataFrame, submit: Callable[..., Any], workers: int, chosen: dict[str, str], folder: Path | None
+    figures: pd.DataFrame | SpilledFigures, submit: Callable[..., Any], workers: int, chosen: dict[str, str],
+    folder: Path | None, ids: pd.DataFrame | None = None,
 ) -> pd.Series:
     """:func:`blocking_keys`, the figures' key parts prepared by one task per worker (each a share of
     whole articles, in a file of its own in ``folder`` when given, only the columns keys read); the
-    parts assembled and the runs of dates cut here."""
-    shares = _article_chunks(figures, -(-len(figures) // max(1, workers)))
-    narrow = figures[[c for c in figures if c in _KEY_COLUMNS]]
+    parts assembled and the runs of dates cut here. Spilled figures: each task reads its share from
+    the spill file (``ids``: their article ids, read here to share them out)."""
+    spilled = isinstance(figures, SpilledFigures)
+    if ids is None:
+        ids = figures.column("article_id").to_frame() if spilled else figures
+    shares = _article_chunks(ids, -(-len(figures) // max(1, workers)))
+    narrow = None if spilled else figures[[c for c in figures if c in _KEY_COLUMNS]]
     futures = []
     for number, rows in enumerate(shares):
-        share: pd.DataFrame | str = narrow.iloc[rows]
-        if folder is not None:
-            share = _write_frames(folder / f"keys-{number}.pickle", share)
+        share: pd.DataFrame | str | SpillPart
+        if spilled:
+            share = figures.part(rows, [c for c in figures.columns if c in _KEY_COLUMNS])
+        elif folder is None:
+            share = narrow.iloc[rows]
+        else:
+            share = _write_frames(folder / f"keys-{number}.pickle", narrow.iloc[rows])
         futures.append(submit(_key_parts_task, share, chosen))
     del narrow, share
     parts: list[Any] = [None] * len(figures)
     for rows, future in zip(shares, futures):
         for position, part in zip(rows.tolist(), future.result()):
             parts[position] = part
-    return pd.Series(keys_of_parts(parts, load_config()), index=figures.index, dtype="object", name="block")
+    index = pd.RangeIndex(len(figures)) if spilled else figures.index
+    return pd.Series(keys_of_parts(parts, load_config()), index=index, dtype="object", name="block")
 
 
-def _key_parts_task(source: pd.DataFrame | str, chosen: dict[str, str]) -> list[Any]:
-    """The key parts of a share of whole articles' figures (given, or the file of them)."""
+def _key_parts_task(source: pd.DataFrame | str | SpillPart, chosen: dict[str, str]) -> list[Any]:
+    """The key parts of a share of whole articles' figures (given, or the file of them, or their rows
+    of the spill file)."""
     from ._parallel import apply_settings
 
     apply_settings(chosen)
-    return _key_parts_of(source if isinstance(source, pd.DataFrame) else _read_frames(source)[0])
+    return _key_parts_of(_loaded(source))
+
+
+def _loaded(source: pd.DataFrame | str | SpillPart) -> pd.DataFrame:
+    """The figures a task was sent: as given, the first frame of a file, or rows of the spill file."""
+    if isinstance(source, pd.DataFrame):
+        return source
+    return source.load() if isinstance(source, SpillPart) else _read_frames(source)[0]
 
 
 def _claims_task(
-    source: pd.DataFrame | str, articles: pd.DataFrame | None, chosen: dict[str, str]
+    source: pd.DataFrame | str | SpillPart, articles: pd.DataFrame | str | None, chosen: dict[str, str]
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | str:
-    """Claims of one batch (the figures given with their ``articles``, or the file of the batch's
-    figures and articles in the shared folder): the columns build_claims fills (in the batch's row
-    order), groups, conflicts; from a file, the name of the file they are written in."""
+    """Claims of one batch (the figures given with their ``articles``; the file of the batch's
+    figures and articles in the shared folder; or its rows of the spill file and the file of its
+    articles): the columns build_claims fills (in the batch's row order), groups, conflicts; from a
+    file, the name of the file they are written in."""
     from ._parallel import apply_settings
 
     apply_settings(chosen)  # a remote worker does not inherit this process's profile and convention
     figures = source if isinstance(source, pd.DataFrame) else None
-    if figures is None:
+    if isinstance(source, SpillPart):
+        figures, articles, source = source.load(), _read_frames(articles)[0], articles
+    elif figures is None:
         figures, articles = _read_frames(source)
     found, groups, conflicts = build_claims(figures, articles, store_dir=None)
     built = (found[list(_FILLED)], groups, conflicts)

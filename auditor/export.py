@@ -197,18 +197,27 @@ def _arrow_rows(chunk: pd.DataFrame, header: Sequence[str]) -> bytes | None:
     return bytes(memoryview(lines.buffers()[2])[offsets[0]:offsets[-1]])
 
 
-def _csv_bytes(frame: pd.DataFrame | None, columns: Sequence[str]) -> Iterator[bytes]:
+def _chunks(table: Any, size: int) -> Iterator[pd.DataFrame]:
+    """A table (a DataFrame, or a figure table spilled to a file: :mod:`auditor._spill`) in order,
+    ``size`` rows at a time."""
+    if isinstance(table, pd.DataFrame):
+        for start in range(0, len(table), size):
+            yield table.iloc[start:start + size]
+    else:
+        yield from table.chunks(size)
+
+
+def _csv_bytes(frame: Any, columns: Sequence[str]) -> Iterator[bytes]:
     """The header (``columns`` then the frame's other columns) and every row as UTF-8, a chunk at a time:
-    Arrow kernels where they say exactly what the csv module would write, the csv module elsewhere."""
+    Arrow kernels where they say exactly what the csv module would write, the csv module elsewhere.
+    ``frame`` is a DataFrame, ``None`` or a spilled figure table (read a chunk at a time)."""
     present = [] if frame is None else list(frame.columns)
     header = list(columns) + [c for c in present if c not in columns]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([neutralise_cell(c) for c in header])
     yield buffer.getvalue().encode("utf-8")
-    n = 0 if frame is None else len(frame)
-    for start in range(0, n, CSV_CHUNK_ROWS):
-        chunk = frame.iloc[start:start + CSV_CHUNK_ROWS]
+    for chunk in () if frame is None else _chunks(frame, CSV_CHUNK_ROWS):
         rows = _arrow_rows(chunk, header)
         if rows is None:
             buffer.seek(0)
@@ -530,7 +539,9 @@ def _tables(result: Any) -> dict[str, tuple[pd.DataFrame, Sequence[str]]]:
 
     return {
         "articles": (result.articles, ARTICLE_COLUMNS),
-        "figures": (result.figures, FIGURE_COLUMNS),
+        # a figure table spilled to a file is streamed from it, never loaded whole (see AuditResult.figures)
+        "figures": (vars(result).get("figures", None) if "figures" in vars(result) else result.figures,
+                    FIGURE_COLUMNS),
         "groups": (result.groups, GROUP_COLUMNS),
         "conflicts": (result.conflicts, CONFLICT_COLUMNS),
         "errors": (result.errors, ERROR_COLUMNS),
@@ -545,7 +556,7 @@ def _ordered(frame: pd.DataFrame | None, columns: Sequence[str]) -> pd.DataFrame
     return frame.reindex(columns=list(columns) + extra)
 
 
-def _write_csv_file(path: Path, frame: pd.DataFrame | None, columns: Sequence[str]) -> None:
+def _write_csv_file(path: Path, frame: Any, columns: Sequence[str]) -> None:
     with open(path, "wb") as handle:
         for text in _csv_bytes(frame, columns):
             handle.write(text)
@@ -557,13 +568,19 @@ def _write_csv_file(path: Path, frame: pd.DataFrame | None, columns: Sequence[st
 PARQUET_ROW_GROUP = 4096
 
 
-def _write_parquet_file(path: Path, frame: pd.DataFrame | None, columns: Sequence[str]) -> None:
+def _write_parquet_file(path: Path, frame: Any, columns: Sequence[str]) -> None:
     """The same table typed, values as read (no formula neutralising: Parquet is not a spreadsheet),
-    handed to pyarrow column by column (Arrow-backed text is not copied)."""
+    handed to pyarrow column by column (Arrow-backed text is not copied). A spilled figure table
+    (:mod:`auditor._spill`) is sorted through files, never loaded whole (:func:`_write_sorted_spill`)."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
+    if frame is not None and not isinstance(frame, pd.DataFrame):
+        if len(frame):
+            _write_sorted_spill(path, frame, columns)
+            return
+        frame = frame.frame()
     frame = _ordered(frame, columns)
     try:
         table = pa.Table.from_pandas(frame, preserve_index=False)
@@ -577,6 +594,62 @@ def _write_parquet_file(path: Path, frame: pd.DataFrame | None, columns: Sequenc
         # one or two row groups, which open_audit (auditor/opened.py) finds by their group_id statistics.
         table = table.take(pc.sort_indices(table["group_id"]))  # a stable sort
     pq.write_table(table, path, row_group_size=PARQUET_ROW_GROUP)
+    with open(path, "rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+# Rows of the spilled figure table sorted in memory at a time (a multiple of PARQUET_ROW_GROUP, so
+# that the row groups are the ones of the table sorted whole).
+_SORT_BUCKET_ROWS = 16 * PARQUET_ROW_GROUP
+_RANK = "__figure_audit_rank"
+
+
+def _write_sorted_spill(path: Path, figures: Any, columns: Sequence[str]) -> None:
+    """figures.parquet of a spilled figure table: the rows sorted by ``group_id`` (stable, as
+    :func:`_write_parquet_file` sorts a frame) in row groups of ``PARQUET_ROW_GROUP``, in two passes
+    over the spill: each chunk's rows sent to the bucket file of their place in the order
+    (``_SORT_BUCKET_ROWS`` places each), then each bucket sorted and written. Memory: a chunk and a
+    bucket, not the table."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.ipc as ipc
+    import pyarrow.parquet as pq
+
+    order = pc.sort_indices(pa.array(figures.filled["group_id"], type=pa.large_string())).to_numpy()
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    del order
+    buckets: dict[int, tuple[Any, Any]] = {}  # bucket -> (file, IPC stream writer)
+    folder = Path(tempfile.mkdtemp(prefix="parquet-", dir=figures.folder))
+    try:
+        for chunk in figures.chunks(CSV_CHUNK_ROWS):
+            table = pa.Table.from_pandas(_ordered(chunk, columns), preserve_index=False)
+            ranks = rank[chunk.index.to_numpy()]
+            table = table.append_column(_RANK, pa.array(ranks))
+            bucket_of = ranks // _SORT_BUCKET_ROWS
+            for bucket in np.unique(bucket_of).tolist():
+                if bucket not in buckets:
+                    sink = pa.OSFile(str(folder / f"{bucket}.arrows"), "wb")
+                    buckets[bucket] = (sink, ipc.new_stream(sink, table.schema))
+                buckets[bucket][1].write_table(table.take(np.flatnonzero(bucket_of == bucket)))
+            del table, chunk
+        for sink, writer in buckets.values():
+            writer.close()
+            sink.close()
+        writer = None
+        for bucket in sorted(buckets):
+            with pa.OSFile(str(folder / f"{bucket}.arrows"), "rb") as source:
+                table = ipc.open_stream(source).read_all()
+            table = table.take(pc.sort_indices(table[_RANK])).drop_columns([_RANK])
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            writer.write_table(table, row_group_size=PARQUET_ROW_GROUP)
+            (folder / f"{bucket}.arrows").unlink()
+            del table
+            pa.default_memory_pool().release_unused()
+        writer.close()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     with open(path, "rb+") as handle:
         os.fsync(handle.fileno())
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from auditor import _parallel, claims
+from auditor import _parallel, _spill, claims
 from auditor.audit import audit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -50,3 +50,129 @@ def test_keys_from_parts_prepared_on_each_worker_are_the_blocking_keys(in_memory
     assert not (shares[0] & shares[1]) and not (shares[1] & shares[2])  # whole articles per share
     assert keys.tolist() == claims.blocking_keys(shuffled).tolist()
     assert keys.nunique() > 20
+
+
+def _spill_folders(folder: Path) -> list[Path]:
+    import os
+
+    return [p for p in folder.glob(f"{_spill.SPILL_PREFIX}{os.getpid()}-*")]
+
+
+@pytest.fixture()
+def temp_folder(tmp_path, monkeypatch):
+    """The temp folder of the run (spill and batch files), empty at the start."""
+    import tempfile
+
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def test_figures_of_a_run_on_workers_are_spilled_and_equal_those_of_an_in_memory_audit(corpus, in_memory, temp_folder):
+    import gc
+
+    result = audit(corpus, jobs=2)
+    assert isinstance(result.__dict__["figures"], _spill.SpilledFigures)  # not held in memory after the run
+    assert len(_spill_folders(temp_folder)) == 1 and result.n_figures == len(in_memory.figures)
+    pd.testing.assert_frame_equal(result.figures, in_memory.figures)  # loaded on first access
+    assert _spill_folders(temp_folder) == []  # the file is removed once loaded
+    pd.testing.assert_frame_equal(result.groups, in_memory.groups)
+    pd.testing.assert_frame_equal(result.conflicts, in_memory.conflicts)
+    again = audit(corpus, jobs=2)
+    del again
+    gc.collect()
+    assert _spill_folders(temp_folder) == []  # removed with the result it belongs to
+
+
+def test_a_failed_run_leaves_no_spill(corpus, temp_folder, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("claims failed")
+
+    monkeypatch.setattr(claims, "build_claims_by_blocks", broken)
+    with pytest.raises(RuntimeError, match="claims failed"):
+        audit(corpus, jobs=2)
+    assert _spill_folders(temp_folder) == []
+    assert [p.name for p in temp_folder.iterdir()] == []  # no batch folder either
+
+
+def test_spill_left_by_a_killed_run_is_removed_by_the_next(corpus, temp_folder):
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # its id names no running process
+    abandoned = temp_folder / f"{_spill.SPILL_PREFIX}{dead.pid}-x1"
+    abandoned.mkdir()
+    (abandoned / "figures.arrow").write_bytes(b"\0" * 1024)
+    result = audit(corpus, jobs=2)
+    assert not abandoned.exists()
+    result.close()
+    assert _spill_folders(temp_folder) == []
+
+
+def test_command_line_streams_the_spill_to_csv_and_parquet_without_loading_the_table(
+        corpus, in_memory, tmp_path, temp_folder, monkeypatch):
+    """The run on workers writes the same figures.csv as the audit in memory, and figures.parquet
+    sorted by group_id in the same row groups, reading the spill a chunk at a time: the largest
+    frame made of it is a chunk, or one column (article or figure ids), never the table."""
+    import pyarrow.parquet as pq
+
+    from auditor import export
+    from auditor.cli import main
+
+    chunk = 97
+    monkeypatch.setattr(export, "CSV_CHUNK_ROWS", chunk)
+    monkeypatch.setattr(export, "PARQUET_ROW_GROUP", 64)
+    monkeypatch.setattr(export, "_SORT_BUCKET_ROWS", 4 * 64)  # several buckets: the sort goes through files
+    monkeypatch.setattr(_spill.SpillWriter, "CHUNK", 300)
+    largest: list[int] = []
+    made = _spill._frame
+
+    def recorded(table, empty, index=None):
+        largest.append((table.num_rows, table.num_columns))
+        return made(table, empty, index)
+
+    def loaded_whole(self):
+        raise AssertionError("the command line loaded the whole figure table")
+
+    monkeypatch.setattr(_spill, "_frame", recorded)
+    monkeypatch.setattr(_spill.SpilledFigures, "frame", loaded_whole)
+    out = tmp_path / "out"
+    assert main(["run", str(corpus), "--out", str(out), "--jobs", "2", "--no-cache", "--quiet",
+                 "--format", "both"]) == 0
+    n = len(in_memory.figures)
+    assert n > 4 * 300 and max(rows for rows, _ in largest) == n  # the ids of every figure, as one column
+    assert max(rows for rows, columns in largest if columns > 1) <= 300  # the rest a record batch at most
+    monkeypatch.undo()
+    monkeypatch.setattr(export, "PARQUET_ROW_GROUP", 64)
+    expected = tmp_path / "expected"
+    export.write_outputs(in_memory, expected, formats=("csv", "parquet"))
+    assert (out / "figures.csv").read_bytes() == (expected / "figures.csv").read_bytes()
+    written, reference = pq.ParquetFile(out / "figures.parquet"), pq.ParquetFile(expected / "figures.parquet")
+    assert written.read().equals(reference.read())
+    assert written.read()["group_id"].to_pylist() == sorted(in_memory.figures["group_id"])
+    sizes = [written.metadata.row_group(i).num_rows for i in range(written.num_row_groups)]
+    assert sizes == [reference.metadata.row_group(i).num_rows for i in range(reference.num_row_groups)]
+    assert set(sizes[:-1]) == {64}
+    import gc
+
+    gc.collect()
+    assert _spill_folders(temp_folder) == []  # the run's spill is gone after the run
+
+
+def test_review_decisions_are_merged_into_a_spilled_audit_as_into_one_in_memory(corpus, in_memory, tmp_path,
+                                                                                  temp_folder):
+    from auditor.review import ReviewStore
+
+    conflict = in_memory.conflicts.iloc[0]
+    group = in_memory.groups.loc[in_memory.groups["group_id"] != conflict["group_id"]].iloc[0]
+    store = ReviewStore(tmp_path / "review")
+    store.record(conflict["conflict_id"], "confirmed", "checked with the ministry")
+    in_memory.out_dir = tmp_path / "review"
+    in_memory.review_group(group["group_id"], "dismissed", "an early wire toll")
+    expected = audit(corpus, jobs=1, out_dir=tmp_path / "review")
+    spilled = audit(corpus, jobs=2, out_dir=tmp_path / "review")
+    assert isinstance(spilled.__dict__["figures"], _spill.SpilledFigures)
+    pd.testing.assert_frame_equal(spilled.groups, expected.groups)
+    pd.testing.assert_frame_equal(spilled.conflicts, expected.conflicts)
+    assert (spilled.conflicts["decision"] == "confirmed").any() and (spilled.groups["decision"] == "dismissed").any()

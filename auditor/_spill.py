@@ -1,0 +1,242 @@
+"""The figure table of a local run, kept in a file instead of the main process's memory.
+
+The workers' figure rows are appended, as they arrive, to an Arrow IPC file (record batches of about
+``SpillWriter.CHUNK`` rows) in a folder of the run's own in the temp folder. The claims and keys tasks
+read just their rows from it (:class:`SpillPart`), the CSV and Parquet writers stream it a batch at a
+time, and :attr:`auditor.audit.AuditResult.figures` loads it whole only when asked. Every frame made
+from it is typed as :func:`auditor.audit.figures_frame` types the whole table (a text column empty in
+every row is ``object`` of ``None``; ``event_total`` too), so outputs are the same bytes.
+
+The folder carries the run's process id: a run killed before removing it (kill -9) leaves it, and
+the next run removes it (as the claims batch folders, :func:`auditor.claims._remove_abandoned`).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import weakref
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.ipc as ipc
+
+from .model import FIGURE_COLUMNS
+
+SPILL_PREFIX = "figure-audit-spill-"
+_INTEGERS = frozenset({"start", "end", "sentence_start", "sentence_end"})
+_NUMBERS = frozenset({"value", "low", "high", "reported_value", "event_total"})
+# Typed float64 even when empty in every row (audit._typed); other columns empty everywhere are None.
+_ALWAYS_FLOAT = frozenset({"value", "low", "high", "reported_value"})
+SCHEMA = pa.schema([
+    (c, pa.int64() if c in _INTEGERS else pa.float64() if c in _NUMBERS else pa.large_string())
+    for c in FIGURE_COLUMNS
+])
+
+
+def _arrow_column(values: list[Any], kind: pa.DataType) -> pa.Array:
+    """A column of figure rows as Arrow (``None`` and NaN are nulls, as pandas reads them)."""
+    try:
+        return pa.array(values, type=kind, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not what the extractor makes; kept readable
+        if kind == pa.large_string():
+            return pa.array([None if v is None or v != v else str(v) for v in values], type=kind)
+        return pa.array(pd.to_numeric(pd.Series(values, dtype=object), errors="coerce"), type=kind)
+
+
+class SpillWriter:
+    """Figure rows (``FIGURE_COLUMNS`` tuples) appended to the spill file ``CHUNK`` rows at a time."""
+
+    CHUNK = 16_384
+
+    def __init__(self, folder: str | Path | None = None) -> None:
+        base = Path(folder) if folder is not None else Path(tempfile.gettempdir())
+        remove_abandoned(base)
+        self.folder = Path(tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=base))
+        self.path = self.folder / "figures.arrow"
+        self._sink = pa.OSFile(str(self.path), "wb")
+        self._writer = ipc.new_file(self._sink, SCHEMA)
+        self._lists: list[list[Any]] = [[] for _ in FIGURE_COLUMNS]
+        self._nulls = [0] * len(FIGURE_COLUMNS)
+        self.n = 0
+        self._finalizer = weakref.finalize(self, _remove_folder, self.folder, os.getpid())
+
+    def extend(self, rows: Sequence[tuple]) -> None:
+        if rows:
+            for column, values in zip(self._lists, zip(*rows)):
+                column.extend(values)
+            self.n += len(rows)
+            if len(self._lists[0]) >= self.CHUNK:
+                self._flush()
+
+    def _flush(self) -> None:
+        if not self._lists[0]:
+            return
+        arrays = [_arrow_column(values, kind) for values, kind in zip(self._lists, SCHEMA.types)]
+        for i, array in enumerate(arrays):
+            self._nulls[i] += array.null_count
+        self._writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=SCHEMA))
+        for values in self._lists:
+            values.clear()
+
+    def finish(self) -> SpilledFigures:
+        """The table written: the file closed and handed to a :class:`SpilledFigures` (which removes it)."""
+        self._flush()
+        self._writer.close()
+        self._sink.close()
+        empty = frozenset(c for c, nulls in zip(FIGURE_COLUMNS, self._nulls)
+                          if self.n and nulls == self.n and c not in _ALWAYS_FLOAT)
+        self._finalizer.detach()
+        return SpilledFigures(self.path, self.folder, self.n, empty)
+
+    def discard(self) -> None:
+        """Remove the file (the run failed)."""
+        try:
+            self._writer.close()
+            self._sink.close()
+        except (OSError, pa.ArrowException):
+            pass
+        self._finalizer()
+
+
+def _remove_folder(folder: Path, owner: int) -> None:
+    if os.getpid() == owner:  # not from a forked worker that inherited the object
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_abandoned(folder: Path) -> None:
+    """Remove the spill folders in ``folder`` whose run no longer exists."""
+    from .claims import _running
+
+    for left in Path(folder).glob(f"{SPILL_PREFIX}*"):
+        pid = left.name[len(SPILL_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(left, ignore_errors=True)
+
+
+def _frame(table: pa.Table | pa.RecordBatch, empty: frozenset[str], index: pd.Index | None = None) -> pd.DataFrame:
+    """Arrow figure columns as the pandas frame :func:`auditor.audit.figures_frame` makes of the rows."""
+    n = table.num_rows
+    data = {}
+    for name, column in zip(table.schema.names, table.columns):
+        if name in empty:
+            values = np.empty(n, dtype=object)
+            values[:] = None
+            data[name] = values
+        elif name in _INTEGERS or name in _NUMBERS:
+            data[name] = column.to_pandas().to_numpy()
+        else:
+            data[name] = column.to_pandas().array
+    frame = pd.DataFrame(data, columns=table.schema.names)
+    if index is not None:
+        frame.index = index
+    return frame
+
+
+@dataclass(frozen=True)
+class SpillPart:
+    """Some rows (ascending positions) and columns of a spill file: what a task reads (picklable)."""
+
+    path: str
+    rows: np.ndarray
+    columns: tuple[str, ...] | None
+    empty: frozenset[str]
+
+    def load(self) -> pd.DataFrame:
+        """The rows, read a record batch at a time (not memory-mapped: the pages would count in
+        this process's memory), typed as in the whole table, with a fresh index."""
+        fields = None if self.columns is None else [SCHEMA.get_field_index(c) for c in self.columns]
+        pieces = []
+        with pa.OSFile(self.path, "rb") as source:
+            reader = ipc.open_file(source, options=ipc.IpcReadOptions(included_fields=fields))
+            start = 0
+            for i in range(reader.num_record_batches):
+                batch = reader.get_batch(i)
+                stop = start + batch.num_rows
+                low, high = np.searchsorted(self.rows, [start, stop])
+                if high > low:
+                    pieces.append(batch.take(pa.array(self.rows[low:high] - start)))
+                start = stop
+                del batch
+            schema = reader.schema
+        table = pa.Table.from_batches(pieces, schema=schema)
+        return _frame(table, self.empty)
+
+
+@dataclass
+class SpilledFigures:
+    """The figure table in its spill file, plus the columns the claims step filled (kept here).
+
+    ``len()`` is the number of figures; :meth:`frame` loads it whole (as the in-memory audit's
+    figures), :meth:`chunks` a record batch at a time; :meth:`remove` deletes the file (also done when
+    this object is collected, and at exit).
+    """
+
+    path: Path
+    folder: Path
+    n: int
+    empty: frozenset[str]
+    filled: pd.DataFrame | None = None  # the claims step's columns, one row per figure in order
+    _finalizer: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self._finalizer = weakref.finalize(self, _remove_folder, self.folder, os.getpid())
+
+    def __len__(self) -> int:
+        return self.n
+
+    @property
+    def columns(self) -> list[str]:
+        return list(FIGURE_COLUMNS)
+
+    def part(self, rows: np.ndarray | Sequence[int], columns: Sequence[str] | None = None) -> SpillPart:
+        """What a task reads to load these rows (ascending positions) and columns."""
+        return SpillPart(str(self.path), np.asarray(rows, dtype=np.int64), None if columns is None else tuple(columns),
+                         self.empty)
+
+    def column(self, name: str) -> pd.Series:
+        """One column of every figure (as written, before the claims step)."""
+        return self.part(np.arange(self.n), [name]).load()[name]
+
+    def chunks(self, size: int) -> Iterator[pd.DataFrame]:
+        """The table in order, at most ``size`` rows at a time (index: row positions), claims columns
+        filled; read a record batch at a time."""
+        with pa.OSFile(str(self.path), "rb") as source:
+            reader = ipc.open_file(source)
+            start = 0
+            for i in range(reader.num_record_batches):
+                batch = reader.get_batch(i)
+                for offset in range(0, batch.num_rows, size):
+                    piece = batch.slice(offset, size)
+                    stop = start + piece.num_rows
+                    yield self._with_filled(_frame(piece, self.empty, pd.RangeIndex(start, stop)), start, stop)
+                    start = stop
+                del batch, piece
+                pa.default_memory_pool().release_unused()
+
+    def frame(self) -> pd.DataFrame:
+        """The whole table (claims columns filled), as the in-memory audit makes it."""
+        with pa.memory_map(str(self.path), "r") as source:
+            table = ipc.open_file(source).read_all().combine_chunks()
+        frame = _frame(table, self.empty)
+        del table
+        return self._with_filled(frame, 0, self.n)
+
+    def _with_filled(self, frame: pd.DataFrame, start: int, stop: int) -> pd.DataFrame:
+        if self.filled is not None:
+            for column in self.filled.columns:  # as build_claims_by_blocks sets them on an in-memory table
+                frame[column] = self.filled[column].iloc[start:stop].to_numpy()
+        return frame
+
+    def remove(self) -> None:
+        """Delete the spill file and its folder."""
+        self._finalizer()
+
+
+__all__ = ["SpillPart", "SpillWriter", "SpilledFigures", "remove_abandoned"]
