@@ -352,7 +352,10 @@ def run_tasks(
 
 def _cached_tasks(tasks: list[ReadTask], max_size: int, cache: object) -> list[TaskResult]:
     """The results of the leading ``tasks`` whose file reads and every article's figures the cache
-    holds (up to the first it does not), looked up together: one query per few hundred files."""
+    holds (up to the first it does not), looked up together: one query per few hundred files.
+
+    The rows are taken as the cache gives them, strings not shared (:func:`_shared_strings`): that pays
+    for pickling a worker's result, and these rows are not pickled; the parent copies them into columns."""
     from .cache import article_key, extractor_version
 
     reads = cache.stored_reads([(t.path, t.key) for t in tasks], max_size)  # type: ignore[attr-defined]
@@ -365,8 +368,7 @@ def _cached_tasks(tasks: list[ReadTask], max_size: int, cache: object) -> list[T
         if any(k not in stored for k in keys[i]):
             break
         articles, errors = reads[i]  # type: ignore[misc]
-        results.append(TaskResult([article_row(a) for a in articles], errors,
-                                  _shared_strings([stored[k] for k in keys[i]])))
+        results.append(TaskResult([article_row(a) for a in articles], errors, [stored[k] for k in keys[i]]))
     return results
 
 

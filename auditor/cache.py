@@ -44,6 +44,8 @@ log = logging.getLogger(__name__)
 CACHE_FILE = "articles.sqlite"
 # Entries not used for this long are dropped when the store is opened.
 _UNUSED_DAYS = 30
+# An entry's last use is recorded again only when older than this (expiry counts days).
+_USED_GRAIN = 3600.0
 # SQLite limits the number of parameters of one statement.
 _BATCH = 500
 # A file modified this close to (or after) the moment it was read may have changed unseen: not trusted.
@@ -143,8 +145,10 @@ class ArticleCache:
                 marks = ",".join("?" * len(batch))
                 for key, blob in self._db.execute(f"SELECT key, rows FROM figures WHERE key IN ({marks})", batch):
                     found[key] = pickle.loads(zlib.decompress(blob))
-                if found:
-                    self._db.execute(f"UPDATE figures SET used = ? WHERE key IN ({marks})", [time.time(), *batch])
+                if found:  # "used" is for expiry (days): not rewritten on every re-run
+                    now = time.time()
+                    self._db.execute(f"UPDATE figures SET used = ? WHERE used < ? AND key IN ({marks})",
+                                     [now, now - _USED_GRAIN, *batch])
         except (sqlite3.Error, zlib.error, pickle.UnpicklingError, EOFError) as exc:
             self._fail(exc)
             found = {}
@@ -247,8 +251,8 @@ class ArticleCache:
                 "INSERT OR REPLACE INTO file_reads (path, size, mtime_ns, inode, max_size, read_at, result, used) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [(name, *stored, now) for name, stored in entries if stored is not None])
-            self._db.executemany("UPDATE file_reads SET used = ? WHERE path = ?",
-                                 [(now, name) for name, stored in entries if stored is None])
+            self._db.executemany("UPDATE file_reads SET used = ? WHERE path = ? AND used < ?",
+                                 [(now, name, now - _USED_GRAIN) for name, stored in entries if stored is None])
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             self._fail(exc)

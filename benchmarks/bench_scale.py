@@ -7,7 +7,8 @@ Prints, on a generated wire corpus (``make_corpus.py``):
 * KB/s of ``figure-audit run`` (a fresh CLI process, reading and writing everything) and of
   ``quantulum3.parser.parse`` alone on the same ``--mb`` corpus, and their ratio;
 * ``--jobs 1`` against ``--jobs 2`` (wall time, and CPU time of the workers);
-* the re-run of an unchanged corpus with the figure cache against the first run;
+* the first run against re-runs: unchanged into the same --out (up to date), into a new --out (per-article
+  cache), and after one article changed (fastest of 3 each, wall and CPU);
 * peak RSS of the CLI process (and the largest worker) at each of ``--sizes`` MB (JSONL files);
 * the audit on a Dask ``LocalCluster`` of 1 and 2 single-threaded worker processes;
 * claim building (incidents, groups, conflicts) at ``--claims`` figures (``bench_claims.py``, each
@@ -203,12 +204,40 @@ def _speed(corpus: Path, work: Path, kb: float, budget: float, repeat: int) -> N
           f"{two['cpu'] + two['worker_cpu']:.1f} s |")
 
 
-def _rerun(corpus: Path, work: Path) -> None:
+def _rerun(corpus: Path, work: Path, repeat: int = 3) -> None:
+    """First run against three kinds of re-run, each the fastest of ``repeat`` (wall of the whole process,
+    and CPU of it and its workers): into the same --out with nothing changed (up to date: the run record),
+    into a new --out (the per-article cache), and into the same --out after one article changed."""
+    def best(runs: list[dict]) -> dict:
+        return min(runs, key=lambda r: r["process"])
+
+    def cpu(run: dict) -> float:
+        return run["cpu"] + run["worker_cpu"]
+
     cache = work / "figure-cache"
-    first = _run_cli(corpus, work / "c1", "--cache", str(cache), "--jobs", "2")
-    again = _run_cli(corpus, work / "c2", "--cache", str(cache), "--jobs", "2")
-    print(f"| first run with cache (--jobs 2) | {first['process']:.1f} s |")
-    print(f"| re-run, unchanged corpus | {again['process']:.2f} s ({first['process'] / again['process']:.1f}x faster) |")
+    firsts = []
+    for i in range(repeat):  # each with an empty cache and a new --out
+        shutil.rmtree(cache, ignore_errors=True)
+        firsts.append(_run_cli(corpus, work / f"first-{i}", "--cache", str(cache), "--jobs", "2"))
+    first = best(firsts)
+    same = work / f"first-{repeat - 1}"  # audited last, with the cache as it is now
+    up_to_date = best([_run_cli(corpus, same, "--cache", str(cache), "--jobs", "2") for _ in range(repeat)])
+    new_out = best([_run_cli(corpus, work / f"new-out-{i}", "--cache", str(cache), "--jobs", "2")
+                    for i in range(repeat)])
+    article = sorted(corpus.iterdir())[len(list(corpus.iterdir())) // 2]
+    changed = []
+    for i in range(repeat):  # a different edit each time: one article extracted again, the rest cached
+        with open(article, "a", encoding="utf-8") as handle:
+            handle.write(f"\nSeparately, {i + 3} people were wounded in a shelling of the market, police said.\n")
+        changed.append(_run_cli(corpus, same, "--cache", str(cache), "--jobs", "2"))
+    one_changed = best(changed)
+    print(f"| first run (--jobs 2, empty cache; fastest of {repeat}) | {first['process']:.2f} s wall, "
+          f"{cpu(first):.2f} s CPU |")
+    for label, run in (("re-run, same --out, unchanged (up to date)", up_to_date),
+                       ("re-run, new --out (per-article cache)", new_out),
+                       ("re-run, same --out, one article changed", one_changed)):
+        print(f"| {label} | {run['process']:.2f} s wall ({first['process'] / run['process']:.1f}x faster), "
+              f"{cpu(run):.2f} s CPU ({cpu(first) / cpu(run):.1f}x less) |")
 
 
 def _peak_rss(work: Path, sizes: list[float]) -> None:
