@@ -460,23 +460,25 @@ def find_numbers(tokens: list[Token], text: str = "", offset: int = 0) -> list[N
         if text and _THREE_DIGITS.search(text) else []
     found: list[NumberMention] = []
     starts = _start_words()
-    i = 0
-    while i < r.n:
-        tok = r.t[i]
-        mention = None
-        if phones and any(a <= tok.start < b for a, b in phones):
-            i += 1
+    read_to = -1  # last token of the mention read last: a number starts after it
+    # one cheap pass over every token keeps those that may start a number (a superset of the test below)
+    for i in [i for i, tok in enumerate(tokens) if tok.kind == "num" or tok.lower in starts or "-" in tok.lower]:
+        if i <= read_to:
             continue
-        if tok.kind == "num" or (tok.kind == "word" and (tok.lower in starts or (
-                "-" in tok.lower and tok.lower.split("-", 1)[0] in starts))):
-            mention = _read_at(r, i)
+        tok = tokens[i]
+        if phones and any(a <= tok.start < b for a, b in phones):
+            continue
+        if not (tok.kind == "num" or (tok.kind == "word" and (tok.lower in starts or (
+                "-" in tok.lower and tok.lower.split("-", 1)[0] in starts)))):
+            continue
+        mention = _read_at(r, i)
         if mention is None:
-            i += 1
             continue
         mention.start_token = next(k for k in range(mention.first, -1, -1) if r.t[k].start == mention.start)
         found.append(mention)
-        i = mention.last + 1
-    _mark_updates(r, found)
+        read_to = mention.last
+    if len(found) > 1:
+        _mark_updates(r, found)
     return found
 
 
