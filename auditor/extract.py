@@ -972,6 +972,13 @@ def _demonym(tokens: list[Token], j: int) -> bool:
     return nxt in (",", "and", "was", "were", ")", ".", "who", "had", "has")
 
 
+@lru_cache(maxsize=1)
+def _single_starters() -> frozenset[str]:
+    """The words a single victim's phrase starts with: a determiner or the first word of an auxiliary."""
+    rules = _structure()
+    return rules.person_determiners | _edges(rules.single_aux)[0]
+
+
 def _single_victims(ctx: ArticleContext, tokens: list[Token], drafts: list[_Draft]) -> list[_Draft]:
     """People counted without a number: "a journalist was killed", "shot dead the mayor and his driver" (1 each).
 
@@ -985,15 +992,14 @@ def _single_victims(ctx: ArticleContext, tokens: list[Token], drafts: list[_Draf
     found: list[_Draft] = []
     n = len(tokens)
     skip_to = -1
-    if not _casualty_words().intersection(t.lower for t in tokens):
+    if _casualty_words().isdisjoint(t.lower for t in tokens):
         return found  # nothing in the sentence says anyone was hurt
-    aux_firsts = _edges(rules.single_aux)[0]
-    for i, tok in enumerate(tokens):
+    starters = _single_starters()
+    for i in [i for i, tok in enumerate(tokens) if tok.lower in starters]:
+        tok = tokens[i]
         if tok.kind != "word" or i <= skip_to:
             continue
         d: _Draft | None = None
-        if tok.lower not in rules.person_determiners and tok.lower not in aux_firsts:
-            continue
         if tok.lower in rules.person_determiners:
             person = _person_phrase(tokens, i)
             if person is not None and last_is_speaker(tokens, person[2]):
