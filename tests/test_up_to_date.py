@@ -221,3 +221,20 @@ def test_killed_run_leaves_no_record(work):
     again = run_cli(work)
     assert again.code == 0 and not again.up_to_date
     assert run_cli(work).up_to_date
+
+
+def test_package_and_command_line_import_no_pandas_until_used():
+    """`import auditor.cli` (what every run starts with) loads none of pandas, numpy, pyarrow; the public names
+    still come from `auditor`, and `auditor.audit` stays the function once the module of that name is loaded."""
+    script = (
+        "import sys, auditor, auditor.cli\n"
+        "print(' '.join(m for m in %r if m in sys.modules) or '-')\n"
+        "assert set(auditor.__all__) <= set(dir(auditor))\n"
+        "from auditor.audit import AuditResult as Result\n"
+        "from auditor import Article, AuditResult, audit, load_articles, open_audit\n"
+        "assert auditor.audit is audit and callable(audit) and audit.__module__ == 'auditor.audit'\n"
+        "assert AuditResult is Result and callable(load_articles) and callable(open_audit)\n"
+        "print('pandas' in sys.modules)\n" % (HEAVY,))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["-", "True"]
