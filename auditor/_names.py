@@ -61,6 +61,7 @@ class Tokens:
     ends: list[int]
     words: list[str]
     keys: list[str]
+    glued: list[bool]  # glued[i]: :meth:`joined` of every token, worked out once
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -71,12 +72,16 @@ class Tokens:
         Spaces, a single line break, hyphens and apostrophes join; a dot joins only
         after a one-letter word ("U.S.", "U.N."), so "Iraq. Forces" is not one name.
         """
-        gap = self.text[self.ends[i - 1]:self.starts[i]]
-        if gap == " ":
-            return True
-        if gap.startswith(".") and len(self.words[i - 1]) == 1:
-            gap = gap[1:]
-        return _JOIN_RE.fullmatch(gap) is not None
+        return self.glued[i]
+
+
+def _joins(gap: str, previous: str) -> bool:
+    """Whether the text ``gap`` between a word ``previous`` and the next keeps them in one name."""
+    if gap == " ":
+        return True
+    if gap.startswith(".") and len(previous) == 1:
+        gap = gap[1:]
+    return _JOIN_RE.fullmatch(gap) is not None
 
 
 def tokenize(text: str) -> Tokens:
@@ -88,16 +93,21 @@ def tokenize(text: str) -> Tokens:
     words = parts[1::2]
     starts = bounds[0:-1:2]
     ends = bounds[1::2]
+    gaps = parts[0:-1:2]  # gaps[k]: the text before word k (gaps[0] is no gap between words)
     if _POSSESSIVE_RE.search(text) is not None:
         for k in reversed([k for k, word in enumerate(words) if len(word) > 3 and word.endswith(_POSSESSIVE)]):
             word, start, end = words[k], starts[k], ends[k]
             words[k:k + 1] = (word[:-2], "s")
             starts[k:k + 1] = (start, end - 1)
             ends[k:k + 1] = (end - 2, end)
+            gaps.insert(k + 1, text[end - 2:end - 1])  # the apostrophe
     keys = list(map(_KEY_CACHE.get, words))  # most words are known: no call to word_key
     if None in keys:
         keys = [word_key(word) if key is None else key for key, word in zip(keys, words)]
-    return Tokens(text, starts, ends, words, keys)
+    # (token 0 has no token before it: its entry is what the gap formula gives there, as it always did)
+    glued = [_joins(text[ends[-1]:starts[0]], words[-1])] if words else []
+    glued += [gap == " " or _joins(gap, previous) for gap, previous in zip(gaps[1:], words)]
+    return Tokens(text, starts, ends, words, keys, glued)
 
 
 def name_words(name: str) -> list[str]:
@@ -139,8 +149,8 @@ def rest_matches(tokens: Tokens, i: int, rest: tuple[str, ...]) -> bool:
     n = len(rest)
     if i + n >= len(tokens.keys):
         return False
-    keys = tokens.keys
+    keys, glued = tokens.keys, tokens.glued
     for k in range(n):
-        if keys[i + 1 + k] != rest[k] or not tokens.joined(i + 1 + k):
+        if keys[i + 1 + k] != rest[k] or not glued[i + 1 + k]:
             return False
     return True
