@@ -321,54 +321,85 @@ def run_tasks(
 ) -> Iterator[tuple[ReadTask, TaskResult]]:
     """``(task, result)`` for every task, in order: on ``pool`` (small files sent together, about
     ``batch_bytes`` per message; a window of batches in flight per worker, so results do not pile
-    up) or, without one, here."""
+    up) or, without one, here.
+
+    With a ``cache`` (a re-run), tasks are looked up here a group at a time: what the cache holds is
+    taken here and only the others go to the workers (one changed article costs one task there, not
+    every task after it); once a whole group misses (a new corpus, a new extractor version) the rest
+    goes to the workers without looking up."""
     if pool is None:
         for task in tasks:
             yield task, run_task(task, max_size, cache)
         return
-    tasks = list(tasks)
-    start = 0
-    if cache is not None:  # a re-run: what the cache holds is taken here; workers start at the first change
-        for group in chunked(tasks, _CACHED_GROUP, weight=lambda _task: 1):
-            found = _cached_tasks(group, max_size, cache)
-            yield from zip(group, found)
-            start += len(found)
-            if len(found) < len(group):
-                break
-        cache.flush_files()  # type: ignore[attr-defined]
-        tasks = tasks[start:]
     folder = getattr(cache, "folder", None) if cache is not None else None
     window = max(1, pool.jobs * _WINDOW_PER_WORKER)
-    pending: deque[tuple[list[ReadTask], Future]] = deque()
-    for batch in chunked(tasks, batch_bytes, weight=operator.attrgetter("size")):
-        pending.append((batch, pool.submit(_run_batch, batch, max_size, folder)))
-        while len(pending) > window or (pending and pending[0][1].done()):
-            done, future = pending.popleft()
-            yield from zip(done, future.result())
-    while pending:
-        done, future = pending.popleft()
-        yield from zip(done, future.result())
+    # In order: (tasks, their results found in the cache) or (tasks, the future of their batch).
+    pending: deque[tuple[list[ReadTask], list[TaskResult] | Future]] = deque()
+    flying = 0  # futures in ``pending``
+    waiting = 0  # cached results in ``pending``, behind an unfinished batch: bounded
+
+    def send(batch: list[ReadTask]) -> Iterator[tuple[ReadTask, TaskResult]]:
+        nonlocal flying
+        for part in chunked(batch, batch_bytes, weight=operator.attrgetter("size")):
+            pending.append((part, pool.submit(_run_batch, part, max_size, folder)))  # type: ignore[union-attr]
+            flying += 1
+            yield from settle()
+
+    def settle(wait: bool = False) -> Iterator[tuple[ReadTask, TaskResult]]:
+        nonlocal flying, waiting
+        while pending and (wait or flying > window or waiting > 2 * _CACHED_GROUP
+                           or not isinstance(pending[0][1], Future) or pending[0][1].done()):
+            done, got = pending.popleft()
+            if isinstance(got, Future):
+                flying -= 1
+                got = got.result()
+            else:
+                waiting -= len(done)
+            yield from zip(done, got)
+
+    tasks = list(tasks)
+    looked_up = 0
+    if cache is not None:
+        for group in chunked(tasks, _CACHED_GROUP, weight=lambda _task: 1):
+            found = _cached_tasks(group, max_size, cache)
+            cache.flush_files()  # type: ignore[attr-defined]
+            looked_up += len(group)
+            if not any(found):
+                yield from send(group)
+                break
+            start = 0
+            for i in range(1, len(group) + 1):  # runs of hits and of misses, in order
+                if i == len(group) or (found[i] is None) != (found[start] is None):
+                    if found[start] is None:
+                        yield from send(group[start:i])
+                    else:
+                        pending.append((group[start:i], found[start:i]))  # type: ignore[arg-type]
+                        waiting += i - start
+                    start = i
+            yield from settle()
+    yield from send(tasks[looked_up:])
+    yield from settle(wait=True)
 
 
-def _cached_tasks(tasks: list[ReadTask], max_size: int, cache: object) -> list[TaskResult]:
-    """The results of the leading ``tasks`` whose file reads and every article's figures the cache
-    holds (up to the first it does not), looked up together: one query per few hundred files.
+def _cached_tasks(tasks: list[ReadTask], max_size: int, cache: object) -> list[TaskResult | None]:
+    """The result of each of ``tasks`` whose file read and every article's figures the cache holds,
+    ``None`` for the others, looked up together: one query per few hundred files.
 
     The rows are taken as the cache gives them, strings not shared (:func:`_shared_strings`): that pays
     for pickling a worker's result, and these rows are not pickled; the parent copies them into columns."""
     from .cache import article_key, extractor_version
 
     reads = cache.stored_reads([(t.path, t.key) for t in tasks], max_size)  # type: ignore[attr-defined]
-    held = next((i for i, read in enumerate(reads) if read is None), len(reads))
     version = extractor_version()
-    keys = [[article_key(a, version) for a in reads[i][0]] for i in range(held)]  # type: ignore[index]
+    keys = [[article_key(a, version) for a in read[0]] if read is not None else [] for read in reads]
     stored = cache.get_many([k for task_keys in keys for k in task_keys])  # type: ignore[attr-defined]
-    results: list[TaskResult] = []
-    for i in range(held):
-        if any(k not in stored for k in keys[i]):
-            break
-        articles, errors = reads[i]  # type: ignore[misc]
-        results.append(TaskResult([article_row(a) for a in articles], errors, [stored[k] for k in keys[i]]))
+    results: list[TaskResult | None] = []
+    for read, task_keys in zip(reads, keys):
+        if read is None or any(k not in stored for k in task_keys):
+            results.append(None)
+            continue
+        articles, errors = read
+        results.append(TaskResult([article_row(a) for a in articles], errors, [stored[k] for k in task_keys]))
     return results
 
 
