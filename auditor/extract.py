@@ -103,12 +103,40 @@ def _prefilter() -> Caseless:
     return Caseless(rf"\d|\b(?:{literal_alternation({*casualty, *vague, *numbers})})")
 
 
+@lru_cache(maxsize=1)
+def _count_words() -> re.Pattern[str]:
+    """Over a lower-cased sentence: a word that may start a number or tell of a single victim, as a whole token.
+
+    The words stand as whole tokens ("a", "killed") or before a hyphen ("twenty-five"): a letter never
+    touches a token's start or end, and where a digit or "_" does, ``_DIGIT`` finds that instead.
+    """
+    words = _start_words() | _casualty_words()
+    if not all(w.replace("-", "").replace("'", "").isalpha() for w in words):
+        return re.compile("")  # a word of another shape ("u.s."): every sentence is read
+    return re.compile(rf"\b(?:{literal_alternation(words)})\b")
+
+
+_DIGIT = re.compile(r"[\d_]")
+
+
+def _can_count(text: str) -> bool:
+    """Whether a sentence may yield a figure: a superset of those that do, tested before any tokenising.
+
+    One without a digit or a number, casualty or determiner word yields none (``find_numbers`` finds
+    nothing, ``_single_victims`` reads nothing): a third of the seed articles' candidate sentences.
+    """
+    if _DIGIT.search(text) is not None or "Σ" in text or "İ" in text:
+        return True  # a digit; or letters whose lower case depends on their neighbours or grows
+    return _count_words().search(text.lower()) is not None
+
+
 def warm_up() -> None:
     """Load every table and index once (before worker processes fork)."""
     from ._units import _lookup
     from .knowledge import attribution_words, qualifiers, unit_table
 
     _prefilter()
+    _count_words()
     _structure()
     qualifiers()
     unit_table()
@@ -1333,7 +1361,7 @@ def extract_figures(article: Article | str) -> list[Figure]:
     sentences = split_sentences(article.text)
     prefilter = _prefilter()
     candidates = [
-        (i, s) for i, s in enumerate(sentences) if not s.boilerplate and prefilter.search(s.text)
+        (i, s) for i, s in enumerate(sentences) if not s.boilerplate and prefilter.search(s.text) and _can_count(s.text)
     ]
     if not candidates:
         return []

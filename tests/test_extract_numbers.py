@@ -136,3 +136,29 @@ def test_figure_ids_are_stable_and_distinct(figures_of):
     first = [f.figure_id for f in figures_of(text)]
     assert first == [f.figure_id for f in figures_of(text)]
     assert len(set(first)) == 2
+
+
+def test_sentences_skipped_before_tokenising_hold_no_figure():
+    """The cheap text test that skips a sentence before tokenising never skips one that yields a figure."""
+    from pathlib import Path
+
+    from auditor import extract
+    from auditor.numbers import find_numbers, tokenize
+    from auditor.readers import load_articles
+    from auditor.sentences import split_sentences
+
+    corpora = Path(__file__).parent / "data" / "corpora"
+    texts = [s.text for a in load_articles(corpora).articles for s in split_sentences(a.text)]
+    texts += ["The ministry condemned the raid.", "Twenty-five fled.", "x_one died", "Killed5 near the ΟΔΟΣ road",
+              "The convoy left at dawn; none were hurt."]
+    casualty = extract._casualty_words()
+    skipped = 0
+    for text in texts:
+        if extract._can_count(text):
+            continue
+        skipped += 1
+        tokens = tokenize(text)
+        assert find_numbers(tokens, text) == [], text
+        assert casualty.isdisjoint(t.lower for t in tokens), text
+        assert extract.extract_figures(text) == [], text
+    assert skipped > 20  # the test does skip sentences
