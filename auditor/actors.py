@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
 from typing import Any
 
 
@@ -154,7 +155,7 @@ class ActorIndex:
         n = len(keys)
         by_second = self._by_second
         resume = 0  # the token after the last actor found
-        for i in [i for i, key in enumerate(keys) if key in index]:  # the words that start an alias
+        for i in list(compress(range(n), map(index.__contains__, keys))):  # the words that start an alias
             if i < resume:
                 continue
             entries = index[keys[i]]

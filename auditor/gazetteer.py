@@ -43,6 +43,8 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata, resources
+from itertools import compress
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -171,10 +173,15 @@ class Gazetteer:
         if self._scan[0] is tokens:  # the article's second pass (with its countries): the same names
             firsts, names_at = self._scan[1], self._scan[2]
         else:
-            keys, n, particles = tokens.keys, len(words), self._particles
-            # a name starts with a capital, or with a particle before one ("al-Anbar")
-            firsts = [i for i, word in enumerate(words) if word[0].isupper()
-                      or keys[i] in particles and i + 1 < n and words[i + 1][0].isupper()]
+            # a name starts with a capital, or with a particle before one ("al-Anbar"); C-level passes over
+            # the words, as this looks at every word of every article
+            n = len(words)
+            capital = list(map(str.isupper, map(itemgetter(0), words)))
+            firsts = list(compress(range(n), capital))
+            after_particle = [i for i in compress(range(n - 1), map(self._particles.__contains__, tokens.keys))
+                              if capital[i + 1] and not capital[i]]
+            if after_particle:
+                firsts = sorted(firsts + after_particle)
             names_at = {}
             self._scan = (tokens, firsts, names_at)
         resume = 0  # the token after the last name found
