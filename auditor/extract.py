@@ -1057,6 +1057,8 @@ def _single_victims(ctx: ArticleContext, tokens: list[Token], drafts: list[_Draf
             while j < n and (tokens[j].lower in ("reportedly", "also", "allegedly", "later", "then") or (
                     tokens[j].lower.endswith("ly") and tokens[j].kind == "word")):
                 j += 1  # "was critically wounded"
+            if j >= n:
+                continue  # "..., the city was": a sentence cut after its auxiliary
             pred = _match(tokens, j, words.predicates)
             if pred is None or pred[0] not in CASUALTY_CATEGORIES:
                 continue

@@ -162,3 +162,10 @@ def test_sentences_skipped_before_tokenising_hold_no_figure():
         assert casualty.isdisjoint(t.lower for t in tokens), text
         assert extract.extract_figures(text) == [], text
     assert skipped > 20  # the test does skip sentences
+
+
+def test_a_sentence_cut_after_its_auxiliary_is_read(figures_of):
+    """A truncated line ("... the city was") does not stop the figures of the rest of the article."""
+    figures = figures_of("Two years after a Russian missile killed 61 people at Kramatorsk station, the city was\n"
+                         "Gunmen killed 12 villagers in Zamfara on Sunday, police said.")
+    assert [f.value for f in figures if f.category == "killed"] == [61, 12]
