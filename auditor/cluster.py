@@ -217,9 +217,9 @@ class _Batch:
     """Read tasks sent together, and where their results stand."""
 
     tasks: list[ReadTask]
-    read: Any  # future of the articles read (their texts stay on the worker); dropped once extracted
-    summary: Any  # future of the articles' metadata, read errors and cache keys, per task
-    rows: Any = None  # future of the figure rows extracted, per task; None until sent
+    read: Any = None  # future of the articles read (their texts stay on the worker); dropped once extracted
+    summary: Any = None  # future of the articles' metadata, read errors and cache keys, per task
+    rows: Any = None  # future of the figure rows extracted, per task (without a cache: and the summary)
     stored: dict[str, Rows] = dataclasses.field(default_factory=dict)  # from the cache
 
     def ready(self) -> bool:
@@ -230,9 +230,10 @@ _NOTHING_TO_EXTRACT = object()
 
 
 class _WorkerReads:
-    """Read tasks run on the workers: each batch is read there (its texts stay there), its summary
-    (metadata, errors, cache keys) comes here, and the articles the cache does not hold are
-    extracted where they were read."""
+    """Read tasks run on the workers, a batch per Dask task, and only the articles' metadata, read
+    errors and figure rows come back. With a cache, a batch is read first (its texts stay on the
+    worker), its summary comes here with the articles' cache keys, and the articles the cache does
+    not hold are then extracted where they were read."""
 
     def __init__(self, client: Any, max_size: int, store: ArticleCache | None, threads: int) -> None:
         from .cache import extractor_version
@@ -255,12 +256,11 @@ class _WorkerReads:
             yield from self._take(pending)
 
     def _send(self, group: list[ReadTask]) -> _Batch:
+        if self.store is None:  # everything is extracted: one task reads and extracts
+            return _Batch(group, rows=self.client.submit(_read_and_extract, group, self.max_size, self.chosen,
+                                                         pure=False))
         read = self.client.submit(_read_batch, group, self.max_size, self.version, pure=False)
-        batch = _Batch(group, read, self.client.submit(_summary, read, pure=False))
-        if self.store is None:  # everything is extracted: sent at once
-            batch.rows = self.client.submit(_extract_read, read, self.chosen, None, pure=False)
-            batch.read = None
-        return batch
+        return _Batch(group, read, self.client.submit(_summary, read, pure=False))
 
     def _advance(self, pending: deque[_Batch]) -> None:
         """Send the extraction of every batch whose summary came back (the cache looked up first)."""
@@ -285,11 +285,11 @@ class _WorkerReads:
                 wait(waiting, return_when="FIRST_COMPLETED")
             self._advance(pending)
         pending.popleft()
-        summary = head.summary.result()
-        extracted = [] if head.rows is _NOTHING_TO_EXTRACT else head.rows.result()
         if self.store is None:
-            found = extracted
+            summary, found = head.rows.result()
         else:
+            summary = head.summary.result()
+            extracted = [] if head.rows is _NOTHING_TO_EXTRACT else head.rows.result()
             new: list[tuple[str, Rows]] = []
             found = []
             for n, (_articles, _errors, keys) in enumerate(summary):
@@ -401,6 +401,12 @@ def _extract_read(batch: _ReadBatch, chosen: dict[str, str], todo: list[list[int
         chosen_articles = articles if todo is None else [articles[i] for i in todo[n]]
         found.append(_shared_strings(extract_rows(chosen_articles)))
     return found
+
+
+def _read_and_extract(tasks: list[ReadTask], max_size: int, chosen: dict[str, str]) -> tuple[list, list[list[Rows]]]:
+    """The summary and the figure rows of every article of the tasks (no cache: all extracted)."""
+    read = _read_batch(tasks, max_size, "")
+    return _summary(read), _extract_read(read, chosen, None)
 
 
 def _renamed_rows(task: ReadTask, k: int, unique: str, max_size: int, chosen: dict[str, str],

@@ -109,8 +109,8 @@ def test_the_workers_read_the_files_and_the_result_equals_a_local_run(client, co
     assert {"empty.txt", "blob.txt"} <= {Path(p).name for p in errors["path"]}
     assert any("line 121" in e for e in errors["error"])
     assert len(remote[2]) > 500
-    assert {name for name, _args in submitted} >= {"_read_batch", "_extract_read", "_renamed_rows"}
-    # the texts were never sent back: each read is summarised and extracted where it lies
+    # without a cache one task per batch reads and extracts: the texts never leave the worker
+    assert {name for name, _args in submitted} == {"_read_and_extract", "_renamed_rows"}
     done = client.run(lambda dask_worker: dask_worker.state.executed_count)
     assert all(n > 0 for n in done.values())
 
