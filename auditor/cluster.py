@@ -1,7 +1,7 @@
 """The same audit on a Dask distributed cluster (``figure-audit run ... --cluster ADDRESS``).
 
-Extraction runs as one Dask task per chunk of articles (:func:`auditor._parallel.extract_rows`),
-claims as one task per batch of blocking keys (:func:`auditor.claims.blocking_keys`: no claim
+Reading and extraction run as Dask tasks of ~128 KB of files or articles, claims as one task per
+batch of blocking keys (:func:`auditor.claims.blocking_keys`: no claim
 group or incident spans two keys), so no worker needs every figure. Results are identical to a
 local run: the parent keeps input order, then merges the review store and sorts with
 :func:`auditor.claims.finish_claims`, as :func:`auditor.claims.build_claims` ends.
