@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 
 from ._units import UnitReading, currency_before, unit_after, unit_in_compound
 from . import provenance
@@ -148,29 +149,35 @@ def warm_up() -> None:
 # -- reading one sentence ----------------------------------------------------------------
 
 
-_EDGES: dict[int, tuple[frozenset[str], frozenset[str], tuple[int, ...]]] = {}
+_EDGES: dict[int, tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]] = {}
+_LOWER = itemgetter(4)  # Token.lower, read by map() without a Python-level call per token
 
 
-def _edges(table: dict[tuple[str, ...], str]) -> tuple[frozenset[str], frozenset[str], tuple[int, ...]]:
-    """First words, last words and phrase lengths (longest first) of a phrase table, computed once per table."""
+def _edges(table: dict[tuple[str, ...], str]) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
+    """The lengths (longest first) of a phrase table's phrases by first word and by last word, once per table."""
     found = _EDGES.get(id(table))
     if found is None:
-        lengths = tuple(sorted({len(k) for k in table}, reverse=True))
-        found = (frozenset(k[0] for k in table), frozenset(k[-1] for k in table), lengths)
+        firsts: dict[str, set[int]] = {}
+        lasts: dict[str, set[int]] = {}
+        for key in table:
+            firsts.setdefault(key[0], set()).add(len(key))
+            lasts.setdefault(key[-1], set()).add(len(key))
+        found = ({w: tuple(sorted(n, reverse=True)) for w, n in firsts.items()},
+                 {w: tuple(sorted(n, reverse=True)) for w, n in lasts.items()})
         _EDGES[id(table)] = found
     return found
 
 
 def _match(tokens: list[Token], j: int, table: dict[tuple[str, ...], str]) -> tuple[str, int] | None:
     """Longest phrase of ``table`` starting at token j: (category, length)."""
-    firsts, _lasts, lengths = _edges(table)
-    if tokens[j].lower not in firsts:
+    lengths = _edges(table)[0].get(tokens[j].lower)
+    if lengths is None:
         return None
     n = len(tokens)
-    for length in lengths:
+    for length in lengths:  # only the lengths of the phrases that start with this word
         if j + length > n:
             continue
-        key = tuple(t.lower for t in tokens[j:j + length])
+        key = tuple(map(_LOWER, tokens[j:j + length]))
         if key in table:
             return table[key], length
     return None
@@ -178,14 +185,14 @@ def _match(tokens: list[Token], j: int, table: dict[tuple[str, ...], str]) -> tu
 
 def _match_ending_key(tokens: list[Token], j: int, table: dict[tuple[str, ...], str]) -> tuple[str, ...] | None:
     """Longest phrase of ``table`` ending at token j (the phrase itself)."""
-    _firsts, lasts, lengths = _edges(table)
-    if tokens[j].lower not in lasts:
+    lengths = _edges(table)[1].get(tokens[j].lower)
+    if lengths is None:
         return None
-    for length in lengths:
+    for length in lengths:  # only the lengths of the phrases that end with this word
         k = j - length + 1
         if k < 0:
             continue
-        key = tuple(t.lower for t in tokens[k:j + 1])
+        key = tuple(map(_LOWER, tokens[k:j + 1]))
         if key in table:
             return key
     return None
@@ -1004,7 +1011,7 @@ def _demonym(tokens: list[Token], j: int) -> bool:
 def _single_starters() -> frozenset[str]:
     """The words a single victim's phrase starts with: a determiner or the first word of an auxiliary."""
     rules = _structure()
-    return rules.person_determiners | _edges(rules.single_aux)[0]
+    return rules.person_determiners | frozenset(_edges(rules.single_aux)[0])
 
 
 def _single_victims(ctx: ArticleContext, tokens: list[Token], drafts: list[_Draft]) -> list[_Draft]:
