@@ -598,9 +598,11 @@ def _write_parquet_file(path: Path, frame: Any, columns: Sequence[str]) -> None:
         os.fsync(handle.fileno())
 
 
-# Rows of the spilled figure table sorted in memory at a time (a multiple of PARQUET_ROW_GROUP, so
-# that the row groups are the ones of the table sorted whole).
-_SORT_BUCKET_ROWS = 16 * PARQUET_ROW_GROUP
+# Rows of the spilled figure table sorted in memory at a time, at least (a multiple of PARQUET_ROW_GROUP,
+# so that the row groups are the ones of the table sorted whole); more when the table would need more
+# than _SORT_BUCKETS files.
+_SORT_BUCKET_ROWS = 4 * PARQUET_ROW_GROUP
+_SORT_BUCKETS = 256
 _RANK = "__figure_audit_rank"
 
 
@@ -608,8 +610,8 @@ def _write_sorted_spill(path: Path, figures: Any, columns: Sequence[str]) -> Non
     """figures.parquet of a spilled figure table: the rows sorted by ``group_id`` (stable, as
     :func:`_write_parquet_file` sorts a frame) in row groups of ``PARQUET_ROW_GROUP``, in two passes
     over the spill: each chunk's rows sent to the bucket file of their place in the order
-    (``_SORT_BUCKET_ROWS`` places each), then each bucket sorted and written. Memory: a chunk and a
-    bucket, not the table."""
+    (``_SORT_BUCKET_ROWS`` places each, or enough for ``_SORT_BUCKETS`` files), then each bucket sorted
+    and written. Memory: a chunk and a bucket, not the table."""
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.ipc as ipc
@@ -619,6 +621,7 @@ def _write_sorted_spill(path: Path, figures: Any, columns: Sequence[str]) -> Non
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order), dtype=np.int64)
     del order
+    per_bucket = max(_SORT_BUCKET_ROWS, -(-len(rank) // (_SORT_BUCKETS * PARQUET_ROW_GROUP)) * PARQUET_ROW_GROUP)
     buckets: dict[int, tuple[Any, Any]] = {}  # bucket -> (file, IPC stream writer)
     folder = Path(tempfile.mkdtemp(prefix="parquet-", dir=figures.folder))
     try:
@@ -626,7 +629,7 @@ def _write_sorted_spill(path: Path, figures: Any, columns: Sequence[str]) -> Non
             table = pa.Table.from_pandas(_ordered(chunk, columns), preserve_index=False)
             ranks = rank[chunk.index.to_numpy()]
             table = table.append_column(_RANK, pa.array(ranks))
-            bucket_of = ranks // _SORT_BUCKET_ROWS
+            bucket_of = ranks // per_bucket
             for bucket in np.unique(bucket_of).tolist():
                 if bucket not in buckets:
                     sink = pa.OSFile(str(folder / f"{bucket}.arrows"), "wb")
