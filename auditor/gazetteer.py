@@ -185,12 +185,16 @@ class Gazetteer:
             names_at = {}
             self._scan = (tokens, firsts, names_at)
         resume = 0  # the token after the last name found
+        keys, index = tokens.keys, self._index
         for i in firsts:
             if i < resume:
                 continue
             names = names_at.get(i)
             if names is None:
-                names = names_at[i] = self._names_at(tokens, i)
+                entries = index.get(keys[i])
+                if entries is None:
+                    entries = self._entries(keys[i])
+                names = names_at[i] = self._names_at(tokens, i, entries) if entries else ()
             for j, candidates, needs_cue, acronym in names:
                 pid = self._accept(tokens, i, j, candidates, needs_cue, acronym, hint)
                 if pid is not None:
@@ -200,15 +204,12 @@ class Gazetteer:
                     break
         return found
 
-    def _names_at(self, tokens: Tokens, i: int) -> list[tuple[int, tuple[int, ...], bool, bool]]:
-        """The names the tokens from ``i`` spell, longest first: (last token, candidates, needs_cue, acronym).
-        Whether the context takes one (:meth:`_accept`) depends on the countries; this does not."""
+    def _names_at(self, tokens: Tokens, i: int, entries: tuple[_Entry, ...]
+                  ) -> list[tuple[int, tuple[int, ...], bool, bool]]:
+        """The names of ``entries`` (those under token ``i``'s key) the tokens from ``i`` spell, longest first:
+        (last token, candidates, needs_cue, acronym). Whether the context takes one (:meth:`_accept`) depends
+        on the countries; this does not."""
         keys, n = tokens.keys, len(tokens.keys)
-        entries = self._index.get(keys[i])
-        if entries is None:
-            entries = self._entries(keys[i])
-        if not entries:
-            return []
         wide = self._by_second.get(keys[i])
         if wide is not None:  # same order: longest first, one-word names last
             entries = (wide[0].get(keys[i + 1], ()) if i + 1 < n else ()) + wide[1]
