@@ -241,14 +241,19 @@ def _rerun(corpus: Path, work: Path, repeat: int = 3) -> None:
 
 
 def _peak_rss(work: Path, sizes: list[float]) -> None:
+    measured = []  # (MB of text, parent MB)
     for size in sizes:
         folder = work / f"jsonl-{size:g}"
         write_jsonl(_articles_for(size), folder, seed=9)
         run = _run_cli(folder, work / f"rss-{size:g}", "--no-cache", "--jobs", "2")
-        print(f"| peak RSS at {_kb(folder) / 1024:.0f} MB (--jobs 2, JSONL) | parent {run['rss_mb']:,.0f} MB, "
+        measured.append((_kb(folder) / 1024, run["rss_mb"]))
+        print(f"| peak RSS at {measured[-1][0]:.0f} MB (--jobs 2, JSONL) | parent {run['rss_mb']:,.0f} MB, "
               f"largest worker {run['worker_rss_mb']:,.0f} MB; {run['process']:.0f} s |")
         shutil.rmtree(folder, ignore_errors=True)
         shutil.rmtree(work / f"rss-{size:g}", ignore_errors=True)
+    if len(measured) > 1 and measured[-1][0] > measured[0][0]:
+        (small, first), (big, last) = measured[0], measured[-1]
+        print(f"| parent growth, {small:.0f} -> {big:.0f} MB of text | {(last - first) / (big - small):.1f} MB per MB |")
 
 
 def _claims(sizes: list[int]) -> None:
