@@ -15,7 +15,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from .knowledge import Caseless, literal_alternation, load_table
 from .model import Sentence

@@ -101,20 +101,14 @@ def _figure_rows(
     jobs: int | None = None,
     progress: ProgressCallback | None = None,
     cache: ArticleCache | None = None,
-    cluster: Any = None,
 ) -> list[tuple]:
-    """Figure rows (``FIGURE_COLUMNS`` tuples) of every article, in order: cached, local or on a cluster."""
+    """Figure rows (``FIGURE_COLUMNS`` tuples) of every article, in order: cached, here or on forked workers."""
     from ._parallel import PARALLEL_MIN_CHARS, default_jobs, extract_stream
 
-    if cluster is not None:
-        from .cluster import extract_on_cluster
-
-        stream = extract_on_cluster(articles, cluster, cache=cache, progress=progress)
-    else:
-        jobs = default_jobs(jobs)
-        if sum(a.chars for a in articles) < PARALLEL_MIN_CHARS or len(articles) < 2:
-            jobs = 1
-        stream = extract_stream(articles, jobs=jobs, cache=cache, progress=progress, total=len(articles))
+    jobs = default_jobs(jobs)
+    if sum(a.chars for a in articles) < PARALLEL_MIN_CHARS or len(articles) < 2:
+        jobs = 1
+    stream = extract_stream(articles, jobs=jobs, cache=cache, progress=progress, total=len(articles))
     rows: list[tuple] = []
     for _article, found in stream:
         rows.extend(found)
@@ -255,10 +249,10 @@ def audit(
         if store is not None:
             session.callback(store.close)
         if cluster is not None:  # one client for extraction and claims
-            from .cluster import claims_on_cluster, connect
+            from .cluster import claims_on_cluster, connect, read_and_extract_on_cluster
 
             cluster = session.enter_context(connect(cluster))
-            articles, errors, figures, texts = _read_here_extract_on_cluster(paths, reading, store, cluster, progress)
+            articles, errors, figures, texts = read_and_extract_on_cluster(paths, reading, store, cluster, progress)
         else:
             from ._parallel import WorkerPool
 
@@ -306,8 +300,8 @@ def _read_and_extract(
     (here when the corpus is small): this process never holds the texts, only where to read them again.
     On several workers the figure rows are appended to a spill file as they arrive (this process
     holds none of them); in one process they are gathered here."""
-    from ._parallel import PARALLEL_MIN_CHARS, TASK_BYTES, default_jobs, run_tasks
-    from .readers import ReadTask, plan_reads
+    from ._parallel import PARALLEL_MIN_CHARS, TASK_BYTES, default_jobs, rows_of, run_tasks
+    from .readers import ReadTask, plan_reads, read_task
 
     plan = list(plan_reads(paths, reading, part_bytes=TASK_BYTES))
     tasks = [item for item in plan if isinstance(item, ReadTask)]
@@ -320,9 +314,14 @@ def _read_and_extract(
 
         extractor_version()  # the digest of the code and data, taken once here and inherited by the workers
     results = run_tasks(tasks, reading.max_file_size, pool=pool if pool.jobs > 1 else None, cache=store)
+
+    def renamed(task: ReadTask, k: int, unique: str) -> list[tuple]:
+        article = read_task(task, reading.max_file_size)[0][k]
+        return rows_of([dataclasses.replace(article, article_id=unique)], store)[0]
+
     rows = SpillWriter() if pool.jobs > 1 else FigureColumns()
     try:
-        return _gathered(plan, results, rows, reading, store, total_bytes, progress, tasks)
+        return _gathered(plan, results, rows, reading, renamed, total_bytes, progress, tasks)
     except BaseException:
         if isinstance(rows, SpillWriter):
             rows.discard()
@@ -331,11 +330,15 @@ def _read_and_extract(
 
 def _gathered(
     plan: list[Any], results: Iterator[Any], rows: FigureColumns | SpillWriter, reading: ReadOptions,
-    store: ArticleCache | None, total_bytes: int, progress: ProgressCallback | None, tasks: list[Any],
+    renamed: Callable[[Any, int, str], list[tuple]], total_bytes: int, progress: ProgressCallback | None,
+    tasks: list[Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | SpilledFigures, Mapping[str, str]]:
-    """The tasks' results taken in plan order: articles, errors, figure rows into ``rows``."""
-    from ._parallel import rows_of
-    from .readers import NAME_NOTE, ArticleTexts, _shown, _unique_id, read_task
+    """The tasks' results taken in plan order: articles, errors, figure rows into ``rows``.
+
+    ``renamed(task, k, unique)`` gives the figure rows of article ``k`` of ``task`` under the id
+    ``unique`` (an id seen before, renamed as :func:`~auditor.readers.load_articles` does): read
+    again here locally, on a worker on a cluster (:mod:`auditor.cluster`)."""
+    from .readers import NAME_NOTE, ArticleTexts, _shown, _unique_id
 
     article_rows: list[tuple] = []
     errors: list[ReadError] = []
@@ -357,8 +360,7 @@ def _gathered(
             unique = _unique_id(row[0], taken)
             if unique != row[0]:  # a repeated id: its figure ids hash the new id, so extracted again
                 row = (unique, *row[1:])
-                article = read_task(task, reading.max_file_size)[0][k]
-                found = rows_of([dataclasses.replace(article, article_id=unique)], store)[0]
+                found = renamed(task, k, unique)
             article_rows.append(row)
             rows.extend(found)
             where[unique] = (n, k)
@@ -370,28 +372,6 @@ def _gathered(
     digests = dict(zip(articles["article_id"], articles["sha256"]))
     figures = rows.finish() if isinstance(rows, SpillWriter) else rows.frame()
     return articles, errors_frame, figures, ArticleTexts(tasks, where, digests, reading.max_file_size)
-
-
-def _read_here_extract_on_cluster(
-    paths: str | Path | Iterable[str | Path],
-    reading: ReadOptions,
-    store: ArticleCache | None,
-    cluster: Any,
-    progress: ProgressCallback | None,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Mapping[str, str]]:
-    """Articles read in this process (the cluster's workers need not see these files), figures
-    extracted on the cluster."""
-    from .readers import _read_file, load_articles
-
-    if store is not None:
-        loaded = load_articles(paths, reading, read_file=lambda path, size: store.read_file(path, size, _read_file))
-        store.flush_files()
-    else:
-        loaded = load_articles(paths, reading)
-    articles = pd.DataFrame([a.to_row() for a in loaded.articles], columns=list(ARTICLE_COLUMNS))
-    errors = pd.DataFrame([e.to_row() for e in loaded.errors], columns=list(ERROR_COLUMNS))
-    figures = figures_frame(_figure_rows(loaded.articles, progress=progress, cache=store, cluster=cluster))
-    return articles, errors, figures, {a.article_id: a.text for a in loaded.articles}
 
 
 def _claims(

@@ -32,7 +32,7 @@ from ._parallel import (
     ArticleRow, ProgressCallback, Rows, TaskResult, _shared_strings, apply_settings, article_row, chunked,
     extract_rows, extract_stream, settings,
 )
-from .model import ARTICLE_COLUMNS, ERROR_COLUMNS, Article, ReadError
+from .model import Article, ReadError
 
 if TYPE_CHECKING:
     from .cache import ArticleCache
@@ -91,23 +91,11 @@ def check_workers(client: Any) -> int:
     return threads
 
 
-def extract_on_cluster(
-    articles: Sequence[Article],
-    client: Any,
-    *,
-    cache: Any = None,
-    progress: ProgressCallback | None = None,
-) -> Iterator[tuple[Article, Rows]]:
-    """``(article, figure rows)`` for every article, extracted on the cluster's workers, in input order."""
-    threads = check_workers(client)
-    yield from _extracted_on(client, threads, articles, cache=cache, progress=progress, total=len(articles))
-
-
 def _extracted_on(
     client: Any, threads: int, articles: Iterable[Article], *, cache: Any = None,
     progress: ProgressCallback | None = None, total: int | None = None,
 ) -> Iterator[tuple[Article, Rows]]:
-    """:func:`extract_on_cluster` on workers already checked, ``threads`` of them."""
+    """``(article, figure rows)`` for every article, extracted on ``threads`` checked workers, in input order."""
     chosen = settings()
 
     def submit(chunk: list[Article]) -> Any:
@@ -170,7 +158,7 @@ def read_and_extract_on_cluster(
         when every worker sees the files this process sees (:func:`workers_see_files`).
     """
     from ._parallel import TASK_BYTES
-    from .audit import FigureColumns
+    from .audit import FigureColumns, _gathered
     from .readers import ReadTask, plan_reads
 
     threads = check_workers(client)
@@ -318,7 +306,7 @@ class _WorkerReads:
 
 class _LocalReads:
     """For workers that cannot see the files: read here (a window of articles held at a time),
-    extracted on the cluster (:func:`extract_on_cluster`)."""
+    extracted on the cluster (:func:`_extracted_on`)."""
 
     def __init__(self, client: Any, max_size: int, store: ArticleCache | None, threads: int) -> None:
         self.client = client
@@ -419,52 +407,5 @@ def _renamed_rows(task: ReadTask, k: int, unique: str, max_size: int, chosen: di
     return (article_key(article, version) if version else ""), extract_rows([article], chosen)[0]
 
 
-# --- TEMPORARY copy of audit._gathered (the loop of audit._read_and_extract) with ``renamed`` in place
-# of ``store`` (see the report of issue 13): once audit.py has that signature, this is
-# ``from .audit import _gathered``.
-
-def _gathered(
-    plan: list[Any], results: TaskResults, rows: Any, reading: ReadOptions, renamed: RenamedRows,
-    total_bytes: int, progress: ProgressCallback | None, tasks: list[Any],
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Mapping[str, str]]:
-    """The tasks' results taken in plan order: articles, errors, figure rows into ``rows``.
-
-    ``renamed(task, k, unique)`` gives the figure rows of article ``k`` of ``task`` under the id
-    ``unique`` (an id seen before, renamed as :func:`~auditor.readers.load_articles` does)."""
-    from .readers import NAME_NOTE, ArticleTexts, _shown, _unique_id
-
-    article_rows: list[tuple] = []
-    errors: list[ReadError] = []
-    where: dict[str, tuple[int, int]] = {}
-    taken: set[str] = set()
-    done_bytes, found_in_file, next_task = 0, False, 0
-    for item in plan:
-        if isinstance(item, ReadError):
-            errors.append(item)
-            continue
-        task, result = next(results)
-        n, next_task = next_task, next_task + 1
-        errors.extend(result.errors)
-        found_in_file = (found_in_file and task.part > 0) or bool(result.articles) or any(
-            e.error != NAME_NOTE for e in result.errors)
-        if not task.whole and task.part == task.parts - 1 and not found_in_file:
-            errors.append(ReadError(_shown(task.path), "empty file"))  # as a whole file reads
-        for k, (row, found) in enumerate(zip(result.articles, result.rows)):
-            unique = _unique_id(row[0], taken)
-            if unique != row[0]:  # a repeated id: its figure ids hash the new id, so extracted again
-                row = (unique, *row[1:])
-                found = renamed(task, k, unique)
-            article_rows.append(row)
-            rows.extend(found)
-            where[unique] = (n, k)
-        done_bytes += task.size
-        if progress:
-            progress(len(article_rows), round(len(article_rows) * total_bytes / done_bytes) if done_bytes else 0)
-    articles = pd.DataFrame.from_records(article_rows, columns=list(ARTICLE_COLUMNS))
-    errors_frame = pd.DataFrame([e.to_row() for e in errors], columns=list(ERROR_COLUMNS))
-    digests = dict(zip(articles["article_id"], articles["sha256"]))
-    return articles, errors_frame, rows.frame(), ArticleTexts(tasks, where, digests, reading.max_file_size)
-
-
-__all__ = ["ClusterError", "claims_on_cluster", "connect", "extract_on_cluster", "read_and_extract_on_cluster",
+__all__ = ["ClusterError", "claims_on_cluster", "connect", "read_and_extract_on_cluster",
            "workers_see_files"]

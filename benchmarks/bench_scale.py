@@ -190,7 +190,7 @@ def _speed(corpus: Path, work: Path, kb: float, budget: float, repeat: int) -> N
     one = min((r[0] for r in runs), key=lambda r: r["process"])
     two = min((r[1] for r in runs), key=lambda r: r["process"])
     if len(runs) > 1:
-        print(f"| runs (jobs 1 / jobs 2, s) | " + ", ".join(f"{a['process']:.1f}/{b['process']:.1f}" for a, b in runs)
+        print("| runs (jobs 1 / jobs 2, s) | " + ", ".join(f"{a['process']:.1f}/{b['process']:.1f}" for a, b in runs)
               + " (fastest of each below) |")
     q_speed, q_note = _quantulum(corpus, budget)
     ours = kb / one["process"]

@@ -2,7 +2,6 @@
 geography check, group decisions and migrated pair decisions; then the event corpora end to end."""
 
 import pandas as pd
-import pytest
 
 from auditor.audit import AuditResult
 from auditor.claims import build_claims

@@ -213,7 +213,6 @@ def test_browser_test_servers_are_stopped_with_their_children_even_when_the_test
 
 
 def _alive(pid: int) -> bool:
-    import os
 
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
