@@ -50,22 +50,15 @@ def _arrow_column(values: list[Any], kind: pa.DataType) -> pa.Array:
         return pa.array(pd.to_numeric(pd.Series(values, dtype=object), errors="coerce"), type=kind)
 
 
-class SpillWriter:
-    """Figure rows (``FIGURE_COLUMNS`` tuples) appended to the spill file ``CHUNK`` rows at a time."""
+class RowColumns:
+    """Figure rows (``FIGURE_COLUMNS`` tuples) gathered column by column; ``_flush`` takes them every
+    ``CHUNK`` rows (into typed arrays in memory, or into the spill file)."""
 
     CHUNK = 16_384
 
-    def __init__(self, folder: str | Path | None = None) -> None:
-        base = Path(folder) if folder is not None else Path(tempfile.gettempdir())
-        remove_abandoned(base)
-        self.folder = Path(tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=base))
-        self.path = self.folder / "figures.arrow"
-        self._sink = pa.OSFile(str(self.path), "wb")
-        self._writer = ipc.new_file(self._sink, SCHEMA)
+    def __init__(self) -> None:
         self._lists: list[list[Any]] = [[] for _ in FIGURE_COLUMNS]
-        self._nulls = [0] * len(FIGURE_COLUMNS)
         self.n = 0
-        self._finalizer = weakref.finalize(self, _remove_folder, self.folder, os.getpid())
 
     def extend(self, rows: Sequence[tuple]) -> None:
         if rows:
@@ -74,6 +67,24 @@ class SpillWriter:
             self.n += len(rows)
             if len(self._lists[0]) >= self.CHUNK:
                 self._flush()
+
+    def _flush(self) -> None:
+        raise NotImplementedError
+
+
+class SpillWriter(RowColumns):
+    """Figure rows (``FIGURE_COLUMNS`` tuples) appended to the spill file ``CHUNK`` rows at a time."""
+
+    def __init__(self, folder: str | Path | None = None) -> None:
+        super().__init__()
+        base = Path(folder) if folder is not None else Path(tempfile.gettempdir())
+        remove_abandoned(base)
+        self.folder = Path(tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=base))
+        self.path = self.folder / "figures.arrow"
+        self._sink = pa.OSFile(str(self.path), "wb")
+        self._writer = ipc.new_file(self._sink, SCHEMA)
+        self._nulls = [0] * len(FIGURE_COLUMNS)
+        self._finalizer = weakref.finalize(self, _remove_folder, self.folder, os.getpid())
 
     def _flush(self) -> None:
         if not self._lists[0]:

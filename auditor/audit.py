@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ._spill import SpilledFigures, SpillWriter
+from ._spill import RowColumns, SpilledFigures, SpillWriter
 from .model import ARTICLE_COLUMNS, ERROR_COLUMNS, FIGURE_COLUMNS, FIGURE_FIELDS, Article, Figure, ReadError
 from .readers import ReadOptions
 
@@ -121,25 +121,14 @@ def figures_frame(figures: Iterable[Figure] | Iterable[tuple]) -> pd.DataFrame:
     return _typed(pd.DataFrame.from_records(rows, columns=list(FIGURE_COLUMNS)))
 
 
-class FigureColumns:
+class FigureColumns(RowColumns):
     """Figure rows gathered column by column and turned into typed arrays every ``CHUNK`` rows
     (pandas' string columns are compact Arrow buffers, not one Python string per cell), then made
     into exactly the frame :func:`figures_frame` makes of the same rows."""
 
-    CHUNK = 16_384
-
     def __init__(self) -> None:
-        self._lists: list[list[Any]] = [[] for _ in FIGURE_COLUMNS]
+        super().__init__()
         self._chunks: list[list[Any]] = [[] for _ in FIGURE_COLUMNS]
-        self.n = 0
-
-    def extend(self, rows: Sequence[tuple]) -> None:
-        if rows:
-            for column, values in zip(self._lists, zip(*rows)):
-                column.extend(values)
-            self.n += len(rows)
-            if len(self._lists[0]) >= self.CHUNK:
-                self._flush()
 
     def _flush(self) -> None:
         for values, chunks in zip(self._lists, self._chunks):
