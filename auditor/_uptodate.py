@@ -33,13 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from .readers import ReadOptions, _found, _given_paths
-from .model import ReadError
+from .model import LOCK_NAME, META_DIR, REVIEW_STORE_NAME, ReadError
 
 RECORD_NAME = "run-record.json"
-META_DIR = ".figure-audit"  # as auditor.export.META_DIR (export imports pandas; this module must not)
-LOCK_NAME = "lock"  # as auditor.export's lock: a run in progress holds it
-REVIEW_STORE = "review.sqlite"  # as auditor.review.STORE_NAME
-_REVIEW_FILES = (REVIEW_STORE, f"{REVIEW_STORE}-journal", f"{REVIEW_STORE}-wal")
+_REVIEW_FILES = (REVIEW_STORE_NAME, f"{REVIEW_STORE_NAME}-journal", f"{REVIEW_STORE_NAME}-wal")
 _FORMAT = 1  # bumped when the record's layout changes: an older record is then not used
 # A file whose status changed this close to the moment its digest was taken may have changed again
 # within the same clock tick, unseen by its status: its digest is taken again after the run.

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .model import LOCK_NAME, META_DIR
 from .readers import _reason, _shown
 
 # A spreadsheet treats a cell starting with one of these as a formula (or strips it),
@@ -233,7 +234,6 @@ def _csv_bytes(frame: Any, columns: Sequence[str]) -> Iterator[bytes]:
 # Inside DIR: ``.figure-audit/sets/<run>/`` holds each complete set, ``.figure-audit/current`` is a
 # symbolic link to the one in force (replaced by one atomic rename), and ``DIR/figures.csv`` etc. are
 # fixed links through it. A kill at any moment leaves the old set or the new one in force, whole.
-META_DIR = ".figure-audit"
 TABLES: tuple[str, ...] = ("articles", "figures", "groups", "conflicts", "errors", "decisions")
 FORMATS: tuple[str, ...] = ("csv", "parquet")
 REPORT_NAME = "report.html"
@@ -344,7 +344,7 @@ class OutputFolder:
     def _lock(self) -> None:
         import fcntl
 
-        lock_path = self.meta / "lock"
+        lock_path = self.meta / LOCK_NAME
         key = Path(os.path.realpath(lock_path))
         if key in _HELD_LOCKS:  # this process already holds it (e.g. result.write inside a run)
             fd, holders = _HELD_LOCKS[key]

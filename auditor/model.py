@@ -37,6 +37,12 @@ FIGURE_COLUMNS: tuple[str, ...] = (
 SCOPES: tuple[str, ...] = ("incident", "cumulative", "historical")
 ERROR_COLUMNS: tuple[str, ...] = ("path", "error")
 
+# The output folder's own files, named here (no pandas) for export, review and the run record
+# (auditor._uptodate), which checks a folder without importing pandas.
+META_DIR = ".figure-audit"  # the output sets, the lock and the run record
+LOCK_NAME = "lock"  # in META_DIR: held by a run in progress
+REVIEW_STORE_NAME = "review.sqlite"  # review decisions, beside the outputs
+
 
 @dataclass(frozen=True)
 class Article:

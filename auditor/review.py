@@ -20,7 +20,9 @@ from typing import Any
 
 import pandas as pd
 
-STORE_NAME = "review.sqlite"
+from .model import REVIEW_STORE_NAME
+
+STORE_NAME = REVIEW_STORE_NAME
 # Every run also writes the decisions to this plain file of the output set (export.py).
 DECISIONS_FILE = "decisions.csv"
 # A store another program keeps locked longer than this is reported, not waited for.
