@@ -16,7 +16,7 @@ import multiprocessing
 import operator
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
@@ -250,17 +250,24 @@ def rows_of(articles: Sequence[Article], cache: object | None = None) -> list[Ro
     keys = [article_key(a, version) for a in articles]
     stored = cache.get_many(keys)  # type: ignore[attr-defined]
     todo = [a for a, k in zip(articles, keys) if k not in stored]
-    fresh = iter(extract_rows(todo))
-    found: list[Rows] = []
     new: list[tuple[str, Rows]] = []
+    found = merged_rows(keys, stored, iter(extract_rows(todo)), new)
+    if new:
+        cache.put_many(new)  # type: ignore[attr-defined]
+    return found
+
+
+def merged_rows(keys: Sequence[str], stored: Mapping[str, Rows], fresh: Iterator[Rows],
+                new: list[tuple[str, Rows]]) -> list[Rows]:
+    """Each key's figure rows: from ``stored`` (the cache), else the next of ``fresh`` (the articles
+    not stored, extracted in key order), which is added to ``new`` (to be stored)."""
+    found: list[Rows] = []
     for key in keys:
         rows = stored.get(key)
         if rows is None:
             rows = next(fresh)
             new.append((key, rows))
         found.append(rows)
-    if new:
-        cache.put_many(new)  # type: ignore[attr-defined]
     return found
 
 

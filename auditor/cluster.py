@@ -30,7 +30,7 @@ import pandas as pd
 
 from ._parallel import (
     ArticleRow, ProgressCallback, Rows, TaskResult, _shared_strings, apply_settings, article_row, chunked,
-    extract_rows, extract_stream, settings,
+    extract_rows, extract_stream, merged_rows, settings,
 )
 from .model import Article, ReadError
 
@@ -279,16 +279,8 @@ class _WorkerReads:
             summary = head.summary.result()
             extracted = [] if head.rows is _NOTHING_TO_EXTRACT else head.rows.result()
             new: list[tuple[str, Rows]] = []
-            found = []
-            for n, (_articles, _errors, keys) in enumerate(summary):
-                fresh = iter(extracted[n] if extracted else ())
-                found.append([])
-                for key in keys:
-                    rows = head.stored.get(key)
-                    if rows is None:
-                        rows = next(fresh)
-                        new.append((key, rows))
-                    found[n].append(rows)
+            found = [merged_rows(keys, head.stored, iter(extracted[n] if extracted else ()), new)
+                     for n, (_articles, _errors, keys) in enumerate(summary)]
             if new:  # before the results are taken: the caller need not ask past the last one
                 self.store.put_many(new)
         for task, (articles, errors, _keys), rows in zip(head.tasks, summary, found):
