@@ -8,6 +8,7 @@ Every figure keeps the exact character span of its number in the article text.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import itemgetter
@@ -1352,13 +1353,19 @@ def _sentence_figures(ctx: ArticleContext, occurrence: int, index: int, sentence
     return figures
 
 
-def extract_figures(article: Article | str) -> list[Figure]:
+def extract_figures(article: Article | str, within: tuple[int, int] | None = None,
+                    context: Callable[[Article, list[Sentence]], ArticleContext] = ArticleContext) -> list[Figure]:
     """Every figure in an article (or a bare text), in reading order.
 
     Parameters
     ----------
     article
         An :class:`~auditor.model.Article`, or plain text (then ``article_id`` is ``"text"``).
+    within
+        Only the figures of sentences starting in this character range ``[start, end)``, read
+        against the whole article (one piece of a huge article, :mod:`auditor._article_parts`).
+    context
+        Builds the article's :class:`~auditor.provenance.ArticleContext` from it and its sentences.
 
     Returns
     -------
@@ -1374,11 +1381,12 @@ def extract_figures(article: Article | str) -> list[Figure]:
     ]
     if not candidates:
         return []
-    ctx = ArticleContext(article, sentences)
+    ctx = context(article, sentences)
     figures: list[Figure] = []
     seen: dict[str, int] = {}  # sentence text -> how many times it came before (for stable ids)
     for index, sentence in candidates:
         occurrence = seen.get(sentence.text, 0)
         seen[sentence.text] = occurrence + 1
-        figures.extend(_sentence_figures(ctx, occurrence, index, sentence))
+        if within is None or within[0] <= sentence.start < within[1]:
+            figures.extend(_sentence_figures(ctx, occurrence, index, sentence))
     return figures
