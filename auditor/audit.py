@@ -72,6 +72,64 @@ class AuditResult:
         """Number of figures (without loading a spilled table)."""
         return len(self.__dict__["figures"])
 
+    @property
+    def figures_spilled(self) -> bool:
+        """Whether the figure table is still in its spill file (the views then read only what they show)."""
+        return isinstance(self.__dict__["figures"], SpilledFigures)
+
+    def read_figures(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """Every figure, only ``columns`` (all when ``None``), without loading a spilled table whole."""
+        return self._figures_at(None, columns)
+
+    def figures_in(self, group_ids: Iterable[str], columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The figures of some claim groups (``solo:<figure_id>`` for a figure without one), in table order."""
+        import numpy as np
+
+        groups, solos = set(), set()
+        for g in map(str, group_ids):
+            if g.startswith("solo:"):
+                solos.add(g[len("solo:"):])
+            else:
+                groups.add(g)
+        group = self._figures_at(None, ["group_id"])["group_id"]
+        keep = group.isin(groups).to_numpy(dtype=bool)
+        if solos:
+            alone = group.isna().to_numpy(dtype=bool) | (group == "").to_numpy(dtype=bool)
+            keep |= alone & self._figures_at(None, ["figure_id"])["figure_id"].isin(solos).to_numpy(dtype=bool)
+        return self._figures_at(np.flatnonzero(keep), columns)
+
+    def figures_of(self, group_id: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The figures of one claim group (``solo:<figure_id>`` for a figure without one), in table order."""
+        return self.figures_in([group_id], columns)
+
+    def _figures_with_ids(self, figure_ids: Iterable[str]) -> pd.DataFrame:
+        """The figures whose id is in ``figure_ids``, in table order."""
+        import numpy as np
+
+        ids = self._figures_at(None, ["figure_id"])["figure_id"]
+        return self._figures_at(np.flatnonzero(ids.isin(set(map(str, figure_ids))).to_numpy(dtype=bool)), None)
+
+    def _figures_at(self, positions: Any, columns: Sequence[str] | None) -> pd.DataFrame:
+        """Rows at ``positions`` (ascending; all when ``None``) and ``columns`` of the figure table, typed as
+        :attr:`figures` has them (index: the positions); a spilled table reads only these from its file."""
+        import numpy as np
+
+        figures = self.__dict__["figures"]
+        if not isinstance(figures, SpilledFigures):
+            rows = figures if positions is None else figures.iloc[positions]
+            return rows if columns is None else rows[[c for c in rows.columns if c in columns]]
+        wanted = [c for c in figures.columns if columns is None or c in columns]
+        filled = figures.filled if figures.filled is not None else pd.DataFrame()
+        rows = np.arange(len(figures)) if positions is None else np.asarray(positions, dtype=np.int64)
+        stored = [c for c in wanted if c not in filled.columns]
+        frame = figures.part(rows, stored).load() if stored else pd.DataFrame(index=pd.RangeIndex(len(rows)))
+        for column in wanted:
+            if column in filled.columns:  # as SpilledFigures.frame sets the claims' columns
+                frame[column] = filled[column].to_numpy()[rows]
+        frame = frame[wanted]
+        frame.index = pd.RangeIndex(len(rows)) if positions is None else pd.Index(rows)
+        return frame
+
     def close(self) -> None:
         """Remove the spilled figure table's file now (it is also removed when this result is
         collected and at exit); :attr:`figures` loaded before stays."""

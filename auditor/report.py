@@ -17,7 +17,6 @@ in all; the counts at the top cover the whole audit, and the page says what it l
 
 from __future__ import annotations
 
-import copy
 import html
 import json
 from datetime import datetime, timezone
@@ -69,7 +68,7 @@ def _summary(result: Any, rows: dict[str, list]) -> str:
     n_conflict = sum(1 for s in rows["status"] if s == "conflict")
     to_review = sum(1 for r in rows["review"] if r in ("to review", "partly reviewed"))
     counts = [
-        (len(result.articles), "articles", ""), (len(result.figures), "figures", ""),
+        (len(result.articles), "articles", ""), (result.n_figures, "figures", ""),
         (len(rows["id"]), "claim groups", ""), (n_conflict, "claim groups in conflict", "red"),
         (len(result.conflicts), "conflicting pairs", ""), (to_review, "to review", ""),
         (len(result.errors), "unreadable files", ""),
@@ -138,12 +137,17 @@ def _n_listed(rows: dict[str, list]) -> int:
     return min(max(fits, min(1, len(shown))), MAX_GROUPS)
 
 
-def _shown_figures(data: Any, keep: set[str]) -> np.ndarray:
+def _shown_figures(result: Any, in_conflict: set[str], keep: set[str]) -> np.ndarray:
     """Positions in the figures table of the reports the page shows: the listed groups', at most
-    MAX_REPORTS a group (those in a conflict first, the others spread evenly over time)."""
-    fig = data.figures  # prepared by WorkbenchData, in the order of the figures table
-    groups = fig["group_id"].to_numpy()
-    positions = np.flatnonzero(fig["group_id"].isin(keep).to_numpy())
+    MAX_REPORTS a group (those in a conflict first, the others spread evenly over time). Reads three
+    columns of every figure (a spilled table is not loaded whole)."""
+    fig = result.read_figures(["figure_id", "group_id", "published"])
+    ids = fig["figure_id"].to_numpy(dtype=object, na_value="")
+    groups = fig["group_id"].to_numpy(dtype=object, na_value="")
+    alone = groups == ""
+    if alone.any():  # a figure without a group is a group of its own (as the workbench lists it)
+        groups[alone] = "solo:" + ids[alone].astype(str)
+    positions = np.flatnonzero(pd.Series(groups).isin(keep).to_numpy())
     sizes = pd.Series(groups[positions]).value_counts()
     big = sizes.index[sizes.to_numpy() > MAX_REPORTS]
     if not len(big):
@@ -151,10 +155,13 @@ def _shown_figures(data: Any, keep: set[str]) -> np.ndarray:
     in_big = pd.Series(groups[positions]).isin(big).to_numpy()
     chosen = [positions[~in_big]]
     positions = positions[in_big]
+    published = fig["published"].iloc[positions]
     members = pd.DataFrame({
-        "group": groups[positions], "position": positions, "date": fig["date"].to_numpy()[positions],
-        "in_conflict": [f in data.in_conflict for f in fig["figure_id"].to_numpy()[positions].tolist()],
+        "group": groups[positions], "position": positions,
+        "date": pd.to_datetime(published.where(published.notna(), ""), errors="coerce", format="mixed").to_numpy(),
+        "in_conflict": [f in in_conflict for f in ids[positions].tolist()],
     })
+    del fig, ids, groups
     ordered = members.sort_values("date", na_position="last", kind="stable")
     for _, group in ordered.groupby("group", sort=False):
         disputed = group["position"].to_numpy()[group["in_conflict"].to_numpy()][:MAX_REPORTS]
@@ -167,23 +174,26 @@ def _shown_figures(data: Any, keep: set[str]) -> np.ndarray:
 
 
 def _embedded_details(result: Any, data: Any, rows: dict[str, list], n: int) -> dict[str, dict[str, Any]]:
-    """The reports and conflicting pairs of the first ``n`` listed groups, capped, with notes saying so."""
+    """The reports and conflicting pairs of the first ``n`` listed groups, capped, with notes saying so.
+    Only the rows of the reports shown are read whole."""
+    from .audit import AuditResult
     from .dashboard._data import WorkbenchData
 
     ids = rows["id"][:n]
     keep = set(ids)
-    part = copy.copy(result)  # the listed groups only: details are built for what the page shows
     # Without a path no editor link is made: a saved page cannot open JupyterLab's editor.
-    part.figures = result.figures.iloc[_shown_figures(data, keep)].assign(path="")
+    figures = result._figures_at(_shown_figures(result, data.in_conflict, keep), None).assign(path="")
     conflicts = result.conflicts
     total_pairs: dict[str, int] = {}
     if len(conflicts):
         conflicts = conflicts[conflicts["group_id"].astype(str).isin(keep).to_numpy()]
         total_pairs = conflicts["group_id"].astype(str).value_counts().to_dict()
         conflicts = conflicts.groupby("group_id", sort=False).head(MAX_CONFLICTS)  # most severe first, as sorted
-    part.conflicts = conflicts
     groups = result.groups
-    part.groups = groups[groups["group_id"].astype(str).isin(keep).to_numpy()] if len(groups) else groups
+    groups = groups[groups["group_id"].astype(str).isin(keep).to_numpy()] if len(groups) else groups
+    # The listed groups only: details are built for what the page shows.
+    part = AuditResult(articles=result.articles, figures=figures, groups=groups, conflicts=conflicts,
+                       errors=result.errors)
     details = WorkbenchData(part).details()
     embedded = {}
     for i, group_id in enumerate(ids):
@@ -224,7 +234,7 @@ def render_report(result: Any) -> str:
         "rows": {name: values[:n] for name, values in rows.items()},
         "details": _embedded_details(result, data, rows, n) if n else {},
         "summary": {
-            "articles": len(result.articles), "figures": len(result.figures), "errors": len(result.errors),
+            "articles": len(result.articles), "figures": result.n_figures, "errors": len(result.errors),
             "can_review": False, "columns": [list(c) for c in fmt.GROUP_VIEW_COLUMNS],
             "facets": [list(c) for c in fmt.FACETS],
             "orders": {"status": list(fmt.STATUS_ORDER), "review": list(fmt.REVIEW_ORDER)},

@@ -74,7 +74,7 @@ class WorkbenchData:
         self.refresh_conflicts()
         self._rows: dict[str, list] | None = None
         self.figures: pd.DataFrame | None = None
-        if isinstance(result, OpenedAudit):
+        if isinstance(result, OpenedAudit) or getattr(result, "figures_spilled", False):  # not loaded whole
             self._rows = self._group_list(prepare_figures(result.read_figures(LIST_COLUMNS), full=False))
             release_memory()
         else:
