@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import itertools
 import re
+from bisect import bisect_left
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import compress, repeat
+from operator import is_
 
 # Apostrophe-like marks (typographic quotes, transliteration marks for ayn/hamza, backtick).
 _APOSTROPHES = "'’‘ʼ`´ʿʾ′"
@@ -31,6 +34,8 @@ _DROP_APOSTROPHES = str.maketrans("", "", _APOSTROPHES)
 _JOIN_RE = re.compile(rf"[ \t\u00a0\-‐‑–—{_APOSTROPHES}]*(?:\n[ \t\u00a0]*)?")
 _KEY_CACHE: dict[str, str] = {}
 _KEY_CACHE_MAX = 500_000
+_GAP_JOINS: dict[str, bool] = {" ": True}  # gap between two words (not starting with a dot) -> _joins(gap, ...)
+_GAP_JOINS_MAX = 100_000
 
 
 def fold(text: str) -> str:
@@ -94,8 +99,12 @@ def tokenize(text: str) -> Tokens:
     starts = bounds[0:-1:2]
     ends = bounds[1::2]
     gaps = parts[0:-1:2]  # gaps[k]: the text before word k (gaps[0] is no gap between words)
-    if _POSSESSIVE_RE.search(text) is not None:
-        for k in reversed([k for k, word in enumerate(words) if len(word) > 3 and word.endswith(_POSSESSIVE)]):
+    possessive_ends = [m.end() for m in _POSSESSIVE_RE.finditer(text)]
+    if possessive_ends:
+        # a word that ends in "'s" ends where the pattern matches; the words ending there are found by bisection
+        at = [bisect_left(ends, end) for end in possessive_ends]
+        for k in reversed([k for k, end in zip(at, possessive_ends) if k < len(ends) and ends[k] == end
+                           and len(words[k]) > 3 and words[k].endswith(_POSSESSIVE)]):
             word, start, end = words[k], starts[k], ends[k]
             words[k:k + 1] = (word[:-2], "s")
             starts[k:k + 1] = (start, end - 1)
@@ -106,7 +115,19 @@ def tokenize(text: str) -> Tokens:
         keys = [word_key(word) if key is None else key for key, word in zip(keys, words)]
     # (token 0 has no token before it: its entry is what the gap formula gives there, as it always did)
     glued = [_joins(text[ends[-1]:starts[0]], words[-1])] if words else []
-    glued += [gap == " " or _joins(gap, previous) for gap, previous in zip(gaps[1:], words)]
+    # A gap joins or not whatever the word before it, unless it starts with a dot (see _joins): those gaps are
+    # looked up, the others worked out once per distinct gap and kept.
+    after = list(map(_GAP_JOINS.get, gaps[1:]))
+    if None in after:
+        for k in list(compress(range(len(after)), map(is_, after, repeat(None)))):
+            gap = gaps[k + 1]
+            after[k] = joins = _joins(gap, words[k])
+            if not gap.startswith("."):
+                if len(_GAP_JOINS) >= _GAP_JOINS_MAX:
+                    _GAP_JOINS.clear()
+                    _GAP_JOINS[" "] = True
+                _GAP_JOINS[gap] = joins
+    glued += after
     return Tokens(text, starts, ends, words, keys, glued)
 
 

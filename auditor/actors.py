@@ -14,7 +14,7 @@ but flagged ``generic``: they name an actor only when nothing more specific is a
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress
 from typing import Any
@@ -62,6 +62,11 @@ class _Alias:
     case: tuple[int, ...] | None  # per word, None when every word matches in any case
     needs_next: frozenset[str] | None  # context words, for ambiguous aliases ("IS")
     needs_previous: frozenset[str] | None
+    plain: bool = field(init=False)  # any case, any context: no need to ask :func:`_fits`
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "plain", self.case is None and self.needs_next is None
+                           and self.needs_previous is None)
 
 
 class ActorIndex:
@@ -100,17 +105,16 @@ class ActorIndex:
             for first, entries in group_by_first(
                 (key, alias) for key, forms in aliases.items() for alias in forms).items()
         }
-        # Under a first word that starts many aliases ("u", "iraqi"), index the longer ones by their
-        # second word too (order kept: longest first, one-word aliases last).
-        self._by_second: dict[str, tuple[dict[str, tuple[_Alias, ...]], tuple[_Alias, ...]]] = {}
+        # Per first word, the aliases a scan tries: by the next word, those that go on with it (longest first)
+        # and then the one-word aliases; the one-word aliases alone after any other word.
+        self._shapes: dict[str, tuple[dict[str, tuple[_Alias, ...]], tuple[_Alias, ...]]] = {}
         for first, entries in self._index.items():
-            if len(entries) > 8:
-                longer: dict[str, list[_Alias]] = {}
-                for alias in entries:
-                    if alias.rest:
-                        longer.setdefault(alias.rest[0], []).append(alias)
-                self._by_second[first] = ({k: tuple(v) for k, v in longer.items()},
-                                          tuple(a for a in entries if not a.rest))
+            singles = tuple(a for a in entries if not a.rest)
+            longer: dict[str, list[_Alias]] = {}
+            for alias in entries:
+                if alias.rest:
+                    longer.setdefault(alias.rest[0], []).append(alias)
+            self._shapes[first] = ({k: (*v, *singles) for k, v in longer.items()}, singles)
         self._exact: dict[tuple[str, ...], _Alias] = {}
         for key, forms in aliases.items():
             self._exact[key] = min(forms, key=lambda a: (a.generic, a.needs_next is not None))
@@ -150,24 +154,21 @@ class ActorIndex:
         ``tokens`` is ``_names.tokenize(text)`` when the caller has it already."""
         tokens = tokens if tokens is not None else tokenize(text)
         keys, starts, ends = tokens.keys, tokens.starts, tokens.ends
-        index = self._index
+        shapes = self._shapes
         found: list[ActorMention] = []
         n = len(keys)
-        by_second = self._by_second
         resume = 0  # the token after the last actor found
-        for i in list(compress(range(n), map(index.__contains__, keys))):  # the words that start an alias
+        for i in list(compress(range(n), map(shapes.__contains__, keys))):  # the words that start an alias
             if i < resume:
                 continue
-            entries = index[keys[i]]
-            wide = by_second.get(keys[i])
-            if wide is not None:  # "U.S.", "Iraqi": only the aliases that go on with the next word
-                entries = wide[0].get(keys[i + 1], ()) + wide[1] if i + 1 < n else wide[1]
+            longer, entries = shapes[keys[i]]
+            if i + 1 < n:  # "U.S.", "Iraqi": only the aliases that go on with the next word (and one-word ones)
+                entries = longer.get(keys[i + 1], entries)
             for alias in entries:
-                if alias.rest and (i + 1 >= n or keys[i + 1] != alias.rest[0]
-                                   or not rest_matches(tokens, i, alias.rest)):
+                if alias.rest and not rest_matches(tokens, i, alias.rest):
                     continue
                 j = i + len(alias.rest)
-                if _fits(alias, tokens, i, j):
+                if alias.plain or _fits(alias, tokens, i, j):
                     end = ends[j]
                     if end < len(text) and text[end] == "." and len(tokens.words[j]) == 1 and j > i:
                         end += 1  # the closing dot of "U.S." / "U.N." belongs to the name

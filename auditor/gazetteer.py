@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata, resources
 from itertools import compress
-from operator import itemgetter
+from operator import itemgetter, not_, or_
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +108,10 @@ def great_circle_km(a: Place, b: Place) -> float:
 # An index entry: the keys after the first, candidate place ids (id * 2 + 1 for an alternate
 # GeoNames name), whether the name needs a place context, whether it is an all-caps acronym.
 _Entry = tuple[tuple[str, ...], tuple[int, ...], bool, bool]
+# A name the tokens spell: how many tokens it runs on after its first, the rest of its entry, and the
+# countries of its candidate places.
+_Name = tuple[int, tuple[int, ...], bool, bool, frozenset[str]]
+_NO_COUNTRIES: frozenset[str] = frozenset()
 
 
 class Gazetteer:
@@ -130,9 +134,15 @@ class Gazetteer:
         # is first looked up; the decoded entries (and () for a word no name starts with) are kept in _index.
         self._buckets, self._bucket_ends = data["index"][0], _numbers("I", data["index"][1])
         self._index: dict[str, tuple[_Entry, ...]] = {}
-        # "al", "san", "el" start hundreds of names each: under such a key, a word tries only the names
-        # that go on with the next word (plus the one-word names), not all of them.
-        self._by_second: dict[str, tuple[dict[str, tuple[_Entry, ...]], tuple[_Entry, ...]]] = {}
+        # Per first key, its names split for the scan: the longer names by their second key, and the
+        # one-word names as they come out of a match (see :meth:`_shape`); a word then tries only the
+        # names that go on with the next word ("al", "san", "el" start hundreds of names each).
+        self._shapes: dict[str, tuple[dict[str, tuple[_Entry, ...]] | None, tuple[_Name, ...]]] = {}
+        # The keys that start a one-word name, and the (first, second) keys of the longer names: which words
+        # may start a name, told without a Python step per word. Filled as keys are met (by :meth:`_shape`);
+        # never cleared, being no bigger than the index.
+        self._single_firsts: set[str] = set()
+        self._pair_firsts: set[tuple[str, str]] = set()
         rules = data["rules"]
         self._cues_before: frozenset[tuple[str, ...]] = rules["cues_before"]
         self._longest_cue = max(map(len, self._cues_before), default=0)
@@ -171,7 +181,7 @@ class Gazetteer:
         words, starts, ends = tokens.words, tokens.starts, tokens.ends
         found: list[PlaceMention] = []
         if self._scan[0] is tokens:  # the article's second pass (with its countries): the same names
-            firsts, names_at = self._scan[1], self._scan[2]
+            firsts, names_at, outcomes = self._scan[1:]
         else:
             # a name starts with a capital, or with a particle before one ("al-Anbar"); C-level passes over
             # the words, as this looks at every word of every article
@@ -182,39 +192,92 @@ class Gazetteer:
                               if capital[i + 1] and not capital[i]]
             if after_particle:
                 firsts = sorted(firsts + after_particle)
-            names_at = {}
-            self._scan = (tokens, firsts, names_at)
+            firsts = self._name_starts(tokens.keys, firsts)
+            names_at, outcomes = {}, {}
+            self._scan = (tokens, firsts, names_at, outcomes)
         resume = 0  # the token after the last name found
-        keys, index = tokens.keys, self._index
+        keys, shapes = tokens.keys, self._shapes
+        last = len(keys) - 1
         for i in firsts:
             if i < resume:
                 continue
-            names = names_at.get(i)
-            if names is None:
-                entries = index.get(keys[i])
-                if entries is None:
-                    entries = self._entries(keys[i])
-                names = names_at[i] = self._names_at(tokens, i, entries) if entries else ()
-            for j, candidates, needs_cue, acronym in names:
-                pid = self._accept(tokens, i, j, candidates, needs_cue, acronym, hint)
-                if pid is not None:
-                    found.append(PlaceMention(offset + starts[i], offset + ends[j],
-                                              text[starts[i]:ends[j]], self._place(pid)))
-                    resume = j + 1
-                    break
+            # What the last pass took here stands when the countries it was read with agree with these on
+            # every country the names here are in (no other rule looks at the countries).
+            known = outcomes.get(i)
+            if known is not None and known[4] == offset and (
+                    known[0] == hint or not known[0] and hint.isdisjoint(known[1])):
+                mention, j = known[2], known[3]
+            else:
+                names = names_at.get(i)
+                if names is None:
+                    shape = shapes.get(keys[i])
+                    if shape is None:
+                        shape = self._shape(keys[i])
+                    longer, names = shape
+                    if longer is not None and i < last:  # names of two words or more that go on with the next word
+                        rests = longer.get(keys[i + 1])
+                        if rests is not None:
+                            names = (*self._names_at(tokens, i, rests), *names)
+                    names_at[i] = names
+                mention, j, tried = None, i, _NO_COUNTRIES
+                for length, candidates, needs_cue, acronym, in_countries in names:
+                    tried = in_countries if not tried else tried | in_countries
+                    pid = self._accept(tokens, i, i + length, candidates, needs_cue, acronym, hint)
+                    if pid is not None:
+                        j = i + length
+                        mention = PlaceMention(offset + starts[i], offset + ends[j], text[starts[i]:ends[j]],
+                                               self._place(pid))
+                        break
+                if known is None:
+                    outcomes[i] = (hint, tried, mention, j, offset)
+            if mention is not None:
+                found.append(mention)
+                resume = j + 1
         return found
 
-    def _names_at(self, tokens: Tokens, i: int, entries: tuple[_Entry, ...]
-                  ) -> list[tuple[int, tuple[int, ...], bool, bool]]:
-        """The names of ``entries`` (those under token ``i``'s key) the tokens from ``i`` spell, longest first:
-        (last token, candidates, needs_cue, acronym). Whether the context takes one (:meth:`_accept`) depends
-        on the countries; this does not."""
-        keys, n = tokens.keys, len(tokens.keys)
-        wide = self._by_second.get(keys[i])
-        if wide is not None:  # same order: longest first, one-word names last
-            entries = (wide[0].get(keys[i + 1], ()) if i + 1 < n else ()) + wide[1]
-        return [(i + len(rest), candidates, needs_cue, acronym) for rest, candidates, needs_cue, acronym in entries
-                if not rest or i + 1 < n and keys[i + 1] == rest[0] and rest_matches(tokens, i, rest)]
+    @staticmethod
+    def _names_at(tokens: Tokens, i: int, entries: tuple[_Entry, ...]) -> list[_Name]:
+        """The names of ``entries`` (names of two words or more under token ``i``'s key) the tokens from ``i``
+        spell, longest first. Whether the context takes one (:meth:`_accept`) depends on the countries; this
+        does not."""
+        return [(len(rest), candidates, needs_cue, acronym, in_countries)
+                for rest, candidates, needs_cue, acronym, in_countries in entries if rest_matches(tokens, i, rest)]
+
+    def _shape(self, first: str) -> tuple[dict[str, tuple[_Entry, ...]] | None, tuple[_Name, ...]]:
+        """The names under key ``first`` as the scan tries them, each with the countries its places are in:
+        those of two words or more by their second key (None when there are none), and the one-word names as
+        matches (their length after the first word, 0)."""
+        countries = self._countries
+        longer: dict[str, list[tuple]] = {}
+        singles = []
+        for rest, candidates, needs_cue, acronym in self._entries(first):
+            in_countries = frozenset(countries[code >> 1] for code in candidates)
+            if rest:
+                longer.setdefault(rest[0], []).append((rest, candidates, needs_cue, acronym, in_countries))
+            else:
+                singles.append((0, candidates, needs_cue, acronym, in_countries))
+        shape = ({k: tuple(v) for k, v in longer.items()} if longer else None, tuple(singles))
+        self._shapes[first] = shape
+        if singles:
+            self._single_firsts.add(first)
+        self._pair_firsts.update((first, second) for second in longer)
+        return shape
+
+    def _name_starts(self, keys: list[str], firsts: list[int]) -> list[int]:
+        """Those of ``firsts`` (token positions) where the tokens' keys may start a name: a one-word name's key,
+        or a longer name's first two keys (most capitalised words start no name, or only longer ones)."""
+        if not firsts:
+            return firsts
+        at = list(map(keys.__getitem__, firsts))
+        for key in set(compress(at, map(not_, map(self._shapes.__contains__, at)))):
+            self._shape(key)
+        if firsts[-1] == len(keys) - 1:  # the last word has no next word
+            following = list(map(keys.__getitem__, map((1).__add__, firsts[:-1])))
+            following.append("")
+        else:
+            following = list(map(keys.__getitem__, map((1).__add__, firsts)))
+        return list(compress(firsts, map(or_, map(self._single_firsts.__contains__, at),
+                                         map(self._pair_firsts.__contains__, zip(at, following)))))
 
     def lookup(self, name: str, countries: Collection[str] | None = None) -> Place | None:
         """The place called ``name`` (any case, diacritics, apostrophes; aliases), or None.
@@ -360,18 +423,11 @@ class Gazetteer:
             return found
         if len(self._index) > _MAX_DECODED:  # bounded: words no name starts with are kept too
             self._index.clear()
-            self._by_second.clear()
+            self._shapes.clear()
         bucket = _bucket(first)
         start = self._bucket_ends[bucket - 1] if bucket else 0
         for key, entries in marshal.loads(self._buckets[start:self._bucket_ends[bucket]]):
             self._index[key] = entries
-            if len(entries) > 16:
-                longer: dict[str, list[_Entry]] = {}
-                for entry in entries:
-                    if entry[0]:
-                        longer.setdefault(entry[0][0], []).append(entry)
-                self._by_second[key] = (
-                    {k: tuple(v) for k, v in longer.items()}, tuple(e for e in entries if not e[0]))
         return self._index.setdefault(first, ())
 
     def _place(self, pid: int) -> Place:
