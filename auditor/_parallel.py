@@ -338,6 +338,8 @@ def run_tasks(
         for task in tasks:
             yield task, run_task(task, max_size, cache)
         return
+    from ._article_parts import submit_batch  # a huge article goes to several workers in pieces
+
     folder = getattr(cache, "folder", None) if cache is not None else None
     window = max(1, pool.jobs * _WINDOW_PER_WORKER)
     # In order: (tasks, their results found in the cache) or (tasks, the future of their batch).
@@ -348,7 +350,7 @@ def run_tasks(
     def send(batch: list[ReadTask]) -> Iterator[tuple[ReadTask, TaskResult]]:
         nonlocal flying
         for part in chunked(batch, batch_bytes, weight=operator.attrgetter("size")):
-            pending.append((part, pool.submit(_run_batch, part, max_size, folder)))  # type: ignore[union-attr]
+            pending.append((part, submit_batch(pool, part, max_size, folder)))  # type: ignore[arg-type]
             flying += 1
             yield from settle()
 

@@ -354,7 +354,7 @@ def _read_and_extract(
     tasks = [item for item in plan if isinstance(item, ReadTask)]
     total_bytes = sum(t.size for t in tasks)
     pool.jobs = default_jobs(pool.jobs or None)
-    if total_bytes < PARALLEL_MIN_CHARS or len(tasks) < 2:
+    if total_bytes < PARALLEL_MIN_CHARS or sum(t.pieces(pool.jobs) for t in tasks) < 2:  # a huge article: pieces
         pool.jobs = 1  # a pool costs more than it saves; claims are built here too
     elif store is not None:
         from .cache import extractor_version

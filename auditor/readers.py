@@ -53,6 +53,12 @@ _CSV_DELIMITERS = (",", ";", "\t")
 # The csv module's default cell limit (128 KiB) is smaller than a long article.
 _CSV_FIELD_LIMIT = 2**31 - 1
 DEFAULT_MAX_FILE_SIZE = 50 * 1024**2
+# A text or HTML file (one article) at least this big is extracted by several workers, each a piece of its
+# sentences (auditor._article_parts). Every piece builds the whole article's context (places, actors:
+# ~15 % of the article's extraction) and waits for the slowest: below a few hundred KB (~0.7 s on one
+# worker) that costs more than it saves, and a corpus of smaller files keeps the workers busy file by file.
+SPLIT_ARTICLE_BYTES = 256 * 1024
+_ONE_ARTICLE_SUFFIXES = (".txt", ".md", ".html", ".htm")
 # A folder holding this is an output folder of figure-audit (export.py writes it).
 OUTPUT_MARKER = ".figure-audit"
 # The first columns of every table figure-audit writes: such a CSV is an audit output, not articles.
@@ -195,6 +201,15 @@ class ReadTask:
     def key(self) -> str:
         """Tells the parts of one file apart (empty for a whole file)."""
         return "" if self.whole else f"{self.start}-{self.end}:{self.encoding}"
+
+    def pieces(self, workers: int) -> int:
+        """How many of ``workers`` extract this task's article together, each a piece of its sentences:
+        one, unless the task is a whole text or HTML file of at least ``SPLIT_ARTICLE_BYTES`` (then one
+        piece per half of that size, at most one per worker)."""
+        if workers < 2 or not self.whole or self.size < SPLIT_ARTICLE_BYTES \
+                or self.path.suffix.lower() not in _ONE_ARTICLE_SUFFIXES:
+            return 1
+        return min(workers, self.size // (SPLIT_ARTICLE_BYTES // 2))
 
 
 def plan_reads(

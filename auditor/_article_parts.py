@@ -1,0 +1,256 @@
+"""One huge article extracted by several workers, each a piece of its sentences, with the figures one worker finds.
+
+A read task whose file is one huge article (:meth:`~auditor.readers.ReadTask.pieces`) is sent to the pool
+as several *piece* tasks (:func:`run_piece`). Each reads the whole file, splits it into sentences and builds
+the whole article's :class:`~auditor.provenance.ArticleContext` (places, actors, dateline, profile: they are
+read from the whole text), then extracts only the sentences that start in its share of the characters
+(``extract_figures(within=...)``); ids count repeated sentences over the whole article. The rows are joined
+back in sentence order (:func:`submit_batch`).
+
+The one state carried from sentence to sentence is the attributor's
+(:class:`~auditor.attribution.Attributor`): it reads sentences in order, on demand (up to ``_LOOKBACK``
+sentences before a figure's and the one after it), and remembers who was credited so far ("he said",
+"Lysak added"). A credit depends only on the sentences read before it, in order. A piece after the first
+does not know which sentences the pieces before it read; at its first credit call it assumes they read
+every sentence up to some ``r`` in a range where the call then reads the same as it would after them (true
+when figures are at most a few sentences apart, as in news text), reads them itself and says so. The
+parent checks the assumption against what the pieces before really read and, when it is wrong, extracts the
+piece again given the exact sentences read (slower, never different).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._parallel import TaskResult, _figure_row, _run_batch, _shared_strings, _store_of, article_row
+
+if TYPE_CHECKING:
+    from ._parallel import WorkerPool
+    from .model import Article, Sentence
+    from .provenance import ArticleContext
+    from .readers import ReadTask
+
+Runs = list[tuple[int, int]]  # sentence indexes as sorted, disjoint [start, stop) runs
+
+
+@dataclass
+class PieceResult:
+    """What one piece of a huge article found, and what its credits rest on."""
+
+    result: TaskResult
+    reads: Runs = field(default_factory=list)  # sentences its attributor read (assumed ones included)
+    # (lo, hi): its credits hold if the pieces before read exactly the sentences [0, r), lo <= r <= hi;
+    # None: they hold whatever was read before (the first piece, one given what was read, one with no figure).
+    assumed: tuple[int, int] | None = None
+    key: str = ""  # the article's figure-cache key, to store the joined rows under (first piece, with a cache)
+    whole: bool = False  # the first piece's result is the whole task's (from the cache, or not one article)
+
+
+class _Reading:
+    """Watches one piece's attributor: logs the sentences it reads and, before its first credit, reads
+    what the pieces before are assumed (or, ``prior``, known) to have read."""
+
+    def __init__(self, speculate: bool, prior: Runs | None) -> None:
+        self.speculate = speculate
+        self.prior = prior
+        self.read: list[int] = []
+        self.assumed: tuple[int, int] | None = None
+
+    def context(self, article: Article, sentences: list[Sentence]) -> ArticleContext:
+        """The article's context, its attributor watched (the ``context`` of :func:`extract_figures`)."""
+        from .attribution import _LOOKBACK
+        from .provenance import ArticleContext
+
+        ctx = ArticleContext(article, sentences)
+        attributor = ctx.attributor
+        index_of = {s.start: i for i, s in enumerate(sentences)}
+        read_sentence, read_through = attributor._read_sentence, attributor._read_through
+
+        def logged(sentence: Sentence) -> Any:
+            self.read.append(index_of[sentence.start])
+            return read_sentence(sentence)
+
+        def read_runs(runs: Runs) -> None:
+            for start, stop in runs:  # each call reads sentence k alone: it is after what was read
+                attributor._read_upto = start
+                for k in range(start, stop):
+                    read_through(k)
+
+        def first(index: int) -> None:
+            del attributor._read_through  # the class's own from now on
+            target = min(index, len(sentences) - 1)
+            lo = max(0, target - _LOOKBACK)
+            # After [0, r) read with lo <= r <= target + 1, this call reads on to target: [0, target] in all.
+            read_runs([(0, lo)])
+            self.assumed = (lo, target + 1)
+            read_through(index)
+
+        attributor._read_sentence = logged  # instance attributes: only this article's attributor
+        if self.prior is not None:
+            read_runs(self.prior)
+        elif self.speculate:
+            attributor._read_through = first
+        return ctx
+
+    def runs(self) -> Runs:
+        return _runs(self.read)
+
+
+def _runs(indexes: Iterable[int]) -> Runs:
+    found: Runs = []
+    for k in sorted(set(indexes)):
+        if found and found[-1][1] == k:
+            found[-1] = (found[-1][0], k + 1)
+        else:
+            found.append((k, k + 1))
+    return found
+
+
+def _joined(a: Runs, b: Runs) -> Runs:
+    return _runs([k for start, stop in (*a, *b) for k in range(start, stop)])
+
+
+def _holds(assumed: tuple[int, int] | None, prior: Runs) -> bool:
+    """Were the sentences read before a piece (``prior``) what it assumed?"""
+    if assumed is None:
+        return True
+    lo, hi = assumed
+    if not prior:
+        return lo == 0
+    return len(prior) == 1 and prior[0][0] == 0 and lo <= prior[0][1] <= hi
+
+
+def run_piece(task: ReadTask, piece: int, pieces: int, max_size: int, cache: object | None = None,
+              prior: Runs | None = None) -> PieceResult:
+    """Read ``task``'s file and extract the figures of piece ``piece`` of ``pieces`` of its article (the
+    sentences starting in that share of its characters). ``prior``: the sentences the attributor read
+    before this piece, when known (else assumed, see the module). ``cache``: the figure cache's folder
+    (the first piece reads through it and returns the whole article's rows when it holds them)."""
+    from ._parallel import rows_of
+    from .extract import extract_figures
+    from .readers import read_task
+
+    store = _store_of(cache) if piece == 0 else None
+    if store is not None:
+        articles, errors = store.read_file(task.path, max_size, lambda _path, size: read_task(task, size),  # type: ignore[attr-defined]
+                                           part=task.key)
+        store.flush_files()  # type: ignore[attr-defined]
+    else:
+        articles, errors = read_task(task, max_size)
+    if len(articles) != 1:  # unreadable (the errors say why): the first piece answers for the task
+        rows = rows_of(articles, store) if piece == 0 else []
+        return PieceResult(TaskResult([article_row(a) for a in articles], errors, rows), whole=True)
+    article = articles[0]
+    key = ""
+    if store is not None:
+        from .cache import article_key, extractor_version
+
+        key = article_key(article, extractor_version())
+        stored = store.get_many([key])  # type: ignore[attr-defined]
+        if key in stored:
+            return PieceResult(TaskResult([article_row(article)], errors, [stored[key]]), whole=True)
+    n = len(article.text)
+    reading = _Reading(speculate=piece > 0, prior=prior)
+    figures = extract_figures(article, within=(n * piece // pieces, n * (piece + 1) // pieces),
+                              context=reading.context)
+    found = _shared_strings([[_figure_row(f) for f in figures]])
+    return PieceResult(TaskResult([article_row(article)], errors if piece == 0 else [], found),
+                       reading.runs(), reading.assumed, key)
+
+
+class _Batch(Future):
+    """The results of a batch of read tasks, some of them huge articles sent in pieces: done when every
+    piece and task is; its result joins each article's pieces (checking what each assumed, extracting a
+    piece again when it assumed wrong) and lists the results in task order."""
+
+    def __init__(self, pool: WorkerPool, batch: list[ReadTask], max_size: int, cache: object | None) -> None:
+        super().__init__()
+        self._pool, self._max_size, self._cache = pool, max_size, cache
+        self._parts: list[tuple[ReadTask | None, list[Future]]] = []  # (huge task, its pieces) or (None, [batch])
+        plain: list[ReadTask] = []
+        for task in batch:
+            pieces = task.pieces(pool.jobs)
+            if pieces < 2:
+                plain.append(task)
+                continue
+            if plain:
+                self._parts.append((None, [pool.submit(_run_batch, plain, max_size, cache)]))
+                plain = []
+            self._parts.append((task, [pool.submit(run_piece, task, k, pieces, max_size, cache)
+                                       for k in range(pieces)]))
+        if plain:
+            self._parts.append((None, [pool.submit(_run_batch, plain, max_size, cache)]))
+
+    def done(self) -> bool:
+        return all(f.done() for _task, futures in self._parts for f in futures)
+
+    def result(self, timeout: float | None = None) -> list[TaskResult]:
+        results: list[TaskResult] = []
+        for task, futures in self._parts:
+            if task is None:
+                results.extend(futures[0].result(timeout))
+            else:
+                results.append(self._joined(task, [f.result(timeout) for f in futures]))
+        return results
+
+    def _joined(self, task: ReadTask, pieces: list[PieceResult]) -> TaskResult:
+        def again(k: int, prior: Runs | None) -> PieceResult:
+            return self._pool.submit(run_piece, task, k, len(pieces), self._max_size, None, prior).result()
+
+        def whole() -> TaskResult:
+            return self._pool.submit(_run_batch, [task], self._max_size, self._cache).result()[0]
+
+        return joined(pieces, again, whole, self._cache)[0]
+
+
+def joined(pieces: list[PieceResult], again: Callable[[int, Runs], PieceResult], whole: Callable[[], TaskResult],
+           cache: object | None = None) -> tuple[TaskResult, list[int]]:
+    """One article's result from its pieces' (in order), and the pieces extracted again.
+
+    A piece whose assumption does not hold is extracted again by ``again(k, prior)``, given the sentences
+    read before it; ``whole()`` reads and extracts the task in one piece (when the pieces read different
+    texts: the file changed meanwhile). The rows are stored in the figure ``cache`` under the article's key.
+    """
+    first = pieces[0]
+    if first.whole:
+        return first.result, []
+    if any(p.whole or p.result.articles != first.result.articles for p in pieces):
+        return whole(), []
+    rows: list[tuple] = []
+    prior: Runs = []
+    retried: list[int] = []
+    for k, piece in enumerate(pieces):
+        if not _holds(piece.assumed, prior):
+            piece = again(k, prior)
+            retried.append(k)
+        rows.extend(piece.result.rows[0])
+        prior = _joined(prior, piece.reads)
+    if first.key and cache is not None:
+        _store(cache, first.key, rows)
+    return TaskResult(first.result.articles, first.result.errors, [rows]), retried
+
+
+def _store(cache: object, key: str, rows: list[tuple]) -> None:
+    """Keep a joined article's rows in the figure cache (its folder, or the cache object itself)."""
+    from .cache import ArticleCache
+
+    if not isinstance(cache, (str, Path)):
+        cache.put_many([(key, rows)])  # type: ignore[attr-defined]
+        return
+    store = ArticleCache(cache)  # its own connection: the pool's workers must not inherit one of this process
+    try:
+        store.put_many([(key, rows)])
+    finally:
+        store.close()
+
+
+def submit_batch(pool: WorkerPool, batch: list[ReadTask], max_size: int, cache: object | None) -> Future:
+    """A future of the results of ``batch`` (as :func:`~auditor._parallel._run_batch` gives them) on
+    ``pool``: a huge article goes to several workers in pieces (:meth:`~auditor.readers.ReadTask.pieces`)."""
+    if all(task.pieces(pool.jobs) < 2 for task in batch):
+        return pool.submit(_run_batch, batch, max_size, cache)
+    return _Batch(pool, batch, max_size, cache)

@@ -1,0 +1,126 @@
+"""One huge article extracted by several workers, each a piece of its sentences.
+
+The pieces must together find exactly what one worker finds in the whole article: same figures, ids,
+places and credits, wherever the article is cut; a read error still names the file.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from auditor._article_parts import joined, run_piece
+from auditor._parallel import run_task
+from auditor.audit import audit
+from auditor.cache import ArticleCache, article_key, extractor_version
+from auditor.model import FIGURE_FIELDS
+from auditor.readers import SPLIT_ARTICLE_BYTES, ReadTask, read_task
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from make_corpus import write_corpus  # noqa: E402
+
+MAX = 50 * 1024**2
+SOURCE = FIGURE_FIELDS.index("source")
+
+# Reporting from several wars, with credits carried across sentences ("he said", a family name alone).
+OWN = [
+    "KHARTOUM, Sudan (AP) — Shelling killed {n} civilians in Omdurman on Monday, the health ministry said.",
+    "Dr. Amina Hassan, who runs the Al-Nau hospital, said {n} wounded people arrived overnight.",
+    "Hassan added that {n} of them were children.",
+    "In Kharkiv, a Russian missile strike wounded {n} people, regional governor Oleh Syniehubov said.",
+    "\u201cWe found {n} bodies under the rubble,\u201d he told reporters.",
+    "Gunmen abducted {n} students from a school in Zamfara state, police in Nigeria said.",
+    "More than {n} families fled Goma as M23 rebels advanced, according to the UN refugee agency.",
+]
+
+
+def _own_text(count: int) -> str:
+    return "\n\n".join(" ".join(OWN[(i + k) % len(OWN)].format(n=i + k + 2) for k in range(3)) for i in range(count))
+
+
+def _whole_and_pieces(path: Path, pieces: int):
+    task = ReadTask(path, path.stat().st_size)
+    parts = [run_piece(task, k, pieces, MAX) for k in range(pieces)]
+    result, retried = joined(parts, lambda k, prior: run_piece(task, k, pieces, MAX, None, prior),
+                             lambda: run_task(task, MAX))
+    return run_task(task, MAX), result, parts, retried
+
+
+@pytest.fixture(scope="module")
+def huge(tmp_path_factory) -> Path:
+    """A folder holding one ~300 KB article: generated wire stories and our own paragraphs, one after another."""
+    folder = tmp_path_factory.mktemp("huge")
+    stories = write_corpus(400, folder / "stories", seed=13)
+    bodies = [p.read_text(encoding="utf-8").split("---\n", 2)[-1] for p in stories]
+    text, k = [], 0
+    while sum(map(len, text)) < SPLIT_ARTICLE_BYTES + 40_000:
+        text.append(bodies[k % len(bodies)] if k % 3 else _own_text(4))
+        k += 1
+    path = folder / "article" / "huge.txt"
+    path.parent.mkdir()
+    path.write_text("\n\n".join(text), encoding="utf-8")
+    return path.parent
+
+
+def test_pieces_join_to_the_whole_article_wherever_it_is_cut(huge):
+    path = huge / "huge.txt"
+    for pieces in (2, 5):
+        whole, result, _parts, _retried = _whole_and_pieces(path, pieces)
+        assert len(whole.rows[0]) > 1000
+        assert result.articles == whole.articles
+        assert result.rows == whole.rows, f"{pieces} pieces"
+
+
+def test_a_piece_that_assumed_the_wrong_credits_is_extracted_again(tmp_path):
+    # Nothing is counted for 30 sentences around the cut: one worker never reads the full name there and
+    # credits "Kovalenko" as written; a second piece, reading everything before it, would say "Olena Kovalenko".
+    counted = ["Shelling killed {n} civilians in Kharkiv on Monday, the regional governor said.",
+               "In Darfur, {n} people were wounded when fighters attacked a market, the UN said."]
+    quiet = ["The road north of the town was quiet and the shops had reopened."] * 30
+    quiet[15] = "Olena Kovalenko, a nurse at the hospital, said the wards were full."
+    head = " ".join(counted[i % 2].format(n=i + 3) for i in range(12))
+    tail = "Kovalenko said 14 people were killed in the strike on the station. " + \
+        " ".join(counted[i % 2].format(n=i + 40) for i in range(8))
+    text = f"{head}\n\n{' '.join(quiet)}\n\n{tail}\n"
+    assert len(head) < len(text) // 2 < len(text) - len(tail)  # the cut falls among the quiet sentences
+    path = tmp_path / "kharkiv.txt"
+    path.write_text(text, encoding="utf-8")
+    whole, result, parts, retried = _whole_and_pieces(path, 2)
+    assert [r[SOURCE] for r in whole.rows[0] if r[SOURCE].endswith("Kovalenko")] == ["Kovalenko"]
+    assert parts[1].result.rows[0][0][SOURCE] == "Olena Kovalenko"  # what the guess alone would say
+    assert retried == [1]
+    assert result.rows == whole.rows
+
+
+def test_jobs_two_sends_the_article_in_pieces_and_finds_what_one_worker_finds(huge, sent_to_workers):
+    one = audit(huge, jobs=1)
+    two = audit(huge, jobs=2)
+    assert sum(1 for args in sent_to_workers if args[0] is run_piece) == 2
+    assert len(one.figures) > 1000
+    assert one.figures.equals(two.figures)
+    assert one.articles.equals(two.articles)
+    assert one.groups.equals(two.groups)
+
+
+def test_the_joined_rows_are_cached_and_reused(huge, tmp_path):
+    cache = tmp_path / "cache"
+    first = audit(huge, jobs=2, cache=cache)
+    article = read_task(ReadTask(huge / "huge.txt", 0), MAX)[0][0]
+    stored = ArticleCache(cache).get_many([article_key(article, extractor_version())])
+    assert len(next(iter(stored.values()))) == len(first.figures)
+    again = audit(huge, jobs=2, cache=cache)
+    assert again.figures.equals(first.figures)
+
+
+def test_an_unreadable_huge_file_is_named_and_the_rest_is_audited(huge, tmp_path):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "a.txt").write_text((huge / "huge.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "b-binary.txt").write_bytes(bytes(range(256)) * (SPLIT_ARTICLE_BYTES // 200))
+    one = audit(folder, jobs=1)
+    two = audit(folder, jobs=2)
+    assert two.errors.equals(one.errors)
+    assert list(two.errors["path"]) == [str(folder / "b-binary.txt")]
+    assert two.figures.equals(one.figures) and len(two.figures) > 1000
