@@ -99,6 +99,91 @@ def test_malformed_front_matter_keeps_the_article_and_warns(tmp_path, caplog):
     assert "bad_meta.txt" in caplog.text and "front matter" in caplog.text
 
 
+# Front matter is read by a strict parser for plain "key: value" lines, and by YAML for anything else: the two
+# must agree on every block, including values YAML reads as dates, numbers, booleans or null, quotes, lists,
+# comments, colons, odd characters and errors.
+_FM_KEYS = ["title", "outlet", "published", "url", "author", "Title", "_id", "word-count", "k2", "yes", "No", "on",
+            "OFF", "null", "true", "y", "n", "~", "2016", "-x", "x y", "a" * 120, "key\t", "tïtle", "<<"]
+_FM_SEPARATORS = [": ", ": ", ": ", ":  ", ":", ":\t", " : ", ": \t"]
+_FM_VALUES = [
+    "Iraqi forces battle Islamic State in Palmyra", "AP", "https://news.example/ap/000000", "Reuters, Baghdad",
+    "Ḩasakah and Dêr ez-Zor", "“curly” quotes", "it's here", "He said \"no\"", "50 killed [video]", "a, b, c",
+    "emoji 🙂 in a title", "nbsp\xa0inside", "trailing spaces   ", "tab\tinside", "back\\slash", "a --- b", "x~",
+    "x#y", "x #comment", "#x", "a: b", "a:b", "ends with:", "'single'", '"double"', "'unclosed", "[a, b]",
+    "{a: b}", "- item", "? x", ": x", "&anchor x", "*alias", "!tag x", "!!str 5", "|", ">", "%x", "@x", "`x",
+    "2016-03-08", "2016-3-8", "2016-02-30", "2016-13-01", "2016-03-08 12:00:00", "2016-03-08T12:00:00Z",
+    "1999-12-31", "0000-01-01", "12", "-5", "+5", "0x1F", "0o17", "017", "1_000", "1:30", "190:20:30", "3.5",
+    ".5", "1e3", "1.0e+3", ".inf", "-.Inf", ".NaN", "yes", "No", "TRUE", "on", "Off", "y", "n", "~", "null",
+    "Null", "", "=", "<<", "\u2028x", "x\x85y", "\ufeffx", "x\x7f", "x\x00", "x\x01y", "\ud7ffx", "x\ue000",
+    "---", "...", "x ---", "-", "--x", "-x", "?x", ":x", ",x", "x,", "x]", "x}", "a'b", 'a"b', "a%b", "a@b",
+]
+_FM_EXTRA_LINES = ["", "  ", "# a comment", "  continued on the next line", "- a list item", "tags:", "  - one",
+                   "nested:", "  key: value", "...x"]
+
+
+def _front_matter_outcome(parse, block):
+    try:
+        return "ok", repr(parse(block))
+    except Exception as exc:  # noqa: BLE001 - the two readers must fail alike
+        return "error", type(exc).__name__
+
+
+def _random_front_matter(rng):
+    lines = []
+    count = rng.randint(1, 6)
+    # most blocks as articles write them but (often) one line, to reach the strict parser and its edges often
+    plain = rng.random() < 0.6
+    odd_one = rng.randrange(count) if rng.random() < 0.7 else -1
+    for n in range(count):
+        if rng.random() < 0.08 and not plain:
+            lines.append(rng.choice(_FM_EXTRA_LINES))
+            continue
+        simple = plain and n != odd_one or not plain and rng.random() < 0.5
+        key = rng.choice(_FM_KEYS[:5] if simple else _FM_KEYS)
+        separator = ": " if simple else rng.choice(_FM_SEPARATORS)
+        value = rng.choice(_FM_VALUES[:14] if simple else _FM_VALUES)
+        lines.append(f"{key}{separator}{value}")
+    ending = "\r\n" if rng.random() < 0.05 else "\n"
+    return ending.join(lines) + ending
+
+
+def test_front_matter_reads_exactly_as_yaml_on_generated_blocks():
+    import random
+
+    from auditor._frontmatter import _simple_front_matter, parse_front_matter
+    from auditor.knowledge import parse_yaml
+
+    rng = random.Random(13)
+    simple = 0
+    for _ in range(8000):
+        block = _random_front_matter(rng)
+        assert _front_matter_outcome(parse_front_matter, block) == _front_matter_outcome(parse_yaml, block), block
+        simple += _simple_front_matter(block) is not None
+    assert simple > 800  # the strict parser did read a good share of them
+
+
+@pytest.mark.parametrize("block", [
+    "title: Iraqi forces battle Islamic State in Palmyra\noutlet: AP\npublished: 2016-03-08\n"
+    "url: https://news.example/ap/000000\n",
+    "title: Three killed in Kherson, officials say  \nauthor: Olena Ivanova\n",
+])
+def test_plain_front_matter_is_read_without_yaml(block):
+    from auditor._frontmatter import _simple_front_matter
+    from auditor.knowledge import parse_yaml
+
+    assert _simple_front_matter(block) == parse_yaml(block)
+
+
+@pytest.mark.parametrize("block", [
+    "title: T\npublished: 2016-02-30\n", "title: 'quoted'\n", "count: 12\n", "title: a: b\n", "yes: T\n",
+    "title: T # note\n", "title: T\ntitle: U\n", "title: T\r\n", "title: [a, b]\n", "title:\n",
+])
+def test_front_matter_beyond_plain_lines_is_left_to_yaml(block):
+    from auditor._frontmatter import _simple_front_matter
+
+    assert _simple_front_matter(block) is None
+
+
 def test_markdown_heading_mark_is_not_part_of_the_title(tmp_path):
     path = tmp_path / "note.md"
     path.write_text("\n\n## Baiji refinery falls\n\nText.\n", encoding="utf-8")
