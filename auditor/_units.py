@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 
 from .knowledge import unit_table
 from .numbers import Token
@@ -128,12 +129,27 @@ def unit_after(tokens: list[Token], j: int) -> tuple[UnitReading, int] | None:
         return reading(name, entity), j
     if tok.lower == "per" and j + 1 < n and tokens[j + 1].lower == "cent":
         return reading("percentage", "dimensionless"), j + 1
-    for length in range(min(longest, n - j), 0, -1):
-        key = tuple(tokens[k].lower for k in range(j, j + length))
+    room = min(longest, n - j)
+    for length in _lengths_by_first().get(tok.lower, ()):  # only the lengths of the phrases starting with this word
+        if length > room:
+            continue
+        key = tuple(map(_LOWER, tokens[j:j + length]))
         if key in words:
             name, entity = words[key]
             return reading(name, entity), j + length - 1
     return None
+
+
+_LOWER = itemgetter(4)  # Token.lower
+
+
+@lru_cache(maxsize=1)
+def _lengths_by_first() -> dict[str, tuple[int, ...]]:
+    """The lengths (longest first) of the unit phrases by their first word."""
+    lengths: dict[str, set[int]] = {}
+    for key in _lookup()[0]:
+        lengths.setdefault(key[0], set()).add(len(key))
+    return {word: tuple(sorted(found, reverse=True)) for word, found in lengths.items()}
 
 
 def unit_in_compound(suffix: str) -> UnitReading | None:

@@ -134,7 +134,7 @@ def _can_count(text: str) -> bool:
 
 def warm_up() -> None:
     """Load every table and index once (before worker processes fork)."""
-    from ._units import _lookup
+    from ._units import _lengths_by_first, _lookup
     from .knowledge import attribution_words, qualifiers, unit_table
 
     _prefilter()
@@ -144,6 +144,8 @@ def warm_up() -> None:
     unit_table()
     attribution_words()
     _lookup()
+    _lengths_by_first()
+    _combined_heads()
     provenance.warm_up()
 
 
@@ -205,6 +207,7 @@ def _read_noun_phrase(tokens: list[Token], j: int) -> tuple[int, int, bool, int]
     Skips closing quotes, a partitive "of (the)", and bracketed insertions ("[Shiite militia]").
     """
     words = category_words()
+    predicate_starts = _edges(words.predicates)[0]
     n = len(tokens)
     while j < n and tokens[j].text in "”\"’'":
         j += 1
@@ -254,7 +257,7 @@ def _read_noun_phrase(tokens: list[Token], j: int) -> tuple[int, int, bool, int]
         acronym = len(tok.text) > 1 and tok.text.isupper()  # "IS fighters": a name, not the verb
         if not acronym and (tok.lower in _PREPOSITIONS or tok.lower in _CLAUSE_WORDS or tok.lower in _TIME_WORDS):
             break
-        found = _match(tokens, j, words.predicates)
+        found = _match(tokens, j, words.predicates) if tok.lower in predicate_starts else None
         if found is not None:
             after = j + found[1]
             if count == 0 and after < n and (_is_people_noun(tokens[after]) or (
@@ -441,12 +444,16 @@ def _head_category(tokens: list[Token], first: int, last: int) -> tuple[str | No
     if last < first:
         return None, "", last, ""
     words = category_words()
+    head_ends = _edges(words.heads)[1]
     for end in range(last, first - 1, -1):
+        word = tokens[end].lower
+        if word not in head_ends:  # no head phrase ends with this word (most words)
+            continue
         for length in (2, 1):
             k = end - length + 1
             if k < first:
                 continue
-            key = tuple(tokens[x].lower for x in range(k, end + 1))
+            key = (tokens[k].lower, word) if length == 2 else (word,)
             if key in words.heads:
                 # "members of the Popular Mobilisation Forces": the group after "of" stays in the phrase
                 keep = last if end + 1 <= last and tokens[end + 1].lower == "of" else end
@@ -565,11 +572,19 @@ def _combined_rule(tokens: list[Token], start: int, first: int, last: int):
     if last < first:
         return None
     nouns = {tokens[k].lower for k in range(first, last + 1)}
+    if _combined_heads().isdisjoint(nouns):
+        return None  # no combined rule counts any of these nouns (most phrases)
     before = {tokens[k].lower for k in range(max(0, start - 6), start)}
     for rule in words.combined:
         if nouns & rule.pattern["head_set"] and before & rule.pattern["before_set"]:
             return rule
     return None
+
+
+@lru_cache(maxsize=1)
+def _combined_heads() -> frozenset[str]:
+    """Every counted noun of the combined rules."""
+    return frozenset().union(*(rule.pattern["head_set"] for rule in category_words().combined))
 
 
 def _brought_to(tokens: list[Token], start: int, last: int) -> tuple[str, str] | None:
@@ -1028,7 +1043,7 @@ def _single_victims(ctx: ArticleContext, tokens: list[Token], drafts: list[_Draf
     found: list[_Draft] = []
     n = len(tokens)
     skip_to = -1
-    if _casualty_words().isdisjoint(t.lower for t in tokens):
+    if _casualty_words().isdisjoint(map(_LOWER, tokens)):
         return found  # nothing in the sentence says anyone was hurt
     starters = _single_starters()
     for i in [i for i, tok in enumerate(tokens) if tok.lower in starters]:

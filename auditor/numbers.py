@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
-from .knowledge import Phrase, qualifiers, vague_amounts
+from .knowledge import Phrase, category_words, qualifiers, vague_amounts
 
 _TOKEN_RE = re.compile(
     r"(?P<abbr>(?:[A-Za-z]\.){2,}(?:-[^\W\d_]+)*)"  # U.S.  U.N.  U.S.-led
@@ -63,6 +63,7 @@ _FRACTIONS = {
     "fourth": 0.25, "fourths": 0.25, "fifth": 0.2, "fifths": 0.2, "tenth": 0.1, "tenths": 0.1,
 }
 _NUMBER_WORDS = set(_UNITS) | set(_TENS) | {"hundred"} | set(_SCALES)
+_UNITS_AND_TENS = frozenset(_UNITS) | frozenset(_TENS)
 _ARTICLES = {"a", "an"}
 _MONTHS = {
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -238,11 +239,16 @@ class _Reader:
         if w == "half" and self.low(i + 1) in ("of", "the", "its", "their", "his", "her") and (
                 i == 0 or self.low(i - 1) not in _ARTICLES):
             return 0.5, i  # "half of them", "more than half the population"
-        part = _word_value(w) if self.t[i].kind == "word" else None
-        if self.t[i].kind == "num" and "-" not in w:
-            part = _digits_value(w)
-        if part is not None and (self.low(i + 1), self.low(i + 2)) in (("out", "of"),) or (
-                part is not None and self.low(i + 1) == "in" and self.low(i + 2) in _UNITS | _TENS):
+        nxt = self.low(i + 1)
+        # "one out of three", "one in five": the part's value is read only when such words follow
+        if nxt == "out" and self.low(i + 2) == "of" or nxt == "in" and self.low(i + 2) in _UNITS_AND_TENS:
+            kind = self.t[i].kind
+            part = _word_value(w) if kind == "word" else None
+            if kind == "num" and "-" not in w:
+                part = _digits_value(w)
+        else:
+            part = None
+        if part is not None:
             k = i + 3 if self.low(i + 1) == "out" else i + 2
             whole = self.read_cardinal(k) if k < self.n else None
             if whole is not None and whole[0] > (part or 0):
@@ -252,7 +258,6 @@ class _Reader:
             if b in _FRACTIONS and (_word_value(a) or 0) > 0:
                 return (_word_value(a) or 1) * _FRACTIONS[b], i
         if w in _ARTICLES or w == "one" or w in _UNITS or w in _TENS:
-            nxt = self.low(i + 1)
             if nxt in _FRACTIONS and nxt not in ("half", "halves") or (w in ("a", "one") and nxt == "half"):
                 mult = 1.0 if w in _ARTICLES else (_word_value(w) or 1.0)
                 # "a third of", "two thirds of", "fell by a quarter": a fraction only when "of" follows, it ends
@@ -326,10 +331,8 @@ def _is_excluded(r: _Reader, i: int, value: float, last: int, kind: str, compoun
             return "decade"
         if nxt in ("a.m.", "p.m.", "am", "pm", "gmt", "utc", "hrs", "h") or r.low(last + 1).startswith(("a.m", "p.m")):
             return "clock time"
-        is_year_shape = value.is_integer() and 1800 <= value <= 2100 and re.fullmatch(r"\d{4}", raw) is not None
+        is_year_shape = value.is_integer() and 1800 <= value <= 2100 and _FOUR_DIGITS.fullmatch(raw) is not None
         if is_year_shape and not compound:
-            from .knowledge import category_words
-
             words = category_words()
             following = r.low(last + 1)
             if not (following in words.people or following in words.civilian_heads
@@ -368,7 +371,9 @@ def _is_excluded(r: _Reader, i: int, value: float, last: int, kind: str, compoun
     # Identifiers: a capitalised word or code right before the number (Resolution 2249, Route 1, F-16)
     if kind == "digit" and i >= 1:
         p = r.t[i - 1]
-        if p.kind == "word" and any(c.isupper() for c in p.text[1:]) and not p.text.isupper() \
+        # (a lower-case tail, most words, has no capital: islower() is the cheap test first)
+        if p.kind == "word" and not p.text[1:].islower() and any(c.isupper() for c in p.text[1:]) \
+                and not p.text.isupper() \
                 and r.adjacent(i - 1, i) is False:
             return "identifier"  # "iPhone 11", "PlayStation 5": a product name
         if p.kind in ("word", "abbr") and p.text[:1].isupper() and p.lower not in _NOT_IDENTIFIER_WORDS \
@@ -399,9 +404,7 @@ def _is_address(r: _Reader, last: int) -> bool:
 
 
 def _currency_prefix(r: _Reader, i: int) -> int | None:
-    from ._units import currency_prefix  # _units reads our tokens: imported late
-
-    return currency_prefix(r.t, i)
+    return _units.currency_prefix(r.t, i)
 
 
 def _sentence_initial(r: _Reader, i: int) -> bool:
@@ -413,8 +416,6 @@ def _sentence_initial(r: _Reader, i: int) -> bool:
 
 def _is_identifier_word(lower: str) -> bool:
     """A capitalised word that names a thing by number (Resolution 2249), not a count."""
-    from .knowledge import category_words
-
     words = category_words()
     key = (lower,)
     return not (key in words.predicates or key in words.objects_of or key in words.heads or lower in qualifier_words())
@@ -436,6 +437,7 @@ _PHONE_RE = re.compile(r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)\s?)?\d{3,4}[\s.-]\d
                        r"\+\d{1,3}[\s.-]?\d{2,4}[\s.-]\d{3,4}|\(\d{3}\)\s?\d{3}[\s.-]\d{4}")
 # Every phone number has three digits in a row: a cheap test before the phone pattern (~8x faster).
 _THREE_DIGITS = re.compile(r"\d\d\d")
+_FOUR_DIGITS = re.compile(r"\d{4}")
 
 
 @lru_cache(maxsize=1)
@@ -474,7 +476,10 @@ def find_numbers(tokens: list[Token], text: str = "", offset: int = 0) -> list[N
         mention = _read_at(r, i)
         if mention is None:
             continue
-        mention.start_token = next(k for k in range(mention.first, -1, -1) if r.t[k].start == mention.start)
+        k = mention.first
+        while tokens[k].start != mention.start:
+            k -= 1
+        mention.start_token = k
         found.append(mention)
         read_to = mention.last
     if len(found) > 1:
@@ -650,3 +655,8 @@ def _mark_updates(r: _Reader, found: list[NumberMention]) -> None:
                 w in _CHANGE_VERBS for w in before_a + between[:-1] if w != "from"):
             b.is_update_old = True
             a.update_of = ib
+
+
+# _units reads this module's tokens: imported last, once both modules' names exist (``_units.currency_prefix``
+# is looked up at call time)
+from . import _units  # noqa: E402
