@@ -183,3 +183,14 @@ def test_an_analyst_table_extends_the_lookup():
     assert [(m.surface, m.actor.name) for m in index.find_actors("The 51st Brigade attacked.")] == [
         ("51st Brigade", "Brigade 51")]
     assert index.same_actor("51st Brigade", "Big Front")
+
+
+def test_the_scan_builds_mentions_equal_to_the_dataclass_in_every_field():
+    from dataclasses import fields
+
+    from auditor.actors import Actor, ActorMention, _actor_mention
+
+    values = (4, 9, "Hashd", Actor("Popular Mobilization Forces", "armed_group"), False)
+    built = _actor_mention(*values)
+    assert built == ActorMention(*values) and hash(built) == hash(ActorMention(*values))
+    assert [getattr(built, f.name) for f in fields(ActorMention)] == list(values)  # no field left unset

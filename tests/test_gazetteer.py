@@ -242,3 +242,14 @@ def test_provinces_are_places_named_with_their_noun(gz):
 def test_a_province_named_like_its_capital_is_the_town_when_named_alone(gz):
     assert gz.lookup("Kharkiv").kind == "city"
     assert gz.lookup("Aleppo").kind == "city"
+
+
+def test_the_scan_builds_mentions_equal_to_the_dataclass_in_every_field():
+    from dataclasses import fields
+
+    from auditor.gazetteer import Place, PlaceMention, _place_mention
+
+    values = (10, 16, "Kharkiv", Place("Kharkiv", 49.98, 36.25, "UA", "city", 1_430_000, "geonames:706483"))
+    built = _place_mention(*values)
+    assert built == PlaceMention(*values) and hash(built) == hash(PlaceMention(*values))
+    assert [getattr(built, f.name) for f in fields(PlaceMention)] == list(values)  # no field left unset
