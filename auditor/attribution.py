@@ -275,14 +275,18 @@ class Attributor:
         tokens = self._tokens_of(sentence)
         n = len(tokens)
         frames: list[_Frame] = []
-        segment_starts = [0] + [k + 1 for k, t in enumerate(tokens) if t.text == ";"]
         opens = _frame_words()
+        # the words below are the only ones that open a frame: only their tokens are visited, in order
+        openers = [k for k, t in enumerate(tokens) if t.lower in opens]
+        if not openers:
+            return frames
+        segment_starts = [0] + [k + 1 for k, t in enumerate(tokens) if t.text == ";"] if ";" in sentence.text else [0]
         v = 0
-        while v < n:
-            tok = tokens[v]
-            if tok.lower not in opens:  # the words below are the only ones that open a frame
-                v += 1
+        for opener in openers:
+            if opener < v:  # inside the phrase of the frame before
                 continue
+            v = opener
+            tok = tokens[v]
             k = bisect.bisect_right(segment_starts, v)  # the ";"-segment of token v
             seg = segment_starts[k - 1]
             seg_end = segment_starts[k] - 1 if k < len(segment_starts) else n

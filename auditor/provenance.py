@@ -492,15 +492,16 @@ class ArticleContext:
     def scope_at(self, index: int, d: DraftSpan) -> Any:
         """Scope and event date of a figure in sentence ``index`` (dates read once per sentence)."""
         sentence = self.sentences[index]
-        published = self.article.published
-        dates = self._dates_of(index)
-        inherited = ""
+        return read_scope(sentence.text, d.start - sentence.start, d.end - sentence.start, self.article.published,
+                          self._dates_of(index), lambda: self._inherited_date(index), d.category)
+
+    def _inherited_date(self, index: int) -> str:
+        """The one date of the nearest of the two sentences before ``index`` that names any (read only for a
+        figure that needs it: most have a date of their own or a scope that takes none)."""
         for k in range(index - 1, max(-1, index - 3), -1):
             if self._dates_of(k):
-                inherited = self._sentence_dates.get(k, "")
-                break
-        return read_scope(sentence.text, d.start - sentence.start, d.end - sentence.start, published, dates,
-                          inherited, d.category)
+                return self._sentence_dates.get(k, "")
+        return ""
 
     def _dates_of(self, index: int) -> list[Any]:
         found = self._dates.get(index)
@@ -687,54 +688,62 @@ _DATELINE = re.compile(
     r"(?:\((?P<agency>[A-Za-z .]{1,30})\))?\s*(?:—|–|-{1,2})\s+")
 
 # The words one of which each pattern above that reads back from a place has among the last words before
-# it, and how many words back at most (its optional "the" and words after the preposition): a pattern
-# whose words or reach change must change here too.
-_BEFORE_GATES: dict[Caseless, tuple[frozenset[str], int]] = {
-    _ORIGIN_PEOPLE: (frozenset({"from"}), 2),
-    _SPEAKER_PLACE: (frozenset({"in", "from", "at"}), 3),
-    _JURISDICTION: (frozenset({"of", "for", "in"}), 2),
-    _REFERENCE_BEFORE: (frozenset({"with", "of", "into", "to", "from", "outside"}), 4),
+# it, how many words back at most (its optional "the" and words after the preposition), and how many
+# words a match covers at most (the first may be cut: "(officials in"): a pattern whose words, reach or
+# length change must change here too.
+_BEFORE_GATES: dict[Caseless, tuple[frozenset[str], int, int]] = {
+    _ORIGIN_PEOPLE: (frozenset({"from"}), 2, 5),
+    _SPEAKER_PLACE: (frozenset({"in", "from", "at"}), 3, 5),
+    _JURISDICTION: (frozenset({"of", "for", "in"}), 2, 3),
+    _REFERENCE_BEFORE: (frozenset({"with", "of", "into", "to", "from", "outside"}), 4, 5),
 }
-
-
-def _may_end(pattern: Caseless, tail: list[str], gated: bool) -> bool:
-    """Whether ``pattern`` can match at the end of a window whose last words (lower case) are ``tail``."""
-    words, reach = _BEFORE_GATES[pattern]
-    return not gated or not words.isdisjoint(tail[-reach:])
+_TAIL_WORDS = max(span for _, _, span in _BEFORE_GATES.values())
 
 
 def _place_role(text: str, m: Any) -> str:
     """How a place mention is used: 'speaker', 'jurisdiction', 'origin', 'reference' or 'event'."""
-    before = text[max(0, m.start - 60):m.start]
+    start, end = m.start, m.end
+    before = text[max(0, start - 60):start]
     lowered = before.lower()
     # The patterns read backwards from the place need one of these words just before it: a cheap gate
     # (most places have none, and an end-anchored search tries every position of the window).
-    tail = lowered.split()[-4:]
+    words = lowered.rsplit(None, _TAIL_WORDS)  # the last words, after the rest of the window when it has more
+    tail = words[-4:]
     preposition = not _PREPOSITION_WORDS.isdisjoint(tail)
-    # Each also needs its own words within its reach (_BEFORE_GATES): exact on ASCII text, where lower() folds
-    # case as the patterns do.
+    # Each also needs its own words within its reach, and a match starts at most its length in words back
+    # (_BEFORE_GATES): exact on ASCII text, where lower() folds case as the patterns do.
     gated = before.isascii()
-    if _IN_NAME.match(text, m.end, m.end + 30):
+    cut = len(words) > _TAIL_WORDS
+
+    def ends_window(pattern: Caseless) -> bool:
+        if not gated:
+            return pattern.search(before, lowered=lowered) is not None
+        gate, reach, span = _BEFORE_GATES[pattern]
+        if gate.isdisjoint(tail[-reach:]):
+            return False
+        # from the space before the span-th last word: no match of the pattern starts earlier
+        pos = len(words[0]) if cut and span == _TAIL_WORDS else (
+            len(lowered.rsplit(None, span)[0]) if len(words) > span else 0)
+        return pattern.search(before, pos, lowered=lowered) is not None
+
+    if _IN_NAME.match(text, end, end + 30):
         return "name"  # "the Sudan Doctors Network", "Syria Civil Defence": part of an organisation's name
-    if m.place.kind == "country" and text.startswith(("'s", "’s"), m.end) and _JURISDICTION_AFTER.match(
-            text, m.end, m.end + 60):
-        return "jurisdiction"  # "Lebanon's health ministry said"
-    after_preposition = preposition and _AFTER_PREPOSITION.search(before) is not None
-    if m.place.kind == "country" and not after_preposition and _COUNTRY_ACTS.match(text, m.end, m.end + 40):
-        return "actor"
-    if m.place.kind == "city" and not after_preposition and _CAPITAL_ACTS.match(text, m.end, m.end + 30):
+    kind = m.place.kind
+    if kind == "country":
+        if text.startswith(("'s", "’s"), end) and _JURISDICTION_AFTER.match(text, end, end + 60):
+            return "jurisdiction"  # "Lebanon's health ministry said"
+        if _COUNTRY_ACTS.match(text, end, end + 40) and not (preposition and _AFTER_PREPOSITION.search(before)):
+            return "actor"
+    elif kind == "city" and _CAPITAL_ACTS.match(text, end, end + 30) and not (
+            preposition and _AFTER_PREPOSITION.search(before)):
         return "actor"  # "Ankara said", "Moscow denied": a government named by its capital
-    if preposition and _may_end(_ORIGIN_PEOPLE, tail, gated) and _ORIGIN_PEOPLE.search(before, lowered=lowered):
+    if preposition and ends_window(_ORIGIN_PEOPLE):
         return "origin"  # "fighters from Iraq, Afghanistan and Pakistan": where people come from
-    if (preposition and _may_end(_SPEAKER_PLACE, tail, gated) and _SPEAKER_PLACE.search(before, lowered=lowered)) \
-            or text.startswith(
-            ("-based", "–based"), m.end):
+    if (preposition and ends_window(_SPEAKER_PLACE)) or text.startswith(("-based", "–based"), end):
         return "speaker"
-    if (preposition and _may_end(_JURISDICTION, tail, gated) and _JURISDICTION.search(before, lowered=lowered)) \
-            or _JURISDICTION_AFTER.match(
-            text, m.end, m.end + 60):
+    if (preposition and ends_window(_JURISDICTION)) or _JURISDICTION_AFTER.match(text, end, end + 60):
         return "jurisdiction"
-    if preposition and _may_end(_REFERENCE_BEFORE, tail, gated) and _REFERENCE_BEFORE.search(before, lowered=lowered):
+    if preposition and ends_window(_REFERENCE_BEFORE):
         return "reference"
     return "event"
 

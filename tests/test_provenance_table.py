@@ -55,3 +55,84 @@ def test_field_accuracy(checks, field):
 def test_told_names_the_outlet_spoken_to(checks):
     told = [c for c in checks if c.field == "told" and c.expected]
     assert told and all(c.ok for c in told), [(c.row, c.expected, c.predicted) for c in told if not c.ok]
+
+
+# Places in every use the roles tell apart, from many conflicts, with odd spacing, capitals and non-ASCII text.
+_ROLE_TEXTS = [
+    "Hospital officials in Zaporizhzhia said 22 wounded people were brought in from Orikhiv.",
+    "Foreign fighters from Chad, Niger and Libya joined the RSF near El Geneina, monitors said.",
+    "The governor of the Odesa region said a drone hit a port in Izmail overnight.",
+    "Police chiefs for   the Zamfara state said gunmen took 40 pupils in Kaura Namoda.",
+    "Villages 20 km north of Kirkuk and 15 kilometres outside Hawija were shelled, the army said.",
+    "Refugees crossed the border into Chad at Adre; others fled south-east of the Darfur capital.",
+    "Clashes near the borders with Niger and Burkina Faso killed 12 soldiers in Mali.",
+    "Russia fired 40 missiles at Kyiv; Ankara said it would mediate, and Moscow denied it.",
+    "Lebanon's health ministry said 31 people were killed in Nabatieh; Israel's army said it struck Tyre.",
+    "A Kyiv-based analyst and a Nairobi–based envoy spoke of Goma and of fighting west of the Masisi hills.",
+    "The Syria Civil Defence said 9 died in Idlib; the Sudan Doctors Network counted 15 in Omdurman.",
+    "ASYLUM SEEKERS FROM ERITREA AND SOMALIA DROWNED OFF LAMPEDUSA, OFFICIALS IN ROME SAID.",
+    "Speaking from Geneva, the envoy said 300 were killed in Gaza and 50 in Rafah since the talks in Doha.",
+    "Journalists  \n in Port-au-Prince said gangs from Cité Soleil killed 70 people in Pont-Sondé.",
+    "Militants from the Sahel region attacked a base in Menaka, the junta in Bamako said.",
+    "Residents of Kherson and officials at Mykolaiv reported shelling north-west of the city of Kherson.",
+    "The commander for Sagaing said troops from Mandalay crossing the border to Thailand were held in Myawaddy.",
+    "Ethiopia's federal government denied that soldiers in Tigray killed 200 civilians in Axum.",
+    # matches as long as each pattern's (_BEFORE_GATES): five words before the place
+    "Army commanders stationed in the eastern Donbas said shelling hit villages west of the provincial capital Kharkiv.",
+    "Asylum seekers mostly from the Tigray region drowned; spokesmen speaking at the Tuesday Mogadishu briefing said so.",
+]
+_ROLE_PLACES = ("Zaporizhzhia", "Orikhiv", "Chad", "Niger", "Libya", "El Geneina", "Odesa", "Izmail", "Zamfara",
+                "Kaura Namoda", "Kirkuk", "Hawija", "Adre", "Darfur", "Burkina Faso", "Mali", "Russia", "Kyiv",
+                "Ankara", "Moscow", "Lebanon", "Nabatieh", "Israel", "Tyre", "Nairobi", "Goma", "Masisi", "Syria",
+                "Idlib", "Sudan", "Omdurman", "ERITREA", "SOMALIA", "LAMPEDUSA", "ROME", "Geneva", "Gaza", "Rafah",
+                "Doha", "Port-au-Prince", "Cité Soleil", "Pont-Sondé", "Sahel", "Menaka", "Bamako", "Kherson",
+                "Mykolaiv", "Sagaing", "Mandalay", "Thailand", "Myawaddy", "Ethiopia", "Tigray", "Axum", "Donbas",
+                "Kharkiv", "Mogadishu")
+
+
+def _plain_role(text, m):
+    """_place_role without its word gates and shortened windows: every pattern searched over the whole window."""
+    from auditor import provenance as p
+
+    before = text[max(0, m.start - 60):m.start]
+    after_preposition = p._AFTER_PREPOSITION.search(before) is not None
+    if p._IN_NAME.match(text, m.end, m.end + 30):
+        return "name"
+    if m.place.kind == "country" and text.startswith(("'s", "’s"), m.end) and p._JURISDICTION_AFTER.match(
+            text, m.end, m.end + 60):
+        return "jurisdiction"
+    if m.place.kind == "country" and not after_preposition and p._COUNTRY_ACTS.match(text, m.end, m.end + 40):
+        return "actor"
+    if m.place.kind == "city" and not after_preposition and p._CAPITAL_ACTS.match(text, m.end, m.end + 30):
+        return "actor"
+    if p._ORIGIN_PEOPLE.search(before):
+        return "origin"
+    if p._SPEAKER_PLACE.search(before) or text.startswith(("-based", "–based"), m.end):
+        return "speaker"
+    if p._JURISDICTION.search(before) or p._JURISDICTION_AFTER.match(text, m.end, m.end + 60):
+        return "jurisdiction"
+    if p._REFERENCE_BEFORE.search(before):
+        return "reference"
+    return "event"
+
+
+def test_place_roles_read_through_their_gates_equal_the_plain_searches():
+    from types import SimpleNamespace
+
+    from auditor.provenance import _place_role
+
+    texts = [*_ROLE_TEXTS, *(t.replace(" ", "  ") for t in _ROLE_TEXTS), *(t.replace(" ", "\n", 6) for t in _ROLE_TEXTS),
+             *("Ü " + t for t in _ROLE_TEXTS), *(t.upper() for t in _ROLE_TEXTS)]
+    roles = []
+    for text in texts:
+        for name in _ROLE_PLACES:
+            start = text.find(name)
+            if start < 0:
+                start = text.find(name.upper())
+            if start < 0:
+                continue
+            for kind in ("country", "city", "region", "site"):
+                m = SimpleNamespace(start=start, end=start + len(name), place=SimpleNamespace(kind=kind))
+                roles.append(_place_role(text, m))
+                assert roles[-1] == _plain_role(text, m), (text, name, kind)
+    assert {"event", "speaker", "origin", "jurisdiction", "reference", "actor", "name"} <= set(roles)

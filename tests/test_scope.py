@@ -52,3 +52,58 @@ def test_last_weekday_is_the_week_before():
 
 def test_identifiers_are_not_years():
     assert find_dates("under Resolution 2254 the council", "2024-05-19") == []
+
+
+# Sentences with every kind of date, and words that only look like the start of one ("market", "decided",
+# "mayor", "Sunni"), from many conflicts: the scan that only tries where a date can start finds the same.
+_DATE_TEXTS = [
+    "Russian drones struck Odesa on Tuesday, killing 3, the regional governor said on Wednesday.",
+    "RSF fighters shelled El Fasher between 10 and 12 May 2024, a local monitor said.",
+    "The Mayor of Gaza City decided on Dec. 28, 2023 to close the market; 14 died by Jan 3.",
+    "Gunmen killed 17 villagers in Zamfara last Sunday and 4 more yesterday, police told Reuters.",
+    "In the 2017 battle for Mosul, about 9,000 civilians were killed, and 40,000 in 2016-2017.",
+    "Since mid-2023 the Sunni militia has displaced 30,000 people in Sinaloa, officials said today.",
+    "On 7 October 2023, 1,200 people were killed; by 15th of November the toll in Gaza passed 11,000.",
+    "Flight 752 and Resolution 2254 are not years, nor is route 1990, but September 2022 is a date.",
+    "A strike on Kramatorsk station on April 8th killed 61; the Sept. 4 strike in Sumy killed 12.",
+    "Al-Shabaab attacked a base near Mogadishu on THURSDAY; on MARCH 3 it hit Baidoa again.",
+    "Fighting in Tigray in november 2020 and august 2021 left thousands dead, monitors said last Friday.",
+    "Mai Mai fighters killed 22 people in Ituri on 31 June, a date that does not exist, and 5 on Feb 30.",
+    "Gang violence in Port-au-Prince killed 2,500 people between January and March, the UN said on Monday.",
+    "Myanmar's junta bombed Sagaing on Satur­day (a soft hyphen), and on Sunday—two days later—again.",
+    "Houthi missiles hit Marib in 1998? No: in 2019, 2020 and 2021, per the Yemen Data Project.",
+    "The Taliban took Kabul on 15 August 2021; may 4 is not a date here, but May 4 is.",
+    "Über 20 Menschen starben am Montag in Charkiw, sagte der Gouverneur – on Monday, the governor said.",
+    "Two weekdays: mondays and fridays, and a word ending in day: holiday, someday, doomsday.",
+]
+
+
+def test_the_date_scan_finds_what_the_plain_alternation_finds():
+    from auditor import scope
+    from auditor.knowledge import Caseless
+
+    plain = Caseless(scope._DATE_RE.source.replace(f"(?={scope._DATE_STARTS})", "", 1))
+    assert plain.source != scope._DATE_RE.source
+    texts = [*_DATE_TEXTS, *(t.upper() for t in _DATE_TEXTS), *(t.lower() for t in _DATE_TEXTS)]
+    found = 0
+    for text in texts:
+        expected = [(m.span(), m.groupdict()) for m in plain.finditer(text)]
+        assert [(m.span(), m.groupdict()) for m in scope._DATE_RE.finditer(text)] == expected, text
+        found += len(expected)
+    assert found > 100
+
+
+def test_an_inherited_date_is_asked_for_only_when_the_figure_has_none():
+    asked = []
+
+    def inherited() -> str:
+        asked.append(True)
+        return "2024-05-01"
+
+    text = "Gunmen killed 9 people in Zamfara."
+    got = read_scope(text, text.index("9"), text.index("9") + 1, "2024-05-12", inherited=inherited)
+    assert (got.event_date, len(asked)) == ("2024-05-01", 1)
+    assert got == read_scope(text, text.index("9"), text.index("9") + 1, "2024-05-12", inherited="2024-05-01")
+    dated = "Gunmen killed 9 people in Zamfara on Friday."
+    got = read_scope(dated, dated.index("9"), dated.index("9") + 1, "2024-05-12", inherited=inherited)
+    assert (got.event_date, len(asked)) == ("2024-05-10", 1)  # its own Friday, 10 May: not asked again
