@@ -253,3 +253,13 @@ def test_the_scan_builds_mentions_equal_to_the_dataclass_in_every_field():
     built = _place_mention(*values)
     assert built == PlaceMention(*values) and hash(built) == hash(PlaceMention(*values))
     assert [getattr(built, f.name) for f in fields(PlaceMention)] == list(values)  # no field left unset
+
+
+@pytest.mark.parametrize("text", ["Ba‘āj_Raqqa's fighters", "Ba‘āj Raqqa's fighters"])
+def test_words_split_alike_with_or_without_an_underscore_in_the_text(text):
+    from auditor._names import tokenize
+
+    tokens = tokenize(text)
+    assert tokens.words == ["Ba‘āj", "Raqqa", "s", "fighters"]
+    assert [text[a:b] for a, b in zip(tokens.starts, tokens.ends)] == tokens.words
+    assert tokens.keys == ["baaj", "raqqa", "s", "fighters"]
