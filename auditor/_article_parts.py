@@ -254,3 +254,56 @@ def submit_batch(pool: WorkerPool, batch: list[ReadTask], max_size: int, cache: 
     if all(task.pieces(pool.jobs) < 2 for task in batch):
         return pool.submit(_run_batch, batch, max_size, cache)
     return _Batch(pool, batch, max_size, cache)
+
+
+# --- on a Dask cluster (auditor.cluster, without a figure cache) ------------------------------------
+
+def pieces_on_cluster(client: Any, group: list[ReadTask], max_size: int, chosen: dict[str, str],
+                      workers: int) -> Any | None:
+    """A Dask future of ``(summary, rows)`` of ``group`` as ``auditor.cluster._read_and_extract`` gives
+    them, its huge articles extracted in pieces by several Dask tasks and joined by one more (which
+    extracts there again a piece that assumed wrong); ``None`` when ``group`` has no huge article."""
+    split = {i: task.pieces(workers) for i, task in enumerate(group)}
+    if all(n < 2 for n in split.values()):
+        return None
+    pieces = {i: [client.submit(_piece_on_worker, group[i], k, n, max_size, chosen, pure=False) for k in range(n)]
+              for i, n in split.items() if n > 1}
+    return client.submit(_joined_on_worker, group, pieces, max_size, chosen, pure=False)
+
+
+def _piece_on_worker(task: ReadTask, piece: int, pieces: int, max_size: int, chosen: dict[str, str],
+                     prior: Runs | None = None) -> PieceResult:
+    from ._parallel import apply_settings
+
+    apply_settings(chosen)  # a remote worker does not inherit this process's settings
+    return run_piece(task, piece, pieces, max_size, None, prior)
+
+
+def _joined_on_worker(group: list[ReadTask], pieces: dict[int, list[PieceResult]], max_size: int,
+                      chosen: dict[str, str]) -> tuple[list, list]:
+    from .cluster import _read_and_extract
+
+    plain = [task for i, task in enumerate(group) if i not in pieces]
+    summary, rows = _read_and_extract(plain, max_size, chosen) if plain else ([], [])
+    taken = iter(zip(summary, rows))
+    out_summary: list = []
+    out_rows: list = []
+    for i, task in enumerate(group):
+        if i not in pieces:
+            done, found = next(taken)
+        else:
+            n = len(pieces[i])
+            result, _retried = joined(
+                pieces[i], lambda k, prior, task=task, n=n: _piece_on_worker(task, k, n, max_size, chosen, prior),
+                lambda task=task: _whole_on_worker(task, max_size, chosen))
+            done, found = (result.articles, result.errors, []), result.rows
+        out_summary.append(done)
+        out_rows.append(found)
+    return out_summary, out_rows
+
+
+def _whole_on_worker(task: ReadTask, max_size: int, chosen: dict[str, str]) -> TaskResult:
+    from .cluster import _read_and_extract
+
+    (summary,), (rows,) = _read_and_extract([task], max_size, chosen)
+    return TaskResult(summary[0], summary[1], rows)

@@ -230,6 +230,7 @@ class _WorkerReads:
         self.max_size = max_size
         self.store = store
         self.window = max(1, threads * _WINDOW_PER_THREAD)
+        self.threads = threads
         self.chosen = settings()
         self.version = extractor_version() if store is not None else ""
 
@@ -245,8 +246,12 @@ class _WorkerReads:
 
     def _send(self, group: list[ReadTask]) -> _Batch:
         if self.store is None:  # everything is extracted: one task reads and extracts
-            return _Batch(group, rows=self.client.submit(_read_and_extract, group, self.max_size, self.chosen,
-                                                         pure=False))
+            from ._article_parts import pieces_on_cluster  # a huge article: several tasks, in pieces
+
+            rows = pieces_on_cluster(self.client, group, self.max_size, self.chosen, self.threads)
+            if rows is None:
+                rows = self.client.submit(_read_and_extract, group, self.max_size, self.chosen, pure=False)
+            return _Batch(group, rows=rows)
         read = self.client.submit(_read_batch, group, self.max_size, self.version, pure=False)
         return _Batch(group, read, self.client.submit(_summary, read, pure=False))
 

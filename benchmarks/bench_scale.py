@@ -13,7 +13,8 @@ Prints, on a generated wire corpus (``make_corpus.py``):
 * the audit on a Dask ``LocalCluster`` of 1 and 2 single-threaded worker processes;
 * claim building (incidents, groups, conflicts) at ``--claims`` figures (``bench_claims.py``, each
   size in a fresh process);
-* extraction time of one long article of 0.2, 0.8 and 3.2 MB, and ten 100 KB articles.
+* extraction time of one long article of 0.2, 0.8 and 3.2 MB, and ten 100 KB articles; each long article
+  also as a file read and extracted with ``--jobs 1`` and ``--jobs 2`` (in pieces, ``_article_parts``).
 
 quantulum3 is slow: when the whole corpus would take more than ``--quantulum-budget`` seconds,
 it parses a fixed subset and the KB/s of that subset stands for the whole (said in the output).
@@ -94,7 +95,7 @@ def _dask(corpus: Path, workers: int) -> float:
         return time.perf_counter() - started
 
 
-def _long_articles(sizes_mb: list[float], corpus: Path) -> list[tuple[str, float, int]]:
+def _long_articles(sizes_mb: list[float], corpus: Path) -> list[tuple[str, float, float | int]]:
     from auditor.extract import extract_figures, warm_up
     from auditor.model import Article
     from auditor.readers import load_articles
@@ -116,11 +117,40 @@ def _long_articles(sizes_mb: list[float], corpus: Path) -> list[tuple[str, float
         started = time.perf_counter()
         found = extract_figures(Article("long", "long.txt", text))
         rows.append((f"one {mb:g} MB article", time.perf_counter() - started, len(found)))
+        one, two = _pieces_speedup(text, corpus.parent / f"long-{mb:g}")
+        rows.append((f"one {mb:g} MB article as a file, --jobs 1 / --jobs 2 (pieces)", one, two))
     text = text_of(100_000)
     started = time.perf_counter()
     found = sum(len(extract_figures(Article(f"a{k}", "a.txt", text))) for k in range(10))
     rows.append(("ten 100 KB articles", time.perf_counter() - started, found))
     return rows
+
+
+def _pieces_speedup(text: str, folder: Path) -> tuple[float, float]:
+    """Reading and extracting one long article file in this process (``--jobs 1``) and on two forked
+    workers (``--jobs 2``: in pieces, ``auditor._article_parts``), fastest of 2 each; the rows must agree."""
+    from auditor._parallel import WorkerPool, run_task, run_tasks
+    from auditor.readers import ReadTask
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "long.txt"
+    path.write_text(text, encoding="utf-8")
+    task = ReadTask(path, path.stat().st_size)
+    times: dict[int, list[float]] = {1: [], 2: []}
+    found: dict[int, list] = {}
+    for _ in range(2):
+        for jobs in (1, 2):
+            pool = WorkerPool(jobs) if jobs > 1 else None
+            started = time.perf_counter()
+            if pool is None:
+                found[jobs] = run_task(task, 2**31).rows
+            else:
+                found[jobs] = [result.rows for _task, result in run_tasks([task], 2**31, pool=pool)][0]
+                pool.close()
+            times[jobs].append(time.perf_counter() - started)
+    if found[1] != found[2]:
+        raise SystemExit(f"--jobs 2 found other figures than --jobs 1 in {path}")
+    return min(times[1]), min(times[2])
 
 
 def main() -> int:
@@ -176,7 +206,10 @@ def main() -> int:
         _claims([int(s) for s in args.claims.split(",") if s])
     if "long" in parts:
         for label, seconds, found in _long_articles([float(s) for s in args.long.split(",") if s], corpus):
-            print(f"| {label} | {seconds:.2f} s ({found:,} figures) |")
+            if isinstance(found, float):  # jobs 1 and jobs 2 seconds
+                print(f"| {label} | {seconds:.2f} s / {found:.2f} s ({seconds / found:.2f}x) |")
+            else:
+                print(f"| {label} | {seconds:.2f} s ({found:,} figures) |")
     print(f"\nload average at end: {os.getloadavg()[0]:.1f}; benchmark took {time.perf_counter() - began:.0f} s")
     if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)

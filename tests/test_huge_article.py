@@ -124,3 +124,24 @@ def test_an_unreadable_huge_file_is_named_and_the_rest_is_audited(huge, tmp_path
     assert two.errors.equals(one.errors)
     assert list(two.errors["path"]) == [str(folder / "b-binary.txt")]
     assert two.figures.equals(one.figures) and len(two.figures) > 1000
+
+
+def test_on_a_dask_cluster_the_article_is_extracted_in_pieces_with_the_same_figures(huge, monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    from auditor import _article_parts
+
+    sent: list[object] = []
+    real = _article_parts.pieces_on_cluster
+    monkeypatch.setattr(_article_parts, "pieces_on_cluster", lambda *args: sent.append(real(*args)) or sent[-1])
+    one = audit(huge, jobs=1)
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                       dashboard_address=None, silence_logs=40)
+    try:
+        with distributed.Client(cluster, set_as_default=False) as client:
+            remote = audit(huge, cluster=client)
+    finally:
+        cluster.close()
+    assert len(sent) == 1 and sent[0] is not None  # the one article went as pieces
+    assert len(one.figures) > 1000
+    assert remote.figures.equals(one.figures)
+    assert remote.articles.equals(one.articles)
