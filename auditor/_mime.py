@@ -57,9 +57,11 @@ _CONFLICT_EXTRA = ("relation_text",)
 _ARTICLE_EXTRA = ("abs_path",)
 
 
-def mimebundle(result: AuditResult) -> dict[str, Any]:
-    """The display bundle of an audit result: extension JSON, escaped HTML and plain text."""
-    payload = audit_payload(result)
+def mimebundle(result: Any) -> dict[str, Any]:
+    """The display bundle of an audit (an :class:`~auditor.audit.AuditResult` or an opened one): extension
+    JSON, escaped HTML and plain text. Only the figures it shows are read (:func:`shown_part`)."""
+    payload = audit_payload(shown_part(result))
+    payload["summary"]["figures"] = result.n_figures
     return {
         MIME_TYPE: payload,
         "text/html": _html(payload),
@@ -136,6 +138,27 @@ def audit_payload(result: AuditResult) -> dict[str, Any]:
             "errors": len(result.errors) - len(errors),
         },
     }
+
+
+def shown_part(result: Any) -> AuditResult:
+    """The audit with only the figures its display can show: those of the claim groups and conflicts it
+    lists (the caps below) and both sides of each listed conflict. A figure table spilled to a file, or
+    an opened audit's, is read for these rows only; the payload is the same as from every figure."""
+    from .audit import AuditResult
+
+    conflicts = _sorted_conflicts(result.conflicts).head(MAX_CONFLICTS)
+    shown = set(conflicts["group_id"].astype(str)) if len(conflicts) else set()
+    groups = _sorted_groups(result.groups)
+    if len(groups):  # audit_payload lists the conflicts' groups, then the first others: all among these
+        shown |= set(groups["group_id"].astype(str).head(MAX_GROUPS + len(shown)))
+    figures = result.figures_in(shown)
+    sides = set(conflicts["figure_a"].astype(str)) | set(conflicts["figure_b"].astype(str)) if len(conflicts) \
+        else set()
+    missing = sides - set(figures["figure_id"].astype(str))
+    if missing:  # a part_of pair whose total is in another group
+        figures = pd.concat([figures, result._figures_with_ids(missing)])
+    return AuditResult(articles=result.articles, figures=figures, groups=result.groups,
+                       conflicts=result.conflicts, errors=result.errors, out_dir=result.out_dir)
 
 
 def _sorted_conflicts(conflicts: pd.DataFrame) -> pd.DataFrame:

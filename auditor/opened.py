@@ -14,7 +14,6 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -65,19 +64,25 @@ class OpenedAudit:
 
     # -- figures ------------------------------------------------------------------------------
 
-    def figures_of(self, group_id: str) -> pd.DataFrame:
-        """The figures of one claim group (``solo:<figure_id>`` for a figure without one), in file order."""
-        return self.figures_in([group_id])
+    def figures_of(self, group_id: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The figures of one claim group (``solo:<figure_id>`` for a figure without one), in file order,
+        only ``columns`` (all when ``None``)."""
+        return self.figures_in([group_id], columns)
 
-    def figures_in(self, group_ids: Iterable[str]) -> pd.DataFrame:
-        """The figures of several claim groups (read in one pass over the row groups that can hold them)."""
+    def figures_in(self, group_ids: Iterable[str], columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The figures of several claim groups (read in one pass over the row groups that can hold them),
+        only ``columns`` (all when ``None``)."""
         groups, solos = set(), set()
         for g in map(str, group_ids):
             if g.startswith(_SOLO):
                 solos.add(g[len(_SOLO):])
             else:
                 groups.add(g)
-        return _frame(self._figures.read(None, groups, solos))
+        return _frame(self._figures.read(columns, groups, solos))
+
+    def _figures_with_ids(self, figure_ids: Iterable[str]) -> pd.DataFrame:
+        """The figures without a claim group whose id is in ``figure_ids``."""
+        return _frame(self._figures.read(None, None, set(map(str, figure_ids))))
 
     def read_figures(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """Every figure, only ``columns`` (all when ``None``): what a list over all groups needs."""
@@ -95,9 +100,7 @@ class OpenedAudit:
         """Decide a whole claim group, stored at once with the figures it holds (see ``AuditResult.review_group``)."""
         from .review import review_group
 
-        members = self.figures_of(group_id)[["figure_id", "group_id"]]
-        review_group(SimpleNamespace(groups=self.groups, figures=members, out_dir=self.out_dir),
-                     group_id, decision, note)
+        review_group(self, group_id, decision, note)
 
     # -- everything -----------------------------------------------------------------------------
 
@@ -118,26 +121,9 @@ class OpenedAudit:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
         """Rich display as for an :class:`~auditor.audit.AuditResult`, reading only the groups shown."""
-        from . import _mime
-        from .audit import AuditResult
+        from ._mime import mimebundle
 
-        conflicts = _mime._sorted_conflicts(self.conflicts).head(_mime.MAX_CONFLICTS)
-        shown = set(conflicts["group_id"].astype(str)) if len(conflicts) else set()
-        groups = _mime._sorted_groups(self.groups)
-        shown |= set(groups["group_id"].astype(str).head(_mime.MAX_GROUPS + len(shown)))
-        figures = self.figures_in(shown)
-        sides = set(conflicts["figure_a"].astype(str)) | set(conflicts["figure_b"].astype(str)) if len(conflicts) \
-            else set()
-        missing = sides - set(figures["figure_id"].astype(str))
-        if missing:  # a part_of pair whose total is in another group
-            figures = pd.concat([figures, _frame(self._figures.read(None, None, missing))], ignore_index=True)
-        view = AuditResult(articles=self.articles, figures=figures, groups=self.groups, conflicts=self.conflicts,
-                           errors=self.errors, out_dir=self.out_dir)
-        bundle = _mime.mimebundle(view)
-        bundle[_mime.MIME_TYPE]["summary"]["figures"] = self.n_figures
-        lines = bundle["text/plain"].split("\n")
-        bundle["text/plain"] = "\n".join([repr(self), *lines[1:]])
-        return bundle
+        return mimebundle(self)
 
     def __repr__(self) -> str:
         return (f"OpenedAudit({str(self.folder)!r}: {len(self.articles)} articles, {self.n_figures} figures, "

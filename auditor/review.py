@@ -377,7 +377,7 @@ def review_group(result: Any, group_id: str, decision: str, note: str = "") -> d
     """Record a decision on one of ``result``'s claim groups and show it in ``result.groups``."""
     groups = result.groups
     matches = _rows_to_review(result, groups, "group_id", group_id, "claim group")
-    figures = result.figures.loc[result.figures["group_id"] == group_id, "figure_id"]
+    figures = result.figures_of(group_id, ["figure_id", "group_id"])["figure_id"]  # not every figure
     row = ReviewStore(result.out_dir).record_group(group_id, decision, note, figures, groups.at[matches[0], "label"])
     for column, value in (("decision", row["decision"]), ("decision_note", row["note"]),
                           ("decided_at", row["decided_at"])):
