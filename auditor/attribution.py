@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from .knowledge import Caseless, literal_alternation, load_table
 from .model import Sentence
@@ -88,8 +89,7 @@ class Credit:
 UNATTRIBUTED = Credit("", "unattributed")
 
 
-@dataclass(frozen=True)
-class _Frame:
+class _Frame(NamedTuple):
     verb_start: int  # article offsets of the verb or introducer
     start: int  # what the frame covers
     end: int

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
 from .knowledge import Caseless, load_table
 
@@ -45,8 +46,7 @@ _SPEECH_BEFORE = Caseless(
 _SEGMENT_BREAK = Caseless(r"[,;:—–()]|\s-\s")
 
 
-@dataclass(frozen=True)
-class DateMention:
+class DateMention(NamedTuple):
     """A date in a sentence: offsets in the sentence, the resolved day (None: month or year only)."""
 
     start: int
@@ -55,8 +55,7 @@ class DateMention:
     year: int | None  # the year it names or implies
 
 
-@dataclass(frozen=True)
-class ScopeReading:
+class ScopeReading(NamedTuple):
     scope: str  # incident | cumulative | historical
     event_date: str  # ISO date or ""
     rule: str  # id of the rule that decided the scope ("" for the default)
