@@ -169,8 +169,9 @@ class Gazetteer:
         self._place_cache: dict[int, Place] = {}
         self._country_ids: dict[str, int] = data["country_ids"]
         self._hint_cache: dict[frozenset[str], frozenset[str]] = {}
-        # the last tokens scanned: where names may start, and the names found there (each article is scanned twice)
-        self._scan: tuple[Tokens | None, list[int], dict[int, list]] = (None, [], {})
+        # the last tokens scanned (each article is scanned twice): where names may start, the names found there,
+        # and what was taken at each of them with the countries it was read with
+        self._scan: tuple[Tokens | None, list[int], dict[int, tuple], dict[int, tuple]] = (None, [], {}, {})
 
     # -- public ---------------------------------------------------------------------------------
 
@@ -194,8 +195,9 @@ class Gazetteer:
         tokens = tokens if tokens is not None else tokenize(text)
         words, starts, ends = tokens.words, tokens.starts, tokens.ends
         found: list[PlaceMention] = []
-        if self._scan[0] is tokens:  # the article's second pass (with its countries): the same names
-            firsts, names_at, outcomes = self._scan[1:]
+        scan = self._scan  # (one read: another thread may scan another article meanwhile)
+        if scan[0] is tokens:  # the article's second pass (with its countries): the same names
+            firsts, names_at, outcomes = scan[1:]
         else:
             # a name starts with a capital, or with a particle before one ("al-Anbar"); C-level passes over
             # the words, as this looks at every word of every article
