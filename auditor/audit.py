@@ -425,32 +425,24 @@ def _claims(
     figures: pd.DataFrame | SpilledFigures, articles: pd.DataFrame, store: ArticleCache | None,
     review_dir: Path | None, pool: WorkerPool | None = None,
 ) -> tuple[pd.DataFrame | SpilledFigures, pd.DataFrame, pd.DataFrame]:
-    """Claims built (or, for the same figures and articles, taken from the cache) before review
-    decisions; the decisions are always merged afresh from ``review.sqlite``, never cached. With a
-    ``pool`` of several workers, built there per batch of blocking keys."""
-    from .cache import claims_key, extractor_version
-    from .claims import build_claims, build_claims_by_blocks, finish_claims
+    """Claims built before review decisions; the decisions are always merged afresh from
+    ``review.sqlite``, never cached. With a ``pool`` of several workers, built there per batch of
+    blocking keys; with a ``store``, per bucket of blocking keys, only the buckets whose figures or
+    articles changed since they were stored (:class:`~auditor.claims.ClaimBatchCache`)."""
+    from .claims import build_claims, build_claims_by_blocks, claim_batch_cache, finish_claims, run_here
 
     if isinstance(figures, SpilledFigures):
         return _spilled_claims(figures, articles, store, review_dir, pool)
+    on_pool = pool is not None and pool.jobs > 1
+    if store is None and not on_pool:
+        built = build_claims(figures, articles, store_dir=None)
+    else:
+        import tempfile
 
-    key = None
-    if store is not None:
-        try:
-            key = claims_key(figures, articles, extractor_version())
-        except TypeError:  # a column pandas cannot hash: built every time
-            key = None
-    built = store.get_claims(key) if store is not None and key is not None else None
-    if built is None:
-        if pool is not None and pool.jobs > 1:
-            import tempfile
-
-            built = build_claims_by_blocks(figures, articles, pool.submit, pool.jobs, store_dir=None,
-                                           shared_folder=Path(tempfile.gettempdir()))
-        else:
-            built = build_claims(figures, articles, store_dir=None)
-        if store is not None and key is not None:
-            store.put_claims(key, built)
+        built = build_claims_by_blocks(figures, articles, pool.submit if on_pool else run_here,
+                                       pool.jobs if on_pool else 1, store_dir=None,
+                                       shared_folder=Path(tempfile.gettempdir()) if on_pool else None,
+                                       cache=claim_batch_cache(store))
     figures, groups, conflicts = built
     groups, conflicts = finish_claims(figures, groups, conflicts, review_dir)
     _release_unused()
@@ -462,23 +454,16 @@ def _spilled_claims(
     pool: WorkerPool | None,
 ) -> tuple[pd.DataFrame | SpilledFigures, pd.DataFrame, pd.DataFrame]:
     """:func:`_claims` of a spilled figure table: built per batch of blocking keys, each task reading
-    its rows from the spill file; this process keeps the columns claims fill (the cache too)."""
+    its rows from the spill file; this process keeps the columns claims fill."""
     import tempfile
 
-    from .cache import extractor_version
-    from .claims import _FILLED, _members, build_claims_by_blocks, finish_claims
+    from .claims import _members, build_claims_by_blocks, claim_batch_cache, finish_claims
 
     if not len(figures) or pool is None or pool.jobs < 2:
         return _claims(_figures_loaded(figures), articles, store, review_dir, pool)
-    key = _spilled_claims_key(figures, articles, extractor_version()) if store is not None else None
-    built = store.get_claims(key) if key is not None else None
-    if built is not None:
-        figures.filled, groups, conflicts = built
-    else:
-        figures, groups, conflicts = build_claims_by_blocks(figures, articles, pool.submit, pool.jobs, store_dir=None,
-                                                            shared_folder=Path(tempfile.gettempdir()))
-        if key is not None:
-            store.put_claims(key, (figures.filled[list(_FILLED)], groups, conflicts))
+    figures, groups, conflicts = build_claims_by_blocks(figures, articles, pool.submit, pool.jobs, store_dir=None,
+                                                        shared_folder=Path(tempfile.gettempdir()),
+                                                        cache=claim_batch_cache(store))
     members = _members(figures) if review_dir is not None else pd.DataFrame()
     groups, conflicts = finish_claims(members, groups, conflicts, review_dir)
     _release_unused()
@@ -489,23 +474,6 @@ def _figures_loaded(figures: SpilledFigures) -> pd.DataFrame:
     loaded = figures.frame()
     figures.remove()
     return loaded
-
-
-def _spilled_claims_key(figures: SpilledFigures, articles: pd.DataFrame, version: str) -> str:
-    """:func:`auditor.cache.claims_key` of a spilled table, hashed a record batch at a time (rows
-    hashed with their position, as in the whole table); marked apart, as the cache then keeps the
-    columns claims fill, not the whole table."""
-    import hashlib
-
-    digest = hashlib.sha256(version.encode() + b"\0spilled")
-    for chunk in figures.chunks(FigureColumns.CHUNK):
-        if chunk.index[0] == 0:
-            digest.update(repr([(str(c), str(t)) for c, t in chunk.dtypes.items()]).encode())
-        digest.update(pd.util.hash_pandas_object(chunk, index=True, categorize=False).to_numpy().tobytes())
-    digest.update(b"\0")
-    digest.update(repr([(str(c), str(t)) for c, t in articles.dtypes.items()]).encode())
-    digest.update(pd.util.hash_pandas_object(articles, index=True, categorize=False).to_numpy().tobytes())
-    return digest.hexdigest()
 
 
 def _open_cache(cache: str | Path | bool | None) -> ArticleCache | None:

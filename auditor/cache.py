@@ -9,8 +9,10 @@ touches ``review.sqlite``.
 Two more tables make a re-run of an unchanged corpus cheap end to end: ``file_reads`` keeps what each file
 read to (articles and read notes) under its path, size, modification time and the size limit, trusted
 only when the file was last modified well before it was read (a change within the same clock tick
-would otherwise go unseen); ``claims`` keeps the claim groups and conflicts built from a digest of the
-figures and articles frames, *before* review decisions, which are merged afresh on every run.
+would otherwise go unseen); ``claim_batches`` keeps the claims (figures' groups, claim groups, conflicts)
+of each bucket of blocking keys under a digest of its input rows (:class:`auditor.claims.ClaimBatchCache`),
+*before* review decisions, which are merged afresh on every run: a changed article rebuilds only the
+buckets its figures fall in.
 
 The store is one SQLite file (``articles.sqlite``) in the user cache folder (see
 :func:`auditor._cache.cache_dir`) or in a folder the caller names. It is a pure accelerator: a
@@ -50,8 +52,8 @@ _USED_GRAIN = 3600.0
 _BATCH = 500
 # A file modified this close to (or after) the moment it was read may have changed unseen: not trusted.
 _RACY_SECONDS = 2.0
-# Claim results kept (each the frames of one whole audit): the most recently used.
-_CLAIM_RESULTS = 8
+# Claim batches kept (each the claims of one bucket of blocking keys): the most recently used.
+_CLAIM_BATCHES = 4096
 
 
 def tree_digest(root: Path) -> str:
@@ -121,8 +123,10 @@ class ArticleCache:
             db.execute("CREATE TABLE IF NOT EXISTS file_reads (path TEXT PRIMARY KEY, size INTEGER NOT NULL, "
                        "mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, max_size INTEGER NOT NULL, read_at REAL NOT NULL, "
                        "result BLOB NOT NULL, used REAL NOT NULL)")
-            db.execute("CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, frames BLOB NOT NULL, used REAL NOT NULL)")
-            for table in ("figures", "file_reads", "claims"):
+            db.execute("DROP TABLE IF EXISTS claims")  # whole-audit claims of an older version: now per batch
+            db.execute("CREATE TABLE IF NOT EXISTS claim_batches (key TEXT PRIMARY KEY, frames BLOB NOT NULL, "
+                       "used REAL NOT NULL)")
+            for table in ("figures", "file_reads", "claim_batches"):
                 db.execute(f"DELETE FROM {table} WHERE used < ?", (time.time() - _UNUSED_DAYS * 86400,))
             self._db = db
         except (OSError, sqlite3.Error) as exc:
@@ -130,7 +134,7 @@ class ArticleCache:
         self.hits = 0
         self.misses = 0
         self.file_hits = 0
-        self.claim_hits = 0
+        self.claim_hits = 0  # audits whose claims all came from the store
         self._files_read: list[tuple] = []
 
     def get_many(self, keys: Sequence[str]) -> dict[str, list[tuple]]:
@@ -257,32 +261,51 @@ class ArticleCache:
         except sqlite3.Error as exc:
             self._fail(exc)
 
-    def get_claims(self, key: str) -> tuple | None:
-        """The claim frames stored under ``key`` (see :func:`claims_key`), or ``None``."""
+    def get_claim_batches(self, keys: Sequence[str]) -> dict[str, tuple]:
+        """The claim frames stored under those ``keys`` that are (see
+        :class:`auditor.claims.ClaimBatchCache`); an entry that cannot be read is left out (built
+        again) with a warning."""
+        found: dict[str, tuple] = {}
         if self._db is None:
-            return None
+            return found
+        blobs: list[tuple[str, bytes]] = []
         try:
-            row = self._db.execute("SELECT frames FROM claims WHERE key = ?", (key,)).fetchone()
-            if row is None:
-                return None
-            self._db.execute("UPDATE claims SET used = ? WHERE key = ?", (time.time(), key))
-            frames = pickle.loads(zlib.decompress(row[0]))
-        except (sqlite3.Error, zlib.error, pickle.UnpicklingError, EOFError) as exc:
+            for i in range(0, len(keys), _BATCH):
+                batch = list(keys[i:i + _BATCH])
+                marks = ",".join("?" * len(batch))
+                blobs.extend(self._db.execute(f"SELECT key, frames FROM claim_batches WHERE key IN ({marks})", batch))
+            if blobs:
+                now = time.time()
+                self._db.executemany("UPDATE claim_batches SET used = ? WHERE key = ? AND used < ?",
+                                     [(now, key, now - _USED_GRAIN) for key, _blob in blobs])
+        except sqlite3.Error as exc:
             self._fail(exc)
-            return None
-        self.claim_hits += 1
-        return frames
+            return {}
+        for key, blob in blobs:
+            try:
+                frames = pickle.loads(zlib.decompress(blob))
+            except Exception as exc:  # noqa: BLE001 - any damage: that entry is built again
+                log.warning("figure cache %s: a stored claims batch could not be read (%s); built again",
+                            self.path, exc)
+                continue
+            if isinstance(frames, tuple) and len(frames) == 3:
+                found[key] = frames
+            else:
+                log.warning("figure cache %s: a stored claims batch is not three tables; built again", self.path)
+        return found
 
-    def put_claims(self, key: str, frames: tuple) -> None:
-        """Store claim frames under ``key``, keeping only the most recently used results."""
+    def put_claim_batches(self, items: Iterable[tuple[str, tuple]]) -> None:
+        """Store the claim frames of each key, keeping the ``_CLAIM_BATCHES`` most recently used."""
         if self._db is None:
             return
-        blob = zlib.compress(pickle.dumps(frames, protocol=pickle.HIGHEST_PROTOCOL), 1)
+        now = time.time()
+        records = [(key, zlib.compress(pickle.dumps(frames, protocol=pickle.HIGHEST_PROTOCOL), 1), now)
+                   for key, frames in items]
         try:
             self._db.execute("BEGIN")
-            self._db.execute("INSERT OR REPLACE INTO claims (key, frames, used) VALUES (?, ?, ?)", (key, blob, time.time()))
-            self._db.execute("DELETE FROM claims WHERE key NOT IN (SELECT key FROM claims ORDER BY used DESC LIMIT ?)",
-                             (_CLAIM_RESULTS,))
+            self._db.executemany("INSERT OR REPLACE INTO claim_batches (key, frames, used) VALUES (?, ?, ?)", records)
+            self._db.execute("DELETE FROM claim_batches WHERE key NOT IN "
+                             "(SELECT key FROM claim_batches ORDER BY used DESC LIMIT ?)", (_CLAIM_BATCHES,))
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             self._fail(exc)
@@ -306,19 +329,6 @@ def _file_key(path: Path, part: str) -> bytes:
     return name + b"\0" + part.encode() if part else name
 
 
-def claims_key(figures: pd.DataFrame, articles: pd.DataFrame, version: str) -> str:
-    """Digest of everything claims are built from: the figures and articles frames (columns, types,
-    values, order) and extractor ``version`` (code, data, settings such as the profile)."""
-    import pandas as pd
-
-    digest = hashlib.sha256(version.encode())
-    for frame in (figures, articles):
-        digest.update(b"\0")
-        digest.update(repr([(str(c), str(t)) for c, t in frame.dtypes.items()]).encode())
-        digest.update(pd.util.hash_pandas_object(frame, index=True, categorize=False).to_numpy().tobytes())
-    return digest.hexdigest()
-
-
 def default_cache_folder() -> Path:
     """Where the figure cache lives unless told otherwise (the user cache folder)."""
     from ._cache import cache_dir
@@ -326,4 +336,4 @@ def default_cache_folder() -> Path:
     return cache_dir()
 
 
-__all__ = ["ArticleCache", "article_key", "claims_key", "default_cache_folder", "extractor_version", "tree_digest"]
+__all__ = ["ArticleCache", "article_key", "default_cache_folder", "extractor_version", "tree_digest"]

@@ -20,6 +20,7 @@ import gc
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -65,22 +66,28 @@ def blocking_keys(figures: pd.DataFrame) -> pd.Series:
     ``category|scope|country|first day of a run of dates`` (runs are cut where no report falls within
     the category's window); distances by their pair of places. Build claims per key (on different
     workers) and concatenate. The figures are prepared a part at a time (each part all the figures of
-    some articles, about ``_KEY_CHUNK_ROWS``): only what the keys read of each figure is kept.
+    some articles, about ``_KEY_CHUNK_ROWS``): only what the keys read of each figure is kept. A
+    categorical: one string per key, a small integer per figure.
     """
-    return pd.Series(keys_of_parts(_key_parts_of(figures), load_config()), index=figures.index, dtype="object",
-                     name="block")
+    return pd.Series(keys_of_parts(_key_parts_of(figures), load_config()), index=figures.index, name="block")
 
 
-def _key_parts_of(figures: pd.DataFrame) -> list[Any]:
+def _key_parts_of(figures: pd.DataFrame) -> pd.DataFrame:
     """:func:`~auditor.incidents.key_parts` of every figure, in row order, prepared a part of whole
     articles at a time: what :func:`blocking_keys` reads of each figure (figures of whole articles give
     the same parts however they are split, so shares of articles can be done on different workers)."""
     config = load_config()
-    parts: list[Any] = [None] * len(figures)
-    for rows in _article_chunks(figures, _KEY_CHUNK_ROWS):
-        for position, part in zip(rows.tolist(), key_parts(prepare(figures.iloc[rows], config), config)):
-            parts[position] = part
-    return parts
+    chunks = _article_chunks(figures, _KEY_CHUNK_ROWS)
+    parts = [key_parts(prepare(figures.iloc[rows], config), config) for rows in chunks]
+    return _in_row_order(parts, chunks)
+
+
+def _in_row_order(parts: list[pd.DataFrame], positions: list[np.ndarray]) -> pd.DataFrame:
+    """Key parts computed for rows at ``positions`` (one frame per share) put back in row order."""
+    if len(parts) == 1 and np.array_equal(positions[0], np.arange(len(positions[0]))):
+        return parts[0].reset_index(drop=True)
+    joined = pd.concat(parts, ignore_index=True)
+    return joined.iloc[np.argsort(np.concatenate(positions), kind="stable")].reset_index(drop=True)
 
 
 # Figures prepared at a time for blocking_keys.
@@ -131,6 +138,7 @@ def build_claims_by_blocks(
     store_dir: Path | None = None,
     keys: pd.Series | None = None,
     shared_folder: Path | None = None,
+    cache: ClaimBatchCache | None = None,
 ) -> tuple[pd.DataFrame | SpilledFigures, pd.DataFrame, pd.DataFrame]:
     """:func:`build_claims`, one task per batch of :func:`blocking_keys` (the same tables).
 
@@ -147,6 +155,10 @@ def build_claims_by_blocks(
     workers only) are not held here at all: each task reads its rows from that file, this process
     only the article ids (and the figure ids for the review store); they come back as given, with
     the claims' columns in ``filled``.
+
+    With a ``cache`` the keys are put in ``_CACHE_BUCKETS``-ish buckets by a hash of the key (the
+    same bucket on every run) and each bucket's claims are stored under a digest of its input rows
+    (:class:`ClaimBatchCache`): a re-run builds only the buckets whose figures or articles changed.
     """
     import tempfile
 
@@ -164,35 +176,59 @@ def build_claims_by_blocks(
         shared_folder = Path(tempfile.gettempdir())  # the spill file is read by local processes only
     chosen = settings()
     ids = figures.column("article_id").to_frame() if spilled else figures
+    article_rows = _article_rows(ids["article_id"], articles)
     if shared_folder:
         _remove_abandoned(Path(shared_folder))
+    n = len(figures)
     with tempfile.TemporaryDirectory(prefix=f"{_SHARED_PREFIX}{os.getpid()}-", dir=shared_folder) if shared_folder \
             else _no_folder() as folder:
         if keys is None:
             keys = _keys_on_workers(figures, submit, workers, chosen, None if folder is None else Path(folder), ids)
-        batches = _batches_of_keys(keys, _n_batches(len(figures), workers))
-        del keys
+        key_codes = pd.Categorical(keys)
+        codes, names = key_codes.codes.astype(np.int64), key_codes.categories
+        del keys, key_codes
+        stored: dict[int, tuple] = {}
+        if cache is None:
+            bucket_of_row = None
+            batches = _packed(codes, _n_batches(n, workers))
+        else:
+            bucket_of_row = _buckets(names, codes, n)
+            digests = cache.digests(figures, articles, article_rows, bucket_of_row)
+            stored = cache.get(digests)
+            missing = np.flatnonzero(~np.isin(bucket_of_row, np.fromiter(stored, dtype=np.int64, count=len(stored))))
+            batches = [missing[rows] for rows in
+                       _packed(bucket_of_row[missing], _n_batches(len(missing), workers))] if len(missing) else []
         futures = []
         for number, rows in enumerate(batches):
+            part_articles = _articles_at(articles, article_rows[rows])
             if spilled:  # the task reads its rows from the spill file; its articles from a file here
-                path = _write_frames(Path(folder) / f"articles-{number}.pickle", _articles_of(ids.iloc[rows], articles))
+                path = _write_frames(Path(folder) / f"articles-{number}.pickle", part_articles)
                 futures.append(submit(_claims_task, figures.part(rows), path, chosen))
                 continue
             part = figures.iloc[rows]
             if folder is None:
-                futures.append(submit(_claims_task, part, _articles_of(part, articles), chosen))
+                futures.append(submit(_claims_task, part, part_articles, chosen))
             else:  # written one batch at a time: the parent never holds a second copy of the table
-                path = _write_frames(Path(folder) / f"batch-{number}.pickle", part, _articles_of(part, articles))
+                path = _write_frames(Path(folder) / f"batch-{number}.pickle", part, part_articles)
                 futures.append(submit(_claims_task, path, None, chosen))
-            del part
+            del part, part_articles
         parts = [_result(future.result()) for future in futures]
+    if cache is not None:
+        split = [_by_bucket(part, bucket_of_row[rows]) for rows, part in zip(batches, parts)]
+        if all(s is not None for s in split):  # else (never seen) the batches are used as built, not stored
+            built = {b: frames for s in split for b, frames in s.items()}
+            cache.put(built, digests)
+            parts, batches = _assembled(stored, built, bucket_of_row)
+        else:
+            parts, batches = parts + list(stored.values()), batches + [
+                np.flatnonzero(bucket_of_row == b) for b in stored]
     filled = pd.concat([p[0] for p in parts], ignore_index=True)
-    filled.index = [r for rows in batches for r in rows]
-    filled = filled.sort_index()
-    groups = pd.concat([p[1] for p in parts], ignore_index=True)
-    conflicts = pd.concat([p[2] for p in parts], ignore_index=True)
+    order = np.concatenate(batches) if batches else np.zeros(0, dtype=np.int64)
+    filled = filled.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+    groups = _joined([p[1] for p in parts])
+    conflicts = _joined([p[2] for p in parts])
     if spilled:
-        figures.filled = filled[list(_FILLED)].reset_index(drop=True)
+        figures.filled = filled[list(_FILLED)]
         del filled, parts
         members = _members(figures) if store_dir is not None else pd.DataFrame()
         groups, conflicts = finish_claims(members, groups, conflicts, store_dir)
@@ -202,6 +238,161 @@ def build_claims_by_blocks(
         found[column] = filled[column].to_numpy()
     groups, conflicts = finish_claims(found, groups, conflicts, store_dir)
     return found, groups, conflicts
+
+
+def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The rows of ``frames`` in one frame; empty ones left out (a batch without conflicts has
+    untyped columns, which would untype the others' too)."""
+    full = [f for f in frames if len(f)]
+    return pd.concat(full or frames[:1], ignore_index=True)
+
+
+# Buckets of blocking keys a cached claims step stores apart (at least; more for big tables, a
+# power of two so that the same key falls in the same bucket until the table doubles).
+_CACHE_BUCKETS = 64
+# Figures per bucket a big table aims at.
+_BUCKET_ROWS = 2_000
+# The format of stored claim batches: part of every entry's digest (bump when it changes).
+_CLAIMS_CACHE_FORMAT = "claims-batch-1"
+
+
+def _buckets(keys: pd.Index, codes: np.ndarray, n_rows: int) -> np.ndarray:
+    """The bucket of each figure: a hash of its key (CRC-32: the same on every run and machine)."""
+    import zlib
+
+    n_buckets = _CACHE_BUCKETS
+    while n_buckets * _BUCKET_ROWS < n_rows:
+        n_buckets *= 2
+    of_key = np.array([zlib.crc32(str(k).encode("utf-8", "surrogateescape")) % n_buckets for k in keys],
+                      dtype=np.int64)
+    return of_key[codes]
+
+
+def _by_bucket(part: tuple, buckets: np.ndarray) -> dict[int, tuple] | None:
+    """A task's claims (filled columns in its rows' order, groups, conflicts) split by bucket
+    (``buckets``: each of its rows' bucket). A group is in its figures' bucket, a conflict in its
+    group's; ``None`` when a group or conflict has no bucket (not stored then)."""
+    filled, groups, conflicts = part
+    of_group = dict(zip(filled["group_id"].tolist(), buckets.tolist()))
+    group_bucket = groups["group_id"].map(of_group).to_numpy()
+    conflict_bucket = conflicts["group_id"].map(of_group).to_numpy()
+    if pd.isna(group_bucket).any() or pd.isna(conflict_bucket).any():
+        return None
+    split = {}
+    for bucket in np.unique(buckets).tolist():
+        split[bucket] = (filled[buckets == bucket].reset_index(drop=True),
+                         groups[group_bucket == bucket].reset_index(drop=True),
+                         conflicts[conflict_bucket == bucket].reset_index(drop=True))
+    return split
+
+
+def _assembled(stored: dict[int, tuple], built: dict[int, tuple], bucket_of_row: np.ndarray
+               ) -> tuple[list[tuple], list[np.ndarray]]:
+    """Every bucket's claims (stored or built) and the row positions of each, in bucket order."""
+    order = np.argsort(bucket_of_row, kind="stable")
+    values, starts = np.unique(bucket_of_row[order], return_index=True)
+    positions = np.split(order, starts[1:])
+    parts = [stored[b] if b in stored else built[b] for b in values.tolist()]
+    return parts, positions
+
+
+class ClaimBatchCache:
+    """Claims of each bucket of blocking keys kept in the per-article cache (:mod:`auditor.cache`),
+    under a digest of what builds them: the code and data (``version``: every ``auditor/*.py`` and
+    ``auditor/data/**``, the settings), the claim rules read (``claims.yaml``'s thresholds), the
+    entry format, and the bucket's input rows in order (every column of its figures and of their
+    articles). Review decisions are never stored: they are merged afresh after."""
+
+    def __init__(self, store: Any, version: str) -> None:
+        self.store = store
+        self.version = version
+        self.built = 0  # buckets built on this run
+        self.reused = 0  # buckets taken from the store
+
+    def digests(self, figures: pd.DataFrame | SpilledFigures, articles: pd.DataFrame, article_rows: np.ndarray,
+                bucket_of_row: np.ndarray) -> dict[int, str]:
+        """The digest of each bucket's input."""
+        import hashlib
+
+        row_hashes, figure_types = _row_hashes(figures)
+        article_hashes = pd.util.hash_pandas_object(articles, index=False, categorize=False).to_numpy()
+        of_article = np.zeros(len(article_rows), dtype=np.uint64)
+        known = article_rows >= 0
+        of_article[known] = article_hashes[article_rows[known]]
+        head = "\0".join((_CLAIMS_CACHE_FORMAT, self.version, repr(load_config()), figure_types,
+                          repr([(str(c), str(t)) for c, t in articles.dtypes.items()]))).encode()
+        order = np.argsort(bucket_of_row, kind="stable")
+        values, starts = np.unique(bucket_of_row[order], return_index=True)
+        digests = {}
+        for bucket, rows in zip(values.tolist(), np.split(order, starts[1:])):
+            digest = hashlib.sha256(head)
+            digest.update(np.ascontiguousarray(row_hashes[rows]).tobytes())
+            digest.update(np.ascontiguousarray(of_article[rows]).tobytes())
+            digests[bucket] = digest.hexdigest()
+        return digests
+
+    def get(self, digests: dict[int, str]) -> dict[int, tuple]:
+        """The stored claims of the buckets found (bucket -> frames)."""
+        found = self.store.get_claim_batches(list(digests.values()))
+        stored = {bucket: found[d] for bucket, d in digests.items() if d in found}
+        self.reused = len(stored)
+        if stored and len(stored) == len(digests):
+            self.store.claim_hits += 1
+        return stored
+
+    def put(self, built: dict[int, tuple], digests: dict[int, str]) -> None:
+        """Store the claims of the buckets built."""
+        self.built = len(built)
+        if built:
+            self.store.put_claim_batches([(digests[b], frames) for b, frames in built.items()])
+
+
+def claim_batch_cache(store: Any) -> ClaimBatchCache | None:
+    """The claims cache kept in ``store`` (an :class:`~auditor.cache.ArticleCache`, or ``None``: no cache)."""
+    if store is None:
+        return None
+    from .cache import extractor_version
+
+    return ClaimBatchCache(store, extractor_version())
+
+
+def _row_hashes(figures: pd.DataFrame | SpilledFigures) -> tuple[np.ndarray, str]:
+    """A 64-bit hash of every figure row (all columns, not its position) and the columns' types;
+    a spilled table is read a record batch at a time."""
+    if not isinstance(figures, SpilledFigures):
+        types = repr([(str(c), str(t)) for c, t in figures.dtypes.items()])
+        return pd.util.hash_pandas_object(figures, index=False, categorize=False).to_numpy(), types
+    hashes = np.empty(len(figures), dtype=np.uint64)
+    types = ""
+    for chunk in figures.chunks(_HASH_CHUNK_ROWS):
+        if not types:
+            types = repr([(str(c), str(t)) for c, t in chunk.dtypes.items()])
+        start = chunk.index[0]
+        hashes[start:start + len(chunk)] = pd.util.hash_pandas_object(chunk, index=False, categorize=False).to_numpy()
+    return hashes, types
+
+
+# Figure rows hashed at a time when read from a spill file.
+_HASH_CHUNK_ROWS = 16_384
+
+
+def _article_rows(article_ids: pd.Series, articles: pd.DataFrame) -> np.ndarray:
+    """Each figure's article: its row in ``articles`` (the first of that id; -1 for none)."""
+    if "article_id" not in articles or articles.empty:
+        return np.full(len(article_ids), -1, dtype=np.int64)
+    ids = articles["article_id"]
+    first = ~ids.duplicated().to_numpy()  # as _fill_from_articles reads them: the first of an id
+    positions = np.flatnonzero(first)
+    found = pd.Index(ids[first]).get_indexer(article_ids)
+    return np.where(found >= 0, positions[found], -1).astype(np.int64)
+
+
+def _articles_at(articles: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """The articles of a batch's figures (``rows``: each figure's row in ``articles``, -1 for none), in
+    their order in ``articles``; every article when they have no ids."""
+    if "article_id" not in articles:
+        return articles
+    return articles.iloc[np.unique(rows[rows >= 0])]
 
 
 def _members(figures: SpilledFigures) -> pd.DataFrame:
@@ -224,8 +415,17 @@ def _no_folder() -> Iterator[None]:
 
 
 def _n_batches(n_rows: int, workers: int) -> int:
-    """Enough batches to keep ``workers`` busy and none above ``_CLAIM_ROWS_PER_TASK`` figures."""
-    return max(max(1, workers) * _CLAIM_TASKS_PER_WORKER, -(-n_rows // _CLAIM_ROWS_PER_TASK))
+    """Enough batches to keep ``workers`` busy and none above ``_CLAIM_ROWS_PER_TASK`` figures (one
+    process: as few as that allows)."""
+    busy = workers * _CLAIM_TASKS_PER_WORKER if workers > 1 else 1
+    return max(busy, -(-n_rows // _CLAIM_ROWS_PER_TASK))
+
+
+def run_here(function: Callable[..., Any], *args: Any) -> Future:
+    """A ``submit`` for :func:`build_claims_by_blocks` that runs each task in this process."""
+    future: Future = Future()
+    future.set_result(function(*args))
+    return future
 
 
 def _write_frames(path: Path, *frames: pd.DataFrame) -> str:
@@ -252,13 +452,6 @@ def _read_frames(path: str) -> list[pd.DataFrame]:
             names = pickle.load(handle)
             frames.append(pd.DataFrame({name: pickle.load(handle) for name in names}, columns=names))
     return frames
-
-
-def _articles_of(part: pd.DataFrame, articles: pd.DataFrame) -> pd.DataFrame:
-    """The articles of ``part``'s figures."""
-    if "article_id" not in articles:
-        return articles
-    return articles[articles["article_id"].isin(set(part["article_id"]))]
 
 
 def _result(sent: tuple | str) -> tuple:
@@ -296,15 +489,12 @@ def _keys_on_workers(
             share = _write_frames(folder / f"keys-{number}.pickle", narrow.iloc[rows])
         futures.append(submit(_key_parts_task, share, chosen))
     del narrow, share
-    parts: list[Any] = [None] * len(figures)
-    for rows, future in zip(shares, futures):
-        for position, part in zip(rows.tolist(), future.result()):
-            parts[position] = part
+    parts = _in_row_order([future.result() for future in futures], shares)
     index = pd.RangeIndex(len(figures)) if spilled else figures.index
-    return pd.Series(keys_of_parts(parts, load_config()), index=index, dtype="object", name="block")
+    return pd.Series(keys_of_parts(parts, load_config()), index=index, name="block")
 
 
-def _key_parts_task(source: pd.DataFrame | str | SpillPart, chosen: dict[str, str]) -> list[Any]:
+def _key_parts_task(source: pd.DataFrame | str | SpillPart, chosen: dict[str, str]) -> pd.DataFrame:
     """The key parts of a share of whole articles' figures (given, or the file of them, or their rows
     of the spill file)."""
     from ._parallel import apply_settings
@@ -348,19 +538,22 @@ def _claims_task(
     return handle.name
 
 
-def _batches_of_keys(keys: pd.Series, n_batches: int) -> list[list[int]]:
-    """Row positions grouped by key, keys packed into ``n_batches`` of similar size (largest first)."""
+def _packed(units: np.ndarray, n_batches: int) -> list[np.ndarray]:
+    """Row positions grouped by unit (a key's or a bucket's integer code, one per row), units packed
+    into ``n_batches`` of similar size (largest first, ties by code), each batch in row order."""
     import heapq
 
-    positions = pd.Series(range(len(keys)), index=keys.index).groupby(keys.to_numpy(), sort=True)
-    blocks = sorted((list(rows) for _key, rows in positions), key=len, reverse=True)
-    batches: list[list[int]] = [[] for _ in range(max(1, min(n_batches, len(blocks))))]
+    order = np.argsort(units, kind="stable")
+    values, starts = np.unique(units[order], return_index=True)
+    blocks = np.split(order, starts[1:]) if len(order) else []
+    blocks.sort(key=len, reverse=True)
+    batches: list[list[np.ndarray]] = [[] for _ in range(max(1, min(n_batches, len(blocks))))]
     smallest = [(0, i) for i in range(len(batches))]  # (rows, batch): the smallest batch, first by number
     for rows in blocks:
         size, i = heapq.heappop(smallest)
-        batches[i].extend(rows)
+        batches[i].append(rows)
         heapq.heappush(smallest, (size + len(rows), i))
-    return [sorted(b) for b in batches if b]
+    return [np.sort(np.concatenate(b)) for b in batches if b]
 
 
 def build_claims(

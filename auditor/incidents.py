@@ -16,6 +16,10 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
 from ._claim_rules import ClaimConfig, PreparedFigures, stable_id
 from .explanations import iso_day
 
@@ -47,65 +51,90 @@ def block_keys(prep: PreparedFigures, config: ClaimConfig) -> list[str]:
     incident always share a run. Undated reports join the largest run of their category and country.
     Distances are keyed by their pair of places; figures that can be compared with nothing by theirs.
     """
-    return keys_of_parts(key_parts(prep, config), config)
+    return keys_of_parts(key_parts(prep, config), config).tolist()
 
 
-# What block_keys reads of one report: (True, its key) when it has one alone, else
-# (False, its run's prefix, anchor day, the category's window).
-KeyPart = tuple
+def key_parts(prep: PreparedFigures, config: ClaimConfig) -> pd.DataFrame:
+    """Per report (rows in input order), what :func:`block_keys` reads of it: ``alone``, its key when
+    it has one by itself (else ''); otherwise ``prefix`` (category, scope, country), its anchor
+    ``day`` and the category's ``window`` (NaN: no window). Reports prepared in parts, each with all
+    the figures of its articles, give the same parts as prepared at once. Columns, not Python rows:
+    the parts of a whole corpus are gathered in one process."""
+    n = prep.n
+    category = np.asarray(prep.col["category"], dtype=object)
+    loose = np.asarray(prep.loose, dtype=bool)
+    distance = (category == "distance") & ~loose
+    alone = np.full(n, "", dtype=object)
+    if loose.any():
+        alone[loose] = category[loose] + "|single|" + np.asarray(prep.col["figure_id"], dtype=object)[loose]
+    if distance.any():
+        place = np.asarray(prep.place, dtype=object)[distance]
+        ref = np.asarray(prep.ref_place, dtype=object)[distance]
+        first = ref < place
+        alone[distance] = "distance|" + np.where(first, ref, place) + "|" + np.where(first, place, ref)
+    cumulative = np.asarray(prep.scope, dtype=object) == "cumulative"
+    run = ~(loose | distance)
+    prefix = np.full(n, "", dtype=object)
+    if run.any():
+        prefix[run] = (category[run] + np.where(cumulative[run], "|cumulative|", "|incident|")
+                       + np.asarray(prep.country, dtype=object)[run])
+    windows = {c: config.window(c) for c in set(category[run].tolist())}
+    window = np.array([windows[c] if c in windows else None for c in category], dtype="float64")
+    window[cumulative] = config.cumulative_window_days
+    return pd.DataFrame({
+        "alone": pd.array(alone, dtype="str"),
+        "prefix": pd.Categorical(prefix),
+        "day": np.asarray(anchor_days(prep), dtype="float64"),
+        "window": window,
+    })
 
 
-def key_parts(prep: PreparedFigures, config: ClaimConfig) -> list[KeyPart]:
-    """Per report, what :func:`block_keys` reads of it (reports prepared in parts, each with all the
-    figures of its articles, give the same parts as prepared at once)."""
-    category = prep.col["category"]
-    days = anchor_days(prep)
-    parts: list[KeyPart] = []
-    prefixes: dict[str, str] = {}  # one string per run prefix, not one per report
-    for i in range(prep.n):
-        if prep.loose[i]:
-            parts.append((True, f"{category[i]}|single|{prep.col['figure_id'][i]}"))
-        elif category[i] == "distance":
-            pair = sorted((prep.place[i], prep.ref_place[i]))
-            parts.append((True, f"distance|{pair[0]}|{pair[1]}"))
-        else:
-            prefix = f"{category[i]}|{_scope_class(prep, i)}|{prep.country[i]}"
-            parts.append((False, prefixes.setdefault(prefix, prefix), days[i], _window(prep, i, config)))
-    return parts
+def keys_of_parts(parts: pd.DataFrame, config: ClaimConfig) -> pd.Categorical:
+    """:func:`block_keys` from the :func:`key_parts` of every report, in input order (a categorical:
+    one string per key, a small integer per report)."""
+    n = len(parts)
+    keys = np.empty(n, dtype=object)
+    alone = parts["alone"].to_numpy(dtype=object, na_value="")
+    by_itself = alone != ""
+    keys[by_itself] = alone[by_itself]
+    rows = np.flatnonzero(~by_itself)
+    if len(rows):
+        keys[rows] = _run_keys(parts.iloc[rows], config)
+    return pd.Categorical(keys)
 
 
-def keys_of_parts(parts: list[KeyPart], config: ClaimConfig) -> list[str]:
-    """:func:`block_keys` from the :func:`key_parts` of every report, in input order."""
-    keys = [""] * len(parts)
-    runs: dict[str, list[int]] = defaultdict(list)
-    for i, part in enumerate(parts):
-        if part[0]:
-            keys[i] = part[1]
-        else:
-            runs[part[1]].append(i)
+def _run_keys(parts: pd.DataFrame, config: ClaimConfig) -> np.ndarray:
+    """The key of each report keyed by a run of dates: ``prefix|first day of its run`` (``prefix|all``
+    for a category without a window or without a dated report); undated reports take the run with
+    the most reports (the earliest of equals)."""
     tolerance = config.link.get("event_date_tolerance_days", 1.0)
-    for prefix, rows in runs.items():
-        window = parts[rows[0]][3]
-        dated = sorted((parts[i][2], i) for i in rows if not math.isnan(parts[i][2]))
-        undated = [i for i in rows if math.isnan(parts[i][2])]
-        if window is None or not dated:
-            key = f"{prefix}|all"
-            for i in rows:
-                keys[i] = key
-            continue
-        sizes: Counter[str] = Counter()
-        label, previous, key = "", -math.inf, ""
-        for day, i in dated:
-            if day - previous > window + tolerance:
-                label = iso_day(day)
-                key = f"{prefix}|{label}"  # one string per run, not one per report
-            keys[i] = key
-            sizes[label] += 1
-            previous = day
-        key = f"{prefix}|{min(sizes, key=lambda k: (-sizes[k], k))}"
-        for i in undated:
-            keys[i] = key
-    return keys
+    prefix = parts["prefix"].astype(object).to_numpy()
+    code, prefixes = pd.factorize(prefix)
+    day = parts["day"].to_numpy(dtype="float64")
+    first_row = np.unique(code, return_index=True)[1]  # each prefix's first report decides its window
+    window = parts["window"].to_numpy(dtype="float64")[first_row]
+    labels = np.full(len(code), "all", dtype=object)
+    dated = np.flatnonzero(~np.isnan(day) & ~np.isnan(window[code]))
+    if len(dated):
+        order = dated[np.lexsort((dated, day[dated], code[dated]))]
+        c, d = code[order], day[order]
+        new = np.ones(len(order), dtype=bool)
+        new[1:] = (c[1:] != c[:-1]) | (d[1:] - d[:-1] > window[c[1:]] + tolerance)
+        run = np.cumsum(new) - 1
+        starts = d[new]
+        run_label = (np.trunc(starts).astype("int64").astype("datetime64[D]")).astype(str).astype(object)
+        labels[order] = run_label[run]
+        # Undated reports of a prefix: the run with the most reports, the earliest label of equals.
+        undated = np.flatnonzero(np.isnan(day) & ~np.isnan(window[code]))
+        if len(undated):
+            sizes = np.bincount(run)
+            run_code = c[new]
+            best: dict[int, tuple[int, str]] = {}
+            for k, (p, size, label) in enumerate(zip(run_code.tolist(), sizes.tolist(), run_label.tolist())):
+                if p not in best or (-size, label) < (-best[p][0], best[p][1]):
+                    best[p] = (size, label)
+            labels[undated] = [best[p][1] if p in best else "all" for p in code[undated].tolist()]
+    return np.asarray(prefixes, dtype=object)[code] + "|" + labels
 
 
 # --- text similarity -----------------------------------------------------------------------

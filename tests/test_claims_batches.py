@@ -74,9 +74,10 @@ def test_each_claims_task_reads_only_its_batch(audited, tmp_path, monkeypatch):
 def test_batches_grow_in_number_not_size_with_the_table():
     assert claims._n_batches(1_000, 2) == 8  # a small table: enough tasks for the workers
     assert claims._n_batches(10 * claims._CLAIM_ROWS_PER_TASK + 1, 2) == 11
-    keys = pd.Series(["a"] * 5 + ["b"] * 3 + ["c"] * 3 + ["d"])
+    assert claims._n_batches(1_000, 1) == 1  # one process: one task unless the table is big
+    keys = pd.Categorical(["a"] * 5 + ["b"] * 3 + ["c"] * 3 + ["d"]).codes
     # largest key first, each into the smallest batch: a | b+c | then d joins a
-    assert claims._batches_of_keys(keys, 2) == [[0, 1, 2, 3, 4, 11], [5, 6, 7, 8, 9, 10]]
+    assert [b.tolist() for b in claims._packed(keys, 2)] == [[0, 1, 2, 3, 4, 11], [5, 6, 7, 8, 9, 10]]
 
 
 def test_blocking_keys_prepared_in_parts_are_the_keys_of_the_whole_table(audited, monkeypatch):

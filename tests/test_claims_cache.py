@@ -1,0 +1,161 @@
+"""Claims cached per bucket of blocking keys: a re-run builds only the buckets whose figures changed."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sqlite3
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from auditor import claims
+from auditor.audit import audit
+from auditor.cache import CACHE_FILE
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from make_corpus import write_corpus  # noqa: E402
+
+
+@pytest.fixture()
+def batch_caches(monkeypatch):
+    """Every :class:`~auditor.claims.ClaimBatchCache` a run uses (how many buckets it built and reused)."""
+    made: list[claims.ClaimBatchCache] = []
+    real = claims.claim_batch_cache
+
+    def spy(store):
+        cache = real(store)
+        if cache is not None:
+            made.append(cache)
+        return cache
+
+    monkeypatch.setattr(claims, "claim_batch_cache", spy)
+    return made
+
+
+@pytest.fixture()
+def corpus(tmp_path):
+    folder = tmp_path / "wires"
+    write_corpus(120, folder, seed=11)
+    return folder
+
+
+def _same_audit(a, b) -> None:
+    for name in ("figures", "groups", "conflicts"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+
+
+def _buckets_of_article(figures: pd.DataFrame, article_id: str) -> set[int]:
+    keys = pd.Categorical(claims.blocking_keys(figures))
+    buckets = claims._buckets(keys.categories, keys.codes.astype(np.int64), len(figures))
+    return set(buckets[(figures["article_id"] == article_id).to_numpy()].tolist())
+
+
+def _edit(path: Path) -> None:
+    """Another toll in one article: its figures (and only its) change."""
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text + "\nSeparately, 17 people were wounded in a shelling of the market, police said.\n",
+                    encoding="utf-8")
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_changed_article_rebuilds_only_its_buckets_and_gives_the_uncached_audit(corpus, tmp_path, batch_caches,
+                                                                                   jobs):
+    cache = tmp_path / "cache"
+    first = audit(corpus, jobs=jobs, cache=cache)
+    n_buckets = batch_caches[-1].built
+    assert batch_caches[-1].reused == 0 and n_buckets > 10
+    _same_audit(first, audit(corpus, jobs=jobs))
+
+    again = audit(corpus, jobs=jobs, cache=cache)
+    assert (batch_caches[-1].built, batch_caches[-1].reused) == (0, n_buckets)
+    _same_audit(first, again)
+
+    path = sorted(corpus.iterdir())[40]
+    article = first.articles.loc[first.articles["path"].str.endswith(path.name), "article_id"].iloc[0]
+    _edit(path)
+    changed = audit(corpus, jobs=jobs, cache=cache)
+    touched = _buckets_of_article(first.figures, article) | _buckets_of_article(changed.figures, article)
+    assert len(changed.figures) > len(first.figures)
+    # Only the buckets the article's figures were or are in: the rest come from the store.
+    assert batch_caches[-1].built == len(touched) < n_buckets
+    assert batch_caches[-1].reused == len(set(_all_buckets(changed.figures))) - len(touched)
+    _same_audit(changed, audit(corpus, jobs=jobs))
+
+
+def _all_buckets(figures: pd.DataFrame) -> np.ndarray:
+    keys = pd.Categorical(claims.blocking_keys(figures))
+    return claims._buckets(keys.categories, keys.codes.astype(np.int64), len(figures))
+
+
+def test_another_version_or_other_claim_thresholds_rebuild_every_bucket(corpus, tmp_path, monkeypatch):
+    from auditor.cache import ArticleCache
+
+    result = audit(corpus, jobs=1)
+    figures, articles = result.figures.assign(group_id="", incident_id=""), result.articles
+    store = ArticleCache(tmp_path / "cache")
+
+    def build(version: str) -> tuple[claims.ClaimBatchCache, tuple]:
+        cache = claims.ClaimBatchCache(store, version)
+        built = claims.build_claims_by_blocks(figures, articles, claims.run_here, 1, cache=cache)
+        return cache, built
+
+    first, whole = build("v1")
+    assert first.built > 10
+    assert build("v1")[0].built == 0
+    assert build("v2")[0].built == first.built  # the code or data changed: nothing reused
+
+    stricter = dataclasses.replace(claims.load_config(), severity_high=0.3)  # claims.yaml edited
+    monkeypatch.setattr(claims, "load_config", lambda *a, **k: stricter)
+    cache, built = build("v1")
+    assert cache.built == first.built
+    expected = claims.build_claims(figures, articles)
+    for mine, theirs in zip(built, expected):
+        pd.testing.assert_frame_equal(mine, theirs)
+    if len(whole[2]):  # a lower bar: some conflicts are now high
+        assert (built[2]["severity"] == "high").sum() >= (whole[2]["severity"] == "high").sum()
+    store.close()
+
+
+def test_a_damaged_batch_entry_is_built_again_with_a_warning(corpus, tmp_path, batch_caches, caplog):
+    cache = tmp_path / "cache"
+    first = audit(corpus, jobs=1, cache=cache)
+    n_buckets = batch_caches[-1].built
+    with sqlite3.connect(cache / CACHE_FILE) as db:
+        key = db.execute("SELECT key FROM claim_batches ORDER BY key LIMIT 1").fetchone()[0]
+        db.execute("UPDATE claim_batches SET frames = ? WHERE key = ?", (b"not a zlib stream", key))
+    with caplog.at_level(logging.WARNING, logger="auditor.cache"):
+        again = audit(corpus, jobs=1, cache=cache)
+    assert "claims batch could not be read" in caplog.text
+    assert (batch_caches[-1].built, batch_caches[-1].reused) == (1, n_buckets - 1)
+    _same_audit(first, again)
+
+
+def test_a_damaged_cache_file_is_ignored_with_a_warning(corpus, tmp_path, caplog):
+    cache = tmp_path / "cache"
+    first = audit(corpus, jobs=1, cache=cache)
+    (cache / CACHE_FILE).write_bytes(b"this is not a database" * 100)
+    for suffix in ("-wal", "-shm"):
+        Path(str(cache / CACHE_FILE) + suffix).unlink(missing_ok=True)
+    with caplog.at_level(logging.WARNING, logger="auditor.cache"):
+        again = audit(corpus, jobs=1, cache=cache)
+    assert "not used" in caplog.text
+    _same_audit(first, again)
+
+
+def test_review_decisions_survive_cached_reruns_unchanged(corpus, tmp_path):
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    first = audit(corpus, jobs=1, cache=cache, out_dir=out)
+    assert len(first.conflicts), "the generated corpus has conflicting tolls"
+    conflict = first.conflicts["conflict_id"].iloc[0]
+    first.review(conflict, "confirmed", "two different strikes")
+    stored = (out / "review.sqlite").read_bytes()
+
+    _edit(sorted(corpus.iterdir())[7])
+    again = audit(corpus, jobs=1, cache=cache, out_dir=out)
+    row = again.conflicts.set_index("conflict_id").loc[conflict]
+    assert (row["decision"], row["note"]) == ("confirmed", "two different strikes")
+    assert (out / "review.sqlite").read_bytes() == stored  # the cache never writes decisions
