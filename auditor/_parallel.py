@@ -285,7 +285,8 @@ def run_task(task: ReadTask, max_size: int, cache: object | None = None) -> Task
         store.flush_files()  # type: ignore[attr-defined]
     else:
         articles, errors = read_task(task, max_size)
-    return TaskResult([article_row(a) for a in articles], errors, _shared_strings(rows_of(articles, store)))
+    found = rows_of(articles, store)
+    return TaskResult([article_row(a) for a in articles], errors, found if _packing else _shared_strings(found))
 
 
 def _shared_strings(found: list[Rows]) -> list[Rows]:
@@ -296,21 +297,51 @@ def _shared_strings(found: list[Rows]) -> list[Rows]:
     return [[tuple(share(v, v) if type(v) is str else v for v in row) for row in rows] for rows in found]
 
 
-class WorkerPool:
-    """Forked worker processes started at the first task sent, closed with the audit.
+# Set in a pool's workers (WorkerPool.packed): read tasks send their figure rows as Arrow, not tuples.
+_packing = False
 
-    Workers load the extraction tables themselves on their first article (in parallel): the
-    parent holds no gazetteer or rule tables.
+
+def _worker_started(packed: bool, warm: bool) -> None:
+    """A worker's first step: how it sends rows back and, ``warm``, the extraction tables loaded now
+    (a failure is left for the first article to raise, with its task)."""
+    global _packing
+    _packing = packed
+    if warm:
+        try:
+            warm_up()
+        except Exception:  # noqa: BLE001 - raised again, where it can be reported, by the first article
+            pass
+
+
+class WorkerPool:
+    """Forked worker processes started at the first task sent (or :meth:`start`), closed with the audit.
+
+    Workers load the extraction tables themselves (in parallel): the parent holds no gazetteer or
+    rule tables. ``packed``: read tasks (:func:`run_tasks`) send each batch's figure rows as one Arrow
+    record batch (:class:`~auditor._spill.PackedResults`; the results' ``rows`` are then record
+    batch slices, for a :class:`~auditor._spill.SpillWriter`), not pickled tuples.
     """
 
-    def __init__(self, jobs: int) -> None:
+    def __init__(self, jobs: int, *, packed: bool = False) -> None:
         self.jobs = jobs
+        self.packed = packed
         self._pool: ProcessPoolExecutor | None = None
 
-    def submit(self, function: Callable, *args: object) -> Future:
+    @property
+    def started(self) -> bool:
+        return self._pool is not None
+
+    def start(self, warm: bool = False) -> None:
+        """Fork the workers now; ``warm``: each loads the extraction tables at once, while this
+        process goes on (planning the reads, importing what it needs next)."""
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("fork"))
-        return self._pool.submit(function, *args)
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("fork"),
+                                             initializer=_worker_started, initargs=(self.packed, warm))
+            self._pool.submit(int)  # a forking pool starts every worker at its first task: now
+
+    def submit(self, function: Callable, *args: object) -> Future:
+        self.start()
+        return self._pool.submit(function, *args)  # type: ignore[union-attr]
 
     def close(self) -> None:
         if self._pool is not None:
@@ -413,4 +444,9 @@ def _cached_tasks(tasks: list[ReadTask], max_size: int, cache: object) -> list[T
 
 
 def _run_batch(batch: list[ReadTask], max_size: int, cache: object | None) -> list[TaskResult]:
-    return [run_task(task, max_size, cache) for task in batch]
+    results = [run_task(task, max_size, cache) for task in batch]
+    if _packing:
+        from ._spill import PackedResults
+
+        return PackedResults(results)
+    return results

@@ -1,7 +1,9 @@
 """The figure table of a local run, kept in a file instead of the main process's memory.
 
 The workers' figure rows are appended, as they arrive, to an Arrow IPC file (record batches of about
-``SpillWriter.CHUNK`` rows) in a folder of the run's own in the temp folder. The claims and keys tasks
+``SpillWriter.CHUNK`` rows) in a folder of the run's own in the temp folder. A pool's workers send them
+as Arrow already (:func:`figure_batch`, :class:`PackedResults`): this process copies buffers, it makes no
+Python object per figure. The claims and keys tasks
 read just their rows from it (:class:`SpillPart`), the CSV and Parquet writers stream it a batch at a
 time, and :attr:`auditor.audit.AuditResult.figures` loads it whole only when asked. Every frame made
 from it is typed as :func:`auditor.audit.figures_frame` types the whole table (a text column empty in
@@ -13,6 +15,7 @@ the next run removes it (as the claims batch folders, :func:`auditor.claims._rem
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -40,7 +43,7 @@ SCHEMA = pa.schema([
 ])
 
 
-def _arrow_column(values: list[Any], kind: pa.DataType) -> pa.Array:
+def _arrow_column(values: Sequence[Any], kind: pa.DataType) -> pa.Array:
     """A column of figure rows as Arrow (``None`` and NaN are nulls, as pandas reads them)."""
     try:
         return pa.array(values, type=kind, from_pandas=True)
@@ -48,6 +51,38 @@ def _arrow_column(values: list[Any], kind: pa.DataType) -> pa.Array:
         if kind == pa.large_string():
             return pa.array([None if v is None or v != v else str(v) for v in values], type=kind)
         return pa.array(pd.to_numeric(pd.Series(values, dtype=object), errors="coerce"), type=kind)
+
+
+def figure_batch(rows: Sequence[tuple] | list[list[Any]], by_column: bool = False) -> pa.RecordBatch:
+    """Figure rows (``FIGURE_COLUMNS`` tuples; or, ``by_column``, one list per column) as an Arrow
+    record batch of :data:`SCHEMA`."""
+    columns = rows if by_column else (list(zip(*rows)) if rows else [[] for _ in FIGURE_COLUMNS])
+    return pa.RecordBatch.from_arrays([_arrow_column(values, kind) for values, kind in zip(columns, SCHEMA.types)],
+                                      schema=SCHEMA)
+
+
+class PackedResults(list):
+    """A worker's list of :class:`~auditor._parallel.TaskResult`, whose figure rows cross to the parent
+    as one Arrow record batch (IPC bytes) instead of pickled tuples; unpickled, it is a plain list of
+    results whose ``rows`` are per-article slices of that batch (what :class:`SpillWriter` takes)."""
+
+    def __reduce__(self) -> tuple:
+        rows = [row for result in self for found in result.rows for row in found]
+        counts = [[len(found) for found in result.rows] for result in self]
+        shells = [dataclasses.replace(result, rows=[]) for result in self]
+        return _unpacked, (shells, counts, figure_batch(rows).serialize().to_pybytes())
+
+
+def _unpacked(shells: list[Any], counts: list[list[int]], data: bytes) -> list[Any]:
+    batch = ipc.read_record_batch(pa.py_buffer(data), SCHEMA)
+    start = 0
+    for result, sizes in zip(shells, counts):
+        slices = []
+        for size in sizes:
+            slices.append(batch.slice(start, size))
+            start += size
+        result.rows = slices
+    return shells
 
 
 class RowColumns:
@@ -65,15 +100,20 @@ class RowColumns:
             for column, values in zip(self._lists, zip(*rows)):
                 column.extend(values)
             self.n += len(rows)
-            if len(self._lists[0]) >= self.CHUNK:
+            if self._waiting() >= self.CHUNK:
                 self._flush()
+
+    def _waiting(self) -> int:
+        """Rows gathered since the last flush."""
+        return len(self._lists[0])
 
     def _flush(self) -> None:
         raise NotImplementedError
 
 
 class SpillWriter(RowColumns):
-    """Figure rows (``FIGURE_COLUMNS`` tuples) appended to the spill file ``CHUNK`` rows at a time."""
+    """Figure rows appended to the spill file ``CHUNK`` rows at a time: ``FIGURE_COLUMNS`` tuples, or
+    record batches of :data:`SCHEMA` (a worker's, see :class:`PackedResults`), in the order given."""
 
     def __init__(self, folder: str | Path | None = None) -> None:
         super().__init__()
@@ -84,17 +124,44 @@ class SpillWriter(RowColumns):
         self._sink = pa.OSFile(str(self.path), "wb")
         self._writer = ipc.new_file(self._sink, SCHEMA)
         self._nulls = [0] * len(FIGURE_COLUMNS)
+        self._batches: list[pa.RecordBatch] = []  # taken since the last flush, before the rows in _lists
+        self._batched = 0  # rows in _batches
         self._finalizer = weakref.finalize(self, _remove_folder, self.folder, os.getpid())
 
+    def extend(self, rows: Sequence[tuple] | pa.RecordBatch) -> None:
+        if not isinstance(rows, pa.RecordBatch):
+            super().extend(rows)
+        elif rows.num_rows:
+            self._batch_lists()  # tuples taken before stay before
+            self._batches.append(rows)
+            self._batched += rows.num_rows
+            self.n += rows.num_rows
+            if self._waiting() >= self.CHUNK:
+                self._flush()
+
+    def _waiting(self) -> int:
+        return self._batched + len(self._lists[0])
+
+    def _batch_lists(self) -> None:
+        if self._lists[0]:
+            batch = figure_batch(self._lists, by_column=True)
+            for values in self._lists:
+                values.clear()
+            self._batches.append(batch)
+            self._batched += batch.num_rows
+
     def _flush(self) -> None:
-        if not self._lists[0]:
+        self._batch_lists()
+        if not self._batches:
             return
-        arrays = [_arrow_column(values, kind) for values, kind in zip(self._lists, SCHEMA.types)]
-        for i, array in enumerate(arrays):
-            self._nulls[i] += array.null_count
-        self._writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=SCHEMA))
-        for values in self._lists:
-            values.clear()
+        if len(self._batches) == 1:
+            batch = self._batches[0]
+        else:  # one record batch of about CHUNK rows, however the rows came
+            batch = pa.Table.from_batches(self._batches, schema=SCHEMA).combine_chunks().to_batches()[0]
+        self._batches, self._batched = [], 0
+        for i, column in enumerate(batch.columns):
+            self._nulls[i] += column.null_count
+        self._writer.write_batch(batch)
 
     def finish(self) -> SpilledFigures:
         """The table written: the file closed and handed to a :class:`SpilledFigures` (which removes it)."""
@@ -250,4 +317,4 @@ class SpilledFigures:
         self._finalizer()
 
 
-__all__ = ["SpillPart", "SpillWriter", "SpilledFigures", "remove_abandoned"]
+__all__ = ["PackedResults", "SpillPart", "SpillWriter", "SpilledFigures", "figure_batch", "remove_abandoned"]

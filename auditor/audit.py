@@ -350,11 +350,20 @@ def _read_and_extract(
     from ._parallel import PARALLEL_MIN_CHARS, TASK_BYTES, default_jobs, rows_of, run_tasks
     from .readers import ReadTask, plan_reads, read_task
 
-    plan = list(plan_reads(paths, reading, part_bytes=TASK_BYTES))
-    tasks = [item for item in plan if isinstance(item, ReadTask)]
-    total_bytes = sum(t.size for t in tasks)
     pool.jobs = default_jobs(pool.jobs or None)
-    if total_bytes < PARALLEL_MIN_CHARS or sum(t.pieces(pool.jobs) for t in tasks) < 2:  # a huge article: pieces
+    pool.packed = True  # the workers' rows come as Arrow, for the spill file
+    plan: list[ReadTask | ReadError] = []
+    total_bytes = pieces = 0  # a huge article is sent in pieces
+    for item in plan_reads(paths, reading, part_bytes=TASK_BYTES):
+        plan.append(item)
+        if isinstance(item, ReadTask):
+            total_bytes += item.size
+            pieces += item.pieces(pool.jobs)
+            if store is None and pool.jobs > 1 and total_bytes >= PARALLEL_MIN_CHARS and pieces >= 2 \
+                    and not pool.started:  # a pool it is: its workers load their tables while the rest is planned
+                pool.start(warm=True)
+    tasks = [item for item in plan if isinstance(item, ReadTask)]
+    if total_bytes < PARALLEL_MIN_CHARS or pieces < 2:
         pool.jobs = 1  # a pool costs more than it saves; claims are built here too
     elif store is not None:
         from .cache import extractor_version

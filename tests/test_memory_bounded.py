@@ -85,6 +85,42 @@ def test_figures_of_a_run_on_workers_are_spilled_and_equal_those_of_an_in_memory
     assert _spill_folders(temp_folder) == []  # removed with the result it belongs to
 
 
+def test_rows_sent_as_arrow_by_the_workers_spill_as_the_same_table_as_tuples(corpus, in_memory, temp_folder):
+    import pickle
+
+    from auditor.readers import ReadTask, plan_reads
+
+    tasks = [t for t in plan_reads(corpus) if isinstance(t, ReadTask)][:40]
+    results = [_parallel.run_task(t, 2**31) for t in tasks]
+    shells = pickle.loads(pickle.dumps(_spill.PackedResults(results)))  # as a packing worker sends them
+    assert [s.articles for s in shells] == [r.articles for r in results]
+    assert [[b.num_rows for b in s.rows] for s in shells] == [[len(rows) for rows in r.rows] for r in results]
+    by_tuples, mixed = _spill.SpillWriter(), _spill.SpillWriter()
+    by_tuples.CHUNK = mixed.CHUNK = 50  # several record batches, cut inside what one task sent
+    for k, (plain, packed) in enumerate(zip(results, shells)):
+        for rows, batch in zip(plain.rows, packed.rows):
+            by_tuples.extend(rows)
+            mixed.extend(rows if k % 3 == 0 else batch)  # tuples (renamed articles, cache hits) in between
+    expected, got = by_tuples.finish(), mixed.finish()
+    assert got.n == expected.n > 100 and got.empty == expected.empty
+    pd.testing.assert_frame_equal(got.frame(), expected.frame())
+    assert [len(c) for c in got.chunks(10**6)] == [len(c) for c in expected.chunks(10**6)]  # batches of CHUNK rows
+    expected.remove()
+    got.remove()
+
+
+def test_a_pool_started_before_planning_ends_gives_the_audit_of_one_process(corpus, in_memory, temp_folder, monkeypatch):
+    started: list[bool] = []
+    real_start = _parallel.WorkerPool.start
+    monkeypatch.setattr(_parallel.WorkerPool, "start",
+                        lambda self, warm=False: started.append(warm) or real_start(self, warm))
+    result = audit(corpus, jobs=2)
+    assert started[:1] == [True]  # forked while planning, tables loaded at once
+    pd.testing.assert_frame_equal(result.figures, in_memory.figures)
+    pd.testing.assert_frame_equal(result.articles, in_memory.articles)
+    pd.testing.assert_frame_equal(result.conflicts, in_memory.conflicts)
+
+
 def test_a_failed_run_leaves_no_spill(corpus, temp_folder, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("claims failed")
