@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     from .readers import ReadTask
 
 Runs = list[tuple[int, int]]  # sentence indexes as sorted, disjoint [start, stop) runs
+# What reading a sentence for the attributor costs a later piece (for the sentences before it), as a share
+# of extracting it (measured on generated wire text: 0.25 s of ~2 s for 0.8 MB, about 20-25 %): the pieces
+# get shorter along the article so that each worker finishes at about the same time.
+_PRIOR_READING_COST = 0.25
 
 
 @dataclass
@@ -124,6 +128,15 @@ def _holds(assumed: tuple[int, int] | None, prior: Runs) -> bool:
     return len(prior) == 1 and prior[0][0] == 0 and lo <= prior[0][1] <= hi
 
 
+def piece_bounds(chars: int, pieces: int) -> list[tuple[int, int]]:
+    """The character range of each piece of an article of ``chars`` characters: piece ``k`` gets
+    ``(1 - _PRIOR_READING_COST) ** k`` times the first's share, for it also reads the sentences before it."""
+    keep = 1 - _PRIOR_READING_COST
+    total = sum(keep**k for k in range(pieces))
+    cuts = [0, *(round(chars * sum(keep**i for i in range(k)) / total) for k in range(1, pieces)), chars]
+    return list(zip(cuts, cuts[1:]))
+
+
 def run_piece(task: ReadTask, piece: int, pieces: int, max_size: int, cache: object | None = None,
               prior: Runs | None = None) -> PieceResult:
     """Read ``task``'s file and extract the figures of piece ``piece`` of ``pieces`` of its article (the
@@ -153,9 +166,8 @@ def run_piece(task: ReadTask, piece: int, pieces: int, max_size: int, cache: obj
         stored = store.get_many([key])  # type: ignore[attr-defined]
         if key in stored:
             return PieceResult(TaskResult([article_row(article)], errors, [stored[key]]), whole=True)
-    n = len(article.text)
     reading = _Reading(speculate=piece > 0, prior=prior)
-    figures = extract_figures(article, within=(n * piece // pieces, n * (piece + 1) // pieces),
+    figures = extract_figures(article, within=piece_bounds(len(article.text), pieces)[piece],
                               context=reading.context)
     found = _shared_strings([[_figure_row(f) for f in figures]])
     return PieceResult(TaskResult([article_row(article)], errors if piece == 0 else [], found),
