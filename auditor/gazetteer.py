@@ -123,7 +123,7 @@ def great_circle_km(a: Place, b: Place) -> float:
 # GeoNames name), whether the name needs a place context, whether it is an all-caps acronym.
 _Entry = tuple[tuple[str, ...], tuple[int, ...], bool, bool]
 # A name the tokens spell: how many tokens it runs on after its first, the rest of its entry, and the
-# countries of its candidate places.
+# countries of its candidate places when they are in more than one.
 _Name = tuple[int, tuple[int, ...], bool, bool, frozenset[str]]
 _NO_COUNTRIES: frozenset[str] = frozenset()
 
@@ -217,8 +217,9 @@ class Gazetteer:
         for i in firsts:
             if i < resume:
                 continue
-            # What the last pass took here stands when the countries it was read with agree with these on
-            # every country the names here are in (no other rule looks at the countries).
+            # What the last pass took here stands when it was read with these countries, or with none and none
+            # of these had a say there: in choosing among a name's places in several countries, or in taking
+            # a place (:meth:`_accept`).
             known = outcomes.get(i)
             if known is not None and known[4] == offset and (
                     known[0] == hint or not known[0] and hint.isdisjoint(known[1])):
@@ -235,17 +236,20 @@ class Gazetteer:
                         if rests is not None:
                             names = (*self._names_at(tokens, i, rests), *names)
                     names_at[i] = names
-                mention, j, tried = None, i, _NO_COUNTRIES
-                for length, candidates, needs_cue, acronym, in_countries in names:
-                    tried = in_countries if not tried else tried | in_countries
-                    pid = self._accept(tokens, i, i + length, candidates, needs_cue, acronym, hint)
+                mention, j, say = None, i, _NO_COUNTRIES  # say: the countries that had a say here
+                for length, candidates, needs_cue, acronym, contest in names:
+                    pid, decided_by = self._accept(tokens, i, i + length, candidates, needs_cue, acronym, hint)
+                    if contest:
+                        say = contest if not say else say | contest
+                    if decided_by:
+                        say = say | {decided_by}
                     if pid is not None:
                         j = i + length
                         mention = _place_mention(offset + starts[i], offset + ends[j], text[starts[i]:ends[j]],
                                                  self._place(pid))
                         break
                 if known is None:
-                    outcomes[i] = (hint, tried, mention, j, offset)
+                    outcomes[i] = (hint, say, mention, j, offset)
             if mention is not None:
                 found.append(mention)
                 resume = j + 1
@@ -256,22 +260,25 @@ class Gazetteer:
         """The names of ``entries`` (names of two words or more under token ``i``'s key) the tokens from ``i``
         spell, longest first. Whether the context takes one (:meth:`_accept`) depends on the countries; this
         does not."""
-        return [(len(rest), candidates, needs_cue, acronym, in_countries)
-                for rest, candidates, needs_cue, acronym, in_countries in entries if rest_matches(tokens, i, rest)]
+        return [(len(rest), candidates, needs_cue, acronym, contest)
+                for rest, candidates, needs_cue, acronym, contest in entries if rest_matches(tokens, i, rest)]
 
     def _shape(self, first: str) -> tuple[dict[str, tuple[_Entry, ...]] | None, tuple[_Name, ...]]:
-        """The names under key ``first`` as the scan tries them, each with the countries its places are in:
-        those of two words or more by their second key (None when there are none), and the one-word names as
-        matches (their length after the first word, 0)."""
+        """The names under key ``first`` as the scan tries them, each with the countries its places are in when
+        they are in several (where the hinted countries choose among them): those of two words or more by their
+        second key (None when there are none), and the one-word names as matches (their length after the first
+        word, 0)."""
         countries = self._countries
         longer: dict[str, list[tuple]] = {}
         singles = []
         for rest, candidates, needs_cue, acronym in self._entries(first):
-            in_countries = frozenset(countries[code >> 1] for code in candidates)
+            contest = frozenset(countries[code >> 1] for code in candidates)
+            if len(contest) == 1:
+                contest = _NO_COUNTRIES
             if rest:
-                longer.setdefault(rest[0], []).append((rest, candidates, needs_cue, acronym, in_countries))
+                longer.setdefault(rest[0], []).append((rest, candidates, needs_cue, acronym, contest))
             else:
-                singles.append((0, candidates, needs_cue, acronym, in_countries))
+                singles.append((0, candidates, needs_cue, acronym, contest))
         shape = ({k: tuple(v) for k, v in longer.items()} if longer else None, tuple(singles))
         self._shapes[first] = shape
         if singles:
@@ -332,40 +339,43 @@ class Gazetteer:
     def _accept(
         self, tokens: Tokens, i: int, j: int, candidates: tuple[int, ...], needs_cue: bool, acronym: bool,
         hint: frozenset[str],
-    ) -> int | None:
-        """The place id to take for tokens ``i..j``, or None when the context says it is no place."""
+    ) -> tuple[int | None, str]:
+        """The place id to take for tokens ``i..j`` (None when the context says it is no place), and the country
+        whose being in ``hint`` or not decided it ("" when ``hint`` had no say but in choosing among candidates)."""
         word = tokens.words[i]
         if word.isupper() and len(word) <= 3 and not acronym:  # "AP", "OF": not a place
-            return None
+            return None, ""
         pid, alternate = self._best(candidates, hint)
         kind = self._kinds[pid]
         if kind == "country":
-            return pid if not needs_cue or self._has_cue(tokens, i, j) else None
+            return (pid if not needs_cue or self._has_cue(tokens, i, j) else None), ""
         if kind == "region" and pid not in self._provinces:  # but "Kurdistan Democratic Party" is a party
-            return pid if not self._before_capitalised(tokens, j) else None
+            return (pid if not self._before_capitalised(tokens, j) else None), ""
         if pid in self._provinces:
             # "Borno state", "in Tigray": a province named alone needs a place context or its country in view
             if self._before_capitalised(tokens, j):
-                return None
-            if j > i or self._countries[pid] in hint or self._has_cue(tokens, i, j):
-                return pid
-            return None
+                return None, ""
+            if j > i:
+                return pid, ""
+            country = self._countries[pid]
+            return (pid if country in hint or self._has_cue(tokens, i, j) else None), country
         if self._after_first_name(tokens, i):
-            return None
+            return None, ""
         curated = pid in self._curated
         if not curated and (self._before_capitalised(tokens, j) or self._ends_title_phrase(tokens, i)):
-            return None
+            return None, ""
         if needs_cue:
-            return pid if self._has_cue(tokens, i, j) else None
+            return (pid if self._has_cue(tokens, i, j) else None), ""
         if curated:
-            return pid
+            return pid, ""
         # Another language's name for a city ("Rest" for Rasht) is no reason to take it anywhere.
         big = self._pops[pid] >= _BIG_CITY and not alternate
         if not big and is_sentence_start(tokens.text, tokens.starts[i]):  # "Battle lines were drawn"
-            return pid if self._has_cue(tokens, i, j) else None
-        if big or self._countries[pid] in hint:
-            return pid
-        return pid if self._has_cue(tokens, i, j) else None
+            return (pid if self._has_cue(tokens, i, j) else None), ""
+        if big:
+            return pid, ""
+        country = self._countries[pid]
+        return (pid if country in hint or self._has_cue(tokens, i, j) else None), country
 
     def _best(self, candidates: tuple[int, ...], hint: frozenset[str]) -> tuple[int, bool]:
         """The likeliest place of a name, and whether the name is only one of its GeoNames alternates."""

@@ -263,3 +263,22 @@ def test_words_split_alike_with_or_without_an_underscore_in_the_text(text):
     assert tokens.words == ["Ba‘āj", "Raqqa", "s", "fighters"]
     assert [text[a:b] for a, b in zip(tokens.starts, tokens.ends)] == tokens.words
     assert tokens.keys == ["baaj", "raqqa", "s", "fighters"]
+
+
+@pytest.mark.parametrize("text", [
+    "Fighters entered Sukhnah on Monday.",  # a town in Syria and one in Yemen: the countries choose
+    "Witnesses said Gwoza was quiet and Kutum burned.",  # small towns, taken only in the article's countries
+    "Residents said Vuhledar and Hajin were shelled again; Officials said Tadif, Lyman and Monguno saw fighting.",
+    "KHARKIV, Ukraine (AP) — Shelling hit Izium and Kupiansk; Borno state officials in Maiduguri said 3 died.",
+])
+def test_a_second_pass_with_countries_finds_what_a_fresh_scan_with_them_finds(gz, text):
+    from auditor._names import tokenize
+
+    def spans(mentions):
+        return [(m.start, m.end, m.place.place_id) for m in mentions]
+
+    for countries in ({"YE"}, {"NG"}, {"SD", "UA"}, {"SY"}, {"IQ", "US"}, set()):
+        fresh = spans(gz.find_places(text, countries=countries))
+        tokens = tokenize(text)
+        gz.find_places(text, tokens=tokens)  # the first pass, without countries, is remembered for these tokens
+        assert spans(gz.find_places(text, countries=countries, tokens=tokens)) == fresh, countries
