@@ -296,7 +296,7 @@ def _insertion_starts(tokens: list[Token], j: int) -> bool:
     k = j + 1 if tokens[j].text == "," else j
     if k >= len(tokens):
         return False
-    if _match(tokens, k, rules.insertions) is not None:
+    if tokens[k].lower in _edges(rules.insertions)[0] and _match(tokens, k, rules.insertions) is not None:
         return True
     if tokens[j].text == "," and (tokens[k].lower == "or" or tokens[k].lower in qualifier_words()):
         return True  # "More than 13 million Syrians, over half the population, have been forced from their homes"
@@ -312,11 +312,12 @@ def _predicate_after(tokens: list[Token], j: int, nested: bool = False) -> _Pred
     """What happened to the counted things, read after their noun phrase."""
     words = category_words()
     rules = _structure()
+    predicate_starts = _edges(words.predicates)[0]
     steps = 0
     passive = insertion = False
     n = len(tokens)
     while j < n and steps < 6:
-        found = _match(tokens, j, words.predicates)
+        found = _match(tokens, j, words.predicates) if tokens[j].lower in predicate_starts else None
         if found is not None:
             key = tuple(tokens[k].lower for k in range(j, j + found[1]))
             rule = words.rule_of[("after", key)]
@@ -414,8 +415,10 @@ def _toll_before(tokens: list[Token], j: int) -> tuple[str, str] | None:
         if low in _CHANGE_WORDS:
             changed = True
             continue
+        if not changed:
+            continue  # a toll noun counts only before a change verb
         key = _match_ending_key(tokens, k, words.objects_of)
-        if key is not None and changed:
+        if key is not None:
             rule = words.rule_of[("before", key)]
             if rule.id.endswith("toll") or rule.id.endswith(".object") and key[-1] in ("toll", "count"):
                 return words.objects_of[key], rule.id

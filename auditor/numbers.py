@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from typing import NamedTuple
 
 from .knowledge import Phrase, category_words, qualifiers, vague_amounts
@@ -20,6 +21,9 @@ _TOKEN_RE = re.compile(
     r"|(?P<word>[^\W\d_]+(?:['’‘][^\W\d_]+|-[^\W_]+)*)"  # words, al-Shaabi, Shi'ite, F-16
     r"|(?P<punct>\S)"
 )
+
+
+_LOWER = itemgetter(4)  # Token.lower, read by map() without a Python-level call per token
 
 
 class Token(NamedTuple):
@@ -280,9 +284,13 @@ class _Reader:
 
 
 @lru_cache(maxsize=1)
-def _qualifier_ends() -> frozenset[str]:
-    """The last words of the qualifier phrases."""
-    return frozenset(p[-1] for p in qualifiers() if p)
+def _qualifier_ends() -> dict[str, tuple[int, ...]]:
+    """The lengths (longest first, at most 4) of the qualifier phrases by their last word."""
+    lengths: dict[str, set[int]] = {}
+    for p in qualifiers():
+        if 0 < len(p) <= 4:
+            lengths.setdefault(p[-1], set()).add(len(p))
+    return {word: tuple(sorted(found, reverse=True)) for word, found in lengths.items()}
 
 
 def _qualifier_before(r: _Reader, i: int) -> tuple[str, int]:
@@ -291,13 +299,14 @@ def _qualifier_before(r: _Reader, i: int) -> tuple[str, int]:
     j = i - 1
     while j >= 0 and r.t[j].kind == "punct" and r.t[j].text in "“\"‘'([":
         j -= 1
-    if j < 0 or r.t[j].lower not in _qualifier_ends():  # most numbers: no qualifier ends right before
+    lengths = _qualifier_ends().get(r.t[j].lower) if j >= 0 else None
+    if lengths is None:  # most numbers: no qualifier ends right before
         return "", i
-    for length in (4, 3, 2, 1):
+    for length in lengths:
         k = j - length + 1
         if k < 0:
             continue
-        key = tuple(t.lower for t in r.t[k:j + 1])
+        key = tuple(map(_LOWER, r.t[k:j + 1]))
         if key in table:
             if key == ("up", "to") and (r.low(k - 1) in _CHANGE_VERBS or r.low(k - 1) in _MOTION_VERBS):
                 return "", i  # "moved up to 14 points", "went up to 5%": a verb's particle, not "at most"
