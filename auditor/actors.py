@@ -20,7 +20,7 @@ from itertools import compress
 from typing import Any
 
 
-from ._names import Tokens, group_by_first, name_key, name_words, rest_matches, tokenize
+from ._names import Tokens, group_by_first, name_key, name_words, tokenize
 from .knowledge import load_table
 
 __all__ = ["Actor", "ActorMention", "ActorIndex", "default_actors", "find_actors", "normalise_actor",
@@ -67,6 +67,10 @@ def _actor_mention(start: int, end: int, surface: str, actor: Actor, generic: bo
     _set_start(mention, start), _set_end(mention, end), _set_surface(mention, surface)
     _set_actor(mention, actor), _set_generic(mention, generic)
     return mention
+
+
+# A node of an alias tree: the nodes under it by the next word's key, and the aliases that end at it.
+_Node = tuple[dict[str, "_Node"], list["_Alias"]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,16 +124,18 @@ class ActorIndex:
             for first, entries in group_by_first(
                 (key, alias) for key, forms in aliases.items() for alias in forms).items()
         }
-        # Per first word, the aliases a scan tries: by the next word, those that go on with it (longest first)
-        # and then the one-word aliases; the one-word aliases alone after any other word.
-        self._shapes: dict[str, tuple[dict[str, tuple[_Alias, ...]], tuple[_Alias, ...]]] = {}
+        # Per first word, its aliases as a tree of the words after it: a scan walks the text's words down the
+        # tree as far as they go (and stay joined) and tries the aliases that end there, longest first
+        # ("Islamic State" starts seven aliases: the words after it rule out the others in one step).
+        self._trees: dict[str, _Node] = {}
         for first, entries in self._index.items():
-            singles = tuple(a for a in entries if not a.rest)
-            longer: dict[str, list[_Alias]] = {}
-            for alias in entries:
-                if alias.rest:
-                    longer.setdefault(alias.rest[0], []).append(alias)
-            self._shapes[first] = ({k: (*v, *singles) for k, v in longer.items()}, singles)
+            root: _Node = ({}, [])
+            for alias in entries:  # longest first: each node keeps that order
+                node = root
+                for word in alias.rest:
+                    node = node[0].setdefault(word, ({}, []))
+                node[1].append(alias)
+            self._trees[first] = root
         self._exact: dict[tuple[str, ...], _Alias] = {}
         for key, forms in aliases.items():
             self._exact[key] = min(forms, key=lambda a: (a.generic, a.needs_next is not None))
@@ -168,27 +174,36 @@ class ActorIndex:
         """Actors named in ``text``, left to right, longest alias first (offsets + ``offset``);
         ``tokens`` is ``_names.tokenize(text)`` when the caller has it already."""
         tokens = tokens if tokens is not None else tokenize(text)
-        keys, starts, ends = tokens.keys, tokens.starts, tokens.ends
-        shapes = self._shapes
+        keys, starts, ends, glued = tokens.keys, tokens.starts, tokens.ends, tokens.glued
+        trees = self._trees
         found: list[ActorMention] = []
         n = len(keys)
         resume = 0  # the token after the last actor found
-        for i in list(compress(range(n), map(shapes.__contains__, keys))):  # the words that start an alias
+        for i in list(compress(range(n), map(trees.__contains__, keys))):  # the words that start an alias
             if i < resume:
                 continue
-            longer, entries = shapes[keys[i]]
-            if i + 1 < n:  # "U.S.", "Iraqi": only the aliases that go on with the next word (and one-word ones)
-                entries = longer.get(keys[i + 1], entries)
-            for alias in entries:
-                if alias.rest and not rest_matches(tokens, i, alias.rest):
-                    continue
-                j = i + len(alias.rest)
-                if alias.plain or _fits(alias, tokens, i, j):
-                    end = ends[j]
-                    if end < len(text) and text[end] == "." and len(tokens.words[j]) == 1 and j > i:
-                        end += 1  # the closing dot of "U.S." / "U.N." belongs to the name
-                    found.append(_actor_mention(offset + starts[i], offset + end, text[starts[i]:end],
-                                                alias.actor, alias.generic))
+            node = trees[keys[i]]
+            ending = [node[1]]  # ending[d]: the aliases of d words after the first that the text spells here
+            k = i + 1
+            while k < n and glued[k]:
+                node = node[0].get(keys[k])
+                if node is None:
+                    break
+                ending.append(node[1])
+                k += 1
+            mention = None
+            for aliases in reversed(ending):
+                for alias in aliases:
+                    j = i + len(alias.rest)
+                    if alias.plain or _fits(alias, tokens, i, j):
+                        end = ends[j]
+                        if end < len(text) and text[end] == "." and len(tokens.words[j]) == 1 and j > i:
+                            end += 1  # the closing dot of "U.S." / "U.N." belongs to the name
+                        mention = _actor_mention(offset + starts[i], offset + end, text[starts[i]:end],
+                                                 alias.actor, alias.generic)
+                        break
+                if mention is not None:
+                    found.append(mention)
                     resume = j + 1
                     break
         return found
