@@ -18,7 +18,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 from .model import FIGURE_FIELDS, Article, ReadError
@@ -218,6 +218,8 @@ class TaskResult:
     articles: list[ArticleRow]
     errors: list[ReadError]
     rows: list[Rows]  # figure rows of each article, in order
+    # the file's digest and status as read whole (not from the cache): the run record's (auditor._uptodate)
+    read: dict[str, tuple[str, tuple[int, int, int, int]]] = field(default_factory=dict)
 
 
 def article_row(article: Article) -> ArticleRow:
@@ -276,17 +278,19 @@ def run_task(task: ReadTask, max_size: int, cache: object | None = None) -> Task
 
     ``cache``: an :class:`~auditor.cache.ArticleCache` in this process, or its folder in a worker.
     """
+    from ._uptodate import ReadDigests, digests_kept
     from .readers import read_task
 
     store = _store_of(cache)
-    if store is not None:
-        articles, errors = store.read_file(task.path, max_size, lambda _path, size: read_task(task, size),  # type: ignore[attr-defined]
-                                           part=task.key)
-        store.flush_files()  # type: ignore[attr-defined]
-    else:
-        articles, errors = read_task(task, max_size)
+    with digests_kept(ReadDigests()) as read:
+        if store is not None:
+            articles, errors = store.read_file(task.path, max_size, lambda _path, size: read_task(task, size),  # type: ignore[attr-defined]
+                                               part=task.key)
+            store.flush_files()  # type: ignore[attr-defined]
+        else:
+            articles, errors = read_task(task, max_size)
     found = rows_of(articles, store)
-    return TaskResult([article_row(a) for a in articles], errors, found if _packing else _shared_strings(found))
+    return TaskResult([article_row(a) for a in articles], errors, found if _packing else _shared_strings(found), read)
 
 
 def _shared_strings(found: list[Rows]) -> list[Rows]:

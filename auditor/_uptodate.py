@@ -21,13 +21,14 @@ record saying "up to date". Anything missing, different or unreadable means a no
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import stat
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,15 +115,63 @@ def _walk(paths: Sequence[str | os.PathLike[str]], reading: ReadOptions) -> list
     return items
 
 
+def _status(info: os.stat_result) -> tuple[int, int, int, int]:
+    return info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino
+
+
+class ReadDigests(dict):
+    """Digests of the files a run read, as it read them: path (as read) -> (digest, status read with it).
+
+    Filled through :data:`auditor.readers.on_read` (:func:`digests_kept`), in the workers too, whose
+    digests come back with their results (:class:`~auditor._parallel.TaskResult`)."""
+
+    def took(self, path: str | os.PathLike[str], data: bytes, info: os.stat_result) -> None:
+        key = os.fsdecode(path)
+        if key not in self:  # the first read: the one extracted (status checked after the run)
+            self[key] = (hashlib.sha256(data).hexdigest(), _status(info))
+
+
+_kept: list[ReadDigests] = []  # the digests being kept in this process, innermost last
+
+
+@contextlib.contextmanager
+def digests_kept(into: ReadDigests) -> Iterator[ReadDigests]:
+    """Keep the digest of every file read whole in this process into ``into`` while in the block."""
+    from . import readers
+
+    before = readers.on_read
+    readers.on_read = into.took
+    _kept.append(into)
+    try:
+        yield into
+    finally:
+        _kept.pop()
+        readers.on_read = before
+
+
+def keep_read(digests: Mapping[str, tuple[str, tuple[int, int, int, int]]]) -> None:
+    """Digests a worker took (a task's ``read``): kept as if read here, when a run keeps them."""
+    if _kept:
+        target = _kept[-1]
+        for key, entry in digests.items():
+            target.setdefault(key, entry)
+
+
 @dataclass
 class Inputs:
-    """The inputs of a run as it starts: the walk, and each file's digest and status."""
+    """The inputs of a run: the walk as it starts, and each file's digest and status.
+
+    :meth:`take` digests every file before the run; :meth:`walked` leaves that to the run, which keeps
+    the digest of each file as it reads it (:attr:`read`, see :func:`digests_kept`), so a first run
+    reads its inputs once; a file it did not read (its read was in the figure cache) is digested after
+    the run, if it was not touched since before the run started."""
 
     walk: list[tuple[str, str] | str]
     files: dict[str, tuple[int, str]] = field(default_factory=dict)  # path -> size, digest
     status: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)  # path -> size, mtime, ctime, inode
     taken_at: float = 0.0
     unreadable: bool = False  # a file that could not be digested: nothing is recorded
+    read: ReadDigests = field(default_factory=ReadDigests)
 
     @classmethod
     def take(cls, paths: Sequence[str | os.PathLike[str]], reading: ReadOptions) -> Inputs:
@@ -135,13 +184,37 @@ class Inputs:
                     continue
                 digest, info = found
                 inputs.files[item] = (info.st_size, digest)
-                inputs.status[item] = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
+                inputs.status[item] = _status(info)
         return inputs
+
+    @classmethod
+    def walked(cls, paths: Sequence[str | os.PathLike[str]], reading: ReadOptions) -> Inputs:
+        taken_at = time.time()  # before the walk: any file touched since is racy
+        return cls(_walk(paths, reading), taken_at=taken_at)
+
+    def _digested(self) -> bool:
+        """Each file's digest and status: as the run read it, else taken now when the file was not
+        touched since before the run (else ``False``: it may have changed while the run used it)."""
+        racy_ns = (self.taken_at - _RACY_SECONDS) * 1e9
+        for item in self.walk:
+            if not isinstance(item, str) or item in self.files:
+                continue
+            kept = self.read.get(os.fsdecode(Path(item)))  # the walk's path as the plan reads it
+            if kept is not None:
+                digest, status = kept
+            else:
+                found = _digest_file(item)
+                if found is None or max(found[1].st_mtime_ns, found[1].st_ctime_ns) >= racy_ns:
+                    return False
+                digest, status = found[0], _status(found[1])
+            self.files[item] = (status[0], digest)
+            self.status[item] = tuple(status)  # type: ignore[assignment]
+        return True
 
     def unchanged(self) -> bool:
         """Whether every file is still what its digest says (after the run read them): its status is the
         same, and a file changed within :data:`_RACY_SECONDS` of the digest has the same digest again."""
-        if self.unreadable:
+        if self.unreadable or not self._digested():
             return False
         racy_ns = (self.taken_at - _RACY_SECONDS) * 1e9
         for path, before in self.status.items():
@@ -149,7 +222,7 @@ class Inputs:
                 info = os.stat(path)
             except OSError:
                 return False
-            if (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino) != before:
+            if _status(info) != before:
                 return False
             if max(info.st_mtime_ns, info.st_ctime_ns) >= racy_ns:
                 found = _digest_file(path)
@@ -315,4 +388,4 @@ def up_to_date(out_dir: str | os.PathLike[str], options: Mapping[str, Any], path
         os.close(lock)  # releases the lock
 
 
-__all__ = ["Inputs", "Printed", "RECORD_NAME", "forget", "options_key", "review_state", "up_to_date", "write_record"]
+__all__ = ["Inputs", "Printed", "ReadDigests", "digests_kept", "keep_read", "RECORD_NAME", "forget", "options_key", "review_state", "up_to_date", "write_record"]

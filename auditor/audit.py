@@ -394,6 +394,7 @@ def _gathered(
     ``renamed(task, k, unique)`` gives the figure rows of article ``k`` of ``task`` under the id
     ``unique`` (an id seen before, renamed as :func:`~auditor.readers.load_articles` does): read
     again here locally, on a worker on a cluster (:mod:`auditor.cluster`)."""
+    from ._uptodate import keep_read
     from .readers import NAME_NOTE, ArticleTexts, _shown, _unique_id
 
     article_rows: list[tuple] = []
@@ -408,6 +409,7 @@ def _gathered(
         task, result = next(results)
         n, next_task = next_task, next_task + 1
         errors.extend(result.errors)
+        keep_read(result.read)  # the files' digests, for the run record
         found_in_file = (found_in_file and task.part > 0) or bool(result.articles) or any(
             e.error != NAME_NOTE for e in result.errors)
         if not task.whole and task.part == task.parts - 1 and not found_in_file:

@@ -140,13 +140,15 @@ def _audit_and_write(args: argparse.Namespace, jobs: int | None, reading: object
         kept = f"the previous audit in {args.out} is kept" if out.has_outputs() else f"{args.out} is left as it was"
         # Until this run has written its outputs, nothing in --out is up to date.
         _uptodate.forget(out.path)
-        inputs = _uptodate.Inputs.take(args.paths, walked)  # type: ignore[arg-type]
+        # A local run digests the files as it reads them (once); a cluster's workers read them elsewhere.
+        inputs = (_uptodate.Inputs.take if args.cluster else _uptodate.Inputs.walked)(args.paths, walked)  # type: ignore[arg-type]
         review_before = _uptodate.review_state(out.path)
         pause_point("locked")
         try:
-            result = audit(args.paths, jobs=jobs, out_dir=out.path, reading=reading,  # type: ignore[arg-type]
-                           cache=False if args.no_cache else (args.cache or True), cluster=args.cluster,
-                           profile=args.profile)
+            with _uptodate.digests_kept(inputs.read):
+                result = audit(args.paths, jobs=jobs, out_dir=out.path, reading=reading,  # type: ignore[arg-type]
+                               cache=False if args.no_cache else (args.cache or True), cluster=args.cluster,
+                               profile=args.profile)
         except ReviewStoreLocked as exc:
             return _fail(f"{exc}; {kept}")
         except ClusterError as exc:

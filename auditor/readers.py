@@ -61,6 +61,9 @@ SPLIT_ARTICLE_BYTES = 256 * 1024
 _ONE_ARTICLE_SUFFIXES = (".txt", ".md", ".html", ".htm")
 # A folder holding this is an output folder of figure-audit (export.py writes it).
 OUTPUT_MARKER = ".figure-audit"
+# Called with each file's path, bytes and status as read whole, while a run keeps its inputs' digests
+# (:func:`auditor._uptodate.digests_kept`): the run record's digests without reading the files twice.
+on_read: Callable[[Path, bytes, os.stat_result], None] | None = None
 # The first columns of every table figure-audit writes: such a CSV is an audit output, not articles.
 _OUTPUT_HEADERS: tuple[tuple[str, ...], ...] = (
     ("figure_id", "article_id"), ("article_id", "path", "title"), ("group_id", "category"),
@@ -497,6 +500,8 @@ def _read_bytes(path: Path, max_size: int) -> bytes:
             data += handle.read(max_size + 1 - len(data))
     if len(data) > max_size:  # grew while being read
         raise _Rejected(f"file is over the {_size(max_size)} limit per file (--max-file-size)")
+    if on_read is not None:
+        on_read(path, data, info)
     return data
 
 

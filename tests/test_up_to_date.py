@@ -238,3 +238,38 @@ def test_package_and_command_line_import_no_pandas_until_used():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["-", "True"]
+
+
+def test_a_run_digests_its_inputs_as_it_reads_them(tmp_path, monkeypatch, capsys):
+    """A first run on several workers reads each input once: the record holds the digests of the bytes the
+    workers read (no pass over the files here); a run whose reads come from the figure cache digests the
+    files after the run (they were not touched since before it started); both re-runs are up to date."""
+    import hashlib
+    import json
+
+    from auditor import _uptodate, cli
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from make_corpus import write_corpus
+
+    corpus = tmp_path / "corpus"
+    write_corpus(300, corpus, seed=8)  # enough text for a pool
+    time.sleep(_uptodate._RACY_SECONDS + 0.2)  # files not touched since: neither racy nor read again for that
+    digested: list[str] = []
+    real = _uptodate._digest_file
+    monkeypatch.setattr(_uptodate, "_digest_file", lambda path: digested.append(os.fspath(path)) or real(path))
+    inputs = {os.fspath(p): p.read_bytes() for p in corpus.rglob("*") if p.is_file()}
+
+    def run(out: str) -> str:
+        assert cli.main(["run", str(corpus), "--out", str(tmp_path / out), "--jobs", "2",
+                         "--cache", str(tmp_path / "cache")]) == 0
+        return capsys.readouterr().out
+
+    assert "up to date" not in run("first")
+    assert not set(digested) & set(inputs)  # read once, by the workers
+    for out in ("first", "second"):  # the second run's reads all come from the cache: digested after it
+        if out == "second":
+            assert "up to date" not in run(out) and set(inputs) <= set(digested)
+        record = json.loads((tmp_path / out / META_DIR / RECORD_NAME).read_text(encoding="utf-8"))
+        assert record["files"] == {p: [len(data), hashlib.sha256(data).hexdigest()] for p, data in inputs.items()}
+        assert "up to date" in run(out)
