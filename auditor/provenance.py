@@ -272,10 +272,11 @@ class ArticleContext:
         for s in self.sentences[:12]:
             if s.boilerplate or _CAPTION.match(s.text):
                 continue
-            line_end = text.find("\n", s.start)
-            line = text[s.start:line_end if line_end >= 0 else len(text)].rstrip()
-            if s.paragraph == 0 and not line.endswith((".", "!", "?", "\"", "”", ":")):
-                continue  # a headline
+            if s.paragraph == 0:
+                line_end = text.find("\n", s.start)
+                line = text[s.start:line_end if line_end >= 0 else len(text)].rstrip()
+                if not line.endswith((".", "!", "?", "\"", "”", ":")):
+                    continue  # a headline
             found = self._most_specific(s.start, s.end)
             seen += 1
             if found is not None and _SPECIFICITY.get(found.place.kind, 2) > best_rank:
@@ -401,9 +402,12 @@ class ArticleContext:
     def _war_country(self, start: int, end: int) -> Any:
         """The country a war named by its nationality is fought in ("the Syrian conflict", "Yemen's civil
         war" is a place already): a country mention spanning the adjective, or None."""
+        text = self.article.text
+        if all(text.find(word, start, end) < 0 for word in _WAR_WORDS):  # most clauses name no war: no scan
+            return None
         from .gazetteer import PlaceMention
 
-        for m in _WAR_OF.finditer(self.article.text, start, end):
+        for m in _WAR_OF.finditer(text, start, end):
             code = _demonym_countries().get(m.group(1).lower())
             country = _places().country(code) if code else None
             if country is not None:
@@ -629,13 +633,13 @@ _SPEAKER_PLACE = Caseless(
 _JURISDICTION = Caseless(
     r"\b(?:governor|mayor|head|chief|police|administration|council|prosecutor|ministry|authorities|official|"
     r"officials|commander|leader)\s+(?:of|for|in)\s+(?:the\s+)?$")
-_JURISDICTION_AFTER = re.compile(
-    r"(?:'s|’s)?\s*(?:regional |region |province |provincial |oblast |state |city |military |local |health |"
+# (read from the place's end on: anchored at the start of the text after it, in lower case when ASCII)
+_JURISDICTION_AFTER = Caseless(
+    r"\A(?:'s|’s)?\s*(?:regional |region |province |provincial |oblast |state |city |military |local |health |"
     r"municipal |district |civil |emergency |interior |security |rescue |public )*(?:governor|mayor|police chief|police|"
     r"administration|authorities|officials?|council|prosecutor(?:'s|’s)? office|prosecutors?|attorney|"
     r"ministry|department|office|services?|secretariat|commission|agency|defence|defense|commander|"
-    r"(?:foreign |prime |defence |defense |interior )?minister|president|presidency|government|junta)\b",
-    re.IGNORECASE)
+    r"(?:foreign |prime |defence |defense |interior )?minister|president|presidency|government|junta)\b")
 _PREPOSITION_WORDS = frozenset({"in", "into", "across", "from", "to", "over", "on", "near", "inside", "throughout",
                                 "outside", "of", "at", "within", "against", "toward", "towards", "for", "with"})
 _AFTER_PREPOSITION = re.compile(
@@ -675,7 +679,8 @@ _NATIONWIDE = re.compile(r"\b(?:across|throughout|around|all over) the country\b
 _DATE_LINE = re.compile(r"\s*(?:Published|Updated|Posted|Last updated|First published)\b", re.I)
 _CAPTION = re.compile(r"\s*(?:In this (?:photo|image|picture|file photo)|This (?:photo|image)|FILE\b|\(AP Photo|Photo:|Image:|Caption:|Watch:|Related:|Read more|READ MORE|See also)", re.I)
 # A war named by the nationality of its country ("in the Syrian conflict", "the Ukrainian war").
-_WAR_OF = re.compile(r"\b([A-Z][a-z]+)\s+(?:civil\s+)?(?:war|conflict|uprising|insurgency)\b")
+_WAR_WORDS = ("war", "conflict", "uprising", "insurgency")
+_WAR_OF = re.compile(rf"\b([A-Z][a-z]+)\s+(?:civil\s+)?(?:{'|'.join(_WAR_WORDS)})\b")
 _ORIGIN_BEFORE = re.compile(r"\bfrom\s+(?:the\s+)?$", re.IGNORECASE)
 # People named by where they come from ("foreign fighters from Chad", "mercenaries from Syria and Libya"):
 # never the place of the event, in any fallback. ("fled from Mosul" is not one: there Mosul is the place.)
@@ -730,7 +735,7 @@ def _place_role(text: str, m: Any) -> str:
         return "name"  # "the Sudan Doctors Network", "Syria Civil Defence": part of an organisation's name
     kind = m.place.kind
     if kind == "country":
-        if text.startswith(("'s", "’s"), end) and _JURISDICTION_AFTER.match(text, end, end + 60):
+        if text.startswith(("'s", "’s"), end) and _JURISDICTION_AFTER.search(text[end:end + 60]):
             return "jurisdiction"  # "Lebanon's health ministry said"
         if _COUNTRY_ACTS.match(text, end, end + 40) and not (preposition and _AFTER_PREPOSITION.search(before)):
             return "actor"
@@ -741,7 +746,7 @@ def _place_role(text: str, m: Any) -> str:
         return "origin"  # "fighters from Iraq, Afghanistan and Pakistan": where people come from
     if (preposition and ends_window(_SPEAKER_PLACE)) or text.startswith(("-based", "–based"), end):
         return "speaker"
-    if (preposition and ends_window(_JURISDICTION)) or _JURISDICTION_AFTER.match(text, end, end + 60):
+    if (preposition and ends_window(_JURISDICTION)) or _JURISDICTION_AFTER.search(text[end:end + 60]):
         return "jurisdiction"
     if preposition and ends_window(_REFERENCE_BEFORE):
         return "reference"

@@ -6,6 +6,7 @@ rules reach today on all rows together, so a change that loses ground fails with
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -95,11 +96,12 @@ def _plain_role(text, m):
     from auditor import provenance as p
 
     before = text[max(0, m.start - 60):m.start]
+    jurisdiction_after = re.compile(p._JURISDICTION_AFTER.source.removeprefix("\\A"), re.IGNORECASE).match(
+        text, m.end, m.end + 60)
     after_preposition = p._AFTER_PREPOSITION.search(before) is not None
     if p._IN_NAME.match(text, m.end, m.end + 30):
         return "name"
-    if m.place.kind == "country" and text.startswith(("'s", "’s"), m.end) and p._JURISDICTION_AFTER.match(
-            text, m.end, m.end + 60):
+    if m.place.kind == "country" and text.startswith(("'s", "’s"), m.end) and jurisdiction_after:
         return "jurisdiction"
     if m.place.kind == "country" and not after_preposition and p._COUNTRY_ACTS.match(text, m.end, m.end + 40):
         return "actor"
@@ -109,7 +111,7 @@ def _plain_role(text, m):
         return "origin"
     if p._SPEAKER_PLACE.search(before) or text.startswith(("-based", "–based"), m.end):
         return "speaker"
-    if p._JURISDICTION.search(before) or p._JURISDICTION_AFTER.match(text, m.end, m.end + 60):
+    if p._JURISDICTION.search(before) or jurisdiction_after:
         return "jurisdiction"
     if p._REFERENCE_BEFORE.search(before):
         return "reference"
