@@ -39,7 +39,7 @@ def parse_front_matter(block: str) -> object:
     """The YAML of a front-matter block (:func:`auditor.knowledge.parse_yaml`); raises ``yaml.YAMLError``.
 
     Most blocks are a few ``key: value`` lines, which :func:`_simple_front_matter` reads with the same result
-    as YAML (a tenth of the time: YAML's constructor is Python even with the C parser); YAML reads the rest.
+    as YAML (a quarter of the time: YAML's constructor is Python even with the C parser); YAML reads the rest.
     """
     simple = _simple_front_matter(block)
     if simple is not None:
@@ -63,9 +63,9 @@ _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 def _simple_front_matter(block: str) -> dict[str, object] | None:
     """``block`` read as YAML when every line is a simple ``key: value`` (see ``_SIMPLE_LINE``) whose key YAML
     reads as a string and whose value as a string or a date (YYYY-MM-DD), with no key twice; else None."""
-    if not block.endswith("\n") or "\r" in block:
-        return None
     resolvers = _resolvers()
+    if not block.endswith("\n") or "\r" in block or resolvers is None:
+        return None
     parsed: dict[str, object] = {}
     for line in block[:-1].split("\n"):
         match = _SIMPLE_LINE.fullmatch(line)
@@ -93,16 +93,19 @@ def _simple_front_matter(block: str) -> dict[str, object] | None:
 
 
 @lru_cache(maxsize=1)
-def _resolvers() -> dict:
-    """YAML's implicit resolvers by first character (imported when first needed: yaml is a heavy import)."""
+def _resolvers() -> dict | None:
+    """YAML's implicit resolvers by first character (imported when first needed: yaml is a heavy import); None
+    when path resolvers are registered too (a tag by a value's place in the document: YAML reads every block)."""
     from yaml.resolver import Resolver
 
-    return Resolver.yaml_implicit_resolvers
+    return None if Resolver.yaml_path_resolvers else Resolver.yaml_implicit_resolvers
 
 
 def _implicit_tag(resolvers: dict, scalar: str) -> str | None:
-    """The tag YAML's resolver gives a plain scalar (bool, int, date...), or None for a string."""
-    for tag, pattern in resolvers.get(scalar[:1], ()):
-        if pattern.match(scalar):
-            return None if tag == _STR_TAG else tag
+    """The tag YAML's resolver gives a plain scalar (bool, int, date...), or None for a string: the resolvers of
+    its first character, then those for any (as ``yaml.resolver.Resolver.resolve``)."""
+    for first in (scalar[:1], None):
+        for tag, pattern in resolvers.get(first, ()):
+            if pattern.match(scalar):
+                return None if tag == _STR_TAG else tag
     return None
