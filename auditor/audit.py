@@ -440,24 +440,22 @@ def _claims(
     ``review.sqlite``, never cached. With a ``pool`` of several workers, built there per batch of
     blocking keys; with a ``store``, per bucket of blocking keys, only the buckets whose figures or
     articles changed since they were stored (:class:`~auditor.claims.ClaimBatchCache`)."""
-    from .claims import build_claims, build_claims_by_blocks, claim_batch_cache, finish_claims, run_here
+    from .claims import build_claims, build_claims_by_blocks, claim_batch_cache, run_here
 
     if isinstance(figures, SpilledFigures):
         return _spilled_claims(figures, articles, store, review_dir, pool)
     on_pool = pool is not None and pool.jobs > 1
     if store is None and not on_pool:
-        built = build_claims(figures, articles, store_dir=None)
+        built = build_claims(figures, articles, store_dir=review_dir)
     else:
         import tempfile
 
         built = build_claims_by_blocks(figures, articles, pool.submit if on_pool else run_here,
-                                       pool.jobs if on_pool else 1, store_dir=None,
+                                       pool.jobs if on_pool else 1, store_dir=review_dir,
                                        shared_folder=Path(tempfile.gettempdir()) if on_pool else None,
                                        cache=claim_batch_cache(store))
-    figures, groups, conflicts = built
-    groups, conflicts = finish_claims(figures, groups, conflicts, review_dir)
     _release_unused()
-    return figures, groups, conflicts
+    return built
 
 
 def _spilled_claims(
@@ -468,17 +466,14 @@ def _spilled_claims(
     its rows from the spill file; this process keeps the columns claims fill."""
     import tempfile
 
-    from .claims import _members, build_claims_by_blocks, claim_batch_cache, finish_claims
+    from .claims import build_claims_by_blocks, claim_batch_cache
 
     if not len(figures) or pool is None or pool.jobs < 2:
         return _claims(_figures_loaded(figures), articles, store, review_dir, pool)
-    figures, groups, conflicts = build_claims_by_blocks(figures, articles, pool.submit, pool.jobs, store_dir=None,
-                                                        shared_folder=Path(tempfile.gettempdir()),
-                                                        cache=claim_batch_cache(store))
-    members = _members(figures) if review_dir is not None else pd.DataFrame()
-    groups, conflicts = finish_claims(members, groups, conflicts, review_dir)
+    built = build_claims_by_blocks(figures, articles, pool.submit, pool.jobs, store_dir=review_dir,
+                                   shared_folder=Path(tempfile.gettempdir()), cache=claim_batch_cache(store))
     _release_unused()
-    return figures, groups, conflicts
+    return built
 
 
 def _figures_loaded(figures: SpilledFigures) -> pd.DataFrame:

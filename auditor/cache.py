@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 from .model import Article, ReadError
 
 if TYPE_CHECKING:
-    import pandas as pd
+    import numpy as np
 
 ReadResult = tuple[list[Article], list[ReadError]]
 
@@ -54,6 +54,8 @@ _BATCH = 500
 _RACY_SECONDS = 2.0
 # Claim batches kept (each the claims of one bucket of blocking keys): the most recently used.
 _CLAIM_BATCHES = 4096
+# Claims inputs whose buckets are kept (so that an unchanged input needs no keys): the most recent.
+_CLAIM_LAYOUTS = 16
 
 
 def tree_digest(root: Path) -> str:
@@ -126,7 +128,9 @@ class ArticleCache:
             db.execute("DROP TABLE IF EXISTS claims")  # whole-audit claims of an older version: now per batch
             db.execute("CREATE TABLE IF NOT EXISTS claim_batches (key TEXT PRIMARY KEY, frames BLOB NOT NULL, "
                        "used REAL NOT NULL)")
-            for table in ("figures", "file_reads", "claim_batches"):
+            db.execute("CREATE TABLE IF NOT EXISTS claim_layouts (key TEXT PRIMARY KEY, buckets BLOB NOT NULL, "
+                       "used REAL NOT NULL)")
+            for table in ("figures", "file_reads", "claim_batches", "claim_layouts"):
                 db.execute(f"DELETE FROM {table} WHERE used < ?", (time.time() - _UNUSED_DAYS * 86400,))
             self._db = db
         except (OSError, sqlite3.Error) as exc:
@@ -306,6 +310,42 @@ class ArticleCache:
             self._db.executemany("INSERT OR REPLACE INTO claim_batches (key, frames, used) VALUES (?, ?, ?)", records)
             self._db.execute("DELETE FROM claim_batches WHERE key NOT IN "
                              "(SELECT key FROM claim_batches ORDER BY used DESC LIMIT ?)", (_CLAIM_BATCHES,))
+            self._db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._fail(exc)
+
+    def get_claim_layout(self, key: str) -> np.ndarray | None:
+        """The bucket of every figure of the claims input ``key`` names, when stored."""
+        import numpy as np
+
+        if self._db is None:
+            return None
+        try:
+            row = self._db.execute("SELECT buckets FROM claim_layouts WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                return None
+            self._db.execute("UPDATE claim_layouts SET used = ? WHERE key = ?", (time.time(), key))
+            return np.frombuffer(zlib.decompress(row[0]), dtype=np.int32).astype(np.int64)
+        except sqlite3.Error as exc:
+            self._fail(exc)
+        except (zlib.error, ValueError) as exc:
+            log.warning("figure cache %s: a stored claims layout could not be read (%s); keys computed again",
+                        self.path, exc)
+        return None
+
+    def put_claim_layout(self, key: str, buckets: np.ndarray) -> None:
+        """Store the bucket of every figure of the claims input ``key`` names (the last few kept)."""
+        import numpy as np
+
+        if self._db is None:
+            return
+        blob = zlib.compress(np.asarray(buckets, dtype=np.int32).tobytes(), 1)
+        try:
+            self._db.execute("BEGIN")
+            self._db.execute("INSERT OR REPLACE INTO claim_layouts (key, buckets, used) VALUES (?, ?, ?)",
+                             (key, blob, time.time()))
+            self._db.execute("DELETE FROM claim_layouts WHERE key NOT IN "
+                             "(SELECT key FROM claim_layouts ORDER BY used DESC LIMIT ?)", (_CLAIM_LAYOUTS,))
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             self._fail(exc)

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from ._claim_rules import _NUMBER_COLUMNS, _TEXT_COLUMNS, load_config, prepare
 from ._spill import SpilledFigures, SpillPart
@@ -86,7 +87,9 @@ def _in_row_order(parts: list[pd.DataFrame], positions: list[np.ndarray]) -> pd.
     """Key parts computed for rows at ``positions`` (one frame per share) put back in row order."""
     if len(parts) == 1 and np.array_equal(positions[0], np.arange(len(positions[0]))):
         return parts[0].reset_index(drop=True)
-    joined = pd.concat(parts, ignore_index=True)
+    prefix = union_categoricals([p["prefix"] for p in parts])  # one small integer per figure, not a string
+    joined = pd.concat([p.drop(columns="prefix") for p in parts], ignore_index=True)
+    joined["prefix"] = prefix
     return joined.iloc[np.argsort(np.concatenate(positions), kind="stable")].reset_index(drop=True)
 
 
@@ -182,18 +185,21 @@ def build_claims_by_blocks(
     n = len(figures)
     with tempfile.TemporaryDirectory(prefix=f"{_SHARED_PREFIX}{os.getpid()}-", dir=shared_folder) if shared_folder \
             else _no_folder() as folder:
-        if keys is None:
+        # The same input as a stored run: its buckets are known, no key is computed.
+        bucket_of_row = cache.read_rows(figures, articles, article_rows) if cache is not None else None
+        if keys is None and bucket_of_row is None:
             keys = _keys_on_workers(figures, submit, workers, chosen, None if folder is None else Path(folder), ids)
-        key_codes = pd.Categorical(keys)
-        codes, names = key_codes.codes.astype(np.int64), key_codes.categories
-        del keys, key_codes
         stored: dict[int, tuple] = {}
         if cache is None:
-            bucket_of_row = None
-            batches = _packed(codes, _n_batches(n, workers))
+            batches = _packed(pd.Categorical(keys).codes.astype(np.int64), _n_batches(n, workers))
+            del keys
         else:
-            bucket_of_row = _buckets(names, codes, n)
-            digests = cache.digests(figures, articles, article_rows, bucket_of_row)
+            if bucket_of_row is None:
+                key_codes = pd.Categorical(keys)
+                del keys
+                bucket_of_row = _buckets(key_codes.categories, key_codes.codes.astype(np.int64), n)
+                cache.put_layout(bucket_of_row)
+            digests = cache.digests(bucket_of_row)
             stored = cache.get(digests)
             missing = np.flatnonzero(~np.isin(bucket_of_row, np.fromiter(stored, dtype=np.int64, count=len(stored))))
             batches = [missing[rows] for rows in
@@ -278,12 +284,19 @@ def _by_bucket(part: tuple, buckets: np.ndarray) -> dict[int, tuple] | None:
     conflict_bucket = conflicts["group_id"].map(of_group).to_numpy()
     if pd.isna(group_bucket).any() or pd.isna(conflict_bucket).any():
         return None
-    split = {}
-    for bucket in np.unique(buckets).tolist():
-        split[bucket] = (filled[buckets == bucket].reset_index(drop=True),
-                         groups[group_bucket == bucket].reset_index(drop=True),
-                         conflicts[conflict_bucket == bucket].reset_index(drop=True))
-    return split
+    pieces = [_split(frame, np.asarray(of, dtype=np.int64))
+              for frame, of in ((filled, buckets), (groups, group_bucket), (conflicts, conflict_bucket))]
+    empty = [frame.iloc[:0] for frame in part]
+    return {bucket: tuple(p.get(bucket, e) for p, e in zip(pieces, empty)) for bucket in np.unique(buckets).tolist()}
+
+
+def _split(frame: pd.DataFrame, of: np.ndarray) -> dict[int, pd.DataFrame]:
+    """``frame``'s rows by their value in ``of`` (row order kept), each with a fresh index."""
+    order = np.argsort(of, kind="stable")
+    values, starts = np.unique(of[order], return_index=True)
+    ordered = frame.take(order).reset_index(drop=True)
+    bounds = [*starts.tolist(), len(order)]
+    return {v: ordered.iloc[bounds[k]:bounds[k + 1]].reset_index(drop=True) for k, v in enumerate(values.tolist())}
 
 
 def _assembled(stored: dict[int, tuple], built: dict[int, tuple], bucket_of_row: np.ndarray
@@ -309,25 +322,41 @@ class ClaimBatchCache:
         self.built = 0  # buckets built on this run
         self.reused = 0  # buckets taken from the store
 
-    def digests(self, figures: pd.DataFrame | SpilledFigures, articles: pd.DataFrame, article_rows: np.ndarray,
-                bucket_of_row: np.ndarray) -> dict[int, str]:
-        """The digest of each bucket's input."""
+    def read_rows(self, figures: pd.DataFrame | SpilledFigures, articles: pd.DataFrame,
+                  article_rows: np.ndarray) -> np.ndarray | None:
+        """Hash every input row (a figure with its article's row); the bucket of every figure stored
+        for exactly this input, if any (then no keys need computing)."""
         import hashlib
 
-        row_hashes, figure_types = _row_hashes(figures)
+        self._rows, figure_types = _row_hashes(figures)
         article_hashes = pd.util.hash_pandas_object(articles, index=False, categorize=False).to_numpy()
-        of_article = np.zeros(len(article_rows), dtype=np.uint64)
+        self._of_article = np.zeros(len(article_rows), dtype=np.uint64)
         known = article_rows >= 0
-        of_article[known] = article_hashes[article_rows[known]]
-        head = "\0".join((_CLAIMS_CACHE_FORMAT, self.version, repr(load_config()), figure_types,
-                          repr([(str(c), str(t)) for c, t in articles.dtypes.items()]))).encode()
+        self._of_article[known] = article_hashes[article_rows[known]]
+        self._head = "\0".join((_CLAIMS_CACHE_FORMAT, self.version, repr(load_config()), figure_types,
+                                repr([(str(c), str(t)) for c, t in articles.dtypes.items()]))).encode()
+        whole = hashlib.sha256(self._head + b"\0layout")
+        whole.update(self._rows.tobytes())
+        whole.update(self._of_article.tobytes())
+        self._layout_key = whole.hexdigest()
+        buckets = self.store.get_claim_layout(self._layout_key)
+        return buckets if buckets is not None and len(buckets) == len(self._rows) else None
+
+    def put_layout(self, bucket_of_row: np.ndarray) -> None:
+        """Store the bucket of every figure of this input (read by the next :meth:`read_rows`)."""
+        self.store.put_claim_layout(self._layout_key, bucket_of_row)
+
+    def digests(self, bucket_of_row: np.ndarray) -> dict[int, str]:
+        """The digest of each bucket's input (after :meth:`read_rows`)."""
+        import hashlib
+
         order = np.argsort(bucket_of_row, kind="stable")
         values, starts = np.unique(bucket_of_row[order], return_index=True)
         digests = {}
         for bucket, rows in zip(values.tolist(), np.split(order, starts[1:])):
-            digest = hashlib.sha256(head)
-            digest.update(np.ascontiguousarray(row_hashes[rows]).tobytes())
-            digest.update(np.ascontiguousarray(of_article[rows]).tobytes())
+            digest = hashlib.sha256(self._head)
+            digest.update(np.ascontiguousarray(self._rows[rows]).tobytes())
+            digest.update(np.ascontiguousarray(self._of_article[rows]).tobytes())
             digests[bucket] = digest.hexdigest()
         return digests
 
@@ -544,7 +573,7 @@ def _packed(units: np.ndarray, n_batches: int) -> list[np.ndarray]:
     import heapq
 
     order = np.argsort(units, kind="stable")
-    values, starts = np.unique(units[order], return_index=True)
+    starts = np.unique(units[order], return_index=True)[1]
     blocks = np.split(order, starts[1:]) if len(order) else []
     blocks.sort(key=len, reverse=True)
     batches: list[list[np.ndarray]] = [[] for _ in range(max(1, min(n_batches, len(blocks))))]
@@ -591,12 +620,14 @@ def build_claims(
         if collecting:
             gc.enable()
 
-    group_ids, incident_ids = [""] * prep.n, [""] * prep.n
-    for group in groups_built:
-        for r in group.rows:
-            group_ids[r], incident_ids[r] = group.id, group.incident.id
-    figures["group_id"] = group_ids
-    figures["incident_id"] = incident_ids
+    group_ids, incident_ids = np.full(prep.n, "", dtype=object), np.full(prep.n, "", dtype=object)
+    if groups_built:  # each group's id (and its incident's) on its rows, a group at a time
+        sizes = [len(g.rows) for g in groups_built]
+        rows = np.fromiter((r for g in groups_built for r in g.rows), dtype=np.int64, count=sum(sizes))
+        group_ids[rows] = np.repeat(np.array([g.id for g in groups_built], dtype=object), sizes)
+        incident_ids[rows] = np.repeat(np.array([g.incident.id for g in groups_built], dtype=object), sizes)
+    figures["group_id"] = group_ids.tolist()
+    figures["incident_id"] = incident_ids.tolist()
     figures = figures.drop(columns=["title"], errors="ignore")
 
     conflict_columns = [c for c in CONFLICT_COLUMNS + CONFLICT_EXTRA_COLUMNS if c not in _REVIEW]

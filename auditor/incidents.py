@@ -79,7 +79,7 @@ def key_parts(prep: PreparedFigures, config: ClaimConfig) -> pd.DataFrame:
         prefix[run] = (category[run] + np.where(cumulative[run], "|cumulative|", "|incident|")
                        + np.asarray(prep.country, dtype=object)[run])
     windows = {c: config.window(c) for c in set(category[run].tolist())}
-    window = np.array([windows[c] if c in windows else None for c in category], dtype="float64")
+    window = np.array([windows.get(c) for c in category], dtype="float64")
     window[cumulative] = config.cumulative_window_days
     return pd.DataFrame({
         "alone": pd.array(alone, dtype="str"),

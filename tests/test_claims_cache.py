@@ -17,7 +17,7 @@ from auditor.audit import audit
 from auditor.cache import CACHE_FILE
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from make_corpus import write_corpus  # noqa: E402
+from make_corpus import write_corpus
 
 
 @pytest.fixture()
