@@ -68,8 +68,21 @@ def split_sentences(text: str) -> list[Sentence]:
             furniture = page_ended or _is_furniture(line, rules)
         continues_furniture = furniture and line[-1] not in _LINE_END_PUNCTUATION
         for s, e in _line_sentences(text, start, end, rules):
-            sentences.append(Sentence(s, e, text[s:e], paragraph, furniture))
+            sentences.append(_sentence(s, e, text[s:e], paragraph, furniture))
     return sentences
+
+
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _sentence(start: int, end: int, text: str, paragraph: int, boilerplate: bool) -> Sentence:
+    """``Sentence(start, end, text, paragraph, boilerplate)``, its fields set at once: a frozen dataclass's
+    ``__init__`` sets each through ``object.__setattr__`` (0.32 -> 0.19 us, one per sentence of a corpus)."""
+    sentence = _new(Sentence)
+    _set(sentence, "__dict__", {"start": start, "end": end, "text": text, "paragraph": paragraph,
+                                "boilerplate": boilerplate})
+    return sentence
 
 
 def paragraph_spans(text: str) -> list[tuple[int, int]]:

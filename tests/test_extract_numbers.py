@@ -169,3 +169,23 @@ def test_a_sentence_cut_after_its_auxiliary_is_read(figures_of):
     figures = figures_of("Two years after a Russian missile killed 61 people at Kramatorsk station, the city was\n"
                          "Gunmen killed 12 villagers in Zamfara on Sunday, police said.")
     assert [f.value for f in figures if f.category == "killed"] == [61, 12]
+
+
+def test_possessive_token_pattern_cuts_like_the_backtracking_one():
+    """The tokenizer's possessive pattern (no backtracking state) cuts every text as the plain greedy pattern does."""
+    import random
+    import re
+
+    from auditor.numbers import _TOKEN_RE, tokenize
+
+    greedy = re.compile(_TOKEN_RE.pattern.replace("++", "+").replace("*+", "*").replace("}+", "}"))
+    assert greedy.pattern != _TOKEN_RE.pattern
+    pieces = ["U.S.", "U.N.-led", "a.m.", "60,000", "1.5", "0:02:08", "24-hour", "25-year-old", "F-16", "al-Shaabi",
+              "Shi'ite", "don’t", "x_y", "ΟΔΟΣ", "İstanbul", "12.", "3,", "-", "--", "'", "’", ".", ",", "$", "%",
+              "A", "b", "7", "١٢", "é", " ", "  ", "\t", "M23", "9/11", "1-2", "a-", "-b", "e.g.", "U.S.-", "(5)"]
+    rng = random.Random(13)
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 14))) for _ in range(20_000)]
+    texts += ["Gunmen killed 12 U.S.-trained soldiers at 0:02 near al-Shaabi's F-16 base, the 25-year-old said."]
+    for text in texts:
+        expected = [(m.start(), m.end(), m.group(), m.lastgroup) for m in greedy.finditer(text)]
+        assert [(t.start, t.end, t.text, t.kind) for t in tokenize(text)] == expected, text

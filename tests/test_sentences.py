@@ -161,3 +161,22 @@ def test_front_matter_is_furniture_and_the_body_is_not():
     assert [(s.text, s.boilerplate) for s in sentences] == [
         ("---", True), ("title: Baiji", True), ("published: 2015-06-14", True), ("---", True),
         ("Twenty fighters were killed.", False), ("Ten fled.", False)]
+
+
+def test_sentences_are_built_as_the_dataclass_builds_them():
+    """split_sentences fills each Sentence's fields directly: equal, hashed, shown, pickled and frozen alike."""
+    import dataclasses
+    import pickle
+
+    from auditor.model import Sentence
+
+    text = _seed("000") + "\nDr. Ali said 12 died. Then 3 more were hurt.\nShare this article"
+    sentences = split_sentences(text)
+    assert len(sentences) > 5 and any(s.boilerplate for s in sentences)
+    for s in sentences:
+        built = Sentence(s.start, s.end, s.text, s.paragraph, s.boilerplate)
+        assert s == built and hash(s) == hash(built) and repr(s) == repr(built)
+        assert dataclasses.asdict(s) == dataclasses.asdict(built)
+        assert pickle.loads(pickle.dumps(s)) == built
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            s.start = 0  # type: ignore[misc]
