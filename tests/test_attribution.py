@@ -97,3 +97,14 @@ def test_a_short_name_is_read_against_each_articles_own_persons(figure_at):
     for _ in range(2):  # the second time, every other phrase comes from the memo
         assert figure_at(first, "dozens").source == "Saad Maan Ibrahim"
         assert (figure_at(second, "30").source, figure_at(second, "30").source_type) == ("Maan", "person")
+
+
+def test_each_semicolon_clause_credits_its_own_speaker(figure_at):
+    # frames are read only at the words that open one: each clause's verb still opens its own frame
+    text = ("Houthi officials said 14 people were killed in Hodeidah; the Saudi-led coalition, citing its own "
+            "figures, said 9 fighters died; according to Save the Children, 5 of the dead were children.")
+    assert figure_at(text, "14").source == "Houthi officials"
+    assert figure_at(text, "9 fighters").source == "coalition"
+    assert figure_at(text, "5 of").source == "Save the Children"
+    text = "Police in Sinaloa said 7 people were shot in Culiacan; the army said 3 soldiers were wounded."
+    assert (figure_at(text, "7").source, figure_at(text, "3").source) == ("police", "army")
