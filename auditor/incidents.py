@@ -91,29 +91,34 @@ def key_parts(prep: PreparedFigures, config: ClaimConfig) -> pd.DataFrame:
 
 def keys_of_parts(parts: pd.DataFrame, config: ClaimConfig) -> pd.Categorical:
     """:func:`block_keys` from the :func:`key_parts` of every report, in input order (a categorical:
-    one string per key, a small integer per report)."""
+    one string per key, a small integer per report; no string is made per report)."""
     n = len(parts)
-    keys = np.empty(n, dtype=object)
-    alone = parts["alone"].to_numpy(dtype=object, na_value="")
-    by_itself = alone != ""
-    keys[by_itself] = alone[by_itself]
+    alone = parts["alone"]
+    by_itself = alone.ne("").to_numpy(dtype=bool, na_value=False)
+    alone_codes, alone_keys = pd.factorize(alone[by_itself])
     rows = np.flatnonzero(~by_itself)
-    if len(rows):
-        keys[rows] = _run_keys(parts.iloc[rows], config)
-    return pd.Categorical(keys)
+    run_codes, run_keys = _run_keys(parts.iloc[rows], config) if len(rows) else (np.zeros(0, np.int64), [])
+    names = np.array([*alone_keys.tolist(), *run_keys], dtype=object)
+    codes = np.empty(n, dtype=np.int64)
+    codes[by_itself] = alone_codes
+    codes[rows] = run_codes + len(alone_keys)
+    order = np.argsort(names, kind="stable")  # keys in sorted order, as pd.Categorical of the strings
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return pd.Categorical.from_codes(rank[codes] if n else codes, categories=pd.Index(names[order], dtype=object))
 
 
-def _run_keys(parts: pd.DataFrame, config: ClaimConfig) -> np.ndarray:
+def _run_keys(parts: pd.DataFrame, config: ClaimConfig) -> tuple[np.ndarray, list[str]]:
     """The key of each report keyed by a run of dates: ``prefix|first day of its run`` (``prefix|all``
     for a category without a window or without a dated report); undated reports take the run with
-    the most reports (the earliest of equals)."""
+    the most reports (the earliest of equals). As a code per report and the keys."""
     tolerance = config.link.get("event_date_tolerance_days", 1.0)
-    prefix = parts["prefix"].astype(object).to_numpy()
-    code, prefixes = pd.factorize(prefix)
+    code, prefixes = pd.factorize(parts["prefix"].astype(object).to_numpy())
     day = parts["day"].to_numpy(dtype="float64")
     first_row = np.unique(code, return_index=True)[1]  # each prefix's first report decides its window
     window = parts["window"].to_numpy(dtype="float64")[first_row]
-    labels = np.full(len(code), "all", dtype=object)
+    label_of = np.zeros(len(code), dtype=np.int64)  # 0: "all", k: the k-th run's first day
+    labels = ["all"]
     dated = np.flatnonzero(~np.isnan(day) & ~np.isnan(window[code]))
     if len(dated):
         order = dated[np.lexsort((dated, day[dated], code[dated]))]
@@ -121,20 +126,22 @@ def _run_keys(parts: pd.DataFrame, config: ClaimConfig) -> np.ndarray:
         new = np.ones(len(order), dtype=bool)
         new[1:] = (c[1:] != c[:-1]) | (d[1:] - d[:-1] > window[c[1:]] + tolerance)
         run = np.cumsum(new) - 1
-        starts = d[new]
-        run_label = (np.trunc(starts).astype("int64").astype("datetime64[D]")).astype(str).astype(object)
-        labels[order] = run_label[run]
+        run_label = np.trunc(d[new]).astype("int64").astype("datetime64[D]").astype(str).tolist()
+        labels.extend(run_label)
+        label_of[order] = run + 1
         # Undated reports of a prefix: the run with the most reports, the earliest label of equals.
         undated = np.flatnonzero(np.isnan(day) & ~np.isnan(window[code]))
         if len(undated):
             sizes = np.bincount(run)
-            run_code = c[new]
-            best: dict[int, tuple[int, str]] = {}
-            for k, (p, size, label) in enumerate(zip(run_code.tolist(), sizes.tolist(), run_label.tolist())):
+            best: dict[int, tuple[int, str, int]] = {}
+            for k, (p, size, label) in enumerate(zip(c[new].tolist(), sizes.tolist(), run_label)):
                 if p not in best or (-size, label) < (-best[p][0], best[p][1]):
-                    best[p] = (size, label)
-            labels[undated] = [best[p][1] if p in best else "all" for p in code[undated].tolist()]
-    return np.asarray(prefixes, dtype=object)[code] + "|" + labels
+                    best[p] = (size, label, k + 1)
+            label_of[undated] = [best[p][2] if p in best else 0 for p in code[undated].tolist()]
+    pair = code * len(labels) + label_of
+    unique, inverse = np.unique(pair, return_inverse=True)
+    keys = [f"{prefixes[p // len(labels)]}|{labels[p % len(labels)]}" for p in unique.tolist()]
+    return inverse.reshape(-1).astype(np.int64), keys
 
 
 # --- text similarity -----------------------------------------------------------------------

@@ -7,6 +7,10 @@ categories and a year of dates, with wire reprints (shared long sentences), and 
 build_claims, the peak resident memory of a fresh process doing it, and the sizes of its outputs.
 Then the worst case of one claim: 1,000 and 10,000 reports of one killed toll on one day.
 Each size runs in its own process so that peak memory is that size's alone.
+
+``bench_claims.py cache N`` times the claims cache (``build_claims_by_blocks`` with a
+``ClaimBatchCache`` in a temporary store, in one process) on N figures: the first build, a re-run of
+the same figures, and a re-run after one article's figures changed, with the buckets each built.
 """
 
 from __future__ import annotations
@@ -86,7 +90,34 @@ def _one(kind: str, n: int) -> None:
         run(f"{n:,} figures", synthetic(n))
 
 
+def cached(n: int) -> None:
+    """First build, unchanged re-run and one-article-changed re-run through the claims cache."""
+    import tempfile
+
+    from auditor.cache import ArticleCache
+    from auditor.claims import ClaimBatchCache, build_claims_by_blocks, run_here
+
+    figures, articles = synthetic(n), pd.DataFrame()
+    build_claims(synthetic(50), articles)  # warm up: gazetteer and actor tables
+    changed = figures.copy()
+    article = changed["article_id"].iloc[n // 2]
+    changed.loc[changed["article_id"] == article, "value"] += 1.0
+    with tempfile.TemporaryDirectory() as folder:
+        store = ArticleCache(folder)
+        for label, table in (("first build", figures), ("same figures", figures), ("one article changed", changed)):
+            cache = ClaimBatchCache(store, "bench")
+            t0, cpu0 = time.perf_counter(), time.process_time()
+            build_claims_by_blocks(table, articles, run_here, 1, cache=cache)
+            print(f"{n:>9,} figures, {label:>20}: {time.perf_counter() - t0:6.2f} s wall, "
+                  f"{time.process_time() - cpu0:6.2f} s CPU, {cache.built} buckets built, {cache.reused} reused "
+                  f"(load {os.getloadavg()[0]:.1f})", flush=True)
+        store.close()
+
+
 def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "cache":
+        cached(int(sys.argv[2]))
+        return
     if len(sys.argv) == 3 and sys.argv[1] in ("mixed", "claim"):
         _one(sys.argv[1], int(sys.argv[2]))
         return
