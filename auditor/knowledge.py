@@ -83,7 +83,7 @@ class Caseless:
     def __init__(self, pattern: str) -> None:
         self.source = pattern
         lower = _lower_case_form(pattern)
-        self._lower = re.compile(lower) if lower is not None else None
+        self._lower = re.compile(_gated(lower)) if lower is not None else None
         # With the fast form, the case-insensitive pattern serves non-ASCII text only: compiled when first needed
         # (most rule sets never meet such text in a worker's first articles; compiling is most of a start-up).
         self._pattern = re.compile(pattern, re.IGNORECASE) if self._lower is None else None
@@ -120,6 +120,105 @@ class Caseless:
         if self._lower is not None and text.isascii():
             return self._lower.search(text.lower() if lowered is None else lowered, pos, end)
         return self.pattern.search(text, pos, end)
+
+
+# A start gate only pays when it rules out most positions (words start with ~20 letters).
+_MAX_GATE_CHARS = 30
+
+
+def _gated(pattern: str) -> str:
+    """``pattern`` behind a lookahead of the characters its matches can start with ("\\b(?:killed|shot)" ->
+    "(?=[ks])(?:\\b(?:killed|shot))"), when that set is small; else ``pattern`` itself.
+
+    ``re`` skips ahead by a pattern's first characters only when it starts with a literal or a set;
+    a pattern starting with ``\\b`` or a group of ``\\b``-alternatives is tried in full at every
+    position (22 us a sentence for the scope patterns). The lookahead fails at most positions in a few
+    steps; it changes no match, as every match starts with one of those characters. Used on the
+    lower-cased ASCII path only, where ``\\d``, ``\\s`` and ``\\w`` stand for their ASCII members.
+    """
+    try:
+        items = _sre_parse(pattern).data
+        if _has_prefix(items):
+            return pattern  # re skips ahead by it already (a gate in front would stop that)
+        first, empty = _first_chars(items)
+    except Exception:  # noqa: BLE001 - a parser of another Python version: no gate, same matches
+        return pattern
+    if first is None or empty or not first or len(first) > _MAX_GATE_CHARS:
+        return pattern
+    return "(?=[" + "".join(re.escape(c) for c in sorted(first)) + "])(?:" + pattern + ")"
+
+
+def _has_prefix(items: list[tuple[Any, Any]]) -> bool:
+    """Does ``re`` narrow where this parsed pattern can start itself: it starts with a literal, a set,
+    alternatives that each start with a literal, or ``\\A``/``^`` (tried at the start only)?"""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    while items and items[0][0] is c.SUBPATTERN:  # a group at the start: its own first item, as re reads it
+        items = items[0][1][3].data
+    if not items:
+        return False
+    op, av = items[0]
+    if op is c.AT:
+        return av in (c.AT_BEGINNING, c.AT_BEGINNING_STRING)
+    if op is c.BRANCH:
+        return all(alternative.data and alternative.data[0][0] is c.LITERAL for alternative in av[1])
+    return op in (c.LITERAL, c.IN)
+
+
+def _sre_parse(pattern: str) -> Any:
+    from re import _parser  # type: ignore[attr-defined]
+
+    return _parser.parse(pattern)
+
+
+_ASCII_CATEGORIES = {
+    "CATEGORY_DIGIT": frozenset(c for c in map(chr, range(128)) if re.fullmatch(r"\d", c)),
+    "CATEGORY_SPACE": frozenset(c for c in map(chr, range(128)) if re.fullmatch(r"\s", c)),
+    "CATEGORY_WORD": frozenset(c for c in map(chr, range(128)) if re.fullmatch(r"\w", c)),
+}
+
+
+def _first_chars(items: list[tuple[Any, Any]]) -> tuple[set[str] | None, bool]:
+    """The characters a match of a parsed sequence can start with (None: any, or not known) and whether the
+    sequence can match the empty string (then what follows it may start the match)."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    found: set[str] = set()
+    for op, av in items:
+        if op is c.LITERAL:
+            found.add(chr(av))
+            return found, False
+        if op is c.IN:
+            for kind, value in av:
+                if kind is c.LITERAL:
+                    found.add(chr(value))
+                elif kind is c.RANGE and value[1] - value[0] <= _MAX_GATE_CHARS:
+                    found.update(map(chr, range(value[0], value[1] + 1)))
+                elif kind is c.CATEGORY and str(value) in _ASCII_CATEGORIES:
+                    found.update(_ASCII_CATEGORIES[str(value)])
+                else:  # a negated set, a wide range, another category
+                    return None, False
+            return found, False
+        if op in (c.AT, c.ASSERT, c.ASSERT_NOT):
+            continue  # zero width: the next item starts the match
+        if op is c.BRANCH:
+            parts = [_first_chars(alternative.data) for alternative in av[1]]
+        elif op is c.SUBPATTERN:
+            parts = [_first_chars(av[3].data)]
+        elif op is c.ATOMIC_GROUP:
+            parts = [_first_chars(av.data)]
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            chars, empty = _first_chars(av[2].data)
+            parts = [(chars, empty or av[0] == 0)]
+        else:  # any character, back-references, conditionals...
+            return None, False
+        if any(chars is None for chars, _ in parts):
+            return None, False
+        for chars, _ in parts:
+            found |= chars  # type: ignore[arg-type]
+        if not any(empty for _, empty in parts):
+            return found, False
+    return found, True
 
 
 def _lower_case_form(pattern: str) -> str | None:
