@@ -64,7 +64,7 @@ def figure_batch(rows: Sequence[tuple] | list[list[Any]], by_column: bool = Fals
 class PackedResults(list):
     """A worker's list of :class:`~auditor._parallel.TaskResult`, whose figure rows cross to the parent
     as one Arrow record batch (IPC bytes) instead of pickled tuples; unpickled, it is a plain list of
-    results whose ``rows`` are per-article slices of that batch (what :class:`SpillWriter` takes)."""
+    results whose ``rows`` are :class:`PackedRows` (record batches, what :class:`SpillWriter` takes)."""
 
     def __reduce__(self) -> tuple:
         rows = [row for result in self for found in result.rows for row in found]
@@ -77,12 +77,32 @@ def _unpacked(shells: list[Any], counts: list[list[int]], data: bytes) -> list[A
     batch = ipc.read_record_batch(pa.py_buffer(data), SCHEMA)
     start = 0
     for result, sizes in zip(shells, counts):
-        slices = []
-        for size in sizes:
-            slices.append(batch.slice(start, size))
-            start += size
-        result.rows = slices
+        result.rows = PackedRows(batch, start, sizes)
+        start = result.rows.stop
     return shells
+
+
+class PackedRows(Sequence):
+    """The figure rows of one task's articles: rows ``start:stop`` of a record batch a worker sent
+    (``source``), taken whole by :class:`SpillWriter` when no article is renamed; ``[k]`` is article
+    ``k``'s rows, a slice."""
+
+    def __init__(self, source: pa.RecordBatch, start: int, counts: list[int]) -> None:
+        self.source = source
+        self.start = start
+        self._bounds = [start]  # article k's rows: _bounds[k]:_bounds[k + 1]
+        for count in counts:
+            start += count
+            self._bounds.append(start)
+        self.stop = start
+
+    def __len__(self) -> int:
+        return len(self._bounds) - 1
+
+    def __getitem__(self, k: int) -> pa.RecordBatch:  # type: ignore[override]
+        if not 0 <= k < len(self):
+            raise IndexError(k)
+        return self.source.slice(self._bounds[k], self._bounds[k + 1] - self._bounds[k])
 
 
 class RowColumns:
@@ -124,18 +144,29 @@ class SpillWriter(RowColumns):
         self._sink = pa.OSFile(str(self.path), "wb")
         self._writer = ipc.new_file(self._sink, SCHEMA)
         self._nulls = [0] * len(FIGURE_COLUMNS)
-        self._batches: list[pa.RecordBatch] = []  # taken since the last flush, before the rows in _lists
+        # Taken since the last flush, before the rows in _lists: [record batch, start, stop] (consecutive
+        # tasks' rows from one worker's batch are one range: few pieces to join)
+        self._batches: list[list[Any]] = []
         self._batched = 0  # rows in _batches
         self._finalizer = weakref.finalize(self, _remove_folder, self.folder, os.getpid())
 
-    def extend(self, rows: Sequence[tuple] | pa.RecordBatch) -> None:
-        if not isinstance(rows, pa.RecordBatch):
+    def extend(self, rows: Sequence[tuple] | pa.RecordBatch | PackedRows) -> None:
+        if isinstance(rows, pa.RecordBatch):
+            source, start, stop = rows, 0, rows.num_rows
+        elif isinstance(rows, PackedRows):
+            source, start, stop = rows.source, rows.start, rows.stop
+        else:
             super().extend(rows)
-        elif rows.num_rows:
+            return
+        if stop > start:
             self._batch_lists()  # tuples taken before stay before
-            self._batches.append(rows)
-            self._batched += rows.num_rows
-            self.n += rows.num_rows
+            last = self._batches[-1] if self._batches else None
+            if last is not None and last[0] is source and last[2] == start:
+                last[2] = stop
+            else:
+                self._batches.append([source, start, stop])
+            self._batched += stop - start
+            self.n += stop - start
             if self._waiting() >= self.CHUNK:
                 self._flush()
 
@@ -147,17 +178,18 @@ class SpillWriter(RowColumns):
             batch = figure_batch(self._lists, by_column=True)
             for values in self._lists:
                 values.clear()
-            self._batches.append(batch)
+            self._batches.append([batch, 0, batch.num_rows])
             self._batched += batch.num_rows
 
     def _flush(self) -> None:
         self._batch_lists()
         if not self._batches:
             return
-        if len(self._batches) == 1:
-            batch = self._batches[0]
+        pieces = [source.slice(start, stop - start) for source, start, stop in self._batches]
+        if len(pieces) == 1:
+            batch = pieces[0]
         else:  # one record batch of about CHUNK rows, however the rows came
-            batch = pa.Table.from_batches(self._batches, schema=SCHEMA).combine_chunks().to_batches()[0]
+            batch = pa.Table.from_batches(pieces, schema=SCHEMA).combine_chunks().to_batches()[0]
         self._batches, self._batched = [], 0
         for i, column in enumerate(batch.columns):
             self._nulls[i] += column.null_count
@@ -317,4 +349,4 @@ class SpilledFigures:
         self._finalizer()
 
 
-__all__ = ["PackedResults", "SpillPart", "SpillWriter", "SpilledFigures", "figure_batch", "remove_abandoned"]
+__all__ = ["PackedResults", "PackedRows", "SpillPart", "SpillWriter", "SpilledFigures", "figure_batch", "remove_abandoned"]

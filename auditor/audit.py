@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ._spill import RowColumns, SpilledFigures, SpillWriter
+from ._spill import PackedRows, RowColumns, SpilledFigures, SpillWriter
 from .model import ARTICLE_COLUMNS, ERROR_COLUMNS, FIGURE_COLUMNS, FIGURE_FIELDS, Article, Figure, ReadError
 from .readers import ReadOptions
 
@@ -414,14 +414,19 @@ def _gathered(
             e.error != NAME_NOTE for e in result.errors)
         if not task.whole and task.part == task.parts - 1 and not found_in_file:
             errors.append(ReadError(_shown(task.path), "empty file"))  # as a whole file reads
-        for k, (row, found) in enumerate(zip(result.articles, result.rows)):
+        again: dict[int, list[tuple]] = {}
+        for k, row in enumerate(result.articles):
             unique = _unique_id(row[0], taken)
             if unique != row[0]:  # a repeated id: its figure ids hash the new id, so extracted again
                 row = (unique, *row[1:])
-                found = renamed(task, k, unique)
+                again[k] = renamed(task, k, unique)
             article_rows.append(row)
-            rows.extend(found)
             where[unique] = (n, k)
+        if isinstance(result.rows, PackedRows) and not again:
+            rows.extend(result.rows)  # a worker's rows of the whole task, at once
+        else:
+            for k, found in enumerate(result.rows):
+                rows.extend(again.get(k, found))
         done_bytes += task.size
         if progress:
             progress(len(article_rows), round(len(article_rows) * total_bytes / done_bytes) if done_bytes else 0)

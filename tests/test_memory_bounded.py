@@ -98,13 +98,18 @@ def test_rows_sent_as_arrow_by_the_workers_spill_as_the_same_table_as_tuples(cor
     by_tuples, mixed = _spill.SpillWriter(), _spill.SpillWriter()
     by_tuples.CHUNK = mixed.CHUNK = 50  # several record batches, cut inside what one task sent
     for k, (plain, packed) in enumerate(zip(results, shells)):
-        for rows, batch in zip(plain.rows, packed.rows):
+        for rows in plain.rows:
             by_tuples.extend(rows)
-            mixed.extend(rows if k % 3 == 0 else batch)  # tuples (renamed articles, cache hits) in between
+        if k % 3 == 0:
+            mixed.extend(packed.rows)  # the whole task's rows at once (no article renamed)
+        else:  # each article's, some as tuples (a renamed article, a cache hit) between batch slices
+            for j, (rows, batch) in enumerate(zip(plain.rows, packed.rows)):
+                mixed.extend(rows if (j + k) % 2 else batch)
     expected, got = by_tuples.finish(), mixed.finish()
     assert got.n == expected.n > 100 and got.empty == expected.empty
     pd.testing.assert_frame_equal(got.frame(), expected.frame())
-    assert [len(c) for c in got.chunks(10**6)] == [len(c) for c in expected.chunks(10**6)]  # batches of CHUNK rows
+    sizes = [len(c) for c in got.chunks(10**6)]
+    assert len(sizes) > 2 and min(sizes[:-1]) >= 50  # record batches of about CHUNK rows
     expected.remove()
     got.remove()
 
