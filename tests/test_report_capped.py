@@ -126,3 +126,51 @@ def test_a_capped_page_opens_its_groups_and_says_so_in_a_browser(small_caps, tmp
         rows.nth(2).click()  # the last listed group opens too
         assert page.locator(".fa-wb-expanded .fa-wb-report").count() == 4
         assert page.errors == [] and page.outside == []
+
+
+def test_views_of_a_spilled_audit_read_only_what_they_show_and_match_the_table_loaded(
+        small_caps, tmp_path, monkeypatch):
+    """A run on workers keeps its figures in a spill file: report.html, the notebook display and a
+    decision on a whole claim group read a few columns and the rows they show, never the whole table,
+    and show exactly what they show once the table is loaded."""
+    import sys
+    from pathlib import Path
+
+    from auditor import _spill
+    from auditor.audit import audit
+    from auditor.review import ReviewStore, review_group
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from make_corpus import write_corpus
+
+    corpus = tmp_path / "corpus"
+    write_corpus(300, corpus, seed=6)
+    monkeypatch.setattr(_spill.SpillWriter, "CHUNK", 300)  # several record batches
+    result = audit(corpus, jobs=2, out_dir=tmp_path / "out")
+    assert result.figures_spilled
+
+    def loaded_whole(self):
+        raise AssertionError("a view loaded the whole figure table")
+
+    load_whole = _spill.SpilledFigures.frame
+    monkeypatch.setattr(_spill.SpilledFigures, "frame", loaded_whole)
+    largest = result.groups.sort_values("n_figures", ascending=False, kind="stable")["group_id"].iloc[0]
+    decided = review_group(result, largest, "dismissed", "an early wire toll")
+    page = report.render_report(result)
+    bundle = result._repr_mimebundle_()
+    assert result.figures_spilled
+    monkeypatch.setattr(_spill.SpilledFigures, "frame", load_whole)  # the caps stay small
+    n_figures = result.n_figures
+    figures = result.figures  # loaded now
+    assert not result.figures_spilled and len(figures) == n_figures > 1000
+
+    def stamp(text):
+        return re.sub(r"Generated [^<]* UTC", "", text)
+
+    assert stamp(page) == stamp(report.render_report(result))
+    assert len(_data(page)["details"]) == 3 and "lists 3 of the" in page  # capped (small_caps)
+    assert bundle == result._repr_mimebundle_()
+    assert bundle["application/vnd.figure-audit+json"]["summary"]["figures"] == n_figures
+    members = set(figures.loc[figures["group_id"] == largest, "figure_id"])
+    assert set(decided["figures"].split()) == members and len(members) > 1
+    assert ReviewStore(tmp_path / "out").group_decisions()["group_id"].tolist() == [largest]

@@ -1,0 +1,191 @@
+"""Peak memory of a run and of each view of its result, per corpus size (should not grow with it).
+
+    .venv/bin/python benchmarks/bench_memory.py [--sizes 5,20,50] [--work /tmp/bench-memory]
+        [--parts cli,views] [--jobs 2]
+
+Corpora are generated JSONL (``make_corpus.py``, seed 9, made once in ``--work``). Printed:
+
+- ``cli``: ``figure-audit run --no-cache --jobs 2`` with and without ``--html``: peak RSS of the
+  whole process tree as ``/usr/bin/time -f %M`` reports it, of the main process alone, and of
+  the largest worker;
+- ``views``: ``auditor.audit(corpus, jobs=2, out_dir=...)`` once, then each view of the result
+  in a child forked from that process (so each view starts from the same state, e.g. a figure
+  table still in its spill file): the notebook display (``_repr_mimebundle_``), ``report.html``
+  (``render_report``), ``review_group`` on the largest claim group, and ``write`` of every table
+  (``format both`` plus ``--html``). For each, the child's peak RSS (VmHWM, reset at the start
+  of the view) and how much it is above the RSS the view started from.
+
+Set ``PYTHONPATH`` to another checkout to measure it (e.g. the baseline worktree).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from make_corpus import write_jsonl  # noqa: E402
+
+BYTES_PER_ARTICLE = 730  # make_corpus articles average about this many bytes
+TIME = "/usr/bin/time"
+
+_CLI_PROBE = (
+    "import resource, sys, json\n"
+    "from auditor.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    "me = resource.getrusage(resource.RUSAGE_SELF); kids = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(json.dumps({'code': code, 'main_mb': me.ru_maxrss / 1024, 'worker_mb': kids.ru_maxrss / 1024}))\n"
+)
+
+_VIEWS_PROBE = r"""
+import json, os, sys, time, tempfile
+from pathlib import Path
+
+def status(key):
+    for line in open('/proc/self/status'):
+        if line.startswith(key + ':'):
+            return int(line.split()[1]) / 1024
+    return float('nan')
+
+def reset_peak():
+    with open('/proc/self/clear_refs', 'w') as handle:  # resets VmHWM to the current RSS
+        handle.write('5')
+
+corpus, jobs, out = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
+import auditor
+from auditor.report import render_report
+started = time.perf_counter()
+result = auditor.audit(corpus, jobs=jobs, out_dir=out / 'store')
+print(json.dumps({'view': 'audit()', 'peak_mb': status('VmHWM'), 'start_mb': 0, 'rss_mb': status('VmRSS'),
+                  'seconds': time.perf_counter() - started}), flush=True)
+groups = result.groups
+largest = str(groups.sort_values('n_figures', ascending=False, kind='stable')['group_id'].iloc[0]) if len(groups) else ''
+
+def html():
+    return len(render_report(result))
+
+def mime():
+    return len(json.dumps(result._repr_mimebundle_()['application/vnd.figure-audit+json'], default=str))
+
+def review():
+    result.review_group(largest, 'confirmed', 'bench_memory')
+    return 0
+
+def write():
+    from auditor.export import write_outputs
+    return len(write_outputs(result, out / 'written', html=True, formats=('csv', 'parquet')))
+
+for name, view in (('notebook display', mime), ('report.html', html), ('review_group', review), ('write both+html', write)):
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            start = status('VmRSS')
+            reset_peak()
+            began = time.perf_counter()
+            size = view()
+            print(json.dumps({'view': name, 'peak_mb': status('VmHWM'), 'start_mb': start, 'rss_mb': status('VmRSS'),
+                              'seconds': time.perf_counter() - began, 'size': size}), flush=True)
+            code = 0
+        finally:
+            os._exit(code)
+    os.waitpid(pid, 0)
+"""
+
+
+def _articles_for(mb: float) -> int:
+    return max(10, int(mb * 1024 * 1024 / BYTES_PER_ARTICLE))
+
+
+def corpus_of(work: Path, mb: float) -> Path:
+    """The JSONL corpus of about ``mb`` MB in ``work`` (written once)."""
+    folder = work / f"c{mb:g}"
+    if not folder.is_dir():
+        write_jsonl(_articles_for(mb), folder, seed=9)
+    return folder
+
+
+def _mb(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1024**2
+
+
+def cli_run(corpus: Path, out: Path, jobs: int, *extra: str) -> dict:
+    """One ``figure-audit run`` in a fresh process under ``/usr/bin/time``: peak RSS (MB) and seconds."""
+    shutil.rmtree(out, ignore_errors=True)
+    command = [sys.executable, "-c", _CLI_PROBE, "run", str(corpus), "--out", str(out), "--quiet", "--no-cache",
+               "--jobs", str(jobs), *extra]
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as timing:
+        if Path(TIME).exists():
+            command = [TIME, "-f", "%M", "-o", timing.name, *command]
+        started = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True)
+        seconds = time.perf_counter() - started
+        if done.returncode != 0:
+            raise SystemExit(f"figure-audit failed: {done.stderr[-2000:]}")
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        text = Path(timing.name).read_text().strip().splitlines()
+        result["tree_mb"] = int(text[-1]) / 1024 if text and text[-1].isdigit() else float("nan")
+    result["seconds"] = seconds
+    shutil.rmtree(out, ignore_errors=True)
+    return result
+
+
+def views(corpus: Path, work: Path, jobs: int) -> list[dict]:
+    """The audit in one process, then each view in a forked child (see the module docstring)."""
+    out = Path(tempfile.mkdtemp(prefix="views-", dir=work))
+    try:
+        done = subprocess.run([sys.executable, "-c", _VIEWS_PROBE, str(corpus), str(jobs), str(out)],
+                              capture_output=True, text=True)
+        rows = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+        if done.returncode != 0 or len(rows) < 5:
+            print(f"  views failed or incomplete: {done.stderr[-2000:]}", file=sys.stderr)
+        return rows
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="5,20,50", help="corpus sizes in MB, comma-separated")
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bench-memory")
+    parser.add_argument("--parts", default="cli,views", help="cli, views or both")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--runs", default="csv,html", help="cli runs: csv (no report), html (--html) or both")
+    parser.add_argument("--view-sizes", default="", help="sizes for the views part (default: --sizes)")
+    args = parser.parse_args(argv)
+    args.work.mkdir(parents=True, exist_ok=True)
+    parts = set(args.parts.split(","))
+    sizes = [float(s) for s in args.sizes.split(",") if s]
+    print(f"auditor from: {os.environ.get('PYTHONPATH') or ROOT}; load {os.getloadavg()[0]:.1f}")
+    if "cli" in parts:
+        print("\n| corpus | run | whole tree (time %M) | main process | largest worker | seconds |")
+        print("|---|---|---|---|---|---|")
+        for size in sizes:
+            corpus = corpus_of(args.work, size)
+            runs = [r for r in (("csv", ()), ("html", ("--html",))) if r[0] in args.runs.split(",")]
+            for label, extra in runs:
+                r = cli_run(corpus, args.work / "out", args.jobs, *extra)
+                print(f"| {_mb(corpus):.0f} MB | {label} | {r['tree_mb']:,.0f} MB | {r['main_mb']:,.0f} MB | "
+                      f"{r['worker_mb']:,.0f} MB | {r['seconds']:.0f} |", flush=True)
+    if "views" in parts:
+        print("\n| corpus | view | peak RSS | above its start | seconds |")
+        print("|---|---|---|---|---|")
+        for size in [float(s) for s in args.view_sizes.split(",") if s] or sizes:
+            corpus = corpus_of(args.work, size)
+            for r in views(corpus, args.work, args.jobs):
+                above = r["peak_mb"] - r["start_mb"] if r["start_mb"] else float("nan")
+                print(f"| {_mb(corpus):.0f} MB | {r['view']} | {r['peak_mb']:,.0f} MB | {above:+,.0f} MB | "
+                      f"{r['seconds']:.1f} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
