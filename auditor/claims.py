@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
-from ._claim_rules import _NUMBER_COLUMNS, _TEXT_COLUMNS, load_config, prepare
+from ._claim_rules import load_config, prepare
 from ._spill import SpilledFigures, SpillPart
 from .conflicts import conflict_rows
 from .incidents import block_keys, key_parts, keys_of_parts, link_incidents
@@ -78,6 +78,7 @@ def _key_parts_of(figures: pd.DataFrame) -> pd.DataFrame:
     articles at a time: what :func:`blocking_keys` reads of each figure (figures of whole articles give
     the same parts however they are split, so shares of articles can be done on different workers)."""
     config = load_config()
+    figures = figures[[c for c in figures.columns if c in _KEY_COLUMNS]]
     chunks = _article_chunks(figures, _KEY_CHUNK_ROWS)
     parts = [key_parts(prepare(figures.iloc[rows], config), config) for rows in chunks]
     return _in_row_order(parts, chunks)
@@ -434,8 +435,11 @@ def _members(figures: SpilledFigures) -> pd.DataFrame:
 _FILLED = ("outlet", "published", "group_id", "incident_id")
 # Figures per claims task at most (a bigger blocking key alone): bounds a worker's memory.
 _CLAIM_ROWS_PER_TASK = 25_000
-# What blocking_keys reads: the prepared columns without the long texts (sentence, surface).
-_KEY_COLUMNS = frozenset(_TEXT_COLUMNS + _NUMBER_COLUMNS + ("start",)) - {"sentence", "surface"}
+# What blocking_keys reads (incidents.key_parts of the prepared table): the category and id, the interval,
+# the place, what is counted, the scope and the dates; not the long texts nor who reports it.
+_KEY_COLUMNS = frozenset({"figure_id", "article_id", "category", "value", "low", "high", "qualifier", "location",
+                          "place_id", "admin1", "country", "reference_place", "counted", "scope", "event_date",
+                          "published"})
 
 
 @contextlib.contextmanager
