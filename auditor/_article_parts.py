@@ -36,9 +36,10 @@ if TYPE_CHECKING:
 
 Runs = list[tuple[int, int]]  # sentence indexes as sorted, disjoint [start, stop) runs
 # What reading a sentence for the attributor costs a later piece (for the sentences before it), as a share
-# of extracting it (measured on generated wire text: 0.25 s of ~2 s for 0.8 MB, about 20-25 %): the pieces
-# get shorter along the article so that each worker finishes at about the same time.
-_PRIOR_READING_COST = 0.25
+# of extracting it (generated wire text, CPU per piece: 0.25 balances 0.8 MB, 0.3 balances 3.2 MB where the
+# list of persons named grows longer): the pieces get shorter along the article so that the workers finish
+# at about the same time.
+_PRIOR_READING_COST = 0.3
 
 
 @dataclass
