@@ -187,7 +187,10 @@ def build_claims_by_blocks(
     with tempfile.TemporaryDirectory(prefix=f"{_SHARED_PREFIX}{os.getpid()}-", dir=shared_folder) if shared_folder \
             else _no_folder() as folder:
         # The same input as a stored run: its buckets are known, no key is computed.
-        bucket_of_row = cache.read_rows(figures, articles, article_rows) if cache is not None else None
+        try:
+            bucket_of_row = cache.read_rows(figures, articles, article_rows) if cache is not None else None
+        except (TypeError, ValueError):  # a column pandas cannot hash (lists in cells): built without the cache
+            cache, bucket_of_row = None, None
         if keys is None and bucket_of_row is None:
             keys = _keys_on_workers(figures, submit, workers, chosen, None if folder is None else Path(folder), ids)
         stored: dict[int, tuple] = {}

@@ -159,3 +159,18 @@ def test_review_decisions_survive_cached_reruns_unchanged(corpus, tmp_path):
     row = again.conflicts.set_index("conflict_id").loc[conflict]
     assert (row["decision"], row["note"]) == ("confirmed", "two different strikes")
     assert (out / "review.sqlite").read_bytes() == stored  # the cache never writes decisions
+
+
+def test_a_table_that_cannot_be_hashed_is_built_without_the_cache(corpus, tmp_path):
+    from auditor.cache import ArticleCache
+
+    result = audit(corpus, jobs=1)
+    figures = result.figures.assign(group_id="", incident_id="")
+    figures["evidence"] = [[k] for k in range(len(figures))]  # lists: pandas cannot hash them
+    store = ArticleCache(tmp_path / "cache")
+    cache = claims.ClaimBatchCache(store, "v1")
+    built = claims.build_claims_by_blocks(figures, result.articles, claims.run_here, 1, cache=cache)
+    assert cache.built == 0 and cache.reused == 0
+    for mine, theirs in zip(built, claims.build_claims(figures, result.articles)):
+        pd.testing.assert_frame_equal(mine, theirs)
+    store.close()
