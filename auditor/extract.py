@@ -973,6 +973,7 @@ def _person_phrase(tokens: list[Token], i: int) -> tuple[int, int, int, float] |
     "the traditional ruler of Ogboji"): (first token of the span, head, last token read, how many people)."""
     rules = _structure()
     words = category_words()
+    people = words.people
     n = len(tokens)
     first = i
     j = i + 1
@@ -985,7 +986,9 @@ def _person_phrase(tokens: list[Token], i: int) -> tuple[int, int, int, float] |
         if tok.kind not in ("word", "abbr"):
             return None
         low = tok.lower
-        if low in rules.group_nouns or _singular_person(tok) or _demonym(tokens, j):
+        # (the cheap set and capital tests first: a singular person is among the people words, a demonym capitalised)
+        if low in rules.group_nouns or low in people and _singular_person(tok) or tok.text[:1].isupper() and _demonym(
+                tokens, j):
             break
         if low in _CLAUSE_WORDS or low in _PREPOSITIONS or low in words.not_people or low in _TIME_WORDS \
                 or low in _ORDINALS:
@@ -1040,14 +1043,14 @@ def _single_victims(ctx: ArticleContext, tokens: list[Token], drafts: list[_Draf
     (single.victim / single.object) or later from the clause it is coordinated with or included in
     (``_relate``). Those left without a casualty category are dropped in ``_drop_unread_singles``.
     """
+    if _casualty_words().isdisjoint(map(_LOWER, tokens)):
+        return []  # nothing in the sentence says anyone was hurt
     words = category_words()
     rules = _structure()
     taken = [(d.start, tokens[d.np_last].end if d.np_last >= d.np_first else d.end) for d in drafts]
     found: list[_Draft] = []
     n = len(tokens)
     skip_to = -1
-    if _casualty_words().isdisjoint(map(_LOWER, tokens)):
-        return found  # nothing in the sentence says anyone was hurt
     starters = _single_starters()
     for i in [i for i, tok in enumerate(tokens) if tok.lower in starters]:
         tok = tokens[i]
