@@ -124,8 +124,9 @@ class AuditResult:
         stored = [c for c in wanted if c not in filled.columns]
         frame = figures.part(rows, stored).load() if stored else pd.DataFrame(index=pd.RangeIndex(len(rows)))
         for column in wanted:
-            if column in filled.columns:  # as SpilledFigures.frame sets the claims' columns
-                frame[column] = filled[column].to_numpy()[rows]
+            if column in filled.columns:  # typed as SpilledFigures.frame sets them, no Python string per cell
+                values = filled[column] if positions is None else filled[column].iloc[rows]
+                frame[column] = values.to_numpy() if values.dtype == object else values.array
         frame = frame[wanted]
         frame.index = pd.RangeIndex(len(rows)) if positions is None else pd.Index(rows)
         return frame

@@ -142,26 +142,27 @@ def _shown_figures(result: Any, in_conflict: set[str], keep: set[str]) -> np.nda
     MAX_REPORTS a group (those in a conflict first, the others spread evenly over time). Reads three
     columns of every figure (a spilled table is not loaded whole)."""
     fig = result.read_figures(["figure_id", "group_id", "published"])
-    ids = fig["figure_id"].to_numpy(dtype=object, na_value="")
-    groups = fig["group_id"].to_numpy(dtype=object, na_value="")
-    alone = groups == ""
+    group = fig["group_id"].fillna("")
+    alone = (group == "").to_numpy(dtype=bool)
     if alone.any():  # a figure without a group is a group of its own (as the workbench lists it)
-        groups[alone] = "solo:" + ids[alone].astype(str)
-    positions = np.flatnonzero(pd.Series(groups).isin(keep).to_numpy())
-    sizes = pd.Series(groups[positions]).value_counts()
+        group = group.where(~alone, "solo:" + fig["figure_id"].fillna(""))
+    positions = np.flatnonzero(group.isin(keep).to_numpy(dtype=bool))  # Python strings only for these
+    groups = group.iloc[positions].to_numpy(dtype=object)
+    ids = fig["figure_id"].iloc[positions].to_numpy(dtype=object)
+    sizes = pd.Series(groups).value_counts()
     big = sizes.index[sizes.to_numpy() > MAX_REPORTS]
     if not len(big):
         return positions
-    in_big = pd.Series(groups[positions]).isin(big).to_numpy()
+    in_big = pd.Series(groups).isin(big).to_numpy()
     chosen = [positions[~in_big]]
     positions = positions[in_big]
     published = fig["published"].iloc[positions]
     members = pd.DataFrame({
-        "group": groups[positions], "position": positions,
+        "group": groups[in_big], "position": positions,
         "date": pd.to_datetime(published.where(published.notna(), ""), errors="coerce", format="mixed").to_numpy(),
-        "in_conflict": [f in in_conflict for f in ids[positions].tolist()],
+        "in_conflict": [f in in_conflict for f in ids[in_big].tolist()],
     })
-    del fig, ids, groups
+    del fig, group, ids, groups
     ordered = members.sort_values("date", na_position="last", kind="stable")
     for _, group in ordered.groupby("group", sort=False):
         disputed = group["position"].to_numpy()[group["in_conflict"].to_numpy()][:MAX_REPORTS]
