@@ -148,16 +148,19 @@ def run_piece(task: ReadTask, piece: int, pieces: int, max_size: int, cache: obj
     from .extract import extract_figures
     from .readers import read_task
 
+    from ._uptodate import ReadDigests, digests_kept
+
     store = _store_of(cache) if piece == 0 else None
-    if store is not None:
-        articles, errors = store.read_file(task.path, max_size, lambda _path, size: read_task(task, size),  # type: ignore[attr-defined]
-                                           part=task.key)
-        store.flush_files()  # type: ignore[attr-defined]
-    else:
-        articles, errors = read_task(task, max_size)
+    with digests_kept(ReadDigests()) as read:  # the file's digest for the run record (the first piece's)
+        if store is not None:
+            articles, errors = store.read_file(task.path, max_size, lambda _path, size: read_task(task, size),  # type: ignore[attr-defined]
+                                               part=task.key)
+            store.flush_files()  # type: ignore[attr-defined]
+        else:
+            articles, errors = read_task(task, max_size)
     if len(articles) != 1:  # unreadable (the errors say why): the first piece answers for the task
         rows = rows_of(articles, store) if piece == 0 else []
-        return PieceResult(TaskResult([article_row(a) for a in articles], errors, rows), whole=True)
+        return PieceResult(TaskResult([article_row(a) for a in articles], errors, rows, read), whole=True)
     article = articles[0]
     key = ""
     if store is not None:
@@ -166,12 +169,12 @@ def run_piece(task: ReadTask, piece: int, pieces: int, max_size: int, cache: obj
         key = article_key(article, extractor_version())
         stored = store.get_many([key])  # type: ignore[attr-defined]
         if key in stored:
-            return PieceResult(TaskResult([article_row(article)], errors, [stored[key]]), whole=True)
+            return PieceResult(TaskResult([article_row(article)], errors, [stored[key]], read), whole=True)
     reading = _Reading(speculate=piece > 0, prior=prior)
     figures = extract_figures(article, within=piece_bounds(len(article.text), pieces)[piece],
                               context=reading.context)
     found = _shared_strings([[_figure_row(f) for f in figures]])
-    return PieceResult(TaskResult([article_row(article)], errors if piece == 0 else [], found),
+    return PieceResult(TaskResult([article_row(article)], errors if piece == 0 else [], found, read),
                        reading.runs(), reading.assumed, key)
 
 
@@ -244,7 +247,7 @@ def joined(pieces: list[PieceResult], again: Callable[[int, Runs], PieceResult],
         prior = _joined(prior, piece.reads)
     if first.key and cache is not None:
         _store(cache, first.key, rows)
-    return TaskResult(first.result.articles, first.result.errors, [rows]), retried
+    return TaskResult(first.result.articles, first.result.errors, [rows], first.result.read), retried
 
 
 def _store(cache: object, key: str, rows: list[tuple]) -> None:
