@@ -72,9 +72,8 @@ def mimebundle(result: Any) -> dict[str, Any]:
 def audit_payload(result: AuditResult) -> dict[str, Any]:
     """The compact JSON drawn by the JupyterLab renderer (see ``extension/src/model.ts``)."""
     figures = result.figures.set_index("figure_id", drop=False) if len(result.figures) else None
-    conflicts = _sorted_conflicts(result.conflicts)
+    kept_conflicts = _sorted_conflicts(result.conflicts, MAX_CONFLICTS)
     groups = _sorted_groups(result.groups)
-    kept_conflicts = conflicts.head(MAX_CONFLICTS)
     # Groups that hold a shown conflict are always shown, whatever the cap.
     conflict_groups = set(kept_conflicts["group_id"].astype(str)) if len(kept_conflicts) else set()
     in_conflict = groups["group_id"].astype(str).isin(conflict_groups) if len(groups) else []
@@ -146,7 +145,7 @@ def shown_part(result: Any) -> AuditResult:
     an opened audit's, is read for these rows only; the payload is the same as from every figure."""
     from .audit import AuditResult
 
-    conflicts = _sorted_conflicts(result.conflicts).head(MAX_CONFLICTS)
+    conflicts = _sorted_conflicts(result.conflicts, MAX_CONFLICTS)
     shown = set(conflicts["group_id"].astype(str)) if len(conflicts) else set()
     groups = _sorted_groups(result.groups)
     if len(groups):  # audit_payload lists the conflicts' groups, then the first others: all among these
@@ -161,7 +160,8 @@ def shown_part(result: Any) -> AuditResult:
                        conflicts=result.conflicts, errors=result.errors, out_dir=result.out_dir)
 
 
-def _sorted_conflicts(conflicts: pd.DataFrame) -> pd.DataFrame:
+def _sorted_conflicts(conflicts: pd.DataFrame, n: int | None = None) -> pd.DataFrame:
+    """The conflicts, most severe first (only the first ``n``: the table is not copied whole)."""
     if not len(conflicts):
         return conflicts
     rank = conflicts["severity"].map(_SEVERITY_ORDER).fillna(len(_SEVERITY_ORDER))
@@ -169,7 +169,7 @@ def _sorted_conflicts(conflicts: pd.DataFrame) -> pd.DataFrame:
     order = pd.DataFrame({"rank": rank, "difference": -difference}).sort_values(
         ["rank", "difference"], kind="stable"
     ).index
-    return conflicts.loc[order]
+    return conflicts.loc[order[:n]]
 
 
 def _sorted_groups(groups: pd.DataFrame) -> pd.DataFrame:
