@@ -144,20 +144,11 @@ def run_piece(task: ReadTask, piece: int, pieces: int, max_size: int, cache: obj
     sentences starting in that share of its characters). ``prior``: the sentences the attributor read
     before this piece, when known (else assumed, see the module). ``cache``: the figure cache's folder
     (the first piece reads through it and returns the whole article's rows when it holds them)."""
-    from ._parallel import rows_of
+    from ._parallel import read_digested, rows_of
     from .extract import extract_figures
-    from .readers import read_task
-
-    from ._uptodate import ReadDigests, digests_kept
 
     store = _store_of(cache) if piece == 0 else None
-    with digests_kept(ReadDigests()) as read:  # the file's digest for the run record (the first piece's)
-        if store is not None:
-            articles, errors = store.read_file(task.path, max_size, lambda _path, size: read_task(task, size),  # type: ignore[attr-defined]
-                                               part=task.key)
-            store.flush_files()  # type: ignore[attr-defined]
-        else:
-            articles, errors = read_task(task, max_size)
+    articles, errors, read = read_digested(task, max_size, store)  # the first piece's digest goes in the record
     if len(articles) != 1:  # unreadable (the errors say why): the first piece answers for the task
         rows = rows_of(articles, store) if piece == 0 else []
         return PieceResult(TaskResult([article_row(a) for a in articles], errors, rows, read), whole=True)

@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .model import FIGURE_FIELDS, Article, ReadError
 
@@ -278,19 +278,26 @@ def run_task(task: ReadTask, max_size: int, cache: object | None = None) -> Task
 
     ``cache``: an :class:`~auditor.cache.ArticleCache` in this process, or its folder in a worker.
     """
+    store = _store_of(cache)
+    articles, errors, read = read_digested(task, max_size, store)
+    found = rows_of(articles, store)
+    return TaskResult([article_row(a) for a in articles], errors, found if _packing else _shared_strings(found), read)
+
+
+def read_digested(task: ReadTask, max_size: int, store: Any | None) -> tuple[list, list, Any]:
+    """Read one task's file (through the figure cache ``store`` when there is one), with the digests of
+    the bytes read for the run record: ``(articles, errors, digests)``."""
     from ._uptodate import ReadDigests, digests_kept
     from .readers import read_task
 
-    store = _store_of(cache)
     with digests_kept(ReadDigests()) as read:
         if store is not None:
-            articles, errors = store.read_file(task.path, max_size, lambda _path, size: read_task(task, size),  # type: ignore[attr-defined]
+            articles, errors = store.read_file(task.path, max_size, lambda _path, size: read_task(task, size),
                                                part=task.key)
-            store.flush_files()  # type: ignore[attr-defined]
+            store.flush_files()
         else:
             articles, errors = read_task(task, max_size)
-    found = rows_of(articles, store)
-    return TaskResult([article_row(a) for a in articles], errors, found if _packing else _shared_strings(found), read)
+    return articles, errors, read
 
 
 def _shared_strings(found: list[Rows]) -> list[Rows]:

@@ -157,7 +157,7 @@ class Dashboard:
         self.view.rows = rows
         self.select(rows["id"][0] if rows["id"] else None)
         if self.profile is not None:
-            self.profile.message.value = (f"profile <b>{html.escape(profile)}</b>: {len(result.figures):,} figures, "
+            self.profile.message.value = (f"profile <b>{html.escape(profile)}</b>: {result.n_figures:,} figures, "
                                           f"{len(rows['id']):,} claim groups")
 
     # -- display --------------------------------------------------------------------------
@@ -178,7 +178,7 @@ class Dashboard:
         r = self.result
         return {
             "articles": len(r.articles), "errors": len(r.errors),
-            "figures": len(r.figures) if hasattr(r, "figures") else r.n_figures,  # an OpenedAudit holds none
+            "figures": r.n_figures,  # counted without loading a spilled or opened table
             "can_review": self.store is not None,
             "columns": [list(c) for c in fmt.GROUP_VIEW_COLUMNS],
             "facets": [list(c) for c in fmt.FACETS],
