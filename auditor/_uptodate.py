@@ -163,8 +163,9 @@ class Inputs:
 
     :meth:`take` digests every file before the run; :meth:`walked` leaves that to the run, which keeps
     the digest of each file as it reads it (:attr:`read`, see :func:`digests_kept`), so a first run
-    reads its inputs once; a file it did not read (its read was in the figure cache) is digested after
-    the run, if it was not touched since before the run started."""
+    reads its inputs once (but those touched in the last :data:`_RACY_SECONDS`, digested first); a file
+    it did not read (its read was in the figure cache) is digested after the run, if it was not touched
+    since before the run started."""
 
     walk: list[tuple[str, str] | str]
     files: dict[str, tuple[int, str]] = field(default_factory=dict)  # path -> size, digest
@@ -190,7 +191,31 @@ class Inputs:
     @classmethod
     def walked(cls, paths: Sequence[str | os.PathLike[str]], reading: ReadOptions) -> Inputs:
         taken_at = time.time()  # before the walk: any file touched since is racy
-        return cls(_walk(paths, reading), taken_at=taken_at)
+        inputs = cls(_walk(paths, reading), taken_at=taken_at)
+        inputs._digest_racy()
+        return inputs
+
+    def _digest_racy(self) -> None:
+        """Digest now the files touched within :data:`_RACY_SECONDS` before the run. The run may take such
+        a file from the figure cache without reading it, and a digest taken after the run could not say
+        whether the file changed as the run started; taken now, :meth:`unchanged` checks it as for
+        :meth:`take` (status the same, and a racy file digested again)."""
+        racy_ns = (self.taken_at - _RACY_SECONDS) * 1e9
+        for item in self.walk:
+            if not isinstance(item, str):
+                continue
+            try:
+                info = os.stat(item)
+            except OSError:
+                continue  # the run reports it; without its digest nothing is recorded
+            if max(info.st_mtime_ns, info.st_ctime_ns) < racy_ns:
+                continue
+            found = _digest_file(item)
+            if found is None:
+                self.unreadable = True
+                continue
+            self.files[item] = (found[1].st_size, found[0])
+            self.status[item] = _status(found[1])
 
     def _digested(self) -> bool:
         """Each file's digest and status: as the run read it, else taken now when the file was not
