@@ -16,7 +16,9 @@ The stages, each a module that can be read alone:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -313,6 +315,24 @@ def _assembled(stored: dict[int, tuple], built: dict[int, tuple], bucket_of_row:
     return parts, positions
 
 
+def _config_text(config: Any) -> str:
+    """claims.yaml's thresholds as the same text in every process. ``repr`` will not do: a frozenset's
+    order follows the string hash seed, which differs from one process to the next, so a later run would
+    never find the claims an earlier one stored."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, (set, frozenset)):
+            return sorted((plain(v) for v in value), key=repr)
+        if isinstance(value, dict):
+            return [[plain(k), plain(v)] for k, v in sorted(value.items(), key=lambda item: repr(item[0]))]
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        return value
+
+    fields = {f.name: plain(getattr(config, f.name)) for f in dataclasses.fields(config)}
+    return json.dumps(fields, sort_keys=True, default=repr)
+
+
 class ClaimBatchCache:
     """Claims of each bucket of blocking keys kept in the per-article cache (:mod:`auditor.cache`),
     under a digest of what builds them: the code and data (``version``: every ``auditor/*.py`` and
@@ -337,7 +357,7 @@ class ClaimBatchCache:
         self._of_article = np.zeros(len(article_rows), dtype=np.uint64)
         known = article_rows >= 0
         self._of_article[known] = article_hashes[article_rows[known]]
-        self._head = "\0".join((_CLAIMS_CACHE_FORMAT, self.version, repr(load_config()), figure_types,
+        self._head = "\0".join((_CLAIMS_CACHE_FORMAT, self.version, _config_text(load_config()), figure_types,
                                 repr([(str(c), str(t)) for c, t in articles.dtypes.items()]))).encode()
         whole = hashlib.sha256(self._head + b"\0layout")
         whole.update(self._rows.tobytes())

@@ -174,3 +174,23 @@ def test_a_table_that_cannot_be_hashed_is_built_without_the_cache(corpus, tmp_pa
     for mine, theirs in zip(built, claims.build_claims(figures, result.articles)):
         pd.testing.assert_frame_equal(mine, theirs)
     store.close()
+
+
+def test_a_later_run_in_another_process_reuses_every_bucket(corpus, tmp_path):
+    """Each run is a new process with its own string hash seed: the stored claims must still be found
+    (a key that follows the seed, e.g. a frozenset's repr, would rebuild every bucket on every run)."""
+    import os
+    import subprocess
+
+    def run(out: str, seed: str) -> int:
+        subprocess.run([sys.executable, "-m", "auditor.cli", "run", str(corpus), "--out", str(tmp_path / out),
+                        "--cache", str(tmp_path / "cache"), "--quiet", "--jobs", "1"],
+                       check=True, env={**os.environ, "PYTHONHASHSEED": seed})
+        with sqlite3.connect(tmp_path / "cache" / CACHE_FILE) as db:
+            return db.execute("SELECT count(*) FROM claim_batches").fetchone()[0]
+
+    stored = run("first", "1")
+    assert stored > 10
+    assert run("second", "2") == stored  # every bucket found: none stored again under another digest
+    for name in ("groups.csv", "conflicts.csv"):
+        assert (tmp_path / "second" / name).read_bytes() == (tmp_path / "first" / name).read_bytes()
