@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .model import Article, ReadError
 
@@ -166,14 +166,21 @@ class ArticleCache:
 
     def put_many(self, items: Iterable[tuple[str, list[tuple]]]) -> None:
         """Store the rows of each key (replacing what was there)."""
+        self._put("INSERT OR REPLACE INTO figures (key, rows, used) VALUES (?, ?, ?)", items)
+
+    def _put(self, insert: str, items: Iterable[tuple[str, Any]], *after: tuple[str, tuple]) -> None:
+        """Store each key's value pickled and compressed, stamped now, by ``insert``, then run the ``after``
+        statements (e.g. pruning), all in one transaction."""
         if self._db is None:
             return
         now = time.time()
-        records = [(key, zlib.compress(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL), 1), now)
-                   for key, rows in items]
+        records = [(key, zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1), now)
+                   for key, value in items]
         try:
             self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR REPLACE INTO figures (key, rows, used) VALUES (?, ?, ?)", records)
+            self._db.executemany(insert, records)
+            for statement, parameters in after:
+                self._db.execute(statement, parameters)
             self._db.execute("COMMIT")
         except sqlite3.Error as exc:
             self._fail(exc)
@@ -300,19 +307,9 @@ class ArticleCache:
 
     def put_claim_batches(self, items: Iterable[tuple[str, tuple]]) -> None:
         """Store the claim frames of each key, keeping the ``_CLAIM_BATCHES`` most recently used."""
-        if self._db is None:
-            return
-        now = time.time()
-        records = [(key, zlib.compress(pickle.dumps(frames, protocol=pickle.HIGHEST_PROTOCOL), 1), now)
-                   for key, frames in items]
-        try:
-            self._db.execute("BEGIN")
-            self._db.executemany("INSERT OR REPLACE INTO claim_batches (key, frames, used) VALUES (?, ?, ?)", records)
-            self._db.execute("DELETE FROM claim_batches WHERE key NOT IN "
-                             "(SELECT key FROM claim_batches ORDER BY used DESC LIMIT ?)", (_CLAIM_BATCHES,))
-            self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            self._fail(exc)
+        self._put("INSERT OR REPLACE INTO claim_batches (key, frames, used) VALUES (?, ?, ?)", items,
+                  ("DELETE FROM claim_batches WHERE key NOT IN "
+                   "(SELECT key FROM claim_batches ORDER BY used DESC LIMIT ?)", (_CLAIM_BATCHES,)))
 
     def get_claim_layout(self, key: str) -> np.ndarray | None:
         """The bucket of every figure of the claims input ``key`` names, when stored."""
