@@ -38,11 +38,6 @@ def _window(prep: PreparedFigures, i: int, config: ClaimConfig) -> float | None:
     return config.window(prep.col["category"][i])
 
 
-def _scope_class(prep: PreparedFigures, i: int) -> str:
-    # A historical figure with an event date is a report of that (earlier) incident.
-    return "cumulative" if prep.scope[i] == "cumulative" else "incident"
-
-
 def block_keys(prep: PreparedFigures, config: ClaimConfig) -> list[str]:
     """A key per report such that no incident (hence no claim group) spans two keys.
 
@@ -72,6 +67,7 @@ def key_parts(prep: PreparedFigures, config: ClaimConfig) -> pd.DataFrame:
         ref = np.asarray(prep.ref_place, dtype=object)[distance]
         first = ref < place
         alone[distance] = "distance|" + np.where(first, ref, place) + "|" + np.where(first, place, ref)
+    # A historical figure with an event date is a report of that (earlier) incident: keyed as one.
     cumulative = np.asarray(prep.scope, dtype=object) == "cumulative"
     run = ~(loose | distance)
     prefix = np.full(n, "", dtype=object)
