@@ -32,9 +32,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_scale import _articles_for, _kb  # noqa: E402
 from make_corpus import write_jsonl  # noqa: E402
 
-BYTES_PER_ARTICLE = 730  # make_corpus articles average about this many bytes
 TIME = "/usr/bin/time"
 
 _CLI_PROBE = (
@@ -101,10 +101,6 @@ for name, view in (('notebook display', mime), ('report.html', html), ('review_g
 """
 
 
-def _articles_for(mb: float) -> int:
-    return max(10, int(mb * 1024 * 1024 / BYTES_PER_ARTICLE))
-
-
 def corpus_of(work: Path, mb: float) -> Path:
     """The JSONL corpus of about ``mb`` MB in ``work`` (written once)."""
     folder = work / f"c{mb:g}"
@@ -114,7 +110,7 @@ def corpus_of(work: Path, mb: float) -> Path:
 
 
 def _mb(folder: Path) -> float:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1024**2
+    return _kb(folder) / 1024
 
 
 def cli_run(corpus: Path, out: Path, jobs: int, *extra: str) -> dict:
