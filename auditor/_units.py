@@ -5,10 +5,9 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
-from operator import itemgetter
 
 from .knowledge import unit_table
-from .numbers import Token
+from .numbers import _LOWER, Token
 
 
 @dataclass(frozen=True)
@@ -138,9 +137,6 @@ def unit_after(tokens: list[Token], j: int) -> tuple[UnitReading, int] | None:
             name, entity = words[key]
             return reading(name, entity), j + length - 1
     return None
-
-
-_LOWER = itemgetter(4)  # Token.lower
 
 
 @lru_cache(maxsize=1)

@@ -11,7 +11,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from operator import itemgetter
 
 from ._units import UnitReading, currency_before, unit_after, unit_in_compound
 from . import provenance
@@ -21,7 +20,7 @@ from .knowledge import (
 )
 from .model import Article, Figure, Sentence, figure_id
 from .provenance import ArticleContext, DraftSpan
-from .numbers import NumberMention, Token, _start_words, find_numbers, qualifier_words
+from .numbers import _LOWER, NumberMention, Token, _start_words, find_numbers, qualifier_words
 from .sentences import split_sentences
 
 # Words that may stand between a counted noun phrase and what happened to it
@@ -153,7 +152,6 @@ def warm_up() -> None:
 
 
 _EDGES: dict[int, tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]] = {}
-_LOWER = itemgetter(4)  # Token.lower, read by map() without a Python-level call per token
 
 
 def _edges(table: dict[tuple[str, ...], str]) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
