@@ -32,18 +32,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from bench_scale import _articles_for, _kb  # noqa: E402
+from bench_scale import _articles_for, _kb, _run_cli  # noqa: E402
 from make_corpus import write_jsonl  # noqa: E402
 
 TIME = "/usr/bin/time"
-
-_CLI_PROBE = (
-    "import resource, sys, json\n"
-    "from auditor.cli import main\n"
-    "code = main(sys.argv[1:])\n"
-    "me = resource.getrusage(resource.RUSAGE_SELF); kids = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-    "print(json.dumps({'code': code, 'main_mb': me.ru_maxrss / 1024, 'worker_mb': kids.ru_maxrss / 1024}))\n"
-)
 
 _VIEWS_PROBE = r"""
 import json, os, sys, time, tempfile
@@ -114,22 +106,14 @@ def _mb(folder: Path) -> float:
 
 
 def cli_run(corpus: Path, out: Path, jobs: int, *extra: str) -> dict:
-    """One ``figure-audit run`` in a fresh process under ``/usr/bin/time``: peak RSS (MB) and seconds."""
+    """One ``figure-audit run`` in a fresh process under ``/usr/bin/time`` (``bench_scale._run_cli``): peak RSS
+    (MB) of the whole tree, the main process and the largest worker, and seconds."""
     shutil.rmtree(out, ignore_errors=True)
-    command = [sys.executable, "-c", _CLI_PROBE, "run", str(corpus), "--out", str(out), "--quiet", "--no-cache",
-               "--jobs", str(jobs), *extra]
     with tempfile.NamedTemporaryFile("r", suffix=".time") as timing:
-        if Path(TIME).exists():
-            command = [TIME, "-f", "%M", "-o", timing.name, *command]
-        started = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True)
-        seconds = time.perf_counter() - started
-        if done.returncode != 0:
-            raise SystemExit(f"figure-audit failed: {done.stderr[-2000:]}")
-        result = json.loads(done.stdout.strip().splitlines()[-1])
+        prefix = (TIME, "-f", "%M", "-o", timing.name) if Path(TIME).exists() else ()
+        result = _run_cli(corpus, out, "--no-cache", "--jobs", str(jobs), *extra, prefix=prefix)
         text = Path(timing.name).read_text().strip().splitlines()
         result["tree_mb"] = int(text[-1]) / 1024 if text and text[-1].isdigit() else float("nan")
-    result["seconds"] = seconds
     shutil.rmtree(out, ignore_errors=True)
     return result
 
@@ -169,8 +153,8 @@ def main(argv: list[str] | None = None) -> int:
             runs = [r for r in (("csv", ()), ("html", ("--html",))) if r[0] in args.runs.split(",")]
             for label, extra in runs:
                 r = cli_run(corpus, args.work / "out", args.jobs, *extra)
-                print(f"| {_mb(corpus):.0f} MB | {label} | {r['tree_mb']:,.0f} MB | {r['main_mb']:,.0f} MB | "
-                      f"{r['worker_mb']:,.0f} MB | {r['seconds']:.0f} |", flush=True)
+                print(f"| {_mb(corpus):.0f} MB | {label} | {r['tree_mb']:,.0f} MB | {r['rss_mb']:,.0f} MB | "
+                      f"{r['worker_rss_mb']:,.0f} MB | {r['process']:.0f} |", flush=True)
     if "views" in parts:
         print("\n| corpus | view | peak RSS | above its start | seconds |")
         print("|---|---|---|---|---|")

@@ -50,8 +50,9 @@ def _kb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 1024
 
 
-def _run_cli(corpus: Path, out: Path, *extra: str) -> dict:
-    """One ``figure-audit run`` in a fresh process: wall seconds, CPU of it and its workers, peak RSS (MB)."""
+def _run_cli(corpus: Path, out: Path, *extra: str, prefix: tuple[str, ...] = ()) -> dict:
+    """One ``figure-audit run`` in a fresh process (started under ``prefix``, e.g. ``/usr/bin/time``): wall
+    seconds, CPU of it and its workers, peak RSS (MB)."""
     probe = (
         "import resource, sys, time, json\n"
         "from auditor.cli import main\n"
@@ -61,7 +62,7 @@ def _run_cli(corpus: Path, out: Path, *extra: str) -> dict:
         "  'worker_cpu': kids.ru_utime + kids.ru_stime, 'rss_mb': me.ru_maxrss / 1024,\n"
         "  'worker_rss_mb': kids.ru_maxrss / 1024}))\n"
     )
-    command = [sys.executable, "-c", probe, "run", str(corpus), "--out", str(out), "--quiet", *extra]
+    command = [*prefix, sys.executable, "-c", probe, "run", str(corpus), "--out", str(out), "--quiet", *extra]
     started = time.perf_counter()
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     result = json.loads(done.stdout.strip().splitlines()[-1])
