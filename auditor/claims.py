@@ -108,9 +108,16 @@ def _article_chunks(figures: pd.DataFrame, size: int) -> list[np.ndarray]:
     codes, _ = pd.factorize(figures["article_id"], use_na_sentinel=False)  # articles in order of first row
     per_article = np.bincount(codes)
     part_of_article = (np.cumsum(per_article) - per_article) // size
-    part_of_row = part_of_article[codes]
-    order = np.argsort(part_of_row, kind="stable")
-    return np.split(order, np.flatnonzero(np.diff(part_of_row[order])) + 1)
+    return _positions_by(part_of_article[codes])[1]
+
+
+def _positions_by(values: np.ndarray) -> tuple[list[Any], list[np.ndarray]]:
+    """The distinct ``values`` (ascending) and, for each, the positions where it is (ascending)."""
+    order = np.argsort(values, kind="stable")
+    if not len(order):
+        return [], []
+    distinct, starts = np.unique(values[order], return_index=True)
+    return distinct.tolist(), np.split(order, starts[1:])
 
 
 # The batch files of one run: this process's id in the name, so a later run can tell a folder left by
@@ -298,21 +305,14 @@ def _by_bucket(part: tuple, buckets: np.ndarray) -> dict[int, tuple] | None:
 
 def _split(frame: pd.DataFrame, of: np.ndarray) -> dict[int, pd.DataFrame]:
     """``frame``'s rows by their value in ``of`` (row order kept), each with a fresh index."""
-    order = np.argsort(of, kind="stable")
-    values, starts = np.unique(of[order], return_index=True)
-    ordered = frame.take(order).reset_index(drop=True)
-    bounds = [*starts.tolist(), len(order)]
-    return {v: ordered.iloc[bounds[k]:bounds[k + 1]].reset_index(drop=True) for k, v in enumerate(values.tolist())}
+    return {v: frame.take(rows).reset_index(drop=True) for v, rows in zip(*_positions_by(of))}
 
 
 def _assembled(stored: dict[int, tuple], built: dict[int, tuple], bucket_of_row: np.ndarray
                ) -> tuple[list[tuple], list[np.ndarray]]:
     """Every bucket's claims (stored or built) and the row positions of each, in bucket order."""
-    order = np.argsort(bucket_of_row, kind="stable")
-    values, starts = np.unique(bucket_of_row[order], return_index=True)
-    positions = np.split(order, starts[1:])
-    parts = [stored[b] if b in stored else built[b] for b in values.tolist()]
-    return parts, positions
+    buckets, positions = _positions_by(bucket_of_row)
+    return [stored[b] if b in stored else built[b] for b in buckets], positions
 
 
 def _config_text(config: Any) -> str:
@@ -374,10 +374,8 @@ class ClaimBatchCache:
         """The digest of each bucket's input (after :meth:`read_rows`)."""
         import hashlib
 
-        order = np.argsort(bucket_of_row, kind="stable")
-        values, starts = np.unique(bucket_of_row[order], return_index=True)
         digests = {}
-        for bucket, rows in zip(values.tolist(), np.split(order, starts[1:])):
+        for bucket, rows in zip(*_positions_by(bucket_of_row)):
             digest = hashlib.sha256(self._head)
             digest.update(np.ascontiguousarray(self._rows[rows]).tobytes())
             digest.update(np.ascontiguousarray(self._of_article[rows]).tobytes())
@@ -599,9 +597,7 @@ def _packed(units: np.ndarray, n_batches: int) -> list[np.ndarray]:
     into ``n_batches`` of similar size (largest first, ties by code), each batch in row order."""
     import heapq
 
-    order = np.argsort(units, kind="stable")
-    starts = np.unique(units[order], return_index=True)[1]
-    blocks = np.split(order, starts[1:]) if len(order) else []
+    blocks = _positions_by(units)[1]
     blocks.sort(key=len, reverse=True)
     batches: list[list[np.ndarray]] = [[] for _ in range(max(1, min(n_batches, len(blocks))))]
     smallest = [(0, i) for i in range(len(batches))]  # (rows, batch): the smallest batch, first by number
