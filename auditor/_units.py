@@ -6,7 +6,7 @@ import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .knowledge import unit_table
+from .knowledge import phrase_lengths, unit_table
 from .numbers import _LOWER, Token
 
 
@@ -142,10 +142,7 @@ def unit_after(tokens: list[Token], j: int) -> tuple[UnitReading, int] | None:
 @lru_cache(maxsize=1)
 def _lengths_by_first() -> dict[str, tuple[int, ...]]:
     """The lengths (longest first) of the unit phrases by their first word."""
-    lengths: dict[str, set[int]] = {}
-    for key in _lookup()[0]:
-        lengths.setdefault(key[0], set()).add(len(key))
-    return {word: tuple(sorted(found, reverse=True)) for word, found in lengths.items()}
+    return phrase_lengths(_lookup()[0])
 
 
 def unit_in_compound(suffix: str) -> UnitReading | None:

@@ -15,8 +15,8 @@ from functools import lru_cache
 from ._units import UnitReading, currency_before, unit_after, unit_in_compound
 from . import provenance
 from .knowledge import (
-    CASUALTY_CATEGORIES, Caseless, category_words, grammar_words, literal_alternation, phrase, structure_rules,
-    vague_amounts,
+    CASUALTY_CATEGORIES, Caseless, category_words, grammar_words, literal_alternation, phrase, phrase_lengths,
+    structure_rules, vague_amounts,
 )
 from .model import Article, Figure, Sentence, figure_id
 from .provenance import ArticleContext, DraftSpan
@@ -158,13 +158,7 @@ def _edges(table: dict[tuple[str, ...], str]) -> tuple[dict[str, tuple[int, ...]
     """The lengths (longest first) of a phrase table's phrases by first word and by last word, once per table."""
     found = _EDGES.get(id(table))
     if found is None:
-        firsts: dict[str, set[int]] = {}
-        lasts: dict[str, set[int]] = {}
-        for key in table:
-            firsts.setdefault(key[0], set()).add(len(key))
-            lasts.setdefault(key[-1], set()).add(len(key))
-        found = ({w: tuple(sorted(n, reverse=True)) for w, n in firsts.items()},
-                 {w: tuple(sorted(n, reverse=True)) for w, n in lasts.items()})
+        found = (phrase_lengths(table), phrase_lengths(table, at=-1))
         _EDGES[id(table)] = found
     return found
 

@@ -298,6 +298,16 @@ def phrase(text: str) -> Phrase:
     return tuple(text.lower().split())
 
 
+def phrase_lengths(phrases: Iterable[Phrase], at: int = 0) -> dict[str, tuple[int, ...]]:
+    """The lengths (longest first) of non-empty ``phrases`` by their first word (``at=-1``: by their last):
+    a scan tries only the lengths of the phrases that start (or end) with the word it is at."""
+    lengths: dict[str, set[int]] = {}
+    for p in phrases:
+        if p:
+            lengths.setdefault(p[at], set()).add(len(p))
+    return {word: tuple(sorted(found, reverse=True)) for word, found in lengths.items()}
+
+
 @dataclass(frozen=True)
 class VagueAmount:
     low: float

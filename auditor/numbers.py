@@ -13,7 +13,7 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import NamedTuple
 
-from .knowledge import Phrase, category_words, qualifiers, vague_amounts
+from .knowledge import Phrase, category_words, phrase_lengths, qualifiers, vague_amounts
 
 # Possessive quantifiers (++, *+): what follows each is optional, so a match never gives characters back; the
 # engine then keeps no backtracking state (the same tokens, ~10% faster)
@@ -288,11 +288,7 @@ class _Reader:
 @lru_cache(maxsize=1)
 def _qualifier_ends() -> dict[str, tuple[int, ...]]:
     """The lengths (longest first, at most 4) of the qualifier phrases by their last word."""
-    lengths: dict[str, set[int]] = {}
-    for p in qualifiers():
-        if 0 < len(p) <= 4:
-            lengths.setdefault(p[-1], set()).add(len(p))
-    return {word: tuple(sorted(found, reverse=True)) for word, found in lengths.items()}
+    return phrase_lengths((p for p in qualifiers() if len(p) <= 4), at=-1)
 
 
 def _qualifier_before(r: _Reader, i: int) -> tuple[str, int]:
