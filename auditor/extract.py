@@ -288,7 +288,7 @@ def _insertion_starts(tokens: list[Token], j: int) -> bool:
     k = j + 1 if tokens[j].text == "," else j
     if k >= len(tokens):
         return False
-    if tokens[k].lower in _edges(rules.insertions)[0] and _match(tokens, k, rules.insertions) is not None:
+    if _match(tokens, k, rules.insertions) is not None:
         return True
     if tokens[j].text == "," and (tokens[k].lower == "or" or tokens[k].lower in qualifier_words()):
         return True  # "More than 13 million Syrians, over half the population, have been forced from their homes"
