@@ -358,7 +358,7 @@ class ClaimBatchCache:
         known = article_rows >= 0
         self._of_article[known] = article_hashes[article_rows[known]]
         self._head = "\0".join((_CLAIMS_CACHE_FORMAT, self.version, _config_text(load_config()), figure_types,
-                                repr([(str(c), str(t)) for c, t in articles.dtypes.items()]))).encode()
+                                _types_text(articles))).encode()
         whole = hashlib.sha256(self._head + b"\0layout")
         whole.update(self._rows.tobytes())
         whole.update(self._of_article.tobytes())
@@ -411,16 +411,21 @@ def _row_hashes(figures: pd.DataFrame | SpilledFigures) -> tuple[np.ndarray, str
     """A 64-bit hash of every figure row (all columns, not its position) and the columns' types;
     a spilled table is read a record batch at a time."""
     if not isinstance(figures, SpilledFigures):
-        types = repr([(str(c), str(t)) for c, t in figures.dtypes.items()])
+        types = _types_text(figures)
         return pd.util.hash_pandas_object(figures, index=False, categorize=False).to_numpy(), types
     hashes = np.empty(len(figures), dtype=np.uint64)
     types = ""
     for chunk in figures.chunks(_HASH_CHUNK_ROWS):
         if not types:
-            types = repr([(str(c), str(t)) for c, t in chunk.dtypes.items()])
+            types = _types_text(chunk)
         start = chunk.index[0]
         hashes[start:start + len(chunk)] = pd.util.hash_pandas_object(chunk, index=False, categorize=False).to_numpy()
     return hashes, types
+
+
+def _types_text(frame: pd.DataFrame) -> str:
+    """``frame``'s columns and their types, as text (part of a claims cache digest)."""
+    return repr([(str(c), str(t)) for c, t in frame.dtypes.items()])
 
 
 # Figure rows hashed at a time when read from a spill file.
