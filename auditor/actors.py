@@ -119,18 +119,14 @@ class ActorIndex:
         for key, forms in variants.items():
             if key not in declared:  # a declared alias beats another actor's plural or singular
                 aliases.setdefault(key, []).extend(forms)
-        self._index: dict[str, tuple[_Alias, ...]] = {
-            first: tuple(alias for _rest, alias in entries)
-            for first, entries in group_by_first(
-                (key, alias) for key, forms in aliases.items() for alias in forms).items()
-        }
         # Per first word, its aliases as a tree of the words after it: a scan walks the text's words down the
         # tree as far as they go (and stay joined) and tries the aliases that end there, longest first
         # ("Islamic State" starts seven aliases: the words after it rule out the others in one step).
         self._trees: dict[str, _Node] = {}
-        for first, entries in self._index.items():
+        for first, entries in group_by_first(
+                (key, alias) for key, forms in aliases.items() for alias in forms).items():
             root: _Node = ({}, [])
-            for alias in entries:  # longest first: each node keeps that order
+            for _rest, alias in entries:  # longest first: each node keeps that order
                 node = root
                 for word in alias.rest:
                     node = node[0].setdefault(word, ({}, []))
