@@ -369,7 +369,7 @@ def _is_excluded(r: _Reader, i: int, value: float, last: int, kind: str, compoun
     if kind == "digit" and prev == "-" and r.adjacent(i - 1, i) and i >= 2 and r.t[i - 2].kind == "num" \
             and r.adjacent(i - 2, i - 1):
         return "after hyphen"  # the right side of "2-2" (a range's right side is read with its left)
-    if kind == "digit" and _currency_prefix(r, i) is not None:
+    if kind == "digit" and _units.currency_prefix(r.t, i) is not None:
         return ""  # "USD10m", "RM5 million": money, not an identifier
     if kind == "digit" and i >= 1 and r.t[i - 1].kind == "word" and r.adjacent(i - 1, i):
         return "identifier"  # "A320neo", "M23", "G7": letters written against the number
@@ -408,10 +408,6 @@ def _is_address(r: _Reader, last: int) -> bool:
             return True
         k += 1
     return False
-
-
-def _currency_prefix(r: _Reader, i: int) -> int | None:
-    return _units.currency_prefix(r.t, i)
 
 
 def _sentence_initial(r: _Reader, i: int) -> bool:
@@ -556,7 +552,7 @@ def _read_at(r: _Reader, i: int) -> NumberMention | None:
     if kind == "digit" and r.low(i - 1) in ("-", "−") and r.adjacent(i - 1, i) and not r.adjacent(i - 2, i - 1):
         sign = -1.0
         value = -value
-    money = _currency_prefix(r, i) if kind == "digit" else None
+    money = _units.currency_prefix(r.t, i) if kind == "digit" else None
     lead = money if money is not None else (i - 1 if sign < 0 else i)  # first token before any qualifier
     qual, qstart = _qualifier_before(r, lead)
     if not qual:
@@ -608,9 +604,9 @@ def _range_end(r: _Reader, last: int, joiners: tuple[str, ...], first_value: flo
     j = last + 2
     if j >= r.n:
         return None
-    if r.t[j].kind != "num" and j + 1 < r.n and _currency_prefix(r, j + 1) == j:
+    if r.t[j].kind != "num" and j + 1 < r.n and _units.currency_prefix(r.t, j + 1) == j:
         j += 1  # "$3 billion to $5 billion"
-    elif j + 2 < r.n and r.low(j) == "us" and _currency_prefix(r, j + 2) == j:
+    elif j + 2 < r.n and r.low(j) == "us" and _units.currency_prefix(r.t, j + 2) == j:
         j += 2
     card = r.read_cardinal(j)
     if card is None:
