@@ -179,13 +179,7 @@ class Inputs:
         inputs = cls(_walk(paths, reading), taken_at=time.time())
         for item in inputs.walk:
             if isinstance(item, str):
-                found = _digest_file(item)
-                if found is None:
-                    inputs.unreadable = True
-                    continue
-                digest, info = found
-                inputs.files[item] = (info.st_size, digest)
-                inputs.status[item] = _status(info)
+                inputs._digest_now(item)
         return inputs
 
     @classmethod
@@ -200,7 +194,6 @@ class Inputs:
         a file from the figure cache without reading it, and a digest taken after the run could not say
         whether the file changed as the run started; taken now, :meth:`unchanged` checks it as for
         :meth:`take` (status the same, and a racy file digested again)."""
-        racy_ns = (self.taken_at - _RACY_SECONDS) * 1e9
         for item in self.walk:
             if not isinstance(item, str):
                 continue
@@ -208,19 +201,25 @@ class Inputs:
                 info = os.stat(item)
             except OSError:
                 continue  # the run reports it; without its digest nothing is recorded
-            if max(info.st_mtime_ns, info.st_ctime_ns) < racy_ns:
-                continue
-            found = _digest_file(item)
-            if found is None:
-                self.unreadable = True
-                continue
-            self.files[item] = (found[1].st_size, found[0])
-            self.status[item] = _status(found[1])
+            if self._racy(info):
+                self._digest_now(item)
+
+    def _digest_now(self, item: str) -> None:
+        """Take ``item``'s digest and status now (``unreadable`` when it cannot be read)."""
+        found = _digest_file(item)
+        if found is None:
+            self.unreadable = True
+            return
+        self.files[item] = (found[1].st_size, found[0])
+        self.status[item] = _status(found[1])
+
+    def _racy(self, info: os.stat_result) -> bool:
+        """Whether the file was touched within :data:`_RACY_SECONDS` before the run started, or since."""
+        return max(info.st_mtime_ns, info.st_ctime_ns) >= (self.taken_at - _RACY_SECONDS) * 1e9
 
     def _digested(self) -> bool:
         """Each file's digest and status: as the run read it, else taken now when the file was not
         touched since before the run (else ``False``: it may have changed while the run used it)."""
-        racy_ns = (self.taken_at - _RACY_SECONDS) * 1e9
         for item in self.walk:
             if not isinstance(item, str) or item in self.files:
                 continue
@@ -229,7 +228,7 @@ class Inputs:
                 digest, status = kept
             else:
                 found = _digest_file(item)
-                if found is None or max(found[1].st_mtime_ns, found[1].st_ctime_ns) >= racy_ns:
+                if found is None or self._racy(found[1]):
                     return False
                 digest, status = found[0], _status(found[1])
             self.files[item] = (status[0], digest)
@@ -241,7 +240,6 @@ class Inputs:
         same, and a file changed within :data:`_RACY_SECONDS` of the digest has the same digest again."""
         if self.unreadable or not self._digested():
             return False
-        racy_ns = (self.taken_at - _RACY_SECONDS) * 1e9
         for path, before in self.status.items():
             try:
                 info = os.stat(path)
@@ -249,7 +247,7 @@ class Inputs:
                 return False
             if _status(info) != before:
                 return False
-            if max(info.st_mtime_ns, info.st_ctime_ns) >= racy_ns:
+            if self._racy(info):
                 found = _digest_file(path)
                 if found is None or found[0] != self.files[path][1]:
                     return False
