@@ -469,15 +469,14 @@ def _spilled_claims(
     pool: WorkerPool | None,
 ) -> tuple[pd.DataFrame | SpilledFigures, pd.DataFrame, pd.DataFrame]:
     """:func:`_claims` of a spilled figure table: built per batch of blocking keys, each task reading
-    its rows from the spill file; this process keeps the columns claims fill."""
-    import tempfile
-
+    its rows from the spill file (its batch files in the temporary folder, build_claims_by_blocks's
+    default for a spilled table); this process keeps the columns claims fill."""
     from .claims import build_claims_by_blocks, claim_batch_cache
 
     if not len(figures) or pool is None or pool.jobs < 2:
         return _claims(_figures_loaded(figures), articles, store, review_dir, pool)
     built = build_claims_by_blocks(figures, articles, pool.submit, pool.jobs, store_dir=review_dir,
-                                   shared_folder=Path(tempfile.gettempdir()), cache=claim_batch_cache(store))
+                                   cache=claim_batch_cache(store))
     _release_unused()
     return built
 
