@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -81,12 +81,30 @@ class OpenedAudit:
         return _frame(self._figures.read(columns, groups, solos))
 
     def _figures_with_ids(self, figure_ids: Iterable[str]) -> pd.DataFrame:
-        """The figures without a claim group whose id is in ``figure_ids``."""
-        return _frame(self._figures.read(None, None, set(map(str, figure_ids))))
+        """The figures whose id is in ``figure_ids``, in any claim group or none (the figure id column of
+        every row group is read, the other columns only of those that hold one)."""
+        return _frame(self._figures.read(None, set(), set(), set(map(str, figure_ids))))
 
     def read_figures(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """Every figure, only ``columns`` (all when ``None``): what a list over all groups needs."""
         return _frame(self._figures.read(columns, None, None))
+
+    def figure_chunks(self, columns: Sequence[str] | None = None, size: int = 50_000) -> Iterator[pd.DataFrame]:
+        """Every figure in file order, only ``columns``, about ``size`` rows at a time (index: row positions):
+        a list over all groups built a part at a time holds no more than one part."""
+        import pyarrow as pa
+
+        pending: list[pa.Table] = []
+        start = held = 0
+        for part in [*self._figures.parts(columns, None, None), None]:
+            if part is not None:
+                pending.append(part)
+                held += part.num_rows
+            if held and (held >= size or part is None):
+                frame = _frame(pa.concat_tables(pending))
+                frame.index = pd.RangeIndex(start, start + held)
+                pending, start, held = [], start + held, 0
+                yield frame
 
     # -- review ---------------------------------------------------------------------------------
 
@@ -197,10 +215,23 @@ class _FigureFile:
     n_rows = 0
     rows_read = 0
 
-    def read(self, columns: Sequence[str] | None, groups: set[str] | None, solos: set[str] | None) -> pa.Table:
-        """Rows whose ``group_id`` is in ``groups`` or (ungrouped) whose ``figure_id`` is in ``solos``;
-        every row when both are ``None``. ``columns=None`` reads them all."""
+    def parts(self, columns: Sequence[str] | None, groups: set[str] | None, solos: set[str] | None,
+              ids: set[str] | None = None) -> Iterator[pa.Table]:
+        """Rows whose ``group_id`` is in ``groups``, or (ungrouped) whose ``figure_id`` is in ``solos``, or
+        whose ``figure_id`` is in ``ids``; every row when ``groups`` and ``solos`` are ``None``; in file order,
+        a row group or batch at a time. ``columns=None`` reads them all."""
         raise NotImplementedError
+
+    def empty(self, columns: Sequence[str] | None) -> pa.Table:
+        raise NotImplementedError
+
+    def read(self, columns: Sequence[str] | None, groups: set[str] | None, solos: set[str] | None,
+             ids: set[str] | None = None) -> pa.Table:
+        """:meth:`parts` in one table."""
+        import pyarrow as pa
+
+        parts = list(self.parts(columns, groups, solos, ids))
+        return pa.concat_tables(parts) if parts else self.empty(columns)
 
 
 class _ParquetFigures(_FigureFile):
@@ -234,26 +265,32 @@ class _ParquetFigures(_FigureFile):
         low, high = span
         return bool(solos and low == "") or any(low <= g <= high for g in groups)
 
-    def read(self, columns: Sequence[str] | None, groups: set[str] | None, solos: set[str] | None) -> pa.Table:
+    def parts(self, columns: Sequence[str] | None, groups: set[str] | None, solos: set[str] | None,
+              ids: set[str] | None = None) -> Iterator[pa.Table]:
         import pyarrow as pa
+        import pyarrow.compute as pc
 
         every = groups is None and solos is None
         groups, solos = groups or set(), solos or set()
         wanted = None if columns is None else [c for c in self.columns if c in columns]
         keys = None if wanted is None else list(dict.fromkeys([*wanted, "group_id", "figure_id"]))
-        parts = []
         for i in range(len(self.ranges)):
             if not every and not self._may_hold(i, groups, solos):
-                continue
+                if not ids:
+                    continue
+                # A figure wanted by id may sit in any row group: its id column tells, before the rest is read.
+                named = self.file.read_row_group(i, columns=["figure_id"]).column("figure_id")
+                if not pc.any(pc.is_in(named, value_set=pa.array(sorted(ids), pa.string()))).as_py():
+                    continue
             part = self.file.read_row_group(i, columns=keys)
             self.rows_read += part.num_rows
             if not every:
-                part = part.filter(_membership(part, groups, solos))
-            parts.append(part.select(wanted) if wanted is not None else part)
-        if not parts:
-            schema = self.file.schema_arrow
-            return schema.empty_table() if wanted is None else schema.empty_table().select(wanted)
-        return pa.concat_tables(parts)
+                part = part.filter(_membership(part, groups, solos, ids))
+            yield part.select(wanted) if wanted is not None else part
+
+    def empty(self, columns: Sequence[str] | None) -> pa.Table:
+        table = self.file.schema_arrow.empty_table()
+        return table if columns is None else table.select([c for c in self.columns if c in columns])
 
 
 class _CsvFigures(_FigureFile):
@@ -288,7 +325,8 @@ class _CsvFigures(_FigureFile):
         return pacsv.open_csv(self.handle, read_options=pacsv.ReadOptions(block_size=8 << 20),
                               convert_options=convert)
 
-    def read(self, columns: Sequence[str] | None, groups: set[str] | None, solos: set[str] | None) -> pa.Table:
+    def parts(self, columns: Sequence[str] | None, groups: set[str] | None, solos: set[str] | None,
+              ids: set[str] | None = None) -> Iterator[pa.Table]:
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -296,27 +334,34 @@ class _CsvFigures(_FigureFile):
         groups, solos = groups or set(), solos or set()
         wanted = list(self.columns) if columns is None else [c for c in self.columns if c in columns]
         keys = list(dict.fromkeys([*wanted, "group_id", "figure_id"]))
-        parts, total = [], 0
+        total = 0
         with self._reader(keys) as reader:
             for batch in reader:
                 total += batch.num_rows
+                self.rows_read += batch.num_rows
                 part = pa.Table.from_batches([batch])
                 if not every:
-                    part = part.filter(_membership(part, groups, solos))
-                parts.append(part.select(wanted))
-            schema = reader.schema
-        self.rows_read += total
+                    part = part.filter(_membership(part, groups, solos, ids))
+                part = part.select(wanted)
+                # Undo the spreadsheet neutralising: the values as read, as in the Parquet files.
+                for i, field in enumerate(part.schema):
+                    if pa.types.is_string(field.type):
+                        part = part.set_column(i, field, pc.replace_substring_regex(part.column(i), _NEUTRALISED,
+                                                                                    r"\1"))
+                yield part
         if every:
             self.n_rows = total
-        table = pa.concat_tables(parts) if parts else schema.empty_table().select(wanted)
-        # Undo the spreadsheet neutralising: the values as read, as in the Parquet files.
-        for i, field in enumerate(table.schema):
-            if pa.types.is_string(field.type):
-                table = table.set_column(i, field, pc.replace_substring_regex(table.column(i), _NEUTRALISED, r"\1"))
-        return table
+
+    def empty(self, columns: Sequence[str] | None) -> pa.Table:
+        import pyarrow as pa
+
+        types = {c: (pa.float64() if c in _FLOATS else pa.int64() if c in _INTS else pa.string())
+                 for c in self.columns}
+        wanted = list(self.columns) if columns is None else [c for c in self.columns if c in columns]
+        return pa.schema([(c, types[c]) for c in wanted]).empty_table()
 
 
-def _membership(table: pa.Table, groups: set[str], solos: set[str]) -> pa.ChunkedArray:
+def _membership(table: pa.Table, groups: set[str], solos: set[str], ids: set[str] | None = None) -> pa.ChunkedArray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -326,6 +371,8 @@ def _membership(table: pa.Table, groups: set[str], solos: set[str]) -> pa.Chunke
         alone = pc.and_(pc.equal(pc.fill_null(group, ""), ""),
                         pc.is_in(table.column("figure_id"), value_set=pa.array(sorted(solos), pa.string())))
         keep = pc.or_(keep, alone)
+    if ids:
+        keep = pc.or_(keep, pc.is_in(table.column("figure_id"), value_set=pa.array(sorted(ids), pa.string())))
     return pc.fill_null(keep, False)
 
 

@@ -192,6 +192,37 @@ def test_a_cell_ending_with_an_opened_audit_renders_it(written):
     assert bundle["text/plain"].startswith("OpenedAudit(")
 
 
+@pytest.mark.parametrize("formats", [("parquet",), ("csv",)])
+def test_a_reopened_audit_shows_both_sides_of_a_part_that_exceeds_a_total_in_another_group(
+        tmp_path, monkeypatch, formats):
+    """A "68 children killed" that names a total of 26 is a conflict of the part's claim group; its other side,
+    the total, sits in another group. When only the part's group is listed, the reopened display still
+    shows the total (read by its id, whatever its group), as the fresh one does."""
+    from auditor import _mime
+    from auditor.audit import AuditResult
+    from auditor.claims import build_claims
+    from auditor.model import ARTICLE_COLUMNS, ERROR_COLUMNS
+    from conftest import make_figure_row, make_figures_frame
+
+    def toll(figure_id, value, **fields):
+        return make_figure_row(figure_id, figure_id.upper(), value, outlet="Dabanga", location="El Geneina",
+                               country="SD", published="2023-06-16", event_date="2023-06-15", **fields)
+
+    figures, groups, conflicts = build_claims(make_figures_frame([
+        toll("total", 26), toll("children", 68, part_of="total", counted="children")]), pd.DataFrame())
+    assert conflicts["relation"].tolist() == ["part_of"] and groups["group_id"].nunique() == 2
+    result = AuditResult(articles=pd.DataFrame(columns=list(ARTICLE_COLUMNS)), figures=figures, groups=groups,
+                         conflicts=conflicts, errors=pd.DataFrame(columns=list(ERROR_COLUMNS)))
+    write_outputs(result, tmp_path / "out", formats=formats)
+    monkeypatch.setattr(_mime, "MAX_GROUPS", 0)  # only the group of the conflict is listed
+    fresh = result._repr_mimebundle_()["application/vnd.figure-audit+json"]
+    reopened = auditor.open_audit(tmp_path / "out")._repr_mimebundle_()["application/vnd.figure-audit+json"]
+    assert [g["group_id"] for g in reopened["groups"]] == conflicts["group_id"].tolist()
+    assert sorted(reopened["figures"]) == sorted(fresh["figures"]) == ["children", "total"]
+    assert reopened["figures"]["total"]["value"] == 26
+    assert reopened == fresh
+
+
 def test_a_folder_without_an_audit_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such folder"):
         auditor.open_audit(tmp_path / "missing")
