@@ -73,13 +73,9 @@ def audit_payload(result: AuditResult) -> dict[str, Any]:
     """The compact JSON drawn by the JupyterLab renderer (see ``extension/src/model.ts``)."""
     figures = result.figures.set_index("figure_id", drop=False) if len(result.figures) else None
     kept_conflicts = _sorted_conflicts(result.conflicts, MAX_CONFLICTS)
-    groups = _sorted_groups(result.groups)
     # Groups that hold a shown conflict are always shown, whatever the cap.
     conflict_groups = set(kept_conflicts["group_id"].astype(str)) if len(kept_conflicts) else set()
-    in_conflict = groups["group_id"].astype(str).isin(conflict_groups) if len(groups) else []
-    kept_groups = pd.concat([groups[in_conflict], groups[~in_conflict]]).head(
-        max(MAX_GROUPS, len(conflict_groups))
-    ) if len(groups) else groups
+    kept_groups = _shown_groups(result.groups, conflict_groups)
 
     members_of = _group_members(result.figures)
     spreads = _group_spreads(result.figures)
@@ -111,7 +107,10 @@ def audit_payload(result: AuditResult) -> dict[str, Any]:
 
     used_articles = {f["article_id"] for f in figure_rows.values()}
     articles = {}
-    for row in result.articles.to_dict("records"):
+    shown_articles = result.articles
+    if len(shown_articles):  # a dict made only for the articles shown (every article's is tens of MB)
+        shown_articles = shown_articles[shown_articles["article_id"].astype(str).isin(used_articles).to_numpy()]
+    for row in shown_articles.to_dict("records"):
         article_id = str(row["article_id"])
         if article_id in used_articles:
             articles[article_id] = _article(row)
@@ -147,9 +146,7 @@ def shown_part(result: Any) -> AuditResult:
 
     conflicts = _sorted_conflicts(result.conflicts, MAX_CONFLICTS)
     shown = set(conflicts["group_id"].astype(str)) if len(conflicts) else set()
-    groups = _sorted_groups(result.groups)
-    if len(groups):  # audit_payload lists the conflicts' groups, then the first others: all among these
-        shown |= set(groups["group_id"].astype(str).head(MAX_GROUPS + len(shown)))
+    shown |= set(_shown_groups(result.groups, shown)["group_id"].astype(str))
     figures = result.figures_in(shown)
     sides = set(conflicts["figure_a"].astype(str)) | set(conflicts["figure_b"].astype(str)) if len(conflicts) \
         else set()
@@ -172,13 +169,17 @@ def _sorted_conflicts(conflicts: pd.DataFrame, n: int | None = None) -> pd.DataF
     return conflicts.loc[order[:n]]
 
 
-def _sorted_groups(groups: pd.DataFrame) -> pd.DataFrame:
+def _shown_groups(groups: pd.DataFrame, conflict_groups: set[str]) -> pd.DataFrame:
+    """The groups the display lists: those of ``conflict_groups``, then the first others (status, then most
+    figures) up to :data:`MAX_GROUPS` in all; only these rows are copied."""
     if not len(groups):
         return groups
     rank = groups["status"].map(_STATUS_ORDER).fillna(len(_STATUS_ORDER))
     size = pd.to_numeric(groups["n_figures"], errors="coerce").fillna(0)
-    order = pd.DataFrame({"rank": rank, "size": -size}).sort_values(["rank", "size"], kind="stable").index
-    return groups.loc[order]
+    in_conflict = groups["group_id"].astype(str).isin(conflict_groups).to_numpy()
+    order = pd.DataFrame({"rank": rank.to_numpy(), "size": -size.to_numpy(), "other": ~in_conflict}).sort_values(
+        ["other", "rank", "size"], kind="stable").index[:max(MAX_GROUPS, len(conflict_groups))]
+    return groups.iloc[order]
 
 
 def _group_members(figures: pd.DataFrame) -> dict[str, list[str]]:

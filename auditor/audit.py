@@ -95,7 +95,7 @@ class AuditResult:
         keep = group.isin(groups).to_numpy(dtype=bool)
         if solos:
             alone = group.isna().to_numpy(dtype=bool) | (group == "").to_numpy(dtype=bool)
-            keep |= alone & self._figures_at(None, ["figure_id"])["figure_id"].isin(solos).to_numpy(dtype=bool)
+            keep = keep | (alone & self._figures_at(None, ["figure_id"])["figure_id"].isin(solos).to_numpy(dtype=bool))
         return self._figures_at(np.flatnonzero(keep), columns)
 
     def figures_of(self, group_id: str, columns: Sequence[str] | None = None) -> pd.DataFrame:

@@ -278,6 +278,16 @@ def group_spreads(groups: pd.Series, low: pd.Series, high: pd.Series, value: pd.
     largest; it stays open above only when an open-ended report ("at least 50") reaches past every
     stated bound, so "12" and "at least 50" span "12 to ≥ 50" while "at least 40" and "45" span "40–45".
     """
+    return spreads_of(spread_parts(groups, low, high, value))
+
+
+# How the per-group bounds behind :func:`group_spreads` combine when a table is read in parts.
+SPREAD_PARTS = {"lo": "min", "hi": "max", "vmin": "min", "vmax": "max", "lmax": "max", "open_low": "max"}
+
+
+def spread_parts(groups: pd.Series, low: pd.Series, high: pd.Series, value: pd.Series) -> pd.DataFrame:
+    """The bounds (:data:`SPREAD_PARTS`) of each group's reports; the rows of several parts of a table,
+    aggregated with :data:`SPREAD_PARTS`, then :func:`spreads_of` give :func:`group_spreads` of the whole."""
     frame = pd.DataFrame({
         "group": groups.astype(str).to_numpy(),
         "low": pd.to_numeric(low, errors="coerce").to_numpy(),
@@ -285,9 +295,13 @@ def group_spreads(groups: pd.Series, low: pd.Series, high: pd.Series, value: pd.
         "value": pd.to_numeric(value, errors="coerce").to_numpy(),
     })
     frame["open_low"] = frame["low"].where(frame["high"].isna())
-    per = frame.groupby("group", sort=False).agg(
+    return frame.groupby("group", sort=False).agg(
         lo=("low", "min"), hi=("high", "max"), vmin=("value", "min"), vmax=("value", "max"),
         lmax=("low", "max"), open_low=("open_low", "max"))
+
+
+def spreads_of(per: pd.DataFrame) -> pd.DataFrame:
+    """:func:`group_spreads` from each group's bounds (:data:`SPREAD_PARTS`)."""
     out = pd.DataFrame(index=per.index)
     out["low"] = per[["lo", "vmin"]].min(axis=1)
     out["high"] = per[["hi", "vmax", "lmax"]].max(axis=1)

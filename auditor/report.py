@@ -140,29 +140,37 @@ def _n_listed(rows: dict[str, list]) -> int:
 def _shown_figures(result: Any, in_conflict: set[str], keep: set[str]) -> np.ndarray:
     """Positions in the figures table of the reports the page shows: the listed groups', at most
     MAX_REPORTS a group (those in a conflict first, the others spread evenly over time). Reads three
-    columns of every figure (a spilled table is not loaded whole)."""
-    fig = result.read_figures(["figure_id", "group_id", "published"])
-    group = fig["group_id"].fillna("")
-    alone = (group == "").to_numpy(dtype=bool)
-    if alone.any():  # a figure without a group is a group of its own (as the workbench lists it)
-        group = group.where(~alone, "solo:" + fig["figure_id"].fillna(""))
-    positions = np.flatnonzero(group.isin(keep).to_numpy(dtype=bool))  # Python strings only for these
-    groups = group.iloc[positions].to_numpy(dtype=object)
-    ids = fig["figure_id"].iloc[positions].to_numpy(dtype=object)
-    sizes = pd.Series(groups).value_counts()
+    columns of the figures a part at a time (a spilled table is not loaded whole)."""
+    from .dashboard._data import figure_chunks
+
+    kept = []
+    for fig in figure_chunks(result, ["figure_id", "group_id", "published"]):
+        group = fig["group_id"].fillna("")
+        alone = (group == "").to_numpy(dtype=bool)
+        if alone.any():  # a figure without a group is a group of its own (as the workbench lists it)
+            group = group.where(~alone, "solo:" + fig["figure_id"].fillna(""))
+        at = np.flatnonzero(group.isin(keep).to_numpy(dtype=bool))  # Python strings only for these
+        kept.append(pd.DataFrame({
+            "group": group.iloc[at].to_numpy(dtype=object), "position": fig.index.to_numpy()[at],
+            "id": fig["figure_id"].iloc[at].to_numpy(dtype=object), "published": fig["published"].iloc[at].to_numpy(),
+        }))
+        del fig, group
+    shown = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame(columns=["group", "position"])
+    positions = shown["position"].to_numpy(dtype=np.int64)
+    sizes = shown["group"].value_counts()
     big = sizes.index[sizes.to_numpy() > MAX_REPORTS]
     if not len(big):
         return positions
-    in_big = pd.Series(groups).isin(big).to_numpy()
+    in_big = shown["group"].isin(big).to_numpy()
     chosen = [positions[~in_big]]
-    positions = positions[in_big]
-    published = fig["published"].iloc[positions]
+    shown = shown[in_big]
+    published = shown["published"]
     members = pd.DataFrame({
-        "group": groups[in_big], "position": positions,
+        "group": shown["group"].to_numpy(), "position": positions[in_big],
         "date": pd.to_datetime(published.where(published.notna(), ""), errors="coerce", format="mixed").to_numpy(),
-        "in_conflict": [f in in_conflict for f in ids[in_big].tolist()],
+        "in_conflict": [f in in_conflict for f in shown["id"].tolist()],
     })
-    del fig, group, ids, groups
+    del shown
     ordered = members.sort_values("date", na_position="last", kind="stable")
     for _, group in ordered.groupby("group", sort=False):
         disputed = group["position"].to_numpy()[group["in_conflict"].to_numpy()][:MAX_REPORTS]

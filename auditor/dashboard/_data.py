@@ -10,6 +10,7 @@ embedded for every group.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,8 @@ LIST_COLUMNS: tuple[str, ...] = (
     "published", "incident_id", "outlet", "surface", "source", "low", "high", "value",
 )
 MAX_SENTENCE_CHARS = 600  # longer sentences keep a window around the figure
+# Figures prepared at once when a view goes over every figure (the group list): what it holds at any corpus size.
+CHUNK_ROWS = 32_768
 
 
 def _text(series: pd.Series) -> pd.Series:
@@ -72,14 +75,11 @@ class WorkbenchData:
         self._group_decision = dict(zip(group_ids, _text(_column(result.groups, "decision")).tolist()))
         self._group_records: dict[str, dict[str, Any]] = {}
         self.refresh_conflicts()
-        self._rows: dict[str, list] | None = None
-        self.figures: pd.DataFrame | None = None
-        if isinstance(result, OpenedAudit) or getattr(result, "figures_spilled", False):  # not loaded whole
-            self._rows = self._group_list(prepare_figures(result.read_figures(LIST_COLUMNS), full=False))
+        # The list is built a part of the figure table at a time (LIST_COLUMNS only): no view holds every figure.
+        self._rows = self._group_list(figure_chunks(result, LIST_COLUMNS))
+        if isinstance(result, OpenedAudit) or getattr(result, "figures_spilled", False):
             release_memory()
-        else:
-            self.figures = prepare_figures(result.figures).set_index("figure_id", drop=False)
-        self._group_ids = set(self.group_list()["id"])
+        self._group_ids = set(self._rows["id"])
 
     def has_group(self, group_id: str) -> bool:
         """Whether the audit has claim group ``group_id`` (``solo:<figure_id>`` for a figure without one)."""
@@ -87,9 +87,7 @@ class WorkbenchData:
 
     def figures_of(self, group_id: str) -> pd.DataFrame:
         """The prepared figures of one group, in the order of the figures table."""
-        if self.figures is None:
-            return prepare_figures(self.result.figures_of(group_id))
-        return self.figures[self.figures["group_id"].to_numpy() == group_id]
+        return prepare_figures(self.result.figures_of(group_id))
 
     # -- conflicts and review state -----------------------------------------------------------
 
@@ -153,35 +151,48 @@ class WorkbenchData:
 
     def group_list(self) -> dict[str, list]:
         """Every claim group as columns (``LIST_FIELDS``), conflicts first, most outlets first."""
-        if self._rows is None:
-            self._rows = self._group_list(self.figures)
         return self._rows
 
-    def _group_list(self, fig: pd.DataFrame) -> dict[str, list]:
-        if fig.empty:
-            return {name: [] for name in LIST_FIELDS}
-        grouped = fig.groupby("group_id", sort=False)
-        per = grouped.agg(
-            category=("category", "first"), subject=("subject", "first"), place=("place", "first"),
-            reference_place=("reference_place", "first"), unit=("unit", "first"),
-            n_figures=("figure_id", "size"), first=("date", "min"),
-            incident_id=("incident_id", "first"),
-        )
+    def _group_list(self, chunks: Iterable[pd.DataFrame]) -> dict[str, list]:
+        """The list from the figure table read in parts (each prepared, aggregated per group, then let go)."""
+        parts, bounds = [], []
         # Plain dicts: a pandas lambda per group is seconds at 50k figures.
         words: dict[str, tuple[dict, dict, dict]] = defaultdict(lambda: ({}, {}, {}))
-        for g, outlet, surface, source in zip(*(fig[c].tolist() for c in ("group_id", "outlet", "surface", "source"))):
-            bag = words[g]
-            if outlet:
-                bag[0][outlet] = None
-            bag[1][surface] = None
-            if source:
-                bag[2][source] = None
+        for chunk in chunks:
+            fig = prepare_figures(chunk, full=False)
+            del chunk
+            if fig.empty:
+                continue
+            parts.append(fig.groupby("group_id", sort=False).agg(
+                category=("category", "first"), subject=("subject", "first"), place=("place", "first"),
+                reference_place=("reference_place", "first"), unit=("unit", "first"),
+                n_figures=("figure_id", "size"), first=("date", "min"),
+                incident_id=("incident_id", "first"),
+            ))
+            bounds.append(fmt.spread_parts(fig["group_id"], fig["low"], fig["high"], fig["value"]))
+            for g, outlet, surface, source in zip(*(fig[c].tolist()
+                                                    for c in ("group_id", "outlet", "surface", "source"))):
+                bag = words[g]
+                if outlet:
+                    bag[0][outlet] = None
+                bag[1][surface] = None
+                if source:
+                    bag[2][source] = None
+            del fig
+        if not parts:
+            return {name: [] for name in LIST_FIELDS}
+        # A group's first text is its first part's; its count a sum, its first date the earliest.
+        per = pd.concat(parts).groupby(level=0, sort=False).agg(
+            {"category": "first", "subject": "first", "place": "first", "reference_place": "first", "unit": "first",
+             "n_figures": "sum", "first": "min", "incident_id": "first"})
+        per.index.name = "group_id"
         outlets = pd.Series({g: sorted(words[g][0]) for g in per.index}, dtype=object)
         surfaces = pd.Series({g: " ".join(words[g][1]) for g in per.index}, dtype=object)
         sources = pd.Series({g: " ".join(words[g][2]) for g in per.index}, dtype=object)
+        del words
         per["outlets"] = outlets
         per["n_outlets"] = outlets.map(len).where(outlets.map(len) > 0, 1)
-        spans = fmt.group_spreads(fig["group_id"], fig["low"], fig["high"], fig["value"]).reindex(per.index)
+        spans = fmt.spreads_of(pd.concat(bounds).groupby(level=0, sort=False).agg(fmt.SPREAD_PARTS)).reindex(per.index)
         low, high = spans["low"], spans["high"]
         per["open_high"] = spans["open_high"].fillna(False).astype(bool)
         per["spread"] = [fmt.spread_text(lo, hi, unit, is_open) for lo, hi, unit, is_open
@@ -236,7 +247,7 @@ class WorkbenchData:
 
     def details(self) -> dict[str, dict[str, Any]]:
         """:meth:`detail` of every group (one pass over the figures), for the standalone report."""
-        fig = self.figures if self.figures is not None else prepare_figures(self.result.read_figures())
+        fig = prepare_figures(self.result.read_figures())
         if fig.empty:
             return {}
         ordered = fig.sort_values(["group_id", "date", "outlet", "start"], na_position="last", kind="stable")
@@ -318,6 +329,21 @@ class WorkbenchData:
             return set()
         most = max(conflict_count.values())
         return {f for f, n in conflict_count.items() if n == most and most >= 2}
+
+
+def figure_chunks(result: Any, columns: Sequence[str], size: int | None = None) -> Iterator[pd.DataFrame]:
+    """``columns`` of every figure of an audit (in memory, spilled to a file, or opened from a folder), in
+    table order, about ``size`` (:data:`CHUNK_ROWS`) rows at a time (index: row positions)."""
+    size = size or CHUNK_ROWS
+    chunks = getattr(result, "figure_chunks", None)
+    if chunks is not None:  # an opened audit: a few row groups or CSV batches at a time
+        yield from chunks(columns, size)
+        return
+    n = result.n_figures
+    for start in range(0, n, size):
+        frame = result._figures_at(np.arange(start, min(start + size, n)), columns)
+        frame.index = pd.RangeIndex(start, min(start + size, n))
+        yield frame
 
 
 def prepare_figures(figures: pd.DataFrame, full: bool = True) -> pd.DataFrame:
