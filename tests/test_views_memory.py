@@ -1,0 +1,105 @@
+"""The views of a big audit hold a bounded part of its figure table: the workbench's group list and
+report.html's choice of reports read the figures a part at a time (``_data.CHUNK_ROWS`` rows), for an
+audit in memory, spilled to a file, or opened from a folder, and show exactly what a single pass shows."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+import auditor
+from auditor import _spill, export, report
+from auditor.dashboard import _data
+from auditor.dashboard._data import WorkbenchData
+from auditor.export import write_outputs
+from auditor.opened import OpenedAudit
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from make_corpus import write_corpus  # noqa: E402
+
+PART = 97  # rows: an odd size, so that parts cut claim groups in two
+
+
+@pytest.fixture(scope="module")
+def spilled(tmp_path_factory):
+    """A generated corpus (many claim groups, conflicts) audited on two workers: figures in a spill file."""
+    root = tmp_path_factory.mktemp("views-memory")
+    write_corpus(300, root / "corpus", seed=11)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_spill.SpillWriter, "CHUNK", 300)  # several record batches
+        result = auditor.audit(root / "corpus", jobs=2, out_dir=root / "out", cache=False)
+    assert result.figures_spilled and result.n_figures > 4 * PART and len(result.conflicts)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(export, "PARQUET_ROW_GROUP", 40)  # parts of an opened audit are whole row groups
+        write_outputs(result, root / "parquet", formats=("parquet",))
+    write_outputs(result, root / "csv", formats=("csv",))
+    return root, result
+
+
+@pytest.fixture
+def counted_parts(monkeypatch):
+    """The largest number of figures the views prepared at once (parts of ``PART`` rows)."""
+    seen = []
+    prepare = _data.prepare_figures
+
+    def counting(figures, full=True):
+        seen.append(len(figures))
+        return prepare(figures, full)
+
+    monkeypatch.setattr(_data, "prepare_figures", counting)
+    monkeypatch.setattr(_data, "CHUNK_ROWS", PART)
+    return seen
+
+
+def _no_whole_table(monkeypatch):
+    def loaded_whole(*_args, **_kwargs):
+        raise AssertionError("a view loaded the whole figure table")
+
+    monkeypatch.setattr(_spill.SpilledFigures, "frame", loaded_whole)
+    monkeypatch.setattr(OpenedAudit, "read_figures", loaded_whole)
+
+
+def test_the_group_list_built_a_part_at_a_time_is_the_list_of_the_whole_table(spilled, counted_parts, monkeypatch):
+    root, result = spilled
+    with monkeypatch.context() as patch:
+        patch.setattr(_data, "CHUNK_ROWS", 10**9)
+        whole = WorkbenchData(result).group_list()
+    assert max(counted_parts) == result.n_figures  # one part: the whole table at once
+    counted_parts.clear()
+    _no_whole_table(monkeypatch)
+    for audit in (result, auditor.open_audit(root / "parquet"), auditor.open_audit(root / "csv")):
+        counted_parts.clear()
+        data = WorkbenchData(audit)
+        assert data.group_list() == whole
+        # A group cut by the parts is whole in the list: its count, spread and reporters are all of it.
+        assert sum(data.group_list()["n_figures"]) == result.n_figures
+        if getattr(audit, "format", "") != "csv":  # a CSV is read in batches of megabytes: one batch here
+            assert max(counted_parts) <= PART + 40 and len(counted_parts) >= result.n_figures // (PART + 40)
+    assert "conflict" in whole["status"] and max(whole["n_figures"]) > 1
+
+
+def test_the_page_built_from_parts_is_the_page_of_the_whole_table(spilled, counted_parts, monkeypatch):
+    """report.html, of the spilled audit and of the same audit in memory, reads parts of the figures and
+    embeds the page a single pass over them embeds."""
+    from auditor.audit import AuditResult
+
+    _root, result = spilled
+    in_memory = AuditResult(articles=result.articles, figures=result.read_figures(), groups=result.groups,
+                            conflicts=result.conflicts, errors=result.errors)
+    for name, value in (("MAX_GROUPS", 40), ("MAX_REPORTS", 3), ("MAX_EMBEDDED_REPORTS", 60)):
+        monkeypatch.setattr(report, name, value)
+
+    def page(audit):
+        return re.sub(r"Generated [^<]* UTC", "", report.render_report(audit))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_data, "CHUNK_ROWS", 10**9)
+        whole = page(result)
+    assert "This page shows 3 of its" in whole and "fa-capped" in whole
+    for audit in (result, in_memory):
+        counted_parts.clear()
+        assert page(audit) == whole
+        assert max(counted_parts) <= PART  # the parts of the list, then the (fewer) reports embedded
