@@ -7,6 +7,7 @@ Every figure keeps the exact character span of its number in the article text.
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -1387,6 +1388,20 @@ def extract_figures(article: Article | str, within: tuple[int, int] | None = Non
     """
     if isinstance(article, str):
         article = Article(article_id="text", path="", text=article)
+    # The cyclic collector waits for the article's end: extraction allocates ~150,000 short-lived tuples a MB
+    # (tokens), each collection in between only re-scans the article's live state (6-10 % of the CPU); what the
+    # article leaves in cycles is young still, and goes at the next collection. The caller's setting is kept.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _article_figures(article, within, context)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _article_figures(article: Article, within: tuple[int, int] | None,
+                     context: Callable[[Article, list[Sentence]], ArticleContext]) -> list[Figure]:
     sentences = split_sentences(article.text)
     prefilter = _prefilter()
     candidates = [
