@@ -23,14 +23,16 @@ import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
 from .model import FIGURE_COLUMNS
+
+if TYPE_CHECKING:  # imported where used: a read worker packs its rows (PackedResults) without pandas
+    import pandas as pd
 
 SPILL_PREFIX = "figure-audit-spill-"
 _INTEGERS = frozenset({"start", "end", "sentence_start", "sentence_end"})
@@ -50,6 +52,8 @@ def _arrow_column(values: Sequence[Any], kind: pa.DataType) -> pa.Array:
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # not what the extractor makes; kept readable
         if kind == pa.large_string():
             return pa.array([None if v is None or v != v else str(v) for v in values], type=kind)
+        import pandas as pd
+
         return pa.array(pd.to_numeric(pd.Series(values, dtype=object), errors="coerce"), type=kind)
 
 
@@ -144,6 +148,7 @@ class SpillWriter(RowColumns):
         self._sink = pa.OSFile(str(self.path), "wb")
         self._writer = ipc.new_file(self._sink, SCHEMA)
         self._nulls = [0] * len(FIGURE_COLUMNS)
+        self._batch_rows: list[int] = []  # rows of each record batch written
         # Taken since the last flush, before the rows in _lists: [record batch, start, stop] (consecutive
         # tasks' rows from one worker's batch are one range: few pieces to join)
         self._batches: list[list[Any]] = []
@@ -194,6 +199,7 @@ class SpillWriter(RowColumns):
         for i, column in enumerate(batch.columns):
             self._nulls[i] += column.null_count
         self._writer.write_batch(batch)
+        self._batch_rows.append(batch.num_rows)
 
     def finish(self) -> SpilledFigures:
         """The table written: the file closed and handed to a :class:`SpilledFigures` (which removes it)."""
@@ -203,7 +209,7 @@ class SpillWriter(RowColumns):
         empty = frozenset(c for c, nulls in zip(FIGURE_COLUMNS, self._nulls)
                           if self.n and nulls == self.n and c not in _ALWAYS_FLOAT)
         self._finalizer.detach()
-        return SpilledFigures(self.path, self.folder, self.n, empty)
+        return SpilledFigures(self.path, self.folder, self.n, empty, batch_rows=tuple(self._batch_rows))
 
     def discard(self) -> None:
         """Remove the file (the run failed)."""
@@ -213,6 +219,27 @@ class SpillWriter(RowColumns):
         except (OSError, pa.ArrowException):
             pass
         self._finalizer()
+
+
+def release_memory() -> None:
+    """Give the memory freed since (a task's working tables, a transient copy) back to the system:
+    Arrow's pool and glibc's heap keep freed blocks for reuse, which would count in this process's
+    resident memory, and so in its peak, for the rest of the run (a worker's next task, the next
+    stage here) instead of being reused only by what comes next."""
+    pa.default_memory_pool().release_unused()
+    global _trim
+    if _trim is None:
+        try:
+            import ctypes
+
+            _trim = ctypes.CDLL("libc.so.6").malloc_trim
+        except (OSError, AttributeError):  # not glibc: its allocator's own policy
+            _trim = False
+    if _trim:
+        _trim(0)
+
+
+_trim: Any = None  # glibc's malloc_trim once looked up (False: none)
 
 
 def _remove_folder(folder: Path, owner: int) -> None:
@@ -232,6 +259,8 @@ def remove_abandoned(folder: Path) -> None:
 
 def _frame(table: pa.Table | pa.RecordBatch, empty: frozenset[str], index: pd.Index | None = None) -> pd.DataFrame:
     """Arrow figure columns as the pandas frame :func:`auditor.audit.figures_frame` makes of the rows."""
+    import pandas as pd
+
     n = table.num_rows
     data = {}
     for name, column in zip(table.schema.names, table.columns):
@@ -257,16 +286,25 @@ class SpillPart:
     rows: np.ndarray
     columns: tuple[str, ...] | None
     empty: frozenset[str]
+    batch_rows: tuple[int, ...] = ()  # rows of each record batch of the file, when known
 
     def load(self) -> pd.DataFrame:
         """The rows, read a record batch at a time (not memory-mapped: the pages would count in
-        this process's memory), typed as in the whole table, with a fresh index."""
+        this process's memory; a batch holding none of them is not read when the batches' sizes
+        are known), typed as in the whole table, with a fresh index."""
         fields = None if self.columns is None else [SCHEMA.get_field_index(c) for c in self.columns]
         pieces = []
         with pa.OSFile(self.path, "rb") as source:
             reader = ipc.open_file(source, options=ipc.IpcReadOptions(included_fields=fields))
+            known = len(self.batch_rows) == reader.num_record_batches
             start = 0
             for i in range(reader.num_record_batches):
+                if known:
+                    stop = start + self.batch_rows[i]
+                    low, high = np.searchsorted(self.rows, [start, stop])
+                    if high == low:
+                        start = stop
+                        continue
                 batch = reader.get_batch(i)
                 stop = start + batch.num_rows
                 low, high = np.searchsorted(self.rows, [start, stop])
@@ -293,6 +331,7 @@ class SpilledFigures:
     n: int
     empty: frozenset[str]
     filled: pd.DataFrame | None = None  # the claims step's columns, one row per figure in order
+    batch_rows: tuple[int, ...] = ()  # rows of each record batch written (what a part need not read)
     _finalizer: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -308,7 +347,7 @@ class SpilledFigures:
     def part(self, rows: np.ndarray | Sequence[int], columns: Sequence[str] | None = None) -> SpillPart:
         """What a task reads to load these rows (ascending positions) and columns."""
         return SpillPart(str(self.path), np.asarray(rows, dtype=np.int64), None if columns is None else tuple(columns),
-                         self.empty)
+                         self.empty, self.batch_rows)
 
     def column(self, name: str) -> pd.Series:
         """One column of every figure (as written, before the claims step)."""
@@ -317,6 +356,8 @@ class SpilledFigures:
     def chunks(self, size: int) -> Iterator[pd.DataFrame]:
         """The table in order, at most ``size`` rows at a time (index: row positions), claims columns
         filled; read a record batch at a time."""
+        import pandas as pd
+
         with pa.OSFile(str(self.path), "rb") as source:
             reader = ipc.open_file(source)
             start = 0
@@ -349,4 +390,5 @@ class SpilledFigures:
         self._finalizer()
 
 
-__all__ = ["PackedResults", "PackedRows", "SpillPart", "SpillWriter", "SpilledFigures", "figure_batch", "remove_abandoned"]
+__all__ = ["PackedResults", "PackedRows", "SpillPart", "SpillWriter", "SpilledFigures", "figure_batch", "release_memory",
+           "remove_abandoned"]

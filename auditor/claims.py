@@ -31,7 +31,7 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from ._claim_rules import load_config, prepare
-from ._spill import SpilledFigures, SpillPart
+from ._spill import SpilledFigures, SpillPart, release_memory
 from .conflicts import conflict_rows
 from .incidents import block_keys, key_parts, keys_of_parts, link_incidents
 from .relations import build_groups, violations
@@ -202,6 +202,7 @@ def build_claims_by_blocks(
             cache, bucket_of_row = None, None
         if keys is None and bucket_of_row is None:
             keys = _keys_on_workers(figures, submit, workers, chosen, None if folder is None else Path(folder), ids)
+            release_memory()  # the key parts joined and cut: what the claims results come into
         stored: dict[int, tuple] = {}
         if cache is None:
             batches = _packed(pd.Categorical(keys).codes.astype(np.int64), _n_batches(n, workers))
@@ -241,14 +242,17 @@ def build_claims_by_blocks(
         else:
             parts, batches = parts + list(stored.values()), batches + [
                 np.flatnonzero(bucket_of_row == b) for b in stored]
-    filled = pd.concat([p[0] for p in parts], ignore_index=True)
+    # Joined a column at a time, each part's column dropped once taken, and the conflicts (the
+    # biggest table) sorted here the same way: the parts and their joined copy are not held whole at once.
     order = np.concatenate(batches) if batches else np.zeros(0, dtype=np.int64)
-    filled = filled.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
+    filled = _joined([p[0] for p in parts], np.argsort(order, kind="stable"))
     groups = _joined([p[1] for p in parts])
-    conflicts = _joined([p[2] for p in parts])
+    conflicts = _joined([p[2] for p in parts], _conflict_keys)  # finish_claims then finds them in order
+    del parts
     if spilled:
         figures.filled = filled[list(_FILLED)]
-        del filled, parts
+        del filled
+        release_memory()
         members = _members(figures) if store_dir is not None else pd.DataFrame()
         groups, conflicts = finish_claims(members, groups, conflicts, store_dir)
         return figures, groups, conflicts
@@ -259,11 +263,57 @@ def build_claims_by_blocks(
     return found, groups, conflicts
 
 
-def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """The rows of ``frames`` in one frame; empty ones left out (a batch without conflicts has
-    untyped columns, which would untype the others' too)."""
-    full = [f for f in frames if len(f)]
-    return pd.concat(full or frames[:1], ignore_index=True)
+def _joined(frames: list[pd.DataFrame], rows: np.ndarray | Callable[[pd.DataFrame], list[pd.Series]] | None = None
+            ) -> pd.DataFrame:
+    """The rows of ``frames`` in one frame (empty ones left out: a batch without conflicts has
+    untyped columns, which would untype the others' too); with ``rows``, only the rows at those
+    positions, or (a function giving sort keys of the joined frame) sorted as :func:`_sorted_by`.
+
+    Built a column at a time from the frames' columns, each dropped from its frame once taken (the
+    frames are emptied): the parts and the whole table are not held at once."""
+    full = [f for f in frames if len(f)] or frames[:1]
+    if rows is None or not full:
+        return pd.concat(full, ignore_index=True)
+    if callable(rows):
+        keys_of = rows
+        joined = pd.concat(full, ignore_index=True)  # Arrow-backed text: its chunks shared, not copied
+        rows = _order(keys_of(joined))
+        if rows is None:  # keys Arrow cannot sort: pandas sorts (a copy)
+            return _sorted_by(joined, keys_of(joined))
+        del joined
+    names = list(full[0].columns)
+    taken = {}
+    for name in names:
+        taken[name] = _gathered([frame.pop(name) for frame in full], rows)
+        release_memory()  # the parts' column: room for the next column's
+    return pd.DataFrame(taken, columns=names)
+
+
+# Rows gathered at a time by _gathered (a column's transient copy beyond the parts and the result).
+_GATHER_ROWS = 16_384
+
+
+def _gathered(pieces: list[pd.Series], positions: np.ndarray) -> pd.Series:
+    """``pd.concat(pieces, ignore_index=True).take(positions)``, ``_GATHER_ROWS`` positions at a time,
+    each taken from the pieces holding them: Arrow takes from a column of several chunks by joining
+    them into one first, a third copy of the column."""
+    starts = np.cumsum([0] + [len(p) for p in pieces])
+    blocks = []
+    for first in range(0, len(positions), _GATHER_ROWS):
+        wanted = positions[first:first + _GATHER_ROWS]
+        piece_of = np.searchsorted(starts, wanted, side="right") - 1
+        by_piece = np.argsort(piece_of, kind="stable")
+        found, bounds = np.unique(piece_of[by_piece], return_index=True)
+        bounds = np.append(bounds, len(wanted))
+        taken = [pieces[k].take(wanted[by_piece[bounds[i]:bounds[i + 1]]] - starts[k])
+                 for i, k in enumerate(found.tolist())]
+        block = pd.concat(taken, ignore_index=True)
+        inverse = np.empty(len(by_piece), dtype=np.int64)
+        inverse[by_piece] = np.arange(len(by_piece))
+        blocks.append(block.take(inverse))
+    if not blocks:
+        return pd.concat(pieces, ignore_index=True).iloc[:0]
+    return pd.concat(blocks, ignore_index=True)
 
 
 # Buckets of blocking keys a cached claims step stores apart (at least; more for big tables, a
@@ -535,7 +585,9 @@ def _keys_on_workers(
     spilled = isinstance(figures, SpilledFigures)
     if ids is None:
         ids = figures.column("article_id").to_frame() if spilled else figures
-    shares = _article_chunks(ids, -(-len(figures) // max(1, workers)))
+    # Shares of about _KEY_CHUNK_ROWS figures at most (more than one per worker on a big table): a
+    # worker's memory for them does not grow with the corpus.
+    shares = _article_chunks(ids, min(-(-len(figures) // max(1, workers)), _KEY_CHUNK_ROWS))
     narrow = None if spilled else figures[[c for c in figures if c in _KEY_COLUMNS]]
     futures = []
     for number, rows in enumerate(shares):
@@ -559,7 +611,9 @@ def _key_parts_task(source: pd.DataFrame | str | SpillPart, chosen: dict[str, st
     from ._parallel import apply_settings
 
     apply_settings(chosen)
-    return _key_parts_of(_loaded(source))
+    parts = _key_parts_of(_loaded(source))
+    release_memory()  # the prepared share's working tables: freed, not kept for the next task
+    return parts
 
 
 def _loaded(source: pd.DataFrame | str | SpillPart) -> pd.DataFrame:
@@ -586,7 +640,10 @@ def _claims_task(
         figures, articles = _read_frames(source)
     found, groups, conflicts = build_claims(figures, articles, store_dir=None)
     built = (found[list(_FILLED)], groups, conflicts)
+    del figures, articles, found, groups, conflicts
+    _forget_texts()
     if isinstance(source, pd.DataFrame):
+        release_memory()
         return built
     import pickle
     import tempfile
@@ -594,7 +651,19 @@ def _claims_task(
     with tempfile.NamedTemporaryFile("wb", dir=Path(source).parent, suffix=".pickle", delete=False) as handle:
         for frame in built:
             pickle.dump(frame, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    del built
+    release_memory()  # the batch's working tables: freed, not kept for the worker's next task
     return handle.name
+
+
+def _forget_texts() -> None:
+    """Empty the claim stages' memos of sentence texts (their word shingles, whether they name a
+    place): kept from one task to the next they would grow with the corpus in every worker (up to
+    200,000 sentences each), while a task's sentences are mostly its own."""
+    from . import conflicts, relations
+
+    for memo in (relations._shingles, relations._sketch, conflicts._named_in):
+        memo.cache_clear()
 
 
 def _packed(units: np.ndarray, n_batches: int) -> list[np.ndarray]:
@@ -723,17 +792,45 @@ def _group_decisions_on_conflicts(conflicts: pd.DataFrame, groups: pd.DataFrame)
 def _sorted_groups(groups: pd.DataFrame) -> pd.DataFrame:
     """Conflicts first, then corroborated, consistent and single claims; most reported first."""
     rank = groups["status"].map({"conflict": 0, "corroborated": 1, "consistent": 2, "single": 3})
-    order = groups.assign(_rank=rank, _sources=-groups["n_sources"], _figures=-groups["n_figures"])
-    order = order.sort_values(["_rank", "_sources", "_figures", "label", "group_id"], kind="stable")
-    return groups.loc[order.index].reset_index(drop=True)
+    return _sorted_by(groups, [rank, -groups["n_sources"], -groups["n_figures"], groups["label"], groups["group_id"]])
 
 
 def _sorted_conflicts(conflicts: pd.DataFrame) -> pd.DataFrame:
     """Most severe first (then the largest gap), ties by id so the order is the same on every run."""
+    return _sorted_by(conflicts, _conflict_keys(conflicts))
+
+
+def _conflict_keys(conflicts: pd.DataFrame) -> list[pd.Series]:
     rank = conflicts["severity"].map({"high": 0, "medium": 1, "low": 2})
-    order = conflicts.assign(_rank=rank, _gap=-conflicts["relative_difference"])
-    order = order.sort_values(["_rank", "_gap", "conflict_id"], kind="stable")
-    return conflicts.loc[order.index].reset_index(drop=True)
+    return [rank, -conflicts["relative_difference"], conflicts["conflict_id"]]
+
+
+def _sorted_by(frame: pd.DataFrame, keys: list[pd.Series]) -> pd.DataFrame:
+    """``frame``'s rows sorted by ``keys`` (ascending, the first first; missing last; ties in row
+    order), as ``sort_values(kind="stable")`` sorts them: the order is found on the key columns
+    alone (:func:`_order`), then every column taken once (no sorted copy of the whole table with
+    its helper columns; none at all when the rows are in order already)."""
+    order = _order(keys)
+    if order is None:  # a key column mixing types (hand-built frames): pandas sorts
+        names = [f"_key{i}" for i in range(len(keys))]
+        by = frame.assign(**dict(zip(names, keys))).sort_values(names, kind="stable").index
+        return frame.loc[by].reset_index(drop=True)
+    if np.array_equal(order, np.arange(len(order))):
+        return frame.reset_index(drop=True)
+    return frame.take(order).reset_index(drop=True)
+
+
+def _order(keys: list[pd.Series]) -> np.ndarray | None:
+    """Positions sorting rows by ``keys`` as ``sort_values(kind="stable")`` (Arrow's stable sort: text
+    by code point, NaN and missing last); ``None`` when a key mixes types Arrow cannot hold."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        table = pa.table({str(i): pa.array(key, from_pandas=True) for i, key in enumerate(keys)})
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    return pc.sort_indices(table, sort_keys=[(name, "ascending", "at_end") for name in table.column_names]).to_numpy()
 
 
 def _fill_from_articles(figures: pd.DataFrame, articles: pd.DataFrame) -> pd.DataFrame:
