@@ -31,7 +31,7 @@ import pyarrow.ipc as ipc
 
 from .model import FIGURE_COLUMNS
 
-if TYPE_CHECKING:  # imported where used: a read worker packs its rows (PackedResults) without pandas
+if TYPE_CHECKING:  # imported where used (pyarrow imports it anyway when it builds an array from a list)
     import pandas as pd
 
 SPILL_PREFIX = "figure-audit-spill-"
