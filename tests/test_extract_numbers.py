@@ -164,6 +164,27 @@ def test_sentences_skipped_before_tokenising_hold_no_figure():
     assert skipped > 20  # the test does skip sentences
 
 
+def test_digit_shortcut_reads_the_sentences_both_text_tests_read():
+    """A sentence with a digit is read without the word tests; every other one as both tests decide."""
+    import random
+    from pathlib import Path
+
+    from auditor import extract
+    from auditor.readers import load_articles
+    from auditor.sentences import split_sentences
+
+    corpora = Path(__file__).parent / "data" / "corpora"
+    texts = [s.text for a in load_articles(corpora).articles for s in split_sentences(a.text)]
+    texts += ["Sixty-two fled Kidal.", "٣ قتلى في حلب", "Killed² in Mosul", "ΟΔΟΣ: 7 dead", "x_one died",
+              "The IDP camp at Dadaab took in dozens.", "A ranger was shot dead in Virunga.", "No word yet."]
+    pieces = "7 ٣ ² _ killed KILLED dozens a the U.N. Σ İ half twenty-one , . in Gao Bunia said were".split()
+    rng = random.Random(13)
+    texts += [" ".join(rng.choices(pieces, k=rng.randint(1, 8))) for _ in range(3000)]
+    both = [t for t in texts if extract._prefilter().search(t) and extract._can_count(t)]
+    assert [t for t in texts if extract._may_hold_figure(t)] == both
+    assert 0 < len(both) < len(texts)
+
+
 def test_a_sentence_cut_after_its_auxiliary_is_read(figures_of):
     """A truncated line ("... the city was") does not stop the figures of the rest of the article."""
     figures = figures_of("Two years after a Russian missile killed 61 people at Kramatorsk station, the city was\n"
