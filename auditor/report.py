@@ -77,7 +77,8 @@ def _summary(result: Any, rows: dict[str, list]) -> str:
     top = ""
     if len(result.conflicts):
         # One line per claim group in conflict (its most severe pair), not every pair.
-        first = result.conflicts.drop_duplicates("group_id").head(SUMMARY_CONFLICTS)
+        first = result.conflicts.iloc[
+            np.flatnonzero(~result.conflicts["group_id"].duplicated().to_numpy())[:SUMMARY_CONFLICTS]]
         where = {g: i for i, g in enumerate(rows["id"])}
         lines = []
         for c in first.to_dict("records"):
@@ -262,26 +263,30 @@ def render_report(result: Any) -> str:
   });
 })();
 """
+    summary = _summary(result, rows)
+    listed = _listed_notice(len(rows["id"]), n)
+    data_json = _script_json(payload)
+    del payload, rows, data  # the reports' dicts and the group list go before the page is put together
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return (
+    return "".join((
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='generator' content='figure-audit'>"  # the reader skips reports it wrote
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>Figure audit</title><style>{_PAGE_STYLE}{workbench_style()}</style></head><body>"
         f"<h1>Figure audit</h1><p class='meta'>Generated {stamp} by Figure Auditor. Works offline; "
         "click a claim to see its reports side by side.</p>"
-        f"{_summary(result, rows)}"
+        f"{summary}"
         "<h2>Claim groups, conflicts first</h2>"
-        f"{_listed_notice(len(rows['id']), n)}"
+        f"{listed}"
         "<noscript><p>Search, filters and the reports of each claim need JavaScript; groups.csv and "
         "conflicts.csv hold the same data.</p></noscript>"
         "<div id='fa-workbench'></div>"
-        f"<script type='application/json' id='fa-data'>{_script_json(payload)}</script>"
+        "<script type='application/json' id='fa-data'>", data_json, "</script>"
         f"<script>{workbench_script()}\n{boot}</script>"
         f"{_orphans_section(result)}"
         f"{_errors_section(result)}"
-        "</body></html>"
-    )
+        "</body></html>",
+    ))
 
 
 __all__ = ["render_report"]

@@ -7,12 +7,14 @@ Corpora are generated JSONL (``make_corpus.py``, seed 9, made once in ``--work``
 
 - ``cli``: ``figure-audit run --no-cache --jobs 2`` with and without ``--html``: peak RSS of the
   whole process tree as ``/usr/bin/time -f %M`` reports it, of the main process alone, and of
-  the largest worker;
+  the largest worker, and what ``--html`` adds to the main process's peak;
 - ``views``: ``auditor.audit(corpus, jobs=2, out_dir=...)`` once, then each view of the result
   in a child forked from that process (so each view starts from the same state, e.g. a figure
   table still in its spill file): the notebook display (``_repr_mimebundle_``), ``report.html``
-  (``render_report``), ``review_group`` on the largest claim group, and ``write`` of every table
-  (``format both`` plus ``--html``). For each, the child's peak RSS (VmHWM, reset at the start
+  (``render_report``), the workbench's group list (``WorkbenchData``, what the dashboard and the
+  report start from), ``review_group`` on the largest claim group, and ``write`` of every table
+  (``format both`` plus ``--html``); then, the audit written as Parquet, the display and the group
+  list of it opened (``open_audit``). For each, the child's peak RSS (VmHWM, reset at the start
   of the view) and how much it is above the RSS the view started from.
 
 Set ``PYTHONPATH`` to another checkout to measure it (e.g. the baseline worktree).
@@ -66,6 +68,10 @@ def html():
 def mime():
     return len(json.dumps(result._repr_mimebundle_()['application/vnd.figure-audit+json'], default=str))
 
+def workbench():
+    from auditor.dashboard._data import WorkbenchData
+    return len(WorkbenchData(result).group_list()['id'])
+
 def review():
     result.review_group(largest, 'confirmed', 'bench_memory')
     return 0
@@ -74,7 +80,15 @@ def write():
     from auditor.export import write_outputs
     return len(write_outputs(result, out / 'written', html=True, formats=('csv', 'parquet')))
 
-for name, view in (('notebook display', mime), ('report.html', html), ('review_group', review), ('write both+html', write)):
+def opened_mime():
+    return len(json.dumps(auditor.open_audit(out / 'parquet')._repr_mimebundle_()['application/vnd.figure-audit+json'],
+                          default=str))
+
+def opened_workbench():
+    from auditor.dashboard._data import WorkbenchData
+    return len(WorkbenchData(auditor.open_audit(out / 'parquet')).group_list()['id'])
+
+def run(name, view):
     pid = os.fork()
     if pid == 0:
         code = 1
@@ -89,6 +103,14 @@ for name, view in (('notebook display', mime), ('report.html', html), ('review_g
         finally:
             os._exit(code)
     os.waitpid(pid, 0)
+
+for name, view in (('notebook display', mime), ('report.html', html), ('workbench list', workbench),
+                   ('review_group', review), ('write both+html', write)):
+    run(name, view)
+from auditor.export import write_outputs
+write_outputs(result, out / 'parquet', formats=('parquet',))
+for name, view in (('opened Parquet: display', opened_mime), ('opened Parquet: workbench list', opened_workbench)):
+    run(name, view)
 """
 
 
@@ -124,7 +146,7 @@ def views(corpus: Path, work: Path, jobs: int) -> list[dict]:
         done = subprocess.run([sys.executable, "-c", _VIEWS_PROBE, str(corpus), str(jobs), str(out)],
                               capture_output=True, text=True)
         rows = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-        if done.returncode != 0 or len(rows) < 5:
+        if done.returncode != 0 or len(rows) < 8:
             print(f"  views failed or incomplete: {done.stderr[-2000:]}", file=sys.stderr)
         return rows
     finally:
@@ -150,10 +172,14 @@ def main(argv: list[str] | None = None) -> int:
         for size in sizes:
             corpus = corpus_of(args.work, size)
             runs = [r for r in (("csv", ()), ("html", ("--html",))) if r[0] in args.runs.split(",")]
+            peaks = {}
             for label, extra in runs:
                 r = cli_run(corpus, args.work / "out", args.jobs, *extra)
+                peaks[label] = r["rss_mb"]
                 print(f"| {_mb(corpus):.0f} MB | {label} | {r['tree_mb']:,.0f} MB | {r['rss_mb']:,.0f} MB | "
                       f"{r['worker_rss_mb']:,.0f} MB | {r['process']:.0f} |", flush=True)
+            if len(peaks) == 2:  # what the report adds to the main process's peak (flat in corpus size)
+                print(f"| {_mb(corpus):.0f} MB | html − csv | | {peaks['html'] - peaks['csv']:+,.0f} MB | | |", flush=True)
     if "views" in parts:
         print("\n| corpus | view | peak RSS | above its start | seconds |")
         print("|---|---|---|---|---|")
