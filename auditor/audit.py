@@ -180,14 +180,16 @@ def figures_frame(figures: Iterable[Figure] | Iterable[tuple]) -> pd.DataFrame:
     return _typed(pd.DataFrame.from_records(rows, columns=list(FIGURE_COLUMNS)))
 
 
-class FigureColumns(RowColumns):
-    """Figure rows gathered column by column and turned into typed arrays every ``CHUNK`` rows
-    (pandas' string columns are compact Arrow buffers, not one Python string per cell), then made
-    into exactly the frame :func:`figures_frame` makes of the same rows."""
+class TypedColumns(RowColumns):
+    """Rows (tuples in ``columns`` order) gathered column by column and turned into typed arrays every
+    ``CHUNK`` rows (pandas' string columns are compact Arrow buffers, not one Python string per cell),
+    then joined into exactly the frame ``DataFrame.from_records`` makes of the same rows."""
 
-    def __init__(self) -> None:
+    def __init__(self, columns: Sequence[str]) -> None:
         super().__init__()
-        self._chunks: list[list[Any]] = [[] for _ in FIGURE_COLUMNS]
+        self.columns = list(columns)
+        self._lists = [[] for _ in self.columns]
+        self._chunks: list[list[Any]] = [[] for _ in self.columns]
 
     def _flush(self) -> None:
         for values, chunks in zip(self._lists, self._chunks):
@@ -195,13 +197,13 @@ class FigureColumns(RowColumns):
                 chunks.append(_inferred(values))
                 values.clear()
 
-    def frame(self) -> pd.DataFrame:
+    def joined(self) -> pd.DataFrame:
         """The frame (emptying this): each column typed as ``DataFrame.from_records`` types it."""
         if not self.n:
-            return figures_frame([])
+            return pd.DataFrame.from_records([], columns=self.columns)
         self._flush()
         data = {}
-        for name, chunks in zip(FIGURE_COLUMNS, self._chunks):
+        for name, chunks in zip(self.columns, self._chunks):
             if len(chunks) == 1:
                 data[name] = pd.Series(chunks[0])
             elif len({str(c.dtype) for c in chunks}) == 1:
@@ -213,7 +215,21 @@ class FigureColumns(RowColumns):
                 data[name] = pd.Series(_inferred([v for c in chunks for v in pd.Series(c).astype(object)]))
             chunks.clear()
         self.n = 0
-        frame = _typed(pd.DataFrame(data, columns=list(FIGURE_COLUMNS)))
+        return pd.DataFrame(data, columns=self.columns)
+
+
+class FigureColumns(TypedColumns):
+    """Figure rows gathered as :class:`TypedColumns`, made into exactly the frame :func:`figures_frame`
+    makes of the same rows."""
+
+    def __init__(self) -> None:
+        super().__init__(FIGURE_COLUMNS)
+
+    def frame(self) -> pd.DataFrame:
+        """The frame (emptying this)."""
+        if not self.n:
+            return figures_frame([])
+        frame = _typed(self.joined())
         _release_unused()
         return frame
 
@@ -395,12 +411,16 @@ def _gathered(
     ``renamed(task, k, unique)`` gives the figure rows of article ``k`` of ``task`` under the id
     ``unique`` (an id seen before, renamed as :func:`~auditor.readers.load_articles` does): read
     again here locally, on a worker on a cluster (:mod:`auditor.cluster`)."""
+    from array import array
+
     from ._uptodate import keep_read
     from .readers import NAME_NOTE, ArticleTexts, _shown, _unique_id
 
-    article_rows: list[tuple] = []
+    # Per article, compact (this process holds them for the whole run): its columns as typed arrays,
+    # and where it was read (task, place in the task's articles), for ArticleTexts to read it again.
+    article_rows = TypedColumns(ARTICLE_COLUMNS)
+    in_task, at = array("q"), array("q")
     errors: list[ReadError] = []
-    where: dict[str, tuple[int, int]] = {}
     taken: set[str] = set()
     done_bytes, found_in_file, next_task = 0, False, 0
     for item in plan:
@@ -416,13 +436,17 @@ def _gathered(
         if not task.whole and task.part == task.parts - 1 and not found_in_file:
             errors.append(ReadError(_shown(task.path), "empty file"))  # as a whole file reads
         again: dict[int, list[tuple]] = {}
-        for k, row in enumerate(result.articles):
+        rows_read = result.articles
+        for k, row in enumerate(rows_read):
             unique = _unique_id(row[0], taken)
             if unique != row[0]:  # a repeated id: its figure ids hash the new id, so extracted again
-                row = (unique, *row[1:])
+                if rows_read is result.articles:
+                    rows_read = list(rows_read)
+                rows_read[k] = (unique, *row[1:])
                 again[k] = renamed(task, k, unique)
-            article_rows.append(row)
-            where[unique] = (n, k)
+        article_rows.extend(rows_read)
+        in_task.extend([n] * len(rows_read))
+        at.extend(range(len(rows_read)))
         if isinstance(result.rows, PackedRows) and not again:
             rows.extend(result.rows)  # a worker's rows of the whole task, at once
         else:
@@ -430,12 +454,11 @@ def _gathered(
                 rows.extend(again.get(k, found))
         done_bytes += task.size
         if progress:
-            progress(len(article_rows), round(len(article_rows) * total_bytes / done_bytes) if done_bytes else 0)
-    articles = pd.DataFrame.from_records(article_rows, columns=list(ARTICLE_COLUMNS))
+            progress(article_rows.n, round(article_rows.n * total_bytes / done_bytes) if done_bytes else 0)
+    articles = article_rows.joined()
     errors_frame = pd.DataFrame([e.to_row() for e in errors], columns=list(ERROR_COLUMNS))
-    digests = dict(zip(articles["article_id"], articles["sha256"]))
     figures = rows.finish() if isinstance(rows, SpillWriter) else rows.frame()
-    return articles, errors_frame, figures, ArticleTexts(tasks, where, digests, reading.max_file_size)
+    return articles, errors_frame, figures, ArticleTexts.indexed(tasks, articles, in_task, at, reading.max_file_size)
 
 
 def _claims(

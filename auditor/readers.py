@@ -742,10 +742,34 @@ class ArticleTexts(Mapping[str, str]):
     def __init__(self, tasks: Sequence[ReadTask], where: dict[str, tuple[int, int]], digests: Mapping[str, str],
                  max_size: int = DEFAULT_MAX_FILE_SIZE) -> None:
         self._tasks = list(tasks)
-        self._where = where
-        self._digests = digests
+        self._index: Any = (where, digests)  # or what builds them (see indexed)
         self._max_size = max_size
         self._last: tuple[int, list[str]] = (-1, [])  # the texts of the task read last (reading in order reads each once)
+
+    @classmethod
+    def indexed(cls, tasks: Sequence[ReadTask], articles: Any, in_task: Sequence[int], at: Sequence[int],
+                max_size: int = DEFAULT_MAX_FILE_SIZE) -> ArticleTexts:
+        """The texts of ``articles`` (an ``ARTICLE_COLUMNS`` frame), the ``i``-th read as article ``at[i]``
+        of task ``in_task[i]``: the id to place and id to digest maps are made when a text is first
+        asked for (a run that only writes its outputs never holds them)."""
+        texts = cls(tasks, {}, {}, max_size)
+        texts._index = (articles["article_id"], articles["sha256"], in_task, at)  # columns as they are now
+        return texts
+
+    def _maps(self) -> tuple[dict[str, tuple[int, int]], Mapping[str, str]]:
+        if len(self._index) == 4:
+            ids, digests, in_task, at = self._index
+            ids = ids.tolist()
+            self._index = (dict(zip(ids, zip(in_task, at))), dict(zip(ids, digests.tolist())))
+        return self._index
+
+    @property
+    def _where(self) -> dict[str, tuple[int, int]]:
+        return self._maps()[0]
+
+    @property
+    def _digests(self) -> Mapping[str, str]:
+        return self._maps()[1]
 
     def __getitem__(self, article_id: str) -> str:
         n, k = self._where[article_id]

@@ -195,3 +195,51 @@ def test_a_cached_rerun_with_one_changed_file_midway_gives_the_uncached_audit(tm
     assert sent_paths == {changed}  # those before and after it taken from the cache
     for name in ("articles", "figures", "groups", "conflicts", "errors"):
         pd.testing.assert_frame_equal(getattr(again, name), getattr(fresh, name))
+
+
+def test_article_metadata_gathered_in_chunks_is_the_table_of_one_process(wires, monkeypatch):
+    """The parent keeps each article's metadata as typed column chunks, not a tuple per article: the
+    articles table (a repeated id renamed), the errors and the texts read back are those of one process."""
+    from auditor._parallel import article_row
+    from auditor.audit import TypedColumns
+    from auditor.model import ARTICLE_COLUMNS
+
+    monkeypatch.setattr(_parallel, "TASK_BYTES", 20_000)  # several parts, each its own task
+    monkeypatch.setattr(TypedColumns, "CHUNK", 37)  # many chunks of articles (and of figures)
+    result = audit(wires, jobs=2)
+    loaded = load_articles(wires)
+    expected = pd.DataFrame.from_records([article_row(a) for a in loaded.articles], columns=list(ARTICLE_COLUMNS))
+    assert len(expected) > 10 * 37 and expected["article_id"].str.endswith("~2").sum() == 1
+    pd.testing.assert_frame_equal(result.articles, expected)
+    assert list(result.errors.itertuples(index=False, name=None)) == [(e.path, e.error) for e in loaded.errors]
+    texts = {a.article_id: a.text for a in loaded.articles}
+    for article_id in [*result.articles["article_id"].iloc[::53], *expected["article_id"][expected["article_id"].str.endswith("~2")]]:
+        assert result.texts[article_id] == texts[article_id]
+    assert len(result.texts) == len(expected) and "broken" not in result.texts
+
+
+def test_the_last_batches_of_a_run_are_smaller_so_workers_finish_together():
+    tasks = [ReadTask(Path(f"/corpus/{i:04}.txt"), 1_000) for i in range(400)]
+    batches = list(_parallel.guided(tasks, 64_000, 2))
+    assert [t for batch in batches for t in batch] == tasks  # every task once, in order
+    sizes = [sum(t.size for t in batch) for batch in batches]
+    assert sizes[0] == 50_000  # what is left over 4 per worker, at most 64 KB
+    assert sizes == sorted(sizes, reverse=True)  # smaller and smaller
+    assert sizes[-8:-1] == [8_000] * 7 and sizes[-1] == 2_000  # down to 1/8 of a full batch, the rest last
+    # what follows these tasks (sent later) counts: with as much again behind them, the batches are full
+    assert {sum(t.size for t in batch) for batch in _parallel.guided(tasks[:100], 64_000, 2, after=10**6)} \
+        == {64_000, 36_000}
+
+
+def test_the_command_line_process_returns_freed_memory_to_the_system(tmp_path):
+    """Arrow's system pool and a fixed mmap threshold in the run's process (the parent of a run holds
+    every worker's results for a while: with the default allocators it kept what they freed)."""
+    import subprocess
+
+    write_corpus(240, tmp_path / "corpus", seed=3)
+    code = ("import sys, pyarrow as pa\nfrom auditor.cli import main\n"
+            f"code = main(['run', {str(tmp_path / 'corpus')!r}, '--out', {str(tmp_path / 'out')!r}, '--quiet', "
+            "'--no-cache', '--jobs', '2'])\nprint(code, pa.default_memory_pool().backend_name)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert done.stdout.split() == ["0", "system"], done.stderr
+    assert (tmp_path / "out" / "figures.csv").stat().st_size > 0
