@@ -289,18 +289,24 @@ def _joined(frames: list[pd.DataFrame], rows: np.ndarray | Callable[[pd.DataFram
     return pd.DataFrame(taken, columns=names)
 
 
-# Rows gathered at a time by _gathered (a column's transient copy beyond the parts and the result).
+# Bytes of a column gathered at a time by _gathered (its transient copy beyond the parts and the
+# result), in no fewer rows than _GATHER_ROWS.
+_GATHER_BYTES = 8 << 20
 _GATHER_ROWS = 16_384
 
 
 def _gathered(pieces: list[pd.Series], positions: np.ndarray) -> pd.Series:
-    """``pd.concat(pieces, ignore_index=True).take(positions)``, ``_GATHER_ROWS`` positions at a time,
-    each taken from the pieces holding them: Arrow takes from a column of several chunks by joining
-    them into one first, a third copy of the column."""
+    """``pd.concat(pieces, ignore_index=True).take(positions)``, about ``_GATHER_BYTES`` at a time,
+    each block taken from the pieces holding its rows: Arrow takes from a column of several chunks by
+    joining them into one first, a third copy of the column."""
     starts = np.cumsum([0] + [len(p) for p in pieces])
+    per_row = sum(p.nbytes for p in pieces) // max(1, starts[-1]) + 1
+    step = max(_GATHER_ROWS, _GATHER_BYTES // per_row)
+    if step >= len(positions):  # a small column: joined whole, then taken
+        return pd.concat(pieces, ignore_index=True).take(positions).reset_index(drop=True)
     blocks = []
-    for first in range(0, len(positions), _GATHER_ROWS):
-        wanted = positions[first:first + _GATHER_ROWS]
+    for first in range(0, len(positions), step):
+        wanted = positions[first:first + step]
         piece_of = np.searchsorted(starts, wanted, side="right") - 1
         by_piece = np.argsort(piece_of, kind="stable")
         found, bounds = np.unique(piece_of[by_piece], return_index=True)
