@@ -20,8 +20,9 @@ from ._frontmatter import front_matter_span
 from .knowledge import Caseless, parse_yaml
 from .model import Sentence
 
-# Python's str.splitlines() line boundaries except the rare \x1c-\x1e separators.
-_LINE = re.compile(r"[^\n\r\x0b\x0c\x85\u2028\u2029]+")
+# A line's text without its surrounding whitespace: from a non-space character to the last one before a line
+# boundary (Python's str.splitlines() boundaries except the rare \x1c-\x1e separators; every one is a space).
+_LINE_TEXT = re.compile(r"\S(?:[^\n\r\x0b\x0c\x85\u2028\u2029]*\S)?")
 # Terminators, closing quotes/brackets, then the whitespace before the next sentence.
 _BOUNDARY = re.compile(r"([.?!…؟]+)([\"'”’»)\]]*)(\s+)")
 _OPENING = "\"'“‘«([¿¡"
@@ -87,16 +88,7 @@ def _sentence(start: int, end: int, text: str, paragraph: int, boilerplate: bool
 
 def paragraph_spans(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` of every non-empty line, stripped of surrounding whitespace."""
-    spans = []
-    for match in _LINE.finditer(text):
-        start, end = match.span()
-        line = match.group()
-        stripped = line.strip()
-        if not stripped:
-            continue
-        start += len(line) - len(line.lstrip())
-        spans.append((start, start + len(stripped)))
-    return spans
+    return [match.span() for match in _LINE_TEXT.finditer(text)]
 
 
 def is_boilerplate(line: str) -> bool:

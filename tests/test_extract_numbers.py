@@ -185,6 +185,22 @@ def test_digit_shortcut_reads_the_sentences_both_text_tests_read():
     assert 0 < len(both) < len(texts)
 
 
+def test_phone_hint_passes_every_phone_number():
+    """The cheap test before the phone pattern passes every text the pattern finds a phone number in."""
+    import random
+
+    from auditor.numbers import _PHONE_HINT, _PHONE_RE
+
+    rng = random.Random(1)
+    alphabet = list("0123456789 .-+()\t\n,/a") + ["٣", "\u00a0"]
+    texts = ["Call +964 770 123 4567 now", "(202) 555-0100", "+44 20 7946 0958", "0770.123.4567"]
+    texts += ["".join(rng.choices(alphabet, k=rng.randint(5, 30))) for _ in range(60000)]
+    phones = [t for t in texts if _PHONE_RE.search(t)]
+    assert len(phones) > 200
+    assert all(_PHONE_HINT.search(t) for t in phones)
+    assert not _PHONE_HINT.search("Some 60,000 people fled; 2,500 were hurt in 2023.")
+
+
 def test_a_sentence_cut_after_its_auxiliary_is_read(figures_of):
     """A truncated line ("... the city was") does not stop the figures of the rest of the article."""
     figures = figures_of("Two years after a Russian missile killed 61 people at Kramatorsk station, the city was\n"

@@ -180,3 +180,26 @@ def test_sentences_are_built_as_the_dataclass_builds_them():
         assert pickle.loads(pickle.dumps(s)) == built
         with pytest.raises(dataclasses.FrozenInstanceError):
             s.start = 0  # type: ignore[misc]
+
+
+def test_paragraph_spans_are_the_stripped_lines():
+    """Every non-empty line (str.splitlines() boundaries but \\x1c-\\x1e), stripped of str.strip()'s whitespace."""
+    import random
+    import re
+
+    def stripped_lines(text):
+        spans = []
+        for m in re.finditer(r"[^\n\r\x0b\x0c\x85\u2028\u2029]+", text):
+            line = m.group()
+            if line.strip():
+                start = m.start() + len(line) - len(line.lstrip())
+                spans.append((start, start + len(line.strip())))
+        return spans
+
+    rng = random.Random(7)
+    alphabet = list("ab .,\n\r\t\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u2028\u2029\u3000\u200b\ufeffé")
+    texts = ["KHARTOUM, Sudan\r\n\r\n  Fighting resumed.\u2028Two died. \x1c\n", "", " \n\t", "\x1eA\x1e"]
+    texts += ["".join(rng.choices(alphabet, k=rng.randint(0, 40))) for _ in range(20000)]
+    for text in texts:
+        assert paragraph_spans(text) == stripped_lines(text), repr(text)
+    assert paragraph_spans(texts[0]) == [(0, 15), (21, 38), (39, 48)]
