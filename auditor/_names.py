@@ -39,6 +39,8 @@ _KEY_CACHE: dict[str, str] = {}
 _KEY_CACHE_MAX = 500_000
 _GAP_JOINS: dict[str, bool] = {" ": True}  # gap between two words (not starting with a dot) -> _joins(gap, ...)
 _GAP_JOINS_MAX = 100_000
+# gap starting with a dot -> (_joins after a word of two letters or more, after a one-letter word: "U.S.")
+_DOT_GAP_JOINS: dict[str, tuple[bool, bool]] = {}
 
 
 def fold(text: str) -> str:
@@ -124,12 +126,19 @@ def tokenize(text: str) -> Tokens:
     if None in after:
         for k in list(compress(range(len(after)), map(is_, after, repeat(None)))):
             gap = gaps[k + 1]
+            if gap.startswith("."):  # (". " ends most sentences) kept for both kinds of word before it
+                both = _DOT_GAP_JOINS.get(gap)
+                if both is None:
+                    if len(_DOT_GAP_JOINS) >= _GAP_JOINS_MAX:
+                        _DOT_GAP_JOINS.clear()
+                    both = _DOT_GAP_JOINS[gap] = (_joins(gap, "xx"), _joins(gap, "x"))
+                after[k] = both[len(words[k]) == 1]
+                continue
             after[k] = joins = _joins(gap, words[k])
-            if not gap.startswith("."):
-                if len(_GAP_JOINS) >= _GAP_JOINS_MAX:
-                    _GAP_JOINS.clear()
-                    _GAP_JOINS[" "] = True
-                _GAP_JOINS[gap] = joins
+            if len(_GAP_JOINS) >= _GAP_JOINS_MAX:
+                _GAP_JOINS.clear()
+                _GAP_JOINS[" "] = True
+            _GAP_JOINS[gap] = joins
     glued += after
     return Tokens(text, starts, ends, words, keys, glued)
 

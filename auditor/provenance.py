@@ -14,11 +14,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
 
+from ._names import tokenize as name_tokens
 from .attribution import Attributor
 from .scope import find_dates, read_scope
 from .knowledge import CASUALTY_CATEGORIES, Caseless, category_words, grammar_words
 from .model import Article, Sentence
 from .numbers import Token, tokenize
+from .profiles import active_profile, profile_for
 
 _CLAUSE_WORDS = grammar_words().clause_words
 _PREPOSITIONS = grammar_words().prepositions
@@ -44,8 +46,6 @@ _CLAUSE_BREAK = re.compile(
 
 
 def _profile() -> Any:
-    from .profiles import active_profile
-
     return active_profile()
 
 
@@ -138,8 +138,6 @@ class ArticleContext:
         self.dateline = self._read_dateline()
         # Two passes: the article's own countries (named countries, provinces, known towns, the
         # dateline) then decide between towns of one name and open the small villages there.
-        from ._names import tokenize as name_tokens
-
         words = name_tokens(text)  # one tokenisation for both place passes and the actors
         mentions = gazetteer.find_places(text, tokens=words)
         hint = {m.place.country for m in mentions
@@ -184,8 +182,6 @@ class ArticleContext:
                 self._roles[k] = self._roles[k - 1]
         self.main_place = self._main_place()
         self.lead = self._lead_place()
-        from .profiles import profile_for
-
         main = self._main_mention()
         self.profile = profile_for(main.place.country if main is not None else "")
         self._attributor: Attributor | None = None
@@ -210,11 +206,13 @@ class ArticleContext:
     # -- places ---------------------------------------------------------------------------------
     def _read_dateline(self) -> Any:
         """'KHARKIV, Ukraine (AP) — ...': the town the story was filed from, as a place mention."""
-        from .gazetteer import PlaceMention
+        from .gazetteer import Place, PlaceMention
 
         text = self.article.text
         for s in self.sentences[:4]:
-            if s.boilerplate:
+            # (a dash and a space, which every dateline has, are found at once; the dateline pattern backtracks
+            # through every split of a capitalised line before it fails)
+            if s.boilerplate or _DATELINE_DASH.search(s.text) is None:
                 continue
             m = _DATELINE.match(s.text)
             if m is None:
@@ -230,8 +228,6 @@ class ArticleContext:
                 if not hint:
                     continue
                 # a town the gazetteer lacks: its name as the dateline spells it, in the dateline's country
-                from .gazetteer import Place
-
                 place = Place(town.title(), country.lat, country.lon, country.country, "city", 0, "", "", False)
             start = s.start + m.start("town")
             return PlaceMention(start, s.start + m.end(), text[start:start + len(town)], place)
@@ -640,6 +636,8 @@ _JURISDICTION_AFTER = Caseless(
     r"administration|authorities|officials?|council|prosecutor(?:'s|’s)? office|prosecutors?|attorney|"
     r"ministry|department|office|services?|secretariat|commission|agency|defence|defense|commander|"
     r"(?:foreign |prime |defence |defense |interior )?minister|president|presidency|government|junta)\b")
+# Characters (and the text's end) no match of _JURISDICTION_AFTER starts with ("Kirkuk," "in Hit."): no search.
+_NOT_BEFORE_WORDS = frozenset(["", *",.;:!?()[]\"“”/-–—0123456789"])
 _PREPOSITION_WORDS = frozenset({"in", "into", "across", "from", "to", "over", "on", "near", "inside", "throughout",
                                 "outside", "of", "at", "within", "against", "toward", "towards", "for", "with"})
 _AFTER_PREPOSITION = re.compile(
@@ -691,6 +689,7 @@ _ORIGIN_PEOPLE = Caseless(
 _DATELINE = re.compile(
     r"^\s*(?P<town>[A-Z][A-Za-z'’.\- ]{1,40}?)(?:,\s*(?P<where>[A-Z][A-Za-z'’.\- ]{1,40}?))?\s*"
     r"(?:\((?P<agency>[A-Za-z .]{1,30})\))?\s*(?:—|–|-{1,2})\s+")
+_DATELINE_DASH = re.compile(r"[—–-]\s")  # what every _DATELINE match ends with
 
 # The words one of which each pattern above that reads back from a place has among the last words before
 # it, how many words back at most (its optional "the" and words after the preposition), and how many
@@ -703,6 +702,62 @@ _BEFORE_GATES: dict[Caseless, tuple[frozenset[str], int, int]] = {
     _REFERENCE_BEFORE: (frozenset({"with", "of", "into", "to", "from", "outside"}), 4, 5),
 }
 _TAIL_WORDS = max(span for _, _, span in _BEFORE_GATES.values())
+
+
+def _spelled(items: Any) -> set[str] | None:
+    """Every string a parsed regular expression of literals, groups, alternatives and ``?`` matches, or None
+    when it has anything else (a set, a repeat)."""
+    from re import _constants as c  # type: ignore[attr-defined]
+
+    found = {""}
+    for op, av in items:
+        if op is c.LITERAL:
+            options: set[str] | None = {chr(av)}
+        elif op is c.SUBPATTERN:
+            options = _spelled(av[3])
+        elif op is c.BRANCH:
+            options = set()
+            for alternative in av[1]:
+                spelled = _spelled(alternative)
+                if spelled is None:
+                    return None
+                options |= spelled
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] == 0 and av[1] == 1:
+            inner = _spelled(av[2])
+            options = None if inner is None else inner | {""}
+        else:
+            return None
+        if options is None:
+            return None
+        found = {a + b for a in found for b in options}
+    return found
+
+
+def _head_words(pattern: Caseless) -> frozenset[str] | None:
+    """The words a pattern opening with ``\\b(?:word|word...)\\s`` starts with (its head: "officials",
+    "spokesman" ...), or None when it opens otherwise."""
+    from re import _constants as c, _parser  # type: ignore[attr-defined]
+
+    try:
+        items = _parser.parse(pattern.source).data
+        if len(items) < 3 or items[0] != (c.AT, c.AT_BOUNDARY) or items[2][0] is not c.MAX_REPEAT or \
+                items[2][1][0] < 1 or items[2][1][2].data != [(c.IN, [(c.CATEGORY, c.CATEGORY_SPACE)])]:
+            return None
+        words = _spelled([items[1]])
+    except Exception:  # noqa: BLE001 - a parser of another Python version: no head gate, same roles
+        return None
+    return frozenset(words) if words and all(w.isascii() and w.isalnum() for w in words) else None
+
+
+# The head words of the patterns above that have one: a match needs one of them as the last run of word
+# characters of one of its words (see _place_role).
+_HEAD_GATES = {pattern: _head_words(pattern) for pattern in _BEFORE_GATES}
+_LAST_WORD = re.compile(r"\w*\Z")
+
+
+def _last_word(word: str) -> str:
+    """The run of word characters that ends ``word`` ("(officials" -> "officials", "kirkuk," -> "")."""
+    return _LAST_WORD.search(word).group()  # type: ignore[union-attr]
 
 
 def _place_role(text: str, m: Any) -> str:
@@ -726,6 +781,12 @@ def _place_role(text: str, m: Any) -> str:
         gate, reach, span = _BEFORE_GATES[pattern]
         if gate.isdisjoint(tail[-reach:]):
             return False
+        heads = _HEAD_GATES[pattern]
+        if heads is not None:
+            # its head word ends one of the last words: a whole word, or after a bracket or a hyphen
+            last = words[-span:]
+            if heads.isdisjoint(last) and (all(map(str.isalnum, last)) or heads.isdisjoint(map(_last_word, last))):
+                return False
         # from the space before the span-th last word: no match of the pattern starts earlier
         pos = len(words[0]) if cut and span == _TAIL_WORDS else (
             len(lowered.rsplit(None, span)[0]) if len(words) > span else 0)
@@ -746,7 +807,8 @@ def _place_role(text: str, m: Any) -> str:
         return "origin"  # "fighters from Iraq, Afghanistan and Pakistan": where people come from
     if (preposition and ends_window(_SPEAKER_PLACE)) or text.startswith(("-based", "–based"), end):
         return "speaker"
-    if (preposition and ends_window(_JURISDICTION)) or _JURISDICTION_AFTER.search(text[end:end + 60]):
+    if (preposition and ends_window(_JURISDICTION)) or text[end:end + 1] not in _NOT_BEFORE_WORDS and \
+            _JURISDICTION_AFTER.search(text[end:end + 60]):
         return "jurisdiction"
     if preposition and ends_window(_REFERENCE_BEFORE):
         return "reference"

@@ -282,3 +282,15 @@ def test_a_second_pass_with_countries_finds_what_a_fresh_scan_with_them_finds(gz
         tokens = tokenize(text)
         gz.find_places(text, tokens=tokens)  # the first pass, without countries, is remembered for these tokens
         assert spans(gz.find_places(text, countries=countries, tokens=tokens)) == fresh, countries
+
+
+@pytest.mark.parametrize("text, joined", [
+    ("U.S. forces", [True, True]),  # a dot after a one-letter word keeps a name going ("U.S.")
+    ("Iraq. Forces", [False]),  # after a longer word it ends the sentence
+    ("U. S. forces. Iraq. Forces", [True, True, False, False]),
+])
+def test_dots_join_names_only_after_a_single_letter_first_read_or_remembered(text, joined):
+    from auditor._names import tokenize
+
+    assert tokenize(text).glued[1:] == joined  # (glued[i]: token i goes on from token i - 1)
+    assert tokenize(text).glued[1:] == joined  # the second time from what the first remembered
