@@ -223,7 +223,9 @@ class Inputs:
         for item in self.walk:
             if not isinstance(item, str) or item in self.files:
                 continue
-            kept = self.read.get(os.fsdecode(Path(item)))  # the walk's path as the plan reads it
+            kept = self.read.get(item)  # the walk's paths are those the plan reads (both normalised by Path)
+            if kept is None:
+                kept = self.read.get(os.fsdecode(Path(item)))
             if kept is not None:
                 digest, status = kept
             else:

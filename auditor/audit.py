@@ -378,6 +378,8 @@ def _read_and_extract(
             pieces += item.pieces(pool.jobs)
             if store is None and pool.jobs > 1 and total_bytes >= PARALLEL_MIN_CHARS and pieces >= 2 \
                     and not pool.started:  # a pool it is: its workers load their tables while the rest is planned
+                from . import claims  # noqa: F401 - needed here later: imported once, inherited by the claims tasks
+
                 pool.start(warm=True)
     tasks = [item for item in plan if isinstance(item, ReadTask)]
     if total_bytes < PARALLEL_MIN_CHARS or pieces < 2:
