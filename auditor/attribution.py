@@ -150,9 +150,17 @@ def warm_up() -> None:
     _frame_words()
 
 
+_QUOTED = re.compile(r"“[^”“]*”|“[^”“]*$|\"[^\"\n]{3,}\"", flags=re.M)
+
+
 def _quote_spans(text: str) -> list[tuple[int, int]]:
     """Spans of quoted passages (curly quotes pair up; straight quotes alternate)."""
-    spans = [(m.start(), m.end()) for m in re.finditer(r"“[^”“]*”|“[^”“]*$|\"[^\"\n]{3,}\"", text, flags=re.M)]
+    # read from the first opening quote (found at memchr speed: many articles quote nobody)
+    curly, straight = text.find("“"), text.find('"')
+    if curly < 0 and straight < 0:
+        return []
+    first = curly if straight < 0 or 0 <= curly < straight else straight
+    spans = [(m.start(), m.end()) for m in _QUOTED.finditer(text, first)]
     spans.sort()
     return spans
 

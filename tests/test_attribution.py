@@ -108,3 +108,20 @@ def test_each_semicolon_clause_credits_its_own_speaker(figure_at):
     assert figure_at(text, "5 of").source == "Save the Children"
     text = "Police in Sinaloa said 7 people were shot in Culiacan; the army said 3 soldiers were wounded."
     assert (figure_at(text, "7").source, figure_at(text, "3").source) == ("police", "army")
+
+
+@pytest.mark.parametrize("text, quoted", [
+    ("Gunmen killed 12 villagers in Zamfara, police said.", []),  # no quote mark: nothing quoted
+    ('Police said 4 died. "We found 12 bodies," Kano police said. A "ceasefire" held, "no".',
+     ['"We found 12 bodies,"', '"ceasefire"']),  # straight quotes pair up when 3 characters or more apart
+    ("Aid groups said 9 died. “Forty were hurt,” MSF said. “The shelling goes on\nin Khan Younis",
+     ["“Forty were hurt,”", "“The shelling goes on\nin Khan Younis"]),  # curly quotes pair; one left open runs on
+    ("“Bodies lay in the street\nof Bucha. “Nobody came,” a resident said.",
+     ["“Bodies lay in the street", "“Nobody came,”"]),  # ... to the last line end before the next one
+    ("The army said “30 fighters and ‘many’ civilians” died in Sagaing after a “so-called",
+     ["“30 fighters and ‘many’ civilians”", "“so-called"]),
+])
+def test_quoted_passages_are_found_wherever_the_first_quote_opens(text, quoted):
+    from auditor.attribution import _quote_spans
+
+    assert [text[a:b] for a, b in _quote_spans(text)] == quoted
