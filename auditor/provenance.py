@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
 from ._names import tokenize as name_tokens
@@ -127,6 +127,14 @@ def _place_kind(name: str) -> str | None:
 # -- per-article context ---------------------------------------------------------------------
 
 
+def _tokens_in(cache: dict[int, list[Token]], sentence: Sentence) -> list[Token]:
+    """``sentence``'s tokens, cut once into ``cache`` (keyed by the sentence's start)."""
+    found = cache.get(sentence.start)
+    if found is None:
+        found = cache[sentence.start] = tokenize(sentence.text, sentence.start)
+    return found
+
+
 class ArticleContext:
     """Places, actors and credits of one article, found once and looked up by offset."""
 
@@ -192,16 +200,15 @@ class ArticleContext:
     @property
     def attributor(self) -> Attributor:
         if self._attributor is None:
-            self._attributor = Attributor(self.article.text, self.sentences, _actor_lookup, _place_kind, self.tokens,
-                                          _SPEAKER_NAMES)
+            # given the token cache, not the bound ``self.tokens``: an attributor holding the context made each
+            # article's context (its tokens, places, sentences) a reference cycle only the cyclic collector freed
+            self._attributor = Attributor(self.article.text, self.sentences, _actor_lookup, _place_kind,
+                                          partial(_tokens_in, self._tokens), _SPEAKER_NAMES)
         return self._attributor
 
     def tokens(self, sentence: Sentence) -> list[Token]:
         """The tokens of one of the article's sentences, cut once for extraction and attribution alike."""
-        found = self._tokens.get(sentence.start)
-        if found is None:
-            found = self._tokens[sentence.start] = tokenize(sentence.text, sentence.start)
-        return found
+        return _tokens_in(self._tokens, sentence)
 
     # -- places ---------------------------------------------------------------------------------
     def _read_dateline(self) -> Any:

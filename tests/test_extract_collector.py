@@ -75,3 +75,20 @@ def test_articles_left_behind_are_collected(collector_restored):
     assert len(alive_before) == 60
     # a collection falls due every few articles this short (~700 allocations); without one they would pile up to 59
     assert max(alive_before) <= 15
+
+
+def test_an_article_context_is_freed_without_the_collector(collector_restored):
+    """An article's context (its tokens, places, credits) holds no reference cycle: freed as extraction ends."""
+    contexts: list[weakref.ref] = []
+
+    def context(article, sentences):
+        built = ArticleContext(article, sentences)
+        _ = built.attributor  # the attributor (reading credits) is what held the context in a cycle
+        contexts.append(weakref.ref(built))
+        return built
+
+    gc.disable()
+    for k, text in enumerate(TEXTS):
+        assert extract_figures(Article(f"a{k}", "", text), context=context)
+    assert len(contexts) == len(TEXTS)
+    assert all(ref() is None for ref in contexts)
