@@ -187,12 +187,12 @@ def _embedded_details(result: Any, data: Any, rows: dict[str, list], n: int) -> 
     """The reports and conflicting pairs of the first ``n`` listed groups, capped, with notes saying so.
     Only the rows of the reports shown are read whole."""
     from .audit import AuditResult
-    from .dashboard._data import WorkbenchData
+    from .dashboard._data import DETAIL_COLUMNS, WorkbenchData
 
     ids = rows["id"][:n]
     keep = set(ids)
     # Without a path no editor link is made: a saved page cannot open JupyterLab's editor.
-    figures = result._figures_at(_shown_figures(result, data.in_conflict, keep), None).assign(path="")
+    figures = result._figures_at(_shown_figures(result, data.in_conflict, keep), DETAIL_COLUMNS).assign(path="")
     conflicts = result.conflicts
     total_pairs: dict[str, int] = {}
     if len(conflicts):

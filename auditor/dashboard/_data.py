@@ -33,6 +33,8 @@ LIST_COLUMNS: tuple[str, ...] = (
     "figure_id", "group_id", "category", "subject", "location", "admin1", "country", "reference_place", "unit",
     "published", "incident_id", "outlet", "surface", "source", "low", "high", "value",
 )
+# The figure columns a group's reports are built from (``detail``, ``details``): a view reads only these.
+DETAIL_COLUMNS: tuple[str, ...] = ("figure_id", *_TEXT_COLUMNS, *_NUMBER_COLUMNS, "evidence")
 MAX_SENTENCE_CHARS = 600  # longer sentences keep a window around the figure
 # Figures prepared at once when a view goes over every figure (the group list): what it holds at any corpus size.
 CHUNK_ROWS = 32_768
@@ -87,7 +89,7 @@ class WorkbenchData:
 
     def figures_of(self, group_id: str) -> pd.DataFrame:
         """The prepared figures of one group, in the order of the figures table."""
-        return prepare_figures(self.result.figures_of(group_id))
+        return prepare_figures(self.result.figures_of(group_id, DETAIL_COLUMNS))
 
     # -- conflicts and review state -----------------------------------------------------------
 
@@ -247,10 +249,11 @@ class WorkbenchData:
 
     def details(self) -> dict[str, dict[str, Any]]:
         """:meth:`detail` of every group (one pass over the figures), for the standalone report."""
-        fig = prepare_figures(self.result.read_figures())
+        fig = prepare_figures(self.result.read_figures(DETAIL_COLUMNS))
         if fig.empty:
             return {}
         ordered = fig.sort_values(["group_id", "date", "outlet", "start"], na_position="last", kind="stable")
+        del fig
         reports = self._reports(ordered)
         firsts = ordered.drop_duplicates("group_id")
         bounds = np.flatnonzero(np.r_[True, ordered["group_id"].to_numpy()[1:] != ordered["group_id"].to_numpy()[:-1]])
