@@ -459,7 +459,11 @@ def _gathered(
             progress(article_rows.n, round(article_rows.n * total_bytes / done_bytes) if done_bytes else 0)
     articles = article_rows.joined()
     errors_frame = pd.DataFrame([e.to_row() for e in errors], columns=list(ERROR_COLUMNS))
-    figures = rows.finish() if isinstance(rows, SpillWriter) else rows.frame()
+    if isinstance(rows, SpillWriter):
+        figures = rows.finish()
+        _release_unused()  # what the workers' results took as they came in, before the claims step
+    else:
+        figures = rows.frame()
     return articles, errors_frame, figures, ArticleTexts.indexed(tasks, articles, in_task, at, reading.max_file_size)
 
 
