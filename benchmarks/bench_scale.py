@@ -63,10 +63,12 @@ def _run_cli(corpus: Path, out: Path, *extra: str, prefix: tuple[str, ...] = ())
         "  'worker_rss_mb': kids.ru_maxrss / 1024}))\n"
     )
     command = [*prefix, sys.executable, "-c", probe, "run", str(corpus), "--out", str(out), "--quiet", *extra]
+    load = os.getloadavg()[0]  # the machine's 1-minute load as it starts: how far its timings can be trusted
     started = time.perf_counter()
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["process"] = time.perf_counter() - started  # with interpreter start and imports
+    result["load"] = load
     if result["code"] != 0:
         raise SystemExit(f"figure-audit failed: {done.stderr}")
     return result
@@ -242,6 +244,7 @@ def _speed(corpus: Path, work: Path, kb: float, budget: float, repeat: int) -> N
     if len(runs) > 1:
         print("| runs (jobs 1 / jobs 2, s) | " + ", ".join(f"{a['process']:.1f}/{b['process']:.1f}" for a, b in runs)
               + " (fastest of each below) |")
+        print("| load at their start (1 min) | " + ", ".join(f"{a['load']:.1f}/{b['load']:.1f}" for a, b in runs) + " |")
     q_speed, q_note = _quantulum(corpus, budget)
     ours = kb / one["process"]
     print(f"| figure-audit run --jobs 1 | {one['process']:.1f} s, {ours:,.0f} KB/s |")
