@@ -317,8 +317,6 @@ def _gathered(pieces: list[pd.Series], positions: np.ndarray) -> pd.Series:
         inverse = np.empty(len(by_piece), dtype=np.int64)
         inverse[by_piece] = np.arange(len(by_piece))
         blocks.append(block.take(inverse))
-    if not blocks:
-        return pd.concat(pieces, ignore_index=True).iloc[:0]
     return pd.concat(blocks, ignore_index=True)
 
 

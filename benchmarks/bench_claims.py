@@ -8,6 +8,11 @@ build_claims, the peak resident memory of a fresh process doing it, and the size
 Then the worst case of one claim: 1,000 and 10,000 reports of one killed toll on one day.
 Each size runs in its own process so that peak memory is that size's alone.
 
+``bench_claims.py spilled N [JOBS]`` runs the claims step as a local ``--jobs`` run does on N figures
+spilled to a file (``build_claims_by_blocks`` on a pool of JOBS workers, default 2): wall and CPU
+(this process and the workers), this process's resident memory before and its peak during the step,
+and each worker's growth (peak minus resident at the start), to compare sizes (MB per figure).
+
 ``bench_claims.py cache N`` times the claims cache (``build_claims_by_blocks`` with a
 ``ClaimBatchCache`` in a temporary store, in one process) on N figures: the first build, a re-run of
 the same figures, and a re-run after one article's figures changed, with the buckets each built.
@@ -114,7 +119,80 @@ def cached(n: int) -> None:
         store.close()
 
 
+def _status(pid: int | str = "self") -> tuple[int, int]:
+    """Resident and peak resident memory (MB) of a process."""
+    fields = dict(line.split(":", 1) for line in open(f"/proc/{pid}/status"))
+    return int(fields["VmRSS"].split()[0]) // 1024, int(fields["VmHWM"].split()[0]) // 1024
+
+
+def _worker_ready(_: int) -> tuple[int, int]:
+    from auditor._claim_rules import load_config
+
+    load_config()
+    time.sleep(0.3)  # the next one goes to another worker: every worker reports
+    return os.getpid(), _status()[0]
+
+
+def spilled(n: int, jobs: int = 2) -> None:
+    """The claims step of a local run on a spilled table of n figures (Linux: reads /proc)."""
+    import threading
+
+    import pyarrow as pa
+
+    from auditor._parallel import WorkerPool
+    from auditor._spill import SpillWriter, figure_batch
+    from auditor.claims import build_claims_by_blocks
+
+    pool = WorkerPool(jobs)
+    pool.start()  # forked before the table is built, as a run's workers are before its claims step
+    started = dict(f.result() for f in [pool.submit(_worker_ready, i) for i in range(2 * jobs)])
+    figures = synthetic(n)
+    articles = pd.DataFrame({"article_id": figures["article_id"].unique()})
+    writer = SpillWriter()
+    for start in range(0, n, 16_384):
+        writer.extend(figure_batch(list(figures.iloc[start:start + 16_384].itertuples(index=False, name=None))))
+    table = writer.finish()
+    del figures
+    pa.default_memory_pool().release_unused()
+    peaks = dict.fromkeys(started, 0)
+    running = True
+
+    def watch() -> None:
+        while running:
+            for pid in peaks:
+                try:
+                    peaks[pid] = _status(pid)[1]
+                except OSError:
+                    pass
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    with open("/proc/self/clear_refs", "w") as handle:  # this process's peak from here
+        handle.write("5")
+    before = _status()[0]
+    workers_cpu = lambda: sum(  # noqa: E731
+        sum(int(v) for v in open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[11:13])
+        for pid in started) / os.sysconf("SC_CLK_TCK")
+    t0, cpu0, kids0 = time.perf_counter(), time.process_time(), workers_cpu()
+    _found, groups, conflicts = build_claims_by_blocks(table, articles, pool.submit, jobs)
+    elapsed, cpu, kids = time.perf_counter() - t0, time.process_time() - cpu0, workers_cpu() - kids0
+    running = False
+    watcher.join()
+    peak = _status()[1]
+    growth = ", ".join(f"+{peaks[pid] - rss:,} MB" for pid, rss in started.items())
+    print(f"{n:>9,} figures spilled, {jobs} workers: {elapsed:6.2f} s wall, {cpu:5.2f} s CPU here, {kids:6.2f} s "
+          f"in workers (load {os.getloadavg()[0]:.1f}); here {before:,} MB before, peak {peak:,} MB "
+          f"(+{peak - before:,}); workers {growth}; {len(groups):,} groups, {len(conflicts):,} conflicts", flush=True)
+    pool.close()
+    table.remove()
+    pa.default_memory_pool().release_unused()
+
+
 def main() -> None:
+    if len(sys.argv) in (3, 4) and sys.argv[1] == "spilled":
+        spilled(int(sys.argv[2]), *(int(a) for a in sys.argv[3:]))
+        return
     if len(sys.argv) == 3 and sys.argv[1] == "cache":
         cached(int(sys.argv[2]))
         return
