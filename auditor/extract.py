@@ -7,7 +7,6 @@ Every figure keeps the exact character span of its number in the article text.
 
 from __future__ import annotations
 
-import gc
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -1395,32 +1394,6 @@ def extract_figures(article: Article | str, within: tuple[int, int] | None = Non
     """
     if isinstance(article, str):
         article = Article(article_id="text", path="", text=article)
-    # The cyclic collector waits for the article's end: extraction allocates ~150,000 short-lived tuples a MB
-    # (tokens), and each collection in between only re-scanned the article's live state (5-10 % of the CPU).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _article_figures(article, within, context)
-    finally:
-        if collecting:
-            gc.enable()
-            _collect_due()
-
-
-def _collect_due() -> None:
-    """The young generations' collection the allocations of a paused article made due.
-
-    The collector itself would run it at the next allocation, which a caller may never make before its next
-    article (a loop over articles already read): then nothing would ever be collected. What the article
-    left in reference cycles is in the youngest generation still, and goes here.
-    """
-    counts, thresholds = gc.get_count(), gc.get_threshold()
-    if thresholds[0] and counts[0] > thresholds[0]:
-        gc.collect(1 if counts[1] >= thresholds[1] else 0)
-
-
-def _article_figures(article: Article, within: tuple[int, int] | None,
-                     context: Callable[[Article, list[Sentence]], ArticleContext]) -> list[Figure]:
     sentences = split_sentences(article.text)
     candidates = [(i, s) for i, s in enumerate(sentences) if not s.boilerplate and _may_hold_figure(s.text)]
     if not candidates:
