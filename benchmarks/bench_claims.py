@@ -121,7 +121,8 @@ def cached(n: int) -> None:
 
 def _status(pid: int | str = "self") -> tuple[int, int]:
     """Resident and peak resident memory (MB) of a process."""
-    fields = dict(line.split(":", 1) for line in open(f"/proc/{pid}/status"))
+    with open(f"/proc/{pid}/status") as handle:
+        fields = dict(line.split(":", 1) for line in handle)
     return int(fields["VmRSS"].split()[0]) // 1024, int(fields["VmHWM"].split()[0]) // 1024
 
 
@@ -131,6 +132,15 @@ def _worker_ready(_: int) -> tuple[int, int]:
     load_config()
     time.sleep(0.3)  # the next one goes to another worker: every worker reports
     return os.getpid(), _status()[0]
+
+
+def _cpu_of(pids: list[int]) -> float:
+    """User and system CPU seconds of processes."""
+    ticks = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as handle:
+            ticks += sum(int(v) for v in handle.read().rsplit(")", 1)[1].split()[11:13])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def spilled(n: int, jobs: int = 2) -> None:
@@ -171,12 +181,9 @@ def spilled(n: int, jobs: int = 2) -> None:
     with open("/proc/self/clear_refs", "w") as handle:  # this process's peak from here
         handle.write("5")
     before = _status()[0]
-    workers_cpu = lambda: sum(  # noqa: E731
-        sum(int(v) for v in open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[11:13])
-        for pid in started) / os.sysconf("SC_CLK_TCK")
-    t0, cpu0, kids0 = time.perf_counter(), time.process_time(), workers_cpu()
+    t0, cpu0, kids0 = time.perf_counter(), time.process_time(), _cpu_of(list(started))
     _found, groups, conflicts = build_claims_by_blocks(table, articles, pool.submit, jobs)
-    elapsed, cpu, kids = time.perf_counter() - t0, time.process_time() - cpu0, workers_cpu() - kids0
+    elapsed, cpu, kids = time.perf_counter() - t0, time.process_time() - cpu0, _cpu_of(list(started)) - kids0
     running = False
     watcher.join()
     peak = _status()[1]

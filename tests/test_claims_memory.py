@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pytest
 
 from auditor import _parallel, _spill, claims, relations
@@ -18,7 +17,7 @@ from auditor.claims import build_claims, build_claims_by_blocks, run_here
 from auditor.model import FIGURE_COLUMNS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from make_corpus import write_corpus  # noqa: E402
+from make_corpus import write_corpus
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +102,7 @@ def test_a_claims_task_empties_the_sentence_memos(audited, tmp_path):
     written = claims._claims_task(path, None, _parallel.settings())
     assert relations._shingles.cache_info().currsize == 0
     filled, groups, conflicts = claims._result(written)
-    _found, expected_groups, expected_conflicts = build_claims(part, articles)
+    _found, _groups, expected_conflicts = build_claims(part, articles)
     assert len(filled) == len(part)
     pd.testing.assert_frame_equal(claims.finish_claims(pd.DataFrame(), groups, conflicts)[1], expected_conflicts)
 
@@ -140,9 +139,3 @@ def test_sorted_on_key_columns_as_pandas_sorts_the_whole_table():
     assert claims._order(claims._conflict_keys(mixed)) is None  # Arrow cannot hold it: pandas sorts
     assert claims._sorted_conflicts(mixed.iloc[[0, 6]])["conflict_id"].tolist() == ["c0", "c9"]
 
-
-def test_release_memory_gives_arrow_pool_back():
-    data = pa.array(np.arange(2_000_000, dtype=np.int64) * 3)
-    del data
-    _spill.release_memory()
-    assert pa.default_memory_pool().bytes_allocated() < 16_000_000
