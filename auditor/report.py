@@ -141,38 +141,35 @@ def _n_listed(rows: dict[str, list]) -> int:
 def _shown_figures(result: Any, in_conflict: set[str], keep: set[str]) -> np.ndarray:
     """Positions in the figures table of the reports the page shows: the listed groups', at most
     MAX_REPORTS a group (those in a conflict first, the others spread evenly over time). Reads three
-    columns of the figures a part at a time (a spilled table is not loaded whole)."""
+    columns of the figures a part at a time (a spilled table is not loaded whole) and keeps, of each
+    listed group's figures, four numbers (no Python string)."""
     from .dashboard._data import figure_chunks
 
-    kept = []
+    listed = pd.Index(sorted(keep))
+    parts = []
     for fig in figure_chunks(result, ["figure_id", "group_id", "published"]):
         group = fig["group_id"].fillna("")
         alone = (group == "").to_numpy(dtype=bool)
         if alone.any():  # a figure without a group is a group of its own (as the workbench lists it)
             group = group.where(~alone, "solo:" + fig["figure_id"].fillna(""))
-        at = np.flatnonzero(group.isin(keep).to_numpy(dtype=bool))  # Python strings only for these
-        kept.append(pd.DataFrame({
-            "group": group.iloc[at].to_numpy(dtype=object), "position": fig.index.to_numpy()[at],
-            "id": fig["figure_id"].iloc[at].to_numpy(dtype=object), "published": fig["published"].iloc[at].to_numpy(),
+        code = listed.get_indexer(group)
+        at = np.flatnonzero(code >= 0)
+        published = fig["published"].iloc[at]
+        parts.append(pd.DataFrame({
+            "group": code[at], "position": fig.index.to_numpy()[at],
+            "date": pd.to_datetime(published.where(published.notna(), ""), errors="coerce", format="mixed").to_numpy(),
+            "in_conflict": fig["figure_id"].iloc[at].isin(in_conflict).to_numpy(dtype=bool),
         }))
         del fig, group
-    shown = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame(columns=["group", "position"])
-    positions = shown["position"].to_numpy(dtype=np.int64)
-    sizes = shown["group"].value_counts()
-    big = sizes.index[sizes.to_numpy() > MAX_REPORTS]
-    if not len(big):
+    members = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        {"group": np.zeros(0, np.int64), "position": np.zeros(0, np.int64)})
+    positions = members["position"].to_numpy(dtype=np.int64)
+    sizes = np.bincount(members["group"].to_numpy(dtype=np.int64), minlength=len(listed))
+    in_big = sizes[members["group"].to_numpy(dtype=np.int64)] > MAX_REPORTS
+    if not in_big.any():
         return positions
-    in_big = shown["group"].isin(big).to_numpy()
     chosen = [positions[~in_big]]
-    shown = shown[in_big]
-    published = shown["published"]
-    members = pd.DataFrame({
-        "group": shown["group"].to_numpy(), "position": positions[in_big],
-        "date": pd.to_datetime(published.where(published.notna(), ""), errors="coerce", format="mixed").to_numpy(),
-        "in_conflict": [f in in_conflict for f in shown["id"].tolist()],
-    })
-    del shown
-    ordered = members.sort_values("date", na_position="last", kind="stable")
+    ordered = members[in_big].sort_values("date", na_position="last", kind="stable")
     for _, group in ordered.groupby("group", sort=False):
         disputed = group["position"].to_numpy()[group["in_conflict"].to_numpy()][:MAX_REPORTS]
         others = group["position"].to_numpy()[~group["in_conflict"].to_numpy()]
