@@ -18,6 +18,7 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -429,7 +430,11 @@ def run_tasks(
             done, got = pending.popleft()
             if isinstance(got, Future):
                 flying -= 1
-                got = got.result()
+                try:
+                    got = got.result()
+                except BrokenProcessPool:  # a worker ended abruptly: the tasks in flight, one of them its
+                    in_flight = [*done, *(t for part, f in pending if isinstance(f, Future) for t in part)]
+                    raise WorkerDied(_died_reading(in_flight, max_size, folder)) from None
             else:
                 waiting -= len(done)
             yield from zip(done, got)
@@ -459,6 +464,53 @@ def run_tasks(
             yield from settle()
     yield from send(tasks[looked_up:], 0)
     yield from settle(wait=True)
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended abruptly (killed by the system, e.g. out of memory, or a crash in a
+    library) while reading and extracting: the message names the file when reading it again shows it."""
+
+
+# Seconds a task read again alone may take (see _died_reading) before the search is given up.
+_PROBE_SECONDS = 120
+
+
+def _died_reading(tasks: Sequence[ReadTask], max_size: int, cache: object | None) -> str:
+    """What to tell of a pool whose worker ended abruptly while ``tasks`` were in flight: the file that
+    ends a process again when the tasks are read once more, one at a time, in one forked process;
+    else the files that were in flight (the worker was killed from outside)."""
+    from .readers import _shown
+
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+    probe = context.Process(target=_probe, args=(tasks, max_size, cache, sending), daemon=True)
+    probe.start()
+    sending.close()
+    reading, ended = None, False
+    try:
+        while receiving.poll(_PROBE_SECONDS):
+            reading = receiving.recv()
+    except EOFError:  # the probe ended: well (every task read) or as the worker did
+        ended = True
+    finally:
+        if probe.is_alive():  # a task longer than _PROBE_SECONDS: given up
+            probe.kill()
+        probe.join()
+        receiving.close()
+    if ended and probe.exitcode != 0 and reading is not None:
+        return (f"a worker process ended abruptly while reading {_shown(tasks[reading].path)} (read again alone, it "
+                "ends its process too: out of memory, or a crash in a library); nothing was written")
+    names = f"{_shown(tasks[0].path)}" + (f" ... {_shown(tasks[-1].path)}" if len(tasks) > 1 else "")
+    return (f"a worker process ended abruptly (killed from outside, or out of memory) while reading one of "
+            f"{len(tasks)} file(s) in flight: {names}; nothing was written")
+
+
+def _probe(tasks: Sequence[ReadTask], max_size: int, cache: object | None, sending: Any) -> None:
+    """Read ``tasks`` in order, saying which one is next before reading it (see :func:`_died_reading`)."""
+    for i, task in enumerate(tasks):
+        sending.send(i)
+        run_task(task, max_size, cache)
+    sending.close()
 
 
 # The last batches of a run are cut down to this fraction of a full one (see guided).

@@ -243,3 +243,22 @@ def test_the_command_line_process_returns_freed_memory_to_the_system(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
     assert done.stdout.split() == ["0", "system"], done.stderr
     assert (tmp_path / "out" / "figures.csv").stat().st_size > 0
+
+
+def test_a_worker_that_dies_mid_run_gives_an_error_naming_the_file(tmp_path, monkeypatch):
+    """A worker ending abruptly (a crash, or the system killing it for memory) on one file: the run
+    stops with an error naming that file (found by reading the tasks in flight again, one at a time)."""
+    folder = tmp_path / "corpus"
+    paths = sorted(write_corpus(400, folder, seed=5))  # above PARALLEL_MIN_CHARS: read on workers
+    poison = paths[250]
+    read = _parallel.run_task
+    parent = os.getpid()
+
+    def dying(task, *args):
+        if task.path == poison and os.getpid() != parent:
+            os._exit(3)  # as a process killed mid-task: no exception, no result
+        return read(task, *args)
+
+    monkeypatch.setattr(_parallel, "run_task", dying)  # inherited by the forked workers
+    with pytest.raises(_parallel.WorkerDied, match=f"ended abruptly while reading {poison}"):
+        audit(folder, jobs=2)
