@@ -499,10 +499,10 @@ def _died_reading(tasks: Sequence[ReadTask], max_size: int, cache: object | None
         receiving.close()
     if ended and probe.exitcode != 0 and reading is not None:
         return (f"a worker process ended abruptly while reading {_shown(tasks[reading].path)} (read again alone, it "
-                "ends its process too: out of memory, or a crash in a library); nothing was written")
+                "ends its process too: out of memory, or a crash in a library)")
     names = f"{_shown(tasks[0].path)}" + (f" ... {_shown(tasks[-1].path)}" if len(tasks) > 1 else "")
     return (f"a worker process ended abruptly (killed from outside, or out of memory) while reading one of "
-            f"{len(tasks)} file(s) in flight: {names}; nothing was written")
+            f"{len(tasks)} file(s) in flight: {names}")
 
 
 def _probe(tasks: Sequence[ReadTask], max_size: int, cache: object | None, sending: Any) -> None:
