@@ -284,8 +284,12 @@ def _joined(frames: list[pd.DataFrame], rows: np.ndarray | Callable[[pd.DataFram
     names = list(full[0].columns)
     taken = {}
     for name in names:
-        taken[name] = _gathered([frame.pop(name) for frame in full], rows)
-        release_memory()  # the parts' column: room for the next column's
+        pieces = [frame.pop(name) for frame in full]
+        big = sum(piece.nbytes for piece in pieces) > _GATHER_BYTES
+        taken[name] = _gathered(pieces, rows)
+        del pieces
+        if big:
+            release_memory()  # the parts' column: room for the next column's
     return pd.DataFrame(taken, columns=names)
 
 
