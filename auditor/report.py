@@ -158,7 +158,8 @@ def _shown_figures(result: Any, in_conflict: set[str], keep: set[str]) -> np.nda
         parts.append(pd.DataFrame({
             "group": code[at], "position": fig.index.to_numpy()[at],
             "date": pd.to_datetime(published.where(published.notna(), ""), errors="coerce", format="mixed").to_numpy(),
-            "in_conflict": fig["figure_id"].iloc[at].isin(in_conflict).to_numpy(dtype=bool),
+            # A set lookup per figure: Series.isin(set) is ~100x slower on Arrow text.
+            "in_conflict": np.fromiter((f in in_conflict for f in fig["figure_id"].iloc[at].tolist()), bool, len(at)),
         }))
         del fig, group
     members = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(

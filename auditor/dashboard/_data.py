@@ -343,8 +343,12 @@ def figure_chunks(result: Any, columns: Sequence[str], size: int | None = None) 
         yield from chunks(columns, size)
         return
     n = result.n_figures
+    in_memory = None if result.figures_spilled else result.figures
     for start in range(0, n, size):
-        frame = result._figures_at(np.arange(start, min(start + size, n)), columns)
+        if in_memory is not None:  # a slice of the rows, then the columns: only these are copied
+            frame = in_memory.iloc[start:start + size][[c for c in in_memory.columns if c in columns]]
+        else:
+            frame = result._figures_at(np.arange(start, min(start + size, n)), columns)
         frame.index = pd.RangeIndex(start, min(start + size, n))
         yield frame
 
