@@ -249,3 +249,19 @@ def sent_to_workers(monkeypatch):
     monkeypatch.setattr(_parallel.WorkerPool, "submit", lambda self, *args: sent.append(args) or real(self, *args))
     return sent
 
+
+
+def generated_unclaimed(tmp_path_factory, seed):
+    """Figures and articles of 300 generated articles (``benchmarks/make_corpus.py``, ``seed``), audited in
+    one process, their claim columns emptied: the input of a claims step."""
+    import sys
+
+    from auditor.audit import audit
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from make_corpus import write_corpus
+
+    folder = tmp_path_factory.mktemp("corpus")
+    write_corpus(300, folder, seed=seed)
+    result = audit(folder, jobs=1)
+    return result.figures.assign(group_id="", incident_id=""), result.articles

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import sys
 from concurrent.futures import Future
-from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import generated_unclaimed
 
 from auditor import claims
-from auditor.audit import audit
 from auditor.claims import build_claims, build_claims_by_blocks
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from make_corpus import write_corpus  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def audited(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("corpus")
-    write_corpus(300, folder, seed=6)
-    result = audit(folder, jobs=1)
-    return result.figures.assign(group_id="", incident_id=""), result.articles
+    return generated_unclaimed(tmp_path_factory, seed=6)
 
 
 def _recording_submit(calls: list):

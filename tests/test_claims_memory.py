@@ -3,29 +3,22 @@ capped, workers' memos emptied after each task; every table the same as the in-m
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import generated_unclaimed
 
 from auditor import _parallel, _spill, claims, relations
 from auditor._spill import SpillWriter, figure_batch
-from auditor.audit import audit
 from auditor.claims import build_claims, build_claims_by_blocks, run_here
 from auditor.model import FIGURE_COLUMNS
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from make_corpus import write_corpus
 
 
 @pytest.fixture(scope="module")
 def audited(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("corpus")
-    write_corpus(300, folder, seed=11)
-    result = audit(folder, jobs=1)
-    return result.figures.assign(group_id="", incident_id=""), result.articles
+    return generated_unclaimed(tmp_path_factory, seed=11)
 
 
 def _spilled(figures: pd.DataFrame, folder: Path, chunk: int) -> _spill.SpilledFigures:
