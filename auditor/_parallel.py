@@ -199,18 +199,21 @@ _M_MMAP_THRESHOLD = -3
 _MMAP_THRESHOLD = 128 * 1024
 
 
-def returning_allocators() -> None:
-    """Make this process (and the workers it forks later) give freed memory back to the system.
+def returning_allocators() -> Callable[[], None]:
+    """Make this process (and the workers it forks later) give freed memory back to the system; returns
+    what sets Arrow's previous pool again (the mmap threshold stays: glibc's own starting value).
 
     A run's parent takes every worker's results (an Arrow record batch of a few hundred KB each) for
     the length of the run: with Arrow's default pool (mimalloc) and glibc's dynamic mmap threshold,
     the freed blocks stay resident for reuse and the parent grew ~3 MB per MB of text. Arrow's
     system pool and a fixed mmap threshold (large blocks unmapped when freed, the heap's top trimmed)
-    keep it near flat, at no measurable cost in CPU. Process-wide: the command line calls it, the
-    library (:func:`auditor.audit`) leaves a caller's process as it is.
+    keep it near flat, at no measurable cost in CPU. Process-wide: the command line calls it for the
+    length of a run (and puts Arrow's pool back after it: ``main`` may run inside a caller's process);
+    the library (:func:`auditor.audit`) leaves a caller's process as it is.
     """
     import pyarrow as pa
 
+    previous = pa.default_memory_pool()
     pa.set_memory_pool(pa.system_memory_pool())
     try:
         import ctypes
@@ -218,6 +221,7 @@ def returning_allocators() -> None:
         ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
     except (OSError, AttributeError):  # not glibc: its allocator's own policy
         pass
+    return lambda: pa.set_memory_pool(previous)
 
 
 def default_jobs(jobs: int | None) -> int:

@@ -129,8 +129,9 @@ def _audit_and_write(args: argparse.Namespace, jobs: int | None, reading: object
     except ValueError as exc:
         return _fail(str(exc), 2)
     formats = ("csv", "parquet") if args.format == "both" else (args.format,)
-    returning_allocators()  # this process is the run's: memory freed goes back, its size stays near flat
     with ExitStack() as stack:
+        # this process is the run's: memory freed goes back, its size stays near flat (until the run ends)
+        stack.callback(returning_allocators())
         # --out is checked and locked before any work, so a bad folder costs no audit.
         try:
             out = stack.enter_context(OutputFolder(args.out))

@@ -233,15 +233,19 @@ def test_the_last_batches_of_a_run_are_smaller_so_workers_finish_together():
 
 def test_the_command_line_process_returns_freed_memory_to_the_system(tmp_path):
     """Arrow's system pool and a fixed mmap threshold in the run's process (the parent of a run holds
-    every worker's results for a while: with the default allocators it kept what they freed)."""
+    every worker's results for a while: with the default allocators it kept what they freed); the
+    process's own pool back once the run ends (``main`` may run inside a caller's process)."""
     import subprocess
 
     write_corpus(240, tmp_path / "corpus", seed=3)
-    code = ("import sys, pyarrow as pa\nfrom auditor.cli import main\n"
+    code = ("import importlib, pyarrow as pa\nfrom auditor.cli import main\na = importlib.import_module('auditor.audit')\n"
+            "before, real, during = pa.default_memory_pool().backend_name, a.audit, []\n"
+            "a.audit = lambda *args, **kw: during.append(pa.default_memory_pool().backend_name) or real(*args, **kw)\n"
             f"code = main(['run', {str(tmp_path / 'corpus')!r}, '--out', {str(tmp_path / 'out')!r}, '--quiet', "
-            "'--no-cache', '--jobs', '2'])\nprint(code, pa.default_memory_pool().backend_name)")
+            "'--no-cache', '--jobs', '2'])\n"
+            "print(code, *during, pa.default_memory_pool().backend_name == before)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
-    assert done.stdout.split() == ["0", "system"], done.stderr
+    assert done.stdout.split() == ["0", "system", "True"], done.stderr
     assert (tmp_path / "out" / "figures.csv").stat().st_size > 0
 
 
