@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ._spill import PackedRows, RowColumns, SpilledFigures, SpillWriter
+from ._spill import PackedRows, RowColumns, SpilledFigures, SpillWriter, release_memory
 from .model import ARTICLE_COLUMNS, ERROR_COLUMNS, FIGURE_COLUMNS, FIGURE_FIELDS, Article, Figure, ReadError
 from .readers import ReadOptions
 
@@ -230,16 +230,8 @@ class FigureColumns(TypedColumns):
         if not self.n:
             return figures_frame([])
         frame = _typed(self.joined())
-        _release_unused()
+        release_memory()
         return frame
-
-
-def _release_unused() -> None:
-    """Give the memory Arrow freed (chunks typed, then joined) back to the system: its allocator
-    keeps freed blocks for reuse, which would count in this process's peak for the rest of the run."""
-    import pyarrow as pa
-
-    pa.default_memory_pool().release_unused()
 
 
 def _inferred(values: list[Any]) -> Any:
@@ -461,7 +453,7 @@ def _gathered(
     errors_frame = pd.DataFrame([e.to_row() for e in errors], columns=list(ERROR_COLUMNS))
     if isinstance(rows, SpillWriter):
         figures = rows.finish()
-        _release_unused()  # what the workers' results took as they came in, before the claims step
+        release_memory()  # what the workers' results took as they came in, before the claims step
     else:
         figures = rows.frame()
     return articles, errors_frame, figures, ArticleTexts.indexed(tasks, articles, in_task, at, reading.max_file_size)
@@ -489,7 +481,7 @@ def _claims(
                                        pool.jobs if on_pool else 1, store_dir=review_dir,
                                        shared_folder=Path(tempfile.gettempdir()) if on_pool else None,
                                        cache=claim_batch_cache(store))
-    _release_unused()
+    release_memory()
     return built
 
 
@@ -506,7 +498,7 @@ def _spilled_claims(
         return _claims(_figures_loaded(figures), articles, store, review_dir, pool)
     built = build_claims_by_blocks(figures, articles, pool.submit, pool.jobs, store_dir=review_dir,
                                    cache=claim_batch_cache(store))
-    _release_unused()
+    release_memory()
     return built
 
 

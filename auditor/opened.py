@@ -200,9 +200,9 @@ def open_audit(folder: str | os.PathLike[str]) -> OpenedAudit:
 
 def release_memory() -> None:
     """Give back to the system what Arrow's memory pool kept from reading a whole table."""
-    import pyarrow as pa
+    from ._spill import release_memory as released  # (imported here: pyarrow only once a table is read)
 
-    pa.default_memory_pool().release_unused()
+    released()
 
 
 # --- reading the files ---------------------------------------------------------------------------------------
