@@ -200,7 +200,8 @@ def open_audit(folder: str | os.PathLike[str]) -> OpenedAudit:
 
 def release_memory() -> None:
     """Give back to the system what Arrow's memory pool kept from reading a whole table."""
-    from ._spill import release_memory as released  # (imported here: pyarrow only once a table is read)
+    # (imported here: pyarrow only once a table is read)
+    from ._spill import release_memory as released
 
     released()
 
@@ -313,13 +314,16 @@ class _CsvFigures(_FigureFile):
             raise ValueError(f"{path}: no group_id / figure_id column: not a figure-audit figures table")
         self.n_rows = -1  # counted on the first full read
 
-    def _reader(self, keys: Sequence[str] | None) -> Any:
+    def _types(self) -> dict[str, pa.DataType]:
+        """Each column's type as read (numbers typed, the rest text)."""
         import pyarrow as pa
+
+        return {c: (pa.float64() if c in _FLOATS else pa.int64() if c in _INTS else pa.string()) for c in self.columns}
+
+    def _reader(self, keys: Sequence[str] | None) -> Any:
         import pyarrow.csv as pacsv
 
-        types = {c: (pa.float64() if c in _FLOATS else pa.int64() if c in _INTS else pa.string())
-                 for c in self.columns}
-        convert = pacsv.ConvertOptions(column_types=types, include_columns=keys, strings_can_be_null=False,
+        convert = pacsv.ConvertOptions(column_types=self._types(), include_columns=keys, strings_can_be_null=False,
                                        quoted_strings_can_be_null=False)
         self.handle.seek(0)
         # Blocks of 2 MB: the reader parses a few ahead, so 8 MB blocks held ~100 MB more at 20 MB of text.
@@ -356,8 +360,7 @@ class _CsvFigures(_FigureFile):
     def empty(self, columns: Sequence[str] | None) -> pa.Table:
         import pyarrow as pa
 
-        types = {c: (pa.float64() if c in _FLOATS else pa.int64() if c in _INTS else pa.string())
-                 for c in self.columns}
+        types = self._types()
         wanted = list(self.columns) if columns is None else [c for c in self.columns if c in columns]
         return pa.schema([(c, types[c]) for c in wanted]).empty_table()
 
