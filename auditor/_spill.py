@@ -110,8 +110,9 @@ class PackedRows(Sequence):
 
 
 class RowColumns:
-    """Figure rows (``FIGURE_COLUMNS`` tuples) gathered column by column; ``_flush`` takes them every
-    ``CHUNK`` rows (into typed arrays in memory, or into the spill file)."""
+    """Rows (``FIGURE_COLUMNS`` tuples; other columns in :class:`auditor.audit.TypedColumns`) gathered
+    column by column; ``_flush`` takes them every ``CHUNK`` rows (into typed arrays in memory, or into
+    the spill file)."""
 
     CHUNK = 16_384
 

@@ -7,8 +7,8 @@ the bundled seed articles copied up to ``--mb`` (real prose, as ``speed.py`` use
 ``extract_figures`` over every article in one process, after ``warm_up`` and a pass over a spread of
 articles (one-off loads and pattern compiles are not counted). CPU time (user + system of this
 process), not wall time: the figure to compare on a shared machine; the best of ``--rounds``, with
-the garbage collector's share of it (``gc.callbacks``; extraction pauses the collector for an article and
-collects what fell due after it). "Sentences read" counts those extraction
+the garbage collector's share of it (``gc.callbacks``; an article's context is freed without it, so few
+collections run during extraction). "Sentences read" counts those extraction
 tokenises and reads; the others (no digit, no number or casualty word) are skipped by a text test.
 
 The stage table times the same run again with each stage's function wrapped (a wrapper costs
