@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -96,7 +97,7 @@ class OpenedAudit:
 
         pending: list[pa.Table] = []
         start = held = 0
-        for part in [*self._figures.parts(columns, None, None), None]:
+        for part in chain(self._figures.parts(columns, None, None), [None]):  # read as taken, not all at once
             if part is not None:
                 pending.append(part)
                 held += part.num_rows

@@ -103,3 +103,16 @@ def test_the_page_built_from_parts_is_the_page_of_the_whole_table(spilled, count
         counted_parts.clear()
         assert page(audit) == whole
         assert max(counted_parts) <= PART  # the parts of the list, then the (fewer) reports embedded
+
+
+def test_an_opened_audit_reads_its_figures_part_by_part_as_they_are_taken(spilled):
+    """The first part of an opened Parquet audit's figures comes before the other row groups are read."""
+    root, result = spilled
+    opened = auditor.open_audit(root / "parquet")
+    before = opened._figures.rows_read
+    parts = opened.figure_chunks(["figure_id", "group_id"], size=PART)
+    first = next(parts)
+    assert len(first) >= PART and list(first.index[:2]) == [0, 1]
+    # row groups of 40 rows: the first few read, not the whole table
+    assert opened._figures.rows_read - before < PART + 40 < result.n_figures
+    parts.close()
