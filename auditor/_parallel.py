@@ -423,9 +423,17 @@ def run_tasks(
     def send(batch: list[ReadTask], after: int) -> Iterator[tuple[ReadTask, TaskResult]]:
         nonlocal flying
         for part in guided(batch, batch_bytes, pool.jobs, after):  # type: ignore[union-attr]
-            pending.append((part, submit_batch(pool, part, max_size, folder)))  # type: ignore[arg-type]
+            try:
+                future = submit_batch(pool, part, max_size, folder)  # type: ignore[arg-type]
+            except BrokenProcessPool:  # found broken as a batch is sent, before a result shows it
+                raise WorkerDied(_died_reading([*in_flight(), *part], max_size, folder)) from None
+            pending.append((part, future))
             flying += 1
             yield from settle()
+
+    def in_flight() -> list[ReadTask]:
+        """The tasks of the batches sent and not yet taken."""
+        return [t for part, f in pending if isinstance(f, Future) for t in part]
 
     def settle(wait: bool = False) -> Iterator[tuple[ReadTask, TaskResult]]:
         nonlocal flying, waiting
@@ -437,8 +445,7 @@ def run_tasks(
                 try:
                     got = got.result()
                 except BrokenProcessPool:  # a worker ended abruptly: the tasks in flight, one of them its
-                    in_flight = [*done, *(t for part, f in pending if isinstance(f, Future) for t in part)]
-                    raise WorkerDied(_died_reading(in_flight, max_size, folder)) from None
+                    raise WorkerDied(_died_reading([*done, *in_flight()], max_size, folder)) from None
             else:
                 waiting -= len(done)
             yield from zip(done, got)

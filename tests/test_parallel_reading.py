@@ -266,3 +266,34 @@ def test_a_worker_that_dies_mid_run_gives_an_error_naming_the_file(tmp_path, mon
     monkeypatch.setattr(_parallel, "run_task", dying)  # inherited by the forked workers
     with pytest.raises(_parallel.WorkerDied, match=f"ended abruptly while reading {poison}"):
         audit(folder, jobs=2)
+
+
+def test_a_pool_found_broken_as_a_batch_is_sent_gives_the_same_error(tmp_path, monkeypatch):
+    """The pool may be marked broken before the results in flight show it: the next batch sent then fails
+    at once, and the run stops with the same error naming the file."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from auditor import _article_parts
+
+    folder = tmp_path / "corpus"
+    paths = sorted(write_corpus(400, folder, seed=5))
+    poison = paths[250]
+    read, submit = _parallel.run_task, _article_parts.submit_batch
+    parent = os.getpid()
+    sent = []
+
+    def dying(task, *args):
+        if task.path == poison and os.getpid() != parent:
+            os._exit(3)
+        return read(task, *args)
+
+    def submitted(pool, batch, *args):
+        if any(poison in part for part in sent):
+            raise BrokenProcessPool("a child process terminated abruptly")  # as the pool says when it knows
+        sent.append([task.path for task in batch])
+        return submit(pool, batch, *args)
+
+    monkeypatch.setattr(_parallel, "run_task", dying)
+    monkeypatch.setattr(_article_parts, "submit_batch", submitted)
+    with pytest.raises(_parallel.WorkerDied, match=f"ended abruptly while reading {poison}"):
+        audit(folder, jobs=2)
