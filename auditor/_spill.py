@@ -23,16 +23,14 @@ import weakref
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
 from .model import FIGURE_COLUMNS
-
-if TYPE_CHECKING:  # imported where used (pyarrow imports it anyway when it builds an array from a list)
-    import pandas as pd
 
 SPILL_PREFIX = "figure-audit-spill-"
 _INTEGERS = frozenset({"start", "end", "sentence_start", "sentence_end"})
@@ -52,8 +50,6 @@ def _arrow_column(values: Sequence[Any], kind: pa.DataType) -> pa.Array:
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # not what the extractor makes; kept readable
         if kind == pa.large_string():
             return pa.array([None if v is None or v != v else str(v) for v in values], type=kind)
-        import pandas as pd
-
         return pa.array(pd.to_numeric(pd.Series(values, dtype=object), errors="coerce"), type=kind)
 
 
@@ -260,8 +256,6 @@ def remove_abandoned(folder: Path) -> None:
 
 def _frame(table: pa.Table | pa.RecordBatch, empty: frozenset[str], index: pd.Index | None = None) -> pd.DataFrame:
     """Arrow figure columns as the pandas frame :func:`auditor.audit.figures_frame` makes of the rows."""
-    import pandas as pd
-
     n = table.num_rows
     data = {}
     for name, column in zip(table.schema.names, table.columns):
@@ -357,8 +351,6 @@ class SpilledFigures:
     def chunks(self, size: int) -> Iterator[pd.DataFrame]:
         """The table in order, at most ``size`` rows at a time (index: row positions), claims columns
         filled; read a record batch at a time."""
-        import pandas as pd
-
         with pa.OSFile(str(self.path), "rb") as source:
             reader = ipc.open_file(source)
             start = 0
