@@ -456,7 +456,8 @@ def _gathered(
         release_memory()  # what the workers' results took as they came in, before the claims step
     else:
         figures = rows.frame()
-    return articles, errors_frame, figures, ArticleTexts.indexed(tasks, articles, in_task, at, reading.max_file_size)
+    return articles, errors_frame, figures, ArticleTexts(tasks, articles["article_id"], articles["sha256"], in_task, at,
+                                                           reading.max_file_size)
 
 
 def _claims(

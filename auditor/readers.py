@@ -24,6 +24,7 @@ import codecs
 import csv
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -739,37 +740,31 @@ class ArticleTexts(Mapping[str, str]):
     where each article was, not its text). A text that no longer matches the digest taken when it
     was audited raises :class:`TextChanged`."""
 
-    def __init__(self, tasks: Sequence[ReadTask], where: dict[str, tuple[int, int]], digests: Mapping[str, str],
-                 max_size: int = DEFAULT_MAX_FILE_SIZE) -> None:
+    def __init__(self, tasks: Sequence[ReadTask], article_ids: Any, digests: Any, in_task: Sequence[int],
+                 at: Sequence[int], max_size: int = DEFAULT_MAX_FILE_SIZE) -> None:
+        """The ``i``-th article (id ``article_ids[i]``, sha256 ``digests[i]``; sequences or columns) was
+        read as article ``at[i]`` of task ``in_task[i]``."""
         self._tasks = list(tasks)
-        self._index: Any = (where, digests)  # or what builds them (see indexed)
+        self._columns: Any = (article_ids, digests, in_task, at)  # made into maps when a text is first asked for
         self._max_size = max_size
         self._last: tuple[int, list[str]] = (-1, [])  # the texts of the task read last (reading in order reads each once)
 
-    @classmethod
-    def indexed(cls, tasks: Sequence[ReadTask], articles: Any, in_task: Sequence[int], at: Sequence[int],
-                max_size: int = DEFAULT_MAX_FILE_SIZE) -> ArticleTexts:
-        """The texts of ``articles`` (an ``ARTICLE_COLUMNS`` frame), the ``i``-th read as article ``at[i]``
-        of task ``in_task[i]``: the id to place and id to digest maps are made when a text is first
-        asked for (a run that only writes its outputs never holds them)."""
-        texts = cls(tasks, {}, {}, max_size)
-        texts._index = (articles["article_id"], articles["sha256"], in_task, at)  # columns as they are now
-        return texts
-
-    def _maps(self) -> tuple[dict[str, tuple[int, int]], Mapping[str, str]]:
-        if len(self._index) == 4:
-            ids, digests, in_task, at = self._index
-            ids = ids.tolist()
-            self._index = (dict(zip(ids, zip(in_task, at))), dict(zip(ids, digests.tolist())))
-        return self._index
+    @functools.cached_property
+    def _maps(self) -> tuple[dict[str, tuple[int, int]], dict[str, str]]:
+        """id -> (task, place in it) and id -> digest, made on first use (a run that only writes its
+        outputs never holds them)."""
+        ids, digests, in_task, at = self._columns
+        ids = list(ids)
+        self._columns = None
+        return dict(zip(ids, zip(in_task, at))), dict(zip(ids, list(digests)))
 
     @property
     def _where(self) -> dict[str, tuple[int, int]]:
-        return self._maps()[0]
+        return self._maps[0]
 
     @property
-    def _digests(self) -> Mapping[str, str]:
-        return self._maps()[1]
+    def _digests(self) -> dict[str, str]:
+        return self._maps[1]
 
     def __getitem__(self, article_id: str) -> str:
         n, k = self._where[article_id]

@@ -96,7 +96,9 @@ def test_texts_are_not_held_but_read_back_and_checked(tmp_path):
     first = result.articles.iloc[0]
     path = Path(first["path"])
     path.write_text(path.read_text(encoding="utf-8").replace("killed", "slain"), encoding="utf-8")
-    fresh = ArticleTexts(result.texts._tasks, result.texts._where, result.texts._digests)  # no text kept in memory
+    kept = result.texts
+    fresh = ArticleTexts(kept._tasks, list(kept._where), [kept._digests[i] for i in kept._where],
+                         *zip(*kept._where.values()))  # no text kept in memory
     with pytest.raises(TextChanged, match="changed since it was audited"):
         fresh[first["article_id"]]
 
