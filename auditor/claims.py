@@ -270,7 +270,8 @@ def _joined(frames: list[pd.DataFrame], rows: np.ndarray | Callable[[pd.DataFram
     positions, or (a function giving sort keys of the joined frame) sorted as :func:`_sorted_by`.
 
     Built a column at a time from the frames' columns, each dropped from its frame once taken (the
-    frames are emptied): the parts and the whole table are not held at once."""
+    frames are emptied; not when keys Arrow cannot sort leave the sort to pandas): the parts and the
+    whole table are not held at once."""
     full = [f for f in frames if len(f)] or frames[:1]
     if rows is None or not full:
         return pd.concat(full, ignore_index=True)
