@@ -343,16 +343,40 @@ def _shared_strings(found: list[Rows]) -> list[Rows]:
 _packing = False
 
 
-def _worker_started(packed: bool, warm: bool) -> None:
-    """A worker's first step: how it sends rows back and, ``warm``, the extraction tables loaded now
-    (a failure is left for the first article to raise, with its task)."""
+def _worker_started(packed: bool, warm: bool, parent: int | None = None) -> None:
+    """A worker's first step: it ends with ``parent`` (:func:`_end_with_parent`), how it sends rows back
+    and, ``warm``, the extraction tables loaded now (a failure is left for the first article to raise,
+    with its task)."""
     global _packing
+    if parent is not None:
+        _end_with_parent(parent)
     _packing = packed
     if warm:
         try:
             warm_up()
         except Exception:  # noqa: BLE001 - raised again, where it can be reported, by the first article
             pass
+
+
+# Linux's prctl option: the signal this process gets when the thread that forked it ends.
+_PR_SET_PDEATHSIG = 1
+
+
+def _end_with_parent(parent: int) -> None:
+    """Have the system kill this forked worker when ``parent`` ends, even by ``kill -9``: an orphan would
+    otherwise wait for tasks forever, holding what it inherited (the --out folder's lock among them).
+    Linux only; elsewhere the worker ends when it finds its task queue closed."""
+    import signal
+
+    try:
+        import ctypes
+
+        if ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
+            return
+    except (OSError, AttributeError):  # not Linux
+        return
+    if os.getppid() != parent:  # the parent ended before the signal was asked for
+        os._exit(1)
 
 
 class WorkerPool:
@@ -378,7 +402,7 @@ class WorkerPool:
         process goes on (planning the reads, importing what it needs next)."""
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("fork"),
-                                             initializer=_worker_started, initargs=(self.packed, warm))
+                                             initializer=_worker_started, initargs=(self.packed, warm, os.getpid()))
             self._pool.submit(int)  # a forking pool starts every worker at its first task: now
 
     def submit(self, function: Callable, *args: object) -> Future:

@@ -348,20 +348,29 @@ class SpilledFigures:
         """One column of every figure (as written, before the claims step)."""
         return self.part(np.arange(self.n), [name]).load()[name]
 
-    def chunks(self, size: int) -> Iterator[pd.DataFrame]:
-        """The table in order, at most ``size`` rows at a time (index: row positions), claims columns
-        filled; read a record batch at a time."""
+    def chunks(self, size: int, start: int = 0, stop: int | None = None) -> Iterator[pd.DataFrame]:
+        """Rows ``start:stop`` of the table (all by default) in order, at most ``size`` rows at a time (index:
+        row positions), claims columns filled; read a record batch at a time (a batch before ``start`` is
+        not read when the batches' sizes are known: a worker writing a part of the CSV reads its part)."""
+        stop = self.n if stop is None else min(stop, self.n)
         with pa.OSFile(str(self.path), "rb") as source:
             reader = ipc.open_file(source)
-            start = 0
+            known = len(self.batch_rows) == reader.num_record_batches
+            first = 0  # position of batch i's first row
             for i in range(reader.num_record_batches):
+                if first >= stop:
+                    break
+                if known and first + self.batch_rows[i] <= start:
+                    first += self.batch_rows[i]
+                    continue
                 batch = reader.get_batch(i)
-                for offset in range(0, batch.num_rows, size):
-                    piece = batch.slice(offset, size)
-                    stop = start + piece.num_rows
-                    yield self._with_filled(_frame(piece, self.empty, pd.RangeIndex(start, stop)), start, stop)
-                    start = stop
-                del batch, piece
+                for offset in range(max(start - first, 0), min(stop - first, batch.num_rows), size):
+                    piece = batch.slice(offset, min(size, stop - first - offset))
+                    at = first + offset
+                    yield self._with_filled(_frame(piece, self.empty, pd.RangeIndex(at, at + piece.num_rows)),
+                                            at, at + piece.num_rows)
+                first += batch.num_rows
+                del batch
                 pa.default_memory_pool().release_unused()
 
     def frame(self) -> pd.DataFrame:

@@ -114,7 +114,7 @@ def _run(args: argparse.Namespace) -> int:
 def _audit_and_write(args: argparse.Namespace, jobs: int | None, reading: object, walked: object,
                      options: dict[str, object], started: float) -> int:
     from . import _uptodate
-    from ._parallel import returning_allocators
+    from ._parallel import default_jobs, returning_allocators
     from .audit import audit
     from .cluster import ClusterError
     from .export import OutputError, OutputFolder, pause_point
@@ -166,14 +166,14 @@ def _audit_and_write(args: argparse.Namespace, jobs: int | None, reading: object
             return _fail(f"nothing could be audited ({reasons}); {kept}")
         pause_point("audited")
         try:
-            written = out.write(result, html=args.html, formats=formats)
+            written = out.write(result, html=args.html, formats=formats, jobs=default_jobs(jobs))
         except ReviewStoreLocked as exc:
             return _fail(f"{exc}; {kept}")
         except OSError as exc:
             return _fail(f"cannot write the audit to {args.out} ({str(exc) if isinstance(exc, OutputError) else _reason(exc)}); {kept}")
         printed = _uptodate.Printed(
-            {"articles": len(result.articles), "figures": result.n_figures, "groups": len(result.groups),
-             "conflicts": len(result.conflicts), "errors": len(result.errors)},
+            {"articles": len(result.articles), "figures": result.n_figures, "groups": result.n_groups,
+             "conflicts": result.n_conflicts, "errors": len(result.errors)},
             [(name, _shown(path)) for name, path in written.items()],  # stdout may not take undecodable bytes
             [(str(row.path), str(row.error)) for row in result.errors.itertuples()])
         _uptodate.write_record(out.path, options, inputs, review_before, [p.name for p in written.values()],

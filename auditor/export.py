@@ -10,7 +10,8 @@ import os
 import shutil
 import tempfile
 from datetime import datetime, timezone
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -198,27 +199,38 @@ def _arrow_rows(chunk: pd.DataFrame, header: Sequence[str]) -> bytes | None:
     return bytes(memoryview(lines.buffers()[2])[offsets[0]:offsets[-1]])
 
 
-def _chunks(table: Any, size: int) -> Iterator[pd.DataFrame]:
+def _chunks(table: Any, size: int, span: range | None = None) -> Iterator[pd.DataFrame]:
     """A table (a DataFrame, or a figure table spilled to a file: :mod:`auditor._spill`) in order,
-    ``size`` rows at a time."""
+    ``size`` rows at a time; only the rows of the range ``span`` when given (see :func:`_splittable`)."""
     if isinstance(table, pd.DataFrame):
-        for start in range(0, len(table), size):
-            yield table.iloc[start:start + size]
+        span = span if span is not None else range(len(table))
+        for start in range(span.start, span.stop, size):
+            yield table.iloc[start:min(start + size, span.stop)]
+    elif span is not None:
+        yield from table.chunks(size, span.start, span.stop)
     else:
         yield from table.chunks(size)
 
 
-def _csv_bytes(frame: Any, columns: Sequence[str]) -> Iterator[bytes]:
+def _csv_header(frame: Any, columns: Sequence[str]) -> list[str]:
+    """The CSV's columns: ``columns``, then the frame's other columns."""
+    present = [] if frame is None else list(frame.columns)
+    return list(columns) + [c for c in present if c not in columns]
+
+
+def _csv_bytes(frame: Any, columns: Sequence[str], span: range | None = None) -> Iterator[bytes]:
     """The header (``columns`` then the frame's other columns) and every row as UTF-8, a chunk at a time:
     Arrow kernels where they say exactly what the csv module would write, the csv module elsewhere.
-    ``frame`` is a DataFrame, ``None`` or a spilled figure table (read a chunk at a time)."""
-    present = [] if frame is None else list(frame.columns)
-    header = list(columns) + [c for c in present if c not in columns]
+    ``frame`` is a DataFrame, ``None`` or a spilled figure table (read a chunk at a time). Given ``span``
+    (a range of row positions), only those rows, after the header only when the range starts at row 0: a
+    part of the file (see :func:`_write_tables`)."""
+    header = _csv_header(frame, columns)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([neutralise_cell(c) for c in header])
-    yield buffer.getvalue().encode("utf-8")
-    for chunk in () if frame is None else _chunks(frame, CSV_CHUNK_ROWS):
+    if span is None or span.start == 0:  # the file's beginning
+        writer.writerow([neutralise_cell(c) for c in header])
+        yield buffer.getvalue().encode("utf-8")
+    for chunk in () if frame is None else _chunks(frame, CSV_CHUNK_ROWS, span):
         rows = _arrow_rows(chunk, header)
         if rows is None:
             buffer.seek(0)
@@ -394,11 +406,14 @@ class OutputFolder:
 
     # -- writing a set --------------------------------------------------------------------------
 
-    def write(self, result: Any, html: bool = False, formats: Sequence[str] = ("csv",)) -> dict[str, Path]:
+    def write(self, result: Any, html: bool = False, formats: Sequence[str] = ("csv",),
+              jobs: int = 1) -> dict[str, Path]:
         """Write a complete new set beside the current one, then switch to it in one rename.
 
-        Returns the paths of the files now in force (``DIR/figures.csv``, ...), keyed by table
-        name (``"figures"``; ``"figures.parquet"`` for Parquet; ``"report"``).
+        ``jobs`` > 1 writes the files on that many forked worker processes at once, a big CSV table in
+        ranges of rows (the same bytes; see :func:`_write_tables`). Returns the paths of the files now
+        in force (``DIR/figures.csv``, ...), keyed by table name (``"figures"``; ``"figures.parquet"``
+        for Parquet; ``"report"``).
         """
         unknown = [f for f in formats if f not in FORMATS]
         if unknown or not formats:
@@ -413,7 +428,7 @@ class OutputFolder:
         new = Path(tempfile.mkdtemp(prefix=f"{stamp}-", dir=sets))
         os.chmod(new, 0o777 & ~_UMASK)
         try:
-            names = self._write_set(new, result, html, formats)
+            names = self._write_set(new, result, html, formats, jobs)
             pause_point("set-complete")
             self._point_current_to(new)
         except BaseException:
@@ -431,26 +446,20 @@ class OutputFolder:
             written[key] = self.path / name
         return written
 
-    def _write_set(self, folder: Path, result: Any, html: bool, formats: Sequence[str]) -> list[str]:
+    def _write_set(self, folder: Path, result: Any, html: bool, formats: Sequence[str], jobs: int) -> list[str]:
         from .review import ReviewStore
 
         tables = _tables(result)
         tables["decisions"] = (ReviewStore(self.path).decisions(), tables["decisions"][1])
-        names = []
-        for table in TABLES:
-            frame, columns = tables[table]
-            for fmt in formats:
-                name = f"{table}.{fmt}"
-                if fmt == "csv":
-                    _write_csv_file(folder / name, frame, columns)
-                else:
-                    _write_parquet_file(folder / name, frame, columns)
-                names.append(name)
-                pause_point(f"set:{name}")
+        report = None
         if html:
             from .report import render_report
 
-            _write_file(folder / REPORT_NAME, render_report(result).encode("utf-8"))
+            def report() -> None:
+                _write_file(folder / REPORT_NAME, render_report(result).encode("utf-8"))
+
+        names = _write_tables(folder, tables, formats, jobs, meanwhile=report)
+        if html:
             names.append(REPORT_NAME)
         manifest = {
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -520,16 +529,17 @@ class OutputFolder:
 
 
 def write_outputs(
-    result: Any, out_dir: Path, html: bool = False, formats: Sequence[str] = ("csv",)
+    result: Any, out_dir: Path, html: bool = False, formats: Sequence[str] = ("csv",), jobs: int = 1,
 ) -> dict[str, Path]:
     """Write ``articles figures groups conflicts errors decisions`` (+ ``report.html``) into ``out_dir``.
 
     The new files replace the previous ones as one unit (see :class:`OutputFolder`); ``formats``
-    is ``("csv",)``, ``("parquet",)`` or both. Raises :class:`OutputError` (an ``OSError``) with a
-    one-line reason when the folder cannot be used or another run is writing to it.
+    is ``("csv",)``, ``("parquet",)`` or both; ``jobs`` worker processes write them. Raises
+    :class:`OutputError` (an ``OSError``) with a one-line reason when the folder cannot be used or
+    another run is writing to it.
     """
     with OutputFolder(out_dir) as folder:
-        return folder.write(result, html=html, formats=formats)
+        return folder.write(result, html=html, formats=formats, jobs=jobs)
 
 
 def _tables(result: Any) -> dict[str, tuple[pd.DataFrame, Sequence[str]]]:
@@ -542,8 +552,10 @@ def _tables(result: Any) -> dict[str, tuple[pd.DataFrame, Sequence[str]]]:
         # a figure table spilled to a file is streamed from it, never loaded whole (see AuditResult.figures)
         "figures": (vars(result).get("figures", None) if "figures" in vars(result) else result.figures,
                     FIGURE_COLUMNS),
-        "groups": (result.groups, GROUP_COLUMNS),
-        "conflicts": (result.conflicts, CONFLICT_COLUMNS),
+        # claim groups and conflicts left in the claims tasks' files are streamed from them too
+        "groups": (vars(result)["groups"] if "groups" in vars(result) else result.groups, GROUP_COLUMNS),
+        "conflicts": (vars(result)["conflicts"] if "conflicts" in vars(result) else result.conflicts,
+                      CONFLICT_COLUMNS),
         "errors": (result.errors, ERROR_COLUMNS),
         "decisions": (None, DECISION_COLUMNS),
     }
@@ -554,6 +566,160 @@ def _ordered(frame: pd.DataFrame | None, columns: Sequence[str]) -> pd.DataFrame
         return pd.DataFrame(columns=list(columns))
     extra = [c for c in frame.columns if c not in columns]
     return frame.reindex(columns=list(columns) + extra)
+
+
+# --- the files of a set written on several processes --------------------------------------------
+
+# A CSV table of at least this many rows is cut into ranges of rows written by the workers at once;
+# a smaller one is written whole by one worker, beside the other files.
+SPLIT_MIN_ROWS = CSV_CHUNK_ROWS
+# Rows of a range, at least: each range is a part file appended to the table's file by this process.
+PART_MIN_ROWS = CSV_CHUNK_ROWS // 2
+# Below this many rows in all the files (rows times formats), forking writers costs more than it saves.
+PARALLEL_MIN_ROWS = 2 * CSV_CHUNK_ROWS
+# The tables of the set being written (as _tables gives them), for the forked writers: they inherit
+# them, nothing is pickled; set only while a pool of writers is running.
+_writing: dict[str, tuple[Any, Sequence[str]]] | None = None
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """One worker's share of a set: a whole file, or a range of rows of a CSV table (part ``part``)."""
+
+    name: str  # the file, e.g. "figures.csv"
+    table: str
+    fmt: str
+    span: range | None  # rows of a CSV part; None: the whole file
+    part: int
+    rows: int
+    cost: int  # rows times columns: the larger ones are sent first
+
+    def path(self, folder: Path) -> Path:
+        """Where it is written: part 0 (or a whole file) at the file's name, later parts beside it."""
+        return folder / (self.name if self.part == 0 else f".{self.name}.part{self.part}")
+
+
+def _splittable(frame: Any) -> bool:
+    """Whether ``frame`` can be read a range of rows at a time: a DataFrame or a spilled figure table."""
+    from ._spill import SpilledFigures
+
+    return isinstance(frame, (pd.DataFrame, SpilledFigures))
+
+
+def _pieces(tables: Mapping[str, tuple[Any, Sequence[str]]], formats: Sequence[str], jobs: int) -> list[_Piece]:
+    """Every file of the set as pieces for ``jobs`` workers: a CSV table of ``SPLIT_MIN_ROWS`` rows or
+    more in up to 4 ranges per worker (of ``PART_MIN_ROWS`` rows or more), any other file whole."""
+    pieces = []
+    for table in TABLES:
+        frame, columns = tables[table]
+        rows = 0 if frame is None else len(frame)
+        width = len(_csv_header(frame, columns))
+        for fmt in formats:
+            name = f"{table}.{fmt}"
+            if fmt == "csv" and rows >= SPLIT_MIN_ROWS and _splittable(frame):
+                parts = max(1, min(4 * jobs, rows // PART_MIN_ROWS))
+                bounds = [rows * k // parts for k in range(parts + 1)]
+                pieces.extend(_Piece(name, table, fmt, range(start, stop), k, stop - start, (stop - start) * width)
+                              for k, (start, stop) in enumerate(zip(bounds, bounds[1:])))
+            else:
+                pieces.append(_Piece(name, table, fmt, None, 0, rows, rows * width))
+    return pieces
+
+
+def _write_tables(folder: Path, tables: Mapping[str, tuple[Any, Sequence[str]]], formats: Sequence[str],
+                  jobs: int, meanwhile: Callable[[], None] | None = None) -> list[str]:
+    """Write every table in every format into ``folder``; returns the file names, in ``TABLES`` order.
+
+    With ``jobs`` > 1 and enough rows, on ``jobs`` forked workers (:func:`_pieces`, largest first; they
+    inherit the tables, nothing is pickled) while this process runs ``meanwhile`` (the report) and then
+    appends each table's later parts to its first, in order: the bytes one process writes. Not when
+    other threads run here (a fork copies no thread, and a lock one of them holds stays held in the
+    child): then one file after the other, as with ``jobs`` 1. A worker ending abruptly raises
+    :class:`OutputError`; the set is then incomplete and never switched to (see :meth:`OutputFolder.write`).
+    """
+    global _writing
+    import threading
+
+    names = [f"{table}.{fmt}" for table in TABLES for fmt in formats]
+    pieces = _pieces(tables, formats, jobs)
+    if jobs < 2 or sum(p.rows for p in pieces) < PARALLEL_MIN_ROWS or threading.active_count() > 1:
+        for name in names:
+            table, fmt = name.rsplit(".", 1)
+            _write_whole(folder / name, fmt, *tables[table])
+            pause_point(f"set:{name}")
+        if meanwhile is not None:
+            meanwhile()
+        return names
+    from concurrent.futures.process import BrokenProcessPool
+
+    from ._parallel import WorkerPool
+
+    pool = WorkerPool(jobs)
+    _writing = dict(tables)
+    try:
+        futures = {piece: pool.submit(_write_piece, folder, piece)
+                   for piece in sorted(pieces, key=lambda p: -p.cost)}
+        if meanwhile is not None:
+            meanwhile()
+        for name in names:
+            parts = [piece for piece in pieces if piece.name == name]
+            for piece in parts:
+                try:
+                    futures[piece].result()
+                except BrokenProcessPool:  # every piece not yet written fails alike: which one ended it is unknown
+                    raise OutputError(f"a worker process writing the outputs ended abruptly (out of memory, or "
+                                      f"killed) before {name} was written") from None
+            if len(parts) > 1:
+                _append_parts(parts[0].path(folder), [piece.path(folder) for piece in parts[1:]])
+            pause_point(f"set:{name}")
+    finally:
+        _writing = None
+        pool.close()
+    return names
+
+
+def _write_piece(folder: Path, piece: _Piece) -> None:
+    """A worker's share (see :func:`_write_tables`): a part of a CSV table (not synced: this process
+    syncs the joined file), or a whole file."""
+    frame, columns = _writing[piece.table]  # type: ignore[index]
+    if piece.span is None:
+        _write_whole(piece.path(folder), piece.fmt, frame, columns)
+        return
+    with open(piece.path(folder), "wb") as handle:
+        for text in _csv_bytes(frame, columns, piece.span):
+            handle.write(text)
+
+
+def _append_parts(path: Path, parts: Sequence[Path]) -> None:
+    """Append ``parts`` to ``path`` in order (copied in the kernel where it can), remove them, sync ``path``."""
+    with open(path, "r+b") as handle:  # not "ab": copy_file_range refuses a file opened to append
+        handle.seek(0, os.SEEK_END)
+        for part in parts:
+            with open(part, "rb") as source:
+                left = os.fstat(source.fileno()).st_size
+                try:
+                    while left > 0:
+                        copied = os.copy_file_range(source.fileno(), handle.fileno(), left)
+                        if copied == 0:
+                            break
+                        left -= copied
+                except OSError:  # a file system or kernel without it: copied through this process
+                    pass
+                if left > 0:
+                    size = os.fstat(source.fileno()).st_size
+                    source.seek(size - left)
+                    handle.seek(0, os.SEEK_END)
+                    shutil.copyfileobj(source, handle, 1024**2)
+                    handle.flush()
+            part.unlink()
+        os.fsync(handle.fileno())
+
+
+def _write_whole(path: Path, fmt: str, frame: Any, columns: Sequence[str]) -> None:
+    if fmt == "csv":
+        _write_csv_file(path, frame, columns)
+    else:
+        _write_parquet_file(path, frame, columns)
 
 
 def _write_csv_file(path: Path, frame: Any, columns: Sequence[str]) -> None:
@@ -577,8 +743,18 @@ def _write_parquet_file(path: Path, frame: Any, columns: Sequence[str]) -> None:
     import pyarrow.parquet as pq
 
     if frame is not None and not isinstance(frame, pd.DataFrame):
-        if len(frame):
+        if len(frame) and "figure_id" in frame.columns:
             _write_sorted_spill(path, frame, columns)
+            return
+        if len(frame):  # claim groups or conflicts spilled (auditor._spill.SpilledRuns): row groups as they come
+            writer = None
+            for chunk in frame.chunks(4 * PARQUET_ROW_GROUP):
+                table = pa.Table.from_pandas(_ordered(chunk, columns), preserve_index=False)
+                writer = writer or pq.ParquetWriter(path, table.schema)
+                writer.write_table(table, row_group_size=PARQUET_ROW_GROUP)
+            writer.close()
+            with open(path, "rb+") as handle:
+                os.fsync(handle.fileno())
             return
         frame = frame.frame()
     frame = _ordered(frame, columns)
