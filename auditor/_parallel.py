@@ -450,6 +450,7 @@ def run_tasks(
             try:
                 future = submit_batch(pool, part, max_size, folder)  # type: ignore[arg-type]
             except BrokenProcessPool:  # found broken as a batch is sent, before a result shows it
+                pool.close()  # type: ignore[union-attr] - its threads joined before the probe is started
                 raise WorkerDied(_died_reading([*in_flight(), *part], max_size, folder)) from None
             pending.append((part, future))
             flying += 1
@@ -469,6 +470,7 @@ def run_tasks(
                 try:
                     got = got.result()
                 except BrokenProcessPool:  # a worker ended abruptly: the tasks in flight, one of them its
+                    pool.close()  # type: ignore[union-attr] - its threads joined before the probe is started
                     raise WorkerDied(_died_reading([*done, *in_flight()], max_size, folder)) from None
             else:
                 waiting -= len(done)
@@ -512,13 +514,13 @@ _PROBE_SECONDS = 120
 
 def _died_reading(tasks: Sequence[ReadTask], max_size: int, cache: object | None) -> str:
     """What to tell of a pool whose worker ended abruptly while ``tasks`` were in flight: the file that
-    ends a process again when the tasks are read once more, one at a time, in one forked process;
-    else the files that were in flight (the worker was killed from outside)."""
+    ends a process again when the tasks are read once more, one at a time, in one new process (see
+    :func:`_probe_context`); else the files that were in flight (the worker was killed from outside)."""
     from .readers import _shown
 
-    context = multiprocessing.get_context("fork")
+    context = _probe_context()
     receiving, sending = context.Pipe(duplex=False)
-    probe = context.Process(target=_probe, args=(tasks, max_size, cache, sending), daemon=True)
+    probe = context.Process(target=_probe, args=(tasks, max_size, cache, sending, settings()), daemon=True)
     probe.start()
     sending.close()
     reading, ended = None, False
@@ -528,6 +530,8 @@ def _died_reading(tasks: Sequence[ReadTask], max_size: int, cache: object | None
     except EOFError:  # the probe ended: well (every task read) or as the worker did
         ended = True
     finally:
+        if ended:  # its pipe closed: it is ending (an interpreter's shutdown takes a moment), not killed here
+            probe.join(_PROBE_SECONDS)
         if probe.is_alive():  # a task longer than _PROBE_SECONDS: given up
             probe.kill()
         probe.join()
@@ -540,8 +544,20 @@ def _died_reading(tasks: Sequence[ReadTask], max_size: int, cache: object | None
             f"{len(tasks)} file(s) in flight: {names}")
 
 
-def _probe(tasks: Sequence[ReadTask], max_size: int, cache: object | None, sending: Any) -> None:
-    """Read ``tasks`` in order, saying which one is next before reading it (see :func:`_died_reading`)."""
+def _probe_context() -> Any:
+    """How the probe of :func:`_died_reading` is started: forked when this process runs no other thread
+    (the broken pool's are joined first), as the workers were; else a fresh interpreter (a thread may
+    hold a lock at the fork, which the child could never take: a notebook's kernel, a Dask client)."""
+    import threading
+
+    return multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")
+
+
+def _probe(tasks: Sequence[ReadTask], max_size: int, cache: object | None, sending: Any,
+           chosen: dict[str, str]) -> None:
+    """Read ``tasks`` in order, saying which one is next before reading it (see :func:`_died_reading`);
+    ``chosen``: the run's :func:`settings` (a fresh interpreter does not inherit them)."""
+    apply_settings(chosen)
     for i, task in enumerate(tasks):
         sending.send(i)
         run_task(task, max_size, cache)

@@ -78,3 +78,38 @@ def test_jobs_are_capped_to_the_cores():
     assert cores >= 1
     assert _parallel.default_jobs(256) == cores
     assert _parallel.default_jobs(1) == 1
+
+
+def test_workers_end_with_their_parent_even_on_kill_9(tmp_path):
+    """An orphaned worker would wait for tasks forever, holding what it inherited (the --out lock)."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    code = ("import os, time\n"
+            "from auditor._parallel import WorkerPool\n"
+            "pool = WorkerPool(2)\n"
+            "pids = {pool.submit(os.getpid).result() for _ in range(20)}\n"
+            "print(*pids, flush=True)\n"
+            "time.sleep(600)\n")
+    run = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        workers = [int(pid) for pid in run.stdout.readline().split()]
+    finally:
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait(timeout=30)
+        run.stdout.close()
+    assert workers
+
+    def alive(pid):
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except FileNotFoundError:
+            return False
+
+    deadline = time.monotonic() + 20
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in workers)

@@ -299,3 +299,56 @@ def test_a_pool_found_broken_as_a_batch_is_sent_gives_the_same_error(tmp_path, m
     monkeypatch.setattr(_article_parts, "submit_batch", submitted)
     with pytest.raises(_parallel.WorkerDied, match=f"ended abruptly while reading {poison}"):
         audit(folder, jobs=2)
+
+
+def test_the_probe_is_forked_only_once_no_other_thread_runs(tmp_path, monkeypatch):
+    """The broken pool's threads are joined before the probe starts: a fork while another thread holds a
+    lock would leave the lock held for good in the probe."""
+    import threading
+
+    folder = tmp_path / "corpus"
+    paths = sorted(write_corpus(400, folder, seed=6))
+    poison = paths[120]
+    read, choose = _parallel.run_task, _parallel._probe_context
+    parent = os.getpid()
+    chosen = []
+
+    def dying(task, *args):
+        if task.path == poison and os.getpid() != parent:
+            os._exit(3)
+        return read(task, *args)
+
+    def context():
+        chosen.append((threading.active_count(), choose().get_start_method()))
+        return choose()
+
+    monkeypatch.setattr(_parallel, "run_task", dying)
+    monkeypatch.setattr(_parallel, "_probe_context", context)
+    with pytest.raises(_parallel.WorkerDied, match=f"ended abruptly while reading {poison}"):
+        audit(folder, jobs=2)
+    assert chosen == [(1, "fork")]
+
+
+def test_with_another_thread_running_the_probe_is_a_fresh_interpreter(tmp_path):
+    """A process running other threads (a notebook's kernel) starts the probe as a new interpreter: it
+    reads the tasks again with the run's settings; none ends it here, so the files in flight are named."""
+    import threading
+
+    from auditor.profiles import set_profile
+
+    folder = tmp_path / "corpus"
+    paths = sorted(write_corpus(6, folder, seed=6))
+    tasks = [t for t in plan_reads([folder], part_bytes=_parallel.TASK_BYTES) if isinstance(t, ReadTask)]
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    set_profile("sudan")
+    try:
+        assert _parallel._probe_context().get_start_method() == "spawn"
+        told = _parallel._died_reading(tasks, 2**20, None)
+    finally:
+        set_profile(None)
+        stop.set()
+        other.join()
+    assert told == (f"a worker process ended abruptly (killed from outside, or out of memory) while reading one "
+                    f"of 6 file(s) in flight: {paths[0]} ... {paths[-1]}")
