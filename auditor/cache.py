@@ -21,6 +21,7 @@ damaged, locked or unwritable store is reported once in the log and the audit ru
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -28,7 +29,7 @@ import pickle
 import sqlite3
 import time
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -148,16 +149,10 @@ class ArticleCache:
             self.misses += len(keys)
             return found
         try:
-            for i in range(0, len(keys), _BATCH):
-                batch = list(keys[i:i + _BATCH])
-                marks = ",".join("?" * len(batch))
-                for key, blob in self._db.execute(f"SELECT key, rows FROM figures WHERE key IN ({marks})", batch):
-                    found[key] = pickle.loads(zlib.decompress(blob))
-                if found:  # "used" is for expiry (days): not rewritten on every re-run
-                    now = time.time()
-                    self._db.execute(f"UPDATE figures SET used = ? WHERE used < ? AND key IN ({marks})",
-                                     [now, now - _USED_GRAIN, *batch])
-        except (sqlite3.Error, zlib.error, pickle.UnpicklingError, EOFError) as exc:
+            for key, blob in self._rows_where_in("SELECT key, rows FROM figures WHERE key IN", keys):
+                found[key] = _unpacked(blob)
+            self._touch("figures", "key", found)
+        except (sqlite3.Error, *_DAMAGED) as exc:
             self._fail(exc)
             found = {}
         self.hits += len(found)
@@ -174,16 +169,11 @@ class ArticleCache:
         if self._db is None:
             return
         now = time.time()
-        records = [(key, zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1), now)
-                   for key, value in items]
-        try:
-            self._db.execute("BEGIN")
-            self._db.executemany(insert, records)
+        records = [(key, _packed(value), now) for key, value in items]
+        with self._transaction() as db:
+            db.executemany(insert, records)
             for statement, parameters in after:
-                self._db.execute(statement, parameters)
-            self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            self._fail(exc)
+                db.execute(statement, parameters)
 
     def read_file(self, path: Path, max_size: int, read: Callable[[Path, int], ReadResult], part: str = "") -> ReadResult:
         """What ``read(path, max_size)`` gives, taken from the store while the file's size and
@@ -206,8 +196,8 @@ class ArticleCache:
             except OSError:
                 return result
             if (after.st_size, after.st_mtime_ns, after.st_ino) == (info.st_size, info.st_mtime_ns, info.st_ino):
-                blob = zlib.compress(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), 1)
-                self._files_read.append((name, (info.st_size, info.st_mtime_ns, info.st_ino, max_size, read_at, blob)))
+                self._files_read.append((name, (info.st_size, info.st_mtime_ns, info.st_ino, max_size, read_at,
+                                                _packed(result))))
         return result
 
     def stored_read(self, path: Path, max_size: int, part: str = "", info: os.stat_result | None = None) -> ReadResult | None:
@@ -232,24 +222,18 @@ class ArticleCache:
         # another file); bytes: a file name need not be valid UTF-8.
         names = [_file_key(path, part) for path, part in files]
         try:
-            rows: dict[bytes, tuple] = {}
-            for i in range(0, len(names), _BATCH):
-                batch = [n for n, info in zip(names[i:i + _BATCH], stats[i:i + _BATCH]) if info is not None]
-                if not batch:
-                    continue
-                marks = ",".join("?" * len(batch))
-                for row in self._db.execute("SELECT path, size, mtime_ns, inode, max_size, read_at, result FROM "
-                                            f"file_reads WHERE path IN ({marks})", batch):
-                    rows[row[0]] = row[1:]
+            rows = {row[0]: row[1:] for row in self._rows_where_in(
+                "SELECT path, size, mtime_ns, inode, max_size, read_at, result FROM file_reads WHERE path IN",
+                [name for name, info in zip(names, stats) if info is not None])}
             for i, (name, info) in enumerate(zip(names, stats)):
                 row = rows.get(name)
                 if (info is not None and row is not None
                         and row[:4] == (info.st_size, info.st_mtime_ns, info.st_ino, max_size)
                         and info.st_mtime_ns < (row[4] - _RACY_SECONDS) * 1e9):
-                    found[i] = pickle.loads(zlib.decompress(row[5]))
+                    found[i] = _unpacked(row[5])
                     self.file_hits += 1
                     self._files_read.append((name, None))
-        except (sqlite3.Error, zlib.error, pickle.UnpicklingError, EOFError) as exc:
+        except (sqlite3.Error, *_DAMAGED) as exc:
             self._fail(exc)
             return [None] * len(files)
         return found
@@ -260,17 +244,12 @@ class ArticleCache:
         if self._db is None or not entries:
             return
         now = time.time()
-        try:
-            self._db.execute("BEGIN")
-            self._db.executemany(
+        with self._transaction() as db:
+            db.executemany(
                 "INSERT OR REPLACE INTO file_reads (path, size, mtime_ns, inode, max_size, read_at, result, used) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [(name, *stored, now) for name, stored in entries if stored is not None])
-            self._db.executemany("UPDATE file_reads SET used = ? WHERE path = ? AND used < ?",
-                                 [(now, name, now - _USED_GRAIN) for name, stored in entries if stored is None])
-            self._db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            self._fail(exc)
+            self._touch("file_reads", "path", [name for name, stored in entries if stored is None])
 
     def get_claim_batches(self, keys: Sequence[str]) -> dict[str, tuple]:
         """The claim frames stored under those ``keys`` that are (see
@@ -281,20 +260,14 @@ class ArticleCache:
             return found
         blobs: list[tuple[str, bytes]] = []
         try:
-            for i in range(0, len(keys), _BATCH):
-                batch = list(keys[i:i + _BATCH])
-                marks = ",".join("?" * len(batch))
-                blobs.extend(self._db.execute(f"SELECT key, frames FROM claim_batches WHERE key IN ({marks})", batch))
-            if blobs:
-                now = time.time()
-                self._db.executemany("UPDATE claim_batches SET used = ? WHERE key = ? AND used < ?",
-                                     [(now, key, now - _USED_GRAIN) for key, _blob in blobs])
+            blobs.extend(self._rows_where_in("SELECT key, frames FROM claim_batches WHERE key IN", keys))
+            self._touch("claim_batches", "key", [key for key, _blob in blobs])
         except sqlite3.Error as exc:
             self._fail(exc)
             return {}
         for key, blob in blobs:
             try:
-                frames = pickle.loads(zlib.decompress(blob))
+                frames = _unpacked(blob)
             except Exception as exc:  # noqa: BLE001 - any damage: that entry is built again
                 log.warning("figure cache %s: a stored claims batch could not be read (%s); built again",
                             self.path, exc)
@@ -337,13 +310,33 @@ class ArticleCache:
         if self._db is None:
             return
         blob = zlib.compress(np.asarray(buckets, dtype=np.int32).tobytes(), 1)
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO claim_layouts (key, buckets, used) VALUES (?, ?, ?)",
+                       (key, blob, time.time()))
+            db.execute("DELETE FROM claim_layouts WHERE key NOT IN "
+                       "(SELECT key FROM claim_layouts ORDER BY used DESC LIMIT ?)", (_CLAIM_LAYOUTS,))
+
+    def _rows_where_in(self, select: str, keys: Sequence[Any]) -> Iterator[tuple]:
+        """The rows of ``select`` (ending ``WHERE <column> IN``) for ``keys``: one statement per ``_BATCH``
+        keys (SQLite limits the parameters of a statement)."""
+        for i in range(0, len(keys), _BATCH):
+            batch = list(keys[i:i + _BATCH])
+            yield from self._db.execute(f"{select} ({','.join('?' * len(batch))})", batch)  # type: ignore[union-attr]
+
+    def _touch(self, table: str, column: str, keys: Iterable[Any]) -> None:
+        """Record now as the last use of the entries of ``table`` whose ``column`` is one of ``keys``; not
+        rewritten when recorded within ``_USED_GRAIN`` (it is for expiry, in days: not every re-run)."""
+        now = time.time()
+        self._db.executemany(f"UPDATE {table} SET used = ? WHERE {column} = ? AND used < ?",  # type: ignore[union-attr]
+                             [(now, key, now - _USED_GRAIN) for key in keys])
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """The statements of the block in one transaction; an SQLite error stops the store's use (:meth:`_fail`)."""
         try:
-            self._db.execute("BEGIN")
-            self._db.execute("INSERT OR REPLACE INTO claim_layouts (key, buckets, used) VALUES (?, ?, ?)",
-                             (key, blob, time.time()))
-            self._db.execute("DELETE FROM claim_layouts WHERE key NOT IN "
-                             "(SELECT key FROM claim_layouts ORDER BY used DESC LIMIT ?)", (_CLAIM_LAYOUTS,))
-            self._db.execute("COMMIT")
+            self._db.execute("BEGIN")  # type: ignore[union-attr]
+            yield self._db  # type: ignore[misc]
+            self._db.execute("COMMIT")  # type: ignore[union-attr]
         except sqlite3.Error as exc:
             self._fail(exc)
 
@@ -359,6 +352,19 @@ class ArticleCache:
                 self._db.close()
         finally:
             self._db = None
+
+
+# What unpacking a damaged stored value raises.
+_DAMAGED = (zlib.error, pickle.UnpicklingError, EOFError)
+
+
+def _packed(value: Any) -> bytes:
+    """A value as the store keeps it: pickled, then compressed (fast: the store is a cache, not an archive)."""
+    return zlib.compress(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL), 1)
+
+
+def _unpacked(blob: bytes) -> Any:
+    return pickle.loads(zlib.decompress(blob))
 
 
 def _file_key(path: Path, part: str) -> bytes:
