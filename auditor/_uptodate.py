@@ -334,21 +334,13 @@ def write_record(out_dir: str | os.PathLike[str], options: Mapping[str, Any], in
         "status": status,
         "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+    from .export import _fsync_dir, atomic_write_text  # a run that ends well has imported it
+
     path = _record_path(out)
-    staged = path.with_name(f".{RECORD_NAME}.{os.getpid()}.tmp")
     try:
-        with open(staged, "w", encoding="utf-8") as handle:
-            json.dump(record, handle, separators=(",", ":"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(staged, path)
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        atomic_write_text(path, json.dumps(record, separators=(",", ":")))
+        _fsync_dir(path.parent)
     except OSError:
-        staged.unlink(missing_ok=True)
         return False
     return True
 
