@@ -20,12 +20,14 @@ from __future__ import annotations
 import html
 import json
 from datetime import datetime, timezone
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from . import formatting as fmt
+from .dashboard._data import _text
 
 # The summary lists at most this many of the most severe conflicts.
 SUMMARY_CONFLICTS = 5
@@ -64,24 +66,23 @@ def _script_json(data: Any) -> str:
     return text
 
 
-def _summary(result: Any, rows: dict[str, list]) -> str:
-    n_conflict = sum(1 for s in rows["status"] if s == "conflict")
-    to_review = sum(1 for r in rows["review"] if r in ("to review", "partly reviewed"))
+def _summary(result: Any, head: Any, first: list[int], rows: dict[str, list]) -> str:
+    """Counts of the whole audit (``head``: :func:`~auditor.dashboard._data.list_head`) and one line per claim
+    group of the conflicts at positions ``first`` (:func:`_first_of_groups`); ``rows``: the list's rows of those
+    groups (and maybe others)."""
     counts = [
         (len(result.articles), "articles", ""), (result.n_figures, "figures", ""),
-        (len(rows["id"]), "claim groups", ""), (n_conflict, "claim groups in conflict", "red"),
-        (len(result.conflicts), "conflicting pairs", ""), (to_review, "to review", ""),
+        (head.n_groups, "claim groups", ""), (head.n_conflict, "claim groups in conflict", "red"),
+        (len(result.conflicts), "conflicting pairs", ""), (head.n_to_review, "to review", ""),
         (len(result.errors), "unreadable files", ""),
     ]
     items = "".join(f"<span class='{c}'><b>{n:,}</b> {_e(name)}</span>" for n, name, c in counts)
     top = ""
-    if len(result.conflicts):
+    if first:
         # One line per claim group in conflict (its most severe pair), not every pair.
-        first = result.conflicts.iloc[
-            np.flatnonzero(~result.conflicts["group_id"].duplicated().to_numpy())[:SUMMARY_CONFLICTS]]
         where = {g: i for i, g in enumerate(rows["id"])}
         lines = []
-        for c in first.to_dict("records"):
+        for c in result.conflicts.iloc[first].to_dict("records"):
             i = where.get(str(c.get("group_id")))
             label = rows["label"][i] if i is not None else c.get("category")
             spread = f" — reported {rows['spread'][i]} by {rows['n_outlets'][i]} outlets" if i is not None else ""
@@ -89,6 +90,22 @@ def _summary(result: Any, rows: dict[str, list]) -> str:
                          f"<div class='meta'>{_e(c.get('explanation'))}</div></li>")
         top = f"<h2>Claims in conflict</h2><ul class='fa-top'>{''.join(lines)}</ul>"
     return f"<div class='fa-summary'>{items}</div>{top}"
+
+
+def _first_of_groups(conflicts: pd.DataFrame, k: int, block: int = 4_096) -> list[int]:
+    """Positions of the first conflict of each of the first ``k`` claim groups in ``conflicts``' order (the
+    group ids read a block at a time until ``k`` are found, not a Python string per conflict)."""
+    seen: set[str] = set()
+    positions: list[int] = []
+    column = conflicts["group_id"]
+    for start in range(0, len(conflicts), block):
+        for i, g in enumerate(_text(column.iloc[start:start + block]).tolist(), start):
+            if g not in seen:
+                seen.add(g)
+                positions.append(i)
+                if len(positions) == k:
+                    return positions
+    return positions
 
 
 def _more(total: int, shown: int, where: str) -> str:
@@ -131,37 +148,36 @@ def _orphans_section(result: Any) -> str:
     )
 
 
-def _n_listed(rows: dict[str, list]) -> int:
-    """How many of the list's first groups the page embeds: at most MAX_GROUPS, MAX_EMBEDDED_REPORTS reports."""
-    shown = np.minimum(np.asarray(rows["n_figures"], dtype=np.int64), MAX_REPORTS)
+def _n_listed(n_figures: list[int]) -> int:
+    """How many of the list's first groups (``n_figures``: their reports) the page embeds: at most MAX_GROUPS,
+    MAX_EMBEDDED_REPORTS reports."""
+    shown = np.minimum(np.asarray(n_figures, dtype=np.int64), MAX_REPORTS)
     fits = int((np.cumsum(shown) <= MAX_EMBEDDED_REPORTS).sum())  # a prefix: the sums only grow
     return min(max(fits, min(1, len(shown))), MAX_GROUPS)
 
 
-def _shown_figures(result: Any, in_conflict: set[str], keep: set[str]) -> np.ndarray:
+def _shown_figures(result: Any, keep: set[str]) -> np.ndarray:
     """Positions in the figures table of the reports the page shows: the listed groups', at most
     MAX_REPORTS a group (those in a conflict first, the others spread evenly over time). Reads three
     columns of the figures a part at a time (a spilled table is not loaded whole) and keeps, of each
     listed group's figures, four numbers (no Python string)."""
-    from .dashboard._data import figure_chunks
+    from .dashboard._data import figure_chunks, is_in, list_groups, text_set
 
+    conflicts = result.conflicts
+    # The figures on either side of any conflict (a part_of pair's total may be in another group), as Arrow.
+    sides = text_set(pd.concat([conflicts["figure_a"], conflicts["figure_b"]]) if len(conflicts) else [])
     listed = pd.Index(sorted(keep))
     parts = []
     for fig in figure_chunks(result, ["figure_id", "group_id", "published"]):
-        group = fig["group_id"].fillna("")
-        alone = (group == "").to_numpy(dtype=bool)
-        if alone.any():  # a figure without a group is a group of its own (as the workbench lists it)
-            group = group.where(~alone, "solo:" + fig["figure_id"].fillna(""))
-        code = listed.get_indexer(group)
+        code = listed.get_indexer(list_groups(fig))
         at = np.flatnonzero(code >= 0)
         published = fig["published"].iloc[at]
         parts.append(pd.DataFrame({
             "group": code[at], "position": fig.index.to_numpy()[at],
             "date": pd.to_datetime(published.where(published.notna(), ""), errors="coerce", format="mixed").to_numpy(),
-            # A set lookup per figure: Series.isin(set) is ~100x slower on Arrow text.
-            "in_conflict": np.fromiter((f in in_conflict for f in fig["figure_id"].iloc[at].tolist()), bool, len(at)),
+            "in_conflict": is_in(fig["figure_id"].iloc[at], sides),
         }))
-        del fig, group
+        del fig
     members = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         {"group": np.zeros(0, np.int64), "position": np.zeros(0, np.int64)})
     positions = members["position"].to_numpy(dtype=np.int64)
@@ -181,31 +197,30 @@ def _shown_figures(result: Any, in_conflict: set[str], keep: set[str]) -> np.nda
     return np.sort(np.concatenate(chosen))
 
 
-def _embedded_details(result: Any, data: Any, rows: dict[str, list], n: int) -> dict[str, dict[str, Any]]:
-    """The reports and conflicting pairs of the first ``n`` listed groups, capped, with notes saying so.
-    Only the rows of the reports shown are read whole."""
+def _embedded_details(result: Any, rows: dict[str, list], n: int) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The reports and conflicting pairs of the first ``n`` listed groups, capped, with notes saying so, a
+    group at a time in list order. Only the rows of the reports shown are read whole."""
     from .audit import AuditResult
-    from .dashboard._data import DETAIL_COLUMNS, WorkbenchData
+    from .dashboard._data import DETAIL_COLUMNS, WorkbenchData, is_in, text_set
 
     ids = rows["id"][:n]
-    keep = set(ids)
+    listed = text_set(ids)
     # Without a path no editor link is made: a saved page cannot open JupyterLab's editor.
-    figures = result._figures_at(_shown_figures(result, data.in_conflict, keep), DETAIL_COLUMNS).assign(path="")
+    figures = result._figures_at(_shown_figures(result, set(ids)), DETAIL_COLUMNS).assign(path="")
     conflicts = result.conflicts
     total_pairs: dict[str, int] = {}
     if len(conflicts):
-        conflicts = conflicts[conflicts["group_id"].astype(str).isin(keep).to_numpy()]
+        conflicts = conflicts.iloc[np.flatnonzero(is_in(conflicts["group_id"], listed))]
         total_pairs = conflicts["group_id"].astype(str).value_counts().to_dict()
         conflicts = conflicts.groupby("group_id", sort=False).head(MAX_CONFLICTS)  # most severe first, as sorted
     groups = result.groups
-    groups = groups[groups["group_id"].astype(str).isin(keep).to_numpy()] if len(groups) else groups
+    groups = groups.iloc[np.flatnonzero(is_in(groups["group_id"], listed))] if len(groups) else groups
     # The listed groups only: details are built for what the page shows.
     part = AuditResult(articles=result.articles, figures=figures, groups=groups, conflicts=conflicts,
                        errors=result.errors)
-    details = WorkbenchData(part).details()
-    embedded = {}
-    for i, group_id in enumerate(ids):
-        detail = details[group_id]
+    position = {g: i for i, g in enumerate(ids)}
+    for group_id, detail in WorkbenchData(part).details(ids):
+        i = position[group_id]
         detail["review"] = rows["review"][i]  # of all its pairs, not only those shown
         for report in detail["reports"]:
             report.pop("link", None)
@@ -218,8 +233,18 @@ def _embedded_details(result: Any, data: Any, rows: dict[str, list], n: int) -> 
             notes.append(f"{len(detail['conflicts'])} of its {total_pairs[group_id]:,} conflicting pairs are shown "
                          "(the most severe); conflicts.csv has them all.")
         detail["note"] = " ".join(notes)
-        embedded[group_id] = detail
-    return embedded
+        yield group_id, detail
+
+
+def _data_json(rows: dict[str, list], details: Iterable[tuple[str, dict[str, Any]]],
+               summary: dict[str, Any]) -> list[str]:
+    """:func:`_script_json` of ``{"rows": rows, "details": dict(details), "summary": summary}`` in pieces, each
+    detail encoded as it comes (the text is the same as the dict's, which is never held whole)."""
+    pieces = ['{"rows":', _script_json(rows), ',"details":{']
+    for k, (group_id, detail) in enumerate(details):
+        pieces += ["," if k else "", _script_json(group_id), ":", _script_json(detail)]
+    pieces += ['},"summary":', _script_json(summary), "}"]
+    return pieces
 
 
 def _listed_notice(total: int, n: int) -> str:
@@ -232,22 +257,24 @@ def _listed_notice(total: int, n: int) -> str:
 
 def render_report(result: Any) -> str:
     """The whole report page for an :class:`~auditor.audit.AuditResult`, as HTML text."""
-    from .dashboard._dashboard import workbench_script, workbench_style
-    from .dashboard._data import WorkbenchData
+    from .dashboard._assets import workbench_script, workbench_style
+    from .dashboard._data import WorkbenchData, list_head
 
-    data = WorkbenchData(result)
-    rows = data.group_list()
-    n = _n_listed(rows)
-    payload = {
-        "rows": {name: values[:n] for name, values in rows.items()},
-        "details": _embedded_details(result, data, rows, n) if n else {},
-        "summary": {
-            "articles": len(result.articles), "figures": result.n_figures, "errors": len(result.errors),
-            "can_review": False, "columns": [list(c) for c in fmt.GROUP_VIEW_COLUMNS],
-            "facets": [list(c) for c in fmt.FACETS],
-            "orders": {"status": list(fmt.STATUS_ORDER), "review": list(fmt.REVIEW_ORDER)},
-            "status_text": fmt.STATUS_TEXT,
-        },
+    # The list's order and counts from a few numbers per group; its rows made for the groups shown only
+    # (and those of the summary's lines), not for every group of the audit.
+    head = list_head(result, MAX_GROUPS)
+    n = _n_listed(head.n_figures)
+    in_summary = _first_of_groups(result.conflicts, SUMMARY_CONFLICTS) if len(result.conflicts) else []
+    summary_groups = _text(result.conflicts["group_id"].iloc[in_summary]).tolist() if in_summary else []
+    made = WorkbenchData(result, only=[*head.ids[:n], *summary_groups]).group_list()
+    at = {g: i for i, g in enumerate(made["id"])}
+    rows = {name: [values[at[g]] for g in head.ids[:n]] for name, values in made.items()}
+    page_summary = {
+        "articles": len(result.articles), "figures": result.n_figures, "errors": len(result.errors),
+        "can_review": False, "columns": [list(c) for c in fmt.GROUP_VIEW_COLUMNS],
+        "facets": [list(c) for c in fmt.FACETS],
+        "orders": {"status": list(fmt.STATUS_ORDER), "review": list(fmt.REVIEW_ORDER)},
+        "status_text": fmt.STATUS_TEXT,
     }
     boot = """
 (function () {
@@ -261,10 +288,11 @@ def render_report(result: Any) -> str:
   });
 })();
 """
-    summary = _summary(result, rows)
-    listed = _listed_notice(len(rows["id"]), n)
-    data_json = _script_json(payload)
-    del payload, rows, data  # the reports' dicts and the group list go before the page is put together
+    summary = _summary(result, head, in_summary, made)
+    listed = _listed_notice(head.n_groups, n)
+    del made
+    data_json = _data_json(rows, _embedded_details(result, rows, n) if n else (), page_summary)
+    del rows
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return "".join((
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
@@ -279,7 +307,7 @@ def render_report(result: Any) -> str:
         "<noscript><p>Search, filters and the reports of each claim need JavaScript; groups.csv and "
         "conflicts.csv hold the same data.</p></noscript>"
         "<div id='fa-workbench'></div>"
-        "<script type='application/json' id='fa-data'>", data_json, "</script>"
+        "<script type='application/json' id='fa-data'>", *data_json, "</script>"
         f"<script>{workbench_script()}\n{boot}</script>"
         f"{_orphans_section(result)}"
         f"{_errors_section(result)}"

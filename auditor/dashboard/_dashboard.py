@@ -8,7 +8,6 @@ written to ``review.sqlite`` by the kernel, and the browser shows it before the 
 from __future__ import annotations
 
 import html
-from importlib.resources import files
 from typing import Any
 
 import anywidget
@@ -17,21 +16,9 @@ import traitlets
 
 from .. import formatting as fmt
 from ..review import DECISIONS, REVIEW_COLUMNS, ReviewStore
+from ._assets import workbench_script, workbench_style
 from ._data import WorkbenchData
 from ._export import ExportPanel
-
-
-def _asset(name: str) -> str:
-    return files("auditor.dashboard").joinpath(name).read_text(encoding="utf-8")
-
-
-def workbench_script() -> str:
-    """The workbench's JavaScript (no module syntax): defines ``figureAuditWorkbench(el, host)``."""
-    return _asset("_workbench.js")
-
-
-def workbench_style() -> str:
-    return _asset("_workbench.css")
 
 
 _WIDGET_ESM = """

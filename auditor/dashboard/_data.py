@@ -10,13 +10,17 @@ embedded for every group.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from .. import formatting as fmt
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyarrow as pa
 
 _TEXT_COLUMNS = (
     "group_id", "outlet", "published", "subject", "location", "admin1", "country", "category", "source",
@@ -33,11 +37,17 @@ LIST_COLUMNS: tuple[str, ...] = (
     "figure_id", "group_id", "category", "subject", "location", "admin1", "country", "reference_place", "unit",
     "published", "incident_id", "outlet", "surface", "source", "low", "high", "value",
 )
+# The figure columns the list's order and counts are decided from (:func:`list_head`).
+HEAD_COLUMNS: tuple[str, ...] = (
+    "figure_id", "group_id", "outlet", "category", "subject", "location", "admin1", "country", "reference_place",
+)
 # The figure columns a group's reports are built from (``detail``, ``details``): a view reads only these.
 DETAIL_COLUMNS: tuple[str, ...] = ("figure_id", *_TEXT_COLUMNS, *_NUMBER_COLUMNS, "evidence")
 MAX_SENTENCE_CHARS = 600  # longer sentences keep a window around the figure
 # Figures prepared at once when a view goes over every figure (the group list): what it holds at any corpus size.
 CHUNK_ROWS = 32_768
+# Reports of report.html's groups made into dicts at once (WorkbenchData.details): a batch is encoded, then let go.
+DETAIL_BATCH = 512
 
 
 def _text(series: pd.Series) -> pd.Series:
@@ -56,6 +66,110 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return frame[name] if name in frame else pd.Series([""] * len(frame), index=frame.index, dtype=object)
 
 
+def list_groups(figures: pd.DataFrame) -> pd.Series:
+    """Each figure's group in the lists: its ``group_id``, or ``solo:<figure_id>`` for a figure without one."""
+    group = _text(figures["group_id"])
+    return group.where(group != "", "solo:" + _text(figures["figure_id"]))
+
+
+def text_set(values: Iterable[str] | pd.Series) -> pa.Array:
+    """Distinct texts as one Arrow array, for :func:`is_in` (a set of ids held as Arrow, not Python strings)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = pa.array(_text(values) if isinstance(values, pd.Series) else list(values), type=pa.large_string())
+    return pc.unique(array)
+
+
+def is_in(values: pd.Series, value_set: pa.Array) -> np.ndarray:
+    """Whether each text of ``values`` is in ``value_set`` (:func:`text_set`), as a numpy bool array: Arrow's
+    hash lookup (``Series.isin(set)`` is ~100x slower on Arrow text, a Python set holds an object per id)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found = pc.is_in(pa.array(_text(values), type=pa.large_string()), value_set=value_set)
+    return found.to_numpy(zero_copy_only=False).astype(bool, copy=False)
+
+
+@dataclass(frozen=True)
+class ListHead:
+    """The first claim groups of the workbench's list, in its order, and counts over the whole list."""
+
+    ids: list[str]  # the first groups (``solo:<figure_id>`` for a figure without one)
+    n_figures: list[int]  # their number of reports
+    n_groups: int  # groups in the whole list
+    n_conflict: int  # of which in conflict
+    n_to_review: int  # of which "to review" or "partly reviewed"
+
+
+def list_head(result: Any, limit: int) -> ListHead:
+    """The first ``limit`` groups of :meth:`WorkbenchData.group_list` and the list's counts, without the list:
+    its order (status, outlets, reports, label, id) and counts come from a few numbers and one label per group,
+    found from :data:`HEAD_COLUMNS` of the figures read a part at a time (no search text, no set of every
+    report's words, no Python object per conflict)."""
+    sizes = labels = pairs = None
+    for chunk in figure_chunks(result, HEAD_COLUMNS):
+        text = {c: _text(_column(chunk, c)) for c in ("outlet", "category", "subject", "location", "admin1",
+                                                     "country", "reference_place")}
+        place = text["location"].where(text["location"] != "", text["admin1"])
+        frame = pd.DataFrame({"group": list_groups(chunk), "outlet": text["outlet"], "category": text["category"],
+                              "subject": text["subject"], "place": place.where(place != "", text["country"]),
+                              "reference_place": text["reference_place"]})
+        del chunk, text, place
+        n = frame.groupby("group", sort=False).size()
+        sizes = n if sizes is None else pd.concat([sizes, n]).groupby(level=0, sort=False).sum()
+        # A group's label without one in the groups table: its first report's, as the list makes it.
+        firsts = frame.drop_duplicates("group")
+        firsts = pd.Series([" · ".join(p for p in row if p) for row in zip(
+            *(firsts[c].tolist() for c in ("category", "subject", "place", "reference_place")))],
+            index=firsts["group"].to_numpy(), dtype="str")
+        labels = firsts if labels is None else pd.concat([labels, firsts])
+        labels = labels[~labels.index.duplicated()]
+        seen = frame.loc[frame["outlet"] != "", ["group", "outlet"]].drop_duplicates()
+        pairs = seen if pairs is None else pd.concat([pairs, seen]).drop_duplicates()
+        del frame
+    if sizes is None:
+        return ListHead([], [], 0, 0, 0)
+    index = sizes.index
+    n_outlets = pairs.groupby("group", sort=False).size().reindex(index, fill_value=0)
+    keys = pd.DataFrame({"n_figures": sizes.astype("int64"), "n_outlets": n_outlets.where(n_outlets > 0, 1),
+                         "label": labels.reindex(index)}, index=index)
+    status = pd.Series("single", index=index, dtype="str")
+    decision = pd.Series("", index=index, dtype="str")
+    groups = result.groups
+    if len(groups):
+        ids = _text(groups["group_id"]).to_numpy()
+        for name, values in (("status", _text(groups["status"]).replace("", "single")),
+                             ("label", _text(groups["label"])), ("decision", _text(_column(groups, "decision")))):
+            values = pd.Series(values.to_numpy(), index=ids).reindex(index)
+            known = values.notna()
+            if name == "status":
+                status[known] = values[known]
+            elif name == "label":
+                keys.loc[(values != "").to_numpy() & known.to_numpy(), "label"] = values
+            else:
+                decision[known] = values[known]
+    conflicts = result.conflicts
+    n_conflicts = pd.Series(0, index=index, dtype="int64")
+    n_decided = n_conflicts
+    if len(conflicts):
+        per = pd.DataFrame({"group": _text(conflicts["group_id"]).to_numpy(),
+                            "decided": (_text(_column(conflicts, "decision")) != "").to_numpy()})
+        counted = per.groupby("group", sort=False)["decided"].agg(["size", "sum"]).reindex(index, fill_value=0)
+        n_conflicts, n_decided = counted["size"].astype("int64"), counted["sum"].astype("int64")
+    status[n_conflicts > 0] = "conflict"
+    # WorkbenchData.review_of, counted: a group decision stands for its conflicts; else any undecided conflict.
+    undecided = ("to review", "partly reviewed")
+    review_open = (n_conflicts > 0) & np.where(decision != "", decision.isin(undecided), n_decided < n_conflicts)
+    rank = fmt.order_key(fmt.STATUS_ORDER)(status)
+    keys = keys.assign(_rank=rank, _outlets=-keys["n_outlets"].astype(int), _reports=-keys["n_figures"].astype(int),
+                       _id=index)
+    first = keys.sort_values(["_rank", "_outlets", "_reports", "label", "_id"], kind="stable").iloc[:limit]
+    return ListHead(ids=[str(g) for g in first.index], n_figures=first["n_figures"].astype(int).tolist(),
+                    n_groups=len(keys), n_conflict=int((status == "conflict").sum()),
+                    n_to_review=int(review_open.sum()))
+
+
 class WorkbenchData:
     """An :class:`~auditor.audit.AuditResult` (or an :class:`~auditor.opened.OpenedAudit`) prepared for the
     workbench views.
@@ -65,23 +179,35 @@ class WorkbenchData:
     once, and a group's reports are read from disk when it is selected.
     """
 
-    def __init__(self, result: Any) -> None:
+    def __init__(self, result: Any, only: Collection[str] | None = None) -> None:
         from ..opened import OpenedAudit, release_memory
 
         self.result = result
-        self.groups = result.groups.set_index("group_id", drop=False) if len(result.groups) else None
+        # ``only``: the list and lookups of these groups alone (report.html's listed groups, see list_head).
+        self._only = None if only is None else text_set(list(only))
+        groups = result.groups
+        at = np.arange(len(groups))
+        if len(groups) and self._only is not None:
+            at = np.flatnonzero(is_in(groups["group_id"], self._only))
+            groups = groups.iloc[at]
+        self.groups = groups.set_index("group_id", drop=False) if len(groups) else None
         # Rows of ``result.groups`` / ``result.conflicts`` made into dicts only for the groups shown (at
         # 80k conflicts, a dict for every row is 150 MB); their positions and review decisions at once.
-        group_ids = _text(result.groups["group_id"]).tolist() if len(result.groups) else []
-        self._group_at = {g: i for i, g in enumerate(group_ids)}
-        self._group_decision = dict(zip(group_ids, _text(_column(result.groups, "decision")).tolist()))
+        group_ids = _text(groups["group_id"]).tolist() if len(groups) else []
+        self._group_at = dict(zip(group_ids, at.tolist()))
+        self._group_decision = dict(zip(group_ids, _text(_column(groups, "decision")).tolist()))
         self._group_records: dict[str, dict[str, Any]] = {}
         self.refresh_conflicts()
         # The list is built a part of the figure table at a time (LIST_COLUMNS only): no view holds every figure.
-        self._rows = self._group_list(figure_chunks(result, LIST_COLUMNS))
+        self._rows = self._group_list(self._listed(figure_chunks(result, LIST_COLUMNS)))
         if isinstance(result, OpenedAudit) or getattr(result, "figures_spilled", False):
             release_memory()
         self._group_ids = set(self._rows["id"])
+
+    def _listed(self, chunks: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        """The figures of the groups listed (all, or ``only``'s), a part at a time."""
+        for chunk in chunks:
+            yield chunk if self._only is None else chunk[is_in(list_groups(chunk), self._only)]
 
     def has_group(self, group_id: str) -> bool:
         """Whether the audit has claim group ``group_id`` (``solo:<figure_id>`` for a figure without one)."""
@@ -94,16 +220,24 @@ class WorkbenchData:
     # -- conflicts and review state -----------------------------------------------------------
 
     def refresh_conflicts(self) -> None:
-        """Re-read ``result.conflicts`` (after a review) into per-group lookups."""
+        """Re-read ``result.conflicts`` (after a review) into per-group lookups (of ``only``'s groups: then
+        ``in_conflict`` holds the figures of those groups' conflicts only)."""
         conflicts = self.result.conflicts
         self._conflict_records: dict[str, list[dict[str, Any]]] = {}
         self._conflict_at: dict[str, list[int]] = defaultdict(list)
-        self._conflict_decision: list[str] = []
+        self._conflict_decision: dict[int, str] = {}
         in_conflict = set()
         if len(conflicts):
-            for i, g in enumerate(_text(conflicts["group_id"]).tolist()):
+            at = np.arange(len(conflicts))
+            if self._only is not None:
+                at = np.flatnonzero(is_in(conflicts["group_id"], self._only))
+                conflicts = conflicts.iloc[at]
+            positions = at.tolist()
+            for i, g in zip(positions, _text(conflicts["group_id"]).tolist()):
                 self._conflict_at[g].append(i)
-            self._conflict_decision = _text(_column(conflicts, "decision")).tolist()
+            decisions = _text(_column(conflicts, "decision"))
+            decided = (decisions != "").to_numpy()  # most conflicts are undecided: only decisions are kept
+            self._conflict_decision = dict(zip(at[decided].tolist(), decisions[decided].tolist()))
             in_conflict = set(_text(conflicts["figure_a"]).tolist()) | set(_text(conflicts["figure_b"]).tolist())
         self.in_conflict = in_conflict
 
@@ -143,7 +277,7 @@ class WorkbenchData:
         if group_id in self._conflict_records:  # reviewed here: its rows were read again
             decisions = [fmt.text(c.get("decision")) for c in self._conflict_records[group_id]]
         else:
-            decisions = [self._conflict_decision[i] for i in self._conflict_at.get(group_id, ())]
+            decisions = [self._conflict_decision.get(i, "") for i in self._conflict_at.get(group_id, ())]
         decided = self._group_decision.get(group_id, "")
         if decided and decisions:
             return decided
@@ -245,30 +379,42 @@ class WorkbenchData:
         if rows.empty:
             raise KeyError(f"no claim group {group_id!r} in this audit")
         rows = rows.sort_values(["date", "outlet", "start"], na_position="last", kind="stable")
-        return self._assemble(group_id, self._reports(rows), rows.iloc[0])
+        return self._assemble(group_id, self._reports(rows), rows.iloc[0], self.conflicts_of(group_id),
+                              self.group_record(group_id))
 
-    def details(self) -> dict[str, dict[str, Any]]:
-        """:meth:`detail` of every group (one pass over the figures), for the standalone report."""
+    def details(self, order: Sequence[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+        """``(group_id, detail)`` of the groups ``order`` lists that have figures, in that order, as :meth:`detail`
+        makes each (one pass over the figures), for the standalone report. Made a batch of groups at a time
+        (about :data:`DETAIL_BATCH` reports): the page encodes each detail and lets it go."""
         fig = prepare_figures(self.result.read_figures(DETAIL_COLUMNS))
+        fig["_rank"] = pd.Index(list(order)).get_indexer(fig["group_id"])
+        fig = fig[fig["_rank"].to_numpy() >= 0]
         if fig.empty:
-            return {}
-        ordered = fig.sort_values(["group_id", "date", "outlet", "start"], na_position="last", kind="stable")
+            return
+        ordered = fig.sort_values(["_rank", "date", "outlet", "start"], na_position="last", kind="stable")
         del fig
-        reports = self._reports(ordered)
-        firsts = ordered.drop_duplicates("group_id")
-        bounds = np.flatnonzero(np.r_[True, ordered["group_id"].to_numpy()[1:] != ordered["group_id"].to_numpy()[:-1]])
+        ranks = ordered["_rank"].to_numpy()
+        bounds = np.flatnonzero(np.r_[True, ranks[1:] != ranks[:-1]])
         ends = np.r_[bounds[1:], len(ordered)]
-        # Every group's and conflict's row made a dict in one pass (group by group costs a frame slice each).
-        if len(self.result.groups):
-            self._group_records.update(zip(_text(self.result.groups["group_id"]).tolist(), _records(self.result.groups)))
-        if len(self.result.conflicts):
-            records = _records(self.result.conflicts)
-            for g, at in self._conflict_at.items():
-                self._conflict_records.setdefault(g, [records[i] for i in at])
-        return {
-            str(first["group_id"]): self._assemble(str(first["group_id"]), reports[a:b], first)
-            for (_, first), a, b in zip(firsts.iterrows(), bounds, ends)
-        }
+        del ranks
+        groups, conflicts = self.result.groups, self.result.conflicts
+        for k, j in _batches(bounds, ends, DETAIL_BATCH):
+            # The batch's reports, group rows and conflict rows made into dicts in one pass each (group by
+            # group costs a frame slice each).
+            first, last = int(bounds[k]), int(ends[j - 1])
+            reports = self._reports(ordered.iloc[first:last])
+            firsts = _records(ordered[["group_id", "category", "counted", "unit"]].iloc[bounds[k:j]])
+            names = [str(f["group_id"]) for f in firsts]
+            known = [g for g in names if g in self._group_at]
+            records = dict(zip(known, _records(groups.iloc[[self._group_at[g] for g in known]]))) if known else {}
+            at = [self._conflict_at.get(g, []) for g in names]
+            rows = _records(conflicts.iloc[[i for positions in at for i in positions]]) if any(at) else []
+            taken = 0
+            for i, g in enumerate(names):
+                a, b = int(bounds[k + i]) - first, int(ends[k + i]) - first
+                pairs = rows[taken:taken + len(at[i])]
+                taken += len(at[i])
+                yield g, self._assemble(g, reports[a:b], firsts[i], pairs, records.get(g, {}))
 
     def _reports(self, rows: pd.DataFrame) -> list[dict[str, Any]]:
         """One dict per figure of ``rows`` (in order): what a report card and a chart mark show."""
@@ -279,7 +425,7 @@ class WorkbenchData:
         # The rule ids that decided each figure ("why is this a death toll?"), when the audit has them.
         columns += [c for c in ("evidence",) if c in rows.columns]
         reports = []
-        for f in rows[columns].to_dict("records"):
+        for f in _records(rows[columns]):
             before, surface, after = _sentence_parts(f)
             start, end = f["start"], f["end"]
             link = ""
@@ -295,10 +441,13 @@ class WorkbenchData:
             })
         return reports
 
-    def _assemble(self, group_id: str, reports: list[dict[str, Any]], first: pd.Series) -> dict[str, Any]:
+    def _assemble(self, group_id: str, reports: list[dict[str, Any]], first: pd.Series | dict[str, Any],
+                  conflicts: list[dict[str, Any]], group: dict[str, Any]) -> dict[str, Any]:
+        """One group's detail from its reports, first report (its category, counted, unit), conflicts' rows
+        and group row (as dicts)."""
         conflict_count: dict[str, int] = defaultdict(int)
         conflict_rows = []
-        for c in self.conflicts_of(group_id):
+        for c in conflicts:
             for side in ("figure_a", "figure_b"):
                 if c.get(side):
                     conflict_count[str(c[side])] += 1
@@ -309,7 +458,6 @@ class WorkbenchData:
                 "difference": fmt.percent(c.get("relative_difference")),
                 "decision": fmt.text(c.get("decision")), "note": fmt.text(c.get("note")),
             })
-        group = self.group_record(group_id)
         outliers = self._outliers(group, conflict_count, len(reports))
         reports = [dict(r, outlier=True) if r["id"] in outliers else r for r in reports]
         consensus = ""
@@ -332,6 +480,15 @@ class WorkbenchData:
             return set()
         most = max(conflict_count.values())
         return {f for f, n in conflict_count.items() if n == most and most >= 2}
+
+
+def _batches(bounds: np.ndarray, ends: np.ndarray, size: int) -> Iterator[tuple[int, int]]:
+    """Runs ``k:j`` of consecutive groups (``bounds``/``ends``: their rows) of about ``size`` rows each."""
+    k = 0
+    while k < len(bounds):
+        j = max(int(np.searchsorted(ends, bounds[k] + size, side="right")), k + 1)
+        yield k, j
+        k = j
 
 
 def figure_chunks(result: Any, columns: Sequence[str], size: int | None = None) -> Iterator[pd.DataFrame]:
