@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate, compress, repeat
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -26,6 +27,15 @@ _TOKEN_RE = re.compile(
 
 
 _LOWER = itemgetter(4)  # Token.lower, read by map() without a Python-level call per token
+# The same tokens as a split pattern: the text comes back as gap, token, gap, token, ..., gap, and running sums of
+# the parts' lengths give the offsets (no match object per token)
+_SPLIT_RE = re.compile("(" + re.sub(r"\(\?P<\w+>", "(?:", _TOKEN_RE.pattern) + ")")
+# token text -> (kind, lower case): a token's kind depends on its text alone (an abbreviation holds a dot no word
+# holds, a number starts with a digit, a word with a letter, punctuation is one other character), and the words of
+# a corpus are few
+_KIND_LOWER: dict[str, tuple[str, str]] = {}
+_KIND_LOWER_MAX = 200_000
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
 
 
 class Token(NamedTuple):
@@ -40,13 +50,19 @@ class Token(NamedTuple):
 
 def tokenize(text: str, offset: int = 0) -> list[Token]:
     """Tokens of ``text`` with absolute offsets (``offset`` added)."""
-    tokens = []
-    make = tuple.__new__  # Token(...) without the named tuple's Python-level __new__: every word of a corpus
-    for m in _TOKEN_RE.finditer(text):
-        s = m.group()
-        start, end = m.span()
-        tokens.append(make(Token, (start + offset, end + offset, s, m.lastgroup or "punct", s.lower())))
-    return tokens
+    parts = _SPLIT_RE.split(text)
+    bounds = list(accumulate(map(len, parts), initial=offset))
+    texts = parts[1::2]
+    known = list(map(_KIND_LOWER.get, texts))
+    if None in known:
+        if len(_KIND_LOWER) >= _KIND_LOWER_MAX:  # bounded: corpora have long vocabularies
+            _KIND_LOWER.clear()
+        for k in [k for k, found in enumerate(known) if found is None]:
+            word = texts[k]
+            known[k] = _KIND_LOWER[word] = (_TOKEN_RE.match(word).lastgroup or "punct", word.lower())
+    # Token(...) without the named tuple's Python-level __new__: every word of a corpus
+    return list(map(tuple.__new__, repeat(Token), zip(bounds[1:-1:2], bounds[2::2], texts, map(_FIRST, known),
+                                                      map(_SECOND, known))))
 
 
 _UNITS = {
@@ -276,12 +292,14 @@ class _Reader:
 
     def read_vague(self, i: int) -> tuple[Phrase, int] | None:
         table = vague_amounts()
-        if self.t[i].lower not in _vague_first_words():
+        first = self.t[i].lower
+        if first not in _vague_first_words():
             return None
-        for length in (4, 3, 2, 1):
-            key = tuple(self.low(k) for k in range(i, i + length))
-            if key in table:
-                return key, i + length - 1
+        for length in _vague_lengths(table).get(first, ()):  # only the lengths of the phrases starting with it
+            if i + length <= self.n:
+                key = tuple(map(_LOWER, self.t[i:i + length]))
+                if key in table:
+                    return key, i + length - 1
         return None
 
 
@@ -444,6 +462,18 @@ _PHONE_HINT = re.compile(r"\d[\s.-]\d\d\d")
 _FOUR_DIGITS = re.compile(r"\d{4}")
 
 
+_VAGUE_LENGTHS: dict[int, dict[str, tuple[int, ...]]] = {}
+
+
+def _vague_lengths(table: dict[Phrase, object]) -> dict[str, tuple[int, ...]]:
+    """The lengths (longest first, at most 4) of a vague-amount table's phrases by first word, once per table
+    (one per convention)."""
+    found = _VAGUE_LENGTHS.get(id(table))
+    if found is None:
+        found = _VAGUE_LENGTHS[id(table)] = phrase_lengths(p for p in table if len(p) <= 4)
+    return found
+
+
 @lru_cache(maxsize=1)
 def _vague_first_words() -> frozenset[str]:
     return frozenset(p[0] for p in vague_amounts())
@@ -465,17 +495,11 @@ def find_numbers(tokens: list[Token], text: str = "", offset: int = 0) -> list[N
     phones = [(m.start() + offset, m.end() + offset) for m in _PHONE_RE.finditer(text)] \
         if text and _PHONE_HINT.search(text) else []
     found: list[NumberMention] = []
-    starts = _start_words()
     read_to = -1  # last token of the mention read last: a number starts after it
-    # one cheap pass over every token keeps those that may start a number (a superset of the test below)
-    for i in [i for i, tok in enumerate(tokens) if tok.kind == "num" or tok.lower in starts or "-" in tok.lower]:
+    for i in _number_starts(tokens):
         if i <= read_to:
             continue
-        tok = tokens[i]
-        if phones and any(a <= tok.start < b for a, b in phones):
-            continue
-        if not (tok.kind == "num" or (tok.kind == "word" and (tok.lower in starts or (
-                "-" in tok.lower and tok.lower.split("-", 1)[0] in starts)))):
+        if phones and any(a <= tokens[i].start < b for a, b in phones):
             continue
         mention = _read_at(r, i)
         if mention is None:
@@ -489,6 +513,30 @@ def find_numbers(tokens: list[Token], text: str = "", offset: int = 0) -> list[N
     if len(found) > 1:
         _mark_updates(r, found)
     return found
+
+
+_TEXT = itemgetter(2)  # Token.text
+# token text -> whether a number expression may start with the token: its kind and lower case, and so the answer,
+# depend on its text alone, and the words of a corpus are few (most sentences are looked up with no Python step per
+# token)
+_STARTS_NUMBER: dict[str, bool] = {}
+_STARTS_NUMBER_MAX = 200_000
+
+
+def _number_starts(tokens: list[Token]) -> list[int]:
+    """Indexes of the tokens a number expression may start with: digits, or a word of ``_start_words()``
+    (alone or before a hyphen: "twenty-five", "half-dozen")."""
+    texts = list(map(_TEXT, tokens))
+    flags = list(map(_STARTS_NUMBER.get, texts))
+    if None in flags:
+        if len(_STARTS_NUMBER) >= _STARTS_NUMBER_MAX:  # bounded: corpora have long vocabularies
+            _STARTS_NUMBER.clear()
+        starts = _start_words()
+        for k in [k for k, flag in enumerate(flags) if flag is None]:
+            tok = tokens[k]
+            flags[k] = _STARTS_NUMBER[tok.text] = tok.kind == "num" or tok.kind == "word" and (
+                tok.lower in starts or "-" in tok.lower and tok.lower.split("-", 1)[0] in starts)
+    return list(compress(range(len(flags)), flags))
 
 
 # "in a single week" measures a span; "in the past year" only dates one (the seeds' gold leaves it out)

@@ -223,6 +223,25 @@ def test_possessive_token_pattern_cuts_like_the_backtracking_one():
     rng = random.Random(13)
     texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 14))) for _ in range(20_000)]
     texts += ["Gunmen killed 12 U.S.-trained soldiers at 0:02 near al-Shaabi's F-16 base, the 25-year-old said."]
-    for text in texts:
-        expected = [(m.start(), m.end(), m.group(), m.lastgroup) for m in greedy.finditer(text)]
-        assert [(t.start, t.end, t.text, t.kind) for t in tokenize(text)] == expected, text
+    for text in texts:  # (the kinds and lower cases kept from earlier texts serve the later ones)
+        expected = [(m.start(), m.end(), m.group(), m.lastgroup, m.group().lower()) for m in greedy.finditer(text)]
+        assert [(t.start, t.end, t.text, t.kind, t.lower) for t in tokenize(text)] == expected, text
+        assert [t.start for t in tokenize(text, 40)] == [start + 40 for start, *_ in expected]
+
+
+def test_number_starts_are_the_tokens_a_number_may_start_with():
+    """The starts found through the per-text answers kept across sentences are those the token test gives."""
+    import random
+
+    from auditor.numbers import _number_starts, _start_words, tokenize
+
+    starts = _start_words()
+    pieces = ["a", "A", "an", "one", "twenty-five", "Twenty-Five", "half-dozen", "dozens", "several", "few", "the",
+              "killed", "12", "1,200", "24-hour", "F-16", "U.S.", "al-Shaabi", "-", ",", ".", "%", "single", "x_y",
+              "thousands", "hundred", "sixty", "İstanbul", "ΟΔΟΣ", "٣", "²"]
+    rng = random.Random(29)
+    for _ in range(5_000):
+        tokens = tokenize(" ".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))))
+        expected = [i for i, t in enumerate(tokens) if t.kind == "num" or t.kind == "word" and (
+            t.lower in starts or "-" in t.lower and t.lower.split("-", 1)[0] in starts)]
+        assert _number_starts(tokens) == expected
