@@ -382,8 +382,14 @@ def _is_excluded(r: _Reader, i: int, value: float, last: int, kind: str, compoun
             and r.t[i - 2].kind == "word":
         return "age"
     if kind == "digit" and nxt == "-" and r.adjacent(last, last + 1) and r.adjacent(last + 1, last + 2) \
-            and r.t[last + 2].kind == "num" and (_digits_value(r.t[last + 2].text) or 0) <= value:
-        return "score"  # "ended 2-2", "won 3-1": a range always rises
+            and r.t[last + 2].kind == "num":
+        right = r.t[last + 2].text
+        if "-" in right:  # a compound on the right ("18-25-year-old", "3-4-hour"): its number is read
+            right, suffix = _split_compound(right.lower())
+            if "old" in suffix:
+                return "age"  # "aged 18-25-year-old": the lower end of an age range
+        if (_digits_value(right) or 0) <= value:
+            return "score"  # "ended 2-2", "won 3-1": a range always rises
     if kind == "digit" and prev == "-" and r.adjacent(i - 1, i) and i >= 2 and r.t[i - 2].kind == "num" \
             and r.adjacent(i - 2, i - 1):
         return "after hyphen"  # the right side of "2-2" (a range's right side is read with its left)

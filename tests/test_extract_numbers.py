@@ -245,3 +245,14 @@ def test_number_starts_are_the_tokens_a_number_may_start_with():
         expected = [i for i, t in enumerate(tokens) if t.kind == "num" or t.kind == "word" and (
             t.lower in starts or "-" in t.lower and t.lower.split("-", 1)[0] in starts)]
         assert _number_starts(tokens) == expected
+
+
+def test_a_compound_after_a_hyphen_is_read_not_a_crash(figures_of):
+    """"18-25-year-old", "3-4-hour": the number after the hyphen is read from its compound (float() of the whole
+    token raised and lost the article); an age range's lower end is an age, not a count."""
+    figures = figures_of("Police in Kano detained 40 men in the 18-25-year-old bracket on Sunday.\n"
+                         "Gunmen killed 5-10-year-old children in Ituri, the UN said.\n"
+                         "A Russian strike caused a 3-4-hour blackout in Kharkiv.\n"
+                         "The Mogadishu derby ended 2-2 after 11 people were wounded outside the stadium.")
+    assert [f.surface for f in figures if f.category != "other"] == ["40", "11"]
+    assert [(f.low, f.high) for f in figures if f.surface == "3-4-hour"] == [(3, 4)]
