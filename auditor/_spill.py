@@ -15,6 +15,7 @@ the next run removes it (as the claims batch folders, :func:`auditor.claims._rem
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -255,7 +256,8 @@ def remove_abandoned(folder: Path) -> None:
 
 
 def _frame(table: pa.Table | pa.RecordBatch, empty: frozenset[str], index: pd.Index | None = None) -> pd.DataFrame:
-    """Arrow figure columns as the pandas frame :func:`auditor.audit.figures_frame` makes of the rows."""
+    """Arrow columns as a pandas frame: numbers as numpy arrays, text as pandas' Arrow-backed strings, the
+    ``empty`` columns as ``None`` objects (as :func:`auditor.audit.figures_frame` makes the figures)."""
     n = table.num_rows
     data = {}
     for name, column in zip(table.schema.names, table.columns):
@@ -263,7 +265,7 @@ def _frame(table: pa.Table | pa.RecordBatch, empty: frozenset[str], index: pd.In
             values = np.empty(n, dtype=object)
             values[:] = None
             data[name] = values
-        elif name in _INTEGERS or name in _NUMBERS:
+        elif pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
             data[name] = column.to_pandas().to_numpy()
         else:
             data[name] = column.to_pandas().array
@@ -312,13 +314,147 @@ class SpillPart:
         return _frame(table, self.empty)
 
 
+class SpilledTable:
+    """A table kept in Arrow IPC files instead of this process's memory, read a range of rows at a time.
+
+    One file read in order (the figures of a local run: :class:`SpilledFigures`), or several files,
+    each a run of rows in table order, merged (the claim groups and conflicts, one sorted run per claims
+    task: :class:`SpilledRuns`; ``runs`` says which run each row of the table comes from, so a range
+    reads, from each run, its next rows in order). ``filled``: columns kept in memory (one row per row
+    of the table) put over the files' (the claims' columns of the figures, the review decisions of the
+    conflicts). ``len()`` is the number of rows; :meth:`chunks` reads the table a range at a time,
+    :meth:`frame` whole; :meth:`remove` deletes the files' folder (also done when the object is
+    collected, and at exit).
+    """
+
+    n: int
+    folder: Path
+    empty: frozenset[str]
+    filled: pd.DataFrame | None
+    batch_rows: tuple[int, ...]
+    runs: np.ndarray | None  # per row, the file it is read from (None: one file, in order)
+    _FILLED_AS_OBJECTS = False  # filled text columns put over a chunk as object arrays (the figures')
+
+    def __len__(self) -> int:
+        return self.n
+
+    def _paths(self) -> list[str]:
+        raise NotImplementedError
+
+    def chunks(self, size: int, start: int = 0, stop: int | None = None) -> Iterator[pd.DataFrame]:
+        """Rows ``start:stop`` of the table (all by default) in order, ``size`` rows at a time (the last
+        fewer; index: row positions), ``filled`` put over them; each file read a record batch at a
+        time (a batch before ``start`` is not read when the batches' sizes are known: a worker writing
+        a part of a CSV reads its part)."""
+        stop = self.n if stop is None else min(stop, self.n)
+        paths = self._paths()
+        with contextlib.ExitStack() as files:
+            cursors = []
+            for k, path in enumerate(paths):
+                reader = ipc.open_file(files.enter_context(pa.OSFile(path, "rb")))
+                cursors.append(_Cursor(reader, self.batch_rows if len(paths) == 1 else ()))
+            schema = cursors[0].reader.schema if cursors else None
+            if start > 0:
+                skipped = [start] if self.runs is None else np.bincount(self.runs[:start], minlength=len(paths))
+                for cursor, rows in zip(cursors, skipped):
+                    cursor.skip(int(rows))
+            for first in range(start, stop, size):
+                last = min(first + size, stop)
+                if self.runs is None:
+                    table = pa.Table.from_batches(cursors[0].take(last - first), schema=schema)
+                else:
+                    table = _merged(cursors, self.runs[first:last], schema)
+                frame = _frame(table, self.empty, pd.RangeIndex(first, last))
+                del table
+                yield self._with_filled(frame, first, last)
+                pa.default_memory_pool().release_unused()
+
+    def frame(self) -> pd.DataFrame:
+        """The whole table (``filled`` put over it)."""
+        tables = []
+        for path in self._paths():
+            with pa.memory_map(path, "r") as source:
+                tables.append(ipc.open_file(source).read_all().combine_chunks())
+        table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+        del tables
+        if self.runs is not None and len(self._paths()) > 1:
+            table = table.take(pa.array(_merge_positions(self.runs)))
+        frame = _frame(table, self.empty)
+        del table
+        return self._with_filled(frame, 0, self.n)
+
+    def _with_filled(self, frame: pd.DataFrame, start: int, stop: int) -> pd.DataFrame:
+        if self.filled is not None:
+            for column in self.filled.columns:  # as build_claims_by_blocks sets them on an in-memory table
+                values = self.filled[column].iloc[start:stop]
+                frame[column] = values.to_numpy() if self._FILLED_AS_OBJECTS else values.array
+        return frame
+
+    def remove(self) -> None:
+        """Delete the files and their folder."""
+        self._finalizer()  # type: ignore[attr-defined]
+
+
+class _Cursor:
+    """The rows of one IPC file taken in order, a record batch read at a time."""
+
+    def __init__(self, reader: ipc.RecordBatchFileReader, batch_rows: Sequence[int]) -> None:
+        self.reader = reader
+        self.sizes = batch_rows if len(batch_rows) == reader.num_record_batches else None
+        self.next = 0  # the next record batch to read
+        self.batch: pa.RecordBatch | None = None
+        self.offset = 0  # rows of self.batch taken
+
+    def _advance(self, k: int, keep: bool) -> list[pa.RecordBatch]:
+        pieces = []
+        while k > 0:
+            if self.batch is None:
+                if not keep and self.sizes is not None and self.sizes[self.next] <= k:  # skipped unread
+                    k -= self.sizes[self.next]
+                    self.next += 1
+                    continue
+                self.batch, self.offset = self.reader.get_batch(self.next), 0
+                self.next += 1
+            step = min(k, self.batch.num_rows - self.offset)
+            if keep and step:
+                pieces.append(self.batch.slice(self.offset, step))
+            self.offset += step
+            k -= step
+            if self.offset == self.batch.num_rows:
+                self.batch = None
+        return pieces
+
+    def skip(self, k: int) -> None:
+        self._advance(k, keep=False)
+
+    def take(self, k: int) -> list[pa.RecordBatch]:
+        """The next ``k`` rows (slices of the batches read)."""
+        return self._advance(k, keep=True)
+
+
+def _merged(cursors: list[_Cursor], runs: np.ndarray, schema: pa.Schema) -> pa.Table:
+    """The next rows of several runs as ``runs`` (the run of each row, in order) interleaves them."""
+    counts = np.bincount(runs, minlength=len(cursors))
+    pieces = [piece for cursor, count in zip(cursors, counts.tolist()) for piece in cursor.take(count)]
+    table = pa.Table.from_batches(pieces, schema=schema)
+    if np.count_nonzero(counts) > 1:  # rows grouped by run: put back in table order
+        table = table.take(pa.array(_merge_positions(runs)))
+    return table
+
+
+def _merge_positions(runs: np.ndarray) -> np.ndarray:
+    """For each row (``runs``: its run), its place among the rows grouped by run (each run's in order)."""
+    positions = np.empty(len(runs), dtype=np.int64)
+    positions[np.argsort(runs, kind="stable")] = np.arange(len(runs))
+    return positions
+
+
 @dataclass
-class SpilledFigures:
+class SpilledFigures(SpilledTable):
     """The figure table in its spill file, plus the columns the claims step filled (kept here).
 
     ``len()`` is the number of figures; :meth:`frame` loads it whole (as the in-memory audit's
-    figures), :meth:`chunks` a record batch at a time; :meth:`remove` deletes the file (also done when
-    this object is collected, and at exit).
+    figures), :meth:`chunks` a range at a time; :meth:`part` is what a task reads of it.
     """
 
     path: Path
@@ -328,12 +464,14 @@ class SpilledFigures:
     filled: pd.DataFrame | None = None  # the claims step's columns, one row per figure in order
     batch_rows: tuple[int, ...] = ()  # rows of each record batch written (what a part need not read)
     _finalizer: Any = field(default=None, repr=False)
+    runs = None
+    _FILLED_AS_OBJECTS = True
 
     def __post_init__(self) -> None:
         self._finalizer = weakref.finalize(self, _remove_folder, self.folder, os.getpid())
 
-    def __len__(self) -> int:
-        return self.n
+    def _paths(self) -> list[str]:
+        return [str(self.path)]
 
     @property
     def columns(self) -> list[str]:
@@ -348,49 +486,59 @@ class SpilledFigures:
         """One column of every figure (as written, before the claims step)."""
         return self.part(np.arange(self.n), [name]).load()[name]
 
-    def chunks(self, size: int, start: int = 0, stop: int | None = None) -> Iterator[pd.DataFrame]:
-        """Rows ``start:stop`` of the table (all by default) in order, at most ``size`` rows at a time (index:
-        row positions), claims columns filled; read a record batch at a time (a batch before ``start`` is
-        not read when the batches' sizes are known: a worker writing a part of the CSV reads its part)."""
-        stop = self.n if stop is None else min(stop, self.n)
-        with pa.OSFile(str(self.path), "rb") as source:
-            reader = ipc.open_file(source)
-            known = len(self.batch_rows) == reader.num_record_batches
-            first = 0  # position of batch i's first row
-            for i in range(reader.num_record_batches):
-                if first >= stop:
-                    break
-                if known and first + self.batch_rows[i] <= start:
-                    first += self.batch_rows[i]
-                    continue
-                batch = reader.get_batch(i)
-                for offset in range(max(start - first, 0), min(stop - first, batch.num_rows), size):
-                    piece = batch.slice(offset, min(size, stop - first - offset))
-                    at = first + offset
-                    yield self._with_filled(_frame(piece, self.empty, pd.RangeIndex(at, at + piece.num_rows)),
-                                            at, at + piece.num_rows)
-                first += batch.num_rows
-                del batch
-                pa.default_memory_pool().release_unused()
 
-    def frame(self) -> pd.DataFrame:
-        """The whole table (claims columns filled), as the in-memory audit makes it."""
-        with pa.memory_map(str(self.path), "r") as source:
-            table = ipc.open_file(source).read_all().combine_chunks()
-        frame = _frame(table, self.empty)
-        del table
-        return self._with_filled(frame, 0, self.n)
+@dataclass
+class SpilledRuns(SpilledTable):
+    """A table written as sorted runs (Arrow IPC files of the same schema, in ``folder``, which this
+    object owns), merged as ``runs`` says (see :class:`SpilledTable`): the claim groups or conflicts
+    of a local run, one run per claims task."""
 
-    def _with_filled(self, frame: pd.DataFrame, start: int, stop: int) -> pd.DataFrame:
-        if self.filled is not None:
-            for column in self.filled.columns:  # as build_claims_by_blocks sets them on an in-memory table
-                frame[column] = self.filled[column].iloc[start:stop].to_numpy()
-        return frame
+    paths: tuple[str, ...]
+    folder: Path
+    runs: np.ndarray | None
+    names: tuple[str, ...]
+    filled: pd.DataFrame | None = None
+    empty: frozenset[str] = frozenset()
+    batch_rows: tuple[int, ...] = ()
+    _finalizer: Any = field(default=None, repr=False)
 
-    def remove(self) -> None:
-        """Delete the spill file and its folder."""
-        self._finalizer()
+    def __post_init__(self) -> None:
+        self.n = 0 if self.runs is None else len(self.runs)
+        self._finalizer = weakref.finalize(self, _remove_folder, self.folder, os.getpid())
+
+    def _paths(self) -> list[str]:
+        return list(self.paths)
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.names)
+
+    @classmethod
+    def folder_for(cls, base: str | Path | None = None) -> Path:
+        """A new folder for a table's runs (named as the spill folders: removed by the next run when its
+        run was killed)."""
+        base = Path(base) if base is not None else Path(tempfile.gettempdir())
+        return Path(tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=base))
 
 
-__all__ = ["PackedResults", "PackedRows", "SpillPart", "SpillWriter", "SpilledFigures", "figure_batch", "release_memory",
-           "remove_abandoned"]
+def write_run(path: str | Path, frame: pd.DataFrame, schema: pa.Schema, batch_rows: int = 1024) -> str:
+    """``frame`` (columns as ``schema``) written as an Arrow IPC file of record batches of ``batch_rows``:
+    a run of a :class:`SpilledRuns` (small batches: merging holds one batch of each run)."""
+    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    with pa.OSFile(str(path), "wb") as sink, ipc.new_file(sink, schema) as writer:
+        writer.write_table(table, max_chunksize=batch_rows)
+    return str(path)
+
+
+def read_run(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """A run's ``columns`` (all when ``None``), typed as :class:`SpilledTable` types them."""
+    with pa.OSFile(str(path), "rb") as source:
+        reader = ipc.open_file(source)
+        fields = None if columns is None else [reader.schema.get_field_index(c) for c in columns]
+        reader = ipc.open_file(source, options=ipc.IpcReadOptions(included_fields=fields))
+        table = reader.read_all()
+    return _frame(table, frozenset())
+
+
+__all__ = ["PackedResults", "PackedRows", "SpillPart", "SpillWriter", "SpilledFigures", "SpilledRuns", "SpilledTable",
+           "figure_batch", "read_run", "release_memory", "remove_abandoned", "write_run"]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ._spill import PackedRows, RowColumns, SpilledFigures, SpillWriter, release_memory
+from ._spill import PackedRows, RowColumns, SpilledFigures, SpilledTable, SpillWriter, release_memory
 from .model import ARTICLE_COLUMNS, ERROR_COLUMNS, FIGURE_COLUMNS, FIGURE_FIELDS, Article, Figure, ReadError
 from .readers import ReadOptions
 
@@ -29,14 +29,15 @@ ProgressCallback = Callable[[int, int], None]
 class AuditResult:
     """Everything an audit found, as DataFrames with the contract's columns.
 
-    A local run on several workers keeps the figure table in a file (:mod:`auditor._spill`), not in
-    memory: ``figures`` loads it on first access; :meth:`write` streams it.
+    A local run on several workers keeps the figure table, the claim groups and the conflicts in
+    files (:mod:`auditor._spill`), not in memory: each is loaded on first access; :meth:`write`
+    streams them.
     """
 
     articles: pd.DataFrame
     figures: pd.DataFrame  # or a SpilledFigures, loaded when read
-    groups: pd.DataFrame
-    conflicts: pd.DataFrame
+    groups: pd.DataFrame  # or a SpilledRuns, loaded when read
+    conflicts: pd.DataFrame  # or a SpilledRuns, loaded when read
     errors: pd.DataFrame
     # article_id -> text read; after a local audit, read again from the file on demand (sha256-checked)
     texts: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -71,6 +72,16 @@ class AuditResult:
     def n_figures(self) -> int:
         """Number of figures (without loading a spilled table)."""
         return len(self.__dict__["figures"])
+
+    @property
+    def n_groups(self) -> int:
+        """Number of claim groups (without loading a spilled table)."""
+        return len(self.__dict__["groups"])
+
+    @property
+    def n_conflicts(self) -> int:
+        """Number of conflicts (without loading a spilled table)."""
+        return len(self.__dict__["conflicts"])
 
     @property
     def figures_spilled(self) -> bool:
@@ -132,15 +143,16 @@ class AuditResult:
         return frame
 
     def close(self) -> None:
-        """Remove the spilled figure table's file now (it is also removed when this result is
-        collected and at exit); :attr:`figures` loaded before stays."""
-        if isinstance(self.__dict__["figures"], SpilledFigures):
-            self.__dict__["figures"].remove()
+        """Remove the spilled tables' files now (they are also removed when this result is collected
+        and at exit); a table loaded before stays."""
+        for name in ("figures", "groups", "conflicts"):
+            if isinstance(self.__dict__[name], SpilledTable):
+                self.__dict__[name].remove()
 
     def __repr__(self) -> str:
         return (
             f"AuditResult({len(self.articles)} articles, {self.n_figures} figures, "
-            f"{len(self.groups)} claim groups, {len(self.conflicts)} conflicts, {len(self.errors)} errors)"
+            f"{self.n_groups} claim groups, {self.n_conflicts} conflicts, {len(self.errors)} errors)"
         )
 
 
@@ -489,23 +501,25 @@ def _claims(
 def _spilled_claims(
     figures: SpilledFigures, articles: pd.DataFrame, store: ArticleCache | None, review_dir: Path | None,
     pool: WorkerPool | None,
-) -> tuple[pd.DataFrame | SpilledFigures, pd.DataFrame, pd.DataFrame]:
+) -> tuple[pd.DataFrame | SpilledFigures, pd.DataFrame | SpilledTable, pd.DataFrame | SpilledTable]:
     """:func:`_claims` of a spilled figure table: built per batch of blocking keys, each task reading
     its rows from the spill file (its batch files in the temporary folder, build_claims_by_blocks's
-    default for a spilled table); this process keeps the columns claims fill."""
+    default for a spilled table); this process keeps the columns claims fill. Without a cache the
+    groups and conflicts stay in the files the tasks wrote (:class:`~auditor._spill.SpilledRuns`)."""
     from .claims import build_claims_by_blocks, claim_batch_cache
 
     if not len(figures) or pool is None or pool.jobs < 2:
-        return _claims(_figures_loaded(figures), articles, store, review_dir, pool)
+        return _claims(_table_loaded(figures), articles, store, review_dir, pool)
     built = build_claims_by_blocks(figures, articles, pool.submit, pool.jobs, store_dir=review_dir,
                                    cache=claim_batch_cache(store))
     release_memory()
     return built
 
 
-def _figures_loaded(figures: SpilledFigures) -> pd.DataFrame:
-    loaded = figures.frame()
-    figures.remove()
+def _table_loaded(table: SpilledTable) -> pd.DataFrame:
+    """A spilled table read whole, its files removed."""
+    loaded = table.frame()
+    table.remove()
     return loaded
 
 
@@ -522,7 +536,7 @@ def _figures_of(result: AuditResult) -> pd.DataFrame:
     its file removed); the command line streams it to the outputs without loading it."""
     figures = result.__dict__["figures"]
     if isinstance(figures, SpilledFigures):
-        result.__dict__["figures"] = figures = _figures_loaded(figures)
+        result.__dict__["figures"] = figures = _table_loaded(figures)
     return figures
 
 
@@ -530,8 +544,26 @@ def _set_figures(result: AuditResult, figures: pd.DataFrame | SpilledFigures) ->
     result.__dict__["figures"] = figures  # where a dataclass field is kept (the property reads it there)
 
 
-# A property set after the dataclass is made: ``AuditResult(figures=...)`` stays the constructor.
+def _loaded_on_access(name: str, doc: str) -> property:
+    """``result.<name>``: a table spilled to files by a local run (claim groups, conflicts) is loaded on
+    first access (and its files removed); the writers stream it without loading it."""
+
+    def get(result: AuditResult) -> pd.DataFrame:
+        table = result.__dict__[name]
+        if isinstance(table, SpilledTable):
+            result.__dict__[name] = table = _table_loaded(table)
+        return table
+
+    def set_(result: AuditResult, table: pd.DataFrame | SpilledTable) -> None:
+        result.__dict__[name] = table
+
+    return property(get, set_, doc=doc)
+
+
+# Properties set after the dataclass is made: ``AuditResult(figures=...)`` stays the constructor.
 AuditResult.figures = property(_figures_of, _set_figures, doc="One row per figure (``FIGURE_COLUMNS``).")  # type: ignore[assignment]
+AuditResult.groups = _loaded_on_access("groups", "One row per claim group (``GROUP_COLUMNS`` first).")  # type: ignore[assignment]
+AuditResult.conflicts = _loaded_on_access("conflicts", "One row per conflict (``CONFLICT_COLUMNS`` first).")  # type: ignore[assignment]
 
 
 __all__ = ["AuditResult", "ReadError", "audit", "extract_all", "figures_frame"]

@@ -31,7 +31,7 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from ._claim_rules import load_config, prepare
-from ._spill import SpilledFigures, SpillPart, release_memory
+from ._spill import SpilledFigures, SpilledRuns, SpillPart, read_run, release_memory, write_run
 from .conflicts import conflict_rows
 from .incidents import block_keys, key_parts, keys_of_parts, link_incidents
 from .relations import build_groups, violations
@@ -218,21 +218,34 @@ def build_claims_by_blocks(
             missing = np.flatnonzero(~np.isin(bucket_of_row, np.fromiter(stored, dtype=np.int64, count=len(stored))))
             batches = [missing[rows] for rows in
                        _packed(bucket_of_row[missing], _n_batches(len(missing), workers))] if len(missing) else []
-        futures = []
-        for number, rows in enumerate(batches):
-            part_articles = _articles_at(articles, article_rows[rows])
-            if spilled:  # the task reads its rows from the spill file; its articles from a file here
-                path = _write_frames(Path(folder) / f"articles-{number}.pickle", part_articles)
-                futures.append(submit(_claims_task, figures.part(rows), path, chosen))
-                continue
-            part = figures.iloc[rows]
-            if folder is None:
-                futures.append(submit(_claims_task, part, part_articles, chosen))
-            else:  # written one batch at a time: the parent never holds a second copy of the table
-                path = _write_frames(Path(folder) / f"batch-{number}.pickle", part, part_articles)
-                futures.append(submit(_claims_task, path, None, chosen))
-            del part, part_articles
-        parts = [_result(future.result()) for future in futures]
+        # A spilled table's claims stay in files (no cache: it stores them as frames): each task writes
+        # its groups and conflicts as a sorted run in their tables' folders, its filled columns here.
+        run_folders = (Path(folder), SpilledRuns.folder_for(shared_folder), SpilledRuns.folder_for(shared_folder)) \
+            if spilled and cache is None else None
+        try:
+            futures: dict[int, Future] = {}
+            for number in _largest_first(batches):  # the longest tasks first: no worker idles at the end
+                rows = batches[number]
+                part_articles = _articles_at(articles, article_rows[rows])
+                if spilled:  # the task reads its rows from the spill file; its articles from a file here
+                    path = _write_frames(Path(folder) / f"articles-{number}.pickle", part_articles)
+                    futures[number] = submit(_claims_task, figures.part(rows), path, chosen, run_folders)
+                    continue
+                part = figures.iloc[rows]
+                if folder is None:
+                    futures[number] = submit(_claims_task, part, part_articles, chosen)
+                else:  # written one batch at a time: the parent never holds a second copy of the table
+                    path = _write_frames(Path(folder) / f"batch-{number}.pickle", part, part_articles)
+                    futures[number] = submit(_claims_task, path, None, chosen)
+                del part, part_articles
+            if run_folders is not None:
+                runs = [futures[number].result() for number in range(len(batches))]
+                return _from_runs(figures, runs, batches, run_folders[1:], store_dir)
+        except BaseException:
+            for made in run_folders[1:] if run_folders is not None else ():
+                shutil.rmtree(made, ignore_errors=True)
+            raise
+        parts = [_result(futures[number].result()) for number in range(len(batches))]
     if cache is not None:
         split = [_by_bucket(part, bucket_of_row[rows]) for rows, part in zip(batches, parts)]
         if all(s is not None for s in split):  # else (never seen) the batches are used as built, not stored
@@ -253,8 +266,7 @@ def build_claims_by_blocks(
         figures.filled = filled[list(_FILLED)]
         del filled
         release_memory()
-        members = _members(figures) if store_dir is not None else pd.DataFrame()
-        groups, conflicts = finish_claims(members, groups, conflicts, store_dir)
+        groups, conflicts = finish_claims(lambda: _members(figures), groups, conflicts, store_dir)
         return figures, groups, conflicts
     found = figures.copy(deep=False)
     for column in _FILLED:
@@ -633,12 +645,14 @@ def _loaded(source: pd.DataFrame | str | SpillPart) -> pd.DataFrame:
 
 
 def _claims_task(
-    source: pd.DataFrame | str | SpillPart, articles: pd.DataFrame | str | None, chosen: dict[str, str]
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | str:
+    source: pd.DataFrame | str | SpillPart, articles: pd.DataFrame | str | None, chosen: dict[str, str],
+    run_folders: tuple[Path, Path, Path] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | str | tuple[str, str, str]:
     """Claims of one batch (the figures given with their ``articles``; the file of the batch's
     figures and articles in the shared folder; or its rows of the spill file and the file of its
     articles): the columns build_claims fills (in the batch's row order), groups, conflicts; from a
-    file, the name of the file they are written in."""
+    file, the name of the file they are written in; with ``run_folders``, each of the three written
+    as an Arrow run (:func:`~auditor._spill.write_run`) in its folder, and their paths."""
     from ._parallel import apply_settings
 
     apply_settings(chosen)  # a remote worker does not inherit this process's profile and convention
@@ -654,8 +668,18 @@ def _claims_task(
     if isinstance(source, pd.DataFrame):
         release_memory()
         return built
-    import pickle
     import tempfile
+
+    if run_folders is not None:
+        paths = []
+        for frame, where in zip(built, run_folders):
+            handle, path = tempfile.mkstemp(suffix=".arrow", dir=where)
+            os.close(handle)
+            paths.append(write_run(path, frame, _run_schema(frame.columns)))
+        del built
+        release_memory()
+        return tuple(paths)
+    import pickle
 
     with tempfile.NamedTemporaryFile("wb", dir=Path(source).parent, suffix=".pickle", delete=False) as handle:
         for frame in built:
@@ -689,6 +713,78 @@ def _packed(units: np.ndarray, n_batches: int) -> list[np.ndarray]:
         batches[i].append(rows)
         heapq.heappush(smallest, (size + len(rows), i))
     return [np.sort(np.concatenate(b)) for b in batches if b]
+
+
+def _largest_first(batches: list[np.ndarray]) -> list[int]:
+    """The batches' numbers, the most figures first (ties by number): the longest tasks start first
+    and the short ones fill in at the end, so that no worker idles while one finishes a big key."""
+    return sorted(range(len(batches)), key=lambda number: (-len(batches[number]), number))
+
+
+# Columns of the claims tables that are numbers (the rest is text): how their runs are typed.
+_FLOATS = frozenset({"low", "high", "consensus_low", "consensus_high", "relative_difference"})
+_INTEGERS = frozenset({"n_figures", "n_articles", "n_sources"})
+
+
+def _run_schema(columns: list[str] | pd.Index) -> Any:
+    """The Arrow schema of a claims task's run of ``columns`` (as finish_claims types them)."""
+    import pyarrow as pa
+
+    return pa.schema([(c, pa.float64() if c in _FLOATS else pa.int64() if c in _INTEGERS else pa.large_string())
+                      for c in columns])
+
+
+# What the parent reads of the runs: the sort keys, and what the review store matches decisions on.
+_GROUP_KEYS = ("status", "n_sources", "n_figures", "label", "group_id")
+_CONFLICT_KEYS = ("severity", "relative_difference", "conflict_id", "group_id", "figure_a", "figure_b")
+
+
+def _from_runs(
+    figures: SpilledFigures, runs: list[tuple[str, str, str]], batches: list[np.ndarray],
+    folders: tuple[Path, Path], store_dir: Path | None,
+) -> tuple[SpilledFigures, pd.DataFrame | SpilledRuns, pd.DataFrame | SpilledRuns]:
+    """The end of :func:`build_claims_by_blocks` on a spilled table, from the tasks' runs (per batch:
+    filled columns in its rows' order, sorted groups, sorted conflicts; each a file): the filled
+    columns joined here a column at a time, the groups and conflicts left in their files as
+    :class:`~auditor._spill.SpilledRuns` whose order (a merge of the runs) is found on their key
+    columns alone; review decisions merged on those and kept (when there are any) as the tables'
+    ``filled`` columns. The same tables as the in-memory ending; an empty one is a frame."""
+    rows = np.argsort(np.concatenate(batches), kind="stable")
+    filled = {}
+    for column in _FILLED:  # a column at a time: the runs' pieces and the joined column, not all four
+        pieces = [read_run(run[0], [column])[column] for run in runs]
+        filled[column] = _gathered(pieces, rows)
+        del pieces
+    for run in runs:
+        os.unlink(run[0])
+    figures.filled = pd.DataFrame(filled)
+    del filled
+    release_memory()
+    tables = []
+    for k, (names, keys_of) in enumerate(((_GROUP_KEYS, _group_keys), (_CONFLICT_KEYS, _conflict_keys))):
+        keys = [read_run(run[k + 1], list(names)) for run in runs]
+        of_run = np.repeat(np.arange(len(runs)), [len(part) for part in keys])
+        keys = pd.concat(keys, ignore_index=True)
+        order = _sort_positions(keys_of(keys))
+        tables.append((keys.take(order).reset_index(drop=True), of_run[order]))
+    (group_keys, group_runs), (conflict_keys, conflict_runs) = tables
+    del tables
+    groups, conflicts = _with_review(lambda: _members(figures), group_keys, conflict_keys, store_dir)
+    del group_keys, conflict_keys
+    made = []
+    for frame, of_run, k, review in ((groups, group_runs, 1, _GROUP_REVIEW), (conflicts, conflict_runs, 2, _REVIEW)):
+        decided = frame[list(review)]
+        kept = decided.reset_index(drop=True) if decided.ne("").to_numpy().any() else None  # else the runs' ""
+        names = tuple(GROUP_COLUMNS + GROUP_EXTRA_COLUMNS if k == 1 else CONFLICT_COLUMNS + CONFLICT_EXTRA_COLUMNS)
+        made.append(SpilledRuns(tuple(run[k] for run in runs), folders[k - 1], of_run, names, kept))
+    if not len(made[0]) or not len(made[1]):  # as the in-memory ending types an empty table
+        empty = finish_claims(pd.DataFrame(), _frame([], [c for c in made[0].columns if c not in _GROUP_REVIEW]),
+                              _frame([], [c for c in made[1].columns if c not in _REVIEW]))
+        for k in (0, 1):
+            if not len(made[k]):
+                made[k].remove()
+                made[k] = empty[k]
+    return figures, made[0], made[1]
 
 
 def build_claims(
@@ -746,30 +842,16 @@ def build_claims(
 
 
 def finish_claims(
-    figures: pd.DataFrame, groups: pd.DataFrame, conflicts: pd.DataFrame, store_dir: Path | None = None
+    figures: pd.DataFrame | Callable[[], pd.DataFrame], groups: pd.DataFrame, conflicts: pd.DataFrame,
+    store_dir: Path | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Review decisions merged, columns typed, rows sorted: the end of :func:`build_claims`.
+    """Review decisions merged (:func:`_with_review`: ``figures`` may be a function giving them), columns
+    typed, rows sorted: the end of :func:`build_claims`.
 
     Also run once on the groups and conflicts of claims built per blocking key (``auditor/cluster.py``);
     review columns already present are replaced.
     """
-    conflicts = conflicts.drop(columns=[c for c in _REVIEW if c in conflicts])
-    groups = groups.drop(columns=[c for c in _GROUP_REVIEW if c in groups])
-    if store_dir is not None:
-        from .review import ReviewStore
-
-        store = ReviewStore(store_dir)
-        conflicts = store.migrate_pairs(store.merge(conflicts))
-        grouped = figures[figures["group_id"].ne("")].groupby("group_id", sort=False)["figure_id"]
-        members: dict[str, list[str]] = {group_id: list(ids) for group_id, ids in grouped}
-        groups = store.merge_groups(groups, members)
-        conflicts = _group_decisions_on_conflicts(conflicts, groups)
-    for column in _REVIEW:
-        if column not in conflicts:
-            conflicts[column] = ""
-    for column in _GROUP_REVIEW:
-        if column not in groups:
-            groups[column] = ""
+    groups, conflicts = _with_review(figures, groups, conflicts, store_dir)
     conflicts = conflicts[list(CONFLICT_COLUMNS + CONFLICT_EXTRA_COLUMNS)]
     groups = groups[list(GROUP_COLUMNS + GROUP_EXTRA_COLUMNS)]
     for column in ("low", "high", "consensus_low", "consensus_high"):
@@ -778,6 +860,38 @@ def finish_claims(
         groups[column] = groups[column].astype("int64")
     conflicts["relative_difference"] = conflicts["relative_difference"].astype("float64")
     return _sorted_groups(groups), _sorted_conflicts(conflicts)
+
+
+def _with_review(
+    figures: pd.DataFrame | Callable[[], pd.DataFrame], groups: pd.DataFrame, conflicts: pd.DataFrame,
+    store_dir: Path | None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``groups`` and ``conflicts`` with the review columns: merged from ``store_dir``'s store (empty
+    without one). Reads only the ids: ``figures``' figure and group ids (or a function giving them: only
+    called when the store holds decisions on groups, which may follow their figures), the groups' ids,
+    the conflicts' ids, groups and figures (the whole rows or just these, in any order)."""
+    conflicts = conflicts.drop(columns=[c for c in _REVIEW if c in conflicts])
+    groups = groups.drop(columns=[c for c in _GROUP_REVIEW if c in groups])
+    if store_dir is not None:
+        from .review import ReviewStore
+
+        store = ReviewStore(store_dir)
+        conflicts = store.migrate_pairs(store.merge(conflicts))
+        members: dict[str, list[str]] = {}
+        if not store.group_decisions().empty:
+            figures = figures() if callable(figures) else figures
+            grouped = figures[figures["group_id"].ne("")].groupby("group_id", sort=False)["figure_id"]
+            members = {group_id: list(ids) for group_id, ids in grouped}
+            del figures, grouped
+        groups = store.merge_groups(groups, members)
+        conflicts = _group_decisions_on_conflicts(conflicts, groups)
+    for column in _REVIEW:
+        if column not in conflicts:
+            conflicts[column] = ""
+    for column in _GROUP_REVIEW:
+        if column not in groups:
+            groups[column] = ""
+    return groups, conflicts
 
 
 def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
@@ -802,8 +916,12 @@ def _group_decisions_on_conflicts(conflicts: pd.DataFrame, groups: pd.DataFrame)
 
 def _sorted_groups(groups: pd.DataFrame) -> pd.DataFrame:
     """Conflicts first, then corroborated, consistent and single claims; most reported first."""
+    return _sorted_by(groups, _group_keys(groups))
+
+
+def _group_keys(groups: pd.DataFrame) -> list[pd.Series]:
     rank = groups["status"].map({"conflict": 0, "corroborated": 1, "consistent": 2, "single": 3})
-    return _sorted_by(groups, [rank, -groups["n_sources"], -groups["n_figures"], groups["label"], groups["group_id"]])
+    return [rank, -groups["n_sources"], -groups["n_figures"], groups["label"], groups["group_id"]]
 
 
 def _sorted_conflicts(conflicts: pd.DataFrame) -> pd.DataFrame:
@@ -821,14 +939,21 @@ def _sorted_by(frame: pd.DataFrame, keys: list[pd.Series]) -> pd.DataFrame:
     order), as ``sort_values(kind="stable")`` sorts them: the order is found on the key columns
     alone (:func:`_order`), then every column taken once (no sorted copy of the whole table with
     its helper columns; none at all when the rows are in order already)."""
-    order = _order(keys)
-    if order is None:  # a key column mixing types (hand-built frames): pandas sorts
-        names = [f"_key{i}" for i in range(len(keys))]
-        by = frame.assign(**dict(zip(names, keys))).sort_values(names, kind="stable").index
-        return frame.loc[by].reset_index(drop=True)
+    order = _sort_positions(keys)
     if np.array_equal(order, np.arange(len(order))):
         return frame.reset_index(drop=True)
     return frame.take(order).reset_index(drop=True)
+
+
+def _sort_positions(keys: list[pd.Series]) -> np.ndarray:
+    """Positions sorting rows by ``keys`` as ``sort_values(kind="stable")``: :func:`_order`, or pandas
+    when a key column mixes types (hand-built frames)."""
+    order = _order(keys)
+    if order is None:
+        names = [f"_key{i}" for i in range(len(keys))]
+        frame = pd.DataFrame({name: key.to_numpy() for name, key in zip(names, keys)})
+        order = frame.sort_values(names, kind="stable").index.to_numpy()
+    return order
 
 
 def _order(keys: list[pd.Series]) -> np.ndarray | None:
