@@ -172,8 +172,8 @@ def _audit_and_write(args: argparse.Namespace, jobs: int | None, reading: object
         except OSError as exc:
             return _fail(f"cannot write the audit to {args.out} ({str(exc) if isinstance(exc, OutputError) else _reason(exc)}); {kept}")
         printed = _uptodate.Printed(
-            {"articles": len(result.articles), "figures": result.n_figures, "groups": len(result.groups),
-             "conflicts": len(result.conflicts), "errors": len(result.errors)},
+            {"articles": len(result.articles), "figures": result.n_figures, "groups": result.n_groups,
+             "conflicts": result.n_conflicts, "errors": len(result.errors)},
             [(name, _shown(path)) for name, path in written.items()],  # stdout may not take undecodable bytes
             [(str(row.path), str(row.error)) for row in result.errors.itertuples()])
         _uptodate.write_record(out.path, options, inputs, review_before, [p.name for p in written.values()],
