@@ -153,26 +153,27 @@ class _Texts:
             key = (sentence[i], title[i])
             words = cache.get(key)
             if words is None:
-                words = frozenset(w for w in _WORD.findall(f"{key[0]} {key[1]}".casefold())
-                                  if w not in config.stopwords)
-                cache[key] = words
+                words = cache[key] = frozenset(_WORD.findall(f"{key[0]} {key[1]}".casefold())) - config.stopwords
             self.words[i] = words
         df: Counter[str] = Counter()
         for words in cache.values():
             df.update(words)
         n = len(cache)
         self.weight = {w: (math.log((n + 1) / (c + 1)) + 1.0) ** 2 for w, c in df.items()}
+        self._norms: dict[frozenset[str], float] = {}
 
     # Sums over word sets are taken with math.fsum: exactly rounded whatever the order, and a set's order
     # changes with Python's string-hash seed; a plain sum made near-tied links differ from run to run.
-    def norm(self, words: Iterable[str]) -> float:
-        return math.sqrt(math.fsum(self.weight[w] for w in words))
+    def norm(self, words: frozenset[str]) -> float:
+        """The length of a word set's weight vector (once per distinct set: reprints share theirs)."""
+        norm = self._norms.get(words)
+        if norm is None:
+            norm = self._norms[words] = math.sqrt(math.fsum(map(self.weight.__getitem__, words)))
+        return norm
 
     def cosine(self, a: frozenset[str], norm_a: float, b: frozenset[str], norm_b: float) -> float:
-        if not a or not b:
-            return 0.0
-        small, large = (a, b) if len(a) <= len(b) else (b, a)
-        shared = math.fsum(self.weight[w] for w in small if w in large)
+        # The shared words found by the set intersection (C, over the smaller set), weighed by map.
+        shared = math.fsum(map(self.weight.__getitem__, a & b))
         return shared / (norm_a * norm_b) if shared else 0.0
 
 

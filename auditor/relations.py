@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_right
-from heapq import nsmallest
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -73,26 +72,28 @@ _COMMON_GRAM = 8  # distinct sentences of a group sharing a 3-gram, beyond which
 
 
 class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[int, int] = {}
+    """Disjoint sets of ``0 .. n-1`` (list-backed: the items are small integers)."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+        self.sets = n
 
     def find(self, item: int) -> int:
-        parent = self.parent.setdefault(item, item)
-        while parent != item:
-            grand = self.parent.setdefault(parent, parent)
-            self.parent[item] = grand
-            item, parent = parent, grand
+        parent = self.parent
+        while parent[item] != item:
+            parent[item] = item = parent[parent[item]]  # path halving
         return item
 
     def union(self, a: int, b: int) -> None:
         ra, rb = self.find(a), self.find(b)
         if ra != rb:
             self.parent[max(ra, rb)] = min(ra, rb)
+            self.sets -= 1
 
 
 @lru_cache(maxsize=200_000)
 def _sketch(grams: frozenset[str]) -> tuple[str, ...]:
-    return tuple(nsmallest(3, grams))
+    return tuple(sorted(grams)[:3])
 
 
 @lru_cache(maxsize=200_000)
@@ -100,55 +101,76 @@ def _shingles(sentence: str) -> frozenset[str]:
     words = re.findall(r"\w+", sentence.casefold())
     if len(words) < _REPRINT_MIN_WORDS:  # short sentences look alike without being copied
         return frozenset()
-    return frozenset(" ".join(words[i:i + 3]) for i in range(len(words) - 2))
+    return frozenset(map(" ".join, zip(words, words[1:], words[2:])))
 
 
 def source_clusters(rows: list[int], prep: PreparedFigures, config: ClaimConfig) -> dict[int, int]:
-    """Map each row to its source: one article, one outlet (or a figure credited to it), or a reprint.
+    """Map each row to its source (a small integer): one article, one outlet (or a figure credited
+    to it), or a reprint.
 
     Reprints: the Jaccard similarity of the sentences' word 3-grams, compared only between sentences
-    that share a 3-gram (an inverted index keeps this near-linear).
+    that share a 3-gram (an inverted index keeps this near-linear). The sets joined are the
+    articles (a report is its article's): rows are read once, each article, outlet and distinct
+    sentence is then handled once.
     """
     col = prep.col
-    union = _UnionFind()
-    article, outlet, source, source_type = col["article_id"], col["outlet"], col["source"], col["source_type"]
-    first_article: dict[str, int] = {}
+    articles = [col["article_id"][r] for r in rows]
+    node = {a: k for k, a in enumerate(dict.fromkeys(articles))}
+    union = _UnionFind(len(node))
+    # Articles of one outlet (as named, or credited by a figure) are one source.
+    outlet, source, source_type = col["outlet"], col["source"], col["source_type"]
+    named = set(zip(articles, [outlet[r] for r in rows]))
+    named.update((a, source[r]) for a, r in zip(articles, rows) if source_type[r] == "outlet")
     first_outlet: dict[str, int] = {}
-    for r in rows:
-        union.union(first_article.setdefault(article[r], r), r)
-        for name in (outlet[r], source[r] if source_type[r] == "outlet" else ""):
-            key = outlet_key(name) if name else ""
-            if key:
-                union.union(first_outlet.setdefault(key, r), r)
-    if len({union.find(r) for r in rows}) > 1:
+    for a, name in named:
+        key = outlet_key(name) if name else ""
+        if key:
+            union.union(first_outlet.setdefault(key, node[a]), node[a])
+    if union.sets > 1:
         # One sentence text is one source whoever printed it; distinct texts are compared by shingles.
-        by_text: dict[str, int] = {}
-        shingles: dict[int, frozenset[str]] = {}
-        for r in rows:
-            sentence = col["sentence"][r]
-            grams = _shingles(sentence)
-            if not grams:
-                continue  # short sentences look alike without being copied
-            first = by_text.setdefault(sentence, r)
-            if first != r:
-                union.union(first, r)
-            else:
-                shingles[r] = grams
+        sentence = col["sentence"]
+        texts = [sentence[r] for r in rows]
+        printed_in: dict[str, int] = {}  # a text -> the first article printing it
+        again = []  # another article printing a text
+        for text, a in zip(texts, articles):
+            k = node[a]
+            if printed_in.setdefault(text, k) != k:
+                again.append((text, k))
+        for text, k in again:
+            if union.sets == 1:
+                break
+            if _shingles(text):  # short sentences look alike without being copied
+                union.union(printed_in[text], k)
         # Candidates share one of the three first 3-grams in lexical order (a deterministic min-hash
-        # sketch: reprints share most 3-grams, so almost always one of these); Jaccard decides.
-        posting: dict[str, list[int]] = defaultdict(list)
-        for r, grams in shingles.items():
-            candidates: set[int] = set()
+        # sketch: reprints share most 3-grams, so almost always one of these); Jaccard decides, only
+        # between texts not yet of one source, and none once all are one.
+        # The texts in the order they first appear.
+        posting: dict[str, list[str]] = defaultdict(list)
+        find = union.find
+        for text in printed_in:
+            if union.sets == 1:
+                break
+            grams = _shingles(text)
+            if not grams:
+                continue
+            candidates: set[str] = set()
             for gram in _sketch(grams):
                 seen = posting[gram]
                 if len(seen) < _COMMON_GRAM:  # a phrase in that many sentences is boilerplate
                     candidates.update(seen)
-                    seen.append(r)
+                    seen.append(text)
+            here = find(printed_in[text])
             for other in candidates:
-                common = len(grams & shingles[other])
-                if common / (len(grams) + len(shingles[other]) - common) >= config.reprint_similarity:
-                    union.union(other, r)
-    return {r: union.find(r) for r in rows}
+                there = find(printed_in[other])
+                if there == here:
+                    continue
+                other_grams = _shingles(other)
+                common = len(grams & other_grams)
+                if common / (len(grams) + len(other_grams) - common) >= config.reprint_similarity:
+                    union.union(there, here)
+                    here = find(here)
+    root = {a: union.find(k) for a, k in node.items()}
+    return dict(zip(rows, map(root.__getitem__, articles)))
 
 
 # --- consensus -----------------------------------------------------------------------------
