@@ -600,10 +600,11 @@ class _Piece:
 
 
 def _splittable(frame: Any) -> bool:
-    """Whether ``frame`` can be read a range of rows at a time: a DataFrame or a spilled figure table."""
-    from ._spill import SpilledFigures
+    """Whether ``frame`` can be read a range of rows at a time: a DataFrame or a spilled table (figures,
+    claim groups, conflicts)."""
+    from ._spill import SpilledTable
 
-    return isinstance(frame, (pd.DataFrame, SpilledFigures))
+    return isinstance(frame, (pd.DataFrame, SpilledTable))
 
 
 def _pieces(tables: Mapping[str, tuple[Any, Sequence[str]]], formats: Sequence[str], jobs: int) -> list[_Piece]:

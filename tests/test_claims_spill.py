@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import generated_unclaimed
 
-from auditor import claims
+from auditor import claims, export
 from auditor._spill import SpilledRuns, SpillWriter, figure_batch
 from auditor.audit import AuditResult
 from auditor.claims import build_claims, build_claims_by_blocks, run_here
@@ -105,12 +105,15 @@ def test_a_run_with_spilled_claims_writes_the_files_of_one_without(audited, tmp_
                             conflicts=expected_conflicts, errors=empty_errors)
     assert kept.n_conflicts == len(expected_conflicts) and kept.n_groups == len(expected_groups)
     formats = ("csv", "parquet")
-    written = write_outputs(kept, tmp_path / "spilled", formats=formats)
-    assert isinstance(vars(kept)["conflicts"], SpilledRuns)  # streamed, not loaded
     expected = write_outputs(in_memory, tmp_path / "memory", formats=formats)
-    for table in ("groups", "conflicts", "figures"):
-        assert written[table].read_bytes() == expected[table].read_bytes(), table
-        assert pq.read_table(written[f"{table}.parquet"]).equals(pq.read_table(expected[f"{table}.parquet"])), table
+    for name, value in (("SPLIT_MIN_ROWS", 40), ("PART_MIN_ROWS", 17), ("PARALLEL_MIN_ROWS", 1)):
+        monkeypatch.setattr(export, name, value)  # the CSVs cut into ranges of rows, written on 2 workers
+    for jobs in (1, 2):
+        written = write_outputs(kept, tmp_path / f"spilled-{jobs}", formats=formats, jobs=jobs)
+        assert isinstance(vars(kept)["conflicts"], SpilledRuns)  # streamed, not loaded
+        for table in ("groups", "conflicts", "figures"):
+            assert written[table].read_bytes() == expected[table].read_bytes(), (table, jobs)
+            assert pq.read_table(written[f"{table}.parquet"]).equals(pq.read_table(expected[f"{table}.parquet"]))
     # read on first access (its files removed), then a frame like any
     folder = conflicts.folder
     pd.testing.assert_frame_equal(kept.conflicts, expected_conflicts)
