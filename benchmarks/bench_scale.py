@@ -56,11 +56,11 @@ def _run_cli(corpus: Path, out: Path, *extra: str, prefix: tuple[str, ...] = ())
     probe = (
         "import resource, sys, time, json\n"
         "from auditor.cli import main\n"
-        "t = time.perf_counter(); code = main(sys.argv[1:]); wall = time.perf_counter() - t\n"
+        "t = time.perf_counter(); code = main(); wall = time.perf_counter() - t  # sys.argv, as the command line\n"
         "me = resource.getrusage(resource.RUSAGE_SELF); kids = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
         "print(json.dumps({'code': code, 'wall': wall, 'cpu': me.ru_utime + me.ru_stime,\n"
         "  'worker_cpu': kids.ru_utime + kids.ru_stime, 'rss_mb': me.ru_maxrss / 1024,\n"
-        "  'worker_rss_mb': kids.ru_maxrss / 1024}))\n"
+        "  'worker_rss_mb': kids.ru_maxrss / 1024}), flush=True)\n"
     )
     command = [*prefix, sys.executable, "-c", probe, "run", str(corpus), "--out", str(out), "--quiet", *extra]
     load = os.getloadavg()[0]  # the machine's 1-minute load as it starts: how far its timings can be trusted

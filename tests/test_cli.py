@@ -115,3 +115,33 @@ def test_outputs_are_listed_at_their_usual_names(tmp_path, capsys):
     for name in ("articles.csv", "figures.csv", "groups.csv", "conflicts.csv", "errors.csv", "decisions.csv"):
         assert str(out / name) in printed
         assert (out / name).is_file()  # a link into the set in force, read like any file
+
+
+_TEARDOWN_SPY = (
+    "import sys\n"
+    "class Spy:\n"
+    "    def __del__(self):\n"
+    "        print('torn down', flush=True)\n"
+    "spy = Spy()  # freed only by the interpreter's teardown (its module's objects)\n"
+    "from auditor.cli import main\n"
+    "sys.exit(main({argv}))\n"
+)
+
+
+def test_the_command_line_ends_without_the_interpreters_teardown(tmp_path):
+    """`figure-audit run` (main() parsing sys.argv) ends the process at once with its status and output:
+    the interpreter's teardown would free every object one by one for nothing. A caller's main(argv) does not."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Officials said 40 people were killed in Dnipro.\n", encoding="utf-8")
+    (tmp_path / "empty").mkdir()
+    runs = {}
+    for name, argv, folder in [("cli", "", corpus), ("caller", "sys.argv[1:]", corpus), ("nothing", "", tmp_path / "empty")]:
+        runs[name] = subprocess.run([sys.executable, "-c", _TEARDOWN_SPY.format(argv=argv), "run", str(folder),
+                                     "--out", str(tmp_path / f"out-{name}"), "--no-cache"],
+                                    capture_output=True, text=True, timeout=300)
+    assert runs["cli"].returncode == 0 and "torn down" not in runs["cli"].stdout
+    assert "figures" in runs["cli"].stdout and (tmp_path / "out-cli" / "figures.csv").stat().st_size > 0
+    assert runs["caller"].returncode == 0 and runs["caller"].stdout.rstrip().endswith("torn down")
+    assert runs["nothing"].returncode == 1 and "nothing could be audited" in runs["nothing"].stderr
+    assert "torn down" not in runs["nothing"].stdout
