@@ -453,10 +453,10 @@ class OutputFolder:
         tables["decisions"] = (ReviewStore(self.path).decisions(), tables["decisions"][1])
         report = None
         if html:
-            from .report import render_report
+            from .report import write_report
 
             def report() -> None:
-                _write_file(folder / REPORT_NAME, render_report(result).encode("utf-8"))
+                write_report(result, folder / REPORT_NAME)
 
         names = _write_tables(folder, tables, formats, jobs, meanwhile=report)
         if html:

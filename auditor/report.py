@@ -19,8 +19,11 @@ from __future__ import annotations
 
 import html
 import json
-from datetime import datetime, timezone
+import os
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
@@ -66,23 +69,25 @@ def _script_json(data: Any) -> str:
     return text
 
 
-def _summary(result: Any, head: Any, first: list[int], rows: dict[str, list]) -> str:
+def _summary(result: Any, head: Any, first: pd.DataFrame, rows: dict[str, list]) -> str:
     """Counts of the whole audit (``head``: :func:`~auditor.dashboard._data.list_head`) and one line per claim
-    group of the conflicts at positions ``first`` (:func:`_first_of_groups`); ``rows``: the list's rows of those
-    groups (and maybe others)."""
+    group of the conflicts ``first`` (:attr:`_PageConflicts.first`); ``rows``: the list's rows of those groups
+    (and maybe others)."""
+    from .dashboard._data import n_rows
+
     counts = [
         (len(result.articles), "articles", ""), (result.n_figures, "figures", ""),
         (head.n_groups, "claim groups", ""), (head.n_conflict, "claim groups in conflict", "red"),
-        (len(result.conflicts), "conflicting pairs", ""), (head.n_to_review, "to review", ""),
+        (n_rows(result, "conflicts"), "conflicting pairs", ""), (head.n_to_review, "to review", ""),
         (len(result.errors), "unreadable files", ""),
     ]
     items = "".join(f"<span class='{c}'><b>{n:,}</b> {_e(name)}</span>" for n, name, c in counts)
     top = ""
-    if first:
+    if len(first):
         # One line per claim group in conflict (its most severe pair), not every pair.
         where = {g: i for i, g in enumerate(rows["id"])}
         lines = []
-        for c in result.conflicts.iloc[first].to_dict("records"):
+        for c in first.to_dict("records"):
             i = where.get(str(c.get("group_id")))
             label = rows["label"][i] if i is not None else c.get("category")
             spread = f" — reported {rows['spread'][i]} by {rows['n_outlets'][i]} outlets" if i is not None else ""
@@ -92,20 +97,49 @@ def _summary(result: Any, head: Any, first: list[int], rows: dict[str, list]) ->
     return f"<div class='fa-summary'>{items}</div>{top}"
 
 
-def _first_of_groups(conflicts: pd.DataFrame, k: int, block: int = 4_096) -> list[int]:
-    """Positions of the first conflict of each of the first ``k`` claim groups in ``conflicts``' order (the
-    group ids read a block at a time until ``k`` are found, not a Python string per conflict)."""
+@dataclass
+class _PageConflicts:
+    """What the page needs of the conflicts table, from one pass over it a part at a time."""
+
+    sides: Any  # the figure ids on either side of any conflict (an Arrow array: _data.text_set)
+    first: pd.DataFrame  # the first conflict of each of the first SUMMARY_CONFLICTS groups in the table
+    listed: pd.DataFrame  # the first MAX_CONFLICTS conflicts of each listed group (most severe first, as sorted)
+    totals: dict[str, int]  # each listed group's number of conflicts
+
+
+def _page_conflicts(result: Any, listed: list[str]) -> _PageConflicts:
+    """:class:`_PageConflicts` of the groups ``listed``; a table a local run keeps in files is not loaded."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .dashboard._data import is_in, table_chunks, text_set
+
+    wanted = text_set(listed)
+    sides, first, kept = [], [], []
     seen: set[str] = set()
-    positions: list[int] = []
-    column = conflicts["group_id"]
-    for start in range(0, len(conflicts), block):
-        for i, g in enumerate(_text(column.iloc[start:start + block]).tolist(), start):
-            if g not in seen:
-                seen.add(g)
-                positions.append(i)
-                if len(positions) == k:
-                    return positions
-    return positions
+    totals: dict[str, int] = defaultdict(int)
+    for part in table_chunks(result, "conflicts"):
+        sides.append(text_set(pd.concat([part["figure_a"], part["figure_b"]])))
+        group = _text(part["group_id"])
+        if len(seen) < SUMMARY_CONFLICTS:
+            new = ~group.duplicated().to_numpy() & ~group.isin(seen).to_numpy()
+            at = np.flatnonzero(new)[:SUMMARY_CONFLICTS - len(seen)]
+            seen.update(group.iloc[at].tolist())
+            first.append(part.iloc[at])
+        mine = is_in(group, wanted)
+        if mine.any():
+            rows, group = part[mine], group[mine]
+            # Each group's number in the table so far: its conflicts past MAX_CONFLICTS are counted, not kept.
+            done = np.array([totals[g] for g in group.tolist()], dtype=np.int64) + group.groupby(group).cumcount()
+            for g, n in group.value_counts().items():
+                totals[g] += int(n)
+            kept.append(rows[done.to_numpy() < MAX_CONFLICTS])
+        del part, group
+    return _PageConflicts(
+        sides=pc.unique(pa.chunked_array(sides, type=pa.large_string())) if sides else text_set([]),
+        first=pd.concat(first) if first else pd.DataFrame(),
+        listed=pd.concat(kept) if kept else pd.DataFrame(columns=["group_id"]),
+        totals=dict(totals))
 
 
 def _more(total: int, shown: int, where: str) -> str:
@@ -156,16 +190,14 @@ def _n_listed(n_figures: list[int]) -> int:
     return min(max(fits, min(1, len(shown))), MAX_GROUPS)
 
 
-def _shown_figures(result: Any, keep: set[str]) -> np.ndarray:
+def _shown_figures(result: Any, keep: set[str], sides: Any) -> np.ndarray:
     """Positions in the figures table of the reports the page shows: the listed groups', at most
     MAX_REPORTS a group (those in a conflict first, the others spread evenly over time). Reads three
     columns of the figures a part at a time (a spilled table is not loaded whole) and keeps, of each
     listed group's figures, four numbers (no Python string)."""
-    from .dashboard._data import figure_chunks, is_in, list_groups, text_set
+    from .dashboard._data import figure_chunks, is_in, list_groups
 
-    conflicts = result.conflicts
-    # The figures on either side of any conflict (a part_of pair's total may be in another group), as Arrow.
-    sides = text_set(pd.concat([conflicts["figure_a"], conflicts["figure_b"]]) if len(conflicts) else [])
+    # ``sides``: the figures on either side of any conflict (a part_of pair's total may be in another group).
     listed = pd.Index(sorted(keep))
     parts = []
     for fig in figure_chunks(result, ["figure_id", "group_id", "published"]):
@@ -197,27 +229,20 @@ def _shown_figures(result: Any, keep: set[str]) -> np.ndarray:
     return np.sort(np.concatenate(chosen))
 
 
-def _embedded_details(result: Any, rows: dict[str, list], n: int) -> Iterator[tuple[str, dict[str, Any]]]:
+def _embedded_details(result: Any, rows: dict[str, list], n: int,
+                      conflicts: _PageConflicts) -> Iterator[tuple[str, dict[str, Any]]]:
     """The reports and conflicting pairs of the first ``n`` listed groups, capped, with notes saying so, a
     group at a time in list order. Only the rows of the reports shown are read whole."""
     from .audit import AuditResult
-    from .dashboard._data import DETAIL_COLUMNS, WorkbenchData, is_in, text_set
+    from .dashboard._data import DETAIL_COLUMNS, WorkbenchData, rows_of_groups, text_set
 
     ids = rows["id"][:n]
-    listed = text_set(ids)
     # Without a path no editor link is made: a saved page cannot open JupyterLab's editor.
-    figures = result._figures_at(_shown_figures(result, set(ids)), DETAIL_COLUMNS).assign(path="")
-    conflicts = result.conflicts
-    total_pairs: dict[str, int] = {}
-    if len(conflicts):
-        conflicts = conflicts.iloc[np.flatnonzero(is_in(conflicts["group_id"], listed))]
-        total_pairs = conflicts["group_id"].astype(str).value_counts().to_dict()
-        conflicts = conflicts.groupby("group_id", sort=False).head(MAX_CONFLICTS)  # most severe first, as sorted
-    groups = result.groups
-    groups = groups.iloc[np.flatnonzero(is_in(groups["group_id"], listed))] if len(groups) else groups
+    figures = result._figures_at(_shown_figures(result, set(ids), conflicts.sides), DETAIL_COLUMNS).assign(path="")
+    total_pairs = conflicts.totals
     # The listed groups only: details are built for what the page shows.
-    part = AuditResult(articles=result.articles, figures=figures, groups=groups, conflicts=conflicts,
-                       errors=result.errors)
+    part = AuditResult(articles=result.articles, figures=figures, groups=rows_of_groups(result, "groups", text_set(ids)),
+                       conflicts=conflicts.listed, errors=result.errors)
     position = {g: i for i, g in enumerate(ids)}
     for group_id, detail in WorkbenchData(part).details(ids):
         i = position[group_id]
@@ -237,14 +262,13 @@ def _embedded_details(result: Any, rows: dict[str, list], n: int) -> Iterator[tu
 
 
 def _data_json(rows: dict[str, list], details: Iterable[tuple[str, dict[str, Any]]],
-               summary: dict[str, Any]) -> list[str]:
+               summary: dict[str, Any]) -> Iterator[str]:
     """:func:`_script_json` of ``{"rows": rows, "details": dict(details), "summary": summary}`` in pieces, each
     detail encoded as it comes (the text is the same as the dict's, which is never held whole)."""
-    pieces = ['{"rows":', _script_json(rows), ',"details":{']
+    yield '{"rows":' + _script_json(rows) + ',"details":{'
     for k, (group_id, detail) in enumerate(details):
-        pieces += ["," if k else "", _script_json(group_id), ":", _script_json(detail)]
-    pieces += ['},"summary":', _script_json(summary), "}"]
-    return pieces
+        yield ("," if k else "") + _script_json(group_id) + ":" + _script_json(detail)
+    yield '},"summary":' + _script_json(summary) + "}"
 
 
 def _listed_notice(total: int, n: int) -> str:
@@ -255,28 +279,7 @@ def _listed_notice(total: int, n: int) -> str:
             "whole audit.</p>")
 
 
-def render_report(result: Any) -> str:
-    """The whole report page for an :class:`~auditor.audit.AuditResult`, as HTML text."""
-    from .dashboard._assets import workbench_script, workbench_style
-    from .dashboard._data import WorkbenchData, list_head
-
-    # The list's order and counts from a few numbers per group; its rows made for the groups shown only
-    # (and those of the summary's lines), not for every group of the audit.
-    head = list_head(result, MAX_GROUPS)
-    n = _n_listed(head.n_figures)
-    in_summary = _first_of_groups(result.conflicts, SUMMARY_CONFLICTS) if len(result.conflicts) else []
-    summary_groups = _text(result.conflicts["group_id"].iloc[in_summary]).tolist() if in_summary else []
-    made = WorkbenchData(result, only=[*head.ids[:n], *summary_groups]).group_list()
-    at = {g: i for i, g in enumerate(made["id"])}
-    rows = {name: [values[at[g]] for g in head.ids[:n]] for name, values in made.items()}
-    page_summary = {
-        "articles": len(result.articles), "figures": result.n_figures, "errors": len(result.errors),
-        "can_review": False, "columns": [list(c) for c in fmt.GROUP_VIEW_COLUMNS],
-        "facets": [list(c) for c in fmt.FACETS],
-        "orders": {"status": list(fmt.STATUS_ORDER), "review": list(fmt.REVIEW_ORDER)},
-        "status_text": fmt.STATUS_TEXT,
-    }
-    boot = """
+_BOOT = """
 (function () {
   var data = JSON.parse(document.getElementById('fa-data').textContent);
   figureAuditWorkbench(document.getElementById('fa-workbench'), {
@@ -288,13 +291,48 @@ def render_report(result: Any) -> str:
   });
 })();
 """
-    summary = _summary(result, head, in_summary, made)
-    listed = _listed_notice(head.n_groups, n)
+
+
+def render_report(result: Any) -> str:
+    """The whole report page for an :class:`~auditor.audit.AuditResult` (or an opened audit), as HTML text."""
+    return "".join(_page(result))
+
+
+def write_report(result: Any, path: str | os.PathLike[str]) -> None:
+    """Write :func:`render_report`'s page into ``path`` (UTF-8, synced to disk) a piece at a time, as it is
+    made: the page (megabytes) is never held whole, as text or as bytes."""
+    with open(path, "wb") as handle:
+        for piece in _page(result):
+            handle.write(piece.encode("utf-8"))
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _page(result: Any) -> Iterator[str]:
+    """The page's text in order, in pieces: the embedded data a claim group at a time."""
+    from .dashboard._assets import workbench_script, workbench_style
+    from .dashboard._data import WorkbenchData, list_head
+
+    # The list's order and counts from a few numbers per group; its rows made for the groups shown only
+    # (and those of the summary's lines), not for every group of the audit.
+    head = list_head(result, MAX_GROUPS)
+    n = _n_listed(head.n_figures)
+    conflicts = _page_conflicts(result, head.ids[:n])
+    summary_groups = _text(conflicts.first["group_id"]).tolist() if len(conflicts.first) else []
+    made = WorkbenchData(result, only=[*head.ids[:n], *summary_groups]).group_list()
+    at = {g: i for i, g in enumerate(made["id"])}
+    rows = {name: [values[at[g]] for g in head.ids[:n]] for name, values in made.items()}
+    page_summary = {
+        "articles": len(result.articles), "figures": result.n_figures, "errors": len(result.errors),
+        "can_review": False, "columns": [list(c) for c in fmt.GROUP_VIEW_COLUMNS],
+        "facets": [list(c) for c in fmt.FACETS],
+        "orders": {"status": list(fmt.STATUS_ORDER), "review": list(fmt.REVIEW_ORDER)},
+        "status_text": fmt.STATUS_TEXT,
+    }
+    summary = _summary(result, head, conflicts.first, made)
     del made
-    data_json = _data_json(rows, _embedded_details(result, rows, n) if n else (), page_summary)
-    del rows
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return "".join((
+    yield (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='generator' content='figure-audit'>"  # the reader skips reports it wrote
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
@@ -303,16 +341,21 @@ def render_report(result: Any) -> str:
         "click a claim to see its reports side by side.</p>"
         f"{summary}"
         "<h2>Claim groups, conflicts first</h2>"
-        f"{listed}"
+        f"{_listed_notice(head.n_groups, n)}"
         "<noscript><p>Search, filters and the reports of each claim need JavaScript; groups.csv and "
         "conflicts.csv hold the same data.</p></noscript>"
         "<div id='fa-workbench'></div>"
-        "<script type='application/json' id='fa-data'>", *data_json, "</script>"
-        f"<script>{workbench_script()}\n{boot}</script>"
+        "<script type='application/json' id='fa-data'>"
+    )
+    yield from _data_json(rows, _embedded_details(result, rows, n, conflicts) if n else (), page_summary)
+    del rows, conflicts
+    yield (
+        "</script>"
+        f"<script>{workbench_script()}\n{_BOOT}</script>"
         f"{_orphans_section(result)}"
         f"{_errors_section(result)}"
-        "</body></html>",
-    ))
+        "</body></html>"
+    )
 
 
-__all__ = ["render_report"]
+__all__ = ["render_report", "write_report"]

@@ -46,6 +46,10 @@ DETAIL_COLUMNS: tuple[str, ...] = ("figure_id", *_TEXT_COLUMNS, *_NUMBER_COLUMNS
 MAX_SENTENCE_CHARS = 600  # longer sentences keep a window around the figure
 # Figures prepared at once when a view goes over every figure (the group list): what it holds at any corpus size.
 CHUNK_ROWS = 32_768
+# Rows of a claim-group or conflict table read at once when a view goes over all of it: a conflict holds its
+# explanation, and a table a local run keeps in files holds a batch of each of its files besides (at 50 MB of
+# text, 32,768 conflicts at a time peaked 95 MB above the start, 4,096 at a time 29 MB).
+TABLE_ROWS = 4_096
 # Reports of report.html's groups made into dicts at once (WorkbenchData.details): a batch is encoded, then let go.
 DETAIL_BATCH = 512
 
@@ -136,27 +140,28 @@ def list_head(result: Any, limit: int) -> ListHead:
                          "label": labels.reindex(index)}, index=index)
     status = pd.Series("single", index=index, dtype="str")
     decision = pd.Series("", index=index, dtype="str")
-    groups = result.groups
-    if len(groups):
-        ids = _text(groups["group_id"]).to_numpy()
-        for name, values in (("status", _text(groups["status"]).replace("", "single")),
-                             ("label", _text(groups["label"])), ("decision", _text(_column(groups, "decision")))):
-            values = pd.Series(values.to_numpy(), index=ids).reindex(index)
-            known = values.notna()
-            if name == "status":
-                status[known] = values[known]
-            elif name == "label":
-                keys.loc[(values != "").to_numpy() & known.to_numpy(), "label"] = values
-            else:
-                decision[known] = values[known]
-    conflicts = result.conflicts
-    n_conflicts = pd.Series(0, index=index, dtype="int64")
-    n_decided = n_conflicts
-    if len(conflicts):
-        per = pd.DataFrame({"group": _text(conflicts["group_id"]).to_numpy(),
-                            "decided": (_text(_column(conflicts, "decision")) != "").to_numpy()})
-        counted = per.groupby("group", sort=False)["decided"].agg(["size", "sum"]).reindex(index, fill_value=0)
-        n_conflicts, n_decided = counted["size"].astype("int64"), counted["sum"].astype("int64")
+    # Three text columns of the groups table and two of the conflicts, read a part at a time.
+    parts = [pd.DataFrame({"status": _text(part["status"]).replace("", "single").to_numpy(),
+                           "label": _text(part["label"]).to_numpy(),
+                           "decision": _text(_column(part, "decision")).to_numpy()},
+                          index=_text(part["group_id"]).to_numpy())
+             for part in table_chunks(result, "groups", ("group_id", "status", "label", "decision"))]
+    if parts:
+        named = pd.concat(parts).reindex(index)
+        known = named["status"].notna().to_numpy()
+        status[known] = named["status"][known]
+        decision[known] = named["decision"][known]
+        keys.loc[known & (named["label"] != "").to_numpy(), "label"] = named["label"]
+        del named
+    del parts
+    counted = None
+    for part in table_chunks(result, "conflicts", ("group_id", "decision")):
+        per = pd.DataFrame({"group": _text(part["group_id"]).to_numpy(),
+                            "decided": (_text(_column(part, "decision")) != "").to_numpy()})
+        part_counts = per.groupby("group", sort=False)["decided"].agg(["size", "sum"])
+        counted = part_counts if counted is None else pd.concat([counted, part_counts]).groupby(level=0).sum()
+    counted = (counted if counted is not None else pd.DataFrame({"size": [], "sum": []})).reindex(index, fill_value=0)
+    n_conflicts, n_decided = counted["size"].astype("int64"), counted["sum"].astype("int64")
     status[n_conflicts > 0] = "conflict"
     # WorkbenchData.review_of, counted: a group decision stands for its conflicts; else any undecided conflict.
     undecided = ("to review", "partly reviewed")
@@ -185,11 +190,12 @@ class WorkbenchData:
         self.result = result
         # ``only``: the list and lookups of these groups alone (report.html's listed groups, see list_head).
         self._only = None if only is None else text_set(list(only))
-        groups = result.groups
-        at = np.arange(len(groups))
-        if len(groups) and self._only is not None:
-            at = np.flatnonzero(is_in(groups["group_id"], self._only))
-            groups = groups.iloc[at]
+        if self._only is None:
+            groups = result.groups
+            at = np.arange(len(groups))
+        else:  # read a part at a time: a table a local run keeps in files is not loaded
+            groups = rows_of_groups(result, "groups", self._only)
+            at = groups.index.to_numpy()
         self.groups = groups.set_index("group_id", drop=False) if len(groups) else None
         # Rows of ``result.groups`` / ``result.conflicts`` made into dicts only for the groups shown (at
         # 80k conflicts, a dict for every row is 150 MB); their positions and review decisions at once.
@@ -222,16 +228,18 @@ class WorkbenchData:
     def refresh_conflicts(self) -> None:
         """Re-read ``result.conflicts`` (after a review) into per-group lookups (of ``only``'s groups: then
         ``in_conflict`` holds the figures of those groups' conflicts only)."""
-        conflicts = self.result.conflicts
         self._conflict_records: dict[str, list[dict[str, Any]]] = {}
         self._conflict_at: dict[str, list[int]] = defaultdict(list)
         self._conflict_decision: dict[int, str] = {}
         in_conflict = set()
-        if len(conflicts):
+        if self._only is None:
+            conflicts = self.result.conflicts
             at = np.arange(len(conflicts))
-            if self._only is not None:
-                at = np.flatnonzero(is_in(conflicts["group_id"], self._only))
-                conflicts = conflicts.iloc[at]
+        else:  # the columns used, of these groups' rows
+            conflicts = rows_of_groups(self.result, "conflicts", self._only,
+                                       ("group_id", "decision", "figure_a", "figure_b"))
+            at = conflicts.index.to_numpy()
+        if len(conflicts):
             positions = at.tolist()
             for i, g in zip(positions, _text(conflicts["group_id"]).tolist()):
                 self._conflict_at[g].append(i)
@@ -489,6 +497,47 @@ def _batches(bounds: np.ndarray, ends: np.ndarray, size: int) -> Iterator[tuple[
         j = max(int(np.searchsorted(ends, bounds[k] + size, side="right")), k + 1)
         yield k, j
         k = j
+
+
+def _table(result: Any, name: str) -> Any:
+    """``result.<name>`` as held: a DataFrame, or a table a local run keeps in files (``_spill.SpilledTable``:
+    ``len()`` and ``chunks(size)``), not loaded."""
+    held = vars(result).get(name)
+    return getattr(result, name) if held is None else held
+
+
+def n_rows(result: Any, name: str) -> int:
+    """Rows of ``result.<name>`` (``"groups"``, ``"conflicts"``) without loading a table kept in files."""
+    return len(_table(result, name))
+
+
+def table_chunks(result: Any, name: str, columns: Sequence[str] | None = None,
+                 size: int | None = None) -> Iterator[pd.DataFrame]:
+    """``columns`` (all when ``None``) of ``result.<name>`` (``"groups"``, ``"conflicts"``) in table order,
+    about ``size`` (:data:`TABLE_ROWS`) rows at a time (index: row positions); a table a local run keeps in
+    files is read from them a part at a time, not loaded whole."""
+    size = size or TABLE_ROWS
+    table = _table(result, name)
+    if isinstance(table, pd.DataFrame):
+        parts: Iterable[pd.DataFrame] = (
+            table.iloc[start:start + size].set_axis(pd.RangeIndex(start, min(start + size, len(table))), axis=0)
+            for start in range(0, len(table), size))
+    else:
+        parts = table.chunks(size)
+    for part in parts:
+        yield part if columns is None else part[[c for c in part.columns if c in columns]]
+
+
+def rows_of_groups(result: Any, name: str, groups: pa.Array, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """The rows of ``result.<name>`` whose ``group_id`` is in ``groups`` (:func:`text_set`), in table order
+    (index: row positions), read a part at a time."""
+    table = _table(result, name)
+    if isinstance(table, pd.DataFrame):  # one lookup over the column, one copy of the rows
+        at = np.flatnonzero(is_in(table["group_id"], groups)) if len(table) else np.zeros(0, np.int64)
+        rows = table.iloc[at].set_axis(pd.Index(at), axis=0)
+        return rows if columns is None else rows[[c for c in rows.columns if c in columns]]
+    parts = [part[is_in(part["group_id"], groups)] for part in table_chunks(result, name, columns)]
+    return pd.concat(parts) if parts else pd.DataFrame(columns=list(columns or ()))
 
 
 def figure_chunks(result: Any, columns: Sequence[str], size: int | None = None) -> Iterator[pd.DataFrame]:
