@@ -10,12 +10,13 @@ them, and new ones are written there at once.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import pandas as pd
 
@@ -299,15 +300,18 @@ class _CsvFigures(_FigureFile):
     """``figures.csv`` (no Parquet in the set): streamed in batches, the wanted rows kept."""
 
     format = "csv"
+    # Bytes parsed at a time. The reader parses a few blocks ahead: 8 MB blocks held ~100 MB more at 20 MB of text.
+    BLOCK = 2 << 20
 
     def __init__(self, path: Path) -> None:
         import pyarrow.csv as pacsv
 
         self.path = path
-        # Kept open, as the Parquet file is: the set stays readable if a new run replaces it.
+        # Kept open, as the Parquet file is: the set stays readable if a new run replaces it. Each reader reads
+        # it through its own position (_Positioned): two readers at once never move each other's place.
         self.handle = open(path, "rb")  # noqa: SIM115 - lives as long as the opened audit
         try:
-            with pacsv.open_csv(self.handle, read_options=pacsv.ReadOptions(block_size=1 << 20)) as reader:
+            with pacsv.open_csv(_Positioned(self.handle), read_options=pacsv.ReadOptions(block_size=1 << 20)) as reader:
                 self.columns = list(reader.schema.names)
         except Exception as exc:  # noqa: BLE001
             raise ValueError(f"{path}: not a readable CSV file ({exc})") from None
@@ -326,9 +330,7 @@ class _CsvFigures(_FigureFile):
 
         convert = pacsv.ConvertOptions(column_types=self._types(), include_columns=keys, strings_can_be_null=False,
                                        quoted_strings_can_be_null=False)
-        self.handle.seek(0)
-        # Blocks of 2 MB: the reader parses a few ahead, so 8 MB blocks held ~100 MB more at 20 MB of text.
-        return pacsv.open_csv(self.handle, read_options=pacsv.ReadOptions(block_size=2 << 20),
+        return pacsv.open_csv(_Positioned(self.handle), read_options=pacsv.ReadOptions(block_size=self.BLOCK),
                               convert_options=convert)
 
     def parts(self, columns: Sequence[str] | None, groups: set[str] | None, solos: set[str] | None,
@@ -364,6 +366,37 @@ class _CsvFigures(_FigureFile):
         types = self._types()
         wanted = list(self.columns) if columns is None else [c for c in self.columns if c in columns]
         return pa.schema([(c, types[c]) for c in wanted]).empty_table()
+
+
+class _Positioned(io.RawIOBase):
+    """An open file read from its start through a position of its own (``os.pread``, no shared offset): the
+    readers of one open file each keep their place, and the file stays readable if a new run removes it."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        super().__init__()
+        self._handle = handle
+        self._at = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._at
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._at, io.SEEK_END: os.fstat(self._handle.fileno()).st_size}[whence]
+        self._at = max(base + offset, 0)
+        return self._at
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = os.pread(self._handle.fileno(), len(view), self._at)
+        view[:len(data)] = data
+        self._at += len(data)
+        return len(data)
 
 
 def _membership(table: pa.Table, groups: set[str], solos: set[str], ids: set[str] | None = None) -> pa.ChunkedArray:

@@ -302,8 +302,7 @@ def write_report(result: Any, path: str | os.PathLike[str]) -> None:
     """Write :func:`render_report`'s page into ``path`` (UTF-8, synced to disk) a piece at a time, as it is
     made: the page (megabytes) is never held whole, as text or as bytes."""
     with open(path, "wb") as handle:
-        for piece in _page(result):
-            handle.write(piece.encode("utf-8"))
+        handle.writelines(piece.encode("utf-8") for piece in _page(result))
         handle.flush()
         os.fsync(handle.fileno())
 

@@ -251,3 +251,28 @@ def test_figure_audit_lab_on_an_output_folder_writes_a_notebook_that_opens_it(wr
     NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     assert not nb.cells[1].outputs  # one view per notebook: the workbench
     assert "application/vnd.jupyter.widget-view+json" in nb.cells[2].outputs[0]["data"]
+
+
+def test_two_readers_of_an_opened_csv_audit_do_not_move_each_other(written, tmp_path, monkeypatch):
+    """A second reader of figures.csv (another view, another cell) started while the first is half-way through
+    leaves the first one's place in the file alone: each reads every figure once, in order."""
+    from auditor import opened as opened_module
+
+    _root, _out, result = written
+    copies = [result.figures.assign(figure_id=result.figures["figure_id"] + f"-{k}") for k in range(60)]
+    many = type(result)(articles=result.articles, figures=pd.concat(copies, ignore_index=True), groups=result.groups,
+                        conflicts=result.conflicts, errors=result.errors)
+    write_outputs(many, tmp_path / "many", formats=("csv",))
+    monkeypatch.setattr(opened_module._CsvFigures, "BLOCK", 16 << 10)  # ~1 MB of CSV: dozens of blocks
+    opened = auditor.open_audit(tmp_path / "many")
+    columns = ["figure_id", "group_id", "sentence"]
+    whole = pd.concat(list(opened.figure_chunks(columns, size=100)))
+    assert len(whole) == opened.n_figures == 60 * len(result.figures)
+    first = opened.figure_chunks(columns, size=100)
+    begun = [next(first), next(first)]  # the first reader stops part-way
+    second = pd.concat(list(opened.figure_chunks(columns, size=100)))  # another reads it all meanwhile
+    group = str(result.groups["group_id"].iloc[0])
+    one = opened.figures_of(group, columns)  # and a third reads one group
+    pd.testing.assert_frame_equal(pd.concat([*begun, *first]), whole)
+    pd.testing.assert_frame_equal(second, whole)
+    assert len(one) == 60 * int((result.figures["group_id"] == group).sum())

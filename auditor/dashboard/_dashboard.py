@@ -20,7 +20,6 @@ from ._assets import workbench_script, workbench_style
 from ._data import WorkbenchData
 from ._export import ExportPanel
 
-
 _WIDGET_ESM = """
 export default {
   render({ model, el }) {
