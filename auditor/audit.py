@@ -43,11 +43,11 @@ class AuditResult:
     texts: Mapping[str, str] = field(default_factory=dict, repr=False)
     out_dir: Path | None = None  # where the review store lives, when the audit was given one
 
-    def write(self, out_dir: str | Path, html: bool = False) -> dict[str, Path]:
-        """Write the audit CSVs (and ``report.html`` when ``html``) into ``out_dir``."""
+    def write(self, out_dir: str | Path, html: bool = False, jobs: int = 1) -> dict[str, Path]:
+        """Write the audit CSVs (and ``report.html`` when ``html``) into ``out_dir``, on ``jobs`` processes."""
         from .export import write_outputs
 
-        return write_outputs(self, Path(out_dir), html=html)
+        return write_outputs(self, Path(out_dir), html=html, jobs=jobs)
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:  # noqa: ANN001 - IPython protocol
         """Rich display: JupyterLab's Figure Auditor renderer, with an HTML fallback."""

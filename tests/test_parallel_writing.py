@@ -177,3 +177,12 @@ def test_with_other_threads_running_the_files_are_written_here_one_after_the_oth
     write_outputs(_hostile_result(40), tmp_path / "forked", jobs=2)
     assert small_parts
     assert _files(tmp_path / "threads") == _files(tmp_path / "forked")
+
+
+def test_a_result_is_written_on_several_processes_when_asked(tmp_path, small_parts):
+    result = _hostile_result(40)
+    result.write(tmp_path / "one")
+    assert not small_parts
+    result.write(tmp_path / "two", jobs=2)
+    assert small_parts
+    assert _files(tmp_path / "two") == _files(tmp_path / "one")
