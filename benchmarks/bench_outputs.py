@@ -3,6 +3,12 @@
     .venv/bin/python benchmarks/bench_outputs.py --articles 6800,27000 [--repeat 3] [--cache DIR]
     .venv/bin/python benchmarks/bench_outputs.py --corpus PATH [--corpus PATH ...]
     .venv/bin/python benchmarks/bench_outputs.py --result audit.pkl      # a pickled AuditResult
+    .venv/bin/python benchmarks/bench_outputs.py --corpus /tmp/c5 --audit-jobs 2 --sets 1,2 --no-tables
+
+``--sets 1,2`` also writes the whole set (``write_outputs``: every table, fsync, the switch) on 1 and
+2 processes, alternating, and prints the fastest wall time, this process's CPU and the forked writers'
+CPU of each; ``--audit-jobs 2`` audits on two workers, so the tables are spilled to files as in a
+command-line run.
 
 Each corpus is audited once (a generated ``make_corpus.py`` JSONL corpus of ``--articles`` articles,
 about 730 bytes each, or ``--corpus``), with the per-article figure cache in ``--cache`` so a second
@@ -39,14 +45,41 @@ def _timed(fn, repeat: int) -> tuple[float, float, float, float]:
     return statistics.median(walls), statistics.median(cpus), walls[0], cpus[0]
 
 
-def _result_of(corpus: Path, cache: Path):
+def _result_of(corpus: Path, cache: Path | None, jobs: int = 1):
     from auditor.audit import audit
 
     started = time.perf_counter()
     out = Path(tempfile.mkdtemp(prefix="bench-outputs-store-"))
-    result = audit([corpus], jobs=1, out_dir=out, cache=cache)
-    print(f"# audited {corpus} in {time.perf_counter() - started:.1f}s (cache {cache})", flush=True)
+    result = audit([corpus], jobs=jobs, out_dir=out, cache=cache)
+    print(f"# audited {corpus} in {time.perf_counter() - started:.1f}s (cache {cache}, jobs {jobs}; "
+          f"figures {'spilled to a file' if result.figures_spilled else 'in memory'})", flush=True)
     return result
+
+
+def bench_sets(result, name: str, repeat: int, jobs: list[int], formats: tuple[str, ...]) -> None:
+    """The whole set as ``OutputFolder.write`` writes it (every table, lock, fsync, switch) on each of
+    ``jobs`` processes: wall, this process's CPU and the forked writers' CPU, fastest of ``repeat``."""
+    import resource
+
+    from auditor.export import write_outputs
+
+    print(f"\n## {name}: the whole set ({', '.join(formats)}), fastest of {repeat}   (load {os.getloadavg()[0]:.2f})")
+    print(f"{'jobs':<6}{'wall s':>9}{'cpu s':>9}{'writers cpu s':>15}")
+    with tempfile.TemporaryDirectory(prefix="bench-outputs-sets-") as tmp:
+        best: dict[int, tuple[float, float, float]] = {}
+        for _ in range(repeat):
+            for n in jobs:  # alternating: a busy neighbour slows one round, not one setting
+                kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+                wall, cpu = time.perf_counter(), time.process_time()
+                write_outputs(result, Path(tmp) / f"jobs-{n}", formats=formats, jobs=n)
+                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                writers = after.ru_utime + after.ru_stime - kids.ru_utime - kids.ru_stime
+                if n not in best or wall < best[n][0]:
+                    best[n] = (wall, cpu, writers)
+        for n in jobs:
+            wall, cpu, writers = best[n]
+            print(f"{n:<6}{wall:>9.3f}{cpu:>9.3f}{writers:>15.3f}")
 
 
 def bench(result, name: str, repeat: int) -> None:
@@ -96,7 +129,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "bench-outputs-cache",
                         help="per-article figure cache (kept between invocations)")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--audit-jobs", type=int, default=1,
+                        help="processes of the audit (2: figures and claims spilled to files, as a CLI run)")
+    parser.add_argument("--sets", default="", help="also write the whole set on these numbers of processes, e.g. 1,2")
+    parser.add_argument("--formats", default="csv", help="formats of --sets: csv, parquet or csv,parquet")
+    parser.add_argument("--no-tables", action="store_true", help="skip the per-table timings")
     args = parser.parse_args(argv)
+    sets = [int(n) for n in args.sets.split(",") if n.strip()]
+    formats = tuple(f for f in args.formats.split(",") if f)
     jobs: list[tuple[str, object]] = [(str(p), p) for p in args.corpus]
     for n in (int(x) for x in args.articles.split(",") if x.strip()):
         corpus = Path(tempfile.gettempdir()) / f"bench-outputs-corpus-{n}-{args.seed}"
@@ -104,11 +144,15 @@ def main(argv: list[str] | None = None) -> int:
             write_jsonl(n, corpus, seed=args.seed)
         jobs.append((f"{n:,} generated articles ({sum(p.stat().st_size for p in corpus.iterdir()) / 1e6:.1f} MB)",
                      corpus))
-    for name, corpus in jobs:
-        bench(_result_of(Path(corpus), args.cache), name, args.repeat)
-    for path in args.result:
-        with open(path, "rb") as handle:
-            bench(pickle.load(handle), str(path), args.repeat)
+    results = [(name, lambda corpus=corpus: _result_of(Path(corpus), args.cache if args.audit_jobs == 1 else None,
+                                                       args.audit_jobs)) for name, corpus in jobs]
+    results += [(str(path), lambda path=path: pickle.loads(path.read_bytes())) for path in args.result]
+    for name, load in results:
+        result = load()
+        if not args.no_tables:
+            bench(result, name, args.repeat)
+        if sets:
+            bench_sets(result, name, args.repeat, sets, formats)
     if not (jobs or args.result):
         parser.error("give --articles, --corpus or --result")
     return 0
