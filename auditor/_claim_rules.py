@@ -257,12 +257,12 @@ class PreparedFigures:
 
 def _days(values: list[str]) -> np.ndarray:
     """Days since 1970 of ISO dates (their first 10 characters); NaN where there is none."""
-    unique = sorted({v[:10] for v in values})
-    parsed = pd.to_datetime(pd.Series(unique, dtype=object), format="%Y-%m-%d", errors="coerce")
+    written = list(set(values))  # each distinct value parsed (and cut) once
+    parsed = pd.to_datetime(pd.Series([v[:10] for v in written], dtype=object), format="%Y-%m-%d", errors="coerce")
     days = (parsed.values.astype("datetime64[D]") - _EPOCH).astype("float64")
     days[parsed.isna().to_numpy()] = np.nan
-    table = dict(zip(unique, days.tolist()))
-    return np.array([table[v[:10]] for v in values], dtype="float64")
+    table = dict(zip(written, days.tolist()))
+    return np.array([table[v] for v in values], dtype="float64")
 
 
 def _intervals(col: dict[str, list[Any]], config: ClaimConfig, approximate: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -312,9 +312,15 @@ def _mapped(col: dict[str, list[Any]], names: list[str], function: Any) -> list[
 
 
 def _text_list(figures: pd.DataFrame, column: str) -> list[str]:
+    """A text column as a list ('' for missing), one string object per distinct value: a key's
+    figures repeat their category, outlet, date, sentence..., which are then held (and hashed by the
+    stages' look-ups) once, not once per figure."""
     if column not in figures:
         return [""] * len(figures)
     series = figures[column]
+    if pd.api.types.is_string_dtype(series.dtype) and series.dtype != object:
+        codes, distinct = pd.factorize(series.array)  # missing: code -1, the '' appended last
+        return np.append(np.asarray(distinct, dtype=object), "")[codes].tolist()
     out = series.to_numpy(dtype=object, na_value="").tolist()
     if not pd.api.types.is_string_dtype(series.dtype) or series.dtype == object and any(type(v) is not str for v in out):
         out = ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in out]

@@ -256,9 +256,16 @@ def _link_block(prep: PreparedFigures, rows: list[int], config: ClaimConfig) -> 
     point_event = category in config.point_events and prep.scope[rows[0]] != "cumulative"
     exact = not point_event  # a province's total (or a country's) is not its town's
     texts = _Texts(prep, rows, config) if point_event else None  # words only tell point events apart
-    days = {i: anchor_days_one(prep, i) for i in rows}
-    order = sorted(rows, key=lambda i: (math.isnan(days[i]), days[i] if not math.isnan(days[i]) else 0,
-                                        prep.col["figure_id"][i]))
+    # Columns bound once: this loop visits every report, the inner one every candidate.
+    event_day, level_of, place_of, admin1_of, fid = prep.event_day, prep.level, prep.place, prep.admin1, \
+        prep.col["figure_id"]
+    words_of = texts.words if texts is not None else {}
+    weight = texts.weight.__getitem__ if texts is not None else None
+    fsum, isnan = math.fsum, math.isnan
+    days = dict(zip(rows, (e if e == e else p for e, p in zip([event_day[i] for i in rows],
+                                                                 [prep.pub_day[i] for i in rows]))))
+    # Dated reports first, by day, then by id (rows ascending: equal ids keep their row order).
+    order = [i for *_, i in sorted((d != d, d if d == d else 0, fid[i], i) for i, d in days.items())]
     incidents: list[Incident] = []
     # Open incidents by where they are: a report is scored only against incidents it could be about.
     by_place: dict[str, list[int]] = defaultdict(list)  # by their own place (town, province or country)
@@ -269,21 +276,22 @@ def _link_block(prep: PreparedFigures, rows: list[int], config: ClaimConfig) -> 
     wide: list[int] = []  # incidents placed at country level
     everything: list[int] = []
     lists = (by_place, by_admin1, provinces, all_provinces, unplaced_towns, wide, everything)
+    no_words: frozenset[str] = frozenset()
     for i in order:
-        day, event = days[i], prep.event_day[i]
-        level, place, admin1 = prep.level[i], prep.place[i], prep.admin1[i]
+        day, event = days[i], event_day[i]
+        level, place, admin1 = level_of[i], place_of[i], admin1_of[i]
         if level == "town":
-            pools = [by_place[place], provinces[admin1] if admin1 else all_provinces, wide]
+            pools = (by_place[place], provinces[admin1] if admin1 else all_provinces, wide)
         elif level == "admin1":
-            pools = [by_admin1[admin1], unplaced_towns, wide]
+            pools = (by_admin1[admin1], unplaced_towns, wide)
         else:
-            pools = [everything]
-        words = texts.words[i] if texts is not None else frozenset()
-        norm = texts.norm(words) if texts is not None and len(words) >= min_words else 0.0
-        best, best_score, seen = -1, threshold, set()
-        dated = window is not None and not math.isnan(day)
-        event_known = point_event and not math.isnan(event)
+            pools = (everything,)
+        words = words_of.get(i, no_words)
         use_words = point_event and len(words) >= min_words
+        norm = texts.norm(words) if use_words else 0.0  # type: ignore[union-attr]
+        best, best_score, seen = -1, threshold, set()
+        dated = window is not None and not isnan(day)
+        event_known = point_event and not isnan(event)
         for pool in pools:
             scored = 0
             for k in reversed(pool):
@@ -291,27 +299,32 @@ def _link_block(prep: PreparedFigures, rows: list[int], config: ClaimConfig) -> 
                     continue
                 seen.add(k)
                 inc = incidents[k]
-                if dated and not math.isnan(inc.first_day):
-                    if day - inc.first_day > window or inc.first_day - day > window:
+                first_day = inc.first_day
+                if dated and first_day == first_day:
+                    if day - first_day > window or first_day - day > window:
                         if day - inc.last_day > window:
                             break  # the pool is in date order: older incidents are further still
                         continue
                 score = _place_score(level, place, admin1, inc, w, exact)
                 if score == _INCOMPATIBLE:
                     continue
-                if event_known and not math.isnan(inc.event_day):
+                if event_known and not isnan(inc.event_day):
                     if abs(event - inc.event_day) > tolerance:
                         continue
                     score += same_event_date
-                if math.isnan(day) or math.isnan(inc.first_day):
+                if isnan(day) or isnan(first_day):
                     score += unknown_day
-                elif day in (inc.first_day, inc.last_day):
+                elif day == first_day or day == inc.last_day:
                     score += same_day
                 # Words tell two attacks in one town apart; a siege or a displacement wave is one per place
                 # and window. No words on one side: the text says nothing either way.
                 if use_words and inc.profiles:
-                    similarity = max(texts.cosine(words, norm, other, other_norm)  # type: ignore[union-attr]
-                                     for other, other_norm in inc.profiles)
+                    similarity = -1.0  # the best cosine of the incident's profiles
+                    for other, other_norm in inc.profiles:
+                        shared = fsum(map(weight, words & other))  # as _Texts.cosine
+                        cosine = shared / (norm * other_norm) if shared else 0.0
+                        if cosine > similarity:
+                            similarity = cosine
                     score += text_scale * (similarity - text_neutral)
                 if score >= best_score and (score > best_score or best < 0):
                     best, best_score = k, score
@@ -325,24 +338,22 @@ def _link_block(prep: PreparedFigures, rows: list[int], config: ClaimConfig) -> 
             continue
         inc = incidents[best]
         inc.rows.append(i)
-        if not math.isnan(day):
-            inc.first_day = day if math.isnan(inc.first_day) else min(inc.first_day, day)
-            inc.last_day = day if math.isnan(inc.last_day) else max(inc.last_day, day)
-        if math.isnan(inc.event_day) and not math.isnan(event):
+        if day == day:
+            if not inc.first_day <= day:  # NaN (no day yet) or later
+                inc.first_day = day
+            if not inc.last_day >= day:
+                inc.last_day = day
+        if isnan(inc.event_day) and not isnan(event):
             inc.event_day = event
-        if texts is not None and len(inc.profiles) < profile_reports and len(words) >= min_words:
+        if use_words and len(inc.profiles) < profile_reports:
             inc.profiles.append((words, norm))
-        if _more_specific(level, inc.level):
+        if _SPECIFICITY.get(level, 0) > _SPECIFICITY.get(inc.level, 0):
             inc.place, inc.level, inc.admin1 = place, level, admin1 or inc.admin1
             _index(best, inc, lists)
     return incidents
 
 
 _SPECIFICITY = {"town": 2, "admin1": 1, "country": 0}
-
-
-def _more_specific(level: str, than: str) -> bool:
-    return _SPECIFICITY.get(level, 0) > _SPECIFICITY.get(than, 0)
 
 
 def _index(k: int, inc: Incident, lists: tuple) -> None:
@@ -361,15 +372,20 @@ def _index(k: int, inc: Incident, lists: tuple) -> None:
 
 
 def _most_common(values: Iterable[str]) -> str:
-    counts = Counter(v for v in values if v)
-    return min(counts, key=lambda v: (-counts[v], v)) if counts else ""
+    """The most frequent non-empty value (the first in sort order of equals); '' for none."""
+    counts = Counter(values)
+    counts.pop("", None)
+    if len(counts) <= 1:  # most incidents: one spelling
+        return next(iter(counts), "")
+    return min(counts, key=lambda v: (-counts[v], v))
 
 
 def _name(prep: PreparedFigures, incidents: list[Incident]) -> None:
     """Stable ids (category, place, first date; the first report breaks ties) and readable labels."""
     category, location, ref = prep.col["category"], prep.col["location"], prep.col["reference_place"]
     taken: set[str] = set()
-    for inc in sorted(incidents, key=lambda x: min(prep.col["figure_id"][r] for r in x.rows)):
+    fid = prep.col["figure_id"].__getitem__
+    for inc in sorted(incidents, key=lambda x: min(map(fid, x.rows))):
         i = inc.rows[0]
         if prep.loose[i]:
             inc.id = stable_id("i", "single", prep.col["figure_id"][i])
@@ -379,10 +395,10 @@ def _name(prep: PreparedFigures, incidents: list[Incident]) -> None:
                     prep.ref_place[i] if category[i] == "distance" else "", iso_day(day)]
             inc.id = stable_id("i", *base)
             if inc.id in taken:  # two events of one kind, place and day
-                inc.id = stable_id("i", *base, min(prep.col["figure_id"][r] for r in inc.rows))
+                inc.id = stable_id("i", *base, min(map(fid, inc.rows)))
         taken.add(inc.id)
         specific = [r for r in inc.rows if prep.place[r] == inc.place] or inc.rows
-        inc.place_name = _most_common(location[r] for r in specific)
+        inc.place_name = _most_common(map(location.__getitem__, specific))
         if category[i] == "distance":
             pair = _most_common(f"{location[r]} – {ref[r]}" for r in inc.rows)
             inc.label = f"distance · {pair}"
