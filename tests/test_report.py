@@ -97,6 +97,23 @@ def test_article_text_cannot_inject_markup_or_script(hostile):
     assert html.escape(IMG, quote=True) in page  # the unreadable file's name, escaped
 
 
+def test_the_page_written_a_piece_at_a_time_is_the_page_and_as_safe(hostile, tmp_path):
+    """``write_report`` (what ``--html`` writes, the page never held whole) writes the same page, hostile text
+    escaped in it as in ``render_report``'s."""
+    result, page, _, _ = hostile
+    report.write_report(result, tmp_path / "report.html")
+    written = (tmp_path / "report.html").read_text(encoding="utf-8")
+
+    def unstamped(text: str) -> str:
+        return re.sub(r"Generated [^<]* UTC", "", text)
+
+    assert unstamped(written) == unstamped(page)
+    tags = _Tags()
+    tags.feed(written)
+    assert "<" not in tags.scripts[0] and not [t for t, _ in tags.tags if t == "img"]
+    assert "Officials <script>alert(1)</script> said " in json.dumps(_data(written), ensure_ascii=False)
+
+
 def test_summary_comes_first_and_names_the_claims_in_conflict(hostile):
     result, page, _, _ = hostile
     summary = page[page.index("fa-summary"):page.index("fa-workbench")]

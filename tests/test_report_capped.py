@@ -174,3 +174,72 @@ def test_views_of_a_spilled_audit_read_only_what_they_show_and_match_the_table_l
     members = set(figures.loc[figures["group_id"] == largest, "figure_id"])
     assert set(decided["figures"].split()) == members and len(members) > 1
     assert ReviewStore(tmp_path / "out").group_decisions()["group_id"].tolist() == [largest]
+
+
+@pytest.fixture(scope="module")
+def spilled_run(tmp_path_factory):
+    """A generated corpus audited on two workers: figures, claim groups and conflicts kept in files."""
+    import sys
+    from pathlib import Path
+
+    import auditor
+    from auditor import _spill
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from make_corpus import write_corpus
+
+    root = tmp_path_factory.mktemp("report-capped")
+    write_corpus(300, root / "corpus", seed=11)
+    result = auditor.audit(root / "corpus", jobs=2, out_dir=root / "out", cache=False)
+    assert result.figures_spilled and not isinstance(vars(result)["conflicts"], pd.DataFrame)
+    return result
+
+
+def _counts(page):
+    """The summary's counts: {"claim groups": 12, ...}."""
+    summary = page.split("<div class='fa-summary'>", 1)[1].split("</div>", 1)[0]
+    return {name: int(n.replace(",", "")) for n, name in re.findall(r"<b>([\d,]+)</b> ([^<]+)</span>", summary)}
+
+
+def test_the_page_from_capped_data_shows_the_numbers_of_the_whole_list(spilled_run, monkeypatch):
+    """The page's list and counts come from a few numbers per group, read a part at a time, never from the whole
+    list nor a whole table: its rows are the first rows of the workbench's list of every group, and its counts
+    that list's counts, for a run whose tables stay in files and for the same audit in memory, with review
+    decisions taken on some conflicts and one group."""
+    from auditor import _spill
+    from auditor.dashboard import _data as views
+    from auditor.dashboard._data import WorkbenchData
+
+    result = spilled_run
+    for name, value in (("MAX_GROUPS", 40), ("MAX_REPORTS", 3), ("MAX_CONFLICTS", 2), ("MAX_EMBEDDED_REPORTS", 60)):
+        monkeypatch.setattr(report, name, value)
+    monkeypatch.setattr(views, "TABLE_ROWS", 7)  # the tables read in odd parts: groups cut in two
+
+    def loaded_whole(*_args, **_kwargs):
+        raise AssertionError("the page loaded a whole table")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_spill.SpilledTable, "frame", loaded_whole)
+        spilled_page = report.render_report(result)
+    conflicts = result.conflicts.copy()
+    conflicts.loc[conflicts.index[::3], "decision"] = "confirmed"  # some groups partly reviewed, some fully
+    groups = result.groups.copy()
+    groups.loc[groups["status"] == "conflict", "decision"] = ""
+    groups.loc[groups.index[groups["status"] == "conflict"][:2], "decision"] = "dismissed"
+    reviewed = AuditResult(articles=result.articles, figures=result.read_figures(), groups=groups,
+                           conflicts=conflicts, errors=result.errors)
+    for page, audit in ((spilled_page, result), (report.render_report(reviewed), reviewed)):
+        every = WorkbenchData(audit).group_list()  # the whole list, made from every figure at once
+        data = _data(page)
+        n = len(data["rows"]["id"])
+        assert 1 < n < len(every["id"])
+        assert data["rows"] == {name: values[:n] for name, values in every.items()}
+        assert _counts(page) == {
+            "articles": len(audit.articles), "figures": audit.n_figures, "claim groups": len(every["id"]),
+            "claim groups in conflict": every["status"].count("conflict"), "conflicting pairs": len(audit.conflicts),
+            "to review": sum(r in ("to review", "partly reviewed") for r in every["review"]), "unreadable files": 0}
+        assert f"lists {n:,} of the {len(every['id']):,} claim groups" in page
+        first = audit.conflicts.drop_duplicates("group_id").iloc[0]
+        spread = every["spread"][every["id"].index(first["group_id"])]
+        assert f"reported {spread} by" in page.split("Claims in conflict", 1)[1].split("</li>", 1)[0]
+    assert _counts(report.render_report(reviewed))["to review"] < _counts(spilled_page)["to review"]
