@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
+from operator import attrgetter
 from typing import NamedTuple
 
 from .knowledge import Caseless, literal_alternation, load_table
@@ -23,6 +25,7 @@ from .numbers import Token, tokenize
 
 __all__ = ["Credit", "UNATTRIBUTED", "Attributor"]
 
+_lower = attrgetter("lower")  # a token's lower-cased text, read by map() without a Python-level call per token
 _OPEN_QUOTES = "“\""
 _CLOSE_QUOTES = "”\""
 _QUOTES = "“”\"‘’"
@@ -285,7 +288,7 @@ class Attributor:
         frames: list[_Frame] = []
         opens = _frame_words()
         # the words below are the only ones that open a frame: only their tokens are visited, in order
-        openers = [k for k, t in enumerate(tokens) if t.lower in opens]
+        openers = list(compress(range(n), map(opens.__contains__, map(_lower, tokens))))
         if not openers:
             return frames
         segment_starts = [0] + [k + 1 for k, t in enumerate(tokens) if t.text == ";"] if ";" in sentence.text else [0]
@@ -577,12 +580,6 @@ class Attributor:
                 self._persons.append(credit.source)
         else:
             self._last_thing = credit
-
-    def note_person(self, name: str) -> None:
-        """A person the text names outside a frame ("Claire Nicolet ... described"), for a later "she said"."""
-        if name not in self._persons:
-            self._persons.append(name)
-        self._last_person = Credit(name, "person")
 
     def _normalise(self, span: list[Token]) -> Credit | None:
         """A credit for the phrase in ``span``, or None when it names no source.

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from ._names import tokenize as name_tokens
 from .attribution import Attributor
-from .scope import find_dates, read_scope
+from .scope import SentenceScope, find_dates
 from .knowledge import CASUALTY_CATEGORIES, Caseless, category_words, grammar_words
 from .model import Article, Sentence
 from .numbers import Token, tokenize
@@ -196,6 +196,7 @@ class ArticleContext:
         self._tokens: dict[int, list[Token]] = {}  # sentence start -> tokens
         self._dates: dict[int, list[Any]] = {}
         self._sentence_dates: dict[int, str] = {}
+        self._scopes: dict[int, SentenceScope] = {}  # sentence index -> its scope reader
 
     @property
     def attributor(self) -> Attributor:
@@ -499,8 +500,11 @@ class ArticleContext:
     def scope_at(self, index: int, d: DraftSpan) -> Any:
         """Scope and event date of a figure in sentence ``index`` (dates read once per sentence)."""
         sentence = self.sentences[index]
-        return read_scope(sentence.text, d.start - sentence.start, d.end - sentence.start, self.article.published,
-                          self._dates_of(index), lambda: self._inherited_date(index), d.category)
+        reader = self._scopes.get(index)
+        if reader is None:  # (what the figures of one sentence share is read once)
+            reader = self._scopes[index] = SentenceScope(sentence.text, self.article.published, self._dates_of(index))
+        return reader.read(d.start - sentence.start, d.end - sentence.start, lambda: self._inherited_date(index),
+                           d.category)
 
     def _inherited_date(self, index: int) -> str:
         """The one date of the nearest of the two sentences before ``index`` that names any (read only for a
@@ -759,6 +763,10 @@ def _head_words(pattern: Caseless) -> frozenset[str] | None:
 # The head words of the patterns above that have one: a match needs one of them as the last run of word
 # characters of one of its words (see _place_role).
 _HEAD_GATES = {pattern: _head_words(pattern) for pattern in _BEFORE_GATES}
+# The only characters outside ASCII that ``re.IGNORECASE`` matches to ASCII letters ("İ", "ı", "ſ", the Kelvin
+# sign): lower() leaves them apart from those letters ("ı") or changes the text's length ("İ"), so a window that
+# holds one is searched without the gates (``tests/test_provenance_roles.py`` checks the list against ``re``).
+_FOLDS_TO_ASCII = re.compile("[\u0130\u0131\u017f\u212a]")
 _LAST_WORD = re.compile(r"\w*\Z")
 
 
@@ -778,8 +786,9 @@ def _place_role(text: str, m: Any) -> str:
     tail = words[-4:]
     preposition = not _PREPOSITION_WORDS.isdisjoint(tail)
     # Each also needs its own words within its reach, and a match starts at most its length in words back
-    # (_BEFORE_GATES): exact on ASCII text, where lower() folds case as the patterns do.
-    gated = before.isascii()
+    # (_BEFORE_GATES): exact wherever lower() folds case as the patterns do, which is any text without the
+    # four letters a case-insensitive pattern matches to ASCII letters (curly quotes, dashes, accents are fine).
+    gated = before.isascii() or _FOLDS_TO_ASCII.search(before) is None
     cut = len(words) > _TAIL_WORDS
 
     def ends_window(pattern: Caseless) -> bool:
