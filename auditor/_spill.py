@@ -531,12 +531,18 @@ def write_run(path: str | Path, frame: pd.DataFrame, schema: pa.Schema, batch_ro
 
 
 def read_run(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """A run's ``columns`` (all when ``None``), typed as :class:`SpilledTable` types them."""
-    with pa.OSFile(str(path), "rb") as source:
+    """A run's ``columns`` (all when ``None``), typed as :class:`SpilledTable` types them.
+
+    Memory-mapped, then copied: only the pages of these columns are read (a file read a record batch
+    at a time reads every column's buffers, which the columns kept would keep alive), and the copy
+    holds nothing of the file."""
+    with pa.memory_map(str(path), "r") as source:
         reader = ipc.open_file(source)
-        fields = None if columns is None else [reader.schema.get_field_index(c) for c in columns]
-        reader = ipc.open_file(source, options=ipc.IpcReadOptions(included_fields=fields))
+        if columns is not None:
+            fields = [reader.schema.get_field_index(c) for c in columns]
+            reader = ipc.open_file(source, options=ipc.IpcReadOptions(included_fields=fields))
         table = reader.read_all()
+        table = table.take(pa.array(np.arange(table.num_rows)))
     return _frame(table, frozenset())
 
 
