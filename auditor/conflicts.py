@@ -11,7 +11,7 @@ from typing import Any
 from ._claim_rules import ClaimConfig, PreparedFigures, gazetteer_place, stable_id
 from .explanations import Describer
 from .gazetteer import default_gazetteer, great_circle_km
-from .intervals import relative_difference
+from .intervals import relative_gap
 from .relations import Group, Violation
 
 
@@ -20,6 +20,7 @@ def conflict_rows(prep: PreparedFigures, groups: list[Group], found: list[Violat
     """The rows of ``conflicts.csv`` (without the review columns)."""
     words = Describer(prep)
     col = prep.col
+    lo, hi = prep.lo, prep.hi
     rows, seen = [], set()
     for v in found:
         a, b = v.a, v.b
@@ -31,7 +32,7 @@ def conflict_rows(prep: PreparedFigures, groups: list[Group], found: list[Violat
         if cid in seen:
             continue
         seen.add(cid)
-        rel = relative_difference(prep.interval(a), prep.interval(b))
+        rel = relative_gap(lo[a], hi[a], lo[b], hi[b])
         subject = v.group.subject if not v.group.subject.startswith("(") else ""
         if v.relation == "same":
             text = words.same(a, b, rel, v.consensus, subject)

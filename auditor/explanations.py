@@ -78,7 +78,8 @@ class Describer:
         col = self.col
         if col["category"][r] == "distance":
             return f"Distance between {col['location'][r]} and {col['reference_place'][r]}"
-        about = ", ".join(p for p in (col["subject"][r] or subject, col["location"][r]) if p)
+        whom, where = col["subject"][r] or subject, col["location"][r]
+        about = f"{whom}, {where}" if whom and where else whom or where
         return col["category"][r].capitalize() + (f" ({about})" if about else "")
 
     def gap(self, a: int, b: int, rel: float) -> str:

@@ -107,12 +107,18 @@ def relative_difference(a: Interval, b: Interval) -> float:
     0 when they overlap; 0.5 for exactly 15 against exactly 30; approaches 1 as one
     dwarfs the other.
     """
-    if a.overlaps(b):
+    return relative_gap(a.low, a.high, b.low, b.high)
+
+
+def relative_gap(low_a: float, high_a: float, low_b: float, high_b: float) -> float:
+    """:func:`relative_difference` of ``[low_a, high_a]`` and ``[low_b, high_b]`` given as bounds (the
+    claim stages' loops make no :class:`Interval` per pair)."""
+    if low_a <= high_b and low_b <= high_a:  # they overlap
         return 0.0
-    lower, upper = (a, b) if a.high < b.low else (b, a)
-    if upper.low <= 0:
+    lower_high, upper_low = (high_a, low_b) if high_a < low_b else (high_b, low_a)
+    if upper_low <= 0:
         return 0.0
-    return (upper.low - lower.high) / upper.low
+    return (upper_low - lower_high) / upper_low
 
 
 def same_value(a: Interval, b: Interval, tolerance: float = 0.02) -> bool:
@@ -126,4 +132,4 @@ def same_value(a: Interval, b: Interval, tolerance: float = 0.02) -> bool:
     return close(a.low, b.low) and close(a.high, b.high)
 
 
-__all__ = ["APPROXIMATE_TOLERANCE", "Interval", "figure_interval", "relative_difference", "same_value"]
+__all__ = ["APPROXIMATE_TOLERANCE", "Interval", "figure_interval", "relative_difference", "relative_gap", "same_value"]

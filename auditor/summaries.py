@@ -12,11 +12,16 @@ from .intervals import same_value
 from .relations import Group
 
 
-def _most_common(values: Any) -> str:
+def _most_common(values: Any) -> Any:
+    """The most frequent non-empty value (the first in sort order of equals), '' for none; a single
+    value as it is (most groups: one report)."""
     values = list(values)
-    if len(values) == 1:  # most groups: one report
+    if len(values) == 1:
         return values[0]
-    counts = Counter(v for v in values if v)
+    counts = Counter(values)
+    counts.pop("", None)
+    if len(counts) == 1:
+        return next(iter(counts))
     return min(counts, key=lambda v: (-counts[v], v)) if counts else ""
 
 
@@ -24,6 +29,11 @@ def summarise_groups(prep: PreparedFigures, groups: list[Group], conflicts: list
                      config: ClaimConfig) -> list[dict[str, Any]]:
     """The rows of ``groups.csv`` (without the review columns)."""
     col = prep.col
+    # Columns bound once: the loop reads every figure of every group.
+    location, reference_place, published, article, outlet, counted_of, subject_of = (
+        col["location"], col["reference_place"], col["published"], col["article_id"], col["outlet"], col["counted"],
+        col["subject"])
+    stated_lo, stated_hi = prep.stated_lo.__getitem__, prep.stated_hi.__getitem__
     in_conflict = {row["group_id"] for row in conflicts}
     outliers_of: dict[str, list[str]] = defaultdict(list)
     for row in conflicts:
@@ -43,43 +53,45 @@ def summarise_groups(prep: PreparedFigures, groups: list[Group], conflicts: list
             status = "corroborated"
         else:
             status = "consistent"
-        low = min((prep.stated_lo[r] for r in current), default=math.nan)
-        high = max((prep.stated_hi[r] for r in current), default=math.nan)
+        low = min(map(stated_lo, current), default=math.nan)
+        high = max(map(stated_hi, current), default=math.nan)
         latest = group.latest
         members = latest.members if latest is not None else []
         # What every consensus report states (their common part); when rounding leaves none
         # (60 and "about 61"), the span of what they state.
-        c_low = max((prep.stated_lo[r] for r in members), default=math.nan)
-        c_high = min((prep.stated_hi[r] for r in members), default=math.nan)
+        c_low = max(map(stated_lo, members), default=math.nan)
+        c_high = min(map(stated_hi, members), default=math.nan)
         if c_low > c_high:
-            c_low = min(prep.stated_lo[r] for r in members)
-            c_high = max(prep.stated_hi[r] for r in members)
+            c_low = min(map(stated_lo, members))
+            c_high = max(map(stated_hi, members))
         if len(rows) == 1:  # most groups: one report names the place
-            place, reference = col["location"][first], col["reference_place"][first]
-        else:
-            pair = _most_common(f"{col['location'][r]}\0{col['reference_place'][r]}" for r in rows
-                                if prep.place[r] == group.incident.place) or \
-                _most_common(f"{col['location'][r]}\0{col['reference_place'][r]}" for r in rows)
-            place, reference = pair.split("\0") if pair else ("", "")
-        dates = sorted(col["published"][r][:10] for r in rows if col["published"][r])
+            place, reference = location[first], reference_place[first]
+        else:  # the (place, reference) pair reported most, of the figures at the incident's own place
+            here = [r for r in rows if prep.place[r] == group.incident.place]
+            place, reference = _most_common(zip(map(location.__getitem__, here), map(reference_place.__getitem__, here))) \
+                or _most_common(zip(map(location.__getitem__, rows), map(reference_place.__getitem__, rows))) \
+                or ("", "")
+        written = set(map(published.__getitem__, rows))
+        written.discard("")
+        dates = [d[:10] for d in written]
         summary = {
             "group_id": group.id,
             "category": col["category"][first],
             # A class of people ("civilians", "children") is named as such, whatever actor was attached.
-            "subject": group.subject if group.subject in classes else _most_common(col["subject"][r] for r in rows),
+            "subject": group.subject if group.subject in classes else _most_common(map(subject_of.__getitem__, rows)),
             "location": place,
             "reference_place": reference,
             "unit": group.unit,
             "n_figures": len(rows),
-            "n_articles": len({col["article_id"][r] for r in rows}),
+            "n_articles": len(set(map(article.__getitem__, rows))),
             "low": low,
             "high": math.nan if math.isinf(high) else high,
             "status": status,
             "label": "",
             "n_sources": n_sources,
-            "outlets": "; ".join(sorted({col["outlet"][r] for r in rows} - {""})),
-            "first_published": dates[0] if dates else "",
-            "last_published": dates[-1] if dates else "",
+            "outlets": "; ".join(sorted(set(map(outlet.__getitem__, rows)) - {""})),
+            "first_published": min(dates, default=""),
+            "last_published": max(dates, default=""),
             "note": "",
             "incident_id": group.incident.id,
             "incident_label": group.incident.label,
@@ -87,7 +99,7 @@ def summarise_groups(prep: PreparedFigures, groups: list[Group], conflicts: list
             "consensus_high": math.nan if math.isinf(c_high) else c_high,
             "outliers": " ".join(dict.fromkeys(outliers_of.get(group.id, ()))),
         }
-        counted = _most_common(col["counted"][r] for r in rows)
+        counted = _most_common(map(counted_of.__getitem__, rows))
         summary["label"] = _label(summary, counted, col["category"][first] in config.key_includes_counted, group, prep)
         summaries.append(summary)
     _note_incomparable(summaries, groups)

@@ -1,10 +1,11 @@
 """The contract's interval semantics: which true values each reported figure allows."""
 
 import math
+import random
 
 import pytest
 
-from auditor.intervals import Interval, figure_interval, relative_difference, same_value
+from auditor.intervals import Interval, figure_interval, relative_difference, relative_gap, same_value
 
 nan = math.nan
 
@@ -67,6 +68,21 @@ def test_relative_difference_is_gap_over_the_larger():
     assert relative_difference(thirty, fifteen) == pytest.approx(0.5)
     assert relative_difference(Interval(10, 20), Interval(15, 40)) == 0.0
     assert relative_difference(Interval(0, 10), Interval(20, math.inf)) == pytest.approx(0.5)
+
+
+def test_relative_gap_of_bounds_is_symmetric_and_zero_only_when_they_overlap():
+    rng = random.Random(5)
+    for _ in range(2000):
+        a_low, b_low = rng.choice([0.0, 1.0, 12.0, 40.0, 300.0]), rng.choice([0.0, 5.0, 12.0, 90.0])
+        a = Interval(a_low, rng.choice([a_low, a_low * 2, math.inf]))
+        b = Interval(b_low, rng.choice([b_low, b_low + 3, math.inf]))
+        gap = relative_gap(a.low, a.high, b.low, b.high)
+        assert gap == relative_gap(b.low, b.high, a.low, a.high) == relative_difference(a, b)
+        lower, upper = sorted((a, b), key=lambda iv: iv.low)
+        if a.overlaps(b) or upper.low == 0:
+            assert gap == 0.0
+        else:
+            assert 0.0 < gap <= 1.0 and gap == (upper.low - lower.high) / upper.low
 
 
 def test_same_value_tolerates_unit_conversion_rounding():
