@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import sys
 import threading
 from pathlib import Path
@@ -186,3 +187,39 @@ def test_a_result_is_written_on_several_processes_when_asked(tmp_path, small_par
     result.write(tmp_path / "two", jobs=2)
     assert small_parts
     assert _files(tmp_path / "two") == _files(tmp_path / "one")
+
+
+def test_the_command_line_says_a_writer_died_and_keeps_the_previous_audit(tmp_path):
+    """End to end: `figure-audit run --jobs 2` whose writer is killed mid-write exits 1 with one line
+    naming what happened, and the folder still holds the previous audit, byte for byte."""
+    import subprocess
+
+    corpus = tmp_path / "corpus"
+    write_corpus(40, corpus, seed=3)
+    out = tmp_path / "out"
+    first = subprocess.run([sys.executable, "-m", "auditor.cli", "run", str(corpus), "--out", str(out), "--quiet",
+                            "--no-cache"], capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    before = _files(out)
+    (corpus / "extra.txt").write_text("Police said 11 people were killed in Mogadishu.\n", encoding="utf-8")
+    code = ("import os, sys\n"
+            "from auditor import export\n"
+            "export.SPLIT_MIN_ROWS = export.PART_MIN_ROWS = export.PARALLEL_MIN_ROWS = 2\n"
+            "real, parent = export._csv_bytes, os.getpid()\n"
+            "def rows(frame, columns, span=None):\n"
+            "    if span is not None and span.start > 0 and os.getpid() != parent:\n"
+            "        os._exit(9)\n"
+            "    return real(frame, columns, span)\n"
+            "export._csv_bytes = rows\n"
+            "from auditor.cli import main\n"
+            "sys.exit(main(sys.argv[1:]))\n")
+    run = subprocess.run([sys.executable, "-c", code, "run", str(corpus), "--out", str(out), "--no-cache",
+                          "--jobs", "2"], capture_output=True, text=True, timeout=300)
+    if _parallel.default_jobs(2) < 2:
+        pytest.skip("one core: the outputs are written by one process")
+    assert run.returncode == 1
+    (line,) = run.stderr.strip().splitlines()
+    assert re.fullmatch(rf"figure-audit: cannot write the audit to {re.escape(str(out))} \(a worker process writing "
+                        r"the outputs ended abruptly \(out of memory, or killed\) before \w+\.csv was written\); "
+                        rf"the previous audit in {re.escape(str(out))} is kept", line), line
+    _previous_set_kept(out, before)
