@@ -194,6 +194,9 @@ def test_the_command_line_says_a_writer_died_and_keeps_the_previous_audit(tmp_pa
     naming what happened, and the folder still holds the previous audit, byte for byte."""
     import subprocess
 
+    if _parallel.default_jobs(2) < 2:
+        pytest.skip("one core: the outputs are written by one process")
+
     corpus = tmp_path / "corpus"
     write_corpus(40, corpus, seed=3)
     out = tmp_path / "out"
@@ -215,8 +218,6 @@ def test_the_command_line_says_a_writer_died_and_keeps_the_previous_audit(tmp_pa
             "sys.exit(main(sys.argv[1:]))\n")
     run = subprocess.run([sys.executable, "-c", code, "run", str(corpus), "--out", str(out), "--no-cache",
                           "--jobs", "2"], capture_output=True, text=True, timeout=300)
-    if _parallel.default_jobs(2) < 2:
-        pytest.skip("one core: the outputs are written by one process")
     assert run.returncode == 1
     (line,) = run.stderr.strip().splitlines()
     assert re.fullmatch(rf"figure-audit: cannot write the audit to {re.escape(str(out))} \(a worker process writing "
