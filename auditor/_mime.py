@@ -60,8 +60,15 @@ _ARTICLE_EXTRA = ("abs_path",)
 def mimebundle(result: Any) -> dict[str, Any]:
     """The display bundle of an audit (an :class:`~auditor.audit.AuditResult` or an opened one): extension
     JSON, escaped HTML and plain text. Only the figures it shows are read (:func:`shown_part`)."""
+    from .dashboard._data import n_rows
+
     payload = audit_payload(shown_part(result))
-    payload["summary"]["figures"] = result.n_figures
+    # The part holds the groups and conflicts shown: the counts are the whole audit's.
+    summary, omitted = payload["summary"], payload["omitted"]
+    summary["figures"] = result.n_figures
+    for name in ("groups", "conflicts"):
+        summary[name] = n_rows(result, name)
+        omitted[name] = summary[name] - len(payload[name])
     return {
         MIME_TYPE: payload,
         "text/html": _html(payload),
@@ -139,34 +146,65 @@ def audit_payload(result: AuditResult) -> dict[str, Any]:
 
 
 def shown_part(result: Any) -> AuditResult:
-    """The audit with only the figures its display can show: those of the claim groups and conflicts it
-    lists (the caps below) and both sides of each listed conflict. A figure table spilled to a file, or
-    an opened audit's, is read for these rows only; the payload is the same as from every figure."""
+    """The audit with only what its display can show: the conflicts and claim groups it lists (the caps
+    below) and the figures of those groups and both sides of each listed conflict. The groups and conflicts
+    tables are read a part at a time and a figure table spilled to a file, or an opened audit's, for these
+    rows only; the payload of the part is the payload of the whole (its counts aside: :func:`mimebundle`)."""
     from .audit import AuditResult
 
-    conflicts = _sorted_conflicts(result.conflicts, MAX_CONFLICTS)
+    conflicts = _first_rows(result, "conflicts", MAX_CONFLICTS, _conflict_order)
     shown = set(conflicts["group_id"].astype(str)) if len(conflicts) else set()
-    shown |= set(_shown_groups(result.groups, shown)["group_id"].astype(str))
+    groups = _first_rows(result, "groups", max(MAX_GROUPS, len(shown)), lambda part: _group_order(part, shown))
+    shown |= set(groups["group_id"].astype(str)) if len(groups) else set()
     figures = result.figures_in(shown)
     sides = set(conflicts["figure_a"].astype(str)) | set(conflicts["figure_b"].astype(str)) if len(conflicts) \
         else set()
     missing = sides - set(figures["figure_id"].astype(str))
     if missing:  # a part_of pair whose total is in another group
         figures = pd.concat([figures, result._figures_with_ids(missing)])
-    return AuditResult(articles=result.articles, figures=figures, groups=result.groups,
-                       conflicts=result.conflicts, errors=result.errors, out_dir=result.out_dir)
+    return AuditResult(articles=result.articles, figures=figures, groups=groups, conflicts=conflicts,
+                       errors=result.errors, out_dir=result.out_dir)
+
+
+def _first_rows(result: Any, name: str, n: int, order: Any) -> pd.DataFrame:
+    """The first ``n`` rows of ``result.<name>`` by ``order`` (a part -> its sort keys, a frame; ties in table
+    order), in table order: the table read a part at a time, the best ``n`` so far kept."""
+    from .dashboard._data import table_chunks
+
+    best = None
+    for part in table_chunks(result, name):
+        keys = order(part)
+        keyed = pd.concat([part, keys.set_axis([f"_key{i}" for i in range(keys.shape[1])], axis=1)], axis=1)
+        best = keyed if best is None else pd.concat([best, keyed])  # earlier rows first: ties stay in table order
+        best = best.sort_values([f"_key{i}" for i in range(keys.shape[1])], kind="stable").iloc[:n]
+    if best is None:  # an empty table, with its columns
+        table = vars(result).get(name)
+        return pd.DataFrame(columns=list(table.columns)) if table is not None else getattr(result, name)
+    return best.sort_index().drop(columns=[c for c in best.columns if c.startswith("_key")])
+
+
+def _conflict_order(conflicts: pd.DataFrame) -> pd.DataFrame:
+    """Most severe first, then the largest difference (:func:`_sorted_conflicts`)."""
+    rank = conflicts["severity"].map(_SEVERITY_ORDER).fillna(len(_SEVERITY_ORDER))
+    difference = pd.to_numeric(conflicts["relative_difference"], errors="coerce").fillna(0)
+    return pd.DataFrame({"rank": rank.to_numpy(), "difference": -difference.to_numpy()}, index=conflicts.index)
+
+
+def _group_order(groups: pd.DataFrame, conflict_groups: set[str]) -> pd.DataFrame:
+    """Those of ``conflict_groups`` first, then by status, then most figures (:func:`_shown_groups`)."""
+    rank = groups["status"].map(_STATUS_ORDER).fillna(len(_STATUS_ORDER))
+    size = pd.to_numeric(groups["n_figures"], errors="coerce").fillna(0)
+    in_conflict = groups["group_id"].astype(str).isin(conflict_groups).to_numpy()
+    return pd.DataFrame({"other": ~in_conflict, "rank": rank.to_numpy(), "size": -size.to_numpy()},
+                        index=groups.index)
 
 
 def _sorted_conflicts(conflicts: pd.DataFrame, n: int | None = None) -> pd.DataFrame:
     """The conflicts, most severe first (only the first ``n``: the table is not copied whole)."""
     if not len(conflicts):
         return conflicts
-    rank = conflicts["severity"].map(_SEVERITY_ORDER).fillna(len(_SEVERITY_ORDER))
-    difference = pd.to_numeric(conflicts["relative_difference"], errors="coerce").fillna(0)
-    order = pd.DataFrame({"rank": rank, "difference": -difference}).sort_values(
-        ["rank", "difference"], kind="stable"
-    ).index
-    return conflicts.loc[order[:n]]
+    order = _conflict_order(conflicts).reset_index(drop=True).sort_values(["rank", "difference"], kind="stable").index
+    return conflicts.iloc[order[:n]]
 
 
 def _shown_groups(groups: pd.DataFrame, conflict_groups: set[str]) -> pd.DataFrame:
@@ -174,10 +212,7 @@ def _shown_groups(groups: pd.DataFrame, conflict_groups: set[str]) -> pd.DataFra
     figures) up to :data:`MAX_GROUPS` in all; only these rows are copied."""
     if not len(groups):
         return groups
-    rank = groups["status"].map(_STATUS_ORDER).fillna(len(_STATUS_ORDER))
-    size = pd.to_numeric(groups["n_figures"], errors="coerce").fillna(0)
-    in_conflict = groups["group_id"].astype(str).isin(conflict_groups).to_numpy()
-    order = pd.DataFrame({"rank": rank.to_numpy(), "size": -size.to_numpy(), "other": ~in_conflict}).sort_values(
+    order = _group_order(groups, conflict_groups).reset_index(drop=True).sort_values(
         ["other", "rank", "size"], kind="stable").index[:max(MAX_GROUPS, len(conflict_groups))]
     return groups.iloc[order]
 

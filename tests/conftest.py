@@ -265,3 +265,35 @@ def generated_unclaimed(tmp_path_factory, seed):
     write_corpus(300, folder, seed=seed)
     result = audit(folder, jobs=1)
     return result.figures.assign(group_id="", incident_id=""), result.articles
+
+
+@pytest.fixture(scope="session")
+def spilled_run(tmp_path_factory):
+    """A generated corpus audited on two workers: its figures, claim groups and conflicts kept in files (tests
+    read them with ``in_memory``, never through ``result.groups``/``.conflicts``, which load and remove them)."""
+    import sys
+
+    import pandas as pd
+
+    import auditor
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from make_corpus import write_corpus
+
+    root = tmp_path_factory.mktemp("spilled-run")
+    write_corpus(300, root / "corpus", seed=11)
+    result = auditor.audit(root / "corpus", jobs=2, out_dir=root / "out", cache=False)
+    assert result.figures_spilled and not isinstance(vars(result)["conflicts"], pd.DataFrame)
+    return result
+
+
+def in_memory(result):
+    """The same audit with every table in memory, read from ``result``'s files without removing them."""
+    import pandas as pd
+
+    from auditor.audit import AuditResult
+    from auditor.dashboard._data import table_chunks
+
+    return AuditResult(articles=result.articles, figures=result.read_figures(),
+                       groups=pd.concat(list(table_chunks(result, "groups"))),
+                       conflicts=pd.concat(list(table_chunks(result, "conflicts"))), errors=result.errors)

@@ -13,7 +13,7 @@ from auditor.claims import CONFLICT_COLUMNS, GROUP_COLUMNS
 from auditor.model import ARTICLE_COLUMNS, ERROR_COLUMNS
 from _lab_server import chromium_page, needs_chromium
 from conftest import make_figure_row as fig
-from conftest import make_figures_frame
+from conftest import in_memory, make_figures_frame
 
 OUTLETS = ("Reuters", "AFP", "AP", "Al Jazeera", "BBC", "Rudaw", "Dabanga", "Premium Times")
 PLACES = ("El Fasher", "Maiduguri", "Kharkiv", "Mogadishu", "Sittwe", "Goma", "Aleppo", "Taiz")
@@ -176,25 +176,6 @@ def test_views_of_a_spilled_audit_read_only_what_they_show_and_match_the_table_l
     assert ReviewStore(tmp_path / "out").group_decisions()["group_id"].tolist() == [largest]
 
 
-@pytest.fixture(scope="module")
-def spilled_run(tmp_path_factory):
-    """A generated corpus audited on two workers: figures, claim groups and conflicts kept in files."""
-    import sys
-    from pathlib import Path
-
-    import auditor
-    from auditor import _spill
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    from make_corpus import write_corpus
-
-    root = tmp_path_factory.mktemp("report-capped")
-    write_corpus(300, root / "corpus", seed=11)
-    result = auditor.audit(root / "corpus", jobs=2, out_dir=root / "out", cache=False)
-    assert result.figures_spilled and not isinstance(vars(result)["conflicts"], pd.DataFrame)
-    return result
-
-
 def _counts(page):
     """The summary's counts: {"claim groups": 12, ...}."""
     summary = page.split("<div class='fa-summary'>", 1)[1].split("</div>", 1)[0]
@@ -221,14 +202,15 @@ def test_the_page_from_capped_data_shows_the_numbers_of_the_whole_list(spilled_r
     with monkeypatch.context() as patch:
         patch.setattr(_spill.SpilledTable, "frame", loaded_whole)
         spilled_page = report.render_report(result)
-    conflicts = result.conflicts.copy()
+    whole = in_memory(result)
+    conflicts = whole.conflicts.copy()
     conflicts.loc[conflicts.index[::3], "decision"] = "confirmed"  # some groups partly reviewed, some fully
-    groups = result.groups.copy()
+    groups = whole.groups.copy()
     groups.loc[groups["status"] == "conflict", "decision"] = ""
     groups.loc[groups.index[groups["status"] == "conflict"][:2], "decision"] = "dismissed"
-    reviewed = AuditResult(articles=result.articles, figures=result.read_figures(), groups=groups,
-                           conflicts=conflicts, errors=result.errors)
-    for page, audit in ((spilled_page, result), (report.render_report(reviewed), reviewed)):
+    reviewed = AuditResult(articles=whole.articles, figures=whole.figures, groups=groups, conflicts=conflicts,
+                           errors=whole.errors)
+    for page, audit in ((spilled_page, whole), (report.render_report(reviewed), reviewed)):
         every = WorkbenchData(audit).group_list()  # the whole list, made from every figure at once
         data = _data(page)
         n = len(data["rows"]["id"])

@@ -116,3 +116,35 @@ def test_an_opened_audit_reads_its_figures_part_by_part_as_they_are_taken(spille
     # row groups of 40 rows: the first few read, not the whole table
     assert opened._figures.rows_read - before < PART + 40 < result.n_figures
     parts.close()
+
+
+def test_the_notebook_display_reads_the_tables_of_a_run_in_parts_and_shows_what_the_whole_shows(spilled_run,
+                                                                                               monkeypatch):
+    """The display of a run whose claim groups and conflicts stay in files reads them a part at a time (the
+    most severe conflicts and the first groups kept as it goes) and is the display of the same audit in memory:
+    the same conflicts, groups and reports, and counts of the whole audit."""
+    import json
+
+    from conftest import in_memory
+
+    from auditor import _mime
+
+    monkeypatch.setattr(_data, "TABLE_ROWS", 7)
+    monkeypatch.setattr(_mime, "MAX_CONFLICTS", 12)
+    monkeypatch.setattr(_mime, "MAX_GROUPS", 15)
+
+    def loaded_whole(*_args, **_kwargs):
+        raise AssertionError("the display loaded a whole table")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_spill.SpilledTable, "frame", loaded_whole)
+        shown = _mime.mimebundle(spilled_run)
+    whole = in_memory(spilled_run)
+    expected = _mime.mimebundle(whole)
+    payload = shown[_mime.MIME_TYPE]
+    assert json.dumps(payload, sort_keys=True) == json.dumps(expected[_mime.MIME_TYPE], sort_keys=True)
+    assert shown["text/html"] == expected["text/html"]
+    assert payload["summary"]["conflicts"] == len(whole.conflicts) > len(payload["conflicts"]) == 12
+    assert payload["omitted"]["groups"] == len(whole.groups) - len(payload["groups"]) > 0
+    severity = [c["severity"] for c in payload["conflicts"]]
+    assert severity == sorted(severity, key=_mime._SEVERITY_ORDER.get)
