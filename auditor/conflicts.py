@@ -46,8 +46,7 @@ def conflict_rows(prep: PreparedFigures, groups: list[Group], found: list[Violat
             "relative_difference": round(rel, 4), "severity": config.severity(rel), "explanation": text,
             "kind": "pair", "outlet_a": col["outlet"][a], "outlet_b": col["outlet"][b], "relation": v.relation,
         })
-    group_of = {r: g.id for g in groups for r in g.rows}
-    rows.extend(_geography(prep, group_of, config, words))
+    rows.extend(_geography(prep, groups, config, words))
     return rows
 
 
@@ -78,13 +77,14 @@ def _named_in(sentence: str, names: tuple[str, ...]) -> bool:
     return True
 
 
-def _geography(prep: PreparedFigures, group_of: dict[int, str], config: ClaimConfig,
+def _geography(prep: PreparedFigures, groups: list[Group], config: ClaimConfig,
                words: Describer) -> list[dict[str, Any]]:
     """Distances the straight line contradicts, between the two towns the sentence itself names."""
     col = prep.col
     found = []
-    for r in range(prep.n):
-        if col["category"][r] != "distance" or col["unit"][r] != "km" or math.isnan(prep.lo[r]):
+    group_of: dict[int, str] | None = None  # made when a distance is first contradicted (rarely)
+    for r in [r for r, kind in enumerate(col["category"]) if kind == "distance"]:
+        if col["unit"][r] != "km" or math.isnan(prep.lo[r]):
             continue
         place, ref = col["location"][r], col["reference_place"][r]
         if not place or not ref:
@@ -97,6 +97,8 @@ def _geography(prep: PreparedFigures, group_of: dict[int, str], config: ClaimCon
         if not (too_short or too_long):
             continue
         rel = (km - prep.hi[r]) / km if too_short else (prep.lo[r] - km * config.geo_max_ratio) / prep.lo[r]
+        if group_of is None:
+            group_of = {row: g.id for g in groups for row in g.rows}
         found.append({
             "conflict_id": stable_id("c", col["figure_id"][r], "geography"),
             "group_id": group_of.get(r, ""), "figure_a": col["figure_id"][r], "figure_b": "",

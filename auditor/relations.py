@@ -186,10 +186,10 @@ def consensus(rows: list[int], prep: PreparedFigures, sources: dict[int, int], d
     if len(rows) == 1:
         return Day(day=day, rows=rows, members=list(rows), outliers=[], n_sources=1)
     lo, hi = prep.lo, prep.hi
-    top_low = max(lo[r] for r in rows)
-    if top_low <= min(hi[r] for r in rows):  # all reports agree somewhere: no outlier (the usual case)
+    top_low = max(map(lo.__getitem__, rows))
+    if top_low <= min(map(hi.__getitem__, rows)):  # all reports agree somewhere: no outlier (the usual case)
         return Day(day=day, rows=rows, members=list(rows), outliers=[],
-                   n_sources=len({sources[r] for r in rows}))
+                   n_sources=len(set(map(sources.__getitem__, rows))))
     s_lo, s_hi = prep.support_lo, prep.support_hi
     events = sorted([(s_lo[r], 0, r) for r in rows] + [(s_hi[r], 1, r) for r in rows])
     active: dict[int, int] = {}
@@ -213,8 +213,8 @@ def consensus(rows: list[int], prep: PreparedFigures, sources: dict[int, int], d
     members = [r for r in rows if lo[r] <= point <= hi[r]] or rows[:1]
     # The core every consensus report allows; a report missing it disagrees with at least one of them
     # ("5" against "1,000" and "at least 5": the open bound agrees with anything).
-    core_low = max(lo[r] for r in members)
-    core_high = min(hi[r] for r in members)
+    core_low = max(map(lo.__getitem__, members))
+    core_high = min(map(hi.__getitem__, members))
     outliers = [r for r in rows if hi[r] < core_low or lo[r] > core_high]
     return Day(day=day, rows=rows, members=members, outliers=outliers, n_sources=best[0])
 
@@ -319,20 +319,22 @@ def _shrinking(group: Group, prep: PreparedFigures) -> list[Violation]:
     """Later days whose whole consensus lies below what an earlier day's consensus agreed on."""
     found = []
     floor, floor_row = -math.inf, -1
-    outlet = prep.col["outlet"]
+    outlet, fid, lo, hi, pub_day = prep.col["outlet"], prep.col["figure_id"], prep.lo, prep.hi, prep.pub_day
     for day in group.days:
-        dated = [m for m in day.members if not math.isnan(prep.pub_day[m])]  # an undated one has no "later"
-        if math.isnan(day.day) or not dated:
+        if math.isnan(day.day):
             continue
-        ceiling_row = max(dated, key=lambda m: (prep.hi[m], prep.col["figure_id"][m]))
-        if floor_row >= 0 and prep.hi[ceiling_row] < floor:
+        dated = [m for m in day.members if pub_day[m] == pub_day[m]]  # an undated one has no "later"
+        if not dated:
+            continue
+        ceiling_row = max(dated, key=lambda m: (hi[m], fid[m]))
+        if floor_row >= 0 and hi[ceiling_row] < floor:
             same = outlet_key(outlet[ceiling_row]) and outlet_key(outlet[ceiling_row]) == outlet_key(outlet[floor_row])
             found.append(Violation("update", group, ceiling_row, floor_row, consensus=day.n_sources,
                                    revision=bool(same)))
             continue  # a lowered toll does not raise the floor
-        low_row = min(dated, key=lambda m: (prep.lo[m], prep.col["figure_id"][m]))
-        if prep.lo[low_row] > floor:
-            floor, floor_row = prep.lo[low_row], low_row
+        low_row = min(dated, key=lambda m: (lo[m], fid[m]))
+        if lo[low_row] > floor:
+            floor, floor_row = lo[low_row], low_row
     return found
 
 
@@ -358,10 +360,13 @@ def _parts(prep: PreparedFigures, groups: list[Group], config: ClaimConfig) -> l
             if prep.lo[part_row] > prep.hi[whole_row]:
                 found.append(Violation("part_of", group, part_row, whole_row, consensus=day.n_sources))
     # "126 killed, including 68 children" read as 168 and 126: the part names its whole.
+    naming = [(r, whole_id) for r, whole_id in enumerate(prep.col["part_of"]) if whole_id]
+    if not naming:  # the usual case: no row-to-group or id-to-row map is made
+        return found
     index = {fid: r for r, fid in enumerate(prep.col["figure_id"])}
     group_of = {r: g for g in groups for r in g.rows}
-    for r, whole_id in enumerate(prep.col["part_of"]):
-        w = index.get(whole_id) if whole_id else None
+    for r, whole_id in naming:
+        w = index.get(whole_id)
         if w is None or r not in group_of or math.isnan(prep.stated_lo[r]) or math.isnan(prep.stated_hi[w]):
             continue
         if prep.stated_lo[r] > prep.stated_hi[w]:

@@ -49,7 +49,7 @@ def test_a_thousand_reports_of_one_claim_give_at_most_one_row_each():
 
 
 def test_geography_checks_only_the_two_towns_the_sentence_names():
-    _, _, conflicts = claims(
+    figures, _, conflicts = claims(
         fig("named", "A", 10, category="distance", unit="km", location="Bakhmut", reference_place="Kramatorsk",
             sentence="Bakhmut is just 10 km from Kramatorsk, a commander claimed.", outlet="Reuters"),
         # The extractor took the town of another clause: the sentence does not name the pair.
@@ -61,6 +61,7 @@ def test_geography_checks_only_the_two_towns_the_sentence_names():
     geo = conflicts[conflicts["relation"] == "geography"]
     assert list(geo["figure_a"]) == ["named"]
     assert "35" in geo.iloc[0]["explanation"]
+    assert geo.iloc[0]["group_id"] == figures.set_index("figure_id").at["named", "group_id"] != ""  # its claim group
 
 
 def test_a_group_decision_is_stored_shown_and_applied_to_its_conflicts(tmp_path):
