@@ -21,7 +21,7 @@ import gc
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -239,8 +239,7 @@ def build_claims_by_blocks(
                     futures[number] = submit(_claims_task, path, None, chosen)
                 del part, part_articles
             if run_folders is not None:
-                runs = [futures[number].result() for number in range(len(batches))]
-                return _from_runs(figures, runs, batches, run_folders[1:], store_dir)
+                return _from_runs(figures, _as_completed(futures), batches, run_folders[1:], store_dir)
         except BaseException:
             for made in run_folders[1:] if run_folders is not None else ():
                 shutil.rmtree(made, ignore_errors=True)
@@ -715,6 +714,15 @@ def _packed(units: np.ndarray, n_batches: int) -> list[np.ndarray]:
     return [np.sort(np.concatenate(b)) for b in batches if b]
 
 
+def _as_completed(futures: dict[int, Future]) -> Iterator[tuple[int, Any]]:
+    """``(number, result)`` of each future (local: concurrent.futures), as they complete."""
+    from concurrent.futures import as_completed
+
+    number_of = {future: number for number, future in futures.items()}
+    for future in as_completed(number_of):
+        yield number_of[future], future.result()
+
+
 def _largest_first(batches: list[np.ndarray]) -> list[int]:
     """The batches' numbers, the most figures first (ties by number): the longest tasks start first
     and the short ones fill in at the end, so that no worker idles while one finishes a big key."""
@@ -740,15 +748,22 @@ _CONFLICT_KEYS = ("severity", "relative_difference", "conflict_id", "group_id", 
 
 
 def _from_runs(
-    figures: SpilledFigures, runs: list[tuple[str, str, str]], batches: list[np.ndarray],
+    figures: SpilledFigures, completed: Iterable[tuple[int, tuple[str, str, str]]], batches: list[np.ndarray],
     folders: tuple[Path, Path], store_dir: Path | None,
 ) -> tuple[SpilledFigures, pd.DataFrame | SpilledRuns, pd.DataFrame | SpilledRuns]:
     """The end of :func:`build_claims_by_blocks` on a spilled table, from the tasks' runs (per batch:
-    filled columns in its rows' order, sorted groups, sorted conflicts; each a file): the filled
-    columns joined here a column at a time, the groups and conflicts left in their files as
-    :class:`~auditor._spill.SpilledRuns` whose order (a merge of the runs) is found on their key
-    columns alone; review decisions merged on those and kept (when there are any) as the tables'
-    ``filled`` columns. The same tables as the in-memory ending; an empty one is a frame."""
+    filled columns in its rows' order, sorted groups, sorted conflicts; each a file), ``completed``
+    giving each batch's as its task ends: the key columns of its groups and conflicts read then (while
+    the other tasks run), the filled columns joined at the end a column at a time; the groups and
+    conflicts left in their files as :class:`~auditor._spill.SpilledRuns` whose order (a merge of the
+    runs) is found on the key columns alone; review decisions merged on those and kept (when there are
+    any) as the tables' ``filled`` columns. The same tables as the in-memory ending; an empty one is
+    a frame."""
+    by_batch, keys_of_batch = {}, {}
+    for number, run in completed:
+        by_batch[number] = run
+        keys_of_batch[number] = (read_run(run[1], _GROUP_KEYS), read_run(run[2], _CONFLICT_KEYS))
+    runs = [by_batch[number] for number in range(len(batches))]
     rows = np.argsort(np.concatenate(batches), kind="stable")
     filled = {}
     for column in _FILLED:  # a column at a time: the runs' pieces and the joined column, not all four
@@ -761,14 +776,14 @@ def _from_runs(
     del filled
     release_memory()
     tables = []
-    for k, (names, keys_of) in enumerate(((_GROUP_KEYS, _group_keys), (_CONFLICT_KEYS, _conflict_keys))):
-        keys = [read_run(run[k + 1], list(names)) for run in runs]
+    for k, keys_of in enumerate((_group_keys, _conflict_keys)):
+        keys = [keys_of_batch[number][k] for number in range(len(runs))]
         of_run = np.repeat(np.arange(len(runs)), [len(part) for part in keys])
         keys = pd.concat(keys, ignore_index=True)
         order = _sort_positions(keys_of(keys))
         tables.append((keys.take(order).reset_index(drop=True), of_run[order]))
     (group_keys, group_runs), (conflict_keys, conflict_runs) = tables
-    del tables
+    del tables, keys_of_batch
     groups, conflicts = _with_review(lambda: _members(figures), group_keys, conflict_keys, store_dir)
     del group_keys, conflict_keys
     made = []
