@@ -19,7 +19,24 @@ _TEXTS = [
     "since the beginning of the conflict in Tigray’s north, 40 dead",  # a curly apostrophe: not ASCII
     "Ḩasakah officials in ",
     "Reuters said 7 killed",
+    "“Since the START of the war” – 12 killed… officials in ",  # only caseless signs besides ASCII: the fast form
+    "Officials in Kherson said\xa07 killed",  # a no-break space is \s: the plain way
 ]
+
+
+def test_caseless_signs_read_alike_with_and_without_case():
+    """The characters the fast form accepts besides ASCII have no case, are no word, digit or space character,
+    and no ASCII character matches one of them ignoring case (nor the reverse)."""
+    from auditor.knowledge import _CASELESS, _NOT_CASELESS
+
+    ascii_chars = [chr(c) for c in range(128)]
+    for sign in _CASELESS:
+        assert re.match(r"[\w\d\s]", sign) is None and sign.lower() == sign == sign.upper() == sign.casefold(), sign
+        assert not any(re.fullmatch(re.escape(sign), c, re.IGNORECASE) for c in ascii_chars), sign
+        assert not any(re.fullmatch(re.escape(c), sign, re.IGNORECASE) for c in ascii_chars), sign
+        assert _NOT_CASELESS.search(f"a{sign}b") is None
+    for other in ("é", "İ", "ı", "ſ", "\u212a", "\xa0", "\u2009", "٣", "²"):
+        assert _NOT_CASELESS.search(f"a{other}b") is not None, other
 
 
 @pytest.mark.parametrize("pattern", _PATTERNS)
@@ -83,7 +100,7 @@ def test_start_gate_keeps_every_match():
     pieces = ["killed", "wounded", "shot dead", "one", "two", "dozens", "since it", "since 2019", "in the past 24 hours",
               "overnight", "al-Qaim", "el-Fasher", "-al", "b", "ab", "abc", "ac", " - ", ",", "(", "when", "as",
               "the mayor of", "governor  of", "12 km", "3 miles", "1,200", "xxy", "feed", "going", "badly killed",
-              " ", "  ", "\t", "\n", "7", "_", "x"]
+              " ", "  ", "\t", "\n", "7", "_", "x", "“", "”", "’", "…", "–", "—", "«", "€", "\xa0", "é", "İ", "K"]
     texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))) for _ in range(3_000)]
     gated = 0
     for pattern in patterns:
@@ -116,6 +133,11 @@ def test_start_gate_keeps_the_matches_of_every_loaded_rule():
     for article in articles:
         extract.extract_figures(article)  # loads every rule set extraction reaches
         texts += [s.text for s in split_sentences(article.text)]
+    # and the seed articles' sentences with typographic quotes and dashes (read by the fast form since they have no case)
+    seeds = load_articles(Path(__file__).parent.parent / "seeds").articles
+    typographic = [s.text for a in seeds for s in split_sentences(a.text) if not s.text.isascii()]
+    assert len(typographic) >= 20
+    texts += typographic
     rules = [o for o in gc.get_objects() if isinstance(o, Caseless)]
     assert len(rules) >= 10
     for rule in rules:
