@@ -87,6 +87,19 @@ class OpenedAudit:
         every row group is read, the other columns only of those that hold one)."""
         return _frame(self._figures.read(None, set(), set(), set(map(str, figure_ids))))
 
+    def _figures_at(self, positions: Any, columns: Sequence[str] | None) -> pd.DataFrame:
+        """Rows at ``positions`` (ascending) and ``columns`` of the figure table (index: the positions), as
+        ``AuditResult._figures_at`` gives them: a Parquet row group or CSV batch holding none is let go unread
+        or unkept (what ``report.html`` reads of the reports it shows)."""
+        import numpy as np
+        import pyarrow as pa
+
+        rows = np.asarray(positions, dtype=np.int64)
+        parts = [part.take(pa.array(at)) for part, at in self._figures.at(rows, columns)]
+        frame = _frame(pa.concat_tables(parts) if parts else self._figures.empty(columns))
+        frame.index = pd.Index(rows)
+        return frame
+
     def read_figures(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """Every figure, only ``columns`` (all when ``None``): what a list over all groups needs."""
         return _frame(self._figures.read(columns, None, None))
@@ -228,6 +241,19 @@ class _FigureFile:
     def empty(self, columns: Sequence[str] | None) -> pa.Table:
         raise NotImplementedError
 
+    def at(self, rows: Any, columns: Sequence[str] | None) -> Iterator[tuple[pa.Table, Any]]:
+        """``(part, positions in it)`` of the parts holding some of ``rows`` (ascending table positions), in
+        order; ``columns`` of each (all when ``None``)."""
+        import numpy as np
+
+        start = 0
+        for part in self.parts(columns, None, None):
+            stop = start + part.num_rows
+            low, high = np.searchsorted(rows, [start, stop])
+            if high > low:
+                yield part, rows[low:high] - start
+            start = stop
+
     def read(self, columns: Sequence[str] | None, groups: set[str] | None, solos: set[str] | None,
              ids: set[str] | None = None) -> pa.Table:
         """:meth:`parts` in one table."""
@@ -290,6 +316,20 @@ class _ParquetFigures(_FigureFile):
             if not every:
                 part = part.filter(_membership(part, groups, solos, ids))
             yield part.select(wanted) if wanted is not None else part
+
+    def at(self, rows: Any, columns: Sequence[str] | None) -> Iterator[tuple[pa.Table, Any]]:
+        import numpy as np
+
+        wanted = None if columns is None else [c for c in self.columns if c in columns]
+        start = 0
+        for i in range(self.file.metadata.num_row_groups):  # a row group holding none of the rows is not read
+            stop = start + self.file.metadata.row_group(i).num_rows
+            low, high = np.searchsorted(rows, [start, stop])
+            if high > low:
+                part = self.file.read_row_group(i, columns=wanted)
+                self.rows_read += part.num_rows
+                yield part, rows[low:high] - start
+            start = stop
 
     def empty(self, columns: Sequence[str] | None) -> pa.Table:
         table = self.file.schema_arrow.empty_table()

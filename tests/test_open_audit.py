@@ -276,3 +276,23 @@ def test_two_readers_of_an_opened_csv_audit_do_not_move_each_other(written, tmp_
     pd.testing.assert_frame_equal(pd.concat([*begun, *first]), whole)
     pd.testing.assert_frame_equal(second, whole)
     assert len(one) == 60 * int((result.figures["group_id"] == group).sum())
+
+
+@pytest.mark.parametrize("formats", [("parquet",), ("csv",)])
+def test_the_report_of_an_opened_audit_is_the_report_of_the_run(written, tmp_path, formats):
+    """report.html made from an opened folder (nothing audited, no figure table in memory) is the run's page;
+    of the Parquet file only the row groups holding a report shown are read whole."""
+    import re
+
+    from auditor import report
+
+    _root, _out, result = written
+    opened = auditor.open_audit(_fresh_copy(written, tmp_path, formats))
+
+    def page(audit):
+        return re.sub(r"Generated [^<]* UTC", "", report.render_report(audit))
+
+    assert page(opened) == page(result)
+    shown = opened._figures_at([1, 2, 9], ["figure_id", "sentence"])
+    assert shown["figure_id"].tolist() == opened.read_figures(["figure_id"])["figure_id"].iloc[[1, 2, 9]].tolist()
+    assert shown.index.tolist() == [1, 2, 9]
