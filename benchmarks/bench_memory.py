@@ -11,8 +11,8 @@ Corpora are generated JSONL (``make_corpus.py``, seed 9, made once in ``--work``
 - ``views``: ``auditor.audit(corpus, jobs=2, out_dir=...)`` once, then each view of the result
   in a child forked from that process (so each view starts from the same state, e.g. a figure
   table still in its spill file): the notebook display (``_repr_mimebundle_``), ``report.html``
-  (``render_report``), the workbench's group list (``WorkbenchData``, what the dashboard and the
-  report start from), ``review_group`` on the largest claim group, and ``write`` of every table
+  (``write_report``, as ``--html`` writes it), the workbench's group list (``WorkbenchData``, what
+  the dashboard starts from), ``review_group`` on the largest claim group, and ``write`` of every table
   (``format both`` plus ``--html``); then, the audit written as Parquet, the display and the group
   list of it opened (``open_audit``). For each, the child's peak RSS (VmHWM, reset at the start
   of the view) and how much it is above the RSS the view started from.
@@ -54,7 +54,7 @@ def reset_peak():
 
 corpus, jobs, out = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
 import auditor
-from auditor.report import render_report
+from auditor.report import write_report
 started = time.perf_counter()
 result = auditor.audit(corpus, jobs=jobs, out_dir=out / 'store')
 print(json.dumps({'view': 'audit()', 'peak_mb': status('VmHWM'), 'start_mb': 0, 'rss_mb': status('VmRSS'),
@@ -62,8 +62,9 @@ print(json.dumps({'view': 'audit()', 'peak_mb': status('VmHWM'), 'start_mb': 0, 
 groups = result.groups
 largest = str(groups.sort_values('n_figures', ascending=False, kind='stable')['group_id'].iloc[0]) if len(groups) else ''
 
-def html():
-    return len(render_report(result))
+def html():  # as --html writes it: a piece at a time
+    write_report(result, out / 'report.html')
+    return (out / 'report.html').stat().st_size
 
 def mime():
     return len(json.dumps(result._repr_mimebundle_()['application/vnd.figure-audit+json'], default=str))
