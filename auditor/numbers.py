@@ -696,15 +696,21 @@ def _mark_updates(r: _Reader, found: list[NumberMention]) -> None:
     pairs = list(zip(range(len(found)), range(1, len(found))))
     for ia, ib in pairs:  # "rose from 30 to 45": a is the old figure
         a, b = found[ia], found[ib]
-        between = [r.low(k) for k in range(a.last + 1, b.first)]
+        if b.first != a.last + 2 or r.low(a.last + 1) != "to":
+            continue  # (the words between are not just "to")
         before_a = [r.low(k) for k in range(max(0, a.start_token - 4), a.start_token)]
-        if between == ["to"] and before_a[-1:] == ["from"] and any(w in _CHANGE_VERBS for w in before_a[:-1]):
+        if before_a[-1:] == ["from"] and any(w in _CHANGE_VERBS for w in before_a[:-1]):
             a.is_update_old = True
             b.update_of = ia
     for ia, ib in pairs:  # "rose to 45 from 30", "45, up from 30": b is the old figure
         a, b = found[ia], found[ib]
         if b.is_update_old or a.is_update_old or b.update_of is not None:
             continue
+        k = b.start_token - 1
+        if k > a.last and r.low(k) == "the":
+            k -= 1
+        if k <= a.last or r.low(k) != "from":
+            continue  # (no "from" or "from the" right before b: the test below fails, its lists are not made)
         between = [r.low(k) for k in range(a.last + 1, b.start_token)]
         if between[-1:] == ["the"]:
             between = between[:-1]  # "a slight drop from the 31,062"

@@ -126,6 +126,20 @@ def test_an_update_supersedes_the_older_figure(figures_of):
     assert old.supersedes == ""
 
 
+@pytest.mark.parametrize(("text", "updates"), [
+    ("The toll in Khan Younis rose from 30 to 45 overnight, medics said.", [(45, 30)]),
+    ("Sudan's health ministry said deaths climbed to 126, up from 89 on Monday.", [(126, 89)]),
+    ("Displaced people in Goma now number 2,100, down from the 2,300 counted in May.", [(2100, 2300)]),
+    ("The number of missing in Derna reached 10,000 from 7,000 a day earlier.", [(10000, 7000)]),
+    ("Gunmen killed 12 villagers in Zamfara and 30 in Katsina, from where 200 fled.", []),  # no change verb
+    ("Officials in Herat said 15 died, and 40 of the 60 wounded were taken from the town.", []),
+])
+def test_updates_pair_the_newer_figure_with_the_older(figures_of, text, updates):
+    figures = figures_of(text)
+    by_id = {f.figure_id: f for f in figures}
+    assert [(f.value, by_id[f.supersedes].value) for f in figures if f.supersedes] == updates
+
+
 def test_a_parenthetical_conversion_is_one_figure(figures_of):
     figures = figures_of("The town lies 150 kilometres (95 miles) north of Baghdad.")
     assert [(f.value, f.unit) for f in figures] == [(150, "km")]
