@@ -149,6 +149,7 @@ def _possessive(name: str) -> str:
     return name + ("’" if name.endswith("s") else "’s")
 
 
+@lru_cache(maxsize=65_536)
 def iso_day(day: float) -> str:
     return (date(1970, 1, 1) + timedelta(days=int(day))).isoformat() if not math.isnan(day) else ""
 

@@ -109,34 +109,40 @@ def source_clusters(rows: list[int], prep: PreparedFigures, config: ClaimConfig)
     to it), or a reprint.
 
     Reprints: the Jaccard similarity of the sentences' word 3-grams, compared only between sentences
-    that share a 3-gram (an inverted index keeps this near-linear). The sets joined are the
-    articles (a report is its article's): rows are read once, each article, outlet and distinct
-    sentence is then handled once.
+    that share a 3-gram (an inverted index keeps this near-linear). The sets joined are the outlets
+    (an article is its outlet's) and the articles without one: rows are read once, in comprehensions;
+    each outlet, article and distinct sentence is then handled once.
     """
     col = prep.col
     articles = [col["article_id"][r] for r in rows]
-    node = {a: k for k, a in enumerate(dict.fromkeys(articles))}
-    union = _UnionFind(len(node))
-    # Articles of one outlet (as named, or credited by a figure) are one source.
     outlet, source, source_type = col["outlet"], col["source"], col["source_type"]
-    named = set(zip(articles, [outlet[r] for r in rows]))
-    named.update((a, source[r]) for a, r in zip(articles, rows) if source_type[r] == "outlet")
-    first_outlet: dict[str, int] = {}
+    # The outlets each article names (its own, or one a figure credits), in row order.
+    named = dict.fromkeys(zip(articles, [outlet[r] for r in rows]))
+    named.update(dict.fromkeys([(a, source[r]) for a, r in zip(articles, rows) if source_type[r] == "outlet"]))
+    keys = {name: outlet_key(name) if name else "" for name in {name for _, name in named}}
+    article_node: dict[str, int] = {}  # an article -> the node of its (first) outlet, or its own
+    outlet_node: dict[str, int] = {}
+    links = []  # an article naming two outlets joins them
     for a, name in named:
-        key = outlet_key(name) if name else ""
+        key = keys[name]
         if key:
-            union.union(first_outlet.setdefault(key, node[a]), node[a])
+            k = outlet_node.setdefault(key, len(outlet_node))
+            if article_node.setdefault(a, k) != k:
+                links.append((article_node[a], k))
+    n = len(outlet_node)
+    for a in dict.fromkeys(articles):
+        if a not in article_node:
+            article_node[a], n = n, n + 1
+    union = _UnionFind(n)
+    for j, k in links:
+        union.union(j, k)
+    nodes = [article_node[a] for a in articles]
     if union.sets > 1:
         # One sentence text is one source whoever printed it; distinct texts are compared by shingles.
         sentence = col["sentence"]
         texts = [sentence[r] for r in rows]
-        printed_in: dict[str, int] = {}  # a text -> the first article printing it
-        again = []  # another article printing a text
-        for text, a in zip(texts, articles):
-            k = node[a]
-            if printed_in.setdefault(text, k) != k:
-                again.append((text, k))
-        for text, k in again:
+        printed_in = dict(zip(reversed(texts), reversed(nodes)))  # a text -> the node of its first row
+        for text, k in [(t, k) for t, k in zip(texts, nodes) if printed_in[t] != k]:
             if union.sets == 1:
                 break
             if _shingles(text):  # short sentences look alike without being copied
@@ -144,10 +150,9 @@ def source_clusters(rows: list[int], prep: PreparedFigures, config: ClaimConfig)
         # Candidates share one of the three first 3-grams in lexical order (a deterministic min-hash
         # sketch: reprints share most 3-grams, so almost always one of these); Jaccard decides, only
         # between texts not yet of one source, and none once all are one.
-        # The texts in the order they first appear.
         posting: dict[str, list[str]] = defaultdict(list)
         find = union.find
-        for text in printed_in:
+        for text in dict.fromkeys(texts):  # in the order they first appear
             if union.sets == 1:
                 break
             grams = _shingles(text)
@@ -169,8 +174,8 @@ def source_clusters(rows: list[int], prep: PreparedFigures, config: ClaimConfig)
                 if common / (len(grams) + len(other_grams) - common) >= config.reprint_similarity:
                     union.union(there, here)
                     here = find(here)
-    root = {a: union.find(k) for a, k in node.items()}
-    return dict(zip(rows, map(root.__getitem__, articles)))
+    root = [union.find(k) for k in range(n)]
+    return dict(zip(rows, map(root.__getitem__, nodes)))
 
 
 # --- consensus -----------------------------------------------------------------------------
