@@ -280,6 +280,10 @@ def build_groups(prep: PreparedFigures, incidents: list[Incident], config: Claim
             if current:
                 group.days = _days(group, prep, config)
             groups.append(group)
+    # The sentences' shingles are freed with the table's groups: not held through the conflicts and
+    # summaries, nor into the next table (they would grow with the largest blocking key).
+    _shingles.cache_clear()
+    _sketch.cache_clear()
     return groups
 
 

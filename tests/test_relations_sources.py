@@ -97,10 +97,10 @@ def test_sources_are_those_of_comparing_every_pair_of_reports():
     assert merged > 100  # the inputs do join articles into sources (outlets, texts, reprints)
 
 
-def test_a_wire_story_reprinted_by_two_outlets_is_one_source():
+def _wire_story():
     wire = ("Gunmen killed 32 villagers in an overnight raid on Kasuwan Daji market in Niger State, "
             "police said on Sunday.")
-    _, groups, _ = build_claims(make_figures_frame([
+    return make_figures_frame([
         fig("f1", "a1", 32, outlet="Premium Times", sentence=wire, location="Kasuwan Daji", country="NG",
             published="2025-01-05", event_date="2025-01-04"),
         fig("f2", "a2", 32, outlet="Channels TV", sentence=wire.replace("Sunday", "Sunday morning"),
@@ -108,6 +108,17 @@ def test_a_wire_story_reprinted_by_two_outlets_is_one_source():
         fig("f3", "a3", 32, outlet="AFP", location="Kasuwan Daji", country="NG", published="2025-01-05",
             event_date="2025-01-04",
             sentence="At least 32 people died when gunmen stormed a market in north-central Nigeria, AFP was told."),
-    ]), pd.DataFrame())
+    ])
+
+
+def test_a_wire_story_reprinted_by_two_outlets_is_one_source():
+    _, groups, _ = build_claims(_wire_story(), pd.DataFrame())
     assert groups["n_figures"].tolist() == [3]
     assert groups["n_sources"].tolist() == [2]  # the reprint counted once, AFP's own story once
+
+
+def test_the_sentence_shingles_are_freed_with_the_groups_built():
+    from auditor import relations
+
+    build_claims(_wire_story(), pd.DataFrame())
+    assert relations._shingles.cache_info().currsize == 0 and relations._sketch.cache_info().currsize == 0
