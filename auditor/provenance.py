@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from ._names import tokenize as name_tokens
 from .attribution import Attributor
-from .scope import SentenceScope, find_dates
+from .scope import find_dates, read_scope
 from .knowledge import CASUALTY_CATEGORIES, Caseless, category_words, grammar_words
 from .model import Article, Sentence
 from .numbers import Token, tokenize
@@ -196,7 +196,6 @@ class ArticleContext:
         self._tokens: dict[int, list[Token]] = {}  # sentence start -> tokens
         self._dates: dict[int, list[Any]] = {}
         self._sentence_dates: dict[int, str] = {}
-        self._scopes: dict[int, SentenceScope] = {}  # sentence index -> its scope reader
 
     @property
     def attributor(self) -> Attributor:
@@ -500,11 +499,8 @@ class ArticleContext:
     def scope_at(self, index: int, d: DraftSpan) -> Any:
         """Scope and event date of a figure in sentence ``index`` (dates read once per sentence)."""
         sentence = self.sentences[index]
-        reader = self._scopes.get(index)
-        if reader is None:  # (what the figures of one sentence share is read once)
-            reader = self._scopes[index] = SentenceScope(sentence.text, self.article.published, self._dates_of(index))
-        return reader.read(d.start - sentence.start, d.end - sentence.start, lambda: self._inherited_date(index),
-                           d.category)
+        return read_scope(sentence.text, d.start - sentence.start, d.end - sentence.start, self.article.published,
+                          self._dates_of(index), lambda: self._inherited_date(index), d.category)
 
     def _inherited_date(self, index: int) -> str:
         """The one date of the nearest of the two sentences before ``index`` that names any (read only for a

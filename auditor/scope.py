@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from .knowledge import Caseless, load_table
 
-__all__ = ["DateMention", "ScopeReading", "SentenceScope", "find_dates", "read_scope"]
+__all__ = ["DateMention", "ScopeReading", "find_dates", "read_scope"]
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -186,75 +186,46 @@ def read_scope(sentence: str, start: int, end: int, published: str, dates: list[
     ``inherited`` is an event date carried from the sentence before, used when this sentence
     names none (or a function that finds it, called only then).
     """
-    return SentenceScope(sentence, published, dates).read(start, end, inherited, category)
-
-
-class SentenceScope:
-    """One sentence read for the scope of its figures: what all of them share (its lower-cased text, its dates
-    less the days of statements, the rules its whole text meets) is read once, on first use.
-
-    ``SentenceScope(sentence, published, dates).read(start, end, ...)`` is :func:`read_scope`'s reading.
-    """
-
-    __slots__ = ("text", "lowered", "pub", "dates", "_clauses", "_whole", "_relative")
-
-    def __init__(self, sentence: str, published: str, dates: list[DateMention] | None = None) -> None:
-        self.text = sentence
-        self.pub = pub = _parse_published(published)
-        self.lowered = lowered = sentence.lower()  # for every pattern below (Caseless: read in lower case when ASCII)
-        found = find_dates(sentence, pub) if dates is None else dates
-        # "the ministry said on Sunday": the day of the statement, not of the event
-        self.dates = [d for d in found if not _SPEECH_BEFORE.search(sentence, max(0, d.start - 60), d.start, lowered)]
-        self._clauses: dict[tuple[int, int], tuple[str, str] | None] = {}  # clause bounds -> _rule_in(clause)
-        self._whole: Any = _UNREAD  # _rule_in(sentence, True)
-        self._relative: bool | None = None  # _RELATIVE_TIME in the sentence
-
-    def read(self, start: int, end: int, inherited: str | Callable[[], str] = "", category: str = "") -> ScopeReading:
-        """Scope and event date of the figure at ``[start, end)`` of the sentence (see :func:`read_scope`)."""
-        r = rules()
-        sentence, lowered, pub, dates = self.text, self.lowered, self.pub, self.dates
-        a, b = _clause(sentence, start, end, _CLAUSE_BREAK, lowered)
-        # the date of the figure: one in its clause, else the nearest in its sentence
-        chosen: DateMention | None = None
-        inside = [d for d in dates if a <= d.start < b]
-        pool = inside or dates
-        if pool:
-            chosen = min(pool, key=lambda d: abs((d.start + d.end) / 2 - (start + end) / 2))
-        event_date = chosen.day.isoformat() if chosen is not None and chosen.day is not None else ""
-        found = self._clauses.get((a, b), _UNREAD)
-        if found is _UNREAD:
-            found = self._clauses[(a, b)] = _rule_in(sentence[a:b], False)
-        # a clause that is the whole sentence has been read with every rule the sentence pass would use
-        if found is None and (a, b) != (0, len(sentence)):
-            found = self._whole
-            if found is _UNREAD:
-                found = self._whole = _rule_in(sentence, True)
+    r = rules()
+    pub = _parse_published(published)
+    if dates is None:
+        dates = find_dates(sentence, pub)
+    lowered = sentence.lower()  # for every pattern below (Caseless: read in lower case when ASCII)
+    a, b = _clause(sentence, start, end, _CLAUSE_BREAK, lowered)
+    clause = sentence[a:b]
+    # "the ministry said on Sunday": the day of the statement, not of the event
+    dates = [d for d in dates if not _SPEECH_BEFORE.search(sentence, max(0, d.start - 60), d.start, lowered)]
+    # the date of the figure: one in its clause, else the nearest in its sentence
+    chosen: DateMention | None = None
+    inside = [d for d in dates if a <= d.start < b]
+    pool = inside or dates
+    if pool:
+        chosen = min(pool, key=lambda d: abs((d.start + d.end) / 2 - (start + end) / 2))
+    event_date = chosen.day.isoformat() if chosen is not None and chosen.day is not None else ""
+    # a clause that is the whole sentence has been read with every rule the sentence pass would use
+    passes = ((clause, False),) if clause == sentence else ((clause, False), (sentence, True))
+    for texts, whole in passes:
+        found = _rule_in(texts, whole)
         if found is not None:
             scope, rule_id = found
             return ScopeReading(scope, event_date if scope == "incident" else "", rule_id)
-        if chosen is not None and pub is not None:
-            old = chosen.day is not None and (pub - chosen.day).days > r.historical_after
-            old = old or (chosen.day is None and chosen.year is not None and chosen.year < pub.year - (
-                1 if pub.month <= 2 else 0))
-            if old:
-                return ScopeReading("historical", event_date, "dated.earlier")
-        sa, sb = _clause(sentence, start, end, _SEGMENT_BREAK, lowered)
-        for rule in r.historical:
-            if rule.pattern.search(sentence, sa, sb, lowered):
-                return ScopeReading("historical", event_date, rule.id)
-        if category in r.cumulative_categories and not event_date:
-            return ScopeReading("cumulative", "", f"category.{category}")
-        if not event_date and not dates:
-            carried = inherited() if callable(inherited) else inherited
-            if carried:
-                if self._relative is None:
-                    self._relative = _RELATIVE_TIME.search(sentence, lowered=lowered) is not None
-                if not self._relative:
-                    event_date = carried
-        return ScopeReading("incident", event_date, "")
-
-
-_UNREAD: Any = object()  # a memo's "not read yet" (None is a reading: no rule)
+    if chosen is not None and pub is not None:
+        old = chosen.day is not None and (pub - chosen.day).days > r.historical_after
+        old = old or (chosen.day is None and chosen.year is not None and chosen.year < pub.year - (
+            1 if pub.month <= 2 else 0))
+        if old:
+            return ScopeReading("historical", event_date, "dated.earlier")
+    sa, sb = _clause(sentence, start, end, _SEGMENT_BREAK, lowered)
+    for rule in r.historical:
+        if rule.pattern.search(sentence, sa, sb, lowered):
+            return ScopeReading("historical", event_date, rule.id)
+    if category in r.cumulative_categories and not event_date:
+        return ScopeReading("cumulative", "", f"category.{category}")
+    if not event_date and not dates:
+        carried = inherited() if callable(inherited) else inherited
+        if carried and not _RELATIVE_TIME.search(sentence, lowered=lowered):
+            event_date = carried
+    return ScopeReading("incident", event_date, "")
 
 
 @lru_cache(maxsize=2048)
