@@ -251,12 +251,8 @@ def test_the_command_line_process_returns_freed_memory_to_the_system(tmp_path):
     assert (tmp_path / "out" / "figures.csv").stat().st_size > 0
 
 
-def test_a_worker_that_dies_mid_run_gives_an_error_naming_the_file(tmp_path, monkeypatch):
-    """A worker ending abruptly (a crash, or the system killing it for memory) on one file: the run
-    stops with an error naming that file (found by reading the tasks in flight again, one at a time)."""
-    folder = tmp_path / "corpus"
-    paths = sorted(write_corpus(400, folder, seed=5))  # above PARALLEL_MIN_CHARS: read on workers
-    poison = paths[250]
+def _dies_on(monkeypatch, poison) -> None:
+    """The forked workers (not this process) end abruptly when they read ``poison``."""
     read = _parallel.run_task
     parent = os.getpid()
 
@@ -266,6 +262,15 @@ def test_a_worker_that_dies_mid_run_gives_an_error_naming_the_file(tmp_path, mon
         return read(task, *args)
 
     monkeypatch.setattr(_parallel, "run_task", dying)  # inherited by the forked workers
+
+
+def test_a_worker_that_dies_mid_run_gives_an_error_naming_the_file(tmp_path, monkeypatch):
+    """A worker ending abruptly (a crash, or the system killing it for memory) on one file: the run
+    stops with an error naming that file (found by reading the tasks in flight again, one at a time)."""
+    folder = tmp_path / "corpus"
+    paths = sorted(write_corpus(400, folder, seed=5))  # above PARALLEL_MIN_CHARS: read on workers
+    poison = paths[250]
+    _dies_on(monkeypatch, poison)
     with pytest.raises(_parallel.WorkerDied, match=f"ended abruptly while reading {poison}"):
         audit(folder, jobs=2)
 
@@ -280,14 +285,8 @@ def test_a_pool_found_broken_as_a_batch_is_sent_gives_the_same_error(tmp_path, m
     folder = tmp_path / "corpus"
     paths = sorted(write_corpus(400, folder, seed=5))
     poison = paths[250]
-    read, submit = _parallel.run_task, _article_parts.submit_batch
-    parent = os.getpid()
+    submit = _article_parts.submit_batch
     sent = []
-
-    def dying(task, *args):
-        if task.path == poison and os.getpid() != parent:
-            os._exit(3)
-        return read(task, *args)
 
     def submitted(pool, batch, *args):
         if any(poison in part for part in sent):
@@ -295,7 +294,7 @@ def test_a_pool_found_broken_as_a_batch_is_sent_gives_the_same_error(tmp_path, m
         sent.append([task.path for task in batch])
         return submit(pool, batch, *args)
 
-    monkeypatch.setattr(_parallel, "run_task", dying)
+    _dies_on(monkeypatch, poison)
     monkeypatch.setattr(_article_parts, "submit_batch", submitted)
     with pytest.raises(_parallel.WorkerDied, match=f"ended abruptly while reading {poison}"):
         audit(folder, jobs=2)
@@ -309,20 +308,14 @@ def test_the_probe_is_forked_only_once_no_other_thread_runs(tmp_path, monkeypatc
     folder = tmp_path / "corpus"
     paths = sorted(write_corpus(400, folder, seed=6))
     poison = paths[120]
-    read, choose = _parallel.run_task, _parallel._probe_context
-    parent = os.getpid()
+    choose = _parallel._probe_context
     chosen = []
-
-    def dying(task, *args):
-        if task.path == poison and os.getpid() != parent:
-            os._exit(3)
-        return read(task, *args)
 
     def context():
         chosen.append((threading.active_count(), choose().get_start_method()))
         return choose()
 
-    monkeypatch.setattr(_parallel, "run_task", dying)
+    _dies_on(monkeypatch, poison)
     monkeypatch.setattr(_parallel, "_probe_context", context)
     with pytest.raises(_parallel.WorkerDied, match=f"ended abruptly while reading {poison}"):
         audit(folder, jobs=2)
