@@ -203,6 +203,7 @@ def build_claims_by_blocks(
         if keys is None and bucket_of_row is None:
             keys = _keys_on_workers(figures, submit, workers, chosen, None if folder is None else Path(folder), ids)
             release_memory()  # the key parts joined and cut: what the claims results come into
+        del ids  # the article ids: not held through the claims tasks
         stored: dict[int, tuple] = {}
         if cache is None:
             batches = _packed(pd.Categorical(keys).codes.astype(np.int64), _n_batches(n, workers))
@@ -745,6 +746,15 @@ def _run_schema(columns: list[str] | pd.Index) -> Any:
 # What the parent reads of the runs: the sort keys, and what the review store matches decisions on.
 _GROUP_KEYS = ("status", "n_sources", "n_figures", "label", "group_id")
 _CONFLICT_KEYS = ("severity", "relative_difference", "conflict_id", "group_id", "figure_a", "figure_b")
+_CONFLICT_SORT_KEYS = _CONFLICT_KEYS[:3]
+
+
+def _has_decisions(store_dir: Path) -> bool:
+    """Whether the review store in ``store_dir`` holds any decision (on a conflict or a claim group)."""
+    from .review import ReviewStore
+
+    store = ReviewStore(store_dir)
+    return not store.decisions().empty or not store.group_decisions().empty
 
 
 def _from_runs(
@@ -759,10 +769,13 @@ def _from_runs(
     runs) is found on the key columns alone; review decisions merged on those and kept (when there are
     any) as the tables' ``filled`` columns. The same tables as the in-memory ending; an empty one is
     a frame."""
+    # Without any decision stored the review columns are empty (the runs'): only the sort keys are read.
+    reviewed = store_dir is not None and _has_decisions(store_dir)
+    group_keys, conflict_keys = _GROUP_KEYS, _CONFLICT_KEYS if reviewed else _CONFLICT_SORT_KEYS
     by_batch, keys_of_batch = {}, {}
     for number, run in completed:
         by_batch[number] = run
-        keys_of_batch[number] = (read_run(run[1], _GROUP_KEYS), read_run(run[2], _CONFLICT_KEYS))
+        keys_of_batch[number] = (read_run(run[1], group_keys), read_run(run[2], conflict_keys))
     runs = [by_batch[number] for number in range(len(batches))]
     rows = np.argsort(np.concatenate(batches), kind="stable")
     filled = {}
@@ -784,7 +797,8 @@ def _from_runs(
         tables.append((keys.take(order).reset_index(drop=True), of_run[order]))
     (group_keys, group_runs), (conflict_keys, conflict_runs) = tables
     del tables, keys_of_batch
-    groups, conflicts = _with_review(lambda: _members(figures), group_keys, conflict_keys, store_dir)
+    groups, conflicts = _with_review(lambda: _members(figures), group_keys, conflict_keys,
+                                     store_dir if reviewed else None)
     del group_keys, conflict_keys
     made = []
     for frame, of_run, k, review in ((groups, group_runs, 1, _GROUP_REVIEW), (conflicts, conflict_runs, 2, _REVIEW)):

@@ -13,6 +13,11 @@ spilled to a file (``build_claims_by_blocks`` on a pool of JOBS workers, default
 (this process and the workers), this process's resident memory before and its peak during the step,
 and each worker's growth (peak minus resident at the start), to compare sizes (MB per figure).
 
+``bench_claims.py parallel DIR [ROUNDS]`` compares the claims step of ``--jobs 1`` and ``--jobs 2`` on the
+figures of an earlier run (``DIR/figures.parquet`` and ``DIR/articles.parquet``: ``figure-audit run ...
+--format parquet``): ``build_claims`` in this process against ``build_claims_by_blocks`` on 2 workers over
+the figures spilled to a file, alternating, best wall of ``ROUNDS`` (default 3) each, and their ratio.
+
 ``bench_claims.py cache N`` times the claims cache (``build_claims_by_blocks`` with a
 ``ClaimBatchCache`` in a temporary store, in one process) on N figures: the first build, a re-run of
 the same figures, and a re-run after one article's figures changed, with the buckets each built.
@@ -196,7 +201,54 @@ def spilled(n: int, jobs: int = 2) -> None:
     pa.default_memory_pool().release_unused()
 
 
+def parallel(folder: str, rounds: int = 3) -> None:
+    """Claims wall on one process and on 2 workers, on the figures of an earlier run."""
+    from auditor._parallel import WorkerPool
+    from auditor._spill import SpillWriter, figure_batch
+    from auditor.claims import build_claims_by_blocks
+
+    figures = pd.read_parquet(f"{folder}/figures.parquet")[list(FIGURE_COLUMNS)].assign(group_id="", incident_id="")
+    articles = pd.read_parquet(f"{folder}/articles.parquet")
+    rows = list(figures.itertuples(index=False, name=None))
+    build_claims(figures.iloc[:200], articles)  # warm up here, then the workers are forked warm
+    pool = WorkerPool(2)
+    pool.start()
+    pids = list(dict(f.result() for f in [pool.submit(_worker_ready, i) for i in range(4)]))
+    best: dict[str, tuple[float, float]] = {}
+    for _ in range(rounds):
+        for label in ("jobs 1", "jobs 2"):
+            if label == "jobs 2":
+                writer = SpillWriter()
+                for start in range(0, len(rows), 16_384):
+                    writer.extend(figure_batch(rows[start:start + 16_384]))
+                table = writer.finish()
+            kids0 = _cpu_of(pids) if label == "jobs 2" else 0.0
+            t0, cpu0 = time.perf_counter(), time.process_time()
+            if label == "jobs 1":
+                built = build_claims(figures, articles)
+            else:
+                built = build_claims_by_blocks(table, articles, pool.submit, 2)
+            wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+            kids = _cpu_of(pids) - kids0 if label == "jobs 2" else 0.0
+            print(f"{label}: {wall:6.2f} s wall, {cpu:5.2f} s CPU here, {kids:5.2f} s in workers "
+                  f"(load {os.getloadavg()[0]:.1f}); {len(built[1]):,} groups, {len(built[2]):,} conflicts", flush=True)
+            if label not in best or wall < best[label][0]:
+                best[label] = (wall, cpu + kids)
+            if label == "jobs 2":
+                for spilled in (table, built[1], built[2]):
+                    if hasattr(spilled, "remove"):
+                        spilled.remove()
+            del built
+    (one, one_cpu), (two, two_cpu) = best["jobs 1"], best["jobs 2"]
+    print(f"{len(figures):,} figures: claims best wall jobs 1 {one:.2f} s ({one_cpu:.2f} s CPU), jobs 2 {two:.2f} s "
+          f"({two_cpu:.2f} s CPU): jobs 2 / jobs 1 = {two / one:.2f}")
+    pool.close()
+
+
 def main() -> None:
+    if len(sys.argv) in (3, 4) and sys.argv[1] == "parallel":
+        parallel(sys.argv[2], *(int(a) for a in sys.argv[3:]))
+        return
     if len(sys.argv) in (3, 4) and sys.argv[1] == "spilled":
         spilled(int(sys.argv[2]), *(int(a) for a in sys.argv[3:]))
         return
