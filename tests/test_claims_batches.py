@@ -64,7 +64,7 @@ def test_each_claims_task_reads_only_its_batch(audited, tmp_path, monkeypatch):
 
 
 def test_batches_grow_in_number_not_size_with_the_table():
-    assert claims._n_batches(1_000, 2) == 8  # a small table: enough tasks for the workers
+    assert claims._n_batches(1_000, 2) == 2 * claims._CLAIM_TASKS_PER_WORKER  # a small table: tasks for the workers
     assert claims._n_batches(10 * claims._CLAIM_ROWS_PER_TASK + 1, 2) == 11
     assert claims._n_batches(1_000, 1) == 1  # one process: one task unless the table is big
     keys = pd.Categorical(["a"] * 5 + ["b"] * 3 + ["c"] * 3 + ["d"]).codes
