@@ -633,17 +633,18 @@ def _write_tables(folder: Path, tables: Mapping[str, tuple[Any, Sequence[str]]],
 
     With ``jobs`` > 1 and enough rows, on ``jobs`` forked workers (:func:`_pieces`, largest first; they
     inherit the tables, nothing is pickled) while this process runs ``meanwhile`` (the report) and then
-    appends each table's later parts to its first, in order: the bytes one process writes. Not when
-    other threads run here (a fork copies no thread, and a lock one of them holds stays held in the
-    child): then one file after the other, as with ``jobs`` 1. A worker ending abruptly raises
+    appends each table's later parts to its first, in order: the bytes one process writes. Forked
+    whatever other threads run here (a notebook's kernel, a Dask client), as the reading and claims
+    workers are: a writer runs only this module's file writing (no printing, logging nor network), and
+    the interpreter, glibc's malloc and Arrow re-create their own locks in a forked child.
+    A worker ending abruptly raises
     :class:`OutputError`; the set is then incomplete and never switched to (see :meth:`OutputFolder.write`).
     """
     global _writing
-    import threading
 
     names = [f"{table}.{fmt}" for table in TABLES for fmt in formats]
     pieces = _pieces(tables, formats, jobs)
-    if jobs < 2 or sum(p.rows for p in pieces) < PARALLEL_MIN_ROWS or threading.active_count() > 1:
+    if jobs < 2 or sum(p.rows for p in pieces) < PARALLEL_MIN_ROWS:
         for name in names:
             table, fmt = name.rsplit(".", 1)
             _write_whole(folder / name, fmt, *tables[table])

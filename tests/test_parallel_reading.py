@@ -262,6 +262,25 @@ def _dies_on(monkeypatch, poison) -> None:
         return read(task, *args)
 
     monkeypatch.setattr(_parallel, "run_task", dying)  # inherited by the forked workers
+    _forked_probe(monkeypatch)
+
+
+def _forked_probe(monkeypatch) -> list[int]:
+    """The probe forked, as a command line's (``_dies_on``'s patch reaches a forked process only), whatever
+    threads earlier tests left running (Dask's offload thread): a list of the threads beyond those
+    running when the probe starts, once per probe."""
+    import multiprocessing
+    import threading
+
+    running = threading.active_count()
+    started = []
+
+    def context():
+        started.append(threading.active_count() - running)
+        return multiprocessing.get_context("fork")
+
+    monkeypatch.setattr(_parallel, "_probe_context", context)
+    return started
 
 
 def test_a_worker_that_dies_mid_run_gives_an_error_naming_the_file(tmp_path, monkeypatch):
@@ -302,24 +321,20 @@ def test_a_pool_found_broken_as_a_batch_is_sent_gives_the_same_error(tmp_path, m
 
 def test_the_probe_is_forked_only_once_no_other_thread_runs(tmp_path, monkeypatch):
     """The broken pool's threads are joined before the probe starts: a fork while another thread holds a
-    lock would leave the lock held for good in the probe."""
+    lock would leave the lock held for good in the probe. A process running no other thread forks it."""
     import threading
 
     folder = tmp_path / "corpus"
     paths = sorted(write_corpus(400, folder, seed=6))
     poison = paths[120]
-    choose = _parallel._probe_context
-    chosen = []
-
-    def context():
-        chosen.append((threading.active_count(), choose().get_start_method()))
-        return choose()
-
+    with monkeypatch.context() as patch:
+        patch.setattr(threading, "active_count", lambda: 1)
+        assert _parallel._probe_context().get_start_method() == "fork"
     _dies_on(monkeypatch, poison)
-    monkeypatch.setattr(_parallel, "_probe_context", context)
+    started = _forked_probe(monkeypatch)
     with pytest.raises(_parallel.WorkerDied, match=f"ended abruptly while reading {poison}"):
         audit(folder, jobs=2)
-    assert chosen == [(1, "fork")]
+    assert started == [0]  # no thread of the pool's left
 
 
 def test_with_another_thread_running_the_probe_is_a_fresh_interpreter(tmp_path):

@@ -164,8 +164,9 @@ def test_a_writer_that_fails_raises_its_error_and_leaves_the_previous_set(tmp_pa
     _previous_set_kept(out, before)
 
 
-def test_with_other_threads_running_the_files_are_written_here_one_after_the_other(tmp_path, small_parts):
-    """Forking while another thread may hold a lock is unsafe: then no writer is forked."""
+def test_with_other_threads_running_the_writers_are_still_forked(tmp_path, small_parts):
+    """A notebook's kernel (or a Dask client) always runs other threads: the set is written on several
+    processes all the same, the bytes one process writes, whether or not the tests before left threads."""
     stop = threading.Event()
     other = threading.Thread(target=stop.wait, daemon=True)
     other.start()
@@ -174,10 +175,9 @@ def test_with_other_threads_running_the_files_are_written_here_one_after_the_oth
     finally:
         stop.set()
         other.join()
-    assert not small_parts
-    write_outputs(_hostile_result(40), tmp_path / "forked", jobs=2)
-    assert small_parts
-    assert _files(tmp_path / "threads") == _files(tmp_path / "forked")
+    assert len([p for p in small_parts if p.name == "figures.csv"]) == 8
+    write_outputs(_hostile_result(40), tmp_path / "one")
+    assert _files(tmp_path / "threads") == _files(tmp_path / "one")
 
 
 def test_a_result_is_written_on_several_processes_when_asked(tmp_path, small_parts):
