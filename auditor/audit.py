@@ -531,22 +531,10 @@ def _open_cache(cache: str | Path | bool | None) -> ArticleCache | None:
     return ArticleCache(default_cache_folder() if cache is True else Path(cache))
 
 
-def _figures_of(result: AuditResult) -> pd.DataFrame:
-    """``result.figures``: a table spilled to a file by a local run is loaded on first access (and
-    its file removed); the command line streams it to the outputs without loading it."""
-    figures = result.__dict__["figures"]
-    if isinstance(figures, SpilledFigures):
-        result.__dict__["figures"] = figures = _table_loaded(figures)
-    return figures
-
-
-def _set_figures(result: AuditResult, figures: pd.DataFrame | SpilledFigures) -> None:
-    result.__dict__["figures"] = figures  # where a dataclass field is kept (the property reads it there)
-
-
 def _loaded_on_access(name: str, doc: str) -> property:
-    """``result.<name>``: a table spilled to files by a local run (claim groups, conflicts) is loaded on
-    first access (and its files removed); the writers stream it without loading it."""
+    """``result.<name>``: a table spilled to files by a local run (figures, claim groups, conflicts) is
+    loaded on first access (and its files removed); the writers stream it without loading it. Set, it
+    is kept where a dataclass field is (the property reads it there)."""
 
     def get(result: AuditResult) -> pd.DataFrame:
         table = result.__dict__[name]
@@ -561,7 +549,7 @@ def _loaded_on_access(name: str, doc: str) -> property:
 
 
 # Properties set after the dataclass is made: ``AuditResult(figures=...)`` stays the constructor.
-AuditResult.figures = property(_figures_of, _set_figures, doc="One row per figure (``FIGURE_COLUMNS``).")  # type: ignore[assignment]
+AuditResult.figures = _loaded_on_access("figures", "One row per figure (``FIGURE_COLUMNS``).")  # type: ignore[assignment]
 AuditResult.groups = _loaded_on_access("groups", "One row per claim group (``GROUP_COLUMNS`` first).")  # type: ignore[assignment]
 AuditResult.conflicts = _loaded_on_access("conflicts", "One row per conflict (``CONFLICT_COLUMNS`` first).")  # type: ignore[assignment]
 
