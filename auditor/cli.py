@@ -201,16 +201,30 @@ def _end_without_teardown() -> None:
     os._exit(_status)
 
 
+def _is_command_line() -> bool:
+    """Whether this process is ``figure-audit`` / ``python -m auditor.cli`` and no exit handler is
+    registered yet (a site hook's, coverage's): ending it at once then skips nothing but the teardown.
+    A caller's script running :func:`main` keeps its usual end (its open files flushed, its handlers run)."""
+    import atexit
+
+    script = sys.modules.get("__main__")
+    spec = getattr(script, "__spec__", None)
+    ours = (spec is not None and spec.name == "auditor.cli") or \
+        Path(getattr(script, "__file__", None) or "").name == "figure-audit"
+    return ours and getattr(atexit, "_ncallbacks", lambda: 1)() == 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     global _status
     args = _parser().parse_args(argv)
     if args.command == "run":
-        if argv is None:  # the process is this command line's (not a caller's: a test, a notebook)
+        ending = argv is None and _is_command_line()
+        if ending:
             import atexit
 
             atexit.register(_end_without_teardown)
         status = _run(args)
-        if argv is None:
+        if ending:
             _status = status
         return status
     from .lab import open_lab

@@ -118,14 +118,15 @@ def test_outputs_are_listed_at_their_usual_names(tmp_path, capsys):
 
 
 _TEARDOWN_SPY = (
-    "import sys\n"
+    "import runpy, sys\n"
     "class Spy:\n"
     "    def __del__(self):\n"
     "        print('torn down', flush=True)\n"
     "spy = Spy()  # freed only by the interpreter's teardown (its module's objects)\n"
     "from auditor.cli import main\n"
-    "sys.exit(main({argv}))\n"
+    "{call}\n"
 )
+_COMMAND_LINE = "runpy.run_module('auditor.cli', run_name='__main__', alter_sys=True)  # python -m auditor.cli"
 
 
 def test_the_command_line_ends_without_the_interpreters_teardown(tmp_path):
@@ -136,8 +137,9 @@ def test_the_command_line_ends_without_the_interpreters_teardown(tmp_path):
     (corpus / "a.txt").write_text("Officials said 40 people were killed in Dnipro.\n", encoding="utf-8")
     (tmp_path / "empty").mkdir()
     runs = {}
-    for name, argv, folder in [("cli", "", corpus), ("caller", "sys.argv[1:]", corpus), ("nothing", "", tmp_path / "empty")]:
-        runs[name] = subprocess.run([sys.executable, "-c", _TEARDOWN_SPY.format(argv=argv), "run", str(folder),
+    for name, call, folder in [("cli", _COMMAND_LINE, corpus), ("caller", "sys.exit(main(sys.argv[1:]))", corpus),
+                               ("nothing", _COMMAND_LINE, tmp_path / "empty")]:
+        runs[name] = subprocess.run([sys.executable, "-c", _TEARDOWN_SPY.format(call=call), "run", str(folder),
                                      "--out", str(tmp_path / f"out-{name}"), "--no-cache"],
                                     capture_output=True, text=True, timeout=300)
     assert runs["cli"].returncode == 0 and "torn down" not in runs["cli"].stdout
@@ -145,3 +147,26 @@ def test_the_command_line_ends_without_the_interpreters_teardown(tmp_path):
     assert runs["caller"].returncode == 0 and runs["caller"].stdout.rstrip().endswith("torn down")
     assert runs["nothing"].returncode == 1 and "nothing could be audited" in runs["nothing"].stderr
     assert "torn down" not in runs["nothing"].stdout
+
+
+_CALLER = (
+    "import atexit, sys\n"
+    "log = open(sys.argv.pop(1), 'w')\n"
+    "atexit.register(lambda: print('my cleanup', flush=True))\n"
+    "from auditor.cli import main\n"
+    "log.write(f'audit ended: {main()}\\n')  # main() reads sys.argv; the line is flushed at the end\n"
+)
+
+
+def test_a_script_calling_main_keeps_its_files_and_exit_handlers(tmp_path):
+    """A caller's script running main() on its own sys.argv ends as usual: what it wrote is flushed at
+    the end and its exit handlers run (only the command line itself skips the interpreter's teardown)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Officials said 40 people were killed in Dnipro.\n", encoding="utf-8")
+    log = tmp_path / "caller.log"
+    done = subprocess.run([sys.executable, "-c", _CALLER, str(log), "run", str(corpus), "--out", str(tmp_path / "out"),
+                           "--no-cache", "--quiet"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert log.read_text() == "audit ended: 0\n"
+    assert done.stdout.rstrip().endswith("my cleanup")
