@@ -62,10 +62,15 @@ def _run_cli(corpus: Path, out: Path, *extra: str, prefix: tuple[str, ...] = ())
         "  'worker_cpu': kids.ru_utime + kids.ru_stime, 'rss_mb': me.ru_maxrss / 1024,\n"
         "  'worker_rss_mb': kids.ru_maxrss / 1024}), flush=True)\n"
     )
-    command = [*prefix, sys.executable, "-c", probe, "run", str(corpus), "--out", str(out), "--quiet", *extra]
-    load = os.getloadavg()[0]  # the machine's 1-minute load as it starts: how far its timings can be trusted
-    started = time.perf_counter()
-    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    # A script named figure-audit, as the installed command: main() ends it as it ends the command line
+    # (auditor.cli._is_command_line), not as a caller's script.
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "figure-audit"
+        script.write_text(probe, encoding="utf-8")
+        command = [*prefix, sys.executable, str(script), "run", str(corpus), "--out", str(out), "--quiet", *extra]
+        load = os.getloadavg()[0]  # the machine's 1-minute load as it starts: how far its timings can be trusted
+        started = time.perf_counter()
+        done = subprocess.run(command, check=True, capture_output=True, text=True)
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["process"] = time.perf_counter() - started  # with interpreter start and imports
     result["load"] = load
