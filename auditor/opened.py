@@ -280,6 +280,7 @@ class _ParquetFigures(_FigureFile):
         self.n_rows = meta.num_rows
         self.columns = list(self.file.schema_arrow.names)
         if "group_id" not in self.columns or "figure_id" not in self.columns:
+            self.file.close()  # not left open by the error's traceback (a notebook keeps the last one)
             raise ValueError(f"{path}: no group_id / figure_id column: not a figure-audit figures table")
         at = self.columns.index("group_id")
         self.ranges: list[tuple[str, str] | None] = []
@@ -354,8 +355,10 @@ class _CsvFigures(_FigureFile):
             with pacsv.open_csv(_Positioned(self.handle), read_options=pacsv.ReadOptions(block_size=1 << 20)) as reader:
                 self.columns = list(reader.schema.names)
         except Exception as exc:  # noqa: BLE001
+            self.handle.close()
             raise ValueError(f"{path}: not a readable CSV file ({exc})") from None
         if "group_id" not in self.columns or "figure_id" not in self.columns:
+            self.handle.close()  # not left open by the error's traceback (a notebook keeps the last one)
             raise ValueError(f"{path}: no group_id / figure_id column: not a figure-audit figures table")
         self.n_rows = -1  # counted on the first full read
 

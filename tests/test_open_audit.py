@@ -296,3 +296,21 @@ def test_the_report_of_an_opened_audit_is_the_report_of_the_run(written, tmp_pat
     shown = opened._figures_at([1, 2, 9], ["figure_id", "sentence"])
     assert shown["figure_id"].tolist() == opened.read_figures(["figure_id"])["figure_id"].iloc[[1, 2, 9]].tolist()
     assert shown.index.tolist() == [1, 2, 9]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_figures_file_that_is_not_an_audit_is_a_clear_error_and_left_closed(tmp_path, fmt):
+    """A figures table without the audit's columns: the error names the file, which is not held open (the
+    error, kept by a notebook as its last traceback, would keep it open for the session)."""
+    import os
+
+    folder = tmp_path / "other"
+    folder.mkdir()
+    path = folder / f"figures.{fmt}"
+    table = pd.DataFrame({"name": ["Goma", "Juba"], "count": [3, 12]})
+    table.to_csv(path, index=False) if fmt == "csv" else table.to_parquet(path)
+    with pytest.raises(ValueError, match=f"figures.{fmt}: no group_id / figure_id column") as raised:
+        auditor.open_audit(folder)
+    opened = {os.path.realpath(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")}
+    assert str(path.resolve()) not in opened
+    del raised
