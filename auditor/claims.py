@@ -218,22 +218,31 @@ def build_claims_by_blocks(
                 bucket_of_row = _buckets(key_codes.categories, key_codes.codes.astype(np.int64), n)
                 cache.put_layout(bucket_of_row)
             digests = cache.digests(bucket_of_row)
-            stored = cache.get(digests)
-            missing = np.flatnonzero(~np.isin(bucket_of_row, np.fromiter(stored, dtype=np.int64, count=len(stored))))
-            batches = [missing[rows] for rows in
-                       _packed(bucket_of_row[missing], _n_batches(len(missing), workers))] if len(missing) else []
-        # A spilled table's claims stay in files (no cache: it stores them as frames): each task writes
-        # its groups and conflicts as a sorted run in their tables' folders, its filled columns here.
+        # A spilled table's claims stay in files: each task writes its groups and conflicts as a sorted
+        # run in their tables' folders, its filled columns here (with a cache, this process writes the
+        # runs of each task's frames once they are stored, and of each stored bucket as it is read).
         run_folders = (Path(folder), SpilledRuns.folder_for(shared_folder), SpilledRuns.folder_for(shared_folder)) \
-            if spilled and cache is None else None
+            if spilled else None
+        stored_runs: dict[int, tuple[str, str, str]] = {}
         try:
+            if cache is not None:
+                if spilled:  # one bucket's frames held at a time
+                    stored_runs = {bucket: _run_files(frames, run_folders) for bucket, frames in
+                                   cache.each_stored(digests)}
+                else:
+                    stored = cache.get(digests)
+                found = np.fromiter(stored_runs or stored, dtype=np.int64, count=len(stored_runs or stored))
+                missing = np.flatnonzero(~np.isin(bucket_of_row, found))
+                batches = [missing[rows] for rows in
+                           _packed(bucket_of_row[missing], _n_batches(len(missing), workers))] if len(missing) else []
             futures: dict[int, Future] = {}
             for number in _largest_first(batches):  # the longest tasks first: no worker idles at the end
                 rows = batches[number]
                 part_articles = _articles_at(articles, article_rows[rows])
                 if spilled:  # the task reads its rows from the spill file; its articles from a file here
                     path = _write_frames(Path(folder) / f"articles-{number}.pickle", part_articles)
-                    futures[number] = submit(_claims_task, figures.part(rows), path, chosen, run_folders)
+                    futures[number] = submit(_claims_task, figures.part(rows), path, chosen,
+                                             run_folders if cache is None else None)
                     continue
                 part = figures.iloc[rows]
                 if folder is None:
@@ -243,7 +252,12 @@ def build_claims_by_blocks(
                     futures[number] = submit(_claims_task, path, None, chosen)
                 del part, part_articles
             if run_folders is not None:
-                return _from_runs(figures, _as_completed(futures), batches, run_folders[1:], store_dir)
+                if cache is None:
+                    return _from_runs(figures, _as_completed(futures), batches, run_folders[1:], store_dir)
+                positions = dict(zip(*_positions_by(bucket_of_row)))
+                return _from_runs(figures, _stored_as_built(futures, batches, bucket_of_row, cache, digests,
+                                                            run_folders, list(stored_runs.values())),
+                                  batches + [positions[bucket] for bucket in stored_runs], run_folders[1:], store_dir)
         except BaseException:
             for made in run_folders[1:] if run_folders is not None else ():
                 shutil.rmtree(made, ignore_errors=True)
@@ -458,16 +472,23 @@ class ClaimBatchCache:
 
     def get(self, digests: dict[int, str]) -> dict[int, tuple]:
         """The stored claims of the buckets found (bucket -> frames)."""
-        found = self.store.get_claim_batches(list(digests.values()))
-        stored = {bucket: found[d] for bucket, d in digests.items() if d in found}
-        self.reused = len(stored)
-        if stored and len(stored) == len(digests):
+        return dict(self.each_stored(digests))
+
+    def each_stored(self, digests: dict[int, str]) -> Iterator[tuple[int, tuple]]:
+        """``(bucket, frames)`` of each bucket found, read from the store one at a time (a caller that
+        writes each away holds one bucket's frames, not every bucket's)."""
+        self.reused = 0
+        for bucket, digest in digests.items():
+            frames = self.store.get_claim_batches([digest]).get(digest)
+            if frames is not None:
+                self.reused += 1
+                yield bucket, frames
+        if digests and self.reused == len(digests):
             self.store.claim_hits += 1
-        return stored
 
     def put(self, built: dict[int, tuple], digests: dict[int, str]) -> None:
         """Store the claims of the buckets built."""
-        self.built = len(built)
+        self.built += len(built)
         if built:
             self.store.put_claim_batches([(digests[b], frames) for b, frames in built.items()])
 
@@ -674,14 +695,10 @@ def _claims_task(
     import tempfile
 
     if run_folders is not None:
-        paths = []
-        for frame, where in zip(built, run_folders):
-            handle, path = tempfile.mkstemp(suffix=".arrow", dir=where)
-            os.close(handle)
-            paths.append(write_run(path, frame, _run_schema(frame.columns)))
+        paths = _run_files(built, run_folders)
         del built
         release_memory()
-        return tuple(paths)
+        return paths
     import pickle
 
     with tempfile.NamedTemporaryFile("wb", dir=Path(source).parent, suffix=".pickle", delete=False) as handle:
@@ -716,6 +733,40 @@ def _packed(units: np.ndarray, n_batches: int) -> list[np.ndarray]:
         batches[i].append(rows)
         heapq.heappush(smallest, (size + len(rows), i))
     return [np.sort(np.concatenate(b)) for b in batches if b]
+
+
+def _run_files(built: tuple, run_folders: tuple[Path, Path, Path]) -> tuple[str, str, str]:
+    """Claims of a batch or bucket (filled columns, groups, conflicts) written as Arrow runs, one
+    in each of ``run_folders``: their paths."""
+    import tempfile
+
+    paths = []
+    for frame, where in zip(built, run_folders):
+        handle, path = tempfile.mkstemp(suffix=".arrow", dir=where)
+        os.close(handle)
+        paths.append(write_run(path, frame, _run_schema(frame.columns)))
+    return tuple(paths)  # type: ignore[return-value]
+
+
+def _stored_as_built(
+    futures: dict[int, Future], batches: list[np.ndarray], bucket_of_row: np.ndarray, cache: ClaimBatchCache,
+    digests: dict[int, str], run_folders: tuple[Path, Path, Path], stored_runs: list[tuple[str, str, str]],
+) -> Iterator[tuple[int, tuple[str, str, str]]]:
+    """``(number, run files)`` of each batch built (as its task ends: its frames stored in the cache by
+    bucket, then written as runs and let go) and, numbered after them, of each bucket the cache held."""
+    for number, sent in _as_completed(futures):
+        built = _result(sent)
+        if isinstance(sent, str):
+            os.unlink(sent)
+        split = _by_bucket(built, bucket_of_row[batches[number]])
+        if split is not None:  # else (never seen) used as built, not stored
+            cache.put(split, digests)
+        del split
+        paths = _run_files(built, run_folders)
+        del built
+        yield number, paths
+    for k, paths in enumerate(stored_runs):
+        yield len(batches) + k, paths
 
 
 def _as_completed(futures: dict[int, Future]) -> Iterator[tuple[int, Any]]:

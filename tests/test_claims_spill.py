@@ -164,3 +164,38 @@ def test_claims_tasks_are_sent_largest_first_and_give_the_tables_of_one_task(aud
 def test_largest_first_orders_batches_by_size_then_number():
     batches = [np.arange(3), np.arange(10), np.arange(3), np.arange(7)]
     assert claims._largest_first(batches) == [1, 3, 0, 2]
+
+
+def test_cached_claims_of_a_spilled_table_stay_in_files_and_equal_the_in_memory_build(audited, tmp_path, monkeypatch):
+    """The default run (a figure cache): each task's claims are stored by bucket, then written as runs;
+    a re-run writes the stored buckets' runs one bucket at a time; a changed figure rebuilds its buckets."""
+    from auditor.cache import ArticleCache
+
+    figures, articles = audited
+    monkeypatch.setattr(claims, "_CLAIM_ROWS_PER_TASK", len(figures) // 9)
+    store = ArticleCache(tmp_path / "cache")
+    changed = figures.copy()
+    changed.loc[3, "value"] = changed.loc[3, "value"] + 1000  # one figure: its bucket is built again
+    rounds = ((figures, "cold"), (figures, "warm"), (changed, "changed"))
+    for k, (table, name) in enumerate(rounds):
+        cache = claims.claim_batch_cache(store)
+        spilled = _spilled(table, tmp_path)
+        found, groups, conflicts = build_claims_by_blocks(spilled, articles, run_here, 2,
+                                                          shared_folder=tmp_path, cache=cache)
+        expected_figures, expected_groups, expected_conflicts = build_claims(table, articles)
+        try:
+            assert isinstance(groups, SpilledRuns) and isinstance(conflicts, SpilledRuns), name
+            pd.testing.assert_frame_equal(groups.frame(), expected_groups)
+            pd.testing.assert_frame_equal(conflicts.frame(), expected_conflicts)
+            for column in ("outlet", "published", "group_id", "incident_id"):
+                assert found.filled[column].tolist() == expected_figures[column].tolist(), (name, column)
+        finally:
+            for made in (spilled, groups, conflicts):
+                made.remove()
+        if name == "cold":
+            assert cache.reused == 0 and cache.built > 1
+        elif name == "warm":
+            assert cache.built == 0 and cache.reused > 1
+        else:
+            assert 0 < cache.built < cache.reused
+    assert not list(tmp_path.glob(f"{claims._SHARED_PREFIX}*"))
