@@ -297,3 +297,23 @@ def in_memory(result):
     return AuditResult(articles=result.articles, figures=result.read_figures(),
                        groups=pd.concat(list(table_chunks(result, "groups"))),
                        conflicts=pd.concat(list(table_chunks(result, "conflicts"))), errors=result.errors)
+
+
+@pytest.fixture()
+def refuse_whole_tables(monkeypatch):
+    """A context in which loading any spilled table whole (``SpilledTable.frame``) fails the test: for views
+    that must read a big audit's tables a part at a time."""
+    import contextlib
+
+    from auditor import _spill
+
+    def loaded_whole(*_args, **_kwargs):
+        raise AssertionError("a whole spilled table was loaded")
+
+    @contextlib.contextmanager
+    def refused():
+        with monkeypatch.context() as patch:
+            patch.setattr(_spill.SpilledTable, "frame", loaded_whole)
+            yield
+
+    return refused

@@ -182,12 +182,12 @@ def _counts(page):
     return {name: int(n.replace(",", "")) for n, name in re.findall(r"<b>([\d,]+)</b> ([^<]+)</span>", summary)}
 
 
-def test_the_page_from_capped_data_shows_the_numbers_of_the_whole_list(spilled_run, monkeypatch):
+def test_the_page_from_capped_data_shows_the_numbers_of_the_whole_list(spilled_run, monkeypatch,
+                                                                        refuse_whole_tables):
     """The page's list and counts come from a few numbers per group, read a part at a time, never from the whole
     list nor a whole table: its rows are the first rows of the workbench's list of every group, and its counts
     that list's counts, for a run whose tables stay in files and for the same audit in memory, with review
     decisions taken on some conflicts and one group."""
-    from auditor import _spill
     from auditor.dashboard import _data as views
     from auditor.dashboard._data import WorkbenchData
 
@@ -196,11 +196,7 @@ def test_the_page_from_capped_data_shows_the_numbers_of_the_whole_list(spilled_r
         monkeypatch.setattr(report, name, value)
     monkeypatch.setattr(views, "TABLE_ROWS", 7)  # the tables read in odd parts: groups cut in two
 
-    def loaded_whole(*_args, **_kwargs):
-        raise AssertionError("the page loaded a whole table")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(_spill.SpilledTable, "frame", loaded_whole)
+    with refuse_whole_tables():
         spilled_page = report.render_report(result)
     whole = in_memory(result)
     conflicts = whole.conflicts.copy()

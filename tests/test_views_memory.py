@@ -118,8 +118,8 @@ def test_an_opened_audit_reads_its_figures_part_by_part_as_they_are_taken(spille
     parts.close()
 
 
-def test_the_notebook_display_reads_the_tables_of_a_run_in_parts_and_shows_what_the_whole_shows(spilled_run,
-                                                                                               monkeypatch):
+def test_the_notebook_display_reads_the_tables_of_a_run_in_parts_and_shows_what_the_whole_shows(
+        spilled_run, monkeypatch, refuse_whole_tables):
     """The display of a run whose claim groups and conflicts stay in files reads them a part at a time (the
     most severe conflicts and the first groups kept as it goes) and is the display of the same audit in memory:
     the same conflicts, groups and reports, and counts of the whole audit."""
@@ -133,11 +133,7 @@ def test_the_notebook_display_reads_the_tables_of_a_run_in_parts_and_shows_what_
     monkeypatch.setattr(_mime, "MAX_CONFLICTS", 12)
     monkeypatch.setattr(_mime, "MAX_GROUPS", 15)
 
-    def loaded_whole(*_args, **_kwargs):
-        raise AssertionError("the display loaded a whole table")
-
-    with monkeypatch.context() as patch:
-        patch.setattr(_spill.SpilledTable, "frame", loaded_whole)
+    with refuse_whole_tables():
         shown = _mime.mimebundle(spilled_run)
     whole = in_memory(spilled_run)
     expected = _mime.mimebundle(whole)
