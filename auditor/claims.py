@@ -231,8 +231,8 @@ def build_claims_by_blocks(
                                    cache.each_stored(digests)}
                 else:
                     stored = cache.get(digests)
-                found = np.fromiter(stored_runs or stored, dtype=np.int64, count=len(stored_runs or stored))
-                missing = np.flatnonzero(~np.isin(bucket_of_row, found))
+                found = list(stored_runs if spilled else stored)
+                missing = np.flatnonzero(~np.isin(bucket_of_row, np.array(found, dtype=np.int64)))
                 batches = [missing[rows] for rows in
                            _packed(bucket_of_row[missing], _n_batches(len(missing), workers))] if len(missing) else []
             futures: dict[int, Future] = {}
