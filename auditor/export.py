@@ -544,18 +544,17 @@ def write_outputs(
 
 def _tables(result: Any) -> dict[str, tuple[pd.DataFrame, Sequence[str]]]:
     from .claims import CONFLICT_COLUMNS, GROUP_COLUMNS
+    from .dashboard._data import held_table
     from .model import ARTICLE_COLUMNS, ERROR_COLUMNS, FIGURE_COLUMNS
     from .review import DECISION_COLUMNS
 
     return {
         "articles": (result.articles, ARTICLE_COLUMNS),
-        # a figure table spilled to a file is streamed from it, never loaded whole (see AuditResult.figures)
-        "figures": (vars(result).get("figures", None) if "figures" in vars(result) else result.figures,
-                    FIGURE_COLUMNS),
-        # claim groups and conflicts left in the claims tasks' files are streamed from them too
-        "groups": (vars(result)["groups"] if "groups" in vars(result) else result.groups, GROUP_COLUMNS),
-        "conflicts": (vars(result)["conflicts"] if "conflicts" in vars(result) else result.conflicts,
-                      CONFLICT_COLUMNS),
+        # tables a local run keeps in files (figures, claim groups, conflicts) are streamed from them,
+        # never loaded whole (see AuditResult.figures)
+        "figures": (held_table(result, "figures"), FIGURE_COLUMNS),
+        "groups": (held_table(result, "groups"), GROUP_COLUMNS),
+        "conflicts": (held_table(result, "conflicts"), CONFLICT_COLUMNS),
         "errors": (result.errors, ERROR_COLUMNS),
         "decisions": (None, DECISION_COLUMNS),
     }

@@ -499,7 +499,7 @@ def _batches(bounds: np.ndarray, ends: np.ndarray, size: int) -> Iterator[tuple[
         k = j
 
 
-def _table(result: Any, name: str) -> Any:
+def held_table(result: Any, name: str) -> Any:
     """``result.<name>`` as held: a DataFrame, or a table a local run keeps in files (``_spill.SpilledTable``:
     ``len()`` and ``chunks(size)``), not loaded."""
     held = vars(result).get(name)
@@ -508,7 +508,7 @@ def _table(result: Any, name: str) -> Any:
 
 def n_rows(result: Any, name: str) -> int:
     """Rows of ``result.<name>`` (``"groups"``, ``"conflicts"``) without loading a table kept in files."""
-    return len(_table(result, name))
+    return len(held_table(result, name))
 
 
 def table_chunks(result: Any, name: str, columns: Sequence[str] | None = None,
@@ -517,7 +517,7 @@ def table_chunks(result: Any, name: str, columns: Sequence[str] | None = None,
     about ``size`` (:data:`TABLE_ROWS`) rows at a time (index: row positions); a table a local run keeps in
     files is read from them a part at a time, not loaded whole."""
     size = size or TABLE_ROWS
-    table = _table(result, name)
+    table = held_table(result, name)
     if isinstance(table, pd.DataFrame):
         parts: Iterable[pd.DataFrame] = (
             table.iloc[start:start + size].set_axis(pd.RangeIndex(start, min(start + size, len(table))), axis=0)
@@ -531,7 +531,7 @@ def table_chunks(result: Any, name: str, columns: Sequence[str] | None = None,
 def rows_of_groups(result: Any, name: str, groups: pa.Array, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """The rows of ``result.<name>`` whose ``group_id`` is in ``groups`` (:func:`text_set`), in table order
     (index: row positions), read a part at a time."""
-    table = _table(result, name)
+    table = held_table(result, name)
     if isinstance(table, pd.DataFrame):  # one lookup over the column, one copy of the rows
         at = np.flatnonzero(is_in(table["group_id"], groups)) if len(table) else np.zeros(0, np.int64)
         rows = table.iloc[at].set_axis(pd.Index(at), axis=0)
