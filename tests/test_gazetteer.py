@@ -209,6 +209,43 @@ def test_index_is_built_once_then_read_from_the_cache(tmp_path, monkeypatch):
     assert [p.name for p in (tmp_path / "figure-auditor").glob("gazetteer-*")] == [cache_file.name]
 
 
+_BUILD_AND_SCAN = """
+import json, os, sys
+from auditor import gazetteer
+build = gazetteer._build
+
+def counted(table):
+    with open(sys.argv[1], "a") as marks:
+        marks.write(f"{os.getpid()}\\n")
+    return build(table)
+
+gazetteer._build = counted
+found = gazetteer.default_gazetteer().find_places(sys.argv[2], countries={"SD", "UA"})
+print(json.dumps([[m.start, m.end, m.place.place_id, m.place.name, m.place.admin1] for m in found]))
+"""
+
+
+def test_workers_starting_on_an_empty_cache_build_the_index_once_and_find_the_same_places(tmp_path, gz):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    text = ("KHARKIV, Ukraine (AP) — Shelling hit Izium and Kupiansk; in El Fasher and the town of Kutum, "
+            "North Darfur, residents fled to Tawila. Borno state officials in Maiduguri said 3 died.")
+    marks = tmp_path / "builds.txt"
+    env = {**os.environ, "FIGURE_AUDITOR_CACHE": str(tmp_path / "fresh")}
+    workers = [subprocess.Popen([sys.executable, "-c", _BUILD_AND_SCAN, str(marks), text], env=env,
+                                stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [worker.communicate(timeout=600)[0] for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0]
+    assert len(marks.read_text().split()) == 1  # one built it; the other waited and loaded it
+    expected = [[m.start, m.end, m.place.place_id, m.place.name, m.place.admin1]
+                for m in gz.find_places(text, countries={"SD", "UA"})]
+    assert len(expected) >= 6
+    assert [json.loads(out) for out in outputs] == [expected, expected]
+
+
 def test_unwritable_cache_dir_still_gives_an_index(tmp_path, monkeypatch):
     blocker = tmp_path / "file"
     blocker.write_text("x")
