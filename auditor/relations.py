@@ -268,9 +268,12 @@ def build_groups(prep: PreparedFigures, incidents: list[Incident], config: Claim
             subject = "" if kind == "distance" else counted[r] if kind in by_counted else subject_of[r]
             by_key[(subject, unit_of[r])].append(r)
         for (subject, unit), rows in by_key.items():
-            rows.sort(key=fid.__getitem__)
             gid = stable_id("g", inc.id, subject, unit) if not prep.loose[rows[0]] else \
                 stable_id("g", "single", fid[rows[0]])
+            if len(rows) == 1:  # most groups: one report, its own source and consensus
+                groups.append(_one_report(gid, inc, subject, unit, rows, lo))
+                continue
+            rows.sort(key=fid.__getitem__)
             current = [r for r in rows if fid[r] not in superseded] if superseded else rows
             current = [r for r in current or rows if lo[r] == lo[r]]  # NaN: no interval
             multi = len({article[r] for r in current}) > 1
@@ -285,6 +288,17 @@ def build_groups(prep: PreparedFigures, incidents: list[Incident], config: Claim
     _shingles.cache_clear()
     _sketch.cache_clear()
     return groups
+
+
+def _one_report(gid: str, inc: Incident, subject: str, unit: str, rows: list[int], lo: list[float]) -> Group:
+    """The group of one report: what the general case gives for one row (a report that is superseded
+    is still its group's only one; one without an interval has no source and no consensus)."""
+    r = rows[0]
+    if lo[r] != lo[r]:  # NaN: no interval
+        return Group(id=gid, incident=inc, subject=subject, unit=unit, rows=rows, current=[], sources={}, days=[])
+    current = [r]
+    return Group(id=gid, incident=inc, subject=subject, unit=unit, rows=rows, current=current, sources={r: r},
+                 days=[Day(day=math.nan, rows=current, members=[r], outliers=[], n_sources=1)])
 
 
 def _days(group: Group, prep: PreparedFigures, config: ClaimConfig) -> list[Day]:

@@ -41,9 +41,17 @@ def summarise_groups(prep: PreparedFigures, groups: list[Group], conflicts: list
             outliers_of[row["group_id"]].append(row["figure_a"])
     summaries = []
     classes = set(config.subject_words.values())
+    by_counted = config.key_includes_counted
+    category_of = col["category"]
     for group in groups:
         rows, current = group.rows, group.current
         first = rows[0]
+        if len(rows) == 1:  # most groups: one report, its own summary (no counting, sorting or sets)
+            summary = _one_report(group, first, col, prep, group.id in in_conflict, classes,
+                                  outliers_of.get(group.id, ()))
+            summary["label"] = _label(summary, counted_of[first], category_of[first] in by_counted, group, prep)
+            summaries.append(summary)
+            continue
         n_sources = len(set(group.sources.values())) if len(current) > 1 else len(current)
         if group.id in in_conflict:
             status = "conflict"
@@ -100,10 +108,44 @@ def summarise_groups(prep: PreparedFigures, groups: list[Group], conflicts: list
             "outliers": " ".join(dict.fromkeys(outliers_of.get(group.id, ()))),
         }
         counted = _most_common(map(counted_of.__getitem__, rows))
-        summary["label"] = _label(summary, counted, col["category"][first] in config.key_includes_counted, group, prep)
+        summary["label"] = _label(summary, counted, category_of[first] in by_counted, group, prep)
         summaries.append(summary)
     _note_incomparable(summaries, groups)
     return summaries
+
+
+def _one_report(group: Group, r: int, col: dict[str, list[Any]], prep: PreparedFigures, in_conflict: bool,
+                classes: set[str], outliers: Any) -> dict[str, Any]:
+    """The summary of a group of one report ``r``: what the general case gives for one row (its own
+    bounds, place, date and outlet; one source when it states a number, else none)."""
+    stated = bool(group.current)  # no interval: no source, no bounds
+    low, high = (prep.stated_lo[r], prep.stated_hi[r]) if stated else (math.nan, math.nan)
+    day = col["published"][r][:10]
+    high_shown = math.nan if math.isinf(high) else high
+    return {
+        "group_id": group.id,
+        "category": col["category"][r],
+        "subject": group.subject if group.subject in classes else col["subject"][r],
+        "location": col["location"][r],
+        "reference_place": col["reference_place"][r],
+        "unit": group.unit,
+        "n_figures": 1,
+        "n_articles": 1,
+        "low": low,
+        "high": high_shown,
+        "status": "conflict" if in_conflict else "single",
+        "label": "",
+        "n_sources": int(stated),
+        "outlets": col["outlet"][r],
+        "first_published": day,
+        "last_published": day,
+        "note": "",
+        "incident_id": group.incident.id,
+        "incident_label": group.incident.label,
+        "consensus_low": low,
+        "consensus_high": high_shown,
+        "outliers": " ".join(dict.fromkeys(outliers)),
+    }
 
 
 def _corroborated(rows: list[int], sources: dict[int, int], prep: PreparedFigures, config: ClaimConfig) -> bool:
