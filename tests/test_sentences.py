@@ -203,3 +203,80 @@ def test_paragraph_spans_are_the_stripped_lines():
     for text in texts:
         assert paragraph_spans(text) == stripped_lines(text), repr(text)
     assert paragraph_spans(texts[0]) == [(0, 15), (21, 38), (39, 48)]
+
+
+# -- the furniture test's fast path (only the patterns a line can match are tried) ---------------------------
+
+_LINES = [
+    "© 2024 Reuters", "(C) 2023 by Example Media", "All rights reserved.", "Copyright 2024 AFP. All Rights Reserved",
+    "This site is protected by reCAPTCHA and the Google Privacy Policy and Terms of Service apply.",
+    "Displaced families queue for water in Goma (AP Photo/Moses Sawasawa)", "(AP Photo/Moses Sawasawa)",
+    "Smoke over Khartoum via AP",
+    "Photo: Hussein Malla / AP Photos", "Residents said the militia went via Tawila to Reuters offices on Friday.",
+    "Share this article", "SHARE THIS ARTICLE ON WHATSAPP", "Leave a comment", "Previous post | Next post",
+    "12:45", "1:02:33 2:10", "www.example.com/news", "editor@example.org", "By Ahmed Salim and Jane Doe",
+    "By Friday, 40 people had been killed in Maiduguri.", "Read more: Shelling in Kharkiv kills 3",
+    "“Read more” was printed on the wall, a witness in Mogadishu said.", "Advertisement", "ADVERTISEMENT",
+    "Ads", "ad", "The ads ran for days.", "Tags: Sudan, El Fasher", "3 min read", "17 comments", "comments (4)",
+    "Follow us on Telegram for updates from Gaza", "Cookie policy | Privacy | Contact us",
+    "ſhare this article", "\u212aeep up to date with our coverage", "İstanbul'da patlama",  # case folds outside ASCII
+    "Ƙauyen Zamfara: 12 killed", "Мариуполь: 20 killed", "مقتل 12 في الفاشر", "", "—", "“", "A",
+    "Witnesses said “all rights reserved” signs were torn down in Port-au-Prince.",
+    "Sign up for our newsletter", "Click here to read the report on Ituri", "loading...", "Listen:",
+]
+
+
+def _reference(line: str) -> bool:
+    """What the furniture patterns say of a line, as one case-insensitive alternation."""
+    from auditor.sentences import _rules
+
+    return _rules().boilerplate._all.pattern.fullmatch(line) is not None
+
+
+def test_furniture_lines_are_told_as_the_whole_alternation_tells_them():
+    from auditor.sentences import _rules
+
+    matcher = _rules().boilerplate
+    assert matcher._by_first is not None and matcher._needing  # the fast path is in use
+    lines = _LINES + [line for prefix in ("000", "001", "002", "003", "004")
+                      for line in _seed(prefix).splitlines() if line.strip()]
+    found = [line for line in lines if matcher.matches(line.strip())]
+    assert found == [line for line in lines if _reference(line.strip())]
+    assert {"© 2024 Reuters", "All rights reserved.", "Share this article", "ſhare this article",
+            "(AP Photo/Moses Sawasawa)", "Smoke over Khartoum via AP", "Photo: Hussein Malla / AP Photos",
+            "This site is protected by reCAPTCHA and the Google Privacy Policy and Terms of Service apply."} <= set(found)
+    assert not {"By Friday, 40 people had been killed in Maiduguri.", "The ads ran for days.",
+                "Residents said the militia went via Tawila to Reuters offices on Friday."} & set(found)
+
+
+def test_furniture_fast_path_agrees_on_fuzzed_lines():
+    import random
+
+    from auditor.sentences import _rules
+
+    rng = random.Random(13)
+    marks = ["“", "”", "’", "—", "…", "\xa0", "İ", "ſ", "\u212a", "ß", "é", "ʿ", "بغداد", "Київ", "/", "@", ":",
+             "©", "(", ")", "via ", "AP", "reCAPTCHA", "all rights reserved", "comments", "12:30", " ", "."]
+    matcher = _rules().boilerplate
+    for _ in range(3000):
+        chars = list(rng.choice(_LINES))
+        for _ in range(rng.randint(0, 4)):
+            chars.insert(rng.randint(0, len(chars)), rng.choice(marks))
+        line = "".join(chars).strip()
+        line = line.upper() if rng.random() < 0.2 else line
+        assert matcher.matches(line) == _reference(line), line
+
+
+@pytest.mark.parametrize("pattern, needed", [
+    (".{0,120}\\brecaptcha\\b.{0,200}", (("recaptcha",),)),
+    (".{1,80}\\s(via|/)\\s*(ap|afp|epa)( photos?)?", (("ap", "afp", "epa"), ("via", "/"))),
+    ("(\\d+\\s+)?comments?( \\(\\d+\\))?", (("comment",),)),
+    ("x(ab|c)?", (("x",),)),  # an optional group holds nothing every match needs
+    ("(ab|)c+", (("c",),)),  # nor a branch that may be empty
+    ("[a-z]+\\d*", ()),
+])
+def test_strings_every_match_holds(pattern, needed):
+    from auditor.knowledge import _sre_parse
+    from auditor.sentences import _needed_strings
+
+    assert _needed_strings(_sre_parse(pattern).data) == needed
