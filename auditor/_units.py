@@ -139,6 +139,21 @@ def unit_after(tokens: list[Token], j: int) -> tuple[UnitReading, int] | None:
     return None
 
 
+def may_start_unit(tokens: list[Token], j: int) -> bool:
+    """Whether ``unit_after(tokens, j)`` may find a unit: False only when it surely finds none.
+
+    A word written apart from its neighbours (no joined unit such as "km/h" or "47.6C") that is no
+    unit symbol, not "per" and begins no unit phrase starts no unit: most words after "a" or "one".
+    """
+    if j >= len(tokens):
+        return False
+    tok = tokens[j]
+    if tok.kind == "num" or j >= 1 and tokens[j - 1].end == tok.start or (
+            j + 1 < len(tokens) and tokens[j + 1].start == tok.end):
+        return True
+    return tok.text in _lookup()[1] or tok.lower == "per" or tok.lower in _lengths_by_first()
+
+
 @lru_cache(maxsize=1)
 def _lengths_by_first() -> dict[str, tuple[int, ...]]:
     """The lengths (longest first) of the unit phrases by their first word."""

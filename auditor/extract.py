@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ._units import UnitReading, currency_before, unit_after, unit_in_compound
+from ._units import UnitReading, currency_before, may_start_unit, unit_after, unit_in_compound
 from . import provenance
 from .knowledge import (
     CASUALTY_CATEGORIES, Caseless, category_words, grammar_words, literal_alternation, phrase, phrase_lengths,
@@ -793,6 +793,42 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
     )
 
 
+def _never_counted(tokens: list[Token], m: NumberMention) -> bool:
+    """An "a" or "one" that ``_draft`` surely rejects ("a statement", "one country"), told without reading
+    its unit or noun phrase.
+
+    ``_draft`` keeps such a mention only with a unit after it, a partitive "of", an empty noun phrase
+    or a single person in the phrase. Here the word right after it starts a noun phrase (a word that is
+    not "of", a preposition, a clause or time word, nor the start of a predicate) and no unit
+    (``may_start_unit``), and no single person stands among the words up to the next punctuation mark
+    or number, which no noun phrase crosses (a bracket, which one may skip, is not told here).
+    """
+    j = m.last + 1
+    n = len(tokens)
+    if m.kind not in ("article", "one") or m.compound_unit or j >= n:
+        return False
+    tok = tokens[j]
+    low = tok.lower
+    words = category_words()
+    if tok.kind not in ("word", "abbr") or low == "of" or low in _edges(words.predicates)[0]:
+        return False
+    if (low in _PREPOSITIONS or low in _CLAUSE_WORDS or low in _TIME_WORDS) and not (
+            len(tok.text) > 1 and tok.text.isupper()):
+        return False  # the noun phrase may be empty
+    people = words.people
+    for k in range(j, n):
+        tok = tokens[k]
+        if tok.kind not in ("word", "abbr"):
+            if tok.text in ("[", "("):
+                return False
+            if tok.text in ("'", "’"):
+                continue  # "the town's mayor": a phrase goes on after a possessive
+            break
+        if tok.lower in people and _singular_person(tok):
+            return False
+    return not may_start_unit(tokens, j)
+
+
 def prev_word(tokens: list[Token], m: NumberMention) -> str:
     """The word a number expression starts with (its qualifier, when it has one)."""
     return tokens[m.start_token].lower if m.start_token >= 0 else ""
@@ -1327,6 +1363,8 @@ def _sentence_figures(ctx: ArticleContext, occurrence: int, index: int, sentence
     mentions = find_numbers(tokens, sentence.text, sentence.start)
     drafts: list[_Draft] = []
     for m in mentions:
+        if _never_counted(tokens, m):
+            continue  # (most "a"/"one": the same None _draft gives, without reading a unit or noun phrase)
         d = _draft(tokens, sentence.text, sentence.start, m)
         if d is None:
             continue
