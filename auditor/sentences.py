@@ -23,8 +23,9 @@ from .model import Sentence
 # A line's text without its surrounding whitespace: from a non-space character to the last one before a line
 # boundary (Python's str.splitlines() boundaries except the rare \x1c-\x1e separators; every one is a space).
 _LINE_TEXT = re.compile(r"\S(?:[^\n\r\x0b\x0c\x85\u2028\u2029]*\S)?")
-# Terminators, closing quotes/brackets, then the whitespace before the next sentence.
-_BOUNDARY = re.compile(r"([.?!…؟]+)([\"'”’»)\]]*)(\s+)")
+# Terminators, closing quotes/brackets, then the whitespace before the next sentence. (The first terminator
+# outside a group: re then skips ahead to it by its character set, twice as fast; group 1 holds the others.)
+_BOUNDARY = re.compile(r"[.?!…؟]([.?!…؟]*)([\"'”’»)\]]*)(\s+)")
 _OPENING = "\"'“‘«([¿¡"
 _TOKEN_STOP = frozenset(" \t\xa0" + _OPENING + "—–/")
 _WORD = re.compile(r"\w+")
@@ -175,9 +176,10 @@ def split_sentences(text: str) -> list[Sentence]:
                 break
             if not _starts_sentence(text, next_start, end):
                 continue
-            if boundary.group(1) == "." and _is_abbreviation(text, sentence_start, boundary.start(1), next_start,
-                                                             end, rules):
-                continue
+            period = boundary.start()
+            if text[period] == "." and boundary.start(2) == period + 1 and _is_abbreviation(
+                    text, sentence_start, period, next_start, end, rules):
+                continue  # (a lone "." may close an abbreviation; "...", "?" and "!" always end a sentence)
             stop = boundary.start(3)
             sentence = _new(Sentence)
             _set(sentence, "__dict__", {"start": sentence_start, "end": stop, "text": text[sentence_start:stop],
@@ -233,11 +235,11 @@ def _is_abbreviation(text: str, floor: int, period: int, next_start: int, end: i
         return True  # a title before a name, or a middle initial ("George W. Bush")
     if "." in token and token.rsplit(".", 1)[1] in rules.never_split:
         return True  # "Lt.Gen."
-    next_word = _next_word(text, next_start, end)
+    # (the next word is read only for the tokens whose reading depends on it: most tokens are plain words)
     if token in rules.split_unless_number:
-        return next_word[:1].isdigit()
-    if token in rules.split_before_starter or _INITIALISM.fullmatch(token):
-        return next_word not in rules.sentence_starters
+        return _next_word(text, next_start, end)[:1].isdigit()
+    if token in rules.split_before_starter or ("." in token and _INITIALISM.fullmatch(token)):
+        return _next_word(text, next_start, end) not in rules.sentence_starters
     return False
 
 
