@@ -280,3 +280,64 @@ def test_strings_every_match_holds(pattern, needed):
     from auditor.sentences import _needed_strings
 
     assert _needed_strings(_sre_parse(pattern).data) == needed
+
+
+def _plain_split(text: str) -> list[tuple[int, int, int, bool]]:
+    """The splitting rules read the plain way, one line and one boundary at a time (what the module did before
+    its loop was made fast): ``(start, end, paragraph, boilerplate)`` of each sentence."""
+    import re
+
+    from auditor._frontmatter import front_matter_span
+    from auditor.sentences import _is_abbreviation, _rules, _starts_sentence
+
+    rules = _rules()
+    front = front_matter_span(text)
+    body_start = front[2] if front is not None else 0
+    out, continues, ended = [], False, False
+    for paragraph, (start, end) in enumerate(paragraph_spans(text)):
+        line = text[start:end]
+        if start < body_start or ended or (continues and line[0].islower()):
+            furniture = True
+        else:
+            short = len(line) <= rules.max_boilerplate_chars
+            ended = 2 * start > len(text) and short and rules.page_end._all.fullmatch(line) is not None
+            furniture = ended or (short and rules.boilerplate._all.fullmatch(line) is not None)
+        continues = furniture and line[-1] not in ".?!…؟:;"
+        sentence_start = start
+        for match in re.compile(r"([.?!…؟]+)([\"'”’»)\]]*)(\s+)").finditer(text, start, end):
+            if match.end() >= end or not _starts_sentence(text, match.end(), end):
+                continue
+            if match.group(1) == "." and _is_abbreviation(text, sentence_start, match.start(1), match.end(), end,
+                                                          rules):
+                continue
+            out.append((sentence_start, match.start(3), paragraph, furniture))
+            sentence_start = match.end()
+        out.append((sentence_start, end, paragraph, furniture))
+    return out
+
+
+def test_splitting_reads_fuzzed_text_as_the_plain_reading_does():
+    import random
+
+    rng = random.Random(29)
+    lines = [line for prefix in ("000", "001", "002", "003", "004") for line in _seed(prefix).splitlines()]
+    lines += _LINES
+    marks = [". ", "? ", "! ", "… ", "؟ ", ".” ", ".) ", "...", " U.S. ", " Lt. Gen. ", " No. 5 ", " no. ", " Dr. ",
+             " J. R. R. ", " p.m. ", "“", "’", "«", "\xa0", "\t", "\n", "\n\n", "\r\n", "\u2028", "\x85", " é", " Київ. ",
+             " بغداد؟ ", "İ", "ſ", "\u212a", "Share this article\n", "\n© 2024 Reuters", "\nLeave a comment\n", "a@b.org",
+             " Gen... Dagalo ", " Mr.! ", " U.S.... The ", " Sgt.. Musa ",
+             # furniture lines at about the longest length furniture may have (300 characters)
+             "\n" + "x" * 100 + " protected by reCAPTCHA " + "y" * 174 + "\n",
+             "\n" + "x" * 100 + " protected by reCAPTCHA " + "y" * 180 + "\n"]
+    for _ in range(600):
+        text = rng.choice(["\n", " ", "\n\n"]).join(rng.sample(lines, rng.randint(1, 10)))
+        chars = list(text)
+        for _ in range(rng.randint(0, 30)):
+            chars.insert(rng.randint(0, len(chars)), rng.choice(marks))
+        text = "".join(chars)
+        roll = rng.random()
+        text = (text.upper() if roll < 0.1 else text.replace(".", "") if roll < 0.2
+                else text.replace("\n", " ") * 3 if roll < 0.3 else "---\ntitle: x\n---\n" + text if roll < 0.4 else text)
+        got = [(s.start, s.end, s.paragraph, s.boilerplate) for s in split_sentences(text)]
+        assert got == _plain_split(text), text
+        assert all(text[s.start:s.end] == s.text for s in split_sentences(text))
