@@ -247,6 +247,8 @@ class PreparedFigures:
     scope: list[str]
     support_lo: list[float] = field(default_factory=list)  # what a report speaks for, when choosing a consensus
     support_hi: list[float] = field(default_factory=list)
+    outlet_keys: list[str] = field(default_factory=list)  # outlet_key of the outlet ('' for none)
+    credited_keys: list[str] = field(default_factory=list)  # outlet_key of an outlet the figure credits, else ''
 
     def interval(self, i: int) -> Interval:
         return Interval(self.lo[i], self.hi[i])
@@ -389,8 +391,12 @@ def prepare(figures: pd.DataFrame, config: ClaimConfig) -> PreparedFigures:
     at_least = np.isin(qualifier, ("at_least", "more_than"))
     support_lo = np.where(up_to, hi * config.support_upper_bound, lo)
     support_hi = np.where(at_least & np.isinf(hi), lo * config.support_lower_bound, hi)
+    # Independent sources are outlets, however written: each name keyed once.
+    credited = [s if t == "outlet" else "" for s, t in zip(col["source"], col["source_type"])]
     return PreparedFigures(
         support_lo=support_lo.tolist(), support_hi=support_hi.tolist(),
+        outlet_keys=_mapped(col, ["outlet"], outlet_key),
+        credited_keys=_mapped({"credited": credited}, ["credited"], outlet_key),
         n=n, col=col, lo=lo_list, hi=hi.tolist(), stated_lo=stated_lo.tolist(), stated_hi=stated_hi.tolist(),
         pub_day=_days(col["published"]).tolist(), event_day=event_day,
         place=[p[0] for p in places], level=[p[1] for p in places], admin1=[p[2] for p in places],

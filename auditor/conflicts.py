@@ -28,7 +28,8 @@ def conflict_rows(prep: PreparedFigures, groups: list[Group], found: list[Violat
             a, b = sorted((a, b), key=lambda r: (math.isnan(prep.pub_day[r]), prep.pub_day[r] if not
                                                  math.isnan(prep.pub_day[r]) else 0, col["article_id"][r],
                                                  col["start"][r]))
-        cid = stable_id("c", *sorted((col["figure_id"][a], col["figure_id"][b])))
+        figure_a, figure_b = col["figure_id"][a], col["figure_id"][b]
+        cid = stable_id("c", figure_a, figure_b) if figure_a <= figure_b else stable_id("c", figure_b, figure_a)
         if cid in seen:
             continue
         seen.add(cid)
@@ -41,7 +42,7 @@ def conflict_rows(prep: PreparedFigures, groups: list[Group], found: list[Violat
         else:
             text = words.part(a, b, rel, subject)
         rows.append({
-            "conflict_id": cid, "group_id": v.group.id, "figure_a": col["figure_id"][a], "figure_b": col["figure_id"][b],
+            "conflict_id": cid, "group_id": v.group.id, "figure_a": figure_a, "figure_b": figure_b,
             "article_a": col["article_id"][a], "article_b": col["article_id"][b], "category": col["category"][a],
             "relative_difference": round(rel, 4), "severity": config.severity(rel), "explanation": text,
             "kind": "pair", "outlet_a": col["outlet"][a], "outlet_b": col["outlet"][b], "relation": v.relation,

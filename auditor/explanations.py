@@ -6,7 +6,7 @@ import math
 from datetime import date, timedelta
 from functools import lru_cache
 
-from ._claim_rules import PreparedFigures, outlet_key
+from ._claim_rules import PreparedFigures
 from .intervals import Interval
 
 _UNIT_WORDS = {"km": "km", "day": "days", "household": "households", "count": ""}
@@ -33,13 +33,19 @@ def format_amount(value: float, unit: str) -> str:
 
 def interval_words(iv: Interval, qualifier: str, unit: str) -> str:
     """What an interval allows, in words: 'exactly 15', 'between 23.8 and 26.3 km', '24 or more'."""
-    if iv.low == iv.high:
-        return f"exactly {format_amount(iv.low, unit)}"
-    if math.isinf(iv.high):
-        return f"{format_amount(iv.low, unit)} or more"
-    if iv.low == 0 and qualifier in ("at_most", "less_than"):
-        return f"at most {format_amount(iv.high, unit)}"
-    return f"between {format_amount(iv.low, unit)} and {format_amount(iv.high, unit)}"
+    return _bounds_words(iv.low, iv.high, qualifier, unit)
+
+
+@lru_cache(maxsize=65_536)
+def _bounds_words(low: float, high: float, qualifier: str, unit: str) -> str:
+    """:func:`interval_words` of ``[low, high]`` (memoised: reports repeat a few round numbers)."""
+    if low == high:
+        return f"exactly {format_amount(low, unit)}"
+    if math.isinf(high):
+        return f"{format_amount(low, unit)} or more"
+    if low == 0 and qualifier in ("at_most", "less_than"):
+        return f"at most {format_amount(high, unit)}"
+    return f"between {format_amount(low, unit)} and {format_amount(high, unit)}"
 
 
 class Describer:
@@ -49,28 +55,34 @@ class Describer:
         self.prep = prep
         self.col = prep.col
         self._reports: dict[int, str] = {}
+        self._who: dict[int, str] = {}
 
     def who(self, r: int) -> str:
-        return self.col["outlet"][r].strip() or f"article {self.col['article_id'][r]}"
+        """The outlet, else the article (a report is named in each of its conflicts: once per row)."""
+        name = self._who.get(r)
+        if name is None:
+            name = self._who[r] = self.col["outlet"][r].strip() or f"article {self.col['article_id'][r]}"
+        return name
 
     def when(self, r: int) -> str:
         return self.col["published"][r][:10] or "undated"
 
     def written(self, r: int) -> str:
         """The figure as written, plus its conversion when the unit changed ("155 miles" = 249.4 km)."""
-        value, reported = self.col["value"][r], self.col["reported_value"][r]
-        text = f"“{self.col['surface'][r].strip()}”"
+        col = self.col
+        value, reported = col["value"][r], col["reported_value"][r]
+        text = f"“{col['surface'][r].strip()}”"
         if not math.isnan(value) and not math.isnan(reported) and abs(value - reported) > 1e-9 * max(abs(value), 1.0):
-            text += f" (= {format_amount(value, self.col['unit'][r])})"
+            text += f" (= {format_amount(value, col['unit'][r])})"
         return text
 
     def report(self, r: int) -> str:
         """'AP (2017-04-04) reports “17”, i.e. exactly 17' (a consensus report is named in many rows)."""
         text = self._reports.get(r)
         if text is None:
-            iv = self.prep.interval(r)
-            text = self._reports[r] = (f"{self.who(r)} ({self.when(r)}) reports {self.written(r)}, "
-                                       f"i.e. {interval_words(iv, self.col['qualifier'][r], self.col['unit'][r])}")
+            col = self.col
+            words = _bounds_words(self.prep.lo[r], self.prep.hi[r], col["qualifier"][r], col["unit"][r])
+            text = self._reports[r] = f"{self.who(r)} ({self.when(r)}) reports {self.written(r)}, i.e. {words}"
         return text
 
     def claim(self, r: int, subject: str = "") -> str:
@@ -105,7 +117,7 @@ class Describer:
             text += f" They were published {days} day{'s' if days != 1 else ''} apart."
         if col["article_id"][a] == col["article_id"][b]:
             text += " Both figures are in the same article."
-        elif outlet_key(col["outlet"][a]) and outlet_key(col["outlet"][a]) == outlet_key(col["outlet"][b]):
+        elif self.prep.outlet_keys[a] and self.prep.outlet_keys[a] == self.prep.outlet_keys[b]:
             text += f" Both come from {self.who(a)}: the story may have been updated."
         return text
 
@@ -135,10 +147,9 @@ class Describer:
                 + self.dates(part, whole))
 
     def geography(self, r: int, km: float, too_short: bool, max_ratio: float) -> str:
-        iv = self.prep.interval(r)
         claim = (f"{self.claim(r)}: {self.who(r)} ({self.when(r)}) reports {self.written(r)}, "
-                 f"i.e. {interval_words(iv, self.col['qualifier'][r], 'km')}, but the straight-line (great-circle) "
-                 f"distance between them is {format_amount(km, 'km')}.")
+                 f"i.e. {_bounds_words(self.prep.lo[r], self.prep.hi[r], self.col['qualifier'][r], 'km')}, "
+                 f"but the straight-line (great-circle) distance between them is {format_amount(km, 'km')}.")
         if too_short:
             return claim + " No route can be shorter than the straight line."
         return claim + (f" Roads rarely exceed {max_ratio:g}× the straight line "

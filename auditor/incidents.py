@@ -148,12 +148,19 @@ class _Texts:
     def __init__(self, prep: PreparedFigures, rows: list[int], config: ClaimConfig) -> None:
         sentence, title = prep.col["sentence"], prep.col["title"]
         cache: dict[tuple[str, str], frozenset[str]] = {}
+        # A headline's words read once (an article's figures share it); a word never spans the space
+        # between sentence and headline, so the words of both are the union of each one's.
+        headline: dict[str, frozenset[str]] = {}
+        findall, stopwords = _WORD.findall, config.stopwords
         self.words: dict[int, frozenset[str]] = {}
         for i in rows:
             key = (sentence[i], title[i])
             words = cache.get(key)
             if words is None:
-                words = cache[key] = frozenset(_WORD.findall(f"{key[0]} {key[1]}".casefold())) - config.stopwords
+                head = headline.get(key[1])
+                if head is None:
+                    head = headline[key[1]] = frozenset(findall(key[1].casefold())) - stopwords
+                words = cache[key] = (frozenset(findall(key[0].casefold())) - stopwords) | head
             self.words[i] = words
         df: Counter[str] = Counter()
         for words in cache.values():

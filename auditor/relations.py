@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ._claim_rules import ClaimConfig, PreparedFigures, outlet_key, stable_id
+from ._claim_rules import ClaimConfig, PreparedFigures, stable_id
 from .incidents import Incident
 
 
@@ -68,6 +68,7 @@ class Violation:
 # --- independent sources -------------------------------------------------------------------
 
 _REPRINT_MIN_WORDS = 8
+_TOKEN = re.compile(r"\w+")
 _COMMON_GRAM = 8  # distinct sentences of a group sharing a 3-gram, beyond which it is ignored (linear cost)
 
 
@@ -98,7 +99,7 @@ def _sketch(grams: frozenset[str]) -> tuple[str, ...]:
 
 @lru_cache(maxsize=200_000)
 def _shingles(sentence: str) -> frozenset[str]:
-    words = re.findall(r"\w+", sentence.casefold())
+    words = _TOKEN.findall(sentence.casefold())
     if len(words) < _REPRINT_MIN_WORDS:  # short sentences look alike without being copied
         return frozenset()
     return frozenset(map(" ".join, zip(words, words[1:], words[2:])))
@@ -113,18 +114,17 @@ def source_clusters(rows: list[int], prep: PreparedFigures, config: ClaimConfig)
     (an article is its outlet's) and the articles without one: rows are read once, in comprehensions;
     each outlet, article and distinct sentence is then handled once.
     """
-    col = prep.col
-    articles = [col["article_id"][r] for r in rows]
-    outlet, source, source_type = col["outlet"], col["source"], col["source_type"]
+    article_id, outlet_keys, credited_keys = prep.col["article_id"], prep.outlet_keys, prep.credited_keys
+    articles = [article_id[r] for r in rows]
     # The outlets each article names (its own, or one a figure credits), in row order.
-    named = dict.fromkeys(zip(articles, [outlet[r] for r in rows]))
-    named.update(dict.fromkeys([(a, source[r]) for a, r in zip(articles, rows) if source_type[r] == "outlet"]))
-    keys = {name: outlet_key(name) if name else "" for name in {name for _, name in named}}
+    named = dict.fromkeys(zip(articles, [outlet_keys[r] for r in rows]))
+    credited = [(a, credited_keys[r]) for a, r in zip(articles, rows) if credited_keys[r]]
+    if credited:
+        named.update(dict.fromkeys(credited))
     article_node: dict[str, int] = {}  # an article -> the node of its (first) outlet, or its own
     outlet_node: dict[str, int] = {}
     links = []  # an article naming two outlets joins them
-    for a, name in named:
-        key = keys[name]
+    for a, key in named:
         if key:
             k = outlet_node.setdefault(key, len(outlet_node))
             if article_node.setdefault(a, k) != k:
@@ -139,7 +139,7 @@ def source_clusters(rows: list[int], prep: PreparedFigures, config: ClaimConfig)
     nodes = [article_node[a] for a in articles]
     if union.sets > 1:
         # One sentence text is one source whoever printed it; distinct texts are compared by shingles.
-        sentence = col["sentence"]
+        sentence = prep.col["sentence"]
         texts = [sentence[r] for r in rows]
         printed_in = dict(zip(reversed(texts), reversed(nodes)))  # a text -> the node of its first row
         for text, k in [(t, k) for t, k in zip(texts, nodes) if printed_in[t] != k]:
@@ -333,7 +333,8 @@ def violations(prep: PreparedFigures, groups: list[Group], config: ClaimConfig) 
                 b = nearest(r)
                 if b >= 0:
                     found.append(Violation("same", group, r, b, consensus=day.n_sources))
-        found.extend(_shrinking(group, prep))
+        if len(group.days) > 1:  # one day has nothing earlier to shrink from
+            found.extend(_shrinking(group, prep))
     found.extend(_parts(prep, groups, config))
     return found
 
@@ -342,7 +343,7 @@ def _shrinking(group: Group, prep: PreparedFigures) -> list[Violation]:
     """Later days whose whole consensus lies below what an earlier day's consensus agreed on."""
     found = []
     floor, floor_row = -math.inf, -1
-    outlet, fid, lo, hi, pub_day = prep.col["outlet"], prep.col["figure_id"], prep.lo, prep.hi, prep.pub_day
+    outlet_keys, fid, lo, hi, pub_day = prep.outlet_keys, prep.col["figure_id"], prep.lo, prep.hi, prep.pub_day
     for day in group.days:
         if math.isnan(day.day):
             continue
@@ -351,7 +352,7 @@ def _shrinking(group: Group, prep: PreparedFigures) -> list[Violation]:
             continue
         ceiling_row = max(dated, key=lambda m: (hi[m], fid[m]))
         if floor_row >= 0 and hi[ceiling_row] < floor:
-            same = outlet_key(outlet[ceiling_row]) and outlet_key(outlet[ceiling_row]) == outlet_key(outlet[floor_row])
+            same = outlet_keys[ceiling_row] and outlet_keys[ceiling_row] == outlet_keys[floor_row]
             found.append(Violation("update", group, ceiling_row, floor_row, consensus=day.n_sources,
                                    revision=bool(same)))
             continue  # a lowered toll does not raise the floor
