@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import compress, count
 
 from ._units import UnitReading, currency_before, may_start_unit, unit_after, unit_in_compound
 from . import provenance
@@ -671,7 +672,7 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
             and not _singular_person(tokens[np_last]):
         return None  # "a statement", "one country": only a single person (or a unit) makes "a"/"one" a count
     rules: list[str] = []
-    if any(tokens[k].lower in _structure().coord_nouns for k in range(np_first, np_last)):
+    if np_last > np_first and any(tokens[k].lower in _structure().coord_nouns for k in range(np_first, np_last)):
         rules.append("coord.noun")  # "17 soldiers and militiamen"
     if unit is not None and unit.category in ("distance", "duration", "money"):
         np_first, np_last, after_np = last + 1, last, last + 1
@@ -770,6 +771,9 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
         m.qualifier, m.low, m.high, m.start = "exact", m.value, m.value, tokens[m.first].start
         start = m.start
     factor = unit.factor if unit else 1.0
+    value = None if m.value is None else m.value * factor
+    low = None if m.low is None else m.low * factor
+    high = None if m.high is None else m.high * factor
     canonical = unit.canonical if unit else ("household" if head in _HOUSEHOLD_HEADS else "count")
     if m.kind == "fraction":
         canonical = "fraction"
@@ -780,12 +784,9 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
     else:
         end = m.end
 
-    def scaled(x: float | None) -> float | None:
-        return None if x is None else x * factor
-
     return _Draft(
         mention=m, start=start, end=max(end, m.end), category=category,
-        value=scaled(m.value), low=scaled(m.low), high=scaled(m.high), qualifier=m.qualifier,
+        value=value, low=low, high=high, qualifier=m.qualifier,
         unit=canonical, reported_value=m.reported, reported_unit=unit.name if unit else "",
         counted=_span_text(text, offset, tokens, np_first, np_last) if not partitive else "",
         np_first=np_first, np_last=np_last, evidence=evidence, partitive=partitive,
@@ -905,7 +906,7 @@ def _family_of(tokens: list[Token], drafts: list[_Draft]) -> list[_Draft]:
     result: list[_Draft] = []
     for d in drafts:
         j = d.mention.start_token
-        key = tuple(tokens[k].lower for k in range(j - 2, j)) if j >= 2 else ()
+        key = (tokens[j - 2].lower, tokens[j - 1].lower) if j >= 2 else ()
         if key not in table or d.evidence == "unit":
             result.append(d)
             continue
@@ -1087,7 +1088,7 @@ def _single_victims(ctx: ArticleContext, tokens: list[Token], drafts: list[_Draf
     n = len(tokens)
     skip_to = -1
     starters = _single_starters()
-    for i in [i for i, tok in enumerate(tokens) if tok.lower in starters]:
+    for i in list(compress(count(), map(starters.__contains__, map(_LOWER, tokens)))):
         tok = tokens[i]
         if tok.kind != "word" or i <= skip_to:
             continue
@@ -1381,9 +1382,10 @@ def _sentence_figures(ctx: ArticleContext, occurrence: int, index: int, sentence
         return []
     for d in drafts:
         d.subject = provenance.subject_of(ctx, sentence, _handover(tokens, d))
-    _older_tolls(mentions, drafts)
-    _inherit_lists(tokens, drafts)
-    _relate(tokens, drafts)
+    if len(drafts) > 1:  # (each relates figures to one another: a lone figure is left as it is)
+        _older_tolls(mentions, drafts)
+        _inherit_lists(tokens, drafts)
+        _relate(tokens, drafts)
     drafts = _drop_unread_singles(drafts)
     if not drafts:
         return []

@@ -311,13 +311,13 @@ def _qualifier_ends() -> dict[str, tuple[int, ...]]:
 
 def _qualifier_before(r: _Reader, i: int) -> tuple[str, int]:
     """Qualifier phrase ending right before token i (skipping an opening quote): (qualifier, first token)."""
-    table = qualifiers()
     j = i - 1
     while j >= 0 and r.t[j].kind == "punct" and r.t[j].text in "“\"‘'([":
         j -= 1
     lengths = _qualifier_ends().get(r.t[j].lower) if j >= 0 else None
     if lengths is None:  # most numbers: no qualifier ends right before
         return "", i
+    table = qualifiers()
     for length in lengths:
         k = j - length + 1
         if k < 0:
@@ -340,7 +340,7 @@ def _is_excluded(r: _Reader, i: int, value: float, last: int, kind: str, compoun
     tok = r.t[i]
     prev, nxt = r.low(i - 1), r.low(last + 1)
     if kind == "digit":
-        raw = tok.text.split("-")[0]
+        raw = tok.text.partition("-")[0]
         if ":" in raw:
             return "clock time"
         # leading zero codes / phone pieces: "0770", "+964"
@@ -354,7 +354,7 @@ def _is_excluded(r: _Reader, i: int, value: float, last: int, kind: str, compoun
             return "ordinal"
         if nxt == "s" and r.adjacent(last, last + 1):
             return "decade"
-        if nxt in ("a.m.", "p.m.", "am", "pm", "gmt", "utc", "hrs", "h") or r.low(last + 1).startswith(("a.m", "p.m")):
+        if nxt in ("a.m.", "p.m.", "am", "pm", "gmt", "utc", "hrs", "h") or nxt.startswith(("a.m", "p.m")):
             return "clock time"
         is_year_shape = value.is_integer() and 1800 <= value <= 2100 and _FOUR_DIGITS.fullmatch(raw) is not None
         if is_year_shape and not compound:
@@ -363,7 +363,7 @@ def _is_excluded(r: _Reader, i: int, value: float, last: int, kind: str, compoun
             if not (following in words.people or following in words.civilian_heads
                     or (following,) in words.heads or (following,) in words.predicates):
                 return "year"
-        if prev in _MONTHS or r.low(i - 2) in _MONTHS and prev == ".":
+        if prev in _MONTHS or prev == "." and r.low(i - 2) in _MONTHS:
             return "date"
         if nxt in _MONTHS and value <= 31:
             return "date"
@@ -532,8 +532,7 @@ _STARTS_NUMBER_MAX = 200_000
 def _number_starts(tokens: list[Token]) -> list[int]:
     """Indexes of the tokens a number expression may start with: digits, or a word of ``_start_words()``
     (alone or before a hyphen: "twenty-five", "half-dozen")."""
-    texts = list(map(_TEXT, tokens))
-    flags = list(map(_STARTS_NUMBER.get, texts))
+    flags = list(map(_STARTS_NUMBER.get, map(_TEXT, tokens)))
     if None in flags:
         if len(_STARTS_NUMBER) >= _STARTS_NUMBER_MAX:  # bounded: corpora have long vocabularies
             _STARTS_NUMBER.clear()
