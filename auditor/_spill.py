@@ -324,13 +324,14 @@ class SpilledTable:
     of the table) put over the files' (the claims' columns of the figures, the review decisions of the
     conflicts). ``len()`` is the number of rows; :meth:`chunks` reads the table a range at a time,
     :meth:`frame` whole; :meth:`remove` deletes the files' folder (also done when the object is
-    collected, and at exit).
+    collected, and at exit). ``filled`` may itself be a spilled table (the claims' columns of the
+    figures, left in the claims tasks' runs): read beside the rows, a range at a time.
     """
 
     n: int
     folder: Path
     empty: frozenset[str]
-    filled: pd.DataFrame | None
+    filled: pd.DataFrame | SpilledTable | None
     batch_rows: tuple[int, ...]
     runs: np.ndarray | None  # per row, the file it is read from (None: one file, in order)
     _FILLED_AS_OBJECTS = False  # filled text columns put over a chunk as object arrays (the figures')
@@ -358,6 +359,7 @@ class SpilledTable:
                 skipped = [start] if self.runs is None else np.bincount(self.runs[:start], minlength=len(paths))
                 for cursor, rows in zip(cursors, skipped):
                     cursor.skip(int(rows))
+            beside = self.filled.chunks(size, start, stop) if isinstance(self.filled, SpilledTable) else None
             for first in range(start, stop, size):
                 last = min(first + size, stop)
                 if self.runs is None:
@@ -366,7 +368,7 @@ class SpilledTable:
                     table = _merged(cursors, self.runs[first:last], schema)
                 frame = _frame(table, self.empty, pd.RangeIndex(first, last))
                 del table
-                yield self._with_filled(frame, first, last)
+                yield self._with_filled(frame, first, last, None if beside is None else next(beside))
                 pa.default_memory_pool().release_unused()
 
     def frame(self) -> pd.DataFrame:
@@ -381,12 +383,17 @@ class SpilledTable:
             table = table.take(pa.array(_merge_positions(self.runs)))
         frame = _frame(table, self.empty)
         del table
-        return self._with_filled(frame, 0, self.n)
+        return self._with_filled(frame, 0, self.n, self.filled.frame() if isinstance(self.filled, SpilledTable) else None)
 
-    def _with_filled(self, frame: pd.DataFrame, start: int, stop: int) -> pd.DataFrame:
-        if self.filled is not None:
-            for column in self.filled.columns:  # as build_claims_by_blocks sets them on an in-memory table
-                values = self.filled[column].iloc[start:stop]
+    def _with_filled(self, frame: pd.DataFrame, start: int, stop: int, filled: pd.DataFrame | None = None
+                     ) -> pd.DataFrame:
+        """``frame`` (rows ``start:stop``) with the ``filled`` columns put over it: ``filled``'s rows
+        ``start:stop``, or the rows given (read from a spilled ``filled``)."""
+        if filled is None and isinstance(self.filled, pd.DataFrame):
+            filled = self.filled.iloc[start:stop]
+        if filled is not None:
+            for column in filled.columns:  # as build_claims_by_blocks sets them on an in-memory table
+                values = filled[column]
                 frame[column] = values.to_numpy() if self._FILLED_AS_OBJECTS else values.array
         return frame
 
@@ -513,6 +520,40 @@ class SpilledRuns(SpilledTable):
     def columns(self) -> list[str]:
         return list(self.names)
 
+    def column(self, name: str) -> pd.Series:
+        """One column of every row, in table order (the runs' values; ``filled`` not put over), without
+        reading the other columns."""
+        pieces = [read_run(path, [name])[name] for path in self.paths]
+        if not pieces:
+            return pd.Series([], dtype=object, name=name)
+        joined = pd.concat(pieces, ignore_index=True)
+        del pieces
+        if len(self.paths) > 1:
+            joined = joined.take(_merge_positions(self.runs)).reset_index(drop=True)
+        return joined
+
+    def __getitem__(self, name: str) -> pd.Series:
+        return self.column(name)
+
+    def rows(self, positions: np.ndarray, columns: Sequence[str]) -> pd.DataFrame:
+        """Rows at ``positions`` (ascending) and ``columns`` (the runs' values; index: 0..), each run
+        reading only these rows of these columns."""
+        positions = np.asarray(positions, dtype=np.int64)
+        runs = self.runs if self.runs is not None else np.zeros(self.n, dtype=np.int8)
+        counts = np.bincount(runs, minlength=len(self.paths))
+        local = np.empty(len(runs), dtype=np.int64)  # each row's place in its run
+        local[np.argsort(runs, kind="stable")] = np.arange(len(runs)) - np.repeat(np.cumsum(counts) - counts, counts)
+        of = runs[positions]
+        pieces = [_run_rows(self.paths[k], columns, local[positions[of == k]])
+                  for k in np.unique(of).tolist()]
+        if not pieces:
+            return _run_rows(self.paths[0], columns, np.zeros(0, dtype=np.int64)) if self.paths else \
+                pd.DataFrame(columns=list(columns))
+        joined = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
+        if len(pieces) > 1:
+            joined = joined.take(_merge_positions(of)).reset_index(drop=True)
+        return joined
+
     @classmethod
     def folder_for(cls, base: str | Path | None = None) -> Path:
         """A new folder for a table's runs (named as the spill folders: removed by the next run when its
@@ -536,13 +577,18 @@ def read_run(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataF
     Memory-mapped, then copied: only the pages of these columns are read (a file read a record batch
     at a time reads every column's buffers, which the columns kept would keep alive), and the copy
     holds nothing of the file."""
+    return _run_rows(path, columns, None)
+
+
+def _run_rows(path: str | Path, columns: Sequence[str] | None, rows: np.ndarray | None) -> pd.DataFrame:
+    """:func:`read_run` of only the rows at ``rows`` (all when ``None``)."""
     with pa.memory_map(str(path), "r") as source:
         reader = ipc.open_file(source)
         if columns is not None:
             fields = [reader.schema.get_field_index(c) for c in columns]
             reader = ipc.open_file(source, options=ipc.IpcReadOptions(included_fields=fields))
         table = reader.read_all()
-        table = table.take(pa.array(np.arange(table.num_rows)))
+        table = table.take(pa.array(np.arange(table.num_rows) if rows is None else rows))
     return _frame(table, frozenset())
 
 

@@ -130,14 +130,21 @@ class AuditResult:
             rows = figures if positions is None else figures.iloc[positions]
             return rows if columns is None else rows[[c for c in rows.columns if c in columns]]
         wanted = [c for c in figures.columns if columns is None or c in columns]
-        filled = figures.filled if figures.filled is not None else pd.DataFrame()
+        filled_columns = [] if figures.filled is None else list(figures.filled.columns)
         rows = np.arange(len(figures)) if positions is None else np.asarray(positions, dtype=np.int64)
-        stored = [c for c in wanted if c not in filled.columns]
+        stored = [c for c in wanted if c not in filled_columns]
         frame = figures.part(rows, stored).load() if stored else pd.DataFrame(index=pd.RangeIndex(len(rows)))
-        for column in wanted:
-            if column in filled.columns:  # typed as SpilledFigures.frame sets them, no Python string per cell
-                values = filled[column] if positions is None else filled[column].iloc[rows]
-                frame[column] = values.to_numpy() if values.dtype == object else values.array
+        over = [c for c in wanted if c in filled_columns]
+        if over:  # the claims' columns: in memory, or read from the claims tasks' runs (only these rows)
+            filled = figures.filled
+            if isinstance(filled, SpilledTable):
+                filled = pd.DataFrame({c: filled.column(c) for c in over}) if positions is None \
+                    else filled.rows(rows, over)
+            elif positions is not None:
+                filled = filled.iloc[rows]
+        for column in over:  # typed as SpilledFigures.frame sets them, no Python string per cell
+            values = filled[column]
+            frame[column] = values.to_numpy() if values.dtype == object else values.array
         frame = frame[wanted]
         frame.index = pd.RangeIndex(len(rows)) if positions is None else pd.Index(rows)
         return frame

@@ -191,8 +191,10 @@ def build_claims_by_blocks(
     elif shared_folder is None:
         shared_folder = Path(tempfile.gettempdir())  # the spill file is read by local processes only
     chosen = settings()
-    ids = figures.column("article_id").to_frame() if spilled else figures
-    article_rows = _article_rows(ids["article_id"], articles)
+    article_rows = _article_rows_of(figures, articles)
+    # What the keys tasks are shared out by (whole articles each): the article rows, not the ids
+    # (a number per figure here, not a string)
+    ids = pd.DataFrame({"article_id": article_rows}) if spilled else figures
     if shared_folder:
         _remove_abandoned(Path(shared_folder))
     n = len(figures)
@@ -218,10 +220,12 @@ def build_claims_by_blocks(
                 bucket_of_row = _buckets(key_codes.categories, key_codes.codes.astype(np.int64), n)
                 cache.put_layout(bucket_of_row)
             digests = cache.digests(bucket_of_row)
-        # A spilled table's claims stay in files: each task writes its groups and conflicts as a sorted
-        # run in their tables' folders, its filled columns here (with a cache, this process writes the
-        # runs of each task's frames once they are stored, and of each stored bucket as it is read).
-        run_folders = (Path(folder), SpilledRuns.folder_for(shared_folder), SpilledRuns.folder_for(shared_folder)) \
+        # A spilled table's claims stay in files: each task writes its filled columns (in the spill's
+        # folder: they go with the figures), its groups and conflicts as sorted runs in their tables'
+        # folders (with a cache, this process writes the runs of each task's frames once they are
+        # stored, and of each stored bucket as it is read).
+        run_folders = (Path(tempfile.mkdtemp(prefix="filled-", dir=figures.folder)),
+                       SpilledRuns.folder_for(shared_folder), SpilledRuns.folder_for(shared_folder)) \
             if spilled else None
         stored_runs: dict[int, tuple[str, str, str]] = {}
         try:
@@ -253,13 +257,13 @@ def build_claims_by_blocks(
                 del part, part_articles
             if run_folders is not None:
                 if cache is None:
-                    return _from_runs(figures, _as_completed(futures), batches, run_folders[1:], store_dir)
+                    return _from_runs(figures, _as_completed(futures), batches, run_folders, store_dir)
                 positions = dict(zip(*_positions_by(bucket_of_row)))
                 return _from_runs(figures, _stored_as_built(futures, batches, bucket_of_row, cache, digests,
                                                             run_folders, list(stored_runs.values())),
-                                  batches + [positions[bucket] for bucket in stored_runs], run_folders[1:], store_dir)
+                                  batches + [positions[bucket] for bucket in stored_runs], run_folders, store_dir)
         except BaseException:
-            for made in run_folders[1:] if run_folders is not None else ():
+            for made in run_folders or ():
                 shutil.rmtree(made, ignore_errors=True)
             raise
         parts = [_result(futures[number].result()) for number in range(len(batches))]
@@ -534,8 +538,34 @@ def _article_rows(article_ids: pd.Series, articles: pd.DataFrame) -> np.ndarray:
     ids = articles["article_id"]
     first = ~ids.duplicated().to_numpy()  # as _fill_from_articles reads them: the first of an id
     positions = np.flatnonzero(first)
-    found = pd.Index(ids[first]).get_indexer(article_ids)
+    found = _found_in(article_ids, ids[first])
     return np.where(found >= 0, positions[found], -1).astype(np.int64)
+
+
+def _found_in(values: pd.Series, known: pd.Series) -> np.ndarray:
+    """Each value's position in ``known`` (distinct; -1: not there): Arrow's hash lookup when both are
+    text (no Python string per value), else pandas'."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        found = pc.index_in(pa.array(values, type=pa.large_string(), from_pandas=True),
+                            value_set=pa.array(known, type=pa.large_string(), from_pandas=True))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not text (hand-built frames)
+        return pd.Index(known).get_indexer(values)
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _article_rows_of(figures: pd.DataFrame | SpilledFigures, articles: pd.DataFrame) -> np.ndarray:
+    """:func:`_article_rows` of every figure; a spilled table's article ids read a part at a time."""
+    if not isinstance(figures, SpilledFigures):
+        return _article_rows(figures["article_id"], articles)
+    rows = np.empty(len(figures), dtype=np.int64)
+    for start in range(0, len(figures), _HASH_CHUNK_ROWS * 4):
+        stop = min(start + _HASH_CHUNK_ROWS * 4, len(figures))
+        rows[start:stop] = _article_rows(figures.part(np.arange(start, stop), ["article_id"]).load()["article_id"],
+                                         articles)
+    return rows
 
 
 def _articles_at(articles: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
@@ -549,7 +579,7 @@ def _articles_at(articles: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
 def _members(figures: SpilledFigures) -> pd.DataFrame:
     """What :func:`finish_claims` reads of spilled figures (their ids and claim groups)."""
     return pd.DataFrame({"figure_id": figures.column("figure_id").to_numpy(),
-                         "group_id": figures.filled["group_id"].to_numpy()})
+                         "group_id": figures.filled.column("group_id").to_numpy()})
 
 
 # The figure columns build_claims fills in (the rest it returns as given).
@@ -813,53 +843,53 @@ def _has_decisions(store_dir: Path) -> bool:
 
 def _from_runs(
     figures: SpilledFigures, completed: Iterable[tuple[int, tuple[str, str, str]]], batches: list[np.ndarray],
-    folders: tuple[Path, Path], store_dir: Path | None,
+    folders: tuple[Path, Path, Path], store_dir: Path | None,
 ) -> tuple[SpilledFigures, pd.DataFrame | SpilledRuns, pd.DataFrame | SpilledRuns]:
     """The end of :func:`build_claims_by_blocks` on a spilled table, from the tasks' runs (per batch:
-    filled columns in its rows' order, sorted groups, sorted conflicts; each a file), ``completed``
-    giving each batch's as its task ends: the key columns of its groups and conflicts read then (while
-    the other tasks run), the filled columns joined at the end a column at a time; the groups and
-    conflicts left in their files as :class:`~auditor._spill.SpilledRuns` whose order (a merge of the
-    runs) is found on the key columns alone; review decisions merged on those and kept (when there are
-    any) as the tables' ``filled`` columns. The same tables as the in-memory ending; an empty one is
-    a frame."""
+    filled columns in its rows' order, sorted groups, sorted conflicts; each a file, in ``folders``),
+    ``completed`` giving each batch's as its task ends: the key columns of its groups and conflicts
+    read then (while the other tasks run). The filled columns stay in their runs, the figures'
+    ``filled`` (a :class:`~auditor._spill.SpilledRuns` merged by each figure's batch: a batch's rows
+    are ascending); the groups and conflicts left in their files as ``SpilledRuns`` whose order (a
+    merge of the runs) is found on the key columns alone; review decisions merged on those and kept
+    (when there are any) as the tables' ``filled`` columns. The same tables as the in-memory ending;
+    an empty one is a frame."""
     # Without any decision stored the review columns are empty (the runs'): only the sort keys are read.
     reviewed = store_dir is not None and _has_decisions(store_dir)
     group_keys, conflict_keys = _GROUP_KEYS, _CONFLICT_KEYS if reviewed else _CONFLICT_SORT_KEYS
     by_batch, keys_of_batch = {}, {}
     for number, run in completed:
         by_batch[number] = run
-        keys_of_batch[number] = (read_run(run[1], group_keys), read_run(run[2], conflict_keys))
+        keys_of_batch[number] = [read_run(run[1], group_keys), read_run(run[2], conflict_keys)]
     runs = [by_batch[number] for number in range(len(batches))]
-    rows = np.argsort(np.concatenate(batches), kind="stable")
-    filled = {}
-    for column in _FILLED:  # a column at a time: the runs' pieces and the joined column, not all four
-        pieces = [read_run(run[0], [column])[column] for run in runs]
-        filled[column] = _gathered(pieces, rows)
-        del pieces
-    for run in runs:
-        os.unlink(run[0])
-    figures.filled = pd.DataFrame(filled)
-    del filled
-    release_memory()
+    batch_of_row = np.empty(len(figures), dtype=_run_dtype(len(runs)))
+    for number, rows in enumerate(batches):
+        batch_of_row[rows] = number
+    figures.filled = SpilledRuns(tuple(run[0] for run in runs), folders[0], batch_of_row, _FILLED)
     tables = []
     for k, keys_of in enumerate((_group_keys, _conflict_keys)):
-        keys = [keys_of_batch[number][k] for number in range(len(runs))]
-        of_run = np.repeat(np.arange(len(runs)), [len(part) for part in keys])
-        keys = pd.concat(keys, ignore_index=True)
+        pieces = [keys_of_batch[number][k] for number in range(len(runs))]
+        of_run = np.repeat(np.arange(len(runs), dtype=_run_dtype(len(runs))), [len(part) for part in pieces])
+        for number in range(len(runs)):  # the pieces let go as the joined keys are made, not held beside
+            keys_of_batch[number][k] = None
+        keys = pd.concat(pieces, ignore_index=True)
+        del pieces
         order = _sort_positions(keys_of(keys))
-        tables.append((keys.take(order).reset_index(drop=True), of_run[order]))
+        # The sorted keys only to merge decisions on: without any, only the order is kept
+        tables.append((keys.take(order).reset_index(drop=True) if reviewed else None, of_run[order]))
+        del keys, order
     (group_keys, group_runs), (conflict_keys, conflict_runs) = tables
     del tables, keys_of_batch
-    groups, conflicts = _with_review(lambda: _members(figures), group_keys, conflict_keys,
-                                     store_dir if reviewed else None)
+    groups = conflicts = None  # no decision: the runs' review columns ("") are the tables'
+    if reviewed:
+        groups, conflicts = _with_review(lambda: _members(figures), group_keys, conflict_keys, store_dir)
     del group_keys, conflict_keys
     made = []
     for frame, of_run, k, review in ((groups, group_runs, 1, _GROUP_REVIEW), (conflicts, conflict_runs, 2, _REVIEW)):
-        decided = frame[list(review)]
-        kept = decided.reset_index(drop=True) if decided.ne("").to_numpy().any() else None  # else the runs' ""
+        decided = None if frame is None else frame[list(review)]
+        kept = decided.reset_index(drop=True) if decided is not None and decided.ne("").to_numpy().any() else None
         names = tuple(GROUP_COLUMNS + GROUP_EXTRA_COLUMNS if k == 1 else CONFLICT_COLUMNS + CONFLICT_EXTRA_COLUMNS)
-        made.append(SpilledRuns(tuple(run[k] for run in runs), folders[k - 1], of_run, names, kept))
+        made.append(SpilledRuns(tuple(run[k] for run in runs), folders[k], of_run, names, kept))
     if not len(made[0]) or not len(made[1]):  # as the in-memory ending types an empty table
         empty = finish_claims(pd.DataFrame(), _frame([], [c for c in made[0].columns if c not in _GROUP_REVIEW]),
                               _frame([], [c for c in made[1].columns if c not in _REVIEW]))
@@ -868,6 +898,11 @@ def _from_runs(
                 made[k].remove()
                 made[k] = empty[k]
     return figures, made[0], made[1]
+
+
+def _run_dtype(n_runs: int) -> type:
+    """The smallest integer type holding a run's number (one per row of a merged table, held here)."""
+    return np.int8 if n_runs <= 127 else np.int16 if n_runs <= 32767 else np.int32
 
 
 def build_claims(

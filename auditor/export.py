@@ -794,7 +794,7 @@ def _write_sorted_spill(path: Path, figures: Any, columns: Sequence[str]) -> Non
     import pyarrow.ipc as ipc
     import pyarrow.parquet as pq
 
-    order = pc.sort_indices(pa.array(figures.filled["group_id"], type=pa.large_string())).to_numpy()
+    order = pc.sort_indices(pa.array(figures.filled.column("group_id"), type=pa.large_string())).to_numpy()
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order), dtype=np.int64)
     del order
