@@ -253,7 +253,7 @@ def test_the_command_line_process_returns_freed_memory_to_the_system(tmp_path):
 
 def _dies_on(monkeypatch, poison) -> None:
     """The forked workers (not this process) end abruptly when they read ``poison``."""
-    read = _parallel.run_task
+    read = _parallel.read_digested
     parent = os.getpid()
 
     def dying(task, *args):
@@ -261,7 +261,7 @@ def _dies_on(monkeypatch, poison) -> None:
             os._exit(3)  # as a process killed mid-task: no exception, no result
         return read(task, *args)
 
-    monkeypatch.setattr(_parallel, "run_task", dying)  # inherited by the forked workers
+    monkeypatch.setattr(_parallel, "read_digested", dying)  # inherited by the forked workers
     _forked_probe(monkeypatch)
 
 
