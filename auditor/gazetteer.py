@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata, resources
 from itertools import compress
-from operator import itemgetter, not_, or_
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -153,11 +153,9 @@ class Gazetteer:
         # one-word names as they come out of a match (see :meth:`_shape`); a word then tries only the
         # names that go on with the next word ("al", "san", "el" start hundreds of names each).
         self._shapes: dict[str, tuple[dict[str, tuple[_Entry, ...]] | None, tuple[_Name, ...]]] = {}
-        # The keys that start a one-word name, and the (first, second) keys of the longer names: which words
-        # may start a name, told without a Python step per word. Filled as keys are met (by :meth:`_shape`);
-        # never cleared, being no bigger than the index.
-        self._single_firsts: set[str] = set()
-        self._pair_firsts: set[tuple[str, str]] = set()
+        # What a key may start: True for a one-word name, else the second keys of its longer names (False when
+        # none). Filled as keys are met (by :meth:`_shape`); never cleared, being no bigger than the index.
+        self._starts: dict[str, bool | frozenset[str]] = {}
         rules = data["rules"]
         self._cues_before: frozenset[tuple[str, ...]] = rules["cues_before"]
         self._longest_cue = max(map(len, self._cues_before), default=0)
@@ -213,7 +211,7 @@ class Gazetteer:
             names_at, outcomes = {}, {}
             self._scan = (tokens, firsts, names_at, outcomes)
         resume = 0  # the token after the last name found
-        keys, shapes = tokens.keys, self._shapes
+        keys, shapes, places = tokens.keys, self._shapes, self._place_cache
         last = len(keys) - 1
         for i in firsts:
             if i < resume:
@@ -246,8 +244,9 @@ class Gazetteer:
                         say = say | {decided_by}
                     if pid is not None:
                         j = i + length
+                        place = places.get(pid)
                         mention = _place_mention(offset + starts[i], offset + ends[j], text[starts[i]:ends[j]],
-                                                 self._place(pid))
+                                                 place if place is not None else self._place(pid))
                         break
                 if known is None:
                     outcomes[i] = (hint, say, mention, j, offset)
@@ -282,9 +281,7 @@ class Gazetteer:
                 singles.append((0, candidates, needs_cue, acronym, contest))
         shape = ({k: tuple(v) for k, v in longer.items()} if longer else None, tuple(singles))
         self._shapes[first] = shape
-        if singles:
-            self._single_firsts.add(first)
-        self._pair_firsts.update((first, second) for second in longer)
+        self._starts[first] = True if singles else frozenset(longer) if longer else False
         return shape
 
     def _name_starts(self, keys: list[str], firsts: list[int]) -> list[int]:
@@ -293,15 +290,12 @@ class Gazetteer:
         if not firsts:
             return firsts
         at = list(map(keys.__getitem__, firsts))
-        for key in set(compress(at, map(not_, map(self._shapes.__contains__, at)))):
+        starts = self._starts
+        for key in set(at).difference(starts):
             self._shape(key)
-        if firsts[-1] == len(keys) - 1:  # the last word has no next word
-            following = list(map(keys.__getitem__, map((1).__add__, firsts[:-1])))
-            following.append("")
-        else:
-            following = list(map(keys.__getitem__, map((1).__add__, firsts)))
-        return list(compress(firsts, map(or_, map(self._single_firsts.__contains__, at),
-                                         map(self._pair_firsts.__contains__, zip(at, following)))))
+        last = len(keys) - 1
+        return [i for i, can in zip(firsts, map(starts.__getitem__, at))
+                if can is True or (can and i < last and keys[i + 1] in can)]
 
     def lookup(self, name: str, countries: Collection[str] | None = None) -> Place | None:
         """The place called ``name`` (any case, diacritics, apostrophes; aliases), or None.
@@ -346,7 +340,10 @@ class Gazetteer:
         word = tokens.words[i]
         if word.isupper() and len(word) <= 3 and not acronym:  # "AP", "OF": not a place
             return None, ""
-        pid, alternate = self._best(candidates, hint)
+        if len(candidates) == 1:  # most names: no contest (what _best gives then)
+            pid, alternate = candidates[0] >> 1, candidates[0] & 1
+        else:
+            pid, alternate = self._best(candidates, hint)
         kind = self._kinds[pid]
         if kind == "country":
             return (pid if not needs_cue or self._has_cue(tokens, i, j) else None), ""

@@ -17,7 +17,14 @@ from functools import cache
 from importlib import resources
 
 from ._frontmatter import front_matter_span
-from .knowledge import _NOT_CASELESS, Caseless, _first_chars, _lower_case_form, _sre_parse, parse_yaml
+from .knowledge import (
+    _NOT_CASELESS,
+    Caseless,
+    _first_chars,
+    _lower_case_form,
+    _sre_parse,
+    parse_yaml,
+)
 from .model import Sentence
 
 # A line's text without its surrounding whitespace: from a non-space character to the last one before a line
@@ -46,7 +53,7 @@ class _WholeLine:
     whole-line match of an alternation is a whole-line match of one of its branches.
     """
 
-    __slots__ = ("_all", "_by_first", "_anywhere", "_needing")
+    __slots__ = ("_all", "_anywhere", "_by_first", "_needing")
 
     def __init__(self, patterns: list[str]) -> None:
         self._all = Caseless("|".join(f"(?:{p})" for p in patterns))  # the reference, and other lines' path
