@@ -144,10 +144,32 @@ def _frame_words() -> frozenset[str]:
     return _words().speech_verbs | {"according", "citing", "quoting", "adding", "saying"}
 
 
+@lru_cache(maxsize=1)
+def _frame_word_parts() -> Caseless | None:
+    """Every word of :func:`_frame_words` wherever it is, inside longer words too; None when one is no plain word
+    (then a sentence may have a frame opener no search for words finds)."""
+    words = _frame_words()
+    if not all(word.isalpha() for word in words):
+        return None
+    return Caseless(literal_alternation(words))
+
+
+def _opens_no_frame(text: str) -> bool:
+    """Whether a sentence that names a speech word is sure to open no frame without its tokens being cut: its only
+    one opens it ("Published: 2016-01-04", "Reported by ..."), with no speaker before it, and no word that may
+    open a frame is anywhere after it. (Not "According to ...": that one credits what follows.)"""
+    first = _speech_words().search(text)
+    if first is None or first.start() != 0 or text[:first.end()].lower() == "according":
+        return False
+    parts = _frame_word_parts()
+    return parts is not None and parts.search(text, first.end()) is None
+
+
 def warm_up() -> None:
     """Load attribution.yaml and compile its patterns once (before worker processes fork)."""
     _speech_words()
     _frame_words()
+    _frame_word_parts()
 
 
 _QUOTED = re.compile(r"“[^”“]*”|“[^”“]*$|\"[^\"\n]{3,}\"", flags=re.M)
@@ -279,6 +301,10 @@ class Attributor:
 
     def _read_sentence(self, sentence: Sentence) -> list[_Frame]:
         if not _speech_words().search(sentence.text):
+            return []
+        if sentence.text[:1].isalpha() and _opens_no_frame(sentence.text):
+            # a speech word opening the sentence has no speaker before it: no need to cut its tokens (front
+            # matter's "published: ..." line, where most sentences read are cut for extraction anyway)
             return []
         tokens = self._tokens_of(sentence)
         n = len(tokens)

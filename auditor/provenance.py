@@ -771,9 +771,35 @@ def _last_word(word: str) -> str:
     return _LAST_WORD.search(word).group()  # type: ignore[union-attr]
 
 
+# pattern -> (its gate words, reach, span, head words): _BEFORE_GATES and _HEAD_GATES in one look-up
+_WINDOW_GATES = {pattern: (*_BEFORE_GATES[pattern], _HEAD_GATES[pattern]) for pattern in _BEFORE_GATES}
+
+
+def _ends_window(pattern: Caseless, before: str, lowered: str, words: list[str], tail: list[str],
+                 gated: bool) -> bool:
+    """Whether ``pattern`` matches in ``before`` (the window before a place), read through its gates when
+    ``gated`` (see :func:`_place_role`); ``words`` is ``lowered.rsplit(None, _TAIL_WORDS)``, ``tail`` its last 4."""
+    if not gated:
+        return pattern.search(before, lowered=lowered) is not None
+    gate, reach, span, heads = _WINDOW_GATES[pattern]
+    if gate.isdisjoint(tail[-reach:]):
+        return False
+    if heads is not None:
+        # its head word ends one of the last words: a whole word, or after a bracket or a hyphen
+        last = words[-span:]
+        if heads.isdisjoint(last) and (all(map(str.isalnum, last)) or heads.isdisjoint(map(_last_word, last))):
+            return False
+    # from the space before the span-th last word: no match of the pattern starts earlier
+    pos = len(words[0]) if span == _TAIL_WORDS and len(words) > _TAIL_WORDS else (
+        len(lowered.rsplit(None, span)[0]) if len(words) > span else 0)
+    return pattern.search(before, pos, lowered=lowered) is not None
+
+
 def _place_role(text: str, m: Any) -> str:
     """How a place mention is used: 'speaker', 'jurisdiction', 'origin', 'reference' or 'event'."""
     start, end = m.start, m.end
+    if _IN_NAME.match(text, end, end + 30):
+        return "name"  # "the Sudan Doctors Network", "Syria Civil Defence": part of an organisation's name
     before = text[max(0, start - 60):start]
     lowered = before.lower()
     # The patterns read backwards from the place need one of these words just before it: a cheap gate
@@ -781,31 +807,6 @@ def _place_role(text: str, m: Any) -> str:
     words = lowered.rsplit(None, _TAIL_WORDS)  # the last words, after the rest of the window when it has more
     tail = words[-4:]
     preposition = not _PREPOSITION_WORDS.isdisjoint(tail)
-    # Each also needs its own words within its reach, and a match starts at most its length in words back
-    # (_BEFORE_GATES): exact wherever lower() folds case as the patterns do, which is any text without the
-    # four letters a case-insensitive pattern matches to ASCII letters (curly quotes, dashes, accents are fine).
-    gated = before.isascii() or _FOLDS_TO_ASCII.search(before) is None
-    cut = len(words) > _TAIL_WORDS
-
-    def ends_window(pattern: Caseless) -> bool:
-        if not gated:
-            return pattern.search(before, lowered=lowered) is not None
-        gate, reach, span = _BEFORE_GATES[pattern]
-        if gate.isdisjoint(tail[-reach:]):
-            return False
-        heads = _HEAD_GATES[pattern]
-        if heads is not None:
-            # its head word ends one of the last words: a whole word, or after a bracket or a hyphen
-            last = words[-span:]
-            if heads.isdisjoint(last) and (all(map(str.isalnum, last)) or heads.isdisjoint(map(_last_word, last))):
-                return False
-        # from the space before the span-th last word: no match of the pattern starts earlier
-        pos = len(words[0]) if cut and span == _TAIL_WORDS else (
-            len(lowered.rsplit(None, span)[0]) if len(words) > span else 0)
-        return pattern.search(before, pos, lowered=lowered) is not None
-
-    if _IN_NAME.match(text, end, end + 30):
-        return "name"  # "the Sudan Doctors Network", "Syria Civil Defence": part of an organisation's name
     kind = m.place.kind
     if kind == "country":
         if text.startswith(("'s", "’s"), end) and _JURISDICTION_AFTER.search(text[end:end + 60]):
@@ -815,14 +816,24 @@ def _place_role(text: str, m: Any) -> str:
     elif kind == "city" and _CAPITAL_ACTS.match(text, end, end + 30) and not (
             preposition and _AFTER_PREPOSITION.search(before)):
         return "actor"  # "Ankara said", "Moscow denied": a government named by its capital
-    if preposition and ends_window(_ORIGIN_PEOPLE):
+    if not preposition:  # no pattern that reads back from the place can match
+        if text.startswith(("-based", "–based"), end):
+            return "speaker"
+        if text[end:end + 1] not in _NOT_BEFORE_WORDS and _JURISDICTION_AFTER.search(text[end:end + 60]):
+            return "jurisdiction"
+        return "event"
+    # Each pattern also needs its own words within its reach, and a match starts at most its length in words back
+    # (_BEFORE_GATES): exact wherever lower() folds case as the patterns do, which is any text without the
+    # four letters a case-insensitive pattern matches to ASCII letters (curly quotes, dashes, accents are fine).
+    gated = before.isascii() or _FOLDS_TO_ASCII.search(before) is None
+    if _ends_window(_ORIGIN_PEOPLE, before, lowered, words, tail, gated):
         return "origin"  # "fighters from Iraq, Afghanistan and Pakistan": where people come from
-    if (preposition and ends_window(_SPEAKER_PLACE)) or text.startswith(("-based", "–based"), end):
+    if _ends_window(_SPEAKER_PLACE, before, lowered, words, tail, gated) or text.startswith(("-based", "–based"), end):
         return "speaker"
-    if (preposition and ends_window(_JURISDICTION)) or text[end:end + 1] not in _NOT_BEFORE_WORDS and \
-            _JURISDICTION_AFTER.search(text[end:end + 60]):
+    if _ends_window(_JURISDICTION, before, lowered, words, tail, gated) or text[end:end + 1] not in _NOT_BEFORE_WORDS \
+            and _JURISDICTION_AFTER.search(text[end:end + 60]):
         return "jurisdiction"
-    if preposition and ends_window(_REFERENCE_BEFORE):
+    if _ends_window(_REFERENCE_BEFORE, before, lowered, words, tail, gated):
         return "reference"
     return "event"
 
