@@ -1209,6 +1209,8 @@ def _relate(tokens: list[Token], drafts: list[_Draft]) -> None:
     """Parts and totals, coordinated counts and their event total (rules part.*, coord.*, event.total)."""
     rules = _structure()
     n = len(drafts)
+    # the words between each draft and the one before (their reading spans stay as they are here)
+    gaps = [[], *(_gap(tokens, drafts[i - 1], drafts[i]) for i in range(1, n))]
     # clauses of coordinated counts
     chains: list[list[int]] = []
     for i, d in enumerate(drafts):
@@ -1219,7 +1221,7 @@ def _relate(tokens: list[Token], drafts: list[_Draft]) -> None:
             chains.append([i])
     # "a senior commander, the head of the rocket unit,": a person in apposition is the same person
     appositive = {chain[-1] for chain in chains if len(chain) > 1 and drafts[chain[-1]].mention.kind == "single"
-                  and _gap(tokens, drafts[chain[-2]], drafts[chain[-1]]) == [","]}
+                  and gaps[chain[-1]] == [","]}
     for chain in chains:
         if chain[-1] in appositive:
             drafts[chain[-1]].category = "other"  # dropped with the unread singles
@@ -1227,7 +1229,7 @@ def _relate(tokens: list[Token], drafts: list[_Draft]) -> None:
     # "executed along with three other prisoners", "killed along with his cameraman"
     for i in range(1, n):
         a, b = drafts[i - 1], drafts[i]
-        gap = _gap(tokens, a, b)
+        gap = gaps[i]
         if gap[-2:] in (["along", "with"], ["together", "with"]) and a.category in CASUALTY_CATEGORIES \
                 and b.evidence not in ("predicate", "object", "unit") and not _is_thing(tokens, b):
             b.category, b.evidence = a.category, "predicate"
@@ -1253,7 +1255,7 @@ def _relate(tokens: list[Token], drafts: list[_Draft]) -> None:
     # parts of a stated total
     for i in range(1, n):
         a, b = drafts[i - 1], drafts[i]
-        gap = _gap(tokens, a, b)
+        gap = gaps[i]
         if ":" in gap and b.evidence != "unit" and b.part_of is None:
             # "killed 101 fighters in two days, the Observatory said: 85 from the factions and 16 SDF members"
             total_index = next((k for k in range(i - 1, -1, -1) if drafts[k].evidence != "unit"), None)
@@ -1261,8 +1263,8 @@ def _relate(tokens: list[Token], drafts: list[_Draft]) -> None:
             if total is not None and total.category in CASUALTY_CATEGORIES and total.value is not None:
                 members = [i]
                 k = i + 1
-                while k < n and drafts[k].evidence != "unit" and len(_gap(tokens, drafts[k - 1], drafts[k])) <= 6 \
-                        and _gap(tokens, drafts[k - 1], drafts[k])[-1:] in (["and"], [","]):
+                while k < n and drafts[k].evidence != "unit" and len(gaps[k]) <= 6 \
+                        and gaps[k][-1:] in (["and"], [","]):
                     members.append(k)
                     k += 1
                 if sum(drafts[k].value or 0 for k in members) <= total.value:
@@ -1274,7 +1276,7 @@ def _relate(tokens: list[Token], drafts: list[_Draft]) -> None:
         share = b.mention.kind == "fraction" and b.partitive and a.evidence != "unit"  # "half of them children"
         if (a.evidence == "unit" or b.evidence == "unit") and not (money or share) or b.part_of is not None:
             continue
-        gap = _gap(tokens, a, b)
+        gap = gaps[i]
         rule = ""
         if b.partitive and (len(gap) <= 2 or gap[-1] == "," and len(gap) <= 12 and ";" not in gap):
             rule = "part.partitive"
@@ -1288,7 +1290,7 @@ def _relate(tokens: list[Token], drafts: list[_Draft]) -> None:
             k = members[-1] + 1
             while k < n and b.category == "money" and drafts[k].unit == b.unit and drafts[k].part_of is None:
                 # "includes £200m for the NHS and £50m for schools": parts listed with their own short tails
-                tail = [w for w in _gap(tokens, drafts[k - 1], drafts[k]) if w not in "$£€¥"]
+                tail = [w for w in gaps[k] if w not in "$£€¥"]
                 if not tail or tail[-1] not in ("and", ",") or len(tail) > 6 or "(" in tail:
                     break
                 members.append(k)
