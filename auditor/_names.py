@@ -35,7 +35,6 @@ _PLAIN = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "
 _DROP_APOSTROPHES = str.maketrans("", "", _APOSTROPHES)
 # What may stand between two words of one name: spaces, one line break, hyphens, dashes, apostrophes.
 _JOIN_RE = re.compile(rf"[ \t\u00a0\-‐‑–—{_APOSTROPHES}]*(?:\n[ \t\u00a0]*)?")
-_KEY_CACHE: dict[str, str] = {}
 _KEY_CACHE_MAX = 500_000
 _GAP_JOINS: dict[str, bool] = {" ": True}  # gap between two words (not starting with a dot) -> _joins(gap, ...)
 _GAP_JOINS_MAX = 100_000
@@ -51,15 +50,26 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
+class _Keys(dict[str, str]):
+    """Word -> its key, worked out when first asked for: ``map(_KEYS.__getitem__, words)`` then keys every
+    word with no test of the result per word."""
+
+    __slots__ = ()
+
+    def __missing__(self, word: str) -> str:
+        key = fold(word).translate(_DROP_APOSTROPHES).lower()
+        if len(self) >= _KEY_CACHE_MAX:  # bounded: corpora have long vocabularies
+            self.clear()
+        self[word] = key
+        return key
+
+
+_KEYS = _Keys()
+
+
 def word_key(word: str) -> str:
     """The lookup key of one token: folded, lower case, apostrophes removed."""
-    key = _KEY_CACHE.get(word)
-    if key is None:
-        key = fold(word).translate(_DROP_APOSTROPHES).lower()
-        if len(_KEY_CACHE) >= _KEY_CACHE_MAX:  # bounded: corpora have long vocabularies
-            _KEY_CACHE.clear()
-        _KEY_CACHE[word] = key
-    return key
+    return _KEYS[word]
 
 
 @dataclass(slots=True)
@@ -115,9 +125,7 @@ def tokenize(text: str) -> Tokens:
             starts[k:k + 1] = (start, end - 1)
             ends[k:k + 1] = (end - 2, end)
             gaps.insert(k + 1, text[end - 2:end - 1])  # the apostrophe
-    keys = list(map(_KEY_CACHE.get, words))  # most words are known: no call to word_key
-    if None in keys:
-        keys = [word_key(word) if key is None else key for key, word in zip(keys, words)]
+    keys = list(map(_KEYS.__getitem__, words))
     # (token 0 has no token before it: its entry is what the gap formula gives there, as it always did)
     glued = [_joins(text[ends[-1]:starts[0]], words[-1])] if words else []
     # A gap joins or not whatever the word before it, unless it starts with a dot (see _joins): those gaps are
