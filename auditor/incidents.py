@@ -257,7 +257,7 @@ def _link_block(prep: PreparedFigures, rows: list[int], config: ClaimConfig) -> 
     min_words = int(w.get("min_words", 4))
     # The weights read once per block, not once per candidate.
     same_event_date, unknown_day, same_day = w.get("same_event_date"), w.get("unknown_day", 0.0), w.get("same_day")
-    text_scale, text_neutral = w.get("text_scale"), w.get("text_neutral")
+    text_scale, text_neutral, place_same = w.get("text_scale"), w.get("text_neutral"), w["place_same"]
     window = _window(prep, rows[0], config)
     category = prep.col["category"][rows[0]]
     point_event = category in config.point_events and prep.scope[rows[0]] != "cumulative"
@@ -312,9 +312,14 @@ def _link_block(prep: PreparedFigures, rows: list[int], config: ClaimConfig) -> 
                         if day - inc.last_day > window:
                             break  # the pool is in date order: older incidents are further still
                         continue
-                score = _place_score(level, place, admin1, inc, w, exact)
-                if score == _INCOMPATIBLE:
-                    continue
+                if level == inc.level:  # _place_score's first case, inlined: most candidates
+                    if place != inc.place:
+                        continue
+                    score = place_same
+                else:
+                    score = _place_score(level, place, admin1, inc, w, exact)
+                    if score == _INCOMPATIBLE:
+                        continue
                 if event_known and not isnan(inc.event_day):
                     if abs(event - inc.event_day) > tolerance:
                         continue
@@ -357,6 +362,8 @@ def _link_block(prep: PreparedFigures, rows: list[int], config: ClaimConfig) -> 
         if _SPECIFICITY.get(level, 0) > _SPECIFICITY.get(inc.level, 0):
             inc.place, inc.level, inc.admin1 = place, level, admin1 or inc.admin1
             _index(best, inc, lists)
+    for inc in incidents:  # the words only link reports: not held through the later stages
+        inc.profiles = []
     return incidents
 
 

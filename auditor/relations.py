@@ -69,6 +69,7 @@ class Violation:
 
 _REPRINT_MIN_WORDS = 8
 _TOKEN = re.compile(r"\w+")
+_SHINGLES_HELD = 4096  # reports clustered between two clearings of the shingles (the memory they hold)
 _COMMON_GRAM = 8  # distinct sentences of a group sharing a 3-gram, beyond which it is ignored (linear cost)
 
 
@@ -261,7 +262,12 @@ def build_groups(prep: PreparedFigures, incidents: list[Incident], config: Claim
     subject_of, counted, lo, superseded = prep.subject, prep.counted, prep.lo, prep.superseded
     by_counted = config.key_includes_counted
     groups = []
+    clustered = 0  # reports whose sources were found since the shingles were last freed
     for inc in incidents:
+        if clustered >= _SHINGLES_HELD:  # an incident's reprints are its own: its sentences' shingles go
+            _shingles.cache_clear()
+            _sketch.cache_clear()
+            clustered = 0
         by_key: dict[tuple[str, str], list[int]] = defaultdict(list)
         for r in inc.rows:
             kind = category[r]
@@ -277,14 +283,18 @@ def build_groups(prep: PreparedFigures, incidents: list[Incident], config: Claim
             current = [r for r in rows if fid[r] not in superseded] if superseded else rows
             current = [r for r in current or rows if lo[r] == lo[r]]  # NaN: no interval
             multi = len({article[r] for r in current}) > 1
-            sources = source_clusters(current, prep, config) if multi else {r: current[0] for r in current}
+            if multi:
+                sources = source_clusters(current, prep, config)
+                clustered += len(current)
+            else:
+                sources = {r: current[0] for r in current}
             group = Group(id=gid, incident=inc, subject=subject, unit=unit, rows=rows, current=current,
                           sources=sources, days=[])
             if current:
                 group.days = _days(group, prep, config)
             groups.append(group)
-    # The sentences' shingles are freed with the table's groups: not held through the conflicts and
-    # summaries, nor into the next table (they would grow with the largest blocking key).
+    # The sentences' shingles are freed every few thousand reports (they would grow with the largest
+    # blocking key) and with the table's groups: not held through the conflicts and summaries.
     _shingles.cache_clear()
     _sketch.cache_clear()
     return groups
