@@ -331,3 +331,25 @@ def test_dots_join_names_only_after_a_single_letter_first_read_or_remembered(tex
 
     assert tokenize(text).glued[1:] == joined  # (glued[i]: token i goes on from token i - 1)
     assert tokenize(text).glued[1:] == joined  # the second time from what the first remembered
+
+
+def test_name_starts_are_the_words_some_name_starts_at(gz):
+    """The scan tries only the capitalised words whose key starts a one-word name, or a longer name whose
+    second key follows: the same words a plain look at every name under the key gives."""
+    import random
+
+    from auditor._names import tokenize
+
+    rng = random.Random(5)
+    texts = [seed(prefix) for prefix in ("000", "001", "002", "003", "004")]
+    words = " ".join(texts).split()
+    texts += [" ".join(rng.sample(words, 60)) + " Kharkiv Oblast. North Darfur state, al-Anbar, Deir ez-Zor Sukhnah"
+              for _ in range(40)]
+    for text in texts:
+        tokens = tokenize(text)
+        keys, last = tokens.keys, len(tokens.keys) - 1
+        capitalised = [i for i, word in enumerate(tokens.words) if word[0].isupper()]
+        plain = [i for i in capitalised
+                 if any(not rest or (i < last and rest[0] == keys[i + 1]) for rest, *_ in gz._entries(keys[i]))]
+        assert gz._name_starts(keys, capitalised) == plain
+        assert len(plain) > 2
