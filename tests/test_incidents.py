@@ -69,6 +69,22 @@ def test_without_event_dates_the_words_tell_two_attacks_apart():
     assert incident_of(figures, "school") != incident_of(figures, "market")
 
 
+def test_linked_incidents_hold_no_words_once_linked():
+    from auditor._claim_rules import load_config, prepare
+    from auditor.incidents import block_keys, link_incidents
+
+    market = "Russian shelling of the central market in Kharkiv killed ten shoppers, the regional governor said."
+    market2 = "Ten shoppers died when Russian shells hit the central market in Kharkiv, the governor said."
+    config = load_config()
+    prep = prepare(make_figures_frame([report("market", 10, "Ukrainska Pravda", "Kharkiv", "2022-03-01",
+                                              sentence=market),
+                                       report("market2", 10, "Kyiv Independent", "Kharkiv", "2022-03-01",
+                                              sentence=market2)]), config)
+    incidents = link_incidents(prep, block_keys(prep, config), config)
+    assert [sorted(inc.rows) for inc in incidents] == [[0, 1]]  # linked by their words
+    assert all(inc.profiles == [] for inc in incidents)  # the word sets are not held into the later stages
+
+
 def test_a_different_day_is_another_strike_tally():
     figures, _, conflicts = claims(
         report("mon", 30, "AP", "Sanaa", "2015-05-11", category="airstrikes", event_date="2015-05-11"),

@@ -122,3 +122,36 @@ def test_the_sentence_shingles_are_freed_with_the_groups_built():
 
     build_claims(_wire_story(), pd.DataFrame())
     assert relations._shingles.cache_info().currsize == 0 and relations._sketch.cache_info().currsize == 0
+
+
+def _wire_stories(towns):
+    """The wire story reprinted in each of ``towns`` (one incident each, three reports)."""
+    frames = []
+    for k, town in enumerate(towns):
+        story = _wire_story()
+        story["figure_id"] = story["figure_id"] + f"-{k}"
+        story["article_id"] = story["article_id"] + f"-{k}"
+        story["location"] = town
+        story["sentence"] = story["sentence"].str.replace("Kasuwan Daji", town)
+        frames.append(story)
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_the_shingles_held_while_grouping_stay_bounded_and_change_no_source(monkeypatch):
+    from auditor import relations
+
+    figures = _wire_stories(["Kasuwan Daji", "Zurmi", "Gusau", "Maru", "Anka", "Bungudu"])
+    _, expected, _ = build_claims(figures, pd.DataFrame())
+    held = []
+    clusters = relations.source_clusters
+
+    def watched(rows, prep, config):
+        held.append(relations._shingles.cache_info().currsize)
+        return clusters(rows, prep, config)
+
+    monkeypatch.setattr(relations, "source_clusters", watched)
+    monkeypatch.setattr(relations, "_SHINGLES_HELD", 3)  # freed after each incident's three reports
+    _, groups, _ = build_claims(figures, pd.DataFrame())
+    assert len(held) == 6 and max(held) <= 3  # one incident's sentences at most, not all six incidents'
+    pd.testing.assert_frame_equal(groups, expected)
+    assert groups["n_sources"].tolist() == [2] * 6
