@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
+from operator import itemgetter
 from typing import NamedTuple
 
 from .knowledge import Caseless, literal_alternation, load_table
@@ -23,6 +25,7 @@ from .numbers import Token, tokenize
 
 __all__ = ["Credit", "UNATTRIBUTED", "Attributor"]
 
+_LOWER = itemgetter(Token._fields.index("lower"))  # Token.lower, read by map() without a Python-level call a token
 _OPEN_QUOTES = "“\""
 _CLOSE_QUOTES = "”\""
 _QUOTES = "“”\"‘’"
@@ -311,7 +314,7 @@ class Attributor:
         frames: list[_Frame] = []
         opens = _frame_words()
         # the words below are the only ones that open a frame: only their tokens are visited, in order
-        openers = [k for k, t in enumerate(tokens) if t.lower in opens]
+        openers = list(compress(range(n), map(opens.__contains__, map(_LOWER, tokens))))
         if not openers:
             return frames
         segment_starts = [0] + [k + 1 for k, t in enumerate(tokens) if t.text == ";"] if ";" in sentence.text else [0]

@@ -193,14 +193,14 @@ def read_scope(sentence: str, start: int, end: int, published: str, dates: list[
     lowered = sentence.lower()  # for every pattern below (Caseless: read in lower case when ASCII)
     a, b = _clause(sentence, start, end, _CLAUSE_BREAK, lowered)
     clause = sentence[a:b]
-    # "the ministry said on Sunday": the day of the statement, not of the event
-    dates = [d for d in dates if not _SPEECH_BEFORE.search(sentence, max(0, d.start - 60), d.start, lowered)]
-    # the date of the figure: one in its clause, else the nearest in its sentence
     chosen: DateMention | None = None
-    inside = [d for d in dates if a <= d.start < b]
-    pool = inside or dates
-    if pool:
-        chosen = min(pool, key=lambda d: abs((d.start + d.end) / 2 - (start + end) / 2))
+    if dates:  # (most sentences name none)
+        # "the ministry said on Sunday": the day of the statement, not of the event
+        dates = [d for d in dates if not _SPEECH_BEFORE.search(sentence, max(0, d.start - 60), d.start, lowered)]
+        # the date of the figure: one in its clause, else the nearest in its sentence
+        pool = [d for d in dates if a <= d.start < b] or dates
+        if pool:
+            chosen = min(pool, key=lambda d: abs((d.start + d.end) / 2 - (start + end) / 2))
     event_date = chosen.day.isoformat() if chosen is not None and chosen.day is not None else ""
     # a clause that is the whole sentence has been read with every rule the sentence pass would use
     passes = ((clause, False),) if clause == sentence else ((clause, False), (sentence, True))
