@@ -141,7 +141,7 @@ def extract_stream(
             nonlocal pool
             if pool is None:  # at the first article not in the cache: a cached re-run starts no workers
                 warm_up()  # loaded once here, inherited by every forked worker
-                pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
+                pool = forked_pool(jobs)
             return pool.submit(extract_rows, chunk)
 
         workers = jobs
@@ -360,6 +360,9 @@ def _worker_started(packed: bool, warm: bool, parent: int | None = None) -> None
             warm_up()
         except Exception:  # noqa: BLE001 - raised again, where it can be reported, by the first article
             pass
+        import gc
+
+        gc.freeze()  # the tables, kept for the worker's life: its full collections need not go through them
 
 
 # Linux's prctl option: the signal this process gets when the thread that forked it ends.
@@ -381,6 +384,25 @@ def _end_with_parent(parent: int) -> None:
         return
     if os.getppid() != parent:  # the parent ended before the signal was asked for
         os._exit(1)
+
+
+def forked_pool(jobs: int, initializer: Callable | None = None, initargs: tuple = ()) -> ProcessPoolExecutor:
+    """A pool of ``jobs`` processes forked from this one now, before this function returns.
+
+    The objects this process holds at the fork are frozen for the workers' garbage collector
+    (:func:`gc.freeze`, then unfrozen here): a worker's full collections would otherwise go through
+    every inherited object (pandas, pyarrow, the tables) and write to their pages, copying them.
+    """
+    import gc
+
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
+                               initializer=initializer, initargs=initargs)
+    gc.freeze()
+    try:
+        pool.submit(int)  # a forking pool starts every worker at its first task: now
+    finally:
+        gc.unfreeze()
+    return pool
 
 
 class WorkerPool:
@@ -405,9 +427,7 @@ class WorkerPool:
         """Fork the workers now; ``warm``: each loads the extraction tables at once, while this
         process goes on (planning the reads, importing what it needs next)."""
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("fork"),
-                                             initializer=_worker_started, initargs=(self.packed, warm, os.getpid()))
-            self._pool.submit(int)  # a forking pool starts every worker at its first task: now
+            self._pool = forked_pool(self.jobs, _worker_started, (self.packed, warm, os.getpid()))
 
     def submit(self, function: Callable, *args: object) -> Future:
         self.start()
