@@ -31,7 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from .model import FIGURE_COLUMNS
+from .model import ARTICLE_COLUMNS, FIGURE_COLUMNS
 
 SPILL_PREFIX = "figure-audit-spill-"
 _INTEGERS = frozenset({"start", "end", "sentence_start", "sentence_end"})
@@ -42,6 +42,8 @@ SCHEMA = pa.schema([
     (c, pa.int64() if c in _INTEGERS else pa.float64() if c in _NUMBERS else pa.large_string())
     for c in FIGURE_COLUMNS
 ])
+# The articles of a local run on several workers, kept in a file as the figures are (SpillWriter(schema=...)).
+ARTICLE_SCHEMA = pa.schema([(c, pa.int64() if c == "chars" else pa.large_string()) for c in ARTICLE_COLUMNS])
 
 
 def _arrow_column(values: Sequence[Any], kind: pa.DataType) -> pa.Array:
@@ -54,12 +56,13 @@ def _arrow_column(values: Sequence[Any], kind: pa.DataType) -> pa.Array:
         return pa.array(pd.to_numeric(pd.Series(values, dtype=object), errors="coerce"), type=kind)
 
 
-def figure_batch(rows: Sequence[tuple] | list[list[Any]], by_column: bool = False) -> pa.RecordBatch:
+def figure_batch(rows: Sequence[tuple] | list[list[Any]], by_column: bool = False,
+                 schema: pa.Schema = SCHEMA) -> pa.RecordBatch:
     """Figure rows (``FIGURE_COLUMNS`` tuples; or, ``by_column``, one list per column) as an Arrow
-    record batch of :data:`SCHEMA`."""
-    columns = rows if by_column else (list(zip(*rows)) if rows else [[] for _ in FIGURE_COLUMNS])
-    return pa.RecordBatch.from_arrays([_arrow_column(values, kind) for values, kind in zip(columns, SCHEMA.types)],
-                                      schema=SCHEMA)
+    record batch of :data:`SCHEMA` (or rows of another table and its ``schema``)."""
+    columns = rows if by_column else (list(zip(*rows)) if rows else [[] for _ in schema])
+    return pa.RecordBatch.from_arrays([_arrow_column(values, kind) for values, kind in zip(columns, schema.types)],
+                                      schema=schema)
 
 
 class PackedResults(list):
@@ -113,8 +116,8 @@ class RowColumns:
 
     CHUNK = 16_384
 
-    def __init__(self) -> None:
-        self._lists: list[list[Any]] = [[] for _ in FIGURE_COLUMNS]
+    def __init__(self, width: int = len(FIGURE_COLUMNS)) -> None:
+        self._lists: list[list[Any]] = [[] for _ in range(width)]
         self.n = 0
 
     def extend(self, rows: Sequence[tuple]) -> None:
@@ -135,17 +138,19 @@ class RowColumns:
 
 class SpillWriter(RowColumns):
     """Figure rows appended to the spill file ``CHUNK`` rows at a time: ``FIGURE_COLUMNS`` tuples, or
-    record batches of :data:`SCHEMA` (a worker's, see :class:`PackedResults`), in the order given."""
+    record batches of :data:`SCHEMA` (a worker's, see :class:`PackedResults`), in the order given.
+    With another ``schema`` (:data:`ARTICLE_SCHEMA`), rows of that table: :meth:`finish_table`."""
 
-    def __init__(self, folder: str | Path | None = None) -> None:
-        super().__init__()
+    def __init__(self, folder: str | Path | None = None, schema: pa.Schema = SCHEMA) -> None:
+        super().__init__(len(schema))
+        self.schema = schema
         base = Path(folder) if folder is not None else Path(tempfile.gettempdir())
         remove_abandoned(base)
         self.folder = Path(tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=base))
-        self.path = self.folder / "figures.arrow"
+        self.path = self.folder / ("figures.arrow" if schema is SCHEMA else "table.arrow")
         self._sink = pa.OSFile(str(self.path), "wb")
-        self._writer = ipc.new_file(self._sink, SCHEMA)
-        self._nulls = [0] * len(FIGURE_COLUMNS)
+        self._writer = ipc.new_file(self._sink, schema)
+        self._nulls = [0] * len(schema)
         self._batch_rows: list[int] = []  # rows of each record batch written
         # Taken since the last flush, before the rows in _lists: [record batch, start, stop] (consecutive
         # tasks' rows from one worker's batch are one range: few pieces to join)
@@ -178,7 +183,7 @@ class SpillWriter(RowColumns):
 
     def _batch_lists(self) -> None:
         if self._lists[0]:
-            batch = figure_batch(self._lists, by_column=True)
+            batch = figure_batch(self._lists, by_column=True, schema=self.schema)
             for values in self._lists:
                 values.clear()
             self._batches.append([batch, 0, batch.num_rows])
@@ -192,7 +197,7 @@ class SpillWriter(RowColumns):
         if len(pieces) == 1:
             batch = pieces[0]
         else:  # one record batch of about CHUNK rows, however the rows came
-            batch = pa.Table.from_batches(pieces, schema=SCHEMA).combine_chunks().to_batches()[0]
+            batch = pa.Table.from_batches(pieces, schema=self.schema).combine_chunks().to_batches()[0]
         self._batches, self._batched = [], 0
         for i, column in enumerate(batch.columns):
             self._nulls[i] += column.null_count
@@ -201,13 +206,25 @@ class SpillWriter(RowColumns):
 
     def finish(self) -> SpilledFigures:
         """The table written: the file closed and handed to a :class:`SpilledFigures` (which removes it)."""
+        empty = self._closed()
+        return SpilledFigures(self.path, self.folder, self.n, empty, batch_rows=tuple(self._batch_rows))
+
+    def finish_table(self) -> SpilledRuns:
+        """Another table written (see ``schema``): the file closed and handed to a :class:`SpilledRuns` of
+        one run (which removes it); read as ``DataFrame.from_records`` makes the same rows (a column
+        empty in every row ``None`` objects)."""
+        empty = self._closed()
+        return SpilledRuns((str(self.path),), self.folder, np.zeros(self.n, dtype=np.int8), tuple(self.schema.names),
+                           empty=empty, batch_rows=tuple(self._batch_rows))
+
+    def _closed(self) -> frozenset[str]:
+        """Close the file (its folder now someone else's to remove); the columns empty in every row."""
         self._flush()
         self._writer.close()
         self._sink.close()
-        empty = frozenset(c for c, nulls in zip(FIGURE_COLUMNS, self._nulls)
-                          if self.n and nulls == self.n and c not in _ALWAYS_FLOAT)
         self._finalizer.detach()
-        return SpilledFigures(self.path, self.folder, self.n, empty, batch_rows=tuple(self._batch_rows))
+        return frozenset(c for c, nulls in zip(self.schema.names, self._nulls)
+                         if self.n and nulls == self.n and c not in _ALWAYS_FLOAT)
 
     def discard(self) -> None:
         """Remove the file (the run failed)."""
@@ -523,7 +540,7 @@ class SpilledRuns(SpilledTable):
     def column(self, name: str) -> pd.Series:
         """One column of every row, in table order (the runs' values; ``filled`` not put over), without
         reading the other columns."""
-        pieces = [read_run(path, [name])[name] for path in self.paths]
+        pieces = [_run_rows(path, [name], None, self.empty)[name] for path in self.paths]
         if not pieces:
             return pd.Series([], dtype=object, name=name)
         joined = pd.concat(pieces, ignore_index=True)
@@ -544,10 +561,10 @@ class SpilledRuns(SpilledTable):
         local = np.empty(len(runs), dtype=np.int64)  # each row's place in its run
         local[np.argsort(runs, kind="stable")] = np.arange(len(runs)) - np.repeat(np.cumsum(counts) - counts, counts)
         of = runs[positions]
-        pieces = [_run_rows(self.paths[k], columns, local[positions[of == k]])
+        pieces = [_run_rows(self.paths[k], columns, local[positions[of == k]], self.empty)
                   for k in np.unique(of).tolist()]
         if not pieces:
-            return _run_rows(self.paths[0], columns, np.zeros(0, dtype=np.int64)) if self.paths else \
+            return _run_rows(self.paths[0], columns, np.zeros(0, dtype=np.int64), self.empty) if self.paths else \
                 pd.DataFrame(columns=list(columns))
         joined = pd.concat(pieces, ignore_index=True) if len(pieces) > 1 else pieces[0]
         if len(pieces) > 1:
@@ -580,8 +597,10 @@ def read_run(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataF
     return _run_rows(path, columns, None)
 
 
-def _run_rows(path: str | Path, columns: Sequence[str] | None, rows: np.ndarray | None) -> pd.DataFrame:
-    """:func:`read_run` of only the rows at ``rows`` (all when ``None``)."""
+def _run_rows(path: str | Path, columns: Sequence[str] | None, rows: np.ndarray | None,
+              empty: frozenset[str] = frozenset()) -> pd.DataFrame:
+    """:func:`read_run` of only the rows at ``rows`` (all when ``None``; ``empty``: columns made ``None``
+    objects, see :func:`_frame`)."""
     with pa.memory_map(str(path), "r") as source:
         reader = ipc.open_file(source)
         if columns is not None:
@@ -589,8 +608,8 @@ def _run_rows(path: str | Path, columns: Sequence[str] | None, rows: np.ndarray 
             reader = ipc.open_file(source, options=ipc.IpcReadOptions(included_fields=fields))
         table = reader.read_all()
         table = table.take(pa.array(np.arange(table.num_rows) if rows is None else rows))
-    return _frame(table, frozenset())
+    return _frame(table, empty)
 
 
-__all__ = ["PackedResults", "PackedRows", "SpillPart", "SpillWriter", "SpilledFigures", "SpilledRuns", "SpilledTable",
+__all__ = ["ARTICLE_SCHEMA", "PackedResults", "PackedRows", "SpillPart", "SpillWriter", "SpilledFigures", "SpilledRuns", "SpilledTable",
            "figure_batch", "read_run", "release_memory", "remove_abandoned", "write_run"]

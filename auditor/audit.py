@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ._spill import PackedRows, RowColumns, SpilledFigures, SpilledTable, SpillWriter, release_memory
+from ._spill import ARTICLE_SCHEMA, PackedRows, RowColumns, SpilledFigures, SpilledTable, SpillWriter, release_memory
 from .model import ARTICLE_COLUMNS, ERROR_COLUMNS, FIGURE_COLUMNS, FIGURE_FIELDS, Article, Figure, ReadError
 from .readers import ReadOptions
 
@@ -29,12 +29,12 @@ ProgressCallback = Callable[[int, int], None]
 class AuditResult:
     """Everything an audit found, as DataFrames with the contract's columns.
 
-    A local run on several workers keeps the figure table, the claim groups and the conflicts in
-    files (:mod:`auditor._spill`), not in memory: each is loaded on first access; :meth:`write`
-    streams them.
+    A local run on several workers keeps the articles, the figure table, the claim groups and the
+    conflicts in files (:mod:`auditor._spill`), not in memory: each is loaded on first access;
+    :meth:`write` streams them.
     """
 
-    articles: pd.DataFrame
+    articles: pd.DataFrame  # or a SpilledRuns, loaded when read
     figures: pd.DataFrame  # or a SpilledFigures, loaded when read
     groups: pd.DataFrame  # or a SpilledRuns, loaded when read
     conflicts: pd.DataFrame  # or a SpilledRuns, loaded when read
@@ -67,6 +67,11 @@ class AuditResult:
         from .review import review_group
 
         review_group(self, group_id, decision, note)
+
+    @property
+    def n_articles(self) -> int:
+        """Number of articles (without loading a spilled table)."""
+        return len(self.__dict__["articles"])
 
     @property
     def n_figures(self) -> int:
@@ -151,14 +156,15 @@ class AuditResult:
 
     def close(self) -> None:
         """Remove the spilled tables' files now (they are also removed when this result is collected
-        and at exit); a table loaded before stays."""
-        for name in ("figures", "groups", "conflicts"):
+        and at exit); a table loaded before stays. The texts of a run whose articles were spilled and
+        not loaded can no longer be read after."""
+        for name in ("articles", "figures", "groups", "conflicts"):
             if isinstance(self.__dict__[name], SpilledTable):
                 self.__dict__[name].remove()
 
     def __repr__(self) -> str:
         return (
-            f"AuditResult({len(self.articles)} articles, {self.n_figures} figures, "
+            f"AuditResult({self.n_articles} articles, {self.n_figures} figures, "
             f"{self.n_groups} claim groups, {self.n_conflicts} conflicts, {len(self.errors)} errors)"
         )
 
@@ -414,24 +420,54 @@ def _read_and_extract(
         raise
 
 
+class _ColumnOf:
+    """A column of a spilled table, read when first iterated (what :class:`~auditor.readers.ArticleTexts`
+    keeps of the articles until a text is asked for: nothing in memory)."""
+
+    def __init__(self, table: SpilledTable, name: str) -> None:
+        self.table, self.name = table, name
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.table.column(self.name).tolist())
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+
 def _gathered(
     plan: list[Any], results: Iterator[Any], rows: FigureColumns | SpillWriter, reading: ReadOptions,
     renamed: Callable[[Any, int, str], list[tuple]], total_bytes: int, progress: ProgressCallback | None,
     tasks: list[Any],
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | SpilledFigures, Mapping[str, str]]:
+) -> tuple[pd.DataFrame | SpilledTable, pd.DataFrame, pd.DataFrame | SpilledFigures, Mapping[str, str]]:
     """The tasks' results taken in plan order: articles, errors, figure rows into ``rows``.
 
     ``renamed(task, k, unique)`` gives the figure rows of article ``k`` of ``task`` under the id
     ``unique`` (an id seen before, renamed as :func:`~auditor.readers.load_articles` does): read
     again here locally, on a worker on a cluster (:mod:`auditor.cluster`)."""
+    # Per article, compact (this process holds them for the whole run): its columns as typed arrays
+    # (in a spill file, as the figures, on several workers), and where it was read (task, place in
+    # the task's articles), for ArticleTexts to read it again.
+    article_rows: TypedColumns | SpillWriter = SpillWriter(schema=ARTICLE_SCHEMA) if isinstance(rows, SpillWriter) \
+        else TypedColumns(ARTICLE_COLUMNS)
+    try:
+        return _taken(plan, results, rows, article_rows, reading, renamed, total_bytes, progress, tasks)
+    except BaseException:
+        if isinstance(article_rows, SpillWriter):
+            article_rows.discard()
+        raise
+
+
+def _taken(
+    plan: list[Any], results: Iterator[Any], rows: FigureColumns | SpillWriter, article_rows: TypedColumns | SpillWriter,
+    reading: ReadOptions, renamed: Callable[[Any, int, str], list[tuple]], total_bytes: int,
+    progress: ProgressCallback | None, tasks: list[Any],
+) -> tuple[pd.DataFrame | SpilledTable, pd.DataFrame, pd.DataFrame | SpilledFigures, Mapping[str, str]]:
+    """:func:`_gathered`, its articles' rows into ``article_rows``."""
     from array import array
 
     from ._uptodate import keep_read
     from .readers import NAME_NOTE, ArticleTexts, _shown, _unique_id
 
-    # Per article, compact (this process holds them for the whole run): its columns as typed arrays,
-    # and where it was read (task, place in the task's articles), for ArticleTexts to read it again.
-    article_rows = TypedColumns(ARTICLE_COLUMNS)
     in_task, at = array("q"), array("q")
     errors: list[ReadError] = []
     taken: set[str] = set()
@@ -468,15 +504,24 @@ def _gathered(
         done_bytes += task.size
         if progress:
             progress(article_rows.n, round(article_rows.n * total_bytes / done_bytes) if done_bytes else 0)
-    articles = article_rows.joined()
     errors_frame = pd.DataFrame([e.to_row() for e in errors], columns=list(ERROR_COLUMNS))
+    if isinstance(article_rows, SpillWriter):
+        if article_rows.n:
+            articles = article_rows.finish_table()
+            ids, digests = _ColumnOf(articles, "article_id"), _ColumnOf(articles, "sha256")
+        else:  # none: the frame an in-memory run makes
+            article_rows.discard()
+            articles = TypedColumns(ARTICLE_COLUMNS).joined()
+    else:
+        articles = article_rows.joined()
+    if isinstance(articles, pd.DataFrame):
+        ids, digests = articles["article_id"], articles["sha256"]
     if isinstance(rows, SpillWriter):
         figures = rows.finish()
         release_memory()  # what the workers' results took as they came in, before the claims step
     else:
         figures = rows.frame()
-    return articles, errors_frame, figures, ArticleTexts(tasks, articles["article_id"], articles["sha256"], in_task, at,
-                                                           reading.max_file_size)
+    return articles, errors_frame, figures, ArticleTexts(tasks, ids, digests, in_task, at, reading.max_file_size)
 
 
 def _claims(
@@ -516,7 +561,8 @@ def _spilled_claims(
     from .claims import build_claims_by_blocks, claim_batch_cache
 
     if not len(figures) or pool is None or pool.jobs < 2:
-        return _claims(_table_loaded(figures), articles, store, review_dir, pool)
+        return _claims(_table_loaded(figures), articles.frame() if isinstance(articles, SpilledTable) else articles,
+                       store, review_dir, pool)
     built = build_claims_by_blocks(figures, articles, pool.submit, pool.jobs, store_dir=review_dir,
                                    cache=claim_batch_cache(store))
     release_memory()
@@ -538,15 +584,17 @@ def _open_cache(cache: str | Path | bool | None) -> ArticleCache | None:
     return ArticleCache(default_cache_folder() if cache is True else Path(cache))
 
 
-def _loaded_on_access(name: str, doc: str) -> property:
-    """``result.<name>``: a table spilled to files by a local run (figures, claim groups, conflicts) is
-    loaded on first access (and its files removed); the writers stream it without loading it. Set, it
-    is kept where a dataclass field is (the property reads it there)."""
+def _loaded_on_access(name: str, doc: str, keep_files: bool = False) -> property:
+    """``result.<name>``: a table spilled to files by a local run (articles, figures, claim groups,
+    conflicts) is loaded on first access (and its files removed, unless ``keep_files``: the articles',
+    which the result's texts read their ids and digests from, go when no longer referenced); the
+    writers stream it without loading it. Set, it is kept where a dataclass field is (the property
+    reads it there)."""
 
     def get(result: AuditResult) -> pd.DataFrame:
         table = result.__dict__[name]
         if isinstance(table, SpilledTable):
-            result.__dict__[name] = table = _table_loaded(table)
+            result.__dict__[name] = table = table.frame() if keep_files else _table_loaded(table)
         return table
 
     def set_(result: AuditResult, table: pd.DataFrame | SpilledTable) -> None:
@@ -556,6 +604,8 @@ def _loaded_on_access(name: str, doc: str) -> property:
 
 
 # Properties set after the dataclass is made: ``AuditResult(figures=...)`` stays the constructor.
+AuditResult.articles = _loaded_on_access("articles", "One row per article (``ARTICLE_COLUMNS``).",  # type: ignore[assignment]
+                                         keep_files=True)
 AuditResult.figures = _loaded_on_access("figures", "One row per figure (``FIGURE_COLUMNS``).")  # type: ignore[assignment]
 AuditResult.groups = _loaded_on_access("groups", "One row per claim group (``GROUP_COLUMNS`` first).")  # type: ignore[assignment]
 AuditResult.conflicts = _loaded_on_access("conflicts", "One row per conflict (``CONFLICT_COLUMNS`` first).")  # type: ignore[assignment]

@@ -31,7 +31,7 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from ._claim_rules import load_config, prepare
-from ._spill import SpilledFigures, SpilledRuns, SpillPart, read_run, release_memory, write_run
+from ._spill import SpilledFigures, SpilledRuns, SpilledTable, SpillPart, read_run, release_memory, write_run
 from .conflicts import conflict_rows
 from .incidents import block_keys, key_parts, keys_of_parts, link_incidents
 from .relations import build_groups, violations
@@ -445,12 +445,12 @@ class ClaimBatchCache:
         import hashlib
 
         self._rows, figure_types = _row_hashes(figures)
-        article_hashes = pd.util.hash_pandas_object(articles, index=False, categorize=False).to_numpy()
+        article_hashes, article_types = _row_hashes(articles)
         self._of_article = np.zeros(len(article_rows), dtype=np.uint64)
         known = article_rows >= 0
         self._of_article[known] = article_hashes[article_rows[known]]
         self._head = "\0".join((_CLAIMS_CACHE_FORMAT, self.version, _config_text(load_config()), figure_types,
-                                _types_text(articles))).encode()
+                                article_types)).encode()
         whole = hashlib.sha256(self._head + b"\0layout")
         whole.update(self._rows.tobytes())
         whole.update(self._of_article.tobytes())
@@ -506,10 +506,10 @@ def claim_batch_cache(store: Any) -> ClaimBatchCache | None:
     return ClaimBatchCache(store, extractor_version())
 
 
-def _row_hashes(figures: pd.DataFrame | SpilledFigures) -> tuple[np.ndarray, str]:
-    """A 64-bit hash of every figure row (all columns, not its position) and the columns' types;
-    a spilled table is read a record batch at a time."""
-    if not isinstance(figures, SpilledFigures):
+def _row_hashes(figures: pd.DataFrame | SpilledTable) -> tuple[np.ndarray, str]:
+    """A 64-bit hash of every row (all columns, not its position) of the figures (or the articles) and
+    the columns' types; a spilled table is read a record batch at a time."""
+    if not isinstance(figures, SpilledTable):
         types = _types_text(figures)
         return pd.util.hash_pandas_object(figures, index=False, categorize=False).to_numpy(), types
     hashes = np.empty(len(figures), dtype=np.uint64)
@@ -531,11 +531,16 @@ def _types_text(frame: pd.DataFrame) -> str:
 _HASH_CHUNK_ROWS = 16_384
 
 
-def _article_rows(article_ids: pd.Series, articles: pd.DataFrame) -> np.ndarray:
-    """Each figure's article: its row in ``articles`` (the first of that id; -1 for none)."""
-    if "article_id" not in articles or articles.empty:
+def _article_ids(articles: pd.DataFrame | SpilledTable) -> pd.Series | None:
+    """The articles' ids (``None``: no article, or no ids)."""
+    return articles["article_id"] if "article_id" in articles.columns and len(articles) else None
+
+
+def _article_rows(article_ids: pd.Series, ids: pd.Series | None) -> np.ndarray:
+    """Each figure's article: its row in the articles whose ids are ``ids`` (the first of that id; -1
+    for none)."""
+    if ids is None:
         return np.full(len(article_ids), -1, dtype=np.int64)
-    ids = articles["article_id"]
     first = ~ids.duplicated().to_numpy()  # as _fill_from_articles reads them: the first of an id
     positions = np.flatnonzero(first)
     found = _found_in(article_ids, ids[first])
@@ -556,21 +561,25 @@ def _found_in(values: pd.Series, known: pd.Series) -> np.ndarray:
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
-def _article_rows_of(figures: pd.DataFrame | SpilledFigures, articles: pd.DataFrame) -> np.ndarray:
+def _article_rows_of(figures: pd.DataFrame | SpilledFigures, articles: pd.DataFrame | SpilledTable) -> np.ndarray:
     """:func:`_article_rows` of every figure; a spilled table's article ids read a part at a time."""
+    ids = _article_ids(articles)
     if not isinstance(figures, SpilledFigures):
-        return _article_rows(figures["article_id"], articles)
+        return _article_rows(figures["article_id"], ids)
     rows = np.empty(len(figures), dtype=np.int64)
     for start in range(0, len(figures), _HASH_CHUNK_ROWS * 4):
         stop = min(start + _HASH_CHUNK_ROWS * 4, len(figures))
-        rows[start:stop] = _article_rows(figures.part(np.arange(start, stop), ["article_id"]).load()["article_id"],
-                                         articles)
+        rows[start:stop] = _article_rows(figures.part(np.arange(start, stop), ["article_id"]).load()["article_id"], ids)
     return rows
 
 
-def _articles_at(articles: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+def _articles_at(articles: pd.DataFrame | SpilledTable, rows: np.ndarray) -> pd.DataFrame:
     """The articles of a batch's figures (``rows``: each figure's row in ``articles``, -1 for none), in
-    their order in ``articles``; every article when they have no ids."""
+    their order in ``articles``; every article when they have no ids. Spilled articles: only these
+    rows read from their file."""
+    if isinstance(articles, SpilledTable):
+        positions = np.unique(rows[rows >= 0])
+        return articles.rows(positions, articles.columns).set_axis(pd.Index(positions), axis=0)
     if "article_id" not in articles:
         return articles
     return articles.iloc[np.unique(rows[rows >= 0])]

@@ -161,7 +161,7 @@ def _audit_and_write(args: argparse.Namespace, jobs: int | None, reading: object
                 raise
             return _fail(f"the audit failed ({type(exc).__name__}: {exc}); {kept} "
                          f"(set {_DEBUG_ENV}=1 for the traceback)")
-        if result.articles.empty:
+        if not result.n_articles:
             reasons = "; ".join(f"{r.path}: {r.error}" for r in result.errors.itertuples()) or "no supported files"
             return _fail(f"nothing could be audited ({reasons}); {kept}")
         pause_point("audited")
@@ -172,7 +172,7 @@ def _audit_and_write(args: argparse.Namespace, jobs: int | None, reading: object
         except OSError as exc:
             return _fail(f"cannot write the audit to {args.out} ({str(exc) if isinstance(exc, OutputError) else _reason(exc)}); {kept}")
         printed = _uptodate.Printed(
-            {"articles": len(result.articles), "figures": result.n_figures, "groups": result.n_groups,
+            {"articles": result.n_articles, "figures": result.n_figures, "groups": result.n_groups,
              "conflicts": result.n_conflicts, "errors": len(result.errors)},
             [(name, _shown(path)) for name, path in written.items()],  # stdout may not take undecodable bytes
             [(str(row.path), str(row.error)) for row in result.errors.itertuples()])

@@ -549,9 +549,9 @@ def _tables(result: Any) -> dict[str, tuple[pd.DataFrame, Sequence[str]]]:
     from .review import DECISION_COLUMNS
 
     return {
-        "articles": (result.articles, ARTICLE_COLUMNS),
-        # tables a local run keeps in files (figures, claim groups, conflicts) are streamed from them,
-        # never loaded whole (see AuditResult.figures)
+        # tables a local run keeps in files (articles, figures, claim groups, conflicts) are streamed from
+        # them, never loaded whole (see AuditResult.figures)
+        "articles": (held_table(result, "articles"), ARTICLE_COLUMNS),
         "figures": (held_table(result, "figures"), FIGURE_COLUMNS),
         "groups": (held_table(result, "groups"), GROUP_COLUMNS),
         "conflicts": (held_table(result, "conflicts"), CONFLICT_COLUMNS),

@@ -306,8 +306,13 @@ def refuse_whole_tables(monkeypatch):
     import contextlib
 
     from auditor import _spill
+    from auditor.model import ARTICLE_COLUMNS
 
-    def loaded_whole(*_args, **_kwargs):
+    whole = _spill.SpilledTable.frame
+
+    def loaded_whole(table, *args, **kwargs):
+        if tuple(table.columns) == ARTICLE_COLUMNS:  # one row per article: the views read it whole, as when held
+            return whole(table, *args, **kwargs)
         raise AssertionError("a whole spilled table was loaded")
 
     @contextlib.contextmanager

@@ -75,18 +75,55 @@ def test_figures_of_a_run_on_workers_are_spilled_and_equal_those_of_an_in_memory
     import gc
 
     result = audit(corpus, jobs=2)
-    for name in ("figures", "groups", "conflicts"):  # not held in memory after the run
+    for name in ("articles", "figures", "groups", "conflicts"):  # not held in memory after the run
         assert isinstance(result.__dict__[name], _spill.SpilledTable), name
-    assert len(_spill_folders(temp_folder)) == 3 and result.n_figures == len(in_memory.figures)
+    assert len(_spill_folders(temp_folder)) == 4 and result.n_figures == len(in_memory.figures)
     pd.testing.assert_frame_equal(result.figures, in_memory.figures)  # loaded on first access
-    assert len(_spill_folders(temp_folder)) == 2  # the file is removed once loaded
+    assert len(_spill_folders(temp_folder)) == 3  # the file is removed once loaded
     pd.testing.assert_frame_equal(result.groups, in_memory.groups)
     pd.testing.assert_frame_equal(result.conflicts, in_memory.conflicts)
+    pd.testing.assert_frame_equal(result.articles, in_memory.articles)
+    # the articles' file stays while the result's texts may read their ids and digests from it
+    assert len(_spill_folders(temp_folder)) == 1
+    article_id = in_memory.articles["article_id"].iloc[-1]
+    assert result.texts[article_id] == in_memory.texts[article_id]
+    del result
+    gc.collect()
     assert _spill_folders(temp_folder) == []
     again = audit(corpus, jobs=2)
     del again
     gc.collect()
     assert _spill_folders(temp_folder) == []  # removed with the result it belongs to
+
+
+def test_a_run_on_workers_holds_no_text_per_figure_or_article_and_its_views_read_parts(
+        corpus, in_memory, temp_folder, tmp_path, refuse_whole_tables):
+    """The main process keeps the articles and the columns the claims fill (outlet, published,
+    group_id, incident_id) in files, a byte per figure saying which claims task's file holds its row:
+    the figures of a group, rows at some positions and a range of rows are read from them, and the
+    files written are those of the audit in memory."""
+    import numpy as np
+
+    result = audit(corpus, jobs=2)
+    figures, articles = result.__dict__["figures"], result.__dict__["articles"]
+    assert isinstance(articles, _spill.SpilledTable)
+    assert isinstance(figures.filled, _spill.SpilledTable) and list(figures.filled.columns) == list(claims._FILLED)
+    assert figures.filled.runs.dtype.itemsize == 1 and len(figures.filled.paths) > 1
+    expected = in_memory.figures
+    with refuse_whole_tables():
+        group_id = in_memory.groups["group_id"].iloc[0]
+        pd.testing.assert_frame_equal(result.figures_of(group_id), in_memory.figures_of(group_id))
+        positions = np.arange(3, len(expected), 37)
+        pd.testing.assert_frame_equal(result._figures_at(positions, None), expected.iloc[positions])
+        pd.testing.assert_frame_equal(result._figures_at(positions, ["group_id", "figure_id"]),
+                                      expected.iloc[positions][["figure_id", "group_id"]])
+        start = len(expected) // 3
+        pd.testing.assert_frame_equal(pd.concat(figures.chunks(53, start, start + 200)),
+                                      expected.iloc[start:start + 200])
+        result.write(tmp_path / "spilled")
+    in_memory.write(tmp_path / "held")
+    for name in ("articles.csv", "figures.csv", "groups.csv", "conflicts.csv"):
+        assert (tmp_path / "spilled" / name).read_bytes() == (tmp_path / "held" / name).read_bytes(), name
 
 
 def test_rows_sent_as_arrow_by_the_workers_spill_as_the_same_table_as_tuples(corpus, in_memory, temp_folder):
