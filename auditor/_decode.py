@@ -21,6 +21,7 @@ _BOMS: tuple[tuple[bytes, str, str], ...] = (
     (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16"),
     (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16"),
 )
+_BOM_STARTS = frozenset(bom[:1] for bom, _, _ in _BOMS)
 # Western European and Arabic Windows code pages first (English, French, Arabic news),
 # then the other single-byte encodings a newsroom file may come in.
 _PREFERRED_CODEPAGES = ["cp1252", "cp1256"]
@@ -70,9 +71,9 @@ def decode(data: bytes, *, html: bool = False) -> str:
 def decode_as(data: bytes, *, html: bool = False) -> tuple[str, str]:
     """:func:`decode`, and the codec that read the bytes: a Python codec name (``utf-8-sig`` for
     UTF-8 after a BOM), with ``:replace`` when broken sequences became U+FFFD."""
-    if not data.strip():
+    if not data or data.isspace():
         raise UndecodableError("empty file")
-    for bom, encoding, name in _BOMS:
+    for bom, encoding, name in _BOMS if data[:1] in _BOM_STARTS else ():
         if data.startswith(bom):
             try:
                 text = data[len(bom):].decode(encoding)
@@ -83,7 +84,7 @@ def decode_as(data: bytes, *, html: bool = False) -> tuple[str, str]:
     # Zero and other control bytes: UTF-16 without a BOM (Arabic in UTF-16 is mostly 0x06 bytes
     # beside letters, which would even pass as ASCII) or binary content.
     sample = data[:_SAMPLE_BYTES]
-    if len(_CONTROL_BYTES.findall(sample)) > _MAX_CONTROL_SHARE * len(sample):
+    if _CONTROL_BYTES.search(sample) and len(_CONTROL_BYTES.findall(sample)) > _MAX_CONTROL_SHARE * len(sample):
         return _utf16_without_bom(data)
     try:
         return _checked(data.decode("utf-8")), "utf-8"
@@ -101,10 +102,10 @@ def decode_as(data: bytes, *, html: bool = False) -> tuple[str, str]:
 
 
 def _checked(text: str) -> str:
-    if not text.strip():
+    if not text or text.isspace():
         raise UndecodableError("empty file")
-    controls = len(_CONTROL.findall(text, 0, 65536))
-    if controls > _MAX_CONTROL_SHARE * min(len(text), 65536):
+    if _CONTROL.search(text, 0, 65536) and \
+            len(_CONTROL.findall(text, 0, 65536)) > _MAX_CONTROL_SHARE * min(len(text), 65536):
         raise UndecodableError(BINARY)
     return text
 

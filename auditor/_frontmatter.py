@@ -77,9 +77,9 @@ def _simple_front_matter(block: str) -> dict[str, object] | None:
         value = value.rstrip(" ")
         if key in parsed or ": " in value or value.endswith(":"):
             return None
-        if _implicit_tag(resolvers, key) is not None:  # "yes", "null", "on": not a string
+        if _tag_of(key) is not None:  # "yes", "null", "on": not a string
             return None
-        tag = _implicit_tag(resolvers, value)
+        tag = _tag_of(value)
         if tag is None:
             parsed[key] = value
         elif tag == _TIMESTAMP_TAG and _DATE.fullmatch(value):
@@ -99,6 +99,13 @@ def _resolvers() -> dict | None:
     from yaml.resolver import Resolver
 
     return None if Resolver.yaml_path_resolvers else Resolver.yaml_implicit_resolvers
+
+
+@lru_cache(maxsize=4096)
+def _tag_of(scalar: str) -> str | None:
+    """:func:`_implicit_tag` by YAML's resolvers (:func:`_resolvers`, not None), remembered: the keys and many
+    values (outlets, dates) come again from file to file."""
+    return _implicit_tag(_resolvers(), scalar)  # type: ignore[arg-type]
 
 
 def _implicit_tag(resolvers: dict, scalar: str) -> str | None:

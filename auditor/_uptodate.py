@@ -21,14 +21,13 @@ record saying "up to date". Anything missing, different or unreadable means a no
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import stat
 import sys
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -134,19 +133,25 @@ class ReadDigests(dict):
 _kept: list[ReadDigests] = []  # the digests being kept in this process, innermost last
 
 
-@contextlib.contextmanager
-def digests_kept(into: ReadDigests) -> Iterator[ReadDigests]:
+class digests_kept:  # a context manager named as contextlib would make one; a class: it is entered once per file read
     """Keep the digest of every file read whole in this process into ``into`` while in the block."""
-    from . import readers
 
-    before = readers.on_read
-    readers.on_read = into.took
-    _kept.append(into)
-    try:
-        yield into
-    finally:
+    def __init__(self, into: ReadDigests) -> None:
+        self.into = into
+
+    def __enter__(self) -> ReadDigests:
+        from . import readers
+
+        self.before = readers.on_read
+        readers.on_read = self.into.took
+        _kept.append(self.into)
+        return self.into
+
+    def __exit__(self, *_: object) -> None:
+        from . import readers
+
         _kept.pop()
-        readers.on_read = before
+        readers.on_read = self.before
 
 
 def keep_read(digests: Mapping[str, tuple[str, tuple[int, int, int, int]]]) -> None:

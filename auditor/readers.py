@@ -487,23 +487,41 @@ def _read_bytes(path: Path, max_size: int) -> bytes:
 
     ``O_NONBLOCK``: a named pipe swapped in after the folder was listed must not hang the open.
     """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    with os.fdopen(fd, "rb") as handle:
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise _Rejected(f"not a regular file ({_kind(info.st_mode)}), not read")
         if info.st_size > max_size:
             raise _Rejected(f"file is {_size(info.st_size)}, over the {_size(max_size)} limit per file "
                             "(--max-file-size)")
-        # read(n) allocates n bytes up front: ask for the size the file has, then for any growth.
-        data = handle.read(info.st_size + 1)
+        # Read straight from the descriptor (a buffered file object cost a fifth of reading a small file):
+        # the size the file has, then any growth, up to one byte over the limit.
+        data = _read_up_to(fd, info.st_size + 1)
         if len(data) > info.st_size:
-            data += handle.read(max_size + 1 - len(data))
+            data += _read_up_to(fd, max_size + 1 - len(data))
+    finally:
+        os.close(fd)
     if len(data) > max_size:  # grew while being read
         raise _Rejected(f"file is over the {_size(max_size)} limit per file (--max-file-size)")
     if on_read is not None:
         on_read(path, data, info)
     return data
+
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _read_up_to(fd: int, n: int) -> bytes:
+    """``n`` bytes from ``fd``, fewer at the end of the file (one ``os.read`` may give less than asked)."""
+    parts = []
+    while n > 0:
+        data = os.read(fd, n)
+        if not data:
+            break
+        parts.append(data)
+        n -= len(data)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 # --- plain text and Markdown -------------------------------------------------------------------
