@@ -200,11 +200,14 @@ class Gazetteer:
         else:
             # a name starts with a capital, or with a particle before one ("al-Anbar"); C-level passes over
             # the words, as this looks at every word of every article
-            n = len(words)
-            capital = list(map(str.isupper, map(itemgetter(0), words)))
-            firsts = list(compress(range(n), capital))
-            after_particle = [i for i in compress(range(n - 1), map(self._particles.__contains__, tokens.keys))
-                              if capital[i + 1] and not capital[i]]
+            keys = tokens.keys
+            capital = list(map(str.isupper, itemgetter(*starts)(tokens.text))) if len(starts) > 1 else [
+                tokens.text[start].isupper() for start in starts]  # (first letters: one C call picks them all)
+            firsts = list(compress(range(len(words)), capital))
+            # (only the words before capitals, a third of them, are looked up; keys[-1] before word 0 is dropped)
+            after_particle = [i - 1 for i in compress(firsts, map(self._particles.__contains__,
+                                                                  map(keys.__getitem__, map((-1).__add__, firsts))))
+                              if i and not capital[i - 1]]
             if after_particle:
                 firsts = sorted(firsts + after_particle)
             firsts = self._name_starts(tokens.keys, firsts)
