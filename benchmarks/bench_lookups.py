@@ -56,7 +56,7 @@ def main() -> None:
         _, build = timed(gazetteer._load_or_build)
         data, load = timed(gazetteer._load_or_build)
         print(f"gazetteer: build {build:.2f} s, load from cache {load:.2f} s, "
-              f"{len(data['names']):,} places, {len(data['index']):,} first words")
+              f"{len(data['pops']) // 8:,} places")  # (pops: the packed array of 8-byte populations)
         places = gazetteer.Gazetteer(data)
         actors, actor_build = timed(ActorIndex, load_table("actors.yaml"))
         print(f"actors: build {actor_build * 1000:.0f} ms")
