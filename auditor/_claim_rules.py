@@ -267,11 +267,12 @@ def _days(values: list[str]) -> np.ndarray:
     return np.array([table[v] for v in values], dtype="float64")
 
 
-def _intervals(col: dict[str, list[Any]], config: ClaimConfig, approximate: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised :func:`auditor.intervals.figure_interval` over the table (NaN low = no interval)."""
+def _intervals(col: dict[str, list[Any]], config: ClaimConfig, approximate: bool,
+               slack_implicit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised :func:`auditor.intervals.figure_interval` over the table (NaN low = no interval);
+    ``slack_implicit``: each figure's ``implicit_tolerance`` (:func:`_implicit_slack`)."""
     v, lo, hi = (np.asarray(col[c], dtype="float64") for c in ("value", "low", "high"))
     q = np.asarray(col["qualifier"], dtype=object)
-    slack_implicit = np.array([config.implicit_tolerance.get(c, 0.0) for c in col["category"]], dtype="float64")
     out_lo = np.full(len(v), np.nan)
     out_hi = np.full(len(v), np.nan)
     lower = np.isin(q, ("at_least", "more_than"))
@@ -300,6 +301,11 @@ def _intervals(col: dict[str, list[Any]], config: ClaimConfig, approximate: bool
         a, b = np.minimum(p_lo, p_hi), np.maximum(p_lo, p_hi)
         out_lo[ok], out_hi[ok] = (a * (1 - slack))[ok], (b * (1 + slack))[ok]
     return out_lo, out_hi
+
+
+def _implicit_slack(col: dict[str, list[Any]], config: ClaimConfig) -> np.ndarray:
+    """Each figure's ``implicit_tolerance`` (by its category)."""
+    return np.array(_mapped(col, ["category"], lambda c: config.implicit_tolerance.get(c, 0.0)), dtype="float64")
 
 
 def _mapped(col: dict[str, list[Any]], names: list[str], function: Any) -> list[Any]:
@@ -346,8 +352,9 @@ def prepare(figures: pd.DataFrame, config: ClaimConfig) -> PreparedFigures:
     """Everything the claim stages read, per figure, in input row order."""
     col = columns(figures)
     n = len(figures)
-    lo, hi = _intervals(col, config, approximate=True)
-    stated_lo, stated_hi = _intervals(col, config, approximate=False)
+    slack = _implicit_slack(col, config)
+    lo, hi = _intervals(col, config, approximate=True, slack_implicit=slack)
+    stated_lo, stated_hi = _intervals(col, config, approximate=False, slack_implicit=slack)
     places = _mapped(col, ["location", "place_id", "admin1", "country"], place_hierarchy)
     category = col["category"]
     refs = _mapped(col, ["reference_place"], place_key)
@@ -365,10 +372,10 @@ def prepare(figures: pd.DataFrame, config: ClaimConfig) -> PreparedFigures:
     for i, day in enumerate(event_day):
         if day == day:
             dated.setdefault(sibling(i), day)
-    if dated:
-        for i, day in enumerate(event_day):
-            if day != day:
-                event_day[i] = dated.get(sibling(i), day)
+    if dated:  # only the undated figures of an article with a dated one can take its date
+        with_dates, article = {key[0] for key in dated}, col["article_id"]
+        for i in [i for i, day in enumerate(event_day) if day != day and article[i] in with_dates]:
+            event_day[i] = dated.get(sibling(i), event_day[i])
     lo_list = lo.tolist()
     loose = []
     for i in range(n):
