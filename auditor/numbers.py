@@ -28,10 +28,12 @@ _TOKEN_RE = re.compile(
 
 _LOWER = itemgetter(4)  # Token.lower, read by map() without a Python-level call per token
 # The same tokens as a split pattern: the text comes back as gap, token, gap, token, ..., gap, and running sums of
-# the parts' lengths give the offsets (no match object per token). Its first alternative, a lower-case ASCII word
-# before a space (most tokens of running text), cuts what the word alternative would: no abbreviation or number
-# starts there, and the word ends at the space; it is tried first as the cheapest (-10..18% split time).
-_SPLIT_RE = re.compile(r"([a-z]++(?=\s)|" + re.sub(r"\(\?P<\w+>", "(?:", _TOKEN_RE.pattern) + ")")
+# the parts' lengths give the offsets (no match object per token). Its first two alternatives, an ASCII word in
+# lower case before a space, or one of two letters or more (the first of either case) before a space, comma, stop,
+# semicolon or colon (most tokens of running text), cut what the word alternative would: no abbreviation ("U.S.",
+# "e.g.") or number starts there, and the word ends at that mark; tried first as the cheapest (split -20%).
+_SPLIT_RE = re.compile(r"([a-z]++(?=\s)|[A-Za-z][a-z]++(?=[\s,.;:])|"
+                       + re.sub(r"\(\?P<\w+>", "(?:", _TOKEN_RE.pattern) + ")")
 # token text -> (kind, lower case): a token's kind depends on its text alone (an abbreviation holds a dot no word
 # holds, a number starts with a digit, a word with a letter, punctuation is one other character), and the words of
 # a corpus are few
