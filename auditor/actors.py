@@ -69,6 +69,12 @@ def _actor_mention(start: int, end: int, surface: str, actor: Actor, generic: bo
     return mention
 
 
+def mention_of(text: str, found: AliasSpan, offset: int = 0) -> ActorMention:
+    """The mention of an :meth:`ActorIndex.alias_spans` entry of ``text`` (offsets + ``offset``)."""
+    start, end, alias = found
+    return _actor_mention(offset + start, offset + end, text[start:end], alias.actor, alias.generic)
+
+
 # A node of an alias tree: the nodes under it by the next word's key, and the aliases that end at it.
 _Node = tuple[dict[str, "_Node"], list["_Alias"]]
 
@@ -86,6 +92,10 @@ class _Alias:
     def __post_init__(self) -> None:
         object.__setattr__(self, "plain", self.case is None and self.needs_next is None
                            and self.needs_previous is None)
+
+
+# An alias found in a text: (start, end, the alias), offsets in the text scanned.
+AliasSpan = tuple[int, int, _Alias]
 
 
 class ActorIndex:
@@ -169,10 +179,16 @@ class ActorIndex:
     def find_actors(self, text: str, offset: int = 0, tokens: Tokens | None = None) -> list[ActorMention]:
         """Actors named in ``text``, left to right, longest alias first (offsets + ``offset``);
         ``tokens`` is ``_names.tokenize(text)`` when the caller has it already."""
+        return [_actor_mention(offset + start, offset + end, text[start:end], alias.actor, alias.generic)
+                for start, end, alias in self.alias_spans(text, tokens)]
+
+    def alias_spans(self, text: str, tokens: Tokens | None = None) -> list[AliasSpan]:
+        """What :meth:`find_actors` finds, as ``(start, end, alias)`` (see :func:`mention_of`): for a caller that
+        looks at few of them (an article's context asks about the actors of its figures' sentences only)."""
         tokens = tokens if tokens is not None else tokenize(text)
         keys, starts, ends, glued = tokens.keys, tokens.starts, tokens.ends, tokens.glued
         trees = self._trees
-        found: list[ActorMention] = []
+        found: list[AliasSpan] = []
         n = len(keys)
         resume = 0  # the token after the last actor found
         for i in list(compress(range(n), map(trees.__contains__, keys))):  # the words that start an alias
@@ -187,7 +203,6 @@ class ActorIndex:
                     break
                 ending.append(node[1])
                 k += 1
-            mention = None
             for aliases in reversed(ending):
                 for alias in aliases:
                     j = i + len(alias.rest)
@@ -195,12 +210,10 @@ class ActorIndex:
                         end = ends[j]
                         if end < len(text) and text[end] == "." and len(tokens.words[j]) == 1 and j > i:
                             end += 1  # the closing dot of "U.S." / "U.N." belongs to the name
-                        mention = _actor_mention(offset + starts[i], offset + end, text[starts[i]:end],
-                                                 alias.actor, alias.generic)
+                        found.append((starts[i], end, alias))
+                        resume = j + 1
                         break
-                if mention is not None:
-                    found.append(mention)
-                    resume = j + 1
+                if resume > i:
                     break
         return found
 

@@ -15,6 +15,7 @@ from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
 from ._names import tokenize as name_tokens
+from .actors import mention_of
 from .attribution import Attributor
 from .scope import find_dates, read_scope
 from .knowledge import CASUALTY_CATEGORIES, Caseless, category_words, grammar_words
@@ -161,13 +162,15 @@ class ArticleContext:
             # a small town of a country the article never mentions is a local name the gazetteer lacks
             mentions = [m for m in mentions if m.place.country in hint or m.place.kind != "city"
                         or m.place.curated or m.place.population >= 100_000]
-        self.actor_mentions = list(_actors().find_actors(text, tokens=words))
-        self._actor_starts = [a.start for a in self.actor_mentions]
-        actor_spans = [(a.start, a.end) for a in self.actor_mentions]
+        # the actors as (start, end, alias): a mention is made when first asked for (most are never: only the
+        # actors of the sentences that hold figures are)
+        self._actor_spans = _actors().alias_spans(text, tokens=words)
+        self._actor_starts = actor_starts = [a[0] for a in self._actor_spans]
+        self._actor_mentions: list[Any] = [None] * len(actor_starts)
+        actor_spans = self._actor_spans
         dateline_end = self.dateline.end if self.dateline is not None else -1
         # A place inside an actor's name ("Islamic State of Iraq") or an adjective ("Iran-backed") is not
         # where something happened; the dateline is read on its own.
-        actor_starts = [a for a, _ in actor_spans]
 
         def inside_actor(m: Any) -> bool:
             k = bisect.bisect_right(actor_starts, m.start) - 1
@@ -491,9 +494,18 @@ class ArticleContext:
         return self.places[a:b]
 
     def actors_between(self, start: int, end: int) -> list[Any]:
+        """The actor mentions that start at or after ``start`` and end by ``end``."""
         a = bisect.bisect_left(self._actor_starts, start)
         b = bisect.bisect_left(self._actor_starts, end)
-        return [m for m in self.actor_mentions[a:b] if m.end <= end]
+        made, spans = self._actor_mentions, self._actor_spans
+        found = []
+        for k in range(a, b):
+            if spans[k][1] <= end:
+                mention = made[k]
+                if mention is None:
+                    mention = made[k] = mention_of(self.article.text, spans[k])
+                found.append(mention)
+        return found
 
     # -- when -----------------------------------------------------------------------------------
     def scope_at(self, index: int, d: DraftSpan) -> Any:

@@ -42,7 +42,7 @@ _STAGES = (
     ("article context", provenance.ArticleContext, "__init__"),
     ("  place scan", gazetteer.Gazetteer, "find_places"),
     ("  place roles", provenance, "_place_role"),
-    ("  actor scan", actors.ActorIndex, "find_actors"),
+    ("  actor scan", actors.ActorIndex, "alias_spans"),
     ("tokenize", provenance, "tokenize"),
     ("find numbers", extract, "find_numbers"),
     ("read figures", extract, "_draft"),
