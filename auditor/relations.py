@@ -175,6 +175,8 @@ def source_clusters(rows: list[int], prep: PreparedFigures, config: ClaimConfig)
                 if common / (len(grams) + len(other_grams) - common) >= config.reprint_similarity:
                     union.union(there, here)
                     here = find(here)
+    if union.sets == n:  # nothing joined: each node its own root
+        return dict(zip(rows, nodes))
     root = [union.find(k) for k in range(n)]
     return dict(zip(rows, map(root.__getitem__, nodes)))
 
