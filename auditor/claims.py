@@ -205,13 +205,25 @@ def build_claims_by_blocks(
             bucket_of_row = cache.read_rows(figures, articles, article_rows) if cache is not None else None
         except (TypeError, ValueError):  # a column pandas cannot hash (lists in cells): built without the cache
             cache, bucket_of_row = None, None
-        if keys is None and bucket_of_row is None:
+        batches = None
+        if keys is None and bucket_of_row is None and spilled:
+            # Keys cut on a worker: this process receives the batches (or each figure's bucket), not the keys
+            cut = _cut_on_workers(figures, submit, workers, chosen, Path(folder), ids,
+                                  _n_batches(n, workers) if cache is None else None)
+            if cache is None:
+                batches = cut
+            else:
+                bucket_of_row = cut
+                cache.put_layout(bucket_of_row)
+            del cut
+        elif keys is None and bucket_of_row is None:
             keys = _keys_on_workers(figures, submit, workers, chosen, None if folder is None else Path(folder), ids)
             release_memory()  # the key parts joined and cut: what the claims results come into
         del ids  # the article ids: not held through the claims tasks
         stored: dict[int, tuple] = {}
         if cache is None:
-            batches = _packed(pd.Categorical(keys).codes.astype(np.int64), _n_batches(n, workers))
+            if batches is None:
+                batches = _packed(pd.Categorical(keys).codes.astype(np.int64), _n_batches(n, workers))
             del keys
         else:
             if bucket_of_row is None:
@@ -536,29 +548,47 @@ def _article_ids(articles: pd.DataFrame | SpilledTable) -> pd.Series | None:
     return articles["article_id"] if "article_id" in articles.columns and len(articles) else None
 
 
-def _article_rows(article_ids: pd.Series, ids: pd.Series | None) -> np.ndarray:
+def _article_rows(article_ids: pd.Series, ids: pd.Series | tuple | None) -> np.ndarray:
     """Each figure's article: its row in the articles whose ids are ``ids`` (the first of that id; -1
-    for none)."""
+    for none; or ``ids`` as :func:`_article_index` gives them)."""
     if ids is None:
         return np.full(len(article_ids), -1, dtype=np.int64)
-    first = ~ids.duplicated().to_numpy()  # as _fill_from_articles reads them: the first of an id
-    positions = np.flatnonzero(first)
-    found = _found_in(article_ids, ids[first])
-    return np.where(found >= 0, positions[found], -1).astype(np.int64)
+    known, positions = ids if isinstance(ids, tuple) else _article_index(ids)
+    if known is None:  # not text (hand-built frames): pandas' lookup
+        found = pd.Index(positions[0]).get_indexer(article_ids)
+        positions = positions[1]
+    else:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        try:
+            values = pa.array(article_ids, type=pa.large_string(), from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return _article_rows(article_ids, (None, (known.to_pandas(), positions)))
+        found = pc.index_in(values, value_set=known).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return np.where(found >= 0, positions[np.maximum(found, 0)], -1).astype(np.int64)
 
 
-def _found_in(values: pd.Series, known: pd.Series) -> np.ndarray:
-    """Each value's position in ``known`` (distinct; -1: not there): Arrow's hash lookup when both are
-    text (no Python string per value), else pandas'."""
+def _article_index(ids: pd.Series) -> tuple[Any, Any]:
+    """The distinct article ids (an Arrow array, in order of first row) and the row of each's first
+    (as _fill_from_articles reads them: the first of an id), found by Arrow (no Python string per
+    article); ``(None, (ids, rows))`` when they are not text."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     try:
-        found = pc.index_in(pa.array(values, type=pa.large_string(), from_pandas=True),
-                            value_set=pa.array(known, type=pa.large_string(), from_pandas=True))
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not text (hand-built frames)
-        return pd.Index(known).get_indexer(values)
-    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        encoded = pc.dictionary_encode(pa.array(ids, type=pa.large_string(), from_pandas=True))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        first = ~ids.duplicated().to_numpy()
+        return None, (ids[first], np.flatnonzero(first))
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    codes = encoded.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    valid = encoded.indices.is_valid().to_numpy(zero_copy_only=False)
+    positions = np.full(len(encoded.dictionary), -1, dtype=np.int64)
+    distinct, first = np.unique(codes[valid], return_index=True)
+    positions[distinct] = np.flatnonzero(valid)[first]
+    return encoded.dictionary, positions
 
 
 def _article_rows_of(figures: pd.DataFrame | SpilledFigures, articles: pd.DataFrame | SpilledTable) -> np.ndarray:
@@ -566,10 +596,13 @@ def _article_rows_of(figures: pd.DataFrame | SpilledFigures, articles: pd.DataFr
     ids = _article_ids(articles)
     if not isinstance(figures, SpilledFigures):
         return _article_rows(figures["article_id"], ids)
+    index = None if ids is None else _article_index(ids)
+    del ids
     rows = np.empty(len(figures), dtype=np.int64)
     for start in range(0, len(figures), _HASH_CHUNK_ROWS * 4):
         stop = min(start + _HASH_CHUNK_ROWS * 4, len(figures))
-        rows[start:stop] = _article_rows(figures.part(np.arange(start, stop), ["article_id"]).load()["article_id"], ids)
+        rows[start:stop] = _article_rows(figures.part(np.arange(start, stop), ["article_id"]).load()["article_id"],
+                                         index)
     return rows
 
 
@@ -666,6 +699,18 @@ def _keys_on_workers(
     whole articles, in a file of its own in ``folder`` when given, only the columns keys read); the
     parts assembled and the runs of dates cut here. Spilled figures: each task reads its share from
     the spill file (``ids``: their article ids, read here to share them out)."""
+    futures, shares = _key_parts_on_workers(figures, submit, workers, chosen, folder, ids, written=False)
+    parts = _in_row_order([future.result() for future in futures], shares)
+    index = pd.RangeIndex(len(figures)) if isinstance(figures, SpilledFigures) else figures.index
+    return pd.Series(keys_of_parts(parts, load_config()), index=index, name="block")
+
+
+def _key_parts_on_workers(
+    figures: pd.DataFrame | SpilledFigures, submit: Callable[..., Any], workers: int, chosen: dict[str, str],
+    folder: Path | None, ids: pd.DataFrame | None, written: bool,
+) -> tuple[list[Future], list[np.ndarray]]:
+    """The key parts tasks of :func:`_keys_on_workers` (their futures) and the rows of each's share;
+    ``written``: each task writes its parts in a file in ``folder`` and gives its name."""
     spilled = isinstance(figures, SpilledFigures)
     if ids is None:
         ids = figures.column("article_id").to_frame() if spilled else figures
@@ -682,22 +727,57 @@ def _keys_on_workers(
             share = narrow.iloc[rows]
         else:
             share = _write_frames(folder / f"keys-{number}.pickle", narrow.iloc[rows])
-        futures.append(submit(_key_parts_task, share, chosen))
-    del narrow, share
-    parts = _in_row_order([future.result() for future in futures], shares)
-    index = pd.RangeIndex(len(figures)) if spilled else figures.index
-    return pd.Series(keys_of_parts(parts, load_config()), index=index, name="block")
+        futures.append(submit(_key_parts_task, share, chosen, str(folder / f"parts-{number}.pickle") if written
+                              else None))
+    return futures, shares
 
 
-def _key_parts_task(source: pd.DataFrame | str | SpillPart, chosen: dict[str, str]) -> pd.DataFrame:
+def _cut_on_workers(
+    figures: SpilledFigures, submit: Callable[..., Any], workers: int, chosen: dict[str, str], folder: Path,
+    ids: pd.DataFrame | None, n_batches: int | None,
+) -> list[np.ndarray] | np.ndarray:
+    """The batches of rows (:func:`_packed` of the keys' codes into ``n_batches``), or with ``n_batches``
+    ``None`` each figure's bucket (:func:`_buckets`), of :func:`_keys_on_workers`'s keys: the parts
+    written in files by their tasks, joined and cut by one more task. This process holds no key part
+    nor key (the cut's working arrays are several per figure)."""
+    futures, shares = _key_parts_on_workers(figures, submit, workers, chosen, folder, ids, written=True)
+    paths = [future.result() for future in futures]
+    return submit(_cut_task, paths, shares, chosen, n_batches).result()
+
+
+def _cut_task(paths: list[str], shares: list[np.ndarray], chosen: dict[str, str], n_batches: int | None
+              ) -> list[np.ndarray] | np.ndarray:
+    """The task of :func:`_cut_on_workers`: the parts read from ``paths`` (removed), put in row order,
+    the keys cut; the batches or buckets."""
+    from ._parallel import apply_settings
+
+    apply_settings(chosen)
+    parts = _in_row_order([_read_frames(path)[0] for path in paths], shares)
+    for path in paths:
+        os.unlink(path)
+    keys = keys_of_parts(parts, load_config())
+    del parts
+    codes = keys.codes.astype(np.int64)
+    cut = _packed(codes, n_batches) if n_batches is not None else _buckets(keys.categories, codes, len(codes))
+    del keys, codes
+    release_memory()
+    return cut
+
+
+def _key_parts_task(source: pd.DataFrame | str | SpillPart, chosen: dict[str, str], out: str | None = None
+                    ) -> pd.DataFrame | str:
     """The key parts of a share of whole articles' figures (given, or the file of them, or their rows
-    of the spill file)."""
+    of the spill file); with ``out``, written in that file (its name given back)."""
     from ._parallel import apply_settings
 
     apply_settings(chosen)
     parts = _key_parts_of(_loaded(source))
     release_memory()  # the prepared share's working tables: freed, not kept for the next task
-    return parts
+    if out is None:
+        return parts
+    _write_frames(Path(out), parts)
+    del parts
+    return out
 
 
 def _loaded(source: pd.DataFrame | str | SpillPart) -> pd.DataFrame:
