@@ -502,11 +502,14 @@ def find_numbers(tokens: list[Token], text: str = "", offset: int = 0) -> list[N
     ``text`` is the sentence the tokens were read from, starting at absolute ``offset``.
     """
     r = _Reader(tokens, text, offset)
+    starts = _number_starts(tokens)
+    # Only a digit token starts inside a phone number (its characters are digits, spaces, dots, dashes, brackets and
+    # a plus; a word starts with a letter): without a digit among the starts (most sentences of prose), no search
     phones = [(m.start() + offset, m.end() + offset) for m in _PHONE_RE.finditer(text)] \
-        if text and _PHONE_HINT.search(text) else []
+        if text and any(tokens[i].kind == "num" for i in starts) and _PHONE_HINT.search(text) else []
     found: list[NumberMention] = []
     read_to = -1  # last token of the mention read last: a number starts after it
-    for i in _number_starts(tokens):
+    for i in starts:
         if i <= read_to:
             continue
         if phones and any(a <= tokens[i].start < b for a, b in phones):

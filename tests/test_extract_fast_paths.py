@@ -120,3 +120,25 @@ def test_most_articles_are_dropped_and_people_and_units_are_not():
         assert not any(extract._never_counted(tokens, m) for m in first), kept
     figures = extract.extract_figures("A journalist was killed and a statement was issued.")
     assert [(f.surface, f.category) for f in figures] == [("A journalist", "killed")]
+
+
+def test_no_number_is_read_inside_a_phone_number():
+    """``find_numbers`` searches for phone numbers only when a digit token may start a number: no mention
+    ever starts inside a phone number, whatever words stand around it."""
+    from auditor.numbers import _PHONE_RE
+
+    rng = random.Random(5)
+    pieces = ["+964 770 123 4567", "(202) 555-0100", "+44 20 7946 0958", "0770.123.4567", "٠٧٧٠ ١٢٣ ٤٥٦٧",
+              "two", "one", "a", "dozens", "killed", "people", "call", "on", "12", "1,500", "-", "(", ")", ".", ", "]
+    texts = ["Two people called +964 770 123 4567 on Monday.", "Call (202) 555-0100, said three aid workers."]
+    texts += [" ".join(rng.choice(pieces) for _ in range(rng.randint(1, 10))) for _ in range(3000)]
+    read = 0
+    for text in texts:
+        tokens = tokenize(text, 0)
+        phones = [m.span() for m in _PHONE_RE.finditer(text)]
+        for m in find_numbers(tokens, text, 0):
+            read += 1
+            assert not any(a <= tokens[m.first].start < b for a, b in phones), (text, m)
+    assert read > 1000
+    text = "Two people called +964 770 123 4567 on Monday."
+    assert [text[m.start:m.end] for m in find_numbers(tokenize(text, 0), text, 0)] == ["Two"]
