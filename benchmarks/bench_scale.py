@@ -14,7 +14,10 @@ Prints, on a generated wire corpus (``make_corpus.py``):
 * claim building (incidents, groups, conflicts) at ``--claims`` figures (``bench_claims.py``, each
   size in a fresh process);
 * extraction time of one long article of 0.2, 0.8 and 3.2 MB, and ten 100 KB articles; each long article
-  also as a file read and extracted with ``--jobs 1`` and ``--jobs 2`` (in pieces, ``_article_parts``).
+  also as a file read and extracted with ``--jobs 1`` and ``--jobs 2`` (in pieces, ``_article_parts``);
+* a worker's CPU per MB outside extraction (``worker``: reading, decoding, rows, packing and pickling the
+  result of each batch, as ``_parallel._run_batch`` does), against extraction alone of the same articles,
+  on up to 1 MB of the corpus in this process (fastest of 3 each).
 
 quantulum3 is slow: when the whole corpus would take more than ``--quantulum-budget`` seconds,
 it parses a fixed subset and the KB/s of that subset stands for the whole (said in the output).
@@ -38,7 +41,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from make_corpus import write_corpus, write_jsonl  # noqa: E402
 from speed import quantulum_seconds  # noqa: E402
 
-PARTS = ("speed", "rerun", "rss", "dask", "claims", "long")
+PARTS = ("speed", "rerun", "rss", "dask", "claims", "long", "worker")
 BYTES_PER_ARTICLE = 730  # make_corpus articles average about this many bytes
 
 
@@ -238,6 +241,8 @@ def main() -> int:
                 print(f"| {label} | {seconds}; {found} |")
             else:
                 print(f"| {label} | {seconds:.2f} s ({found:,} figures) |")
+    if "worker" in parts:
+        _worker_overhead(corpus)
     print(f"\nload average at end: {os.getloadavg()[0]:.1f}; benchmark took {time.perf_counter() - began:.0f} s")
     if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)
@@ -264,6 +269,53 @@ def _speed(corpus: Path, work: Path, kb: float, budget: float, repeat: int) -> N
     print(f"| --jobs 2 speed-up (whole process) | {one['process'] / two['process']:.2f}x |")
     print(f"| CPU: jobs 1 total / jobs 2 total (parent + workers) | {one['cpu']:.1f} s / "
           f"{two['cpu'] + two['worker_cpu']:.1f} s |")
+
+
+def _worker_overhead(corpus: Path, most_bytes: int = 1_000_000, rounds: int = 3) -> None:
+    """CPU per MB of a worker's batches (read, extract, rows, pack, pickle) and of extraction alone of the
+    same articles, in this process (the fastest of ``rounds`` each, alternating): the difference is what a
+    run spends around extraction."""
+    import gc
+    import pickle
+
+    sys.path.insert(0, str(ROOT))
+    from auditor import _parallel
+    from auditor.extract import extract_figures
+    from auditor.readers import ReadOptions, ReadTask, plan_reads
+
+    tasks: list = []
+    for item in plan_reads([corpus], ReadOptions(), part_bytes=_parallel.TASK_BYTES):
+        if isinstance(item, ReadTask) and sum(t.size for t in tasks) < most_bytes:
+            tasks.append(item)
+    mb = sum(t.size for t in tasks) / 1e6
+    batches = list(_parallel.guided(tasks, _parallel.TASK_BYTES, 2))
+    _parallel.warm_up()
+    gc.freeze()  # as in a pool's worker (_parallel._worker_started)
+    _parallel._packing = True  # as in a pool's worker: rows sent as Arrow
+    articles = [[a for t in b for a in _parallel.read_digested(t, 2**31, None)[0]] for b in batches]
+
+    def batches_sent() -> None:
+        for batch in batches:
+            pickle.dumps(_parallel._run_batch(batch, 2**31, None), protocol=pickle.HIGHEST_PROTOCOL)
+
+    def extraction() -> None:
+        for batch in articles:
+            for article in batch:
+                extract_figures(article)
+
+    best = {"batches": float("inf"), "extraction": float("inf")}
+    try:
+        for _ in range(rounds):
+            for name, work in (("batches", batches_sent), ("extraction", extraction)):
+                started = time.process_time()
+                work()
+                best[name] = min(best[name], (time.process_time() - started) / mb)
+    finally:
+        _parallel._packing = False
+        gc.unfreeze()
+    print(f"| worker CPU per MB: batches / extraction alone ({mb:.1f} MB) | {best['batches']:.3f} / "
+          f"{best['extraction']:.3f} s/MB |")
+    print(f"| worker CPU per MB outside extraction | {best['batches'] - best['extraction']:.3f} s/MB |")
 
 
 def _rerun(corpus: Path, work: Path, repeat: int = 3) -> None:
