@@ -400,6 +400,40 @@ def test_files_over_the_size_limit_are_listed_unread(tmp_path):
     assert [a.article_id for a in load_articles(tmp_path).articles] == ["big", "small"]  # default 50 MB
 
 
+def test_a_file_given_back_in_short_reads_is_read_whole(tmp_path, monkeypatch):
+    text = "Gunmen killed 14 villagers in Zamfara state, police said.\n" * 300  # 17 KB
+    (tmp_path / "zamfara.txt").write_text(text, encoding="utf-8")
+    real = os.read
+    monkeypatch.setattr(os, "read", lambda fd, n: real(fd, min(n, 1000)))  # as a network file system may
+    assert _one(tmp_path / "zamfara.txt").text == text
+
+
+def _growing_once(monkeypatch, path: Path, more: str) -> None:
+    """``path`` gets ``more`` at its end as it is first read (after its size was taken)."""
+    real, grown = os.read, []
+
+    def read(fd, n):
+        if not grown:
+            grown.append(True)
+            with path.open("a", encoding="utf-8") as handle:
+                handle.write(more)
+        return real(fd, n)
+
+    monkeypatch.setattr(os, "read", read)
+
+
+def test_a_file_that_grows_while_read_is_read_to_its_end_or_refused_over_the_limit(tmp_path, monkeypatch):
+    path = tmp_path / "mosul.txt"
+    path.write_text("Twelve civilians were killed in Mosul.", encoding="utf-8")
+    _growing_once(monkeypatch, path, " Thirty more were wounded.")
+    assert _one(path).text == "Twelve civilians were killed in Mosul. Thirty more were wounded."
+    path.write_text("Twelve civilians were killed in Mosul.", encoding="utf-8")
+    _growing_once(monkeypatch, path, " Thirty more were wounded." * 100)
+    loaded = load_articles(path, ReadOptions(max_file_size=1024))
+    assert loaded.articles == []
+    assert _errors_by_file(loaded) == {"mosul.txt": "file is over the 1 KB limit per file (--max-file-size)"}
+
+
 def test_a_named_pipe_is_listed_and_never_opened(tmp_path):
     os.mkfifo(tmp_path / "feed.txt")
     (tmp_path / "ok.txt").write_text("Four were wounded in Goma.", encoding="utf-8")
