@@ -38,6 +38,7 @@ import marshal
 import math
 import re
 import sys
+import time
 import zlib
 from array import array
 from collections.abc import Callable, Collection, Iterator
@@ -818,10 +819,16 @@ def _load_or_build() -> dict[str, Any]:
         return cached("gazetteer", depends, lambda: _build(parse_yaml(table_text)), codec="marshal")
 
 
+# How long a process waits for another to build the index before it builds it too (a build takes ~20 s of CPU;
+# a holder that is stuck, or a lock another process inherited, must not stop the run).
+_LOCK_WAIT_SECONDS = 300.0
+
+
 @contextlib.contextmanager
 def _build_lock() -> Iterator[None]:
     """An exclusive lock on a file in the cache folder, held while the index is built; no lock where
-    there can be none (no ``fcntl``, or a folder that cannot be written: each process then builds)."""
+    there can be none (no ``fcntl``, a folder that cannot be written, a file system without locks: each
+    process then builds), nor after waiting :data:`_LOCK_WAIT_SECONDS` for it."""
     try:
         import fcntl
     except ImportError:  # not POSIX
@@ -836,8 +843,19 @@ def _build_lock() -> Iterator[None]:
     if handle is None:
         yield
         return
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # (released when the file is closed, even by a process killed here)
+    with handle:  # (the lock is released when the file is closed, even by a process killed while it holds it)
+        deadline = time.monotonic() + _LOCK_WAIT_SECONDS
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:  # another process builds: wait for it, up to the deadline
+                if time.monotonic() >= deadline:
+                    log.warning("building the gazetteer index without its lock: %s is still held", handle.name)
+                    break
+                time.sleep(0.1)
+            except OSError:  # no locks on this file system (ENOLCK on some NFS mounts): build without one
+                break
         yield
 
 

@@ -246,6 +246,38 @@ def test_workers_starting_on_an_empty_cache_build_the_index_once_and_find_the_sa
     assert [json.loads(out) for out in outputs] == [expected, expected]
 
 
+def test_a_lock_held_too_long_or_a_file_system_without_locks_never_stops_the_build(tmp_path, monkeypatch):
+    """A process stuck while holding the lock (or one that inherited it) costs a wait, not a hung run; a file
+    system without locks (ENOLCK on some NFS mounts) just builds."""
+    import errno
+    import fcntl
+    import threading
+    import time
+
+    monkeypatch.setenv("FIGURE_AUDITOR_CACHE", str(tmp_path))
+    monkeypatch.setattr(gazetteer_module, "_build", lambda table: {"built": True})
+    monkeypatch.setattr(gazetteer_module, "_LOCK_WAIT_SECONDS", 0.5, raising=False)
+    (tmp_path / "figure-auditor").mkdir()
+    with open(tmp_path / "figure-auditor" / ".gazetteer.lock", "ab") as holder:
+        fcntl.flock(holder, fcntl.LOCK_EX)  # held by "another process" that never lets go
+        results = []
+        began = time.monotonic()
+        builder = threading.Thread(target=lambda: results.append(gazetteer_module._load_or_build()), daemon=True)
+        builder.start()
+        builder.join(timeout=20)
+        assert results == [{"built": True}]
+        assert time.monotonic() - began >= 0.5  # it did wait for the holder first
+
+    for cached_file in (tmp_path / "figure-auditor").glob("gazetteer-*"):
+        cached_file.unlink()
+
+    def no_locks(handle, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    assert gazetteer_module._load_or_build() == {"built": True}
+
+
 def test_unwritable_cache_dir_still_gives_an_index(tmp_path, monkeypatch):
     blocker = tmp_path / "file"
     blocker.write_text("x")
