@@ -808,7 +808,8 @@ def _ends_window(pattern: Caseless, before: str, lowered: str, words: list[str],
 
 
 def _place_role(text: str, m: Any) -> str:
-    """How a place mention is used: 'speaker', 'jurisdiction', 'origin', 'reference' or 'event'."""
+    """How a place mention is used: 'name' (inside an organisation's name), 'actor' (a government named by its
+    country or capital), 'speaker', 'jurisdiction', 'origin', 'reference' or 'event'."""
     start, end = m.start, m.end
     if _IN_NAME.match(text, end, end + 30):
         return "name"  # "the Sudan Doctors Network", "Syria Civil Defence": part of an organisation's name
