@@ -599,15 +599,27 @@ def read_run(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataF
 
 def _run_rows(path: str | Path, columns: Sequence[str] | None, rows: np.ndarray | None,
               empty: frozenset[str] = frozenset()) -> pd.DataFrame:
-    """:func:`read_run` of only the rows at ``rows`` (all when ``None``; ``empty``: columns made ``None``
-    objects, see :func:`_frame`)."""
+    """:func:`read_run` of only the rows at ``rows`` (ascending; all when ``None``; ``empty``: columns made
+    ``None`` objects, see :func:`_frame`)."""
     with pa.memory_map(str(path), "r") as source:
         reader = ipc.open_file(source)
         if columns is not None:
             fields = [reader.schema.get_field_index(c) for c in columns]
             reader = ipc.open_file(source, options=ipc.IpcReadOptions(included_fields=fields))
-        table = reader.read_all()
-        table = table.take(pa.array(np.arange(table.num_rows) if rows is None else rows))
+        if rows is None:
+            table = reader.read_all()
+            table = table.take(pa.array(np.arange(table.num_rows)))
+        else:  # taken a record batch at a time: a take from a table of several joins each column whole first
+            pieces, start = [], 0
+            for i in range(reader.num_record_batches):
+                batch = reader.get_batch(i)
+                stop = start + batch.num_rows
+                low, high = np.searchsorted(rows, [start, stop])
+                if high > low:
+                    pieces.append(batch.take(pa.array(rows[low:high] - start)))
+                start = stop
+                del batch
+            table = pa.Table.from_batches(pieces, schema=reader.schema)
     return _frame(table, empty)
 
 
