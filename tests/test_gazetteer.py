@@ -278,6 +278,34 @@ def test_a_lock_held_too_long_or_a_file_system_without_locks_never_stops_the_bui
     assert gazetteer_module._load_or_build() == {"built": True}
 
 
+def test_a_builder_killed_while_holding_the_lock_does_not_hold_up_the_next(tmp_path, monkeypatch):
+    """The lock dies with its process (no stale lock file to clear): the next process builds at once."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    monkeypatch.setenv("FIGURE_AUDITOR_CACHE", str(tmp_path))
+    monkeypatch.setattr(gazetteer_module, "_build", lambda table: {"built": True})
+    monkeypatch.setattr(gazetteer_module, "_LOCK_WAIT_SECONDS", 60.0)
+    lock = tmp_path / "figure-auditor" / ".gazetteer.lock"
+    lock.parent.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, sys, time\n"
+                               f"handle = open({str(lock)!r}, 'ab'); fcntl.flock(handle, fcntl.LOCK_EX)\n"
+                               "print('locked', flush=True); time.sleep(120)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        holder.send_signal(signal.SIGKILL)  # killed mid-build
+        holder.wait(timeout=10)
+        began = time.monotonic()
+        assert gazetteer_module._load_or_build() == {"built": True}
+        assert time.monotonic() - began < 10
+        assert lock.exists()  # the file stays; only the kernel's lock on it went
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+
+
 def test_unwritable_cache_dir_still_gives_an_index(tmp_path, monkeypatch):
     blocker = tmp_path / "file"
     blocker.write_text("x")
