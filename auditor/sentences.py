@@ -17,14 +17,7 @@ from functools import cache
 from importlib import resources
 
 from ._frontmatter import front_matter_span
-from .knowledge import (
-    _NOT_CASELESS,
-    Caseless,
-    _first_chars,
-    _lower_case_form,
-    _sre_parse,
-    parse_yaml,
-)
+from .knowledge import WholeLineMatcher, parse_yaml
 from .model import Sentence
 
 # A line's text without its surrounding whitespace: from a non-space character to the last one before a line
@@ -42,108 +35,14 @@ _LINE_END_PUNCTUATION = ".?!…؟:;"
 _MAX_TOKEN = 12
 
 
-class _WholeLine:
-    """Case-insensitive regular expressions, any of which may match a whole line: the furniture patterns.
-
-    Every line of every article is tested, and most are prose that no pattern matches. One alternation
-    of all of them is tried branch by branch at the line's start (5-10 us a line); here a lower-cased
-    ASCII line (:class:`~auditor.knowledge.Caseless`'s fast path) is tried only against the patterns that
-    can start with its first character, and a pattern that can start anywhere (".{0,150}all rights
-    reserved") only when the line holds the strings every match of it holds. The same lines match: a
-    whole-line match of an alternation is a whole-line match of one of its branches.
-    """
-
-    __slots__ = ("_all", "_anywhere", "_by_first", "_needing")
-
-    def __init__(self, patterns: list[str]) -> None:
-        self._all = Caseless("|".join(f"(?:{p})" for p in patterns))  # the reference, and other lines' path
-        self._by_first: dict[str, re.Pattern[str]] | None = None
-        self._anywhere: re.Pattern[str] | None = None
-        self._needing: tuple[tuple[tuple[tuple[str, ...], ...], re.Pattern[str]], ...] = ()
-        lower = [_lower_case_form(p) for p in patterns]
-        if not self._all.plain or None in lower:
-            return  # no lower-case form: every line takes the reference path
-        try:
-            parsed = [_sre_parse(p).data for p in lower]
-        except Exception:  # noqa: BLE001 - a parser of another Python version: the reference path only
-            return
-        starting: dict[str, list[str]] = {}
-        anywhere: list[str] = []
-        needing: list[tuple[tuple[tuple[str, ...], ...], re.Pattern[str]]] = []
-        for pattern, items in zip(lower, parsed):
-            first, can_be_empty = _first_chars(items)
-            if first is not None and not can_be_empty:
-                for char in first:
-                    starting.setdefault(char, []).append(pattern)
-                continue
-            needed = _needed_strings(items)
-            if needed:
-                needing.append((needed, re.compile(pattern)))
-            else:
-                anywhere.append(pattern)
-        self._by_first = {char: _alternation(found + anywhere) for char, found in starting.items()}
-        self._anywhere = _alternation(anywhere) if anywhere else None
-        self._needing = tuple(needing)
-
-    def matches(self, line: str) -> bool:
-        """Whether one of the patterns matches all of ``line``, ignoring case."""
-        if self._by_first is None or not (line.isascii() or _NOT_CASELESS.search(line) is None):
-            return self._all.fullmatch(line) is not None
-        lowered = line.lower()
-        pattern = self._by_first.get(lowered[:1], self._anywhere)
-        if pattern is not None and pattern.fullmatch(lowered) is not None:
-            return True
-        for needed, pattern in self._needing:
-            for options in needed:  # (a plain loop: any() of a generator costs more than the tests)
-                for part in options:
-                    if part in lowered:
-                        break
-                else:
-                    break  # none of these: no match
-            else:
-                if pattern.fullmatch(lowered) is not None:
-                    return True
-        return False
-
-
-def _alternation(patterns: list[str]) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in patterns))
-
-
-def _needed_strings(items: list[tuple[object, object]]) -> tuple[tuple[str, ...], ...]:
-    """Sets of strings every match of a parsed pattern holds one of each (() when none is known): its runs of
-    literal characters, and the alternatives of the groups it cannot skip ("(via|/)" -> ("via", "/")); the
-    set of the longest strings first (the likeliest to rule a line out)."""
-    from re import _constants as c  # type: ignore[attr-defined]
-
-    options: list[tuple[str, ...]] = []
-    run = ""
-    for op, av in items + [(None, None)]:
-        if op is c.LITERAL:
-            run += chr(av)  # type: ignore[arg-type]
-            continue
-        if run:
-            options.append((run,))
-            run = ""
-        if op is c.SUBPATTERN:
-            options.extend(_needed_strings(av[3].data))  # type: ignore[index]
-        elif op is c.BRANCH:  # one of the alternatives' strings (the first set of each: its longest)
-            each = [_needed_strings(alternative.data) for alternative in av[1]]  # type: ignore[index]
-            if all(each):
-                options.append(tuple(part for sets in each for part in sets[0]))
-        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT) and av[0] >= 1:  # type: ignore[index]
-            options.extend(_needed_strings(av[2].data))  # type: ignore[index]
-    return tuple(sorted(options, key=lambda parts: -min(map(len, parts))))
-
-
 @dataclass(frozen=True)
 class _Rules:
     never_split: frozenset[str]
     split_unless_number: frozenset[str]
     split_before_starter: frozenset[str]
     sentence_starters: frozenset[str]
-    boilerplate: _WholeLine
-    page_end: _WholeLine
+    boilerplate: WholeLineMatcher
+    page_end: WholeLineMatcher
     max_boilerplate_chars: int
 
 
@@ -268,8 +167,8 @@ def _rules() -> _Rules:
         listed = [str(word) for word in abbreviations.get(key) or ()]
         return frozenset(listed + [word.upper() for word in listed])
 
-    def alternatives(key: str) -> _WholeLine:
-        return _WholeLine([str(p) for p in furniture[key]])
+    def alternatives(key: str) -> WholeLineMatcher:
+        return WholeLineMatcher([str(p) for p in furniture[key]])
 
     return _Rules(
         never_split=words("never_split"),

@@ -276,8 +276,7 @@ def test_furniture_fast_path_agrees_on_fuzzed_lines():
     ("[a-z]+\\d*", ()),
 ])
 def test_strings_every_match_holds(pattern, needed):
-    from auditor.knowledge import _sre_parse
-    from auditor.sentences import _needed_strings
+    from auditor.knowledge import _needed_strings, _sre_parse
 
     assert _needed_strings(_sre_parse(pattern).data) == needed
 
