@@ -156,8 +156,9 @@ class AuditResult:
 
     def close(self) -> None:
         """Remove the spilled tables' files now (they are also removed when this result is collected
-        and at exit); a table loaded before stays. The texts of a run whose articles were spilled and
-        not loaded can no longer be read after."""
+        and at exit); a table loaded before stays, and :attr:`texts` can still be read."""
+        if isinstance(self.__dict__["articles"], SpilledTable):
+            len(self.texts)  # the texts take their ids and digests from the articles' file before it goes
         for name in ("articles", "figures", "groups", "conflicts"):
             if isinstance(self.__dict__[name], SpilledTable):
                 self.__dict__[name].remove()

@@ -96,6 +96,17 @@ def test_figures_of_a_run_on_workers_are_spilled_and_equal_those_of_an_in_memory
     assert _spill_folders(temp_folder) == []  # removed with the result it belongs to
 
 
+def test_texts_of_a_run_on_workers_are_read_after_it_is_closed(corpus, in_memory, temp_folder):
+    """close() removes the spill files, not the user's access to the audited texts (as in memory)."""
+    result = audit(corpus, jobs=2)
+    assert isinstance(result.__dict__["articles"], _spill.SpilledTable)
+    result.close()
+    assert _spill_folders(temp_folder) == []
+    article_id = in_memory.articles["article_id"].iloc[-1]
+    assert len(result.texts) == len(in_memory.texts)
+    assert result.texts[article_id] == in_memory.texts[article_id]
+
+
 def test_a_run_on_workers_holds_no_text_per_figure_or_article_and_its_views_read_parts(
         corpus, in_memory, temp_folder, tmp_path, refuse_whole_tables):
     """The main process keeps the articles and the columns the claims fill (outlet, published,
