@@ -156,10 +156,13 @@ class AuditResult:
 
     def close(self) -> None:
         """Remove the spilled tables' files now (they are also removed when this result is collected
-        and at exit); a table loaded before stays, and :attr:`texts` can still be read."""
-        if isinstance(self.__dict__["articles"], SpilledTable):
+        and at exit); a table loaded before stays. The articles (one row each, no text) are loaded
+        first and :attr:`texts` can still be read: both were in memory before runs spilled them."""
+        articles = self.__dict__["articles"]
+        if isinstance(articles, SpilledTable):
             len(self.texts)  # the texts take their ids and digests from the articles' file before it goes
-        for name in ("articles", "figures", "groups", "conflicts"):
+            self.__dict__["articles"] = _table_loaded(articles)
+        for name in ("figures", "groups", "conflicts"):
             if isinstance(self.__dict__[name], SpilledTable):
                 self.__dict__[name].remove()
 

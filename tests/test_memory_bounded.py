@@ -96,12 +96,14 @@ def test_figures_of_a_run_on_workers_are_spilled_and_equal_those_of_an_in_memory
     assert _spill_folders(temp_folder) == []  # removed with the result it belongs to
 
 
-def test_texts_of_a_run_on_workers_are_read_after_it_is_closed(corpus, in_memory, temp_folder):
-    """close() removes the spill files, not the user's access to the audited texts (as in memory)."""
+def test_articles_and_texts_of_a_run_on_workers_are_read_after_it_is_closed(corpus, in_memory, temp_folder):
+    """close() removes the spill files, not the user's access to the articles and their texts (which
+    audits held in memory before the articles were spilled)."""
     result = audit(corpus, jobs=2)
     assert isinstance(result.__dict__["articles"], _spill.SpilledTable)
     result.close()
     assert _spill_folders(temp_folder) == []
+    pd.testing.assert_frame_equal(result.articles, in_memory.articles)
     article_id = in_memory.articles["article_id"].iloc[-1]
     assert len(result.texts) == len(in_memory.texts)
     assert result.texts[article_id] == in_memory.texts[article_id]
