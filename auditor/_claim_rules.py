@@ -250,9 +250,6 @@ class PreparedFigures:
     outlet_keys: list[str] = field(default_factory=list)  # outlet_key of the outlet ('' for none)
     credited_keys: list[str] = field(default_factory=list)  # outlet_key of an outlet the figure credits, else ''
 
-    def interval(self, i: int) -> Interval:
-        return Interval(self.lo[i], self.hi[i])
-
     def stated(self, i: int) -> Interval:
         return Interval(self.stated_lo[i], self.stated_hi[i])
 
