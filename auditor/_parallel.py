@@ -392,16 +392,21 @@ def forked_pool(jobs: int, initializer: Callable | None = None, initargs: tuple 
     The objects this process holds at the fork are frozen for the workers' garbage collector
     (:func:`gc.freeze`, then unfrozen here): a worker's full collections would otherwise go through
     every inherited object (pandas, pyarrow, the tables) and write to their pages, copying them.
+    A host that froze its own objects (a preloading server) is left as it was: unfreezing would
+    undo its freeze too.
     """
     import gc
 
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
                                initializer=initializer, initargs=initargs)
-    gc.freeze()
+    ours = not gc.get_freeze_count()
+    if ours:
+        gc.freeze()
     try:
         pool.submit(int)  # a forking pool starts every worker at its first task: now
     finally:
-        gc.unfreeze()
+        if ours:
+            gc.unfreeze()
     return pool
 
 

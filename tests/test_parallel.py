@@ -73,6 +73,21 @@ def test_a_failing_chunk_stops_the_run_with_the_workers_error(monkeypatch, corpu
         list(_parallel.extract_stream(corpus, jobs=2))
 
 
+def test_forking_the_workers_leaves_what_the_host_froze_frozen():
+    """A host that froze its objects for its own forks (gc.freeze, as preforking servers do) keeps them
+    frozen after the auditor forks its workers."""
+    import gc
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        pool = _parallel.forked_pool(1)
+        pool.shutdown()
+        assert gc.get_freeze_count() >= frozen > 0
+    finally:
+        gc.unfreeze()
+
+
 def test_jobs_are_capped_to_the_cores():
     cores = _parallel.default_jobs(None)
     assert cores >= 1
