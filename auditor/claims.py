@@ -1014,20 +1014,36 @@ def build_claims(
     tuple
         ``(figures with group_id and incident_id, groups, conflicts)``.
     """
-    config = load_config()
+    for _stage, built in _stages(figures, articles, load_config()):
+        pass
+    figures, groups, conflicts = built
+    groups, conflicts = finish_claims(figures, groups, conflicts, store_dir)
+    return figures, groups, conflicts
+
+
+def _stages(figures: pd.DataFrame, articles: pd.DataFrame, config: Any) -> Iterator[tuple[str, Any]]:
+    """The stages of :func:`build_claims` one at a time: ``(name, what it built)`` after each (the
+    last: the figures with their ids, groups and conflicts before :func:`finish_claims`), so that
+    a benchmark can measure each (``benchmarks/bench_claims.py stages``)."""
     # reset_index gives a frame of its own (copy-on-write, or a copy on older pandas): the columns set
     # below never reach the caller's, so no deep copy of every column (the long texts) is made.
     figures = _fill_from_articles(figures.reset_index(drop=True), articles)
+    del articles
     # The stages build millions of small containers and free none in cycles: the cyclic collector
     # would re-scan the growing heap again and again (14 % of the CPU at 200,000 figures, more above).
     collecting = gc.isenabled()
     gc.disable()
     try:
         prep = prepare(figures, config)
+        yield "prepared", prep
         incidents = link_incidents(prep, block_keys(prep, config), config)
+        yield "incidents", incidents
         groups_built = build_groups(prep, incidents, config)
+        yield "groups", groups_built
         conflicts = conflict_rows(prep, groups_built, violations(prep, groups_built, config), config)
+        yield "conflicts", conflicts
         summaries = summarise_groups(prep, groups_built, conflicts, config)
+        yield "summaries", summaries
     finally:
         if collecting:
             gc.enable()
@@ -1045,8 +1061,7 @@ def build_claims(
     conflict_columns = [c for c in CONFLICT_COLUMNS + CONFLICT_EXTRA_COLUMNS if c not in _REVIEW]
     conflicts = _frame(conflicts, conflict_columns)
     groups = _frame(summaries, [c for c in GROUP_COLUMNS + GROUP_EXTRA_COLUMNS if c not in _GROUP_REVIEW])
-    groups, conflicts = finish_claims(figures, groups, conflicts, store_dir)
-    return figures, groups, conflicts
+    yield "tables", (figures, groups, conflicts)
 
 
 def finish_claims(

@@ -18,6 +18,12 @@ figures of an earlier run (``DIR/figures.parquet`` and ``DIR/articles.parquet``:
 --format parquet``): ``build_claims`` in this process against ``build_claims_by_blocks`` on 2 workers over
 the figures spilled to a file, alternating, best wall of ``ROUNDS`` (default 3) each, and their ratio.
 
+``bench_claims.py stages DIR [--trace]`` measures a claims task on the figures of an earlier run (``DIR/figures.parquet``
+and ``DIR/articles.parquet``): the sizes of the blocking keys (figures per key), then, in a fresh process, the
+largest batch a ``--jobs 2`` run gives one task (:func:`auditor.claims._packed`), built stage by stage: each
+stage's resident memory after it and its peak (Linux: /proc), and with ``--trace`` the Python memory it holds
+and its peak (tracemalloc: slower). Ends with the whole task (``_claims_task``) in another fresh process.
+
 ``bench_claims.py cache N`` times the claims cache (``build_claims_by_blocks`` with a
 ``ClaimBatchCache`` in a temporary store, in one process) on N figures: the first build, a re-run of
 the same figures, and a re-run after one article's figures changed, with the buckets each built.
@@ -31,6 +37,7 @@ import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pandas as pd
 
@@ -245,7 +252,105 @@ def parallel(folder: str, rounds: int = 3) -> None:
     pool.close()
 
 
+def _marks() -> tuple[float, float]:
+    """This process's resident memory and its peak since the last reset (MB), the peak then reset."""
+    rss, peak = _status()
+    with open("/proc/self/clear_refs", "w") as handle:
+        handle.write("5")
+    return rss, peak
+
+
+def stages(folder: str, trace: bool = False) -> None:
+    """Key sizes of a run's figures, then its largest --jobs 2 batch built stage by stage (fresh processes)."""
+    import tempfile
+
+    import numpy as np
+
+    from auditor import claims
+
+    figures = pd.read_parquet(f"{folder}/figures.parquet")[list(FIGURE_COLUMNS)].assign(group_id="", incident_id="")
+    articles = pd.read_parquet(f"{folder}/articles.parquet")
+    keys = claims.blocking_keys(figures)
+    sizes = keys.value_counts()
+    print(f"{len(figures):,} figures, {len(sizes):,} keys; largest: "
+          + ", ".join(f"{k} {n:,}" for k, n in sizes.head(6).items()), flush=True)
+    print(f"figures in keys of >= 1,000 / 10,000: {sizes[sizes >= 1000].sum():,} / {sizes[sizes >= 10_000].sum():,}; "
+          f"keys of one figure: {int((sizes == 1).sum()):,}", flush=True)
+    codes = pd.Categorical(keys).codes.astype(np.int64)
+    batches = claims._packed(codes, claims._n_batches(len(figures), 2))
+    rows = max(batches, key=len)
+    print(f"{len(batches)} batches at --jobs 2, largest {len(rows):,} figures", flush=True)
+    article_rows = claims._article_rows_of(figures, articles)
+    part, part_articles = figures.iloc[rows], claims._articles_at(articles, article_rows[rows])
+    with tempfile.TemporaryDirectory() as tmp:
+        path = claims._write_frames(Path(tmp) / "batch.pickle", part, part_articles)
+        del figures, articles, part, part_articles
+        for mode in ("stages", "task"):
+            subprocess.run([sys.executable, __file__, "_batch", mode, path, "trace" if trace else ""], check=True)
+
+
+def _batch(mode: str, path: str, trace: bool) -> None:
+    """One batch file (``_write_frames``) built stage by stage, or as a task, with memory marks."""
+    import gc
+    import tracemalloc
+
+    from auditor import claims
+    from auditor._claim_rules import load_config, prepare
+    from auditor._parallel import settings
+
+    build_claims(synthetic(50), pd.DataFrame())  # warm up: gazetteer and actor tables
+    claims._forget_texts()
+    from auditor._spill import release_memory
+
+    release_memory()
+    start = _marks()[0]
+    if mode == "task":
+        t0 = time.perf_counter()
+        claims._claims_task(path, None, settings())
+        rss, peak = _marks()
+        print(f"  whole task: {time.perf_counter() - t0:6.2f} s; peak {peak:,.0f} MB "
+              f"(+{peak - start:,.0f} over the {start:,.0f} MB before it)", flush=True)
+        return
+    if trace:
+        tracemalloc.start()
+    last = [time.perf_counter()]
+
+    def mark(label: str) -> None:
+        rss, peak = _marks()
+        python = ""
+        if trace:
+            held, top = tracemalloc.get_traced_memory()
+            tracemalloc.reset_peak()
+            python = f"; Python {held / 2**20:7,.1f} MB held, {top / 2**20:7,.1f} MB peak"
+        now = time.perf_counter()
+        print(f"  {label:>28}: {now - last[0]:6.2f} s; RSS {rss:6,.0f} MB (+{rss - start:5,.0f}), "
+              f"peak {peak:6,.0f} MB (+{peak - start:5,.0f}){python}", flush=True)
+        last[0] = time.perf_counter()
+
+    config = load_config()
+    figures, articles = claims._read_frames(path)
+    n = len(figures)
+    mark(f"read ({n:,} figures)")
+    gc.disable()
+    stages = claims._stages(figures, articles, config)
+    del figures, articles
+    for label, built in stages:
+        mark(label)
+    gc.enable()
+    del stages
+    tables = claims.finish_claims(built[0], built[1], built[2])
+    del built
+    mark("finished (typed, sorted)")
+    del tables
+
+
 def main() -> None:
+    if len(sys.argv) in (3, 4) and sys.argv[1] == "stages":
+        stages(sys.argv[2], trace=sys.argv[3:] == ["--trace"])
+        return
+    if len(sys.argv) == 5 and sys.argv[1] == "_batch":
+        _batch(sys.argv[2], sys.argv[3], sys.argv[4] == "trace")
+        return
     if len(sys.argv) in (3, 4) and sys.argv[1] == "parallel":
         parallel(sys.argv[2], *(int(a) for a in sys.argv[3:]))
         return
