@@ -8,7 +8,7 @@ Every figure keeps the exact character span of its number in the article text.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress, count
@@ -21,7 +21,7 @@ from .knowledge import (
 )
 from .model import Article, Figure, Sentence, figure_id
 from .provenance import ArticleContext, DraftSpan
-from .numbers import _LOWER, NumberMention, Token, _start_words, find_numbers, qualifier_words
+from .numbers import _ARTICLES, _LOWER, NumberMention, Token, _start_words, find_numbers, qualifier_words
 from .sentences import split_sentences
 
 # Words that may stand between a counted noun phrase and what happened to it
@@ -107,15 +107,56 @@ def _prefilter() -> Caseless:
 
 @lru_cache(maxsize=1)
 def _count_words() -> re.Pattern[str]:
-    """Over a lower-cased sentence: a word that may start a number or tell of a single victim, as a whole token.
+    """Over a lower-cased sentence: a word other than "a"/"an" that may start a number, or one that tells of a
+    single victim, as a whole token.
 
-    The words stand as whole tokens ("a", "killed") or before a hyphen ("twenty-five"): a letter never
+    The words stand as whole tokens ("two", "killed") or before a hyphen ("twenty-five"): a letter never
     touches a token's start or end, and where a digit or "_" does, ``_DIGIT`` finds that instead.
     """
-    words = _start_words() | _casualty_words()
+    return _whole_words((_start_words() - _ARTICLES) | _casualty_words())
+
+
+def _whole_words(words: Iterable[str], before: str = r"\b") -> re.Pattern[str]:
+    """Any of ``words`` as a whole token (after ``before``); a word of another shape ("u.s.") matches everywhere."""
+    words = set(words)
     if not all(w.replace("-", "").replace("'", "").isalpha() for w in words):
-        return re.compile("")  # a word of another shape ("u.s."): every sentence is read
-    return re.compile(rf"\b(?:{literal_alternation(words)})\b")
+        return re.compile("")  # (every sentence is read)
+    return re.compile(rf"{before}(?:{literal_alternation(words)})\b")
+
+
+_ARTICLE = re.compile(r"\ban?\b")
+
+
+@lru_cache(maxsize=1)
+def _article_counts() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Over a lower-cased sentence with no word of ``_count_words``: what may make an "a"/"an" a count.
+
+    There every number is an "a"/"an" (``find_numbers``), and ``_draft`` keeps one only with a unit of time or
+    distance right after it ("for a week", "about a mile"), or as one person of a casualty category, which
+    only a casualty word (none here) or a casualty noun ("a refugee", the last word of a head phrase) gives;
+    "a few", "a handful of" are vague amounts. Returns (a unit or a vague amount's next word right after the
+    article, a casualty noun anywhere).
+    """
+    from ._units import _lookup, reading
+    from .knowledge import load_table, unit_table
+
+    words, symbols, _longest = _lookup()
+    timed = {"distance", "duration"}
+    if any(reading(*spec).category in timed for spec in unit_table().get("joined_units", {}).values()):
+        return re.compile(""), re.compile("")  # ("10km"-like units written as one piece: every sentence is read)
+    after = {key[0] for key, spec in words.items() if reading(*spec).category in timed}
+    for symbol, spec in symbols.items():
+        # (a symbol with a space or a digit is never one token after an article, or its sentence has a digit;
+        # one punctuation mark is read as a unit only when it is "%")
+        if reading(*spec).category in timed and not any(c.isspace() or c.isdigit() for c in symbol) and (
+                len(symbol) > 1 or symbol.isalnum()):
+            after.add(symbol.lower())
+    table = load_table("vague.yaml")
+    for amounts in (table["amounts"], *(table.get("conventions") or {}).values()):  # every convention's phrases
+        after.update(p[1] for p in map(phrase, amounts) if len(p) > 1 and p[0] in _ARTICLES)
+    words_ = category_words()
+    nouns = {key[-1] for key, category in words_.heads.items() if category in CASUALTY_CATEGORIES}
+    return _whole_words(after, before=r"\ban?\s+"), _whole_words(nouns)
 
 
 _DIGIT = re.compile(r"[\d_]")
@@ -125,13 +166,19 @@ _DECIMAL = re.compile(r"\d")
 def _can_count(text: str, lowered: str | None = None) -> bool:
     """Whether a sentence may yield a figure: a superset of those that do, tested before any tokenising.
 
-    One without a digit or a number, casualty or determiner word yields none (``find_numbers`` finds
-    nothing, ``_single_victims`` reads nothing): a third of the seed articles' candidate sentences.
-    ``lowered`` is ``text.lower()``, when the caller has it.
+    One without a digit or a number or casualty word yields none: ``find_numbers`` finds at most an "a"/"an",
+    which no draft keeps unless ``_article_counts`` finds a word that may make it a count, and
+    ``_single_victims`` reads nothing. Half the seed articles' candidate sentences ("an offensive", "a
+    statement"). ``lowered`` is ``text.lower()``, when the caller has it.
     """
     if _DIGIT.search(text) is not None or "Σ" in text or "İ" in text:
         return True  # a digit; or letters whose lower case depends on their neighbours or grows
-    return _count_words().search(text.lower() if lowered is None else lowered) is not None
+    lowered = text.lower() if lowered is None else lowered
+    if _count_words().search(lowered) is not None:
+        return True
+    after_article, nouns = _article_counts()
+    return _ARTICLE.search(lowered) is not None and (
+        after_article.search(lowered) is not None or nouns.search(lowered) is not None)
 
 
 def _may_hold_figure(text: str) -> bool:
@@ -150,6 +197,7 @@ def warm_up() -> None:
 
     _prefilter()
     _count_words()
+    _article_counts()
     _structure()
     qualifiers()
     unit_table()

@@ -153,10 +153,14 @@ def test_figure_ids_are_stable_and_distinct(figures_of):
 
 
 def test_sentences_skipped_before_tokenising_hold_no_figure():
-    """The cheap text test that skips a sentence before tokenising never skips one that yields a figure."""
+    """The cheap text test that skips a sentence before tokenising never skips one that yields a figure: in a
+    skipped sentence every number is an "a"/"an" that no draft keeps, and no casualty word stands."""
+    import random
     from pathlib import Path
 
     from auditor import extract
+    from auditor._units import _lookup
+    from auditor.knowledge import all_rules
     from auditor.numbers import find_numbers, tokenize
     from auditor.readers import load_articles
     from auditor.sentences import split_sentences
@@ -164,18 +168,37 @@ def test_sentences_skipped_before_tokenising_hold_no_figure():
     corpora = Path(__file__).parent / "data" / "corpora"
     texts = [s.text for a in load_articles(corpora).articles for s in split_sentences(a.text)]
     texts += ["The ministry condemned the raid.", "Twenty-five fled.", "x_one died", "Killed5 near the ΟΔΟΣ road",
-              "The convoy left at dawn; none were hurt."]
+              "The convoy left at dawn; none were hurt.", "Shelling went on for a week around Kharkiv.",
+              "The convoy halted about a mile outside Goma.", "A handful of fighters held the bridge at Palma.",
+              "The siege of Mariupol lasted nearly a year.", "An Afghan interpreter was among the evacuees.",
+              "A ceasefire was agreed in Tigray.", "An aid convoy reached Port-au-Prince on a Sunday.",
+              "The ministry issued a statement on the raid in Sanaa.", "A Rohingya boat reached Aceh after a fortnight.",
+              "A curfew held in Juba for a km-long stretch.", "A My Lai memorial stood an hr from Quang Ngai."]
+    texts += [e["text"] for rule in all_rules() for e in (*rule.examples, *rule.counterexamples) if "text" in e]
+    # words that might make an article a count (units, vague amounts, casualty nouns), in random sentences
+    words = extract.category_words()
+    vocabulary = sorted({w for table in (words.predicates, words.objects_of, words.heads) for key in table for w in key}
+                        | words.people | words.not_people | {key[0] for key in _lookup()[0]} | set(_lookup()[1]))
+    pieces = [*",.;:()\"“”'’-[]", "A", "An", "a", "an", "The", "Ahmed", "Salim", "U.N.", "Gao", "Bunia"]
+    rng = random.Random(7)
+    for _ in range(4000):
+        chosen = [rng.choice(vocabulary) if rng.random() < 0.6 else rng.choice(pieces) for _ in range(rng.randint(2, 10))]
+        chosen.insert(rng.randint(0, len(chosen)), rng.choice(["a", "an", "A"]))
+        texts.append(" ".join(chosen))
     casualty = extract._casualty_words()
-    skipped = 0
+    skipped = with_articles = 0
     for text in texts:
         if extract._can_count(text):
             continue
         skipped += 1
         tokens = tokenize(text)
-        assert find_numbers(tokens, text) == [], text
+        mentions = find_numbers(tokens, text)
+        with_articles += bool(mentions)
+        assert all(m.kind == "article" for m in mentions), text
+        assert all(extract._draft(tokens, text, 0, m) is None for m in mentions), text
         assert casualty.isdisjoint(t.lower for t in tokens), text
         assert extract.extract_figures(text) == [], text
-    assert skipped > 20  # the test does skip sentences
+    assert skipped > 20 and with_articles > 20  # the test does skip sentences, some with an article
 
 
 def test_digit_shortcut_reads_the_sentences_both_text_tests_read():
