@@ -12,9 +12,11 @@ Rows are plain tuples (one per figure, ``FIGURE_COLUMNS`` order), a fraction of 
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import operator
 import os
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -25,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .model import FIGURE_FIELDS, Article, ReadError
 
 if TYPE_CHECKING:
-    from .readers import ReadTask
+    from .readers import ReadOptions, ReadTask
 
 # Enough text per task that pickling and scheduling stay small beside extraction (~0.1 s of work).
 CHUNK_CHARS = 64_000
@@ -215,13 +217,20 @@ def returning_allocators() -> Callable[[], None]:
 
     previous = pa.default_memory_pool()
     pa.set_memory_pool(pa.system_memory_pool())
+    fixed_mmap_threshold()
+    return lambda: pa.set_memory_pool(previous)
+
+
+def fixed_mmap_threshold() -> None:
+    """The part of :func:`returning_allocators` that needs no pyarrow: glibc's fixed mmap threshold, for
+    this process and the workers it forks later (the command line sets it before it forks its first
+    workers, which it does before it imports pyarrow)."""
     try:
         import ctypes
 
         ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
     except (OSError, AttributeError):  # not glibc: its allocator's own policy
         pass
-    return lambda: pa.set_memory_pool(previous)
 
 
 def default_jobs(jobs: int | None) -> int:
@@ -423,6 +432,7 @@ class WorkerPool:
         self.jobs = jobs
         self.packed = packed
         self._pool: ProcessPoolExecutor | None = None
+        self._without_pandas = False  # forked before this process imported pandas
 
     @property
     def started(self) -> bool:
@@ -432,7 +442,15 @@ class WorkerPool:
         """Fork the workers now; ``warm``: each loads the extraction tables at once, while this
         process goes on (planning the reads, importing what it needs next)."""
         if self._pool is None:
+            self._without_pandas = "pandas" not in sys.modules
             self._pool = forked_pool(self.jobs, _worker_started, (self.packed, warm, os.getpid()))
+
+    def renew_for_pandas(self) -> None:
+        """Close workers forked before this process imported pandas (the command line's reading workers,
+        forked before its imports): the next task forks new ones, which inherit pandas and what else this
+        process loaded since (the claims step's modules), instead of each importing them."""
+        if self._pool is not None and self._without_pandas and "pandas" in sys.modules:
+            self.close()
 
     def submit(self, function: Callable, *args: object) -> Future:
         self.start()
@@ -442,6 +460,90 @@ class WorkerPool:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+@dataclass
+class PlannedReads:
+    """The reads of an audit's inputs (:func:`plan_reads_on`): the tasks, with the errors of the walk
+    where they fall, and their ``results`` (:func:`run_tasks`), to be taken in order."""
+
+    plan: list[ReadTask | ReadError]
+    tasks: list[ReadTask]
+    total_bytes: int
+    results: Iterator[tuple[ReadTask, TaskResult]]
+    pool: WorkerPool
+
+    @contextlib.contextmanager
+    def taken_meanwhile(self) -> Iterator[None]:
+        """While the body runs (this process importing what it needs next), a thread takes the results
+        from the pool's workers, so they go on extracting instead of waiting for this process; the
+        results taken are kept, in order, at the head of :attr:`results`. Nothing is taken here when
+        the tasks are read in this process (no pool)."""
+        if not self.pool.started:
+            yield
+            return
+        import threading
+
+        source, taken, failed = self.results, [], []
+        stop = threading.Event()
+
+        def take() -> None:
+            try:
+                while not stop.is_set():
+                    taken.append(next(source))
+            except StopIteration:
+                pass
+            except BaseException as exc:  # noqa: BLE001 - raised again where the results are taken
+                failed.append(exc)
+
+        thread = threading.Thread(target=take, name="figure-audit-results", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()  # after the result it waits for: no thread runs when the next workers fork
+            self.results = _taken_first(taken, failed, source)
+
+
+def _taken_first(taken: list[T], failed: list[BaseException], rest: Iterator[T]) -> Iterator[T]:
+    yield from taken
+    if failed:
+        raise failed[0]
+    yield from rest
+
+
+def plan_reads_on(paths: Any, reading: ReadOptions, pool: WorkerPool, cache: object | None = None) -> PlannedReads:
+    """Plan the reads of ``paths`` for ``pool`` (``pool.jobs`` 0: all cores) and start taking them.
+
+    Without a figure cache, the workers are forked as soon as the plan holds enough text for them, each
+    loading the extraction tables while the rest is planned; a corpus too small for a pool is read in
+    this process (``pool.jobs`` set to 1). Workers forked before this process imported pyarrow (the
+    command line's) send their rows as tuples: packing them as Arrow would import pyarrow and pandas
+    in each, before its first result."""
+    from .readers import ReadTask, plan_reads
+
+    pool.jobs = default_jobs(pool.jobs or None)
+    plan: list[ReadTask | ReadError] = []
+    total_bytes = pieces = 0  # a huge article is sent in pieces
+    for item in plan_reads(paths, reading, part_bytes=TASK_BYTES):
+        plan.append(item)
+        if isinstance(item, ReadTask):
+            total_bytes += item.size
+            pieces += item.pieces(pool.jobs)
+            if cache is None and pool.jobs > 1 and total_bytes >= PARALLEL_MIN_CHARS and pieces >= 2 \
+                    and not pool.started:  # a pool it is: its workers load their tables while the rest is planned
+                pool.packed = pool.packed and "pyarrow" in sys.modules
+                pool.start(warm=True)
+    tasks = [item for item in plan if isinstance(item, ReadTask)]
+    if total_bytes < PARALLEL_MIN_CHARS or pieces < 2:
+        pool.jobs = 1  # a pool costs more than it saves; claims are built here too
+    elif cache is not None:
+        from .cache import extractor_version
+
+        extractor_version()  # the digest of the code and data, taken once here and inherited by the workers
+    results = run_tasks(tasks, reading.max_file_size, pool=pool if pool.jobs > 1 else None, cache=cache)
+    return PlannedReads(plan, tasks, total_bytes, results, pool)
 
 
 def run_tasks(
