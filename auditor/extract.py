@@ -8,7 +8,7 @@ Every figure keeps the exact character span of its number in the article text.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress, count
@@ -107,35 +107,32 @@ def _prefilter() -> Caseless:
 
 @lru_cache(maxsize=1)
 def _count_words() -> re.Pattern[str]:
-    """Over a lower-cased sentence: a word other than "a"/"an" that may start a number, or one that tells of a
-    single victim, as a whole token.
+    """Over a lower-cased sentence, as a whole token: a word other than "a"/"an" that may start a number, one that
+    tells of a single victim, or one that may make an "a"/"an" a count (``_article_counts``).
 
     The words stand as whole tokens ("two", "killed") or before a hyphen ("twenty-five"): a letter never
     touches a token's start or end, and where a digit or "_" does, ``_DIGIT`` finds that instead.
     """
-    return _whole_words((_start_words() - _ARTICLES) | _casualty_words())
-
-
-def _whole_words(words: Iterable[str], before: str = r"\b") -> re.Pattern[str]:
-    """Any of ``words`` as a whole token (after ``before``); a word of another shape ("u.s.") matches everywhere."""
-    words = set(words)
-    if not all(w.replace("-", "").replace("'", "").isalpha() for w in words):
+    counts = _article_counts()
+    if counts is None:
         return re.compile("")  # (every sentence is read)
-    return re.compile(rf"{before}(?:{literal_alternation(words)})\b")
-
-
-_ARTICLE = re.compile(r"\ban?\b")
+    after_article, nouns = counts
+    words = (_start_words() - _ARTICLES) | _casualty_words() | nouns
+    if not all(w.replace("-", "").replace("'", "").isalpha() for w in words | after_article):
+        return re.compile("")  # a word of another shape ("u.s."): every sentence is read
+    return re.compile(rf"\b(?:{literal_alternation(words)}|an?\s+(?:{literal_alternation(after_article)}))\b")
 
 
 @lru_cache(maxsize=1)
-def _article_counts() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """Over a lower-cased sentence with no word of ``_count_words``: what may make an "a"/"an" a count.
+def _article_counts() -> tuple[frozenset[str], frozenset[str]] | None:
+    """What may make an "a"/"an" a count in a sentence with no other number word nor any casualty word.
 
     There every number is an "a"/"an" (``find_numbers``), and ``_draft`` keeps one only with a unit of time or
     distance right after it ("for a week", "about a mile"), or as one person of a casualty category, which
     only a casualty word (none here) or a casualty noun ("a refugee", the last word of a head phrase) gives;
-    "a few", "a handful of" are vague amounts. Returns (a unit or a vague amount's next word right after the
-    article, a casualty noun anywhere).
+    "a few", "a handful of" are vague amounts. Returns (the words that may follow the article: a unit's first
+    word or symbol, a vague amount's second word; the casualty nouns), or None when a unit of time or distance
+    may be written as one piece with what follows ("10km"-like: then every sentence is read).
     """
     from ._units import _lookup, reading
     from .knowledge import load_table, unit_table
@@ -143,7 +140,7 @@ def _article_counts() -> tuple[re.Pattern[str], re.Pattern[str]]:
     words, symbols, _longest = _lookup()
     timed = {"distance", "duration"}
     if any(reading(*spec).category in timed for spec in unit_table().get("joined_units", {}).values()):
-        return re.compile(""), re.compile("")  # ("10km"-like units written as one piece: every sentence is read)
+        return None
     after = {key[0] for key, spec in words.items() if reading(*spec).category in timed}
     for symbol, spec in symbols.items():
         # (a symbol with a space or a digit is never one token after an article, or its sentence has a digit;
@@ -154,9 +151,8 @@ def _article_counts() -> tuple[re.Pattern[str], re.Pattern[str]]:
     table = load_table("vague.yaml")
     for amounts in (table["amounts"], *(table.get("conventions") or {}).values()):  # every convention's phrases
         after.update(p[1] for p in map(phrase, amounts) if len(p) > 1 and p[0] in _ARTICLES)
-    words_ = category_words()
-    nouns = {key[-1] for key, category in words_.heads.items() if category in CASUALTY_CATEGORIES}
-    return _whole_words(after, before=r"\ban?\s+"), _whole_words(nouns)
+    heads = category_words().heads
+    return frozenset(after), frozenset(key[-1] for key, category in heads.items() if category in CASUALTY_CATEGORIES)
 
 
 _DIGIT = re.compile(r"[\d_]")
@@ -167,27 +163,23 @@ def _can_count(text: str, lowered: str | None = None) -> bool:
     """Whether a sentence may yield a figure: a superset of those that do, tested before any tokenising.
 
     One without a digit or a number or casualty word yields none: ``find_numbers`` finds at most an "a"/"an",
-    which no draft keeps unless ``_article_counts`` finds a word that may make it a count, and
-    ``_single_victims`` reads nothing. Half the seed articles' candidate sentences ("an offensive", "a
-    statement"). ``lowered`` is ``text.lower()``, when the caller has it.
+    which no draft keeps unless a word of ``_article_counts`` may make it a count, and ``_single_victims``
+    reads nothing. Half the seed articles' candidate sentences ("an offensive", "a statement").
+    ``lowered`` is ``text.lower()``, when the caller has it.
     """
     if _DIGIT.search(text) is not None or "Σ" in text or "İ" in text:
         return True  # a digit; or letters whose lower case depends on their neighbours or grows
-    lowered = text.lower() if lowered is None else lowered
-    if _count_words().search(lowered) is not None:
-        return True
-    after_article, nouns = _article_counts()
-    return _ARTICLE.search(lowered) is not None and (
-        after_article.search(lowered) is not None or nouns.search(lowered) is not None)
+    return _count_words().search(text.lower() if lowered is None else lowered) is not None
 
 
 def _may_hold_figure(text: str) -> bool:
     """``_prefilter()`` and ``_can_count`` both: a digit passes each (two thirds of the sentences read), and
-    is found ~7x faster than the prefilter's word alternatives are searched."""
+    is found ~7x faster than the prefilter's word alternatives are searched. (``_can_count``, which passes
+    a third of the others, is asked first.)"""
     if _DECIMAL.search(text) is not None:
         return True
     lowered = text.lower()  # (lower-cased once for both tests)
-    return _prefilter().search(text, lowered=lowered) is not None and _can_count(text, lowered)
+    return _can_count(text, lowered) and _prefilter().search(text, lowered=lowered) is not None
 
 
 def warm_up() -> None:
