@@ -306,29 +306,37 @@ class SpillPart:
         """The rows, read a record batch at a time (not memory-mapped: the pages would count in
         this process's memory; a batch holding none of them is not read when the batches' sizes
         are known), typed as in the whole table, with a fresh index."""
-        fields = None if self.columns is None else [SCHEMA.get_field_index(c) for c in self.columns]
-        pieces = []
-        with pa.OSFile(self.path, "rb") as source:
+        return _frame(_rows_read(self.path, self.columns, self.rows, self.batch_rows), self.empty)
+
+
+def _rows_read(path: str | Path, columns: Sequence[str] | None, rows: np.ndarray, batch_rows: Sequence[int] = ()
+               ) -> pa.Table:
+    """Rows at ``rows`` (ascending) and ``columns`` (all when ``None``) of an Arrow IPC file, read a
+    record batch at a time (not memory-mapped: the pages read would count in this process's memory
+    until the whole file is let go; a batch holding none of them is not read when the batches' sizes,
+    ``batch_rows``, are known)."""
+    with pa.OSFile(str(path), "rb") as source:
+        reader = ipc.open_file(source)
+        if columns is not None:
+            fields = [reader.schema.get_field_index(c) for c in columns]
             reader = ipc.open_file(source, options=ipc.IpcReadOptions(included_fields=fields))
-            known = len(self.batch_rows) == reader.num_record_batches
-            start = 0
-            for i in range(reader.num_record_batches):
-                if known:
-                    stop = start + self.batch_rows[i]
-                    low, high = np.searchsorted(self.rows, [start, stop])
-                    if high == low:
-                        start = stop
-                        continue
-                batch = reader.get_batch(i)
-                stop = start + batch.num_rows
-                low, high = np.searchsorted(self.rows, [start, stop])
-                if high > low:
-                    pieces.append(batch.take(pa.array(self.rows[low:high] - start)))
-                start = stop
-                del batch
-            schema = reader.schema
-        table = pa.Table.from_batches(pieces, schema=schema)
-        return _frame(table, self.empty)
+        known = len(batch_rows) == reader.num_record_batches
+        pieces, start = [], 0
+        for i in range(reader.num_record_batches):
+            if known:
+                stop = start + batch_rows[i]
+                low, high = np.searchsorted(rows, [start, stop])
+                if high == low:
+                    start = stop
+                    continue
+            batch = reader.get_batch(i)
+            stop = start + batch.num_rows
+            low, high = np.searchsorted(rows, [start, stop])
+            if high > low:
+                pieces.append(batch.take(pa.array(rows[low:high] - start)))
+            start = stop
+            del batch
+        return pa.Table.from_batches(pieces, schema=reader.schema)
 
 
 class SpilledTable:
@@ -561,7 +569,8 @@ class SpilledRuns(SpilledTable):
         local = np.empty(len(runs), dtype=np.int64)  # each row's place in its run
         local[np.argsort(runs, kind="stable")] = np.arange(len(runs)) - np.repeat(np.cumsum(counts) - counts, counts)
         of = runs[positions]
-        pieces = [_run_rows(self.paths[k], columns, local[positions[of == k]], self.empty)
+        sizes = self.batch_rows if len(self.paths) == 1 else ()
+        pieces = [_run_rows(self.paths[k], columns, local[positions[of == k]], self.empty, sizes)
                   for k in np.unique(of).tolist()]
         if not pieces:
             return _run_rows(self.paths[0], columns, np.zeros(0, dtype=np.int64), self.empty) if self.paths else \
@@ -598,28 +607,21 @@ def read_run(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataF
 
 
 def _run_rows(path: str | Path, columns: Sequence[str] | None, rows: np.ndarray | None,
-              empty: frozenset[str] = frozenset()) -> pd.DataFrame:
+              empty: frozenset[str] = frozenset(), batch_rows: Sequence[int] = ()) -> pd.DataFrame:
     """:func:`read_run` of only the rows at ``rows`` (ascending; all when ``None``; ``empty``: columns made
-    ``None`` objects, see :func:`_frame`)."""
+    ``None`` objects, see :func:`_frame`): some rows are read by :func:`_rows_read` (each batch
+    holding some read, a take from a table of several batches would join each column whole first),
+    not memory-mapped: the pages of every column of every batch read would stay resident until the
+    file is let go (the articles of a claims batch: the whole articles file, once per batch)."""
+    if rows is not None:
+        return _frame(_rows_read(path, columns, rows, batch_rows), empty)
     with pa.memory_map(str(path), "r") as source:
         reader = ipc.open_file(source)
         if columns is not None:
             fields = [reader.schema.get_field_index(c) for c in columns]
             reader = ipc.open_file(source, options=ipc.IpcReadOptions(included_fields=fields))
-        if rows is None:
-            table = reader.read_all()
-            table = table.take(pa.array(np.arange(table.num_rows)))
-        else:  # taken a record batch at a time: a take from a table of several joins each column whole first
-            pieces, start = [], 0
-            for i in range(reader.num_record_batches):
-                batch = reader.get_batch(i)
-                stop = start + batch.num_rows
-                low, high = np.searchsorted(rows, [start, stop])
-                if high > low:
-                    pieces.append(batch.take(pa.array(rows[low:high] - start)))
-                start = stop
-                del batch
-            table = pa.Table.from_batches(pieces, schema=reader.schema)
+        table = reader.read_all()
+        table = table.take(pa.array(np.arange(table.num_rows)))
     return _frame(table, empty)
 
 
