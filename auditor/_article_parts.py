@@ -10,19 +10,27 @@ back in sentence order (:func:`submit_batch`).
 The one state carried from sentence to sentence is the attributor's
 (:class:`~auditor.attribution.Attributor`): it reads sentences in order, on demand (up to ``_LOOKBACK``
 sentences before a figure's and the one after it), and remembers who was credited so far ("he said",
-"Lysak added"). A credit depends only on the sentences read before it, in order. A piece after the first
-does not know which sentences the pieces before it read; at its first credit call it assumes they read
-every sentence up to some ``r`` in a range where the call then reads the same as it would after them (true
-when figures are at most a few sentences apart, as in news text), reads them itself and says so. The
-parent checks the assumption against what the pieces before really read and, when it is wrong, extracts the
-piece again given the exact sentences read (slower, never different).
+"Lysak added"): the full names seen, the last person and the last other source. A credit depends only on
+the sentences read before it, in order. A piece after the first does not know which sentences the pieces
+before it read: at its first credit call it assumes they read every sentence up to some ``r`` in a range
+``[lo, hi]`` where the call then reads the same as it would after them (true when figures are at most a few
+sentences apart, as in news text). It does not read the sentences before ``lo`` again: it guesses the
+state they leave (reading the ``_WARM_UP`` sentences before ``lo`` from nothing), reads on from ``lo``
+and logs every answer it took from the guess (the last person or source, a family name looked up among
+the full names seen before, the frames of a sentence before ``lo``). Its reading depends on the sentences
+before ``lo`` only through those answers. Each piece also returns the state it left after each sentence
+read near its end (what it added to the state it started from). The parent checks the assumption against
+what the pieces before really read, and the logged answers against the state they really left; when
+either is wrong it extracts the piece again given the exact sentences read (slower, never different).
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +38,8 @@ from ._parallel import TaskResult, _figure_row, _run_batch, _shared_strings, _st
 
 if TYPE_CHECKING:
     from ._parallel import WorkerPool
+    from .attribution import Attributor, Credit
+    from .numbers import Token
     from .model import Article, Sentence
     from .provenance import ArticleContext
     from .readers import ReadTask
@@ -40,6 +50,13 @@ Runs = list[tuple[int, int]]  # sentence indexes as sorted, disjoint [start, sto
 # list of persons named grows longer): the pieces get shorter along the article so that the workers finish
 # at about the same time.
 _PRIOR_READING_COST = 0.3
+# Sentences a later piece reads before its first look-back, from nothing, to guess the state the sentences
+# before leave (who was named, who spoke last): the logged answers taken from the guess are checked later.
+_WARM_UP = 400
+# The attributor's state after some sentences read: the full names seen, the last person, the last other
+# source. A piece's ``states`` say what it added to the state it started from (``None``: nothing yet).
+State = tuple[list[str], "Credit | None", "Credit | None"]
+_NOTHING_READ: State = ([], None, None)
 
 
 @dataclass
@@ -53,31 +70,167 @@ class PieceResult:
     assumed: tuple[int, int] | None = None
     key: str = ""  # the article's figure-cache key, to store the joined rows under (first piece, with a cache)
     whole: bool = False  # the first piece's result is the whole task's (from the cache, or not one article)
+    # the full names its attributor remembered (from the state it started from on, each once), and after each
+    # sentence k it read near its end: (k, how many of those names, last person, last other source)
+    persons: list[str] = field(default_factory=list)
+    states: list[tuple[int, int, Credit | None, Credit | None]] = field(default_factory=list)
+    guessed: list[tuple] = field(default_factory=list)  # the answers it took from a guessed state (see _Guess)
+
+
+class _Guess:
+    """The state a later piece's attributor starts from, guessed, and what it adds to it; every answer
+    taken from the guess is logged (``log``), to be checked against the state really left before."""
+
+    def __init__(self, start: int) -> None:
+        self.start = start  # the first sentence the piece reads as its own (its ``lo``)
+        self.guessing = True  # reading the warm-up sentences: making the guess
+        self.persons: list[str] = []  # the full names of the guess
+        self.person: Credit | None = None
+        self.thing: Credit | None = None
+        self.own_persons: list[str] = []  # what the piece's own reading adds
+        self.own_person: Credit | None = None
+        self.own_thing: Credit | None = None
+        self.bare = ""  # the name being looked up among the full names seen
+        self.log: list[tuple] = []
+
+
+class _GuessedPersons:
+    """The attributor's ``_persons`` (full names seen, in order, for "Lysak added") on a guess: those of the
+    guess, then those the piece named that the guess lacks."""
+
+    def __init__(self, guess: _Guess) -> None:
+        self.guess = guess
+
+    def __contains__(self, name: object) -> bool:  # (asked only before a name is remembered)
+        g = self.guess
+        return name in (g.persons if g.guessing else g.own_persons)
+
+    def append(self, name: str) -> None:
+        g = self.guess
+        (g.persons if g.guessing else g.own_persons).append(name)
+
+    def __reversed__(self) -> Iterable[str]:  # (read only to find the full name of ``bare``)
+        g = self.guess
+        if g.guessing:
+            return reversed(g.persons)
+        found = _full_name(g.bare, _visible(g.persons, g.own_persons, len(g.own_persons)))
+        g.log.append(("find", g.bare, found, len(g.own_persons)))
+        return iter([] if found is None else [found])
+
+
+class _GuessedFrames(list):
+    """The attributor's frames of each sentence: a sentence before the piece's own was read on the guess."""
+
+    guess: _Guess
+
+    def __getitem__(self, k: Any) -> Any:
+        if k < self.guess.start and not self.guess.guessing:
+            self.guess.log.append(("frame", k))
+        return list.__getitem__(self, k)
+
+
+def _visible(persons: list[str], own: list[str], n: int) -> list[str]:
+    """The full names seen: ``persons`` of the state started from, then the first ``n`` of ``own`` it lacks."""
+    known = set(persons)
+    return [*persons, *(name for name in own[:n] if name not in known)]
+
+
+def _full_name(bare: str, persons: list[str]) -> str | None:
+    """The last full name seen holding ``bare`` as a word (the attributor's look-up for "Lysak added")."""
+    return next((known for known in reversed(persons) if bare in known.split()), None)
+
+
+@lru_cache(maxsize=1)
+def _guessing_attributor() -> type:
+    """An :class:`~auditor.attribution.Attributor` whose state before its piece is a :class:`_Guess`."""
+    from .attribution import Attributor, _bare
+
+    def state(own: str, guessed: str) -> property:
+        def get(self: Any) -> Credit | None:
+            g = self._guess
+            if g.guessing:
+                return getattr(g, guessed)
+            value = getattr(g, own)
+            if value is None:  # not named in the piece yet: the guess answers
+                value = getattr(g, guessed)
+                g.log.append((guessed, value))
+            return value
+
+        def put(self: Any, value: Credit | None) -> None:
+            setattr(self._guess, guessed if self._guess.guessing else own, value)
+
+        return property(get, put)
+
+    class GuessingAttributor(Attributor):
+        _last_person = state("own_person", "person")
+        _last_thing = state("own_thing", "thing")
+
+        @property
+        def _persons(self) -> _GuessedPersons:
+            return self._guessed_persons
+
+        @_persons.setter
+        def _persons(self, value: Any) -> None:
+            pass
+
+        def _person_or_place(self, name_tokens: list[Token]) -> Credit | None:
+            self._guess.bare = _bare(" ".join(t.text for t in name_tokens))  # what _persons is searched for
+            return super()._person_or_place(name_tokens)
+
+    return GuessingAttributor
+
+
+def _start_guessing(attributor: Attributor, start: int) -> _Guess:
+    guess = _Guess(start)
+    attributor.__class__ = _guessing_attributor()
+    attributor._guess = guess  # type: ignore[attr-defined]
+    attributor._guessed_persons = _GuessedPersons(guess)  # type: ignore[attr-defined]
+    frames = _GuessedFrames(attributor.frames)
+    frames.guess = guess
+    attributor.frames = frames
+    return guess
 
 
 class _Reading:
-    """Watches one piece's attributor: logs the sentences it reads and, before its first credit, reads
-    what the pieces before are assumed (or, ``prior``, known) to have read."""
+    """Watches one piece's attributor: logs the sentences it reads and the state it leaves near the piece's
+    end and, before its first credit, reads what the pieces before are known to have read (``prior``) or
+    guesses the state they left (``speculate``)."""
 
-    def __init__(self, speculate: bool, prior: Runs | None) -> None:
+    def __init__(self, speculate: bool, prior: Runs | None, until: int) -> None:
         self.speculate = speculate
         self.prior = prior
+        self.until = until  # where the piece's characters end: the next piece's look-back needs the states there
+        self.attributor: Attributor | None = None
         self.read: list[int] = []
         self.assumed: tuple[int, int] | None = None
+        self.guess: _Guess | None = None
+        self.states: list[tuple[int, int, Credit | None, Credit | None]] = []
 
     def context(self, article: Article, sentences: list[Sentence]) -> ArticleContext:
         """The article's context, its attributor watched (the ``context`` of :func:`extract_figures`)."""
-        from .attribution import _LOOKBACK
         from .provenance import ArticleContext
 
         ctx = ArticleContext(article, sentences)
-        attributor = ctx.attributor
+        self.attributor = attributor = ctx.attributor
         index_of = {s.start: i for i, s in enumerate(sentences)}
         read_sentence, read_through = attributor._read_sentence, attributor._read_through
+        # the next piece's first look-back starts at most _LOOKBACK + 1 sentences before its first sentence
+        keep_from = bisect.bisect_left([s.start for s in sentences], self.until) - _lookback() - 2
 
         def logged(sentence: Sentence) -> Any:
-            self.read.append(index_of[sentence.start])
-            return read_sentence(sentence)
+            k = index_of[sentence.start]
+            frames = read_sentence(sentence)
+            g = self.guess
+            if g is None:
+                self.read.append(k)
+                if k >= keep_from:
+                    self.states.append((k, len(attributor._persons), attributor._last_person,
+                                        attributor._last_thing))
+            elif not g.guessing:
+                self.read.append(k)
+                if k >= keep_from:
+                    self.states.append((k, len(g.own_persons), g.own_person, g.own_thing))
+            return frames
 
         def read_runs(runs: Runs) -> None:
             for start, stop in runs:  # each call reads sentence k alone: it is after what was read
@@ -88,10 +241,15 @@ class _Reading:
         def first(index: int) -> None:
             del attributor._read_through  # the class's own from now on
             target = min(index, len(sentences) - 1)
-            lo = max(0, target - _LOOKBACK)
+            lo = max(0, target - _lookback())
             # After [0, r) read with lo <= r <= target + 1, this call reads on to target: [0, target] in all.
-            read_runs([(0, lo)])
+            # The state [0, lo) leaves is guessed from the sentences just before it.
             self.assumed = (lo, target + 1)
+            if lo > 0:
+                self.guess = _start_guessing(attributor, lo)
+                read_runs([(max(0, lo - _WARM_UP), lo)])
+                self.guess.guessing = False
+                attributor._read_upto = lo
             read_through(index)
 
         attributor._read_sentence = logged  # instance attributes: only this article's attributor
@@ -102,7 +260,24 @@ class _Reading:
         return ctx
 
     def runs(self) -> Runs:
+        if self.guess is not None:  # the sentences before lo, assumed read
+            return _joined([(0, self.guess.start)], _runs(self.read))
         return _runs(self.read)
+
+    def persons(self) -> list[str]:
+        """The full names remembered from the state the piece started from on."""
+        if self.guess is not None:
+            return list(self.guess.own_persons)
+        return list(self.attributor._persons) if self.attributor is not None else []
+
+    def guessed(self) -> list[tuple]:
+        return self.guess.log if self.guess is not None else []
+
+
+def _lookback() -> int:
+    from .attribution import _LOOKBACK
+
+    return _LOOKBACK
 
 
 def _runs(indexes: Iterable[int]) -> Runs:
@@ -127,6 +302,35 @@ def _holds(assumed: tuple[int, int] | None, prior: Runs) -> bool:
     if not prior:
         return lo == 0
     return len(prior) == 1 and prior[0][0] == 0 and lo <= prior[0][1] <= hi
+
+
+def _state_before(left: dict[int, tuple], lo: int) -> State | None:
+    """The attributor's state after sentences ``[0, lo)`` were read (None when no piece kept it)."""
+    if lo == 0:
+        return _NOTHING_READ
+    kept = left.get(lo - 1)
+    if kept is None:
+        return None
+    (persons, person, thing), own, named, own_person, own_thing = kept
+    return _visible(persons, own, named), own_person or person, own_thing or thing
+
+
+def _guess_holds(piece: PieceResult, start: State) -> bool:
+    """Would the piece's reading have taken the same answers from the state it really started from?"""
+    persons, person, thing = start
+    for kind, *answer in piece.guessed:
+        if kind == "person":
+            same = answer[0] == person
+        elif kind == "thing":
+            same = answer[0] == thing
+        elif kind == "find":
+            bare, found, named = answer
+            same = _full_name(bare, _visible(persons, piece.persons, named)) == found
+        else:  # the frames of a sentence before its own, read on the guess
+            same = False
+        if not same:
+            return False
+    return True
 
 
 def piece_bounds(chars: int, pieces: int) -> list[tuple[int, int]]:
@@ -161,12 +365,13 @@ def run_piece(task: ReadTask, piece: int, pieces: int, max_size: int, cache: obj
         stored = store.get_many([key])  # type: ignore[attr-defined]
         if key in stored:
             return PieceResult(TaskResult([article_row(article)], errors, [stored[key]], read), whole=True)
-    reading = _Reading(speculate=piece > 0, prior=prior)
-    figures = extract_figures(article, within=piece_bounds(len(article.text), pieces)[piece],
-                              context=reading.context)
+    within = piece_bounds(len(article.text), pieces)[piece]
+    reading = _Reading(speculate=piece > 0, prior=prior, until=within[1] if piece < pieces - 1 else 2**62)
+    figures = extract_figures(article, within=within, context=reading.context)
     found = _shared_strings([[_figure_row(f) for f in figures]])
     return PieceResult(TaskResult([article_row(article)], errors if piece == 0 else [], found, read),
-                       reading.runs(), reading.assumed, key)
+                       reading.runs(), reading.assumed, key, persons=reading.persons(), states=reading.states,
+                       guessed=reading.guessed())
 
 
 class _Batch(Future):
@@ -218,8 +423,8 @@ def joined(pieces: list[PieceResult], again: Callable[[int, Runs], PieceResult],
            cache: object | None = None) -> tuple[TaskResult, list[int]]:
     """One article's result from its pieces' (in order), and the pieces extracted again.
 
-    A piece whose assumption does not hold is extracted again by ``again(k, prior)``, given the sentences
-    read before it; ``whole()`` reads and extracts the task in one piece (when the pieces read different
+    A piece whose assumption or guess does not hold is extracted again by ``again(k, prior)``, given the
+    sentences read before it; ``whole()`` reads and extracts the task in one piece (when the pieces read different
     texts: the file changed meanwhile). The rows are stored in the figure ``cache`` under the article's key.
     """
     first = pieces[0]
@@ -230,12 +435,18 @@ def joined(pieces: list[PieceResult], again: Callable[[int, Runs], PieceResult],
     rows: list[tuple] = []
     prior: Runs = []
     retried: list[int] = []
+    # sentence k -> the state the reading left after it: (the state its piece started from, what it added)
+    left: dict[int, tuple[State, list[str], int, Credit | None, Credit | None]] = {}
     for k, piece in enumerate(pieces):
-        if not _holds(piece.assumed, prior):
+        start = _NOTHING_READ if piece.assumed is None else _state_before(left, piece.assumed[0])
+        if not _holds(piece.assumed, prior) or start is None or not _guess_holds(piece, start):
             piece = again(k, prior)
             retried.append(k)
+            start = _NOTHING_READ
         rows.extend(piece.result.rows[0])
         prior = _joined(prior, piece.reads)
+        for index, named, person, thing in piece.states:
+            left.setdefault(index, (start, piece.persons, named, person, thing))
     if first.key and cache is not None:
         _store(cache, first.key, rows)
     return TaskResult(first.result.articles, first.result.errors, [rows], first.result.read), retried
