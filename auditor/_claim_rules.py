@@ -254,6 +254,22 @@ class PreparedFigures:
         return Interval(self.stated_lo[i], self.stated_hi[i])
 
 
+def _float_list(values: np.ndarray) -> list[float]:
+    """``values.tolist()`` with one float object per distinct value (by its bits: 0.0 and -0.0
+    apart), not one per row: figures repeat a few amounts and days. NaN stays one object per row,
+    as ``tolist`` makes it: a NaN is equal to nothing, and the stages' look-ups (dicts, tuples)
+    treat one object as equal to itself."""
+    values = np.ascontiguousarray(values, dtype="float64")
+    if len(values) < 2:
+        return values.tolist()
+    distinct, inverse = np.unique(values.view(np.int64), return_inverse=True)
+    shared = distinct.view("float64").tolist()
+    out = [shared[k] for k in inverse.reshape(-1).tolist()]
+    for r in np.flatnonzero(np.isnan(values)).tolist():
+        out[r] = float("nan")
+    return out
+
+
 def _days(values: list[str]) -> np.ndarray:
     """Days since 1970 of ISO dates (their first 10 characters); NaN where there is none."""
     written = list(set(values))  # each distinct value parsed (and cut) once
@@ -340,7 +356,7 @@ def columns(figures: pd.DataFrame) -> dict[str, list[Any]]:
             numbers = pd.to_numeric(figures[c], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         else:
             numbers = np.full(len(figures), np.nan)
-        col[c] = numbers.tolist()
+        col[c] = _float_list(numbers)
     col["start"] = figures["start"].tolist() if "start" in figures else [0] * len(figures)
     return col
 
@@ -358,7 +374,7 @@ def prepare(figures: pd.DataFrame, config: ClaimConfig) -> PreparedFigures:
     subjects = _mapped(col, ["subject", "counted"], lambda s, c: subject_class(s, c, config))
     counted = _mapped(col, ["counted"], counted_key)
     scope = _mapped(col, ["scope"], lambda s: s.strip().casefold() or "incident")
-    event_day = _days(col["event_date"]).tolist()
+    event_day = _float_list(_days(col["event_date"]))
     # A headline restating a figure of its article ("... kills five") is about the same event as the
     # sentence that dates it: same article, category and value take that sentence's event date.
     # (Same country and scope too: both stay in one block of blocking_keys.)
@@ -373,7 +389,7 @@ def prepare(figures: pd.DataFrame, config: ClaimConfig) -> PreparedFigures:
         with_dates, article = {key[0] for key in dated}, col["article_id"]
         for i in [i for i, day in enumerate(event_day) if day != day and article[i] in with_dates]:
             event_day[i] = dated.get(sibling(i), event_day[i])
-    lo_list = lo.tolist()
+    lo_list = _float_list(lo)
     loose = []
     for i in range(n):
         place = places[i][0]
@@ -398,11 +414,11 @@ def prepare(figures: pd.DataFrame, config: ClaimConfig) -> PreparedFigures:
     # Independent sources are outlets, however written: each name keyed once.
     credited = [s if t == "outlet" else "" for s, t in zip(col["source"], col["source_type"])]
     return PreparedFigures(
-        support_lo=support_lo.tolist(), support_hi=support_hi.tolist(),
+        support_lo=_float_list(support_lo), support_hi=_float_list(support_hi),
         outlet_keys=_mapped(col, ["outlet"], outlet_key),
         credited_keys=_mapped({"credited": credited}, ["credited"], outlet_key),
-        n=n, col=col, lo=lo_list, hi=hi.tolist(), stated_lo=stated_lo.tolist(), stated_hi=stated_hi.tolist(),
-        pub_day=_days(col["published"]).tolist(), event_day=event_day,
+        n=n, col=col, lo=lo_list, hi=_float_list(hi), stated_lo=_float_list(stated_lo),
+        stated_hi=_float_list(stated_hi), pub_day=_float_list(_days(col["published"])), event_day=event_day,
         place=[p[0] for p in places], level=[p[1] for p in places], admin1=[p[2] for p in places],
         country=[p[3] for p in places], ref_place=refs, subject=subject, counted=counted, loose=loose,
         superseded=set(col["supersedes"]) - {""}, scope=scope,

@@ -30,11 +30,11 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
-from ._claim_rules import load_config, prepare
-from ._spill import SpilledFigures, SpilledRuns, SpilledTable, SpillPart, read_run, release_memory, write_run
+from ._claim_rules import _NUMBER_COLUMNS, _TEXT_COLUMNS, load_config, prepare
+from ._spill import SCHEMA, SpilledFigures, SpilledRuns, SpilledTable, SpillPart, read_run, release_memory, write_run
 from .conflicts import conflict_rows
-from .incidents import block_keys, key_parts, keys_of_parts, link_incidents
-from .relations import build_groups, violations
+from .incidents import Incident, block_keys, key_parts, keys_of_parts, link_incidents
+from .relations import Group, build_groups, violations
 from .summaries import summarise_groups
 
 GROUP_COLUMNS: tuple[str, ...] = (
@@ -625,6 +625,10 @@ def _members(figures: SpilledFigures) -> pd.DataFrame:
                          "group_id": figures.filled.column("group_id").to_numpy()})
 
 
+# What the claim stages read of the figures (auditor._claim_rules.columns) and of their articles
+# (_fill_from_articles).
+_CLAIM_COLUMNS = frozenset((*_TEXT_COLUMNS, *_NUMBER_COLUMNS, "start"))
+_ARTICLE_CLAIM_COLUMNS = frozenset({"article_id", "outlet", "published", "title"})
 # The figure columns build_claims fills in (the rest it returns as given).
 _FILLED = ("outlet", "published", "group_id", "incident_id")
 # Figures per claims task at most (a bigger blocking key alone): bounds a worker's memory.
@@ -669,16 +673,30 @@ def _write_frames(path: Path, *frames: pd.DataFrame) -> str:
     return str(path)
 
 
-def _read_frames(path: str) -> list[pd.DataFrame]:
-    """The frames :func:`_write_frames` wrote in ``path``."""
+def _read_frames(path: str, keep: tuple[Iterable[str] | None, ...] = ()) -> list[pd.DataFrame]:
+    """The frames :func:`_write_frames` wrote in ``path``; of the k-th, only the columns in ``keep[k]``
+    when given (each other column let go as soon as read)."""
     import pickle
 
     with open(path, "rb") as handle:
         frames = []
-        for _ in range(pickle.load(handle)):
+        for k in range(pickle.load(handle)):
             names = pickle.load(handle)
-            frames.append(pd.DataFrame({name: pickle.load(handle) for name in names}, columns=names))
+            wanted = set(names) if k >= len(keep) or keep[k] is None else set(keep[k])
+            columns = {}
+            for name in names:
+                column = pickle.load(handle)
+                if name in wanted:
+                    columns[name] = column
+                del column
+            kept = [name for name in names if name in columns]
+            frames.append(pd.DataFrame(columns, columns=kept))
     return frames
+
+
+def _narrowed(frame: pd.DataFrame, columns: frozenset[str]) -> pd.DataFrame:
+    """``frame``'s columns that are in ``columns`` (in its order): a frame sharing them."""
+    return frame[[c for c in frame.columns if c in columns]]
 
 
 def _result(sent: tuple | str) -> tuple:
@@ -800,14 +818,26 @@ def _claims_task(
     from ._parallel import apply_settings
 
     apply_settings(chosen)  # a remote worker does not inherit this process's profile and convention
+    # Only the columns the stages read (not the paths, offsets, evidence...; of the articles, what
+    # fills a figure's outlet and date, and the headline): the rest is never held.
+    keep = (_CLAIM_COLUMNS, _ARTICLE_CLAIM_COLUMNS)
     figures = source if isinstance(source, pd.DataFrame) else None
     if isinstance(source, SpillPart):
-        figures, articles, source = source.load(), _read_frames(articles)[0], articles
+        wanted = tuple(c for c in (source.columns or SCHEMA.names) if c in _CLAIM_COLUMNS)
+        figures = dataclasses.replace(source, columns=wanted).load()
+        articles, source = _read_frames(articles, keep[1:])[0], articles
     elif figures is None:
-        figures, articles = _read_frames(source)
-    found, groups, conflicts = build_claims(figures, articles, store_dir=None)
+        figures, articles = _read_frames(source, keep)
+    else:
+        figures, articles = _narrowed(figures, _CLAIM_COLUMNS), _narrowed(articles, _ARTICLE_CLAIM_COLUMNS)
+    for _stage, built in _stages(figures, articles, load_config(), narrow=True):
+        del figures, articles  # the stages hold what they still need: not kept here beside them
+        figures = articles = None
+    found, groups, conflicts = built
+    del built
+    groups, conflicts = finish_claims(found, groups, conflicts)
     built = (found[list(_FILLED)], groups, conflicts)
-    del figures, articles, found, groups, conflicts
+    del found, groups, conflicts
     _forget_texts()
     if isinstance(source, pd.DataFrame):
         release_memory()
@@ -1021,10 +1051,18 @@ def build_claims(
     return figures, groups, conflicts
 
 
-def _stages(figures: pd.DataFrame, articles: pd.DataFrame, config: Any) -> Iterator[tuple[str, Any]]:
+def _stages(figures: pd.DataFrame, articles: pd.DataFrame, config: Any, narrow: bool = False
+            ) -> Iterator[tuple[str, Any]]:
     """The stages of :func:`build_claims` one at a time: ``(name, what it built)`` after each (the
     last: the figures with their ids, groups and conflicts before :func:`finish_claims`), so that
-    a benchmark can measure each (``benchmarks/bench_claims.py stages``)."""
+    a benchmark can measure each (``benchmarks/bench_claims.py stages``). ``narrow``: the figures
+    come back with the filled columns only (``_FILLED``), the rest let go once prepared.
+
+    Groups, conflicts and summaries are built ``_CHUNK_FIGURES`` figures (whole incidents) at a
+    time, each chunk's rows made columns at once: their Python objects (groups, violations, row
+    dicts) follow the chunk, not the blocking key. Every stage after the incidents reads one
+    incident's reports only (its groups, their relations, their rows), so the tables are those of
+    one pass over all incidents."""
     # reset_index gives a frame of its own (copy-on-write, or a copy on older pandas): the columns set
     # below never reach the caller's, so no deep copy of every column (the long texts) is made.
     figures = _fill_from_articles(figures.reset_index(drop=True), articles)
@@ -1035,33 +1073,79 @@ def _stages(figures: pd.DataFrame, articles: pd.DataFrame, config: Any) -> Itera
     gc.disable()
     try:
         prep = prepare(figures, config)
+        if narrow:
+            figures = figures[["outlet", "published"]]
+            release_memory()  # the other columns' buffers: room for the stages' objects
         yield "prepared", prep
         incidents = link_incidents(prep, block_keys(prep, config), config)
         yield "incidents", incidents
-        groups_built = build_groups(prep, incidents, config)
-        yield "groups", groups_built
-        conflicts = conflict_rows(prep, groups_built, violations(prep, groups_built, config), config)
-        yield "conflicts", conflicts
-        summaries = summarise_groups(prep, groups_built, conflicts, config)
-        yield "summaries", summaries
+        group_ids, incident_ids = np.full(prep.n, "", dtype=object), np.full(prep.n, "", dtype=object)
+        conflict_columns = [c for c in CONFLICT_COLUMNS + CONFLICT_EXTRA_COLUMNS if c not in _REVIEW]
+        group_columns = [c for c in GROUP_COLUMNS + GROUP_EXTRA_COLUMNS if c not in _GROUP_REVIEW]
+        conflict_parts, group_parts = [], []
+        named: set[str] = set()  # conflicts of a part naming its whole: the only ones two chunks can share
+        for chunk in _incident_chunks(incidents, _CHUNK_FIGURES):
+            groups_built = build_groups(prep, chunk, config)
+            conflicts = conflict_rows(prep, groups_built, violations(prep, groups_built, config), config, named)
+            summaries = summarise_groups(prep, groups_built, conflicts, config)
+            _ids_on_rows(groups_built, group_ids, incident_ids)
+            conflict_parts.append(_frame(conflicts, conflict_columns))
+            group_parts.append(_frame(summaries, group_columns))
+            del groups_built, conflicts, summaries
+        # The prepared table and the incidents are not read again: let go before the tables are
+        # joined, sorted and written (the task's peak, when they were kept to the end).
+        del prep, incidents, chunk, named
+        release_memory()
+        yield "groups, conflicts, summaries", (group_parts, conflict_parts)
     finally:
         if collecting:
             gc.enable()
 
-    group_ids, incident_ids = np.full(prep.n, "", dtype=object), np.full(prep.n, "", dtype=object)
-    if groups_built:  # each group's id (and its incident's) on its rows, a group at a time
-        sizes = [len(g.rows) for g in groups_built]
-        rows = np.fromiter((r for g in groups_built for r in g.rows), dtype=np.int64, count=sum(sizes))
-        group_ids[rows] = np.repeat(np.array([g.id for g in groups_built], dtype=object), sizes)
-        incident_ids[rows] = np.repeat(np.array([g.incident.id for g in groups_built], dtype=object), sizes)
     figures["group_id"] = group_ids.tolist()
     figures["incident_id"] = incident_ids.tolist()
+    del group_ids, incident_ids
     figures = figures.drop(columns=["title"], errors="ignore")
-
-    conflict_columns = [c for c in CONFLICT_COLUMNS + CONFLICT_EXTRA_COLUMNS if c not in _REVIEW]
-    conflicts = _frame(conflicts, conflict_columns)
-    groups = _frame(summaries, [c for c in GROUP_COLUMNS + GROUP_EXTRA_COLUMNS if c not in _GROUP_REVIEW])
+    conflicts = _concatenated(conflict_parts, conflict_columns)
+    groups = _concatenated(group_parts, group_columns)
     yield "tables", (figures, groups, conflicts)
+
+
+# Figures (whole incidents) whose groups, conflicts and summaries _stages builds at a time.
+_CHUNK_FIGURES = 4_096
+
+
+def _incident_chunks(incidents: list[Incident], size: int) -> Iterator[list[Incident]]:
+    """Consecutive incidents, about ``size`` reports at a time (a bigger incident alone)."""
+    chunk: list[Incident] = []
+    rows = 0
+    for incident in incidents:
+        chunk.append(incident)
+        rows += len(incident.rows)
+        if rows >= size:
+            yield chunk
+            chunk, rows = [], 0
+    if chunk or not incidents:
+        yield chunk
+
+
+def _ids_on_rows(groups: list[Group], group_ids: np.ndarray, incident_ids: np.ndarray) -> None:
+    """Each group's id (and its incident's) put on its rows, a group at a time."""
+    if not groups:
+        return
+    sizes = [len(g.rows) for g in groups]
+    rows = np.fromiter((r for g in groups for r in g.rows), dtype=np.int64, count=sum(sizes))
+    group_ids[rows] = np.repeat(np.array([g.id for g in groups], dtype=object), sizes)
+    incident_ids[rows] = np.repeat(np.array([g.incident.id for g in groups], dtype=object), sizes)
+
+
+def _concatenated(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """The chunks' frames as one, as :func:`_frame` would make it of all their rows (chunks without
+    rows left out: their columns are untyped)."""
+    full = [part for part in parts if len(part)]
+    parts.clear()
+    if not full:
+        return _frame([], columns)
+    return pd.concat(full, ignore_index=True) if len(full) > 1 else full[0]
 
 
 def finish_claims(

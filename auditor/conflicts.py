@@ -16,8 +16,13 @@ from .relations import Group, Violation
 
 
 def conflict_rows(prep: PreparedFigures, groups: list[Group], found: list[Violation],
-                  config: ClaimConfig) -> list[dict[str, Any]]:
-    """The rows of ``conflicts.csv`` (without the review columns)."""
+                  config: ClaimConfig, named: set[str] | None = None) -> list[dict[str, Any]]:
+    """The rows of ``conflicts.csv`` (without the review columns) of ``groups`` and the violations
+    ``found`` in them, and the distances of their reports the map contradicts.
+
+    Built a chunk of whole incidents at a time, ``named`` carries from one chunk to the next the
+    ids of the conflicts between parts and wholes: every other pair is of one incident's reports,
+    so only these (a part naming its whole in another incident) could be found in two chunks."""
     words = Describer(prep)
     col = prep.col
     lo, hi = prep.lo, prep.hi
@@ -30,9 +35,11 @@ def conflict_rows(prep: PreparedFigures, groups: list[Group], found: list[Violat
                                                  col["start"][r]))
         figure_a, figure_b = col["figure_id"][a], col["figure_id"][b]
         cid = stable_id("c", figure_a, figure_b) if figure_a <= figure_b else stable_id("c", figure_b, figure_a)
-        if cid in seen:
+        if cid in seen or named is not None and cid in named:
             continue
         seen.add(cid)
+        if named is not None and v.relation == "part_of":
+            named.add(cid)
         rel = relative_gap(lo[a], hi[a], lo[b], hi[b])
         subject = v.group.subject if not v.group.subject.startswith("(") else ""
         if v.relation == "same":
@@ -80,11 +87,13 @@ def _named_in(sentence: str, names: tuple[str, ...]) -> bool:
 
 def _geography(prep: PreparedFigures, groups: list[Group], config: ClaimConfig,
                words: Describer) -> list[dict[str, Any]]:
-    """Distances the straight line contradicts, between the two towns the sentence itself names."""
+    """Distances the straight line contradicts, between the two towns the sentence itself names (of
+    the reports of ``groups``: every report is in one group)."""
     col = prep.col
     found = []
     group_of: dict[int, str] | None = None  # made when a distance is first contradicted (rarely)
-    for r in [r for r, kind in enumerate(col["category"]) if kind == "distance"]:
+    category = col["category"]
+    for r in sorted(r for g in groups for r in g.rows if category[r] == "distance"):
         if col["unit"][r] != "km" or math.isnan(prep.lo[r]):
             continue
         place, ref = col["location"][r], col["reference_place"][r]

@@ -152,6 +152,12 @@ class _Texts:
         # between sentence and headline, so the words of both are the union of each one's.
         headline: dict[str, frozenset[str]] = {}
         findall, stopwords = _WORD.findall, config.stopwords
+        # One object per distinct word and per distinct word set (texts differing in their numbers
+        # and names share theirs): a block holds its vocabulary, not a copy of it per sentence. The
+        # sums over a set are exactly rounded (fsum), whatever order a set of the same words is in.
+        vocabulary: dict[str, str] = {}
+        sets: dict[frozenset[str], frozenset[str]] = {}
+        df: Counter[str] = Counter()
         self.words: dict[int, frozenset[str]] = {}
         for i in rows:
             key = (sentence[i], title[i])
@@ -160,12 +166,15 @@ class _Texts:
                 head = headline.get(key[1])
                 if head is None:
                     head = headline[key[1]] = frozenset(findall(key[1].casefold())) - stopwords
-                words = cache[key] = (frozenset(findall(key[0].casefold())) - stopwords) | head
+                found = (frozenset(findall(key[0].casefold())) - stopwords) | head
+                df.update(found)  # document frequency: once per distinct text
+                words = sets.get(found)
+                if words is None:
+                    words = sets[found] = frozenset(vocabulary.setdefault(w, w) for w in found)
+                cache[key] = words
             self.words[i] = words
-        df: Counter[str] = Counter()
-        for words in cache.values():
-            df.update(words)
         n = len(cache)
+        del cache, sets
         self.weight = {w: (math.log((n + 1) / (c + 1)) + 1.0) ** 2 for w, c in df.items()}
         self._norms: dict[frozenset[str], float] = {}
 

@@ -396,17 +396,18 @@ def _parts(prep: PreparedFigures, groups: list[Group], config: ClaimConfig) -> l
             if prep.lo[part_row] > prep.hi[whole_row]:
                 found.append(Violation("part_of", group, part_row, whole_row, consensus=day.n_sources))
     # "126 killed, including 68 children" read as 168 and 126: the part names its whole.
-    naming = [(r, whole_id) for r, whole_id in enumerate(prep.col["part_of"]) if whole_id]
-    if not naming:  # the usual case: no row-to-group or id-to-row map is made
+    # Of the reports of ``groups`` (in row order): the table's groups may be built a chunk at a time.
+    part_of = prep.col["part_of"]
+    naming = sorted(((r, part_of[r], g) for g in groups for r in g.rows if part_of[r]), key=lambda t: t[0])
+    if not naming:  # the usual case: no id-to-row map is made
         return found
     index = {fid: r for r, fid in enumerate(prep.col["figure_id"])}
-    group_of = {r: g for g in groups for r in g.rows}
-    for r, whole_id in naming:
+    for r, whole_id, group in naming:
         w = index.get(whole_id)
-        if w is None or r not in group_of or math.isnan(prep.stated_lo[r]) or math.isnan(prep.stated_hi[w]):
+        if w is None or math.isnan(prep.stated_lo[r]) or math.isnan(prep.stated_hi[w]):
             continue
         if prep.stated_lo[r] > prep.stated_hi[w]:
-            found.append(Violation("part_of", group_of[r], r, w))
+            found.append(Violation("part_of", group, r, w))
     return found
 
 

@@ -294,8 +294,10 @@ def _batch(mode: str, path: str, trace: bool) -> None:
     import gc
     import tracemalloc
 
+    import pyarrow as pa
+
     from auditor import claims
-    from auditor._claim_rules import load_config, prepare
+    from auditor._claim_rules import load_config
     from auditor._parallel import settings
 
     build_claims(synthetic(50), pd.DataFrame())  # warm up: gazetteer and actor tables
@@ -304,9 +306,15 @@ def _batch(mode: str, path: str, trace: bool) -> None:
 
     release_memory()
     start = _marks()[0]
-    if mode == "task":
+    if mode == "task":  # as a --jobs 2 run's task: its claims written as Arrow runs
+        import tempfile
+
         t0 = time.perf_counter()
-        claims._claims_task(path, None, settings())
+        with tempfile.TemporaryDirectory() as tmp:
+            folders = tuple(Path(tmp) / name for name in ("filled", "groups", "conflicts"))
+            for made in folders:
+                made.mkdir()
+            claims._claims_task(path, None, settings(), folders)
         rss, peak = _marks()
         print(f"  whole task: {time.perf_counter() - t0:6.2f} s; peak {peak:,.0f} MB "
               f"(+{peak - start:,.0f} over the {start:,.0f} MB before it)", flush=True)
@@ -324,15 +332,16 @@ def _batch(mode: str, path: str, trace: bool) -> None:
             python = f"; Python {held / 2**20:7,.1f} MB held, {top / 2**20:7,.1f} MB peak"
         now = time.perf_counter()
         print(f"  {label:>28}: {now - last[0]:6.2f} s; RSS {rss:6,.0f} MB (+{rss - start:5,.0f}), "
-              f"peak {peak:6,.0f} MB (+{peak - start:5,.0f}){python}", flush=True)
+              f"peak {peak:6,.0f} MB (+{peak - start:5,.0f}); Arrow {pa.total_allocated_bytes() / 2**20:5,.0f} MB"
+              f"{python}", flush=True)
         last[0] = time.perf_counter()
 
     config = load_config()
-    figures, articles = claims._read_frames(path)
+    figures, articles = claims._read_frames(path, (claims._CLAIM_COLUMNS, claims._ARTICLE_CLAIM_COLUMNS))
     n = len(figures)
     mark(f"read ({n:,} figures)")
     gc.disable()
-    stages = claims._stages(figures, articles, config)
+    stages = claims._stages(figures, articles, config, narrow=True)  # as a task builds them
     del figures, articles
     for label, built in stages:
         mark(label)
