@@ -239,16 +239,21 @@ def _rule_in(text: str, whole: bool) -> tuple[str, str] | None:
     r = rules()
     lowered = text.lower()
     gate = _rule_gate(whole)
-    if gate is not None and gate.search(text, lowered=lowered) is None:
-        return None
+    first = 0
+    if gate is not None:
+        m = gate.search(text, lowered=lowered)
+        if m is None:
+            return None
+        # no rule matches before the gate's first match (it is all of them): each is searched from there
+        first = m.start()
     if not whole:
         for rule in r.incident:
-            if rule.pattern.search(text, lowered=lowered):
+            if rule.pattern.search(text, first, lowered=lowered):
                 return "incident", rule.id
     for rule in r.cumulative:
         if rule.clause_only and whole:
             continue
-        m = rule.pattern.search(text, lowered=lowered)
+        m = rule.pattern.search(text, first, lowered=lowered)
         if m and not _since_recalled(text, m):
             return "cumulative", rule.id
     return None
