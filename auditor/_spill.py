@@ -602,7 +602,9 @@ def read_run(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataF
 
     Memory-mapped, then copied: only the pages of these columns are read (a file read a record batch
     at a time reads every column's buffers, which the columns kept would keep alive), and the copy
-    holds nothing of the file."""
+    holds nothing of the file. Every field read, then these selected: Arrow reads some fields of a
+    batch (``included_fields``) by copying its whole body (the run's long texts too, kept alive by
+    the columns taken: 30 MB for the sort keys of 40,000 conflicts, not 3)."""
     return _run_rows(path, columns, None)
 
 
@@ -616,11 +618,9 @@ def _run_rows(path: str | Path, columns: Sequence[str] | None, rows: np.ndarray 
     if rows is not None:
         return _frame(_rows_read(path, columns, rows, batch_rows), empty)
     with pa.memory_map(str(path), "r") as source:
-        reader = ipc.open_file(source)
+        table = ipc.open_file(source).read_all()  # every column, in place: nothing read yet
         if columns is not None:
-            fields = [reader.schema.get_field_index(c) for c in columns]
-            reader = ipc.open_file(source, options=ipc.IpcReadOptions(included_fields=fields))
-        table = reader.read_all()
+            table = table.select(list(columns))
         table = table.take(pa.array(np.arange(table.num_rows)))
     return _frame(table, empty)
 
