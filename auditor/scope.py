@@ -33,8 +33,11 @@ _DATE_RE = Caseless(
 )
 # Every date above has a digit or "day" (monday ... sunday, yesterday, today): one cheap test first.
 _DATE_GATE = Caseless(r"\d|day")
-# Clause ends: a figure's own clause lies between these.
-_CLAUSE_BREAK = Caseless(r"[,;:—–()]|\s-\s|\b(?:when|while|whereas|but|after|before|as)\b")
+# Segment ends: punctuation and a spaced dash.
+_SEGMENT_BREAKS = r"[,;:—–()]|\s-\s"
+# Clause ends: a figure's own clause lies between these (a segment's ends, then words that open a clause: last, so
+# that :func:`_clause_and_segment` reads the segment's breaks off the clause's).
+_CLAUSE_BREAK = Caseless(_SEGMENT_BREAKS + r"|\b(?:when|while|whereas|but|after|before|as)\b")
 # A sentence that places its event relative to another ("days earlier", "a week later") takes no date
 # from the sentence before.
 _RELATIVE_TIME = Caseless(r"\b(?:earlier|later|ago|before|previous|previously|since|last (?:week|month|year)|"
@@ -43,7 +46,7 @@ _SPEECH_BEFORE = Caseless(
     r"\b(?:said|says|say|told|tells|added|announced|reported|stated|confirmed|claimed|wrote|posted|tweeted)"
     r"(?:\s+\w+)?(?:\s+in\s+(?:a|an|its|their)\s+(?:\w+\s+)?(?:statement|post|briefing|interview|report))?"
     r"\s+(?:late\s+|early\s+)?(?:on\s+)?$")
-_SEGMENT_BREAK = Caseless(r"[,;:—–()]|\s-\s")
+_SEGMENT_BREAK = Caseless(_SEGMENT_BREAKS)
 
 
 class DateMention(NamedTuple):
@@ -178,6 +181,23 @@ def _clause(text: str, start: int, end: int, breaks: Caseless = _CLAUSE_BREAK,
     return a, (m.start() if m else len(text))
 
 
+def _clause_and_segment(text: str, start: int, end: int, lowered: str) -> tuple[int, int, int]:
+    """:func:`_clause` of ``_CLAUSE_BREAK`` and where :func:`_clause` of ``_SEGMENT_BREAK`` starts, in one pass.
+
+    The segment breaks before ``start`` are the clause breaks found there that are no word: where a segment break
+    can match, the clause alternation matches it first (its words come after), and a word is letters only, so no
+    segment break starts inside one."""
+    a = segment = 0
+    m = _CLAUSE_BREAK.search(text, 0, start, lowered)
+    while m is not None:
+        a = m.end()
+        if not text[m.start()].isalpha():
+            segment = a
+        m = _CLAUSE_BREAK.search(text, a, start, lowered)
+    m = _CLAUSE_BREAK.search(text, end, None, lowered)
+    return a, (m.start() if m else len(text)), segment
+
+
 def read_scope(sentence: str, start: int, end: int, published: str, dates: list[DateMention] | None = None,
                inherited: str | Callable[[], str] = "", category: str = "") -> ScopeReading:
     """Scope and event date of the figure at ``sentence[start:end]``.
@@ -191,7 +211,7 @@ def read_scope(sentence: str, start: int, end: int, published: str, dates: list[
     if dates is None:
         dates = find_dates(sentence, pub)
     lowered = sentence.lower()  # for every pattern below (Caseless: read in lower case when ASCII)
-    a, b = _clause(sentence, start, end, _CLAUSE_BREAK, lowered)
+    a, b, sa = _clause_and_segment(sentence, start, end, lowered)
     clause = sentence[a:b]
     chosen: DateMention | None = None
     if dates:  # (most sentences name none)
@@ -215,7 +235,8 @@ def read_scope(sentence: str, start: int, end: int, published: str, dates: list[
             1 if pub.month <= 2 else 0))
         if old:
             return ScopeReading("historical", event_date, "dated.earlier")
-    sa, sb = _clause(sentence, start, end, _SEGMENT_BREAK, lowered)
+    m = _SEGMENT_BREAK.search(sentence, end, None, lowered)
+    sb = m.start() if m else len(sentence)
     for rule in r.historical:
         if rule.pattern.search(sentence, sa, sb, lowered):
             return ScopeReading("historical", event_date, rule.id)
