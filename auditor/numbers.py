@@ -504,9 +504,10 @@ def find_numbers(tokens: list[Token], text: str = "", offset: int = 0) -> list[N
     r = _Reader(tokens, text, offset)
     starts = _number_starts(tokens)
     # Only a digit token starts inside a phone number (its characters are digits, spaces, dots, dashes, brackets and
-    # a plus; a word starts with a letter): without a digit among the starts (most sentences of prose), no search
+    # a plus; a word starts with a letter): without a digit among the starts, no search (the hint, one C scan that
+    # few sentences pass, is asked first)
     phones = [(m.start() + offset, m.end() + offset) for m in _PHONE_RE.finditer(text)] \
-        if text and any(tokens[i].kind == "num" for i in starts) and _PHONE_HINT.search(text) else []
+        if text and _PHONE_HINT.search(text) and any(tokens[i].kind == "num" for i in starts) else []
     found: list[NumberMention] = []
     read_to = -1  # last token of the mention read last: a number starts after it
     for i in starts:
