@@ -107,3 +107,51 @@ def test_an_inherited_date_is_asked_for_only_when_the_figure_has_none():
     dated = "Gunmen killed 9 people in Zamfara on Friday."
     got = read_scope(dated, dated.index("9"), dated.index("9") + 1, "2024-05-12", inherited=inherited)
     assert (got.event_date, len(asked)) == ("2024-05-10", 1)  # its own Friday, 10 May: not asked again
+
+
+def test_every_sentence_with_a_date_passes_the_date_gate():
+    """The cheap test before the date scan (a month, a year, a word with "day") lets through every text the scan
+    finds a date in, in any case and with the dates' words glued to others."""
+    from auditor import scope
+
+    months = ["January", "Feb.", "March", "Apr", "May", "June", "Jul", "August", "Sept.", "October", "Nov", "Dec."]
+    days = ["Monday", "last Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "yesterday", "today"]
+    texts = [*_DATE_TEXTS, *(f"Troops killed {n} in Ituri on {m} {n}" for n, m in zip(range(1, 13), months)),
+             *(f"{n} {m} 2023: {n} dead" for n, m in zip(range(1, 13), months)), *(f"killed 4 {d}" for d in days),
+             "the 1998 bombings", "1,200 displaced in 2014-2015", "Sudan's war (2023)", "on 12 MAR", "٢٠ killed in 2024"]
+    texts += [t.upper() for t in texts] + [t.lower() for t in texts]
+    dated = [t for t in texts if any(True for _ in scope._DATE_RE.finditer(t))]
+    assert len(dated) > 60
+    assert all(scope._DATE_GATE.search(t) for t in dated)
+    # and sentences with numbers but no date are ruled out by it, not scanned
+    for text in ("Gunmen killed 12 people in Zamfara", "1,200 families fled Rafah, 30 were hurt",
+                 "RSF shelling killed 40 in El Fasher, 3 of them children"):
+        assert scope._DATE_GATE.search(text) is None and find_dates(text, "2024-06-01") == []
+
+
+def test_the_segment_is_read_off_the_clause_breaks():
+    """A figure's segment (between punctuation and spaced dashes) is what a scan for those breaks alone finds,
+    with clause words, dashes and brackets around the figure."""
+    from auditor import scope
+    from auditor.knowledge import Caseless
+
+    alone = Caseless(scope._SEGMENT_BREAKS)
+    texts = ["Shelling killed 5 in Kharkiv when drones hit a school, and 3 more as the strike ended - 2 of them children.",
+             "In Goma (North Kivu) - after M23 took the town - 40 died; whereas 12 were hurt before dawn: 6 in Sake.",
+             "Airstrikes - - killed 9 in Saada while—as locals said—14 were wounded – 3 critically.",
+             "Gangs killed 80 in Gressier but police said 12 of them\u2003-\u2003gang members\u00a0-\u00a0died as well."]
+    checked = 0
+    for text in texts:
+        for k, char in enumerate(text):
+            if char.isdigit() and not text[k - 1].isdigit():
+                lowered = text.lower()
+                a, b, segment = scope._clause_and_segment(text, k, k + 1, lowered)
+                expected = 0
+                m = alone.search(text, 0, k)
+                while m is not None:
+                    expected = m.end()
+                    m = alone.search(text, expected, k)
+                assert segment == expected, (text, k)
+                assert a >= segment and b > k
+                checked += 1
+    assert checked >= 12
