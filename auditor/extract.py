@@ -1388,13 +1388,16 @@ def _match_key(words: list[str], j: int, table: dict[tuple[str, ...], str]) -> b
 
 def _handover(tokens: list[Token], d: _Draft) -> DraftSpan:
     """The figure as character offsets, for the subject and place readers."""
-    has_np = d.np_last >= d.np_first
-    return DraftSpan(
-        start=d.start, end=d.end, category=d.category,
-        np_start=tokens[d.np_first].start if has_np else d.end,
-        np_end=tokens[d.np_last].end if has_np else d.end,
-        has_np=has_np, partitive=d.partitive, head=tokens[d.np_last].lower if has_np else "",
-    )
+    # (the named tuple made without its Python-level __new__, fields in their order: one or two a figure)
+    if d.np_last >= d.np_first:
+        return _new_tuple(DraftSpan, (d.start, d.end, d.category, tokens[d.np_first].start, tokens[d.np_last].end, True,
+                                      d.partitive, tokens[d.np_last].lower))
+    return _new_tuple(DraftSpan, (d.start, d.end, d.category, d.end, d.end, False, d.partitive, ""))
+
+
+_new_tuple = tuple.__new__
+assert DraftSpan._fields == ("start", "end", "category", "np_start", "np_end", "has_np", "partitive", "head"), \
+    "_handover fills DraftSpan's fields by position"
 
 
 def _sentence_figures(ctx: ArticleContext, occurrence: int, index: int, sentence: Sentence) -> list[Figure]:
@@ -1419,12 +1422,14 @@ def _sentence_figures(ctx: ArticleContext, occurrence: int, index: int, sentence
         drafts = sorted([*drafts, *singles], key=lambda d: d.start)
     if not drafts:
         return []
-    for d in drafts:
-        d.subject = provenance.subject_of(ctx, sentence, _handover(tokens, d))
+    handovers: list[DraftSpan] | None = [_handover(tokens, d) for d in drafts]
+    for d, handover in zip(drafts, handovers):
+        d.subject = provenance.subject_of(ctx, sentence, handover)
     if len(drafts) > 1:  # (each relates figures to one another: a lone figure is left as it is)
         _older_tolls(mentions, drafts)
         _inherit_lists(tokens, drafts)
         _relate(tokens, drafts)
+        handovers = None  # (categories and noun phrases may have changed: handed over anew)
     drafts = _drop_unread_singles(drafts)
     if not drafts:
         return []
@@ -1435,7 +1440,8 @@ def _sentence_figures(ctx: ArticleContext, occurrence: int, index: int, sentence
     for n, d in enumerate(drafts):
         next_start = drafts[n + 1].start if n + 1 < len(drafts) else sentence.end
         # location, reference_place, place_id, admin1, country, source, source_type, told, scope, event_date
-        prov = provenance.provenance_of(ctx, _handover(tokens, d), index, next_start)
+        prov = provenance.provenance_of(ctx, _handover(tokens, d) if handovers is None else handovers[n], index,
+                                        next_start)
         old = d.mention.update_of
         figures.append(Figure(
             figure_id=ids[n], article_id=article.article_id, path=article.path, start=d.start, end=d.end,
