@@ -270,7 +270,7 @@ class Attributor:
         self._last_person: Credit | None = None
         self._last_thing: Credit | None = None
         self._sources: list[Credit] = []
-        self._sentence_starts = [s.start for s in sentences]
+        self._sentence_starts: list[int] | None = None  # listed when a quote asks (most figures are in none)
         # Sentences are read in order, on demand: those around the figures asked about (and a few
         # before them, for "he said" and "the ministry added"); the rest of a long article is skipped.
         self.frames: list[list[_Frame]] = [[] for _ in sentences]
@@ -301,6 +301,8 @@ class Attributor:
                 return self.frames[after][0].credit
         frames = self.frames[sentence_index]
         covering = [f for f in frames if f.start <= position < f.end]
+        if len(covering) == 1:  # (most figures)
+            return covering[0].credit
         if covering:
             # "According to X, the group claimed ...": the opening citation credits the whole sentence
             lead = [f for f in covering if f.rule == "according_to.lead"]
@@ -309,6 +311,8 @@ class Attributor:
 
     # -- reading sentences -------------------------------------------------------------
     def _sentence_of(self, position: int) -> int:
+        if self._sentence_starts is None:
+            self._sentence_starts = [s.start for s in self.sentences]
         return max(0, bisect.bisect_right(self._sentence_starts, position) - 1)
 
     def _quote_at(self, position: int) -> tuple[int, int] | None:
