@@ -348,23 +348,35 @@ def _text_list(figures: pd.DataFrame, column: str) -> list[str]:
     return out
 
 
-def columns(figures: pd.DataFrame) -> dict[str, list[Any]]:
-    """The figure table as plain lists ('' for missing text, NaN for missing numbers)."""
-    col: dict[str, list[Any]] = {c: _text_list(figures, c) for c in _TEXT_COLUMNS}
+def columns(figures: pd.DataFrame, consume: bool = False) -> dict[str, list[Any]]:
+    """The figure table as plain lists ('' for missing text, NaN for missing numbers); ``consume``:
+    each column read is dropped from ``figures`` (the table and its lists are not held whole at once)."""
+    n = len(figures)
+
+    def used(c: str) -> None:
+        if consume and c in figures:
+            del figures[c]
+
+    col: dict[str, list[Any]] = {}
+    for c in _TEXT_COLUMNS:
+        col[c] = _text_list(figures, c)
+        used(c)
     for c in _NUMBER_COLUMNS:
         if c in figures:
             numbers = pd.to_numeric(figures[c], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         else:
-            numbers = np.full(len(figures), np.nan)
+            numbers = np.full(n, np.nan)
         col[c] = _float_list(numbers)
-    col["start"] = figures["start"].tolist() if "start" in figures else [0] * len(figures)
+        used(c)
+    col["start"] = figures["start"].tolist() if "start" in figures else [0] * n
+    used("start")
     return col
 
 
-def prepare(figures: pd.DataFrame, config: ClaimConfig) -> PreparedFigures:
-    """Everything the claim stages read, per figure, in input row order."""
-    col = columns(figures)
+def prepare(figures: pd.DataFrame, config: ClaimConfig, consume: bool = False) -> PreparedFigures:
+    """Everything the claim stages read, per figure, in input row order (``consume``: see :func:`columns`)."""
     n = len(figures)
+    col = columns(figures, consume)
     slack = _implicit_slack(col, config)
     lo, hi = _intervals(col, config, approximate=True, slack_implicit=slack)
     stated_lo, stated_hi = _intervals(col, config, approximate=False, slack_implicit=slack)
