@@ -111,7 +111,11 @@ def _article_chunks(figures: pd.DataFrame, size: int) -> list[np.ndarray]:
     codes, _ = pd.factorize(figures["article_id"], use_na_sentinel=False)  # articles in order of first row
     per_article = np.bincount(codes)
     part_of_article = (np.cumsum(per_article) - per_article) // size
-    return _positions_by(part_of_article[codes])[1]
+    part_of_row = part_of_article[codes]
+    del codes
+    # Each part's rows found by a scan (a few parts): no sorted copies of a row-long array (the
+    # parent shares out a big table's figures so; ~5 such arrays were 20 MB at 300,000 figures)
+    return [np.flatnonzero(part_of_row == part) for part in np.unique(part_of_article).tolist()]
 
 
 def _positions_by(values: np.ndarray) -> tuple[list[Any], list[np.ndarray]]:
@@ -611,9 +615,10 @@ def _articles_at(articles: pd.DataFrame | SpilledTable, rows: np.ndarray) -> pd.
     """The articles of a batch's figures (``rows``: each figure's row in ``articles``, -1 for none), in
     their order in ``articles``; every article when they have no ids. Spilled articles: only these
     rows read from their file."""
-    if isinstance(articles, SpilledTable):
+    if isinstance(articles, SpilledTable):  # only what a claims task reads of them (not the paths, digests)
         positions = np.unique(rows[rows >= 0])
-        return articles.rows(positions, articles.columns).set_axis(pd.Index(positions), axis=0)
+        wanted = [c for c in articles.columns if c in _ARTICLE_CLAIM_COLUMNS]
+        return articles.rows(positions, wanted).set_axis(pd.Index(positions), axis=0)
     if "article_id" not in articles:
         return articles
     return articles.iloc[np.unique(rows[rows >= 0])]
@@ -1233,7 +1238,7 @@ def _sorted_groups(groups: pd.DataFrame) -> pd.DataFrame:
 
 
 def _group_keys(groups: pd.DataFrame) -> list[pd.Series]:
-    rank = groups["status"].map({"conflict": 0, "corroborated": 1, "consistent": 2, "single": 3})
+    rank = _ranked(groups["status"], {"conflict": 0, "corroborated": 1, "consistent": 2, "single": 3})
     return [rank, -groups["n_sources"], -groups["n_figures"], groups["label"], groups["group_id"]]
 
 
@@ -1243,8 +1248,27 @@ def _sorted_conflicts(conflicts: pd.DataFrame) -> pd.DataFrame:
 
 
 def _conflict_keys(conflicts: pd.DataFrame) -> list[pd.Series]:
-    rank = conflicts["severity"].map({"high": 0, "medium": 1, "low": 2})
+    rank = _ranked(conflicts["severity"], {"high": 0, "medium": 1, "low": 2})
     return [rank, -conflicts["relative_difference"], conflicts["conflict_id"]]
+
+
+def _ranked(values: pd.Series, ranks: dict[str, int]) -> pd.Series:
+    """``values.map(ranks)`` (NaN where not ranked), found by Arrow on a text column: mapping an
+    Arrow-backed column makes a Python string per row (10 MB for 135,000 conflicts' severities)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        text = pa.array(values, from_pandas=True)
+        if not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
+            return values.map(ranks)
+        found = pc.index_in(text, value_set=pa.array(list(ranks), type=text.type)).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return values.map(ranks)
+    known = ~np.isnan(found)
+    rank = np.full(len(found), np.nan)
+    rank[known] = np.array(list(ranks.values()), dtype=np.float64)[found[known].astype(np.int64)]
+    return pd.Series(rank, index=values.index)
 
 
 def _sorted_by(frame: pd.DataFrame, keys: list[pd.Series]) -> pd.DataFrame:
