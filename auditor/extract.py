@@ -451,6 +451,8 @@ _CHANGE_WORDS = frozenset({"rose", "risen", "reached", "climbed", "stood", "stan
 
 def _toll_before(tokens: list[Token], j: int) -> tuple[str, str] | None:
     """"The death toll from the attack has risen to 126": a toll noun a few words back, then a change verb."""
+    if _CHANGE_WORDS.isdisjoint(map(_LOWER, tokens[max(0, j - 15):j + 1])):
+        return None  # no change verb in reach (most numbers): nothing below can count (one C pass, no Python loop)
     words = category_words()
     changed = False
     for k in range(j, max(-1, j - 16), -1):
