@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress, count
+from operator import itemgetter
 
 from ._units import UnitReading, currency_before, may_start_unit, unit_after, unit_in_compound
 from . import provenance
@@ -1094,6 +1095,7 @@ _ORDINALS = frozenset(
     "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth latest last next "
     "only same".split())
 _DEMONYM_ENDINGS = ("an", "ese", "ish", "on", "ch", "i")
+_TEXT, _FIRST_CHAR = itemgetter(2), itemgetter(0)  # Token.text; a token's first character (no token is empty)
 
 
 def _demonym(tokens: list[Token], j: int) -> bool:
@@ -1133,7 +1135,8 @@ def _single_victims(ctx: ArticleContext, tokens: list[Token], drafts: list[_Draf
     if _casualty_words().isdisjoint(map(_LOWER, tokens)):
         return []  # nothing in the sentence says anyone was hurt
     if _single_words().isdisjoint(map(_LOWER, tokens)) and not any(
-            tok.lower.endswith(_DEMONYM_ENDINGS) and _demonym(tokens, j) for j, tok in enumerate(tokens)):
+            tokens[j].lower.endswith(_DEMONYM_ENDINGS) and _demonym(tokens, j)
+            for j in compress(count(), map(str.isupper, map(_FIRST_CHAR, map(_TEXT, tokens))))):
         return []  # no phrase names one person, nor does an auxiliary follow one (most sentences that count)
     words = category_words()
     rules = _structure()
