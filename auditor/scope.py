@@ -171,20 +171,9 @@ def find_dates(text: str, published: str | date | None) -> list[DateMention]:
     return found
 
 
-def _clause(text: str, start: int, end: int, breaks: Caseless = _CLAUSE_BREAK,
-            lowered: str | None = None) -> tuple[int, int]:
-    """The stretch of ``text`` around [start, end) between clause breaks (``lowered``: ``text.lower()``)."""
-    a = 0
-    m = breaks.search(text, 0, start, lowered)  # the breaks before ``start``, one after the other (finditer's)
-    while m is not None:
-        a = m.end()
-        m = breaks.search(text, a, start, lowered)
-    m = breaks.search(text, end, None, lowered)
-    return a, (m.start() if m else len(text))
-
-
 def _clause_and_segment(text: str, start: int, end: int, lowered: str) -> tuple[int, int, int]:
-    """:func:`_clause` of ``_CLAUSE_BREAK`` and where :func:`_clause` of ``_SEGMENT_BREAK`` starts, in one pass.
+    """The stretch of ``text`` around [start, end) between clause breaks, and where the stretch between segment
+    breaks starts (``lowered``: ``text.lower()``), in one pass over the breaks before ``start``.
 
     The segment breaks before ``start`` are the clause breaks found there that are no word: where a segment break
     can match, the clause alternation matches it first (its words come after), and a word is letters only, so no
