@@ -27,6 +27,7 @@ either is wrong it extracts the piece again given the exact sentences read (slow
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -74,15 +75,19 @@ class PieceResult:
     # sentence k it read near its end: (k, how many of those names, last person, last other source)
     persons: list[str] = field(default_factory=list)
     states: list[tuple[int, int, Credit | None, Credit | None]] = field(default_factory=list)
-    guessed: list[tuple] = field(default_factory=list)  # the answers it took from a guessed state (see _Guess)
+    # the answers it took from the state it guessed the sentences before it leave (see _Guess); None: it read
+    # from the article's start (no guess; then ``states`` are what the reading from nothing left)
+    guessed: list[tuple] | None = None
 
 
 class _Guess:
     """The state a later piece's attributor starts from, guessed, and what it adds to it; every answer
     taken from the guess is logged (``log``), to be checked against the state really left before."""
 
-    def __init__(self, start: int) -> None:
+    def __init__(self, start: int, text: str, warm_up: int) -> None:
         self.start = start  # the first sentence the piece reads as its own (its ``lo``)
+        self.text, self.warm_up = text, warm_up  # the article, and where the warm-up sentences start in it
+        self.unknown: dict[str, bool] = {}  # a name not in the guess -> may a full name before hold it?
         self.guessing = True  # reading the warm-up sentences: making the guess
         self.persons: list[str] = []  # the full names of the guess
         self.person: Credit | None = None
@@ -114,6 +119,12 @@ class _GuessedPersons:
         if g.guessing:
             return reversed(g.persons)
         found = _full_name(g.bare, _visible(g.persons, g.own_persons, len(g.own_persons)))
+        if found is None:
+            unknown = g.unknown.get(g.bare)
+            if unknown is None:
+                unknown = g.unknown[g.bare] = _beside_a_capital(g.text, g.warm_up, g.bare)
+            if unknown:
+                raise _GuessTooShort(g.bare)
         g.log.append(("find", g.bare, found, len(g.own_persons)))
         return iter([] if found is None else [found])
 
@@ -127,6 +138,30 @@ class _GuessedFrames(list):
         if k < self.guess.start and not self.guess.guessing:
             self.guess.log.append(("frame", k))
         return list.__getitem__(self, k)
+
+
+class _GuessTooShort(BaseException):  # (not an Exception: nothing in the extraction may catch it)
+    """A later piece's reading asked for a family name that a full name before its warm-up may hold: the
+    guess would likely be wrong, the piece reads every sentence before it instead."""
+
+
+_WORD_CHARS = r"[\w'’-]"
+# Lower-case words inside full names ("Ahmed bin Salem", "Ursula von der Leyen").
+_NAME_PARTICLES = frozenset({"al", "bin", "ibn", "bint", "abu", "el", "de", "van", "von", "der", "la", "le", "da",
+                             "di", "du", "ul", "del", "los", "las", "y"})
+
+
+def _beside_a_capital(text: str, end: int, word: str) -> bool:
+    """Does ``word`` stand before ``end`` next to a capitalised word or a name's particle ("Justin Kambale
+    Mumbere", "Ahmed bin Salem"), as in a full name? ("Maj. Gen. Najm", "said Maj." do not: most family names
+    a later piece asks for and does not find in its guess are such titles.)"""
+    for m in re.compile(rf"(?<!{_WORD_CHARS}){re.escape(word)}(?!{_WORD_CHARS})").finditer(text, 0, end):
+        before = re.search(rf"({_WORD_CHARS}+)[ \t]+$", text[max(0, m.start() - 60):m.start()])
+        after = re.match(rf"[ \t]+({_WORD_CHARS}+)", text[m.end():m.end() + 60])
+        for found in (before, after):
+            if found is not None and (found.group(1)[:1].isupper() or found.group(1) in _NAME_PARTICLES):
+                return True
+    return False
 
 
 def _visible(persons: list[str], own: list[str], n: int) -> list[str]:
@@ -180,8 +215,8 @@ def _guessing_attributor() -> type:
     return GuessingAttributor
 
 
-def _start_guessing(attributor: Attributor, start: int) -> _Guess:
-    guess = _Guess(start)
+def _start_guessing(attributor: Attributor, start: int, warm_up: int) -> _Guess:
+    guess = _Guess(start, attributor.text, attributor.sentences[warm_up].start)
     attributor.__class__ = _guessing_attributor()
     attributor._guess = guess  # type: ignore[attr-defined]
     attributor._guessed_persons = _GuessedPersons(guess)  # type: ignore[attr-defined]
@@ -199,6 +234,8 @@ class _Reading:
     def __init__(self, speculate: bool, prior: Runs | None, until: int) -> None:
         self.speculate = speculate
         self.prior = prior
+        self.guessing = True  # False: read every sentence before the piece (the guess was too short)
+        self.built: ArticleContext | None = None
         self.until = until  # where the piece's characters end: the next piece's look-back needs the states there
         self.attributor: Attributor | None = None
         self.read: list[int] = []
@@ -210,7 +247,12 @@ class _Reading:
         """The article's context, its attributor watched (the ``context`` of :func:`extract_figures`)."""
         from .provenance import ArticleContext
 
-        ctx = ArticleContext(article, sentences)
+        ctx = self.built
+        if ctx is None:
+            ctx = self.built = ArticleContext(article, sentences)
+        else:  # again: the places and actors stand, the attributor starts anew
+            ctx._attributor = None
+            self.read, self.states, self.assumed, self.guess = [], [], None, None
         self.attributor = attributor = ctx.attributor
         index_of = {s.start: i for i, s in enumerate(sentences)}
         read_sentence, read_through = attributor._read_sentence, attributor._read_through
@@ -245,8 +287,10 @@ class _Reading:
             # After [0, r) read with lo <= r <= target + 1, this call reads on to target: [0, target] in all.
             # The state [0, lo) leaves is guessed from the sentences just before it.
             self.assumed = (lo, target + 1)
-            if lo > 0:
-                self.guess = _start_guessing(attributor, lo)
+            if lo > 0 and not self.guessing:
+                read_runs([(0, lo)])
+            elif lo > 0:
+                self.guess = _start_guessing(attributor, lo, max(0, lo - _WARM_UP))
                 read_runs([(max(0, lo - _WARM_UP), lo)])
                 self.guess.guessing = False
                 attributor._read_upto = lo
@@ -270,8 +314,8 @@ class _Reading:
             return list(self.guess.own_persons)
         return list(self.attributor._persons) if self.attributor is not None else []
 
-    def guessed(self) -> list[tuple]:
-        return self.guess.log if self.guess is not None else []
+    def guessed(self) -> list[tuple] | None:
+        return self.guess.log if self.guess is not None else None
 
 
 def _lookback() -> int:
@@ -318,7 +362,7 @@ def _state_before(left: dict[int, tuple], lo: int) -> State | None:
 def _guess_holds(piece: PieceResult, start: State) -> bool:
     """Would the piece's reading have taken the same answers from the state it really started from?"""
     persons, person, thing = start
-    for kind, *answer in piece.guessed:
+    for kind, *answer in piece.guessed or ():
         if kind == "person":
             same = answer[0] == person
         elif kind == "thing":
@@ -367,7 +411,11 @@ def run_piece(task: ReadTask, piece: int, pieces: int, max_size: int, cache: obj
             return PieceResult(TaskResult([article_row(article)], errors, [stored[key]], read), whole=True)
     within = piece_bounds(len(article.text), pieces)[piece]
     reading = _Reading(speculate=piece > 0, prior=prior, until=within[1] if piece < pieces - 1 else 2**62)
-    figures = extract_figures(article, within=within, context=reading.context)
+    try:
+        figures = extract_figures(article, within=within, context=reading.context)
+    except _GuessTooShort:
+        reading.guessing = False
+        figures = extract_figures(article, within=within, context=reading.context)
     found = _shared_strings([[_figure_row(f) for f in figures]])
     return PieceResult(TaskResult([article_row(article)], errors if piece == 0 else [], found, read),
                        reading.runs(), reading.assumed, key, persons=reading.persons(), states=reading.states,
@@ -438,7 +486,9 @@ def joined(pieces: list[PieceResult], again: Callable[[int, Runs], PieceResult],
     # sentence k -> the state the reading left after it: (the state its piece started from, what it added)
     left: dict[int, tuple[State, list[str], int, Credit | None, Credit | None]] = {}
     for k, piece in enumerate(pieces):
-        start = _NOTHING_READ if piece.assumed is None else _state_before(left, piece.assumed[0])
+        start: State | None = _NOTHING_READ
+        if piece.guessed is not None and piece.assumed is not None:  # its states add to a guess of [0, lo)
+            start = _state_before(left, piece.assumed[0])
         if not _holds(piece.assumed, prior) or start is None or not _guess_holds(piece, start):
             piece = again(k, prior)
             retried.append(k)
