@@ -339,8 +339,11 @@ _MOTION_VERBS = frozenset({"moved", "moves", "move", "moving", "climbed", "shot"
                            "edged", "crept", "ticked", "moving", "rounded", "revised", "push", "pushed", "pushing"})
 
 
-def _is_excluded(r: _Reader, i: int, value: float, last: int, kind: str, compound: str) -> str:
-    """Why the number at token i is not a quantity, or '' when it is one."""
+def _is_excluded(r: _Reader, i: int, value: float, last: int, kind: str, compound: str, money: int | None = -1) -> str:
+    """Why the number at token i is not a quantity, or '' when it is one.
+
+    ``money`` is ``_units.currency_prefix(r.t, i)`` when the caller has it (-1: not known yet).
+    """
     tok = r.t[i]
     prev, nxt = r.low(i - 1), r.low(last + 1)
     if kind == "digit":
@@ -397,7 +400,7 @@ def _is_excluded(r: _Reader, i: int, value: float, last: int, kind: str, compoun
     if kind == "digit" and prev == "-" and r.adjacent(i - 1, i) and i >= 2 and r.t[i - 2].kind == "num" \
             and r.adjacent(i - 2, i - 1):
         return "after hyphen"  # the right side of "2-2" (a range's right side is read with its left)
-    if kind == "digit" and _units.currency_prefix(r.t, i) is not None:
+    if kind == "digit" and (_units.currency_prefix(r.t, i) if money == -1 else money) is not None:
         return ""  # "USD10m", "RM5 million": money, not an identifier
     if kind == "digit" and i >= 1 and r.t[i - 1].kind == "word" and r.adjacent(i - 1, i):
         return "identifier"  # "A320neo", "M23", "G7": letters written against the number
@@ -607,14 +610,14 @@ def _read_at(r: _Reader, i: int) -> NumberMention | None:
             and r.low(last + 4) in _SCALES:
         value = (value + 0.5) * _SCALES[r.low(last + 4)]
         last += 4
-    if _is_excluded(r, i, value, last, kind, compound):
+    money = _units.currency_prefix(r.t, i) if kind == "digit" else None  # (asked once: both read it)
+    if _is_excluded(r, i, value, last, kind, compound, money):
         return None
     # "-1.3%": a minus sign written against the number, not joining it to a word or number before
     sign = 1.0
     if kind == "digit" and r.low(i - 1) in ("-", "−") and r.adjacent(i - 1, i) and not r.adjacent(i - 2, i - 1):
         sign = -1.0
         value = -value
-    money = _units.currency_prefix(r.t, i) if kind == "digit" else None
     lead = money if money is not None else (i - 1 if sign < 0 else i)  # first token before any qualifier
     qual, qstart = _qualifier_before(r, lead)
     if not qual:
