@@ -40,8 +40,8 @@ from ._parallel import TaskResult, _figure_row, _run_batch, _shared_strings, _st
 if TYPE_CHECKING:
     from ._parallel import WorkerPool
     from .attribution import Attributor, Credit
-    from .numbers import Token
     from .model import Article, Sentence
+    from .numbers import Token
     from .provenance import ArticleContext
     from .readers import ReadTask
 

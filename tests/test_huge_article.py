@@ -230,16 +230,16 @@ def _goma_report(paragraphs: int) -> str:
            "the North Kivu provincial government said. Dr. Justin Kambale Mumbere, who runs the hospital in "
            "Rutshuru, said 42 wounded people had arrived since Friday.")
     body = [
-        "Mumbere said {a} of the wounded were children. \u201cWe have no more beds,\u201d he said, adding that {b} "
-        "people had died on the way.",
-        "In Rutshuru, shelling destroyed {a} homes overnight, residents said. Aid workers counted {b} displaced "
-        "families there.",
-        "In Khartoum, an artillery strike killed {a} people at a market in Omdurman, the Sudan Doctors Network "
-        "said. Amal Osman Ibrahim, a nurse there, said {b} more were wounded. She said the morgue was full.",
-        "Myanmar's military bombed a village in Sagaing, killing {a} people, a local official said. U Kyaw Min "
-        "Thein said {b} houses burned; he said the jets came twice.",
-        "In Sinaloa, gunmen killed {a} people at a party in Culiacan, the state prosecutor said. Prosecutor "
-        "Claudia Zulema Sanchez said {b} suspects were detained.",
+        ("Mumbere said {a} of the wounded were children. \u201cWe have no more beds,\u201d he said, adding that {b} "
+         "people had died on the way."),
+        ("In Rutshuru, shelling destroyed {a} homes overnight, residents said. Aid workers counted {b} displaced "
+         "families there."),
+        ("In Khartoum, an artillery strike killed {a} people at a market in Omdurman, the Sudan Doctors Network "
+         "said. Amal Osman Ibrahim, a nurse there, said {b} more were wounded. She said the morgue was full."),
+        ("Myanmar's military bombed a village in Sagaing, killing {a} people, a local official said. U Kyaw Min "
+         "Thein said {b} houses burned; he said the jets came twice."),
+        ("In Sinaloa, gunmen killed {a} people at a party in Culiacan, the state prosecutor said. Prosecutor "
+         "Claudia Zulema Sanchez said {b} suspects were detained."),
     ]
     late = ["M23 rebels killed {a} villagers near Kiwanja, according to the UN peacekeeping mission.",
             "The Allied Democratic Forces killed {a} people in Beni territory, the army said."]
