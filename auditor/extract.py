@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress, count
-from operator import itemgetter
 
 from ._units import UnitReading, currency_before, may_start_unit, unit_after, unit_in_compound
 from . import provenance
@@ -198,7 +197,6 @@ def warm_up() -> None:
     _lookup()
     _lengths_by_first()
     _combined_heads()
-    _single_words()
     provenance.warm_up()
 
 
@@ -1095,7 +1093,6 @@ _ORDINALS = frozenset(
     "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth latest last next "
     "only same".split())
 _DEMONYM_ENDINGS = ("an", "ese", "ish", "on", "ch", "i")
-_TEXT, _FIRST_CHAR = itemgetter(2), itemgetter(0)  # Token.text; a token's first character (no token is empty)
 
 
 def _demonym(tokens: list[Token], j: int) -> bool:
@@ -1114,17 +1111,6 @@ def _single_starters() -> frozenset[str]:
     return rules.person_determiners | frozenset(_edges(rules.single_aux)[0])
 
 
-@lru_cache(maxsize=1)
-def _single_words() -> frozenset[str]:
-    """The words one of which a single victim's phrase holds, but for a nationality ("a Briton"): a singular
-    person or a group noun, which a person phrase ends with (``_person_phrase``), or an auxiliary's first word,
-    which the other reading starts with ("was", "has been")."""
-    rules = _structure()
-    people = {w for w in category_words().people if w not in _PLURAL_PEOPLE and not w.endswith("men")
-              and not (w.endswith("s") and not w.endswith("ss"))}  # (those ``_singular_person`` accepts)
-    return frozenset(people | set(rules.group_nouns) | set(_edges(rules.single_aux)[0]))
-
-
 def _single_victims(ctx: ArticleContext, tokens: list[Token], drafts: list[_Draft]) -> list[_Draft]:
     """People counted without a number: "a journalist was killed", "shot dead the mayor and his driver" (1 each).
 
@@ -1134,10 +1120,6 @@ def _single_victims(ctx: ArticleContext, tokens: list[Token], drafts: list[_Draf
     """
     if _casualty_words().isdisjoint(map(_LOWER, tokens)):
         return []  # nothing in the sentence says anyone was hurt
-    if _single_words().isdisjoint(map(_LOWER, tokens)) and not any(
-            tokens[j].lower.endswith(_DEMONYM_ENDINGS) and _demonym(tokens, j)
-            for j in compress(count(), map(str.isupper, map(_FIRST_CHAR, map(_TEXT, tokens))))):
-        return []  # no phrase names one person, nor does an auxiliary follow one (most sentences that count)
     words = category_words()
     rules = _structure()
     taken = [(d.start, tokens[d.np_last].end if d.np_last >= d.np_first else d.end) for d in drafts]

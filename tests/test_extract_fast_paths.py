@@ -2,8 +2,7 @@
 
 ``extract._never_counted`` drops an "a"/"one" before ``_draft`` reads its unit and noun phrase:
 every mention it drops must be one ``_draft`` rejects, on every rule's examples, on sentences from
-many conflicts and on random splices of them. ``_single_victims``' word pre-test skips only sentences its
-full reading finds no single victim in.
+many conflicts and on random splices of them.
 """
 
 from __future__ import annotations
@@ -143,47 +142,3 @@ def test_no_number_is_read_inside_a_phone_number():
     assert read > 1000
     text = "Two people called +964 770 123 4567 on Monday."
     assert [text[m.start:m.end] for m in find_numbers(tokenize(text, 0), text, 0)] == ["Two"]
-
-
-def _single_victims_read_in_full(tokens) -> list:
-    """``_single_victims`` with its word pre-test passed (every word of the sentence counted as a single word)."""
-    words = extract._single_words
-    extract._single_words = lambda: frozenset(t.lower for t in tokens)
-    try:
-        return extract._single_victims(None, tokens, [])  # (no named reading runs without an auxiliary: no context read)
-    finally:
-        extract._single_words = words
-
-
-def _skipped_by_single_pretest(tokens) -> bool:
-    return not extract._casualty_words().isdisjoint(t.lower for t in tokens) and extract._single_words().isdisjoint(
-        t.lower for t in tokens) and not any(extract._demonym(tokens, j) for j in range(len(tokens)))
-
-
-def test_single_victim_pretest_skips_only_sentences_without_one():
-    """The word test ``_single_victims`` starts with skips only sentences the full reading finds no one in: on
-    sentences from many conflicts, every rule's examples and random splices of words that are no single word."""
-    skip_words = extract._single_words()
-    words = [w for text in SENTENCES + _rule_texts() for w in text.split() if w.lower().strip(",.") not in skip_words]
-    extra = "the a an his their another one of , . ( ) and who killed wounded abducted Briton Kenyan Afghans".split()
-    rng = random.Random(17)
-    texts = SENTENCES + _rule_texts() + [
-        " ".join(rng.choice(words) if rng.random() < 0.7 else rng.choice(extra) for _ in range(rng.randint(3, 20)))
-        for _ in range(4000)]
-    skipped = 0
-    for text in texts:
-        tokens = tokenize(text, 0)
-        if _skipped_by_single_pretest(tokens):
-            skipped += 1
-            assert _single_victims_read_in_full(tokens) == [], text
-    assert skipped > 1000
-
-
-def test_single_victims_are_not_skipped():
-    for text in ("A Kenyan police officer was killed near Lamu.", "Gunmen shot dead a Briton, police said.",
-                 "The couple were abducted from their farm in Plateau state.", "A nurse was wounded in Khan Younis.",
-                 "Gunmen killed a Palestinian and wounded two others in Jenin."):
-        tokens = tokenize(text, 0)
-        assert not _skipped_by_single_pretest(tokens), text
-    figures = extract.extract_figures("Israeli troops shot dead a Palestinian, the ministry said.")
-    assert [(f.surface, f.category) for f in figures] == [("a Palestinian", "killed")]  # (a nationality: no single word)
