@@ -287,13 +287,14 @@ class WholeLineMatcher:
     whole-line match of an alternation is a whole-line match of one of its branches.
     """
 
-    __slots__ = ("_all", "_anywhere", "_by_first", "_needing")
+    __slots__ = ("_all", "_anywhere", "_by_first", "_needing", "_needing_gate")
 
     def __init__(self, patterns: list[str]) -> None:
         self._all = Caseless("|".join(f"(?:{p})" for p in patterns))  # the reference, and other lines' path
         self._by_first: dict[str, re.Pattern[str]] | None = None
         self._anywhere: re.Pattern[str] | None = None
         self._needing: tuple[tuple[tuple[tuple[str, ...], ...], re.Pattern[str]], ...] = ()
+        self._needing_gate: re.Pattern[str] | None = None
         lower = [_lower_case_form(p) for p in patterns]
         if not self._all.plain or None in lower:
             return  # no lower-case form: every line takes the reference path
@@ -318,6 +319,12 @@ class WholeLineMatcher:
         self._by_first = {char: _alternation(found + anywhere) for char, found in starting.items()}
         self._anywhere = _alternation(anywhere) if anywhere else None
         self._needing = tuple(needing)
+        if needing:
+            # one string of each pattern's smallest set of needed strings ("via" or "/"), in one C scan: a line with
+            # none of them (most prose) is tried against none of these patterns
+            gate = {part for needed, _ in needing for part in min(needed, key=lambda parts: (len(parts), -min(map(
+                len, parts))))}
+            self._needing_gate = re.compile("|".join(map(re.escape, sorted(gate, key=len, reverse=True))))
 
     def matches(self, line: str) -> bool:
         """Whether one of the patterns matches all of ``line``, ignoring case."""
@@ -327,6 +334,8 @@ class WholeLineMatcher:
         pattern = self._by_first.get(lowered[:1], self._anywhere)
         if pattern is not None and pattern.fullmatch(lowered) is not None:
             return True
+        if self._needing_gate is None or self._needing_gate.search(lowered) is None:
+            return False
         for needed, pattern in self._needing:
             for options in needed:  # (a plain loop: any() of a generator costs more than the tests)
                 for part in options:

@@ -237,7 +237,7 @@ def test_furniture_lines_are_told_as_the_whole_alternation_tells_them():
     from auditor.sentences import _rules
 
     matcher = _rules().boilerplate
-    assert matcher._by_first is not None and matcher._needing  # the fast path is in use
+    assert matcher._by_first is not None and matcher._needing and matcher._needing_gate  # the fast path is in use
     lines = _LINES + [line for prefix in ("000", "001", "002", "003", "004")
                       for line in _seed(prefix).splitlines() if line.strip()]
     found = [line for line in lines if matcher.matches(line.strip())]
