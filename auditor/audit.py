@@ -391,7 +391,7 @@ def _read_and_extract(
     On several workers the figure rows are appended to a spill file as they arrive (this process
     holds none of them); in one process they are gathered here. ``planned``: the reads of ``paths``
     planned on ``pool`` before (:func:`~auditor._parallel.plan_reads_on`, the command line's)."""
-    from ._parallel import plan_reads_on, rows_of
+    from ._parallel import packed_here, plan_reads_on, rows_of
     from .readers import ReadTask, read_task  # noqa: F401 - ReadTask: renamed's annotation
 
     if planned is None:
@@ -400,6 +400,8 @@ def _read_and_extract(
         pool.packed = True  # the workers' rows come as Arrow, for the spill file
         planned = plan_reads_on(paths, reading, pool, store)
     plan, tasks, total_bytes, results = planned.plan, planned.tasks, planned.total_bytes, planned.results
+    if pool.jobs > 1 and not pool.packed:  # workers forked before pyarrow was imported here sent tuples
+        results = packed_here(results)
 
     def renamed(task: ReadTask, k: int, unique: str) -> list[tuple]:
         article = read_task(task, reading.max_file_size)[0][k]
