@@ -13,20 +13,20 @@ Rows are plain tuples (one per figure, ``FIGURE_COLUMNS`` order), a fraction of 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import operator
 import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .model import FIGURE_FIELDS, Article, ReadError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # multiprocessing and the process pool imported where a pool starts: a small run has none
+    from concurrent.futures import ProcessPoolExecutor
+
     from .readers import ReadOptions, ReadTask
 
 # Enough text per task that pickling and scheduling stay small beside extraction (~0.1 s of work).
@@ -405,6 +405,8 @@ def forked_pool(jobs: int, initializer: Callable | None = None, initargs: tuple 
     undo its freeze too.
     """
     import gc
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
                                initializer=initializer, initargs=initargs)
@@ -580,6 +582,8 @@ def run_tasks(
         for task in tasks:
             yield task, run_task(task, max_size, cache)
         return
+    from concurrent.futures.process import BrokenProcessPool
+
     from ._article_parts import submit_batch  # a huge article goes to several workers in pieces
 
     folder = getattr(cache, "folder", None) if cache is not None else None
@@ -693,6 +697,7 @@ def _probe_context() -> Any:
     """How the probe of :func:`_died_reading` is started: forked when this process runs no other thread
     (the broken pool's are joined first), as the workers were; else a fresh interpreter (a thread may
     hold a lock at the fork, which the child could never take: a notebook's kernel, a Dask client)."""
+    import multiprocessing
     import threading
 
     return multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")

@@ -139,7 +139,6 @@ def _audit_and_write(args: argparse.Namespace, jobs: int | None, reading: object
         with planned.taken_meanwhile() if planned is not None else nullcontext():
             from ._parallel import default_jobs, returning_allocators
             from .audit import audit
-            from .cluster import ClusterError
             from .export import OutputError, OutputFolder, pause_point
             from .readers import _reason, _shown
             from .review import ReviewStore, ReviewStoreLocked
@@ -161,6 +160,12 @@ def _audit_and_write(args: argparse.Namespace, jobs: int | None, reading: object
                 inputs = _uptodate.Inputs.take(args.paths, walked)  # type: ignore[arg-type]
             review_before = _uptodate.review_state(out.path)
         pause_point("locked")
+        if args.cluster:
+            from .cluster import ClusterError
+
+            cluster_errors: tuple[type[Exception], ...] = (ClusterError,)
+        else:  # a local run does not import the Dask path
+            cluster_errors = ()
         try:
             with _uptodate.digests_kept(inputs.read):
                 result = audit(args.paths, jobs=jobs, out_dir=out.path, reading=reading,  # type: ignore[arg-type]
@@ -168,7 +173,7 @@ def _audit_and_write(args: argparse.Namespace, jobs: int | None, reading: object
                                profile=args.profile, _planned=planned)
         except ReviewStoreLocked as exc:
             return _fail(f"{exc}; {kept}")
-        except ClusterError as exc:
+        except cluster_errors as exc:
             return _fail(f"{exc}; {kept}")
         except Exception as exc:  # noqa: BLE001 - one line for the user; the traceback on request
             if os.environ.get(_DEBUG_ENV):
