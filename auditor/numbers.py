@@ -266,6 +266,8 @@ class _Reader:
                 i == 0 or self.low(i - 1) not in _ARTICLES):
             return 0.5, i  # "half of them", "more than half the population"
         nxt = self.low(i + 1)
+        if self.t[i].kind == "num" and nxt != "out" and nxt != "in":
+            return None  # (digits are a fraction only as "3 out of 10", "1 in 5": most numbers)
         # "one out of three", "one in five": the part's value is read only when such words follow
         if nxt == "out" and self.low(i + 2) == "of" or nxt == "in" and self.low(i + 2) in _UNITS_AND_TENS:
             kind = self.t[i].kind
@@ -295,10 +297,10 @@ class _Reader:
         return None
 
     def read_vague(self, i: int) -> tuple[Phrase, int] | None:
-        table = vague_amounts()
         first = self.t[i].lower
         if first not in _vague_first_words():
             return None
+        table = vague_amounts()
         for length in _vague_lengths(table).get(first, ()):  # only the lengths of the phrases starting with it
             if i + length <= self.n:
                 key = tuple(map(_LOWER, self.t[i:i + length]))
