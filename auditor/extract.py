@@ -357,6 +357,7 @@ def _predicate_after(tokens: list[Token], j: int, nested: bool = False) -> _Pred
     words = category_words()
     rules = _structure()
     predicate_starts = _edges(words.predicates)[0]
+    insertion_starts = _edges(rules.insertions)[0]  # (an insertion starts with a comma or one of these words)
     steps = 0
     passive = insertion = False
     n = len(tokens)
@@ -381,7 +382,7 @@ def _predicate_after(tokens: list[Token], j: int, nested: bool = False) -> _Pred
             steps += 1
             continue
         low = tokens[j].lower
-        if not insertion and _insertion_starts(tokens, j):
+        if not insertion and (tokens[j].text == "," or low in insertion_starts) and _insertion_starts(tokens, j):
             # "Eight displaced Syrians, including four children, were killed" (skip.including); the insertion
             # may hold commas of its own ("including a Briton, three contractors and a Palestinian,")
             for k in range(j + 2, min(n, j + 24)):
