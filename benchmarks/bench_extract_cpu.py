@@ -9,7 +9,8 @@ articles (one-off loads and pattern compiles are not counted). CPU time (user + 
 process), not wall time: the figure to compare on a shared machine; the best of ``--rounds``, with
 the garbage collector's share of it (``gc.callbacks``; an article's context is freed without it, so few
 collections run during extraction). "Sentences read" counts those extraction
-tokenises and reads; the others (no digit, no number or casualty word) are skipped by a text test.
+tokenises and reads; the others (no digit, no number or casualty word, or only an "a"/"an" that no unit,
+vague amount or casualty noun makes a count) are skipped by a text test.
 
 The stage table times the same run again with each stage's function wrapped (a wrapper costs
 ~1 us a call, so the stages add up to a little more than the total); stages nest, so "article
@@ -121,7 +122,8 @@ def measure(name: str, folder: Path, rounds: int) -> None:
     can_count = getattr(extract, "_can_count", lambda text: True)  # an older version reads every candidate
     read_test = getattr(extract, "_may_hold_figure", lambda text: extract._prefilter().search(text) and can_count(text))
     read = sum(1 for s in sentences if read_test(s.text))
-    print(f"  sentences read  {read:,} of {len(sentences):,} (the others hold no number or casualty word)")
+    print(f"  sentences read  {read:,} of {len(sentences):,} (the others hold no number or casualty word, or only "
+          f"an \"a\"/\"an\" nothing makes a count)")
     print(f"  extraction CPU  {total:.2f} s/MB  ({megabytes / total:.2f} MB/s on one core, "
           f"{total * 1e6 / max(figures / megabytes, 1):.0f} us per figure)")
     print(f"  of which gc     {collected:.2f} s/MB  (Python's garbage collector)")
