@@ -8,6 +8,12 @@ process (the Dask path, :func:`extract_stream`) go to workers in chunks of about
 characters; a local pool there is forked after the tables are loaded, so workers share them.
 Rows are plain tuples (one per figure, ``FIGURE_COLUMNS`` order), a fraction of the size of
 :class:`~auditor.model.Figure` objects when pickled. At most a few tasks per worker are in flight.
+
+The command line plans the reads and forks its workers (:func:`plan_reads_on`) before it imports
+pandas and pyarrow (half a second), and a thread takes their results meanwhile
+(:meth:`PlannedReads.taken_meanwhile`); such workers never import either (their rows are packed here,
+:func:`packed_here`), and the claims step forks new ones that inherit them
+(:meth:`WorkerPool.renew_for_pandas`).
 """
 
 from __future__ import annotations
@@ -508,7 +514,7 @@ class PlannedReads:
             self.results = _taken_first(taken, failed, source)
 
 
-# Figure rows packed together by packed_here: a record batch per task of a few figures cost ~40 MB and
+# Figure rows packed together by packed_here: a record batch per task of a few figures cost ~70 MB and
 # 0.7 s more in this process on 5 MB of small files (buffers and their bookkeeping per batch).
 _PACKED_ROWS = 1024
 
