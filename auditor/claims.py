@@ -1090,6 +1090,8 @@ def _stages(figures: pd.DataFrame, articles: pd.DataFrame, config: Any, narrow: 
             prep = prepare(figures, config)
         yield "prepared", prep
         incidents = link_incidents(prep, block_keys(prep, config), config)
+        if narrow:
+            release_memory()  # the linking's working tables (a key's dates, words, pools): freed, given back
         yield "incidents", incidents
         group_ids, incident_ids = np.full(prep.n, "", dtype=object), np.full(prep.n, "", dtype=object)
         conflict_columns = [c for c in CONFLICT_COLUMNS + CONFLICT_EXTRA_COLUMNS if c not in _REVIEW]
