@@ -162,9 +162,14 @@ def _first_speech_word(text: str) -> re.Match[str] | None:
     if pattern is None:
         return _speech_words().search(text)
     found = pattern.search(text)
-    while found is not None and found.start() > 0 and _is_word_char(text[found.start() - 1]):
-        found = pattern.search(text, found.end())
-    return found
+    if found is None or found.start() == 0 or not _is_word_char(text[found.start() - 1]):
+        return found
+    # inside a word ("unconfirmed", "devastated", "Warsaw"): the rest in one pass (a search a word lowered the
+    # whole text again: quadratic on a long line without full stops). finditer goes on from each match's end.
+    for found in pattern.finditer(text):
+        if found.start() == 0 or not _is_word_char(text[found.start() - 1]):
+            return found
+    return None
 
 
 def _is_word_char(char: str) -> bool:

@@ -115,3 +115,28 @@ def test_the_first_speech_word_is_the_whole_word_search_s():
             assert (found.span() if found else None) == (whole.span() if whole else None), probe
             checked += whole is not None
     assert checked > 150
+
+
+class _CountedLower(str):
+    """Article text that counts how often it is lower-cased (each is a pass over all of it)."""
+
+    passes = 0
+
+    def lower(self) -> str:
+        type(self).passes += 1
+        return str.lower(self)
+
+
+def test_a_long_line_of_speech_words_inside_other_words_is_read_in_one_pass():
+    """A text without full stops (one sentence) whose speech words all stand inside other words ("unconfirmed",
+    "devastated", "Warsaw", "untold", "output") finds what the whole-word search finds, lowering the text a fixed
+    number of times, not once a word passed over (that made a long line's first reading quadratic)."""
+    line = ("Unconfirmed: 12 killed in the devastated outskirts of Warsaw, untold numbers unaccounted for, "
+            "undisclosed output of the reinstated checkpoint near Khartoum ") * 200
+    for text, speaker in ((line, None), (line + "the army said", "said")):
+        _CountedLower.passes = 0
+        found = attribution._first_speech_word(_CountedLower(text))
+        whole = attribution._speech_words().search(text)
+        assert (found and (found.span(), found.group())) == (whole and (whole.span(), whole.group()))
+        assert (found.group() if found else None) == speaker
+        assert _CountedLower.passes <= 2
