@@ -132,3 +132,15 @@ def test_sorted_on_key_columns_as_pandas_sorts_the_whole_table():
     assert claims._order(claims._conflict_keys(mixed)) is None  # Arrow cannot hold it: pandas sorts
     assert claims._sorted_conflicts(mixed.iloc[[0, 6]])["conflict_id"].tolist() == ["c0", "c9"]
 
+
+
+def test_ranks_found_by_arrow_are_those_of_mapping_the_column():
+    ranks = {"high": 4, "medium": 0, "low": 2}  # not the places in the mapping
+    for values in (pd.Series(["low", None, "high", "unrated", "medium", "high"], dtype="str"),
+                   pd.Series(["medium", "low", "high"], dtype=object),
+                   pd.Series(["high", 3, None], dtype=object),
+                   pd.Series([], dtype=object)):
+        got = claims._ranked(values, ranks)
+        expected = values.map(ranks)
+        assert np.array_equal(got.to_numpy(dtype=float), expected.to_numpy(dtype=float), equal_nan=True)
+        assert got.index.equals(values.index)
