@@ -179,12 +179,13 @@ def _clause_and_segment(text: str, start: int, end: int, lowered: str) -> tuple[
     can match, the clause alternation matches it first (its words come after), and a word is letters only, so no
     segment break starts inside one."""
     a = segment = 0
-    m = _CLAUSE_BREAK.search(text, 0, start, lowered)
-    while m is not None:
+    # one finditer over the text before ``start`` (what a search from each break's end up to ``start`` finds): a
+    # search a break asked again, over the whole text, whether it may be read in lower case (quadratic on a long
+    # sentence with typographic quotes or dashes)
+    for m in _CLAUSE_BREAK.finditer(text[:start]):
         a = m.end()
         if not text[m.start()].isalpha():
             segment = a
-        m = _CLAUSE_BREAK.search(text, a, start, lowered)
     m = _CLAUSE_BREAK.search(text, end, None, lowered)
     return a, (m.start() if m else len(text)), segment
 

@@ -155,3 +155,34 @@ def test_the_segment_is_read_off_the_clause_breaks():
                 assert a >= segment and b > k
                 checked += 1
     assert checked >= 12
+
+
+def test_a_long_sentence_with_typographic_marks_is_read_once_per_figure(monkeypatch):
+    """A figure far into one long sentence (a text without full stops) with many commas and typographic quotes and
+    dashes: its clause and segment are those a search from break to break finds, and the sentence is scanned for
+    characters with case a fixed number of times for it, not once per comma before it (minutes on 128 KB)."""
+    from auditor import knowledge, scope
+
+    unit = "Gunmen killed 12 people in Zamfara, 30 were hurt; “officials” — in Ituri (North Kivu) 9 died as 4 fled, "
+    text = unit * 300
+    scanned = []
+    not_caseless = knowledge._NOT_CASELESS
+
+    class Counted:
+        def search(self, string, *args):
+            scanned.append(len(string))
+            return not_caseless.search(string, *args)
+
+    monkeypatch.setattr(knowledge, "_NOT_CASELESS", Counted())
+    alone = scope._CLAUSE_BREAK
+    for k in (text.index("12"), text.rindex("9 died"), text.rindex("4 fled")):
+        scanned.clear()
+        a, b, segment = scope._clause_and_segment(text, k, k + 1, text.lower())
+        assert sum(scanned) <= 3 * len(text)
+        expected_a = expected_segment = 0
+        m = alone.pattern.search(text, 0, k)
+        while m is not None:
+            expected_a = m.end()
+            expected_segment = m.end() if not m.group().isalpha() else expected_segment
+            m = alone.pattern.search(text, expected_a, k)
+        assert (a, segment) == (expected_a, expected_segment) and text[k:b].split()[0] in ("12", "9", "4")
