@@ -190,6 +190,16 @@ def _clause_and_segment(text: str, start: int, end: int, lowered: str) -> tuple[
     return a, (m.start() if m else len(text)), segment
 
 
+def _said_before(sentence: str, start: int) -> bool:
+    """Does a speech verb stand right before ``start``, within 60 characters ("the ministry said on Sunday")?
+
+    ``_SPEECH_BEFORE`` searched in those characters and the one before them (its ``\\b``), not in the whole
+    sentence: a search over it asks of all of it whether it may be read in lower case (a long sentence naming a
+    date a line took minutes)."""
+    lo = max(0, start - 60)
+    return _SPEECH_BEFORE.search(sentence[lo - 1 if lo else 0:start], 1 if lo else 0) is not None
+
+
 def read_scope(sentence: str, start: int, end: int, published: str, dates: list[DateMention] | None = None,
                inherited: str | Callable[[], str] = "", category: str = "") -> ScopeReading:
     """Scope and event date of the figure at ``sentence[start:end]``.
@@ -208,7 +218,7 @@ def read_scope(sentence: str, start: int, end: int, published: str, dates: list[
     chosen: DateMention | None = None
     if dates:  # (most sentences name none)
         # "the ministry said on Sunday": the day of the statement, not of the event
-        dates = [d for d in dates if not _SPEECH_BEFORE.search(sentence, max(0, d.start - 60), d.start, lowered)]
+        dates = [d for d in dates if not _said_before(sentence, d.start)]
         # the date of the figure: one in its clause, else the nearest in its sentence
         pool = [d for d in dates if a <= d.start < b] or dates
         if pool:

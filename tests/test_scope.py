@@ -186,3 +186,36 @@ def test_a_long_sentence_with_typographic_marks_is_read_once_per_figure(monkeypa
             expected_segment = m.end() if not m.group().isalpha() else expected_segment
             m = alone.pattern.search(text, expected_a, k)
         assert (a, segment) == (expected_a, expected_segment) and text[k:b].split()[0] in ("12", "9", "4")
+
+
+def test_a_date_after_a_speech_verb_is_found_in_the_characters_before_it(monkeypatch):
+    """"the ministry said on Sunday" dates the statement, not the figure: the speech verb is looked for in the 60
+    characters before each date (a verb cut by that reach, glued to a word before it or in capitals is what a
+    search of the whole sentence finds), scanning those characters only, not the whole sentence once a date."""
+    from auditor import knowledge, scope
+
+    units = ["The health ministry said on Sunday that 40 people died in Khan Younis; ",
+             "RSF shelling killed 12 in El Fasher on Friday, the Sudan Doctors Network said late on 3 March; ",
+             "“Officials” — unsaid on Tuesday — put the toll at 9 in Ituri, POLICE TOLD AFP ON 2 APRIL, ",
+             "AND 30 WERE HURT IN MARIUPOL YESTERDAY, THE GOVERNOR ANNOUNCED IN A STATEMENT ON MONDAY, ",
+             "x" * 50 + " reported in a brief interview late on Wednesday 7 were missing in Mogadishu; "]
+    text = "".join(units * 40)
+    published = "2024-04-12"
+    dates = find_dates(text, published)
+    assert len(dates) >= 200
+    expected = [not scope._SPEECH_BEFORE.pattern.search(text, max(0, d.start - 60), d.start) for d in dates]
+    assert 0 < sum(expected) < len(dates)
+    scanned = []
+    not_caseless = knowledge._NOT_CASELESS
+
+    class Counted:
+        def search(self, string, *args):
+            scanned.append(len(string))
+            return not_caseless.search(string, *args)
+
+    monkeypatch.setattr(knowledge, "_NOT_CASELESS", Counted())
+    assert [not scope._said_before(text, d.start) for d in dates] == expected
+    assert sum(scanned) <= 62 * len(dates)
+    # and so read_scope skips them: the figure takes the date of its own clause, not the day of the statement
+    k = text.index("12 in El Fasher")
+    assert read_scope(text, k, k + 2, published, dates).event_date == "2024-04-12"  # its Friday, not 3 March
