@@ -142,42 +142,6 @@ def _speech_words() -> Caseless:
 
 
 @lru_cache(maxsize=1)
-def _speech_word_ends() -> Caseless | None:
-    """The words of :func:`_speech_words` without the ``\\b`` before them: a search skips ahead to their first letters
-    (a set) instead of trying every position; a match inside a word is passed over by :func:`_first_speech_word`.
-    None when a word is not all letters."""
-    words = _words().speech_verbs | {"according", "citing", "quoting"}
-    if not all(word.isalpha() for word in words):
-        return None
-    return Caseless("(?:" + literal_alternation(words) + r")\b")
-
-
-def _first_speech_word(text: str) -> re.Match[str] | None:
-    """``_speech_words().search(text)``: the first speech word of ``text`` (a third faster).
-
-    The same match: a word of the alternation that ends a word starts one too when the character before it is no
-    word character (what the ``\\b`` before it asks); one that starts inside a word ends that word, where the next
-    search starts (every word is letters only: no word of the text starts inside it)."""
-    pattern = _speech_word_ends()
-    if pattern is None:
-        return _speech_words().search(text)
-    found = pattern.search(text)
-    if found is None or found.start() == 0 or not _is_word_char(text[found.start() - 1]):
-        return found
-    # inside a word ("unconfirmed", "devastated", "Warsaw"): the rest in one pass (a search a word lowered the
-    # whole text again: quadratic on a long line without full stops). finditer goes on from each match's end.
-    for found in pattern.finditer(text):
-        if found.start() == 0 or not _is_word_char(text[found.start() - 1]):
-            return found
-    return None
-
-
-def _is_word_char(char: str) -> bool:
-    """Is ``char`` a word character as ``re``'s ``\\w`` (and ``\\b``) read it?"""
-    return char.isalnum() or char == "_"
-
-
-@lru_cache(maxsize=1)
 def _frame_words() -> frozenset[str]:
     """Every word that may open a frame in :meth:`Attributor._read_sentence`."""
     return _words().speech_verbs | {"according", "citing", "quoting", "adding", "saying"}
@@ -197,7 +161,7 @@ def _opens_no_frame(text: str) -> bool:
     """Whether a sentence that names a speech word is sure to open no frame without its tokens being cut: its only
     one opens it ("Published: 2016-01-04", "Reported by ..."), with no speaker before it, and no word that may
     open a frame is anywhere after it. (Not "According to ...": that one credits what follows.)"""
-    first = _first_speech_word(text)
+    first = _speech_words().search(text)
     if first is None or first.start() != 0 or text[:first.end()].lower() == "according":
         return False
     parts = _frame_word_parts()
@@ -207,7 +171,6 @@ def _opens_no_frame(text: str) -> bool:
 def warm_up() -> None:
     """Load attribution.yaml and compile its patterns once (before worker processes fork)."""
     _speech_words()
-    _speech_word_ends()
     _frame_words()
     _frame_word_parts()
 
@@ -344,7 +307,7 @@ class Attributor:
         return len(self.sentences[index].text.split()) <= 8
 
     def _read_sentence(self, sentence: Sentence) -> list[_Frame]:
-        first = _first_speech_word(sentence.text)
+        first = _speech_words().search(sentence.text)
         if first is None:
             return []
         if first.start() == 0 and sentence.text[:1].isalpha() and _opens_no_frame(sentence.text):
