@@ -249,6 +249,9 @@ class PreparedFigures:
     support_hi: list[float] = field(default_factory=list)
     outlet_keys: list[str] = field(default_factory=list)  # outlet_key of the outlet ('' for none)
     credited_keys: list[str] = field(default_factory=list)  # outlet_key of an outlet the figure credits, else ''
+    # The row of each figure id a figure names as its total (``part_of``; the last of equal ids): made
+    # once, not once per chunk of incidents the groups are built in (a pass over the whole table each)
+    whole_rows: dict[str, int] = field(default_factory=dict)
 
     def stated(self, i: int) -> Interval:
         return Interval(self.stated_lo[i], self.stated_hi[i])
@@ -268,6 +271,14 @@ def _float_list(values: np.ndarray) -> list[float]:
     for r in np.flatnonzero(np.isnan(values)).tolist():
         out[r] = float("nan")
     return out
+
+
+def _whole_rows(col: dict[str, list[Any]]) -> dict[str, int]:
+    """``figure_id -> row`` of the figures some figure names as its total (the last row of equal ids)."""
+    named = set(col["part_of"]) - {""}
+    if not named:  # the usual case
+        return {}
+    return {fid: r for r, fid in enumerate(col["figure_id"]) if fid in named}
 
 
 def _days(values: list[str]) -> np.ndarray:
@@ -433,7 +444,7 @@ def prepare(figures: pd.DataFrame, config: ClaimConfig, consume: bool = False) -
         stated_hi=_float_list(stated_hi), pub_day=_float_list(_days(col["published"])), event_day=event_day,
         place=[p[0] for p in places], level=[p[1] for p in places], admin1=[p[2] for p in places],
         country=[p[3] for p in places], ref_place=refs, subject=subject, counted=counted, loose=loose,
-        superseded=set(col["supersedes"]) - {""}, scope=scope,
+        superseded=set(col["supersedes"]) - {""}, scope=scope, whole_rows=_whole_rows(col),
     )
 
 

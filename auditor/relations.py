@@ -399,11 +399,10 @@ def _parts(prep: PreparedFigures, groups: list[Group], config: ClaimConfig) -> l
     # Of the reports of ``groups`` (in row order): the table's groups may be built a chunk at a time.
     part_of = prep.col["part_of"]
     naming = sorted(((r, part_of[r], g) for g in groups for r in g.rows if part_of[r]), key=lambda t: t[0])
-    if not naming:  # the usual case: no id-to-row map is made
+    if not naming:  # the usual case
         return found
-    index = {fid: r for r, fid in enumerate(prep.col["figure_id"])}
     for r, whole_id, group in naming:
-        w = index.get(whole_id)
+        w = prep.whole_rows.get(whole_id)
         if w is None or math.isnan(prep.stated_lo[r]) or math.isnan(prep.stated_hi[w]):
             continue
         if prep.stated_lo[r] > prep.stated_hi[w]:
