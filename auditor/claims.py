@@ -1069,8 +1069,9 @@ def _stages(figures: pd.DataFrame, articles: pd.DataFrame, config: Any, narrow: 
     Groups, conflicts and summaries are built ``_CHUNK_FIGURES`` figures (whole incidents) at a
     time, each chunk's rows made columns at once: their Python objects (groups, violations, row
     dicts) follow the chunk, not the blocking key. Every stage after the incidents reads one
-    incident's reports only (its groups, their relations, their rows), so the tables are those of
-    one pass over all incidents."""
+    incident's reports only (its groups, their relations, their rows; and the total a part names,
+    wherever it is, from the whole prepared table), so the tables are those of one pass over all
+    incidents."""
     # reset_index gives a frame of its own (copy-on-write, or a copy on older pandas): the columns set
     # below never reach the caller's, so no deep copy of every column (the long texts) is made.
     figures = _fill_from_articles(figures.reset_index(drop=True), articles)
