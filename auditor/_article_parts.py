@@ -12,16 +12,20 @@ The one state carried from sentence to sentence is the attributor's
 sentences before a figure's and the one after it), and remembers who was credited so far ("he said",
 "Lysak added"): the full names seen, the last person and the last other source. A credit depends only on
 the sentences read before it, in order. A piece after the first does not know which sentences the pieces
-before it read: at its first credit call it assumes they read every sentence up to some ``r`` in a range
-``[lo, hi]`` where the call then reads the same as it would after them (true when figures are at most a few
-sentences apart, as in news text). It does not read the sentences before ``lo`` again: it guesses the
-state they leave (reading the ``_WARM_UP`` sentences before ``lo`` from nothing), reads on from ``lo``
-and logs every answer it took from the guess (the last person or source, a family name looked up among
-the full names seen before, the frames of a sentence before ``lo``). Its reading depends on the sentences
-before ``lo`` only through those answers. Each piece also returns the state it left after each sentence
-read near its end (what it added to the state it started from). The parent checks the assumption against
-what the pieces before really read, and the logged answers against the state they really left; when
-either is wrong it extracts the piece again given the exact sentences read (slower, never different).
+before it read: at its first credit call (whose look-back starts at ``lo`` and ends at ``hi - 1``) it assumes
+they read on to some ``r <= hi`` and, when ``r > lo``, every sentence of ``[lo - 1, r)``: one worker then reads
+on from ``max(r, lo)``, the state it reads on from being the one the last sentence read before ``lo`` left
+(true unless the pieces before read past that look-back or skipped a sentence inside it). It does not
+read the sentences before ``lo``: it guesses that state (reading the ``_WARM_UP`` sentences before ``lo`` from
+nothing), reads on from ``lo`` and logs every answer it took from the guess (the last person or source, a family
+name looked up among the full names seen before, the frames of a sentence before ``lo``). Its reading depends
+on the sentences before ``lo`` only through those answers. A piece whose reading asks for a family name that
+a full name before its warm-up may hold (:func:`_beside_a_capital`) reads every sentence before ``lo`` instead,
+assuming the pieces before read exactly ``[0, r)``. Each piece also returns the state it left after each
+sentence read near its end, or else after its last one (what it added to the state it started from). The parent
+checks the assumption against what the pieces before really read, and the logged answers against the state
+they really left; when either is wrong it extracts the piece again given the exact sentences read (slower,
+never different).
 """
 
 from __future__ import annotations
@@ -65,14 +69,14 @@ class PieceResult:
     """What one piece of a huge article found, and what its credits rest on."""
 
     result: TaskResult
-    reads: Runs = field(default_factory=list)  # sentences its attributor read (assumed ones included)
-    # (lo, hi): its credits hold if the pieces before read exactly the sentences [0, r), lo <= r <= hi;
-    # None: they hold whatever was read before (the first piece, one given what was read, one with no figure).
+    reads: Runs = field(default_factory=list)  # sentences its attributor read (not those of its warm-up)
+    # (lo, hi): the look-back of its first credit, which its credits rest on (see the module); None: they hold
+    # whatever was read before (the first piece, one given what was read, one with no figure).
     assumed: tuple[int, int] | None = None
     key: str = ""  # the article's figure-cache key, to store the joined rows under (first piece, with a cache)
     whole: bool = False  # the first piece's result is the whole task's (from the cache, or not one article)
     # the full names its attributor remembered (from the state it started from on, each once), and after each
-    # sentence k it read near its end: (k, how many of those names, last person, last other source)
+    # sentence k it read near its end, or else its last: (k, how many of those names, last person, last source)
     persons: list[str] = field(default_factory=list)
     states: list[tuple[int, int, Credit | None, Credit | None]] = field(default_factory=list)
     # the answers it took from the state it guessed the sentences before it leave (see _Guess); None: it read
@@ -242,6 +246,7 @@ class _Reading:
         self.assumed: tuple[int, int] | None = None
         self.guess: _Guess | None = None
         self.states: list[tuple[int, int, Credit | None, Credit | None]] = []
+        self.last: tuple[int, int, Credit | None, Credit | None] | None = None  # the state its last read left
 
     def context(self, article: Article, sentences: list[Sentence]) -> ArticleContext:
         """The article's context, its attributor watched (the ``context`` of :func:`extract_figures`)."""
@@ -252,7 +257,7 @@ class _Reading:
             ctx = self.built = ArticleContext(article, sentences)
         else:  # again: the places and actors stand, the attributor starts anew
             ctx._attributor = None
-            self.read, self.states, self.assumed, self.guess = [], [], None, None
+            self.read, self.states, self.assumed, self.guess, self.last = [], [], None, None, None
         self.attributor = attributor = ctx.attributor
         index_of = {s.start: i for i, s in enumerate(sentences)}
         read_sentence, read_through = attributor._read_sentence, attributor._read_through
@@ -264,14 +269,15 @@ class _Reading:
             frames = read_sentence(sentence)
             g = self.guess
             if g is None:
-                self.read.append(k)
-                if k >= keep_from:
-                    self.states.append((k, len(attributor._persons), attributor._last_person,
-                                        attributor._last_thing))
+                state = (k, len(attributor._persons), attributor._last_person, attributor._last_thing)
             elif not g.guessing:
-                self.read.append(k)
-                if k >= keep_from:
-                    self.states.append((k, len(g.own_persons), g.own_person, g.own_thing))
+                state = (k, len(g.own_persons), g.own_person, g.own_thing)
+            else:
+                return frames
+            self.read.append(k)
+            if k >= keep_from:
+                self.states.append(state)
+            self.last = state
             return frames
 
         def read_runs(runs: Runs) -> None:
@@ -304,9 +310,12 @@ class _Reading:
         return ctx
 
     def runs(self) -> Runs:
-        if self.guess is not None:  # the sentences before lo, assumed read
-            return _joined([(0, self.guess.start)], _runs(self.read))
         return _runs(self.read)
+
+    def kept_states(self) -> list[tuple[int, int, Credit | None, Credit | None]]:
+        """The states left near the piece's end, else the one its last sentence read left (the next piece's
+        reading starts from it when the sentences between are read by no one)."""
+        return self.states or ([self.last] if self.last is not None else [])
 
     def persons(self) -> list[str]:
         """The full names remembered from the state the piece started from on."""
@@ -339,7 +348,8 @@ def _joined(a: Runs, b: Runs) -> Runs:
 
 
 def _holds(assumed: tuple[int, int] | None, prior: Runs) -> bool:
-    """Were the sentences read before a piece (``prior``) what it assumed?"""
+    """Were the sentences read before a piece that read every sentence before its ``lo`` (``prior``) what it
+    assumed?"""
     if assumed is None:
         return True
     lo, hi = assumed
@@ -348,11 +358,20 @@ def _holds(assumed: tuple[int, int] | None, prior: Runs) -> bool:
     return len(prior) == 1 and prior[0][0] == 0 and lo <= prior[0][1] <= hi
 
 
-def _state_before(left: dict[int, tuple], lo: int) -> State | None:
-    """The attributor's state after sentences ``[0, lo)`` were read (None when no piece kept it)."""
-    if lo == 0:
+def _state_before(left: dict[int, tuple], assumed: tuple[int, int], prior: Runs) -> State | None:
+    """The state a guessing piece's reading from its ``lo`` really started from, given the sentences read
+    before it (``prior``); None when its reading would not be one worker's or no piece kept that state.
+
+    One worker, after ``prior`` (ending at ``r``), reads on from ``max(r, lo)`` to the piece's first look-back's
+    end; the piece read from ``lo``: the same when every sentence of ``[lo, r)`` was read. The state it
+    started from is the one the last sentence read before ``lo`` left."""
+    lo, hi = assumed
+    if not prior:
         return _NOTHING_READ
-    kept = left.get(lo - 1)
+    first, r = prior[-1]
+    if r > hi or lo < r and first >= lo:  # read past its look-back, or not every sentence of [lo, r)
+        return None
+    kept = left.get(min(r, lo) - 1)
     if kept is None:
         return None
     (persons, person, thing), own, named, own_person, own_thing = kept
@@ -379,7 +398,7 @@ def _guess_holds(piece: PieceResult, start: State) -> bool:
 
 def piece_bounds(chars: int, pieces: int) -> list[tuple[int, int]]:
     """The character range of each piece of an article of ``chars`` characters: piece ``k`` gets
-    ``(1 - _PRIOR_READING_COST) ** k`` times the first's share, for it also reads the sentences before it."""
+    ``(1 - _PRIOR_READING_COST) ** k`` times the first's share, for it also reads sentences before it."""
     keep = 1 - _PRIOR_READING_COST
     total = sum(keep**k for k in range(pieces))
     cuts = [0, *(round(chars * sum(keep**i for i in range(k)) / total) for k in range(1, pieces)), chars]
@@ -418,7 +437,7 @@ def run_piece(task: ReadTask, piece: int, pieces: int, max_size: int, cache: obj
         figures = extract_figures(article, within=within, context=reading.context)
     found = _shared_strings([[_figure_row(f) for f in figures]])
     return PieceResult(TaskResult([article_row(article)], errors if piece == 0 else [], found, read),
-                       reading.runs(), reading.assumed, key, persons=reading.persons(), states=reading.states,
+                       reading.runs(), reading.assumed, key, persons=reading.persons(), states=reading.kept_states(),
                        guessed=reading.guessed())
 
 
@@ -488,8 +507,11 @@ def joined(pieces: list[PieceResult], again: Callable[[int, Runs], PieceResult],
     for k, piece in enumerate(pieces):
         start: State | None = _NOTHING_READ
         if piece.guessed is not None and piece.assumed is not None:  # its states add to a guess of [0, lo)
-            start = _state_before(left, piece.assumed[0])
-        if not _holds(piece.assumed, prior) or start is None or not _guess_holds(piece, start):
+            start = _state_before(left, piece.assumed, prior)
+            holds = start is not None and _guess_holds(piece, start)
+        else:
+            holds = _holds(piece.assumed, prior)
+        if not holds:
             piece = again(k, prior)
             retried.append(k)
             start = _NOTHING_READ

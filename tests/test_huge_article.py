@@ -264,3 +264,36 @@ def test_one_long_report_has_the_same_figures_on_one_and_two_workers(tmp_path, s
     assert "Justin Kambale Mumbere" in set(late["source"]) and "Mumbere" not in set(late["source"])
     assert {"UN peacekeeping mission", "army"} <= set(late["source"])
     assert set(one.figures["country"]) >= {"CD", "SD", "MM", "MX"}
+
+
+
+QUIET = "The road out of the town was quiet and the shops had reopened."
+
+
+@pytest.mark.parametrize("skipped", ["early", "at the border"])
+def test_a_guess_after_sentences_one_worker_skipped_holds_without_extracting_again(tmp_path, skipped):
+    # One worker reads no sentence far from a figure: here 30 quiet ones, early in the first piece or right
+    # before the border. So it did not read every sentence before the second piece, yet the state its reading
+    # left (who spoke last: the colonel) is what the second piece guessed for "he told reporters".
+    quiet = " ".join([QUIET] * 30)
+    named = "Col. Abdirahman Mohamed Warsame, the district commissioner, said 9 soldiers were wounded near Baidoa."
+    if skipped == "early":
+        before = f"{_steady(20, 10)} {quiet} {_steady(40, 100)} {named} {_steady(12, 200)} "
+    else:
+        before = f"{_steady(60, 10)} {named} {_steady(4, 200)} {quiet} "
+    opening = "\u201cWe counted 6 more bodies in Kismayo,\u201d he told reporters. "
+    for more in range(10_000):  # counted sentences after it, until the border falls right before it
+        text = before + opening + _steady(more, 5000) + "\n"
+        cut = piece_bounds(len(text), 2)[1][0]
+        if cut > before.rstrip().rindex(". ") + 1:
+            break
+    assert cut <= len(before)  # the opening is the first sentence of the second piece
+    path = tmp_path / "kismayo.txt"
+    path.write_text(text, encoding="utf-8")
+    whole, result, parts, retried = _whole_and_pieces(path, 2)
+    assert [r[SOURCE] for r in whole.rows[0] if r[SENTENCE].startswith(opening.strip())] == \
+        ["Abdirahman Mohamed Warsame"]
+    # it took who spoke last from its guess
+    assert [a[0].source for kind, *a in parts[1].guessed if kind == "person"] == ["Abdirahman Mohamed Warsame"]
+    assert retried == []
+    assert result.rows == whole.rows
