@@ -11,9 +11,8 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import generated_unclaimed
+from conftest import generated_unclaimed, make_figures_frame
 from conftest import make_figure_row as fig
-from conftest import make_figures_frame
 
 from auditor import _claim_rules, claims
 from auditor._parallel import settings
@@ -216,3 +215,41 @@ def test_parts_naming_their_total_find_it_without_a_pass_over_the_table_per_chun
         assert conflicts["relation"].eq("part_of").sum() >= 3  # parts above the total they name are found
     assert len(chunks) > 10
     assert passes[1] == passes[10**9]
+
+
+REPORTS = {  # (outlet, day, text): parts reported in another town than their total, some above it
+    "sudan-1": ("Reuters", "2024-05-03", (
+        "Shelling killed 30 people in El Fasher and Nyala, including 42 in Nyala, residents said. "
+        "Nyala lies about 195 km from El Fasher.")),
+    "sudan-2": ("AFP", "2024-05-03", "Shelling killed 34 people in El Fasher on Friday, including 12 children, medics said."),
+    "nigeria-1": ("Premium Times", "2024-05-05", (
+        "Gunmen killed 25 people in Gwoza and Bama, including 40 in Bama, police said.")),
+    "nigeria-2": ("AP", "2024-05-06", "The death toll in Gwoza has risen to 19, officials said on Monday."),
+    "syria-1": ("Al Jazeera", "2024-05-07", (
+        "Air strikes killed 18 people in Idlib and Aleppo, including 26 in Aleppo, the Observatory said.")),
+    "syria-2": ("BBC", "2024-05-07", (
+        "At least 21 people were killed in air strikes on Idlib on Tuesday, among them nine children.")),
+    "congo-1": ("Reuters", "2024-05-08", (
+        "Clashes killed 14 people in Goma and Bukavu, including 20 in Bukavu, the army said. "
+        "Goma lies some 400 km from Bukavu.")),
+    "somalia-1": ("AFP", "2024-05-09", "Five soldiers were among the 3 dead in Afgoye, the military said."),
+}
+
+
+def test_extracted_parts_above_a_total_in_another_town_are_one_conflict_built_in_chunks(tmp_path, monkeypatch):
+    from auditor.audit import audit
+
+    for name, (outlet, day, text) in REPORTS.items():
+        (tmp_path / f"{name}.md").write_text(f"---\ntitle: Report\noutlet: {outlet}\npublished: {day}\n---\n{text}\n")
+    result = audit(tmp_path, jobs=1)
+    figures, articles = result.figures.assign(group_id="", incident_id=""), result.articles
+    whole, chunks_whole = _chunked(figures, articles, monkeypatch, 10**9)
+    built, chunks = _chunked(figures, articles, monkeypatch, 1)
+    assert len(chunks) > 5 and len(chunks_whole) == 1
+    _assert_same(built, whole)
+    found, _groups, conflicts = whole
+    incident = dict(zip(found["figure_id"], found["incident_id"]))
+    parts = conflicts[conflicts["relation"] == "part_of"]
+    across = parts[parts["figure_a"].map(incident) != parts["figure_b"].map(incident)]
+    assert len(across) >= 2, conflicts[["relation", "explanation"]]
+    assert not conflicts["conflict_id"].duplicated().any()
