@@ -1098,10 +1098,9 @@ def _stages(figures: pd.DataFrame, articles: pd.DataFrame, config: Any, narrow: 
         conflict_columns = [c for c in CONFLICT_COLUMNS + CONFLICT_EXTRA_COLUMNS if c not in _REVIEW]
         group_columns = [c for c in GROUP_COLUMNS + GROUP_EXTRA_COLUMNS if c not in _GROUP_REVIEW]
         conflict_parts, group_parts = [], []
-        named: set[str] = set()  # conflicts of a part naming its whole: the only ones two chunks can share
         for chunk in _incident_chunks(incidents, _CHUNK_FIGURES):
             groups_built = build_groups(prep, chunk, config)
-            conflicts = conflict_rows(prep, groups_built, violations(prep, groups_built, config), config, named)
+            conflicts = conflict_rows(prep, groups_built, violations(prep, groups_built, config), config)
             summaries = summarise_groups(prep, groups_built, conflicts, config)
             _ids_on_rows(groups_built, group_ids, incident_ids)
             conflict_parts.append(_frame(conflicts, conflict_columns))
@@ -1109,7 +1108,7 @@ def _stages(figures: pd.DataFrame, articles: pd.DataFrame, config: Any, narrow: 
             del groups_built, conflicts, summaries
         # The prepared table and the incidents are not read again: let go before the tables are
         # joined, sorted and written (the task's peak, when they were kept to the end).
-        del prep, incidents, chunk, named
+        del prep, incidents, chunk
         release_memory()
         yield "groups, conflicts, summaries", (group_parts, conflict_parts)
     finally:

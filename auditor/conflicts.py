@@ -16,13 +16,12 @@ from .relations import Group, Violation
 
 
 def conflict_rows(prep: PreparedFigures, groups: list[Group], found: list[Violation],
-                  config: ClaimConfig, named: set[str] | None = None) -> list[dict[str, Any]]:
+                  config: ClaimConfig) -> list[dict[str, Any]]:
     """The rows of ``conflicts.csv`` (without the review columns) of ``groups`` and the violations
     ``found`` in them, and the distances of their reports the map contradicts.
 
-    Built a chunk of whole incidents at a time, ``named`` carries from one chunk to the next the
-    ids of the conflicts between parts and wholes: every other pair is of one incident's reports,
-    so only these (a part naming its whole in another incident) could be found in two chunks."""
+    Built a chunk of whole incidents at a time, no pair is found in two chunks: every pair is of one
+    incident's reports but a part and the total it names, found with the part only."""
     words = Describer(prep)
     col = prep.col
     lo, hi = prep.lo, prep.hi
@@ -35,11 +34,9 @@ def conflict_rows(prep: PreparedFigures, groups: list[Group], found: list[Violat
                                                  col["start"][r]))
         figure_a, figure_b = col["figure_id"][a], col["figure_id"][b]
         cid = stable_id("c", figure_a, figure_b) if figure_a <= figure_b else stable_id("c", figure_b, figure_a)
-        if cid in seen or named is not None and cid in named:
+        if cid in seen:
             continue
         seen.add(cid)
-        if named is not None and v.relation == "part_of":
-            named.add(cid)
         rel = relative_gap(lo[a], hi[a], lo[b], hi[b])
         subject = v.group.subject if not v.group.subject.startswith("(") else ""
         if v.relation == "same":

@@ -405,9 +405,16 @@ def _parts(prep: PreparedFigures, groups: list[Group], config: ClaimConfig) -> l
         w = prep.whole_rows.get(whole_id)
         if w is None or math.isnan(prep.stated_lo[r]) or math.isnan(prep.stated_hi[w]):
             continue
-        if prep.stated_lo[r] > prep.stated_hi[w]:
+        if prep.stated_lo[r] > prep.stated_hi[w] and not _named_back(prep, r, w):
             found.append(Violation("part_of", group, r, w))
     return found
+
+
+def _named_back(prep: PreparedFigures, r: int, w: int) -> bool:
+    """Whether the total ``w`` that ``r`` names is an earlier row naming ``r`` as its total, and above it
+    too: of two figures above each other (never both from extraction: a range's low end is never above
+    its high end), the earlier row's naming is their conflict, whichever incident is built first."""
+    return w < r and prep.whole_rows.get(prep.col["part_of"][w]) == r and prep.stated_lo[w] > prep.stated_hi[r]
 
 
 def _whole_group(group: Group, groups: dict[tuple[str, str], Group], config: ClaimConfig) -> Group | None:
