@@ -267,7 +267,7 @@ class _Reader:
             return 0.5, i  # "half of them", "more than half the population"
         nxt = self.low(i + 1)
         if self.t[i].kind == "num" and nxt != "out" and nxt != "in":
-            return None  # (digits are a fraction only as "3 out of 10", "1 in 5": most numbers)
+            return None  # (digits are a fraction only as "3 out of 10", "1 in five": most numbers)
         # "one out of three", "one in five": the part's value is read only when such words follow
         if nxt == "out" and self.low(i + 2) == "of" or nxt == "in" and self.low(i + 2) in _UNITS_AND_TENS:
             kind = self.t[i].kind

@@ -293,3 +293,15 @@ def test_a_compound_after_a_hyphen_is_read_not_a_crash(figures_of):
                          "The Mogadishu derby ended 2-2 after 11 people were wounded outside the stadium.")
     assert [f.surface for f in figures if f.category != "other"] == ["40", "11"]
     assert [(f.low, f.high) for f in figures if f.surface == "3-4-hour"] == [(3, 4)]
+
+
+def test_digits_start_a_fraction_only_before_out_of_or_in(figures_of):
+    """"3 out of 10", "1 in five": digits are a share when "out of"/"in" and a whole follow (``read_fraction`` returns
+    at once for the other digits); the same digits elsewhere are counts."""
+    figures = figures_of("UN-Habitat said 3 out of 10 homes in Mariupol were destroyed.\n"
+                         "Save the Children said 1 in five children in Tigray is acutely malnourished.\n"
+                         "Medics said 3 of the 10 wounded in Sanaa were children.\n"
+                         "Police said 17 in Kaduna were abducted from a school.")
+    assert [(f.surface, f.value, f.unit) for f in figures if f.unit == "fraction"] == [
+        ("3 out of 10", pytest.approx(0.3), "fraction"), ("1 in five", pytest.approx(0.2), "fraction")]
+    assert {f.surface: f.value for f in figures if f.unit == "count"}.keys() >= {"3", "10", "17"}
