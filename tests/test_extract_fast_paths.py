@@ -2,7 +2,8 @@
 
 ``extract._never_counted`` drops an "a"/"one" before ``_draft`` reads its unit and noun phrase:
 every mention it drops must be one ``_draft`` rejects, on every rule's examples, on sentences from
-many conflicts and on random splices of them.
+many conflicts and on random splices of them. The other fast paths (the word test before tokenising, the
+insertion test asked only where one may start, a lone figure handed over once) read what the full reading reads.
 """
 
 from __future__ import annotations
@@ -142,3 +143,36 @@ def test_no_number_is_read_inside_a_phone_number():
     assert read > 1000
     text = "Two people called +964 770 123 4567 on Monday."
     assert [text[m.start:m.end] for m in find_numbers(tokenize(text, 0), text, 0)] == ["Two"]
+
+
+def test_an_insertion_without_a_comma_is_skipped_to_its_predicate(figures_of):
+    """``_predicate_after`` asks ``_insertion_starts`` only at a comma or an insertion's first word: an insertion
+    opened by its word alone ("including", "among them") still leads to the verb after it."""
+    figures = figures_of("Eight people including four children were killed in an airstrike on Idlib, rescuers said.\n"
+                         "Some 30 villagers among them a chief were abducted in Zamfara, police said.")
+    assert [(f.surface, f.category) for f in figures] == [
+        ("Eight", "killed"), ("four", "killed"), ("Some 30", "captured"), ("a chief", "captured")]
+    assert "skip.including" in figures[0].evidence.split() and "skip.including" in figures[2].evidence.split()
+
+
+def test_figures_related_to_one_another_are_handed_over_as_related(figures_of):
+    """A lone figure is handed to the subject and place readers once; figures related to one another are handed
+    over anew after relating, so a part takes the scope of its total's category ("1,200 were children" of those
+    who fled is displacement, cumulative), not that of the bare count it was read as."""
+    text = ("Of the 3,000 people who fled Tawila, 1,200 were children, the UN said.\n"
+            "An estimated 10,000 people have fled Haiti's capital, 4,000 of them children, the IOM said.")
+    figures = figures_of(text)
+    assert [(f.surface, f.category, f.scope) for f in figures] == [
+        ("3,000", "displaced", "cumulative"), ("1,200", "displaced", "cumulative"),
+        ("An estimated 10,000", "displaced", "cumulative"), ("4,000 of them", "displaced", "cumulative")]
+
+
+def test_an_article_counted_by_a_vague_or_unit_word_alone_is_read():
+    """A sentence whose only number is "a"/"an" and which holds no casualty word is read when a vague amount's
+    word or a unit of time or distance follows the article ("a handful of", "nearly a year"): the word test before
+    tokenising lets it through, and the figure is the one read without that test."""
+    for text, surface in (("A handful of fighters guarded the bridge at Palma.", "A handful of"),
+                          ("The siege of Mariupol lasted nearly a year.", "nearly a year"),
+                          ("The convoy halted about a mile outside Goma.", "about a mile")):
+        assert extract._may_hold_figure(text), text
+        assert [f.surface for f in extract.extract_figures(text)] == [surface], text
