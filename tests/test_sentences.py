@@ -223,6 +223,9 @@ _LINES = [
     "Ƙauyen Zamfara: 12 killed", "Мариуполь: 20 killed", "مقتل 12 في الفاشر", "", "—", "“", "A",
     "Witnesses said “all rights reserved” signs were torn down in Port-au-Prince.",
     "Sign up for our newsletter", "Click here to read the report on Ituri", "loading...", "Listen:",
+    # credits the needed-string gate must pass whatever the agency ("/" or "via", any case)
+    "Rescuers search the rubble in Aleppo / EPA", "A boy walks through Khan Younis VIA ANADOLU",
+    "Mourners in Bunia via Getty Images", "Smoke over Khan Younis/AFP",
 ]
 
 
@@ -244,7 +247,9 @@ def test_furniture_lines_are_told_as_the_whole_alternation_tells_them():
     assert found == [line for line in lines if _reference(line.strip())]
     assert {"© 2024 Reuters", "All rights reserved.", "Share this article", "ſhare this article",
             "(AP Photo/Moses Sawasawa)", "Smoke over Khartoum via AP", "Photo: Hussein Malla / AP Photos",
-            "This site is protected by reCAPTCHA and the Google Privacy Policy and Terms of Service apply."} <= set(found)
+            "This site is protected by reCAPTCHA and the Google Privacy Policy and Terms of Service apply.",
+            "Rescuers search the rubble in Aleppo / EPA", "A boy walks through Khan Younis VIA ANADOLU",
+            "Mourners in Bunia via Getty Images"} <= set(found)
     assert not {"By Friday, 40 people had been killed in Maiduguri.", "The ads ran for days.",
                 "Residents said the militia went via Tawila to Reuters offices on Friday."} & set(found)
 
