@@ -101,6 +101,13 @@ class _Guess:
         self.own_thing: Credit | None = None
         self.bare = ""  # the name being looked up among the full names seen
         self.log: list[tuple] = []
+        self.logged: set[tuple] = set()
+
+    def note(self, answer: tuple) -> None:
+        """Log an answer taken from the guess, once (a credit asked again and again asks the same)."""
+        if answer not in self.logged:
+            self.logged.add(answer)
+            self.log.append(answer)
 
 
 class _GuessedPersons:
@@ -129,7 +136,7 @@ class _GuessedPersons:
                 unknown = g.unknown[g.bare] = _beside_a_capital(g.text, g.warm_up, g.bare)
             if unknown:
                 raise _GuessTooShort(g.bare)
-        g.log.append(("find", g.bare, found, len(g.own_persons)))
+        g.note(("find", g.bare, found, len(g.own_persons)))
         return iter([] if found is None else [found])
 
 
@@ -140,7 +147,7 @@ class _GuessedFrames(list):
 
     def __getitem__(self, k: Any) -> Any:
         if k < self.guess.start and not self.guess.guessing:
-            self.guess.log.append(("frame", k))
+            self.guess.note(("frame", k))
         return list.__getitem__(self, k)
 
 
@@ -192,7 +199,7 @@ def _guessing_attributor() -> type:
             value = getattr(g, own)
             if value is None:  # not named in the piece yet: the guess answers
                 value = getattr(g, guessed)
-                g.log.append((guessed, value))
+                g.note((guessed, value))
             return value
 
         def put(self: Any, value: Credit | None) -> None:

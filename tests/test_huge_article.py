@@ -353,3 +353,18 @@ def test_pieces_find_what_one_worker_finds_in_reporting_that_credits_across_sent
         whole, result, _parts, _retried = _whole_and_pieces(path, pieces)
         assert len(whole.rows[0]) > 50
         assert result.rows == whole.rows, f"{pieces} pieces"
+
+
+def test_a_piece_sends_back_each_answer_it_took_from_its_guess_once(tmp_path):
+    # "Kovalenko said", "he said" 300 times after the border: the same family-name look-up and the same
+    # last speaker each time; the piece's log (sent to the parent) does not grow with them.
+    named = "Ihor Kovalenko, the regional police chief, said 7 people died in Sumy. "
+    text = _steady(200, 10) + " " + named + " ".join(
+        "Kovalenko said {} houses burned in Okhtyrka. \u201cWe found {} bodies,\u201d he said.".format(k + 3, k + 5)
+        for k in range(300)) + "\n"
+    path = tmp_path / "sumy.txt"
+    path.write_text(text, encoding="utf-8")
+    whole, result, parts, retried = _whole_and_pieces(path, 2)
+    assert result.rows == whole.rows and retried == []
+    assert [r[SOURCE] for r in parts[1].result.rows[0]][:2] == ["Ihor Kovalenko"] * 2
+    assert 0 < len(parts[1].guessed) <= 3
