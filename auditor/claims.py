@@ -9,8 +9,11 @@ The stages, each a module that can be read alone:
 - :mod:`auditor.conflicts` and :mod:`auditor.explanations` — one row and one sentence per violated relation;
 - :mod:`auditor.summaries` — one row per claim group.
 
-:func:`blocking_keys` splits the figures so that no incident or group spans two keys: running
-:func:`build_claims` per key and concatenating gives the same tables.
+:func:`blocking_keys` splits the figures so that no incident or group spans two keys. A part that names
+its total (``part_of``: "40 killed, including 52 refugees in Adre, Chad") may fall in another key than
+its total (another country, another scope), and its check reads the total: keys joined so are built
+together (:func:`_part_links`, :func:`_keys_joined`: one batch, one cache bucket). Running
+:func:`build_claims` per key, such joined keys together, and concatenating gives the same tables.
 """
 
 from __future__ import annotations
@@ -177,8 +180,9 @@ def build_claims_by_blocks(
     (and the figure ids for the review store); they come back as given, with the claims' columns in
     ``filled`` (left in the tasks' files).
 
-    With a ``cache`` the keys are put in ``_CACHE_BUCKETS``-ish buckets by a hash of the key (the
-    same bucket on every run) and each bucket's claims are stored under a digest of its input rows
+    Keys that a part naming its total (``part_of``) joins to its total's key are one unit here: one
+    batch, one bucket (:func:`_keys_joined`). With a ``cache`` the keys are put in
+    ``_CACHE_BUCKETS``-ish buckets by a hash of the key (the same bucket on every run) and each bucket's claims are stored under a digest of its input rows
     (:class:`ClaimBatchCache`): a re-run builds only the buckets whose figures or articles changed.
     """
     import tempfile
@@ -228,13 +232,14 @@ def build_claims_by_blocks(
         stored: dict[int, tuple] = {}
         if cache is None:
             if batches is None:
-                batches = _packed(pd.Categorical(keys).codes.astype(np.int64), _n_batches(n, workers))
+                batches = _packed(_key_codes(keys, figures)[1], _n_batches(n, workers))
             del keys
         else:
             if bucket_of_row is None:
-                key_codes = pd.Categorical(keys)
+                names, codes = _key_codes(keys, figures)
                 del keys
-                bucket_of_row = _buckets(key_codes.categories, key_codes.codes.astype(np.int64), n)
+                bucket_of_row = _buckets(names, codes, n)
+                del names, codes
                 cache.put_layout(bucket_of_row)
             digests = cache.digests(bucket_of_row)
         # A spilled table's claims stay in files: each task writes its filled columns (in the spill's
@@ -313,6 +318,68 @@ def build_claims_by_blocks(
     return found, groups, conflicts
 
 
+def _key_codes(keys: pd.Series, figures: pd.DataFrame | SpilledFigures) -> tuple[pd.Index, np.ndarray]:
+    """The keys' names and each figure's key code, the keys joined by a part naming its total taking
+    one code (:func:`_keys_joined`): what batches and buckets are cut by."""
+    if isinstance(figures, SpilledFigures):  # keys given with a spilled table: only the link columns read
+        figures = figures.part(np.arange(len(figures)), list(_LINK_COLUMNS)).load()
+    key_codes = pd.Categorical(keys)
+    names = key_codes.categories
+    return names, _keys_joined(key_codes.codes.astype(np.int64), _part_links(figures), names)
+
+
+# What joins two blocking keys: a figure in one naming (``part_of``) the ``figure_id`` of its total in the other.
+_LINK_COLUMNS = ("figure_id", "part_of")
+_NO_LINKS = np.zeros((0, 2), dtype=np.int64)
+
+
+def _part_links(figures: pd.DataFrame) -> np.ndarray:
+    """``(part, total)`` row positions (a k x 2 array): each figure naming its total (``part_of``) with
+    every row of that figure id in ``figures`` (the part-of check reads the total wherever it is, so
+    both must be built in one task). Only the few rows with a ``part_of`` are looked at one by one."""
+    if len(figures) == 0 or any(c not in figures for c in _LINK_COLUMNS):
+        return _NO_LINKS
+    part_of = figures["part_of"]
+    rows = np.flatnonzero(part_of.fillna("").ne("").to_numpy(dtype=bool))
+    if not len(rows):  # the usual case
+        return _NO_LINKS
+    named = part_of.iloc[rows].astype(str).tolist()
+    ids = figures["figure_id"]
+    totals = np.flatnonzero(ids.isin(set(named)).to_numpy(dtype=bool))
+    rows_of: dict[str, list[int]] = {}
+    for row, figure_id in zip(totals.tolist(), ids.iloc[totals].astype(str).tolist()):
+        rows_of.setdefault(figure_id, []).append(row)
+    pairs = [(row, total) for row, figure_id in zip(rows.tolist(), named) for total in rows_of.get(figure_id, ())]
+    return np.array(pairs, dtype=np.int64).reshape(-1, 2)
+
+
+def _keys_joined(codes: np.ndarray, links: np.ndarray, names: Any) -> np.ndarray:
+    """Each row's key code (``codes``; ``names[code]`` is the key), the keys that ``links`` (row pairs,
+    :func:`_part_links`) join taking one code: that of the smallest key name among them (a union-find
+    over the few linked keys). A cache bucket, a hash of that name, is then the same on every run."""
+    if not len(links):
+        return codes
+    root: dict[int, int] = {}
+
+    def find(code: int) -> int:
+        while root.get(code, code) != code:
+            root[code] = root.get(root[code], root[code])  # halve the path
+            code = root[code]
+        return code
+
+    for a, b in codes[links].tolist():
+        a, b = find(a), find(b)
+        if a != b:
+            first, other = sorted((a, b), key=lambda code: (str(names[code]), code))
+            root[other] = first
+    if not root:  # every part in its total's key
+        return codes
+    joined = np.arange(len(names), dtype=codes.dtype)
+    for code in root:
+        joined[code] = find(code)
+    return joined[codes]
+
+
 def _joined(frames: list[pd.DataFrame], rows: np.ndarray | Callable[[pd.DataFrame], list[pd.Series]] | None = None
             ) -> pd.DataFrame:
     """The rows of ``frames`` in one frame (empty ones left out: a batch without conflicts has
@@ -385,7 +452,8 @@ _CLAIMS_CACHE_FORMAT = "claims-batch-1"
 
 
 def _buckets(keys: pd.Index, codes: np.ndarray, n_rows: int) -> np.ndarray:
-    """The bucket of each figure: a hash of its key (CRC-32: the same on every run and machine)."""
+    """The bucket of each figure: a hash of its key (``keys[code]``; CRC-32: the same on every run and
+    machine). Keys a part joins to its total's share a code (:func:`_keys_joined`), so a bucket."""
     import zlib
 
     n_buckets = _CACHE_BUCKETS
@@ -743,11 +811,13 @@ def _key_parts_on_workers(
     # worker's memory for them does not grow with the corpus.
     shares = _article_chunks(ids, min(-(-len(figures) // max(1, workers)), _KEY_CHUNK_ROWS))
     narrow = None if spilled else figures[[c for c in figures if c in _KEY_COLUMNS]]
+    # A task that writes its parts writes its share's part-of links too (_cut_task joins keys by them)
+    read = _KEY_COLUMNS.union(_LINK_COLUMNS) if written else _KEY_COLUMNS
     futures = []
     for number, rows in enumerate(shares):
         share: pd.DataFrame | str | SpillPart
         if spilled:
-            share = figures.part(rows, [c for c in figures.columns if c in _KEY_COLUMNS])
+            share = figures.part(rows, [c for c in figures.columns if c in read])
         elif folder is None:
             share = narrow.iloc[rows]
         else:
@@ -762,8 +832,9 @@ def _cut_on_workers(
     ids: pd.DataFrame | None, n_batches: int | None,
 ) -> list[np.ndarray] | np.ndarray:
     """The batches of rows (:func:`_packed` of the keys' codes into ``n_batches``), or with ``n_batches``
-    ``None`` each figure's bucket (:func:`_buckets`), of :func:`_keys_on_workers`'s keys: the parts
-    written in files by their tasks, joined and cut by one more task. This process holds no key part
+    ``None`` each figure's bucket (:func:`_buckets`), of :func:`_keys_on_workers`'s keys (those a part
+    naming its total joins counted as one, :func:`_keys_joined`): the parts and each share's part-of
+    links written in files by their tasks, joined and cut by one more task. This process holds no key part
     nor key (the cut's working arrays are several per figure)."""
     futures, shares = _key_parts_on_workers(figures, submit, workers, chosen, folder, ids, written=True)
     paths = [future.result() for future in futures]
@@ -772,17 +843,22 @@ def _cut_on_workers(
 
 def _cut_task(paths: list[str], shares: list[np.ndarray], chosen: dict[str, str], n_batches: int | None
               ) -> list[np.ndarray] | np.ndarray:
-    """The task of :func:`_cut_on_workers`: the parts read from ``paths`` (removed), put in row order,
-    the keys cut; the batches or buckets."""
+    """The task of :func:`_cut_on_workers`: the parts and links read from ``paths`` (removed), put in
+    row order, the keys cut and joined; the batches or buckets. (A share's links are those inside it:
+    a part and its total are figures of one sentence, and a share holds whole articles.)"""
     from ._parallel import apply_settings
 
     apply_settings(chosen)
-    parts = _in_row_order([_read_frames(path)[0] for path in paths], shares)
+    read = [_read_frames(path) for path in paths]
     for path in paths:
         os.unlink(path)
+    parts = _in_row_order([frames[0] for frames in read], shares)
+    links = np.concatenate([_NO_LINKS] + [share[frames[1].to_numpy(dtype=np.int64)] for frames, share in
+                                          zip(read, shares) if len(frames) > 1 and len(frames[1])])
+    del read
     keys = keys_of_parts(parts, load_config())
     del parts
-    codes = keys.codes.astype(np.int64)
+    codes = _keys_joined(keys.codes.astype(np.int64), links, keys.categories)
     cut = _packed(codes, n_batches) if n_batches is not None else _buckets(keys.categories, codes, len(codes))
     del keys, codes
     release_memory()
@@ -792,15 +868,19 @@ def _cut_task(paths: list[str], shares: list[np.ndarray], chosen: dict[str, str]
 def _key_parts_task(source: pd.DataFrame | str | SpillPart, chosen: dict[str, str], out: str | None = None
                     ) -> pd.DataFrame | str:
     """The key parts of a share of whole articles' figures (given, or the file of them, or their rows
-    of the spill file); with ``out``, written in that file (its name given back)."""
+    of the spill file); with ``out``, written in that file (its name given back) with the share's
+    part-of links (:func:`_part_links`, positions in the share) after them."""
     from ._parallel import apply_settings
 
     apply_settings(chosen)
-    parts = _key_parts_of(_loaded(source))
+    figures = _loaded(source)
+    links = None if out is None else _part_links(figures)
+    parts = _key_parts_of(figures)
+    del figures
     release_memory()  # the prepared share's working tables: freed, not kept for the next task
     if out is None:
         return parts
-    _write_frames(Path(out), parts)
+    _write_frames(Path(out), parts, pd.DataFrame(links, columns=["part", "total"]))
     del parts
     return out
 
