@@ -8,32 +8,24 @@ process (the Dask path, :func:`extract_stream`) go to workers in chunks of about
 characters; a local pool there is forked after the tables are loaded, so workers share them.
 Rows are plain tuples (one per figure, ``FIGURE_COLUMNS`` order), a fraction of the size of
 :class:`~auditor.model.Figure` objects when pickled. At most a few tasks per worker are in flight.
-
-The command line plans the reads and forks its workers (:func:`plan_reads_on`) before it imports
-pandas and pyarrow (half a second), and a thread takes their results meanwhile
-(:meth:`PlannedReads.taken_meanwhile`); such workers never import either (their rows are packed here,
-:func:`packed_here`), and the claims step forks new ones that inherit them
-(:meth:`WorkerPool.renew_for_pandas`).
 """
 
 from __future__ import annotations
 
-import contextlib
+import multiprocessing
 import operator
 import os
-import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .model import FIGURE_FIELDS, Article, ReadError
 
-if TYPE_CHECKING:  # multiprocessing and the process pool imported where a pool starts: a small run has none
-    from concurrent.futures import ProcessPoolExecutor
-
-    from .readers import ReadOptions, ReadTask
+if TYPE_CHECKING:
+    from .readers import ReadTask
 
 # Enough text per task that pickling and scheduling stay small beside extraction (~0.1 s of work).
 CHUNK_CHARS = 64_000
@@ -223,20 +215,13 @@ def returning_allocators() -> Callable[[], None]:
 
     previous = pa.default_memory_pool()
     pa.set_memory_pool(pa.system_memory_pool())
-    fixed_mmap_threshold()
-    return lambda: pa.set_memory_pool(previous)
-
-
-def fixed_mmap_threshold() -> None:
-    """The part of :func:`returning_allocators` that needs no pyarrow: glibc's fixed mmap threshold, for
-    this process and the workers it forks later (the command line sets it before it forks its first
-    workers, which it does before it imports pyarrow)."""
     try:
         import ctypes
 
         ctypes.CDLL("libc.so.6").mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
     except (OSError, AttributeError):  # not glibc: its allocator's own policy
         pass
+    return lambda: pa.set_memory_pool(previous)
 
 
 def default_jobs(jobs: int | None) -> int:
@@ -411,8 +396,6 @@ def forked_pool(jobs: int, initializer: Callable | None = None, initargs: tuple 
     undo its freeze too.
     """
     import gc
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
                                initializer=initializer, initargs=initargs)
@@ -440,7 +423,6 @@ class WorkerPool:
         self.jobs = jobs
         self.packed = packed
         self._pool: ProcessPoolExecutor | None = None
-        self._without_pandas = False  # forked before this process imported pandas
 
     @property
     def started(self) -> bool:
@@ -450,15 +432,7 @@ class WorkerPool:
         """Fork the workers now; ``warm``: each loads the extraction tables at once, while this
         process goes on (planning the reads, importing what it needs next)."""
         if self._pool is None:
-            self._without_pandas = "pandas" not in sys.modules
             self._pool = forked_pool(self.jobs, _worker_started, (self.packed, warm, os.getpid()))
-
-    def renew_for_pandas(self) -> None:
-        """Close workers forked before this process imported pandas (the command line's reading workers,
-        forked before its imports): the next task forks new ones, which inherit pandas and what else this
-        process loaded since (the claims step's modules), instead of each importing them."""
-        if self._pool is not None and self._without_pandas and "pandas" in sys.modules:
-            self.close()
 
     def submit(self, function: Callable, *args: object) -> Future:
         self.start()
@@ -468,130 +442,6 @@ class WorkerPool:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
-
-
-@dataclass
-class PlannedReads:
-    """The reads of an audit's inputs (:func:`plan_reads_on`): the tasks, with the errors of the walk
-    where they fall, and their ``results`` (:func:`run_tasks`), to be taken in order."""
-
-    plan: list[ReadTask | ReadError]
-    tasks: list[ReadTask]
-    total_bytes: int
-    results: Iterator[tuple[ReadTask, TaskResult]]
-    pool: WorkerPool
-
-    @contextlib.contextmanager
-    def taken_meanwhile(self) -> Iterator[None]:
-        """While the body runs (this process importing what it needs next), a thread takes the results
-        from the pool's workers, so they go on extracting instead of waiting for this process; the
-        results taken are kept, in order, at the head of :attr:`results`. Nothing is taken here when
-        the tasks are read in this process (no pool)."""
-        if not self.pool.started:
-            yield
-            return
-        import threading
-
-        source, taken, failed = self.results, [], []
-        stop = threading.Event()
-
-        def take() -> None:
-            try:
-                while not stop.is_set():
-                    taken.append(next(source))
-            except StopIteration:
-                pass
-            except BaseException as exc:  # noqa: BLE001 - raised again where the results are taken
-                failed.append(exc)
-
-        thread = threading.Thread(target=take, name="figure-audit-results", daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            thread.join()  # after the result it waits for: no thread runs when the next workers fork
-            self.results = _taken_first(taken, failed, source)
-
-
-# Figure rows packed together by packed_here: a record batch per task of a few figures cost ~70 MB and
-# 0.7 s more in this process on 5 MB of small files (buffers and their bookkeeping per batch).
-_PACKED_ROWS = 1024
-
-
-def packed_here(results: Iterator[tuple[ReadTask, TaskResult]]) -> Iterator[tuple[ReadTask, TaskResult]]:
-    """``results`` whose figure rows came as tuples (from workers forked before this process imported
-    pyarrow), packed here as they are taken, about ``_PACKED_ROWS`` rows of consecutive tasks in one Arrow
-    record batch (what a packing worker sends for a batch of tasks, :class:`~auditor._spill.PackedResults`):
-    the tuples are freed at once, not held with thousands of others until a spill chunk is full (which
-    left this process ~8 MB larger at 5 MB of JSON Lines)."""
-    from ._spill import PackedRows, figure_batch
-
-    waiting: list[tuple[ReadTask, TaskResult]] = []
-    rows = 0
-
-    def packed() -> Iterator[tuple[ReadTask, TaskResult]]:
-        nonlocal rows
-        batch = figure_batch([row for _task, result in waiting for found in result.rows for row in found])
-        start = 0
-        for task, result in waiting:
-            result.rows = PackedRows(batch, start, [len(found) for found in result.rows])
-            start = result.rows.stop
-            yield task, result
-        waiting.clear()
-        rows = 0
-
-    for task, result in results:
-        if isinstance(result.rows, PackedRows):  # packed by its worker: after the tasks before it
-            yield from packed() if waiting else ()
-            yield task, result
-            continue
-        waiting.append((task, result))
-        rows += sum(map(len, result.rows))
-        if rows >= _PACKED_ROWS:
-            yield from packed()
-    if waiting:
-        yield from packed()
-
-
-def _taken_first(taken: list[T], failed: list[BaseException], rest: Iterator[T]) -> Iterator[T]:
-    yield from taken
-    if failed:
-        raise failed[0]
-    yield from rest
-
-
-def plan_reads_on(paths: Any, reading: ReadOptions, pool: WorkerPool, cache: object | None = None) -> PlannedReads:
-    """Plan the reads of ``paths`` for ``pool`` (``pool.jobs`` 0: all cores) and start taking them.
-
-    Without a figure cache, the workers are forked as soon as the plan holds enough text for them, each
-    loading the extraction tables while the rest is planned; a corpus too small for a pool is read in
-    this process (``pool.jobs`` set to 1). Workers forked before this process imported pyarrow (the
-    command line's) send their rows as tuples: packing them as Arrow would import pyarrow and pandas
-    in each, before its first result."""
-    from .readers import ReadTask, plan_reads
-
-    pool.jobs = default_jobs(pool.jobs or None)
-    plan: list[ReadTask | ReadError] = []
-    total_bytes = pieces = 0  # a huge article is sent in pieces
-    for item in plan_reads(paths, reading, part_bytes=TASK_BYTES):
-        plan.append(item)
-        if isinstance(item, ReadTask):
-            total_bytes += item.size
-            pieces += item.pieces(pool.jobs)
-            if cache is None and pool.jobs > 1 and total_bytes >= PARALLEL_MIN_CHARS and pieces >= 2 \
-                    and not pool.started:  # a pool it is: its workers load their tables while the rest is planned
-                pool.packed = pool.packed and "pyarrow" in sys.modules
-                pool.start(warm=True)
-    tasks = [item for item in plan if isinstance(item, ReadTask)]
-    if total_bytes < PARALLEL_MIN_CHARS or pieces < 2:
-        pool.jobs = 1  # a pool costs more than it saves; claims are built here too
-    elif cache is not None:
-        from .cache import extractor_version
-
-        extractor_version()  # the digest of the code and data, taken once here and inherited by the workers
-    results = run_tasks(tasks, reading.max_file_size, pool=pool if pool.jobs > 1 else None, cache=cache)
-    return PlannedReads(plan, tasks, total_bytes, results, pool)
 
 
 def run_tasks(
@@ -614,8 +464,6 @@ def run_tasks(
         for task in tasks:
             yield task, run_task(task, max_size, cache)
         return
-    from concurrent.futures.process import BrokenProcessPool
-
     from ._article_parts import submit_batch  # a huge article goes to several workers in pieces
 
     folder = getattr(cache, "folder", None) if cache is not None else None
@@ -729,7 +577,6 @@ def _probe_context() -> Any:
     """How the probe of :func:`_died_reading` is started: forked when this process runs no other thread
     (the broken pool's are joined first), as the workers were; else a fresh interpreter (a thread may
     hold a lock at the fork, which the child could never take: a notebook's kernel, a Dask client)."""
-    import multiprocessing
     import threading
 
     return multiprocessing.get_context("fork" if threading.active_count() == 1 else "spawn")

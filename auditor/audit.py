@@ -17,7 +17,7 @@ from .model import ARTICLE_COLUMNS, ERROR_COLUMNS, FIGURE_COLUMNS, FIGURE_FIELDS
 from .readers import ReadOptions
 
 if TYPE_CHECKING:
-    from ._parallel import PlannedReads, WorkerPool
+    from ._parallel import WorkerPool
     from .cache import ArticleCache
 
 _figure_row = operator.attrgetter(*FIGURE_FIELDS)
@@ -294,7 +294,6 @@ def audit(
     cache: str | Path | bool | None = None,
     cluster: Any = None,
     profile: str | None = None,
-    _planned: PlannedReads | None = None,
 ) -> AuditResult:
     """Audit files and folders (read recursively).
 
@@ -342,12 +341,9 @@ def audit(
         else:
             from ._parallel import WorkerPool
 
-            # _planned: the command line's reads of ``paths``, planned and their workers started before it
-            # imported pandas (cli._audit_and_write)
-            pool = _planned.pool if _planned is not None else WorkerPool(jobs or 0)
+            pool = WorkerPool(jobs or 0)
             session.callback(pool.close)
-            articles, errors, figures, texts = _read_and_extract(paths, reading, pool, store, progress, _planned)
-            pool.renew_for_pandas()  # the claims tasks' workers, forked from here now, inherit pandas and claims
+            articles, errors, figures, texts = _read_and_extract(paths, reading, pool, store, progress)
         if isinstance(figures, SpilledFigures):
             session.push(_removed_on_error(figures))
         # Nothing read: the store is left untouched (its decisions would all be flagged orphaned).
@@ -384,24 +380,36 @@ def _read_and_extract(
     pool: WorkerPool,
     store: ArticleCache | None,
     progress: ProgressCallback | None,
-    planned: PlannedReads | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | SpilledFigures, Mapping[str, str]]:
     """Articles, read errors and figure rows, read and extracted task by task on ``pool``'s workers
     (here when the corpus is small): this process never holds the texts, only where to read them again.
     On several workers the figure rows are appended to a spill file as they arrive (this process
-    holds none of them); in one process they are gathered here. ``planned``: the reads of ``paths``
-    planned on ``pool`` before (:func:`~auditor._parallel.plan_reads_on`, the command line's)."""
-    from ._parallel import packed_here, plan_reads_on, rows_of
-    from .readers import ReadTask, read_task  # noqa: F401 - ReadTask: renamed's annotation
+    holds none of them); in one process they are gathered here."""
+    from ._parallel import PARALLEL_MIN_CHARS, TASK_BYTES, default_jobs, rows_of, run_tasks
+    from .readers import ReadTask, plan_reads, read_task
 
-    if planned is None:
-        from . import claims  # noqa: F401 - needed here later: imported once, inherited by the claims tasks
+    pool.jobs = default_jobs(pool.jobs or None)
+    pool.packed = True  # the workers' rows come as Arrow, for the spill file
+    plan: list[ReadTask | ReadError] = []
+    total_bytes = pieces = 0  # a huge article is sent in pieces
+    for item in plan_reads(paths, reading, part_bytes=TASK_BYTES):
+        plan.append(item)
+        if isinstance(item, ReadTask):
+            total_bytes += item.size
+            pieces += item.pieces(pool.jobs)
+            if store is None and pool.jobs > 1 and total_bytes >= PARALLEL_MIN_CHARS and pieces >= 2 \
+                    and not pool.started:  # a pool it is: its workers load their tables while the rest is planned
+                from . import claims  # noqa: F401 - needed here later: imported once, inherited by the claims tasks
 
-        pool.packed = True  # the workers' rows come as Arrow, for the spill file
-        planned = plan_reads_on(paths, reading, pool, store)
-    plan, tasks, total_bytes, results = planned.plan, planned.tasks, planned.total_bytes, planned.results
-    if pool.jobs > 1 and not pool.packed:  # workers forked before pyarrow was imported here sent tuples
-        results = packed_here(results)
+                pool.start(warm=True)
+    tasks = [item for item in plan if isinstance(item, ReadTask)]
+    if total_bytes < PARALLEL_MIN_CHARS or pieces < 2:
+        pool.jobs = 1  # a pool costs more than it saves; claims are built here too
+    elif store is not None:
+        from .cache import extractor_version
+
+        extractor_version()  # the digest of the code and data, taken once here and inherited by the workers
+    results = run_tasks(tasks, reading.max_file_size, pool=pool if pool.jobs > 1 else None, cache=store)
 
     def renamed(task: ReadTask, k: int, unique: str) -> list[tuple]:
         article = read_task(task, reading.max_file_size)[0][k]

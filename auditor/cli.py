@@ -9,7 +9,7 @@ import re
 import sys
 import time
 from collections.abc import Sequence
-from contextlib import ExitStack, nullcontext
+from contextlib import ExitStack
 from pathlib import Path
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?)i?b?\s*$", re.IGNORECASE)
@@ -114,9 +114,14 @@ def _run(args: argparse.Namespace) -> int:
 def _audit_and_write(args: argparse.Namespace, jobs: int | None, reading: object, walked: object,
                      options: dict[str, object], started: float) -> int:
     from . import _uptodate
-    from ._parallel import WorkerPool, fixed_mmap_threshold, plan_reads_on
+    from ._parallel import default_jobs, returning_allocators
+    from .audit import audit
+    from .cluster import ClusterError
+    from .export import OutputError, OutputFolder, pause_point
     from .knowledge import set_vague_convention
     from .profiles import set_profile
+    from .readers import _reason, _shown
+    from .review import ReviewStore, ReviewStoreLocked
 
     try:
         set_vague_convention(args.vague_convention)
@@ -125,55 +130,31 @@ def _audit_and_write(args: argparse.Namespace, jobs: int | None, reading: object
         return _fail(str(exc), 2)
     formats = ("csv", "parquet") if args.format == "both" else (args.format,)
     with ExitStack() as stack:
-        planned = None
-        if not args.cluster:
-            # A local run digests the files as it reads them (once): their walk is taken before any is read.
-            inputs = _uptodate.Inputs.walked(args.paths, walked)  # type: ignore[arg-type]
-            if args.no_cache:
-                # Planned, and the workers forked, before this process imports pandas and pyarrow (half a
-                # second): they load their tables and extract meanwhile (a bad --out found next stops them).
-                fixed_mmap_threshold()  # for the workers too, as returning_allocators' would be
-                pool = WorkerPool(jobs or 0, packed=True)
-                stack.callback(pool.close)
-                planned = plan_reads_on(args.paths, walked, pool)  # type: ignore[arg-type]
-        with planned.taken_meanwhile() if planned is not None else nullcontext():
-            from ._parallel import default_jobs, returning_allocators
-            from .audit import audit
-            from .export import OutputError, OutputFolder, pause_point
-            from .readers import _reason, _shown
-            from .review import ReviewStore, ReviewStoreLocked
-
-            # this process is the run's: memory freed goes back, its size stays near flat (until the run ends)
-            stack.callback(returning_allocators())
-            # --out is checked and locked before the audit, so a bad folder costs none.
-            try:
-                out = stack.enter_context(OutputFolder(args.out))
-                ReviewStore(out.path).check_writable()
-            except OutputError as exc:
-                return _fail(str(exc), 2)
-            except ReviewStoreLocked as exc:
-                return _fail(str(exc))
-            kept = f"the previous audit in {args.out} is kept" if out.has_outputs() else f"{args.out} is left as it was"
-            # Until this run has written its outputs, nothing in --out is up to date.
-            _uptodate.forget(out.path)
-            if args.cluster:  # a cluster's workers read the files elsewhere: digested here first
-                inputs = _uptodate.Inputs.take(args.paths, walked)  # type: ignore[arg-type]
-            review_before = _uptodate.review_state(out.path)
+        # this process is the run's: memory freed goes back, its size stays near flat (until the run ends)
+        stack.callback(returning_allocators())
+        # --out is checked and locked before any work, so a bad folder costs no audit.
+        try:
+            out = stack.enter_context(OutputFolder(args.out))
+            ReviewStore(out.path).check_writable()
+        except OutputError as exc:
+            return _fail(str(exc), 2)
+        except ReviewStoreLocked as exc:
+            return _fail(str(exc))
+        kept = f"the previous audit in {args.out} is kept" if out.has_outputs() else f"{args.out} is left as it was"
+        # Until this run has written its outputs, nothing in --out is up to date.
+        _uptodate.forget(out.path)
+        # A local run digests the files as it reads them (once); a cluster's workers read them elsewhere.
+        inputs = (_uptodate.Inputs.take if args.cluster else _uptodate.Inputs.walked)(args.paths, walked)  # type: ignore[arg-type]
+        review_before = _uptodate.review_state(out.path)
         pause_point("locked")
-        if args.cluster:
-            from .cluster import ClusterError
-
-            cluster_errors: tuple[type[Exception], ...] = (ClusterError,)
-        else:  # a local run does not import the Dask path
-            cluster_errors = ()
         try:
             with _uptodate.digests_kept(inputs.read):
                 result = audit(args.paths, jobs=jobs, out_dir=out.path, reading=reading,  # type: ignore[arg-type]
                                cache=False if args.no_cache else (args.cache or True), cluster=args.cluster,
-                               profile=args.profile, _planned=planned)
+                               profile=args.profile)
         except ReviewStoreLocked as exc:
             return _fail(f"{exc}; {kept}")
-        except cluster_errors as exc:
+        except ClusterError as exc:
             return _fail(f"{exc}; {kept}")
         except Exception as exc:  # noqa: BLE001 - one line for the user; the traceback on request
             if os.environ.get(_DEBUG_ENV):
