@@ -168,9 +168,9 @@ def build_claims_by_blocks(
     ``submit(function, *args)`` runs a task elsewhere (a local worker pool, a Dask client) and returns
     a future (``.result()``); ``workers`` is how many to keep busy; unless ``keys`` are given, the
     figures' key parts are prepared by one task per worker (a share of whole articles each) and the
-    keys cut here (spilled figures: by one more task, :func:`_cut_on_workers`). With ``shared_folder`` (a folder the workers can read: local processes) each
-    batch's figures and articles are written there in a file of their own, which its task reads
-    (a worker never holds the whole table; a keys task reads only the columns keys depend on),
+    keys cut here (spilled figures: by one more task, :func:`_cut_on_workers`). With ``shared_folder``
+    (a folder the workers can read: local processes) each batch's figures and articles are written
+    there in a file of their own, which its task reads (a worker never holds the whole table; a keys task reads only the columns keys depend on),
     instead of receiving them. Batches hold at most about ``_CLAIM_ROWS_PER_TASK`` figures (a
     bigger key alone), so a task's memory does not grow with the corpus. Tasks send back only the
     columns claims fill and the groups and conflicts: this process holds one figure table and none
@@ -182,8 +182,9 @@ def build_claims_by_blocks(
 
     Keys that a part naming its total (``part_of``) joins to its total's key are one unit here: one
     batch, one bucket (:func:`_keys_joined`). With a ``cache`` the keys are put in
-    ``_CACHE_BUCKETS``-ish buckets by a hash of the key (the same bucket on every run) and each bucket's claims are stored under a digest of its input rows
-    (:class:`ClaimBatchCache`): a re-run builds only the buckets whose figures or articles changed.
+    ``_CACHE_BUCKETS``-ish buckets by a hash of the key (the same bucket on every run) and each
+    bucket's claims are stored under a digest of its input rows (:class:`ClaimBatchCache`): a re-run
+    builds only the buckets whose figures or articles changed.
     """
     import tempfile
 
