@@ -157,15 +157,11 @@ def test_the_segment_is_read_off_the_clause_breaks():
     assert checked >= 12
 
 
-def test_a_long_sentence_with_typographic_marks_is_read_once_per_figure(monkeypatch):
-    """A figure far into one long sentence (a text without full stops) with many commas and typographic quotes and
-    dashes: its clause and segment are those a search from break to break finds, and the sentence is scanned for
-    characters with case a fixed number of times for it, not once per comma before it (minutes on 128 KB)."""
-    from auditor import knowledge, scope
+def _count_caseless_scans(monkeypatch) -> list[int]:
+    """The length of every text ``knowledge`` scans for characters with case, from now on (a list it fills)."""
+    from auditor import knowledge
 
-    unit = "Gunmen killed 12 people in Zamfara, 30 were hurt; “officials” — in Ituri (North Kivu) 9 died as 4 fled, "
-    text = unit * 300
-    scanned = []
+    scanned: list[int] = []
     not_caseless = knowledge._NOT_CASELESS
 
     class Counted:
@@ -174,6 +170,18 @@ def test_a_long_sentence_with_typographic_marks_is_read_once_per_figure(monkeypa
             return not_caseless.search(string, *args)
 
     monkeypatch.setattr(knowledge, "_NOT_CASELESS", Counted())
+    return scanned
+
+
+def test_a_long_sentence_with_typographic_marks_is_read_once_per_figure(monkeypatch):
+    """A figure far into one long sentence (a text without full stops) with many commas and typographic quotes and
+    dashes: its clause and segment are those a search from break to break finds, and the sentence is scanned for
+    characters with case a fixed number of times for it, not once per comma before it (minutes on 128 KB)."""
+    from auditor import scope
+
+    unit = "Gunmen killed 12 people in Zamfara, 30 were hurt; “officials” — in Ituri (North Kivu) 9 died as 4 fled, "
+    text = unit * 300
+    scanned = _count_caseless_scans(monkeypatch)
     alone = scope._CLAUSE_BREAK
     for k in (text.index("12"), text.rindex("9 died"), text.rindex("4 fled")):
         scanned.clear()
@@ -192,7 +200,7 @@ def test_a_date_after_a_speech_verb_is_found_in_the_characters_before_it(monkeyp
     """"the ministry said on Sunday" dates the statement, not the figure: the speech verb is looked for in the 60
     characters before each date (a verb cut by that reach, glued to a word before it or in capitals is what a
     search of the whole sentence finds), scanning those characters only, not the whole sentence once a date."""
-    from auditor import knowledge, scope
+    from auditor import scope
 
     units = ["The health ministry said on Sunday that 40 people died in Khan Younis; ",
              "RSF shelling killed 12 in El Fasher on Friday, the Sudan Doctors Network said late on 3 March; ",
@@ -205,15 +213,7 @@ def test_a_date_after_a_speech_verb_is_found_in_the_characters_before_it(monkeyp
     assert len(dates) >= 200
     expected = [not scope._SPEECH_BEFORE.pattern.search(text, max(0, d.start - 60), d.start) for d in dates]
     assert 0 < sum(expected) < len(dates)
-    scanned = []
-    not_caseless = knowledge._NOT_CASELESS
-
-    class Counted:
-        def search(self, string, *args):
-            scanned.append(len(string))
-            return not_caseless.search(string, *args)
-
-    monkeypatch.setattr(knowledge, "_NOT_CASELESS", Counted())
+    scanned = _count_caseless_scans(monkeypatch)
     assert [not scope._said_before(text, d.start) for d in dates] == expected
     assert sum(scanned) <= 62 * len(dates)
     # and so read_scope skips them: the figure takes the date of its own clause, not the day of the statement
