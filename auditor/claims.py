@@ -170,8 +170,8 @@ def build_claims_by_blocks(
     figures' key parts are prepared by one task per worker (a share of whole articles each) and the
     keys cut here (spilled figures: by one more task, :func:`_cut_on_workers`). With ``shared_folder``
     (a folder the workers can read: local processes) each batch's figures and articles are written
-    there in a file of their own, which its task reads (a worker never holds the whole table; a keys task reads only the columns keys depend on),
-    instead of receiving them. Batches hold at most about ``_CLAIM_ROWS_PER_TASK`` figures (a
+    there in a file of their own, which its task reads (a worker never holds the whole table; a keys
+    task reads only the columns keys depend on), instead of receiving them. Batches hold at most about ``_CLAIM_ROWS_PER_TASK`` figures (a
     bigger key alone), so a task's memory does not grow with the corpus. Tasks send back only the
     columns claims fill and the groups and conflicts: this process holds one figure table and none
     of the claim stages' working tables. Figures spilled to a file (:mod:`auditor._spill`, local
