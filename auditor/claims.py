@@ -165,20 +165,20 @@ def build_claims_by_blocks(
 ) -> tuple[pd.DataFrame | SpilledFigures, pd.DataFrame, pd.DataFrame]:
     """:func:`build_claims`, one task per batch of :func:`blocking_keys` (the same tables).
 
-    ``submit(function, *args)`` runs a task elsewhere (a local worker pool, a Dask client) and returns
-    a future (``.result()``); ``workers`` is how many to keep busy; unless ``keys`` are given, the
-    figures' key parts are prepared by one task per worker (a share of whole articles each) and the
-    keys cut here (spilled figures: by one more task, :func:`_cut_on_workers`). With ``shared_folder``
-    (a folder the workers can read: local processes) each batch's figures and articles are written
-    there in a file of their own, which its task reads (a worker never holds the whole table; a keys
-    task reads only the columns keys depend on), instead of receiving them. Batches hold at most about ``_CLAIM_ROWS_PER_TASK`` figures (a
-    bigger key alone), so a task's memory does not grow with the corpus. Tasks send back only the
-    columns claims fill and the groups and conflicts: this process holds one figure table and none
-    of the claim stages' working tables. Figures spilled to a file (:mod:`auditor._spill`, local
-    workers only) are not held here at all: each task reads its rows from that file (and its
-    articles' rows from theirs, when spilled too), this process only each figure's article row
-    (and the figure ids for the review store); they come back as given, with the claims' columns in
-    ``filled`` (left in the tasks' files).
+    ``submit(function, *args)`` runs a task elsewhere (a local worker pool, a Dask client) and returns a
+    future (``.result()``); ``workers`` is how many to keep busy; unless ``keys`` are given, the
+    figures' key parts are prepared by one task per worker (a share of whole articles each) and the keys
+    cut here (spilled figures: by one more task, :func:`_cut_on_workers`). With ``shared_folder`` (a
+    folder the workers can read: local processes) each batch's figures and articles are written there in
+    a file of their own, which its task reads (a worker never holds the whole table; a keys task reads
+    only the columns keys depend on), instead of receiving them. Batches hold at most about
+    ``_CLAIM_ROWS_PER_TASK`` figures (a bigger key alone), so a task's memory does not grow with the
+    corpus. Tasks send back only the columns claims fill and the groups and conflicts: this process
+    holds one figure table and none of the claim stages' working tables. Figures spilled to a file
+    (:mod:`auditor._spill`, local workers only) are not held here at all: each task reads its rows from
+    that file (and its articles' rows from theirs, when spilled too), this process only each figure's
+    article row (and the figure ids for the review store); they come back as given, with the claims'
+    columns in ``filled`` (left in the tasks' files).
 
     Keys that a part naming its total (``part_of``) joins to its total's key are one unit here: one
     batch, one bucket (:func:`_keys_joined`). With a ``cache`` the keys are put in
