@@ -237,7 +237,6 @@ class Attributor:
         self._persons: list[str] = []  # full names seen, for "Lysak added"
         self._last_person: Credit | None = None
         self._last_thing: Credit | None = None
-        self._sources: list[Credit] = []
         self._sentence_starts: list[int] | None = None  # listed when a quote asks (most figures are in none)
         # Sentences are read in order, on demand: those around the figures asked about (and a few
         # before them, for "he said" and "the ministry added"); the rest of a long article is skipped.
@@ -604,7 +603,6 @@ class Attributor:
         return self._last_thing or self._last_person
 
     def _remember(self, credit: Credit) -> None:
-        self._sources.append(credit)
         if credit.source_type == "person":
             self._last_person = credit
             if credit.source not in self._persons and " " in credit.source and credit.source[:1].isupper():

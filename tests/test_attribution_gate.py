@@ -55,7 +55,7 @@ def _read(text: str, gated: bool, monkeypatch: pytest.MonkeyPatch) -> tuple:
     reader = Attributor(text, sentences)
     frames = [reader._read_sentence(s) for s in sentences]
     monkeypatch.undo()
-    return frames, reader._sources, reader._persons, reader._last_person, reader._last_thing
+    return frames, reader._persons, reader._last_person, reader._last_thing
 
 
 @pytest.mark.parametrize("text", _frame_sentences())
