@@ -91,6 +91,18 @@ def test_workers_and_cached_buckets_give_the_claims_of_one_process(corpus, one_p
             pd.testing.assert_frame_equal(table, one_process[name], obj=name)
 
 
+def test_keys_given_as_the_cluster_gives_them_build_the_claims_of_one_process(corpus):
+    # cluster.claims_on_cluster: the keys made in the parent, batches sent to workers (here: run here)
+    result = audit(corpus, jobs=1)
+    figures, articles = result.figures, result.articles
+    keys = claims.blocking_keys(figures)
+    by_batches = claims.build_claims_by_blocks(figures, articles, claims.run_here, 2, keys=keys)
+    whole = claims.build_claims(figures, articles)
+    assert len(claims._packed(pd.Categorical(keys).codes.astype(np.int64), 4)) == 4  # split, unless joined
+    for name, got, expected in zip(("figures", "groups", "conflicts"), by_batches, whole):
+        pd.testing.assert_frame_equal(got.reset_index(drop=True), expected.reset_index(drop=True), obj=name)
+
+
 def _figures(ids: list[str], part_of: list[str]) -> pd.DataFrame:
     return pd.DataFrame({"figure_id": ids, "part_of": part_of})
 
