@@ -126,10 +126,12 @@ class _GuessedPersons:
         (g.persons if g.guessing else g.own_persons).append(name)
 
     def __reversed__(self) -> Iterable[str]:  # (read only to find the full name of ``bare``)
+        from .attribution import full_name_of
+
         g = self.guess
         if g.guessing:
             return reversed(g.persons)
-        found = _full_name(g.bare, _visible(g.persons, g.own_persons, len(g.own_persons)))
+        found = full_name_of(g.bare, _visible(g.persons, g.own_persons, len(g.own_persons)))
         if found is None:
             unknown = g.unknown.get(g.bare)
             if unknown is None:
@@ -179,11 +181,6 @@ def _visible(persons: list[str], own: list[str], n: int) -> list[str]:
     """The full names seen: ``persons`` of the state started from, then the first ``n`` of ``own`` it lacks."""
     known = set(persons)
     return [*persons, *(name for name in own[:n] if name not in known)]
-
-
-def _full_name(bare: str, persons: list[str]) -> str | None:
-    """The last full name seen holding ``bare`` as a word (the attributor's look-up for "Lysak added")."""
-    return next((known for known in reversed(persons) if bare in known.split()), None)
 
 
 @lru_cache(maxsize=1)
@@ -387,6 +384,8 @@ def _state_before(left: dict[int, tuple], assumed: tuple[int, int], prior: Runs)
 
 def _guess_holds(piece: PieceResult, start: State) -> bool:
     """Would the piece's reading have taken the same answers from the state it really started from?"""
+    from .attribution import full_name_of
+
     persons, person, thing = start
     for kind, *answer in piece.guessed or ():
         if kind == "person":
@@ -395,7 +394,7 @@ def _guess_holds(piece: PieceResult, start: State) -> bool:
             same = answer[0] == thing
         elif kind == "find":
             bare, found, named = answer
-            same = _full_name(bare, _visible(persons, piece.persons, named)) == found
+            same = full_name_of(bare, _visible(persons, piece.persons, named)) == found
         else:  # the frames of a sentence before its own, read on the guess
             same = False
         if not same:

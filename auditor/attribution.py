@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Reversible
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import compress
@@ -198,6 +198,12 @@ def _bare(word: str) -> str:
     if "'" not in word and "’" not in word:  # most words: no regex
         return word
     return _POSSESSIVE_END.sub("", word)
+
+
+def full_name_of(bare: str, persons: Reversible[str]) -> str | None:
+    """The last of the full names seen (``persons``, in order) holding ``bare`` as a word: whom "Lysak
+    added" credits. (Also how a huge article's later piece checks a look-up it made on a guess.)"""
+    return next((known for known in reversed(persons) if bare in known.split()), None)
 
 
 def _is_cap(tok: Token) -> bool:
@@ -774,9 +780,9 @@ class Attributor:
             if name_tokens[0].lower.endswith("ing"):
                 return None  # "Citing estimates ...": a verb, not a name
             self._asked_persons = True
-            for known in reversed(self._persons):
-                if bare in known.split():
-                    return Credit(known, "person")
+            known = full_name_of(bare, self._persons)
+            if known is not None:
+                return Credit(known, "person")
             if name_tokens[0].kind == "abbr" or name.isupper():
                 return Credit(name, "organisation")
         return Credit(bare, "person")
