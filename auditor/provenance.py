@@ -28,8 +28,8 @@ _PREPOSITIONS = grammar_words().prepositions
 
 
 class DraftSpan(NamedTuple):
-    """What extraction hands over about one figure, in article character offsets (a named tuple: made twice
-    per figure, 5 times cheaper than a frozen dataclass)."""
+    """What extraction hands over about one figure, in article character offsets (a named tuple: made once or
+    twice per figure, 5 times cheaper than a frozen dataclass; ``extract._handover`` fills its fields by position)."""
 
     start: int  # the figure's span
     end: int
