@@ -6,7 +6,10 @@ brackets stay with it) followed by whitespace and a word that does not start in 
 unless the period belongs to an abbreviation listed in ``data/abbreviations.yaml``. Lines of
 page furniture (``data/boilerplate.yaml``), everything after a comment box or "previous/next
 post" line in the second half of the text, and a leading YAML front matter are marked
-``boilerplate``. Regular expressions only, so it runs at several MB/s.
+``boilerplate``. A "sentence" longer than any real one (text with no full stops: transcripts,
+flattened tables, pasted PDFs) is cut into sentence-sized pieces at clause boundaries
+(``data/long_sentences.yaml``), so that the work per figure stays bounded. Regular expressions
+only, so it runs at several MB/s.
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ class _Rules:
     boilerplate: WholeLineMatcher
     page_end: WholeLineMatcher
     max_boilerplate_chars: int
+    max_sentence_chars: int
+    piece_chars: tuple[int, int]
+    clause_boundaries: tuple[re.Pattern[str], ...]
 
 
 def split_sentences(text: str) -> list[Sentence]:
@@ -55,6 +61,7 @@ def split_sentences(text: str) -> list[Sentence]:
     # One loop over lines and their boundaries, sentences built in place: this runs over every line of every
     # article, and a function call a line or a sentence was a fifth of it.
     rules = _rules()
+    max_chars = rules.max_sentence_chars
     front = front_matter_span(text)
     body_start = front[2] if front is not None else 0
     sentences: list[Sentence] = []
@@ -87,16 +94,63 @@ def split_sentences(text: str) -> list[Sentence]:
                     text, sentence_start, period, next_start, end, rules):
                 continue  # (a lone "." may close an abbreviation; "...", "?" and "!" always end a sentence)
             stop = boundary.start(3)
-            sentence = _new(Sentence)
-            _set(sentence, "__dict__", {"start": sentence_start, "end": stop, "text": text[sentence_start:stop],
-                                        "paragraph": paragraph, "boilerplate": furniture})
-            append(sentence)
+            if stop - sentence_start > max_chars:
+                sentences += _pieces(text, sentence_start, stop, paragraph, furniture, rules)
+            else:
+                sentence = _new(Sentence)
+                _set(sentence, "__dict__", {"start": sentence_start, "end": stop, "text": text[sentence_start:stop],
+                                            "paragraph": paragraph, "boilerplate": furniture})
+                append(sentence)
             sentence_start = next_start
+        if end - sentence_start > max_chars:
+            sentences += _pieces(text, sentence_start, end, paragraph, furniture, rules)
+            continue
         sentence = _new(Sentence)
         _set(sentence, "__dict__", {"start": sentence_start, "end": end, "text": text[sentence_start:end],
                                     "paragraph": paragraph, "boilerplate": furniture})
         append(sentence)
     return sentences
+
+
+def _pieces(text: str, start: int, end: int, paragraph: int, furniture: bool, rules: _Rules) -> list[Sentence]:
+    """The over-long sentence ``text[start:end]`` as sentence-sized pieces (see ``data/long_sentences.yaml``)."""
+    return [Sentence(start=a, end=b, text=text[a:b], paragraph=paragraph, boilerplate=furniture)
+            for a, b in cut_spans(text, start, end, rules.piece_chars, rules.clause_boundaries)]
+
+
+def cut_spans(text: str, start: int, end: int, piece_chars: tuple[int, int],
+              boundaries: tuple[re.Pattern[str], ...]) -> list[tuple[int, int]]:
+    """``(start, end)`` of the pieces ``text[start:end]`` is cut into, in order, each at most ``piece_chars[1]``
+    characters and stripped of surrounding whitespace; the cut before each piece after the first is the last
+    match of the first of ``boundaries`` (patterns with a group ``gap``) found in the piece's range of lengths.
+
+    Every boundary is looked for in a window of at most ``piece_chars[1]`` characters: linear in the text.
+    """
+    shortest, longest = piece_chars
+    spans: list[tuple[int, int]] = []
+    piece_start = start
+    while end - piece_start > longest:
+        low, high = piece_start + shortest, piece_start + longest
+        cut = None
+        for boundary in boundaries:
+            for match in boundary.finditer(text, low, high + 1):
+                cut = match.span("gap")
+            if cut is not None:
+                break
+        if cut is None:
+            space = text.rfind(" ", low, high + 1)
+            cut = (space, space + 1) if space > piece_start else (high, high)  # (a run with no space: cut anyway)
+        piece_end, next_start = cut
+        while piece_end > piece_start and text[piece_end - 1].isspace():
+            piece_end -= 1
+        while next_start < end and text[next_start].isspace():
+            next_start += 1
+        if piece_end > piece_start:
+            spans.append((piece_start, piece_end))
+        piece_start = next_start
+    if end > piece_start:
+        spans.append((piece_start, end))
+    return spans
 
 
 # A Sentence's fields set at once: a frozen dataclass's ``__init__`` sets each through ``object.__setattr__``
@@ -162,6 +216,7 @@ def _rules() -> _Rules:
     data = resources.files("auditor") / "data"
     abbreviations = parse_yaml((data / "abbreviations.yaml").read_text(encoding="utf-8"))
     furniture = parse_yaml((data / "boilerplate.yaml").read_text(encoding="utf-8"))
+    long = parse_yaml((data / "long_sentences.yaml").read_text(encoding="utf-8"))
 
     def words(key: str) -> frozenset[str]:
         listed = [str(word) for word in abbreviations.get(key) or ()]
@@ -178,6 +233,9 @@ def _rules() -> _Rules:
         boilerplate=alternatives("patterns"),
         page_end=alternatives("page_end"),
         max_boilerplate_chars=int(furniture.get("max_line_chars", 300)),
+        max_sentence_chars=int(long["max_sentence_chars"]),
+        piece_chars=(int(long["piece_chars"]["min"]), int(long["piece_chars"]["max"])),
+        clause_boundaries=tuple(re.compile(str(b["pattern"])) for b in long["boundaries"]),
     )
 
 
