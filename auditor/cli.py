@@ -214,6 +214,25 @@ def _is_command_line() -> bool:
     return ours and getattr(atexit, "_ncallbacks", lambda: 1)() == 0
 
 
+def _stopped_by_sigterm() -> None:
+    """Have SIGTERM (``timeout``, a job scheduler, ``kill``) end this run as Ctrl-C does: by an exception,
+    so that what it cleans up on failure is cleaned (its spilled tables in the temp folder, a half-written
+    output set); the status is the usual 128 + 15. A forked worker that inherited the handler ends at once,
+    as by default (its parent cleans up)."""
+    import signal
+
+    owner = os.getpid()
+
+    def stop(signum: int, _frame: object) -> None:
+        if os.getpid() != owner:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     global _status
     args = _parser().parse_args(argv)
@@ -223,6 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             import atexit
 
             atexit.register(_end_without_teardown)
+            _stopped_by_sigterm()
         status = _run(args)
         if ending:
             _status = status
