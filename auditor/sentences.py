@@ -48,8 +48,8 @@ class _Rules:
     page_end: WholeLineMatcher
     max_boilerplate_chars: int
     max_sentence_chars: int
-    piece_chars: tuple[int, int]
-    clause_boundaries: tuple[re.Pattern[str], ...]
+    max_piece_chars: int
+    clause_boundaries: tuple[tuple[re.Pattern[str], int], ...]
 
 
 def split_sentences(text: str) -> list[Sentence]:
@@ -115,31 +115,37 @@ def split_sentences(text: str) -> list[Sentence]:
 def _pieces(text: str, start: int, end: int, paragraph: int, furniture: bool, rules: _Rules) -> list[Sentence]:
     """The over-long sentence ``text[start:end]`` as sentence-sized pieces (see ``data/long_sentences.yaml``)."""
     return [Sentence(start=a, end=b, text=text[a:b], paragraph=paragraph, boilerplate=furniture)
-            for a, b in cut_spans(text, start, end, rules.piece_chars, rules.clause_boundaries)]
+            for a, b in cut_spans(text, start, end, rules.max_piece_chars, rules.clause_boundaries)]
 
 
-def cut_spans(text: str, start: int, end: int, piece_chars: tuple[int, int],
-              boundaries: tuple[re.Pattern[str], ...]) -> list[tuple[int, int]]:
-    """``(start, end)`` of the pieces ``text[start:end]`` is cut into, in order, each at most ``piece_chars[1]``
-    characters and stripped of surrounding whitespace; the cut before each piece after the first is the last
-    match of the first of ``boundaries`` (patterns with a group ``gap``) found in the piece's range of lengths.
+def cut_spans(text: str, start: int, end: int, max_chars: int,
+              boundaries: tuple[tuple[re.Pattern[str], int], ...]) -> list[tuple[int, int]]:
+    """``(start, end)`` of the pieces ``text[start:end]`` is cut into, in order, each at most ``max_chars``
+    long and stripped of surrounding whitespace.
 
-    Every boundary is looked for in a window of at most ``piece_chars[1]`` characters: linear in the text.
+    ``boundaries`` are ``(pattern, shortest)`` pairs (a pattern with a group ``gap``: the whitespace and
+    separator between two pieces). A piece ends at the earliest boundary at least its ``shortest``
+    characters from the piece's start (a stronger boundary makes a shorter piece); with none before
+    ``max_chars``, at the last whitespace before it (or at ``max_chars``: a run with no space). Every search
+    looks at most ``max_chars`` ahead, so the cutting is linear in the text.
     """
-    shortest, longest = piece_chars
     spans: list[tuple[int, int]] = []
     piece_start = start
-    while end - piece_start > longest:
-        low, high = piece_start + shortest, piece_start + longest
+    while piece_start < end:
+        limit = min(piece_start + max_chars + 1, end)
         cut = None
-        for boundary in boundaries:
-            for match in boundary.finditer(text, low, high + 1):
-                cut = match.span("gap")
-            if cut is not None:
+        for boundary, shortest in boundaries:  # (by ``shortest``: once one is found, the rest can only come later)
+            if cut is not None and piece_start + shortest > cut[0]:
                 break
+            match = boundary.search(text, piece_start + shortest, limit)
+            if match is not None and (cut is None or match.start("gap") < cut[0]):
+                cut = match.span("gap")
         if cut is None:
-            space = text.rfind(" ", low, high + 1)
-            cut = (space, space + 1) if space > piece_start else (high, high)  # (a run with no space: cut anyway)
+            if end - piece_start <= max_chars:
+                spans.append((piece_start, end))
+                break
+            space = max(text.rfind(" ", piece_start + 1, limit), text.rfind("\xa0", piece_start + 1, limit))
+            cut = (space, space + 1) if space != -1 else (limit - 1, limit - 1)  # (a run with no space: cut anyway)
         piece_end, next_start = cut
         while piece_end > piece_start and text[piece_end - 1].isspace():
             piece_end -= 1
@@ -148,8 +154,6 @@ def cut_spans(text: str, start: int, end: int, piece_chars: tuple[int, int],
         if piece_end > piece_start:
             spans.append((piece_start, piece_end))
         piece_start = next_start
-    if end > piece_start:
-        spans.append((piece_start, end))
     return spans
 
 
@@ -234,8 +238,9 @@ def _rules() -> _Rules:
         page_end=alternatives("page_end"),
         max_boilerplate_chars=int(furniture.get("max_line_chars", 300)),
         max_sentence_chars=int(long["max_sentence_chars"]),
-        piece_chars=(int(long["piece_chars"]["min"]), int(long["piece_chars"]["max"])),
-        clause_boundaries=tuple(re.compile(str(b["pattern"])) for b in long["boundaries"]),
+        max_piece_chars=int(long["max_piece_chars"]),
+        clause_boundaries=tuple(sorted(((re.compile(str(b["pattern"])), int(b["shortest_piece"]))
+                                        for b in long["boundaries"]), key=lambda pair: pair[1])),
     )
 
 
