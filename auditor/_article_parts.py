@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from .attribution import Attributor, Credit
     from .model import Article, Sentence
     from .numbers import Token
-    from .provenance import ArticleContext
+    from .provenance import ArticleContext, ContextPart
     from .readers import ReadTask
 
 Runs = list[tuple[int, int]]  # sentence indexes as sorted, disjoint [start, stop) runs
@@ -62,6 +62,16 @@ _WARM_UP = 400
 # source. A piece's ``states`` say what it added to the state it started from (``None``: nothing yet).
 State = tuple[list[str], "Credit | None", "Credit | None"]
 _NOTHING_READ: State = ([], None, None)
+# The article's countries and main place (its name and first event mention), when known: what a piece's context
+# is built with instead of guessing them (see _context_part).
+Given = tuple[frozenset[str], "tuple[str, Any] | None"]
+# Sentences a piece's context scans before (and after) the places it must hold as the whole article's: the
+# places found in them may differ (a name cut at the span's start), those after them do not.
+_MARGIN = 8
+# The sentences before a figure's whose places its event place may fall back to (ArticleContext._fallback,
+# _last_town_before: two), and those the article's lead is read from (ArticleContext._lead_place: twelve).
+_PLACES_BEFORE = 3
+_LEAD = 12
 
 
 @dataclass
@@ -82,6 +92,8 @@ class PieceResult:
     # the answers it took from the state it guessed the sentences before it leave (see _Guess); None: it read
     # from the article's start (no guess; then ``states`` are what the reading from nothing left)
     guessed: list[tuple] | None = None
+    # its context's part (the places it scanned, the article's countries and main place it guessed or was given)
+    context: ContextPart | None = None
 
 
 class _Guess:
@@ -239,7 +251,10 @@ class _Reading:
     end and, before its first credit, reads what the pieces before are known to have read (``prior``) or
     guesses the state they left (``speculate``)."""
 
-    def __init__(self, speculate: bool, prior: Runs | None, until: int) -> None:
+    def __init__(self, speculate: bool, prior: Runs | None, until: int, within: tuple[int, int] | None = None,
+                 given: Given | None = None) -> None:
+        self.within, self.given = within, given
+        self.part: ContextPart | None = None
         self.speculate = speculate
         self.prior = prior
         self.guessing = True  # False: read every sentence before the piece (the guess was too short)
@@ -254,11 +269,18 @@ class _Reading:
 
     def context(self, article: Article, sentences: list[Sentence]) -> ArticleContext:
         """The article's context, its attributor watched (the ``context`` of :func:`extract_figures`)."""
-        from .provenance import ArticleContext
+        from .provenance import ArticleContext, PartTooNarrow
 
         ctx = self.built
-        if ctx is None:
+        if ctx is None and self.within is None:
             ctx = self.built = ArticleContext(article, sentences)
+        elif ctx is None:
+            self.part = _context_part(sentences, len(article.text), self.within, self.given)
+            try:
+                ctx = self.built = ArticleContext(article, sentences, self.part)
+            except PartTooNarrow:
+                self.part = _context_part(sentences, len(article.text), self.within, self.given, whole=True)
+                ctx = self.built = ArticleContext(article, sentences, self.part)
         else:  # again: the places and actors stand, the attributor starts anew
             ctx._attributor = None
             self.read, self.states, self.assumed, self.guess, self.last = [], [], None, None, None
@@ -329,6 +351,66 @@ class _Reading:
 
     def guessed(self) -> list[tuple] | None:
         return self.guess.log if self.guess is not None else None
+
+
+def _context_part(sentences: list[Sentence], chars: int, within: tuple[int, int], given: Given | None,
+                  whole: bool = False) -> ContextPart:
+    """What the context of the piece extracting the sentences that start in ``within`` scans: the article's
+    lead, and its own sentences with the ones its event places may fall back to, each with a margin of
+    ``_MARGIN`` sentences (the whole text when ``whole``); ``given``: the article's countries and main place."""
+    from .provenance import ContextPart
+
+    a, b = within
+    n = len(sentences)
+    starts = [s.start for s in sentences]
+    first = max(0, bisect.bisect_right(starts, a) - 1)  # the sentence ``a`` falls in
+    last = max(first, bisect.bisect_left(starts, b) - 1)  # the last that starts before ``b``
+    trusted = min(a, sentences[max(0, first - _PLACES_BEFORE)].start) if n else 0
+    lo = sentences[first - _PLACES_BEFORE - _MARGIN].start if first - _PLACES_BEFORE - _MARGIN > 0 else 0
+    hi = sentences[last + _MARGIN].end if last + _MARGIN < n else chars
+    lead_end = sentences[_LEAD + _MARGIN].end if _LEAD + _MARGIN < n else chars
+    if whole:
+        spans, trusts = [(0, chars)], [0]
+    elif lo <= lead_end:
+        spans, trusts = [(0, max(hi, lead_end))], [0]
+    else:
+        spans, trusts = [(0, lead_end), (lo, hi)], [0, trusted]
+    hint, main = given if given is not None else (None, None)
+    return ContextPart(spans, trusts, within, hint, main)
+
+
+def _context_truth(parts: list[ContextPart]) -> Given:
+    """The article's countries and main place, from what each piece counted in its share of the characters
+    (ArticleContext on the whole article: the countries its places and demonyms name, the place named most
+    often as where something happened, and its first such mention)."""
+    counts: dict[str, float] = {}
+    for part in parts:  # (in article order: the names in order of their first event mention, as the whole's)
+        for name, weight in part.counts.items():
+            counts[name] = counts.get(name, 0.0) + weight
+    name = max(counts.items(), key=lambda kv: kv[1])[0] if counts else ""
+    main = next((part.firsts[name] for part in parts if name in part.firsts), parts[0].dateline)
+    return frozenset().union(*(part.named for part in parts)), (name, main)
+
+
+def _countries_hold(part: ContextPart, hint: frozenset[str]) -> bool:
+    """Would the piece's context have found the same places with the article's countries?"""
+    guess = part.guess
+    return bool(guess) == bool(hint) and all((c in guess) == (c in hint) for c in part.said)
+
+
+def _main_holds(part: ContextPart, main: tuple[str, Any] | None) -> bool:
+    """Would the piece have read the same with the article's main place (the profile of its country)?"""
+    from .profiles import profile_for
+
+    true, guessed = main[1] if main is not None else None, part.main_guess
+    profile = profile_for(true.place.country if true is not None else "")
+    if profile is not profile_for(guessed.place.country if guessed is not None else "") and (
+            part.profile_read or any(profile.generic_actor(word) != found for word, found in part.asked.items())):
+        return False
+    if not part.main_read:
+        return True
+    return (true is None) == (guessed is None) and (
+        true is None or (true.place, true.surface) == (guessed.place, guessed.surface))
 
 
 def _lookback() -> int:
@@ -412,11 +494,12 @@ def piece_bounds(chars: int, pieces: int) -> list[tuple[int, int]]:
 
 
 def run_piece(task: ReadTask, piece: int, pieces: int, max_size: int, cache: object | None = None,
-              prior: Runs | None = None) -> PieceResult:
+              prior: Runs | None = None, given: Given | None = None) -> PieceResult:
     """Read ``task``'s file and extract the figures of piece ``piece`` of ``pieces`` of its article (the
     sentences starting in that share of its characters). ``prior``: the sentences the attributor read
-    before this piece, when known (else assumed, see the module). ``cache``: the figure cache's folder
-    (the first piece reads through it and returns the whole article's rows when it holds them)."""
+    before this piece, when known (else assumed, see the module). ``given``: the article's countries and main
+    place, when known (else guessed). ``cache``: the figure cache's folder (the first piece reads through it
+    and returns the whole article's rows when it holds them)."""
     from ._parallel import read_digested, rows_of
     from .extract import extract_figures
 
@@ -435,7 +518,8 @@ def run_piece(task: ReadTask, piece: int, pieces: int, max_size: int, cache: obj
         if key in stored:
             return PieceResult(TaskResult([article_row(article)], errors, [stored[key]], read), whole=True)
     within = piece_bounds(len(article.text), pieces)[piece]
-    reading = _Reading(speculate=piece > 0, prior=prior, until=within[1] if piece < pieces - 1 else 2**62)
+    reading = _Reading(speculate=piece > 0, prior=prior, until=within[1] if piece < pieces - 1 else 2**62,
+                       within=within, given=given)
     try:
         figures = extract_figures(article, within=within, context=reading.context)
     except _GuessTooShort:
@@ -444,7 +528,7 @@ def run_piece(task: ReadTask, piece: int, pieces: int, max_size: int, cache: obj
     found = _shared_strings([[_figure_row(f) for f in figures]])
     return PieceResult(TaskResult([article_row(article)], errors if piece == 0 else [], found, read),
                        reading.runs(), reading.assumed, key, persons=reading.persons(), states=reading.kept_states(),
-                       guessed=reading.guessed())
+                       guessed=reading.guessed(), context=reading.part)
 
 
 class _Batch(Future):
@@ -483,8 +567,8 @@ class _Batch(Future):
         return results
 
     def _joined(self, task: ReadTask, pieces: list[PieceResult]) -> TaskResult:
-        def again(k: int, prior: Runs | None) -> PieceResult:
-            return self._pool.submit(run_piece, task, k, len(pieces), self._max_size, None, prior).result()
+        def again(k: int, prior: Runs | None, given: Given | None) -> PieceResult:
+            return self._pool.submit(run_piece, task, k, len(pieces), self._max_size, None, prior, given).result()
 
         def whole() -> TaskResult:
             return self._pool.submit(_run_batch, [task], self._max_size, self._cache).result()[0]
@@ -492,22 +576,39 @@ class _Batch(Future):
         return joined(pieces, again, whole, self._cache)[0]
 
 
-def joined(pieces: list[PieceResult], again: Callable[[int, Runs], PieceResult], whole: Callable[[], TaskResult],
-           cache: object | None = None) -> tuple[TaskResult, list[int]]:
+def joined(pieces: list[PieceResult], again: Callable[[int, Runs | None, Given | None], PieceResult],
+           whole: Callable[[], TaskResult], cache: object | None = None) -> tuple[TaskResult, list[int]]:
     """One article's result from its pieces' (in order), and the pieces extracted again.
 
-    A piece whose assumption or guess does not hold is extracted again by ``again(k, prior)``, given the
-    sentences read before it; ``whole()`` reads and extracts the task in one piece (when the pieces read different
-    texts: the file changed meanwhile). The rows are stored in the figure ``cache`` under the article's key.
+    A piece whose assumption or guess does not hold is extracted again by ``again(k, prior, given)``, given the
+    sentences read before it (None: assumed again) and the article's countries and main place; ``whole()`` reads
+    and extracts the task in one piece (when the pieces read different texts: the file changed meanwhile). The
+    rows are stored in the figure ``cache`` under the article's key.
     """
     first = pieces[0]
     if first.whole:
         return first.result, []
     if any(p.whole or p.result.articles != first.result.articles for p in pieces):
         return whole(), []
+    pieces = list(pieces)
+    retried: list[int] = []
+    given: Given | None = None
+    if all(p.context is not None for p in pieces):
+        # the article's countries, from every share; a piece that guessed others where they had a say reads again
+        # with them (its share's places, and so the main place, may differ); then the main place
+        given = _context_truth([p.context for p in pieces])  # type: ignore[misc]
+        wrong = [k for k, p in enumerate(pieces) if not _countries_hold(p.context, given[0])]  # type: ignore[arg-type]
+        for k in wrong:
+            pieces[k] = again(k, None, (given[0], None))
+            retried.append(k)
+        if wrong:
+            given = _context_truth([p.context for p in pieces])  # type: ignore[misc]
+        for k, p in enumerate(pieces):
+            if not _main_holds(p.context, given[1]):  # type: ignore[arg-type]
+                pieces[k] = again(k, None, given)
+                retried.append(k)
     rows: list[tuple] = []
     prior: Runs = []
-    retried: list[int] = []
     # sentence k -> the state the reading left after it: (the state its piece started from, what it added)
     left: dict[int, tuple[State, list[str], int, Credit | None, Credit | None]] = {}
     for k, piece in enumerate(pieces):
@@ -518,7 +619,7 @@ def joined(pieces: list[PieceResult], again: Callable[[int, Runs], PieceResult],
         else:
             holds = _holds(piece.assumed, prior)
         if not holds:
-            piece = again(k, prior)
+            piece = again(k, prior, given)
             retried.append(k)
             start = _NOTHING_READ
         rows.extend(piece.result.rows[0])
@@ -568,16 +669,19 @@ def pieces_on_cluster(client: Any, group: list[ReadTask], max_size: int, chosen:
 
 
 def _piece_on_worker(task: ReadTask, piece: int, pieces: int, max_size: int, chosen: dict[str, str],
-                     prior: Runs | None = None) -> PieceResult:
+                     prior: Runs | None = None, given: Given | None = None) -> PieceResult:
     from ._parallel import apply_settings
 
     apply_settings(chosen)  # a remote worker does not inherit this process's settings
-    return run_piece(task, piece, pieces, max_size, None, prior)
+    return run_piece(task, piece, pieces, max_size, None, prior, given)
 
 
 def _joined_on_worker(group: list[ReadTask], pieces: dict[int, list[PieceResult]], max_size: int,
                       chosen: dict[str, str]) -> tuple[list, list]:
+    from ._parallel import apply_settings
     from .cluster import _read_and_extract
+
+    apply_settings(chosen)  # (the profile the pieces' main places are checked with)
 
     plain = [task for i, task in enumerate(group) if i not in pieces]
     summary, rows = _read_and_extract(plain, max_size, chosen) if plain else ([], [])
@@ -590,7 +694,8 @@ def _joined_on_worker(group: list[ReadTask], pieces: dict[int, list[PieceResult]
         else:
             n = len(pieces[i])
             result, _retried = joined(
-                pieces[i], lambda k, prior, task=task, n=n: _piece_on_worker(task, k, n, max_size, chosen, prior),
+                pieces[i], lambda k, prior, given, task=task, n=n: _piece_on_worker(task, k, n, max_size, chosen, prior,
+                                                                                   given),
                 lambda task=task: _whole_on_worker(task, max_size, chosen))
             done, found = (result.articles, result.errors, []), result.rows
         out_summary.append(done)

@@ -176,7 +176,7 @@ class Gazetteer:
     # -- public ---------------------------------------------------------------------------------
 
     def find_places(self, text: str, offset: int = 0, countries: Collection[str] | None = None,
-                    tokens: Tokens | None = None) -> list[PlaceMention]:
+                    tokens: Tokens | None = None, said: set[str] | None = None) -> list[PlaceMention]:
         """Place names in ``text``, left to right, longest match first.
 
         Parameters
@@ -190,6 +190,9 @@ class Gazetteer:
             small villages there are taken without a place context.
         tokens : Tokens, optional
             ``_names.tokenize(text)``, when the caller already has it.
+        said : set of str, optional
+            Gets the countries whose being in ``countries`` or not had a say in what was found (with any
+            ``countries`` that agree on those, the same places are found).
         """
         hint = self._hint(countries)
         tokens = tokens if tokens is not None else tokenize(text)
@@ -227,6 +230,8 @@ class Gazetteer:
             if known is not None and known[4] == offset and (
                     known[0] == hint or not known[0] and hint.isdisjoint(known[1])):
                 mention, j = known[2], known[3]
+                if said is not None:
+                    said |= known[1]
             else:
                 names = names_at.get(i)
                 if names is None:
@@ -254,6 +259,8 @@ class Gazetteer:
                         break
                 if known is None:
                     outcomes[i] = (hint, say, mention, j, offset)
+                if said is not None:
+                    said |= say
             if mention is not None:
                 found.append(mention)
                 resume = j + 1

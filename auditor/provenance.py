@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
@@ -136,35 +136,105 @@ def _tokens_in(cache: dict[int, list[Token]], sentence: Sentence) -> list[Token]
     return found
 
 
+@dataclass
+class ContextPart:
+    """What a context built for a part of an article (a piece of a huge article, :mod:`auditor._article_parts`)
+    scans, and what the whole article's decisions it guessed rest on.
+
+    The article's countries (which choose among towns of one name and open small villages) and its main place
+    (and so its profile) are read from the whole text: a part guesses them from the places it scans and says
+    what the guess rests on; given them (``hint``, ``main``), it guesses nothing.
+    """
+
+    spans: list[tuple[int, int]]  # character ranges scanned, in order, disjoint
+    trusted: list[int]  # where each span's places are the whole article's (its first sentences are a margin)
+    share: tuple[int, int]  # the characters whose places this part counts for the whole article's decisions
+    hint: frozenset[str] | None = None  # given: the article's countries
+    main: tuple[str, Any] | None = None  # given: the main place's name and its first event mention
+    # filled when built: the share's countries, places counted and first event mention of each (for the whole)
+    named: set[str] = field(default_factory=set)
+    counts: dict[str, float] = field(default_factory=dict)
+    firsts: dict[str, Any] = field(default_factory=dict)
+    dateline: Any = None
+    # what was guessed and what depends on it: the countries used, those that had a say, the main mention used
+    # (and its country, which chose the profile) and whether anything else read it
+    guess: frozenset[str] = frozenset()
+    said: set[str] = field(default_factory=set)
+    main_guess: Any = None
+    main_read: bool = False
+    asked: dict[str, str] = field(default_factory=dict)  # generic word -> the actor the profile read it as
+    profile_read: bool = False  # the profile was read otherwise (its answers not logged)
+
+
+class _AskedProfile:
+    """The profile a part's guessed main place chose: logs what it was asked (the article's own profile must
+    answer the same)."""
+
+    def __init__(self, profile: Any, part: ContextPart) -> None:
+        self._profile, self._part = profile, part
+
+    def generic_actor(self, word: str) -> str:
+        found = self._part.asked[word] = self._profile.generic_actor(word)
+        return found
+
+    def __getattr__(self, name: str) -> Any:
+        self._part.profile_read = True
+        return getattr(self._profile, name)
+
+
+class PartTooNarrow(Exception):
+    """A part's spans cannot tell a place's role as the whole article would (a list of places reaching into
+    the span's margin): the part is built on the whole text instead."""
+
+
 class ArticleContext:
     """Places, actors and credits of one article, found once and looked up by offset."""
 
-    def __init__(self, article: Article, sentences: list[Sentence]) -> None:
+    def __init__(self, article: Article, sentences: list[Sentence], part: ContextPart | None = None) -> None:
         self.article = article
         self.sentences = sentences
         text = article.text
         gazetteer = _places()
         self.dateline = self._read_dateline()
+        self._part = part
+        self._main_known = False
         # Two passes: the article's own countries (named countries, provinces, known towns, the
         # dateline) then decide between towns of one name and open the small villages there.
-        words = name_tokens(text)  # one tokenisation for both place passes and the actors
-        mentions = gazetteer.find_places(text, tokens=words)
-        hint = {m.place.country for m in mentions
-                if m.place.country and (m.place.kind in ("country", "region") or m.place.curated
-                                        or m.place.population >= 100_000)}
-        if self.dateline is not None:
-            hint.add(self.dateline.place.country)
-        demonyms = _demonym_countries()
-        hint |= {demonyms[key] for key in demonyms.keys() & words.keys if demonyms[key]}  # "Burkinabe soldiers"
-        hint |= set(_profile().countries)
+        # (one tokenisation for both place passes and the actors; a part cuts each span it scans)
+        scans = [(0, text, name_tokens(text))] if part is None else [
+            (start, text[start:end], name_tokens(text[start:end])) for start, end in part.spans]
+        found = [gazetteer.find_places(span, offset, tokens=words) for offset, span, words in scans]
+        hint = self._countries_named([m for ms in found for m in ms], [words for _, _, words in scans])
+        if part is not None:
+            a, b = part.share
+            part.named = self._countries_named(
+                [m for ms in found for m in ms if a <= m.start < b],
+                [words for _, _, words in scans], [(a - offset, b - offset) for offset, _, _ in scans])
+            hint = set(part.hint) if part.hint is not None else hint
+            part.guess = frozenset(hint)
+        mentions: list[Any] = [m for ms in found for m in ms]
         if hint:
-            mentions = gazetteer.find_places(text, countries=frozenset(hint), tokens=words)
+            said = part.said if part is not None else None
+            countries = frozenset(hint)
+            # (the last span first: the scanner keeps what its first pass found at each word of the last text
+            # it read, and a part's last span is its long one)
+            mentions = [m for (offset, span, words) in reversed(scans)
+                        for m in reversed(gazetteer.find_places(span, offset, countries, tokens=words, said=said))]
+            mentions.reverse()
+            if said is not None:  # a small town stays by its country being the article's
+                said.update(m.place.country for m in mentions if m.place.kind == "city" and not m.place.curated
+                            and m.place.population < 100_000)
             # a small town of a country the article never mentions is a local name the gazetteer lacks
             mentions = [m for m in mentions if m.place.country in hint or m.place.kind != "city"
                         or m.place.curated or m.place.population >= 100_000]
         # the actors as (start, end, alias): a mention is made when first asked for (most are never: only the
         # actors of the sentences that hold figures are)
-        self._actor_spans = _actors().alias_spans(text, tokens=words)
+        actors = _actors()
+        self._actor_spans = []
+        for offset, span, words in scans:
+            spans = actors.alias_spans(span, tokens=words)
+            self._actor_spans += spans if not offset else [(start + offset, end + offset, alias)
+                                                           for start, end, alias in spans]
         self._actor_starts = actor_starts = [a[0] for a in self._actor_spans]
         self._actor_mentions: list[Any] = [None] * len(actor_starts)
         actor_spans = self._actor_spans
@@ -191,14 +261,84 @@ class ArticleContext:
             if self._roles[k - 1] in ("reference", "origin") and self._roles[k] == "event" and _LIST_GAP.fullmatch(
                     text[self.places[k - 1].end:self.places[k].start]):
                 self._roles[k] = self._roles[k - 1]
+        if part is not None:
+            self._check_margins(part)
         self.main_place = self._main_place()
         self.lead = self._lead_place()
-        main = self._main_mention()
+        if part is not None:
+            main = self._part_main(part)
+        else:
+            main = self._main_mention()
         self.profile = profile_for(main.place.country if main is not None else "")
+        if part is not None and part.main is None:
+            self.profile = _AskedProfile(self.profile, part)
         self._attributor: Attributor | None = None
         self._tokens: dict[int, list[Token]] = {}  # sentence start -> tokens
         self._dates: dict[int, list[Any]] = {}
         self._sentence_dates: dict[int, str] = {}
+
+    def _countries_named(self, mentions: list[Any], scans: list[Any],
+                         within: list[tuple[int, int]] | None = None) -> set[str]:
+        """The countries an article (or the ``within`` ranges of its scans' tokens) is about: those of its
+        countries, provinces and known towns, its dateline's, its demonyms' ("Burkinabe soldiers") and the
+        profile's."""
+        hint = {m.place.country for m in mentions
+                if m.place.country and (m.place.kind in ("country", "region") or m.place.curated
+                                        or m.place.population >= 100_000)}
+        if self.dateline is not None:
+            hint.add(self.dateline.place.country)
+        demonyms = _demonym_countries()
+        for k, words in enumerate(scans):
+            keys = words.keys
+            if within is not None:
+                a, b = within[k]
+                keys = keys[bisect.bisect_left(words.starts, a):bisect.bisect_left(words.starts, b)]
+            hint |= {demonyms[key] for key in demonyms.keys() & keys if demonyms[key]}
+        hint |= set(_profile().countries)
+        return hint
+
+    def _check_margins(self, part: ContextPart) -> None:
+        """Raise :class:`PartTooNarrow` when a span's first trusted place may be listed with a place before it
+        (its role would then follow a place the margin may not hold as the whole article does)."""
+        text = self.article.text
+        for (start, _end), trusted in zip(part.spans, part.trusted):
+            if trusted <= start:
+                continue
+            k = bisect.bisect_left(self._place_starts, trusted)
+            if k >= len(self.places):
+                continue
+            before = self.places[k - 1].end if k > 0 and self.places[k - 1].start >= start else start
+            if _LIST_GAP.fullmatch(text, before, self.places[k].start):
+                raise PartTooNarrow(f"a list of places reaches into the margin before {trusted}")
+
+    def _part_main(self, part: ContextPart) -> Any:
+        """A part's main place: given, else guessed from the places it scanned; and what its share counts."""
+        a, b = part.share
+        title = self.article.title
+        title_end = self.sentences[0].end if self.sentences else 0
+        for m, role in zip(self.places, self._roles):
+            if role == "event" and a <= m.start < b:
+                weight = 3.0 if m.start < title_end or (title and m.surface in title) else 1.0
+                part.counts[m.place.name] = part.counts.get(m.place.name, 0.0) + weight
+                part.firsts.setdefault(m.place.name, m)
+        part.dateline = self.dateline
+        if part.main is not None:
+            self.main_place, main = part.main
+        else:
+            main = self._main_mention()
+        part.main_guess = main
+        self._main_known = True
+        return main
+
+    def _main_mention(self) -> Any:
+        part = self._part
+        if part is not None and self._main_known:  # (a part's: given or guessed, and logged as read)
+            part.main_read = True
+            return part.main_guess
+        for k in range(len(self.places)):
+            if self.places[k].place.name == self.main_place and self._roles[k] == "event":
+                return self.places[k]
+        return self.dateline
 
     @property
     def attributor(self) -> Attributor:
@@ -468,12 +608,6 @@ class ArticleContext:
             if found is not None:
                 return found
         return self._main_mention()
-
-    def _main_mention(self) -> Any:
-        for k in range(len(self.places)):
-            if self.places[k].place.name == self.main_place and self._roles[k] == "event":
-                return self.places[k]
-        return self.dateline
 
     def country_of_figure(self, d: DraftSpan) -> str:
         """The country a figure is placed in (its sentence's places, else the article's main one)."""

@@ -45,7 +45,7 @@ def _own_text(count: int) -> str:
 def _whole_and_pieces(path: Path, pieces: int):
     task = ReadTask(path, path.stat().st_size)
     parts = [run_piece(task, k, pieces, MAX) for k in range(pieces)]
-    result, retried = joined(parts, lambda k, prior: run_piece(task, k, pieces, MAX, None, prior),
+    result, retried = joined(parts, lambda k, prior, given: run_piece(task, k, pieces, MAX, None, prior, given),
                              lambda: run_task(task, MAX))
     return run_task(task, MAX), result, parts, retried
 
