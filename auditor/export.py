@@ -450,7 +450,10 @@ class OutputFolder:
         from .review import ReviewStore
 
         tables = _tables(result)
-        tables["decisions"] = (ReviewStore(self.path).decisions(), tables["decisions"][1])
+        # The decisions the conflicts and groups show: those of the result's store (an audit exported
+        # elsewhere, an opened one re-exported), else of this folder's.
+        store = getattr(result, "out_dir", None) or self.path
+        tables["decisions"] = (ReviewStore(Path(store)).decisions(), tables["decisions"][1])
         report = None
         if html:
             from .report import write_report

@@ -138,15 +138,36 @@ class OpenedAudit:
     # -- everything -----------------------------------------------------------------------------
 
     def to_result(self) -> AuditResult:
-        """The whole audit in memory (every figure read): for what needs them all, e.g. ``report.html``."""
+        """The whole audit in memory (every figure read): for what needs them all, e.g. ``report.html``.
+
+        The figures are in the order the run wrote ``figures.csv`` (article, then position in it; the
+        Parquet file holds them by claim group) and, read from Parquet, with their empty cells as the run
+        had them: written again, the files are the run's, byte for byte."""
         from .audit import AuditResult
 
-        return AuditResult(articles=self.articles, figures=self.read_figures(), groups=self.groups,
+        return AuditResult(articles=self.articles, figures=self._figures_as_run(), groups=self.groups,
                            conflicts=self.conflicts, errors=self.errors, out_dir=self.out_dir)
+
+    def _figures_as_run(self) -> pd.DataFrame:
+        """Every figure as the run held them: in its order (:func:`_in_run_order`); from Parquet, typed
+        as written, a missing text a null (not ``""``: a column empty in every row is written as Arrow's
+        null type, as the run writes it)."""
+        table = self._figures.read(None, None, None)
+        if self.format == "parquet":
+            frame = table.to_pandas()
+            for column in frame.columns:
+                if column in _FLOATS:
+                    frame[column] = frame[column].astype("float64")
+        else:
+            frame = _frame(table)
+        del table
+        return _in_run_order(frame, self.articles["article_id"])
 
     def write(self, out_dir: str | Path, html: bool = False) -> dict[str, Path]:
         """Write the audit's files into ``out_dir`` in the formats it was opened from (reads every figure;
-        see :meth:`to_result`): exporting an opened Parquet audit keeps its Parquet files."""
+        see :meth:`to_result`): exporting an opened Parquet audit keeps its Parquet files. With no review
+        decision recorded since the run, the files are the run's, byte for byte; with some, only the
+        decided columns (and ``decisions.csv``) differ."""
         from .export import FORMATS, write_outputs
 
         formats = tuple(f for f in FORMATS if (self.tables / f"figures.{f}").is_file()) or ("csv",)
@@ -498,6 +519,22 @@ def _read_table(tables: Path, name: str, columns: Sequence[str]) -> pd.DataFrame
         else:
             frame[column] = frame[column].fillna("")
     return frame
+
+
+def _in_run_order(figures: pd.DataFrame, article_ids: pd.Series) -> pd.DataFrame:
+    """``figures`` in the order a run writes them: by article (in ``article_ids``' order; an article not
+    listed last), then by position in it (``start``, ``end``); rows that tie keep their order."""
+    import numpy as np
+
+    if len(figures) < 2:
+        return figures
+    known = pd.Index(pd.unique(article_ids))
+    rank = known.get_indexer(figures["article_id"])
+    rank = np.where(rank < 0, len(known), rank)
+    order = np.lexsort((figures["end"].to_numpy(), figures["start"].to_numpy(), rank))  # stable
+    if (order == np.arange(len(order))).all():
+        return figures
+    return figures.take(order).reset_index(drop=True)
 
 
 def _frame(table: pa.Table) -> pd.DataFrame:
