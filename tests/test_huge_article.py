@@ -368,3 +368,120 @@ def test_a_piece_sends_back_each_answer_it_took_from_its_guess_once(tmp_path):
     assert result.rows == whole.rows and retried == []
     assert [r[SOURCE] for r in parts[1].result.rows[0]][:2] == ["Ihor Kovalenko"] * 2
     assert 0 < len(parts[1].guessed) <= 3
+
+
+# -- a piece's context: it scans the lead and its own sentences, and guesses the article's countries and main place
+
+SUDAN = ["Shelling killed {n} civilians in El Fasher on Monday, the Sudan Doctors Network said.",
+         "Fighters attacked a market in Omdurman, wounding {n} people, the health ministry said.",
+         "More than {n} families fled Nyala as the fighting spread, the IOM said."]
+UKRAINE = ["A Russian missile strike on Kharkiv wounded {n} people, regional governor Oleh Syniehubov said.",
+           "In Kharkiv, {n} homes were damaged overnight, the city council said.",
+           "Drones hit Kharkiv again, killing {n} civilians, police said."]
+MEXICO = ["Gunmen killed {n} people at a party in Culiacan, the Sinaloa state prosecutor said.",
+          "Mexico's army said {n} suspected cartel members were detained in Sinaloa."]
+
+
+def _lines(templates: list[str], count: int, first: int) -> str:
+    return " ".join(templates[k % len(templates)].format(n=first + k) for k in range(count))
+
+
+def _second_piece_opens_with(before: str, after: str, tmp_path: Path, name: str) -> Path:
+    """An article of ``before`` then ``after``, cut in two pieces inside ``after``'s first half."""
+    text = before + "\n\n" + after + "\n"
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    cut = piece_bounds(len(text), 2)[1][0]
+    assert len(before) < cut < len(before) + len(after) // 2
+    return path
+
+
+def test_a_piece_that_guessed_the_articles_countries_wrong_is_extracted_again(tmp_path):
+    # Mexico is named only in the first half: one worker reads "Palo Verde" (a village found only in an article
+    # about Mexico) as a Mexican place; the second piece does not know Mexico is named, and had it guess.
+    village = "Drones struck Palo Verde overnight, killing 4 people, police said."
+    before = _lines(SUDAN, 30, 10) + "\n\n" + _lines(MEXICO, 60, 100)
+    after = _lines(UKRAINE, 160, 300) + " " + village + " " + _lines(SUDAN, 60, 600)
+    path = _second_piece_opens_with(before, after, tmp_path, "palo-verde.txt")
+    whole, result, parts, retried = _whole_and_pieces(path, 2)
+    location = FIGURE_FIELDS.index("location")
+
+    def at_village(rows: list[tuple]) -> list[str]:
+        return [r[location] for r in rows if r[SENTENCE] == village]
+
+    assert at_village(whole.rows[0]) == ["Palo Verde"]
+    assert at_village(parts[1].result.rows[0]) != ["Palo Verde"]  # what its guess alone would say
+    assert "MX" not in parts[1].context.guess and "MX" in parts[1].context.said
+    assert retried == [1]
+    assert result.rows == whole.rows
+
+
+def test_a_piece_that_guessed_the_main_place_of_another_war_is_extracted_again(tmp_path):
+    # The article is mostly about Kharkiv (its profile: Ukraine's); the second piece, reporting from Sudan, guesses
+    # a Sudanese main place, whose profile reads "paramilitaries" as the RSF: one worker leaves them generic.
+    militia = "Twelve paramilitaries were killed in clashes near El Obeid, the army said."
+    before = "KHARKIV, Ukraine (AP) \u2014 " + _lines(UKRAINE, 200, 10)
+    after = _lines(SUDAN, 120, 400) + " " + militia + " " + _lines(SUDAN, 120, 600)
+    path = _second_piece_opens_with(before, after, tmp_path, "el-obeid.txt")
+    whole, result, parts, retried = _whole_and_pieces(path, 2)
+    subject = FIGURE_FIELDS.index("subject")
+
+    def militia_subject(rows: list[tuple]) -> list[str]:
+        return [r[subject] for r in rows if r[SENTENCE] == militia]
+
+    assert militia_subject(whole.rows[0]) == ["paramilitaries"]
+    assert militia_subject(parts[1].result.rows[0]) == ["RSF"]  # what its guess alone would say
+    assert parts[1].context.asked.get("paramilitaries") == "RSF"
+    assert retried == [1]
+    assert result.rows == whole.rows
+
+
+def test_pieces_guess_the_main_place_of_another_war_and_it_holds_when_nothing_read_it(tmp_path):
+    # The same, without the paramilitaries: nothing the second piece read depends on the profile it guessed.
+    before = "KHARKIV, Ukraine (AP) \u2014 " + _lines(UKRAINE, 200, 10)
+    after = _lines(SUDAN, 240, 400)
+    path = _second_piece_opens_with(before, after, tmp_path, "nyala.txt")
+    whole, result, parts, retried = _whole_and_pieces(path, 2)
+    assert parts[1].context.main_guess.place.country == "SD" and parts[0].context.main_guess.place.name == "Kharkiv"
+    assert retried == []
+    assert result.rows == whole.rows
+
+
+def _changing_war(paragraphs: int) -> str:
+    """A dateline, towns named only in the lead, credits carried across sentences, armed groups named only at
+    the end, and the war reported on changing halfway (DR Congo, then Mexico and Myanmar)."""
+    first = _goma_report(paragraphs).split("\n\n")
+    second = [(f"In Sinaloa, gunmen killed {k % 31 + 3} people in Culiacan, the state prosecutor said. Prosecutor "
+               f"Claudia Zulema Sanchez said {k % 17 + 2} suspects were detained. Sanchez said {k % 13 + 4} "
+               "bodies were found near Palo Verde.") if k % 2 else
+              (f"Myanmar's military bombed a village in Sagaing, killing {k % 29 + 5} people. U Kyaw Min Thein "
+               f"said {k % 19 + 3} houses burned; he said the jets came twice.") for k in range(paragraphs)]
+    return "\n\n".join([*first[:-12], *second, *first[-12:]]) + "\n"
+
+
+@pytest.mark.parametrize("pieces", [2, 3])
+def test_pieces_find_what_one_worker_finds_when_the_war_changes_halfway(tmp_path, pieces):
+    path = tmp_path / "two-wars.txt"
+    path.write_text(_changing_war(400), encoding="utf-8")
+    whole, result, parts, _retried = _whole_and_pieces(path, pieces)
+    assert len(whole.rows[0]) > 1000
+    assert all(len(p.context.spans) == 2 for p in parts[1:])  # each scanned the lead and its own sentences
+    assert result.rows == whole.rows
+    country = FIGURE_FIELDS.index("country")
+    assert {r[country] for r in whole.rows[0]} >= {"CD", "MX", "MM", "SD"}
+
+
+def test_a_list_of_places_reaching_into_a_pieces_margin_makes_it_scan_the_whole_article(tmp_path):
+    # "Fighters came from Chad, Libya, Niger, ...": the origin of the list's first place is every listed place's;
+    # a piece whose scan starts inside the list cannot know it, and reads the whole article's places instead.
+    countries = ["Chad", "Libya", "Niger", "Mali", "Sudan", "Egypt", "Algeria", "Tunisia", "Morocco", "Senegal"]
+    listed = "Fighters came from " + ",\n\n".join(countries * 20) + " to join the assault."
+    before = _lines(SUDAN, 60, 10) + "\n\n" + listed[:len(listed) // 2]
+    rest = listed[len(listed) // 2:]
+    text = before + rest + " In El Geneina, 12 fighters were killed.\n\n" + _lines(SUDAN, 60, 500) + "\n"
+    path = tmp_path / "geneina.txt"
+    path.write_text(text, encoding="utf-8")
+    assert len(_lines(SUDAN, 60, 10)) < piece_bounds(len(text), 2)[1][0] < len(before) + len(rest)
+    whole, result, parts, retried = _whole_and_pieces(path, 2)
+    assert parts[1].context.spans == [(0, len(text))]
+    assert result.rows == whole.rows
