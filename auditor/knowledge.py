@@ -111,14 +111,14 @@ class Caseless:
 
     def fullmatch(self, text: str) -> re.Match[str] | None:
         """``pattern.fullmatch(text)``, with the offsets and groups of :meth:`search`."""
-        if self._lower is not None and (text.isascii() or _NOT_CASELESS.search(text) is None):
-            return self._lower.fullmatch(text.lower())
+        if self._lower is not None and (lowered := _fast_form(text)) is not None:
+            return self._lower.fullmatch(lowered)
         return self.pattern.fullmatch(text)
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
         """``pattern.finditer(text)``, with the offsets and groups of :meth:`search`."""
-        if self._lower is not None and (text.isascii() or _NOT_CASELESS.search(text) is None):
-            return self._lower.finditer(text.lower())
+        if self._lower is not None and (lowered := _fast_form(text)) is not None:
+            return self._lower.finditer(lowered)
         return self.pattern.finditer(text)
 
     def search(self, text: str, pos: int = 0, endpos: int | None = None,
@@ -126,9 +126,29 @@ class Caseless:
         """``pattern.search(text, pos, endpos)``: the match's offsets are the text's, but on the fast path
         its groups are read from the lower-cased text. ``lowered`` is ``text.lower()``, when the caller has it."""
         end = len(text) if endpos is None else endpos
-        if self._lower is not None and (text.isascii() or _NOT_CASELESS.search(text) is None):
-            return self._lower.search(text.lower() if lowered is None else lowered, pos, end)
+        if self._lower is not None:
+            if lowered is None or not text.isascii():
+                lowered = _fast_form(text)
+            if lowered is not None:
+                return self._lower.search(lowered, pos, end)
         return self.pattern.search(text, pos, end)
+
+
+# The last text a Caseless read and its lower-cased form, or None where the fast path does not serve it: the
+# patterns of one sentence are searched one after another, and a text with letters outside ASCII was checked
+# and lower-cased again by each (1.4 us a call, ~13,000 calls a MB of seed prose). One entry, set at once.
+_last_read: tuple[str, str | None] = ("", "")
+
+
+def _fast_form(text: str) -> str | None:
+    """``text.lower()`` when the lower-cased pattern reads ``text`` as the case-insensitive one does, else None."""
+    global _last_read
+    last = _last_read
+    if last[0] is text:
+        return last[1]
+    lowered = text.lower() if text.isascii() or _NOT_CASELESS.search(text) is None else None
+    _last_read = (text, lowered)
+    return lowered
 
 
 # A start gate only pays when it rules out most positions (words start with ~20 letters).

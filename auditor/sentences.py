@@ -123,29 +123,42 @@ def cut_spans(text: str, start: int, end: int, max_chars: int,
     """``(start, end)`` of the pieces ``text[start:end]`` is cut into, in order, each at most ``max_chars``
     long and stripped of surrounding whitespace.
 
-    ``boundaries`` are ``(pattern, shortest)`` pairs (a pattern with a group ``gap``: the whitespace and
-    separator between two pieces). A piece ends at the earliest boundary at least its ``shortest``
-    characters from the piece's start (a stronger boundary makes a shorter piece); with none before
-    ``max_chars``, at the last whitespace before it (or at ``max_chars``: a run with no space). Every search
-    looks at most ``max_chars`` ahead, so the cutting is linear in the text.
+    ``boundaries`` are ``(pattern, shortest)`` pairs, by ``shortest`` (a pattern with a group ``gap``: the
+    whitespace and separator between two pieces). A piece ends at the earliest boundary at least its
+    ``shortest`` characters from the piece's start (a stronger boundary makes a shorter piece); with none
+    within ``max_chars``, at the last whitespace before it (or at ``max_chars``: a run with no space).
+    Each pattern's matches are read once, in order, as the pieces move on: linear in the text.
     """
     spans: list[tuple[int, int]] = []
+    matches = [boundary.finditer(text, start, end) for boundary, _ in boundaries]
+    ahead: list[re.Match[str] | None] = [None] * len(boundaries)  # each pattern's next match not yet passed
+    done = [False] * len(boundaries)
     piece_start = start
     while piece_start < end:
-        limit = min(piece_start + max_chars + 1, end)
+        furthest = piece_start + max_chars
         cut = None
-        for boundary, shortest in boundaries:  # (by ``shortest``: once one is found, the rest can only come later)
-            if cut is not None and piece_start + shortest > cut[0]:
-                break
-            match = boundary.search(text, piece_start + shortest, limit)
-            if match is not None and (cut is None or match.start("gap") < cut[0]):
+        for k, (_, shortest) in enumerate(boundaries):
+            earliest = piece_start + shortest
+            if cut is not None and earliest > cut[0]:
+                break  # (the rest start further on: they cannot end the piece sooner)
+            match = ahead[k]
+            while match is None or match.start() < earliest:
+                if done[k]:
+                    match = None
+                    break
+                match = next(matches[k], None)
+                if match is None:
+                    done[k] = True
+            ahead[k] = match
+            if match is not None and match.start("gap") <= furthest and (cut is None or match.start("gap") < cut[0]):
                 cut = match.span("gap")
         if cut is None:
             if end - piece_start <= max_chars:
                 spans.append((piece_start, end))
                 break
+            limit = furthest + 1
             space = max(text.rfind(" ", piece_start + 1, limit), text.rfind("\xa0", piece_start + 1, limit))
-            cut = (space, space + 1) if space != -1 else (limit - 1, limit - 1)  # (a run with no space: cut anyway)
+            cut = (space, space + 1) if space != -1 else (furthest, furthest)  # (a run with no space: cut anyway)
         piece_end, next_start = cut
         while piece_end > piece_start and text[piece_end - 1].isspace():
             piece_end -= 1
