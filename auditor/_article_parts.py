@@ -112,6 +112,7 @@ class _Guess:
         self.own_person: Credit | None = None
         self.own_thing: Credit | None = None
         self.bare = ""  # the name being looked up among the full names seen
+        self.known: set[str] | None = None  # the full names of the guess, as a set
         self.log: list[tuple] = []
         self.logged: set[tuple] = set()
 
@@ -143,7 +144,9 @@ class _GuessedPersons:
         g = self.guess
         if g.guessing:
             return reversed(g.persons)
-        found = full_name_of(g.bare, _visible(g.persons, g.own_persons, len(g.own_persons)))
+        if g.known is None:  # (the guess's names are all known once the piece reads its own sentences)
+            g.known = set(g.persons)
+        found = full_name_of(g.bare, _Seen(g.persons, g.known, g.own_persons, len(g.own_persons)))
         if found is None:
             unknown = g.unknown.get(g.bare)
             if unknown is None:
@@ -187,6 +190,19 @@ def _beside_a_capital(text: str, end: int, word: str) -> bool:
             if found is not None and (found.group(1)[:1].isupper() or found.group(1) in _NAME_PARTICLES):
                 return True
     return False
+
+
+class _Seen:
+    """What :func:`_visible` lists, read backwards without making the list (a piece looks a family name up
+    among thousands of full names seen)."""
+
+    def __init__(self, persons: list[str], known: set[str], own: list[str], n: int) -> None:
+        self.persons, self.known, self.own, self.n = persons, known, own, n
+
+    def __reversed__(self) -> Iterable[str]:
+        own, known = self.own, self.known
+        yield from (own[k] for k in range(self.n - 1, -1, -1) if own[k] not in known)
+        yield from reversed(self.persons)
 
 
 def _visible(persons: list[str], own: list[str], n: int) -> list[str]:
@@ -476,7 +492,7 @@ def _guess_holds(piece: PieceResult, start: State) -> bool:
             same = answer[0] == thing
         elif kind == "find":
             bare, found, named = answer
-            same = full_name_of(bare, _visible(persons, piece.persons, named)) == found
+            same = full_name_of(bare, _Seen(persons, set(persons), piece.persons, named)) == found
         else:  # the frames of a sentence before its own, read on the guess
             same = False
         if not same:
