@@ -20,7 +20,8 @@ the figures spilled to a file, alternating, best wall of ``ROUNDS`` (default 3) 
 
 ``bench_claims.py stages DIR [--trace]`` measures a claims task on the figures of an earlier run (``DIR/figures.parquet``
 and ``DIR/articles.parquet``): the sizes of the blocking keys (figures per key), then, in a fresh process, the
-largest batch a ``--jobs 2`` run gives one task (:func:`auditor.claims._packed`), built stage by stage: each
+largest batch a ``--jobs 2`` run gives one task (:func:`auditor.claims._packed`; its rows spilled to a file
+as a run's are), built stage by stage: each
 stage's resident memory after it and its peak (Linux: /proc), and with ``--trace`` the Python memory it holds
 and its peak (tracemalloc: slower). Ends with the whole task (``_claims_task``) in another fresh process.
 
@@ -283,28 +284,47 @@ def stages(folder: str, trace: bool = False) -> None:
     article_rows = claims._article_rows_of(figures, articles)
     part, part_articles = figures.iloc[rows], claims._articles_at(articles, article_rows[rows])
     with tempfile.TemporaryDirectory() as tmp:
-        path = claims._write_frames(Path(tmp) / "batch.pickle", part, part_articles)
-        del figures, articles, part, part_articles
+        # As a --jobs 2 run's task gets it: its rows of the spill file, its articles in a file.
+        import pickle
+
+        from auditor._spill import SpillWriter, figure_batch
+
+        writer = SpillWriter(tmp)
+        table = list(part[list(FIGURE_COLUMNS)].itertuples(index=False, name=None))
+        for start in range(0, len(table), 16_384):
+            writer.extend(figure_batch(table[start:start + 16_384]))
+        spilled = writer.finish()
+        path = str(Path(tmp) / "batch.pickle")
+        with open(path, "wb") as handle:
+            pickle.dump((spilled.part(np.arange(len(part))),
+                         claims._write_frames(Path(tmp) / "articles.pickle", part_articles)), handle)
+        del figures, articles, part, part_articles, table
         for mode in ("stages", "task"):
             subprocess.run([sys.executable, __file__, "_batch", mode, path, "trace" if trace else ""], check=True)
 
 
 def _batch(mode: str, path: str, trace: bool) -> None:
-    """One batch file (``_write_frames``) built stage by stage, or as a task, with memory marks."""
+    """One batch (its rows of a spill file, its articles' file) built stage by stage, or as a task,
+    with memory marks."""
+    import dataclasses
     import gc
+    import pickle
     import tracemalloc
 
     import pyarrow as pa
 
     from auditor import claims
     from auditor._claim_rules import load_config
-    from auditor._parallel import settings
+    from auditor._parallel import returning_allocators, settings
 
+    returning_allocators()  # as the command line's workers
     build_claims(synthetic(50), pd.DataFrame())  # warm up: gazetteer and actor tables
     claims._forget_texts()
     from auditor._spill import release_memory
 
     release_memory()
+    with open(path, "rb") as handle:
+        source, articles_path = pickle.load(handle)
     start = _marks()[0]
     if mode == "task":  # as a --jobs 2 run's task: its claims written as Arrow runs
         import tempfile
@@ -314,7 +334,7 @@ def _batch(mode: str, path: str, trace: bool) -> None:
             folders = tuple(Path(tmp) / name for name in ("filled", "groups", "conflicts"))
             for made in folders:
                 made.mkdir()
-            claims._claims_task(path, None, settings(), folders)
+            claims._claims_task(source, articles_path, settings(), folders)
         rss, peak = _marks()
         print(f"  whole task: {time.perf_counter() - t0:6.2f} s; peak {peak:,.0f} MB "
               f"(+{peak - start:,.0f} over the {start:,.0f} MB before it)", flush=True)
@@ -337,9 +357,10 @@ def _batch(mode: str, path: str, trace: bool) -> None:
         last[0] = time.perf_counter()
 
     config = load_config()
-    figures, articles = claims._read_frames(path, (claims._CLAIM_COLUMNS, claims._ARTICLE_CLAIM_COLUMNS))
-    n = len(figures)
-    mark(f"read ({n:,} figures)")
+    articles = claims._read_frames(articles_path, (claims._ARTICLE_CLAIM_COLUMNS,))[0]
+    figures = dataclasses.replace(source, columns=tuple(c for c in source.columns or claims.SCHEMA.names
+                                                        if c in claims._CLAIM_COLUMNS)).load()
+    mark(f"read ({len(figures):,} figures)")
     gc.disable()
     stages = claims._stages(figures, articles, config, narrow=True)  # as a task builds them
     del figures, articles
@@ -347,10 +368,16 @@ def _batch(mode: str, path: str, trace: bool) -> None:
         mark(label)
     gc.enable()
     del stages
-    tables = claims.finish_claims(built[0], built[1], built[2])
-    del built
-    mark("finished (typed, sorted)")
-    del tables
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:  # as the task ends: sorted runs written
+        folders = tuple(Path(tmp) / name for name in ("filled", "groups", "conflicts"))
+        for made in folders:
+            made.mkdir()
+        tables = [built[0][list(claims._FILLED)], built[1], built[2]]
+        del built
+        claims._sorted_run_files(tables, folders)
+    mark("runs written (typed, sorted)")
 
 
 def main() -> None:
