@@ -252,7 +252,8 @@ def _rules() -> _Rules:
         max_boilerplate_chars=int(furniture.get("max_line_chars", 300)),
         max_sentence_chars=int(long["max_sentence_chars"]),
         max_piece_chars=int(long["max_piece_chars"]),
-        clause_boundaries=tuple(sorted(((re.compile(str(b["pattern"])), int(b["shortest_piece"]))
+        # (a piece is at least one character long: a cut where the piece starts would not move on)
+        clause_boundaries=tuple(sorted(((re.compile(str(b["pattern"])), max(1, int(b["shortest_piece"])))
                                         for b in long["boundaries"]), key=lambda pair: pair[1])),
     )
 
