@@ -103,6 +103,11 @@ class PackedRows(Sequence):
     def __len__(self) -> int:
         return len(self._bounds) - 1
 
+    @property
+    def counts(self) -> np.ndarray:
+        """Each article's number of rows."""
+        return np.diff(np.asarray(self._bounds, dtype=np.int64))
+
     def __getitem__(self, k: int) -> pa.RecordBatch:  # type: ignore[override]
         if not 0 <= k < len(self):
             raise IndexError(k)
@@ -204,10 +209,12 @@ class SpillWriter(RowColumns):
         self._writer.write_batch(batch)
         self._batch_rows.append(batch.num_rows)
 
-    def finish(self) -> SpilledFigures:
-        """The table written: the file closed and handed to a :class:`SpilledFigures` (which removes it)."""
+    def finish(self, article_counts: np.ndarray | None = None) -> SpilledFigures:
+        """The table written: the file closed and handed to a :class:`SpilledFigures` (which removes it);
+        ``article_counts``: its rows are those of each article of the articles table in turn, so many each."""
         empty = self._closed()
-        return SpilledFigures(self.path, self.folder, self.n, empty, batch_rows=tuple(self._batch_rows))
+        return SpilledFigures(self.path, self.folder, self.n, empty, batch_rows=tuple(self._batch_rows),
+                              article_counts=article_counts)
 
     def finish_table(self) -> SpilledRuns:
         """Another table written (see ``schema``): the file closed and handed to a :class:`SpilledRuns` of
@@ -495,6 +502,9 @@ class SpilledFigures(SpilledTable):
     empty: frozenset[str]
     filled: pd.DataFrame | None = None  # the claims step's columns, one row per figure in order
     batch_rows: tuple[int, ...] = ()  # rows of each record batch written (what a part need not read)
+    # When known (a local run's): the rows are the articles' (of the articles table written beside, in
+    # its order) so many each: each figure's article row without reading an id (claims)
+    article_counts: np.ndarray | None = field(default=None, repr=False)
     _finalizer: Any = field(default=None, repr=False)
     runs = None
     _FILLED_AS_OBJECTS = True
@@ -564,6 +574,8 @@ class SpilledRuns(SpilledTable):
         """Rows at ``positions`` (ascending) and ``columns`` (the runs' values; index: 0..), each run
         reading only these rows of these columns."""
         positions = np.asarray(positions, dtype=np.int64)
+        if len(self.paths) == 1:  # one run (the articles): its rows are the table's, no per-row arrays made
+            return _run_rows(self.paths[0], columns, positions, self.empty, self.batch_rows)
         runs = self.runs if self.runs is not None else np.zeros(self.n, dtype=np.int8)
         counts = np.bincount(runs, minlength=len(self.paths))
         local = np.empty(len(runs), dtype=np.int64)  # each row's place in its run
