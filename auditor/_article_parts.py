@@ -1,11 +1,22 @@
 """One huge article extracted by several workers, each a piece of its sentences, with the figures one worker finds.
 
 A read task whose file is one huge article (:meth:`~auditor.readers.ReadTask.pieces`) is sent to the pool
-as several *piece* tasks (:func:`run_piece`). Each reads the whole file, splits it into sentences and builds
-the whole article's :class:`~auditor.provenance.ArticleContext` (places, actors, dateline, profile: they are
-read from the whole text), then extracts only the sentences that start in its share of the characters
-(``extract_figures(within=...)``); ids count repeated sentences over the whole article. The rows are joined
-back in sentence order (:func:`submit_batch`).
+as several *piece* tasks (:func:`run_piece`). Each reads the whole file and splits it into sentences, then
+extracts only the sentences that start in its share of the characters (``extract_figures(within=...)``); ids
+count repeated sentences over the whole article. The rows are joined back in sentence order (:func:`submit_batch`).
+
+A piece's :class:`~auditor.provenance.ArticleContext` scans only the article's lead and its own sentences (with
+the few before them its places may fall back to), each with a margin of ``_MARGIN`` sentences
+(:func:`_context_part`, :class:`~auditor.provenance.ContextPart`): its places, their roles and its actors are
+what the whole article's context holds there. Two things are read from the whole text: the article's countries
+(which choose among towns of one name and open small villages) and its main place (whose first event mention
+is a figure's place of last resort, and whose country chooses the profile). A piece guesses them from what it
+scans and returns what its share of the characters counts (the countries it names, its places' counts and
+first event mentions), and what its guess had a say in: the countries the gazetteer's scan decided by, the
+main mention when read, and each answer the guessed profile gave. The parent merges the shares into the
+article's countries and main place as the whole article's context decides them and checks each guess; a piece
+whose guess does not hold is extracted again given them (a list of places reaching into a margin makes a piece
+scan the whole text instead).
 
 The one state carried from sentence to sentence is the attributor's
 (:class:`~auditor.attribution.Attributor`): it reads sentences in order, on demand (up to ``_LOOKBACK``
