@@ -56,6 +56,7 @@ _TIME_WORDS = {
     "friday", "saturday", "sunday", "last", "earlier", "later", "recently", "daily", "weekly", "annually",
     "ago", "now", "since", "so",
 }
+_PHRASE_ENDS = frozenset(_PREPOSITIONS | _CLAUSE_WORDS | _TIME_WORDS)  # the words above that end a noun phrase
 
 
 @dataclass
@@ -298,8 +299,8 @@ def _read_noun_phrase(tokens: list[Token], j: int) -> tuple[int, int, bool, int]
             # "17 soldiers and militiamen": one counted phrase of two nouns (coord.noun)
             j += 1
             continue
-        acronym = len(tok.text) > 1 and tok.text.isupper()  # "IS fighters": a name, not the verb
-        if not acronym and (tok.lower in _PREPOSITIONS or tok.lower in _CLAUSE_WORDS or tok.lower in _TIME_WORDS):
+        # a preposition, clause or time word ends the phrase, unless written as an acronym ("IS fighters": a name)
+        if tok.lower in _PHRASE_ENDS and not (len(tok.text) > 1 and tok.text.isupper()):
             break
         found = _match(tokens, j, words.predicates) if tok.lower in predicate_starts else None
         if found is not None:
@@ -366,7 +367,7 @@ def _predicate_after(tokens: list[Token], j: int, nested: bool = False) -> _Pred
         if found is not None:
             key = tuple(map(_LOWER, tokens[j:j + found[1]]))
             rule = words.rule_of[("after", key)]
-            if rule.priority < _priority("trapped.passive"):
+            if rule.priority < rules.priorities.get("trapped.passive", 0):  # (_priority, without its call)
                 # "remain internally displaced", "remained in hospital": the state named after the verb counts
                 k = j + found[1]
                 while k < n and tokens[k].lower.endswith("ly") and tokens[k].kind == "word":

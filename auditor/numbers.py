@@ -179,6 +179,20 @@ def _word_value(word: str) -> float | None:
     return None
 
 
+# digit token (lower case) -> (its value, its compound unit): a corpus writes few distinct numbers ("10", "24-hour")
+_DIGIT_READINGS: dict[str, tuple[float | None, str]] = {}
+_DIGIT_READINGS_MAX = 100_000
+
+
+def _digit_reading(lower: str) -> tuple[float | None, str]:
+    """The value of a digit token and the compound unit written onto it ("24-hour" -> (24.0, "hour")), kept."""
+    head, suffix = _split_compound(lower)
+    if len(_DIGIT_READINGS) >= _DIGIT_READINGS_MAX:  # bounded: phone numbers, codes
+        _DIGIT_READINGS.clear()
+    reading = _DIGIT_READINGS[lower] = (_digits_value(head), "-".join(suffix))
+    return reading
+
+
 class _Reader:
     """Reads number expressions from a token list."""
 
@@ -200,14 +214,16 @@ class _Reader:
         """Read digits or number words at i: (value, last_token, kind, compound_unit)."""
         tok = self.t[i]
         if tok.kind == "num":
-            head, suffix = _split_compound(tok.lower)
-            value = _digits_value(head)
+            reading = _DIGIT_READINGS.get(tok.lower)
+            if reading is None:
+                reading = _digit_reading(tok.lower)
+            value, compound = reading
             if value is None:
                 return None
             last = i
             # "1.5 million", "20m", "$3bn"
             nxt = self.low(i + 1)
-            if not suffix:
+            if not compound:
                 if nxt in _SCALES:
                     value *= _SCALES[nxt]
                     last = i + 1
@@ -223,7 +239,7 @@ class _Reader:
                 elif i + 1 < self.n and self.t[i + 1].text in _SPACED_SCALES:
                     value *= _SPACED_SCALES[self.t[i + 1].text]
                     last = i + 1
-            return value, last, "digit", "-".join(suffix)
+            return value, last, "digit", compound
         if tok.kind != "word":
             return None
         head, suffix = _split_compound(tok.lower)
