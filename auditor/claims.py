@@ -917,6 +917,25 @@ def _claims_task(
         figures, articles = _read_frames(source, keep)
     else:
         figures, articles = _narrowed(figures, _CLAIM_COLUMNS), _narrowed(articles, _ARTICLE_CLAIM_COLUMNS)
+    if run_folders is not None:
+        # Each chunk's groups and conflicts written as a sorted part as it is built, the parts merged
+        # into the task's runs: the task never holds its groups and conflicts (nor a sorted copy).
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="claims-parts-", dir=run_folders[1]) as parts:
+            stages = _stages(figures, articles, load_config(), narrow=True, parts=Path(parts))
+            del figures, articles  # the stages hold them, and let go of each column once read
+            for _stage, built in stages:
+                pass
+            del stages
+            found, groups, conflicts = built
+            del built
+            _forget_texts()
+            paths = (_run_file([found[list(_FILLED)]], 0, None, run_folders[0]), groups.merged(run_folders[1]),
+                     conflicts.merged(run_folders[2]))
+            del found, groups, conflicts
+        release_memory()
+        return paths
     stages = _stages(figures, articles, load_config(), narrow=True)
     del figures, articles  # the stages hold them, and let go of each column once read
     for _stage, built in stages:
@@ -925,12 +944,6 @@ def _claims_task(
     found, groups, conflicts = built
     del built
     _forget_texts()
-    if run_folders is not None:  # each table sorted as it is written: no sorted copy held beside it
-        tables = [found[list(_FILLED)], groups, conflicts]
-        del found, groups, conflicts
-        paths = _sorted_run_files(tables, run_folders)
-        release_memory()
-        return paths
     groups, conflicts = finish_claims(found, groups, conflicts)
     built = (found[list(_FILLED)], groups, conflicts)
     del found, groups, conflicts
@@ -987,22 +1000,76 @@ def _run_files(built: tuple, run_folders: tuple[Path, Path, Path]) -> tuple[str,
     return tuple(paths)  # type: ignore[return-value]
 
 
-def _sorted_run_files(tables: list[pd.DataFrame], run_folders: tuple[Path, Path, Path]) -> tuple[str, str, str]:
-    """:func:`_run_files` of :func:`finish_claims`'s tables (no review store: empty review columns)
-    from ``tables`` (filled columns, groups, conflicts as built; the list emptied: they are let go
-    here), each sorted a column at a time as it is written (:func:`_run_file`): a claims task never
-    holds a sorted copy of its groups and conflicts, nor a second copy of a table, beside them (at
-    the largest batch of a 52 MB corpus, ~20 MB each)."""
-    filled, groups, conflicts = tables
-    tables.clear()
-    groups, conflicts = _typed(*_with_review(filled, groups, conflicts, None))
-    orders = (None, _sort_positions(_group_keys(groups)), _sort_positions(_conflict_keys(conflicts)))
-    frames = [filled, groups, conflicts]
-    del filled, groups, conflicts
-    paths = []
-    for k, where in enumerate(run_folders):
-        paths.append(_run_file(frames, k, orders[k], where))
-    return tuple(paths)  # type: ignore[return-value]
+class _SortedParts:
+    """A claims task's groups (``kind`` "groups") or conflicts ("conflicts") as its chunks of incidents
+    give them (:func:`_stages` with ``parts``): each chunk's typed as :func:`finish_claims` types
+    them (no review store: empty review columns) and written sorted as a part in ``folder``, only its
+    sort keys kept; :meth:`merged` merges the parts into the task's run (as the table sorted whole),
+    a record batch at a time."""
+
+    def __init__(self, kind: str, folder: Path) -> None:
+        self.kind, self.folder = kind, folder
+        self.paths: list[str] = []
+        self.keys: list[pd.DataFrame] = []
+
+    def _typed(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """As :func:`finish_claims` without a review store (:func:`_with_review`: empty review columns)."""
+        groups = self.kind == "groups"
+        frame = frame.drop(columns=[c for c in (_GROUP_REVIEW if groups else _REVIEW) if c in frame])
+        for column in _GROUP_REVIEW if groups else _REVIEW:
+            frame[column] = ""
+        return _typed_groups(frame) if groups else _typed_conflicts(frame)
+
+    def _keys(self, frame: pd.DataFrame) -> list[pd.Series]:
+        return _group_keys(frame) if self.kind == "groups" else _conflict_keys(frame)
+
+    def add(self, frame: pd.DataFrame) -> None:
+        """One chunk's rows (a part without rows is left out, as :func:`_concatenated` leaves it)."""
+        if not len(frame):
+            return
+        frame = self._typed(frame)
+        order = _sort_positions(self._keys(frame))
+        columns = list(_GROUP_KEYS if self.kind == "groups" else _CONFLICT_SORT_KEYS)
+        self.keys.append(frame[columns].take(order).reset_index(drop=True))
+        self.paths.append(_run_file([frame], 0, order, self.folder))
+
+    def merged(self, where: Path) -> str:
+        """The parts merged into one run in a new file in ``where`` (each part's rows in order, as the
+        sorted keys of all interleave them): its path."""
+        import pyarrow as pa
+        import pyarrow.ipc as ipc
+
+        from ._spill import _Cursor, _merged
+
+        if len(self.paths) < 2:  # one part is its run; none: the empty table's
+            if not self.paths:
+                names = GROUP_COLUMNS + GROUP_EXTRA_COLUMNS if self.kind == "groups" else \
+                    CONFLICT_COLUMNS + CONFLICT_EXTRA_COLUMNS
+                built = [c for c in names if c not in (_GROUP_REVIEW if self.kind == "groups" else _REVIEW)]
+                return _run_file([self._typed(_frame([], built))], 0, None, where)
+            return shutil.move(self.paths.pop(), where)
+        sizes = [len(part) for part in self.keys]
+        keys = pd.concat(self.keys, ignore_index=True)
+        self.keys.clear()
+        runs = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)[_sort_positions(self._keys(keys))]
+        del keys
+        import tempfile
+
+        handle, path = tempfile.mkstemp(suffix=".arrow", dir=where)
+        os.close(handle)
+        with contextlib.ExitStack() as files:
+            cursors = [_Cursor(ipc.open_file(files.enter_context(pa.OSFile(part, "rb"))), ())
+                       for part in self.paths]
+            schema = cursors[0].reader.schema
+            with pa.OSFile(path, "wb") as sink, ipc.new_file(sink, schema) as writer:
+                for start in range(0, len(runs), _RUN_BATCH_ROWS):
+                    table = _merged(cursors, runs[start:start + _RUN_BATCH_ROWS], schema)
+                    writer.write_table(table.combine_chunks(), max_chunksize=_RUN_BATCH_ROWS)
+                    del table
+        for part in self.paths:
+            os.unlink(part)
+        self.paths.clear()
+        return path
 
 
 # Rows of a claims run's record batches (write_run's: merging holds one batch of each run)
@@ -1188,12 +1255,14 @@ def build_claims(
     return figures, groups, conflicts
 
 
-def _stages(figures: pd.DataFrame, articles: pd.DataFrame, config: Any, narrow: bool = False
-            ) -> Iterator[tuple[str, Any]]:
+def _stages(figures: pd.DataFrame, articles: pd.DataFrame, config: Any, narrow: bool = False,
+            parts: Path | None = None) -> Iterator[tuple[str, Any]]:
     """The stages of :func:`build_claims` one at a time: ``(name, what it built)`` after each (the
     last: the figures with their ids, groups and conflicts before :func:`finish_claims`), so that
     a benchmark can measure each (``benchmarks/bench_claims.py stages``). ``narrow``: the figures
-    come back with the filled columns only (``_FILLED``), the rest let go once prepared.
+    come back with the filled columns only (``_FILLED``), the rest let go once prepared. ``parts``: a
+    folder where each chunk's groups and conflicts are written (typed, sorted) as they are built, not
+    held; the last stage gives them as :class:`_SortedParts` instead of tables.
 
     Groups, conflicts and summaries are built ``_CHUNK_FIGURES`` figures (whole incidents) at a
     time, each chunk's rows made columns at once: their Python objects (groups, violations, row
@@ -1226,14 +1295,17 @@ def _stages(figures: pd.DataFrame, articles: pd.DataFrame, config: Any, narrow: 
         group_ids, incident_ids = np.full(prep.n, "", dtype=object), np.full(prep.n, "", dtype=object)
         conflict_columns = [c for c in CONFLICT_COLUMNS + CONFLICT_EXTRA_COLUMNS if c not in _REVIEW]
         group_columns = [c for c in GROUP_COLUMNS + GROUP_EXTRA_COLUMNS if c not in _GROUP_REVIEW]
-        conflict_parts, group_parts = [], []
+        conflict_parts: list[pd.DataFrame] | _SortedParts = [] if parts is None else _SortedParts("conflicts", parts)
+        group_parts: list[pd.DataFrame] | _SortedParts = [] if parts is None else _SortedParts("groups", parts)
+        keep_conflicts = conflict_parts.append if parts is None else conflict_parts.add
+        keep_groups = group_parts.append if parts is None else group_parts.add
         for chunk in _incident_chunks(incidents, _CHUNK_FIGURES):
             groups_built = build_groups(prep, chunk, config)
             conflicts = conflict_rows(prep, groups_built, violations(prep, groups_built, config), config)
             summaries = summarise_groups(prep, groups_built, conflicts, config)
             _ids_on_rows(groups_built, group_ids, incident_ids)
-            conflict_parts.append(_frame(conflicts, conflict_columns))
-            group_parts.append(_frame(summaries, group_columns))
+            keep_conflicts(_frame(conflicts, conflict_columns))
+            keep_groups(_frame(summaries, group_columns))
             del groups_built, conflicts, summaries
         # The prepared table and the incidents are not read again: let go before the tables are
         # joined, sorted and written (the task's peak, when they were kept to the end).
@@ -1248,6 +1320,9 @@ def _stages(figures: pd.DataFrame, articles: pd.DataFrame, config: Any, narrow: 
     figures["incident_id"] = incident_ids.tolist()
     del group_ids, incident_ids
     figures = figures.drop(columns=["title"], errors="ignore")
+    if parts is not None:
+        yield "tables", (figures, group_parts, conflict_parts)
+        return
     conflicts = _concatenated(conflict_parts, conflict_columns)
     groups = _concatenated(group_parts, group_columns)
     yield "tables", (figures, groups, conflicts)
@@ -1307,14 +1382,22 @@ def finish_claims(
 
 def _typed(groups: pd.DataFrame, conflicts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The groups' and conflicts' columns in the contract's order, the numbers typed."""
-    conflicts = conflicts[list(CONFLICT_COLUMNS + CONFLICT_EXTRA_COLUMNS)]
+    return _typed_groups(groups), _typed_conflicts(conflicts)
+
+
+def _typed_groups(groups: pd.DataFrame) -> pd.DataFrame:
     groups = groups[list(GROUP_COLUMNS + GROUP_EXTRA_COLUMNS)]
     for column in ("low", "high", "consensus_low", "consensus_high"):
         groups[column] = pd.to_numeric(groups[column], errors="coerce").astype("float64")
     for column in ("n_figures", "n_articles", "n_sources"):
         groups[column] = groups[column].astype("int64")
+    return groups
+
+
+def _typed_conflicts(conflicts: pd.DataFrame) -> pd.DataFrame:
+    conflicts = conflicts[list(CONFLICT_COLUMNS + CONFLICT_EXTRA_COLUMNS)]
     conflicts["relative_difference"] = conflicts["relative_difference"].astype("float64")
-    return groups, conflicts
+    return conflicts
 
 
 def _with_review(

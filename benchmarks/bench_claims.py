@@ -361,23 +361,26 @@ def _batch(mode: str, path: str, trace: bool) -> None:
     figures = dataclasses.replace(source, columns=tuple(c for c in source.columns or claims.SCHEMA.names
                                                         if c in claims._CLAIM_COLUMNS)).load()
     mark(f"read ({len(figures):,} figures)")
-    gc.disable()
-    stages = claims._stages(figures, articles, config, narrow=True)  # as a task builds them
-    del figures, articles
-    for label, built in stages:
-        mark(label)
-    gc.enable()
-    del stages
     import tempfile
 
-    with tempfile.TemporaryDirectory() as tmp:  # as the task ends: sorted runs written
+    with tempfile.TemporaryDirectory() as tmp:  # as a task: each chunk's groups and conflicts written as built
         folders = tuple(Path(tmp) / name for name in ("filled", "groups", "conflicts"))
         for made in folders:
             made.mkdir()
-        tables = [built[0][list(claims._FILLED)], built[1], built[2]]
+        gc.disable()
+        stages = claims._stages(figures, articles, config, narrow=True, parts=folders[1])
+        del figures, articles
+        for label, built in stages:
+            mark(label)
+        gc.enable()
+        del stages
+        found, groups, conflicts = built
         del built
-        claims._sorted_run_files(tables, folders)
-    mark("runs written (typed, sorted)")
+        claims._run_file([found[list(claims._FILLED)]], 0, None, folders[0])
+        groups.merged(folders[1])
+        conflicts.merged(folders[2])
+        del found, groups, conflicts
+    mark("runs written (parts merged)")
 
 
 def main() -> None:
