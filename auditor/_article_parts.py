@@ -43,6 +43,8 @@ from __future__ import annotations
 
 import bisect
 import re
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -83,6 +85,8 @@ _MARGIN = 8
 # _last_town_before: two), and those the article's lead is read from (ArticleContext._lead_place: twelve).
 _PLACES_BEFORE = 3
 _LEAD = 12
+# Seconds a piece waits at most to hear what the other pieces running at the same time name (see _Exchange).
+_WAIT = 3.0
 
 
 @dataclass
@@ -279,8 +283,8 @@ class _Reading:
     guesses the state they left (``speculate``)."""
 
     def __init__(self, speculate: bool, prior: Runs | None, until: int, within: tuple[int, int] | None = None,
-                 given: Given | None = None) -> None:
-        self.within, self.given = within, given
+                 given: Given | None = None, exchange: _Exchange | None = None) -> None:
+        self.within, self.given, self.exchange = within, given, exchange
         self.part: ContextPart | None = None
         self.speculate = speculate
         self.prior = prior
@@ -302,12 +306,17 @@ class _Reading:
         if ctx is None and self.within is None:
             ctx = self.built = ArticleContext(article, sentences)
         elif ctx is None:
+            if self.exchange is not None:
+                self.exchange.start()
             self.part = _context_part(sentences, len(article.text), self.within, self.given)
+            self.part.exchange = self.exchange
             try:
                 ctx = self.built = ArticleContext(article, sentences, self.part)
             except PartTooNarrow:
                 self.part = _context_part(sentences, len(article.text), self.within, self.given, whole=True)
+                self.part.exchange = self.exchange
                 ctx = self.built = ArticleContext(article, sentences, self.part)
+            self.part.exchange = None  # (not sent back)
         else:  # again: the places and actors stand, the attributor starts anew
             ctx._attributor = None
             self.read, self.states, self.assumed, self.guess, self.last = [], [], None, None, None
@@ -404,6 +413,62 @@ def _context_part(sentences: list[Sentence], chars: int, within: tuple[int, int]
         spans, trusts = [(0, lead_end), (lo, hi)], [0, trusted]
     hint, main = given if given is not None else (None, None)
     return ContextPart(spans, trusts, within, hint, main)
+
+
+class _Exchange:
+    """How the pieces of one article that run at the same time tell each other what their shares name, through
+    files in a folder: the countries (before a piece's second place scan) and the places counted (before it
+    picks the main place). A piece waits only for the pieces that have started (and ``_WAIT`` seconds at most);
+    what it hears is still a guess the parent checks (a piece it did not hear from, or one that guessed)."""
+
+    def __init__(self, folder: str, piece: int, pieces: int) -> None:
+        self.folder, self.piece, self.pieces = Path(folder), piece, pieces
+
+    def start(self) -> None:
+        self._put("started", True)
+
+    def countries(self, named: set[str]) -> tuple[set[str], bool]:
+        """The countries every share heard from names (``named``: this piece's), and whether every one told."""
+        told = self._trade("named", named)
+        return set().union(*(t for t in told if t is not None)), None not in told
+
+    def main(self, part: ContextPart) -> tuple[str, Any] | None:
+        """The article's main place from the places every share counted; None when one did not tell."""
+        told = self._trade("counts", (part.counts, part.firsts, part.dateline))
+        if any(t is None for t in told):
+            return None
+        from .provenance import ContextPart
+
+        return _context_truth([ContextPart([], [], (0, 0), counts=c, firsts=f, dateline=d) for c, f, d in told])[1]
+
+    def _put(self, stage: str, value: Any) -> None:
+        import os
+        import pickle
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{stage}.{self.piece}"
+        partial = path.with_suffix(f".{self.piece}.{os.getpid()}.part")
+        partial.write_bytes(pickle.dumps(value))
+        partial.replace(path)
+
+    def _trade(self, stage: str, value: Any) -> list[Any]:
+        """Every piece's ``value`` at ``stage`` (None for those not heard from)."""
+        import pickle
+        import time
+
+        self._put(stage, value)
+        deadline = time.monotonic() + _WAIT
+        told: list[Any] = []
+        for k in range(self.pieces):
+            path = self.folder / f"{stage}.{k}"
+            if k != self.piece and (self.folder / f"started.{k}").exists():
+                while not path.exists() and time.monotonic() < deadline:
+                    time.sleep(0.002)
+            try:
+                told.append(value if k == self.piece else pickle.loads(path.read_bytes()))
+            except (OSError, pickle.UnpicklingError, EOFError):
+                told.append(None)
+        return told
 
 
 def _context_truth(parts: list[ContextPart]) -> Given:
@@ -521,12 +586,13 @@ def piece_bounds(chars: int, pieces: int) -> list[tuple[int, int]]:
 
 
 def run_piece(task: ReadTask, piece: int, pieces: int, max_size: int, cache: object | None = None,
-              prior: Runs | None = None, given: Given | None = None) -> PieceResult:
+              prior: Runs | None = None, given: Given | None = None, exchange: str | None = None) -> PieceResult:
     """Read ``task``'s file and extract the figures of piece ``piece`` of ``pieces`` of its article (the
     sentences starting in that share of its characters). ``prior``: the sentences the attributor read
     before this piece, when known (else assumed, see the module). ``given``: the article's countries and main
     place, when known (else guessed). ``cache``: the figure cache's folder (the first piece reads through it
-    and returns the whole article's rows when it holds them)."""
+    and returns the whole article's rows when it holds them). ``exchange``: a folder where the pieces running
+    at the same time tell each other what their shares name (:class:`_Exchange`)."""
     from ._parallel import read_digested, rows_of
     from .extract import extract_figures
 
@@ -546,7 +612,8 @@ def run_piece(task: ReadTask, piece: int, pieces: int, max_size: int, cache: obj
             return PieceResult(TaskResult([article_row(article)], errors, [stored[key]], read), whole=True)
     within = piece_bounds(len(article.text), pieces)[piece]
     reading = _Reading(speculate=piece > 0, prior=prior, until=within[1] if piece < pieces - 1 else 2**62,
-                       within=within, given=given)
+                       within=within, given=given,
+                       exchange=_Exchange(exchange, piece, pieces) if exchange and given is None else None)
     try:
         figures = extract_figures(article, within=within, context=reading.context)
     except _GuessTooShort:
@@ -567,6 +634,7 @@ class _Batch(Future):
         super().__init__()
         self._pool, self._max_size, self._cache = pool, max_size, cache
         self._parts: list[tuple[ReadTask | None, list[Future]]] = []  # (huge task, its pieces) or (None, [batch])
+        self._folders: dict[int, str] = {}  # a huge task's part -> the folder its pieces tell each other in
         plain: list[ReadTask] = []
         for task in batch:
             pieces = task.pieces(pool.jobs)
@@ -576,7 +644,8 @@ class _Batch(Future):
             if plain:
                 self._parts.append((None, [pool.submit(_run_batch, plain, max_size, cache)]))
                 plain = []
-            self._parts.append((task, [pool.submit(run_piece, task, k, pieces, max_size, cache)
+            folder = self._folders[len(self._parts)] = tempfile.mkdtemp(prefix="figure-audit-pieces-")
+            self._parts.append((task, [pool.submit(run_piece, task, k, pieces, max_size, cache, None, None, folder)
                                        for k in range(pieces)]))
         if plain:
             self._parts.append((None, [pool.submit(_run_batch, plain, max_size, cache)]))
@@ -586,11 +655,15 @@ class _Batch(Future):
 
     def result(self, timeout: float | None = None) -> list[TaskResult]:
         results: list[TaskResult] = []
-        for task, futures in self._parts:
-            if task is None:
-                results.extend(futures[0].result(timeout))
-            else:
-                results.append(self._joined(task, [f.result(timeout) for f in futures]))
+        try:
+            for task, futures in self._parts:
+                if task is None:
+                    results.extend(futures[0].result(timeout))
+                else:
+                    results.append(self._joined(task, [f.result(timeout) for f in futures]))
+        finally:
+            for folder in self._folders.values():
+                shutil.rmtree(folder, ignore_errors=True)
         return results
 
     def _joined(self, task: ReadTask, pieces: list[PieceResult]) -> TaskResult:

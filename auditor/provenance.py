@@ -164,6 +164,9 @@ class ContextPart:
     main_read: bool = False
     asked: dict[str, str] = field(default_factory=dict)  # generic word -> the actor the profile read it as
     profile_read: bool = False  # the profile was read otherwise (its answers not logged)
+    # what the other parts' shares name and count, when they tell (``countries(named)``: those named and
+    # whether every part told; ``main(part)``: None when not every part told): a better guess
+    exchange: Any = None
 
 
 class _AskedProfile:
@@ -210,7 +213,11 @@ class ArticleContext:
             part.named = self._countries_named(
                 [m for ms in found for m in ms if a <= m.start < b],
                 [words for _, _, words in scans], [(a - offset, b - offset) for offset, _, _ in scans])
-            hint = set(part.hint) if part.hint is not None else hint
+            if part.hint is not None:
+                hint = set(part.hint)
+            elif part.exchange is not None:
+                told, every = part.exchange.countries(part.named)
+                hint = told if every else hint | told
             part.guess = frozenset(hint)
         mentions: list[Any] = [m for ms in found for m in ms]
         if hint:
@@ -322,8 +329,9 @@ class ArticleContext:
                 part.counts[m.place.name] = part.counts.get(m.place.name, 0.0) + weight
                 part.firsts.setdefault(m.place.name, m)
         part.dateline = self.dateline
-        if part.main is not None:
-            self.main_place, main = part.main
+        told = part.exchange.main(part) if part.main is None and part.exchange is not None else None
+        if part.main is not None or told is not None:
+            self.main_place, main = part.main or told
         else:
             main = self._main_mention()
         part.main_guess = main
