@@ -485,3 +485,53 @@ def test_a_list_of_places_reaching_into_a_pieces_margin_makes_it_scan_the_whole_
     whole, result, parts, retried = _whole_and_pieces(path, 2)
     assert parts[1].context.spans == [(0, len(text))]
     assert result.rows == whole.rows
+
+
+def _palo_verde(tmp_path: Path) -> Path:
+    village = "Drones struck Palo Verde overnight, killing 4 people, police said."
+    before = _lines(SUDAN, 30, 10) + "\n\n" + _lines(MEXICO, 60, 100)
+    after = _lines(UKRAINE, 160, 300) + " " + village + " " + _lines(SUDAN, 60, 600)
+    return _second_piece_opens_with(before, after, tmp_path, "palo-verde.txt")
+
+
+def test_pieces_running_at_once_tell_each_other_what_their_shares_name(tmp_path):
+    # The article of the Mexican village again, its two pieces on two processes at once: each hears the countries
+    # and places the other's share names, and neither is extracted again.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    path = _palo_verde(tmp_path)
+    task = ReadTask(path, path.stat().st_size)
+    folder = tmp_path / "told"
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+        parts = list(pool.map(run_piece, [task] * 2, [0, 1], [2] * 2, [MAX] * 2, [None] * 2, [None] * 2, [None] * 2,
+                              [str(folder)] * 2))
+    again: list[int] = []
+    result, retried = joined(parts, lambda k, prior, given: again.append(k) or run_piece(task, k, 2, MAX, None, prior,
+                                                                                        given),
+                             lambda: run_task(task, MAX))
+    assert "MX" in parts[1].context.guess
+    assert parts[0].context.main_guess == parts[1].context.main_guess
+    assert retried == [] and again == []
+    assert result.rows == run_task(task, MAX).rows
+
+
+def test_a_piece_hears_from_a_piece_that_ran_before_it_and_waits_for_none_that_has_not_started(tmp_path,
+                                                                                             monkeypatch):
+    import time
+
+    from auditor import _article_parts
+
+    monkeypatch.setattr(_article_parts, "_WAIT", 60.0)
+    path = _palo_verde(tmp_path)
+    task = ReadTask(path, path.stat().st_size)
+    folder = str(tmp_path / "told")
+    started = time.monotonic()
+    first = run_piece(task, 0, 2, MAX, None, None, None, folder)
+    assert time.monotonic() - started < 60  # the second had not started: the first did not wait for it
+    second = run_piece(task, 1, 2, MAX, None, None, None, folder)
+    assert "MX" in second.context.guess  # heard from the first
+    result, retried = joined([first, second], lambda k, prior, given: run_piece(task, k, 2, MAX, None, prior, given),
+                             lambda: run_task(task, MAX))
+    assert retried == []
+    assert result.rows == run_task(task, MAX).rows
