@@ -13,10 +13,11 @@ what the whole article's context holds there. Two things are read from the whole
 is a figure's place of last resort, and whose country chooses the profile). A piece guesses them from what it
 scans and returns what its share of the characters counts (the countries it names, its places' counts and
 first event mentions), and what its guess had a say in: the countries the gazetteer's scan decided by, the
-main mention when read, and each answer the guessed profile gave. The parent merges the shares into the
-article's countries and main place as the whole article's context decides them and checks each guess; a piece
-whose guess does not hold is extracted again given them (a list of places reaching into a margin makes a piece
-scan the whole text instead).
+main mention when read, and each answer the guessed profile gave. The pieces running at the same time tell
+each other what their shares name and count (:class:`_Exchange`, files in a folder per article), so that their
+guesses are mostly right. The parent merges the shares into the article's countries and main place as the
+whole article's context decides them and checks each guess; a piece whose guess does not hold is extracted
+again given them (a list of places reaching into a margin makes a piece scan the whole text instead).
 
 The one state carried from sentence to sentence is the attributor's
 (:class:`~auditor.attribution.Attributor`): it reads sentences in order, on demand (up to ``_LOOKBACK``
