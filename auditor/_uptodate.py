@@ -307,9 +307,13 @@ def options_key(options: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def forget(out_dir: str | os.PathLike[str]) -> None:
-    """Remove the record (a run is starting: until it ends well, nothing is up to date)."""
+    """Remove the record (a run is starting: until it ends well, nothing is up to date), and the temporary
+    file of one that a killed run was writing (``atomic_write_text``'s; the folder is this run's now)."""
+    path = _record_path(out_dir)
     try:
-        _record_path(out_dir).unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+        for left in path.parent.glob(f".{RECORD_NAME}.*.tmp"):
+            left.unlink(missing_ok=True)
     except OSError:
         pass
 
