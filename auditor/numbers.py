@@ -181,7 +181,7 @@ def _word_value(word: str) -> float | None:
 
 # digit token (lower case) -> (its value, its compound unit): a corpus writes few distinct numbers ("10", "24-hour")
 _DIGIT_READINGS: dict[str, tuple[float | None, str]] = {}
-_DIGIT_READINGS_MAX = 100_000
+_DIGIT_READINGS_MAX = 20_000  # (~3 MB at most)
 
 
 def _digit_reading(lower: str) -> tuple[float | None, str]:

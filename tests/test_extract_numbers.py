@@ -305,3 +305,32 @@ def test_digits_start_a_fraction_only_before_out_of_or_in(figures_of):
     assert [(f.surface, f.value, f.unit) for f in figures if f.unit == "fraction"] == [
         ("3 out of 10", pytest.approx(0.3), "fraction"), ("1 in five", pytest.approx(0.2), "fraction")]
     assert {f.surface: f.value for f in figures if f.unit == "count"}.keys() >= {"3", "10", "17"}
+
+
+def test_digit_readings_kept_per_text_are_what_the_token_says():
+    """A digit token's value and compound unit, kept per text (``numbers._digit_reading``), read the same when
+    first met, when met again, and after the bounded store was emptied: the split and value of the text."""
+    from auditor import numbers
+
+    texts = ["12", "1,250", "60,000", "1.5", "0:02:08", "24-hour", "25-year-old", "3-km", "1,25", "1.2.3", "10-day",
+             "2,500.75", "007", "18-25-year-old", "1,000,000"]
+    numbers._DIGIT_READINGS.clear()
+    for _round in range(2):
+        for text in texts:
+            tokens = numbers.tokenize(f"{text} people")
+            word = tokens[0].lower  # ("18-25-year-old": the token "18")
+            head, suffix = numbers._split_compound(word)
+            expected = (numbers._digits_value(head), "-".join(suffix))
+            reading = numbers._Reader(tokens, f"{text} people", 0).read_cardinal(0)
+            assert numbers._DIGIT_READINGS[word] == expected
+            assert (reading is None) == (expected[0] is None), text
+            if reading is not None:
+                assert reading[0] == expected[0] and reading[3] == expected[1], text
+    before = numbers._DIGIT_READINGS_MAX
+    numbers._DIGIT_READINGS_MAX = 3
+    try:
+        for text in texts:
+            numbers._digit_reading(text)
+            assert len(numbers._DIGIT_READINGS) <= 3
+    finally:
+        numbers._DIGIT_READINGS_MAX = before
