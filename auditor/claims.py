@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
+import itertools
 import json
 import os
 import shutil
@@ -111,6 +112,15 @@ def _article_chunks(figures: pd.DataFrame, size: int) -> list[np.ndarray]:
     order kept inside a part)."""
     if "article_id" not in figures or len(figures) <= size:
         return [np.arange(len(figures))]
+    values = figures["article_id"].to_numpy()
+    if values.dtype.kind in "iu" and bool((values[1:] >= values[:-1]).all()):
+        # Article rows in order, each article's figures together (a spilled table's): the parts are ranges
+        # of rows, cut at the first article starting in each next ``size`` rows (no array per row made)
+        starts = np.flatnonzero(values[1:] != values[:-1]) + 1  # the first row of each article after the first
+        cuts = starts[np.flatnonzero(starts // size != np.concatenate(([0], starts[:-1] // size)))]
+        bounds = [0, *cuts.tolist(), len(values)]
+        return [np.arange(start, stop) for start, stop in zip(bounds, bounds[1:])]
+    del values
     codes, _ = pd.factorize(figures["article_id"], use_na_sentinel=False)  # articles in order of first row
     per_article = np.bincount(codes)
     part_of_article = (np.cumsum(per_article) - per_article) // size
@@ -226,6 +236,7 @@ def build_claims_by_blocks(
                 bucket_of_row = cut
                 cache.put_layout(bucket_of_row)
             del cut
+            release_memory()  # the shares sent and the cut received (pickled): given back before the claims tasks
         elif keys is None and bucket_of_row is None:
             keys = _keys_on_workers(figures, submit, workers, chosen, None if folder is None else Path(folder), ids)
             release_memory()  # the key parts joined and cut: what the claims results come into
@@ -262,25 +273,24 @@ def build_claims_by_blocks(
                 missing = np.flatnonzero(~np.isin(bucket_of_row, np.array(found, dtype=np.int64)))
                 batches = [missing[rows] for rows in
                            _packed(bucket_of_row[missing], _n_batches(len(missing), workers))] if len(missing) else []
-            futures: dict[int, Future] = {}
-            for number in _largest_first(batches):  # the longest tasks first: no worker idles at the end
+            def submitted(number: int) -> Future:
                 rows = batches[number]
                 part_articles = _articles_at(articles, article_rows[rows])
                 if spilled:  # the task reads its rows from the spill file; its articles from a file here
                     path = _write_frames(Path(folder) / f"articles-{number}.pickle", part_articles)
-                    futures[number] = submit(_claims_task, figures.part(rows), path, chosen,
-                                             run_folders if cache is None else None)
-                    continue
+                    return submit(_claims_task, figures.part(rows), path, chosen, run_folders if cache is None else None)
                 part = figures.iloc[rows]
                 if folder is None:
-                    futures[number] = submit(_claims_task, part, part_articles, chosen)
-                else:  # written one batch at a time: the parent never holds a second copy of the table
-                    path = _write_frames(Path(folder) / f"batch-{number}.pickle", part, part_articles)
-                    futures[number] = submit(_claims_task, path, None, chosen)
-                del part, part_articles
+                    return submit(_claims_task, part, part_articles, chosen)
+                # written one batch at a time: the parent never holds a second copy of the table
+                return submit(_claims_task, _write_frames(Path(folder) / f"batch-{number}.pickle", part, part_articles),
+                              None, chosen)
+
+            order = _largest_first(batches)  # the longest tasks first: no worker idles at the end
+            if run_folders is not None and cache is None:  # local workers: a few tasks sent ahead at a time
+                return _from_runs(figures, _in_window(order, submitted, 2 * workers), batches, run_folders, store_dir)
+            futures: dict[int, Future] = {number: submitted(number) for number in order}
             if run_folders is not None:
-                if cache is None:
-                    return _from_runs(figures, _as_completed(futures), batches, run_folders, store_dir)
                 positions = dict(zip(*_positions_by(bucket_of_row)))
                 return _from_runs(figures, _stored_as_built(futures, batches, bucket_of_row, cache, digests,
                                                             run_folders, list(stored_runs.values())),
@@ -666,10 +676,15 @@ def _article_index(ids: pd.Series) -> tuple[Any, Any]:
 
 
 def _article_rows_of(figures: pd.DataFrame | SpilledFigures, articles: pd.DataFrame | SpilledTable) -> np.ndarray:
-    """:func:`_article_rows` of every figure; a spilled table's article ids read a part at a time."""
-    ids = _article_ids(articles)
+    """:func:`_article_rows` of every figure; a spilled table's article ids read a part at a time (or,
+    when it knows how many rows each article has, none read)."""
     if not isinstance(figures, SpilledFigures):
-        return _article_rows(figures["article_id"], ids)
+        return _article_rows(figures["article_id"], _article_ids(articles))
+    counts = figures.article_counts
+    if counts is not None and isinstance(articles, SpilledTable) and len(counts) == len(articles):
+        # A local run's tables: the figures follow their articles (whose ids are unique), so many each
+        return np.repeat(np.arange(len(articles), dtype=np.int32 if len(articles) < 2**31 else np.int64), counts)
+    ids = _article_ids(articles)
     index = None if ids is None else _article_index(ids)
     del ids
     # Held for the whole claims step: 4 bytes per figure, not 8 (a row of the articles, or -1)
@@ -973,7 +988,7 @@ def _forget_texts() -> None:
 
 def _packed(units: np.ndarray, n_batches: int) -> list[np.ndarray]:
     """Row positions grouped by unit (a key's or a bucket's integer code, one per row), units packed
-    into ``n_batches`` of similar size (largest first, ties by code), each batch in row order."""
+    into ``n_batches`` of similar size (largest first, ties by code), each batch in row order (int32)."""
     import heapq
 
     blocks = _positions_by(units)[1]
@@ -984,7 +999,9 @@ def _packed(units: np.ndarray, n_batches: int) -> list[np.ndarray]:
         size, i = heapq.heappop(smallest)
         batches[i].append(rows)
         heapq.heappush(smallest, (size + len(rows), i))
-    return [np.sort(np.concatenate(b)) for b in batches if b]
+    # Held through the claims step (a number per figure): 4 bytes each, not 8
+    dtype = np.int32 if len(units) < 2**31 else np.int64
+    return [np.sort(np.concatenate(b)).astype(dtype, copy=False) for b in batches if b]
 
 
 def _run_files(built: tuple, run_folders: tuple[Path, Path, Path]) -> tuple[str, str, str]:
@@ -1132,6 +1149,23 @@ def _as_completed(futures: dict[int, Future]) -> Iterator[tuple[int, Any]]:
         yield number_of[future], future.result()
 
 
+def _in_window(numbers: list[int], submitted: Callable[[int], Future], window: int) -> Iterator[tuple[int, Any]]:
+    """``(number, result)`` of the task of each of ``numbers`` (sent in that order by ``submitted(number)``,
+    local futures), as they complete, at most ``window`` sent and not yet taken: what this process
+    holds for the tasks sent (their rows, their articles' files) does not grow with the number of batches."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    waiting = iter(numbers)
+    flying = {submitted(number): number for number in itertools.islice(waiting, window)}
+    while flying:
+        done, _ = wait(flying, return_when=FIRST_COMPLETED)
+        for future in done:
+            number = flying.pop(future)
+            for following in itertools.islice(waiting, 1):
+                flying[submitted(following)] = following
+            yield number, future.result()
+
+
 def _largest_first(batches: list[np.ndarray]) -> list[int]:
     """The batches' numbers, the most figures first (ties by number): the longest tasks start first
     and the short ones fill in at the end, so that no worker idles while one finishes a big key."""
@@ -1181,29 +1215,40 @@ def _from_runs(
     # Without any decision stored the review columns are empty (the runs'): only the sort keys are read.
     reviewed = store_dir is not None and _has_decisions(store_dir)
     group_keys, conflict_keys = _GROUP_KEYS, _CONFLICT_KEYS if reviewed else _CONFLICT_SORT_KEYS
-    by_batch, keys_of_batch = {}, {}
+    # Per batch: its runs' paths, and of its groups and conflicts the sort keys (as Arrow columns: ranks,
+    # not status and severity texts; joined without a copy, :func:`_joined_order`) and, to merge
+    # decisions on, the key columns (only when there are decisions)
+    by_batch, sort_keys_of_batch, keys_of_batch = {}, {}, {}
     for number, run in completed:
         by_batch[number] = run
-        keys_of_batch[number] = [read_run(run[1], group_keys), read_run(run[2], conflict_keys)]
+        keys = [read_run(run[1], group_keys), read_run(run[2], conflict_keys)]
+        sort_keys_of_batch[number] = [_arrow_keys(_group_keys(keys[0])), _arrow_keys(_conflict_keys(keys[1]))]
+        keys_of_batch[number] = keys if reviewed else [None, None]
+        del keys
     runs = [by_batch[number] for number in range(len(batches))]
     batch_of_row = np.empty(len(figures), dtype=_run_dtype(len(runs)))
     for number, rows in enumerate(batches):
         batch_of_row[rows] = number
     figures.filled = SpilledRuns(tuple(run[0] for run in runs), folders[0], batch_of_row, _FILLED)
     tables = []
-    for k, keys_of in enumerate((_group_keys, _conflict_keys)):
-        pieces = [keys_of_batch[number][k] for number in range(len(runs))]
-        of_run = np.repeat(np.arange(len(runs), dtype=_run_dtype(len(runs))), [len(part) for part in pieces])
-        for number in range(len(runs)):  # the pieces let go as the joined keys are made, not held beside
-            keys_of_batch[number][k] = None
-        keys = pd.concat(pieces, ignore_index=True)
-        del pieces
-        order = _sort_positions(keys_of(keys))
-        # The sorted keys only to merge decisions on: without any, only the order is kept
-        tables.append((keys.take(order).reset_index(drop=True) if reviewed else None, of_run[order]))
+    for k in (0, 1):
+        sort_keys = [sort_keys_of_batch[number][k] for number in range(len(runs))]
+        of_run = np.repeat(np.arange(len(runs), dtype=_run_dtype(len(runs))), [len(part[0]) for part in sort_keys])
+        for number in range(len(runs)):
+            sort_keys_of_batch[number][k] = None
+        order = _joined_order(sort_keys)
+        del sort_keys
+        keys = None
+        if reviewed:  # the sorted keys to merge decisions on: without any, only the order is kept
+            pieces = [keys_of_batch[number][k] for number in range(len(runs))]
+            for number in range(len(runs)):  # the pieces let go as the joined keys are made, not held beside
+                keys_of_batch[number][k] = None
+            keys = pd.concat(pieces, ignore_index=True).take(order).reset_index(drop=True)
+            del pieces
+        tables.append((keys, of_run[order]))
         del keys, order
     (group_keys, group_runs), (conflict_keys, conflict_runs) = tables
-    del tables, keys_of_batch
+    del tables, keys_of_batch, sort_keys_of_batch
     groups = conflicts = None  # no decision: the runs' review columns ("") are the tables'
     if reviewed:
         groups, conflicts = _with_review(lambda: _members(figures), group_keys, conflict_keys, store_dir)
@@ -1222,6 +1267,39 @@ def _from_runs(
                 made[k].remove()
                 made[k] = empty[k]
     return figures, made[0], made[1]
+
+
+def _arrow_keys(keys: list[pd.Series]) -> list[Any]:
+    """Sort keys (:func:`_group_keys`, :func:`_conflict_keys` of one run) as :func:`_order` converts
+    them: Arrow arrays (missing values null); the Series as given where one does not convert."""
+    import pyarrow as pa
+
+    try:
+        return [pa.array(key, from_pandas=True) for key in keys]
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return keys
+
+
+def _joined_order(pieces: list[list[Any]]) -> np.ndarray:
+    """:func:`_sort_positions` of the runs' sort keys joined in turn (each as :func:`_arrow_keys` gives
+    them): sorted by Arrow over the runs' arrays chunked together (not copied into one); by pandas
+    when a run's did not convert or their types differ."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    filled = [keys for keys in pieces if len(keys[0])]
+    if not filled:
+        return np.zeros(0, dtype=np.int64)
+    try:
+        if all(isinstance(key, (pa.Array, pa.ChunkedArray)) for keys in filled for key in keys):
+            table = pa.table({str(i): pa.chunked_array([keys[i] for keys in filled]) for i in range(len(filled[0]))})
+            return pc.sort_indices(table, sort_keys=[(name, "ascending", "at_end") for name in table.column_names]
+                                   ).to_numpy()
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    as_series = [[key if isinstance(key, pd.Series) else pd.Series(key.to_pandas()) for key in keys] for keys in filled]
+    return _sort_positions([pd.concat([keys[i] for keys in as_series], ignore_index=True)
+                            for i in range(len(filled[0]))])
 
 
 def _run_dtype(n_runs: int) -> type:
