@@ -126,7 +126,8 @@ def cut_spans(text: str, start: int, end: int, max_chars: int,
     ``boundaries`` are ``(pattern, shortest)`` pairs, by ``shortest`` (a pattern with a group ``gap``: the
     whitespace and separator between two pieces). A piece ends at the earliest boundary at least its
     ``shortest`` characters from the piece's start (a stronger boundary makes a shorter piece); with none
-    within ``max_chars``, at the last whitespace before it (or at ``max_chars``: a run with no space).
+    within ``max_chars``, where :func:`_fallback_cut` says (never inside a number or between a number and
+    the word after it, when the piece has another place to end).
     Each pattern's matches are read once, in order, as the pieces move on: linear in the text.
     """
     spans: list[tuple[int, int]] = []
@@ -156,9 +157,7 @@ def cut_spans(text: str, start: int, end: int, max_chars: int,
             if end - piece_start <= max_chars:
                 spans.append((piece_start, end))
                 break
-            limit = furthest + 1
-            space = max(text.rfind(" ", piece_start + 1, limit), text.rfind("\xa0", piece_start + 1, limit))
-            cut = (space, space + 1) if space != -1 else (furthest, furthest)  # (a run with no space: cut anyway)
+            cut = _fallback_cut(text, piece_start, furthest, end)
         piece_end, next_start = cut
         while piece_end > piece_start and text[piece_end - 1].isspace():
             piece_end -= 1
@@ -168,6 +167,31 @@ def cut_spans(text: str, start: int, end: int, max_chars: int,
             spans.append((piece_start, piece_end))
         piece_start = next_start
     return spans
+
+
+# Where a piece with no clause boundary ends, best first: whitespace with no digit on either side (not inside
+# "12 000" or "4\xa0500", nor between a number and its noun: "12 | killed"); then, in a run with no space (a
+# URL, base64, CJK text), right after punctuation and not before a digit ("1,|200" stays whole); then any
+# whitespace (a table of bare numbers); else the piece's longest length, moved back out of a run of digits.
+_SAFE_CUTS = (re.compile(r"(?<=[^\d\s])\s+(?=[^\d\s])"), re.compile(r"(?<=[^\w\s])(?=[^\d\s])"), re.compile(r"\s+"))
+_LOOK_PAST = 64  # characters read past the piece's longest end, so a gap's look-ahead sees what follows it
+
+
+def _fallback_cut(text: str, piece_start: int, furthest: int, end: int) -> tuple[int, int]:
+    """``(piece end, next start)`` for a piece from ``piece_start`` with no clause boundary up to ``furthest``."""
+    stop = min(end, furthest + _LOOK_PAST)
+    for pattern in _SAFE_CUTS:
+        last = None
+        for match in pattern.finditer(text, piece_start + 1, stop):
+            if match.start() > furthest:
+                break
+            last = match
+        if last is not None:
+            return last.span()
+    cut = furthest
+    while cut > piece_start + 1 and text[cut - 1].isdigit() and text[cut].isdigit():
+        cut -= 1
+    return (cut, cut) if cut > piece_start + 1 else (furthest, furthest)
 
 
 # A Sentence's fields set at once: a frozen dataclass's ``__init__`` sets each through ``object.__setattr__``

@@ -172,3 +172,37 @@ def test_boundary_examples(boundary, example):
     without = tuple(pair for pair in boundaries if pair[0].pattern != boundary["pattern"])
     assert len(without) == len(boundaries) - 1
     assert [text[a:b] for a, b in cut_spans(text, 0, len(text), longest, without)] != pieces
+
+
+def _cut_between(text: str, sentences) -> list[str]:
+    """What lies on either side of each cut inside a line: ``"left|right"``."""
+    return [text[a.end - 1] + "|" + text[b.start] for a, b in zip(sentences, sentences[1:]) if a.paragraph == b.paragraph]
+
+
+def test_a_long_run_is_never_cut_next_to_a_number():
+    # no clause boundary at all: the pieces end at whitespace, but not inside "12 000" / "4 500" (thousands
+    # separated by a no-break space) nor between a number and its noun ("12 | killed" lost the category)
+    for join in (" 🔥 ", "\xa0", "\t", " "):
+        text = join.join(["12 killed in the camp", "4\xa0500 displaced from the town"] * 200)
+        sentences = split_sentences(text)
+        assert len(sentences) > len(text) // _PIECE
+        cuts = _cut_between(text, sentences)
+        assert not [c for c in cuts if c[0].isdigit() or c[-1].isdigit()], (repr(join), cuts[:5])
+    text = " 🔥 ".join(["12 killed in the camp"] * 300)
+    assert [(f.surface, f.category) for f in extract_figures(text)] == [("12", "killed")] * 300
+
+
+def test_a_run_without_spaces_is_cut_after_punctuation_not_inside_a_word_or_number():
+    # CJK text, a URL, a base64 blob: no whitespace for thousands of characters
+    cjk = "在喀布尔的爆炸中有12人死亡，30人受伤，" * 200
+    sentences = split_sentences(cjk)
+    assert len(sentences) > len(cjk) // _PIECE and all(s.text.endswith("，") for s in sentences)
+    one = [f.surface for f in extract_figures("在喀布尔的爆炸中有12人死亡，30人受伤，")]
+    assert one and [f.surface for f in extract_figures(cjk)] == one * 200  # (no "1" or "2" from a cut "12")
+    blob = "".join(f"Qm{i:04d}xZ+/Kp" for i in range(600))  # (digits inside every token)
+    url = "https://example.org/archive/" + "/".join(f"report{i}" for i in range(800))
+    for text in (blob, url):
+        pieces = split_sentences(text)
+        assert len(pieces) > len(text) // _PIECE
+        assert all(c[0] in "+/" for c in _cut_between(text, pieces)), _cut_between(text, pieces)[:5]
+        assert [f.surface for f in extract_figures(text + " and 12 people were killed")] == ["12"]
