@@ -266,6 +266,12 @@ class Gazetteer:
                 resume = j + 1
         return found
 
+    def forget_scan(self, tokens: Tokens) -> None:
+        """Drop what the scan of ``tokens`` kept for a second pass (when it is the last scan): a huge article's
+        words and names found would otherwise stay until the next article's scan (~30 MB per MB of text)."""
+        if self._scan[0] is tokens:
+            self._scan = (None, [], {}, {})
+
     @staticmethod
     def _names_at(tokens: Tokens, i: int, entries: tuple[_Entry, ...]) -> list[_Name]:
         """The names of ``entries`` (names of two words or more under token ``i``'s key) the tokens from ``i``

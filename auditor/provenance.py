@@ -128,10 +128,19 @@ def _place_kind(name: str) -> str | None:
 # -- per-article context ---------------------------------------------------------------------
 
 
+# Sentences whose tokens an article's context keeps: extraction and the attributor read them in order, a
+# figure's sentence with a few before it and the one after (attribution._LOOKBACK), so the oldest are dropped;
+# one asked for again is cut again, the same tokens. (All of them took ~30 MB per MB of a huge article's text.)
+_TOKEN_WINDOW = 64
+
+
 def _tokens_in(cache: dict[int, list[Token]], sentence: Sentence) -> list[Token]:
-    """``sentence``'s tokens, cut once into ``cache`` (keyed by the sentence's start)."""
+    """``sentence``'s tokens, cut once into ``cache`` (keyed by the sentence's start; the ``_TOKEN_WINDOW``
+    last cut are kept)."""
     found = cache.get(sentence.start)
     if found is None:
+        if len(cache) >= _TOKEN_WINDOW:
+            del cache[next(iter(cache))]  # (the oldest cut: sentences are read in order)
         found = cache[sentence.start] = tokenize(sentence.text, sentence.start)
     return found
 
@@ -242,6 +251,7 @@ class ArticleContext:
             spans = actors.alias_spans(span, tokens=words)
             self._actor_spans += spans if not offset else [(start + offset, end + offset, alias)
                                                            for start, end, alias in spans]
+            gazetteer.forget_scan(words)  # (both place passes are done)
         self._actor_starts = actor_starts = [a[0] for a in self._actor_spans]
         self._actor_mentions: list[Any] = [None] * len(actor_starts)
         actor_spans = self._actor_spans
