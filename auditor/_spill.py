@@ -146,6 +146,10 @@ class SpillWriter(RowColumns):
     record batches of :data:`SCHEMA` (a worker's, see :class:`PackedResults`), in the order given.
     With another ``schema`` (:data:`ARTICLE_SCHEMA`), rows of that table: :meth:`finish_table`."""
 
+    # Rows gathered, then joined into one record batch, at a time: the parent holds them twice while
+    # joining (the figure rows are ~600 bytes each), its peak through the extraction
+    CHUNK = 8_192
+
     def __init__(self, folder: str | Path | None = None, schema: pa.Schema = SCHEMA) -> None:
         super().__init__(len(schema))
         self.schema = schema
@@ -208,6 +212,10 @@ class SpillWriter(RowColumns):
             self._nulls[i] += column.null_count
         self._writer.write_batch(batch)
         self._batch_rows.append(batch.num_rows)
+        del batch, pieces
+        # The rows written and the workers' messages they came in: given back now (the heap kept their
+        # blocks, scattered among live ones, and the parent's peak grew through the extraction)
+        release_memory()
 
     def finish(self, article_counts: np.ndarray | None = None) -> SpilledFigures:
         """The table written: the file closed and handed to a :class:`SpilledFigures` (which removes it);
