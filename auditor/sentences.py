@@ -124,7 +124,7 @@ def cut_spans(text: str, start: int, end: int, max_chars: int,
     long and stripped of surrounding whitespace.
 
     ``boundaries`` are ``(pattern, shortest)`` pairs, by ``shortest`` (a pattern with a group ``gap``: the
-    whitespace and separator between two pieces). A piece ends at the earliest boundary at least its
+    whitespace and separator between two pieces). A piece ends at the earliest boundary whose gap is at least its
     ``shortest`` characters from the piece's start (a stronger boundary makes a shorter piece); with none
     within ``max_chars``, where :func:`_fallback_cut` says (never inside a number or between a number and
     the word after it, when the piece has another place to end).
@@ -143,7 +143,7 @@ def cut_spans(text: str, start: int, end: int, max_chars: int,
             if cut is not None and earliest > cut[0]:
                 break  # (the rest start further on: they cannot end the piece sooner)
             match = ahead[k]
-            while match is None or match.start() < earliest:
+            while match is None or match.start("gap") < earliest:
                 if done[k]:
                     match = None
                     break
