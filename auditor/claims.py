@@ -1161,6 +1161,7 @@ def _in_window(numbers: list[int], submitted: Callable[[int], Future], window: i
         done, _ = wait(flying, return_when=FIRST_COMPLETED)
         for future in done:
             number = flying.pop(future)
+            release_memory()  # what reading and sending the last batches' articles took: given back first
             for following in itertools.islice(waiting, 1):
                 flying[submitted(following)] = following
             yield number, future.result()
