@@ -446,11 +446,13 @@ class _Exchange:
         import os
         import pickle
 
-        self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{stage}.{self.piece}"
         partial = path.with_suffix(f".{self.piece}.{os.getpid()}.part")
-        partial.write_bytes(pickle.dumps(value))
-        partial.replace(path)
+        try:  # (the folder is gone when the article's pieces were given up: then nobody listens)
+            partial.write_bytes(pickle.dumps(value))
+            partial.replace(path)
+        except OSError:
+            pass
 
     def _trade(self, stage: str, value: Any) -> list[Any]:
         """Every piece's ``value`` at ``stage`` (None for those not heard from)."""

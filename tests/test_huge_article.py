@@ -503,6 +503,7 @@ def test_pieces_running_at_once_tell_each_other_what_their_shares_name(tmp_path)
     path = _palo_verde(tmp_path)
     task = ReadTask(path, path.stat().st_size)
     folder = tmp_path / "told"
+    folder.mkdir()
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
         parts = list(pool.map(run_piece, [task] * 2, [0, 1], [2] * 2, [MAX] * 2, [None] * 2, [None] * 2, [None] * 2,
                               [str(folder)] * 2))
@@ -526,6 +527,7 @@ def test_a_piece_hears_from_a_piece_that_ran_before_it_and_waits_for_none_that_h
     path = _palo_verde(tmp_path)
     task = ReadTask(path, path.stat().st_size)
     folder = str(tmp_path / "told")
+    (tmp_path / "told").mkdir()
     started = time.monotonic()
     first = run_piece(task, 0, 2, MAX, None, None, None, folder)
     assert time.monotonic() - started < 60  # the second had not started: the first did not wait for it
