@@ -166,6 +166,13 @@ class AuditResult:
             if isinstance(self.__dict__[name], SpilledTable):
                 self.__dict__[name].remove()
 
+    def __enter__(self) -> AuditResult:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        """``with auditor.audit(...) as result:`` closes it (:meth:`close`) at the block's end."""
+        self.close()
+
     def __repr__(self) -> str:
         return (
             f"AuditResult({self.n_articles} articles, {self.n_figures} figures, "
@@ -344,8 +351,7 @@ def audit(
             pool = WorkerPool(jobs or 0)
             session.callback(pool.close)
             articles, errors, figures, texts = _read_and_extract(paths, reading, pool, store, progress)
-        if isinstance(figures, SpilledFigures):
-            session.push(_removed_on_error(figures))
+        session.push(_removed_on_error(articles, figures))
         # Nothing read: the store is left untouched (its decisions would all be flagged orphaned).
         review_dir = store_dir if len(articles) else None
         if cluster is not None:
@@ -363,12 +369,15 @@ def audit(
     )
 
 
-def _removed_on_error(figures: SpilledFigures) -> Callable[..., bool]:
-    """An exit callback removing the spill file when the audit fails (else the result keeps it)."""
+def _removed_on_error(*tables: Any) -> Callable[..., bool]:
+    """An exit callback removing the spilled ``tables``' files when the audit fails (else the result
+    keeps them): at once, not when the traceback that holds them goes (a notebook keeps the last one)."""
 
     def exit_(kind: type | None, *_: object) -> bool:
         if kind is not None:
-            figures.remove()
+            for table in tables:
+                if isinstance(table, SpilledTable):
+                    table.remove()
         return False
 
     return exit_
