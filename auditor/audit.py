@@ -481,16 +481,17 @@ def _taken(
     from ._uptodate import keep_read
     from .readers import NAME_NOTE, ArticleTexts, _shown, _unique_id
 
-    in_task, at = array("q"), array("q")
+    # Per task, how many articles it gave (where each article was read: ArticleTexts), 4 bytes a task;
+    # per article, how many figure rows (each spilled figure's article row, for claims), 4 bytes an article
+    counts, figure_counts = array("i"), array("i")
     errors: list[ReadError] = []
-    taken: set[str] = set()
-    done_bytes, found_in_file, next_task = 0, False, 0
+    taken = _IdsSeen()
+    done_bytes, found_in_file = 0, False
     for item in plan:
         if isinstance(item, ReadError):
             errors.append(item)
             continue
         task, result = next(results)
-        n, next_task = next_task, next_task + 1
         errors.extend(result.errors)
         keep_read(result.read)  # the files' digests, for the run record
         found_in_file = (found_in_file and task.part > 0) or bool(result.articles) or any(
@@ -499,21 +500,23 @@ def _taken(
             errors.append(ReadError(_shown(task.path), "empty file"))  # as a whole file reads
         again: dict[int, list[tuple]] = {}
         rows_read = result.articles
-        for k, row in enumerate(rows_read):
-            unique = _unique_id(row[0], taken)
-            if unique != row[0]:  # a repeated id: its figure ids hash the new id, so extracted again
-                if rows_read is result.articles:
-                    rows_read = list(rows_read)
-                rows_read[k] = (unique, *row[1:])
-                again[k] = renamed(task, k, unique)
+        if not taken.take_new([row[0] for row in rows_read]):  # an id seen before (or twice here): renamed
+            for k, row in enumerate(rows_read):
+                unique = _unique_id(row[0], taken)
+                if unique != row[0]:  # a repeated id: its figure ids hash the new id, so extracted again
+                    if rows_read is result.articles:
+                        rows_read = list(rows_read)
+                    rows_read[k] = (unique, *row[1:])
+                    again[k] = renamed(task, k, unique)
         article_rows.extend(rows_read)
-        in_task.extend([n] * len(rows_read))
-        at.extend(range(len(rows_read)))
+        counts.append(len(rows_read))
         if isinstance(result.rows, PackedRows) and not again:
             rows.extend(result.rows)  # a worker's rows of the whole task, at once
+            figure_counts.extend(result.rows.counts.tolist())
         else:
             for k, found in enumerate(result.rows):
                 rows.extend(again.get(k, found))
+                figure_counts.append(len(again.get(k, found)))
         done_bytes += task.size
         if progress:
             progress(article_rows.n, round(article_rows.n * total_bytes / done_bytes) if done_bytes else 0)
@@ -529,12 +532,98 @@ def _taken(
         articles = article_rows.joined()
     if isinstance(articles, pd.DataFrame):
         ids, digests = articles["article_id"], articles["sha256"]
+    del taken
     if isinstance(rows, SpillWriter):
-        figures = rows.finish()
+        import numpy as np
+
+        # the figures' rows follow the articles' (each task's in turn, each article's in turn)
+        known = len(figure_counts) == article_rows.n and sum(figure_counts) == rows.n
+        figures = rows.finish(np.frombuffer(figure_counts, dtype=np.int32).copy() if known else None)
+        del figure_counts
         release_memory()  # what the workers' results took as they came in, before the claims step
     else:
         figures = rows.frame()
+    in_task, at = _ArticlePlaces(counts, True), _ArticlePlaces(counts, False)
     return articles, errors_frame, figures, ArticleTexts(tasks, ids, digests, in_task, at, reading.max_file_size)
+
+
+class _IdsSeen:
+    """The article ids taken so far (what :func:`~auditor.readers._unique_id` renames a repeated id
+    against), as two independent 64-bit hashes each (pandas' and Python's, keyed differently) in a
+    few sorted numpy arrays (their count the log of the ids'): 16 bytes per article for the whole
+    run, not a Python string and a set entry (~90 bytes). ``in`` and ``add`` as a set's."""
+
+    def __init__(self) -> None:
+        self._levels: list[tuple[Any, Any]] = []  # (first hashes sorted, second hashes in that order)
+
+    @staticmethod
+    def _hashes(ids: Sequence[str]) -> tuple[Any, Any]:
+        import numpy as np
+
+        values = np.empty(len(ids), dtype=object)
+        values[:] = ids
+        first = pd.util.hash_array(values, categorize=False)
+        return first, np.array([hash(i) for i in ids], dtype=np.int64).view(np.uint64)
+
+    def _found(self, first: Any, second: Any) -> bool:
+        """Whether any of these (first, second) hashes was added."""
+        import numpy as np
+
+        for sorted_first, sorted_second in self._levels:
+            at = np.minimum(np.searchsorted(sorted_first, first), len(sorted_first) - 1)
+            for k in np.flatnonzero(sorted_first[at] == first).tolist():  # equal first hashes: compare the second
+                i = at[k]
+                while i < len(sorted_first) and sorted_first[i] == first[k]:
+                    if sorted_second[i] == second[k]:
+                        return True
+                    i += 1
+        return False
+
+    def _added(self, first: Any, second: Any) -> None:
+        import numpy as np
+
+        order = np.argsort(first, kind="stable")
+        self._levels.append((first[order], second[order]))
+        while len(self._levels) > 1 and len(self._levels[-2][0]) <= 2 * len(self._levels[-1][0]):
+            (a, a2), (b, b2) = self._levels.pop(), self._levels.pop()  # merged: amortised n log n in all
+            joined, joined_second = np.concatenate([b, a]), np.concatenate([b2, a2])
+            order = np.argsort(joined, kind="stable")
+            self._levels.append((joined[order], joined_second[order]))
+
+    def take_new(self, ids: Sequence[str]) -> bool:
+        """Add ``ids`` when none was added before and none is repeated among them (``True``); else add
+        nothing (``False``: :func:`~auditor.readers._unique_id` renames them one at a time)."""
+        if not ids:
+            return True
+        if len(set(ids)) < len(ids):
+            return False
+        first, second = self._hashes(ids)
+        if self._found(first, second):
+            return False
+        self._added(first, second)
+        return True
+
+    def __contains__(self, article_id: str) -> bool:
+        return self._found(*self._hashes([article_id]))
+
+    def add(self, article_id: str) -> None:
+        self._added(*self._hashes([article_id]))
+
+
+class _ArticlePlaces:
+    """Where each article was read, from the number of articles of each task: its task
+    (``tasks=True``) or its place in the task's articles, one per article as iterated (what
+    :class:`~auditor.readers.ArticleTexts` zips with the ids; not held as one number per article)."""
+
+    def __init__(self, counts: Sequence[int], tasks: bool) -> None:
+        self._counts, self._tasks = counts, tasks
+
+    def __iter__(self) -> Iterator[int]:
+        for n, count in enumerate(self._counts):
+            yield from ((n,) * count) if self._tasks else range(count)
+
+    def __len__(self) -> int:
+        return sum(self._counts)
 
 
 def _claims(

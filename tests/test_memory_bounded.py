@@ -7,6 +7,7 @@ import sys
 from concurrent.futures import Future
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.ipc as ipc
@@ -239,7 +240,8 @@ def test_command_line_streams_the_spill_to_csv_and_parquet_without_loading_the_t
     assert main(["run", str(corpus), "--out", str(out), "--jobs", "2", "--no-cache", "--quiet",
                  "--format", "both"]) == 0
     n = len(in_memory.figures)
-    assert n > 4 * 300 and max(rows for rows, _ in largest) == n  # the ids of every figure, as one column
+    # at most one column of every figure (no id is read to find each figure's article: the counts give it)
+    assert n > 4 * 300 and max(rows for rows, _ in largest) <= n
     assert max(rows for rows, columns in largest if columns > 1) <= 300  # the rest a record batch at most
     monkeypatch.undo()
     monkeypatch.setattr(export, "PARQUET_ROW_GROUP", 64)
@@ -274,3 +276,82 @@ def test_review_decisions_are_merged_into_a_spilled_audit_as_into_one_in_memory(
     pd.testing.assert_frame_equal(spilled.groups, expected.groups)
     pd.testing.assert_frame_equal(spilled.conflicts, expected.conflicts)
     assert (spilled.conflicts["decision"] == "confirmed").any() and (spilled.groups["decision"] == "dismissed").any()
+
+
+def test_article_ids_taken_by_hashes_are_renamed_as_a_set_of_the_ids_renames_them():
+    """The main process keeps the ids it has taken as hashes in numpy arrays (16 bytes an article, not
+    a string each): ids repeated within a task, across tasks, and ids that are another's renamed
+    form ("a~2" before or after a second "a") get the names a set of the strings gives them."""
+    import random
+
+    from auditor.audit import _IdsSeen
+    from auditor.readers import _unique_id
+
+    chooser = random.Random(13)
+    names = ["kharkiv-1", "darfur", "darfur~2", "gaza", "gaza~3", "idlib", "ituri"]
+    renamed = 0
+    for _ in range(200):
+        ids = [chooser.choice(names) for _ in range(chooser.randint(0, 40))]
+        in_a_set: set[str] = set()
+        expected = [_unique_id(i, in_a_set) for i in ids]
+        seen, got, start = _IdsSeen(), [], 0
+        while start < len(ids):  # tasks of 0 to 5 articles
+            task = ids[start:start + chooser.randint(0, 5)]
+            start += len(task)
+            got += task if seen.take_new(task) else [_unique_id(i, seen) for i in task]
+        assert got == expected
+        renamed += sum(g != i for g, i in zip(got, ids))
+    assert renamed > 100
+    seen = _IdsSeen()
+    assert all(seen.take_new([f"{n:06d}_afp", f"{n:06d}_reuters"]) for n in range(5000))
+    assert len(seen._levels) < 16 and sum(len(first) for first, _ in seen._levels) == 10_000
+    assert not seen.take_new(["004999_afp"]) and "000000_reuters" in seen and "005000_afp" not in seen
+
+
+def test_figures_of_a_run_on_workers_know_their_articles_rows_without_their_ids(corpus, in_memory, temp_folder,
+                                                                               monkeypatch):
+    """A run on workers spills the figures in their articles' order and keeps how many each article has
+    (4 bytes an article): claims find each figure's article row from that, as the ids give it, and
+    build the same tables; an article id repeated across files (renamed ~2, extracted again) keeps the
+    counts in step."""
+    import shutil
+
+    twice = corpus.parent / "twice"
+    if not twice.exists():
+        shutil.copytree(corpus, twice / "a")
+        shutil.copytree(corpus, twice / "b")
+    result = audit(twice, jobs=2)
+    figures, articles = result.__dict__["figures"], result.__dict__["articles"]
+    assert figures.article_counts is not None and len(figures.article_counts) == len(articles) == 2 * len(
+        in_memory.articles)
+    assert articles.column("article_id").str.endswith("~2").sum() == len(in_memory.articles)
+    by_counts = claims._article_rows_of(figures, articles)
+    figures.article_counts = None
+    by_ids = claims._article_rows_of(figures, articles)
+    assert by_counts.dtype == np.int32 and (by_counts >= 0).all()
+    np.testing.assert_array_equal(by_counts, by_ids)
+    result.close()
+
+
+def test_key_shares_of_figures_in_article_order_are_ranges_cut_as_the_article_ids_cut_them():
+    """A spilled table's figures come in their articles' order (article rows ascending): its key-parts
+    shares are cut as ranges, without the per-figure arrays of the general cut; the same shares as
+    the general cut of the same articles given by id (whole articles each, a new share at the first
+    article starting in each next ``size`` rows; figures with no article, -1, first)."""
+    rng = np.random.default_rng(13)
+    ranges = 0
+    for _ in range(500):
+        counts = rng.integers(0, 9, rng.integers(1, 40))
+        counts[rng.integers(0, len(counts))] = rng.integers(15, 50)  # a long article spans several sizes
+        rows = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+        if rng.random() < 0.2:
+            rows = np.concatenate([np.full(3, -1, dtype=np.int32), rows])
+        size = int(rng.integers(2, 25))
+        if len(rows) <= size:
+            continue
+        shares = claims._article_chunks(pd.DataFrame({"article_id": rows}), size)
+        by_ids = claims._article_chunks(pd.DataFrame({"article_id": [f"a{r}" for r in rows]}), size)
+        assert [s.tolist() for s in shares] == [s.tolist() for s in by_ids]
+        assert np.array_equal(np.concatenate(shares), np.arange(len(rows)))
+        ranges += len(shares) > 1
+    assert ranges > 300
