@@ -94,7 +94,7 @@ class Sentence:
     boilerplate: bool = False  # page furniture: yields no figures
 
 
-@dataclass
+@dataclass(slots=True)
 class Figure:
     """One reported quantity with its span, meaning and provenance (a row of figures.csv)."""
 
