@@ -1,7 +1,7 @@
 """Peak memory of a run and of each view of its result, per corpus size (should not grow with it).
 
     .venv/bin/python benchmarks/bench_memory.py [--sizes 5,20,50] [--work /tmp/bench-memory]
-        [--parts cli,views] [--jobs 2]
+        [--parts cli,views,article] [--article-sizes 0.15,1.6,6] [--jobs 2]
 
 Corpora are generated JSONL (``make_corpus.py``, seed 9, made once in ``--work``). Printed:
 
@@ -15,7 +15,9 @@ Corpora are generated JSONL (``make_corpus.py``, seed 9, made once in ``--work``
   the dashboard starts from), ``review_group`` on the largest claim group, and ``write`` of every table
   (``format both`` plus ``--html``); then, the audit written as Parquet, the display and the group
   list of it opened (``open_audit``). For each, the child's peak RSS (VmHWM, reset at the start
-  of the view) and how much it is above the RSS the view started from.
+  of the view) and how much it is above the RSS the view started from;
+- ``article`` (not by default): one generated wire article of each ``--article-sizes`` MB (bodies joined by
+  blank lines, one ``.txt``) run with ``--jobs 1`` and ``--jobs``: what one huge article's extraction holds.
 
 Set ``PYTHONPATH`` to another checkout to measure it (e.g. the baseline worktree).
 """
@@ -34,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_scale import _articles_for, _kb, _run_cli  # noqa: E402
-from make_corpus import write_jsonl  # noqa: E402
+from make_corpus import _records, write_jsonl  # noqa: E402
 
 TIME = "/usr/bin/time"
 
@@ -123,6 +125,23 @@ def corpus_of(work: Path, mb: float) -> Path:
     return folder
 
 
+def article_of(work: Path, mb: float) -> Path:
+    """A folder holding one generated wire article of about ``mb`` MB (generated articles' bodies joined by
+    blank lines, no front matter; written once)."""
+    folder = work / f"article{mb:g}"
+    path = folder / "article.txt"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        bodies, size = [], 0
+        for _name, _metadata, body in _records(_articles_for(mb) * 2, 9, 0.2):
+            bodies.append(body.strip())
+            size += len(bodies[-1].encode()) + 2
+            if size >= mb * 1_000_000:
+                break
+        path.write_text("\n\n".join(bodies) + "\n", encoding="utf-8")
+    return folder
+
+
 def _mb(folder: Path) -> float:
     return _kb(folder) / 1024
 
@@ -158,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="5,20,50", help="corpus sizes in MB, comma-separated")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bench-memory")
-    parser.add_argument("--parts", default="cli,views", help="cli, views or both")
+    parser.add_argument("--parts", default="cli,views", help="cli, views, article (one huge article), comma-separated")
+    parser.add_argument("--article-sizes", default="0.15,1.6,6", help="sizes in MB of the one article (--parts article)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--runs", default="csv,html", help="cli runs: csv (no report), html (--html) or both")
     parser.add_argument("--view-sizes", default="", help="sizes for the views part (default: --sizes)")
@@ -181,6 +201,15 @@ def main(argv: list[str] | None = None) -> int:
                       f"{r['worker_rss_mb']:,.0f} MB | {r['process']:.0f} |", flush=True)
             if len(peaks) == 2:  # what the report adds to the main process's peak (flat in corpus size)
                 print(f"| {_mb(corpus):.0f} MB | html − csv | | {peaks['html'] - peaks['csv']:+,.0f} MB | | |", flush=True)
+    if "article" in parts:  # one huge article (a book, a live blog's year): extraction's peak within one article
+        print("\n| one article | jobs | whole tree (time %M) | main process | largest worker | seconds |")
+        print("|---|---|---|---|---|---|")
+        for size in [float(s) for s in args.article_sizes.split(",") if s]:
+            folder = article_of(args.work, size)
+            for jobs in dict.fromkeys((1, args.jobs)):
+                r = cli_run(folder, args.work / "out", jobs)
+                print(f"| {_kb(folder) * 1024 / 1e6:.2f} MB | {jobs} | {r['tree_mb']:,.0f} MB | {r['rss_mb']:,.0f} MB | "
+                      f"{r['worker_rss_mb']:,.0f} MB | {r['process']:.1f} |", flush=True)
     if "views" in parts:
         print("\n| corpus | view | peak RSS | above its start | seconds |")
         print("|---|---|---|---|---|")
