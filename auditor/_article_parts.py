@@ -46,6 +46,7 @@ import bisect
 import re
 import shutil
 import tempfile
+import weakref
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -426,7 +427,9 @@ class _Exchange:
         self.folder, self.piece, self.pieces = Path(folder), piece, pieces
 
     def start(self) -> None:
-        self._put("started", True)
+        import os
+
+        self._put("started", os.getpid())  # (a piece waits for no peer whose process is gone: see _gone)
 
     def countries(self, named: set[str]) -> tuple[set[str], bool]:
         """The countries every share heard from names (``named``: this piece's), and whether every one told."""
@@ -454,6 +457,23 @@ class _Exchange:
         except OSError:
             pass
 
+    def _gone(self, k: int) -> bool:
+        """Has piece ``k``'s process ended (it started, in a process of this machine, and is no more)?"""
+        import os
+        import pickle
+
+        try:
+            pid = pickle.loads((self.folder / f"started.{k}").read_bytes())
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except (OSError, pickle.UnpicklingError, EOFError, TypeError):
+            return False
+        try:  # a dead worker stays a zombie until the pool's process reaps it
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+        except (OSError, IndexError):
+            return False
+
     def _trade(self, stage: str, value: Any) -> list[Any]:
         """Every piece's ``value`` at ``stage`` (None for those not heard from)."""
         import pickle
@@ -465,7 +485,11 @@ class _Exchange:
         for k in range(self.pieces):
             path = self.folder / f"{stage}.{k}"
             if k != self.piece and (self.folder / f"started.{k}").exists():
+                tries = 0
                 while not path.exists() and time.monotonic() < deadline:
+                    tries += 1
+                    if tries % 25 == 0 and self._gone(k):  # (it died, killed or crashed: it tells nothing)
+                        break
                     time.sleep(0.002)
             try:
                 told.append(value if k == self.piece else pickle.loads(path.read_bytes()))
@@ -638,6 +662,7 @@ class _Batch(Future):
         self._pool, self._max_size, self._cache = pool, max_size, cache
         self._parts: list[tuple[ReadTask | None, list[Future]]] = []  # (huge task, its pieces) or (None, [batch])
         self._folders: dict[int, str] = {}  # a huge task's part -> the folder its pieces tell each other in
+        self._removals: list[weakref.finalize] = []  # each folder's removal
         plain: list[ReadTask] = []
         for task in batch:
             pieces = task.pieces(pool.jobs)
@@ -648,6 +673,9 @@ class _Batch(Future):
                 self._parts.append((None, [pool.submit(_run_batch, plain, max_size, cache)]))
                 plain = []
             folder = self._folders[len(self._parts)] = tempfile.mkdtemp(prefix="figure-audit-pieces-")
+            # removed when the batch is joined, else when it is dropped or the process ends (Ctrl-C while
+            # the pool still runs it: its result is never asked for)
+            self._removals.append(weakref.finalize(self, shutil.rmtree, folder, True))
             self._parts.append((task, [pool.submit(run_piece, task, k, pieces, max_size, cache, None, None, folder)
                                        for k in range(pieces)]))
         if plain:
@@ -665,8 +693,8 @@ class _Batch(Future):
                 else:
                     results.append(self._joined(task, [f.result(timeout) for f in futures]))
         finally:
-            for folder in self._folders.values():
-                shutil.rmtree(folder, ignore_errors=True)
+            for removal in self._removals:
+                removal()
         return results
 
     def _joined(self, task: ReadTask, pieces: list[PieceResult]) -> TaskResult:

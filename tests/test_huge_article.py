@@ -537,3 +537,52 @@ def test_a_piece_hears_from_a_piece_that_ran_before_it_and_waits_for_none_that_h
                              lambda: run_task(task, MAX))
     assert retried == []
     assert result.rows == run_task(task, MAX).rows
+
+
+def test_a_piece_waits_for_no_peer_whose_process_has_died(tmp_path, monkeypatch):
+    # The second piece's worker started, then died (killed, out of memory) before telling anything: the first
+    # piece stops waiting for it at once rather than for the whole wait at each stage, and the parent's
+    # check still makes the joined rows exact.
+    import subprocess
+    import time
+
+    from auditor import _article_parts
+
+    monkeypatch.setattr(_article_parts, "_WAIT", 60.0)
+    path = _palo_verde(tmp_path)
+    task = ReadTask(path, path.stat().st_size)
+    folder = tmp_path / "told"
+    folder.mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    _article_parts._Exchange(str(folder), 1, 2)._put("started", dead.pid)
+    started = time.monotonic()
+    first = run_piece(task, 0, 2, MAX, None, None, None, str(folder))
+    assert time.monotonic() - started < 30
+    second = run_piece(task, 1, 2, MAX)
+    result, _retried = joined([first, second], lambda k, prior, given: run_piece(task, k, 2, MAX, None, prior, given),
+                              lambda: run_task(task, MAX))
+    assert result.rows == run_task(task, MAX).rows
+
+
+def test_the_folder_the_pieces_tell_each_other_in_is_removed_when_the_batch_is_dropped_unjoined(huge):
+    # A run stopped (Ctrl-C, another batch's error) before it asked for this batch's result leaves no folder in
+    # the temp folder: it goes when the batch is dropped, or at the latest when the process ends.
+    import gc
+    from concurrent.futures import Future
+
+    from auditor._article_parts import _Batch
+
+    class Pool:  # runs nothing: the batch is dropped before any piece would
+        jobs = 2
+
+        def submit(self, *args):
+            return Future()
+
+    path = next(huge.iterdir())
+    batch = _Batch(Pool(), [ReadTask(path, path.stat().st_size)], MAX, None)
+    folders = [Path(f) for f in batch._folders.values()]
+    assert folders and all(f.is_dir() for f in folders)
+    del batch
+    gc.collect()
+    assert not any(f.exists() for f in folders)
