@@ -940,12 +940,7 @@ def _claims_task(
         with tempfile.TemporaryDirectory(prefix="claims-parts-", dir=run_folders[1]) as parts:
             stages = _stages(figures, articles, load_config(), narrow=True, parts=Path(parts))
             del figures, articles  # the stages hold them, and let go of each column once read
-            for _stage, built in stages:
-                pass
-            del stages
-            found, groups, conflicts = built
-            del built
-            _forget_texts()
+            found, groups, conflicts = _last_stage(stages)
             paths = (_run_file([found[list(_FILLED)]], 0, None, run_folders[0]), groups.merged(run_folders[1]),
                      conflicts.merged(run_folders[2]))
             del found, groups, conflicts
@@ -953,12 +948,7 @@ def _claims_task(
         return paths
     stages = _stages(figures, articles, load_config(), narrow=True)
     del figures, articles  # the stages hold them, and let go of each column once read
-    for _stage, built in stages:
-        pass
-    del stages
-    found, groups, conflicts = built
-    del built
-    _forget_texts()
+    found, groups, conflicts = _last_stage(stages)
     groups, conflicts = finish_claims(found, groups, conflicts)
     built = (found[list(_FILLED)], groups, conflicts)
     del found, groups, conflicts
@@ -974,6 +964,16 @@ def _claims_task(
     del built
     release_memory()  # the batch's working tables: freed, not kept for the worker's next task
     return handle.name
+
+
+def _last_stage(stages: Iterator[tuple[str, Any]]) -> Any:
+    """What the last of :func:`_stages` built (the caller holds no other reference to the generator nor
+    to its inputs, so each stage's work is let go as the next runs); the texts interned for it forgotten."""
+    built = None
+    for _stage, built in stages:
+        pass
+    _forget_texts()
+    return built
 
 
 def _forget_texts() -> None:
