@@ -58,8 +58,15 @@ TOWNS = ["Goma", "Sake", "Bunia", "Beni", "Butembo", "Kharkiv", "Izium", "Mosul"
 
 
 def _body(path: Path) -> str:
+    """An article's body without its front matter and page furniture (a comment box or "next post" line in
+    the second half of a text makes the rest of it furniture: the later pieces would have no figures)."""
+    from auditor.sentences import _rules, is_boilerplate
+
     text = path.read_text(encoding="utf-8", errors="replace")
-    return (text.split("---\n", 2)[-1] if text.startswith("---") else text).strip()
+    text = text.split("---\n", 2)[-1] if text.startswith("---") else text
+    page_end = _rules().page_end
+    return "\n".join(line for line in text.strip().splitlines()
+                     if not is_boilerplate(line) and not page_end.matches(line.strip()))
 
 
 def _inserts(rng: random.Random, count: int) -> list[str]:
@@ -138,6 +145,8 @@ def main() -> int:
             task = ReadTask(path, path.stat().st_size)
             whole = run_task(task, MAX)
             line = [f"seed {seed}: {len(text) / 1e6:.2f} MB, {len(whole.rows[0])} figures"]
+            half = run_piece(task, 1, 2, MAX).result.rows[0]
+            line.append(f"{len(half)} in the second half")
             for pieces in args.pieces:
                 parts = [run_piece(task, k, pieces, MAX) for k in range(pieces)]
                 result, retried = joined(
