@@ -34,6 +34,10 @@ import pyarrow.ipc as ipc
 from .model import ARTICLE_COLUMNS, FIGURE_COLUMNS
 
 SPILL_PREFIX = "figure-audit-spill-"
+# Why a table whose files were removed cannot be read (instead of a FileNotFoundError naming a temp file).
+CLOSED_MESSAGE = ("this audit was closed (AuditResult.close, or the end of a `with auditor.audit(...) as result:` "
+                  "block): its tables kept in temporary files are gone; read them before closing, run auditor.audit "
+                  "again, or open a written audit with auditor.open_audit(out_dir)")
 _INTEGERS = frozenset({"start", "end", "sentence_start", "sentence_end"})
 _NUMBERS = frozenset({"value", "low", "high", "reported_value", "event_total"})
 # Typed float64 even when empty in every row (audit._typed); other columns empty everywhere are None.
@@ -382,11 +386,18 @@ class SpilledTable:
     def _paths(self) -> list[str]:
         raise NotImplementedError
 
+    def _check_readable(self) -> None:
+        """Raise a ValueError saying why when :meth:`remove` (``AuditResult.close``) deleted the files."""
+        finalizer = getattr(self, "_finalizer", None)
+        if finalizer is not None and not finalizer.alive:
+            raise ValueError(CLOSED_MESSAGE)
+
     def chunks(self, size: int, start: int = 0, stop: int | None = None) -> Iterator[pd.DataFrame]:
         """Rows ``start:stop`` of the table (all by default) in order, ``size`` rows at a time (the last
         fewer; index: row positions), ``filled`` put over them; each file read a record batch at a
         time (a batch before ``start`` is not read when the batches' sizes are known: a worker writing
         a part of a CSV reads its part)."""
+        self._check_readable()
         stop = self.n if stop is None else min(stop, self.n)
         paths = self._paths()
         with contextlib.ExitStack() as files:
@@ -413,6 +424,7 @@ class SpilledTable:
 
     def frame(self) -> pd.DataFrame:
         """The whole table (``filled`` put over it)."""
+        self._check_readable()
         tables = []
         for path in self._paths():
             with pa.memory_map(path, "r") as source:
@@ -438,8 +450,10 @@ class SpilledTable:
         return frame
 
     def remove(self) -> None:
-        """Delete the files and their folder."""
+        """Delete the files and their folder (and a spilled ``filled``'s: then no longer readable either)."""
         self._finalizer()  # type: ignore[attr-defined]
+        if isinstance(self.filled, SpilledTable):
+            self.filled.remove()
 
 
 class _Cursor:
@@ -529,6 +543,7 @@ class SpilledFigures(SpilledTable):
 
     def part(self, rows: np.ndarray | Sequence[int], columns: Sequence[str] | None = None) -> SpillPart:
         """What a task reads to load these rows (ascending positions) and columns."""
+        self._check_readable()
         return SpillPart(str(self.path), np.asarray(rows, dtype=np.int64), None if columns is None else tuple(columns),
                          self.empty, self.batch_rows)
 
@@ -566,6 +581,7 @@ class SpilledRuns(SpilledTable):
     def column(self, name: str) -> pd.Series:
         """One column of every row, in table order (the runs' values; ``filled`` not put over), without
         reading the other columns."""
+        self._check_readable()
         pieces = [_run_rows(path, [name], None, self.empty)[name] for path in self.paths]
         if not pieces:
             return pd.Series([], dtype=object, name=name)
@@ -581,6 +597,7 @@ class SpilledRuns(SpilledTable):
     def rows(self, positions: np.ndarray, columns: Sequence[str]) -> pd.DataFrame:
         """Rows at ``positions`` (ascending) and ``columns`` (the runs' values; index: 0..), each run
         reading only these rows of these columns."""
+        self._check_readable()
         positions = np.asarray(positions, dtype=np.int64)
         if len(self.paths) == 1:  # one run (the articles): its rows are the table's, no per-row arrays made
             return _run_rows(self.paths[0], columns, positions, self.empty, self.batch_rows)

@@ -185,3 +185,55 @@ def test_the_run_record_a_killed_run_was_writing_is_removed_by_the_next_run(tmp_
     left.write_text('{"format": 1, "walk": [')
     assert subprocess.run(command, capture_output=True, timeout=300, env=_env(tmp_path)).returncode == 0
     assert not left.exists() and (meta / RECORD_NAME).is_file()
+
+
+# Runs in the child: audits CORPUS on two workers, closes the result (close() or a with block's end), then
+# reads each table; prints "<what> <exception type or ok> <message's first words>" for the test to read.
+_CLOSED_SCRIPT = textwrap.dedent("""
+    import sys
+    import auditor
+
+    corpus, mode, out = sys.argv[1], sys.argv[2], sys.argv[3]
+    result = auditor.audit(corpus, jobs=2, cache=False)
+    assert result.figures_spilled
+    group = None
+    if mode == "close":
+        result.close()
+    else:
+        with result:
+            pass
+    reads = {
+        "articles": lambda: len(result.articles),
+        "texts": lambda: len(next(iter(result.texts.values()))),
+        "figures": lambda: result.figures,
+        "groups": lambda: result.groups,
+        "conflicts": lambda: result.conflicts,
+        "read_figures": lambda: result.read_figures(["figure_id"]),
+        "figures_of": lambda: result.figures_of("g1"),
+        "write": lambda: result.write(out),
+        "repr": lambda: repr(result),
+    }
+    for what, read in reads.items():
+        try:
+            read()
+            print(what, "ok", flush=True)
+        except Exception as exc:
+            print(what, type(exc).__name__, str(exc).replace(chr(10), " "), flush=True)
+""")
+
+
+@pytest.mark.parametrize("mode", ["close", "context"])
+def test_a_closed_results_spilled_tables_say_so_when_read(corpus, tmp_path, mode):
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    done = subprocess.run([sys.executable, "-c", _CLOSED_SCRIPT, str(corpus), mode, str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300, env=_env(temp))
+    assert done.returncode == 0, done.stderr
+    said = {line.split(" ")[0]: line.split(" ", 2)[1:] for line in done.stdout.splitlines()}
+    for what in ("articles", "texts", "repr"):  # loaded by close(), or never read from the files
+        assert said[what] == ["ok"], (what, said[what])
+    for what in ("figures", "groups", "conflicts", "read_figures", "figures_of", "write"):
+        kind, message = said[what]
+        assert kind == "ValueError", (what, said[what])
+        assert "closed" in message and "auditor.open_audit" in message and "figure-audit-spill" not in message
+    assert not os.listdir(temp)  # nothing recreated in the temp folder by a refused read
