@@ -8,8 +8,10 @@ import logging
 import marshal
 import os
 import pickle
+import re
 import sys
 import tempfile
+import time
 import zlib
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
@@ -21,6 +23,13 @@ T = TypeVar("T")
 
 # A marshal file starts with this tag and the CRC-32 of the rest: marshal reads some damage as other data.
 _MARSHAL_TAG = b"FAM1"
+
+# A file being written: ``.<name>.<writer pid>.<random>.tmp`` (``.<name>-<random>`` before the pid was
+# put in the name). One a killed writer left is removed by the next process using the folder.
+_TEMP_NAME = re.compile(r"\.\w+(?:\.(?P<pid>\d+)\.\w+\.tmp|-\w{8})")
+# A temporary file this old is a leftover whatever its pid says (a write takes well under a second).
+_STALE_SECONDS = 60.0
+_swept: set[Path] = set()  # folders this process has looked at for leftovers
 
 
 def cache_dir() -> Path:
@@ -64,6 +73,7 @@ def cached(name: str, depends_on: Iterable[str | bytes], build: Callable[[], T],
     for part in depends_on:
         digest.update(part.encode() if isinstance(part, str) else part)
     path = cache_dir() / f"{name}-{digest.hexdigest()[:16]}.{codec}"
+    _remove_leftovers(path.parent)
     found = _stored(path, codec, warn=True)
     if found is not _MISSING:
         return found  # type: ignore[return-value]
@@ -97,7 +107,7 @@ def _store(path: Path, name: str, data: object, codec: str) -> None:
     """Write ``data`` to ``path`` atomically and remove the older files of ``name``."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{name}-")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{name}.{os.getpid()}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as handle:
             handle.write(_dumps(data, codec))
         os.replace(tmp, path)
@@ -106,3 +116,34 @@ def _store(path: Path, name: str, data: object, codec: str) -> None:
                 stale.unlink(missing_ok=True)
     except OSError as exc:
         log.warning("could not write cache %s: %s", path, exc)
+
+
+def _remove_leftovers(folder: Path) -> None:
+    """Remove, once per process, the temporary files killed writers left in ``folder``: those whose
+    writer process is gone or older than :data:`_STALE_SECONDS`; a live run's file in flight stays."""
+    if folder in _swept:
+        return
+    _swept.add(folder)
+    try:
+        entries = [entry for entry in os.scandir(folder) if entry.name.startswith(".")]
+    except OSError:  # no folder yet, or not readable: nothing of ours to remove
+        return
+    now = time.time()
+    for entry in entries:
+        match = _TEMP_NAME.fullmatch(entry.name)
+        if match is None:
+            continue
+        try:
+            old = now - entry.stat(follow_symlinks=False).st_mtime > _STALE_SECONDS
+            if old or (match["pid"] is not None and not _writer_running(int(match["pid"]))):
+                os.unlink(entry.path)
+        except OSError:  # gone meanwhile (another process swept it, or its writer renamed it)
+            pass
+
+
+def _writer_running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    from .claims import _running  # only when a leftover is found (claims loads pandas)
+
+    return _running(pid)
