@@ -357,11 +357,13 @@ class _Reading:
             # After [0, r) read with lo <= r <= target + 1, this call reads on to target: [0, target] in all.
             # The state [0, lo) leaves is guessed from the sentences just before it.
             self.assumed = (lo, target + 1)
-            if lo > 0 and not self.guessing:
-                read_runs([(0, lo)])
-            elif lo > 0:
-                self.guess = _start_guessing(attributor, lo, max(0, lo - _WARM_UP))
-                read_runs([(max(0, lo - _WARM_UP), lo)])
+            if lo > 0:
+                # (a guess too short to hold a family name asked for: every sentence before, still a guess,
+                # checked like any: the pieces before may have skipped some, as one worker does between
+                # figures; assuming they read them all made such a piece be extracted again nearly always)
+                warm_up = max(0, lo - _WARM_UP) if self.guessing else 0
+                self.guess = _start_guessing(attributor, lo, warm_up)
+                read_runs([(warm_up, lo)])
                 self.guess.guessing = False
                 attributor._read_upto = lo
             read_through(index)

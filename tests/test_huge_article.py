@@ -202,7 +202,7 @@ def test_a_piece_whose_guess_lacks_a_full_name_named_long_before_reads_everythin
     path = _border_case(tmp_path, gap=600)
     whole, result, parts, retried = _whole_and_pieces(path, 2)
     assert [r[SOURCE] for r in whole.rows[0] if "Warsame" in r[SOURCE]][1:3] == ["Abdirahman Mohamed Warsame"] * 2
-    assert parts[1].guessed is None  # it read from the article's start
+    assert parts[1].guessed is not None  # it read from the article's start, as a guess the parent checks
     assert parts[1].result.rows[0][0][SOURCE] == "Abdirahman Mohamed Warsame"
     assert retried == []
     assert result.rows == whole.rows
@@ -586,3 +586,36 @@ def test_the_folder_the_pieces_tell_each_other_in_is_removed_when_the_batch_is_d
     del batch
     gc.collect()
     assert not any(f.exists() for f in folders)
+
+
+def test_a_piece_reading_everything_before_it_holds_when_the_first_piece_skipped_sentences(tmp_path):
+    # As above (the full name ~600 sentences before the border, beyond the warm-up), but the figures stand far
+    # apart: one worker's attributor skips the sentences between them. The second piece, which reads every
+    # sentence before it, takes that as a guess the parent checks (the answers it took hold) rather than as what
+    # the first piece read (it was not): it is not extracted again.
+    filler = ["Talks between the two sides resumed in the capital.", "The road north was closed again.",
+              "Aid convoys waited at the crossing.", "Markets reopened in the afternoon.",
+              "Schools in the district stayed shut.", "Officials met elders from the area.",
+              "The curfew was lifted at dawn.", "Phone lines were cut for several hours."]
+
+    def sparse(count: int, first: int) -> str:
+        return " ".join(STEADY[k % len(STEADY)].format(n=first + k) + " " + " ".join(filler)
+                        for k in range(count))
+
+    head = "MOGADISHU, Somalia (AP) \u2014 A car bomb killed 11 people at a checkpoint in Mogadishu, police said. "
+    named = "Col. Abdirahman Mohamed Warsame, the district commissioner, said 9 soldiers were wounded near Baidoa."
+    before = f"{head}{named} {sparse(70, 200)}\n\n"
+    opening = "Warsame said 14 people were killed in the second blast at the port. "
+    for more in range(10_000):  # sentences after it, until the border falls right before it
+        text = before + opening + _steady(more, 5000) + "\n"
+        cut = piece_bounds(len(text), 2)[1][0]
+        if cut > before.rindex(". ") + 1:
+            break
+    assert cut <= len(before)  # the opening is the first sentence of the second piece
+    path = tmp_path / "mogadishu-sparse.txt"
+    path.write_text(text, encoding="utf-8")
+    whole, result, parts, retried = _whole_and_pieces(path, 2)
+    assert "Abdirahman Mohamed Warsame" in [r[SOURCE] for r in whole.rows[0] if r[SENTENCE] == opening.strip()]
+    assert len(parts[0].reads) > 1  # the first piece's reading skipped sentences
+    assert retried == []
+    assert result.rows == whole.rows
