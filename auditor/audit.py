@@ -549,29 +549,38 @@ def _taken(
 
 class _IdsSeen:
     """The article ids taken so far (what :func:`~auditor.readers._unique_id` renames a repeated id
-    against), as two independent 64-bit hashes each (pandas' and Python's, keyed differently) in a
-    few sorted numpy arrays (their count the log of the ids'): 16 bytes per article for the whole
-    run, not a Python string and a set entry (~90 bytes). ``in`` and ``add`` as a set's."""
+    against). The last ids taken are a plain set (``_PENDING_IDS`` at most); older ones are kept as a
+    128-bit hash each (BLAKE2b, two 64-bit halves) in a few sorted numpy arrays (their count the log of
+    the ids'): 16 bytes per article for the whole run, not a Python string and a set entry (~90 bytes),
+    and a task's ids are hashed and looked up in the arrays only once any were moved there (a corpus of
+    fewer articles never pays for it). ``in`` and ``add`` as a set's."""
 
     def __init__(self) -> None:
-        self._levels: list[tuple[Any, Any]] = []  # (first hashes sorted, second hashes in that order)
+        self._pending: set[str] = set()
+        self._levels: list[tuple[Any, Any]] = []  # (first halves sorted, second halves in that order)
 
     @staticmethod
-    def _hashes(ids: Sequence[str]) -> tuple[Any, Any]:
+    def _hashes(ids: Iterable[str]) -> tuple[Any, Any]:
+        import hashlib
+
         import numpy as np
 
-        values = np.empty(len(ids), dtype=object)
-        values[:] = ids
-        first = pd.util.hash_array(values, categorize=False)
-        return first, np.array([hash(i) for i in ids], dtype=np.int64).view(np.uint64)
+        digests = b"".join(hashlib.blake2b(i.encode("utf-8", "surrogatepass"), digest_size=16).digest() for i in ids)
+        halves = np.frombuffer(digests, dtype=np.uint64).reshape(-1, 2)
+        return halves[:, 0].copy(), halves[:, 1].copy()
 
-    def _found(self, first: Any, second: Any) -> bool:
-        """Whether any of these (first, second) hashes was added."""
+    def _found(self, ids: Sequence[str]) -> bool:
+        """Whether any of ``ids`` was added."""
         import numpy as np
 
+        if not self._pending.isdisjoint(ids):
+            return True
+        if not self._levels:
+            return False
+        first, second = self._hashes(ids)
         for sorted_first, sorted_second in self._levels:
             at = np.minimum(np.searchsorted(sorted_first, first), len(sorted_first) - 1)
-            for k in np.flatnonzero(sorted_first[at] == first).tolist():  # equal first hashes: compare the second
+            for k in np.flatnonzero(sorted_first[at] == first).tolist():  # equal first halves: compare the second
                 i = at[k]
                 while i < len(sorted_first) and sorted_first[i] == first[k]:
                     if sorted_second[i] == second[k]:
@@ -579,9 +588,14 @@ class _IdsSeen:
                     i += 1
         return False
 
-    def _added(self, first: Any, second: Any) -> None:
+    def _added(self, ids: Iterable[str]) -> None:
         import numpy as np
 
+        self._pending.update(ids)
+        if len(self._pending) < _PENDING_IDS:
+            return
+        first, second = self._hashes(self._pending)
+        self._pending = set()
         order = np.argsort(first, kind="stable")
         self._levels.append((first[order], second[order]))
         while len(self._levels) > 1 and len(self._levels[-2][0]) <= 2 * len(self._levels[-1][0]):
@@ -595,19 +609,20 @@ class _IdsSeen:
         nothing (``False``: :func:`~auditor.readers._unique_id` renames them one at a time)."""
         if not ids:
             return True
-        if len(set(ids)) < len(ids):
+        if len(set(ids)) < len(ids) or self._found(ids):
             return False
-        first, second = self._hashes(ids)
-        if self._found(first, second):
-            return False
-        self._added(first, second)
+        self._added(ids)
         return True
 
     def __contains__(self, article_id: str) -> bool:
-        return self._found(*self._hashes([article_id]))
+        return self._found((article_id,))
 
     def add(self, article_id: str) -> None:
-        self._added(*self._hashes([article_id]))
+        self._added((article_id,))
+
+
+# Ids _IdsSeen keeps as strings before hashing them into its arrays (~6 MB of set at most)
+_PENDING_IDS = 1 << 16
 
 
 class _ArticlePlaces:

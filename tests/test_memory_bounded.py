@@ -278,14 +278,20 @@ def test_review_decisions_are_merged_into_a_spilled_audit_as_into_one_in_memory(
     assert (spilled.conflicts["decision"] == "confirmed").any() and (spilled.groups["decision"] == "dismissed").any()
 
 
-def test_article_ids_taken_by_hashes_are_renamed_as_a_set_of_the_ids_renames_them():
+@pytest.mark.parametrize("pending", [1, 3, 1 << 16])
+def test_article_ids_taken_by_hashes_are_renamed_as_a_set_of_the_ids_renames_them(pending, monkeypatch):
     """The main process keeps the ids it has taken as hashes in numpy arrays (16 bytes an article, not
-    a string each): ids repeated within a task, across tasks, and ids that are another's renamed
-    form ("a~2" before or after a second "a") get the names a set of the strings gives them."""
+    a string each; the last ones taken as strings until there are ``pending``): ids repeated within a
+    task, across tasks, and ids that are another's renamed form ("a~2" before or after a second "a")
+    get the names a set of the strings gives them."""
     import random
+
+    import importlib
 
     from auditor.audit import _IdsSeen
     from auditor.readers import _unique_id
+
+    monkeypatch.setattr(importlib.import_module("auditor.audit"), "_PENDING_IDS", pending)
 
     chooser = random.Random(13)
     names = ["kharkiv-1", "darfur", "darfur~2", "gaza", "gaza~3", "idlib", "ituri"]
@@ -304,8 +310,11 @@ def test_article_ids_taken_by_hashes_are_renamed_as_a_set_of_the_ids_renames_the
     assert renamed > 100
     seen = _IdsSeen()
     assert all(seen.take_new([f"{n:06d}_afp", f"{n:06d}_reuters"]) for n in range(5000))
-    assert len(seen._levels) < 16 and sum(len(first) for first, _ in seen._levels) == 10_000
+    hashed = sum(len(first) for first, _ in seen._levels)
+    assert len(seen._levels) < 16 and hashed + len(seen._pending) == 10_000
+    assert (hashed == 0) == (pending > 10_000) and len(seen._pending) < max(pending, 2)
     assert not seen.take_new(["004999_afp"]) and "000000_reuters" in seen and "005000_afp" not in seen
+    assert not seen.take_new(["000001_afp", "Gaza-2024-001"]) and "Gaza-2024-001" not in seen  # nothing added
 
 
 def test_figures_of_a_run_on_workers_know_their_articles_rows_without_their_ids(corpus, in_memory, temp_folder,
