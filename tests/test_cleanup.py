@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # Runs in the child: audits CORPUS on two workers (spilled tables), then does what MODE says, printing
 # "<label> <entries of the temp folder>" at each step for the test to read.
 _SCRIPT = textwrap.dedent("""
-    import gc, multiprocessing, os, signal, sys, tempfile
+    import faulthandler, gc, multiprocessing, os, signal, sys, tempfile
+    faulthandler.dump_traceback_later(240, exit=True)  # a hang shows where, in the test's failure, before its timeout
     import auditor
     from auditor import claims
 
