@@ -461,20 +461,15 @@ class _Exchange:
 
     def _gone(self, k: int) -> bool:
         """Has piece ``k``'s process ended (it started, in a process of this machine, and is no more)?"""
-        import os
         import pickle
+
+        from ._processes import running
 
         try:
             pid = pickle.loads((self.folder / f"started.{k}").read_bytes())
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        except (OSError, pickle.UnpicklingError, EOFError, TypeError):
+        except (OSError, pickle.UnpicklingError, EOFError):
             return False
-        try:  # a dead worker stays a zombie until the pool's process reaps it
-            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X")
-        except (OSError, IndexError):
-            return False
+        return isinstance(pid, int) and not running(pid)
 
     def _trade(self, stage: str, value: Any) -> list[Any]:
         """Every piece's ``value`` at ``stage`` (None for those not heard from)."""

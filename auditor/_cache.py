@@ -18,6 +18,8 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Literal, TypeVar
 
+from ._processes import running
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -142,8 +144,4 @@ def _remove_leftovers(folder: Path) -> None:
 
 
 def _writer_running(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    from .claims import _running  # only when a leftover is found (claims loads pandas)
-
-    return _running(pid)
+    return pid == os.getpid() or running(pid)

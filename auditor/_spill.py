@@ -31,6 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
+from ._processes import running
 from .model import ARTICLE_COLUMNS, FIGURE_COLUMNS
 
 SPILL_PREFIX = "figure-audit-spill-"
@@ -283,11 +284,9 @@ def _remove_folder(folder: Path, owner: int) -> None:
 
 def remove_abandoned(folder: Path) -> None:
     """Remove the spill folders in ``folder`` whose run no longer exists."""
-    from .claims import _running
-
     for left in Path(folder).glob(f"{SPILL_PREFIX}*"):
         pid = left.name[len(SPILL_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and not _running(int(pid)):
+        if pid.isdigit() and not running(int(pid)):
             shutil.rmtree(left, ignore_errors=True)
 
 

@@ -35,6 +35,7 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from ._claim_rules import _NUMBER_COLUMNS, _TEXT_COLUMNS, load_config, prepare
+from ._processes import running
 from ._spill import SCHEMA, SpilledFigures, SpilledRuns, SpilledTable, SpillPart, read_run, release_memory, write_run
 from .conflicts import conflict_rows
 from .incidents import Incident, block_keys, key_parts, keys_of_parts, link_incidents
@@ -149,18 +150,8 @@ def _remove_abandoned(folder: Path) -> None:
     """Remove the batch folders in ``folder`` whose run no longer exists."""
     for left in folder.glob(f"{_SHARED_PREFIX}*"):
         pid = left.name[len(_SHARED_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and not _running(int(pid)):
+        if pid.isdigit() and not running(int(pid)):
             shutil.rmtree(left, ignore_errors=True)
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, OverflowError):  # no such process, or not a process id at all
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
 
 
 def build_claims_by_blocks(
