@@ -58,7 +58,8 @@ def _loads(raw: bytes, codec: str) -> object:
 
 def cached(name: str, depends_on: Iterable[str | bytes], build: Callable[[], T],
            codec: Literal["pickle", "marshal"] = "pickle",
-           building: Callable[[], AbstractContextManager[object]] | None = None) -> T:
+           building: Callable[[], AbstractContextManager[object]] | None = None,
+           build_elsewhere: Callable[[], bool] | None = None) -> T:
     """Load ``name`` from the cache, or ``build()`` it and store it.
 
     The file is named after a digest of everything the index depends on, so a change to the
@@ -68,6 +69,10 @@ def cached(name: str, depends_on: Iterable[str | bytes], build: Callable[[], T],
     times faster than pickle; the file is then also keyed by the Python version (marshal's format
     is one version's) and checked by a checksum. ``building()``, when given, is entered around a
     build and its store (a lock: processes that wait on it then load what the first one stored).
+    ``build_elsewhere()``, when given and the cache folder can be written, is asked first to build
+    and store the entry in another process (True when it says it did): what a big build takes is then
+    given back when that process ends, not held by this one for the rest of its life; this process
+    loads what it stored, and builds the entry itself only when that failed.
     """
     digest = hashlib.sha256()
     if codec == "marshal":
@@ -84,9 +89,23 @@ def cached(name: str, depends_on: Iterable[str | bytes], build: Callable[[], T],
             found = _stored(path, codec, warn=False)
             if found is not _MISSING:
                 return found  # type: ignore[return-value]
+        if build_elsewhere is not None and _writable(path.parent) and build_elsewhere():
+            found = _stored(path, codec, warn=True)
+            if found is not _MISSING:
+                return found  # type: ignore[return-value]
         data = build()
         _store(path, name, data, codec)
     return data
+
+
+def _writable(folder: Path) -> bool:
+    """Whether files can be made in ``folder`` (made if missing): where they cannot, an entry built in
+    another process could not be handed over."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return os.access(folder, os.W_OK | os.X_OK)
 
 
 _MISSING = object()

@@ -196,6 +196,7 @@ def test_index_is_built_once_then_read_from_the_cache(tmp_path, monkeypatch):
         return {"built": len(calls)}
 
     monkeypatch.setenv("FIGURE_AUDITOR_CACHE", str(tmp_path))
+    monkeypatch.setattr(gazetteer_module, "_BUILD_IN_CHILD", False)  # the stand-in build runs here
     monkeypatch.setattr(gazetteer_module, "_build", fake_build)
     assert gazetteer_module._load_or_build() == {"built": 1}
     assert gazetteer_module._load_or_build() == {"built": 1}  # from the cache file
@@ -212,14 +213,17 @@ def test_index_is_built_once_then_read_from_the_cache(tmp_path, monkeypatch):
 _BUILD_AND_SCAN = """
 import json, os, sys
 from auditor import gazetteer
-build = gazetteer._build
+build = gazetteer._build_in_child
 
-def counted(table):
+def counted():
     with open(sys.argv[1], "a") as marks:
         marks.write(f"{os.getpid()}\\n")
-    return build(table)
+    return build()
 
-gazetteer._build = counted
+def not_here(table):
+    raise AssertionError("the index was built in the process that needs it")
+
+gazetteer._build_in_child, gazetteer._build = counted, not_here
 found = gazetteer.default_gazetteer().find_places(sys.argv[2], countries={"SD", "UA"})
 print(json.dumps([[m.start, m.end, m.place.place_id, m.place.name, m.place.admin1] for m in found]))
 """
@@ -239,7 +243,8 @@ def test_workers_starting_on_an_empty_cache_build_the_index_once_and_find_the_sa
                                 stdout=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = [worker.communicate(timeout=600)[0] for worker in workers]
     assert [worker.returncode for worker in workers] == [0, 0]
-    assert len(marks.read_text().split()) == 1  # one built it; the other waited and loaded it
+    # One had it built (in a process of its own: neither ran the build); the other waited and loaded it
+    assert len(marks.read_text().split()) == 1
     expected = [[m.start, m.end, m.place.place_id, m.place.name, m.place.admin1]
                 for m in gz.find_places(text, countries={"SD", "UA"})]
     assert len(expected) >= 6
@@ -255,6 +260,7 @@ def test_a_lock_held_too_long_or_a_file_system_without_locks_never_stops_the_bui
     import time
 
     monkeypatch.setenv("FIGURE_AUDITOR_CACHE", str(tmp_path))
+    monkeypatch.setattr(gazetteer_module, "_BUILD_IN_CHILD", False)  # the stand-in build runs here
     monkeypatch.setattr(gazetteer_module, "_build", lambda table: {"built": True})
     monkeypatch.setattr(gazetteer_module, "_LOCK_WAIT_SECONDS", 0.5, raising=False)
     (tmp_path / "figure-auditor").mkdir()
@@ -286,6 +292,7 @@ def test_a_builder_killed_while_holding_the_lock_does_not_hold_up_the_next(tmp_p
     import time
 
     monkeypatch.setenv("FIGURE_AUDITOR_CACHE", str(tmp_path))
+    monkeypatch.setattr(gazetteer_module, "_BUILD_IN_CHILD", False)  # the stand-in build runs here
     monkeypatch.setattr(gazetteer_module, "_build", lambda table: {"built": True})
     monkeypatch.setattr(gazetteer_module, "_LOCK_WAIT_SECONDS", 60.0)
     lock = tmp_path / "figure-auditor" / ".gazetteer.lock"
@@ -306,10 +313,25 @@ def test_a_builder_killed_while_holding_the_lock_does_not_hold_up_the_next(tmp_p
         holder.wait(timeout=10)
 
 
+def test_a_failed_separate_build_is_said_and_the_index_built_here(tmp_path, monkeypatch, caplog):
+    """A process that cannot build the index (a broken interpreter path, a killed build) costs a warning
+    and a build in the process that needs it, not a run without places."""
+    import sys
+
+    monkeypatch.setenv("FIGURE_AUDITOR_CACHE", str(tmp_path))
+    monkeypatch.setattr(gazetteer_module, "_build", lambda table: {"built": "here"})
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))
+    with caplog.at_level("WARNING", logger="auditor.gazetteer"):
+        assert gazetteer_module._load_or_build() == {"built": "here"}
+    assert "separate process could not build it" in caplog.text
+    assert gazetteer_module._load_or_build() == {"built": "here"}  # stored: loaded from now on
+
+
 def test_unwritable_cache_dir_still_gives_an_index(tmp_path, monkeypatch):
     blocker = tmp_path / "file"
     blocker.write_text("x")
     monkeypatch.setenv("FIGURE_AUDITOR_CACHE", str(blocker))  # a file, so no folder can be made inside it
+    monkeypatch.setattr(gazetteer_module, "_BUILD_IN_CHILD", False)  # the stand-in build runs here
     monkeypatch.setattr(gazetteer_module, "_build", lambda table: {"built": True})
     assert gazetteer_module._load_or_build() == {"built": True}
 
