@@ -397,8 +397,8 @@ def forked_pool(jobs: int, initializer: Callable | None = None, initargs: tuple 
     """
     import gc
 
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
-                               initializer=initializer, initargs=initargs)
+    pool = _WatchedPool(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
+                        initializer=initializer, initargs=initargs)
     ours = not gc.get_freeze_count()
     if ours:
         gc.freeze()
@@ -407,7 +407,88 @@ def forked_pool(jobs: int, initializer: Callable | None = None, initargs: tuple 
     finally:
         if ours:
             gc.unfreeze()
+    pool.watch()
     return pool
+
+
+class _WatchedPool(ProcessPoolExecutor):
+    """A forked :class:`ProcessPoolExecutor` that fails (BrokenProcessPool) rather than hangs when a worker
+    is killed while it sends a result.
+
+    CPython's pool (3.11.7) reads each result whole in its manager thread: a worker
+    killed halfway through writing one leaves that read waiting forever for the rest (this process holds
+    the pipe's writing end too, so no end of file comes; the other workers wait for the queue's lock the
+    dead one held), so the dead worker is never noticed, no future fails and ``shutdown(wait=True)``
+    never returns. Here this process closes its writing end once the workers are forked, and a thread
+    (:func:`_watch_workers`) kills the other workers as soon as one ends abnormally: the unfinished read
+    then ends (end of file), and the pool breaks as it does when a worker dies between two results.
+    The thread is joined by ``shutdown(wait=True)`` (the death probe is forked only after it).
+    """
+
+    _watcher: Any = None
+    _wake: int = -1
+
+    def watch(self) -> None:
+        """Start watching the workers (all forked by now: a forking pool never starts one later)."""
+        import threading
+
+        result_queue = getattr(self, "_result_queue", None)
+        writer = getattr(result_queue, "_writer", None)
+        workers = list((getattr(self, "_processes", None) or {}).values())
+        if writer is None or not workers or self._watcher is not None:  # another CPython's internals: as it is
+            return
+        writer.close()  # only the workers write results: their deaths end a half-written one
+        wake, self._wake = os.pipe()
+        running = {worker.sentinel: worker for worker in workers}
+        self._watcher = threading.Thread(target=_watch_workers, args=(running, wake), daemon=True,
+                                         name="figure-audit worker watcher")
+        self._watcher.start()
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        super().shutdown(wait, cancel_futures=cancel_futures)  # watched meanwhile: a death here ends it too
+        if wait and self._watcher is not None:
+            try:
+                os.write(self._wake, b"x")
+            except BrokenPipeError:  # it has ended already
+                pass
+            self._watcher.join()
+            os.close(self._wake)
+            self._watcher, self._wake = None, -1
+
+
+def _watch_workers(running: dict[int, Any], wake: int) -> None:
+    """Until ``wake`` is written to or every worker (``running``: by sentinel) has ended: when one ends
+    abnormally (killed, or a non-zero exit), kill the others (see :class:`_WatchedPool`). Never reaps a
+    worker (the pool does)."""
+    import signal
+    from multiprocessing.connection import wait
+
+    try:
+        while running:
+            ready = wait([*running, wake])
+            if wake in ready:
+                return
+            for sentinel in ready:
+                if _ended_abnormally(running.pop(sentinel)):
+                    for other in [w for s, w in running.items() if s not in ready]:  # not ended: its pid is its own
+                        try:
+                            os.kill(other.pid, signal.SIGKILL)
+                        except ProcessLookupError:
+                            pass
+                    return
+    finally:
+        os.close(wake)
+
+
+def _ended_abnormally(worker: Any) -> bool:
+    """Whether ``worker`` (a process whose sentinel is ready) was killed or exited non-zero, read without
+    reaping it (its exit code stays for the pool)."""
+    try:
+        # blocks for the instant between the sentinel's closing and the process's end
+        ended = os.waitid(os.P_PID, worker.pid, os.WEXITED | os.WNOWAIT)
+    except ChildProcessError:  # reaped already (multiprocessing keeps its code)
+        return worker.exitcode != 0
+    return ended.si_code != os.CLD_EXITED or ended.si_status != 0
 
 
 class WorkerPool:

@@ -21,14 +21,20 @@ from auditor._spill import SPILL_PREFIX
 ROOT = Path(__file__).resolve().parents[1]
 
 # Runs in the child: audits CORPUS on two workers (spilled tables), then does what MODE says, printing
-# "<label> <entries of the temp folder>" at each step for the test to read.
+# "<label> <entries of the temp folder>" at each step for the test to read. A MODE "<what>:<n>" does it
+# at the n-th progress call (worker-killed) or the n-th write of a worker (worker-dies-sending: half of
+# it written, as when a worker is killed while sending its result). The child ends by itself, showing
+# every thread's stack, after WITHIN seconds.
 _SCRIPT = textwrap.dedent("""
     import faulthandler, gc, multiprocessing, os, signal, sys, tempfile
-    faulthandler.dump_traceback_later(240, exit=True)  # a hang shows where, in the test's failure, before its timeout
-    import auditor
-    from auditor import claims
+    from multiprocessing import connection
 
-    corpus, mode = sys.argv[1], sys.argv[2]
+    corpus, mode, within = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    faulthandler.dump_traceback_later(within, exit=True)  # a hang shows where, in the test's failure
+    import auditor
+    from auditor import _parallel, claims
+
+    mode, _, nth = mode.partition(":")
     temp = tempfile.gettempdir()
 
     def show(label):
@@ -40,8 +46,26 @@ _SCRIPT = textwrap.dedent("""
         calls.append(done)
         if len(calls) == 3 and mode == "raise-in-extraction":
             raise RuntimeError("stopped while extracting")
-        if len(calls) == 3 and mode == "worker-killed":
+        if mode == "worker-killed" and len(calls) == int(nth):
             os.kill(multiprocessing.active_children()[0].pid, signal.SIGKILL)
+
+    if mode == "worker-dies-sending":
+        in_worker, writes = [], []
+        started, send = _parallel._worker_started, connection.Connection._send
+
+        def worker_started(*args):  # the pool's workers, not the processes this one forks later
+            in_worker.append(True)
+            started(*args)
+
+        def dies_halfway(self, buf, write=os.write):
+            if in_worker:
+                writes.append(len(buf))
+                if len(writes) == int(nth):
+                    write(self._handle, bytes(buf)[:max(1, len(buf) // 2)])
+                    os.kill(os.getpid(), signal.SIGKILL)
+            return send(self, buf)
+
+        _parallel._worker_started, connection.Connection._send = worker_started, dies_halfway
 
     if mode == "raise-in-claims":
         def failing(figures, results, *args, **kwargs):  # the tasks' runs written, then the merge fails
@@ -53,6 +77,7 @@ _SCRIPT = textwrap.dedent("""
         result = auditor.audit(corpus, jobs=2, cache=False, progress=progress)
     except BaseException as exc:
         print("raised", type(exc).__name__, flush=True)
+        print("said", str(exc).replace(chr(10), " "), flush=True)
         show("failed")  # the exception's traceback, still alive here, holds the run's frames
         sys.exit(0)
     assert result.figures_spilled
@@ -93,16 +118,17 @@ def _env(temp: Path, **more: str) -> dict[str, str]:
     return dict(env, TMPDIR=str(temp), **more)
 
 
-def _steps(corpus: Path, mode: str, temp: Path) -> dict[str, int]:
-    """The child's steps for ``mode``: label -> entries of its temp folder then (``raised`` -> the exception)."""
+def _steps(corpus: Path, mode: str, temp: Path, within: float = 240) -> dict[str, int | str]:
+    """The child's steps for ``mode``: label -> entries of its temp folder then (``raised`` -> the exception's
+    type, ``said`` -> its message); the child fails, showing where it waits, when not done ``within`` seconds."""
     temp.mkdir(exist_ok=True)
-    done = subprocess.run([sys.executable, "-c", _SCRIPT, str(corpus), mode], capture_output=True, text=True,
-                          timeout=300, env=_env(temp))
+    done = subprocess.run([sys.executable, "-c", _SCRIPT, str(corpus), mode, str(within)], capture_output=True,
+                          text=True, timeout=within + 60, env=_env(temp))
     assert done.returncode == 0, done.stderr
     steps: dict[str, int | str] = {}
     for line in done.stdout.splitlines():
-        label, value = line.split(" ")[:2]
-        steps[label] = value if label == "raised" else int(value)
+        label, value = line.split(" ", 1)
+        steps[label] = value if label in ("raised", "said") else int(value)
     return steps
 
 
@@ -123,11 +149,26 @@ def test_spill_files_go_at_exit_when_the_result_is_never_closed(corpus, tmp_path
 
 
 @pytest.mark.parametrize("mode, raised", [
-    ("raise-in-extraction", "RuntimeError"), ("raise-in-claims", "RuntimeError"), ("worker-killed", "WorkerDied")])
+    ("raise-in-extraction", "RuntimeError"), ("raise-in-claims", "RuntimeError"), ("worker-killed:3", "WorkerDied")])
 def test_spill_files_go_at_once_when_the_audit_fails(corpus, tmp_path, mode, raised):
     steps = _steps(corpus, mode, tmp_path / "temp")
     assert steps["raised"] == raised
     assert steps["failed"] == 0  # not only once the traceback is collected (a notebook keeps the last one)
+    assert not os.listdir(tmp_path / "temp")
+
+
+# Far more than an audit of the corpus takes on a loaded machine (~1-10 s), far less than a hang's 300 s.
+_ENDS_WITHIN = 90
+
+
+@pytest.mark.parametrize("mode", [
+    "worker-killed:1", "worker-killed:40", "worker-dies-sending:1", "worker-dies-sending:2", "worker-dies-sending:6"])
+def test_an_audit_whose_worker_dies_ends_with_an_error_saying_so(corpus, tmp_path, mode):
+    """Killed between two results or while sending one (its pool's reader then waited forever for the rest)."""
+    steps = _steps(corpus, mode, tmp_path / "temp", within=_ENDS_WITHIN)
+    assert steps["raised"] == "WorkerDied"
+    assert "a worker process ended abruptly" in steps["said"]
+    assert steps["failed"] == 0
     assert not os.listdir(tmp_path / "temp")
 
 
