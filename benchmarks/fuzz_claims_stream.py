@@ -609,8 +609,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100, help="generated tables")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--segments", type=int, nargs="+", default=[7, 50, 500],
-                        help="stream thresholds tried (each case: one, in turn)")
+    parser.add_argument("--segments", type=int, nargs="+", default=[1, 3, 7, 50, 500],
+                        help="stream thresholds tried (each case: one, in turn; one not below the table's rows: "
+                             "a third of them, so that every case streams)")
     parser.add_argument("--sources", nargs="+", default=["frame", "file", "spill"], choices=["frame", "file", "spill"])
     parser.add_argument("--real", type=Path, help="a real figure table (parquet) whose date slices are fuzzed too")
     parser.add_argument("--real-cases", type=int, default=10)
@@ -656,6 +657,8 @@ def main(argv: list[str] | None = None) -> int:
         for k, case in enumerate(cases):
             rng = random.Random(k)
             segment = args.segments[k % len(args.segments)]
+            if segment >= len(case.figures):
+                segment = max(1, len(case.figures) // 3)
             source = args.sources[(k // len(args.segments)) % len(args.sources)]
             chunk = rng.choice((None, None, 5, 64))  # groups built a few incidents at a time too
             covered = coverage(case)
