@@ -23,8 +23,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # Runs in the child: audits CORPUS on two workers (spilled tables), then does what MODE says, printing
 # "<label> <entries of the temp folder>" at each step for the test to read. A MODE "<what>:<n>" does it
 # at the n-th progress call (worker-killed) or the n-th write of a worker (worker-dies-sending: half of
-# it written, as when a worker is killed while sending its result). The child ends by itself, showing
-# every thread's stack, after WITHIN seconds.
+# it written, as when a worker is killed while sending its result; worker-dies-sending-claims: counted
+# from the extraction's last progress call on). The child ends by itself, showing every thread's stack,
+# after WITHIN seconds.
 _SCRIPT = textwrap.dedent("""
     import faulthandler, gc, multiprocessing, os, signal, sys, tempfile
     from multiprocessing import connection
@@ -48,8 +49,11 @@ _SCRIPT = textwrap.dedent("""
             raise RuntimeError("stopped while extracting")
         if mode == "worker-killed" and len(calls) == int(nth):
             os.kill(multiprocessing.active_children()[0].pid, signal.SIGKILL)
+        if mode == "worker-dies-sending-claims" and done == total:  # every article read: the claims step next
+            open(extracted, "w").close()
 
-    if mode == "worker-dies-sending":
+    extracted = os.path.join(os.path.dirname(temp), "extracted")  # not in the temp folder: it must end empty
+    if mode.startswith("worker-dies-sending"):
         in_worker, writes = [], []
         started, send = _parallel._worker_started, connection.Connection._send
 
@@ -58,7 +62,7 @@ _SCRIPT = textwrap.dedent("""
             started(*args)
 
         def dies_halfway(self, buf, write=os.write):
-            if in_worker:
+            if in_worker and (mode == "worker-dies-sending" or os.path.exists(extracted)):
                 writes.append(len(buf))
                 if len(writes) == int(nth):
                     write(self._handle, bytes(buf)[:max(1, len(buf) // 2)])
@@ -168,6 +172,15 @@ def test_an_audit_whose_worker_dies_ends_with_an_error_saying_so(corpus, tmp_pat
     steps = _steps(corpus, mode, tmp_path / "temp", within=_ENDS_WITHIN)
     assert steps["raised"] == "WorkerDied"
     assert "a worker process ended abruptly" in steps["said"]
+    assert steps["failed"] == 0
+    assert not os.listdir(tmp_path / "temp")
+
+
+def test_an_audit_whose_worker_dies_sending_a_claims_result_ends(corpus, tmp_path):
+    """The claims step runs on the same workers: a death there ends the audit too (the pool's own error)."""
+    steps = _steps(corpus, "worker-dies-sending-claims:1", tmp_path / "temp", within=_ENDS_WITHIN)
+    assert steps["raised"] in ("WorkerDied", "BrokenProcessPool")
+    assert "abruptly" in steps["said"]
     assert steps["failed"] == 0
     assert not os.listdir(tmp_path / "temp")
 
