@@ -384,19 +384,10 @@ def columns(figures: pd.DataFrame, consume: bool = False) -> dict[str, list[Any]
     return col
 
 
-def prepare(figures: pd.DataFrame, config: ClaimConfig, consume: bool = False) -> PreparedFigures:
-    """Everything the claim stages read, per figure, in input row order (``consume``: see :func:`columns`)."""
-    n = len(figures)
-    col = columns(figures, consume)
-    slack = _implicit_slack(col, config)
-    lo, hi = _intervals(col, config, approximate=True, slack_implicit=slack)
-    stated_lo, stated_hi = _intervals(col, config, approximate=False, slack_implicit=slack)
-    places = _mapped(col, ["location", "place_id", "admin1", "country"], place_hierarchy)
-    category = col["category"]
-    refs = _mapped(col, ["reference_place"], place_key)
-    subjects = _mapped(col, ["subject", "counted"], lambda s, c: subject_class(s, c, config))
-    counted = _mapped(col, ["counted"], counted_key)
-    scope = _mapped(col, ["scope"], lambda s: s.strip().casefold() or "incident")
+def _event_days(col: dict[str, list[Any]], category: list[str], places: list[tuple[str, str, str, str]],
+                scope: list[str]) -> list[float]:
+    """Each figure's event day (days since 1970, NaN: none): the date its text gives, else a dated
+    sibling's in its article (below)."""
     event_day = _float_list(_days(col["event_date"]))
     # A headline restating a figure of its article ("... kills five") is about the same event as the
     # sentence that dates it: same article, category and value take that sentence's event date.
@@ -412,6 +403,28 @@ def prepare(figures: pd.DataFrame, config: ClaimConfig, consume: bool = False) -
         with_dates, article = {key[0] for key in dated}, col["article_id"]
         for i in [i for i, day in enumerate(event_day) if day != day and article[i] in with_dates]:
             event_day[i] = dated.get(sibling(i), event_day[i])
+    return event_day
+
+
+def prepare(figures: pd.DataFrame, config: ClaimConfig, consume: bool = False,
+            event_days: np.ndarray | None = None) -> PreparedFigures:
+    """Everything the claim stages read, per figure, in input row order (``consume``: see :func:`columns`).
+
+    ``event_days``: each figure's event day (days since 1970, NaN: none) as the figures of its whole
+    article give it, for figures prepared without some of their article's (a streamed claims task's
+    part): not found again here."""
+    n = len(figures)
+    col = columns(figures, consume)
+    slack = _implicit_slack(col, config)
+    lo, hi = _intervals(col, config, approximate=True, slack_implicit=slack)
+    stated_lo, stated_hi = _intervals(col, config, approximate=False, slack_implicit=slack)
+    places = _mapped(col, ["location", "place_id", "admin1", "country"], place_hierarchy)
+    category = col["category"]
+    refs = _mapped(col, ["reference_place"], place_key)
+    subjects = _mapped(col, ["subject", "counted"], lambda s, c: subject_class(s, c, config))
+    counted = _mapped(col, ["counted"], counted_key)
+    scope = _mapped(col, ["scope"], lambda s: s.strip().casefold() or "incident")
+    event_day = _float_list(event_days) if event_days is not None else _event_days(col, category, places, scope)
     lo_list = _float_list(lo)
     loose = []
     for i in range(n):

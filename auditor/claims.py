@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
-from ._claim_rules import _NUMBER_COLUMNS, _TEXT_COLUMNS, load_config, prepare
+from ._claim_rules import _NUMBER_COLUMNS, _TEXT_COLUMNS, PreparedFigures, load_config, prepare
 from ._processes import running
 from ._spill import SCHEMA, SpilledFigures, SpilledRuns, SpilledTable, SpillPart, read_run, release_memory, write_run
 from .conflicts import conflict_rows
@@ -914,10 +914,10 @@ def _claims_task(
     # Only the columns the stages read (not the paths, offsets, evidence...; of the articles, what
     # fills a figure's outlet and date, and the headline): the rest is never held.
     keep = (_CLAIM_COLUMNS, _ARTICLE_CLAIM_COLUMNS)
-    figures = source if isinstance(source, pd.DataFrame) else None
+    figures: pd.DataFrame | SpillPart | None = source if isinstance(source, pd.DataFrame) else None
     if isinstance(source, SpillPart):
         wanted = tuple(c for c in (source.columns or SCHEMA.names) if c in _CLAIM_COLUMNS)
-        figures = dataclasses.replace(source, columns=wanted).load()
+        figures = dataclasses.replace(source, columns=wanted)
         articles, source = _read_frames(articles, keep[1:])[0], articles
     elif figures is None:
         figures, articles = _read_frames(source, keep)
@@ -929,7 +929,7 @@ def _claims_task(
         import tempfile
 
         with tempfile.TemporaryDirectory(prefix="claims-parts-", dir=run_folders[1]) as parts:
-            stages = _stages(figures, articles, load_config(), narrow=True, parts=Path(parts))
+            stages = _task_stages(figures, articles, Path(parts))
             del figures, articles  # the stages hold them, and let go of each column once read
             found, groups, conflicts = _last_stage(stages)
             paths = (_run_file([found[list(_FILLED)]], 0, None, run_folders[0]), groups.merged(run_folders[1]),
@@ -937,7 +937,7 @@ def _claims_task(
             del found, groups, conflicts
         release_memory()
         return paths
-    stages = _stages(figures, articles, load_config(), narrow=True)
+    stages = _task_stages(figures, articles, None)
     del figures, articles  # the stages hold them, and let go of each column once read
     found, groups, conflicts = _last_stage(stages)
     groups, conflicts = finish_claims(found, groups, conflicts)
@@ -955,6 +955,25 @@ def _claims_task(
     del built
     release_memory()  # the batch's working tables: freed, not kept for the worker's next task
     return handle.name
+
+
+# A claims task of more figures than this is streamed (auditor._claims_stream): its figures read and
+# prepared this many at a time, so its memory does not grow with its biggest blocking key.
+_STREAM_SEGMENT_ROWS = 8_192
+
+
+def _task_stages(figures: pd.DataFrame | SpillPart, articles: pd.DataFrame, parts: Path | None
+                 ) -> Iterator[tuple[str, Any]]:
+    """The stages of a claims task (``narrow``): :func:`_stages` of its figures loaded at once, or, for
+    more than ``_STREAM_SEGMENT_ROWS`` figures, streamed a part at a time (the same tables)."""
+    n = len(figures.rows) if isinstance(figures, SpillPart) else len(figures)
+    if n > _STREAM_SEGMENT_ROWS:
+        from ._claims_stream import streamed_stages
+
+        return streamed_stages(figures, articles, load_config(), _STREAM_SEGMENT_ROWS, parts)
+    if isinstance(figures, SpillPart):
+        figures = figures.load()
+    return _stages(figures, articles, load_config(), narrow=True, parts=parts)
 
 
 def _last_stage(stages: Iterator[tuple[str, Any]]) -> Any:
@@ -1362,40 +1381,61 @@ def _stages(figures: pd.DataFrame, articles: pd.DataFrame, config: Any, narrow: 
         if narrow:
             release_memory()  # the linking's working tables (a key's dates, words, pools): freed, given back
         yield "incidents", incidents
-        group_ids, incident_ids = np.full(prep.n, "", dtype=object), np.full(prep.n, "", dtype=object)
-        conflict_columns = [c for c in CONFLICT_COLUMNS + CONFLICT_EXTRA_COLUMNS if c not in _REVIEW]
-        group_columns = [c for c in GROUP_COLUMNS + GROUP_EXTRA_COLUMNS if c not in _GROUP_REVIEW]
-        conflict_parts: list[pd.DataFrame] | _SortedParts = [] if parts is None else _SortedParts("conflicts", parts)
-        group_parts: list[pd.DataFrame] | _SortedParts = [] if parts is None else _SortedParts("groups", parts)
-        keep_conflicts = conflict_parts.append if parts is None else conflict_parts.add
-        keep_groups = group_parts.append if parts is None else group_parts.add
+        tables = _ChunkTables(prep.n, parts)
         for chunk in _incident_chunks(incidents, _CHUNK_FIGURES):
-            groups_built = build_groups(prep, chunk, config)
-            conflicts = conflict_rows(prep, groups_built, violations(prep, groups_built, config), config)
-            summaries = summarise_groups(prep, groups_built, conflicts, config)
-            _ids_on_rows(groups_built, group_ids, incident_ids)
-            keep_conflicts(_frame(conflicts, conflict_columns))
-            keep_groups(_frame(summaries, group_columns))
-            del groups_built, conflicts, summaries
+            tables.add(prep, chunk, config)
         # The prepared table and the incidents are not read again: let go before the tables are
         # joined, sorted and written (the task's peak, when they were kept to the end).
         del prep, incidents, chunk
         release_memory()
-        yield "groups, conflicts, summaries", (group_parts, conflict_parts)
+        yield "groups, conflicts, summaries", tables.parts()
     finally:
         if collecting:
             gc.enable()
+    yield "tables", tables.tables(figures)
 
-    figures["group_id"] = group_ids.tolist()
-    figures["incident_id"] = incident_ids.tolist()
-    del group_ids, incident_ids
-    figures = figures.drop(columns=["title"], errors="ignore")
-    if parts is not None:
-        yield "tables", (figures, group_parts, conflict_parts)
-        return
-    conflicts = _concatenated(conflict_parts, conflict_columns)
-    groups = _concatenated(group_parts, group_columns)
-    yield "tables", (figures, groups, conflicts)
+
+class _ChunkTables:
+    """The groups, conflicts and summaries of a claims task's incidents, built ``_CHUNK_FIGURES`` figures
+    (whole incidents) at a time (:meth:`add`), each chunk's rows made columns at once: their Python
+    objects (groups, violations, row dicts) follow the chunk, not the blocking key. ``parts``: a folder
+    where each chunk's groups and conflicts are written (typed, sorted: :class:`_SortedParts`) as they
+    are built, not held. Each figure's group and incident ids are kept (``n`` figures)."""
+
+    def __init__(self, n: int, parts: Path | None) -> None:
+        self.group_ids, self.incident_ids = np.full(n, "", dtype=object), np.full(n, "", dtype=object)
+        self.conflict_columns = [c for c in CONFLICT_COLUMNS + CONFLICT_EXTRA_COLUMNS if c not in _REVIEW]
+        self.group_columns = [c for c in GROUP_COLUMNS + GROUP_EXTRA_COLUMNS if c not in _GROUP_REVIEW]
+        self.written = parts is not None
+        self.conflict_parts: list[pd.DataFrame] | _SortedParts = [] if parts is None else _SortedParts("conflicts", parts)
+        self.group_parts: list[pd.DataFrame] | _SortedParts = [] if parts is None else _SortedParts("groups", parts)
+
+    def add(self, prep: PreparedFigures, chunk: list[Incident], config: Any, rows: np.ndarray | None = None) -> None:
+        """The tables of the incidents ``chunk`` (their rows are rows of ``prep``; ``rows``: each row's
+        figure in the task, when ``prep`` holds only some of them)."""
+        groups_built = build_groups(prep, chunk, config)
+        conflicts = conflict_rows(prep, groups_built, violations(prep, groups_built, config), config)
+        summaries = summarise_groups(prep, groups_built, conflicts, config)
+        _ids_on_rows(groups_built, self.group_ids, self.incident_ids, rows)
+        keep = (self.conflict_parts.add, self.group_parts.add) if self.written else \
+            (self.conflict_parts.append, self.group_parts.append)
+        keep[0](_frame(conflicts, self.conflict_columns))
+        keep[1](_frame(summaries, self.group_columns))
+
+    def parts(self) -> tuple[list[pd.DataFrame] | _SortedParts, list[pd.DataFrame] | _SortedParts]:
+        return self.group_parts, self.conflict_parts
+
+    def tables(self, figures: pd.DataFrame) -> tuple[pd.DataFrame, Any, Any]:
+        """``figures`` (the task's, in its row order) with their group and incident ids, the groups and
+        the conflicts (as :class:`_SortedParts` when written)."""
+        figures["group_id"] = self.group_ids.tolist()
+        figures["incident_id"] = self.incident_ids.tolist()
+        self.group_ids = self.incident_ids = None
+        figures = figures.drop(columns=["title"], errors="ignore")
+        if self.written:
+            return figures, self.group_parts, self.conflict_parts
+        return (figures, _concatenated(self.group_parts, self.group_columns),
+                _concatenated(self.conflict_parts, self.conflict_columns))
 
 
 # Figures (whole incidents) whose groups, conflicts and summaries _stages builds at a time.
@@ -1416,12 +1456,16 @@ def _incident_chunks(incidents: list[Incident], size: int) -> Iterator[list[Inci
         yield chunk
 
 
-def _ids_on_rows(groups: list[Group], group_ids: np.ndarray, incident_ids: np.ndarray) -> None:
-    """Each group's id (and its incident's) put on its rows, a group at a time."""
+def _ids_on_rows(groups: list[Group], group_ids: np.ndarray, incident_ids: np.ndarray,
+                 figures: np.ndarray | None = None) -> None:
+    """Each group's id (and its incident's) put on its rows (``figures``: the figure of each row), a
+    group at a time."""
     if not groups:
         return
     sizes = [len(g.rows) for g in groups]
     rows = np.fromiter((r for g in groups for r in g.rows), dtype=np.int64, count=sum(sizes))
+    if figures is not None:
+        rows = figures[rows]
     group_ids[rows] = np.repeat(np.array([g.id for g in groups], dtype=object), sizes)
     incident_ids[rows] = np.repeat(np.array([g.incident.id for g in groups], dtype=object), sizes)
 
@@ -1598,11 +1642,26 @@ def _order(keys: list[pd.Series]) -> np.ndarray | None:
 
 def _fill_from_articles(figures: pd.DataFrame, articles: pd.DataFrame) -> pd.DataFrame:
     """Give figures their article's outlet and date when the extractor left them empty, and its headline."""
-    if articles is None or articles.empty or figures.empty:
-        return figures
+    return _filled_from(figures, _article_meta(articles))
+
+
+def _article_meta(articles: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The articles by id (the first row of each id; ``None`` for none): what fills their figures (a
+    streamed claims task fills each part's from it: the index is made, and hashed, once)."""
+    if articles is None or articles.empty:
+        return None
     meta = articles.drop_duplicates("article_id").set_index("article_id")
+    # Looked up by object: an Arrow-backed index is converted to Python strings at every look-up
+    meta.index = meta.index.astype(object)
+    return meta
+
+
+def _filled_from(figures: pd.DataFrame, meta: pd.DataFrame | None) -> pd.DataFrame:
+    """:func:`_fill_from_articles` with the articles as :func:`_article_meta` gives them."""
+    if meta is None or figures.empty:
+        return figures
     for column in ("outlet", "published"):
-        if column not in meta:
+        if column not in meta or column not in figures:
             continue
         current = figures[column].fillna("").astype(str)
         fallback = figures["article_id"].map(meta[column]).fillna("").astype(str)

@@ -11,6 +11,7 @@ joins the best incident that reaches the threshold, else opens a new one.  Cost:
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections import Counter, defaultdict
@@ -27,15 +28,17 @@ _WORD = re.compile(r"[^\W\d_]{3,}")
 _INCOMPATIBLE = -math.inf
 
 
+def _digest(text: tuple[str, str]) -> bytes:
+    """A 128-bit digest of a (sentence, headline) pair: what tells distinct texts apart once their
+    words are let go (a streamed block counts its texts a part at a time)."""
+    sentence, title = text
+    return hashlib.blake2b(f"{len(sentence)}:{sentence}{title}".encode("utf-8", "surrogateescape"),
+                           digest_size=16).digest()
+
+
 def anchor_days(prep: PreparedFigures) -> list[float]:
     """The date each report is about: its event date when the text gives one, else its publication date."""
     return [e if not math.isnan(e) else p for e, p in zip(prep.event_day, prep.pub_day)]
-
-
-def _window(prep: PreparedFigures, i: int, config: ClaimConfig) -> float | None:
-    if prep.scope[i] == "cumulative":
-        return config.cumulative_window_days
-    return config.window(prep.col["category"][i])
 
 
 def block_keys(prep: PreparedFigures, config: ClaimConfig) -> list[str]:
@@ -143,22 +146,49 @@ def _run_keys(parts: pd.DataFrame, config: ClaimConfig) -> tuple[np.ndarray, lis
 # --- text similarity -----------------------------------------------------------------------
 
 class _Texts:
-    """IDF-weighted word sets of the reports of one block (sentence + headline)."""
+    """IDF-weighted word sets of the reports of one block (sentence + headline).
 
-    def __init__(self, prep: PreparedFigures, rows: list[int], config: ClaimConfig) -> None:
-        sentence, title = prep.col["sentence"], prep.col["title"]
-        cache: dict[tuple[str, str], frozenset[str]] = {}
-        # A headline's words read once (an article's figures share it); a word never spans the space
-        # between sentence and headline, so the words of both are the union of each one's.
-        headline: dict[str, frozenset[str]] = {}
-        findall, stopwords = _WORD.findall, config.stopwords
+    The block's texts are counted (:meth:`count`: document frequencies, once per distinct text) before
+    any is weighed; a streamed block counts its parts one after the other, then reads the words of one
+    part at a time (:meth:`read`; :meth:`forget` lets a part's go). Counted and read at once: one
+    pass (``read(..., count=True)``)."""
+
+    def __init__(self, config: ClaimConfig) -> None:
+        self.stopwords = config.stopwords
         # One object per distinct word and per distinct word set (texts differing in their numbers
         # and names share theirs): a block holds its vocabulary, not a copy of it per sentence. The
         # sums over a set are exactly rounded (fsum), whatever order a set of the same words is in.
-        vocabulary: dict[str, str] = {}
-        sets: dict[frozenset[str], frozenset[str]] = {}
-        df: Counter[str] = Counter()
+        self.vocabulary: dict[str, str] = {}
+        self.df: Counter[str] = Counter()
+        self.seen: set[bytes] = set()  # the distinct texts counted (a digest each: not the texts)
+        self.weight: dict[str, float] = {}
         self.words: dict[int, frozenset[str]] = {}
+        self._forget_part()
+
+    def _forget_part(self) -> None:
+        self._cache: dict[tuple[str, str], frozenset[str]] = {}
+        # A headline's words read once (an article's figures share it); a word never spans the space
+        # between sentence and headline, so the words of both are the union of each one's.
+        self._headline: dict[str, frozenset[str]] = {}
+        self._sets: dict[frozenset[str], frozenset[str]] = {}
+        self._norms: dict[frozenset[str], float] = {}
+
+    def forget(self) -> None:
+        """Let go of the words read (a part of a streamed block done; the counts stay)."""
+        self.words = {}
+        self._forget_part()
+
+    def count(self, sentence: list[str], title: list[str], rows: list[int]) -> None:
+        """Count the distinct texts (``sentence[i]``, ``title[i]``) of ``rows`` not counted yet (a part
+        of the block)."""
+        self.read(sentence, title, rows, count=True, keep=False)
+
+    def read(self, sentence: list[str], title: list[str], rows: list[int], count: bool = False,
+             keep: bool = True) -> None:
+        """The words of ``rows`` (``self.words[i]``: of ``sentence[i]`` and its headline ``title[i]``);
+        ``count``: their texts counted too."""
+        cache, headline, sets, vocabulary = self._cache, self._headline, self._sets, self.vocabulary
+        findall, stopwords, seen, df = _WORD.findall, self.stopwords, self.seen, self.df
         for i in rows:
             key = (sentence[i], title[i])
             words = cache.get(key)
@@ -167,16 +197,25 @@ class _Texts:
                 if head is None:
                     head = headline[key[1]] = frozenset(findall(key[1].casefold())) - stopwords
                 found = (frozenset(findall(key[0].casefold())) - stopwords) | head
-                df.update(found)  # document frequency: once per distinct text
+                if count:
+                    digest = _digest(key)
+                    if digest not in seen:
+                        seen.add(digest)
+                        df.update(found)  # document frequency: once per distinct text
                 words = sets.get(found)
                 if words is None:
                     words = sets[found] = frozenset(vocabulary.setdefault(w, w) for w in found)
                 cache[key] = words
-            self.words[i] = words
-        n = len(cache)
-        del cache, sets
-        self.weight = {w: (math.log((n + 1) / (c + 1)) + 1.0) ** 2 for w, c in df.items()}
-        self._norms: dict[frozenset[str], float] = {}
+            if keep:
+                self.words[i] = words
+        if not keep:
+            self._forget_part()
+
+    def weigh(self) -> None:
+        """The words' IDF weights, once every text of the block is counted."""
+        n = len(self.seen)
+        self.weight = {w: (math.log((n + 1) / (c + 1)) + 1.0) ** 2 for w, c in self.df.items()}
+        self.df, self.seen = Counter(), set()
 
     # Sums over word sets are taken with math.fsum: exactly rounded whatever the order, and a set's order
     # changes with Python's string-hash seed; a plain sum made near-tied links differ from run to run.
@@ -207,6 +246,9 @@ class Incident:
     last_day: float
     event_day: float
     profiles: list[tuple[frozenset[str], float]]  # the words of its first reports, and their norms
+    # What its id is made of, of its first report: category, scope, loose, figure id, reference place
+    first: tuple[str, str, bool, str, str] = ("", "", False, "", "")
+    min_id: str = ""  # the smallest figure id of its reports (breaks ties of ids)
     id: str = ""
     label: str = ""
     place_name: str = ""
@@ -233,23 +275,29 @@ def link_incidents(prep: PreparedFigures, keys: list[str], config: ClaimConfig) 
     for i, key in enumerate(keys):
         rows_by_key[key].append(i)
     incidents: list[Incident] = []
+    days = anchor_days(prep)
     for key, rows in rows_by_key.items():
         first = rows[0]
-        if prep.loose[first] or prep.col["category"][first] == "distance":
-            incidents.append(_incident(prep, rows, None))
-            continue
-        incidents.extend(_link_block(prep, rows, config))
-    _name(prep, incidents)
+        sweep = Sweep(config, prep.col["category"][first], prep.scope[first], prep.loose[first])
+        if sweep.texts is not None:
+            sweep.texts.read(prep.col["sentence"], prep.col["title"], rows, count=True)
+            sweep.texts.weigh()
+        sweep.feed(prep, sweep.order(rows, [days[i] for i in rows], [prep.col["figure_id"][i] for i in rows]))
+        incidents.extend(sweep.finish())
+    name_incidents(incidents)
+    label_incidents(prep, incidents)
     return incidents
 
 
-def _incident(prep: PreparedFigures, rows: list[int], texts: _Texts | None) -> Incident:
-    i = rows[0]
+def _incident(prep: PreparedFigures, i: int, row: int, texts: _Texts | None) -> Incident:
+    """A new incident of report ``i`` of ``prep`` (``row``: the report's row in the block's table)."""
     words = texts.words[i] if texts is not None else frozenset()
     day = anchor_days_one(prep, i)
     profiles = [(words, texts.norm(words))] if texts is not None and words else []
-    return Incident(rows=list(rows), place=prep.place[i], level=prep.level[i], admin1=prep.admin1[i],
-                    first_day=day, last_day=day, event_day=prep.event_day[i], profiles=profiles)
+    fid = prep.col["figure_id"][i]
+    return Incident(rows=[row], place=prep.place[i], level=prep.level[i], admin1=prep.admin1[i],
+                    first_day=day, last_day=day, event_day=prep.event_day[i], profiles=profiles,
+                    first=(prep.col["category"][i], prep.scope[i], prep.loose[i], fid, prep.ref_place[i]), min_id=fid)
 
 
 def anchor_days_one(prep: PreparedFigures, i: int) -> float:
@@ -257,123 +305,179 @@ def anchor_days_one(prep: PreparedFigures, i: int) -> float:
     return e if not math.isnan(e) else prep.pub_day[i]
 
 
-def _link_block(prep: PreparedFigures, rows: list[int], config: ClaimConfig) -> list[Incident]:
-    w = config.link
-    threshold = w.get("threshold", 1.5)
-    tolerance = w.get("event_date_tolerance_days", 1.0)
-    max_candidates = int(w.get("max_candidates", 64))
-    profile_reports = int(w.get("profile_reports", 3))
-    min_words = int(w.get("min_words", 4))
-    # The weights read once per block, not once per candidate.
-    same_event_date, unknown_day, same_day = w.get("same_event_date"), w.get("unknown_day", 0.0), w.get("same_day")
-    text_scale, text_neutral, place_same = w.get("text_scale"), w.get("text_neutral"), w["place_same"]
-    window = _window(prep, rows[0], config)
-    category = prep.col["category"][rows[0]]
-    point_event = category in config.point_events and prep.scope[rows[0]] != "cumulative"
-    exact = not point_event  # a province's total (or a country's) is not its town's
-    texts = _Texts(prep, rows, config) if point_event else None  # words only tell point events apart
-    # Columns bound once: this loop visits every report, the inner one every candidate.
-    event_day, level_of, place_of, admin1_of, fid = prep.event_day, prep.level, prep.place, prep.admin1, \
-        prep.col["figure_id"]
-    words_of = texts.words if texts is not None else {}
-    weight = texts.weight.__getitem__ if texts is not None else None
-    fsum, isnan = math.fsum, math.isnan
-    days = dict(zip(rows, (e if e == e else p for e, p in zip([event_day[i] for i in rows],
-                                                                 [prep.pub_day[i] for i in rows]))))
-    # Dated reports first, by day, then by id (rows ascending: equal ids keep their row order).
-    order = [i for *_, i in sorted((d != d, d if d == d else 0, fid[i], i) for i, d in days.items())]
-    incidents: list[Incident] = []
-    # Open incidents by where they are: a report is scored only against incidents it could be about.
-    by_place: dict[str, list[int]] = defaultdict(list)  # by their own place (town, province or country)
-    by_admin1: dict[str, list[int]] = defaultdict(list)  # towns of a known province, and the province
-    provinces: dict[str, list[int]] = defaultdict(list)  # incidents placed at province level, by province
-    all_provinces: list[int] = []
-    unplaced_towns: list[int] = []  # towns whose province is unknown
-    wide: list[int] = []  # incidents placed at country level
-    everything: list[int] = []
-    lists = (by_place, by_admin1, provinces, all_provinces, unplaced_towns, wide, everything)
-    no_words: frozenset[str] = frozenset()
-    for i in order:
-        day, event = days[i], event_day[i]
-        level, place, admin1 = level_of[i], place_of[i], admin1_of[i]
-        if level == "town":
-            pools = (by_place[place], provinces[admin1] if admin1 else all_provinces, wide)
-        elif level == "admin1":
-            pools = (by_admin1[admin1], unplaced_towns, wide)
-        else:
-            pools = (everything,)
-        words = words_of.get(i, no_words)
-        use_words = point_event and len(words) >= min_words
-        norm = texts.norm(words) if use_words else 0.0  # type: ignore[union-attr]
-        best, best_score, seen = -1, threshold, set()
-        dated = window is not None and not isnan(day)
-        event_known = point_event and not isnan(event)
-        for pool in pools:
-            scored = 0
-            for k in reversed(pool):
-                if k in seen:
-                    continue
-                seen.add(k)
-                inc = incidents[k]
-                first_day = inc.first_day
-                if dated and first_day == first_day:
-                    if day - first_day > window or first_day - day > window:
-                        if day - inc.last_day > window:
-                            break  # the pool is in date order: older incidents are further still
+class Sweep:
+    """The linking of one block (the reports of one blocking key), fed its reports in sweep order
+    (:meth:`order`) all at once or a part at a time (a streamed claims task: each part prepared
+    alone, :meth:`feed` given its rows in the block's table): the open incidents, their pools by
+    place and the block's word weights are kept from one part to the next.
+
+    Dated reports are swept by day, then by id (rows ascending: equal ids keep their row order),
+    undated ones last; each is scored against the open incidents of its place (:meth:`feed`). A
+    loose report's or a distance's key is one incident (``linked`` false: fed in row order)."""
+
+    def __init__(self, config: ClaimConfig, category: str, scope: str, loose: bool, undated: bool = True) -> None:
+        self.config = config
+        self.linked = not (loose or category == "distance")
+        self.window = config.cumulative_window_days if scope == "cumulative" else config.window(category)
+        self.point_event = category in config.point_events and scope != "cumulative"
+        # Words only tell point events apart: the block's texts are counted before any is scored
+        self.texts = _Texts(config) if self.linked and self.point_event else None
+        # Without undated reports (scored last, against every open incident) an incident out of every later
+        # dated report's window lets go of its words
+        self.undated = undated
+        self.incidents: list[Incident] = []
+        self._reach = 0  # incidents before this one are out of reach of every later report
+        # Open incidents by where they are: a report is scored only against incidents it could be about.
+        self._by_place: dict[str, list[int]] = defaultdict(list)  # by own place (town, province or country)
+        self._by_admin1: dict[str, list[int]] = defaultdict(list)  # towns of a known province, and the province
+        self._provinces: dict[str, list[int]] = defaultdict(list)  # incidents placed at province level
+        self._all_provinces: list[int] = []
+        self._unplaced_towns: list[int] = []  # towns whose province is unknown
+        self._wide: list[int] = []  # incidents placed at country level
+        self._everything: list[int] = []
+
+    def order(self, rows: list[int], days: list[float], figure_ids: list[str]) -> list[int]:
+        """``rows`` (ascending) in the order they are fed: by anchor day (``days``, NaN last), then figure
+        id, then row; in row order for a block that is one incident."""
+        if not self.linked:
+            return list(rows)
+        return [i for *_, i in sorted((d != d, d if d == d else 0, f, i) for i, d, f in zip(rows, days, figure_ids))]
+
+    def feed(self, prep: PreparedFigures, order: list[int], rows: list[int] | None = None) -> None:
+        """Link reports ``order`` of ``prep`` (in sweep order; their words read, when the block weighs
+        words); ``rows``: each report's row in the block's table (by its position in ``prep``; ``None``:
+        that position)."""
+        if not order:
+            return
+        row_of = rows.__getitem__ if rows is not None else int
+        if not self.linked:
+            if not self.incidents:
+                self.incidents.append(_incident(prep, order[0], row_of(order[0]), None))
+                order = order[1:]
+            inc, fid = self.incidents[0], prep.col["figure_id"]
+            for i in order:
+                inc.rows.append(row_of(i))
+                if fid[i] < inc.min_id:
+                    inc.min_id = fid[i]
+            return
+        w = self.config.link
+        threshold = w.get("threshold", 1.5)
+        tolerance = w.get("event_date_tolerance_days", 1.0)
+        max_candidates = int(w.get("max_candidates", 64))
+        profile_reports = int(w.get("profile_reports", 3))
+        min_words = int(w.get("min_words", 4))
+        # The weights read once per part, not once per candidate.
+        same_event_date, unknown_day, same_day = w.get("same_event_date"), w.get("unknown_day", 0.0), w.get("same_day")
+        text_scale, text_neutral, place_same = w.get("text_scale"), w.get("text_neutral"), w["place_same"]
+        window, point_event, texts, incidents = self.window, self.point_event, self.texts, self.incidents
+        exact = not point_event  # a province's total (or a country's) is not its town's
+        # Columns bound once: this loop visits every report, the inner one every candidate.
+        event_day, pub_day, level_of, place_of, admin1_of, fid = prep.event_day, prep.pub_day, prep.level, \
+            prep.place, prep.admin1, prep.col["figure_id"]
+        words_of = texts.words if texts is not None else {}
+        weight = texts.weight.__getitem__ if texts is not None else None
+        fsum, isnan = math.fsum, math.isnan
+        by_place, by_admin1, provinces = self._by_place, self._by_admin1, self._provinces
+        all_provinces, unplaced_towns, wide = self._all_provinces, self._unplaced_towns, self._wide
+        everything = self._everything
+        lists = (by_place, by_admin1, provinces, all_provinces, unplaced_towns, wide, everything)
+        no_words: frozenset[str] = frozenset()
+        day = math.nan
+        for i in order:
+            event = event_day[i]
+            day = event if event == event else pub_day[i]
+            level, place, admin1 = level_of[i], place_of[i], admin1_of[i]
+            if level == "town":
+                pools = (by_place[place], provinces[admin1] if admin1 else all_provinces, wide)
+            elif level == "admin1":
+                pools = (by_admin1[admin1], unplaced_towns, wide)
+            else:
+                pools = (everything,)
+            words = words_of.get(i, no_words)
+            use_words = point_event and len(words) >= min_words
+            norm = texts.norm(words) if use_words else 0.0  # type: ignore[union-attr]
+            best, best_score, seen = -1, threshold, set()
+            dated = window is not None and not isnan(day)
+            event_known = point_event and not isnan(event)
+            for pool in pools:
+                scored = 0
+                for k in reversed(pool):
+                    if k in seen:
                         continue
-                if level == inc.level:  # _place_score's first case, inlined: most candidates
-                    if place != inc.place:
-                        continue
-                    score = place_same
-                else:
-                    score = _place_score(level, place, admin1, inc, w, exact)
-                    if score == _INCOMPATIBLE:
-                        continue
-                if event_known and not isnan(inc.event_day):
-                    if abs(event - inc.event_day) > tolerance:
-                        continue
-                    score += same_event_date
-                if isnan(day) or isnan(first_day):
-                    score += unknown_day
-                elif day == first_day or day == inc.last_day:
-                    score += same_day
-                # Words tell two attacks in one town apart; a siege or a displacement wave is one per place
-                # and window. No words on one side: the text says nothing either way.
-                if use_words and inc.profiles:
-                    similarity = -1.0  # the best cosine of the incident's profiles
-                    for other, other_norm in inc.profiles:
-                        shared = fsum(map(weight, words & other))  # as _Texts.cosine
-                        cosine = shared / (norm * other_norm) if shared else 0.0
-                        if cosine > similarity:
-                            similarity = cosine
-                    score += text_scale * (similarity - text_neutral)
-                if score >= best_score and (score > best_score or best < 0):
-                    best, best_score = k, score
-                scored += 1
-                if scored >= max_candidates:
-                    break
-        if best < 0:
-            inc = _incident(prep, [i], texts)
-            incidents.append(inc)
-            _index(len(incidents) - 1, inc, lists)
-            continue
-        inc = incidents[best]
-        inc.rows.append(i)
-        if day == day:
-            if not inc.first_day <= day:  # NaN (no day yet) or later
-                inc.first_day = day
-            if not inc.last_day >= day:
-                inc.last_day = day
-        if isnan(inc.event_day) and not isnan(event):
-            inc.event_day = event
-        if use_words and len(inc.profiles) < profile_reports:
-            inc.profiles.append((words, norm))
-        if _SPECIFICITY.get(level, 0) > _SPECIFICITY.get(inc.level, 0):
-            inc.place, inc.level, inc.admin1 = place, level, admin1 or inc.admin1
-            _index(best, inc, lists)
-    for inc in incidents:  # the words only link reports: not held through the later stages
-        inc.profiles = []
-    return incidents
+                    seen.add(k)
+                    inc = incidents[k]
+                    first_day = inc.first_day
+                    if dated and first_day == first_day:
+                        if day - first_day > window or first_day - day > window:
+                            if day - inc.last_day > window:
+                                break  # the pool is in date order: older incidents are further still
+                            continue
+                    if level == inc.level:  # _place_score's first case, inlined: most candidates
+                        if place != inc.place:
+                            continue
+                        score = place_same
+                    else:
+                        score = _place_score(level, place, admin1, inc, w, exact)
+                        if score == _INCOMPATIBLE:
+                            continue
+                    if event_known and not isnan(inc.event_day):
+                        if abs(event - inc.event_day) > tolerance:
+                            continue
+                        score += same_event_date
+                    if isnan(day) or isnan(first_day):
+                        score += unknown_day
+                    elif day == first_day or day == inc.last_day:
+                        score += same_day
+                    # Words tell two attacks in one town apart; a siege or a displacement wave is one per
+                    # place and window. No words on one side: the text says nothing either way.
+                    if use_words and inc.profiles:
+                        similarity = -1.0  # the best cosine of the incident's profiles
+                        for other, other_norm in inc.profiles:
+                            shared = fsum(map(weight, words & other))  # as _Texts.cosine
+                            cosine = shared / (norm * other_norm) if shared else 0.0
+                            if cosine > similarity:
+                                similarity = cosine
+                        score += text_scale * (similarity - text_neutral)
+                    if score >= best_score and (score > best_score or best < 0):
+                        best, best_score = k, score
+                    scored += 1
+                    if scored >= max_candidates:
+                        break
+            if best < 0:
+                inc = _incident(prep, i, row_of(i), texts)
+                incidents.append(inc)
+                _index(len(incidents) - 1, inc, lists)
+                continue
+            inc = incidents[best]
+            inc.rows.append(row_of(i))
+            if fid[i] < inc.min_id:
+                inc.min_id = fid[i]
+            if day == day:
+                if not inc.first_day <= day:  # NaN (no day yet) or later
+                    inc.first_day = day
+                if not inc.last_day >= day:
+                    inc.last_day = day
+            if isnan(inc.event_day) and not isnan(event):
+                inc.event_day = event
+            if use_words and len(inc.profiles) < profile_reports:
+                inc.profiles.append((words, norm))
+            if _SPECIFICITY.get(level, 0) > _SPECIFICITY.get(inc.level, 0):
+                inc.place, inc.level, inc.admin1 = place, level, admin1 or inc.admin1
+                _index(best, inc, lists)
+        if not self.undated and window is not None and day == day:
+            # Later reports fall on this day or after: an incident that began more than a window before it
+            # is never scored again (incidents open in date order), its words are let go
+            reach = self._reach
+            while reach < len(incidents) and day - incidents[reach].first_day > window:
+                incidents[reach].profiles = []
+                reach += 1
+            self._reach = reach
+
+    def finish(self) -> list[Incident]:
+        """The block's incidents, in the order they opened (their words let go: they only link reports)."""
+        for inc in self.incidents:
+            inc.profiles = []
+        return self.incidents
 
 
 _SPECIFICITY = {"town": 2, "admin1": 1, "country": 0}
@@ -403,32 +507,39 @@ def _most_common(values: Iterable[str]) -> str:
     return min(counts, key=lambda v: (-counts[v], v))
 
 
-def _name(prep: PreparedFigures, incidents: list[Incident]) -> None:
-    """Stable ids (category, place, first date; the first report breaks ties) and readable labels."""
-    category, location, ref = prep.col["category"], prep.col["location"], prep.col["reference_place"]
+def name_incidents(incidents: list[Incident]) -> None:
+    """Stable ids (category, place, first date; the smallest figure id breaks ties), given in order of
+    each incident's smallest figure id (the incidents of every block of a claims task at once)."""
     taken: set[str] = set()
-    fid = prep.col["figure_id"].__getitem__
-    for inc in sorted(incidents, key=lambda x: min(map(fid, x.rows))):
-        i = inc.rows[0]
-        if prep.loose[i]:
-            inc.id = stable_id("i", "single", prep.col["figure_id"][i])
+    for inc in sorted(incidents, key=lambda x: x.min_id):
+        category, scope, loose, figure_id, ref_place = inc.first
+        if loose:
+            inc.id = stable_id("i", "single", figure_id)
         else:
             day = inc.event_day if not math.isnan(inc.event_day) else inc.first_day
-            base = [category[i], prep.scope[i] if prep.scope[i] == "cumulative" else "", inc.place,
-                    prep.ref_place[i] if category[i] == "distance" else "", iso_day(day)]
+            base = [category, scope if scope == "cumulative" else "", inc.place,
+                    ref_place if category == "distance" else "", iso_day(day)]
             inc.id = stable_id("i", *base)
             if inc.id in taken:  # two events of one kind, place and day
-                inc.id = stable_id("i", *base, min(map(fid, inc.rows)))
+                inc.id = stable_id("i", *base, inc.min_id)
         taken.add(inc.id)
+
+
+def label_incidents(prep: PreparedFigures, incidents: list[Incident]) -> None:
+    """Readable labels and place names of incidents whose rows are rows of ``prep``."""
+    location, ref = prep.col["location"], prep.col["reference_place"]
+    for inc in incidents:
+        category, scope = inc.first[0], inc.first[1]
         specific = [r for r in inc.rows if prep.place[r] == inc.place] or inc.rows
         inc.place_name = _most_common(map(location.__getitem__, specific))
-        if category[i] == "distance":
+        if category == "distance":
             pair = _most_common(f"{location[r]} – {ref[r]}" for r in inc.rows)
             inc.label = f"distance · {pair}"
             continue
-        head = category[i] + (" (cumulative)" if prep.scope[i] == "cumulative" else "")
+        head = category + (" (cumulative)" if scope == "cumulative" else "")
         day = inc.event_day if not math.isnan(inc.event_day) else inc.first_day
         inc.label = " · ".join(p for p in (head, inc.place_name or "no place", iso_day(day) or "undated") if p)
 
 
-__all__ = ["Incident", "anchor_days", "block_keys", "link_incidents"]
+__all__ = ["Incident", "Sweep", "anchor_days", "block_keys", "label_incidents", "link_incidents",
+           "name_incidents"]

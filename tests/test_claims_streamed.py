@@ -1,0 +1,198 @@
+"""A claims task bigger than ``claims._STREAM_SEGMENT_ROWS`` figures is streamed (``auditor._claims_stream``):
+read and prepared a part at a time, its incidents linked in date segments. Its tables are the whole task's,
+exactly (values, order, types), whatever the segment size and however the task is sent (a DataFrame, the file
+the parent writes, rows of the spill file); no part it prepares holds more than a segment (or a chunk of whole
+incidents and the totals their parts name)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import generated_unclaimed, make_figure_row, make_figures_frame
+
+from auditor import _claims_stream, claims
+from auditor._parallel import settings
+from auditor._spill import SpillWriter, figure_batch, read_run
+from auditor.model import FIGURE_COLUMNS
+
+WHOLE = 10**12  # no task is bigger: the whole-task path
+
+_TOWNS = [("Tikrit", "IQ"), ("Ramadi", "IQ"), ("Mosul", "IQ"), ("Aleppo", "SY"), ("Kharkiv", "UA"), ("Baiji", "IQ")]
+_WIDE = [("Anbar", "IQ"), ("Nineveh", "IQ"), ("Iraq", "IQ"), ("Syria", "SY")]
+_WORDS = ["market", "checkpoint", "mosque", "convoy", "bombing", "truck", "hospital", "school", "bridge", "drone"]
+
+
+def _crafted(seed: int, n_articles: int = 90) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Figures of articles over a few weeks: several keys (categories, countries, cumulative scope), many on
+    one day (ties in day, repeated figure ids), undated ones (no date at all), headline figures taking their
+    sentence's event date, parts naming their total in another article and key, figures superseding others,
+    distances and loose figures (no place, no interval)."""
+    rng = random.Random(seed)
+    rows, articles = [], []
+    totals: list[str] = []
+    for a in range(n_articles):
+        article = f"a{a:03d}"
+        undated = rng.random() < 0.08
+        day = 0 if rng.random() < 0.3 else rng.randrange(0, 40)  # many on day 0: a segment cuts a day
+        published = "" if undated else f"2024-03-{1 + day // 2:02d}" if day < 60 else ""
+        title = f"{rng.choice(_WORDS)} {rng.choice(_WORDS)} attack kills people in {rng.choice(_TOWNS)[0]}"
+        articles.append({"article_id": article, "outlet": rng.choice(["Reuters", "AP", "AFP", ""]),
+                         "published": published, "title": title, "path": f"{article}.md"})
+        for k in range(rng.randrange(1, 6)):
+            place, country = rng.choice(_TOWNS + _WIDE if rng.random() < 0.3 else _TOWNS)
+            category = rng.choice(["killed", "killed", "wounded", "displaced", "distance"])
+            value = rng.choice([5, 7, 12, 40, 41, 100, 1000])
+            fid = f"f{rng.randrange(0, 10 * n_articles):04d}" if rng.random() < 0.05 else f"{article}-{k}"
+            event = "" if undated or rng.random() < 0.5 else f"2024-03-{1 + max(0, day // 2 - rng.randrange(0, 3)):02d}"
+            sentence = (f"{value} people {category} in a {rng.choice(_WORDS)} {rng.choice(_WORDS)} attack on "
+                        f"the {rng.choice(_WORDS)} of {place}, officials said.")
+            fields = dict(category=category, location=place, country=country, sentence=sentence,
+                          published=published, event_date=event, scope="", part_of="", supersedes="")
+            if category == "distance":
+                fields.update(unit="km", reference_place=rng.choice(["Baghdad", "Damascus"]))
+            if rng.random() < 0.05:
+                fields.update(location="")  # loose: no place
+            if rng.random() < 0.08:
+                fields.update(scope="cumulative", event_date="")
+            if rng.random() < 0.05:
+                fields.update(qualifier="vague")
+                value = None  # loose: no interval
+            if totals and rng.random() < 0.1:
+                fields.update(part_of=rng.choice(totals), subject="children")
+                fields.update(country=rng.choice(["IQ", "SY"]))  # maybe another key than its total's
+            if rows and rng.random() < 0.05:
+                fields.update(supersedes=rng.choice(rows)["figure_id"])
+            if k == 0 and rng.random() < 0.3:  # a headline figure: no date, its sentence's event date by sibling
+                rows.append(make_figure_row(f"{fid}-h", article, value, **{**fields, "event_date": ""}))
+            rows.append(make_figure_row(fid, article, value, **fields))
+            if value is not None and rng.random() < 0.2:
+                totals.append(fid)
+    figures = make_figures_frame(rows).assign(scope=[r["scope"] for r in rows], part_of=[r["part_of"] for r in rows],
+                                              event_date=[r["event_date"] for r in rows],
+                                              country=[r["country"] for r in rows])
+    return figures, pd.DataFrame(articles)
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    return generated_unclaimed(tmp_path_factory, seed=33)
+
+
+def _task(figures: pd.DataFrame, articles: pd.DataFrame, how: str, folder: Path) -> tuple[pd.DataFrame, ...]:
+    """One claims task on ``figures`` sent as ``how`` ("frame", "file", "spill": as a --jobs 2 run sends it, its
+    runs read): the filled columns, groups and conflicts it gives."""
+    folder.mkdir(exist_ok=True)
+    if how == "frame":
+        return claims._claims_task(figures, articles, settings())
+    if how == "file":
+        path = claims._write_frames(folder / "batch.pickle", figures, articles)
+        return claims._result(claims._claims_task(path, None, settings()))
+    writer = SpillWriter(folder)
+    writer.CHUNK = 64  # many record batches: a segment reads some of them
+    rows = list(figures[list(FIGURE_COLUMNS)].itertuples(index=False, name=None))
+    writer.extend(figure_batch(rows))
+    spilled = writer.finish()
+    run_folders = tuple(folder / name for name in ("filled", "groups", "conflicts"))
+    for made in run_folders:
+        made.mkdir()
+    paths = claims._claims_task(spilled.part(np.arange(len(figures))), claims._write_frames(
+        folder / "articles.pickle", articles), settings(), run_folders)
+    tables = tuple(read_run(path) for path in paths)
+    spilled.remove()
+    return tables
+
+
+def _same(got: tuple[pd.DataFrame, ...], expected: tuple[pd.DataFrame, ...]) -> None:
+    for column in claims._FILLED:
+        assert got[0][column].tolist() == expected[0][column].tolist(), column
+    pd.testing.assert_frame_equal(got[1], expected[1])  # values, order and dtypes
+    pd.testing.assert_frame_equal(got[2], expected[2])
+
+
+@pytest.fixture
+def prepared_sizes(monkeypatch):
+    """The number of figures each prepare of a streamed task was given (its parts)."""
+    sizes: list[int] = []
+    original = _claims_stream.prepare
+
+    def prepare(figures, *args, **kwargs):
+        sizes.append(len(figures))
+        return original(figures, *args, **kwargs)
+
+    monkeypatch.setattr(_claims_stream, "prepare", prepare)
+    return sizes
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("segment", [1, 4, 37])
+def test_a_streamed_task_gives_the_whole_tasks_tables(seed, segment, monkeypatch, prepared_sizes, tmp_path):
+    figures, articles = _crafted(seed)
+    monkeypatch.setattr(claims, "_STREAM_SEGMENT_ROWS", WHOLE)
+    expected = _task(figures, articles, "frame", tmp_path)
+    assert not prepared_sizes
+    assert len(expected[1]) > 50 and len(expected[2]) > 5
+    monkeypatch.setattr(claims, "_STREAM_SEGMENT_ROWS", segment)
+    monkeypatch.setattr(claims, "_CHUNK_FIGURES", 16)  # chunks of a few incidents: the totals a part names read
+    _same(_task(figures, articles, "frame", tmp_path), expected)
+    # Each part prepared: a segment of whole articles (the first pass), a segment, a chunk of incidents and
+    # the totals their parts name: never the task
+    assert prepared_sizes and max(prepared_sizes) < len(figures) / 2
+
+
+@pytest.mark.parametrize("how", ["frame", "file", "spill"])
+@pytest.mark.parametrize("segment", [500, 61])
+def test_a_generated_corpus_streamed_is_its_whole_task(generated, how, segment, monkeypatch, tmp_path):
+    figures, articles = generated
+    monkeypatch.setattr(claims, "_STREAM_SEGMENT_ROWS", WHOLE)
+    expected = _task(figures, articles, how, tmp_path / "whole")
+    monkeypatch.setattr(claims, "_STREAM_SEGMENT_ROWS", segment)
+    _same(_task(figures, articles, how, tmp_path / "streamed"), expected)
+
+
+def test_undated_reports_join_incidents_as_in_the_whole_task(monkeypatch, tmp_path):
+    """Undated reports are swept last against every open incident (no date bound): the incidents a
+    streamed key keeps for them are those of the whole key (the words of incidents out of every dated
+    report's reach are only let go in a key without undated reports)."""
+    rows = []
+    for day in range(30):
+        for k in range(3):
+            rows.append(make_figure_row(f"d{day:02d}-{k}", f"a{day:02d}-{k}", 10 + k,
+                                        sentence=f"{10 + k} people killed in a {_WORDS[k]} bombing in Tikrit market.",
+                                        location="Tikrit", country="IQ", published=f"2024-01-{1 + day:02d}"))
+    for k in range(3):  # each joins the incident its words match, whatever the date
+        rows.append(make_figure_row(f"u{k}", f"u{k}", 10 + k, location="Tikrit", country="IQ", published="",
+                                    sentence=f"{10 + k} people killed in a {_WORDS[k]} bombing in Tikrit market."))
+    figures = make_figures_frame(rows)
+    articles = figures[["article_id", "published"]].assign(outlet="AP", title="")
+    monkeypatch.setattr(claims, "_STREAM_SEGMENT_ROWS", WHOLE)
+    expected = _task(figures, articles, "frame", tmp_path)
+    undated = expected[0]["incident_id"].iloc[-3:].tolist()
+    assert all(undated) and set(undated) <= set(expected[0]["incident_id"].iloc[:-3])
+    monkeypatch.setattr(claims, "_STREAM_SEGMENT_ROWS", 5)
+    _same(_task(figures, articles, "frame", tmp_path), expected)
+
+
+def test_a_part_checked_against_its_total_in_another_segment_and_key(monkeypatch, tmp_path):
+    """A part naming (``part_of``) a total read in another segment and another key (another country) is
+    still checked against it: its conflict is the whole task's."""
+    rows = [make_figure_row("total", "a0", 40, location="El Geneina", country="SD", published="2024-05-03",
+                            sentence="Fighting in El Geneina killed 40 people.")]
+    for k in range(20):  # other reporting between them: the part lands in a later segment
+        rows.append(make_figure_row(f"o{k}", f"o{k}", 3 + k, location="Khartoum", country="SD",
+                                    published=f"2024-05-{4 + k % 20:02d}"))
+    rows.append(make_figure_row("part", "a1", 52, location="Adre", country="TD", published="2024-05-25",
+                                subject="refugees", part_of="total",
+                                sentence="Fighting killed 40 people, including 52 refugees in Adre, Chad."))
+    figures = make_figures_frame(rows).assign(part_of=[r.get("part_of", "") for r in rows],
+                                              country=[r.get("country", "") for r in rows])
+    articles = figures[["article_id", "published"]].assign(outlet="AP", title="")
+    monkeypatch.setattr(claims, "_STREAM_SEGMENT_ROWS", WHOLE)
+    expected = _task(figures, articles, "frame", tmp_path)
+    assert (expected[2]["relation"] == "part_of").sum() == 1
+    monkeypatch.setattr(claims, "_STREAM_SEGMENT_ROWS", 3)
+    monkeypatch.setattr(claims, "_CHUNK_FIGURES", 2)
+    _same(_task(figures, articles, "frame", tmp_path), expected)
