@@ -219,7 +219,19 @@ def make_case(seed: int, places: dict[str, tuple[str, str, str]]) -> Case:
     frame = pd.DataFrame(figures)
     if rng.random() < 0.3:  # articles' rows not together, not in order (a hand-built or joined table)
         frame = frame.sample(frac=1.0, random_state=seed).reset_index(drop=True)
-    return Case(f"gen-{seed}", _typed(frame), pd.DataFrame(articles))
+    frame = _typed(frame)
+    if rng.random() < 0.3:  # a batch of a bigger table (``figures.iloc[rows]``): its index is the table's rows
+        frame.index = np.sort(rng.sample(range(10 * len(frame) + 10), len(frame)))
+    table = pd.DataFrame(articles)
+    roll = rng.random()
+    if roll < 0.05:  # no articles at all: nothing fills a figure's outlet, date or headline
+        table = table.iloc[:0]
+    elif roll < 0.1:  # articles without headlines
+        table = table.drop(columns="title")
+    elif roll < 0.2:  # some figures' articles missing, one article twice (the first row of an id counts)
+        table = table.sample(frac=0.8, random_state=seed)
+        table = pd.concat([table, table.head(1).assign(title="Another headline", published="2014-01-01")])
+    return Case(f"gen-{seed}", frame, table.reset_index(drop=True))
 
 
 def _id(rng: random.Random) -> str:
@@ -554,8 +566,8 @@ def coverage(case: Case) -> dict[str, int]:
     from auditor import claims
 
     f = case.figures
-    published = f["published"].where(f["published"] != "", f["article_id"].map(
-        case.articles.drop_duplicates("article_id").set_index("article_id")["published"]).fillna(""))
+    of_article = case.articles.drop_duplicates("article_id").set_index("article_id")["published"]
+    published = f["published"].where(f["published"] != "", f["article_id"].map(of_article).astype(object).fillna(""))
     ids = set(f["figure_id"])
     keys = claims.blocking_keys(f)
     key_of = dict(zip(f["figure_id"], keys))

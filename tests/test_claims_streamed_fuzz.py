@@ -10,17 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from auditor import claims
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import fuzz_claims_stream as fuzz  # noqa: E402
 
-pytestmark = pytest.mark.skipif(not hasattr(claims, fuzz.KNOB), reason="the streamed claims task has not landed")
-
 TARGETED = {case.name: case for case in fuzz.targeted_cases()}
-# Generated tables whose fuzzing found differences or cover most at once (undated rows, parts in other keys,
-# repeated ids, supersedes): see the fuzzer's output for what each holds.
-SEEDS = (100_003, 100_004, 100_009, 100_022, 100_025)
+# Generated tables of under 300 figures that hold at once undated rows, parts naming totals in other keys,
+# supersedes and repeated ids; and 100_045/100_062: a batch's index (not 0..n-1), 100_062: mostly undated,
+# an article listed twice, 100_068: an article listed twice, 100_078: no articles at all.
+SEEDS = (100_017, 100_045, 100_062, 100_068, 100_078)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +30,7 @@ def places():
 def test_a_streamed_task_gives_the_whole_tasks_tables(name, source, tmp_path):
     case = TARGETED[name]
     whole = fuzz.run_task(case, source, fuzz.WHOLE, tmp_path)
-    assert len(whole[1]) > 1  # the case builds something to compare
+    assert len(whole[1]) + len(whole[2]) > 2  # the case builds groups and conflicts to compare
     for segment in (7, 16):
         assert fuzz.difference(whole, fuzz.run_task(case, source, segment, tmp_path)) is None, (name, segment)
 
