@@ -378,6 +378,19 @@ def targeted_cases() -> list[Case]:
     rows.append(_fig("fz000", "c00", 7.0, "Aleppo", country="TR",
                      sentence="A suicide bomber blew himself up in the crowded vegetable market, killing 7."))
     cases.append(_case("id-collision", rows, arts))
+    # A headline's sibling in another incident (a province's headline, its town's dated sentence: a displacement
+    # is placed exactly, so two incidents): the headline, historical, is dated only by its sibling, else loose.
+    rows, arts = [], {}
+    for k in range(12):
+        a = f"h{k:02d}"
+        families = float(300 + 10 * (k % 3))
+        arts[a] = ("IOM", _iso(day0 + timedelta(days=k)), f"{families:g} families fled Anbar")
+        rows.append(_fig(f"fh{k:03d}", a, families, "Ramadi", event_date=_iso(day0 + timedelta(days=k - 30)),
+                         category="displaced", counted="families", scope="historical",
+                         sentence=f"In the offensive last month {families:g} families fled Ramadi."))
+        rows.append(_fig(f"fg{k:03d}", a, families, "Anbar", category="displaced", counted="families",
+                         scope="historical", sentence=f"{families:g} families fled Anbar"))
+    cases.append(_case("sibling-in-another-incident", rows, arts))
     # Supersedes across segments and keys, cumulative tolls over a month, loose and distance figures.
     rows, arts = [], {}
     for k in range(20):
