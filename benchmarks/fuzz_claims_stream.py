@@ -326,7 +326,7 @@ def targeted_cases() -> list[Case]:
     arts["kabul"] = ("AP", _iso(day0 + timedelta(days=15)), "Kabul blast")
     rows.append(_fig("fpart-away", "kabul", 60.0, "Kabul", subject="children", counted="children",
                      part_of="fr003", sentence="A blast in Kabul killed 60 children."))
-    rows.append(_fig("fr003", "run03", 13.0, "Mosul", sentence="A repeated id: the last row of it is the total."))
+    rows.append(_fig("fr003", "run03", 100.0, "Mosul", sentence="A repeated id: its last row (100, not 13) is the total."))
     # Two figures naming each other, each above the other (bounds a hand-built table may invert): only the
     # earlier row's naming is their conflict, by row position, wherever their segments are.
     rows.append(_fig("fx-a", "run01", 50.0, "Mosul", qualifier="range", low=50.0, high=10.0, part_of="fx-b",
