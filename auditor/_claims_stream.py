@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,41 +39,126 @@ _FIRST_COLUMNS = frozenset({"figure_id", "article_id", "category", "value", "low
                             "place_id", "admin1", "country", "reference_place", "counted", "scope", "event_date",
                             "published", "outlet", "supersedes", "part_of"})
 # What counting a key's texts reads (the headline comes from the article)
-_TEXT_COLUMNS = frozenset({"sentence", "article_id"})
+_TEXT_COLUMNS = frozenset({"sentence", "article_id", "title"})
 
 
 class _Rows:
     """A claims task's figures read a part at a time (ascending positions among them), each part's
     filled from its articles (outlet, date, headline) as :func:`~auditor.claims._stages` fills them:
-    rows of a DataFrame, or of the spill file (a :class:`~auditor._spill.SpillPart`)."""
+    rows of a DataFrame, or of the spill file (a :class:`~auditor._spill.SpillPart`).
 
-    def __init__(self, source: pd.DataFrame | SpillPart, articles: pd.DataFrame, columns: frozenset[str]) -> None:
-        from .claims import _article_meta
+    A segment's rows are scattered through the spill file (a key's reports come from articles all over
+    the corpus): each read would decode most of its record batches. So they are read from there once
+    more after the first pass, a segment at a time in sweep order (:meth:`spooled`), and copied into a
+    file of the task's own in ``scratch`` (the spool): later reads of a segment, or of a chunk of
+    incidents (which opened in date order), decode a few of its record batches."""
 
+    def __init__(self, source: pd.DataFrame | SpillPart, articles: pd.DataFrame, columns: frozenset[str],
+                 scratch: Path | None) -> None:
         self.source, self.columns = source, columns
-        if isinstance(source, SpillPart):
-            self.n = len(source.rows)
-        else:
-            self.n = len(source)
-        self.articles = _article_meta(articles)  # by id, once: each part's figures look theirs up
+        self.n = len(source.rows) if isinstance(source, SpillPart) else len(source)
+        self.articles = articles
+        self._articles_index: Any = None  # the articles' ids indexed (claims._article_index), once
+        self.spool: SpillPart | None = None  # the spool once written
+        self._at: np.ndarray | None = None  # each figure's row in the spool (-1: not yet in it)
+        self._writer: Any = None
+        self._batch_rows: list[int] = []
+        self._scratch = scratch if isinstance(source, SpillPart) else None
+        self.spooling = self._scratch is not None
 
     def read(self, positions: np.ndarray, columns: frozenset[str] | None = None, fill: bool = True) -> pd.DataFrame:
         """The figures at ``positions`` (ascending), ``columns`` of them (all the task reads when
         ``None``), filled from their articles (unless not ``fill``)."""
         wanted = self.columns if columns is None else columns & self.columns
+        if self.spool is not None:  # from the spool (filled), its rows in the order asked
+            names = tuple(c for c in self._spooled if c in wanted)
+            at = self._at[positions]
+            order = np.argsort(at, kind="stable")
+            frame = dataclasses.replace(self.spool, rows=at[order], columns=names).load()
+            if not np.array_equal(order, np.arange(len(order))):
+                back = np.empty(len(order), dtype=np.int64)
+                back[order] = np.arange(len(order))
+                frame = frame.take(back).reset_index(drop=True)
+            return frame
         if isinstance(self.source, SpillPart):
             present = self.source.columns or SCHEMA.names
-            part = dataclasses.replace(self.source, rows=self.source.rows[positions],
-                                       columns=tuple(c for c in present if c in wanted))
-            frame = part.load()
+            names = tuple(c for c in present if c in wanted)
+            frame = dataclasses.replace(self.source, rows=self.source.rows[positions], columns=names).load()
         else:
             frame = self.source[[c for c in self.source.columns if c in wanted]]
             frame = frame.iloc[positions].reset_index(drop=True)
-        if not fill:
-            return frame
-        from .claims import _filled_from
+        return self._filled(frame, positions) if fill else frame
 
-        return _filled_from(frame, self.articles)
+    def _filled(self, frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+        """``frame`` filled from its figures' articles (found by the articles' ids, indexed once)."""
+        from .claims import _article_ids, _article_index, _article_rows, _filled_at
+
+        if self.articles is None or self.articles.empty or frame.empty:
+            return frame
+        if self._articles_index is None:
+            ids = _article_ids(self.articles)
+            self._articles_index = None if ids is None else _article_index(ids)
+        return _filled_at(frame, self.articles, _article_rows(frame["article_id"], self._articles_index))
+
+    def spooled(self, positions: np.ndarray, columns: frozenset[str]) -> pd.DataFrame:
+        """:meth:`read` of ``columns`` at ``positions`` (a segment, each figure in one), the segment's
+        rows (every column the task reads, filled from their articles) copied into the spool first (a
+        spill file's; see above)."""
+        if self._scratch is None:
+            return self.read(positions, columns)
+        import pyarrow as pa
+        import pyarrow.ipc as ipc
+
+        from ._spill import _frame, _rows_read
+
+        present = self.source.columns or SCHEMA.names
+        table = _rows_read(self.source.path, [c for c in present if c in self.columns], self.source.rows[positions],
+                           self.source.batch_rows)
+        looked_up = [c for c in ("article_id", "outlet", "published") if c in table.column_names]
+        filled = self._filled(_frame(table.select(looked_up), self.source.empty), positions)
+        for name in _FROM_ARTICLES:
+            if name in filled:
+                column = pa.array(filled[name].to_numpy(dtype=object), type=pa.large_string())
+                at = table.schema.get_field_index(name)
+                table = table.set_column(at, name, column) if at >= 0 else table.append_column(name, column)
+        del filled
+        if self._writer is None:
+            self._path = Path(tempfile.mkstemp(prefix="spool-", suffix=".arrow", dir=self._scratch)[1])
+            self._sink = pa.OSFile(str(self._path), "wb")
+            self._writer = ipc.new_file(self._sink, table.schema)
+            self._spooled = tuple(table.column_names)
+            self._at = np.full(self.n, -1, dtype=np.int64)
+        self._at[positions] = sum(self._batch_rows) + np.arange(len(positions))
+        for batch in table.to_batches(max_chunksize=_SPOOL_BATCH_ROWS):
+            self._writer.write_batch(batch)
+            self._batch_rows.append(batch.num_rows)
+        return _frame(table.select([c for c in table.column_names if c in columns or c == "title"]),
+                      self.source.empty - _FROM_ARTICLES)
+
+    def spool_written(self) -> None:
+        """Every segment copied (filled): later reads are from the spool; the articles are let go."""
+        if self._writer is None:
+            return
+        self._writer.close()
+        self._sink.close()
+        self._writer = None
+        self.spool = SpillPart(str(self._path), np.zeros(0, dtype=np.int64), None, self.source.empty - _FROM_ARTICLES,
+                               tuple(self._batch_rows))
+        self.articles = self._articles_index = None
+
+    def close(self) -> None:
+        """The spool removed."""
+        if self._writer is not None:
+            self._writer.close()
+            self._sink.close()
+        if self._scratch is not None and getattr(self, "_path", None) is not None:
+            self._path.unlink(missing_ok=True)
+
+
+# What a figure takes from its article (filled in the spool)
+_FROM_ARTICLES = frozenset({"outlet", "published", "title"})
+# Rows of a spool's record batches: a chunk of incidents' rows lie in a few consecutive ones
+_SPOOL_BATCH_ROWS = 1_024
 
 
 # What the first pass keeps of each figure: its key's, its sweep's and its incident's reading (the
@@ -194,20 +280,29 @@ def _linked(rows: _Rows, first: _FirstPass, config: Any, size: int) -> list[Inci
     counted = {b: k for k, segment in enumerate(segments) for b, _ in segment if sweeps[b].texts is not None}
     for k, segment in enumerate(segments):
         wanted = [(b, piece) for b, piece in segment if sweeps[b].texts is not None]
-        if wanted:
-            sentence, title, local = _texts(rows, wanted)
+        if wanted or rows.spooling:
+            at, local = _local(segment if rows.spooling else wanted)
+            frame = rows.spooled(at, _TEXT_COLUMNS)
+            sentence, title = _text_list(frame, "sentence"), _text_list(frame, "title")
+            del frame
             for b, piece in wanted:
                 sweeps[b].texts.count(sentence, title, [local[r] for r in piece])
                 if counted[b] == k:
                     sweeps[b].texts.weigh()
             del sentence, title, local
             release_memory()
+    rows.spool_written()
     last = {b: k for k, segment in enumerate(segments) for b, _ in segment}
     incidents: list[Incident] = []
     for k, segment in enumerate(segments):
         at, local = _local(segment)
         words = [(b, piece) for b, piece in segment if sweeps[b].texts is not None]
-        sentence, title = _texts(rows, words, at)[:2] if words else (None, None)
+        if words:
+            frame = rows.read(at, _TEXT_COLUMNS)
+            sentence, title = _text_list(frame, "sentence"), _text_list(frame, "title")
+            del frame
+        else:
+            sentence = title = None
         prep = first.prepared(at, sentence, title)
         del sentence, title
         row_of = at.tolist()
@@ -226,18 +321,6 @@ def _linked(rows: _Rows, first: _FirstPass, config: Any, size: int) -> list[Inci
         release_memory()
     name_incidents(incidents)
     return incidents
-
-
-def _texts(rows: _Rows, segment: list[tuple[int, list[int]]], at: np.ndarray | None = None
-           ) -> tuple[list[str], list[str], dict[int, int]]:
-    """The sentences and headlines of a segment's pieces' rows (or of rows ``at``, ascending, when
-    given), and each row's position among them."""
-    if at is None:
-        at, local = _local(segment)
-    else:
-        local = {}
-    frame = rows.read(at, _TEXT_COLUMNS)
-    return _text_list(frame, "sentence"), _text_list(frame, "title"), local
 
 
 def _chunk_prepared(rows: _Rows, first: _FirstPass, config: Any, chunk: list[Incident]
@@ -259,14 +342,25 @@ def _chunk_prepared(rows: _Rows, first: _FirstPass, config: Any, chunk: list[Inc
 
 
 def streamed_stages(source: pd.DataFrame | SpillPart, articles: pd.DataFrame, config: Any, size: int,
-                    parts: Path | None = None) -> Iterator[tuple[str, Any]]:
+                    parts: Path | None = None, scratch: Path | None = None) -> Iterator[tuple[str, Any]]:
     """:func:`~auditor.claims._stages` (``narrow``) of a task's figures (a DataFrame or rows of the spill
     file) read and prepared about ``size`` at a time: ``(name, what it built)`` after each pass, the
-    last ``"tables"`` as :func:`~auditor.claims._stages` gives it."""
-    from .claims import _CHUNK_FIGURES, _CLAIM_COLUMNS, _ChunkTables, _incident_chunks
+    last ``"tables"`` as :func:`~auditor.claims._stages` gives it. ``scratch``: a folder where the rows
+    of the spill file are copied in sweep order (see :class:`_Rows`; removed at the end; none: the
+    system's temporary folder)."""
+    from .claims import _CLAIM_COLUMNS
 
-    rows = _Rows(source, articles, _CLAIM_COLUMNS)
+    rows = _Rows(source, articles, _CLAIM_COLUMNS, scratch or Path(tempfile.gettempdir()))
     del source, articles
+    try:
+        yield from _passes(rows, config, size, parts)
+    finally:
+        rows.close()
+
+
+def _passes(rows: _Rows, config: Any, size: int, parts: Path | None) -> Iterator[tuple[str, Any]]:
+    from .claims import _CHUNK_FIGURES, _ChunkTables, _incident_chunks
+
     collecting = gc.isenabled()
     gc.disable()  # as _stages: millions of small containers, none in cycles
     try:

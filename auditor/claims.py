@@ -929,7 +929,7 @@ def _claims_task(
         import tempfile
 
         with tempfile.TemporaryDirectory(prefix="claims-parts-", dir=run_folders[1]) as parts:
-            stages = _task_stages(figures, articles, Path(parts))
+            stages = _task_stages(figures, articles, Path(parts), Path(parts))
             del figures, articles  # the stages hold them, and let go of each column once read
             found, groups, conflicts = _last_stage(stages)
             paths = (_run_file([found[list(_FILLED)]], 0, None, run_folders[0]), groups.merged(run_folders[1]),
@@ -937,7 +937,7 @@ def _claims_task(
             del found, groups, conflicts
         release_memory()
         return paths
-    stages = _task_stages(figures, articles, None)
+    stages = _task_stages(figures, articles, None, Path(source).parent if isinstance(source, str) else None)
     del figures, articles  # the stages hold them, and let go of each column once read
     found, groups, conflicts = _last_stage(stages)
     groups, conflicts = finish_claims(found, groups, conflicts)
@@ -962,15 +962,16 @@ def _claims_task(
 _STREAM_SEGMENT_ROWS = 8_192
 
 
-def _task_stages(figures: pd.DataFrame | SpillPart, articles: pd.DataFrame, parts: Path | None
-                 ) -> Iterator[tuple[str, Any]]:
+def _task_stages(figures: pd.DataFrame | SpillPart, articles: pd.DataFrame, parts: Path | None,
+                 scratch: Path | None) -> Iterator[tuple[str, Any]]:
     """The stages of a claims task (``narrow``): :func:`_stages` of its figures loaded at once, or, for
-    more than ``_STREAM_SEGMENT_ROWS`` figures, streamed a part at a time (the same tables)."""
+    more than ``_STREAM_SEGMENT_ROWS`` figures, streamed a part at a time (the same tables; ``scratch``:
+    a folder of the task's where a streamed task copies its rows of the spill file)."""
     n = len(figures.rows) if isinstance(figures, SpillPart) else len(figures)
     if n > _STREAM_SEGMENT_ROWS:
         from ._claims_stream import streamed_stages
 
-        return streamed_stages(figures, articles, load_config(), _STREAM_SEGMENT_ROWS, parts)
+        return streamed_stages(figures, articles, load_config(), _STREAM_SEGMENT_ROWS, parts, scratch)
     if isinstance(figures, SpillPart):
         figures = figures.load()
     return _stages(figures, articles, load_config(), narrow=True, parts=parts)
@@ -1642,32 +1643,30 @@ def _order(keys: list[pd.Series]) -> np.ndarray | None:
 
 def _fill_from_articles(figures: pd.DataFrame, articles: pd.DataFrame) -> pd.DataFrame:
     """Give figures their article's outlet and date when the extractor left them empty, and its headline."""
-    return _filled_from(figures, _article_meta(articles))
-
-
-def _article_meta(articles: pd.DataFrame | None) -> pd.DataFrame | None:
-    """The articles by id (the first row of each id; ``None`` for none): what fills their figures (a
-    streamed claims task fills each part's from it: the index is made, and hashed, once)."""
-    if articles is None or articles.empty:
-        return None
-    meta = articles.drop_duplicates("article_id").set_index("article_id")
-    # Looked up by object: an Arrow-backed index is converted to Python strings at every look-up
-    meta.index = meta.index.astype(object)
-    return meta
-
-
-def _filled_from(figures: pd.DataFrame, meta: pd.DataFrame | None) -> pd.DataFrame:
-    """:func:`_fill_from_articles` with the articles as :func:`_article_meta` gives them."""
-    if meta is None or figures.empty:
+    if articles is None or articles.empty or figures.empty:
         return figures
+    return _filled_at(figures, articles, _article_rows(figures["article_id"], _article_ids(articles)))
+
+
+def _filled_at(figures: pd.DataFrame, articles: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+    """:func:`_fill_from_articles`, each figure's article found: ``rows``, its row in ``articles`` (the
+    first of its id; -1: none). A streamed claims task finds them once and fills each part it reads."""
+    if articles is None or articles.empty or figures.empty:
+        return figures
+    rows = np.asarray(rows, dtype=np.int64)
+    found = pd.Series(rows >= 0)
+    taken = np.maximum(rows, 0)
+
+    def of_article(column: str) -> pd.Series:
+        return articles[column].iloc[taken].reset_index(drop=True).where(found).fillna("").astype(str)
+
     for column in ("outlet", "published"):
-        if column not in meta or column not in figures:
+        if column not in articles or column not in figures:
             continue
         current = figures[column].fillna("").astype(str)
-        fallback = figures["article_id"].map(meta[column]).fillna("").astype(str)
-        figures[column] = current.where(current != "", fallback)
-    if "title" in meta:
-        figures["title"] = figures["article_id"].map(meta["title"]).fillna("").astype(str)
+        figures[column] = current.where(current != "", of_article(column).set_axis(figures.index))
+    if "title" in articles:
+        figures["title"] = of_article("title").set_axis(figures.index)
     return figures
 
 
