@@ -463,7 +463,8 @@ def run_task(case: Case, source: str, segment: int, folder: Path, chunk: int | N
              ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The claims task of ``case`` with the stream threshold ``segment``, its rows given as ``source``
     (``frame``: a DataFrame; ``file``: the file the parent writes; ``spill``: rows of a spill file, the task
-    writing its runs): the filled columns (in row order), groups and conflicts."""
+    writing its runs; ``spill-cached``: rows of a spill file, the tables pickled, as with a claims cache):
+    the filled columns (in row order), groups and conflicts."""
     from auditor import claims
     from auditor._parallel import settings
     from auditor._spill import SpillWriter, figure_batch, read_run
@@ -492,8 +493,17 @@ def run_task(case: Case, source: str, segment: int, folder: Path, chunk: int | N
                 for made in run_folders:
                     made.mkdir()
                 articles = claims._write_frames(where / "articles.pickle", case.articles)
-                paths = claims._claims_task(spilled.part(np.arange(len(rows))), articles, settings(), run_folders)
-                return tuple(read_run(path) for path in paths)  # type: ignore[return-value]
+                if source == "spill-cached":  # a cached run's task: its tables pickled beside the articles' file
+                    built = claims._result(claims._claims_task(spilled.part(np.arange(len(rows))), articles,
+                                                               settings()))
+                else:
+                    paths = claims._claims_task(spilled.part(np.arange(len(rows))), articles, settings(), run_folders)
+                    built = tuple(read_run(path) for path in paths)
+                # What the task wrote for itself (a copy of its rows, parts) is gone once it ends
+                left = [p.name for p in where.rglob("*") if p.is_file() and p.name.startswith(("spool", "claims-parts"))]
+                if left:
+                    raise AssertionError(f"the task left {left} in its folder")
+                return built  # type: ignore[return-value]
             finally:
                 spilled.remove()
     finally:
@@ -641,7 +651,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--segments", type=int, nargs="+", default=[1, 3, 7, 50, 500],
                         help="stream thresholds tried (each case: one, in turn; one not below the table's rows: "
                              "a third of them, so that every case streams)")
-    parser.add_argument("--sources", nargs="+", default=["frame", "file", "spill"], choices=["frame", "file", "spill"])
+    parser.add_argument("--sources", nargs="+", default=["frame", "file", "spill", "spill-cached"],
+                        choices=["frame", "file", "spill", "spill-cached"])
     parser.add_argument("--real", type=Path, help="a real figure table (parquet) whose date slices are fuzzed too")
     parser.add_argument("--real-cases", type=int, default=10)
     parser.add_argument("--reference", help="a git revision whose whole task every case must equal")
@@ -702,7 +713,7 @@ def main(argv: list[str] | None = None) -> int:
             covered.update(sizes)
             for name, value in sizes.items():
                 totals[name] = totals.get(name, 0) + value
-            print(f"{case.name:>12} {source:>5} segment={segment:<4} chunk={chunk or '-':<4} "
+            print(f"{case.name:>12} {source:>12} segment={segment:<4} chunk={chunk or '-':<4} "
                   + " ".join(f"{n}={v}" for n, v in covered.items()) + f" {elapsed:.2f}s {'DIFF' if diff else 'ok'}",
                   flush=True)
             if diff is None:
