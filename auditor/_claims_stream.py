@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,34 +49,37 @@ class _Rows:
     rows of a DataFrame, or of the spill file (a :class:`~auditor._spill.SpillPart`).
 
     A segment's rows are scattered through the spill file (a key's reports come from articles all over
-    the corpus): each read would decode most of its record batches. So they are read from there once
-    more after the first pass, a segment at a time in sweep order (:meth:`spooled`), and copied into a
-    file of the task's own in ``scratch`` (the spool): later reads of a segment, or of a chunk of
-    incidents (which opened in date order), decode a few of its record batches."""
+    the corpus): each read of one would decode most of its record batches, each segment the whole file
+    again. So once the segments are known (:meth:`distribute`) the task's rows are read in file order
+    once more, filled, and each written to its segment's file in ``scratch``: a segment is then one
+    file, a chunk of incidents (which opened in date order) the rows of a few; the articles let go."""
 
     def __init__(self, source: pd.DataFrame | SpillPart, articles: pd.DataFrame, columns: frozenset[str],
                  scratch: Path | None) -> None:
         self.source, self.columns = source, columns
         self.n = len(source.rows) if isinstance(source, SpillPart) else len(source)
         self.articles = articles
-        self._articles_index: Any = None  # the articles' ids indexed (claims._article_index), once
-        self.spool: SpillPart | None = None  # the spool once written
-        self._at: np.ndarray | None = None  # each figure's row in the spool (-1: not yet in it)
-        self._writer: Any = None
-        self._batch_rows: list[int] = []
+        self._article_of: np.ndarray | None = None  # each figure's article (its row; -1: none): index_articles
         self._scratch = scratch if isinstance(source, SpillPart) else None
-        self.spooling = self._scratch is not None
+        self._segments: list[SpillPart] = []  # each segment's file, once distributed
+        self._segment_of: np.ndarray | None = None  # each figure's segment
+        self._slot: np.ndarray | None = None  # each figure's row in its segment's file
 
     def read(self, positions: np.ndarray, columns: frozenset[str] | None = None, fill: bool = True) -> pd.DataFrame:
         """The figures at ``positions`` (ascending), ``columns`` of them (all the task reads when
         ``None``), filled from their articles (unless not ``fill``)."""
         wanted = self.columns if columns is None else columns & self.columns
-        if self.spool is not None:  # from the spool (filled), its rows in the order asked
-            names = tuple(c for c in self._spooled if c in wanted)
-            at = self._at[positions]
-            order = np.argsort(at, kind="stable")
-            frame = dataclasses.replace(self.spool, rows=at[order], columns=names).load()
-            if not np.array_equal(order, np.arange(len(order))):
+        if self._segments:  # from the segments' files (filled)
+            segment = self._segment_of[positions]
+            order = np.argsort(segment, kind="stable")
+            found, starts = np.unique(segment[order], return_index=True)
+            frames = []
+            for k, taken in zip(found.tolist(), np.split(order, starts[1:])):
+                part = self._segments[k]
+                names = tuple(c for c in part.columns if c in wanted)
+                frames.append(dataclasses.replace(part, rows=self._slot[positions[taken]], columns=names).load())
+            frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+            if len(frames) > 1:
                 back = np.empty(len(order), dtype=np.int64)
                 back[order] = np.arange(len(order))
                 frame = frame.take(back).reset_index(drop=True)
@@ -89,76 +93,89 @@ class _Rows:
             frame = frame.iloc[positions].reset_index(drop=True)
         return self._filled(frame, positions) if fill else frame
 
+    def index_articles(self, ids: pd.Series) -> None:
+        """Find each figure's article once (``ids``: every figure's article id; one look-up: Arrow hashes
+        the articles' ids at each): each part read is filled from it."""
+        from .claims import _article_ids, _article_rows
+
+        if self.articles is not None and not self.articles.empty:
+            self._article_of = _article_rows(ids, _article_ids(self.articles)).astype(np.int32)
+
     def _filled(self, frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
-        """``frame`` filled from its figures' articles (found by the articles' ids, indexed once)."""
-        from .claims import _article_ids, _article_index, _article_rows, _filled_at
+        """``frame`` (the figures at ``positions``) filled from their articles."""
+        from .claims import _fill_from_articles, _filled_at
 
-        if self.articles is None or self.articles.empty or frame.empty:
-            return frame
-        if self._articles_index is None:
-            ids = _article_ids(self.articles)
-            self._articles_index = None if ids is None else _article_index(ids)
-        return _filled_at(frame, self.articles, _article_rows(frame["article_id"], self._articles_index))
+        if self._article_of is None:
+            return _fill_from_articles(frame, self.articles)
+        return _filled_at(frame, self.articles, self._article_of[positions])
 
-    def spooled(self, positions: np.ndarray, columns: frozenset[str]) -> pd.DataFrame:
-        """:meth:`read` of ``columns`` at ``positions`` (a segment, each figure in one), the segment's
-        rows (every column the task reads, filled from their articles) copied into the spool first (a
-        spill file's; see above)."""
+    def distribute(self, segments: list[np.ndarray]) -> None:
+        """Rows of a spill file: each segment's (``segments[k]``: its figures, ascending) written to a file
+        of its own, filled, in one pass over the rows in file order (see above); later reads are from there."""
         if self._scratch is None:
-            return self.read(positions, columns)
+            return
         import pyarrow as pa
         import pyarrow.ipc as ipc
 
         from ._spill import _frame, _rows_read
 
+        self._segment_of = np.full(self.n, -1, dtype=np.int32)
+        for k, at in enumerate(segments):
+            self._segment_of[at] = k
+        self._slot = np.zeros(self.n, dtype=np.int32 if self.n < 2**31 else np.int64)
+        counts = [0] * len(segments)
+        folder = Path(tempfile.mkdtemp(prefix="segments-", dir=self._scratch))
+        self._folder = folder
+        writers: list[Any] = [None] * len(segments)
+        batch_rows: list[list[int]] = [[] for _ in segments]
         present = self.source.columns or SCHEMA.names
-        table = _rows_read(self.source.path, [c for c in present if c in self.columns], self.source.rows[positions],
-                           self.source.batch_rows)
-        looked_up = [c for c in ("article_id", "outlet", "published") if c in table.column_names]
-        filled = self._filled(_frame(table.select(looked_up), self.source.empty), positions)
-        for name in _FROM_ARTICLES:
-            if name in filled:
-                column = pa.array(filled[name].to_numpy(dtype=object), type=pa.large_string())
-                at = table.schema.get_field_index(name)
-                table = table.set_column(at, name, column) if at >= 0 else table.append_column(name, column)
-        del filled
-        if self._writer is None:
-            self._path = Path(tempfile.mkstemp(prefix="spool-", suffix=".arrow", dir=self._scratch)[1])
-            self._sink = pa.OSFile(str(self._path), "wb")
-            self._writer = ipc.new_file(self._sink, table.schema)
-            self._spooled = tuple(table.column_names)
-            self._at = np.full(self.n, -1, dtype=np.int64)
-        self._at[positions] = sum(self._batch_rows) + np.arange(len(positions))
-        for batch in table.to_batches(max_chunksize=_SPOOL_BATCH_ROWS):
-            self._writer.write_batch(batch)
-            self._batch_rows.append(batch.num_rows)
-        return _frame(table.select([c for c in table.column_names if c in columns or c == "title"]),
-                      self.source.empty - _FROM_ARTICLES)
-
-    def spool_written(self) -> None:
-        """Every segment copied (filled): later reads are from the spool; the articles are let go."""
-        if self._writer is None:
-            return
-        self._writer.close()
-        self._sink.close()
-        self._writer = None
-        self.spool = SpillPart(str(self._path), np.zeros(0, dtype=np.int64), None, self.source.empty - _FROM_ARTICLES,
-                               tuple(self._batch_rows))
-        self.articles = self._articles_index = None
+        names = [c for c in present if c in self.columns]
+        try:
+            for start in range(0, self.n, _DISTRIBUTED_ROWS):
+                positions = np.arange(start, min(self.n, start + _DISTRIBUTED_ROWS))
+                table = _rows_read(self.source.path, names, self.source.rows[positions], self.source.batch_rows)
+                looked_up = [c for c in ("article_id", "outlet", "published") if c in table.column_names]
+                filled = self._filled(_frame(table.select(looked_up), self.source.empty), positions)
+                for name in _FROM_ARTICLES:
+                    if name in filled:
+                        column = pa.array(filled[name].to_numpy(dtype=object), type=pa.large_string())
+                        at = table.schema.get_field_index(name)
+                        table = table.set_column(at, name, column) if at >= 0 else table.append_column(name, column)
+                del filled
+                segment = self._segment_of[positions]
+                order = np.argsort(segment, kind="stable")
+                found, starts = np.unique(segment[order], return_index=True)
+                for k, taken in zip(found.tolist(), np.split(order, starts[1:])):
+                    self._slot[positions[taken]] = np.arange(counts[k], counts[k] + len(taken))
+                    counts[k] += len(taken)
+                    if writers[k] is None:
+                        sink = pa.OSFile(str(folder / f"{k}.arrow"), "wb")
+                        writers[k] = (sink, ipc.new_file(sink, table.schema))
+                    for batch in table.take(pa.array(taken)).to_batches():
+                        writers[k][1].write_batch(batch)
+                        batch_rows[k].append(batch.num_rows)
+                del table
+        finally:
+            for made in writers:
+                if made is not None:
+                    made[1].close()
+                    made[0].close()
+        empty = self.source.empty - _FROM_ARTICLES
+        self._segments = [SpillPart(str(folder / f"{k}.arrow"), np.zeros(0, dtype=np.int64),
+                                    tuple(c for c in (*names, *_FROM_ARTICLES) if c in self.columns or c == "title"),
+                                    empty, tuple(rows)) for k, rows in enumerate(batch_rows)]
+        self.articles = self._article_of = None  # filled in the files
 
     def close(self) -> None:
-        """The spool removed."""
-        if self._writer is not None:
-            self._writer.close()
-            self._sink.close()
-        if self._scratch is not None and getattr(self, "_path", None) is not None:
-            self._path.unlink(missing_ok=True)
+        """The segments' files removed."""
+        if getattr(self, "_folder", None) is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
 
 
-# What a figure takes from its article (filled in the spool)
+# What a figure takes from its article (filled in the segments' files)
 _FROM_ARTICLES = frozenset({"outlet", "published", "title"})
-# Rows of a spool's record batches: a chunk of incidents' rows lie in a few consecutive ones
-_SPOOL_BATCH_ROWS = 1_024
+# Figures read from the spill file at a time when they are written to their segments' files
+_DISTRIBUTED_ROWS = 16_384
 
 
 # What the first pass keeps of each figure: its key's, its sweep's and its incident's reading (the
@@ -198,7 +215,10 @@ def _first_pass(rows: _Rows, config: Any, size: int) -> _FirstPass:
     """Pass 1: parts of about ``size`` figures of whole articles, each prepared alone."""
     from .claims import _article_chunks, _in_row_order
 
-    chunks = _article_chunks(rows.read(np.arange(rows.n), frozenset({"article_id"}), fill=False), size)
+    ids = rows.read(np.arange(rows.n), frozenset({"article_id"}), fill=False)
+    rows.index_articles(ids["article_id"])
+    chunks = _article_chunks(ids, size)
+    del ids
     parts, filled = [], []
     columns: dict[str, list[np.ndarray]] = {name: [] for name in _KEPT}
     superseded: set[str] = set()
@@ -277,12 +297,13 @@ def _linked(rows: _Rows, first: _FirstPass, config: Any, size: int) -> list[Inci
     del pieces
     # The texts of the keys that weigh words counted first, then read again as they are swept: a
     # segment's sentences (not prepared) at a time
+    rows.distribute([_local(segment)[0] for segment in segments])
     counted = {b: k for k, segment in enumerate(segments) for b, _ in segment if sweeps[b].texts is not None}
     for k, segment in enumerate(segments):
         wanted = [(b, piece) for b, piece in segment if sweeps[b].texts is not None]
-        if wanted or rows.spooling:
-            at, local = _local(segment if rows.spooling else wanted)
-            frame = rows.spooled(at, _TEXT_COLUMNS)
+        if wanted:
+            at, local = _local(wanted)
+            frame = rows.read(at, _TEXT_COLUMNS)
             sentence, title = _text_list(frame, "sentence"), _text_list(frame, "title")
             del frame
             for b, piece in wanted:
@@ -291,7 +312,6 @@ def _linked(rows: _Rows, first: _FirstPass, config: Any, size: int) -> list[Inci
                     sweeps[b].texts.weigh()
             del sentence, title, local
             release_memory()
-    rows.spool_written()
     last = {b: k for k, segment in enumerate(segments) for b, _ in segment}
     incidents: list[Incident] = []
     for k, segment in enumerate(segments):
