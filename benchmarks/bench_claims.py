@@ -25,6 +25,13 @@ as a run's are), built stage by stage: each
 stage's resident memory after it and its peak (Linux: /proc), and with ``--trace`` the Python memory it holds
 and its peak (tracemalloc: slower). Ends with the whole task (``_claims_task``) in another fresh process.
 
+``bench_claims.py streamed KEY.parquet [MULTIPLE ...]`` measures one big blocking key's claims task as a ``--jobs 2``
+run sends it (its rows of a spill file, its articles in a file; ``KEY.parquet`` and its articles ``KEYart.parquet``
+beside it, e.g. the largest key of a run) at 1, 4 and 16 times its size (copies with new figure and article ids,
+dates shifted past the last: still one key), each in a fresh process: whole (``claims._STREAM_SEGMENT_ROWS``
+above the task) and streamed (default): peak resident memory over the process before the task, wall and CPU
+time. The whole task is not run above 4 times (it would need gigabytes).
+
 ``bench_claims.py cache N`` times the claims cache (``build_claims_by_blocks`` with a
 ``ClaimBatchCache`` in a temporary store, in one process) on N figures: the first build, a re-run of
 the same figures, and a re-run after one article's figures changed, with the buckets each built.
@@ -326,18 +333,21 @@ def _batch(mode: str, path: str, trace: bool) -> None:
     with open(path, "rb") as handle:
         source, articles_path = pickle.load(handle)
     start = _marks()[0]
-    if mode == "task":  # as a --jobs 2 run's task: its claims written as Arrow runs
+    if mode.startswith("task"):  # as a --jobs 2 run's task: its claims written as Arrow runs
         import tempfile
 
-        t0 = time.perf_counter()
+        if mode == "task-whole":
+            claims._STREAM_SEGMENT_ROWS = 10**12
+        t0, cpu = time.perf_counter(), time.process_time()
         with tempfile.TemporaryDirectory() as tmp:
             folders = tuple(Path(tmp) / name for name in ("filled", "groups", "conflicts"))
             for made in folders:
                 made.mkdir()
             claims._claims_task(source, articles_path, settings(), folders)
         rss, peak = _marks()
-        print(f"  whole task: {time.perf_counter() - t0:6.2f} s; peak {peak:,.0f} MB "
-              f"(+{peak - start:,.0f} over the {start:,.0f} MB before it)", flush=True)
+        label = {"task": "whole task", "task-whole": "whole", "task-streamed": "streamed"}[mode]
+        print(f"  {label:>10}: {time.perf_counter() - t0:6.2f} s (CPU {time.process_time() - cpu:6.2f} s); peak "
+              f"{peak:,.0f} MB (+{peak - start:,.0f} over the {start:,.0f} MB before it)", flush=True)
         return
     if trace:
         tracemalloc.start()
@@ -383,6 +393,65 @@ def _batch(mode: str, path: str, trace: bool) -> None:
     mark("runs written (parts merged)")
 
 
+def _key_times(figures: pd.DataFrame, articles: pd.DataFrame, times: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``times`` copies of a key's figures and articles: new ids, dates shifted by the key's span each (one key)."""
+    days = pd.to_datetime(figures["published"].str[:10], errors="coerce")
+    span = pd.Timedelta(days=int((days.max() - days.min()).days) + 1)
+
+    def shifted(values: pd.Series, k: int) -> pd.Series:
+        parsed = pd.to_datetime(values.str[:10], errors="coerce") + span * k
+        return parsed.dt.strftime("%Y-%m-%d").fillna(values.where(parsed.isna(), ""))
+
+    parts, part_articles = [], []
+    for k in range(times):
+        part, art = figures.copy(), articles.copy()
+        for frame in (part, art):
+            frame["article_id"] = frame["article_id"] + f"~{k}"
+            frame["published"] = shifted(frame["published"], k)
+        part["figure_id"] = part["figure_id"] + f"~{k}"
+        part["event_date"] = shifted(part["event_date"], k)
+        parts.append(part)
+        part_articles.append(art)
+    return pd.concat(parts, ignore_index=True), pd.concat(part_articles, ignore_index=True)
+
+
+def streamed(path: str, multiples: list[int]) -> None:
+    """A key's claims task, whole and streamed, at each multiple of its size (fresh processes)."""
+    import pickle
+    import tempfile
+
+    import numpy as np
+
+    from auditor import claims
+    from auditor._spill import SCHEMA, SpillWriter, figure_batch
+
+    key = pd.read_parquet(path)
+    key_articles = pd.read_parquet(path.replace(".parquet", "art.parquet"))
+    for column in FIGURE_COLUMNS:
+        if column not in key:
+            key[column] = 0 if column in ("start", "end", "sentence_start", "sentence_end") else ""
+    for field in SCHEMA:  # as the figures table types them
+        if field.name in key and str(field.type) == "double":
+            key[field.name] = pd.to_numeric(key[field.name], errors="coerce")
+    for times in multiples:
+        figures, articles = _key_times(key, key_articles, times)
+        with tempfile.TemporaryDirectory() as tmp:
+            writer = SpillWriter(tmp)
+            table = list(figures[list(FIGURE_COLUMNS)].itertuples(index=False, name=None))
+            for start in range(0, len(table), 16_384):
+                writer.extend(figure_batch(table[start:start + 16_384]))
+            spilled = writer.finish()
+            batch = str(Path(tmp) / "batch.pickle")
+            with open(batch, "wb") as handle:
+                pickle.dump((spilled.part(np.arange(len(figures))),
+                             claims._write_frames(Path(tmp) / "articles.pickle", articles)), handle)
+            print(f"{times}x: {len(figures):,} figures, one key", flush=True)
+            del figures, articles, table
+            for mode in ("whole", "streamed") if times <= 4 else ("streamed",):
+                subprocess.run([sys.executable, __file__, "_batch", f"task-{mode}", batch, ""], check=True)
+            spilled.remove()
+
+
 def main() -> None:
     if len(sys.argv) in (3, 4) and sys.argv[1] == "stages":
         stages(sys.argv[2], trace=sys.argv[3:] == ["--trace"])
@@ -395,6 +464,9 @@ def main() -> None:
         return
     if len(sys.argv) in (3, 4) and sys.argv[1] == "spilled":
         spilled(int(sys.argv[2]), *(int(a) for a in sys.argv[3:]))
+        return
+    if len(sys.argv) >= 3 and sys.argv[1] == "streamed":
+        streamed(sys.argv[2], [int(a) for a in sys.argv[3:]] or [1, 4, 16])
         return
     if len(sys.argv) == 3 and sys.argv[1] == "cache":
         cached(int(sys.argv[2]))
