@@ -357,7 +357,15 @@ def audit(
         if cluster is not None:
             figures, groups, conflicts = claims_on_cluster(figures, articles, cluster, store_dir=review_dir)
         else:
-            figures, groups, conflicts = _claims(figures, articles, store, review_dir, pool)
+            from concurrent.futures.process import BrokenProcessPool
+
+            from ._parallel import WorkerDied
+
+            try:
+                figures, groups, conflicts = _claims(figures, articles, store, review_dir, pool)
+            except BrokenProcessPool:  # the pool's own words name neither the step nor a cause
+                raise WorkerDied("a worker process ended abruptly (out of memory, or killed from outside) while "
+                                 "building incidents, groups and conflicts; nothing was written") from None
     return AuditResult(
         articles=articles,
         figures=figures,
