@@ -547,7 +547,10 @@ def check(case: Case, source: str, segment: int, folder: Path, chunk: int | None
     except Exception as error:  # noqa: BLE001
         import traceback
 
-        return f"streamed task raised {type(error).__name__}: {error}\n{traceback.format_exc(limit=-4)}"
+        # Where in the auditor it failed (the library frames under it say little)
+        ours = [f for f in traceback.extract_tb(error.__traceback__) if "auditor" in Path(f.filename).parts]
+        where = "".join(traceback.format_list(ours[-3:]))
+        return f"streamed task raised {type(error).__name__}: {error}\n{where}"
     if sizes is not None:
         sizes.update(groups=len(whole[1]), conflicts=len(whole[2]),
                      part_conflicts=int((whole[2]["relation"] == "part_of").sum()) if len(whole[2]) else 0)
