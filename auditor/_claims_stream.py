@@ -130,6 +130,7 @@ class _Rows:
         batch_rows: list[list[int]] = [[] for _ in segments]
         present = self.source.columns or SCHEMA.names
         names = [c for c in present if c in self.columns]
+        written: tuple[str, ...] = tuple(names)
         try:
             for start in range(0, self.n, _DISTRIBUTED_ROWS):
                 positions = np.arange(start, min(self.n, start + _DISTRIBUTED_ROWS))
@@ -142,6 +143,7 @@ class _Rows:
                         at = table.schema.get_field_index(name)
                         table = table.set_column(at, name, column) if at >= 0 else table.append_column(name, column)
                 del filled
+                written = tuple(table.schema.names)  # what was filled (no headline without articles or titles)
                 segment = self._segment_of[positions]
                 order = np.argsort(segment, kind="stable")
                 found, starts = np.unique(segment[order], return_index=True)
@@ -162,8 +164,7 @@ class _Rows:
                     made[0].close()
         empty = self.source.empty - _FROM_ARTICLES
         self._segments = [SpillPart(str(folder / f"{k}.arrow"), np.zeros(0, dtype=np.int64),
-                                    tuple(c for c in (*names, *_FROM_ARTICLES) if c in self.columns or c == "title"),
-                                    empty, tuple(rows)) for k, rows in enumerate(batch_rows)]
+                                    written, empty, tuple(rows)) for k, rows in enumerate(batch_rows)]
         self.articles = self._article_of = None  # filled in the files
 
     def close(self) -> None:
