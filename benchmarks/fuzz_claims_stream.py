@@ -474,6 +474,7 @@ def run_task(case: Case, source: str, segment: int, folder: Path, chunk: int | N
     setattr(claims, KNOB, segment)
     if chunk is not None:
         claims._CHUNK_FIGURES = chunk
+    streamed = _count_streamed()
     try:
         if source == "frame":
             return claims._claims_task(case.figures.copy(), case.articles.copy(), settings())
@@ -509,6 +510,32 @@ def run_task(case: Case, source: str, segment: int, folder: Path, chunk: int | N
     finally:
         setattr(claims, KNOB, saved[0])
         claims._CHUNK_FIGURES = saved[1]
+        ran = streamed()
+        if not SELF_CHECK and segment < len(case.figures) and not ran:
+            # Else the comparison would be of the whole task with itself
+            raise AssertionError(f"the streamed path did not run ({KNOB}={segment}, {len(case.figures)} figures)")
+
+
+def _count_streamed() -> Callable[[], int]:
+    """Count the streamed tasks run until the function returned is called (it puts the stages back and says
+    how many ran): whether a small threshold really made the task stream."""
+    try:
+        from auditor import _claims_stream
+    except ImportError:
+        return lambda: 0
+    original, ran = _claims_stream.streamed_stages, [0]
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        ran[0] += 1
+        return original(*args, **kwargs)
+
+    _claims_stream.streamed_stages = counted
+
+    def done() -> int:
+        _claims_stream.streamed_stages = original
+        return ran[0]
+
+    return done
 
 
 def difference(whole: tuple, streamed: tuple) -> str | None:
