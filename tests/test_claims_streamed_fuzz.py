@@ -1,7 +1,7 @@
 """A claims task streamed in date segments gives the whole task's tables, exactly: the most telling cases of
 ``benchmarks/fuzz_claims_stream.py`` (hand-built ones, and generated tables of a few seeds), each run through
-the entry the parallel run uses (a DataFrame, the file the parent writes, rows of a spill file) with the
-stream threshold huge and small."""
+the entry the parallel run uses (a DataFrame, the file the parent writes, rows of a spill file with or without
+run folders) with the stream threshold huge and small."""
 
 from __future__ import annotations
 
@@ -41,6 +41,6 @@ def test_a_streamed_task_gives_the_whole_tasks_tables(name, source, tmp_path):
 def test_a_streamed_generated_table_gives_the_whole_tasks_tables(seed, places, tmp_path):
     case = fuzz.make_case(seed, places)
     for k, segment in enumerate((7, 50)):
-        source = ("frame", "spill")[(seed + k) % 2]
+        source = ("frame", "spill", "spill-cached")[(seed + k) % 3]  # spill-cached: a cached run's task
         whole = fuzz.run_task(case, source, fuzz.WHOLE, tmp_path, chunk=64)
         assert fuzz.difference(whole, fuzz.run_task(case, source, segment, tmp_path, chunk=64)) is None, segment
