@@ -1,8 +1,8 @@
 """A claims task streamed: its figures worked through a part at a time, never prepared all at once.
 
-A task above ``claims._STREAM_SEGMENT_ROWS`` figures (a big blocking key: a war's daily toll over a
+A task above ``claims._STREAM_ABOVE_ROWS`` figures (a big blocking key: a war's daily toll over a
 year and a half is one key of ~54,000 figures in a 51 MB corpus) would hold them all prepared (~1.8 KB
-a figure). Streamed, it holds at once one part of about that many figures, the open incidents and a
+a figure). Streamed, it holds at once one part (``claims._STREAM_SEGMENT_ROWS`` figures), the open incidents and a
 few numbers per figure; the tables are those of the whole task (:func:`auditor.claims._stages`):
 
 1. a first pass over parts of whole articles (a figure takes a dated sibling's event day from its

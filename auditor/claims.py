@@ -957,18 +957,22 @@ def _claims_task(
     return handle.name
 
 
-# A claims task of more figures than this is streamed (auditor._claims_stream): its figures read and
-# prepared this many at a time, so its memory does not grow with its biggest blocking key.
+# A claims task of more figures than this is streamed (auditor._claims_stream): only a blocking key too big
+# for a task's share (_CLAIM_ROWS_PER_TASK), the one task whose memory grew with the corpus. Streaming costs
+# ~30 % more CPU (every figure read and prepared twice): a task below the share gains nothing from it
+# (jsonl-20, its 21,000-figure keys streamed: largest worker 174 MB against 176, claims ~6 s longer).
+_STREAM_ABOVE_ROWS = _CLAIM_ROWS_PER_TASK
+# Figures a streamed task reads and prepares at a time.
 _STREAM_SEGMENT_ROWS = 8_192
 
 
 def _task_stages(figures: pd.DataFrame | SpillPart, articles: pd.DataFrame, parts: Path | None,
                  scratch: Path | None) -> Iterator[tuple[str, Any]]:
     """The stages of a claims task (``narrow``): :func:`_stages` of its figures loaded at once, or, for
-    more than ``_STREAM_SEGMENT_ROWS`` figures, streamed a part at a time (the same tables; ``scratch``:
-    a folder of the task's where a streamed task copies its rows of the spill file)."""
+    more than ``_STREAM_ABOVE_ROWS`` figures, streamed ``_STREAM_SEGMENT_ROWS`` at a time (the same
+    tables; ``scratch``: a folder of the task's where a streamed task copies its rows of the spill file)."""
     n = len(figures.rows) if isinstance(figures, SpillPart) else len(figures)
-    if n > _STREAM_SEGMENT_ROWS:
+    if n > _STREAM_ABOVE_ROWS:
         from ._claims_stream import streamed_stages
 
         return streamed_stages(figures, articles, load_config(), _STREAM_SEGMENT_ROWS, parts, scratch)

@@ -28,7 +28,7 @@ and its peak (tracemalloc: slower). Ends with the whole task (``_claims_task``) 
 ``bench_claims.py streamed KEY.parquet [MULTIPLE ...]`` measures one big blocking key's claims task as a ``--jobs 2``
 run sends it (its rows of a spill file, its articles in a file; ``KEY.parquet`` and its articles ``KEYart.parquet``
 beside it, e.g. the largest key of a run) at 1, 4 and 16 times its size (copies with new figure and article ids,
-dates shifted past the last: still one key), each in a fresh process: whole (``claims._STREAM_SEGMENT_ROWS``
+dates shifted past the last: still one key), each in a fresh process: whole (``claims._STREAM_ABOVE_ROWS``
 above the task) and streamed (default): peak resident memory over the process before the task, wall and CPU
 time. The whole task is not run above 4 times (it would need gigabytes).
 
@@ -337,7 +337,7 @@ def _batch(mode: str, path: str, trace: bool) -> None:
         import tempfile
 
         if mode == "task-whole":
-            claims._STREAM_SEGMENT_ROWS = 10**12
+            claims._STREAM_ABOVE_ROWS = 10**12
         t0, cpu = time.perf_counter(), time.process_time()
         with tempfile.TemporaryDirectory() as tmp:
             folders = tuple(Path(tmp) / name for name in ("filled", "groups", "conflicts"))

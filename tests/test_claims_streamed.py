@@ -1,4 +1,4 @@
-"""A claims task bigger than ``claims._STREAM_SEGMENT_ROWS`` figures is streamed (``auditor._claims_stream``):
+"""A claims task bigger than ``claims._STREAM_ABOVE_ROWS`` figures is streamed (``auditor._claims_stream``):
 read and prepared a part at a time, its incidents linked in date segments. Its tables are the whole task's,
 exactly (values, order, types), whatever the segment size and however the task is sent (a DataFrame, the file
 the parent writes, rows of the spill file); no part it prepares holds more than a segment (or a chunk of whole
@@ -127,15 +127,21 @@ def prepared_sizes(monkeypatch):
     return sizes
 
 
+def _streamed_above(monkeypatch: pytest.MonkeyPatch, rows: int) -> None:
+    """Tasks of more than ``rows`` figures streamed, ``rows`` at a time."""
+    monkeypatch.setattr(claims, "_STREAM_ABOVE_ROWS", rows)
+    monkeypatch.setattr(claims, "_STREAM_SEGMENT_ROWS", rows)
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("segment", [1, 4, 37])
 def test_a_streamed_task_gives_the_whole_tasks_tables(seed, segment, monkeypatch, prepared_sizes, tmp_path):
     figures, articles = _crafted(seed)
-    monkeypatch.setattr(claims, "_STREAM_SEGMENT_ROWS", WHOLE)
+    _streamed_above(monkeypatch, WHOLE)
     expected = _task(figures, articles, "frame", tmp_path)
     assert not prepared_sizes
     assert len(expected[1]) > 50 and len(expected[2]) > 5
-    monkeypatch.setattr(claims, "_STREAM_SEGMENT_ROWS", segment)
+    _streamed_above(monkeypatch, segment)
     monkeypatch.setattr(claims, "_CHUNK_FIGURES", 16)  # chunks of a few incidents: the totals a part names read
     _same(_task(figures, articles, "frame", tmp_path), expected)
     # Each part prepared: a segment of whole articles (the first pass), a segment, a chunk of incidents and
@@ -147,9 +153,9 @@ def test_a_streamed_task_gives_the_whole_tasks_tables(seed, segment, monkeypatch
 @pytest.mark.parametrize("segment", [500, 61])
 def test_a_generated_corpus_streamed_is_its_whole_task(generated, how, segment, monkeypatch, tmp_path):
     figures, articles = generated
-    monkeypatch.setattr(claims, "_STREAM_SEGMENT_ROWS", WHOLE)
+    _streamed_above(monkeypatch, WHOLE)
     expected = _task(figures, articles, how, tmp_path / "whole")
-    monkeypatch.setattr(claims, "_STREAM_SEGMENT_ROWS", segment)
+    _streamed_above(monkeypatch, segment)
     _same(_task(figures, articles, how, tmp_path / "streamed"), expected)
 
 
@@ -168,11 +174,11 @@ def test_undated_reports_join_incidents_as_in_the_whole_task(monkeypatch, tmp_pa
                                     sentence=f"{10 + k} people killed in a {_WORDS[k]} bombing in Tikrit market."))
     figures = make_figures_frame(rows)
     articles = figures[["article_id", "published"]].assign(outlet="AP", title="")
-    monkeypatch.setattr(claims, "_STREAM_SEGMENT_ROWS", WHOLE)
+    _streamed_above(monkeypatch, WHOLE)
     expected = _task(figures, articles, "frame", tmp_path)
     undated = expected[0]["incident_id"].iloc[-3:].tolist()
     assert all(undated) and set(undated) <= set(expected[0]["incident_id"].iloc[:-3])
-    monkeypatch.setattr(claims, "_STREAM_SEGMENT_ROWS", 5)
+    _streamed_above(monkeypatch, 5)
     _same(_task(figures, articles, "frame", tmp_path), expected)
 
 
@@ -190,9 +196,9 @@ def test_a_part_checked_against_its_total_in_another_segment_and_key(monkeypatch
     figures = make_figures_frame(rows).assign(part_of=[r.get("part_of", "") for r in rows],
                                               country=[r.get("country", "") for r in rows])
     articles = figures[["article_id", "published"]].assign(outlet="AP", title="")
-    monkeypatch.setattr(claims, "_STREAM_SEGMENT_ROWS", WHOLE)
+    _streamed_above(monkeypatch, WHOLE)
     expected = _task(figures, articles, "frame", tmp_path)
     assert (expected[2]["relation"] == "part_of").sum() == 1
-    monkeypatch.setattr(claims, "_STREAM_SEGMENT_ROWS", 3)
+    _streamed_above(monkeypatch, 3)
     monkeypatch.setattr(claims, "_CHUNK_FIGURES", 2)
     _same(_task(figures, articles, "frame", tmp_path), expected)
