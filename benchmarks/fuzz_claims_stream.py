@@ -7,8 +7,9 @@ naming their total (``part_of``) in the same article, in another article, key or
 figure ids, ties in day, distances, loose figures (no interval, no place), cumulative and historical scope, and
 places the gazetteer knows (towns, provinces, countries of several wars; ``place_id``/``admin1``/``country``
 given or left to the gazetteer; towns it does not know). Each table is run through the entry the parallel run
-uses (:func:`auditor.claims._claims_task`: a DataFrame, the file the parent writes, or rows of a spill file) with
-``claims._STREAM_SEGMENT_ROWS`` huge (the whole task) and small (streamed); the filled figure columns, groups
+uses (:func:`auditor.claims._claims_task`: a DataFrame, the file the parent writes, or rows of a spill file) whole
+(``claims._STREAM_ABOVE_ROWS`` and ``_STREAM_SEGMENT_ROWS`` huge) and streamed (every task, ``_STREAM_SEGMENT_ROWS``
+small); the filled figure columns, groups
 and conflicts (each as the task gives them: sorted) must be equal, values, order and types. A difference is
 minimised (whole articles, then rows, dropped while it persists) and printed with the smallest table.
 
@@ -41,7 +42,8 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-KNOB = "_STREAM_SEGMENT_ROWS"
+KNOB = "_STREAM_SEGMENT_ROWS"  # figures a streamed task reads at a time (before 57ae3f5: also the threshold)
+ABOVE = "_STREAM_ABOVE_ROWS"  # a task of more figures is streamed (since 57ae3f5)
 WHOLE = 10**12  # a threshold no task reaches: the whole-task path
 SELF_CHECK = False  # --self-check: the harness run against an equality that holds before streaming exists
 
@@ -470,8 +472,10 @@ def run_task(case: Case, source: str, segment: int, folder: Path, chunk: int | N
     from auditor._spill import SpillWriter, figure_batch, read_run
     from auditor.model import FIGURE_COLUMNS
 
-    saved = getattr(claims, KNOB), claims._CHUNK_FIGURES
+    saved = getattr(claims, KNOB), claims._CHUNK_FIGURES, getattr(claims, ABOVE, None)
     setattr(claims, KNOB, segment)
+    if saved[2] is not None:  # the threshold apart: every task streamed (in segments of ``segment``), or none
+        setattr(claims, ABOVE, WHOLE if segment >= WHOLE else 0)
     if chunk is not None:
         claims._CHUNK_FIGURES = chunk
     streamed = _count_streamed()
@@ -510,6 +514,8 @@ def run_task(case: Case, source: str, segment: int, folder: Path, chunk: int | N
     finally:
         setattr(claims, KNOB, saved[0])
         claims._CHUNK_FIGURES = saved[1]
+        if saved[2] is not None:
+            setattr(claims, ABOVE, saved[2])
         ran = streamed()
         if not SELF_CHECK and segment < len(case.figures) and not ran:
             # Else the comparison would be of the whole task with itself
