@@ -7,11 +7,12 @@ naming their total (``part_of``) in the same article, in another article, key or
 figure ids, ties in day, distances, loose figures (no interval, no place), cumulative and historical scope, and
 places the gazetteer knows (towns, provinces, countries of several wars; ``place_id``/``admin1``/``country``
 given or left to the gazetteer; towns it does not know). Each table is run through the entry the parallel run
-uses (:func:`auditor.claims._claims_task`: a DataFrame, the file the parent writes, or rows of a spill file) whole
-(``claims._STREAM_ABOVE_ROWS`` and ``_STREAM_SEGMENT_ROWS`` huge) and streamed (every task, ``_STREAM_SEGMENT_ROWS``
-small); the filled figure columns, groups
-and conflicts (each as the task gives them: sorted) must be equal, values, order and types. A difference is
-minimised (whole articles, then rows, dropped while it persists) and printed with the smallest table.
+uses (:func:`auditor.claims._claims_task`: a DataFrame, the file the parent writes, rows of a spill file with or
+without run folders) whole (``claims._STREAM_ABOVE_ROWS`` and ``_STREAM_SEGMENT_ROWS`` huge) and streamed (every
+task, in segments of ``_STREAM_SEGMENT_ROWS`` small; a case that did not stream is a finding); the filled figure
+columns, groups and conflicts (each as the task gives them: sorted) must be equal, values, order and types, and
+the task must leave no file of its own behind. A difference is minimised (whole articles, then rows, dropped
+while it persists) and printed with the smallest table.
 
     python benchmarks/fuzz_claims_stream.py --cases 200 --seed 1 [--segments 7 50 500] [--real /tmp/s21/key.parquet]
         [--reference REV]
