@@ -96,7 +96,7 @@ def keys_of_parts(parts: pd.DataFrame, config: ClaimConfig) -> pd.Categorical:
     by_itself = alone.ne("").to_numpy(dtype=bool, na_value=False)
     alone_codes, alone_keys = pd.factorize(alone[by_itself])
     rows = np.flatnonzero(~by_itself)
-    run_codes, run_keys = _run_keys(parts.iloc[rows], config) if len(rows) else (np.zeros(0, np.int64), [])
+    run_codes, run_keys = _run_keys(parts, rows, config) if len(rows) else (np.zeros(0, np.int64), [])
     names = np.array([*alone_keys.tolist(), *run_keys], dtype=object)
     codes = np.empty(n, dtype=np.int64)
     codes[by_itself] = alone_codes
@@ -107,15 +107,24 @@ def keys_of_parts(parts: pd.DataFrame, config: ClaimConfig) -> pd.Categorical:
     return pd.Categorical.from_codes(rank[codes] if n else codes, categories=pd.Index(names[order], dtype=object))
 
 
-def _run_keys(parts: pd.DataFrame, config: ClaimConfig) -> tuple[np.ndarray, list[str]]:
-    """The key of each report keyed by a run of dates: ``prefix|first day of its run`` (``prefix|all``
-    for a category without a window or without a dated report); undated reports take the run with
-    the most reports (the earliest of equals). As a code per report and the keys."""
+def _run_keys(parts: pd.DataFrame, rows: np.ndarray, config: ClaimConfig) -> tuple[np.ndarray, list[str]]:
+    """The key of each report at ``rows`` of ``parts``, keyed by a run of dates: ``prefix|first day of
+    its run`` (``prefix|all`` for a category without a window or without a dated report); undated
+    reports take the run with the most reports (the earliest of equals). As a code per report and the
+    keys (in no particular order: :func:`keys_of_parts` sorts them)."""
     tolerance = config.link.get("event_date_tolerance_days", 1.0)
-    code, prefixes = pd.factorize(parts["prefix"].astype(object).to_numpy())
-    day = parts["day"].to_numpy(dtype="float64")
+    prefix = parts["prefix"]
+    if isinstance(prefix.dtype, pd.CategoricalDtype):
+        # The categorical's small codes, made dense (no string per report: a whole corpus's parts
+        # are keyed in one process)
+        used, code = np.unique(prefix.cat.codes.to_numpy()[rows], return_inverse=True)
+        prefixes = prefix.cat.categories[used]
+    else:
+        code, prefixes = pd.factorize(prefix.astype(object).to_numpy()[rows])
+    code = code.reshape(-1)
+    day = parts["day"].to_numpy(dtype="float64")[rows]
     first_row = np.unique(code, return_index=True)[1]  # each prefix's first report decides its window
-    window = parts["window"].to_numpy(dtype="float64")[first_row]
+    window = parts["window"].to_numpy(dtype="float64")[rows[first_row]]
     label_of = np.zeros(len(code), dtype=np.int64)  # 0: "all", k: the k-th run's first day
     labels = ["all"]
     dated = np.flatnonzero(~np.isnan(day) & ~np.isnan(window[code]))
