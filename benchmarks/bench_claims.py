@@ -46,6 +46,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -268,6 +269,28 @@ def _marks() -> tuple[float, float]:
     return rss, peak
 
 
+def _task_batch(folder: Path, figures: pd.DataFrame, articles: pd.DataFrame) -> tuple[str, Any]:
+    """A claims task's input as a --jobs 2 run sends it (its rows of a spill file, its articles in a file),
+    pickled in ``folder``: the file's path, and the spilled table (its file goes with it: keep it)."""
+    import pickle
+
+    import numpy as np
+
+    from auditor import claims
+    from auditor._spill import SpillWriter, figure_batch
+
+    writer = SpillWriter(folder)
+    table = list(figures[list(FIGURE_COLUMNS)].itertuples(index=False, name=None))
+    for start in range(0, len(table), 16_384):
+        writer.extend(figure_batch(table[start:start + 16_384]))
+    spilled = writer.finish()
+    path = str(folder / "batch.pickle")
+    with open(path, "wb") as handle:
+        pickle.dump((spilled.part(np.arange(len(figures))),
+                     claims._write_frames(folder / "articles.pickle", articles)), handle)
+    return path, spilled
+
+
 def stages(folder: str, trace: bool = False) -> None:
     """Key sizes of a run's figures, then its largest --jobs 2 batch built stage by stage (fresh processes)."""
     import tempfile
@@ -291,23 +314,11 @@ def stages(folder: str, trace: bool = False) -> None:
     article_rows = claims._article_rows_of(figures, articles)
     part, part_articles = figures.iloc[rows], claims._articles_at(articles, article_rows[rows])
     with tempfile.TemporaryDirectory() as tmp:
-        # As a --jobs 2 run's task gets it: its rows of the spill file, its articles in a file.
-        import pickle
-
-        from auditor._spill import SpillWriter, figure_batch
-
-        writer = SpillWriter(tmp)
-        table = list(part[list(FIGURE_COLUMNS)].itertuples(index=False, name=None))
-        for start in range(0, len(table), 16_384):
-            writer.extend(figure_batch(table[start:start + 16_384]))
-        spilled = writer.finish()
-        path = str(Path(tmp) / "batch.pickle")
-        with open(path, "wb") as handle:
-            pickle.dump((spilled.part(np.arange(len(part))),
-                         claims._write_frames(Path(tmp) / "articles.pickle", part_articles)), handle)
-        del figures, articles, part, part_articles, table
+        path, spilled = _task_batch(Path(tmp), part, part_articles)
+        del figures, articles, part, part_articles
         for mode in ("stages", "task"):
             subprocess.run([sys.executable, __file__, "_batch", mode, path, "trace" if trace else ""], check=True)
+        spilled.remove()
 
 
 def _batch(mode: str, path: str, trace: bool) -> None:
@@ -417,13 +428,9 @@ def _key_times(figures: pd.DataFrame, articles: pd.DataFrame, times: int) -> tup
 
 def streamed(path: str, multiples: list[int]) -> None:
     """A key's claims task, whole and streamed, at each multiple of its size (fresh processes)."""
-    import pickle
     import tempfile
 
-    import numpy as np
-
-    from auditor import claims
-    from auditor._spill import SCHEMA, SpillWriter, figure_batch
+    from auditor._spill import SCHEMA
 
     key = pd.read_parquet(path)
     key_articles = pd.read_parquet(path.replace(".parquet", "art.parquet"))
@@ -436,17 +443,9 @@ def streamed(path: str, multiples: list[int]) -> None:
     for times in multiples:
         figures, articles = _key_times(key, key_articles, times)
         with tempfile.TemporaryDirectory() as tmp:
-            writer = SpillWriter(tmp)
-            table = list(figures[list(FIGURE_COLUMNS)].itertuples(index=False, name=None))
-            for start in range(0, len(table), 16_384):
-                writer.extend(figure_batch(table[start:start + 16_384]))
-            spilled = writer.finish()
-            batch = str(Path(tmp) / "batch.pickle")
-            with open(batch, "wb") as handle:
-                pickle.dump((spilled.part(np.arange(len(figures))),
-                             claims._write_frames(Path(tmp) / "articles.pickle", articles)), handle)
+            batch, spilled = _task_batch(Path(tmp), figures, articles)
             print(f"{times}x: {len(figures):,} figures, one key", flush=True)
-            del figures, articles, table
+            del figures, articles
             for mode in ("whole", "streamed") if times <= 4 else ("streamed",):
                 subprocess.run([sys.executable, __file__, "_batch", f"task-{mode}", batch, ""], check=True)
             spilled.remove()
