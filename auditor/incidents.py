@@ -235,11 +235,6 @@ class _Texts:
             norm = self._norms[words] = math.sqrt(math.fsum(map(self.weight.__getitem__, words)))
         return norm
 
-    def cosine(self, a: frozenset[str], norm_a: float, b: frozenset[str], norm_b: float) -> float:
-        # The shared words found by the set intersection (C, over the smaller set), weighed by map.
-        shared = math.fsum(map(self.weight.__getitem__, a & b))
-        return shared / (norm_a * norm_b) if shared else 0.0
-
 
 # --- linking -------------------------------------------------------------------------------
 
@@ -442,7 +437,7 @@ class Sweep:
                     if use_words and inc.profiles:
                         similarity = -1.0  # the best cosine of the incident's profiles
                         for other, other_norm in inc.profiles:
-                            shared = fsum(map(weight, words & other))  # as _Texts.cosine
+                            shared = fsum(map(weight, words & other))  # the set intersection in C, over the smaller set
                             cosine = shared / (norm * other_norm) if shared else 0.0
                             if cosine > similarity:
                                 similarity = cosine
