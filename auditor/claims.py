@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import union_categoricals
 
 from ._claim_rules import _NUMBER_COLUMNS, _TEXT_COLUMNS, PreparedFigures, load_config, prepare
 from ._processes import running
@@ -94,14 +93,44 @@ def _key_parts_of(figures: pd.DataFrame) -> pd.DataFrame:
     return _in_row_order(parts, chunks)
 
 
-def _in_row_order(parts: list[pd.DataFrame], positions: list[np.ndarray]) -> pd.DataFrame:
-    """Key parts computed for rows at ``positions`` (one frame per share) put back in row order."""
-    if len(parts) == 1 and np.array_equal(positions[0], np.arange(len(positions[0]))):
-        return parts[0].reset_index(drop=True)
-    prefix = union_categoricals([p["prefix"] for p in parts])  # one small integer per figure, not a string
-    joined = pd.concat([p.drop(columns="prefix") for p in parts], ignore_index=True)
-    joined["prefix"] = prefix
-    return joined.iloc[np.argsort(np.concatenate(positions), kind="stable")].reset_index(drop=True)
+def _in_row_order(parts: Iterable[pd.DataFrame], positions: list[np.ndarray]) -> pd.DataFrame:
+    """Key parts computed for rows at ``positions`` (one frame per share; an iterable: a share may be
+    read only when its turn comes) put back in row order.
+
+    Each column is put in place share by share (a whole corpus's parts are joined in one process:
+    no joined copy is made and then reordered, and a share's frame can go once placed)."""
+    import pyarrow as pa
+
+    if len(positions) == 1 and np.array_equal(positions[0], np.arange(len(positions[0]))):
+        return next(iter(parts)).reset_index(drop=True)
+    n = sum(len(rows) for rows in positions)
+    prefix = np.empty(n, dtype=np.int32)  # one small integer per figure, not a string
+    day, window = np.empty(n), np.empty(n)
+    prefixes: dict[Any, int] = {}
+    # Only the figures keyed alone (a minority) have an "alone" text: each row takes its text from
+    # those (or the empty one), not from a column of strings per figure
+    texts, text_of = [], np.zeros(n, dtype=np.int32)
+    texts_dtype, n_texts = None, 1
+    for part, rows in zip(parts, positions):
+        categories = part["prefix"].cat.categories.tolist()
+        recoded = np.array([prefixes.setdefault(c, len(prefixes)) for c in categories] + [-1], dtype=np.int32)
+        prefix[rows] = recoded[part["prefix"].cat.codes.to_numpy()]  # code -1 (none) stays -1
+        day[rows] = part["day"].to_numpy(dtype="float64")
+        window[rows] = part["window"].to_numpy(dtype="float64")
+        alone = part["alone"]
+        texts_dtype = alone.dtype
+        keyed = np.flatnonzero(alone.ne("").to_numpy(dtype=bool, na_value=False))
+        text_of[rows[keyed]] = np.arange(n_texts, n_texts + len(keyed), dtype=np.int32)
+        n_texts += len(keyed)
+        texts.append(pa.array(alone.iloc[keyed].array).cast(pa.large_string()))
+    texts = pa.concat_arrays([pa.array([""], pa.large_string()), *texts]).take(pa.array(text_of))
+    del text_of
+    return pd.DataFrame({
+        "alone": pd.Series(texts, dtype=texts_dtype),
+        "prefix": pd.Categorical.from_codes(prefix, categories=pd.Index(list(prefixes), dtype=object)),
+        "day": day,
+        "window": window,
+    }, copy=False)
 
 
 # Figures prepared at a time for blocking_keys.
@@ -137,8 +166,11 @@ def _positions_by(values: np.ndarray) -> tuple[list[Any], list[np.ndarray]]:
     order = np.argsort(values, kind="stable")
     if not len(order):
         return [], []
-    distinct, starts = np.unique(values[order], return_index=True)
-    return distinct.tolist(), np.split(order, starts[1:])
+    ordered = values[order]
+    starts = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1  # sorted already: no np.unique (two more copies)
+    distinct = ordered[np.concatenate(([0], starts))].tolist()
+    del ordered
+    return distinct, np.split(order, starts)
 
 
 # The batch files of one run: this process's id in the name, so a later run can tell a folder left by
@@ -856,16 +888,21 @@ def _cut_task(paths: list[str], shares: list[np.ndarray], chosen: dict[str, str]
     from ._parallel import apply_settings
 
     apply_settings(chosen)
-    read = [_read_frames(path) for path in paths]
-    for path in paths:
-        os.unlink(path)
-    parts = _in_row_order([frames[0] for frames in read], shares)
-    links = np.concatenate([_NO_LINKS] + [share[frames[1].to_numpy(dtype=np.int64)] for frames, share in
-                                          zip(read, shares) if len(frames) > 1 and len(frames[1])])
-    del read
+    links = [_NO_LINKS]
+
+    def each_read() -> Iterator[pd.DataFrame]:  # a share's parts read when placed, then let go
+        for path, share in zip(paths, shares):
+            frames = _read_frames(path)
+            os.unlink(path)
+            if len(frames) > 1 and len(frames[1]):
+                links.append(share[frames[1].to_numpy(dtype=np.int64)])
+            yield frames[0]
+
+    parts = _in_row_order(each_read(), shares)
+    links = np.concatenate(links)
     keys = keys_of_parts(parts, load_config())
     del parts
-    codes = _keys_joined(keys.codes.astype(np.int64), links, keys.categories)
+    codes = _keys_joined(keys.codes, links, keys.categories)
     cut = _packed(codes, n_batches) if n_batches is not None else _buckets(keys.categories, codes, len(codes))
     del keys, codes
     release_memory()

@@ -95,61 +95,74 @@ def keys_of_parts(parts: pd.DataFrame, config: ClaimConfig) -> pd.Categorical:
     alone = parts["alone"]
     by_itself = alone.ne("").to_numpy(dtype=bool, na_value=False)
     alone_codes, alone_keys = pd.factorize(alone[by_itself])
-    rows = np.flatnonzero(~by_itself)
-    run_codes, run_keys = _run_keys(parts, rows, config) if len(rows) else (np.zeros(0, np.int64), [])
-    names = np.array([*alone_keys.tolist(), *run_keys], dtype=object)
-    codes = np.empty(n, dtype=np.int64)
+    codes = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)  # a corpus's keys: 4 bytes a report
     codes[by_itself] = alone_codes
-    codes[rows] = run_codes + len(alone_keys)
+    del alone_codes
+    run_keys = _run_keys(parts, ~by_itself, codes, len(alone_keys), config)
+    names = np.array([*alone_keys.tolist(), *run_keys], dtype=object)
     order = np.argsort(names, kind="stable")  # keys in sorted order, as pd.Categorical of the strings
-    rank = np.empty(len(order), dtype=np.int64)
+    rank = np.empty(len(order), dtype=codes.dtype)
     rank[order] = np.arange(len(order))
-    return pd.Categorical.from_codes(rank[codes] if n else codes, categories=pd.Index(names[order], dtype=object))
+    np.take(rank, codes, out=codes)  # in place: no second array per report
+    return pd.Categorical.from_codes(codes, categories=pd.Index(names[order], dtype=object))
 
 
-def _run_keys(parts: pd.DataFrame, rows: np.ndarray, config: ClaimConfig) -> tuple[np.ndarray, list[str]]:
-    """The key of each report at ``rows`` of ``parts``, keyed by a run of dates: ``prefix|first day of
-    its run`` (``prefix|all`` for a category without a window or without a dated report); undated
-    reports take the run with the most reports (the earliest of equals). As a code per report and the
-    keys (in no particular order: :func:`keys_of_parts` sorts them)."""
+def _run_keys(parts: pd.DataFrame, wanted: np.ndarray, codes: np.ndarray, first_code: int, config: ClaimConfig
+              ) -> list[str]:
+    """The keys of the reports of ``parts`` where ``wanted`` (a mask), keyed by a run of dates:
+    ``prefix|first day of its run`` (``prefix|all`` for a category without a window or without a dated
+    report); undated reports take the run with the most reports (the earliest of equals). Each report's
+    key number (from ``first_code`` on, in the order of the list returned) is written in ``codes``.
+
+    A prefix at a time: the working arrays are those of one prefix, not several per report of the
+    corpus (the keys of a whole corpus are cut in one process)."""
     tolerance = config.link.get("event_date_tolerance_days", 1.0)
     prefix = parts["prefix"]
-    if isinstance(prefix.dtype, pd.CategoricalDtype):
-        # The categorical's small codes, made dense (no string per report: a whole corpus's parts
-        # are keyed in one process)
-        used, code = np.unique(prefix.cat.codes.to_numpy()[rows], return_inverse=True)
-        prefixes = prefix.cat.categories[used]
+    if isinstance(prefix.dtype, pd.CategoricalDtype):  # small integer codes: no string per report
+        prefix_codes, prefixes = prefix.cat.codes.to_numpy(), prefix.cat.categories
     else:
-        code, prefixes = pd.factorize(prefix.astype(object).to_numpy()[rows])
-    code = code.reshape(-1)
-    day = parts["day"].to_numpy(dtype="float64")[rows]
-    first_row = np.unique(code, return_index=True)[1]  # each prefix's first report decides its window
-    window = parts["window"].to_numpy(dtype="float64")[rows[first_row]]
-    label_of = np.zeros(len(code), dtype=np.int64)  # 0: "all", k: the k-th run's first day
-    labels = ["all"]
-    dated = np.flatnonzero(~np.isnan(day) & ~np.isnan(window[code]))
-    if len(dated):
-        order = dated[np.lexsort((dated, day[dated], code[dated]))]
-        c, d = code[order], day[order]
-        new = np.ones(len(order), dtype=bool)
-        new[1:] = (c[1:] != c[:-1]) | (d[1:] - d[:-1] > window[c[1:]] + tolerance)
+        prefix_codes, prefixes = pd.factorize(prefix.astype(object).to_numpy(), use_na_sentinel=False)
+    n_wanted = int(wanted.sum())
+    if not n_wanted:
+        return []
+    # Each prefix's rows together, ascending (the others sorted last and cut off); positions as int32
+    sort_by = prefix_codes.astype(np.int32)
+    sort_by[~wanted] = np.iinfo(np.int32).max
+    by_prefix = np.argsort(sort_by, kind="stable")[:n_wanted]
+    del sort_by
+    by_prefix = by_prefix.astype(np.int32) if len(wanted) < 2**31 else by_prefix
+    of_prefix = prefix_codes[by_prefix]
+    bounds = [0, *(np.flatnonzero(of_prefix[1:] != of_prefix[:-1]) + 1).tolist(), n_wanted]
+    first_codes = of_prefix[bounds[:-1]].tolist()
+    del of_prefix
+    day_of = parts["day"].to_numpy(dtype="float64")
+    window_of = parts["window"].to_numpy(dtype="float64")
+    keys: list[str] = []
+    for code, start, stop in zip(first_codes, bounds, bounds[1:]):
+        members = by_prefix[start:stop]
+        name = prefixes[code]
+        window = window_of[members[0]]  # the prefix's first report decides its window
+        day = day_of[members]
+        dated = ~np.isnan(day) if not np.isnan(window) else np.zeros(len(day), dtype=bool)
+        if not dated.any():
+            codes[members] = first_code + len(keys)
+            keys.append(f"{name}|all")
+            continue
+        order = np.argsort(day[dated], kind="stable")  # by day, then by row
+        at, day = members[dated][order], day[dated][order]
+        new = np.ones(len(at), dtype=bool)
+        new[1:] = day[1:] - day[:-1] > window + tolerance
         run = np.cumsum(new) - 1
-        run_label = np.trunc(d[new]).astype("int64").astype("datetime64[D]").astype(str).tolist()
-        labels.extend(run_label)
-        label_of[order] = run + 1
-        # Undated reports of a prefix: the run with the most reports, the earliest label of equals.
-        undated = np.flatnonzero(np.isnan(day) & ~np.isnan(window[code]))
-        if len(undated):
-            sizes = np.bincount(run)
-            best: dict[int, tuple[int, str, int]] = {}
-            for k, (p, size, label) in enumerate(zip(c[new].tolist(), sizes.tolist(), run_label)):
-                if p not in best or (-size, label) < (-best[p][0], best[p][1]):
-                    best[p] = (size, label, k + 1)
-            label_of[undated] = [best[p][2] if p in best else 0 for p in code[undated].tolist()]
-    pair = code * len(labels) + label_of
-    unique, inverse = np.unique(pair, return_inverse=True)
-    keys = [f"{prefixes[p // len(labels)]}|{labels[p % len(labels)]}" for p in unique.tolist()]
-    return inverse.reshape(-1).astype(np.int64), keys
+        labels = np.trunc(day[new]).astype("int64").astype("datetime64[D]").astype(str).tolist()
+        base = first_code + len(keys)
+        codes[at] = base + run
+        keys.extend(f"{name}|{label}" for label in labels)
+        if not dated.all():
+            # Undated reports: the run with the most reports, the earliest label of equals.
+            sizes = np.bincount(run).tolist()
+            best = min(range(len(labels)), key=lambda k: (-sizes[k], labels[k], k))
+            codes[members[~dated]] = base + best
+    return keys
 
 
 # --- text similarity -----------------------------------------------------------------------

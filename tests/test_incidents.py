@@ -189,3 +189,45 @@ def test_the_same_figures_link_the_same_way_whatever_the_hash_seed():
                               capture_output=True, env={**os.environ, "PYTHONHASHSEED": seed})
         digests.add(done.stdout.strip())
     assert len(digests) == 1, digests
+
+
+def test_blocking_keys_are_runs_of_dates_and_undated_reports_join_the_largest_run():
+    """Keys from key parts: a run of dates is cut where a gap passes the window; undated reports join
+    the run with the most reports (the earliest of equals); no window, or no dated report, is one key;
+    a report keyed alone keeps its own key. The rows of the prefixes are interleaved on purpose."""
+    import numpy as np
+
+    from auditor._claim_rules import load_config
+    from auditor.incidents import keys_of_parts
+
+    nan = float("nan")
+    rows = [  # (alone, prefix, day, window); days since 1970
+        ("", "killed|incident|UA", 0, 3), ("", "siege|incident|SD", 5, 1),
+        ("", "killed|incident|UA", 10, 3), ("distance|a|b", "", nan, nan),
+        ("", "killed|incident|UA", 2, 3), ("", "killed|incident|UA", nan, 3),
+        ("", "siege|incident|SD", nan, 1), ("", "siege|incident|SD", 8, 1),
+        ("", "killed|incident|UA", 11, 3), ("", "killed|incident|UA", 1, 3),
+        ("", "distance-like|incident|MM", 40, nan), ("", "killed|incident|ET", nan, 3),
+        ("", "siege|incident|SD", 6, 1), ("", "siege|incident|SD", 9, 1),  # a gap of the window joins
+    ]
+    parts = pd.DataFrame(rows, columns=["alone", "prefix", "day", "window"])
+    parts["alone"] = parts["alone"].astype("str")
+    parts["prefix"] = pd.Categorical(parts["prefix"])
+    keys = keys_of_parts(parts, load_config()).astype(str).tolist()
+    assert keys == [
+        "killed|incident|UA|1970-01-01", "siege|incident|SD|1970-01-06",
+        "killed|incident|UA|1970-01-11", "distance|a|b",
+        "killed|incident|UA|1970-01-01", "killed|incident|UA|1970-01-01",  # undated: the run of 3, not of 2
+        "siege|incident|SD|1970-01-06", "siege|incident|SD|1970-01-09",  # undated: of two runs of 2, the earlier
+        "killed|incident|UA|1970-01-11", "killed|incident|UA|1970-01-01",
+        "distance-like|incident|MM|all", "killed|incident|ET|all",
+        "siege|incident|SD|1970-01-06", "siege|incident|SD|1970-01-09",
+    ]
+    # Prepared in shares whose rows interleave and put back in row order: the same keys
+    shares = [np.array([0, 3, 4, 9]), np.array([1, 2, 5, 6, 7, 8, 10, 11, 12, 13])]
+    from auditor.claims import _in_row_order
+
+    pieces = [parts.iloc[share].reset_index(drop=True) for share in shares]
+    for piece in pieces:
+        piece["prefix"] = piece["prefix"].cat.remove_unused_categories()
+    assert keys_of_parts(_in_row_order(iter(pieces), shares), load_config()).astype(str).tolist() == keys
