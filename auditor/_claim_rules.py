@@ -26,10 +26,17 @@ from .knowledge import parse_yaml
 _CONFIG_PATH = Path(__file__).parent / "data" / "claims.yaml"
 _TEXT_COLUMNS = (
     "figure_id", "article_id", "category", "unit", "subject", "location", "reference_place", "counted",
-    "qualifier", "surface", "sentence", "outlet", "published", "supersedes", "reported_unit", "source",
+    "qualifier", "surface", "sentence", "outlet", "published", "supersedes", "source",
     "source_type", "scope", "event_date", "place_id", "admin1", "country", "part_of", "title",
 )
 _NUMBER_COLUMNS = ("value", "low", "high", "reported_value")
+# Columns only prepare reads (what the stages read of them is derived: the interval, the place, the
+# event day, the credited outlet, the superseded ids, the scope's key): not kept in PreparedFigures.col,
+# a list of a pointer per figure each (80 bytes a figure, 2.1 MB of a 26,769-figure claims task).
+_PREPARED_ONLY = ("low", "high", "place_id", "admin1", "country", "event_date", "source", "source_type",
+                  "supersedes", "scope")
+# What only the blocking and the linking of reports read of the prepared table (PreparedFigures.forget_linking).
+_LINKING_ONLY = ("event_day", "level", "admin1", "country", "ref_place", "scope")
 _EPOCH = np.datetime64("1970-01-01", "D")
 
 
@@ -225,7 +232,8 @@ def counted_key(counted: str) -> str:
 
 @dataclass
 class PreparedFigures:
-    """Plain columns (lists, row order of the input) and what the claim stages derive from them."""
+    """Plain columns (lists, row order of the input; ``col``: those the stages read after
+    :func:`prepare`) and what the claim stages derive from them."""
 
     n: int
     col: dict[str, list[Any]]
@@ -255,6 +263,14 @@ class PreparedFigures:
 
     def stated(self, i: int) -> Interval:
         return Interval(self.stated_lo[i], self.stated_hi[i])
+
+    def forget_linking(self) -> None:
+        """Let go of what only the blocking and linking of reports into incidents read
+        (:mod:`auditor.incidents`): not read by the groups, conflicts and summaries built after them,
+        while a claims task is at its peak (a list per figure each: 1.5 MB of a 26,769-figure task)."""
+        for name in _LINKING_ONLY:
+            setattr(self, name, [])
+        self.col.pop("title", None)
 
 
 def _float_list(values: np.ndarray) -> list[float]:
@@ -449,7 +465,7 @@ def prepare(figures: pd.DataFrame, config: ClaimConfig, consume: bool = False,
     support_hi = np.where(at_least & np.isinf(hi), lo * config.support_lower_bound, hi)
     # Independent sources are outlets, however written: each name keyed once.
     credited = [s if t == "outlet" else "" for s, t in zip(col["source"], col["source_type"])]
-    return PreparedFigures(
+    prep = PreparedFigures(
         support_lo=_float_list(support_lo), support_hi=_float_list(support_hi),
         outlet_keys=_mapped(col, ["outlet"], outlet_key),
         credited_keys=_mapped({"credited": credited}, ["credited"], outlet_key),
@@ -459,6 +475,9 @@ def prepare(figures: pd.DataFrame, config: ClaimConfig, consume: bool = False,
         country=[p[3] for p in places], ref_place=refs, subject=subject, counted=counted, loose=loose,
         superseded=set(col["supersedes"]) - {""}, scope=scope, whole_rows=_whole_rows(col),
     )
+    for name in _PREPARED_ONLY:
+        del col[name]
+    return prep
 
 
 __all__ = ["ClaimConfig", "PreparedFigures", "load_config", "prepare", "stable_id"]

@@ -1420,6 +1420,7 @@ def _stages(figures: pd.DataFrame, articles: pd.DataFrame, config: Any, narrow: 
             prep = prepare(figures, config)
         yield "prepared", prep
         incidents = link_incidents(prep, block_keys(prep, config), config)
+        prep.forget_linking()
         if narrow:
             release_memory()  # the linking's working tables (a key's dates, words, pools): freed, given back
         yield "incidents", incidents

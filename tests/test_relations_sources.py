@@ -48,13 +48,13 @@ def _random_group(seed: int) -> pd.DataFrame:
     return make_figures_frame(rows)
 
 
-def _pairwise_sources(rows: list[int], prep, threshold: float) -> set[frozenset[int]]:
+def _pairwise_sources(rows: list[int], prep, figures: pd.DataFrame, threshold: float) -> set[frozenset[int]]:
     """The sources by comparing every pair of reports: same article, outlet key (named or credited),
     same long text, or texts sharing a sketch 3-gram whose Jaccard similarity reaches the threshold."""
     col = prep.col
 
     def keys(r):
-        names = [col["outlet"][r]] + ([col["source"][r]] if col["source_type"][r] == "outlet" else [])
+        names = [col["outlet"][r]] + ([figures["source"][r]] if figures["source_type"][r] == "outlet" else [])
         return {outlet_key(n) for n in names} - {""}
 
     parent = {r: r for r in rows}
@@ -89,10 +89,11 @@ def test_sources_are_those_of_comparing_every_pair_of_reports():
     config = load_config()
     merged = 0
     for seed in range(300):
-        prep = prepare(_random_group(seed), config)
+        figures = _random_group(seed)
+        prep = prepare(figures, config)
         rows = list(range(prep.n))
         found = _partition(source_clusters(rows, prep, config))
-        assert found == _pairwise_sources(rows, prep, config.reprint_similarity), seed
+        assert found == _pairwise_sources(rows, prep, figures, config.reprint_similarity), seed
         merged += len(found) < len({prep.col["article_id"][r] for r in rows})
     assert merged > 100  # the inputs do join articles into sources (outlets, texts, reprints)
 
