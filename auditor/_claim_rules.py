@@ -30,11 +30,6 @@ _TEXT_COLUMNS = (
     "source_type", "scope", "event_date", "place_id", "admin1", "country", "part_of", "title",
 )
 _NUMBER_COLUMNS = ("value", "low", "high", "reported_value")
-# Columns only prepare reads (what the stages read of them is derived: the interval, the place, the
-# event day, the credited outlet, the superseded ids, the scope's key): not kept in PreparedFigures.col,
-# a list of a pointer per figure each (80 bytes a figure, 2.1 MB of a 26,769-figure claims task).
-_PREPARED_ONLY = ("low", "high", "place_id", "admin1", "country", "event_date", "source", "source_type",
-                  "supersedes", "scope")
 # What only the blocking and the linking of reports read of the prepared table (PreparedFigures.forget_linking).
 _LINKING_ONLY = ("event_day", "level", "admin1", "country", "ref_place", "scope")
 _EPOCH = np.datetime64("1970-01-01", "D")
@@ -431,16 +426,23 @@ def prepare(figures: pd.DataFrame, config: ClaimConfig, consume: bool = False,
     part): not found again here."""
     n = len(figures)
     col = columns(figures, consume)
+    # The columns only read here (what the stages read of them is derived: the interval, the place, the
+    # event day, the credited outlet, the superseded ids, the scope's key) are let go once read: a list
+    # of a pointer per figure each, 2.1 MB of a 26,769-figure claims task (the prepared table's peak).
     slack = _implicit_slack(col, config)
     lo, hi = _intervals(col, config, approximate=True, slack_implicit=slack)
     stated_lo, stated_hi = _intervals(col, config, approximate=False, slack_implicit=slack)
+    del col["low"], col["high"]
     places = _mapped(col, ["location", "place_id", "admin1", "country"], place_hierarchy)
+    del col["place_id"], col["admin1"], col["country"]
     category = col["category"]
     refs = _mapped(col, ["reference_place"], place_key)
     subjects = _mapped(col, ["subject", "counted"], lambda s, c: subject_class(s, c, config))
     counted = _mapped(col, ["counted"], counted_key)
-    scope = _mapped(col, ["scope"], lambda s: s.strip().casefold() or "incident")
+    scope = _mapped({"scope": col.pop("scope")}, ["scope"], lambda s: s.strip().casefold() or "incident")
     event_day = _float_list(event_days) if event_days is not None else _event_days(col, category, places, scope)
+    del col["event_date"]
+    superseded = set(col.pop("supersedes")) - {""}
     lo_list = _float_list(lo)
     loose = []
     for i in range(n):
@@ -464,8 +466,8 @@ def prepare(figures: pd.DataFrame, config: ClaimConfig, consume: bool = False,
     support_lo = np.where(up_to, hi * config.support_upper_bound, lo)
     support_hi = np.where(at_least & np.isinf(hi), lo * config.support_lower_bound, hi)
     # Independent sources are outlets, however written: each name keyed once.
-    credited = [s if t == "outlet" else "" for s, t in zip(col["source"], col["source_type"])]
-    prep = PreparedFigures(
+    credited = [s if t == "outlet" else "" for s, t in zip(col.pop("source"), col.pop("source_type"))]
+    return PreparedFigures(
         support_lo=_float_list(support_lo), support_hi=_float_list(support_hi),
         outlet_keys=_mapped(col, ["outlet"], outlet_key),
         credited_keys=_mapped({"credited": credited}, ["credited"], outlet_key),
@@ -473,11 +475,8 @@ def prepare(figures: pd.DataFrame, config: ClaimConfig, consume: bool = False,
         stated_hi=_float_list(stated_hi), pub_day=_float_list(_days(col["published"])), event_day=event_day,
         place=[p[0] for p in places], level=[p[1] for p in places], admin1=[p[2] for p in places],
         country=[p[3] for p in places], ref_place=refs, subject=subject, counted=counted, loose=loose,
-        superseded=set(col["supersedes"]) - {""}, scope=scope, whole_rows=_whole_rows(col),
+        superseded=superseded, scope=scope, whole_rows=_whole_rows(col),
     )
-    for name in _PREPARED_ONLY:
-        del col[name]
-    return prep
 
 
 __all__ = ["ClaimConfig", "PreparedFigures", "load_config", "prepare", "stable_id"]
