@@ -25,7 +25,7 @@ import itertools
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,8 @@ import pandas as pd
 
 from ._claim_rules import _NUMBER_COLUMNS, _TEXT_COLUMNS, PreparedFigures, load_config, prepare
 from ._processes import running
-from ._spill import SCHEMA, SpilledFigures, SpilledRuns, SpilledTable, SpillPart, read_run, release_memory, write_run
+from ._spill import (SCHEMA, SpilledFigures, SpilledRuns, SpilledTable, SpillPart, _merge_positions, read_run,
+                     release_memory, write_run)
 from .conflicts import conflict_rows
 from .incidents import Incident, block_keys, key_parts, keys_of_parts, link_incidents
 from .relations import Group, build_groups, violations
@@ -1258,50 +1259,38 @@ def _from_runs(
 ) -> tuple[SpilledFigures, pd.DataFrame | SpilledRuns, pd.DataFrame | SpilledRuns]:
     """The end of :func:`build_claims_by_blocks` on a spilled table, from the tasks' runs (per batch:
     filled columns in its rows' order, sorted groups, sorted conflicts; each a file, in ``folders``),
-    ``completed`` giving each batch's as its task ends: the key columns of its groups and conflicts
-    read then (while the other tasks run). The filled columns stay in their runs, the figures'
-    ``filled`` (a :class:`~auditor._spill.SpilledRuns` merged by each figure's batch: a batch's rows
-    are ascending); the groups and conflicts left in their files as ``SpilledRuns`` whose order (a
-    merge of the runs) is found on the key columns alone; review decisions merged on those and kept
-    (when there are any) as the tables' ``filled`` columns. The same tables as the in-memory ending;
-    an empty one is a frame."""
+    ``completed`` giving each batch's as its task ends. The filled columns stay in their runs, the
+    figures' ``filled`` (a :class:`~auditor._spill.SpilledRuns` merged by each figure's batch: a batch's
+    rows are ascending); the groups and conflicts left in their files as ``SpilledRuns`` whose order (a
+    merge of the runs, :func:`_merged_runs`) is found on their sort keys read a few record batches of
+    each run at a time; review decisions merged on the key columns (read whole only when there are
+    decisions) and kept (when there are any) as the tables' ``filled`` columns. The same tables as the
+    in-memory ending; an empty one is a frame."""
     # Without any decision stored the review columns are empty (the runs'): only the sort keys are read.
     reviewed = store_dir is not None and _has_decisions(store_dir)
-    group_keys, conflict_keys = _GROUP_KEYS, _CONFLICT_KEYS if reviewed else _CONFLICT_SORT_KEYS
-    # Per batch: its runs' paths, and of its groups and conflicts the sort keys (as Arrow columns: ranks,
-    # not status and severity texts; joined without a copy, :func:`_joined_order`) and, to merge
-    # decisions on, the key columns (only when there are decisions)
-    by_batch, sort_keys_of_batch, keys_of_batch = {}, {}, {}
-    for number, run in completed:
-        by_batch[number] = run
-        keys = [read_run(run[1], group_keys), read_run(run[2], conflict_keys)]
-        sort_keys_of_batch[number] = [_arrow_keys(_group_keys(keys[0])), _arrow_keys(_conflict_keys(keys[1]))]
-        keys_of_batch[number] = keys if reviewed else [None, None]
-        del keys
+    by_batch = dict(completed)
     runs = [by_batch[number] for number in range(len(batches))]
+    del by_batch
     batch_of_row = np.empty(len(figures), dtype=_run_dtype(len(runs)))
     for number, rows in enumerate(batches):
         batch_of_row[rows] = number
     figures.filled = SpilledRuns(tuple(run[0] for run in runs), folders[0], batch_of_row, _FILLED)
     tables = []
-    for k in (0, 1):
-        sort_keys = [sort_keys_of_batch[number][k] for number in range(len(runs))]
-        of_run = np.repeat(np.arange(len(runs), dtype=_run_dtype(len(runs))), [len(part[0]) for part in sort_keys])
-        for number in range(len(runs)):
-            sort_keys_of_batch[number][k] = None
-        order = _joined_order(sort_keys)
-        del sort_keys
+    for k, sort_columns, key_columns, keys_of in ((1, _GROUP_KEYS, _GROUP_KEYS, _group_keys),
+                                                  (2, _CONFLICT_SORT_KEYS, _CONFLICT_KEYS, _conflict_keys)):
+        paths = [run[k] for run in runs]
+        of_run = _merged_runs(paths, sort_columns, keys_of)
         keys = None
-        if reviewed:  # the sorted keys to merge decisions on: without any, only the order is kept
-            pieces = [keys_of_batch[number][k] for number in range(len(runs))]
-            for number in range(len(runs)):  # the pieces let go as the joined keys are made, not held beside
-                keys_of_batch[number][k] = None
-            keys = pd.concat(pieces, ignore_index=True).take(order).reset_index(drop=True)
+        if reviewed:  # the key columns in merged order, to merge decisions on
+            pieces = [read_run(path, key_columns) for path in paths]
+            keys = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame(columns=list(key_columns))
             del pieces
-        tables.append((keys, of_run[order]))
-        del keys, order
+            if len(paths) > 1:
+                keys = keys.take(_merge_positions(of_run)).reset_index(drop=True)
+        tables.append((keys, of_run))
+        del keys, of_run
     (group_keys, group_runs), (conflict_keys, conflict_runs) = tables
-    del tables, keys_of_batch, sort_keys_of_batch
+    del tables
     groups = conflicts = None  # no decision: the runs' review columns ("") are the tables'
     if reviewed:
         groups, conflicts = _with_review(lambda: _members(figures), group_keys, conflict_keys, store_dir)
@@ -1320,6 +1309,115 @@ def _from_runs(
                 made[k].remove()
                 made[k] = empty[k]
     return figures, made[0], made[1]
+
+
+class _RunKeys:
+    """The sort keys of a run (a claims task's sorted groups or conflicts, an Arrow IPC file), read a
+    record batch at a time in order: only the ``columns`` keys are made of are kept (copied: a batch's
+    columns share one buffer read from the file, its long texts too), as :func:`_arrow_keys`."""
+
+    def __init__(self, path: str, columns: Sequence[str], keys_of: Callable[[pd.DataFrame], list[pd.Series]]
+                 ) -> None:
+        import pyarrow as pa
+        import pyarrow.ipc as ipc
+
+        self._file = pa.OSFile(str(path), "rb")
+        self._reader = ipc.open_file(self._file)
+        self._columns, self._keys_of = list(columns), keys_of
+        self._next = 0  # the next record batch to read
+
+    @property
+    def more(self) -> bool:
+        """Whether some record batches are not read yet."""
+        return self._next < self._reader.num_record_batches
+
+    def read(self, rows: int) -> list[Any]:
+        """The keys of the next record batches, ``rows`` or more (fewer at the run's end)."""
+        import pyarrow as pa
+
+        from ._spill import _frame as arrow_frame
+
+        batches, n = [], 0
+        while n < rows and self.more:
+            batch = self._reader.get_batch(self._next).select(self._columns)
+            self._next += 1
+            batches.append(batch.take(pa.array(np.arange(batch.num_rows))))  # the key columns copied
+            n += batch.num_rows
+            del batch
+        if not self.more:
+            self._file.close()
+        schema = pa.schema([self._reader.schema.field(c) for c in self._columns])
+        table = pa.Table.from_batches(batches, schema=schema)
+        return [_single_chunk(key) for key in _arrow_keys(self._keys_of(arrow_frame(table, frozenset())))]
+
+
+def _single_chunk(key: Any) -> Any:
+    """An Arrow chunked array as one array (a Series left as it is)."""
+    import pyarrow as pa
+
+    return key.combine_chunks() if isinstance(key, pa.ChunkedArray) else key
+
+
+def _sliced(key: Any, start: int) -> Any:
+    """Rows ``start:`` of a key (an Arrow array, or a Series :func:`_arrow_keys` could not convert)."""
+    return key.iloc[start:].reset_index(drop=True) if isinstance(key, pd.Series) else key.slice(start)
+
+
+def _appended(key: Any, more: Any) -> Any:
+    """A key's rows followed by ``more`` (copied into one: the rows taken before are let go)."""
+    import pyarrow as pa
+
+    if isinstance(key, pd.Series) or isinstance(more, pd.Series) or key.type != more.type:
+        as_series = [k if isinstance(k, pd.Series) else pd.Series(k.to_pandas()) for k in (key, more)]
+        return pd.concat(as_series, ignore_index=True)
+    return pa.concat_arrays([key, more])
+
+
+def _merged_runs(paths: Sequence[str], columns: Sequence[str], keys_of: Callable[[pd.DataFrame], list[pd.Series]]
+                 ) -> np.ndarray:
+    """The run of each row of the sorted runs in ``paths`` merged: the order :func:`_joined_order` gives
+    their sort keys (``keys_of`` a frame of ``columns``) joined in turn (a stable sort: ties by run,
+    then by place in the run), found on a few record batches of each run at a time, so this process
+    holds about ``_MERGE_ROWS`` rows of keys per run, not every row's (37 bytes a conflict).
+
+    Each step sorts the rows read and not yet placed; those before the last row read of every run
+    with more to read are placed (no row read later, each after its run's last, can go before them),
+    that run's rows all among them; a run whose rows were all placed reads twice as many next time
+    (up to ``_MERGE_MAX_ROWS``): a run whose keys come before the others' is not sorted again and
+    again a few rows at a time."""
+    readers = [_RunKeys(path, columns, keys_of) for path in paths]
+    merged: list[np.ndarray] = []  # the run of each row placed, a step at a time
+    wanted = [_MERGE_ROWS] * len(readers)
+    held = [reader.read(_MERGE_ROWS) for reader in readers]
+    while True:
+        live = [k for k in range(len(readers)) if len(held[k][0])]
+        if not live:
+            break
+        sizes = np.array([len(held[k][0]) for k in live], dtype=np.int64)
+        order = _joined_order([held[k] for k in live])
+        run_of = np.repeat(np.arange(len(live)), sizes)[order]  # of each row sorted: its run among the live
+        place = np.empty(len(order), dtype=np.int64)
+        place[order] = np.arange(len(order))
+        lasts = place[np.cumsum(sizes) - 1]  # where each run's last row read is
+        open_runs = [i for i, k in enumerate(live) if readers[k].more]
+        cut = int(lasts[open_runs].min()) + 1 if open_runs else len(order)
+        taken = np.bincount(run_of[:cut], minlength=len(live))
+        merged.append(np.asarray(live, dtype=_run_dtype(len(paths)))[run_of[:cut]])
+        del order, run_of, place
+        for i, k in enumerate(live):
+            rest = [_sliced(key, int(taken[i])) for key in held[k]]
+            if readers[k].more and len(rest[0]) < _MERGE_ROWS:
+                if not len(rest[0]):  # every row read was placed: read more at once
+                    wanted[k] = min(2 * wanted[k], _MERGE_MAX_ROWS)
+                more = readers[k].read(wanted[k])
+                rest = [_appended(key, extra) for key, extra in zip(rest, more)]
+            held[k] = rest
+    return np.concatenate(merged) if merged else np.zeros(0, dtype=_run_dtype(len(paths)))
+
+
+# Rows of sort keys _merged_runs reads of each run at a time (more for a run whose keys come first)
+_MERGE_ROWS = 4_096
+_MERGE_MAX_ROWS = 65_536
 
 
 def _arrow_keys(keys: list[pd.Series]) -> list[Any]:

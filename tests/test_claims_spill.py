@@ -161,6 +161,37 @@ def test_claims_tasks_are_sent_largest_first_and_give_the_tables_of_one_task(aud
             table.remove()
 
 
+@pytest.mark.parametrize("merge_rows", [1, 7, 4_096])
+def test_runs_merged_a_few_rows_of_each_at_a_time_are_in_the_order_of_the_runs_sorted_whole(
+        tmp_path, monkeypatch, merge_rows):
+    """Conflict runs (sorted as each claims task writes them; ties, missing severities and gaps, one run
+    whose keys all come first, an empty run) merged a few record batches of each at a time: every row
+    in the place a stable sort of the runs joined gives it (ties by run, then by place in the run)."""
+    from auditor._spill import write_run
+
+    monkeypatch.setattr(claims, "_MERGE_ROWS", merge_rows)
+    monkeypatch.setattr(claims, "_MERGE_MAX_ROWS", 4 * merge_rows)
+    chooser = np.random.default_rng(7)
+    paths, joined = [], []
+    for number, size in enumerate([300, 0, 1, 57, 300, 120]):
+        first = number == 4  # all its keys before every other run's
+        frame = pd.DataFrame({
+            "conflict_id": pd.array([None if k % 17 == 0 else f"c{k % 40:03d}" for k in chooser.integers(0, 99, size)],
+                                    dtype="str"),
+            "severity": pd.array(["high"] * size if first else chooser.choice(["high", "medium", "low", None], size),
+                                 dtype="str"),
+            "relative_difference": np.full(size, 2.0) if first else chooser.choice([0.25, 0.5, np.nan], size),
+            "explanation": pd.array(["a long text"] * size, dtype="str"),
+        })
+        frame = claims._sorted_by(frame, claims._conflict_keys(frame))
+        paths.append(write_run(tmp_path / f"{number}.arrow", frame, claims._run_schema(frame.columns), batch_rows=16))
+        joined.append(frame.assign(run=number))
+    whole = pd.concat(joined, ignore_index=True)
+    expected = whole["run"].to_numpy()[claims._sort_positions(claims._conflict_keys(whole))]
+    merged = claims._merged_runs(paths, claims._CONFLICT_SORT_KEYS, claims._conflict_keys)
+    assert merged.tolist() == expected.tolist()
+
+
 def test_largest_first_orders_batches_by_size_then_number():
     batches = [np.arange(3), np.arange(10), np.arange(3), np.arange(7)]
     assert claims._largest_first(batches) == [1, 3, 0, 2]
