@@ -284,6 +284,17 @@ def _float_list(values: np.ndarray) -> list[float]:
     return out
 
 
+def _float_list_as(values: np.ndarray, known: np.ndarray, known_list: list[float]) -> list[float]:
+    """:func:`_float_list` of ``values``, or ``known_list`` (that of ``known``) itself when they are
+    ``known``'s bit for bit: a figure's bounds as written are mostly its bounds, and what it speaks for
+    in a consensus mostly its interval (a list of a pointer per figure not made twice; the lists are
+    only read)."""
+    bits = np.ascontiguousarray(values, dtype="float64").view(np.int64)
+    if np.array_equal(bits, np.ascontiguousarray(known, dtype="float64").view(np.int64)):
+        return known_list
+    return _float_list(values)
+
+
 def _whole_rows(col: dict[str, list[Any]]) -> dict[str, int]:
     """``figure_id -> row`` of the figures some figure names as its total (the last row of equal ids)."""
     named = set(col["part_of"]) - {""}
@@ -443,7 +454,7 @@ def prepare(figures: pd.DataFrame, config: ClaimConfig, consume: bool = False,
     event_day = _float_list(event_days) if event_days is not None else _event_days(col, category, places, scope)
     del col["event_date"]
     superseded = set(col.pop("supersedes")) - {""}
-    lo_list = _float_list(lo)
+    lo_list, hi_list = _float_list(lo), _float_list(hi)
     loose = []
     for i in range(n):
         place = places[i][0]
@@ -468,11 +479,12 @@ def prepare(figures: pd.DataFrame, config: ClaimConfig, consume: bool = False,
     # Independent sources are outlets, however written: each name keyed once.
     credited = [s if t == "outlet" else "" for s, t in zip(col.pop("source"), col.pop("source_type"))]
     return PreparedFigures(
-        support_lo=_float_list(support_lo), support_hi=_float_list(support_hi),
+        support_lo=_float_list_as(support_lo, lo, lo_list), support_hi=_float_list_as(support_hi, hi, hi_list),
         outlet_keys=_mapped(col, ["outlet"], outlet_key),
         credited_keys=_mapped({"credited": credited}, ["credited"], outlet_key),
-        n=n, col=col, lo=lo_list, hi=_float_list(hi), stated_lo=_float_list(stated_lo),
-        stated_hi=_float_list(stated_hi), pub_day=_float_list(_days(col["published"])), event_day=event_day,
+        n=n, col=col, lo=lo_list, hi=hi_list, stated_lo=_float_list_as(stated_lo, lo, lo_list),
+        stated_hi=_float_list_as(stated_hi, hi, hi_list), pub_day=_float_list(_days(col["published"])),
+        event_day=event_day,
         place=[p[0] for p in places], level=[p[1] for p in places], admin1=[p[2] for p in places],
         country=[p[3] for p in places], ref_place=refs, subject=subject, counted=counted, loose=loose,
         superseded=superseded, scope=scope, whole_rows=_whole_rows(col),
