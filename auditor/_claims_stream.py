@@ -183,6 +183,61 @@ _DISTRIBUTED_ROWS = 16_384
 # sweep reads them from there, not the figures again: it reads only the texts of a key that weighs words)
 _KEPT = ("day", "event_day", "pub_day", "figure_id", "category", "scope", "loose", "place", "level", "admin1",
          "ref_place")
+# Of those, the texts that few distinct values take (kept as a small integer per figure)
+_CODED = ("category", "scope", "place", "level", "admin1", "ref_place")
+
+
+class _Coded:
+    """A text column kept as a small integer per figure and its distinct values; indexed like the
+    array of its values (a row: the value; rows: an object array). A key's figures each hold a
+    string of their own otherwise (a place, a province: ~60 bytes each, the same few values)."""
+
+    def __init__(self) -> None:
+        self._code_of: dict[Any, int] = {}
+        self._parts: list[np.ndarray] = []
+        self.codes = np.zeros(0, dtype=np.int32)
+        self.values = np.zeros(0, dtype=object)
+
+    def add(self, values: list[Any]) -> None:
+        """The next part's values (the parts in order)."""
+        code_of = self._code_of
+        self._parts.append(np.fromiter((code_of.setdefault(v, len(code_of)) for v in values), dtype=np.int32,
+                                       count=len(values)))
+
+    def done(self, order: np.ndarray) -> _Coded:
+        """The parts joined, taken in ``order``."""
+        self.codes = np.concatenate(self._parts)[order] if self._parts else self.codes
+        self.values = np.empty(len(self._code_of), dtype=object)
+        for code, value in enumerate(self._code_of):  # one by one: a value may itself be a sequence
+            self.values[code] = value
+        self._parts, self._code_of = [], {}
+        return self
+
+    def __getitem__(self, at: Any) -> Any:
+        return self.values[self.codes[at]]
+
+
+class _Strings:
+    """A text column of (mostly) distinct values kept as Arrow strings (a figure id: ~30 bytes, not
+    a Python string's ~80); indexed like the array of its values."""
+
+    def __init__(self, parts: list[Any], order: np.ndarray) -> None:
+        """``parts``: Arrow string arrays (:meth:`part`), joined and taken in ``order``."""
+        import pyarrow as pa
+
+        self.values = pa.concat_arrays(parts).take(pa.array(order))
+
+    @staticmethod
+    def part(values: list[str]) -> Any:
+        """A part's values as Arrow strings (made as each part is prepared: its Python strings let go)."""
+        import pyarrow as pa
+
+        return pa.array(values, type=pa.large_string())
+
+    def __getitem__(self, at: Any) -> Any:
+        if isinstance(at, (int, np.integer)):
+            return self.values[int(at)].as_py()
+        return self.values.take(np.asarray(at)).to_numpy(zero_copy_only=False)
 
 
 @dataclasses.dataclass
@@ -191,7 +246,7 @@ class _FirstPass:
     :data:`_KEPT`, ``day`` the anchor day, NaN when undated) and of the task."""
 
     keys: np.ndarray  # each figure's blocking key (a code)
-    columns: dict[str, np.ndarray]
+    columns: dict[str, np.ndarray | _Coded | _Strings]
     filled: pd.DataFrame  # outlet and date, as filled from the articles
     superseded: set[str]
     whole_rows: dict[str, int]  # the row of each figure id some figure names as its total (the last of equal ids)
@@ -221,7 +276,8 @@ def _first_pass(rows: _Rows, config: Any, size: int) -> _FirstPass:
     chunks = _article_chunks(ids, size)
     del ids
     parts, filled = [], []
-    columns: dict[str, list[np.ndarray]] = {name: [] for name in _KEPT}
+    columns: dict[str, list[np.ndarray]] = {name: [] for name in _KEPT if name not in _CODED}
+    coded = {name: _Coded() for name in _CODED}
     superseded: set[str] = set()
     part_of: dict[int, str] = {}
     for positions in chunks:
@@ -235,31 +291,41 @@ def _first_pass(rows: _Rows, config: Any, size: int) -> _FirstPass:
                 "loose": prep.loose, "place": prep.place, "level": prep.level, "admin1": prep.admin1,
                 "ref_place": prep.ref_place}
         for name, values in kept.items():
-            columns[name].append(np.asarray(values, dtype="float64" if "day" in name else
-                                            bool if name == "loose" else object))
+            if name in coded:
+                coded[name].add(values)
+            else:
+                columns[name].append(_Strings.part(values) if name == "figure_id" else
+                                     np.asarray(values, dtype="float64" if "day" in name else bool))
         superseded |= prep.superseded
         part_of.update((int(positions[i]), name) for i, name in enumerate(prep.col["part_of"]) if name)
         del prep, kept
         release_memory()
     order = np.argsort(np.concatenate(chunks), kind="stable")
-    arrays = {name: np.concatenate(values)[order] for name, values in columns.items()}
-    del columns
-    keys = keys_of_parts(_in_row_order(parts, chunks), config).codes.astype(np.int64)
+    arrays: dict[str, Any] = {name: _Strings(values, order) if name == "figure_id" else np.concatenate(values)[order]
+                              for name, values in columns.items()}
+    arrays.update((name, column.done(order)) for name, column in coded.items())
+    del columns, coded
+    keys = keys_of_parts(_in_row_order(parts, chunks), config).codes
     table = pd.concat(filled, ignore_index=True).iloc[order].reset_index(drop=True)
     named = set(part_of.values())
     whole_rows = {}
     if named:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
         figure_id = arrays["figure_id"]
-        for r in np.flatnonzero(pd.Series(figure_id, dtype=object).isin(named).to_numpy()).tolist():
-            whole_rows[figure_id[r]] = r
+        rows = np.flatnonzero(pc.is_in(figure_id.values, value_set=pa.array(sorted(named))).to_numpy(
+            zero_copy_only=False))
+        for r, name in zip(rows.tolist(), figure_id[rows].tolist()):
+            whole_rows[name] = r
     return _FirstPass(keys=keys, columns=arrays, filled=table, superseded=superseded, whole_rows=whole_rows,
                       part_of=part_of)
 
 
-def _segments(pieces: list[tuple[int, list[int]]], size: int) -> list[list[tuple[int, list[int]]]]:
+def _segments(pieces: list[tuple[int, np.ndarray]], size: int) -> list[list[tuple[int, np.ndarray]]]:
     """``(block, rows)`` pieces (each at most ``size`` rows) packed in order into segments of at most
     ``size`` rows."""
-    segments: list[list[tuple[int, list[int]]]] = []
+    segments: list[list[tuple[int, np.ndarray]]] = []
     rows = size
     for piece in pieces:
         if rows + len(piece[1]) > size:
@@ -270,9 +336,9 @@ def _segments(pieces: list[tuple[int, list[int]]], size: int) -> list[list[tuple
     return segments
 
 
-def _local(segment: list[tuple[int, list[int]]]) -> tuple[np.ndarray, dict[int, int]]:
+def _local(segment: list[tuple[int, np.ndarray]]) -> tuple[np.ndarray, dict[int, int]]:
     """The rows of a segment's pieces (ascending) and each one's position among them."""
-    rows = np.unique(np.fromiter((r for _, piece in segment for r in piece), dtype=np.int64))
+    rows = np.unique(np.concatenate([piece for _, piece in segment]).astype(np.int64))
     return rows, {r: k for k, r in enumerate(rows.tolist())}
 
 
@@ -284,14 +350,15 @@ def _linked(rows: _Rows, first: _FirstPass, config: Any, size: int) -> list[Inci
     kept = first.columns
     blocks = sorted(_positions_by(first.keys)[1], key=lambda p: int(p[0]))  # keys in order of their first row
     sweeps: list[Sweep | None] = []
-    pieces: list[tuple[int, list[int]]] = []
+    pieces: list[tuple[int, np.ndarray]] = []  # a key's sweep order cut in pieces (int32: held all along)
     for b, block in enumerate(blocks):
         head = int(block[0])
         days = kept["day"][block]
         sweep = Sweep(config, kept["category"][head], kept["scope"][head], bool(kept["loose"][head]),
                       undated=bool(np.isnan(days).any()))
         sweeps.append(sweep)
-        order = sweep.order(block.tolist(), days.tolist(), kept["figure_id"][block].tolist())
+        order = np.array(sweep.order(block.tolist(), days.tolist(), kept["figure_id"][block].tolist()),
+                         dtype=np.int32 if rows.n < 2**31 else np.int64)
         pieces.extend((b, order[start:start + size]) for start in range(0, len(order), size))
     del blocks
     segments = _segments(pieces, size)
@@ -308,7 +375,7 @@ def _linked(rows: _Rows, first: _FirstPass, config: Any, size: int) -> list[Inci
             sentence, title = _text_list(frame, "sentence"), _text_list(frame, "title")
             del frame
             for b, piece in wanted:
-                sweeps[b].texts.count(sentence, title, [local[r] for r in piece])
+                sweeps[b].texts.count(sentence, title, [local[r] for r in piece.tolist()])
                 if counted[b] == k:
                     sweeps[b].texts.weigh()
             del sentence, title, local
@@ -329,7 +396,7 @@ def _linked(rows: _Rows, first: _FirstPass, config: Any, size: int) -> list[Inci
         row_of = at.tolist()
         for b, piece in segment:
             sweep = sweeps[b]
-            order = [local[r] for r in piece]
+            order = [local[r] for r in piece.tolist()]
             if sweep.texts is not None:
                 sweep.texts.read(prep.col["sentence"], prep.col["title"], order)
             sweep.feed(prep, order, row_of)
