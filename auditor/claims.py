@@ -27,6 +27,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -297,11 +298,17 @@ def build_claims_by_blocks(
                 missing = np.flatnonzero(~np.isin(bucket_of_row, np.array(found, dtype=np.int64)))
                 batches = [missing[rows] for rows in
                            _packed(bucket_of_row[missing], _n_batches(len(missing), workers))] if len(missing) else []
+            rows_of: Callable[[int], np.ndarray] = batches.__getitem__
+
             def submitted(number: int) -> Future:
-                rows = batches[number]
+                rows = rows_of(number)
                 part_articles = _articles_at(articles, article_rows[rows])
                 if spilled:  # the task reads its rows from the spill file; its articles from a file here
                     path = _write_frames(Path(folder) / f"articles-{number}.pickle", part_articles)
+                    del part_articles
+                    # What reading and writing them took (a few MB: up to a batch's figures' articles), given
+                    # back before the next batch's are read: the first tasks are sent one after another
+                    release_memory()
                     return submit(_claims_task, figures.part(rows), path, chosen, run_folders if cache is None else None)
                 part = figures.iloc[rows]
                 if folder is None:
@@ -312,13 +319,22 @@ def build_claims_by_blocks(
 
             order = _largest_first(batches)  # the longest tasks first: no worker idles at the end
             if run_folders is not None and cache is None:  # local workers: a few tasks sent ahead at a time
-                return _from_runs(figures, _in_window(order, submitted, 2 * workers), batches, run_folders, store_dir)
+                # Held through the claims tasks: each figure's batch (a byte), a batch's rows found from it
+                # when sent, and each figure's article from the articles' sizes (a number per article),
+                # not two numbers per figure (4 bytes each)
+                batch_of_row = _batch_of_row(batches, n)
+                del batches
+                rows_of = partial(_rows_of_batch, batch_of_row)
+                article_rows = _ArticleOfRow.of(figures, articles, article_rows)
+                return _from_runs(figures, _in_window(order, submitted, 2 * workers), batch_of_row, run_folders,
+                                  store_dir)
             futures: dict[int, Future] = {number: submitted(number) for number in order}
             if run_folders is not None:
                 positions = dict(zip(*_positions_by(bucket_of_row)))
                 return _from_runs(figures, _stored_as_built(futures, batches, bucket_of_row, cache, digests,
                                                             run_folders, list(stored_runs.values())),
-                                  batches + [positions[bucket] for bucket in stored_runs], run_folders, store_dir)
+                                  _batch_of_row(batches + [positions[bucket] for bucket in stored_runs], n),
+                                  run_folders, store_dir)
         except BaseException:
             for made in run_folders or ():
                 shutil.rmtree(made, ignore_errors=True)
@@ -1254,26 +1270,24 @@ def _has_decisions(store_dir: Path) -> bool:
 
 
 def _from_runs(
-    figures: SpilledFigures, completed: Iterable[tuple[int, tuple[str, str, str]]], batches: list[np.ndarray],
+    figures: SpilledFigures, completed: Iterable[tuple[int, tuple[str, str, str]]], batch_of_row: np.ndarray,
     folders: tuple[Path, Path, Path], store_dir: Path | None,
 ) -> tuple[SpilledFigures, pd.DataFrame | SpilledRuns, pd.DataFrame | SpilledRuns]:
     """The end of :func:`build_claims_by_blocks` on a spilled table, from the tasks' runs (per batch:
     filled columns in its rows' order, sorted groups, sorted conflicts; each a file, in ``folders``),
-    ``completed`` giving each batch's as its task ends. The filled columns stay in their runs, the
-    figures' ``filled`` (a :class:`~auditor._spill.SpilledRuns` merged by each figure's batch: a batch's
-    rows are ascending); the groups and conflicts left in their files as ``SpilledRuns`` whose order (a
-    merge of the runs, :func:`_merged_runs`) is found on their sort keys read a few record batches of
-    each run at a time; review decisions merged on the key columns (read whole only when there are
-    decisions) and kept (when there are any) as the tables' ``filled`` columns. The same tables as the
-    in-memory ending; an empty one is a frame."""
+    ``completed`` giving each batch's as its task ends (``batch_of_row``: each figure's batch,
+    :func:`_batch_of_row`). The filled columns stay in their runs, the figures' ``filled`` (a
+    :class:`~auditor._spill.SpilledRuns` merged by each figure's batch: a batch's rows are ascending);
+    the groups and conflicts left in their files as ``SpilledRuns`` whose order (a merge of the runs,
+    :func:`_merged_runs`) is found on their sort keys read a few record batches of each run at a time;
+    review decisions merged on the key columns (read whole only when there are decisions) and kept
+    (when there are any) as the tables' ``filled`` columns. The same tables as the in-memory ending; an
+    empty one is a frame."""
     # Without any decision stored the review columns are empty (the runs'): only the sort keys are read.
     reviewed = store_dir is not None and _has_decisions(store_dir)
     by_batch = dict(completed)
-    runs = [by_batch[number] for number in range(len(batches))]
+    runs = [by_batch[number] for number in range(len(by_batch))]
     del by_batch
-    batch_of_row = np.empty(len(figures), dtype=_run_dtype(len(runs)))
-    for number, rows in enumerate(batches):
-        batch_of_row[rows] = number
     figures.filled = SpilledRuns(tuple(run[0] for run in runs), folders[0], batch_of_row, _FILLED)
     tables = []
     for k, sort_columns, key_columns, keys_of in ((1, _GROUP_KEYS, _GROUP_KEYS, _group_keys),
@@ -1309,6 +1323,42 @@ def _from_runs(
                 made[k].remove()
                 made[k] = empty[k]
     return figures, made[0], made[1]
+
+
+def _batch_of_row(batches: list[np.ndarray], n_rows: int) -> np.ndarray:
+    """Each of ``n_rows`` figures' batch (the batches' rows cover them all), in the smallest integer type."""
+    batch_of_row = np.empty(n_rows, dtype=_run_dtype(len(batches)))
+    for number, rows in enumerate(batches):
+        batch_of_row[rows] = number
+    return batch_of_row
+
+
+def _rows_of_batch(batch_of_row: np.ndarray, number: int) -> np.ndarray:
+    """The rows of batch ``number`` (ascending), from each figure's batch."""
+    return np.flatnonzero(batch_of_row == number)
+
+
+class _ArticleOfRow:
+    """Each figure's row in the articles (``[rows]`` as an array's), found from how many figures each
+    article has when the figures follow their articles (a local run's spilled tables): a number per
+    article held, not per figure."""
+
+    def __init__(self, counts: np.ndarray) -> None:
+        self._ends = np.cumsum(counts, dtype=np.int64)
+        self._dtype = np.int32 if len(counts) < 2**31 else np.int64  # as _article_rows_of gives them
+
+    @staticmethod
+    def of(figures: pd.DataFrame | SpilledFigures, articles: pd.DataFrame | SpilledTable,
+           article_rows: np.ndarray) -> _ArticleOfRow | np.ndarray:
+        """One for ``figures`` when they know their articles' sizes (as :func:`_article_rows_of`), else
+        ``article_rows`` as given."""
+        counts = getattr(figures, "article_counts", None)
+        if counts is not None and isinstance(articles, SpilledTable) and len(counts) == len(articles):
+            return _ArticleOfRow(counts)
+        return article_rows
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self._ends, rows, side="right").astype(self._dtype)
 
 
 class _RunKeys:
