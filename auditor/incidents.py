@@ -73,16 +73,26 @@ def key_parts(prep: PreparedFigures, config: ClaimConfig) -> pd.DataFrame:
     # A historical figure with an event date is a report of that (earlier) incident: keyed as one.
     cumulative = np.asarray(prep.scope, dtype=object) == "cumulative"
     run = ~(loose | distance)
-    prefix = np.full(n, "", dtype=object)
-    if run.any():
-        prefix[run] = (category[run] + np.where(cumulative[run], "|cumulative|", "|incident|")
-                       + np.asarray(prep.country, dtype=object)[run])
-    windows = {c: config.window(c) for c in set(category[run].tolist())}
-    window = np.array([windows.get(c) for c in category], dtype="float64")
+    category_code, categories = pd.factorize(category, use_na_sentinel=False)
+    # The prefix made once per distinct (category, scope, country), a code per report (a string per
+    # report, then hashed, was the biggest working table of a task's keys)
+    country_code, countries = pd.factorize(np.asarray(prep.country, dtype=object), use_na_sentinel=False)
+    width = max(1, len(countries))
+    combined = (category_code.astype(np.int64) * 2 + cumulative) * width + country_code
+    combined[~run] = -1
+    used, code = np.unique(combined, return_inverse=True)
+    names = ["" if c < 0 else f"{categories[c // width // 2]}|{'cumulative' if c // width % 2 else 'incident'}|"
+             f"{countries[c % width]}" for c in used.tolist()]
+    code = code.reshape(-1)
+    prefix = pd.Categorical.from_codes(code, categories=pd.Index(names, dtype=object)) if len(set(names)) == len(
+        names) else pd.Categorical(np.array(names, dtype=object)[code])  # two tuples writing one prefix: one
+    in_a_run = np.bincount(category_code[run], minlength=len(categories)) > 0
+    windows = [config.window(c) if in_a_run[k] else None for k, c in enumerate(categories)]
+    window = np.array(windows, dtype="float64")[category_code] if n else np.zeros(0)
     window[cumulative] = config.cumulative_window_days
     return pd.DataFrame({
         "alone": pd.array(alone, dtype="str"),
-        "prefix": pd.Categorical(prefix),
+        "prefix": prefix,
         "day": np.asarray(anchor_days(prep), dtype="float64"),
         "window": window,
     })
