@@ -84,11 +84,13 @@ def key_parts(prep: PreparedFigures, config: ClaimConfig) -> pd.DataFrame:
     names = ["" if c < 0 else f"{categories[c // width // 2]}|{'cumulative' if c // width % 2 else 'incident'}|"
              f"{countries[c % width]}" for c in used.tolist()]
     code = code.reshape(-1)
-    prefix = pd.Categorical.from_codes(code, categories=pd.Index(names, dtype=object)) if len(set(names)) == len(
-        names) else pd.Categorical(np.array(names, dtype=object)[code])  # two tuples writing one prefix: one
+    if len(set(names)) == len(names):
+        prefix = pd.Categorical.from_codes(code, categories=pd.Index(names, dtype=object))
+    else:  # two tuples spelling one prefix (a '|' inside a name) share it, as their strings would
+        prefix = pd.Categorical(np.array(names, dtype=object)[code])
     in_a_run = np.bincount(category_code[run], minlength=len(categories)) > 0
     windows = [config.window(c) if in_a_run[k] else None for k, c in enumerate(categories)]
-    window = np.array(windows, dtype="float64")[category_code] if n else np.zeros(0)
+    window = np.array(windows, dtype="float64")[category_code]
     window[cumulative] = config.cumulative_window_days
     return pd.DataFrame({
         "alone": pd.array(alone, dtype="str"),
