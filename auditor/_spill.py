@@ -49,6 +49,10 @@ SCHEMA = pa.schema([
 ])
 # The articles of a local run on several workers, kept in a file as the figures are (SpillWriter(schema=...)).
 ARTICLE_SCHEMA = pa.schema([(c, pa.int64() if c == "chars" else pa.large_string()) for c in ARTICLE_COLUMNS])
+# Rows of the articles file's record batches: a claims batch's articles are read from most of them, each
+# read whole (~300 bytes an article, its paths and digests too): at 8,192 rows a batch of 20,000 articles
+# took ~8 MB of the main process's peak to read (one record batch and the rows taken), at 2,048 ~3 MB.
+ARTICLE_CHUNK = 2_048
 
 
 def _arrow_column(values: Sequence[Any], kind: pa.DataType) -> pa.Array:
@@ -155,9 +159,12 @@ class SpillWriter(RowColumns):
     # joining (the figure rows are ~600 bytes each), its peak through the extraction
     CHUNK = 8_192
 
-    def __init__(self, folder: str | Path | None = None, schema: pa.Schema = SCHEMA) -> None:
+    def __init__(self, folder: str | Path | None = None, schema: pa.Schema = SCHEMA, chunk: int | None = None
+                 ) -> None:
         super().__init__(len(schema))
         self.schema = schema
+        if chunk is not None:  # rows of a record batch written, about (ARTICLE_CHUNK for the articles)
+            self.CHUNK = chunk
         base = Path(folder) if folder is not None else Path(tempfile.gettempdir())
         remove_abandoned(base)
         self.folder = Path(tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-", dir=base))
@@ -661,5 +668,5 @@ def _run_rows(path: str | Path, columns: Sequence[str] | None, rows: np.ndarray 
     return _frame(table, empty)
 
 
-__all__ = ["ARTICLE_SCHEMA", "PackedResults", "PackedRows", "SpillPart", "SpillWriter", "SpilledFigures", "SpilledRuns", "SpilledTable",
+__all__ = ["ARTICLE_CHUNK", "ARTICLE_SCHEMA", "PackedResults", "PackedRows", "SpillPart", "SpillWriter", "SpilledFigures", "SpilledRuns", "SpilledTable",
            "figure_batch", "read_run", "release_memory", "remove_abandoned", "write_run"]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ._spill import ARTICLE_SCHEMA, PackedRows, RowColumns, SpilledFigures, SpilledTable, SpillWriter, release_memory
+from ._spill import ARTICLE_CHUNK, ARTICLE_SCHEMA, PackedRows, RowColumns, SpilledFigures, SpilledTable, SpillWriter, release_memory
 from .model import ARTICLE_COLUMNS, ERROR_COLUMNS, FIGURE_COLUMNS, FIGURE_FIELDS, Article, Figure, ReadError
 from .readers import ReadOptions
 
@@ -468,8 +468,8 @@ def _gathered(
     # Per article, compact (this process holds them for the whole run): its columns as typed arrays
     # (in a spill file, as the figures, on several workers), and where it was read (task, place in
     # the task's articles), for ArticleTexts to read it again.
-    article_rows: TypedColumns | SpillWriter = SpillWriter(schema=ARTICLE_SCHEMA) if isinstance(rows, SpillWriter) \
-        else TypedColumns(ARTICLE_COLUMNS)
+    article_rows: TypedColumns | SpillWriter = SpillWriter(schema=ARTICLE_SCHEMA, chunk=ARTICLE_CHUNK) \
+        if isinstance(rows, SpillWriter) else TypedColumns(ARTICLE_COLUMNS)
     try:
         return _taken(plan, results, rows, article_rows, reading, renamed, total_bytes, progress, tasks)
     except BaseException:
