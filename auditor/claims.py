@@ -250,6 +250,8 @@ def build_claims_by_blocks(
             bucket_of_row = cache.read_rows(figures, articles, article_rows) if cache is not None else None
         except (TypeError, ValueError):  # a column pandas cannot hash (lists in cells): built without the cache
             cache, bucket_of_row = None, None
+        if cache is not None:
+            release_memory()  # what hashing every row took: given back before the keys and tasks
         batches = None
         if keys is None and bucket_of_row is None and spilled:
             # Keys cut on a worker: this process receives the batches (or each figure's bucket), not the keys
@@ -663,8 +665,9 @@ def _types_text(frame: pd.DataFrame) -> str:
     return repr([(str(c), str(t)) for c, t in frame.dtypes.items()])
 
 
-# Figure rows hashed at a time when read from a spill file.
-_HASH_CHUNK_ROWS = 16_384
+# Figure rows hashed at a time when read from a spill file (each chunk's frame, every column, and
+# its hashing's working arrays: ~2 KB a row at once; 16,384 lifted the main process ~30 MB).
+_HASH_CHUNK_ROWS = 4_096
 
 
 def _article_ids(articles: pd.DataFrame | SpilledTable) -> pd.Series | None:
@@ -729,11 +732,15 @@ def _article_rows_of(figures: pd.DataFrame | SpilledFigures, articles: pd.DataFr
     del ids
     # Held for the whole claims step: 4 bytes per figure, not 8 (a row of the articles, or -1)
     rows = np.empty(len(figures), dtype=np.int32 if len(articles) < 2**31 else np.int64)
-    for start in range(0, len(figures), _HASH_CHUNK_ROWS * 4):
-        stop = min(start + _HASH_CHUNK_ROWS * 4, len(figures))
+    for start in range(0, len(figures), _ID_CHUNK_ROWS):
+        stop = min(start + _ID_CHUNK_ROWS, len(figures))
         rows[start:stop] = _article_rows(figures.part(np.arange(start, stop), ["article_id"]).load()["article_id"],
                                          index)
     return rows
+
+
+# Figures' article ids read at a time to find their articles' rows.
+_ID_CHUNK_ROWS = 65_536
 
 
 def _articles_at(articles: pd.DataFrame | SpilledTable, rows: np.ndarray) -> pd.DataFrame:
@@ -1198,12 +1205,12 @@ def _stored_as_built(
         built = _result(sent)
         if isinstance(sent, str):
             os.unlink(sent)
+        paths = _run_files(built, run_folders)
         split = _by_bucket(built, bucket_of_row[batches[number]])
+        del built  # its copy by bucket is what is stored: one copy of the task's tables held, not two
         if split is not None:  # else (never seen) used as built, not stored
             cache.put(split, digests)
         del split
-        paths = _run_files(built, run_folders)
-        del built
         yield number, paths
     for k, paths in enumerate(stored_runs):
         yield len(batches) + k, paths

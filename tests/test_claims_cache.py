@@ -194,3 +194,24 @@ def test_a_later_run_in_another_process_reuses_every_bucket(corpus, tmp_path):
     assert run("second", "2") == stored  # every bucket found: none stored again under another digest
     for name in ("groups.csv", "conflicts.csv"):
         assert (tmp_path / "second" / name).read_bytes() == (tmp_path / "first" / name).read_bytes()
+
+
+def test_a_batch_that_cannot_be_stored_leaves_nothing_half_written_and_the_store_in_use(tmp_path):
+    """Batches are packed one at a time as SQLite takes them, each compressed as it is pickled (no whole
+    pickle held); a value that cannot be packed stops the put, keeps none of its batches, and the store
+    goes on working."""
+    import threading
+
+    from auditor.cache import ArticleCache
+
+    store = ArticleCache(tmp_path / "cache")
+    # big columns too: a pickler hands their buffers over whole (PickleBuffer), not in frames
+    frames = (pd.DataFrame({"a": np.arange(300_000)}), pd.DataFrame({"b": pd.array(["x"] * 300_000, dtype="str")}),
+              pd.DataFrame())
+    with pytest.raises(TypeError):
+        store.put_claim_batches([("first", frames), ("second", (threading.Lock(), None, None))])
+    assert store.get_claim_batches(["first", "second"]) == {}
+    store.put_claim_batches([("third", frames)])
+    assert list(store.get_claim_batches(["third"])) == ["third"]
+    stored = store.get_claim_batches(["third"])["third"]
+    assert all(a.equals(b) for a, b in zip(stored, frames))
