@@ -311,7 +311,10 @@ def build_claims_by_blocks(
                     # What reading and writing them took (a few MB: up to a batch's figures' articles), given
                     # back before the next batch's are read: the first tasks are sent one after another
                     release_memory()
-                    return submit(_claims_task, figures.part(rows), path, chosen, run_folders if cache is None else None)
+                    # With a cache, the task stores its buckets' claims itself (this process never holds them)
+                    store = None if cache is None else (str(cache.store.folder), bucket_of_row[rows], {
+                        bucket: digests[bucket] for bucket in np.unique(bucket_of_row[rows]).tolist()})
+                    return submit(_claims_task, figures.part(rows), path, chosen, run_folders, store)
                 part = figures.iloc[rows]
                 if folder is None:
                     return submit(_claims_task, part, part_articles, chosen)
@@ -330,13 +333,14 @@ def build_claims_by_blocks(
                 article_rows = _ArticleOfRow.of(figures, articles, article_rows)
                 return _from_runs(figures, _in_window(order, submitted, 2 * workers), batch_of_row, run_folders,
                                   store_dir)
-            futures: dict[int, Future] = {number: submitted(number) for number in order}
-            if run_folders is not None:
+            if run_folders is not None:  # with a cache: the batches built, then the buckets it held
                 positions = dict(zip(*_positions_by(bucket_of_row)))
-                return _from_runs(figures, _stored_as_built(futures, batches, bucket_of_row, cache, digests,
-                                                            run_folders, list(stored_runs.values())),
-                                  _batch_of_row(batches + [positions[bucket] for bucket in stored_runs], n),
-                                  run_folders, store_dir)
+                batch_of_row = _batch_of_row(batches + [positions[bucket] for bucket in stored_runs], n)
+                del positions
+                built = _counted_as_stored(_in_window(order, submitted, 2 * workers), cache)
+                held = ((len(batches) + k, paths) for k, paths in enumerate(stored_runs.values()))
+                return _from_runs(figures, itertools.chain(built, held), batch_of_row, run_folders, store_dir)
+            futures: dict[int, Future] = {number: submitted(number) for number in order}
         except BaseException:
             for made in run_folders or ():
                 shutil.rmtree(made, ignore_errors=True)
@@ -962,13 +966,17 @@ def _loaded(source: pd.DataFrame | str | SpillPart) -> pd.DataFrame:
 
 def _claims_task(
     source: pd.DataFrame | str | SpillPart, articles: pd.DataFrame | str | None, chosen: dict[str, str],
-    run_folders: tuple[Path, Path, Path] | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | str | tuple[str, str, str]:
+    run_folders: tuple[Path, Path, Path] | None = None, store: tuple[str, np.ndarray, dict[int, str]] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | str | tuple[str, str, str] | tuple[tuple[str, str, str], int]:
     """Claims of one batch (the figures given with their ``articles``; the file of the batch's
     figures and articles in the shared folder; or its rows of the spill file and the file of its
     articles): the columns build_claims fills (in the batch's row order), groups, conflicts; from a
     file, the name of the file they are written in; with ``run_folders``, each of the three written
-    as an Arrow run (:func:`~auditor._spill.write_run`) in its folder, and their paths."""
+    as an Arrow run (:func:`~auditor._spill.write_run`) in its folder, and their paths.
+
+    With ``store`` (a claims cache's folder, the bucket of each of the batch's rows, the digest of each
+    bucket) and ``run_folders``, the batch's claims are also stored by bucket (:class:`ClaimBatchCache`)
+    in the cache, here (the main process never holds them): the paths and how many buckets were stored."""
     from ._parallel import apply_settings
 
     apply_settings(chosen)  # a remote worker does not inherit this process's profile and convention
@@ -984,7 +992,7 @@ def _claims_task(
         figures, articles = _read_frames(source, keep)
     else:
         figures, articles = _narrowed(figures, _CLAIM_COLUMNS), _narrowed(articles, _ARTICLE_CLAIM_COLUMNS)
-    if run_folders is not None:
+    if run_folders is not None and store is None:
         # Each chunk's groups and conflicts written as a sorted part as it is built, the parts merged
         # into the task's runs: the task never holds its groups and conflicts (nor a sorted copy).
         import tempfile
@@ -1004,6 +1012,23 @@ def _claims_task(
     groups, conflicts = finish_claims(found, groups, conflicts)
     built = (found[list(_FILLED)], groups, conflicts)
     del found, groups, conflicts
+    if store is not None:
+        folder, buckets, digests = store
+        paths = _run_files(built, run_folders)
+        split = _by_bucket(built, buckets)
+        del built  # its copy by bucket is what is stored: one copy of the tables held, not two
+        if split is not None:  # else (never seen) used as built, not stored
+            from .cache import ArticleCache
+
+            kept = ArticleCache(folder)
+            try:
+                kept.put_claim_batches([(digests[bucket], frames) for bucket, frames in split.items()])
+            finally:
+                kept.close()
+        n_stored = 0 if split is None else len(split)
+        del split
+        release_memory()
+        return paths, n_stored
     if isinstance(source, pd.DataFrame):
         release_memory()
         return built
@@ -1195,34 +1220,13 @@ def _run_file(frames: list[pd.DataFrame | None], k: int, order: np.ndarray | Non
     return path
 
 
-def _stored_as_built(
-    futures: dict[int, Future], batches: list[np.ndarray], bucket_of_row: np.ndarray, cache: ClaimBatchCache,
-    digests: dict[int, str], run_folders: tuple[Path, Path, Path], stored_runs: list[tuple[str, str, str]],
-) -> Iterator[tuple[int, tuple[str, str, str]]]:
-    """``(number, run files)`` of each batch built (as its task ends: its frames stored in the cache by
-    bucket, then written as runs and let go) and, numbered after them, of each bucket the cache held."""
-    for number, sent in _as_completed(futures):
-        built = _result(sent)
-        if isinstance(sent, str):
-            os.unlink(sent)
-        paths = _run_files(built, run_folders)
-        split = _by_bucket(built, bucket_of_row[batches[number]])
-        del built  # its copy by bucket is what is stored: one copy of the task's tables held, not two
-        if split is not None:  # else (never seen) used as built, not stored
-            cache.put(split, digests)
-        del split
+def _counted_as_stored(completed: Iterable[tuple[int, tuple]], cache: ClaimBatchCache
+                       ) -> Iterator[tuple[int, tuple[str, str, str]]]:
+    """``(number, run files)`` of each batch whose task stored its buckets (:func:`_claims_task` with a
+    ``store``), the buckets counted as built in ``cache``."""
+    for number, (paths, n_stored) in completed:
+        cache.built += n_stored
         yield number, paths
-    for k, paths in enumerate(stored_runs):
-        yield len(batches) + k, paths
-
-
-def _as_completed(futures: dict[int, Future]) -> Iterator[tuple[int, Any]]:
-    """``(number, result)`` of each future (local: concurrent.futures), as they complete."""
-    from concurrent.futures import as_completed
-
-    number_of = {future: number for number, future in futures.items()}
-    for future in as_completed(number_of):
-        yield number_of[future], future.result()
 
 
 def _in_window(numbers: list[int], submitted: Callable[[int], Future], window: int) -> Iterator[tuple[int, Any]]:
