@@ -360,3 +360,23 @@ def test_with_another_thread_running_the_probe_is_a_fresh_interpreter(tmp_path):
         other.join()
     assert told == (f"a worker process ended abruptly (killed from outside, or out of memory) while reading one "
                     f"of 6 file(s) in flight: {paths[0]} ... {paths[-1]}")
+
+
+def test_a_cached_rerun_looks_up_about_a_budget_of_text_at_a_time(tmp_path, monkeypatch):
+    """The figures of the files looked up together wait here as rows until taken: a group is capped in
+    bytes of text as well as in files (parts of a big .jsonl are 64 KB each), and the re-run is the same."""
+    corpus = tmp_path / "corpus"
+    paths = sorted(write_corpus(320, corpus, seed=5))  # above PARALLEL_MIN_CHARS: workers are used
+    for path in paths:
+        os.utime(path, (time.time() - 60, time.time() - 60))  # old enough for its cached read to be trusted
+    first = audit(corpus, jobs=2, cache=tmp_path / "cache")
+    budget = 3 * max(path.stat().st_size for path in paths)
+    monkeypatch.setattr(_parallel, "_CACHED_GROUP_BYTES", budget)
+    groups: list[int] = []
+    real = _parallel._cached_tasks
+    monkeypatch.setattr(_parallel, "_cached_tasks",
+                        lambda tasks, *args: groups.append(sum(t.size for t in tasks)) or real(tasks, *args))
+    again = audit(corpus, jobs=2, cache=tmp_path / "cache")
+    assert len(groups) > 5 and max(groups) <= budget + max(path.stat().st_size for path in paths)
+    for name in ("articles", "figures", "groups", "conflicts", "errors"):
+        pd.testing.assert_frame_equal(getattr(again, name), getattr(first, name))
