@@ -113,7 +113,9 @@ def article_key(article: Article, version: str) -> str:
 class ArticleCache:
     """Figure rows (tuples in ``FIGURE_COLUMNS`` order) per article key, in one SQLite file."""
 
-    def __init__(self, folder: str | Path) -> None:
+    def __init__(self, folder: str | Path, tidy: bool = True) -> None:
+        """``tidy``: remove the entries unused for ``_UNUSED_DAYS`` (a scan of every table: the run's
+        own opening does it, not each of its claims tasks that opens the store again)."""
         self.folder = Path(folder)
         self.path = self.folder / CACHE_FILE
         self._db: sqlite3.Connection | None = None
@@ -131,7 +133,7 @@ class ArticleCache:
                        "used REAL NOT NULL)")
             db.execute("CREATE TABLE IF NOT EXISTS claim_layouts (key TEXT PRIMARY KEY, buckets BLOB NOT NULL, "
                        "used REAL NOT NULL)")
-            for table in ("figures", "file_reads", "claim_batches", "claim_layouts"):
+            for table in ("figures", "file_reads", "claim_batches", "claim_layouts") if tidy else ():
                 db.execute(f"DELETE FROM {table} WHERE used < ?", (time.time() - _UNUSED_DAYS * 86400,))
             self._db = db
         except (OSError, sqlite3.Error) as exc:
@@ -278,6 +280,16 @@ class ArticleCache:
             else:
                 log.warning("figure cache %s: a stored claims batch is not three tables; built again", self.path)
         return found
+
+    def claim_batch_keys(self, keys: Sequence[str]) -> set[str]:
+        """Which of ``keys`` the store holds claim frames under (none read)."""
+        if self._db is None:
+            return set()
+        try:
+            return {key for (key,) in self._rows_where_in("SELECT key FROM claim_batches WHERE key IN", keys)}
+        except sqlite3.Error as exc:
+            self._fail(exc)
+            return set()
 
     def put_claim_batches(self, items: Iterable[tuple[str, tuple]]) -> None:
         """Store the claim frames of each key, keeping the ``_CLAIM_BATCHES`` most recently used."""

@@ -291,9 +291,8 @@ def build_claims_by_blocks(
         stored_runs: dict[int, tuple[str, str, str]] = {}
         try:
             if cache is not None:
-                if spilled:  # one bucket's frames held at a time
-                    stored_runs = {bucket: _run_files(frames, run_folders) for bucket, frames in
-                                   cache.each_stored(digests)}
+                if spilled:  # each stored bucket's runs written by a task: this process holds none of them
+                    stored_runs = _stored_runs_on_workers(cache, digests, submit, workers, run_folders)
                 else:
                     stored = cache.get(digests)
                 found = list(stored_runs if spilled else stored)
@@ -525,21 +524,24 @@ def _by_bucket(part: tuple, buckets: np.ndarray) -> dict[int, tuple] | None:
     """A task's claims (filled columns in its rows' order, groups, conflicts) split by bucket
     (``buckets``: each of its rows' bucket). A group is in its figures' bucket, a conflict in its
     group's; ``None`` when a group or conflict has no bucket (not stored then)."""
+    split = _each_bucket(part, buckets)
+    return None if split is None else dict(split)
+
+
+def _each_bucket(part: tuple, buckets: np.ndarray) -> Iterator[tuple[int, tuple]] | None:
+    """:func:`_by_bucket` made a bucket at a time as it is iterated (a caller storing them holds one
+    bucket's copy, not a copy of every table)."""
     filled, groups, conflicts = part
     of_group = dict(zip(filled["group_id"].tolist(), buckets.tolist()))
     group_bucket = groups["group_id"].map(of_group).to_numpy()
     conflict_bucket = conflicts["group_id"].map(of_group).to_numpy()
     if pd.isna(group_bucket).any() or pd.isna(conflict_bucket).any():
         return None
-    pieces = [_split(frame, np.asarray(of, dtype=np.int64))
-              for frame, of in ((filled, buckets), (groups, group_bucket), (conflicts, conflict_bucket))]
-    empty = [frame.iloc[:0] for frame in part]
-    return {bucket: tuple(p.get(bucket, e) for p, e in zip(pieces, empty)) for bucket in np.unique(buckets).tolist()}
-
-
-def _split(frame: pd.DataFrame, of: np.ndarray) -> dict[int, pd.DataFrame]:
-    """``frame``'s rows by their value in ``of`` (row order kept), each with a fresh index."""
-    return {v: frame.take(rows).reset_index(drop=True) for v, rows in zip(*_positions_by(of))}
+    rows = [dict(zip(*_positions_by(np.asarray(of, dtype=np.int64))))
+            for of in (buckets, group_bucket, conflict_bucket)]
+    none = np.zeros(0, dtype=np.int64)
+    return ((bucket, tuple(frame.take(at.get(bucket, none)).reset_index(drop=True) for frame, at in zip(part, rows)))
+            for bucket in np.unique(buckets).tolist())
 
 
 def _assembled(stored: dict[int, tuple], built: dict[int, tuple], bucket_of_row: np.ndarray
@@ -1015,18 +1017,18 @@ def _claims_task(
     if store is not None:
         folder, buckets, digests = store
         paths = _run_files(built, run_folders)
-        split = _by_bucket(built, buckets)
-        del built  # its copy by bucket is what is stored: one copy of the tables held, not two
+        split = _each_bucket(built, buckets)
+        n_stored = 0
         if split is not None:  # else (never seen) used as built, not stored
             from .cache import ArticleCache
 
-            kept = ArticleCache(folder)
-            try:
-                kept.put_claim_batches([(digests[bucket], frames) for bucket, frames in split.items()])
+            kept = ArticleCache(folder, tidy=False)
+            try:  # a bucket's copy made as the store takes it: one bucket's copy held at a time
+                kept.put_claim_batches((digests[bucket], frames) for bucket, frames in split)
             finally:
                 kept.close()
-        n_stored = 0 if split is None else len(split)
-        del split
+            n_stored = len(digests)
+        del built, split
         release_memory()
         return paths, n_stored
     if isinstance(source, pd.DataFrame):
@@ -1218,6 +1220,41 @@ def _run_file(frames: list[pd.DataFrame | None], k: int, order: np.ndarray | Non
     with pa.OSFile(path, "wb") as sink, ipc.new_file(sink, schema) as writer:
         writer.write_table(table, max_chunksize=_RUN_BATCH_ROWS)
     return path
+
+
+def _stored_runs_on_workers(cache: ClaimBatchCache, digests: dict[int, str], submit: Callable[..., Any],
+                            workers: int, run_folders: tuple[Path, Path, Path]) -> dict[int, tuple[str, str, str]]:
+    """The run files of each bucket whose claims ``cache`` holds, written by one task per bucket
+    (:func:`_stored_runs_task`, a few in flight); a bucket whose entry cannot be read is left out (built
+    again). Counted as :meth:`ClaimBatchCache.each_stored` counts them."""
+    held = cache.store.claim_batch_keys(list(digests.values()))
+    wanted = {bucket: digest for bucket, digest in digests.items() if digest in held}
+    folder = str(cache.store.folder)
+    runs = {bucket: paths for bucket, paths in _in_window(
+        list(wanted), lambda bucket: submit(_stored_runs_task, folder, wanted[bucket], run_folders), 2 * workers)
+        if paths is not None}
+    cache.reused = len(runs)
+    if digests and len(runs) == len(digests):
+        cache.store.claim_hits += 1
+    return runs
+
+
+def _stored_runs_task(folder: str, digest: str, run_folders: tuple[Path, Path, Path]) -> tuple[str, str, str] | None:
+    """The claims stored under ``digest`` in the cache in ``folder`` written as runs (:func:`_run_files`):
+    their paths; ``None`` when the entry cannot be read (a warning says so)."""
+    from .cache import ArticleCache
+
+    store = ArticleCache(folder, tidy=False)
+    try:
+        frames = store.get_claim_batches([digest]).get(digest)
+    finally:
+        store.close()
+    if frames is None:
+        return None
+    paths = _run_files(frames, run_folders)
+    del frames
+    release_memory()
+    return paths
 
 
 def _counted_as_stored(completed: Iterable[tuple[int, tuple]], cache: ClaimBatchCache
