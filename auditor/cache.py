@@ -281,16 +281,6 @@ class ArticleCache:
                 log.warning("figure cache %s: a stored claims batch is not three tables; built again", self.path)
         return found
 
-    def claim_batch_keys(self, keys: Sequence[str]) -> set[str]:
-        """Which of ``keys`` the store holds claim frames under (none read)."""
-        if self._db is None:
-            return set()
-        try:
-            return {key for (key,) in self._rows_where_in("SELECT key FROM claim_batches WHERE key IN", keys)}
-        except sqlite3.Error as exc:
-            self._fail(exc)
-            return set()
-
     def put_claim_batches(self, items: Iterable[tuple[str, tuple]]) -> None:
         """Store the claim frames of each key, keeping the ``_CLAIM_BATCHES`` most recently used."""
         self._put("INSERT OR REPLACE INTO claim_batches (key, frames, used) VALUES (?, ?, ?)", items,

@@ -291,8 +291,9 @@ def build_claims_by_blocks(
         stored_runs: dict[int, tuple[str, str, str]] = {}
         try:
             if cache is not None:
-                if spilled:  # each stored bucket's runs written by a task: this process holds none of them
-                    stored_runs = _stored_runs_on_workers(cache, digests, submit, workers, run_folders)
+                if spilled:  # one bucket's frames held at a time (here: an unchanged re-run starts no worker)
+                    stored_runs = {bucket: _run_files(frames, run_folders) for bucket, frames in
+                                   cache.each_stored(digests)}
                 else:
                     stored = cache.get(digests)
                 found = list(stored_runs if spilled else stored)
@@ -1220,41 +1221,6 @@ def _run_file(frames: list[pd.DataFrame | None], k: int, order: np.ndarray | Non
     with pa.OSFile(path, "wb") as sink, ipc.new_file(sink, schema) as writer:
         writer.write_table(table, max_chunksize=_RUN_BATCH_ROWS)
     return path
-
-
-def _stored_runs_on_workers(cache: ClaimBatchCache, digests: dict[int, str], submit: Callable[..., Any],
-                            workers: int, run_folders: tuple[Path, Path, Path]) -> dict[int, tuple[str, str, str]]:
-    """The run files of each bucket whose claims ``cache`` holds, written by one task per bucket
-    (:func:`_stored_runs_task`, a few in flight); a bucket whose entry cannot be read is left out (built
-    again). Counted as :meth:`ClaimBatchCache.each_stored` counts them."""
-    held = cache.store.claim_batch_keys(list(digests.values()))
-    wanted = {bucket: digest for bucket, digest in digests.items() if digest in held}
-    folder = str(cache.store.folder)
-    runs = {bucket: paths for bucket, paths in _in_window(
-        list(wanted), lambda bucket: submit(_stored_runs_task, folder, wanted[bucket], run_folders), 2 * workers)
-        if paths is not None}
-    cache.reused = len(runs)
-    if digests and len(runs) == len(digests):
-        cache.store.claim_hits += 1
-    return runs
-
-
-def _stored_runs_task(folder: str, digest: str, run_folders: tuple[Path, Path, Path]) -> tuple[str, str, str] | None:
-    """The claims stored under ``digest`` in the cache in ``folder`` written as runs (:func:`_run_files`):
-    their paths; ``None`` when the entry cannot be read (a warning says so)."""
-    from .cache import ArticleCache
-
-    store = ArticleCache(folder, tidy=False)
-    try:
-        frames = store.get_claim_batches([digest]).get(digest)
-    finally:
-        store.close()
-    if frames is None:
-        return None
-    paths = _run_files(frames, run_folders)
-    del frames
-    release_memory()
-    return paths
 
 
 def _counted_as_stored(completed: Iterable[tuple[int, tuple]], cache: ClaimBatchCache

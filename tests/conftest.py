@@ -231,8 +231,8 @@ def opened_caches(monkeypatch):
     opened: list[ArticleCache] = []
     real = ArticleCache.__init__
 
-    def spy(self, where):
-        real(self, where)
+    def spy(self, where, **options):
+        real(self, where, **options)
         opened.append(self)
 
     monkeypatch.setattr(ArticleCache, "__init__", spy)
