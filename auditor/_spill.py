@@ -668,5 +668,5 @@ def _run_rows(path: str | Path, columns: Sequence[str] | None, rows: np.ndarray 
     return _frame(table, empty)
 
 
-__all__ = ["ARTICLE_CHUNK", "ARTICLE_SCHEMA", "PackedResults", "PackedRows", "SpillPart", "SpillWriter", "SpilledFigures", "SpilledRuns", "SpilledTable",
-           "figure_batch", "read_run", "release_memory", "remove_abandoned", "write_run"]
+__all__ = ["ARTICLE_CHUNK", "ARTICLE_SCHEMA", "PackedResults", "PackedRows", "SpillPart", "SpillWriter", "SpilledFigures",
+           "SpilledRuns", "SpilledTable", "figure_batch", "read_run", "release_memory", "remove_abandoned", "write_run"]

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ._spill import ARTICLE_CHUNK, ARTICLE_SCHEMA, PackedRows, RowColumns, SpilledFigures, SpilledTable, SpillWriter, release_memory
+from ._spill import (ARTICLE_CHUNK, ARTICLE_SCHEMA, PackedRows, RowColumns, SpilledFigures, SpilledTable, SpillWriter,
+                     release_memory)
 from .model import ARTICLE_COLUMNS, ERROR_COLUMNS, FIGURE_COLUMNS, FIGURE_FIELDS, Article, Figure, ReadError
 from .readers import ReadOptions
 
