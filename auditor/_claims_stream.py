@@ -70,16 +70,17 @@ class _Rows:
         ``None``), filled from their articles (unless not ``fill``)."""
         wanted = self.columns if columns is None else columns & self.columns
         if self._segments:  # from the segments' files (filled)
-            segment = self._segment_of[positions]
-            order = np.argsort(segment, kind="stable")
-            found, starts = np.unique(segment[order], return_index=True)
+            from .claims import _positions_by
+
+            found, blocks = _positions_by(self._segment_of[positions])
             frames = []
-            for k, taken in zip(found.tolist(), np.split(order, starts[1:])):
+            for k, taken in zip(found, blocks):
                 part = self._segments[k]
                 names = tuple(c for c in part.columns if c in wanted)
                 frames.append(dataclasses.replace(part, rows=self._slot[positions[taken]], columns=names).load())
             frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
             if len(frames) > 1:
+                order = np.concatenate(blocks)  # the rows as read
                 back = np.empty(len(order), dtype=np.int64)
                 back[order] = np.arange(len(order))
                 frame = frame.take(back).reset_index(drop=True)
@@ -118,6 +119,7 @@ class _Rows:
         import pyarrow.ipc as ipc
 
         from ._spill import _frame, _rows_read
+        from .claims import _positions_by
 
         self._segment_of = np.full(self.n, -1, dtype=np.int32)
         for k, at in enumerate(segments):
@@ -144,10 +146,7 @@ class _Rows:
                         table = table.set_column(at, name, column) if at >= 0 else table.append_column(name, column)
                 del filled
                 written = tuple(table.schema.names)  # what was filled (no headline without articles or titles)
-                segment = self._segment_of[positions]
-                order = np.argsort(segment, kind="stable")
-                found, starts = np.unique(segment[order], return_index=True)
-                for k, taken in zip(found.tolist(), np.split(order, starts[1:])):
+                for k, taken in zip(*_positions_by(self._segment_of[positions])):
                     self._slot[positions[taken]] = np.arange(counts[k], counts[k] + len(taken))
                     counts[k] += len(taken)
                     if writers[k] is None:

@@ -129,11 +129,8 @@ def _run_keys(parts: pd.DataFrame, wanted: np.ndarray, codes: np.ndarray, first_
     A prefix at a time: the working arrays are those of one prefix, not several per report of the
     corpus (the keys of a whole corpus are cut in one process)."""
     tolerance = config.link.get("event_date_tolerance_days", 1.0)
-    prefix = parts["prefix"]
-    if isinstance(prefix.dtype, pd.CategoricalDtype):  # small integer codes: no string per report
-        prefix_codes, prefixes = prefix.cat.codes.to_numpy(), prefix.cat.categories
-    else:
-        prefix_codes, prefixes = pd.factorize(prefix.astype(object).to_numpy(), use_na_sentinel=False)
+    prefix = parts["prefix"]  # a categorical (key_parts): small integer codes, no string per report
+    prefix_codes, prefixes = prefix.cat.codes.to_numpy(), prefix.cat.categories
     n_wanted = int(wanted.sum())
     if not n_wanted:
         return []
