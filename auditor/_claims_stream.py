@@ -94,13 +94,34 @@ class _Rows:
             frame = frame.iloc[positions].reset_index(drop=True)
         return self._filled(frame, positions) if fill else frame
 
-    def index_articles(self, ids: pd.Series) -> None:
-        """Find each figure's article once (``ids``: every figure's article id; one look-up: Arrow hashes
-        the articles' ids at each): each part read is filled from it."""
-        from .claims import _article_ids, _article_rows
+    def article_groups(self) -> np.ndarray:
+        """Each figure's article as an integer, equal for the figures of one article: its row in the
+        articles (found once here: each part read is filled from it), or for a figure whose article is
+        not among them a number past those rows, one per article id. The ids are read
+        ``_DISTRIBUTED_ROWS`` at a time: a big key's ids all read as Python strings were ~100 bytes a figure."""
+        from .claims import _article_ids, _article_index, _article_rows
 
-        if self.articles is not None and not self.articles.empty:
-            self._article_of = _article_rows(ids, _article_ids(self.articles)).astype(np.int32)
+        ids = _article_ids(self.articles) if self.articles is not None else None
+        index = None if ids is None else _article_index(ids)
+        base = 0 if ids is None else len(ids)
+        del ids
+        groups = np.empty(self.n, dtype=np.int64)
+        article_of = np.full(self.n, -1, dtype=np.int32)
+        other: dict[Any, int] = {}  # the ids of articles not there, numbered
+        for start in range(0, self.n, _DISTRIBUTED_ROWS):
+            stop = min(self.n, start + _DISTRIBUTED_ROWS)
+            piece = self.read(np.arange(start, stop), frozenset({"article_id"}), fill=False)
+            values = piece["article_id"] if "article_id" in piece else pd.Series([""] * (stop - start))
+            found = _article_rows(values, index)
+            article_of[start:stop] = found
+            missing = np.flatnonzero(found < 0)
+            if len(missing):  # a missing id (None, NaN) is one article, as pandas factorizes it
+                found[missing] = [base + other.setdefault(v if isinstance(v, str) else None, len(other))
+                                  for v in values.iloc[missing].tolist()]
+            groups[start:stop] = found
+        if index is not None:
+            self._article_of = article_of
+        return groups
 
     def _filled(self, frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
         """``frame`` (the figures at ``positions``) filled from their articles."""
@@ -191,25 +212,24 @@ class _Coded:
     array of its values (a row: the value; rows: an object array). A key's figures each hold a
     string of their own otherwise (a place, a province: ~60 bytes each, the same few values)."""
 
-    def __init__(self) -> None:
+    def __init__(self, n: int) -> None:
+        """``n``: the figures."""
         self._code_of: dict[Any, int] = {}
-        self._parts: list[np.ndarray] = []
-        self.codes = np.zeros(0, dtype=np.int32)
+        self.codes = np.zeros(n, dtype=np.int32)
         self.values = np.zeros(0, dtype=object)
 
-    def add(self, values: list[Any]) -> None:
-        """The next part's values (the parts in order)."""
+    def add(self, values: list[Any], positions: np.ndarray) -> None:
+        """A part's values, of the figures at ``positions``."""
         code_of = self._code_of
-        self._parts.append(np.fromiter((code_of.setdefault(v, len(code_of)) for v in values), dtype=np.int32,
-                                       count=len(values)))
+        self.codes[positions] = np.fromiter((code_of.setdefault(v, len(code_of)) for v in values), dtype=np.int32,
+                                            count=len(values))
 
-    def done(self, order: np.ndarray) -> _Coded:
-        """The parts joined, taken in ``order``."""
-        self.codes = np.concatenate(self._parts)[order] if self._parts else self.codes
+    def done(self) -> _Coded:
+        """Every part added: the distinct values gathered."""
         self.values = np.empty(len(self._code_of), dtype=object)
         for code, value in enumerate(self._code_of):  # one by one: a value may itself be a sequence
             self.values[code] = value
-        self._parts, self._code_of = [], {}
+        self._code_of = {}
         return self
 
     def __getitem__(self, at: Any) -> Any:
@@ -220,11 +240,12 @@ class _Strings:
     """A text column of (mostly) distinct values kept as Arrow strings (a figure id: ~30 bytes, not
     a Python string's ~80); indexed like the array of its values."""
 
-    def __init__(self, parts: list[Any], order: np.ndarray) -> None:
-        """``parts``: Arrow string arrays (:meth:`part`), joined and taken in ``order``."""
+    def __init__(self, parts: list[Any], order: np.ndarray | None) -> None:
+        """``parts``: Arrow string arrays (:meth:`part`), joined and taken in ``order`` (``None``: as joined)."""
         import pyarrow as pa
 
-        self.values = pa.concat_arrays(parts).take(pa.array(order))
+        joined = pa.concat_arrays(parts)
+        self.values = joined if order is None else joined.take(pa.array(order))
 
     @staticmethod
     def part(values: list[str]) -> Any:
@@ -232,6 +253,10 @@ class _Strings:
         import pyarrow as pa
 
         return pa.array(values, type=pa.large_string())
+
+    def arrow(self, at: np.ndarray) -> Any:
+        """The values at ``at`` as Arrow strings."""
+        return self.values.take(at)
 
     def __getitem__(self, at: Any) -> Any:
         if isinstance(at, (int, np.integer)):
@@ -270,13 +295,13 @@ def _first_pass(rows: _Rows, config: Any, size: int) -> _FirstPass:
     """Pass 1: parts of about ``size`` figures of whole articles, each prepared alone."""
     from .claims import _article_chunks, _in_row_order
 
-    ids = rows.read(np.arange(rows.n), frozenset({"article_id"}), fill=False)
-    rows.index_articles(ids["article_id"])
-    chunks = _article_chunks(ids, size)
-    del ids
-    parts, filled = [], []
-    columns: dict[str, list[np.ndarray]] = {name: [] for name in _KEPT if name not in _CODED}
-    coded = {name: _Coded() for name in _CODED}
+    chunks = _article_chunks(pd.DataFrame({"article_id": rows.article_groups()}, copy=False), size)
+    # Each part's values written into place (no joined copy then reordered: ~90 bytes a figure at once)
+    n = rows.n
+    parts, filled, figure_ids = [], [], []
+    columns: dict[str, np.ndarray] = {name: np.empty(n, dtype=bool if name == "loose" else "float64")
+                                      for name in _KEPT if name not in _CODED and name != "figure_id"}
+    coded = {name: _Coded(n) for name in _CODED}
     superseded: set[str] = set()
     part_of: dict[int, str] = {}
     for positions in chunks:
@@ -291,21 +316,24 @@ def _first_pass(rows: _Rows, config: Any, size: int) -> _FirstPass:
                 "ref_place": prep.ref_place}
         for name, values in kept.items():
             if name in coded:
-                coded[name].add(values)
+                coded[name].add(values, positions)
+            elif name == "figure_id":
+                figure_ids.append(_Strings.part(values))
             else:
-                columns[name].append(_Strings.part(values) if name == "figure_id" else
-                                     np.asarray(values, dtype="float64" if "day" in name else bool))
+                columns[name][positions] = values
         superseded |= prep.superseded
         part_of.update((int(positions[i]), name) for i, name in enumerate(prep.col["part_of"]) if name)
         del prep, kept
         release_memory()
-    order = np.argsort(np.concatenate(chunks), kind="stable")
-    arrays: dict[str, Any] = {name: _Strings(values, order) if name == "figure_id" else np.concatenate(values)[order]
-                              for name, values in columns.items()}
-    arrays.update((name, column.done(order)) for name, column in coded.items())
-    del columns, coded
+    read = np.concatenate(chunks)  # the rows in the order the parts read them: most often ascending
+    order = None if np.array_equal(read, np.arange(n)) else np.argsort(read, kind="stable")
+    del read
+    arrays: dict[str, Any] = dict(columns, figure_id=_Strings(figure_ids, order))
+    arrays.update((name, column.done()) for name, column in coded.items())
+    del columns, coded, figure_ids
     keys = keys_of_parts(_in_row_order(parts, chunks), config).codes
-    table = pd.concat(filled, ignore_index=True).iloc[order].reset_index(drop=True)
+    table = pd.concat(filled, ignore_index=True)
+    table = table if order is None else table.iloc[order].reset_index(drop=True)
     named = set(part_of.values())
     whole_rows = {}
     if named:
@@ -356,8 +384,8 @@ def _linked(rows: _Rows, first: _FirstPass, config: Any, size: int) -> list[Inci
         sweep = Sweep(config, kept["category"][head], kept["scope"][head], bool(kept["loose"][head]),
                       undated=bool(np.isnan(days).any()))
         sweeps.append(sweep)
-        order = np.array(sweep.order(block.tolist(), days.tolist(), kept["figure_id"][block].tolist()),
-                         dtype=np.int32 if rows.n < 2**31 else np.int64)
+        order = sweep.order(block, days, kept["figure_id"].arrow(block)).astype(
+            np.int32 if rows.n < 2**31 else np.int64)
         pieces.extend((b, order[start:start + size]) for start in range(0, len(order), size))
     del blocks
     segments = _segments(pieces, size)

@@ -14,9 +14,11 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -260,11 +262,15 @@ class _Texts:
 
 # --- linking -------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class Incident:
-    """One event's reports and what describes it (place, dates, words)."""
+    """One event's reports and what describes it (place, dates, words).
 
-    rows: list[int]
+    Slotted, its rows machine integers: a big blocking key holds tens of thousands of incidents while
+    it is swept, and a list of Python ints (and an instance dict) per incident cost ~50 bytes a report
+    and scatter long-lived objects through the heap, which then cannot hand it back to the system."""
+
+    rows: array  # array("q"): each report's row
     place: str
     level: str
     admin1: str
@@ -308,7 +314,7 @@ def link_incidents(prep: PreparedFigures, keys: list[str], config: ClaimConfig) 
         if sweep.texts is not None:
             sweep.texts.read(prep.col["sentence"], prep.col["title"], rows, count=True)
             sweep.texts.weigh()
-        sweep.feed(prep, sweep.order(rows, [days[i] for i in rows], [prep.col["figure_id"][i] for i in rows]))
+        sweep.feed(prep, sweep.order(rows, [days[i] for i in rows], [prep.col["figure_id"][i] for i in rows]).tolist())
         incidents.extend(sweep.finish())
     name_incidents(incidents)
     label_incidents(prep, incidents)
@@ -321,7 +327,7 @@ def _incident(prep: PreparedFigures, i: int, row: int, texts: _Texts | None) -> 
     day = anchor_days_one(prep, i)
     profiles = [(words, texts.norm(words))] if texts is not None and words else []
     fid = prep.col["figure_id"][i]
-    return Incident(rows=[row], place=prep.place[i], level=prep.level[i], admin1=prep.admin1[i],
+    return Incident(rows=array("q", (row,)), place=prep.place[i], level=prep.level[i], admin1=prep.admin1[i],
                     first_day=day, last_day=day, event_day=prep.event_day[i], profiles=profiles,
                     first=(prep.col["category"][i], prep.scope[i], prep.loose[i], fid, prep.ref_place[i]), min_id=fid)
 
@@ -362,12 +368,26 @@ class Sweep:
         self._wide: list[int] = []  # incidents placed at country level
         self._everything: list[int] = []
 
-    def order(self, rows: list[int], days: list[float], figure_ids: list[str]) -> list[int]:
+    def order(self, rows: Sequence[int] | np.ndarray, days: Sequence[float] | np.ndarray, figure_ids: Any
+              ) -> np.ndarray:
         """``rows`` (ascending) in the order they are fed: by anchor day (``days``, NaN last), then figure
-        id, then row; in row order for a block that is one incident."""
-        if not self.linked:
-            return list(rows)
-        return [i for *_, i in sorted((d != d, d if d == d else 0, f, i) for i, d, f in zip(rows, days, figure_ids))]
+        id (``figure_ids``: strings, or an Arrow array of them), then row; in row order for a block that
+        is one incident. Sorted as arrays: a sorted list of a tuple per report held ~250 bytes a report
+        of a big blocking key at once."""
+        rows = np.asarray(rows)
+        if not self.linked or not len(rows):
+            return rows
+        days = np.asarray(days, dtype="float64")
+        undated = np.isnan(days)
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        ids = figure_ids if isinstance(figure_ids, (pa.Array, pa.ChunkedArray)) else pa.array(figure_ids)
+        # Dense ranks: equal ids rank equal. Arrow orders strings by their UTF-8 bytes, which is the
+        # order of their code points, as Python compares them.
+        rank = pc.rank(ids, sort_keys="ascending", tiebreaker="dense").to_numpy()
+        # lexsort is stable: reports of one day and id keep their rows' ascending order
+        return rows[np.lexsort((rank, np.where(undated, 0.0, days), undated))]
 
     def feed(self, prep: PreparedFigures, order: list[int], rows: list[int] | None = None) -> None:
         """Link reports ``order`` of ``prep`` (in sweep order; their words read, when the block weighs

@@ -153,6 +153,24 @@ def test_a_streamed_task_gives_the_whole_tasks_tables(seed, segment, monkeypatch
     assert prepared_sizes and max(prepared_sizes) < len(figures) / 2
 
 
+@pytest.mark.parametrize("how", ["frame", "spill"])
+def test_figures_of_unlisted_articles_scattered_through_the_task_stay_with_their_siblings(how, monkeypatch,
+                                                                                          prepared_sizes, tmp_path):
+    """The first pass cuts the task into parts of whole articles, found by the articles' rows: figures whose
+    article the articles table does not list (a third here) are kept together by their article id, and an
+    article's figures scattered through the task (not one after another) still land in one part. A headline
+    figure takes its sentence's event date from such a sibling, as in the whole task."""
+    figures, articles = _crafted(4, n_articles=120)
+    figures = figures.sample(frac=1.0, random_state=4).reset_index(drop=True)  # articles' figures apart
+    listed = articles[articles["article_id"].str[1:].astype(int) % 3 != 0].reset_index(drop=True)
+    _streamed_above(monkeypatch, WHOLE)
+    expected = _task(figures, listed, how, tmp_path / "whole")
+    _streamed_above(monkeypatch, 5)
+    monkeypatch.setattr(claims, "_CHUNK_FIGURES", 16)
+    _same(_task(figures, listed, how, tmp_path / "streamed"), expected)
+    assert prepared_sizes and max(prepared_sizes) < len(figures) / 2
+
+
 @pytest.mark.parametrize("how", ["frame", "file", "spill"])
 @pytest.mark.parametrize("segment", [500, 61])
 def test_a_generated_corpus_streamed_is_its_whole_task(generated, how, segment, monkeypatch, tmp_path):

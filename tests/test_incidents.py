@@ -231,3 +231,24 @@ def test_blocking_keys_are_runs_of_dates_and_undated_reports_join_the_largest_ru
     for piece in pieces:
         piece["prefix"] = piece["prefix"].cat.remove_unused_categories()
     assert keys_of_parts(_in_row_order(iter(pieces), shares), load_config()).astype(str).tolist() == keys
+
+
+def test_reports_are_swept_by_day_then_figure_id_then_row_with_undated_last():
+    """The sweep order decides which incident a report joins when two fit equally, so it must not depend
+    on how the ids are spelled: ids with accents, other scripts and characters outside the Basic
+    Multilingual Plane order by code point, as Python compares them; equal ids keep their rows' order."""
+    from auditor._claim_rules import load_config
+    from auditor.incidents import Sweep
+
+    sweep = Sweep(load_config(), "killed", "incident", loose=False)
+    rng = random.Random(11)
+    letters = ["a", "B", "é", "Ö", "ж", "ب", "日", "𝄞", "-", "~", "0"]
+    for _ in range(300):
+        rows = sorted(rng.sample(range(500), rng.randint(1, 40)))
+        days = [rng.choice([float("nan"), -2.0, 0.0, 17532.0, 17532.5, 17533.0]) for _ in rows]
+        ids = ["".join(rng.choice(letters) for _ in range(rng.randint(0, 3))) for _ in rows]
+        expected = [row for *_, row in sorted((day != day, day if day == day else 0.0, fid, row)
+                                              for row, day, fid in zip(rows, days, ids))]
+        assert sweep.order(rows, days, ids).tolist() == expected
+    one_incident = Sweep(load_config(), "killed", "incident", loose=True)
+    assert one_incident.order([4, 9, 2], [3.0, 1.0, 2.0], ["c", "b", "a"]).tolist() == [4, 9, 2]
