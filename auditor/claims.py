@@ -1124,14 +1124,14 @@ def _run_files(built: tuple, run_folders: tuple[Path, Path, Path]) -> tuple[str,
 class _SortedParts:
     """A claims task's groups (``kind`` "groups") or conflicts ("conflicts") as its chunks of incidents
     give them (:func:`_stages` with ``parts``): each chunk's typed as :func:`finish_claims` types
-    them (no review store: empty review columns) and written sorted as a part in ``folder``, only its
-    sort keys kept; :meth:`merged` merges the parts into the task's run (as the table sorted whole),
-    a record batch at a time."""
+    them (no review store: empty review columns) and written sorted as a part in ``folder``;
+    :meth:`merged` merges the parts into the task's run (as the table sorted whole), a record batch at
+    a time, their order found on their sort keys read back a few batches at a time (:func:`_merged_runs`:
+    a big key's conflicts' keys, kept and then sorted together, were the peak of its task)."""
 
     def __init__(self, kind: str, folder: Path) -> None:
         self.kind, self.folder = kind, folder
         self.paths: list[str] = []
-        self.keys: list[pd.DataFrame] = []
 
     def _typed(self, frame: pd.DataFrame) -> pd.DataFrame:
         """As :func:`finish_claims` without a review store (:func:`_with_review`: empty review columns)."""
@@ -1150,18 +1150,14 @@ class _SortedParts:
             return
         frame = self._typed(frame)
         order = _sort_positions(self._keys(frame))
-        columns = list(_GROUP_KEYS if self.kind == "groups" else _CONFLICT_SORT_KEYS)
-        self.keys.append(frame[columns].take(order).reset_index(drop=True))
         self.paths.append(_run_file([frame], 0, order, self.folder))
 
     def merged(self, where: Path) -> str:
         """The parts merged into one run in a new file in ``where`` (each part's rows in order, as the
-        sorted keys of all interleave them): its path."""
-        import pyarrow as pa
-        import pyarrow.ipc as ipc
-
-        from ._spill import _Cursor, _merged
-
+        sorted keys of all interleave them): its path. More than ``_MERGE_FAN_IN`` parts are merged
+        ``_MERGE_FAN_IN`` consecutive ones at a time into bigger parts first (ties stay in part order):
+        a merge holds a record batch and a few batches of sort keys of each part it reads, so a big
+        key's parts (one per chunk of incidents) would otherwise be held all at once."""
         if len(self.paths) < 2:  # one part is its run; none: the empty table's
             if not self.paths:
                 names = GROUP_COLUMNS + GROUP_EXTRA_COLUMNS if self.kind == "groups" else \
@@ -1169,30 +1165,42 @@ class _SortedParts:
                 built = [c for c in names if c not in (_GROUP_REVIEW if self.kind == "groups" else _REVIEW)]
                 return _run_file([self._typed(_frame([], built))], 0, None, where)
             return shutil.move(self.paths.pop(), where)
-        sizes = [len(part) for part in self.keys]
-        keys = pd.concat(self.keys, ignore_index=True)
-        self.keys.clear()
-        runs = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)[_sort_positions(self._keys(keys))]
-        del keys
+        while len(self.paths) > _MERGE_FAN_IN:
+            self.paths = [self._merge(self.paths[start:start + _MERGE_FAN_IN], self.folder)
+                          for start in range(0, len(self.paths), _MERGE_FAN_IN)]
+        path = self._merge(self.paths, where)
+        self.paths.clear()
+        return path
+
+    def _merge(self, paths: list[str], where: Path) -> str:
+        """The parts ``paths`` merged into a run in a new file in ``where`` (the parts removed): its path."""
         import tempfile
 
+        import pyarrow as pa
+        import pyarrow.ipc as ipc
+
+        from ._spill import _Cursor, _merged
+
+        if len(paths) == 1:
+            return paths[0]
+        runs = _merged_runs(paths, _GROUP_KEYS if self.kind == "groups" else _CONFLICT_SORT_KEYS, self._keys)
         handle, path = tempfile.mkstemp(suffix=".arrow", dir=where)
         os.close(handle)
         with contextlib.ExitStack() as files:
-            cursors = [_Cursor(ipc.open_file(files.enter_context(pa.OSFile(part, "rb"))), ())
-                       for part in self.paths]
+            cursors = [_Cursor(ipc.open_file(files.enter_context(pa.OSFile(part, "rb"))), ()) for part in paths]
             schema = cursors[0].reader.schema
             with pa.OSFile(path, "wb") as sink, ipc.new_file(sink, schema) as writer:
                 for start in range(0, len(runs), _RUN_BATCH_ROWS):
                     table = _merged(cursors, runs[start:start + _RUN_BATCH_ROWS], schema)
                     writer.write_table(table.combine_chunks(), max_chunksize=_RUN_BATCH_ROWS)
                     del table
-        for part in self.paths:
+        for part in paths:
             os.unlink(part)
-        self.paths.clear()
         return path
 
 
+# Parts of a claims task's groups or conflicts merged at once (_SortedParts.merged)
+_MERGE_FAN_IN = 16
 # Rows of a claims run's record batches (write_run's: merging holds one batch of each run)
 _RUN_BATCH_ROWS = 1024
 

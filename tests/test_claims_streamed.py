@@ -153,6 +153,27 @@ def test_a_streamed_task_gives_the_whole_tasks_tables(seed, segment, monkeypatch
     assert prepared_sizes and max(prepared_sizes) < len(figures) / 2
 
 
+def test_a_tasks_many_sorted_parts_merge_a_few_at_a_time_into_the_whole_tasks_tables(monkeypatch, tmp_path):
+    """A task's groups and conflicts are written as sorted parts (one per chunk of incidents) and merged:
+    many parts are merged a few at a time, in rounds, and the tables are the whole task's, rows and order."""
+    figures, articles = _crafted(5)
+    _streamed_above(monkeypatch, WHOLE)
+    expected = _task(figures, articles, "spill", tmp_path / "whole")
+    merges: list[int] = []
+    original = claims._SortedParts._merge
+
+    def merge(self, paths, where):
+        merges.append(len(paths))
+        return original(self, paths, where)
+
+    monkeypatch.setattr(claims._SortedParts, "_merge", merge)
+    monkeypatch.setattr(claims, "_MERGE_FAN_IN", 3)
+    monkeypatch.setattr(claims, "_CHUNK_FIGURES", 8)  # dozens of parts
+    _streamed_above(monkeypatch, 40)
+    _same(_task(figures, articles, "spill", tmp_path / "streamed"), expected)
+    assert max(merges) == 3 and len(merges) > 2 * len(figures) // 8 // 3  # rounds of three parts each
+
+
 @pytest.mark.parametrize("how", ["frame", "spill"])
 def test_figures_of_unlisted_articles_scattered_through_the_task_stay_with_their_siblings(how, monkeypatch,
                                                                                           prepared_sizes, tmp_path):
