@@ -98,8 +98,9 @@ class _Rows:
         """Each figure's article as an integer, equal for the figures of one article: its row in the
         articles (found once here: each part read is filled from it), or for a figure whose article is
         not among them a number past those rows, one per article id. The ids are read
-        ``_DISTRIBUTED_ROWS`` at a time: a big key's ids all read as Python strings were ~100 bytes a figure."""
-        from .claims import _article_ids, _article_index, _article_rows
+        ``_ID_CHUNK_ROWS`` at a time: a big key's ids all read as Python strings were ~100 bytes a figure
+        (and each look-up hashes the articles' ids again: not a few thousand at a time)."""
+        from .claims import _ID_CHUNK_ROWS, _article_ids, _article_index, _article_rows
 
         ids = _article_ids(self.articles) if self.articles is not None else None
         index = None if ids is None else _article_index(ids)
@@ -108,8 +109,8 @@ class _Rows:
         groups = np.empty(self.n, dtype=np.int64)
         article_of = np.full(self.n, -1, dtype=np.int32)
         other: dict[Any, int] = {}  # the ids of articles not there, numbered
-        for start in range(0, self.n, _DISTRIBUTED_ROWS):
-            stop = min(self.n, start + _DISTRIBUTED_ROWS)
+        for start in range(0, self.n, _ID_CHUNK_ROWS):
+            stop = min(self.n, start + _ID_CHUNK_ROWS)
             piece = self.read(np.arange(start, stop), frozenset({"article_id"}), fill=False)
             values = piece["article_id"] if "article_id" in piece else pd.Series([""] * (stop - start))
             found = _article_rows(values, index)
