@@ -112,7 +112,10 @@ def claims_on_cluster(
     from .claims import blocking_keys, build_claims_by_blocks
 
     def submit(function: Any, *args: Any) -> Any:
-        return client.submit(function, *args, pure=False)
+        # A batch's tables sent as data of their own (scattered), not inside the task: a task carrying
+        # megabytes makes the scheduler copy them with the graph (and Dask warn about a large graph)
+        sent = [client.scatter(arg, hash=False) if isinstance(arg, pd.DataFrame) else arg for arg in args]
+        return client.submit(function, *sent, pure=False)
 
     figures = figures.reset_index(drop=True)
     keys = blocking_keys(figures) if not figures.empty else None  # here: the whole table is not shipped twice

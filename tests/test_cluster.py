@@ -56,6 +56,26 @@ def test_cluster_audit_equals_a_local_audit(cluster, corpus, tmp_path):
     assert all(n > 0 for n in done.values())
 
 
+def test_claims_tasks_get_their_tables_as_scattered_data_not_inside_the_task(cluster, corpus, tmp_path,
+                                                                            monkeypatch):
+    """A claims task's figures and articles travel as data of their own: a task carrying them makes the
+    scheduler copy megabytes with the graph (Dask warns "Sending large graph" on a real corpus)."""
+    from auditor import claims
+
+    sent: list[list[type]] = []
+    original = distributed.Client.submit
+
+    def submit(self, function, *args, **kwargs):
+        if function is claims._claims_task:
+            sent.append([type(arg) for arg in args])
+        return original(self, function, *args, **kwargs)
+
+    monkeypatch.setattr(distributed.Client, "submit", submit)
+    remote = audit(corpus, cluster=cluster.scheduler_address, out_dir=tmp_path / "remote")
+    assert len(remote.groups) > 20 and sent
+    assert all(pd.DataFrame not in types and distributed.Future in types for types in sent)
+
+
 def test_review_decisions_merge_on_the_cluster_path(cluster, corpus, tmp_path):
     out = tmp_path / "out"
     first = audit(corpus, jobs=1, out_dir=out)
