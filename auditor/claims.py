@@ -995,7 +995,7 @@ def _claims_task(
         figures, articles = _read_frames(source, keep)
     else:
         figures, articles = _narrowed(figures, _CLAIM_COLUMNS), _narrowed(articles, _ARTICLE_CLAIM_COLUMNS)
-    if run_folders is not None and store is None:
+    if run_folders is not None:
         # Each chunk's groups and conflicts written as a sorted part as it is built, the parts merged
         # into the task's runs: the task never holds its groups and conflicts (nor a sorted copy).
         import tempfile
@@ -1008,16 +1008,12 @@ def _claims_task(
                      conflicts.merged(run_folders[2]))
             del found, groups, conflicts
         release_memory()
-        return paths
-    stages = _task_stages(figures, articles, None, Path(source).parent if isinstance(source, str) else None)
-    del figures, articles  # the stages hold them, and let go of each column once read
-    found, groups, conflicts = _last_stage(stages)
-    groups, conflicts = finish_claims(found, groups, conflicts)
-    built = (found[list(_FILLED)], groups, conflicts)
-    del found, groups, conflicts
-    if store is not None:
+        if store is None:
+            return paths
+        # The claims stored by bucket read back from the runs (the tables as the run's end reads them),
+        # not sorted here in memory: a sorted copy of a big key's conflicts was the task's peak.
         folder, buckets, digests = store
-        paths = _run_files(built, run_folders)
+        built = tuple(read_run(path) for path in paths)
         split = _each_bucket(built, buckets)
         n_stored = 0
         if split is not None:  # else (never seen) used as built, not stored
@@ -1032,6 +1028,12 @@ def _claims_task(
         del built, split
         release_memory()
         return paths, n_stored
+    stages = _task_stages(figures, articles, None, Path(source).parent if isinstance(source, str) else None)
+    del figures, articles  # the stages hold them, and let go of each column once read
+    found, groups, conflicts = _last_stage(stages)
+    groups, conflicts = finish_claims(found, groups, conflicts)
+    built = (found[list(_FILLED)], groups, conflicts)
+    del found, groups, conflicts
     if isinstance(source, pd.DataFrame):
         release_memory()
         return built

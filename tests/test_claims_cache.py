@@ -86,6 +86,17 @@ def test_a_changed_article_rebuilds_only_its_buckets_and_gives_the_uncached_audi
     _same_audit(changed, audit(corpus, jobs=jobs))
 
 
+def test_claims_a_parallel_run_stored_serve_a_one_process_run_as_built_there(corpus, tmp_path, batch_caches):
+    """A --jobs 2 run stores its claims from its tasks' runs (files); a later run in one process (a notebook's)
+    reuses every bucket and gets the tables it would build itself: values, order and types."""
+    cache = tmp_path / "cache"
+    audit(corpus, jobs=2, cache=cache)
+    stored = batch_caches[-1].built
+    reused = audit(corpus, jobs=1, cache=cache)
+    assert stored > 10 and (batch_caches[-1].built, batch_caches[-1].reused) == (0, stored)
+    _same_audit(reused, audit(corpus, jobs=1))
+
+
 def _all_buckets(figures: pd.DataFrame) -> np.ndarray:
     keys = pd.Categorical(claims.blocking_keys(figures))
     return claims._buckets(keys.categories, keys.codes.astype(np.int64), len(figures))
