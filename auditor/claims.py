@@ -1175,7 +1175,8 @@ class _SortedParts:
         return path
 
     def _merge(self, paths: list[str], where: Path) -> str:
-        """The parts ``paths`` merged into a run in a new file in ``where`` (the parts removed): its path."""
+        """The parts ``paths`` merged into a run in a new file in ``where`` (the parts removed): its path; a
+        single part is its own run, left where it is (the last of a round's groups)."""
         import tempfile
 
         import pyarrow as pa
