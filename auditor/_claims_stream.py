@@ -32,7 +32,7 @@ import pandas as pd
 
 from ._claim_rules import PreparedFigures, _text_list, prepare
 from ._spill import SCHEMA, SpillPart, release_memory
-from .incidents import Incident, Sweep, anchor_days, key_parts, keys_of_parts, label_incidents, name_incidents
+from .incidents import Incident, Sweep, key_parts, keys_of_parts, label_incidents, name_incidents
 
 # What the first pass reads of each figure: what keys, days and the linking's order read, the ids a
 # figure supersedes or names as its total, and the columns the task fills
@@ -202,7 +202,7 @@ _DISTRIBUTED_ROWS = 16_384
 
 # What the first pass keeps of each figure: its key's, its sweep's and its incident's reading (the
 # sweep reads them from there, not the figures again: it reads only the texts of a key that weighs words)
-_KEPT = ("day", "event_day", "pub_day", "figure_id", "category", "scope", "loose", "place", "level", "admin1",
+_KEPT = ("event_day", "pub_day", "figure_id", "category", "scope", "loose", "place", "level", "admin1",
          "ref_place")
 # Of those, the texts that few distinct values take (kept as a small integer per figure)
 _CODED = ("category", "scope", "place", "level", "admin1", "ref_place")
@@ -268,7 +268,7 @@ class _Strings:
 @dataclasses.dataclass
 class _FirstPass:
     """What the first pass keeps of each figure (arrays in the task's row order: ``columns``, named as in
-    :data:`_KEPT`, ``day`` the anchor day, NaN when undated) and of the task."""
+    :data:`_KEPT`; a figure's anchor day is its event day, else its publication day) and of the task."""
 
     keys: np.ndarray  # each figure's blocking key (a code)
     columns: dict[str, np.ndarray | _Coded | _Strings]
@@ -311,7 +311,7 @@ def _first_pass(rows: _Rows, config: Any, size: int) -> _FirstPass:
         prep = prepare(frame, config, consume=True)
         del frame
         parts.append(key_parts(prep, config))
-        kept = {"day": anchor_days(prep), "event_day": prep.event_day, "pub_day": prep.pub_day,
+        kept = {"event_day": prep.event_day, "pub_day": prep.pub_day,
                 "figure_id": prep.col["figure_id"], "category": prep.col["category"], "scope": prep.scope,
                 "loose": prep.loose, "place": prep.place, "level": prep.level, "admin1": prep.admin1,
                 "ref_place": prep.ref_place}
@@ -381,7 +381,8 @@ def _linked(rows: _Rows, first: _FirstPass, config: Any, size: int) -> list[Inci
     pieces: list[tuple[int, np.ndarray]] = []  # a key's sweep order cut in pieces (int32: held all along)
     for b, block in enumerate(blocks):
         head = int(block[0])
-        days = kept["day"][block]
+        event = kept["event_day"][block]
+        days = np.where(np.isnan(event), kept["pub_day"][block], event)  # anchor days (incidents.anchor_days)
         sweep = Sweep(config, kept["category"][head], kept["scope"][head], bool(kept["loose"][head]),
                       undated=bool(np.isnan(days).any()))
         sweeps.append(sweep)
