@@ -640,6 +640,19 @@ def write_run(path: str | Path, frame: pd.DataFrame, schema: pa.Schema, batch_ro
     return str(path)
 
 
+def copy_run(source: str | Path, target: str | Path, compression: str | None = None) -> None:
+    """The run ``source`` written again as ``target``, a record batch at a time (read by plain reads,
+    not mapped: none of it stays resident), its buffers compressed by ``compression`` ("zstd": what a
+    cache keeps) or not (what a merge reads): the same batches and values."""
+    # (on this thread: Arrow's threads compressing or decompressing buffers each keep a heap of their own)
+    options = ipc.IpcWriteOptions(compression=compression, use_threads=False)
+    with pa.OSFile(str(source), "rb") as file:
+        reader = ipc.open_file(file, options=ipc.IpcReadOptions(use_threads=False))
+        with pa.OSFile(str(target), "wb") as sink, ipc.new_file(sink, reader.schema, options=options) as writer:
+            for k in range(reader.num_record_batches):
+                writer.write_batch(reader.get_batch(k))
+
+
 def read_run(path: str | Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """A run's ``columns`` (all when ``None``), typed as :class:`SpilledTable` types them.
 
@@ -669,4 +682,4 @@ def _run_rows(path: str | Path, columns: Sequence[str] | None, rows: np.ndarray 
 
 
 __all__ = ["ARTICLE_CHUNK", "ARTICLE_SCHEMA", "PackedResults", "PackedRows", "SpillPart", "SpillWriter", "SpilledFigures",
-           "SpilledRuns", "SpilledTable", "figure_batch", "read_run", "release_memory", "remove_abandoned", "write_run"]
+           "SpilledRuns", "SpilledTable", "copy_run", "figure_batch", "read_run", "release_memory", "remove_abandoned", "write_run"]

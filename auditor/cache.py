@@ -12,7 +12,9 @@ only when the file was last modified well before it was read (a change within th
 would otherwise go unseen); ``claim_batches`` keeps the claims (figures' groups, claim groups, conflicts)
 of each bucket of blocking keys under a digest of its input rows (:class:`auditor.claims.ClaimBatchCache`),
 *before* review decisions, which are merged afresh on every run: a changed article rebuilds only the
-buckets its figures fall in.
+buckets its figures fall in. A bucket that a claims task built alone (a big blocking key's) is kept as
+that task's Arrow run files in ``claim-runs/`` beside the SQLite file (:class:`StoredRuns`), so that
+storing and reusing it copies files and never holds its tables.
 
 The store is one SQLite file (``articles.sqlite``) in the user cache folder (see
 :func:`auditor._cache.cache_dir`) or in a folder the caller names. It is a pure accelerator: a
@@ -27,9 +29,11 @@ import logging
 import os
 import pickle
 import sqlite3
+import tempfile
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -55,6 +59,10 @@ _BATCH = 500
 _RACY_SECONDS = 2.0
 # Claim batches kept (each the claims of one bucket of blocking keys): the most recently used.
 _CLAIM_BATCHES = 4096
+# The folder (beside the SQLite file) of the claims buckets kept as run files (StoredRuns).
+CLAIM_RUNS = "claim-runs"
+# A file there that no entry names is removed once this old (younger, its entry may be on its way in).
+_ORPHAN_SECONDS = 3600.0
 # Claims inputs whose buckets are kept (so that an unchanged input needs no keys): the most recent.
 _CLAIM_LAYOUTS = 16
 
@@ -110,6 +118,15 @@ def article_key(article: Article, version: str) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class StoredRuns:
+    """A claims bucket kept as Arrow run files (its filled columns, groups and conflicts, as
+    :func:`auditor._spill.read_run` reads them): the files' names in the store's ``claim-runs``
+    folder as stored, their full paths as :meth:`ArticleCache.get_claim_batches` gives them."""
+
+    paths: tuple[str, str, str]
+
+
 class ArticleCache:
     """Figure rows (tuples in ``FIGURE_COLUMNS`` order) per article key, in one SQLite file."""
 
@@ -136,6 +153,8 @@ class ArticleCache:
             for table in ("figures", "file_reads", "claim_batches", "claim_layouts") if tidy else ():
                 db.execute(f"DELETE FROM {table} WHERE used < ?", (time.time() - _UNUSED_DAYS * 86400,))
             self._db = db
+            if tidy:
+                self._remove_orphan_runs()
         except (OSError, sqlite3.Error) as exc:
             log.warning("figure cache %s not used: %s", self.path, exc)
         self.hits = 0
@@ -254,11 +273,11 @@ class ArticleCache:
                 [(name, *stored, now) for name, stored in entries if stored is not None])
             self._touch("file_reads", "path", [name for name, stored in entries if stored is None])
 
-    def get_claim_batches(self, keys: Sequence[str]) -> dict[str, tuple]:
+    def get_claim_batches(self, keys: Sequence[str]) -> dict[str, tuple | StoredRuns]:
         """The claim frames stored under those ``keys`` that are (see
-        :class:`auditor.claims.ClaimBatchCache`); an entry that cannot be read is left out (built
-        again) with a warning."""
-        found: dict[str, tuple] = {}
+        :class:`auditor.claims.ClaimBatchCache`), or the :class:`StoredRuns` of those kept as files; an
+        entry that cannot be read (or whose files are gone) is left out (built again) with a warning."""
+        found: dict[str, tuple | StoredRuns] = {}
         if self._db is None:
             return found
         blobs: list[tuple[str, bytes]] = []
@@ -275,17 +294,73 @@ class ArticleCache:
                 log.warning("figure cache %s: a stored claims batch could not be read (%s); built again",
                             self.path, exc)
                 continue
-            if isinstance(frames, tuple) and len(frames) == 3:
+            if isinstance(frames, StoredRuns):
+                runs = StoredRuns(tuple(str(self.folder / CLAIM_RUNS / name) for name in frames.paths))  # type: ignore[arg-type]
+                if all(os.path.isfile(path) for path in runs.paths):
+                    found[key] = runs
+                else:
+                    log.warning("figure cache %s: the files of a stored claims batch are gone; built again",
+                                self.path)
+            elif isinstance(frames, tuple) and len(frames) == 3:
                 found[key] = frames
             else:
                 log.warning("figure cache %s: a stored claims batch is not three tables; built again", self.path)
         return found
 
-    def put_claim_batches(self, items: Iterable[tuple[str, tuple]]) -> None:
+    def put_claim_batches(self, items: Iterable[tuple[str, tuple | StoredRuns]]) -> None:
         """Store the claim frames of each key, keeping the ``_CLAIM_BATCHES`` most recently used."""
         self._put("INSERT OR REPLACE INTO claim_batches (key, frames, used) VALUES (?, ?, ?)", items,
                   ("DELETE FROM claim_batches WHERE key NOT IN "
                    "(SELECT key FROM claim_batches ORDER BY used DESC LIMIT ?)", (_CLAIM_BATCHES,)))
+
+    def put_claim_runs(self, key: str, paths: Sequence[str]) -> None:
+        """Store under ``key`` the claims of one bucket as they are in three run files (filled columns,
+        groups, conflicts): copies of the files in the ``claim-runs`` folder (a record batch at a time,
+        compressed: zstd keeps a big key's conflicts in a seventh of their run's size), then an entry
+        naming them."""
+        if self._db is None:
+            return
+        from ._spill import copy_run
+
+        folder = self.folder / CLAIM_RUNS
+        names = tuple(f"{key}.{k}.arrow" for k in range(len(paths)))
+        temporary = None
+        try:
+            folder.mkdir(exist_ok=True)
+            for path, name in zip(paths, names):
+                handle, temporary = tempfile.mkstemp(prefix=".", suffix=".part", dir=folder)
+                os.close(handle)
+                copy_run(path, temporary, "zstd")
+                os.replace(temporary, folder / name)  # (another run storing this key wrote the same bytes)
+                temporary = None
+        except (OSError, ValueError) as exc:  # (pyarrow's errors are one or the other)
+            log.warning("figure cache %s: the claims of a big bucket not stored: %s", self.path, exc)
+            if temporary is not None:
+                Path(temporary).unlink(missing_ok=True)
+            return
+        self.put_claim_batches([(key, StoredRuns(names))])  # type: ignore[arg-type]
+
+    def _remove_orphan_runs(self) -> None:
+        """Remove the run files (and copies left half-made) that no entry names any more (entries
+        expire and are pruned in SQLite alone), once older than ``_ORPHAN_SECONDS``."""
+        folder = self.folder / CLAIM_RUNS
+        try:
+            files = list(os.scandir(folder))
+        except OSError:
+            return
+        cutoff = time.time() - _ORPHAN_SECONDS
+        old = [entry for entry in files if entry.is_file() and entry.stat().st_mtime < cutoff]
+        if not old:
+            return
+        keys = {entry.name.split(".", 1)[0] for entry in old if not entry.name.startswith(".")}
+        try:
+            kept = {row[0] for row in self._rows_where_in("SELECT key FROM claim_batches WHERE key IN", sorted(keys))}
+        except sqlite3.Error:  # (then nothing removed: tidied by a later run)
+            return
+        for entry in old:
+            if entry.name.startswith(".") or entry.name.split(".", 1)[0] not in kept:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
 
     def get_claim_layout(self, key: str) -> np.ndarray | None:
         """The bucket of every figure of the claims input ``key`` names, when stored."""
@@ -400,4 +475,4 @@ def default_cache_folder() -> Path:
     return cache_dir()
 
 
-__all__ = ["ArticleCache", "article_key", "default_cache_folder", "extractor_version", "tree_digest"]
+__all__ = ["CLAIM_RUNS", "ArticleCache", "StoredRuns", "article_key", "default_cache_folder", "extractor_version", "tree_digest"]

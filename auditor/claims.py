@@ -23,6 +23,7 @@ import dataclasses
 import gc
 import itertools
 import json
+import logging
 import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -36,12 +37,15 @@ import pandas as pd
 
 from ._claim_rules import _NUMBER_COLUMNS, _TEXT_COLUMNS, PreparedFigures, load_config, prepare
 from ._processes import running
-from ._spill import (SCHEMA, SpilledFigures, SpilledRuns, SpilledTable, SpillPart, _merge_positions, read_run,
-                     release_memory, write_run)
+from ._spill import (SCHEMA, SpilledFigures, SpilledRuns, SpilledTable, SpillPart, _merge_positions, copy_run,
+                     read_run, release_memory, write_run)
+from .cache import StoredRuns
 from .conflicts import conflict_rows
 from .incidents import Incident, block_keys, key_parts, keys_of_parts, link_incidents
 from .relations import Group, build_groups, violations
 from .summaries import summarise_groups
+
+log = logging.getLogger(__name__)
 
 GROUP_COLUMNS: tuple[str, ...] = (
     "group_id", "category", "subject", "location", "reference_place", "unit", "n_figures",
@@ -292,8 +296,7 @@ def build_claims_by_blocks(
         try:
             if cache is not None:
                 if spilled:  # one bucket's frames held at a time (here: an unchanged re-run starts no worker)
-                    stored_runs = {bucket: _run_files(frames, run_folders) for bucket, frames in
-                                   cache.each_stored(digests)}
+                    stored_runs = dict(cache.each_stored(digests, partial(_run_files, run_folders=run_folders)))
                 else:
                     stored = cache.get(digests)
                 found = list(stored_runs if spilled else stored)
@@ -621,14 +624,19 @@ class ClaimBatchCache:
 
     def get(self, digests: dict[int, str]) -> dict[int, tuple]:
         """The stored claims of the buckets found (bucket -> frames)."""
-        return dict(self.each_stored(digests))
+        return dict(self.each_stored(digests, _stored_frames))
 
-    def each_stored(self, digests: dict[int, str]) -> Iterator[tuple[int, tuple]]:
-        """``(bucket, frames)`` of each bucket found, read from the store one at a time (a caller that
-        writes each away holds one bucket's frames, not every bucket's)."""
+    def each_stored(self, digests: dict[int, str], taken: Callable[[Any], Any | None]
+                    ) -> Iterator[tuple[int, Any]]:
+        """``(bucket, taken(stored))`` of each bucket found, read from the store one at a time (a caller
+        that writes each away holds one bucket's frames, not every bucket's); ``stored`` is its frames
+        or its :class:`~auditor.cache.StoredRuns`; a bucket ``taken`` gives ``None`` for (its files
+        gone since) is not found."""
         self.reused = 0
         for bucket, digest in digests.items():
             frames = self.store.get_claim_batches([digest]).get(digest)
+            if frames is not None:
+                frames = taken(frames)
             if frames is not None:
                 self.reused += 1
                 yield bucket, frames
@@ -1010,9 +1018,21 @@ def _claims_task(
         release_memory()
         if store is None:
             return paths
+        folder, buckets, digests = store
+        if len(digests) == 1:
+            # The task's runs are its one bucket's claims (a big key's, mostly): kept as those files, copied
+            # (its tables read whole to be pickled were the worker's peak of a default run, and its entry
+            # would grow with the key)
+            from .cache import ArticleCache
+
+            kept = ArticleCache(folder, tidy=False)
+            try:
+                kept.put_claim_runs(next(iter(digests.values())), paths)
+            finally:
+                kept.close()
+            return paths, 1
         # The claims stored by bucket read back from the runs (the tables as the run's end reads them),
         # not sorted here in memory: a sorted copy of a big key's conflicts was the task's peak.
-        folder, buckets, digests = store
         built = tuple(read_run(path) for path in paths)
         split = _each_bucket(built, buckets)
         n_stored = 0
@@ -1110,17 +1130,40 @@ def _packed(units: np.ndarray, n_batches: int) -> list[np.ndarray]:
     return [np.sort(np.concatenate(b)).astype(dtype, copy=False) for b in batches if b]
 
 
-def _run_files(built: tuple, run_folders: tuple[Path, Path, Path]) -> tuple[str, str, str]:
+def _run_files(built: tuple | StoredRuns, run_folders: tuple[Path, Path, Path]) -> tuple[str, str, str] | None:
     """Claims of a batch or bucket (filled columns, groups, conflicts) written as Arrow runs, one
-    in each of ``run_folders``: their paths."""
+    in each of ``run_folders`` (a bucket stored as runs: its files copied): their paths (``None``:
+    a stored file could not be copied, the bucket is built again)."""
     import tempfile
 
     paths = []
-    for frame, where in zip(built, run_folders):
+    for k, where in enumerate(run_folders):
         handle, path = tempfile.mkstemp(suffix=".arrow", dir=where)
         os.close(handle)
-        paths.append(write_run(path, frame, _run_schema(frame.columns)))
+        paths.append(path)
+        if not isinstance(built, StoredRuns):
+            write_run(path, built[k], _run_schema(built[k].columns))
+            continue
+        try:
+            copy_run(built.paths[k], path)  # (stored compressed: written plain for the merge)
+        except (OSError, ValueError) as exc:  # (removed by another run's pruning since it was looked up)
+            log.warning("a stored claims batch could not be copied (%s); built again", exc)
+            for made in paths:
+                Path(made).unlink(missing_ok=True)
+            return None
     return tuple(paths)  # type: ignore[return-value]
+
+
+def _stored_frames(stored: tuple | StoredRuns) -> tuple | None:
+    """A stored bucket's frames (those of a bucket stored as runs read from its files; ``None``: they
+    could not be read, the bucket is built again)."""
+    if not isinstance(stored, StoredRuns):
+        return stored
+    try:
+        return tuple(read_run(path) for path in stored.paths)
+    except (OSError, ValueError) as exc:  # (pyarrow's errors are ValueErrors or OSErrors)
+        log.warning("a stored claims batch could not be read (%s); built again", exc)
+        return None
 
 
 class _SortedParts:

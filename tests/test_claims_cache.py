@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from auditor import claims
@@ -63,7 +64,7 @@ def _edit(path: Path) -> None:
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_changed_article_rebuilds_only_its_buckets_and_gives_the_uncached_audit(corpus, tmp_path, batch_caches,
-                                                                                   jobs):
+                                                                                   on_workers, jobs):
     cache = tmp_path / "cache"
     first = audit(corpus, jobs=jobs, cache=cache)
     n_buckets = batch_caches[-1].built
@@ -86,7 +87,16 @@ def test_a_changed_article_rebuilds_only_its_buckets_and_gives_the_uncached_audi
     _same_audit(changed, audit(corpus, jobs=jobs))
 
 
-def test_claims_a_parallel_run_stored_serve_a_one_process_run_as_built_there(corpus, tmp_path, batch_caches):
+@pytest.fixture()
+def on_workers(monkeypatch):
+    """Runs of two jobs use their workers for this small corpus too (spilled tables, tasks storing claims)."""
+    from auditor import _parallel
+
+    monkeypatch.setattr(_parallel, "PARALLEL_MIN_CHARS", 1)
+
+
+def test_claims_a_parallel_run_stored_serve_a_one_process_run_as_built_there(corpus, tmp_path, batch_caches,
+                                                                             on_workers):
     """A --jobs 2 run stores its claims from its tasks' runs (files); a later run in one process (a notebook's)
     reuses every bucket and gets the tables it would build itself: values, order and types."""
     cache = tmp_path / "cache"
@@ -226,3 +236,92 @@ def test_a_batch_that_cannot_be_stored_leaves_nothing_half_written_and_the_store
     assert list(store.get_claim_batches(["third"])) == ["third"]
     stored = store.get_claim_batches(["third"])["third"]
     assert all(a.equals(b) for a, b in zip(stored, frames))
+
+
+def _claim_run_files(cache: Path) -> list[Path]:
+    from auditor.cache import CLAIM_RUNS
+
+    return sorted((cache / CLAIM_RUNS).glob("*.arrow"))
+
+
+def test_a_bucket_a_task_built_alone_is_kept_as_its_run_files_and_reused_from_them(corpus, tmp_path, batch_caches,
+                                                                                    on_workers, monkeypatch, caplog):
+    """A claims task that holds one bucket (a big blocking key's: streamed, its tables never whole in
+    memory) stores it as its three run files, not pickled into SQLite; parallel and one-process re-runs
+    reuse them and give the audit built without the cache; a file gone is built again with a warning."""
+    monkeypatch.setattr(claims, "_CLAIM_ROWS_PER_TASK", 1)  # a task per bucket, as a big key gets
+    cache = tmp_path / "cache"
+    first = audit(corpus, jobs=2, cache=cache)
+    n_buckets = batch_caches[-1].built
+    assert n_buckets > 10
+    files = _claim_run_files(cache)
+    assert len(files) == 3 * n_buckets
+    with sqlite3.connect(cache / CACHE_FILE) as db:
+        assert db.execute("SELECT count(*) FROM claim_batches").fetchone()[0] == n_buckets
+        # the entries name files: none holds a table
+        assert db.execute("SELECT max(length(frames)) FROM claim_batches").fetchone()[0] < 500
+    uncached = audit(corpus, jobs=2)
+    _same_audit(first, uncached)
+
+    again = audit(corpus, jobs=2, cache=cache)
+    assert (batch_caches[-1].built, batch_caches[-1].reused) == (0, n_buckets)
+    _same_audit(again, uncached)
+    in_one_process = audit(corpus, jobs=1, cache=cache)  # the files read as tables
+    assert (batch_caches[-1].built, batch_caches[-1].reused) == (0, n_buckets)
+    _same_audit(in_one_process, audit(corpus, jobs=1))
+
+    files[len(files) // 2].unlink()
+    with caplog.at_level(logging.WARNING, logger="auditor.cache"):
+        rebuilt = audit(corpus, jobs=2, cache=cache)
+    assert "files of a stored claims batch are gone" in caplog.text
+    assert (batch_caches[-1].built, batch_caches[-1].reused) == (1, n_buckets - 1)
+    _same_audit(rebuilt, uncached)
+    assert len(_claim_run_files(cache)) == 3 * n_buckets  # stored again
+
+    for jobs in (2, 1):  # copied for a merge, or read as tables
+        files[0].write_bytes(b"not an Arrow file")
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            damaged = audit(corpus, jobs=jobs, cache=cache)
+        assert "stored claims batch could not be" in caplog.text
+        assert batch_caches[-1].built == 1
+        _same_audit(damaged, uncached if jobs == 2 else in_one_process)
+
+
+def test_run_files_no_entry_names_are_removed_once_old(tmp_path):
+    """Entries expire and are pruned in SQLite alone: the next opening of the store removes the files
+    no entry names (and copies left half-made by a killed run) once they are an hour old, never the
+    files of a live entry nor a young file whose entry may still be on its way."""
+    import os
+    import time
+
+    from auditor.cache import CLAIM_RUNS, ArticleCache
+
+    from auditor._spill import read_run, write_run
+
+    frames = [pd.DataFrame({"value": np.arange(k, k + 5000)}) for k in range(3)]
+    sources = [write_run(tmp_path / f"run-{k}.arrow", frame, pa.schema([("value", pa.int64())]))
+               for k, frame in enumerate(frames)]
+    store = ArticleCache(tmp_path / "cache")
+    store.put_claim_runs("live", sources)
+    store.put_claim_runs("pruned", sources)
+    store.close()
+    folder = tmp_path / "cache" / CLAIM_RUNS
+    kept = sorted(folder.glob("live.*"))
+    assert [read_run(path).equals(frame) for path, frame in zip(kept, frames)] == [True] * 3
+    assert sum(p.stat().st_size for p in kept) < sum(Path(p).stat().st_size for p in sources) / 2  # compressed
+    with sqlite3.connect(tmp_path / "cache" / CACHE_FILE) as db:
+        db.execute("DELETE FROM claim_batches WHERE key = 'pruned'")
+    (folder / ".half-made.part").write_bytes(b"x")
+    (folder / "young.0.arrow").write_bytes(b"x")
+    old = time.time() - 2 * 3600
+    for path in folder.iterdir():
+        if not path.name.startswith("young"):
+            os.utime(path, (old, old))
+
+    ArticleCache(tmp_path / "cache").close()
+    assert sorted(p.name for p in folder.iterdir()) == ["live.0.arrow", "live.1.arrow", "live.2.arrow",
+                                                        "young.0.arrow"]
+    store = ArticleCache(tmp_path / "cache")
+    assert list(store.get_claim_batches(["live"])) == ["live"]
+    store.close()
