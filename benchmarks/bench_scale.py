@@ -9,7 +9,8 @@ Prints, on a generated wire corpus (``make_corpus.py``):
 * ``--jobs 1`` against ``--jobs 2`` (wall time, and CPU time of the workers);
 * the first run against re-runs: unchanged into the same --out (up to date), into a new --out (per-article
   cache), and after one article changed (fastest of 3 each, wall and CPU);
-* peak RSS of the CLI process (and the largest worker) at each of ``--sizes`` MB (JSONL files);
+* peak RSS of the CLI process (and the largest worker) at each of ``--sizes`` MB (JSONL files), without
+  the cache and as a default run (the cache on, empty);
 * the audit on a Dask ``LocalCluster`` of 1 and 2 single-threaded worker processes;
 * claim building (incidents, groups, conflicts) at ``--claims`` figures (``bench_claims.py``, each
   size in a fresh process);
@@ -363,8 +364,12 @@ def _peak_rss(work: Path, sizes: list[float]) -> None:
         measured.append((_kb(folder) / 1024, run["rss_mb"]))
         print(f"| peak RSS at {measured[-1][0]:.0f} MB (--jobs 2, JSONL) | parent {run['rss_mb']:,.0f} MB, "
               f"largest worker {run['worker_rss_mb']:,.0f} MB; {run['process']:.0f} s |")
-        shutil.rmtree(folder, ignore_errors=True)
-        shutil.rmtree(work / f"rss-{size:g}", ignore_errors=True)
+        # The run as users get it: the cache on (empty: every article extracted, every claims bucket stored)
+        cached = _run_cli(folder, work / f"rss-cached-{size:g}", "--cache", str(work / f"cache-{size:g}"), "--jobs", "2")
+        print(f"| peak RSS at {measured[-1][0]:.0f} MB, default run (cache on, empty) | parent "
+              f"{cached['rss_mb']:,.0f} MB, largest worker {cached['worker_rss_mb']:,.0f} MB; {cached['process']:.0f} s |")
+        for made in (folder, work / f"rss-{size:g}", work / f"rss-cached-{size:g}", work / f"cache-{size:g}"):
+            shutil.rmtree(made, ignore_errors=True)
     if len(measured) > 1 and measured[-1][0] > measured[0][0]:
         (small, first), (big, last) = measured[0], measured[-1]
         print(f"| parent growth, {small:.0f} -> {big:.0f} MB of text | {(last - first) / (big - small):.1f} MB per MB |")
