@@ -300,7 +300,8 @@ def build_claims_by_blocks(
                 else:
                     stored = cache.get(digests)
                 found = list(stored_runs if spilled else stored)
-                missing = np.flatnonzero(~np.isin(bucket_of_row, np.array(found, dtype=np.int64)))
+                missing = np.flatnonzero(~np.isin(bucket_of_row, np.array(found, dtype=np.int64))).astype(
+                    np.int32 if n < 2**31 else np.int64)  # (as _packed gives rows: held, one per figure)
                 batches = [missing[rows] for rows in
                            _packed(bucket_of_row[missing], _n_batches(len(missing), workers))] if len(missing) else []
             rows_of: Callable[[int], np.ndarray] = batches.__getitem__
@@ -339,9 +340,12 @@ def build_claims_by_blocks(
             if run_folders is not None:  # with a cache: the batches built, then the buckets it held
                 positions = dict(zip(*_positions_by(bucket_of_row)))
                 batch_of_row = _batch_of_row(batches + [positions[bucket] for bucket in stored_runs], n)
-                del positions
+                n_built = len(batches)
+                del positions, batches  # held as the uncached run holds them (above)
+                rows_of = partial(_rows_of_batch, batch_of_row)
+                article_rows = _ArticleOfRow.of(figures, articles, article_rows)
                 built = _counted_as_stored(_in_window(order, submitted, 2 * workers), cache)
-                held = ((len(batches) + k, paths) for k, paths in enumerate(stored_runs.values()))
+                held = ((n_built + k, paths) for k, paths in enumerate(stored_runs.values()))
                 return _from_runs(figures, itertools.chain(built, held), batch_of_row, run_folders, store_dir)
             futures: dict[int, Future] = {number: submitted(number) for number in order}
         except BaseException:
@@ -520,7 +524,7 @@ def _buckets(keys: pd.Index, codes: np.ndarray, n_rows: int) -> np.ndarray:
     while n_buckets * _BUCKET_ROWS < n_rows:
         n_buckets *= 2
     of_key = np.array([zlib.crc32(str(k).encode("utf-8", "surrogateescape")) % n_buckets for k in keys],
-                      dtype=np.int64)
+                      dtype=np.int32)  # (fewer buckets than figures; held through the claims step, one per figure)
     return of_key[codes]
 
 
@@ -611,7 +615,8 @@ class ClaimBatchCache:
         self.store.put_claim_layout(self._layout_key, bucket_of_row)
 
     def digests(self, bucket_of_row: np.ndarray) -> dict[int, str]:
-        """The digest of each bucket's input (after :meth:`read_rows`)."""
+        """The digest of each bucket's input (once, after :meth:`read_rows`: the rows' hashes, two numbers
+        per figure, are then let go rather than held through the claims tasks)."""
         import hashlib
 
         digests = {}
@@ -620,6 +625,7 @@ class ClaimBatchCache:
             digest.update(np.ascontiguousarray(self._rows[rows]).tobytes())
             digest.update(np.ascontiguousarray(self._of_article[rows]).tobytes())
             digests[bucket] = digest.hexdigest()
+        self._rows = self._of_article = None
         return digests
 
     def get(self, digests: dict[int, str]) -> dict[int, tuple]:
