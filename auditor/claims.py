@@ -1018,9 +1018,12 @@ def _claims_task(
             stages = _task_stages(figures, articles, Path(parts), Path(parts))
             del figures, articles  # the stages hold them, and let go of each column once read
             found, groups, conflicts = _last_stage(stages)
-            paths = (_run_file([found[list(_FILLED)]], 0, None, run_folders[0]), groups.merged(run_folders[1]),
-                     conflicts.merged(run_folders[2]))
-            del found, groups, conflicts
+            filled = [found[list(_FILLED)]]
+            del found  # (each figure's filled columns, not held through the merges)
+            filled_path = _run_file(filled, 0, None, run_folders[0])
+            release_memory()
+            paths = (filled_path, groups.merged(run_folders[1]), conflicts.merged(run_folders[2]))
+            del groups, conflicts
         release_memory()
         if store is None:
             return paths
