@@ -44,6 +44,14 @@ def corpus(tmp_path):
     return folder
 
 
+@pytest.fixture()
+def on_workers(monkeypatch):
+    """Runs of two jobs use their workers for this small corpus too (spilled tables, tasks storing claims)."""
+    from auditor import _parallel
+
+    monkeypatch.setattr(_parallel, "PARALLEL_MIN_CHARS", 1)
+
+
 def _same_audit(a, b) -> None:
     for name in ("figures", "groups", "conflicts"):
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
@@ -85,14 +93,6 @@ def test_a_changed_article_rebuilds_only_its_buckets_and_gives_the_uncached_audi
     assert batch_caches[-1].built == len(touched) < n_buckets
     assert batch_caches[-1].reused == len(set(_all_buckets(changed.figures))) - len(touched)
     _same_audit(changed, audit(corpus, jobs=jobs))
-
-
-@pytest.fixture()
-def on_workers(monkeypatch):
-    """Runs of two jobs use their workers for this small corpus too (spilled tables, tasks storing claims)."""
-    from auditor import _parallel
-
-    monkeypatch.setattr(_parallel, "PARALLEL_MIN_CHARS", 1)
 
 
 def test_claims_a_parallel_run_stored_serve_a_one_process_run_as_built_there(corpus, tmp_path, batch_caches,
@@ -295,9 +295,8 @@ def test_run_files_no_entry_names_are_removed_once_old(tmp_path):
     import os
     import time
 
-    from auditor.cache import CLAIM_RUNS, ArticleCache
-
     from auditor._spill import read_run, write_run
+    from auditor.cache import CLAIM_RUNS, ArticleCache
 
     frames = [pd.DataFrame({"value": np.arange(k, k + 5000)}) for k in range(3)]
     sources = [write_run(tmp_path / f"run-{k}.arrow", frame, pa.schema([("value", pa.int64())]))
