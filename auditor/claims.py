@@ -39,7 +39,7 @@ from ._claim_rules import _NUMBER_COLUMNS, _TEXT_COLUMNS, PreparedFigures, load_
 from ._processes import running
 from ._spill import (SCHEMA, SpilledFigures, SpilledRuns, SpilledTable, SpillPart, _merge_positions, copy_run,
                      read_run, release_memory, write_run)
-from .cache import StoredRuns
+from .cache import ArticleCache, StoredRuns
 from .conflicts import conflict_rows
 from .incidents import Incident, block_keys, key_parts, keys_of_parts, link_incidents
 from .relations import Group, build_groups, violations
@@ -1028,35 +1028,26 @@ def _claims_task(
         if store is None:
             return paths
         folder, buckets, digests = store
-        if len(digests) == 1:
-            # The task's runs are its one bucket's claims (a big key's, mostly): kept as those files, copied
-            # (its tables read whole to be pickled were the worker's peak of a default run, and its entry
-            # would grow with the key)
-            from .cache import ArticleCache
-
-            kept = ArticleCache(folder, tidy=False)
-            try:
+        kept = ArticleCache(folder, tidy=False)
+        try:
+            if len(digests) == 1:
+                # The task's runs are its one bucket's claims (a big key's, mostly): kept as those files, copied
+                # (its tables read whole to be pickled were the worker's peak of a default run, and its entry
+                # would grow with the key)
                 kept.put_claim_runs(next(iter(digests.values())), paths)
-            finally:
-                kept.close()
-            return paths, 1
-        # The claims stored by bucket read back from the runs (the tables as the run's end reads them),
-        # not sorted here in memory: a sorted copy of a big key's conflicts was the task's peak.
-        built = tuple(read_run(path) for path in paths)
-        split = _each_bucket(built, buckets)
-        n_stored = 0
-        if split is not None:  # else (never seen) used as built, not stored
-            from .cache import ArticleCache
-
-            kept = ArticleCache(folder, tidy=False)
-            try:  # a bucket's copy made as the store takes it: one bucket's copy held at a time
-                kept.put_claim_batches((digests[bucket], frames) for bucket, frames in split)
-            finally:
-                kept.close()
-            n_stored = len(digests)
-        del built, split
-        release_memory()
-        return paths, n_stored
+                return paths, 1
+            # The claims stored by bucket read back from the runs (the tables as the run's end reads them),
+            # not sorted here in memory: a sorted copy of a big key's conflicts was the task's peak.
+            split = _each_bucket(tuple(read_run(path) for path in paths), buckets)
+            if split is None:  # (never seen) used as built, not stored
+                return paths, 0
+            # a bucket's copy made as the store takes it: one bucket's copy held at a time
+            kept.put_claim_batches((digests[bucket], frames) for bucket, frames in split)
+            del split
+            return paths, len(digests)
+        finally:
+            kept.close()
+            release_memory()
     stages = _task_stages(figures, articles, None, Path(source).parent if isinstance(source, str) else None)
     del figures, articles  # the stages hold them, and let go of each column once read
     found, groups, conflicts = _last_stage(stages)
