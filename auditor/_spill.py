@@ -682,4 +682,5 @@ def _run_rows(path: str | Path, columns: Sequence[str] | None, rows: np.ndarray 
 
 
 __all__ = ["ARTICLE_CHUNK", "ARTICLE_SCHEMA", "PackedResults", "PackedRows", "SpillPart", "SpillWriter", "SpilledFigures",
-           "SpilledRuns", "SpilledTable", "copy_run", "figure_batch", "read_run", "release_memory", "remove_abandoned", "write_run"]
+           "SpilledRuns", "SpilledTable", "copy_run", "figure_batch", "read_run", "release_memory", "remove_abandoned",
+           "write_run"]

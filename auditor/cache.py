@@ -121,10 +121,15 @@ def article_key(article: Article, version: str) -> str:
 @dataclass(frozen=True)
 class StoredRuns:
     """A claims bucket kept as Arrow run files (its filled columns, groups and conflicts, as
-    :func:`auditor._spill.read_run` reads them): the files' names in the store's ``claim-runs``
-    folder as stored, their full paths as :meth:`ArticleCache.get_claim_batches` gives them."""
+    :func:`auditor._spill.read_run` reads them): their names in the store's ``claim-runs`` folder
+    (the entry holds the names; :meth:`ArticleCache.get_claim_batches` gives the folder too)."""
 
-    paths: tuple[str, str, str]
+    names: tuple[str, ...]
+    folder: str = ""
+
+    @property
+    def paths(self) -> tuple[str, ...]:
+        return tuple(os.path.join(self.folder, name) for name in self.names)
 
 
 class ArticleCache:
@@ -295,7 +300,7 @@ class ArticleCache:
                             self.path, exc)
                 continue
             if isinstance(frames, StoredRuns):
-                runs = StoredRuns(tuple(str(self.folder / CLAIM_RUNS / name) for name in frames.paths))  # type: ignore[arg-type]
+                runs = StoredRuns(frames.names, str(self.folder / CLAIM_RUNS))
                 if all(os.path.isfile(path) for path in runs.paths):
                     found[key] = runs
                 else:
@@ -338,7 +343,7 @@ class ArticleCache:
             if temporary is not None:
                 Path(temporary).unlink(missing_ok=True)
             return
-        self.put_claim_batches([(key, StoredRuns(names))])  # type: ignore[arg-type]
+        self.put_claim_batches([(key, StoredRuns(names))])
 
     def _remove_orphan_runs(self) -> None:
         """Remove the run files (and copies left half-made) that no entry names any more (entries
@@ -475,4 +480,5 @@ def default_cache_folder() -> Path:
     return cache_dir()
 
 
-__all__ = ["CLAIM_RUNS", "ArticleCache", "StoredRuns", "article_key", "default_cache_folder", "extractor_version", "tree_digest"]
+__all__ = ["CLAIM_RUNS", "ArticleCache", "StoredRuns", "article_key", "default_cache_folder", "extractor_version",
+           "tree_digest"]

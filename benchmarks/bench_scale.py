@@ -365,9 +365,11 @@ def _peak_rss(work: Path, sizes: list[float]) -> None:
         print(f"| peak RSS at {measured[-1][0]:.0f} MB (--jobs 2, JSONL) | parent {run['rss_mb']:,.0f} MB, "
               f"largest worker {run['worker_rss_mb']:,.0f} MB; {run['process']:.0f} s |")
         # The run as users get it: the cache on (empty: every article extracted, every claims bucket stored)
-        cached = _run_cli(folder, work / f"rss-cached-{size:g}", "--cache", str(work / f"cache-{size:g}"), "--jobs", "2")
+        cached = _run_cli(folder, work / f"rss-cached-{size:g}", "--cache", str(work / f"cache-{size:g}"),
+                          "--jobs", "2")
         print(f"| peak RSS at {measured[-1][0]:.0f} MB, default run (cache on, empty) | parent "
-              f"{cached['rss_mb']:,.0f} MB, largest worker {cached['worker_rss_mb']:,.0f} MB; {cached['process']:.0f} s |")
+              f"{cached['rss_mb']:,.0f} MB, largest worker {cached['worker_rss_mb']:,.0f} MB; "
+              f"{cached['process']:.0f} s |")
         for made in (folder, work / f"rss-{size:g}", work / f"rss-cached-{size:g}", work / f"cache-{size:g}"):
             shutil.rmtree(made, ignore_errors=True)
     if len(measured) > 1 and measured[-1][0] > measured[0][0]:
