@@ -302,6 +302,7 @@ def audit(
     cache: str | Path | bool | None = None,
     cluster: Any = None,
     profile: str | None = None,
+    cache_size: int | None = None,
 ) -> AuditResult:
     """Audit files and folders (read recursively).
 
@@ -328,6 +329,9 @@ def audit(
     profile
         Conflict profile (``auditor/data/profiles/<name>.yaml``: actors, generic words, place hints);
         ``None``/``"auto"`` (default) lets each article use its main country's profile.
+    cache_size
+        Bytes the cache may hold (default ``auditor.cache.DEFAULT_CACHE_SIZE``, 4 GiB): past it, the
+        entries used least recently are removed when the audit ends.
     """
     from .profiles import set_profile
 
@@ -341,6 +345,8 @@ def audit(
         store = _open_cache(cache)
         if store is not None:
             session.callback(store.close)
+            # (before it is closed: callbacks run last first) bounded however the run ends
+            session.callback(store.keep_within, _cache_size(cache_size))
         if cluster is not None:  # one client for extraction and claims
             from .cluster import claims_on_cluster, connect, read_and_extract_on_cluster
 
@@ -701,6 +707,16 @@ def _table_loaded(table: SpilledTable) -> pd.DataFrame:
     loaded = table.frame()
     table.remove()
     return loaded
+
+
+def _cache_size(size: int | None) -> int:
+    from .cache import DEFAULT_CACHE_SIZE
+
+    if size is None:
+        return DEFAULT_CACHE_SIZE
+    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+        raise ValueError(f"cache_size must be a positive number of bytes, not {size!r}")
+    return size
 
 
 def _open_cache(cache: str | Path | bool | None) -> ArticleCache | None:

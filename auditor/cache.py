@@ -19,6 +19,10 @@ storing and reusing it copies files and never holds its tables.
 The store is one SQLite file (``articles.sqlite``) in the user cache folder (see
 :func:`auditor._cache.cache_dir`) or in a folder the caller names. It is a pure accelerator: a
 damaged, locked or unwritable store is reported once in the log and the audit runs without it.
+
+Its size is bounded (:meth:`ArticleCache.keep_within`, after each run: ``DEFAULT_CACHE_SIZE`` unless
+told): past the limit, the entries used least recently go first (those of an older extractor version,
+never used again, before any of the last run's), down to ``_PRUNED_TO`` of it.
 """
 
 from __future__ import annotations
@@ -65,6 +69,15 @@ CLAIM_RUNS = "claim-runs"
 _ORPHAN_SECONDS = 3600.0
 # Claims inputs whose buckets are kept (so that an unchanged input needs no keys): the most recent.
 _CLAIM_LAYOUTS = 16
+# Bytes a store may hold (its SQLite pages in use and its run files) unless told otherwise: a corpus of
+# 1 GB of text takes about 2 GB.
+DEFAULT_CACHE_SIZE = 4 * 1024**3
+# A store over its limit is pruned to this share of it: the next runs do not prune again at once.
+_PRUNED_TO = 0.8
+# The write-ahead log is cut back to this once checkpointed (a run's big transaction would leave it that big).
+_WAL_BYTES = 64 * 1024**2
+# The tables whose entries count towards the limit, and the column of each that holds the entry.
+_SIZED = {"figures": "rows", "file_reads": "result", "claim_batches": "frames", "claim_layouts": "buckets"}
 
 
 def tree_digest(root: Path) -> str:
@@ -144,7 +157,11 @@ class ArticleCache:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(self.path, timeout=5, isolation_level=None)
+            # (takes effect only in a new store, before its first table: pages freed by pruning are then
+            # given back to the file system, not kept for later entries)
+            db.execute("PRAGMA auto_vacuum=INCREMENTAL")
             db.execute("PRAGMA journal_mode=WAL")
+            db.execute(f"PRAGMA journal_size_limit={_WAL_BYTES}")
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("CREATE TABLE IF NOT EXISTS figures (key TEXT PRIMARY KEY, rows BLOB NOT NULL, used REAL NOT NULL)")
             db.execute("CREATE TABLE IF NOT EXISTS file_reads (path TEXT PRIMARY KEY, size INTEGER NOT NULL, "
@@ -367,6 +384,97 @@ class ArticleCache:
                 with contextlib.suppress(OSError):
                     os.unlink(entry.path)
 
+    def size(self) -> int:
+        """Bytes the store holds: its SQLite file's pages in use (not those freed) and its run files."""
+        if self._db is None:
+            return 0
+        try:
+            pages, free, page = (self._db.execute(f"PRAGMA {name}").fetchone()[0]
+                                 for name in ("page_count", "freelist_count", "page_size"))
+        except sqlite3.Error as exc:
+            self._fail(exc)
+            return 0
+        return (pages - free) * page + sum(self._run_sizes().values())
+
+    def keep_within(self, limit: int) -> int:
+        """When the store holds more than ``limit`` bytes (:meth:`size`), remove the entries of every
+        table used least recently (a bucket kept as run files with its files) until it holds at most
+        ``_PRUNED_TO`` of ``limit``; the bytes it held before, less those it holds after."""
+        before = after = self.size()
+        if self._db is None or before <= limit:
+            return 0
+        target = int(limit * _PRUNED_TO)
+        for _round in range(4):  # an entry takes a little more than its value's length in pages
+            self._remove_least_used(after - target)
+            after = self.size()
+            if self._db is None or after <= target:
+                break
+        if self._db is not None:
+            try:
+                self._give_back_pages()
+            except sqlite3.Error as exc:
+                self._fail(exc)
+            after = self.size()
+        log.info("figure cache %s: %d MB over its limit of %d MB; the least recently used entries removed "
+                 "(%d MB left)", self.path, (before - limit) // 2**20, limit // 2**20, after // 2**20)
+        return before - after
+
+    def _remove_least_used(self, excess: int) -> None:
+        """Remove the entries last used longest ago that hold ``excess`` bytes (all of one last use together)."""
+        runs = self._run_sizes()
+        entries = " UNION ALL ".join(
+            f"SELECT used, length({column}) AS bytes FROM {table}" if table != "claim_batches" else
+            f"SELECT c.used, length(c.{column}) + COALESCE(r.bytes, 0) FROM {table} c "
+            "LEFT JOIN temp.run_sizes r ON r.key = c.key" for table, column in _SIZED.items())
+        gone: list[str] = []
+        with self._transaction() as db:
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS run_sizes (key TEXT PRIMARY KEY, bytes INTEGER NOT NULL)")
+            db.execute("DELETE FROM temp.run_sizes")
+            db.executemany("INSERT INTO temp.run_sizes (key, bytes) VALUES (?, ?)", runs.items())
+            # The last use up to which the entries hold ``excess`` bytes, summed in SQLite in order of use
+            # (a big store's entries are never all read into this process); none: every entry goes
+            cutoff = db.execute(f"SELECT MIN(used) FROM (SELECT used, SUM(bytes) OVER (ORDER BY used ROWS "
+                                f"UNBOUNDED PRECEDING) AS freed FROM ({entries})) WHERE freed >= ?",
+                                (excess,)).fetchone()[0]
+            cutoff = float("inf") if cutoff is None else cutoff
+            gone = [row[0] for row in db.execute("SELECT c.key FROM claim_batches c JOIN temp.run_sizes r "
+                                                 "ON r.key = c.key WHERE c.used <= ?", (cutoff,))]
+            for table in _SIZED:
+                db.execute(f"DELETE FROM {table} WHERE used <= ?", (cutoff,))
+        if self._db is None:  # (the transaction failed: nothing removed)
+            return
+        folder = self.folder / CLAIM_RUNS
+        for key in gone:  # (their entries gone: a run asking for them now builds them again)
+            for entry in folder.glob(f"{key}.*.arrow"):
+                with contextlib.suppress(OSError):
+                    entry.unlink()
+
+    def _give_back_pages(self) -> None:
+        """The pages pruning freed given back to the file system: by an incremental vacuum, or (a store made
+        before stores were pruned) by making the store incremental once, which rewrites it."""
+        db = self._db
+        if db.execute("PRAGMA auto_vacuum").fetchone()[0] == 0:
+            db.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            db.execute("VACUUM")
+        else:
+            # (as a script: stepped to its end, where execute() left it after the first page it freed)
+            db.executescript("PRAGMA incremental_vacuum;")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _run_sizes(self) -> dict[str, int]:
+        """The bytes of each stored bucket's run files (by its key); a copy being made counts under ``""``."""
+        sizes: dict[str, int] = {}
+        try:
+            with os.scandir(self.folder / CLAIM_RUNS) as entries:
+                for entry in entries:
+                    with contextlib.suppress(OSError):
+                        if entry.is_file():
+                            key = "" if entry.name.startswith(".") else entry.name.split(".", 1)[0]
+                            sizes[key] = sizes.get(key, 0) + entry.stat().st_size
+        except OSError:
+            pass
+        return sizes
+
     def get_claim_layout(self, key: str) -> np.ndarray | None:
         """The bucket of every figure of the claims input ``key`` names, when stored."""
         import numpy as np
@@ -480,5 +588,5 @@ def default_cache_folder() -> Path:
     return cache_dir()
 
 
-__all__ = ["CLAIM_RUNS", "ArticleCache", "StoredRuns", "article_key", "default_cache_folder", "extractor_version",
-           "tree_digest"]
+__all__ = ["CLAIM_RUNS", "DEFAULT_CACHE_SIZE", "ArticleCache", "StoredRuns", "article_key", "default_cache_folder",
+           "extractor_version", "tree_digest"]

@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--cache", type=Path, default=None, metavar="DIR",
                      help="folder of the per-article figure cache (default: the user cache folder)")
     run.add_argument("--no-cache", action="store_true", help="extract every article again; read and write no cache")
+    run.add_argument("--cache-size", type=_size, default=None, metavar="SIZE",
+                     help="largest size of the cache: 4GB by default (the entries used least recently go first)")
     run.add_argument("--cluster", default=None, metavar="ADDRESS",
                      help="run extraction and claims on a running Dask scheduler (e.g. tcp://10.0.0.5:8786)")
     run.add_argument("--profile", default="auto", metavar="NAME",
@@ -75,7 +77,7 @@ def _fail(message: str, code: int = 1) -> int:
 
 def _recorded_options(args: argparse.Namespace, max_file_size: int) -> dict[str, object]:
     """The options of ``run`` that change what it writes, as the run record keeps them (``--jobs``,
-    ``--cache``, ``--cluster`` and ``--quiet`` do not: the outputs are the same)."""
+    ``--cache``, ``--cache-size``, ``--cluster`` and ``--quiet`` do not: the outputs are the same)."""
     return {"paths": [os.fsdecode(p) for p in args.paths], "out": os.fsdecode(args.out),
             "profile": args.profile, "vague_convention": args.vague_convention, "format": args.format,
             "html": bool(args.html), "max_file_size": max_file_size, "follow_symlinks": bool(args.follow_symlinks)}
@@ -151,7 +153,7 @@ def _audit_and_write(args: argparse.Namespace, jobs: int | None, reading: object
             with _uptodate.digests_kept(inputs.read):
                 result = audit(args.paths, jobs=jobs, out_dir=out.path, reading=reading,  # type: ignore[arg-type]
                                cache=False if args.no_cache else (args.cache or True), cluster=args.cluster,
-                               profile=args.profile)
+                               profile=args.profile, cache_size=args.cache_size)
         except ReviewStoreLocked as exc:
             return _fail(f"{exc}; {kept}")
         except ClusterError as exc:
