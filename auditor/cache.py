@@ -405,7 +405,7 @@ class ArticleCache:
             return 0
         target = int(limit * _PRUNED_TO)
         for _round in range(4):  # an entry takes a little more than its value's length in pages
-            self._remove_least_used(after - target)
+            self._remove_least_used(after - target, after)
             after = self.size()
             if self._db is None or after <= target:
                 break
@@ -419,28 +419,40 @@ class ArticleCache:
                  "(%d MB left)", self.path, (before - limit) // 2**20, limit // 2**20, after // 2**20)
         return before - after
 
-    def _remove_least_used(self, excess: int) -> None:
-        """Remove the entries last used longest ago that hold ``excess`` bytes (all of one last use together)."""
+    def _remove_least_used(self, excess: int, size: int) -> None:
+        """Remove the entries last used longest ago that hold ``excess`` of the store's ``size`` bytes (of one
+        last use, those of the earlier table and row first: a run stores thousands of entries under one time)."""
         runs = self._run_sizes()
         entries = " UNION ALL ".join(
-            f"SELECT used, length({column}) AS bytes FROM {table}" if table != "claim_batches" else
-            f"SELECT c.used, length(c.{column}) + COALESCE(r.bytes, 0) FROM {table} c "
-            "LEFT JOIN temp.run_sizes r ON r.key = c.key" for table, column in _SIZED.items())
+            f"SELECT used, {k} AS tab, rowid AS row, length({column}) AS bytes FROM {table}"
+            if table != "claim_batches" else
+            f"SELECT c.used, {k}, c.rowid, length(c.{column}) + COALESCE(r.bytes, 0) FROM {table} c "
+            "LEFT JOIN temp.run_sizes r ON r.key = c.key" for k, (table, column) in enumerate(_SIZED.items()))
         gone: list[str] = []
         with self._transaction() as db:
             db.execute("CREATE TEMP TABLE IF NOT EXISTS run_sizes (key TEXT PRIMARY KEY, bytes INTEGER NOT NULL)")
             db.execute("DELETE FROM temp.run_sizes")
             db.executemany("INSERT INTO temp.run_sizes (key, bytes) VALUES (?, ?)", runs.items())
-            # The last use up to which the entries hold ``excess`` bytes, summed in SQLite in order of use
+            # An entry takes more pages than its value's length (its key, twice with the key's index; pages
+            # part filled): the values' lengths are counted in proportion
+            lengths = db.execute(f"SELECT SUM(bytes) FROM ({entries})").fetchone()[0] or 0
+            excess = int(excess * min(1.0, lengths / size)) if size else excess
+            # The entry up to which (in order of last use) the entries hold ``excess`` bytes, summed in SQLite
             # (a big store's entries are never all read into this process); none: every entry goes
-            cutoff = db.execute(f"SELECT MIN(used) FROM (SELECT used, SUM(bytes) OVER (ORDER BY used ROWS "
-                                f"UNBOUNDED PRECEDING) AS freed FROM ({entries})) WHERE freed >= ?",
-                                (excess,)).fetchone()[0]
-            cutoff = float("inf") if cutoff is None else cutoff
-            gone = [row[0] for row in db.execute("SELECT c.key FROM claim_batches c JOIN temp.run_sizes r "
-                                                 "ON r.key = c.key WHERE c.used <= ?", (cutoff,))]
-            for table in _SIZED:
-                db.execute(f"DELETE FROM {table} WHERE used <= ?", (cutoff,))
+            last = db.execute(f"SELECT used, tab, row FROM (SELECT used, tab, row, SUM(bytes) OVER (ORDER BY used, "
+                              f"tab, row ROWS UNBOUNDED PRECEDING) AS freed FROM ({entries})) WHERE freed >= ? "
+                              "ORDER BY used, tab, row LIMIT 1", (excess,)).fetchone()
+            used, tab, row = (float("inf"), len(_SIZED), 0) if last is None else last
+            for k, table in enumerate(_SIZED):
+                # this table's entries up to that one: all of them used before it, and of its use those in
+                # earlier tables, or in its table up to its row
+                where = ("used < ?", (used,)) if k > tab else (
+                    ("used <= ?", (used,)) if k < tab else ("(used < ? OR used = ? AND rowid <= ?)", (used, used, row)))
+                if table == "claim_batches":
+                    gone = [found[0] for found in db.execute(
+                        f"SELECT key FROM claim_batches WHERE {where[0]} AND key IN (SELECT key FROM temp.run_sizes)",
+                        where[1])]
+                db.execute(f"DELETE FROM {table} WHERE {where[0]}", where[1])
         if self._db is None:  # (the transaction failed: nothing removed)
             return
         folder = self.folder / CLAIM_RUNS
