@@ -166,7 +166,9 @@ def test_a_store_made_before_stores_were_bounded_is_rewritten_once_and_shrinks(t
         assert before > 1_000_000
         store.keep_within(600_000)
         assert store._db.execute("PRAGMA auto_vacuum").fetchone()[0] == 2  # incremental from now on
-        assert len(store.get_many([f"{k:064d}" for k in range(40)])) == 10  # the last used
+        kept = set(store.get_many([f"{k:064d}" for k in range(40)]))
+        assert {f"{k:064d}" for k in range(30, 40)} <= kept  # the last used
+        assert len(kept) < 20
     finally:
         store.close()
     assert os.path.getsize(tmp_path / CACHE_FILE) <= 600_000 < before
