@@ -308,17 +308,21 @@ def build_claims_by_blocks(
 
             def submitted(number: int) -> Future:
                 rows = rows_of(number)
-                part_articles = _articles_at(articles, article_rows[rows])
-                if spilled:  # the task reads its rows from the spill file; its articles from a file here
-                    path = _write_frames(Path(folder) / f"articles-{number}.pickle", part_articles)
-                    del part_articles
-                    # What reading and writing them took (a few MB: up to a batch's figures' articles), given
-                    # back before the next batch's are read: the first tasks are sent one after another
-                    release_memory()
+                # the task reads its rows from the spill file, and its articles' from theirs (a big key's
+                # articles, read and written again here, were this process's peak: ~110 MB a million)
+                sent = _articles_part(articles, article_rows[rows]) if spilled else None
+                part_articles = _articles_at(articles, article_rows[rows]) if sent is None else None
+                if spilled:  # else its articles from a file here
+                    if sent is None:
+                        sent = _write_frames(Path(folder) / f"articles-{number}.pickle", part_articles)
+                        del part_articles
+                        # What reading and writing them took (a few MB: up to a batch's figures' articles), given
+                        # back before the next batch's are read: the first tasks are sent one after another
+                        release_memory()
                     # With a cache, the task stores its buckets' claims itself (this process never holds them)
                     store = None if cache is None else (str(cache.store.folder), bucket_of_row[rows], {
                         bucket: digests[bucket] for bucket in np.unique(bucket_of_row[rows]).tolist()})
-                    return submit(_claims_task, figures.part(rows), path, chosen, run_folders, store)
+                    return submit(_claims_task, figures.part(rows), sent, chosen, run_folders, store)
                 part = figures.iloc[rows]
                 if folder is None:
                     return submit(_claims_task, part, part_articles, chosen)
@@ -777,6 +781,24 @@ def _articles_at(articles: pd.DataFrame | SpilledTable, rows: np.ndarray) -> pd.
     return articles.iloc[np.unique(rows[rows >= 0])]
 
 
+def _articles_part(articles: pd.DataFrame | SpilledTable, rows: np.ndarray) -> SpillPart | None:
+    """What a task reads of its articles (as :func:`_articles_at` gives them, see :func:`_loaded_articles`)
+    when they are spilled to one file (a local run's): their rows of it; else ``None``."""
+    if not isinstance(articles, SpilledRuns) or len(articles.paths) != 1:
+        return None
+    articles._check_readable()
+    positions = np.unique(rows[rows >= 0])
+    wanted = tuple(c for c in articles.columns if c in _ARTICLE_CLAIM_COLUMNS)
+    return SpillPart(articles.paths[0], positions.astype(np.int32 if len(articles) < 2**31 else np.int64), wanted,
+                     articles.empty, articles.batch_rows)
+
+
+def _loaded_articles(part: SpillPart) -> pd.DataFrame:
+    """The articles a task was sent as a :class:`~auditor._spill.SpillPart`, indexed by their rows (as
+    :func:`_articles_at` gives them)."""
+    return part.load().set_axis(pd.Index(part.rows.astype(np.int64)), axis=0)
+
+
 def _members(figures: SpilledFigures) -> pd.DataFrame:
     """What :func:`finish_claims` reads of spilled figures (their ids and claim groups)."""
     return pd.DataFrame({"figure_id": figures.column("figure_id").to_numpy(),
@@ -1004,7 +1026,8 @@ def _claims_task(
     if isinstance(source, SpillPart):
         wanted = tuple(c for c in (source.columns or SCHEMA.names) if c in _CLAIM_COLUMNS)
         figures = dataclasses.replace(source, columns=wanted)
-        articles, source = _read_frames(articles, keep[1:])[0], articles
+        articles, source = (_loaded_articles(articles) if isinstance(articles, SpillPart) else
+                            _read_frames(articles, keep[1:])[0]), articles
     elif figures is None:
         figures, articles = _read_frames(source, keep)
     else:

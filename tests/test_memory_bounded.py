@@ -97,6 +97,25 @@ def test_figures_of_a_run_on_workers_are_spilled_and_equal_those_of_an_in_memory
     assert _spill_folders(temp_folder) == []  # removed with the result it belongs to
 
 
+def test_claims_tasks_read_their_articles_from_the_articles_file_not_from_a_copy_of_the_main_process(
+        corpus, in_memory, temp_folder, sent_to_workers):
+    """A batch's articles are not read and written again by the main process (a big blocking key's
+    articles were its peak): each claims task is sent their rows of the articles' spill file."""
+    result = audit(corpus, jobs=2)
+    articles = result.__dict__["articles"]
+    tasks = [args for args in sent_to_workers if args[0] is claims._claims_task]
+    assert len(tasks) > 1
+    read = []
+    for _task, figures, sent, *_rest in tasks:
+        assert isinstance(sent, _spill.SpillPart) and sent.path == articles.paths[0]
+        assert set(sent.columns) == claims._ARTICLE_CLAIM_COLUMNS
+        read.extend(sent.rows.tolist())
+    # every figure's article is read by the task of its figures, and only those
+    assert sorted(set(read)) == list(range(len(in_memory.articles)))
+    assert not list(temp_folder.rglob("articles-*.pickle"))
+    pd.testing.assert_frame_equal(result.conflicts, in_memory.conflicts)
+
+
 def test_articles_and_texts_of_a_run_on_workers_are_read_after_it_is_closed(corpus, in_memory, temp_folder):
     """close() removes the spill files, not the user's access to the articles and their texts (which
     audits held in memory before the articles were spilled)."""
