@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -139,12 +139,17 @@ def _plain(text: str) -> str:
     return re.sub(r"^the ", "", text)
 
 
-@cache
+# Names (places, actors, outlets) each memo of the claim rules keeps, the most recently used: a worker
+# keeps them from one claims task to the next, and a corpus's names never stop coming (~0.5 KB each).
+NAME_MEMO = 32_768
+
+
+@lru_cache(maxsize=NAME_MEMO)
 def gazetteer_place(name: str) -> Place | None:
     return default_gazetteer().lookup(name) if name.strip() else None
 
 
-@cache
+@lru_cache(maxsize=NAME_MEMO)
 def place_key(name: str) -> str:
     """The gazetteer's name for a place (Beiji -> Baiji), else its plain text; '' for none."""
     if not name.strip():
@@ -153,13 +158,13 @@ def place_key(name: str) -> str:
     return _plain(place.name if place is not None else name)
 
 
-@cache
+@lru_cache(maxsize=NAME_MEMO)
 def actor_key(name: str) -> str:
     """The normalised actor (PMF -> Hashd al-Shaabi), plain text; '' for none."""
     return _plain(normalise_actor(name)) if name.strip() else ""
 
 
-@cache
+@lru_cache(maxsize=NAME_MEMO)
 def outlet_key(name: str) -> str:
     """One key per outlet however it is written (Associated Press -> AP); '' for none."""
     if not name.strip():
@@ -171,7 +176,7 @@ def outlet_key(name: str) -> str:
 _LEVELS = {"country": "country", "region": "admin1"}
 
 
-@cache
+@lru_cache(maxsize=NAME_MEMO)
 def place_hierarchy(location: str, place_id: str, admin1: str, country: str) -> tuple[str, str, str, str]:
     """``(place key, level, admin1 key, country)`` of a figure's place.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import re
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 
 from ._claim_rules import ClaimConfig, PreparedFigures, gazetteer_place, stable_id
@@ -55,7 +55,7 @@ def conflict_rows(prep: PreparedFigures, groups: list[Group], found: list[Violat
     return rows
 
 
-@cache
+@lru_cache(maxsize=65_536)  # (pairs of places: bounded, as the names' memos are)
 def _towns(point_kinds: frozenset[str], a: str, b: str) -> float | None:
     """Great-circle km between two places when both are towns (or sites), else ``None``."""
     first, second = gazetteer_place(a), gazetteer_place(b)

@@ -100,6 +100,35 @@ def test_a_claims_task_empties_the_sentence_memos(audited, tmp_path):
     pd.testing.assert_frame_equal(claims.finish_claims(pd.DataFrame(), groups, conflicts)[1], expected_conflicts)
 
 
+def test_the_claim_rules_memos_of_names_stay_bounded_across_a_corpus_of_new_names():
+    """A worker keeps the memos of place, actor and outlet names (and of pairs of towns) from one claims
+    task to the next: a corpus's names never stop coming, so each keeps only the most recently used."""
+    from auditor import _claim_rules, conflicts
+
+    memos = [_claim_rules.gazetteer_place, _claim_rules.place_key, _claim_rules.actor_key, _claim_rules.outlet_key,
+             _claim_rules.place_hierarchy, conflicts._towns]
+    for memo in memos:
+        memo.cache_clear()
+    try:
+        names = [f"Kilo{k} Village" for k in range(_claim_rules.NAME_MEMO + 5_000)]
+        for name in names:
+            _claim_rules.place_key(name)
+            _claim_rules.actor_key(name)
+            _claim_rules.outlet_key(name)
+            _claim_rules.place_hierarchy(name, "", "", "")
+        towns = frozenset({"city"})
+        for k in range(conflicts._towns.cache_info().maxsize + 1_000):
+            conflicts._towns(towns, names[k % len(names)], f"Lima{k} Village")
+        for memo in memos:
+            info = memo.cache_info()
+            assert info.maxsize is not None and info.currsize <= info.maxsize < info.misses
+        # a name asked again gives what it gave (Baiji is the gazetteer's spelling of Beiji)
+        assert _claim_rules.place_key("Beiji") == _claim_rules.place_key("beiji ") == "baiji"
+    finally:
+        for memo in memos:
+            memo.cache_clear()
+
+
 @pytest.mark.parametrize("step", [1, 3, 1000])
 def test_gathered_rows_equal_joining_then_taking(monkeypatch, step):
     monkeypatch.setattr(claims, "_GATHER_BYTES", 1)
