@@ -1127,11 +1127,14 @@ def _last_stage(stages: Iterator[tuple[str, Any]]) -> Any:
 
 def _forget_texts() -> None:
     """Empty the claim stages' memos of sentence texts (their word shingles, whether they name a
-    place): kept from one task to the next they would grow with the corpus in every worker (up to
-    200,000 sentences each), while a task's sentences are mostly its own."""
-    from . import conflicts, relations
+    place) and of the explanations' words (amounts, bounds, days): kept from one task to the next they
+    would grow with the corpus in every worker (up to 200,000 sentences each), while a task's sentences
+    are mostly its own; and their entries, made among the task's working objects, kept the memory
+    around them from being given back (a big key's task: 7 MB of Python's arenas)."""
+    from . import conflicts, explanations, relations
 
-    for memo in (relations._shingles, relations._sketch, conflicts._named_in):
+    for memo in (relations._shingles, relations._sketch, conflicts._named_in, explanations.format_amount,
+                 explanations._bounds_words, explanations.iso_day):
         memo.cache_clear()
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from conftest import generated_unclaimed
 
-from auditor import _parallel, _spill, claims, relations
+from auditor import _parallel, _spill, claims, explanations, relations
 from auditor._spill import SpillWriter, figure_batch
 from auditor.claims import build_claims, build_claims_by_blocks, run_here
 from auditor.model import FIGURE_COLUMNS
@@ -86,14 +86,15 @@ def test_key_shares_are_capped_and_give_the_blocking_keys(audited, tmp_path, mon
     assert keys.tolist() == claims.blocking_keys(figures).tolist()
 
 
-def test_a_claims_task_empties_the_sentence_memos(audited, tmp_path):
+def test_a_claims_task_empties_the_sentence_and_explanation_memos(audited, tmp_path):
     figures, articles = audited
     part = figures.iloc[:400]
     path = claims._write_frames(tmp_path / "batch.pickle", part, articles)
     relations._shingles("Fighters clashed near the river crossing on Tuesday, residents said.")
-    assert relations._shingles.cache_info().currsize > 0
+    explanations.iso_day(19_900.0)
+    memos = (relations._shingles, explanations.iso_day, explanations.format_amount)
     written = claims._claims_task(path, None, _parallel.settings())
-    assert relations._shingles.cache_info().currsize == 0
+    assert [memo.cache_info().currsize for memo in memos] == [0, 0, 0]
     filled, groups, conflicts = claims._result(written)
     _found, _groups, expected_conflicts = build_claims(part, articles)
     assert len(filled) == len(part)
