@@ -955,20 +955,18 @@ def _cut_on_workers(
     return submit(_cut_task, paths, shares_path, chosen, n_batches).result()
 
 
-def _cut_task(paths: list[str], shares: list[np.ndarray] | str, chosen: dict[str, str], n_batches: int | None
+def _cut_task(paths: list[str], shares_path: str, chosen: dict[str, str], n_batches: int | None
               ) -> list[np.ndarray] | np.ndarray:
     """The task of :func:`_cut_on_workers`: the parts and links read from ``paths`` (removed), put in
-    row order (each share's rows given, or in a file ``np.savez`` wrote, removed), the keys cut and
+    row order (each share's rows read from the file ``np.savez`` wrote, removed), the keys cut and
     joined; the batches or buckets. (A share's links are those inside it: a part and its total are
     figures of one sentence, and a share holds whole articles.)"""
     from ._parallel import apply_settings
 
     apply_settings(chosen)
-    if isinstance(shares, str):
-        with np.load(shares) as stored:
-            shares_read = [stored[f"arr_{k}"] for k in range(len(stored.files))]
-        os.unlink(shares)
-        shares = shares_read
+    with np.load(shares_path) as stored:
+        shares = [stored[f"arr_{k}"] for k in range(len(stored.files))]
+    os.unlink(shares_path)
     links = [_NO_LINKS]
 
     def each_read() -> Iterator[pd.DataFrame]:  # a share's parts read when placed, then let go
