@@ -310,14 +310,14 @@ def build_claims_by_blocks(
 
             def submitted(number: int) -> Future:
                 rows = rows_of(number)
-                # the task reads its rows from the spill file, and its articles' from theirs (a big key's
-                # articles, read and written again here, were this process's peak: ~110 MB a million)
-                sent = _articles_part(articles, article_rows[rows]) if spilled else None
-                part_articles = _articles_at(articles, article_rows[rows]) if sent is None else None
-                if spilled:  # else its articles from a file here
+                if spilled:
+                    # The task reads its rows from the spill file, and its articles' from theirs (a big key's
+                    # articles, read and written again here, were this process's peak: ~110 MB a million);
+                    # articles not spilled to one file are written here for it
+                    sent = _articles_part(articles, article_rows[rows])
                     if sent is None:
-                        sent = _write_frames(Path(folder) / f"articles-{number}.pickle", part_articles)
-                        del part_articles
+                        sent = _write_frames(Path(folder) / f"articles-{number}.pickle",
+                                             _articles_at(articles, article_rows[rows]))
                         # What reading and writing them took (a few MB: up to a batch's figures' articles), given
                         # back before the next batch's are read: the first tasks are sent one after another
                         release_memory()
@@ -325,6 +325,7 @@ def build_claims_by_blocks(
                     store = None if cache is None else (str(cache.store.folder), bucket_of_row[rows], {
                         bucket: digests[bucket] for bucket in np.unique(bucket_of_row[rows]).tolist()})
                     return submit(_claims_task, figures.part(rows), sent, chosen, run_folders, store)
+                part_articles = _articles_at(articles, article_rows[rows])
                 part = figures.iloc[rows]
                 if folder is None:
                     return submit(_claims_task, part, part_articles, chosen)
