@@ -5,9 +5,11 @@ year and a half is one key of ~54,000 figures in a 51 MB corpus) would hold them
 a figure). Streamed, it holds at once one part (``claims._STREAM_SEGMENT_ROWS`` figures), the open incidents and a
 few numbers per figure; the tables are those of the whole task (:func:`auditor.claims._stages`):
 
+0. rows of the spill file filled from their articles (outlet, date, headline) into a file of the task's
+   own, and the articles let go;
 1. a first pass over parts of whole articles (a figure takes a dated sibling's event day from its
-   article): each figure's blocking key, anchor and event days, figure id, outlet and date; the
-   figures superseded, the totals that parts name;
+   article): each figure's blocking key, anchor and event days, figure id, outlet and date (small
+   integers: a few of each); the figures superseded, the totals that parts name;
 2. each key's reports in sweep order (:class:`~auditor.incidents.Sweep`), in segments of that many
    reports (the small keys of a task several to a segment): a key whose words tell incidents apart has
    its texts counted first (document frequencies: a segment's sentences at a time), then is swept,
@@ -48,22 +50,31 @@ class _Rows:
     filled from its articles (outlet, date, headline) as :func:`~auditor.claims._stages` fills them:
     rows of a DataFrame, or of the spill file (a :class:`~auditor._spill.SpillPart`).
 
-    A segment's rows are scattered through the spill file (a key's reports come from articles all over
-    the corpus): each read of one would decode most of its record batches, each segment the whole file
-    again. So once the segments are known (:meth:`distribute`) the task's rows are read in file order
-    once more, filled, and each written to its segment's file in ``scratch``: a segment is then one
-    file, a chunk of incidents (which opened in date order) the rows of a few; the articles let go."""
+    Rows of the spill file are first read once in file order, filled, and written to a file of the task's
+    own in ``scratch``: the articles (~100 bytes each, as many as the figures of a big key) are let go
+    before the first pass. A segment's rows are scattered through that file (a key's reports come from
+    articles all over the corpus): each read of one would decode most of its record batches, each
+    segment the whole file again. So once the segments are known (:meth:`distribute`) the task's rows
+    are read in file order once more and each written to its segment's file: a segment is then one file,
+    a chunk of incidents (which opened in date order) the rows of a few."""
 
     def __init__(self, source: pd.DataFrame | SpillPart, articles: pd.DataFrame, columns: frozenset[str],
                  scratch: Path | None) -> None:
         self.source, self.columns = source, columns
         self.n = len(source.rows) if isinstance(source, SpillPart) else len(source)
         self.articles = articles
-        self._article_of: np.ndarray | None = None  # each figure's article (its row; -1: none): index_articles
-        self._scratch = scratch if isinstance(source, SpillPart) else None
+        self._article_of: np.ndarray | None = None  # each figure's article (its row; -1: none): _index_articles
+        self._groups: np.ndarray | None = None  # each figure's article as a number (article_groups)
+        self._folder: Path | None = None
         self._segments: list[SpillPart] = []  # each segment's file, once distributed
         self._segment_of: np.ndarray | None = None  # each figure's segment
         self._slot: np.ndarray | None = None  # each figure's row in its segment's file
+        if isinstance(source, SpillPart) and scratch is not None:
+            self._folder = Path(tempfile.mkdtemp(prefix="segments-", dir=scratch))
+            self._groups = self._index_articles()
+            filled = self._written({"filled": np.arange(self.n)})
+            self.source = filled[0]
+            self.articles = self._article_of = None  # filled in the file
 
     def read(self, positions: np.ndarray, columns: frozenset[str] | None = None, fill: bool = True) -> pd.DataFrame:
         """The figures at ``positions`` (ascending), ``columns`` of them (all the task reads when
@@ -96,10 +107,16 @@ class _Rows:
 
     def article_groups(self) -> np.ndarray:
         """Each figure's article as an integer, equal for the figures of one article: its row in the
-        articles (found once here: each part read is filled from it), or for a figure whose article is
-        not among them a number past those rows, one per article id. The ids are read
-        ``_ID_CHUNK_ROWS`` at a time: a big key's ids all read as Python strings were ~100 bytes a figure
-        (and each look-up hashes the articles' ids again: not a few thousand at a time)."""
+        articles, or for a figure whose article is not among them a number past those rows, one per
+        article id (found as the rows were filled: handed over, not kept here)."""
+        groups, self._groups = self._groups, None
+        return groups if groups is not None else self._index_articles()
+
+    def _index_articles(self) -> np.ndarray:
+        """:meth:`article_groups`, each figure's row in the articles kept (each part read is filled from
+        it). The ids are read ``_ID_CHUNK_ROWS`` at a time: a big key's ids all read as Python strings
+        were ~100 bytes a figure (and each look-up hashes the articles' ids again: not a few thousand at
+        a time)."""
         from .claims import _ID_CHUNK_ROWS, _article_ids, _article_index, _article_rows
 
         ids = _article_ids(self.articles) if self.articles is not None else None
@@ -125,79 +142,94 @@ class _Rows:
         return groups
 
     def _filled(self, frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
-        """``frame`` (the figures at ``positions``) filled from their articles."""
+        """``frame`` (the figures at ``positions``) filled from their articles (none left: as it is)."""
         from .claims import _fill_from_articles, _filled_at
 
+        if self.articles is None:
+            return frame
         if self._article_of is None:
             return _fill_from_articles(frame, self.articles)
         return _filled_at(frame, self.articles, self._article_of[positions])
 
     def distribute(self, segments: list[np.ndarray]) -> None:
         """Rows of a spill file: each segment's (``segments[k]``: its figures, ascending) written to a file
-        of its own, filled, in one pass over the rows in file order (see above); later reads are from there."""
-        if self._scratch is None:
+        of its own, in one pass over the rows in file order (see above); later reads are from there."""
+        if self._folder is None:
             return
+        filled = self.source
+        self._segments = self._written({str(k): at for k, at in enumerate(segments)})
+        Path(filled.path).unlink(missing_ok=True)  # (read from the segments now)
+
+    def _written(self, files: dict[str, np.ndarray]) -> list[SpillPart]:
+        """The rows of the source (spill file) in files of the task's folder: each ``files[name]`` (the
+        figures, ascending; none in two) to ``name.arrow``, read once in file order (filled from the
+        articles when there are any), their place there noted (``_segment_of``, ``_slot``); a part of
+        each file."""
         import pyarrow as pa
         import pyarrow.ipc as ipc
 
         from ._spill import _frame, _rows_read
         from .claims import _positions_by
 
+        assert isinstance(self.source, SpillPart) and self._folder is not None
+        source = self.source
         self._segment_of = np.full(self.n, -1, dtype=np.int32)
-        for k, at in enumerate(segments):
+        for k, at in enumerate(files.values()):
             self._segment_of[at] = k
         self._slot = np.zeros(self.n, dtype=np.int32 if self.n < 2**31 else np.int64)
-        counts = [0] * len(segments)
-        folder = Path(tempfile.mkdtemp(prefix="segments-", dir=self._scratch))
-        self._folder = folder
-        writers: list[Any] = [None] * len(segments)
-        batch_rows: list[list[int]] = [[] for _ in segments]
-        present = self.source.columns or SCHEMA.names
+        paths = [self._folder / f"{name}.arrow" for name in files]
+        counts = [0] * len(paths)
+        writers: list[Any] = [None] * len(paths)
+        batch_rows: list[list[int]] = [[] for _ in paths]
+        present = source.columns or SCHEMA.names
         names = [c for c in present if c in self.columns]
         written: tuple[str, ...] = tuple(names)
         try:
             for start in range(0, self.n, _DISTRIBUTED_ROWS):
                 positions = np.arange(start, min(self.n, start + _DISTRIBUTED_ROWS))
-                table = _rows_read(self.source.path, names, self.source.rows[positions], self.source.batch_rows)
-                looked_up = [c for c in ("article_id", "outlet", "published") if c in table.column_names]
-                filled = self._filled(_frame(table.select(looked_up), self.source.empty), positions)
-                for name in _FROM_ARTICLES:
-                    if name in filled:
-                        column = pa.array(filled[name].to_numpy(dtype=object), type=pa.large_string())
-                        at = table.schema.get_field_index(name)
-                        table = table.set_column(at, name, column) if at >= 0 else table.append_column(name, column)
-                del filled
+                table = _rows_read(source.path, names, source.rows[positions], source.batch_rows)
+                if self.articles is not None:
+                    looked_up = [c for c in ("article_id", "outlet", "published") if c in table.column_names]
+                    filled = self._filled(_frame(table.select(looked_up), source.empty), positions)
+                    for name in _FROM_ARTICLES:
+                        if name in filled:
+                            column = pa.array(filled[name].to_numpy(dtype=object), type=pa.large_string())
+                            at = table.schema.get_field_index(name)
+                            table = table.set_column(at, name, column) if at >= 0 else table.append_column(name,
+                                                                                                           column)
+                    del filled
                 written = tuple(table.schema.names)  # what was filled (no headline without articles or titles)
                 for k, taken in zip(*_positions_by(self._segment_of[positions])):
                     self._slot[positions[taken]] = np.arange(counts[k], counts[k] + len(taken))
                     counts[k] += len(taken)
                     if writers[k] is None:
-                        sink = pa.OSFile(str(folder / f"{k}.arrow"), "wb")
+                        sink = pa.OSFile(str(paths[k]), "wb")
                         writers[k] = (sink, ipc.new_file(sink, table.schema))
                     for batch in table.take(pa.array(taken)).to_batches():
                         writers[k][1].write_batch(batch)
                         batch_rows[k].append(batch.num_rows)
                 del table
+                release_memory()
         finally:
             for made in writers:
                 if made is not None:
                     made[1].close()
                     made[0].close()
-        empty = self.source.empty - _FROM_ARTICLES
-        self._segments = [SpillPart(str(folder / f"{k}.arrow"), np.zeros(0, dtype=np.int64),
-                                    written, empty, tuple(rows)) for k, rows in enumerate(batch_rows)]
-        self.articles = self._article_of = None  # filled in the files
+        empty = source.empty - _FROM_ARTICLES if self.articles is not None else source.empty
+        return [SpillPart(str(path), np.arange(count, dtype=np.int64), written, empty, tuple(rows))
+                for path, count, rows in zip(paths, counts, batch_rows)]
 
     def close(self) -> None:
-        """The segments' files removed."""
-        if getattr(self, "_folder", None) is not None:
+        """The task's files removed."""
+        if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
 
 
 # What a figure takes from its article (filled in the segments' files)
 _FROM_ARTICLES = frozenset({"outlet", "published", "title"})
-# Figures read from the spill file at a time when they are written to their segments' files
-_DISTRIBUTED_ROWS = 16_384
+# Figures read from the spill file at a time when they are written to their files (all their columns: ~1.5 KB a
+# figure at once, filled; 16,384 were a third of the filling's peak on a big key's task)
+_DISTRIBUTED_ROWS = 4_096
 
 
 # What the first pass keeps of each figure: its key's, its sweep's and its incident's reading (the
@@ -272,10 +304,14 @@ class _FirstPass:
 
     keys: np.ndarray  # each figure's blocking key (a code)
     columns: dict[str, np.ndarray | _Coded | _Strings]
-    filled: pd.DataFrame  # outlet and date, as filled from the articles
     superseded: set[str]
     whole_rows: dict[str, int]  # the row of each figure id some figure names as its total (the last of equal ids)
     part_of: dict[int, str]  # the rows naming a total, and its id
+    filled: dict[str, tuple[_Coded, Any]]  # outlet and date as filled from the articles (and their dtype)
+
+    def filled_frame(self) -> pd.DataFrame:
+        """Each figure's outlet and date (filled from its article), in the task's row order."""
+        return pd.DataFrame({name: pd.array(coded[:], dtype=dtype) for name, (coded, dtype) in self.filled.items()})
 
     def prepared(self, at: np.ndarray, sentence: list[str] | None = None, title: list[str] | None = None
                  ) -> PreparedFigures:
@@ -299,15 +335,18 @@ def _first_pass(rows: _Rows, config: Any, size: int) -> _FirstPass:
     chunks = _article_chunks(pd.DataFrame({"article_id": rows.article_groups()}, copy=False), size)
     # Each part's values written into place (no joined copy then reordered: ~90 bytes a figure at once)
     n = rows.n
-    parts, filled, figure_ids = [], [], []
+    parts, figure_ids = [], []
     columns: dict[str, np.ndarray] = {name: np.empty(n, dtype=bool if name == "loose" else "float64")
                                       for name in _KEPT if name not in _CODED and name != "figure_id"}
     coded = {name: _Coded(n) for name in _CODED}
+    # (a few outlets and days: a small integer per figure, not a string)
+    filled: dict[str, tuple[_Coded, Any]] = {}
     superseded: set[str] = set()
     part_of: dict[int, str] = {}
     for positions in chunks:
         frame = rows.read(positions, _FIRST_COLUMNS)
-        filled.append(frame[["outlet", "published"]])
+        for name in ("outlet", "published"):
+            filled.setdefault(name, (_Coded(n), frame[name].dtype))[0].add(frame[name].tolist(), positions)
         prep = prepare(frame, config, consume=True)
         del frame
         parts.append(key_parts(prep, config))
@@ -333,8 +372,6 @@ def _first_pass(rows: _Rows, config: Any, size: int) -> _FirstPass:
     arrays.update((name, column.done()) for name, column in coded.items())
     del columns, coded, figure_ids
     keys = keys_of_parts(_in_row_order(parts, chunks), config).codes
-    table = pd.concat(filled, ignore_index=True)
-    table = table if order is None else table.iloc[order].reset_index(drop=True)
     named = set(part_of.values())
     whole_rows = {}
     if named:
@@ -346,8 +383,8 @@ def _first_pass(rows: _Rows, config: Any, size: int) -> _FirstPass:
             zero_copy_only=False))
         for r, name in zip(rows.tolist(), figure_id[rows].tolist()):
             whole_rows[name] = r
-    return _FirstPass(keys=keys, columns=arrays, filled=table, superseded=superseded, whole_rows=whole_rows,
-                      part_of=part_of)
+    return _FirstPass(keys=keys, columns=arrays, superseded=superseded, whole_rows=whole_rows,
+                      part_of=part_of, filled={name: (column.done(), dtype) for name, (column, dtype) in filled.items()})
 
 
 def _segments(pieces: list[tuple[int, np.ndarray]], size: int) -> list[list[tuple[int, np.ndarray]]]:
@@ -499,6 +536,6 @@ def _passes(rows: _Rows, config: Any, size: int, parts: Path | None) -> Iterator
     finally:
         if collecting:
             gc.enable()
-    filled = first.filled
+    filled = first.filled_frame()
     del first
     yield "tables", tables.tables(filled)

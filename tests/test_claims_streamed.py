@@ -192,6 +192,30 @@ def test_figures_of_unlisted_articles_scattered_through_the_task_stay_with_their
     assert prepared_sizes and max(prepared_sizes) < len(figures) / 2
 
 
+def test_a_spilled_task_lets_go_of_its_articles_before_its_first_pass(monkeypatch, tmp_path):
+    """Rows of the spill file are filled from their articles once, written to the task's own file, and
+    the articles let go: the first pass and every later pass read filled rows (outlet, date, headline)
+    without holding the articles (a big key's are as many as its figures: ~100 bytes each)."""
+    figures, articles = _crafted(6, n_articles=150)
+    _streamed_above(monkeypatch, WHOLE)
+    expected = _task(figures, articles, "spill", tmp_path / "whole")
+    seen: list[tuple[object, list[str]]] = []
+    original = _claims_stream._first_pass
+
+    def first_pass(rows, config, size):
+        frame = rows.read(np.arange(rows.n), frozenset({"outlet", "title"}))
+        seen.append((rows.articles, frame["title"].tolist()))
+        return original(rows, config, size)
+
+    monkeypatch.setattr(_claims_stream, "_first_pass", first_pass)
+    _streamed_above(monkeypatch, 40)
+    _same(_task(figures, articles, "spill", tmp_path / "streamed"), expected)
+    (held, titles), = seen
+    assert held is None
+    headline = dict(zip(articles["article_id"], articles["title"]))
+    assert titles == [headline[a] for a in figures["article_id"]]
+
+
 @pytest.mark.parametrize("how", ["frame", "file", "spill"])
 @pytest.mark.parametrize("segment", [500, 61])
 def test_a_generated_corpus_streamed_is_its_whole_task(generated, how, segment, monkeypatch, tmp_path):
