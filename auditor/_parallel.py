@@ -348,16 +348,76 @@ def _shared_strings(found: list[Rows]) -> list[Rows]:
 
 # Set in a pool's workers (WorkerPool.packed): read tasks send their figure rows as Arrow, not tuples.
 _packing = False
+# Set in a pool's workers (by _worker_started): run_apart may fork them (not a Dask worker's threads, nor a
+# caller's process: a notebook's kernel)
+_pool_worker = False
+
+
+def in_pool_worker() -> bool:
+    """Whether this process is one of a :class:`WorkerPool`'s workers (not a child of one)."""
+    return _pool_worker
+
+
+def run_apart(function: Callable[..., T], *args: Any) -> T:
+    """``function(*args)`` in a child forked from this pool worker for the call; its result (or what it
+    raised) pickled back. What a claims task leaves in the heap when it ends (Python's arenas pinned by a
+    few survivors, glibc's holes: ~200 MB after a big key's task at 1 GB) ends with the child, instead of
+    staying under the worker's next tasks. The child dies with the worker (``kill -9`` included)."""
+    import pickle
+    import sys
+    import traceback
+
+    worker = os.getpid()
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child (its lines run after the fork, out of coverage's sight)
+        global _pool_worker
+        _pool_worker = False
+        code = 1
+        try:
+            os.close(read)
+            _end_with_parent(worker)
+            try:
+                outcome: tuple[str, Any] = ("returned", function(*args))
+            except BaseException as exc:  # noqa: BLE001 - sent to the worker, raised there
+                exc.add_note("".join(traceback.format_exception(exc)).rstrip())
+                outcome = ("raised", exc)
+            try:
+                data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:  # noqa: BLE001 - an exception (or result) that does not pickle: its text
+                error = outcome[1] if outcome[0] == "raised" else None
+                text = "".join(traceback.format_exception(error)) if error is not None else "an unpicklable result"
+                data = pickle.dumps(("raised", RuntimeError(text)), protocol=pickle.HIGHEST_PROTOCOL)
+            with open(write, "wb") as sink:
+                sink.write(data)
+            code = 0
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    os.close(write)
+    with open(read, "rb") as source:
+        data = source.read()
+    _, status = os.waitpid(child, 0)
+    if not data:
+        ended = (f"killed by signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status)
+                 else f"exit status {os.waitstatus_to_exitcode(status)}")
+        raise ChildProcessError(f"a task's process ended without its result ({ended}: out of memory?)")
+    kind, value = pickle.loads(data)
+    if kind == "raised":
+        raise value
+    return value
 
 
 def _worker_started(packed: bool, warm: bool, parent: int | None = None) -> None:
     """A worker's first step: it ends with ``parent`` (:func:`_end_with_parent`), how it sends rows back
     and, ``warm``, the extraction tables loaded now (a failure is left for the first article to raise,
     with its task)."""
-    global _packing
+    global _packing, _pool_worker
     if parent is not None:
         _end_with_parent(parent)
     _packing = packed
+    _pool_worker = True
     if warm:
         try:
             warm_up()

@@ -1029,8 +1029,12 @@ def _claims_task(
     With ``store`` (a claims cache's folder, the bucket of each of the batch's rows, the digest of each
     bucket) and ``run_folders``, the batch's claims are also stored by bucket (:class:`ClaimBatchCache`)
     in the cache, here (the main process never holds them): the paths and how many buckets were stored."""
-    from ._parallel import apply_settings
+    from ._parallel import apply_settings, in_pool_worker, run_apart
 
+    if run_folders is not None and in_pool_worker():
+        # In a child of the worker, for the task: what it leaves in the heap ends with it (a big key's task
+        # left ~200 MB under the worker's next tasks at 1 GB); its result is a few paths
+        return run_apart(_claims_task, source, articles, chosen, run_folders, store)
     apply_settings(chosen)  # a remote worker does not inherit this process's profile and convention
     # Only the columns the stages read (not the paths, offsets, evidence...; of the articles, what
     # fills a figure's outlet and date, and the headline): the rest is never held.
