@@ -953,15 +953,20 @@ def _cut_on_workers(
     shares_path = str(folder / "shares.npz")
     np.savez(shares_path, *shares)
     del shares
-    return submit(_cut_task, paths, shares_path, chosen, n_batches).result()
+    # The cut comes back in a file too: pickled, it was here twice at once (its bytes and its arrays)
+    cut_path = submit(_cut_task, paths, shares_path, chosen, n_batches).result()
+    with np.load(cut_path) as stored:
+        cut = [stored[f"arr_{k}"] for k in range(len(stored.files))]
+    os.unlink(cut_path)
+    return cut if n_batches is not None else cut[0]
 
 
-def _cut_task(paths: list[str], shares_path: str, chosen: dict[str, str], n_batches: int | None
-              ) -> list[np.ndarray] | np.ndarray:
+def _cut_task(paths: list[str], shares_path: str, chosen: dict[str, str], n_batches: int | None) -> str:
     """The task of :func:`_cut_on_workers`: the parts and links read from ``paths`` (removed), put in
     row order (each share's rows read from the file ``np.savez`` wrote, removed), the keys cut and
-    joined; the batches or buckets. (A share's links are those inside it: a part and its total are
-    figures of one sentence, and a share holds whole articles.)"""
+    joined; the batches or buckets written with ``np.savez`` beside the shares' file: its path. (A
+    share's links are those inside it: a part and its total are figures of one sentence, and a share
+    holds whole articles.)"""
     from ._parallel import apply_settings
 
     apply_settings(chosen)
@@ -985,8 +990,11 @@ def _cut_task(paths: list[str], shares_path: str, chosen: dict[str, str], n_batc
     codes = _keys_joined(keys.codes, links, keys.categories)
     cut = _packed(codes, n_batches) if n_batches is not None else _buckets(keys.categories, codes, len(codes))
     del keys, codes
+    out = str(Path(shares_path).with_name("cut.npz"))
+    np.savez(out, *(cut if n_batches is not None else [cut]))
+    del cut
     release_memory()
-    return cut
+    return out
 
 
 def _key_parts_task(source: pd.DataFrame | str | SpillPart, chosen: dict[str, str], out: str | None = None
