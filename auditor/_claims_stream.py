@@ -309,8 +309,12 @@ class _FirstPass:
     part_of: dict[int, str]  # the rows naming a total, and its id
     filled: dict[str, tuple[_Coded, Any]]  # outlet and date as filled from the articles (and their dtype)
 
-    def filled_frame(self) -> pd.DataFrame:
-        """Each figure's outlet and date (filled from its article), in the task's row order."""
+    def filled_frame(self, objects: bool) -> pd.DataFrame:
+        """Each figure's outlet and date (filled from its article), in the task's row order: typed as read, or
+        when ``objects`` Python strings (one per distinct value: a task's run is made Arrow a slice at a time)."""
+        if objects:  # (object Series: a frame made of object arrays would have them made strings, copied)
+            return pd.DataFrame({name: pd.Series(coded[:], dtype=object, copy=False)
+                                 for name, (coded, _dtype) in self.filled.items()}, copy=False)
         return pd.DataFrame({name: pd.array(coded[:], dtype=dtype) for name, (coded, dtype) in self.filled.items()})
 
     def prepared(self, at: np.ndarray, sentence: list[str] | None = None, title: list[str] | None = None
@@ -536,6 +540,6 @@ def _passes(rows: _Rows, config: Any, size: int, parts: Path | None) -> Iterator
     finally:
         if collecting:
             gc.enable()
-    filled = first.filled_frame()
+    filled = first.filled_frame(objects=tables.written)
     del first
     yield "tables", tables.tables(filled)

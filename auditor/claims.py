@@ -1300,6 +1300,8 @@ class _SortedParts:
 _MERGE_FAN_IN = 16
 # Rows of a claims run's record batches (write_run's: merging holds one batch of each run)
 _RUN_BATCH_ROWS = 1024
+# Rows of a frame made Arrow at a time when it is written as a run in its own order (_run_file)
+_CONVERTED_ROWS = 16 * _RUN_BATCH_ROWS
 
 
 def _run_file(frames: list[pd.DataFrame | None], k: int, order: np.ndarray | None, where: Path) -> str:
@@ -1316,6 +1318,14 @@ def _run_file(frames: list[pd.DataFrame | None], k: int, order: np.ndarray | Non
     frame = frames[k]
     frames[k] = None
     schema = _run_schema(frame.columns)
+    if order is None:
+        # A slice at a time: a column of Python strings (a task's group and incident ids, one string per
+        # group) made Arrow whole was a big key's peak (~50 bytes a figure)
+        with pa.OSFile(path, "wb") as sink, ipc.new_file(sink, schema) as writer:
+            for start in range(0, len(frame), _CONVERTED_ROWS):
+                writer.write_table(pa.Table.from_pandas(frame.iloc[start:start + _CONVERTED_ROWS], schema=schema,
+                                                        preserve_index=False), max_chunksize=_RUN_BATCH_ROWS)
+        return path
     # The text columns are Arrow's already: not copied
     table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
     del frame
@@ -1738,8 +1748,12 @@ class _ChunkTables:
     def tables(self, figures: pd.DataFrame) -> tuple[pd.DataFrame, Any, Any]:
         """``figures`` (the task's, in its row order) with their group and incident ids, the groups and
         the conflicts (as :class:`_SortedParts` when written)."""
-        figures["group_id"] = self.group_ids.tolist()
-        figures["incident_id"] = self.incident_ids.tolist()
+        if self.written:  # written as a run a slice at a time (_run_file): the one string of each group, not copies
+            for name, ids in (("group_id", self.group_ids), ("incident_id", self.incident_ids)):
+                figures[name] = pd.Series(ids, index=figures.index, dtype=object, copy=False)
+        else:
+            figures["group_id"] = self.group_ids.tolist()
+            figures["incident_id"] = self.incident_ids.tolist()
         self.group_ids = self.incident_ids = None
         figures = figures.drop(columns=["title"], errors="ignore")
         if self.written:
