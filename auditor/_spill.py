@@ -550,8 +550,10 @@ class SpilledFigures(SpilledTable):
     def part(self, rows: np.ndarray | Sequence[int], columns: Sequence[str] | None = None) -> SpillPart:
         """What a task reads to load these rows (ascending positions) and columns."""
         self._check_readable()
-        return SpillPart(str(self.path), np.asarray(rows, dtype=np.int64), None if columns is None else tuple(columns),
-                         self.empty, self.batch_rows)
+        rows = np.asarray(rows)
+        if rows.dtype.kind not in "iu":  # (positions given as integers keep their type: a share's are int32,
+            rows = rows.astype(np.int64)  # and the pool holds every share's rows while their tasks run)
+        return SpillPart(str(self.path), rows, None if columns is None else tuple(columns), self.empty, self.batch_rows)
 
     def column(self, name: str) -> pd.Series:
         """One column of every figure (as written, before the claims step)."""

@@ -790,7 +790,13 @@ def _articles_part(articles: pd.DataFrame | SpilledTable, rows: np.ndarray) -> S
     if not isinstance(articles, SpilledRuns) or len(articles.paths) != 1:
         return None
     articles._check_readable()
-    positions = np.unique(rows[rows >= 0])
+    rows = rows[rows >= 0]
+    if len(rows) and bool((rows[1:] >= rows[:-1]).all()):
+        # ascending (a local run's figures follow their articles): each article's first row kept, not sorted
+        # again (np.unique's copies of a big key's rows were this process's peak)
+        positions = rows[np.concatenate(([True], rows[1:] != rows[:-1]))]
+    else:
+        positions = np.unique(rows)
     wanted = tuple(c for c in articles.columns if c in _ARTICLE_CLAIM_COLUMNS)
     return SpillPart(articles.paths[0], positions.astype(np.int32 if len(articles) < 2**31 else np.int64), wanted,
                      articles.empty, articles.batch_rows)
@@ -1463,8 +1469,9 @@ def _batch_of_row(batches: list[np.ndarray], n_rows: int) -> np.ndarray:
 
 
 def _rows_of_batch(batch_of_row: np.ndarray, number: int) -> np.ndarray:
-    """The rows of batch ``number`` (ascending), from each figure's batch."""
-    return np.flatnonzero(batch_of_row == number)
+    """The rows of batch ``number`` (ascending), from each figure's batch (int32 when they fit)."""
+    rows = np.flatnonzero(batch_of_row == number)
+    return rows.astype(np.int32) if len(batch_of_row) < 2**31 else rows
 
 
 class _ArticleOfRow:
