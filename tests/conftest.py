@@ -251,19 +251,25 @@ def sent_to_workers(monkeypatch):
 
 
 
-def generated_unclaimed(tmp_path_factory, seed):
-    """Figures and articles of 300 generated articles (``benchmarks/make_corpus.py``, ``seed``), audited in
-    one process, their claim columns emptied: the input of a claims step."""
+def generated_corpus(tmp_path_factory, seed):
+    """A folder of 300 generated articles (``benchmarks/make_corpus.py``, ``seed``): big enough for a run on
+    workers."""
     import sys
-
-    from auditor.audit import audit
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
     from make_corpus import write_corpus
 
     folder = tmp_path_factory.mktemp("corpus")
     write_corpus(300, folder, seed=seed)
-    result = audit(folder, jobs=1)
+    return folder
+
+
+def generated_unclaimed(tmp_path_factory, seed):
+    """Figures and articles of 300 generated articles (:func:`generated_corpus`), audited in one process,
+    their claim columns emptied: the input of a claims step."""
+    from auditor.audit import audit
+
+    result = audit(generated_corpus(tmp_path_factory, seed), jobs=1)
     return result.figures.assign(group_id="", incident_id=""), result.articles
 
 

@@ -7,24 +7,19 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import generated_corpus
 
 from auditor import _parallel
 from auditor.audit import audit
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from make_corpus import write_corpus  # noqa: E402
-
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("corpus")
-    write_corpus(300, folder, seed=8)
-    return folder
+    return generated_corpus(tmp_path_factory, seed=8)
 
 
 def _recording(log: Path):

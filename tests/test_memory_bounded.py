@@ -3,7 +3,6 @@ the run's temp folder, claims and keys tasks read their rows from it, the writer
 
 from __future__ import annotations
 
-import sys
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -12,19 +11,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.ipc as ipc
 import pytest
+from conftest import generated_corpus
 
 from auditor import _parallel, _spill, claims
 from auditor.audit import audit
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from make_corpus import write_corpus  # noqa: E402
-
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("corpus")
-    write_corpus(300, folder, seed=6)
-    return folder
+    return generated_corpus(tmp_path_factory, seed=6)
 
 
 @pytest.fixture(scope="module")
