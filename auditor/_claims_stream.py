@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ._claim_rules import PreparedFigures, _text_list, prepare
-from ._spill import SCHEMA, SpillPart, release_memory
+from ._spill import SCHEMA, SpillPart, release_memory, row_dtype
 from .incidents import Incident, Sweep, key_parts, keys_of_parts, label_incidents, name_incidents
 
 # What the first pass reads of each figure: what keys, days and the linking's order read, the ids a
@@ -72,8 +72,7 @@ class _Rows:
         if isinstance(source, SpillPart) and scratch is not None:
             self._folder = Path(tempfile.mkdtemp(prefix="segments-", dir=scratch))
             self._groups = self._index_articles()
-            filled = self._written({"filled": np.arange(self.n)})
-            self.source = filled[0]
+            (self.source,), _ = self._written(["filled"], np.zeros(self.n, dtype=np.int32))  # (its rows in order)
             self.articles = self._article_of = None  # filled in the file
 
     def read(self, positions: np.ndarray, columns: frozenset[str] | None = None, fill: bool = True) -> pd.DataFrame:
@@ -157,14 +156,17 @@ class _Rows:
         if self._folder is None:
             return
         filled = self.source
-        self._segments = self._written({str(k): at for k, at in enumerate(segments)})
+        segment_of = np.full(self.n, -1, dtype=np.int32)
+        for k, at in enumerate(segments):
+            segment_of[at] = k
+        self._segments, self._slot = self._written([str(k) for k in range(len(segments))], segment_of)
+        self._segment_of = segment_of
         Path(filled.path).unlink(missing_ok=True)  # (read from the segments now)
 
-    def _written(self, files: dict[str, np.ndarray]) -> list[SpillPart]:
-        """The rows of the source (spill file) in files of the task's folder: each ``files[name]`` (the
-        figures, ascending; none in two) to ``name.arrow``, read once in file order (filled from the
-        articles when there are any), their place there noted (``_segment_of``, ``_slot``); a part of
-        each file."""
+    def _written(self, names: list[str], file_of: np.ndarray) -> tuple[list[SpillPart], np.ndarray]:
+        """The rows of the source (spill file) in files of the task's folder, each to ``names[file_of[row]]``
+        ``.arrow``, read once in file order (filled from the articles when there are any): a part of each
+        file, and each row's place in its file."""
         import pyarrow as pa
         import pyarrow.ipc as ipc
 
@@ -173,21 +175,18 @@ class _Rows:
 
         assert isinstance(self.source, SpillPart) and self._folder is not None
         source = self.source
-        self._segment_of = np.full(self.n, -1, dtype=np.int32)
-        for k, at in enumerate(files.values()):
-            self._segment_of[at] = k
-        self._slot = np.zeros(self.n, dtype=np.int32 if self.n < 2**31 else np.int64)
-        paths = [self._folder / f"{name}.arrow" for name in files]
+        slot = np.zeros(self.n, dtype=row_dtype(self.n))
+        paths = [self._folder / f"{name}.arrow" for name in names]
         counts = [0] * len(paths)
         writers: list[Any] = [None] * len(paths)
         batch_rows: list[list[int]] = [[] for _ in paths]
         present = source.columns or SCHEMA.names
-        names = [c for c in present if c in self.columns]
-        written: tuple[str, ...] = tuple(names)
+        columns = [c for c in present if c in self.columns]
+        written: tuple[str, ...] = tuple(columns)
         try:
             for start in range(0, self.n, _DISTRIBUTED_ROWS):
                 positions = np.arange(start, min(self.n, start + _DISTRIBUTED_ROWS))
-                table = _rows_read(source.path, names, source.rows[positions], source.batch_rows)
+                table = _rows_read(source.path, columns, source.rows[positions], source.batch_rows)
                 if self.articles is not None:
                     looked_up = [c for c in ("article_id", "outlet", "published") if c in table.column_names]
                     filled = self._filled(_frame(table.select(looked_up), source.empty), positions)
@@ -199,8 +198,8 @@ class _Rows:
                                                                                                            column)
                     del filled
                 written = tuple(table.schema.names)  # what was filled (no headline without articles or titles)
-                for k, taken in zip(*_positions_by(self._segment_of[positions])):
-                    self._slot[positions[taken]] = np.arange(counts[k], counts[k] + len(taken))
+                for k, taken in zip(*_positions_by(file_of[positions])):
+                    slot[positions[taken]] = np.arange(counts[k], counts[k] + len(taken))
                     counts[k] += len(taken)
                     if writers[k] is None:
                         sink = pa.OSFile(str(paths[k]), "wb")
@@ -217,7 +216,7 @@ class _Rows:
                     made[0].close()
         empty = source.empty - _FROM_ARTICLES if self.articles is not None else source.empty
         return [SpillPart(str(path), np.arange(count, dtype=np.int64), written, empty, tuple(rows))
-                for path, count, rows in zip(paths, counts, batch_rows)]
+                for path, count, rows in zip(paths, counts, batch_rows)], slot
 
     def close(self) -> None:
         """The task's files removed."""
@@ -427,8 +426,7 @@ def _linked(rows: _Rows, first: _FirstPass, config: Any, size: int) -> list[Inci
         sweep = Sweep(config, kept["category"][head], kept["scope"][head], bool(kept["loose"][head]),
                       undated=bool(np.isnan(days).any()))
         sweeps.append(sweep)
-        order = sweep.order(block, days, kept["figure_id"].arrow(block)).astype(
-            np.int32 if rows.n < 2**31 else np.int64)
+        order = sweep.order(block, days, kept["figure_id"].arrow(block)).astype(row_dtype(rows.n))
         pieces.extend((b, order[start:start + size]) for start in range(0, len(order), size))
     del blocks
     segments = _segments(pieces, size)

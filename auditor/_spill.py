@@ -263,6 +263,12 @@ class SpillWriter(RowColumns):
         self._finalizer()
 
 
+def row_dtype(n_rows: int) -> type:
+    """The integer type of positions among ``n_rows`` rows: int32 when they fit (4 bytes a row, held per
+    figure across a corpus), else int64."""
+    return np.int32 if n_rows < 2**31 else np.int64
+
+
 def release_memory() -> None:
     """Give the memory freed since (a task's working tables, a transient copy) back to the system:
     Arrow's pool and glibc's heap keep freed blocks for reuse, which would count in this process's

@@ -38,7 +38,7 @@ import pandas as pd
 from ._claim_rules import _NUMBER_COLUMNS, _TEXT_COLUMNS, PreparedFigures, load_config, prepare
 from ._processes import running
 from ._spill import (SCHEMA, SpilledFigures, SpilledRuns, SpilledTable, SpillPart, _merge_positions, copy_run,
-                     read_run, release_memory, write_run)
+                     read_run, release_memory, row_dtype, write_run)
 from .cache import ArticleCache, StoredRuns
 from .conflicts import conflict_rows
 from .incidents import Incident, block_keys, key_parts, keys_of_parts, link_incidents
@@ -156,8 +156,7 @@ def _article_chunks(figures: pd.DataFrame, size: int) -> list[np.ndarray]:
         cuts = starts[np.flatnonzero(starts // size != np.concatenate(([0], starts[:-1] // size)))]
         bounds = [0, *cuts.tolist(), len(values)]
         # (4 bytes a row: the parent holds every share's rows while the keys are made, 52 MB at 6.5M figures)
-        dtype = np.int32 if len(values) < 2**31 else np.int64
-        return [np.arange(start, stop, dtype=dtype) for start, stop in zip(bounds, bounds[1:])]
+        return [np.arange(start, stop, dtype=row_dtype(len(values))) for start, stop in zip(bounds, bounds[1:])]
     del values
     codes, _ = pd.factorize(figures["article_id"], use_na_sentinel=False)  # articles in order of first row
     per_article = np.bincount(codes)
@@ -303,7 +302,7 @@ def build_claims_by_blocks(
                     stored = cache.get(digests)
                 found = list(stored_runs if spilled else stored)
                 missing = np.flatnonzero(~np.isin(bucket_of_row, np.array(found, dtype=np.int64))).astype(
-                    np.int32 if n < 2**31 else np.int64)  # (as _packed gives rows: held, one per figure)
+                    row_dtype(n))  # (as _packed gives rows: held, one per figure)
                 batches = [missing[rows] for rows in
                            _packed(bucket_of_row[missing], _n_batches(len(missing), workers))] if len(missing) else []
             rows_of: Callable[[int], np.ndarray] = batches.__getitem__
@@ -754,12 +753,12 @@ def _article_rows_of(figures: pd.DataFrame | SpilledFigures, articles: pd.DataFr
     counts = figures.article_counts
     if counts is not None and isinstance(articles, SpilledTable) and len(counts) == len(articles):
         # A local run's tables: the figures follow their articles (whose ids are unique), so many each
-        return np.repeat(np.arange(len(articles), dtype=np.int32 if len(articles) < 2**31 else np.int64), counts)
+        return np.repeat(np.arange(len(articles), dtype=row_dtype(len(articles))), counts)
     ids = _article_ids(articles)
     index = None if ids is None else _article_index(ids)
     del ids
     # Held for the whole claims step: 4 bytes per figure, not 8 (a row of the articles, or -1)
-    rows = np.empty(len(figures), dtype=np.int32 if len(articles) < 2**31 else np.int64)
+    rows = np.empty(len(figures), dtype=row_dtype(len(articles)))
     for start in range(0, len(figures), _ID_CHUNK_ROWS):
         stop = min(start + _ID_CHUNK_ROWS, len(figures))
         rows[start:stop] = _article_rows(figures.part(np.arange(start, stop), ["article_id"]).load()["article_id"],
@@ -798,7 +797,7 @@ def _articles_part(articles: pd.DataFrame | SpilledTable, rows: np.ndarray) -> S
     else:
         positions = np.unique(rows)
     wanted = tuple(c for c in articles.columns if c in _ARTICLE_CLAIM_COLUMNS)
-    return SpillPart(articles.paths[0], positions.astype(np.int32 if len(articles) < 2**31 else np.int64), wanted,
+    return SpillPart(articles.paths[0], positions.astype(row_dtype(len(articles))), wanted,
                      articles.empty, articles.batch_rows)
 
 
@@ -956,29 +955,37 @@ def _cut_on_workers(
     del futures
     # The shares' rows handed over in a file: sent as arguments, they stayed in this process (the pool
     # keeps a task's arguments until it ends) while the cut came back, which was its peak
-    shares_path = str(folder / "shares.npz")
-    np.savez(shares_path, *shares)
+    shares_path = _saved_arrays(folder / "shares.npz", shares)
     del shares
     # The cut comes back in a file too: pickled, it was here twice at once (its bytes and its arrays)
-    cut_path = submit(_cut_task, paths, shares_path, chosen, n_batches).result()
-    with np.load(cut_path) as stored:
-        cut = [stored[f"arr_{k}"] for k in range(len(stored.files))]
-    os.unlink(cut_path)
+    cut = _taken_arrays(submit(_cut_task, paths, shares_path, chosen, n_batches).result())
     return cut if n_batches is not None else cut[0]
+
+
+def _saved_arrays(path: Path, arrays: list[np.ndarray]) -> str:
+    """``arrays`` written in ``path`` (``np.savez``): its path, for :func:`_taken_arrays` in another process."""
+    np.savez(path, *arrays)
+    return str(path)
+
+
+def _taken_arrays(path: str) -> list[np.ndarray]:
+    """The arrays :func:`_saved_arrays` wrote in ``path``, in order; the file removed."""
+    with np.load(path) as stored:
+        arrays = [stored[f"arr_{k}"] for k in range(len(stored.files))]
+    os.unlink(path)
+    return arrays
 
 
 def _cut_task(paths: list[str], shares_path: str, chosen: dict[str, str], n_batches: int | None) -> str:
     """The task of :func:`_cut_on_workers`: the parts and links read from ``paths`` (removed), put in
-    row order (each share's rows read from the file ``np.savez`` wrote, removed), the keys cut and
-    joined; the batches or buckets written with ``np.savez`` beside the shares' file: its path. (A
+    row order (each share's rows read from their file, removed), the keys cut and joined; the batches
+    or buckets written in a file beside the shares' (:func:`_saved_arrays`): its path. (A
     share's links are those inside it: a part and its total are figures of one sentence, and a share
     holds whole articles.)"""
     from ._parallel import apply_settings
 
     apply_settings(chosen)
-    with np.load(shares_path) as stored:
-        shares = [stored[f"arr_{k}"] for k in range(len(stored.files))]
-    os.unlink(shares_path)
+    shares = _taken_arrays(shares_path)
     links = [_NO_LINKS]
 
     def each_read() -> Iterator[pd.DataFrame]:  # a share's parts read when placed, then let go
@@ -996,8 +1003,7 @@ def _cut_task(paths: list[str], shares_path: str, chosen: dict[str, str], n_batc
     codes = _keys_joined(keys.codes, links, keys.categories)
     cut = _packed(codes, n_batches) if n_batches is not None else _buckets(keys.categories, codes, len(codes))
     del keys, codes
-    out = str(Path(shares_path).with_name("cut.npz"))
-    np.savez(out, *(cut if n_batches is not None else [cut]))
+    out = _saved_arrays(Path(shares_path).with_name("cut.npz"), cut if n_batches is not None else [cut])
     del cut
     release_memory()
     return out
@@ -1183,7 +1189,7 @@ def _packed(units: np.ndarray, n_batches: int) -> list[np.ndarray]:
         batches[i].append(rows)
         heapq.heappush(smallest, (size + len(rows), i))
     # Held through the claims step (a number per figure): 4 bytes each, not 8
-    dtype = np.int32 if len(units) < 2**31 else np.int64
+    dtype = row_dtype(len(units))
     return [np.sort(np.concatenate(b)).astype(dtype, copy=False) for b in batches if b]
 
 
@@ -1470,8 +1476,7 @@ def _batch_of_row(batches: list[np.ndarray], n_rows: int) -> np.ndarray:
 
 def _rows_of_batch(batch_of_row: np.ndarray, number: int) -> np.ndarray:
     """The rows of batch ``number`` (ascending), from each figure's batch (int32 when they fit)."""
-    rows = np.flatnonzero(batch_of_row == number)
-    return rows.astype(np.int32) if len(batch_of_row) < 2**31 else rows
+    return np.flatnonzero(batch_of_row == number).astype(row_dtype(len(batch_of_row)), copy=False)
 
 
 class _ArticleOfRow:
@@ -1481,7 +1486,7 @@ class _ArticleOfRow:
 
     def __init__(self, counts: np.ndarray) -> None:
         self._ends = np.cumsum(counts, dtype=np.int64)
-        self._dtype = np.int32 if len(counts) < 2**31 else np.int64  # as _article_rows_of gives them
+        self._dtype = row_dtype(len(counts))  # as _article_rows_of gives them
 
     @staticmethod
     def of(figures: pd.DataFrame | SpilledFigures, articles: pd.DataFrame | SpilledTable,
