@@ -269,6 +269,11 @@ def row_dtype(n_rows: int) -> type:
     return np.int32 if n_rows < 2**31 else np.int64
 
 
+def number_dtype(count: int) -> type:
+    """The smallest integer type holding a number among ``count`` (a batch's or a run's, held per figure)."""
+    return np.int8 if count <= 127 else np.int16 if count <= 32767 else np.int32
+
+
 def release_memory() -> None:
     """Give the memory freed since (a task's working tables, a transient copy) back to the system:
     Arrow's pool and glibc's heap keep freed blocks for reuse, which would count in this process's

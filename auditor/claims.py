@@ -36,9 +36,10 @@ import numpy as np
 import pandas as pd
 
 from ._claim_rules import _NUMBER_COLUMNS, _TEXT_COLUMNS, PreparedFigures, load_config, prepare
+from ._key_cut import KeyCut, batch_of_block, bucket_of_name, joined_roots, n_buckets
 from ._processes import running
 from ._spill import (SCHEMA, SpilledFigures, SpilledRuns, SpilledTable, SpillPart, _merge_positions, copy_run,
-                     read_run, release_memory, row_dtype, write_run)
+                     number_dtype, read_run, release_memory, row_dtype, write_run)
 from .cache import ArticleCache, StoredRuns
 from .conflicts import conflict_rows
 from .incidents import Incident, block_keys, key_parts, keys_of_parts, link_incidents
@@ -222,9 +223,9 @@ def build_claims_by_blocks(
 
     Keys that a part naming its total (``part_of``) joins to its total's key are one unit here: one
     batch, one bucket (:func:`_keys_joined`). With a ``cache`` the keys are put in
-    ``_CACHE_BUCKETS``-ish buckets by a hash of the key (the same bucket on every run) and each
-    bucket's claims are stored under a digest of its input rows (:class:`ClaimBatchCache`): a re-run
-    builds only the buckets whose figures or articles changed.
+    ``CACHE_BUCKETS``-ish buckets (:mod:`auditor._key_cut`) by a hash of the key (the same bucket on
+    every run) and each bucket's claims are stored under a digest of its input rows
+    (:class:`ClaimBatchCache`): a re-run builds only the buckets whose figures or articles changed.
     """
     import tempfile
 
@@ -257,25 +258,25 @@ def build_claims_by_blocks(
             cache, bucket_of_row = None, None
         if cache is not None:
             release_memory()  # what hashing every row took: given back before the keys and tasks
-        batches = None
+        batches, batch_of_row = None, None
         if keys is None and bucket_of_row is None and spilled:
-            # Keys cut on a worker: this process receives the batches (or each figure's bucket), not the keys
+            # Keys cut on a worker: this process receives each figure's batch (or bucket), not the keys
             cut = _cut_on_workers(figures, submit, workers, chosen, Path(folder), ids,
                                   _n_batches(n, workers) if cache is None else None)
             if cache is None:
-                batches = cut
+                batch_of_row = cut
             else:
                 bucket_of_row = cut
                 cache.put_layout(bucket_of_row)
             del cut
-            release_memory()  # the shares sent and the cut received (pickled): given back before the claims tasks
+            release_memory()  # the key parts' shares sent and the cut read: given back before the claims tasks
         elif keys is None and bucket_of_row is None:
             keys = _keys_on_workers(figures, submit, workers, chosen, None if folder is None else Path(folder), ids)
             release_memory()  # the key parts joined and cut: what the claims results come into
         del ids  # the article ids: not held through the claims tasks
         stored: dict[int, tuple] = {}
         if cache is None:
-            if batches is None:
+            if batches is None and batch_of_row is None:
                 batches = _packed(_key_codes(keys, figures)[1], _n_batches(n, workers))
             del keys
         else:
@@ -305,7 +306,8 @@ def build_claims_by_blocks(
                     row_dtype(n))  # (as _packed gives rows: held, one per figure)
                 batches = [missing[rows] for rows in
                            _packed(bucket_of_row[missing], _n_batches(len(missing), workers))] if len(missing) else []
-            rows_of: Callable[[int], np.ndarray] = batches.__getitem__
+            rows_of: Callable[[int], np.ndarray] = batches.__getitem__ if batches is not None \
+                else partial(_rows_of_batch, batch_of_row)
 
             def submitted(number: int) -> Future:
                 rows = rows_of(number)
@@ -332,14 +334,16 @@ def build_claims_by_blocks(
                 return submit(_claims_task, _write_frames(Path(folder) / f"batch-{number}.pickle", part, part_articles),
                               None, chosen)
 
-            order = _largest_first(batches)  # the longest tasks first: no worker idles at the end
+            sizes = [len(b) for b in batches] if batches is not None else np.bincount(batch_of_row).tolist()
+            order = _largest_first(sizes)  # the longest tasks first: no worker idles at the end
             if run_folders is not None and cache is None:  # local workers: a few tasks sent ahead at a time
                 # Held through the claims tasks: each figure's batch (a byte), a batch's rows found from it
                 # when sent, and each figure's article from the articles' sizes (a number per article),
                 # not two numbers per figure (4 bytes each)
-                batch_of_row = _batch_of_row(batches, n)
-                del batches
-                rows_of = partial(_rows_of_batch, batch_of_row)
+                if batches is not None:
+                    batch_of_row = _batch_of_row(batches, n)
+                    del batches
+                    rows_of = partial(_rows_of_batch, batch_of_row)
                 article_rows = _ArticleOfRow.of(figures, articles, article_rows)
                 return _from_runs(figures, _in_window(order, submitted, 2 * workers), batch_of_row, run_folders,
                                   store_dir)
@@ -429,24 +433,12 @@ def _keys_joined(codes: np.ndarray, links: np.ndarray, names: Any) -> np.ndarray
     over the few linked keys). A cache bucket, a hash of that name, is then the same on every run."""
     if not len(links):
         return codes
-    root: dict[int, int] = {}
-
-    def find(code: int) -> int:
-        while root.get(code, code) != code:
-            root[code] = root.get(root[code], root[code])  # halve the path
-            code = root[code]
-        return code
-
-    for a, b in codes[links].tolist():
-        a, b = find(a), find(b)
-        if a != b:
-            first, other = sorted((a, b), key=lambda code: (str(names[code]), code))
-            root[other] = first
-    if not root:  # every part in its total's key
+    roots = joined_roots(codes[links].tolist(), lambda code: str(names[code]))
+    if not roots:  # every part in its total's key
         return codes
     joined = np.arange(len(names), dtype=codes.dtype)
-    for code in root:
-        joined[code] = find(code)
+    for code, root in roots.items():
+        joined[code] = root
     return joined[codes]
 
 
@@ -512,24 +504,16 @@ def _gathered(pieces: list[pd.Series], positions: np.ndarray) -> pd.Series:
     return pd.concat(blocks, ignore_index=True)
 
 
-# Buckets of blocking keys a cached claims step stores apart (at least; more for big tables, a
-# power of two so that the same key falls in the same bucket until the table doubles).
-_CACHE_BUCKETS = 64
-# Figures per bucket a big table aims at.
-_BUCKET_ROWS = 2_000
 # The format of stored claim batches: part of every entry's digest (bump when it changes).
 _CLAIMS_CACHE_FORMAT = "claims-batch-1"
 
 
 def _buckets(keys: pd.Index, codes: np.ndarray, n_rows: int) -> np.ndarray:
-    """The bucket of each figure: a hash of its key (``keys[code]``; CRC-32: the same on every run and
-    machine). Keys a part joins to its total's share a code (:func:`_keys_joined`), so a bucket."""
-    import zlib
-
-    n_buckets = _CACHE_BUCKETS
-    while n_buckets * _BUCKET_ROWS < n_rows:
-        n_buckets *= 2
-    of_key = np.array([zlib.crc32(str(k).encode("utf-8", "surrogateescape")) % n_buckets for k in keys],
+    """The bucket of each figure: a hash of its key (``keys[code]``,
+    :func:`~auditor._key_cut.bucket_of_name`). Keys a part joins to its total's share a code
+    (:func:`_keys_joined`), so a bucket."""
+    buckets = n_buckets(n_rows)
+    of_key = np.array([bucket_of_name(k, buckets) for k in keys],
                       dtype=np.int32)  # (fewer buckets than figures; held through the claims step, one per figure)
     return of_key[codes]
 
@@ -944,12 +928,13 @@ def _key_parts_on_workers(
 def _cut_on_workers(
     figures: SpilledFigures, submit: Callable[..., Any], workers: int, chosen: dict[str, str], folder: Path,
     ids: pd.DataFrame | None, n_batches: int | None,
-) -> list[np.ndarray] | np.ndarray:
-    """The batches of rows (:func:`_packed` of the keys' codes into ``n_batches``), or with ``n_batches``
-    ``None`` each figure's bucket (:func:`_buckets`), of :func:`_keys_on_workers`'s keys (those a part
-    naming its total joins counted as one, :func:`_keys_joined`): the parts and each share's part-of
-    links written in files by their tasks, joined and cut by one more task. This process holds no key part
-    nor key (the cut's working arrays are several per figure)."""
+) -> np.ndarray:
+    """Each figure's batch (of ``n_batches`` at most, packed as :func:`_packed` packs; the smallest
+    integer type), or with ``n_batches`` ``None`` its bucket (:func:`_buckets`), by
+    :func:`_keys_on_workers`'s keys (those a part naming its total joins counted as one,
+    :func:`_keys_joined`): the parts and each share's part-of links written in files by their tasks,
+    then dealt out and cut by one more task (:class:`~auditor._key_cut.KeyCut`). This process holds no
+    key part nor key."""
     futures, shares = _key_parts_on_workers(figures, submit, workers, chosen, folder, ids, written=True)
     paths = [future.result() for future in futures]
     del futures
@@ -957,9 +942,8 @@ def _cut_on_workers(
     # keeps a task's arguments until it ends) while the cut came back, which was its peak
     shares_path = _saved_arrays(folder / "shares.npz", shares)
     del shares
-    # The cut comes back in a file too: pickled, it was here twice at once (its bytes and its arrays)
-    cut = _taken_arrays(submit(_cut_task, paths, shares_path, chosen, n_batches).result())
-    return cut if n_batches is not None else cut[0]
+    # The cut comes back in a file too: pickled, it was here twice at once (its bytes and its array)
+    return _taken_arrays(submit(_cut_task, paths, shares_path, chosen, n_batches).result())[0]
 
 
 def _saved_arrays(path: Path, arrays: list[np.ndarray]) -> str:
@@ -977,34 +961,26 @@ def _taken_arrays(path: str) -> list[np.ndarray]:
 
 
 def _cut_task(paths: list[str], shares_path: str, chosen: dict[str, str], n_batches: int | None) -> str:
-    """The task of :func:`_cut_on_workers`: the parts and links read from ``paths`` (removed), put in
-    row order (each share's rows read from their file, removed), the keys cut and joined; the batches
-    or buckets written in a file beside the shares' (:func:`_saved_arrays`): its path. (A
+    """The task of :func:`_cut_on_workers`: the parts and links read from ``paths`` (removed), each
+    share's rows read from their file (removed); the keys made and cut a partition at a time
+    (:class:`~auditor._key_cut.KeyCut`: no array of the whole corpus's keys is held), each figure's
+    batch or bucket written in a file beside the shares' (:func:`_saved_arrays`): its path. (A
     share's links are those inside it: a part and its total are figures of one sentence, and a share
     holds whole articles.)"""
     from ._parallel import apply_settings
 
     apply_settings(chosen)
     shares = _taken_arrays(shares_path)
-    links = [_NO_LINKS]
-
-    def each_read() -> Iterator[pd.DataFrame]:  # a share's parts read when placed, then let go
-        for path, share in zip(paths, shares):
-            frames = _read_frames(path)
-            os.unlink(path)
-            if len(frames) > 1 and len(frames[1]):
-                links.append(share[frames[1].to_numpy(dtype=np.int64)])
-            yield frames[0]
-
-    parts = _in_row_order(each_read(), shares)
-    links = np.concatenate(links)
-    keys = keys_of_parts(parts, load_config())
-    del parts
-    codes = _keys_joined(keys.codes, links, keys.categories)
-    cut = _packed(codes, n_batches) if n_batches is not None else _buckets(keys.categories, codes, len(codes))
-    del keys, codes
-    out = _saved_arrays(Path(shares_path).with_name("cut.npz"), cut if n_batches is not None else [cut])
-    del cut
+    cut = KeyCut(sum(len(share) for share in shares), Path(shares_path).parent, load_config())
+    for path, share in zip(paths, shares):
+        frames = _read_frames(path)
+        os.unlink(path)
+        cut.deal(frames[0], share, frames[1].to_numpy(dtype=np.int64) if len(frames) > 1 else None)
+        del frames
+    del shares
+    of_row = cut.cut(n_batches)
+    out = _saved_arrays(Path(shares_path).with_name("cut.npz"), [of_row])
+    del of_row
     release_memory()
     return out
 
@@ -1177,17 +1153,13 @@ def _forget_texts() -> None:
 
 def _packed(units: np.ndarray, n_batches: int) -> list[np.ndarray]:
     """Row positions grouped by unit (a key's or a bucket's integer code, one per row), units packed
-    into ``n_batches`` of similar size (largest first, ties by code), each batch in row order (int32)."""
-    import heapq
-
+    into ``n_batches`` of similar size (:func:`~auditor._key_cut.batch_of_block`: largest first, ties
+    by code), each batch in row order (int32)."""
     blocks = _positions_by(units)[1]
-    blocks.sort(key=len, reverse=True)
-    batches: list[list[np.ndarray]] = [[] for _ in range(max(1, min(n_batches, len(blocks))))]
-    smallest = [(0, i) for i in range(len(batches))]  # (rows, batch): the smallest batch, first by number
-    for rows in blocks:
-        size, i = heapq.heappop(smallest)
-        batches[i].append(rows)
-        heapq.heappush(smallest, (size + len(rows), i))
+    batch = batch_of_block([len(rows) for rows in blocks], n_batches).tolist()
+    batches: list[list[np.ndarray]] = [[] for _ in range(max(batch, default=0) + 1)]
+    for rows, number in zip(blocks, batch):
+        batches[number].append(rows)
     # Held through the claims step (a number per figure): 4 bytes each, not 8
     dtype = row_dtype(len(units))
     return [np.sort(np.concatenate(b)).astype(dtype, copy=False) for b in batches if b]
@@ -1377,10 +1349,11 @@ def _in_window(numbers: list[int], submitted: Callable[[int], Future], window: i
             yield number, future.result()
 
 
-def _largest_first(batches: list[np.ndarray]) -> list[int]:
-    """The batches' numbers, the most figures first (ties by number): the longest tasks start first
-    and the short ones fill in at the end, so that no worker idles while one finishes a big key."""
-    return sorted(range(len(batches)), key=lambda number: (-len(batches[number]), number))
+def _largest_first(sizes: Sequence[int]) -> list[int]:
+    """The batches' numbers (``sizes``: each one's figures), the most figures first (ties by number): the
+    longest tasks start first and the short ones fill in at the end, so that no worker idles while one
+    finishes a big key."""
+    return sorted(range(len(sizes)), key=lambda number: (-sizes[number], number))
 
 
 # Columns of the claims tables that are numbers (the rest is text): how their runs are typed.
@@ -1468,7 +1441,7 @@ def _from_runs(
 
 def _batch_of_row(batches: list[np.ndarray], n_rows: int) -> np.ndarray:
     """Each of ``n_rows`` figures' batch (the batches' rows cover them all), in the smallest integer type."""
-    batch_of_row = np.empty(n_rows, dtype=_run_dtype(len(batches)))
+    batch_of_row = np.empty(n_rows, dtype=number_dtype(len(batches)))
     for number, rows in enumerate(batches):
         batch_of_row[rows] = number
     return batch_of_row
@@ -1593,7 +1566,7 @@ def _merged_runs(paths: Sequence[str], columns: Sequence[str], keys_of: Callable
         open_runs = [i for i, k in enumerate(live) if readers[k].more]
         cut = int(lasts[open_runs].min()) + 1 if open_runs else len(order)
         taken = np.bincount(run_of[:cut], minlength=len(live))
-        merged.append(np.asarray(live, dtype=_run_dtype(len(paths)))[run_of[:cut]])
+        merged.append(np.asarray(live, dtype=number_dtype(len(paths)))[run_of[:cut]])
         del order, run_of, place
         for i, k in enumerate(live):
             rest = [_sliced(key, int(taken[i])) for key in held[k]]
@@ -1603,7 +1576,7 @@ def _merged_runs(paths: Sequence[str], columns: Sequence[str], keys_of: Callable
                 more = readers[k].read(wanted[k])
                 rest = [_appended(key, extra) for key, extra in zip(rest, more)]
             held[k] = rest
-    return np.concatenate(merged) if merged else np.zeros(0, dtype=_run_dtype(len(paths)))
+    return np.concatenate(merged) if merged else np.zeros(0, dtype=number_dtype(len(paths)))
 
 
 # Rows of sort keys _merged_runs reads of each run at a time (more for a run whose keys come first)
@@ -1642,11 +1615,6 @@ def _joined_order(pieces: list[list[Any]]) -> np.ndarray:
     as_series = [[key if isinstance(key, pd.Series) else pd.Series(key.to_pandas()) for key in keys] for keys in filled]
     return _sort_positions([pd.concat([keys[i] for keys in as_series], ignore_index=True)
                             for i in range(len(filled[0]))])
-
-
-def _run_dtype(n_runs: int) -> type:
-    """The smallest integer type holding a run's number (one per row of a merged table, held here)."""
-    return np.int8 if n_runs <= 127 else np.int16 if n_runs <= 32767 else np.int32
 
 
 def build_claims(

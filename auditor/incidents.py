@@ -161,19 +161,27 @@ def _run_keys(parts: pd.DataFrame, wanted: np.ndarray, codes: np.ndarray, first_
             continue
         order = np.argsort(day[dated], kind="stable")  # by day, then by row
         at, day = members[dated][order], day[dated][order]
-        new = np.ones(len(at), dtype=bool)
-        new[1:] = day[1:] - day[:-1] > window + tolerance
-        run = np.cumsum(new) - 1
-        labels = np.trunc(day[new]).astype("int64").astype("datetime64[D]").astype(str).tolist()
+        run, labels = runs_of_days(day, window + tolerance)
         base = first_code + len(keys)
         codes[at] = base + run
         keys.extend(f"{name}|{label}" for label in labels)
         if not dated.all():
-            # Undated reports: the run with the most reports, the earliest label of equals.
-            sizes = np.bincount(run).tolist()
-            best = min(range(len(labels)), key=lambda k: (-sizes[k], labels[k], k))
-            codes[members[~dated]] = base + best
+            codes[members[~dated]] = base + largest_run(np.bincount(run).tolist(), labels)
     return keys
+
+
+def runs_of_days(days: np.ndarray, gap: float) -> tuple[np.ndarray, list[str]]:
+    """The run of each of ``days`` (ascending, no NaN): a new run where the next day is more than
+    ``gap`` after the one before; and each run's label, the date of its first day."""
+    new = np.ones(len(days), dtype=bool)
+    new[1:] = days[1:] - days[:-1] > gap
+    labels = np.trunc(days[new]).astype("int64").astype("datetime64[D]").astype(str).tolist()
+    return np.cumsum(new) - 1, labels
+
+
+def largest_run(sizes: Sequence[int], labels: Sequence[str]) -> int:
+    """The run undated reports join: the one with the most reports, the earliest label of equals."""
+    return min(range(len(labels)), key=lambda k: (-sizes[k], labels[k], k))
 
 
 # --- text similarity -----------------------------------------------------------------------

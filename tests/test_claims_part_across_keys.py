@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from auditor import _parallel, claims
+from auditor import _key_cut, _parallel, claims
 from auditor.audit import audit
 
 # (article, outlet, published, text): each names a total in another key than its part's.
@@ -79,10 +79,14 @@ def test_each_part_above_its_total_in_another_key_is_a_conflict(one_process):
         assert group["status"] == "conflict", name
 
 
-@pytest.mark.parametrize("jobs, cached", [(2, False), (1, True), (2, True)])
+@pytest.mark.parametrize("jobs, cached, shares", [(2, False, None), (1, True, None), (2, True, None), (2, False, 7),
+                                                  (2, True, 7)])
 def test_workers_and_cached_buckets_give_the_claims_of_one_process(corpus, one_process, tmp_path, monkeypatch, jobs,
-                                                                   cached):
+                                                                   cached, shares):
     monkeypatch.setattr(_parallel, "PARALLEL_MIN_CHARS", 1)  # a small corpus on two workers all the same
+    if shares:  # the keys' parts made in many shares, and cut in many partitions
+        monkeypatch.setattr(claims, "_KEY_CHUNK_ROWS", shares)
+        monkeypatch.setattr(_key_cut, "PARTITION_ROWS", 3)
     runs = 2 if cached else 1  # cached: the run that stores the buckets, then the run that reads them
     for _ in range(runs):
         result = audit(corpus, jobs=jobs, cache=tmp_path / "cache" if cached else None)

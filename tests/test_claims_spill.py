@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import generated_unclaimed
 
-from auditor import claims, export
+from auditor import _key_cut, claims, export
 from auditor._spill import SpilledRuns, SpillWriter, figure_batch
 from auditor.audit import AuditResult
 from auditor.claims import build_claims, build_claims_by_blocks, run_here
@@ -148,8 +148,8 @@ def test_claims_tasks_are_sent_largest_first_and_give_the_tables_of_one_task(aud
             sizes.append(len(args[0].rows))
         return run_here(function, *args)
 
-    # one batch per blocking key, in key order: sizes that differ, the largest not first
-    monkeypatch.setattr(claims, "_packed", lambda units, n_batches: claims._positions_by(units)[1])
+    # one batch per blocking key, in the cut's order (by a hash of the key): sizes that differ, the largest not first
+    monkeypatch.setattr(_key_cut, "batch_of_block", lambda sizes, n_batches: np.arange(len(sizes)))
     spilled, (found, groups, conflicts) = _by_blocks(figures, articles, tmp_path, monkeypatch, submit=submit)
     try:
         assert len(sizes) > 3 and sizes == sorted(sizes, reverse=True) and sizes[0] > sizes[-1]
@@ -193,8 +193,7 @@ def test_runs_merged_a_few_rows_of_each_at_a_time_are_in_the_order_of_the_runs_s
 
 
 def test_largest_first_orders_batches_by_size_then_number():
-    batches = [np.arange(3), np.arange(10), np.arange(3), np.arange(7)]
-    assert claims._largest_first(batches) == [1, 3, 0, 2]
+    assert claims._largest_first([3, 10, 3, 7]) == [1, 3, 0, 2]
 
 
 def test_cached_claims_of_a_spilled_table_stay_in_files_and_equal_the_in_memory_build(audited, tmp_path, monkeypatch):
