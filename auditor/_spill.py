@@ -330,10 +330,11 @@ def _frame(table: pa.Table | pa.RecordBatch, empty: frozenset[str], index: pd.In
 
 @dataclass(frozen=True)
 class SpillPart:
-    """Some rows (ascending positions) and columns of a spill file: what a task reads (picklable)."""
+    """Some rows (ascending positions, or a range of them) and columns of a spill file: what a task
+    reads (picklable)."""
 
     path: str
-    rows: np.ndarray
+    rows: np.ndarray | range
     columns: tuple[str, ...] | None
     empty: frozenset[str]
     batch_rows: tuple[int, ...] = ()  # rows of each record batch of the file, when known
@@ -342,7 +343,8 @@ class SpillPart:
         """The rows, read a record batch at a time (not memory-mapped: the pages would count in
         this process's memory; a batch holding none of them is not read when the batches' sizes
         are known), typed as in the whole table, with a fresh index."""
-        return _frame(_rows_read(self.path, self.columns, self.rows, self.batch_rows), self.empty)
+        rows = np.arange(self.rows.start, self.rows.stop) if isinstance(self.rows, range) else self.rows
+        return _frame(_rows_read(self.path, self.columns, rows, self.batch_rows), self.empty)
 
 
 def _rows_read(path: str | Path, columns: Sequence[str] | None, rows: np.ndarray, batch_rows: Sequence[int] = ()
@@ -558,9 +560,13 @@ class SpilledFigures(SpilledTable):
     def columns(self) -> list[str]:
         return list(FIGURE_COLUMNS)
 
-    def part(self, rows: np.ndarray | Sequence[int], columns: Sequence[str] | None = None) -> SpillPart:
-        """What a task reads to load these rows (ascending positions) and columns."""
+    def part(self, rows: np.ndarray | Sequence[int] | range, columns: Sequence[str] | None = None) -> SpillPart:
+        """What a task reads to load these rows (ascending positions; a range kept as one: a number per
+        row is made by the task) and columns."""
         self._check_readable()
+        if isinstance(rows, range) and rows.step == 1:
+            return SpillPart(str(self.path), rows, None if columns is None else tuple(columns), self.empty,
+                             self.batch_rows)
         rows = np.asarray(rows)
         if rows.dtype.kind not in "iu":  # (positions given as integers keep their type: a share's are int32,
             rows = rows.astype(np.int64)  # and the pool holds every share's rows while their tasks run)

@@ -154,7 +154,7 @@ def _article_chunks(figures: pd.DataFrame, size: int) -> list[np.ndarray]:
         # Article rows in order, each article's figures together (a spilled table's): the parts are ranges
         # of rows, cut at the first article starting in each next ``size`` rows (no array per row made)
         starts = np.flatnonzero(values[1:] != values[:-1]) + 1  # the first row of each article after the first
-        cuts = starts[np.flatnonzero(starts // size != np.concatenate(([0], starts[:-1] // size)))]
+        cuts = _share_starts(starts, size)
         bounds = [0, *cuts.tolist(), len(values)]
         # (4 bytes a row: the parent holds every share's rows while the keys are made, 52 MB at 6.5M figures)
         return [np.arange(start, stop, dtype=row_dtype(len(values))) for start, stop in zip(bounds, bounds[1:])]
@@ -167,6 +167,12 @@ def _article_chunks(figures: pd.DataFrame, size: int) -> list[np.ndarray]:
     # Each part's rows found by a scan (a few parts): no sorted copies of a row-long array (the
     # parent shares out a big table's figures so; ~5 such arrays were 20 MB at 300,000 figures)
     return [np.flatnonzero(part_of_row == part) for part in np.unique(part_of_article).tolist()]
+
+
+def _share_starts(starts: np.ndarray, size: int) -> np.ndarray:
+    """Of the first rows of articles (ascending, the first article's left out), those that begin a share
+    of about ``size`` rows: the first article starting in each next ``size`` rows."""
+    return starts[np.flatnonzero(starts // size != np.concatenate(([0], starts[:-1] // size)))]
 
 
 def _positions_by(values: np.ndarray) -> tuple[list[Any], list[np.ndarray]]:
@@ -245,7 +251,8 @@ def build_claims_by_blocks(
     article_rows = _article_rows_of(figures, articles)
     # What the keys tasks are shared out by (whole articles each): the article rows, not the ids
     # (a number per figure here, not a string)
-    ids = pd.DataFrame({"article_id": article_rows}, copy=False) if spilled else figures
+    ids: pd.DataFrame | _ArticleOfRow = figures if not spilled else article_rows \
+        if isinstance(article_rows, _ArticleOfRow) else pd.DataFrame({"article_id": article_rows}, copy=False)
     if shared_folder:
         _remove_abandoned(Path(shared_folder))
     n = len(figures)
@@ -337,14 +344,12 @@ def build_claims_by_blocks(
             sizes = [len(b) for b in batches] if batches is not None else np.bincount(batch_of_row).tolist()
             order = _largest_first(sizes)  # the longest tasks first: no worker idles at the end
             if run_folders is not None and cache is None:  # local workers: a few tasks sent ahead at a time
-                # Held through the claims tasks: each figure's batch (a byte), a batch's rows found from it
-                # when sent, and each figure's article from the articles' sizes (a number per article),
-                # not two numbers per figure (4 bytes each)
+                # Held through the claims tasks: each figure's batch (a byte or two), a batch's rows found
+                # from it when sent (and each figure's article from the articles' sizes, _article_rows_of)
                 if batches is not None:
                     batch_of_row = _batch_of_row(batches, n)
                     del batches
                     rows_of = partial(_rows_of_batch, batch_of_row)
-                article_rows = _ArticleOfRow.of(figures, articles, article_rows)
                 return _from_runs(figures, _in_window(order, submitted, 2 * workers), batch_of_row, run_folders,
                                   store_dir)
             if run_folders is not None:  # with a cache: the batches built, then the buckets it held
@@ -353,7 +358,6 @@ def build_claims_by_blocks(
                 n_built = len(batches)
                 del positions, batches  # held as the uncached run holds them (above)
                 rows_of = partial(_rows_of_batch, batch_of_row)
-                article_rows = _ArticleOfRow.of(figures, articles, article_rows)
                 built = _counted_as_stored(_in_window(order, submitted, 2 * workers), cache)
                 held = ((n_built + k, paths) for k, paths in enumerate(stored_runs.values()))
                 return _from_runs(figures, itertools.chain(built, held), batch_of_row, run_folders, store_dir)
@@ -505,7 +509,9 @@ def _gathered(pieces: list[pd.Series], positions: np.ndarray) -> pd.Series:
 
 
 # The format of stored claim batches: part of every entry's digest (bump when it changes).
-_CLAIMS_CACHE_FORMAT = "claims-batch-1"
+_CLAIMS_CACHE_FORMAT = "claims-batch-2"
+# Figures whose row hashes a cached claims step reads back at a time to digest the buckets.
+_DIGEST_ROWS = 65_536
 
 
 def _buckets(keys: pd.Index, codes: np.ndarray, n_rows: int) -> np.ndarray:
@@ -581,42 +587,59 @@ class ClaimBatchCache:
         self.reused = 0  # buckets taken from the store
 
     def read_rows(self, figures: pd.DataFrame | SpilledFigures, articles: pd.DataFrame,
-                  article_rows: np.ndarray) -> np.ndarray | None:
+                  article_rows: np.ndarray | _ArticleOfRow) -> np.ndarray | None:
         """Hash every input row (a figure with its article's row); the bucket of every figure stored
-        for exactly this input, if any (then no keys need computing)."""
+        for exactly this input, if any (then no keys need computing). The rows' hashes (two numbers per
+        figure) go to a temporary file, read again by :meth:`digests`: they are not held here."""
         import hashlib
+        import tempfile
 
-        self._rows, figure_types = _row_hashes(figures)
         article_hashes, article_types = _row_hashes(articles)
-        self._of_article = np.zeros(len(article_rows), dtype=np.uint64)
-        known = article_rows >= 0
-        self._of_article[known] = article_hashes[article_rows[known]]
-        self._head = "\0".join((_CLAIMS_CACHE_FORMAT, self.version, _config_text(load_config()), figure_types,
-                                article_types)).encode()
-        whole = hashlib.sha256(self._head + b"\0layout")
-        whole.update(self._rows.tobytes())
-        whole.update(self._of_article.tobytes())
+        self._pairs = tempfile.TemporaryFile(prefix="figure-audit-row-hashes-")
+        whole = None
+
+        def started(figure_types: str) -> Any:
+            self._head = "\0".join((_CLAIMS_CACHE_FORMAT, self.version, _config_text(load_config()), figure_types,
+                                    article_types)).encode()
+            return hashlib.sha256(self._head + b"\0layout")
+
+        for start, hashes, types in _each_row_hashes(figures):
+            if whole is None:
+                whole = started(types)
+            pairs = np.zeros((len(hashes), 2), dtype=np.uint64)  # (figure, its article; 0: none)
+            pairs[:, 0] = hashes
+            of_article = np.asarray(article_rows[np.arange(start, start + len(hashes))], dtype=np.int64)
+            known = of_article >= 0
+            pairs[known, 1] = article_hashes[of_article[known]]
+            whole.update(pairs.tobytes())
+            self._pairs.write(pairs.tobytes())
+        if whole is None:  # no figure
+            whole = started("")
+        self._n = len(figures)
         self._layout_key = whole.hexdigest()
         buckets = self.store.get_claim_layout(self._layout_key)
-        return buckets if buckets is not None and len(buckets) == len(self._rows) else None
+        return buckets if buckets is not None and len(buckets) == self._n else None
 
     def put_layout(self, bucket_of_row: np.ndarray) -> None:
         """Store the bucket of every figure of this input (read by the next :meth:`read_rows`)."""
         self.store.put_claim_layout(self._layout_key, bucket_of_row)
 
     def digests(self, bucket_of_row: np.ndarray) -> dict[int, str]:
-        """The digest of each bucket's input (once, after :meth:`read_rows`: the rows' hashes, two numbers
-        per figure, are then let go rather than held through the claims tasks)."""
+        """The digest of each bucket's input (once, after :meth:`read_rows`): its rows' hashes (each
+        figure's and its article's) in row order, read back from their file a part at a time."""
         import hashlib
 
-        digests = {}
-        for bucket, rows in zip(*_positions_by(bucket_of_row)):
-            digest = hashlib.sha256(self._head)
-            digest.update(np.ascontiguousarray(self._rows[rows]).tobytes())
-            digest.update(np.ascontiguousarray(self._of_article[rows]).tobytes())
-            digests[bucket] = digest.hexdigest()
-        self._rows = self._of_article = None
-        return digests
+        hashers: dict[int, Any] = {}
+        self._pairs.seek(0)
+        for start in range(0, self._n, _DIGEST_ROWS):
+            pairs = np.frombuffer(self._pairs.read(min(_DIGEST_ROWS, self._n - start) * 16), dtype=np.uint64
+                                  ).reshape(-1, 2)
+            for bucket, rows in zip(*_positions_by(bucket_of_row[start:start + len(pairs)])):
+                if bucket not in hashers:
+                    hashers[bucket] = hashlib.sha256(self._head)
+                hashers[bucket].update(np.ascontiguousarray(pairs[rows]).tobytes())
+        self._pairs.close()
+        return {bucket: hashers[bucket].hexdigest() for bucket in sorted(hashers)}
 
     def get(self, digests: dict[int, str]) -> dict[int, tuple]:
         """The stored claims of the buckets found (bucket -> frames)."""
@@ -655,20 +678,27 @@ def claim_batch_cache(store: Any) -> ClaimBatchCache | None:
     return ClaimBatchCache(store, extractor_version())
 
 
-def _row_hashes(figures: pd.DataFrame | SpilledTable) -> tuple[np.ndarray, str]:
-    """A 64-bit hash of every row (all columns, not its position) of the figures (or the articles) and
-    the columns' types; a spilled table is read a record batch at a time."""
-    if not isinstance(figures, SpilledTable):
-        types = _types_text(figures)
-        return pd.util.hash_pandas_object(figures, index=False, categorize=False).to_numpy(), types
-    hashes = np.empty(len(figures), dtype=np.uint64)
+def _row_hashes(table: pd.DataFrame | SpilledTable) -> tuple[np.ndarray, str]:
+    """A 64-bit hash of every row (all columns, not its position) of the articles (or the figures) and
+    the columns' types (:func:`_each_row_hashes` joined: a number per row)."""
+    parts = list(_each_row_hashes(table))
+    if not parts:  # an empty spilled table
+        return np.zeros(0, dtype=np.uint64), ""
+    return np.concatenate([hashes for _, hashes, _ in parts]), parts[0][2]
+
+
+def _each_row_hashes(table: pd.DataFrame | SpilledTable) -> Iterator[tuple[int, np.ndarray, str]]:
+    """``(first row, hashes, types)``: a 64-bit hash of each row (all columns, not its position) and the
+    columns' types; a frame's rows at once, a spilled table's ``_HASH_CHUNK_ROWS`` at a time (read a
+    record batch at a time; an empty one gives none)."""
+    if not isinstance(table, SpilledTable):
+        yield 0, pd.util.hash_pandas_object(table, index=False, categorize=False).to_numpy(), _types_text(table)
+        return
     types = ""
-    for chunk in figures.chunks(_HASH_CHUNK_ROWS):
+    for chunk in table.chunks(_HASH_CHUNK_ROWS):
         if not types:
             types = _types_text(chunk)
-        start = chunk.index[0]
-        hashes[start:start + len(chunk)] = pd.util.hash_pandas_object(chunk, index=False, categorize=False).to_numpy()
-    return hashes, types
+        yield int(chunk.index[0]), pd.util.hash_pandas_object(chunk, index=False, categorize=False).to_numpy(), types
 
 
 def _types_text(frame: pd.DataFrame) -> str:
@@ -729,15 +759,17 @@ def _article_index(ids: pd.Series) -> tuple[Any, Any]:
     return encoded.dictionary, positions
 
 
-def _article_rows_of(figures: pd.DataFrame | SpilledFigures, articles: pd.DataFrame | SpilledTable) -> np.ndarray:
+def _article_rows_of(figures: pd.DataFrame | SpilledFigures, articles: pd.DataFrame | SpilledTable
+                     ) -> np.ndarray | _ArticleOfRow:
     """:func:`_article_rows` of every figure; a spilled table's article ids read a part at a time (or,
-    when it knows how many rows each article has, none read)."""
+    when it knows how many rows each article has, none read: an :class:`_ArticleOfRow`, indexed as
+    the array would be, holding a number per article, not per figure)."""
     if not isinstance(figures, SpilledFigures):
         return _article_rows(figures["article_id"], _article_ids(articles))
     counts = figures.article_counts
     if counts is not None and isinstance(articles, SpilledTable) and len(counts) == len(articles):
         # A local run's tables: the figures follow their articles (whose ids are unique), so many each
-        return np.repeat(np.arange(len(articles), dtype=row_dtype(len(articles))), counts)
+        return _ArticleOfRow(counts)
     ids = _article_ids(articles)
     index = None if ids is None else _article_index(ids)
     del ids
@@ -898,16 +930,18 @@ def _keys_on_workers(
 
 def _key_parts_on_workers(
     figures: pd.DataFrame | SpilledFigures, submit: Callable[..., Any], workers: int, chosen: dict[str, str],
-    folder: Path | None, ids: pd.DataFrame | None, written: bool,
-) -> tuple[list[Future], list[np.ndarray]]:
-    """The key parts tasks of :func:`_keys_on_workers` (their futures) and the rows of each's share;
-    ``written``: each task writes its parts in a file in ``folder`` and gives its name."""
+    folder: Path | None, ids: pd.DataFrame | _ArticleOfRow | None, written: bool,
+) -> tuple[list[Future], list[np.ndarray] | list[range]]:
+    """The key parts tasks of :func:`_keys_on_workers` (their futures) and the rows of each's share
+    (ranges when ``ids`` is an :class:`_ArticleOfRow`); ``written``: each task writes its parts in a
+    file in ``folder`` and gives its name."""
     spilled = isinstance(figures, SpilledFigures)
     if ids is None:
         ids = figures.column("article_id").to_frame() if spilled else figures
     # Shares of about _KEY_CHUNK_ROWS figures at most (more than one per worker on a big table): a
     # worker's memory for them does not grow with the corpus.
-    shares = _article_chunks(ids, min(-(-len(figures) // max(1, workers)), _KEY_CHUNK_ROWS))
+    size = min(-(-len(figures) // max(1, workers)), _KEY_CHUNK_ROWS)
+    shares = ids.shares(size) if isinstance(ids, _ArticleOfRow) else _article_chunks(ids, size)
     narrow = None if spilled else figures[[c for c in figures if c in _KEY_COLUMNS]]
     # A task that writes its parts writes its share's part-of links too (_cut_task joins keys by them)
     read = _KEY_COLUMNS.union(_LINK_COLUMNS) if written else _KEY_COLUMNS
@@ -938,12 +972,13 @@ def _cut_on_workers(
     futures, shares = _key_parts_on_workers(figures, submit, workers, chosen, folder, ids, written=True)
     paths = [future.result() for future in futures]
     del futures
-    # The shares' rows handed over in a file: sent as arguments, they stayed in this process (the pool
-    # keeps a task's arguments until it ends) while the cut came back, which was its peak
-    shares_path = _saved_arrays(folder / "shares.npz", shares)
+    # The shares' rows (unless ranges) handed over in a file: sent as arguments, they stayed in this
+    # process (the pool keeps a task's arguments until it ends) while the cut came back, its peak then
+    sent: list[range] | str = shares if all(isinstance(r, range) for r in shares) \
+        else _saved_arrays(folder / "shares.npz", shares)
     del shares
     # The cut comes back in a file too: pickled, it was here twice at once (its bytes and its array)
-    return _taken_arrays(submit(_cut_task, paths, shares_path, chosen, n_batches).result())[0]
+    return _taken_arrays(submit(_cut_task, paths, sent, folder, chosen, n_batches).result())[0]
 
 
 def _saved_arrays(path: Path, arrays: list[np.ndarray]) -> str:
@@ -960,26 +995,29 @@ def _taken_arrays(path: str) -> list[np.ndarray]:
     return arrays
 
 
-def _cut_task(paths: list[str], shares_path: str, chosen: dict[str, str], n_batches: int | None) -> str:
+def _cut_task(paths: list[str], shares: list[range] | str, folder: Path, chosen: dict[str, str],
+              n_batches: int | None) -> str:
     """The task of :func:`_cut_on_workers`: the parts and links read from ``paths`` (removed), each
-    share's rows read from their file (removed); the keys made and cut a partition at a time
+    share's rows (``shares``: ranges, or the file of their arrays, removed); the keys gathered and cut
     (:class:`~auditor._key_cut.KeyCut`: no array of the whole corpus's keys is held), each figure's
-    batch or bucket written in a file beside the shares' (:func:`_saved_arrays`): its path. (A
-    share's links are those inside it: a part and its total are figures of one sentence, and a share
-    holds whole articles.)"""
+    batch or bucket written in a file in ``folder`` (:func:`_saved_arrays`): its path. (A share's
+    links are those inside it: a part and its total are figures of one sentence, and a share holds
+    whole articles.)"""
     from ._parallel import apply_settings
 
     apply_settings(chosen)
-    shares = _taken_arrays(shares_path)
-    cut = KeyCut(sum(len(share) for share in shares), Path(shares_path).parent, load_config())
+    if isinstance(shares, str):
+        shares = _taken_arrays(shares)
+    cut = KeyCut(sum(len(share) for share in shares), Path(folder), load_config())
     for path, share in zip(paths, shares):
+        share = np.arange(share.start, share.stop) if isinstance(share, range) else share
         frames = _read_frames(path)
         os.unlink(path)
         cut.deal(frames[0], share, frames[1].to_numpy(dtype=np.int64) if len(frames) > 1 else None)
         del frames
     del shares
     of_row = cut.cut(n_batches)
-    out = _saved_arrays(Path(shares_path).with_name("cut.npz"), [of_row])
+    out = _saved_arrays(Path(folder) / "cut.npz", [of_row])
     del of_row
     release_memory()
     return out
@@ -1459,20 +1497,18 @@ class _ArticleOfRow:
 
     def __init__(self, counts: np.ndarray) -> None:
         self._ends = np.cumsum(counts, dtype=np.int64)
-        self._dtype = row_dtype(len(counts))  # as _article_rows_of gives them
-
-    @staticmethod
-    def of(figures: pd.DataFrame | SpilledFigures, articles: pd.DataFrame | SpilledTable,
-           article_rows: np.ndarray) -> _ArticleOfRow | np.ndarray:
-        """One for ``figures`` when they know their articles' sizes (as :func:`_article_rows_of`), else
-        ``article_rows`` as given."""
-        counts = getattr(figures, "article_counts", None)
-        if counts is not None and isinstance(articles, SpilledTable) and len(counts) == len(articles):
-            return _ArticleOfRow(counts)
-        return article_rows
+        self._dtype = row_dtype(len(counts))  # as _article_rows gives them, in the smallest type
 
     def __getitem__(self, rows: np.ndarray) -> np.ndarray:
         return np.searchsorted(self._ends, rows, side="right").astype(self._dtype)
+
+    def shares(self, size: int) -> list[range]:
+        """The figures in ranges of whole articles of about ``size`` figures, cut as
+        :func:`_article_chunks` cuts them (:func:`_share_starts`): shares for tasks, no array of rows made."""
+        ends = self._ends
+        starts = ends[:-1][(ends[1:] > ends[:-1]) & (ends[:-1] > 0)]  # of the articles after the first with figures
+        bounds = [0, *_share_starts(starts, size).tolist(), int(ends[-1]) if len(ends) else 0]
+        return [range(start, stop) for start, stop in zip(bounds, bounds[1:])]
 
 
 class _RunKeys:

@@ -324,3 +324,36 @@ def test_run_files_no_entry_names_are_removed_once_old(tmp_path):
     store = ArticleCache(tmp_path / "cache")
     assert list(store.get_claim_batches(["live"])) == ["live"]
     store.close()
+
+
+@pytest.mark.parametrize("chunk_rows, digest_rows", [(7, 5), (4_096, 65_536)])
+def test_a_spilled_tables_row_hashes_are_read_back_from_a_file_with_the_digests_of_the_frame(
+        corpus, tmp_path, monkeypatch, chunk_rows, digest_rows):
+    """The hashes of a spilled table's rows (two numbers per figure) are not held between hashing and
+    digesting; the layout and the buckets' digests are those of the same rows in memory, however
+    many rows are hashed and read back at a time."""
+    from test_claims_spill import _spilled
+
+    from auditor.cache import ArticleCache
+
+    result = audit(corpus, jobs=1)
+    figures, articles = result.figures.assign(group_id="", incident_id=""), result.articles
+    store = ArticleCache(tmp_path / "cache")
+    buckets = _all_buckets(figures)
+    in_memory = claims.ClaimBatchCache(store, "v1")
+    assert in_memory.read_rows(figures, articles, claims._article_rows_of(figures, articles)) is None
+    expected = in_memory.digests(buckets)
+    monkeypatch.setattr(claims, "_HASH_CHUNK_ROWS", chunk_rows)
+    monkeypatch.setattr(claims, "_DIGEST_ROWS", digest_rows)
+    (tmp_path / "spill").mkdir()
+    spilled = _spilled(figures, tmp_path / "spill")
+    try:
+        cache = claims.ClaimBatchCache(store, "v1")
+        cache.read_rows(spilled, articles, claims._article_rows_of(spilled, articles))
+        assert not [name for name, value in vars(cache).items()
+                    if isinstance(value, np.ndarray) and len(value) >= len(figures)]
+        assert cache._layout_key == in_memory._layout_key
+        assert cache.digests(buckets) == expected and len(expected) > 10
+    finally:
+        spilled.remove()
+        store.close()

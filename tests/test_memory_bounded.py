@@ -349,18 +349,21 @@ def test_figures_of_a_run_on_workers_know_their_articles_rows_without_their_ids(
         in_memory.articles)
     assert articles.column("article_id").str.endswith("~2").sum() == len(in_memory.articles)
     by_counts = claims._article_rows_of(figures, articles)
+    assert isinstance(by_counts, claims._ArticleOfRow)  # a number per article held, not per figure
     figures.article_counts = None
     by_ids = claims._article_rows_of(figures, articles)
-    assert by_counts.dtype == np.int32 and (by_counts >= 0).all()
-    np.testing.assert_array_equal(by_counts, by_ids)
+    found = by_counts[np.arange(len(by_ids))]
+    assert found.dtype == np.int32 and (found >= 0).all()
+    np.testing.assert_array_equal(found, by_ids)
     result.close()
 
 
 def test_key_shares_of_figures_in_article_order_are_ranges_cut_as_the_article_ids_cut_them():
     """A spilled table's figures come in their articles' order (article rows ascending): its key-parts
-    shares are cut as ranges, without the per-figure arrays of the general cut; the same shares as
-    the general cut of the same articles given by id (whole articles each, a new share at the first
-    article starting in each next ``size`` rows; figures with no article, -1, first)."""
+    shares are cut as ranges, without the per-figure arrays of the general cut (or, from the articles'
+    sizes alone, as Python ranges); the same shares as the general cut of the same articles given by id
+    (whole articles each, a new share at the first article starting in each next ``size`` rows;
+    figures with no article, -1, first)."""
     rng = np.random.default_rng(13)
     ranges = 0
     for _ in range(500):
@@ -375,6 +378,8 @@ def test_key_shares_of_figures_in_article_order_are_ranges_cut_as_the_article_id
         shares = claims._article_chunks(pd.DataFrame({"article_id": rows}), size)
         by_ids = claims._article_chunks(pd.DataFrame({"article_id": [f"a{r}" for r in rows]}), size)
         assert [s.tolist() for s in shares] == [s.tolist() for s in by_ids]
+        if rows[0] >= 0:  # every figure with an article: the same shares from the articles' sizes, as ranges
+            assert [list(r) for r in claims._ArticleOfRow(counts).shares(size)] == [s.tolist() for s in shares]
         assert np.array_equal(np.concatenate(shares), np.arange(len(rows)))
         ranges += len(shares) > 1
     assert ranges > 300
