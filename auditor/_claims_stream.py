@@ -308,6 +308,13 @@ class _FirstPass:
     part_of: dict[int, str]  # the rows naming a total, and its id
     filled: dict[str, tuple[_Coded, Any]]  # outlet and date as filled from the articles (and their dtype)
 
+    def linked(self) -> None:
+        """The incidents linked: what only the linking read let go (each figure's key, id, category,
+        places, publication day): pass 3 reads the event days, the superseded figures and the totals,
+        the tables the outlets and dates filled."""
+        self.columns = {"event_day": self.columns["event_day"]}
+        self.keys = np.zeros(0, dtype=np.int32)
+
     def filled_frame(self, objects: bool) -> pd.DataFrame:
         """Each figure's outlet and date (filled from its article), in the task's row order: typed as read, or
         when ``objects`` Python strings (one per distinct value: a task's run is made Arrow a slice at a time)."""
@@ -524,6 +531,7 @@ def _passes(rows: _Rows, config: Any, size: int, parts: Path | None) -> Iterator
         release_memory()
         yield "first pass", first
         incidents = _linked(rows, first, config, size)
+        first.linked()
         release_memory()
         yield "incidents", incidents
         tables = _ChunkTables(rows.n, parts)
