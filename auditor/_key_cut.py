@@ -217,8 +217,8 @@ class KeyCut:
                     else ("run", int(codes[at]), float(day[at]))
 
     def cut(self, n_batches: int | None) -> np.ndarray:
-        """Each figure's batch (``n_batches`` of them at most, the smallest integer type), or with
-        ``n_batches`` ``None`` its cache bucket (int32). The files written are removed."""
+        """Each figure's batch (``n_batches`` of them at most), or with ``n_batches`` ``None`` its cache
+        bucket (:func:`n_buckets`), in the smallest integer type. The files written are removed."""
         base, names, sizes = [], [], []
         for prefix in self._prefixes:
             base.append(len(names))
@@ -242,7 +242,8 @@ class KeyCut:
         for key, joined in joined_roots(pairs, linked_names.__getitem__).items():
             root[key] = joined
         if n_batches is None:
-            of_unit = (crcs % n_buckets(self.n_rows)).astype(np.int32)[root]
+            buckets = n_buckets(self.n_rows)
+            of_unit = (crcs % buckets).astype(number_dtype(buckets))[root]
         else:
             totals = np.bincount(root, weights=unit_sizes, minlength=n_units).astype(np.int64)
             blocks = np.flatnonzero(totals)

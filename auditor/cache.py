@@ -498,7 +498,7 @@ class ArticleCache:
             if row is None:
                 return None
             self._db.execute("UPDATE claim_layouts SET used = ? WHERE key = ?", (time.time(), key))
-            return np.frombuffer(zlib.decompress(row[0]), dtype=np.int32).copy()  # (as claims._buckets gives them)
+            return np.frombuffer(zlib.decompress(row[0]), dtype=np.int32)  # (stored as int32 whatever the count)
         except sqlite3.Error as exc:
             self._fail(exc)
         except (zlib.error, ValueError) as exc:

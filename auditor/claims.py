@@ -306,13 +306,14 @@ def build_claims_by_blocks(
             if cache is not None:
                 if spilled:  # one bucket's frames held at a time (here: an unchanged re-run starts no worker)
                     stored_runs = dict(cache.each_stored(digests, partial(_run_files, run_folders=run_folders)))
+                    # each figure's batch: the buckets to build packed, then one per bucket stored
+                    batch_of_row, n_built = _batches_of_buckets(bucket_of_row, list(stored_runs), workers)
                 else:
                     stored = cache.get(digests)
-                found = list(stored_runs if spilled else stored)
-                missing = np.flatnonzero(~np.isin(bucket_of_row, np.array(found, dtype=np.int64))).astype(
-                    row_dtype(n))  # (as _packed gives rows: held, one per figure)
-                batches = [missing[rows] for rows in
-                           _packed(bucket_of_row[missing], _n_batches(len(missing), workers))] if len(missing) else []
+                    missing = np.flatnonzero(~np.isin(bucket_of_row, np.array(list(stored), dtype=np.int64))).astype(
+                        row_dtype(n))
+                    batches = [missing[rows] for rows in _packed(bucket_of_row[missing], _n_batches(
+                        len(missing), workers))] if len(missing) else []
             rows_of: Callable[[int], np.ndarray] = batches.__getitem__ if batches is not None \
                 else partial(_rows_of_batch, batch_of_row)
 
@@ -342,6 +343,8 @@ def build_claims_by_blocks(
                               None, chosen)
 
             sizes = [len(b) for b in batches] if batches is not None else np.bincount(batch_of_row).tolist()
+            if cache is not None and spilled:
+                sizes = sizes[:n_built]  # the batches to build (after them: the buckets stored)
             order = _largest_first(sizes)  # the longest tasks first: no worker idles at the end
             if run_folders is not None and cache is None:  # local workers: a few tasks sent ahead at a time
                 # Held through the claims tasks: each figure's batch (a byte or two), a batch's rows found
@@ -353,11 +356,6 @@ def build_claims_by_blocks(
                 return _from_runs(figures, _in_window(order, submitted, 2 * workers), batch_of_row, run_folders,
                                   store_dir)
             if run_folders is not None:  # with a cache: the batches built, then the buckets it held
-                positions = dict(zip(*_positions_by(bucket_of_row)))
-                batch_of_row = _batch_of_row(batches + [positions[bucket] for bucket in stored_runs], n)
-                n_built = len(batches)
-                del positions, batches  # held as the uncached run holds them (above)
-                rows_of = partial(_rows_of_batch, batch_of_row)
                 built = _counted_as_stored(_in_window(order, submitted, 2 * workers), cache)
                 held = ((n_built + k, paths) for k, paths in enumerate(stored_runs.values()))
                 return _from_runs(figures, itertools.chain(built, held), batch_of_row, run_folders, store_dir)
@@ -519,8 +517,8 @@ def _buckets(keys: pd.Index, codes: np.ndarray, n_rows: int) -> np.ndarray:
     :func:`~auditor._key_cut.bucket_of_name`). Keys a part joins to its total's share a code
     (:func:`_keys_joined`), so a bucket."""
     buckets = n_buckets(n_rows)
-    of_key = np.array([bucket_of_name(k, buckets) for k in keys],
-                      dtype=np.int32)  # (fewer buckets than figures; held through the claims step, one per figure)
+    # (held through the claims step, one per figure: in the smallest type)
+    of_key = np.array([bucket_of_name(k, buckets) for k in keys], dtype=number_dtype(buckets))
     return of_key[codes]
 
 
@@ -618,7 +616,9 @@ class ClaimBatchCache:
         self._n = len(figures)
         self._layout_key = whole.hexdigest()
         buckets = self.store.get_claim_layout(self._layout_key)
-        return buckets if buckets is not None and len(buckets) == self._n else None
+        if buckets is None or len(buckets) != self._n:
+            return None
+        return buckets.astype(number_dtype(n_buckets(self._n)))  # as _buckets gives them
 
     def put_layout(self, bucket_of_row: np.ndarray) -> None:
         """Store the bucket of every figure of this input (read by the next :meth:`read_rows`)."""
@@ -1475,6 +1475,22 @@ def _from_runs(
                 made[k].remove()
                 made[k] = empty[k]
     return figures, made[0], made[1]
+
+
+def _batches_of_buckets(bucket_of_row: np.ndarray, stored: list[int], workers: int) -> tuple[np.ndarray, int]:
+    """Each figure's batch (the smallest integer type): the buckets not ``stored`` packed as
+    :func:`_packed` packs them (numbered first), then one batch per bucket stored (in ``stored``'s
+    order); and how many batches are built. A number per bucket is worked on, none per figure."""
+    sizes = np.bincount(bucket_of_row)
+    to_build = sizes > 0
+    to_build[stored] = False
+    built = np.flatnonzero(to_build)
+    batch_of_bucket = np.zeros(len(sizes), dtype=np.int64)
+    if len(built):
+        batch_of_bucket[built] = batch_of_block(sizes[built].tolist(), _n_batches(int(sizes[built].sum()), workers))
+    n_built = int(batch_of_bucket[built].max()) + 1 if len(built) else 0
+    batch_of_bucket[stored] = n_built + np.arange(len(stored))
+    return batch_of_bucket.astype(number_dtype(n_built + len(stored)))[bucket_of_row], n_built
 
 
 def _batch_of_row(batches: list[np.ndarray], n_rows: int) -> np.ndarray:

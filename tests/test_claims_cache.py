@@ -357,3 +357,21 @@ def test_a_spilled_tables_row_hashes_are_read_back_from_a_file_with_the_digests_
     finally:
         spilled.remove()
         store.close()
+
+
+def test_a_spilled_cached_run_packs_the_buckets_to_build_then_gives_each_stored_bucket_a_batch(monkeypatch):
+    """Each figure's batch, found from a number per bucket, is the one the in-memory run's batches of rows
+    give it: the buckets to build packed (:func:`~auditor.claims._packed`), then one per stored bucket."""
+    monkeypatch.setattr(claims, "_CLAIM_ROWS_PER_TASK", 150)  # several batches to pack into
+    rng = np.random.default_rng(5)
+    for _ in range(60):
+        bucket_of_row = rng.integers(0, 70, rng.integers(1, 3_000)).astype(np.int16)
+        present = np.unique(bucket_of_row)
+        stored = rng.choice(present, rng.integers(0, len(present) + 1), replace=False).tolist()
+        got, n_built = claims._batches_of_buckets(bucket_of_row, stored, 2)
+        missing = np.flatnonzero(~np.isin(bucket_of_row, stored))
+        built = [missing[rows] for rows in claims._packed(bucket_of_row[missing], claims._n_batches(len(missing), 2))
+                 ] if len(missing) else []
+        held = [np.flatnonzero(bucket_of_row == bucket) for bucket in stored]
+        assert n_built == len(built)
+        assert got.tolist() == claims._batch_of_row(built + held, len(bucket_of_row)).tolist()
