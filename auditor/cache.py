@@ -512,7 +512,11 @@ class ArticleCache:
 
         if self._db is None:
             return
-        blob = zlib.compress(np.asarray(buckets, dtype=np.int32).tobytes(), 1)
+        # Stored as int32 whatever their type; compressed a part at a time (no int32 copy of them all)
+        packer = zlib.compressobj(1)
+        step = 1 << 20
+        blob = b"".join([*(packer.compress(np.asarray(buckets[start:start + step], dtype=np.int32).tobytes())
+                           for start in range(0, len(buckets), step)), packer.flush()])
         with self._transaction() as db:
             db.execute("INSERT OR REPLACE INTO claim_layouts (key, buckets, used) VALUES (?, ?, ?)",
                        (key, blob, time.time()))

@@ -681,10 +681,11 @@ def claim_batch_cache(store: Any) -> ClaimBatchCache | None:
 def _row_hashes(table: pd.DataFrame | SpilledTable) -> tuple[np.ndarray, str]:
     """A 64-bit hash of every row (all columns, not its position) of the articles (or the figures) and
     the columns' types (:func:`_each_row_hashes` joined: a number per row)."""
-    parts = list(_each_row_hashes(table))
-    if not parts:  # an empty spilled table
-        return np.zeros(0, dtype=np.uint64), ""
-    return np.concatenate([hashes for _, hashes, _ in parts]), parts[0][2]
+    found = np.empty(len(table), dtype=np.uint64)  # filled in place: no list of parts then joined
+    types = ""
+    for start, hashes, types in _each_row_hashes(table):
+        found[start:start + len(hashes)] = hashes
+    return found, types
 
 
 def _each_row_hashes(table: pd.DataFrame | SpilledTable) -> Iterator[tuple[int, np.ndarray, str]]:
