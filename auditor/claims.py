@@ -250,9 +250,14 @@ def build_claims_by_blocks(
     chosen = settings()
     article_rows = _article_rows_of(figures, articles)
     # What the keys tasks are shared out by (whole articles each): the article rows, not the ids
-    # (a number per figure here, not a string)
-    ids: pd.DataFrame | _ArticleOfRow = figures if not spilled else article_rows \
-        if isinstance(article_rows, _ArticleOfRow) else pd.DataFrame({"article_id": article_rows}, copy=False)
+    # (a number per figure here, not a string), or the articles' sizes (ranges of rows)
+    ids: pd.DataFrame | _ArticleOfRow
+    if not spilled:
+        ids = figures
+    elif isinstance(article_rows, _ArticleOfRow):
+        ids = article_rows
+    else:
+        ids = pd.DataFrame({"article_id": article_rows}, copy=False)
     if shared_folder:
         _remove_abandoned(Path(shared_folder))
     n = len(figures)
