@@ -187,6 +187,8 @@ class KeyCut:
     def deal(self, parts: pd.DataFrame, rows: np.ndarray, links: np.ndarray | None = None) -> None:
         """The key parts of the figures at ``rows`` (:func:`~auditor.incidents.key_parts`, in that
         order) gathered; ``links``: their part-of ``(part, total)`` pairs, as positions among them."""
+        from .claims import _positions_by  # (claims imports this module)
+
         rows = np.asarray(rows, dtype=np.int64)
         alone = parts["alone"]
         by_itself = alone.ne("").to_numpy(dtype=bool, na_value=False)
@@ -199,14 +201,14 @@ class KeyCut:
         day = parts["day"].to_numpy(dtype="float64")
         if len(in_run):
             window = parts["window"].to_numpy(dtype="float64")
-            for code, at in _positions_of(codes[in_run]):
+            for code, at in zip(*_positions_by(codes[in_run])):
                 self._prefixes[code].add(rows[in_run[at]], day[in_run[at]], window[in_run[at]])
             _append(self._dated, (rows[in_run].astype(row_dtype(self.n_rows)), codes[in_run], day[in_run]))
         keyed = np.flatnonzero(by_itself)
         if len(keyed):
             local, texts = pd.factorize(alone.iloc[keyed].to_numpy(dtype=object))
             partition_of = pd.util.hash_array(texts) % np.uint64(self.n_partitions)
-            for p, at in _positions_of(partition_of[local].astype(np.int64)):
+            for p, at in zip(*_positions_by(partition_of[local].astype(np.int64))):
                 codes_in, texts_in = pd.factorize(local[at])
                 _append(self._alone[p], (rows[keyed[at]].astype(row_dtype(self.n_rows)), codes_in,
                                          texts[texts_in].tolist()))
@@ -219,6 +221,8 @@ class KeyCut:
     def cut(self, n_batches: int | None) -> np.ndarray:
         """Each figure's batch (``n_batches`` of them at most), or with ``n_batches`` ``None`` its cache
         bucket (:func:`n_buckets`), in the smallest integer type. The files written are removed."""
+        from .claims import _positions_by  # (claims imports this module)
+
         base, names, sizes = [], [], []
         for prefix in self._prefixes:
             base.append(len(names))
@@ -256,7 +260,7 @@ class KeyCut:
         del root, hashes, crcs, unit_sizes
         out = np.empty(self.n_rows, dtype=of_unit.dtype)
         for rows, codes, day in _each(self._dated):
-            for code, at in _positions_of(codes):
+            for code, at in zip(*_positions_by(codes)):
                 out[rows[at]] = of_unit[base[code] + self._prefixes[code].runs(day[at])]
         for rows, units in _each(self._keyed):
             out[rows] = of_unit[units]
@@ -306,12 +310,6 @@ class KeyCut:
 def _crc(name: Any) -> int:
     """A key name's CRC-32 (the same on every run and machine)."""
     return zlib.crc32(str(name).encode("utf-8", "surrogateescape"))
-
-
-def _positions_of(values: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
-    """Each distinct value of ``values`` (integers) and its positions."""
-    for value in np.unique(values).tolist():
-        yield value, np.flatnonzero(values == value)
 
 
 def _append(path: Path, chunk: tuple) -> None:
