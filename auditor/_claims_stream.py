@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from ._claim_rules import PreparedFigures, _text_list, prepare
-from ._spill import SCHEMA, SpillPart, release_memory, row_dtype
+from ._spill import SCHEMA, SpillPart, number_dtype, release_memory, row_dtype
 from .incidents import Incident, Sweep, key_parts, keys_of_parts, label_incidents, name_incidents
 
 # What the first pass reads of each figure: what keys, days and the linking's order read, the ids a
@@ -43,6 +43,7 @@ _FIRST_COLUMNS = frozenset({"figure_id", "article_id", "category", "value", "low
                             "published", "outlet", "supersedes", "part_of"})
 # What counting a key's texts reads (the headline comes from the article)
 _TEXT_COLUMNS = frozenset({"sentence", "article_id", "title"})
+_ID_COLUMNS = frozenset({"figure_id"})
 
 
 class _Rows:
@@ -98,7 +99,7 @@ class _Rows:
         if isinstance(self.source, SpillPart):
             present = self.source.columns or SCHEMA.names
             names = tuple(c for c in present if c in wanted)
-            frame = dataclasses.replace(self.source, rows=self.source.rows[positions], columns=names).load()
+            frame = dataclasses.replace(self.source, rows=self.source.rows_at(positions), columns=names).load()
         else:
             frame = self.source[[c for c in self.source.columns if c in wanted]]
             frame = frame.iloc[positions].reset_index(drop=True)
@@ -186,7 +187,7 @@ class _Rows:
         try:
             for start in range(0, self.n, _DISTRIBUTED_ROWS):
                 positions = np.arange(start, min(self.n, start + _DISTRIBUTED_ROWS))
-                table = _rows_read(source.path, columns, source.rows[positions], source.batch_rows)
+                table = _rows_read(source.path, columns, source.rows_at(positions), source.batch_rows)
                 if self.articles is not None:
                     looked_up = [c for c in ("article_id", "outlet", "published") if c in table.column_names]
                     filled = self._filled(_frame(table.select(looked_up), source.empty), positions)
@@ -215,7 +216,7 @@ class _Rows:
                     made[1].close()
                     made[0].close()
         empty = source.empty - _FROM_ARTICLES if self.articles is not None else source.empty
-        return [SpillPart(str(path), np.arange(count, dtype=np.int64), written, empty, tuple(rows))
+        return [SpillPart(str(path), range(count), written, empty, tuple(rows))
                 for path, count, rows in zip(paths, counts, batch_rows)], slot
 
     def close(self) -> None:
@@ -232,9 +233,13 @@ _DISTRIBUTED_ROWS = 4_096
 
 
 # What the first pass keeps of each figure: its key's, its sweep's and its incident's reading (the
-# sweep reads them from there, not the figures again: it reads only the texts of a key that weighs words)
-_KEPT = ("event_day", "pub_day", "figure_id", "category", "scope", "loose", "place", "level", "admin1",
+# sweep reads them from there, not the figures again: it reads only the texts of a key that weighs words,
+# and the figure ids of a segment). A figure id is kept as its rank among the task's (what the sweep's
+# order reads of it): an integer, not a string of ~25 bytes per figure.
+_KEPT = ("event_day", "pub_day", "id_rank", "category", "scope", "loose", "place", "level", "admin1",
          "ref_place")
+# What the sweep reads of each figure (besides its id and texts)
+_SWEPT = tuple(name for name in _KEPT if name != "id_rank")
 # Of those, the texts that few distinct values take (kept as a small integer per figure)
 _CODED = ("category", "scope", "place", "level", "admin1", "ref_place")
 
@@ -247,14 +252,17 @@ class _Coded:
     def __init__(self, n: int) -> None:
         """``n``: the figures."""
         self._code_of: dict[Any, int] = {}
-        self.codes = np.zeros(n, dtype=np.int32)
+        self.codes = np.zeros(n, dtype=np.int8)  # widened when more values come (most columns: a few)
         self.values = np.zeros(0, dtype=object)
 
     def add(self, values: list[Any], positions: np.ndarray) -> None:
         """A part's values, of the figures at ``positions``."""
         code_of = self._code_of
-        self.codes[positions] = np.fromiter((code_of.setdefault(v, len(code_of)) for v in values), dtype=np.int32,
-                                            count=len(values))
+        codes = np.fromiter((code_of.setdefault(v, len(code_of)) for v in values), dtype=np.int64, count=len(values))
+        wanted = number_dtype(len(code_of))
+        if np.dtype(wanted).itemsize > self.codes.dtype.itemsize:
+            self.codes = self.codes.astype(wanted)
+        self.codes[positions] = codes
 
     def done(self) -> _Coded:
         """Every part added: the distinct values gathered."""
@@ -286,10 +294,6 @@ class _Strings:
 
         return pa.array(values, type=pa.large_string())
 
-    def arrow(self, at: np.ndarray) -> Any:
-        """The values at ``at`` as Arrow strings."""
-        return self.values.take(at)
-
     def __getitem__(self, at: Any) -> Any:
         if isinstance(at, (int, np.integer)):
             return self.values[int(at)].as_py()
@@ -302,14 +306,14 @@ class _FirstPass:
     :data:`_KEPT`; a figure's anchor day is its event day, else its publication day) and of the task."""
 
     keys: np.ndarray  # each figure's blocking key (a code)
-    columns: dict[str, np.ndarray | _Coded | _Strings]
+    columns: dict[str, np.ndarray | _Coded]
     superseded: set[str]
     whole_rows: dict[str, int]  # the row of each figure id some figure names as its total (the last of equal ids)
     part_of: dict[int, str]  # the rows naming a total, and its id
     filled: dict[str, tuple[_Coded, Any]]  # outlet and date as filled from the articles (and their dtype)
 
     def linked(self) -> None:
-        """The incidents linked: what only the linking read let go (each figure's key, id, category,
+        """The incidents linked: what only the linking read let go (each figure's key, id rank, category,
         places, publication day): pass 3 reads the event days, the superseded figures and the totals,
         the tables the outlets and dates filled."""
         self.columns = {"event_day": self.columns["event_day"]}
@@ -323,13 +327,14 @@ class _FirstPass:
                                  for name, (coded, _dtype) in self.filled.items()}, copy=False)
         return pd.DataFrame({name: pd.array(coded[:], dtype=dtype) for name, (coded, dtype) in self.filled.items()})
 
-    def prepared(self, at: np.ndarray, sentence: list[str] | None = None, title: list[str] | None = None
-                 ) -> PreparedFigures:
-        """What a :class:`~auditor.incidents.Sweep` reads of the figures at rows ``at`` (and their texts,
-        when given), as :func:`~auditor._claim_rules.prepare` gives it (no other column)."""
-        kept = {name: self.columns[name][at].tolist() for name in _KEPT}
+    def prepared(self, at: np.ndarray, figure_id: list[str], sentence: list[str] | None = None,
+                 title: list[str] | None = None) -> PreparedFigures:
+        """What a :class:`~auditor.incidents.Sweep` reads of the figures at rows ``at`` (their ids, read
+        from their rows, and their texts, when given), as :func:`~auditor._claim_rules.prepare` gives it
+        (no other column)."""
+        kept = {name: self.columns[name][at].tolist() for name in _SWEPT}
         n = len(at)
-        col = {"figure_id": kept["figure_id"], "category": kept["category"],
+        col = {"figure_id": figure_id, "category": kept["category"],
                "sentence": sentence if sentence is not None else [""] * n,
                "title": title if title is not None else [""] * n}
         return PreparedFigures(n=n, col=col, lo=[], hi=[], stated_lo=[], stated_hi=[], pub_day=kept["pub_day"],
@@ -346,8 +351,9 @@ def _first_pass(rows: _Rows, config: Any, size: int) -> _FirstPass:
     # Each part's values written into place (no joined copy then reordered: ~90 bytes a figure at once)
     n = rows.n
     parts, figure_ids = [], []
-    columns: dict[str, np.ndarray] = {name: np.empty(n, dtype=bool if name == "loose" else "float64")
-                                      for name in _KEPT if name not in _CODED and name != "figure_id"}
+    # (days since 1970 are whole numbers, exact in 32 bits)
+    columns: dict[str, np.ndarray] = {name: np.empty(n, dtype=bool if name == "loose" else "float32")
+                                      for name in _KEPT if name not in _CODED and name != "id_rank"}
     coded = {name: _Coded(n) for name in _CODED}
     # (a few outlets and days: a small integer per figure, not a string)
     filled: dict[str, tuple[_Coded, Any]] = {}
@@ -378,23 +384,36 @@ def _first_pass(rows: _Rows, config: Any, size: int) -> _FirstPass:
     read = np.concatenate(chunks)  # the rows in the order the parts read them: most often ascending
     order = None if np.array_equal(read, np.arange(n)) else np.argsort(read, kind="stable")
     del read
-    arrays: dict[str, Any] = dict(columns, figure_id=_Strings(figure_ids, order))
+    figure_id = _Strings(figure_ids, order)
+    del figure_ids
+    whole_rows = _whole_rows(figure_id, set(part_of.values()))
+    arrays: dict[str, Any] = dict(columns, id_rank=_ranks(figure_id))
+    del figure_id
     arrays.update((name, column.done()) for name, column in coded.items())
-    del columns, coded, figure_ids
+    del columns, coded
     keys = keys_of_parts(_in_row_order(parts, chunks), config).codes
-    named = set(part_of.values())
-    whole_rows = {}
-    if named:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        figure_id = arrays["figure_id"]
-        rows = np.flatnonzero(pc.is_in(figure_id.values, value_set=pa.array(sorted(named))).to_numpy(
-            zero_copy_only=False))
-        for r, name in zip(rows.tolist(), figure_id[rows].tolist()):
-            whole_rows[name] = r
     return _FirstPass(keys=keys, columns=arrays, superseded=superseded, whole_rows=whole_rows,
                       part_of=part_of, filled={name: (column.done(), dtype) for name, (column, dtype) in filled.items()})
+
+
+def _whole_rows(figure_id: _Strings, named: set[str]) -> dict[str, int]:
+    """The row of each figure id in ``named`` (the totals parts name), the last of equal ids."""
+    if not named:
+        return {}
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    rows = np.flatnonzero(pc.is_in(figure_id.values, value_set=pa.array(sorted(named))).to_numpy(zero_copy_only=False))
+    return dict(zip(figure_id[rows].tolist(), rows.tolist()))
+
+
+def _ranks(figure_id: _Strings) -> np.ndarray:
+    """Each figure id's dense rank among the task's (equal ids rank equal): ordered as the ids are
+    within any key (:meth:`~auditor.incidents.Sweep.order`), in the smallest integer type."""
+    import pyarrow.compute as pc
+
+    rank = pc.rank(figure_id.values, sort_keys="ascending", tiebreaker="dense").to_numpy()
+    return rank.astype(number_dtype(int(rank.max()) + 1 if len(rank) else 0))
 
 
 def _segments(pieces: list[tuple[int, np.ndarray]], size: int) -> list[list[tuple[int, np.ndarray]]]:
@@ -433,7 +452,7 @@ def _linked(rows: _Rows, first: _FirstPass, config: Any, size: int) -> list[Inci
         sweep = Sweep(config, kept["category"][head], kept["scope"][head], bool(kept["loose"][head]),
                       undated=bool(np.isnan(days).any()))
         sweeps.append(sweep)
-        order = sweep.order(block, days, kept["figure_id"].arrow(block)).astype(row_dtype(rows.n))
+        order = sweep.order(block, days, kept["id_rank"][block]).astype(row_dtype(rows.n))
         pieces.extend((b, order[start:start + size]) for start in range(0, len(order), size))
     del blocks
     segments = _segments(pieces, size)
@@ -466,7 +485,7 @@ def _linked(rows: _Rows, first: _FirstPass, config: Any, size: int) -> list[Inci
             del frame
         else:
             sentence = title = None
-        prep = first.prepared(at, sentence, title)
+        prep = first.prepared(at, _text_list(rows.read(at, _ID_COLUMNS), "figure_id"), sentence, title)
         del sentence, title
         row_of = at.tolist()
         for b, piece in segment:
@@ -496,7 +515,7 @@ def _chunk_prepared(rows: _Rows, first: _FirstPass, config: Any, chunk: list[Inc
               and first.part_of[r] in first.whole_rows]
     at = np.unique(np.array(wanted + totals, dtype=np.int64))
     local = {r: k for k, r in enumerate(at.tolist())}
-    prep = prepare(rows.read(at), config, consume=True, event_days=first.columns["event_day"][at])
+    prep = prepare(rows.read(at), config, consume=True, event_days=first.columns["event_day"][at].astype("float64"))
     prep.superseded = first.superseded
     prep.whole_rows = {figure_id: local[r] for figure_id, r in first.whole_rows.items() if r in local}
     incidents = [dataclasses.replace(inc, rows=[local[r] for r in inc.rows], profiles=[]) for inc in chunk]

@@ -343,8 +343,15 @@ class SpillPart:
         """The rows, read a record batch at a time (not memory-mapped: the pages would count in
         this process's memory; a batch holding none of them is not read when the batches' sizes
         are known), typed as in the whole table, with a fresh index."""
-        rows = np.arange(self.rows.start, self.rows.stop) if isinstance(self.rows, range) else self.rows
-        return _frame(_rows_read(self.path, self.columns, rows, self.batch_rows), self.empty)
+        return _frame(_rows_read(self.path, self.columns, self.rows_at(), self.batch_rows), self.empty)
+
+    def rows_at(self, positions: np.ndarray | None = None) -> np.ndarray:
+        """The file's rows of the part's rows at ``positions`` (ascending; ``None``: all), as an array."""
+        rows = self.rows
+        if isinstance(rows, range):
+            return np.arange(rows.start, rows.stop, rows.step) if positions is None \
+                else rows.start + rows.step * np.asarray(positions, dtype=np.int64)
+        return rows if positions is None else rows[positions]
 
 
 def _rows_read(path: str | Path, columns: Sequence[str] | None, rows: np.ndarray, batch_rows: Sequence[int] = ()

@@ -379,9 +379,9 @@ class Sweep:
     def order(self, rows: Sequence[int] | np.ndarray, days: Sequence[float] | np.ndarray, figure_ids: Any
               ) -> np.ndarray:
         """``rows`` (ascending) in the order they are fed: by anchor day (``days``, NaN last), then figure
-        id (``figure_ids``: strings, or an Arrow array of them), then row; in row order for a block that
-        is one incident. Sorted as arrays: a sorted list of a tuple per report held ~250 bytes a report
-        of a big blocking key at once."""
+        id (``figure_ids``: strings, an Arrow array of them, or numbers ordered as the ids are), then row;
+        in row order for a block that is one incident. Sorted as arrays: a sorted list of a tuple per report
+        held ~250 bytes a report of a big blocking key at once."""
         rows = np.asarray(rows)
         if not self.linked or not len(rows):
             return rows

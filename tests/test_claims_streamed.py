@@ -153,6 +153,58 @@ def test_a_streamed_task_gives_the_whole_tasks_tables(seed, segment, monkeypatch
     assert prepared_sizes and max(prepared_sizes) < len(figures) / 2
 
 
+@pytest.mark.parametrize("how", ["frame", "spill"])
+def test_a_streamed_task_of_many_places_and_ids_gives_the_whole_tasks_tables(how, monkeypatch, tmp_path):
+    """A streamed task keeps each figure's place, province and reference place as a small integer (widened
+    as more distinct values come) and its id as its rank among the task's: with hundreds of towns (past
+    what a byte holds) and ids that repeat, each part's values and the sweep's order are the whole task's."""
+    figures, articles = _crafted(7, n_articles=260)
+    rng = random.Random(7)
+    towns = [f"Village {k}" for k in range(140)]  # unknown to the gazetteer: each its own place
+    figures["location"] = [rng.choice(towns) if place else place for place in figures["location"]]
+    figures["reference_place"] = [rng.choice(towns) if ref else ref for ref in figures["reference_place"]]
+    figures["figure_id"] = [fid if rng.random() < 0.9 else f"dup-{rng.randrange(20)}" for fid in figures["figure_id"]]
+    assert figures["location"].nunique() > 128
+    _streamed_above(monkeypatch, WHOLE)
+    expected = _task(figures, articles, how, tmp_path / "whole")
+    assert len(expected[1]) > 100
+    for segment in (5, 64):
+        _streamed_above(monkeypatch, segment)
+        _same(_task(figures, articles, how, tmp_path / f"streamed-{segment}"), expected)
+
+
+def test_coded_columns_widen_as_distinct_values_come():
+    """A coded column starts a byte per figure and widens when its distinct values outgrow it; its values
+    read back are those added, wherever they were added."""
+    n = 70_000
+    coded = _claims_stream._Coded(n)
+    positions = np.random.default_rng(3).permutation(n)
+    expected = np.empty(n, dtype=object)
+    for start, distinct in ((0, 5), (1_000, 300), (20_000, 40_000)):  # a byte, then two, then four
+        at = np.sort(positions[start:start + 20_000 if start < 20_000 else n])
+        values = [f"place {k % distinct}" for k in range(len(at))]
+        coded.add(values, at)
+        expected[at] = values
+    assert coded.codes.dtype.itemsize == 4
+    coded.done()
+    assert coded[:].tolist() == expected.tolist()
+    assert coded[np.array([5, 7])].tolist() == expected[[5, 7]].tolist()
+
+
+@pytest.mark.parametrize("distinct", [100, 300, 40_000])
+def test_figure_ids_kept_as_ranks_order_as_the_ids(distinct):
+    """What a streamed task keeps of a figure id (its dense rank among the task's) orders and ties figures as
+    the ids themselves do, however many distinct ids there are."""
+    rng = random.Random(distinct)
+    ids = [f"{rng.choice(['a', 'b', 'ü', 'Z'])}{rng.randrange(distinct)}-{rng.randrange(3)}"
+           for _ in range(2 * distinct)]
+    kept = _claims_stream._Strings([_claims_stream._Strings.part(ids)], None)
+    ranks = _claims_stream._ranks(kept).tolist()
+    pairs = [(rng.randrange(len(ids)), rng.randrange(len(ids))) for _ in range(5_000)]
+    assert all((ranks[i] < ranks[j]) == (ids[i] < ids[j]) and (ranks[i] == ranks[j]) == (ids[i] == ids[j])
+               for i, j in pairs)
+
+
 def test_a_tasks_many_sorted_parts_merge_a_few_at_a_time_into_the_whole_tasks_tables(monkeypatch, tmp_path):
     """A task's groups and conflicts are written as sorted parts (one per chunk of incidents) and merged:
     many parts are merged a few at a time, in rounds, and the tables are the whole task's, rows and order."""
