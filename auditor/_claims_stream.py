@@ -60,11 +60,13 @@ class _Rows:
     a chunk of incidents (which opened in date order) the rows of a few."""
 
     def __init__(self, source: pd.DataFrame | SpillPart, articles: pd.DataFrame, columns: frozenset[str],
-                 scratch: Path | None) -> None:
+                 scratch: Path | None, article_of: np.ndarray | None = None) -> None:
+        """``article_of``: each figure's row in ``articles``, when the sender knows it (none is looked up)."""
         self.source, self.columns = source, columns
         self.n = len(source.rows) if isinstance(source, SpillPart) else len(source)
         self.articles = articles
-        self._article_of: np.ndarray | None = None  # each figure's article (its row; -1: none): _index_articles
+        # each figure's article (its row; -1: none): given, or found by _index_articles
+        self._article_of: np.ndarray | None = article_of
         self._groups: np.ndarray | None = None  # each figure's article as a number (article_groups)
         self._folder: Path | None = None
         self._segments: list[SpillPart] = []  # each segment's file, once distributed
@@ -72,7 +74,7 @@ class _Rows:
         self._slot: np.ndarray | None = None  # each figure's row in its segment's file
         if isinstance(source, SpillPart) and scratch is not None:
             self._folder = Path(tempfile.mkdtemp(prefix="segments-", dir=scratch))
-            self._groups = self._index_articles()
+            self._groups = self._index_articles() if article_of is None else article_of.astype(np.int64)
             (self.source,), _ = self._written(["filled"], np.zeros(self.n, dtype=np.int32))  # (its rows in order)
             self.articles = self._article_of = None  # filled in the file
 
@@ -110,6 +112,8 @@ class _Rows:
         articles, or for a figure whose article is not among them a number past those rows, one per
         article id (found as the rows were filled: handed over, not kept here)."""
         groups, self._groups = self._groups, None
+        if groups is None and self._article_of is not None:
+            return self._article_of.astype(np.int64)
         return groups if groups is not None else self._index_articles()
 
     def _index_articles(self) -> np.ndarray:
@@ -524,15 +528,16 @@ def _chunk_prepared(rows: _Rows, first: _FirstPass, config: Any, chunk: list[Inc
 
 
 def streamed_stages(source: pd.DataFrame | SpillPart, articles: pd.DataFrame, config: Any, size: int,
-                    parts: Path | None = None, scratch: Path | None = None) -> Iterator[tuple[str, Any]]:
+                    parts: Path | None = None, scratch: Path | None = None, article_of: np.ndarray | None = None
+                    ) -> Iterator[tuple[str, Any]]:
     """:func:`~auditor.claims._stages` (``narrow``) of a task's figures (a DataFrame or rows of the spill
     file) read and prepared about ``size`` at a time: ``(name, what it built)`` after each pass, the
     last ``"tables"`` as :func:`~auditor.claims._stages` gives it. ``scratch``: a folder where the rows
     of the spill file are copied in sweep order (see :class:`_Rows`; removed at the end; none: the
-    system's temporary folder)."""
+    system's temporary folder; ``article_of``: each figure's row in ``articles``, when the sender knows it)."""
     from .claims import _CLAIM_COLUMNS
 
-    rows = _Rows(source, articles, _CLAIM_COLUMNS, scratch or Path(tempfile.gettempdir()))
+    rows = _Rows(source, articles, _CLAIM_COLUMNS, scratch or Path(tempfile.gettempdir()), article_of)
     del source, articles
     try:
         yield from _passes(rows, config, size, parts)

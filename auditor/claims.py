@@ -805,22 +805,45 @@ def _articles_at(articles: pd.DataFrame | SpilledTable, rows: np.ndarray) -> pd.
     return articles.iloc[np.unique(rows[rows >= 0])]
 
 
-def _articles_part(articles: pd.DataFrame | SpilledTable, rows: np.ndarray) -> SpillPart | None:
+@dataclasses.dataclass(frozen=True)
+class _TaskArticles:
+    """The articles of a claims task on a spill file: their rows of the articles' spill file and, when the
+    task's figures follow them (a local run's), how many of its figures each has, in order: a streamed
+    task then knows each figure's article from these, without looking its id up (an index of a big key's
+    article ids, and its look-ups, were the task's peak as it filled its rows)."""
+
+    part: SpillPart
+    figures_each: np.ndarray | None
+
+    def article_of(self) -> np.ndarray | None:
+        """Each of the task's figures' article: its position among the task's articles (``None``: not known)."""
+        if self.figures_each is None:
+            return None
+        return np.repeat(np.arange(len(self.figures_each), dtype=np.int32), self.figures_each)
+
+
+def _articles_part(articles: pd.DataFrame | SpilledTable, rows: np.ndarray) -> _TaskArticles | None:
     """What a task reads of its articles (as :func:`_articles_at` gives them, see :func:`_loaded_articles`)
-    when they are spilled to one file (a local run's): their rows of it; else ``None``."""
+    when they are spilled to one file (a local run's): their rows of it (each figure's article row given:
+    ``rows``, -1 for none); else ``None``."""
     if not isinstance(articles, SpilledRuns) or len(articles.paths) != 1:
         return None
     articles._check_readable()
+    every = len(rows) and bool((rows >= 0).all())
     rows = rows[rows >= 0]
+    figures_each = None
     if len(rows) and bool((rows[1:] >= rows[:-1]).all()):
         # ascending (a local run's figures follow their articles): each article's first row kept, not sorted
         # again (np.unique's copies of a big key's rows were this process's peak)
-        positions = rows[np.concatenate(([True], rows[1:] != rows[:-1]))]
+        firsts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
+        positions = rows[firsts]
+        if every:  # each figure has its article: how many each article has, in order
+            figures_each = np.diff(np.append(firsts, len(rows))).astype(row_dtype(len(rows) + 1))
     else:
         positions = np.unique(rows)
     wanted = tuple(c for c in articles.columns if c in _ARTICLE_CLAIM_COLUMNS)
-    return SpillPart(articles.paths[0], positions.astype(row_dtype(len(articles))), wanted,
-                     articles.empty, articles.batch_rows)
+    return _TaskArticles(SpillPart(articles.paths[0], positions.astype(row_dtype(len(articles))), wanted,
+                                   articles.empty, articles.batch_rows), figures_each)
 
 
 def _loaded_articles(part: SpillPart) -> pd.DataFrame:
@@ -1080,10 +1103,12 @@ def _claims_task(
     # fills a figure's outlet and date, and the headline): the rest is never held.
     keep = (_CLAIM_COLUMNS, _ARTICLE_CLAIM_COLUMNS)
     figures: pd.DataFrame | SpillPart | None = source if isinstance(source, pd.DataFrame) else None
+    article_of = None  # each figure's article, when the sender knows it (a streamed task then looks no id up)
     if isinstance(source, SpillPart):
         wanted = tuple(c for c in (source.columns or SCHEMA.names) if c in _CLAIM_COLUMNS)
         figures = dataclasses.replace(source, columns=wanted)
-        articles, source = (_loaded_articles(articles) if isinstance(articles, SpillPart) else
+        article_of = articles.article_of() if isinstance(articles, _TaskArticles) else None
+        articles, source = (_loaded_articles(articles.part) if isinstance(articles, _TaskArticles) else
                             _read_frames(articles, keep[1:])[0]), articles
     elif figures is None:
         figures, articles = _read_frames(source, keep)
@@ -1095,7 +1120,7 @@ def _claims_task(
         import tempfile
 
         with tempfile.TemporaryDirectory(prefix="claims-parts-", dir=run_folders[1]) as parts:
-            stages = _task_stages(figures, articles, Path(parts), Path(parts))
+            stages = _task_stages(figures, articles, Path(parts), Path(parts), article_of)
             del figures, articles  # the stages hold them, and let go of each column once read
             found, groups, conflicts = _last_stage(stages)
             filled = [found[list(_FILLED)]]
@@ -1128,7 +1153,8 @@ def _claims_task(
         finally:
             kept.close()
             release_memory()
-    stages = _task_stages(figures, articles, None, Path(source).parent if isinstance(source, str) else None)
+    stages = _task_stages(figures, articles, None, Path(source).parent if isinstance(source, str) else None,
+                          article_of)
     del figures, articles  # the stages hold them, and let go of each column once read
     found, groups, conflicts = _last_stage(stages)
     groups, conflicts = finish_claims(found, groups, conflicts)
@@ -1158,15 +1184,16 @@ _STREAM_SEGMENT_ROWS = 8_192
 
 
 def _task_stages(figures: pd.DataFrame | SpillPart, articles: pd.DataFrame, parts: Path | None,
-                 scratch: Path | None) -> Iterator[tuple[str, Any]]:
+                 scratch: Path | None, article_of: np.ndarray | None = None) -> Iterator[tuple[str, Any]]:
     """The stages of a claims task (``narrow``): :func:`_stages` of its figures loaded at once, or, for
     more than ``_STREAM_ABOVE_ROWS`` figures, streamed ``_STREAM_SEGMENT_ROWS`` at a time (the same
-    tables; ``scratch``: a folder of the task's where a streamed task copies its rows of the spill file)."""
+    tables; ``scratch``: a folder of the task's where a streamed task copies its rows of the spill file;
+    ``article_of``: each figure's row in ``articles``, when known)."""
     n = len(figures.rows) if isinstance(figures, SpillPart) else len(figures)
     if n > _STREAM_ABOVE_ROWS:
         from ._claims_stream import streamed_stages
 
-        return streamed_stages(figures, articles, load_config(), _STREAM_SEGMENT_ROWS, parts, scratch)
+        return streamed_stages(figures, articles, load_config(), _STREAM_SEGMENT_ROWS, parts, scratch, article_of)
     if isinstance(figures, SpillPart):
         figures = figures.load()
     return _stages(figures, articles, load_config(), narrow=True, parts=parts)

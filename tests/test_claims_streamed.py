@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import generated_unclaimed, make_figure_row, make_figures_frame
+from conftest import generated_corpus, generated_unclaimed, make_figure_row, make_figures_frame
 
 from auditor import _claims_stream, claims
 from auditor._parallel import settings
 from auditor._spill import SpillWriter, figure_batch, read_run
+from auditor.audit import audit
 from auditor.model import FIGURE_COLUMNS
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -203,6 +204,26 @@ def test_figure_ids_kept_as_ranks_order_as_the_ids(distinct):
     pairs = [(rng.randrange(len(ids)), rng.randrange(len(ids))) for _ in range(5_000)]
     assert all((ranks[i] < ranks[j]) == (ids[i] < ids[j]) and (ranks[i] == ranks[j]) == (ids[i] == ids[j])
                for i, j in pairs)
+
+
+def test_a_run_on_workers_whose_tasks_stream_finds_each_figures_article_without_its_id(tmp_path_factory,
+                                                                                      monkeypatch):
+    """A local run's figures follow their articles: each claims task is sent how many of its figures each of
+    its articles has, and a streamed task fills its figures from their articles by these, with no index of
+    the article ids (a big key's was the task's peak as it filled its rows). The tables are one process's."""
+    corpus = generated_corpus(tmp_path_factory, seed=21)
+    expected = audit(corpus, jobs=1, cache=False)
+    expected_tables = {name: getattr(expected, name) for name in ("figures", "groups", "conflicts")}
+    assert len(expected_tables["figures"]) > 600 and len(expected_tables["conflicts"]) > 20
+
+    def no_lookup(self):
+        raise AssertionError("a streamed task looked its figures' article ids up")
+
+    _streamed_above(monkeypatch, 60)  # (set before the workers fork: every task streams)
+    monkeypatch.setattr(_claims_stream._Rows, "_index_articles", no_lookup)
+    result = audit(corpus, jobs=2, cache=False)
+    for name, table in expected_tables.items():
+        pd.testing.assert_frame_equal(getattr(result, name), table)
 
 
 def test_a_tasks_many_sorted_parts_merge_a_few_at_a_time_into_the_whole_tasks_tables(monkeypatch, tmp_path):

@@ -3,6 +3,7 @@ the run's temp folder, claims and keys tasks read their rows from it, the writer
 
 from __future__ import annotations
 
+import dataclasses
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -95,16 +96,23 @@ def test_figures_of_a_run_on_workers_are_spilled_and_equal_those_of_an_in_memory
 def test_claims_tasks_read_their_articles_from_the_articles_file_not_from_a_copy_of_the_main_process(
         corpus, in_memory, temp_folder, sent_to_workers):
     """A batch's articles are not read and written again by the main process (a big blocking key's
-    articles were its peak): each claims task is sent their rows of the articles' spill file."""
+    articles were its peak): each claims task is sent their rows of the articles' spill file, and how many
+    of its figures each has (a local run's figures follow their articles)."""
     result = audit(corpus, jobs=2)
     articles = result.__dict__["articles"]
     tasks = [args for args in sent_to_workers if args[0] is claims._claims_task]
     assert len(tasks) > 1
     read = []
     for _task, figures, sent, *_rest in tasks:
-        assert isinstance(sent, _spill.SpillPart) and sent.path == articles.paths[0]
-        assert set(sent.columns) == claims._ARTICLE_CLAIM_COLUMNS
-        read.extend(sent.rows.tolist())
+        part = sent.part
+        assert isinstance(part, _spill.SpillPart) and part.path == articles.paths[0]
+        assert set(part.columns) == claims._ARTICLE_CLAIM_COLUMNS
+        assert len(sent.figures_each) == len(part.rows) and sent.figures_each.sum() == len(figures.rows)
+        # each figure's article, as the task finds it, is the article of that id
+        ids = _spill.SpillPart(part.path, part.rows, ("article_id",), frozenset()).load()["article_id"]
+        figure_ids = dataclasses.replace(figures, columns=("article_id",)).load()["article_id"]
+        assert ids.to_numpy()[sent.article_of()].tolist() == figure_ids.tolist()
+        read.extend(part.rows.tolist())
     # every figure's article is read by the task of its figures, and only those
     assert sorted(set(read)) == list(range(len(in_memory.articles)))
     assert not list(temp_folder.rglob("articles-*.pickle"))
