@@ -59,11 +59,18 @@ class _Rows:
     are read in file order once more and each written to its segment's file: a segment is then one file,
     a chunk of incidents (which opened in date order) the rows of a few."""
 
-    def __init__(self, source: pd.DataFrame | SpillPart, articles: pd.DataFrame, columns: frozenset[str],
+    def __init__(self, source: pd.DataFrame | SpillPart, articles: pd.DataFrame | SpillPart, columns: frozenset[str],
                  scratch: Path | None, article_of: np.ndarray | None = None) -> None:
-        """``article_of``: each figure's row in ``articles``, when the sender knows it (none is looked up)."""
+        """``article_of``: each figure's row in ``articles``, when the sender knows it (none is looked up);
+        ``articles`` then may be their rows of the articles' spill file (a local run's figures follow their
+        articles: as the rows are filled in order, a part's articles are a few consecutive rows of it, read
+        then, not all held: a big key's articles, ~100 bytes each, as many as its figures)."""
         self.source, self.columns = source, columns
         self.n = len(source.rows) if isinstance(source, SpillPart) else len(source)
+        if isinstance(articles, SpillPart) and not (isinstance(source, SpillPart) and scratch is not None):
+            from .claims import _loaded_articles
+
+            articles = _loaded_articles(articles)  # (parts read in sweep order would each want most of them)
         self.articles = articles
         # each figure's article (its row; -1: none): given, or found by _index_articles
         self._article_of: np.ndarray | None = article_of
@@ -153,7 +160,12 @@ class _Rows:
             return frame
         if self._article_of is None:
             return _fill_from_articles(frame, self.articles)
-        return _filled_at(frame, self.articles, self._article_of[positions])
+        at = self._article_of[positions]
+        if isinstance(self.articles, SpillPart):  # the part's articles read: consecutive rows (``positions`` ascend)
+            first, last = int(at[0]), int(at[-1])
+            articles = dataclasses.replace(self.articles, rows=self.articles.rows_at(np.arange(first, last + 1))).load()
+            return _filled_at(frame, articles, at - first)
+        return _filled_at(frame, self.articles, at)
 
     def distribute(self, segments: list[np.ndarray]) -> None:
         """Rows of a spill file: each segment's (``segments[k]``: its figures, ascending) written to a file

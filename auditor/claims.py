@@ -829,21 +829,30 @@ def _articles_part(articles: pd.DataFrame | SpilledTable, rows: np.ndarray) -> _
     if not isinstance(articles, SpilledRuns) or len(articles.paths) != 1:
         return None
     articles._check_readable()
-    every = len(rows) and bool((rows >= 0).all())
+    every = bool((rows >= 0).all())  # (before the figures without an article are left out)
     rows = rows[rows >= 0]
     figures_each = None
     if len(rows) and bool((rows[1:] >= rows[:-1]).all()):
         # ascending (a local run's figures follow their articles): each article's first row kept, not sorted
         # again (np.unique's copies of a big key's rows were this process's peak)
-        firsts = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
-        positions = rows[firsts]
-        if every:  # each figure has its article: how many each article has, in order
-            figures_each = np.diff(np.append(firsts, len(rows))).astype(row_dtype(len(rows) + 1))
+        first = np.concatenate(([True], rows[1:] != rows[:-1]))  # each article's first figure
+        positions = rows[first]
+        if every:  # each figure has its article: how many each article has, in order (mostly a byte each)
+            figures_each = _run_lengths(first)
     else:
         positions = np.unique(rows)
     wanted = tuple(c for c in articles.columns if c in _ARTICLE_CLAIM_COLUMNS)
     return _TaskArticles(SpillPart(articles.paths[0], positions.astype(row_dtype(len(articles))), wanted,
                                    articles.empty, articles.batch_rows), figures_each)
+
+
+def _run_lengths(first: np.ndarray) -> np.ndarray:
+    """The length of each run of rows that ``first`` (a flag per row) starts, in the smallest integer type
+    (worked in 32 bits: a big key's batch has a million figures, and as many articles)."""
+    starts = np.flatnonzero(first).astype(np.int32)
+    lengths = np.diff(starts, append=np.int32(len(first)))
+    del starts
+    return lengths.astype(number_dtype(int(lengths.max()) + 1)) if len(lengths) else lengths
 
 
 def _loaded_articles(part: SpillPart) -> pd.DataFrame:
@@ -1103,12 +1112,12 @@ def _claims_task(
     # fills a figure's outlet and date, and the headline): the rest is never held.
     keep = (_CLAIM_COLUMNS, _ARTICLE_CLAIM_COLUMNS)
     figures: pd.DataFrame | SpillPart | None = source if isinstance(source, pd.DataFrame) else None
-    article_of = None  # each figure's article, when the sender knows it (a streamed task then looks no id up)
     if isinstance(source, SpillPart):
         wanted = tuple(c for c in (source.columns or SCHEMA.names) if c in _CLAIM_COLUMNS)
         figures = dataclasses.replace(source, columns=wanted)
-        article_of = articles.article_of() if isinstance(articles, _TaskArticles) else None
-        articles, source = (_loaded_articles(articles.part) if isinstance(articles, _TaskArticles) else
+        # (articles sent as their rows of the articles' file are read by the stages: a streamed task, a part
+        # at a time)
+        articles, source = (articles if isinstance(articles, _TaskArticles) else
                             _read_frames(articles, keep[1:])[0]), articles
     elif figures is None:
         figures, articles = _read_frames(source, keep)
@@ -1120,7 +1129,7 @@ def _claims_task(
         import tempfile
 
         with tempfile.TemporaryDirectory(prefix="claims-parts-", dir=run_folders[1]) as parts:
-            stages = _task_stages(figures, articles, Path(parts), Path(parts), article_of)
+            stages = _task_stages(figures, articles, Path(parts), Path(parts))
             del figures, articles  # the stages hold them, and let go of each column once read
             found, groups, conflicts = _last_stage(stages)
             filled = [found[list(_FILLED)]]
@@ -1153,8 +1162,7 @@ def _claims_task(
         finally:
             kept.close()
             release_memory()
-    stages = _task_stages(figures, articles, None, Path(source).parent if isinstance(source, str) else None,
-                          article_of)
+    stages = _task_stages(figures, articles, None, Path(source).parent if isinstance(source, str) else None)
     del figures, articles  # the stages hold them, and let go of each column once read
     found, groups, conflicts = _last_stage(stages)
     groups, conflicts = finish_claims(found, groups, conflicts)
@@ -1183,17 +1191,24 @@ _STREAM_ABOVE_ROWS = _CLAIM_ROWS_PER_TASK
 _STREAM_SEGMENT_ROWS = 8_192
 
 
-def _task_stages(figures: pd.DataFrame | SpillPart, articles: pd.DataFrame, parts: Path | None,
-                 scratch: Path | None, article_of: np.ndarray | None = None) -> Iterator[tuple[str, Any]]:
+def _task_stages(figures: pd.DataFrame | SpillPart, articles: pd.DataFrame | _TaskArticles, parts: Path | None,
+                 scratch: Path | None) -> Iterator[tuple[str, Any]]:
     """The stages of a claims task (``narrow``): :func:`_stages` of its figures loaded at once, or, for
     more than ``_STREAM_ABOVE_ROWS`` figures, streamed ``_STREAM_SEGMENT_ROWS`` at a time (the same
     tables; ``scratch``: a folder of the task's where a streamed task copies its rows of the spill file;
-    ``article_of``: each figure's row in ``articles``, when known)."""
+    articles sent as their rows of the articles' file, with how many figures each has, are then read a
+    part at a time as the rows are filled)."""
     n = len(figures.rows) if isinstance(figures, SpillPart) else len(figures)
     if n > _STREAM_ABOVE_ROWS:
         from ._claims_stream import streamed_stages
 
+        article_of = None
+        if isinstance(articles, _TaskArticles):
+            article_of = articles.article_of()
+            articles = articles.part if article_of is not None else _loaded_articles(articles.part)
         return streamed_stages(figures, articles, load_config(), _STREAM_SEGMENT_ROWS, parts, scratch, article_of)
+    if isinstance(articles, _TaskArticles):
+        articles = _loaded_articles(articles.part)
     if isinstance(figures, SpillPart):
         figures = figures.load()
     return _stages(figures, articles, load_config(), narrow=True, parts=parts)

@@ -210,7 +210,8 @@ def test_a_run_on_workers_whose_tasks_stream_finds_each_figures_article_without_
                                                                                       monkeypatch):
     """A local run's figures follow their articles: each claims task is sent how many of its figures each of
     its articles has, and a streamed task fills its figures from their articles by these, with no index of
-    the article ids (a big key's was the task's peak as it filled its rows). The tables are one process's."""
+    the article ids (a big key's was the task's peak as it filled its rows), reading its articles a part at a
+    time as it fills its rows in order, never all at once. The tables are one process's."""
     corpus = generated_corpus(tmp_path_factory, seed=21)
     expected = audit(corpus, jobs=1, cache=False)
     expected_tables = {name: getattr(expected, name) for name in ("figures", "groups", "conflicts")}
@@ -219,8 +220,12 @@ def test_a_run_on_workers_whose_tasks_stream_finds_each_figures_article_without_
     def no_lookup(self):
         raise AssertionError("a streamed task looked its figures' article ids up")
 
+    def no_whole_articles(part):
+        raise AssertionError("a streamed task loaded its articles at once")
+
     _streamed_above(monkeypatch, 60)  # (set before the workers fork: every task streams)
     monkeypatch.setattr(_claims_stream._Rows, "_index_articles", no_lookup)
+    monkeypatch.setattr(claims, "_loaded_articles", no_whole_articles)
     result = audit(corpus, jobs=2, cache=False)
     for name, table in expected_tables.items():
         pd.testing.assert_frame_equal(getattr(result, name), table)
