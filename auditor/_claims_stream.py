@@ -62,15 +62,12 @@ class _Rows:
     def __init__(self, source: pd.DataFrame | SpillPart, articles: pd.DataFrame | SpillPart, columns: frozenset[str],
                  scratch: Path | None, article_of: np.ndarray | None = None) -> None:
         """``article_of``: each figure's row in ``articles``, when the sender knows it (none is looked up);
-        ``articles`` then may be their rows of the articles' spill file (a local run's figures follow their
-        articles: as the rows are filled in order, a part's articles are a few consecutive rows of it, read
-        then, not all held: a big key's articles, ~100 bytes each, as many as its figures)."""
+        ``articles`` then may be their rows of the articles' spill file, for rows of the spill file (a local
+        run's figures follow their articles: as the rows are filled in order, a part's articles are a few
+        consecutive rows of it, read then, not all held: a big key's articles, ~100 bytes each, as many as
+        its figures)."""
         self.source, self.columns = source, columns
         self.n = len(source.rows) if isinstance(source, SpillPart) else len(source)
-        if isinstance(articles, SpillPart) and not (isinstance(source, SpillPart) and scratch is not None):
-            from .claims import _loaded_articles
-
-            articles = _loaded_articles(articles)  # (parts read in sweep order would each want most of them)
         self.articles = articles
         # each figure's article (its row; -1: none): given, or found by _index_articles
         self._article_of: np.ndarray | None = article_of
@@ -81,7 +78,7 @@ class _Rows:
         self._slot: np.ndarray | None = None  # each figure's row in its segment's file
         if isinstance(source, SpillPart) and scratch is not None:
             self._folder = Path(tempfile.mkdtemp(prefix="segments-", dir=scratch))
-            self._groups = self._index_articles() if article_of is None else article_of.astype(np.int64)
+            self._groups = self.article_groups()  # (before the articles are let go)
             (self.source,), _ = self._written(["filled"], np.zeros(self.n, dtype=np.int32))  # (its rows in order)
             self.articles = self._article_of = None  # filled in the file
 
@@ -119,9 +116,9 @@ class _Rows:
         articles, or for a figure whose article is not among them a number past those rows, one per
         article id (found as the rows were filled: handed over, not kept here)."""
         groups, self._groups = self._groups, None
-        if groups is None and self._article_of is not None:
-            return self._article_of.astype(np.int64)
-        return groups if groups is not None else self._index_articles()
+        if groups is not None:
+            return groups
+        return self._article_of.astype(np.int64) if self._article_of is not None else self._index_articles()
 
     def _index_articles(self) -> np.ndarray:
         """:meth:`article_groups`, each figure's row in the articles kept (each part read is filled from
