@@ -178,6 +178,7 @@ class Inputs:
     taken_at: float = 0.0
     unreadable: bool = False  # a file that could not be digested: nothing is recorded
     read: ReadDigests = field(default_factory=ReadDigests)
+    size: int = 0  # bytes of the files walked (those that could be read), as the walk found them
 
     @classmethod
     def take(cls, paths: Sequence[str | os.PathLike[str]], reading: ReadOptions) -> Inputs:
@@ -185,6 +186,7 @@ class Inputs:
         for item in inputs.walk:
             if isinstance(item, str):
                 inputs._digest_now(item)
+        inputs.size = sum(size for size, _digest in inputs.files.values())
         return inputs
 
     @classmethod
@@ -206,6 +208,7 @@ class Inputs:
                 info = os.stat(item)
             except OSError:
                 continue  # the run reports it; without its digest nothing is recorded
+            self.size += info.st_size
             if self._racy(info):
                 self._digest_now(item)
 

@@ -75,6 +75,13 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
+def _cache_folder(args: argparse.Namespace) -> Path:
+    """The per-article cache's folder a run uses (``--cache``, else the user's cache folder)."""
+    from .cache import default_cache_folder
+
+    return Path(args.cache) if args.cache else default_cache_folder()
+
+
 def _recorded_options(args: argparse.Namespace, max_file_size: int) -> dict[str, object]:
     """The options of ``run`` that change what it writes, as the run record keeps them (``--jobs``,
     ``--cache``, ``--cache-size``, ``--cluster`` and ``--quiet`` do not: the outputs are the same)."""
@@ -115,8 +122,9 @@ def _run(args: argparse.Namespace) -> int:
 
 def _audit_and_write(args: argparse.Namespace, jobs: int | None, reading: object, walked: object,
                      options: dict[str, object], started: float) -> int:
-    from . import _uptodate
+    from . import _disk, _uptodate
     from ._parallel import default_jobs, returning_allocators
+    from .cache import DEFAULT_CACHE_SIZE
     from .audit import audit
     from .cluster import ClusterError
     from .export import OutputError, OutputFolder, pause_point
@@ -147,6 +155,11 @@ def _audit_and_write(args: argparse.Namespace, jobs: int | None, reading: object
         _uptodate.forget(out.path)
         # A local run digests the files as it reads them (once); a cluster's workers read them elsewhere.
         inputs = (_uptodate.Inputs.take if args.cluster else _uptodate.Inputs.walked)(args.paths, walked)  # type: ignore[arg-type]
+        # (a full disk stops a run at its end: warned of now, from the size of the text)
+        needs = _disk.space_needed(inputs.size, out.path, formats, None if args.no_cache else _cache_folder(args),
+                                   args.cache_size or DEFAULT_CACHE_SIZE, temporary=not args.cluster)
+        for short in _disk.shortfalls(needs):
+            print(f"figure-audit: warning: {_disk.warning(short, inputs.size)}", file=sys.stderr)
         review_before = _uptodate.review_state(out.path)
         pause_point("locked")
         try:
@@ -161,7 +174,8 @@ def _audit_and_write(args: argparse.Namespace, jobs: int | None, reading: object
         except Exception as exc:  # noqa: BLE001 - one line for the user; the traceback on request
             if os.environ.get(_DEBUG_ENV):
                 raise
-            return _fail(f"the audit failed ({type(exc).__name__}: {exc}); {kept} "
+            full = f"; {_disk.full_disk_hint(needs)}" if _disk.is_disk_full(exc) else ""
+            return _fail(f"the audit failed ({type(exc).__name__}: {exc}){full}; {kept} "
                          f"(set {_DEBUG_ENV}=1 for the traceback)")
         if not result.n_articles:
             reasons = "; ".join(f"{r.path}: {r.error}" for r in result.errors.itertuples()) or "no supported files"
@@ -172,7 +186,9 @@ def _audit_and_write(args: argparse.Namespace, jobs: int | None, reading: object
         except ReviewStoreLocked as exc:
             return _fail(f"{exc}; {kept}")
         except OSError as exc:
-            return _fail(f"cannot write the audit to {args.out} ({str(exc) if isinstance(exc, OutputError) else _reason(exc)}); {kept}")
+            full = f"; {_disk.full_disk_hint(needs)}" if _disk.is_disk_full(exc) else ""
+            return _fail(f"cannot write the audit to {args.out} ({str(exc) if isinstance(exc, OutputError) else _reason(exc)})"
+                         f"{full}; {kept}")
         printed = _uptodate.Printed(
             {"articles": result.n_articles, "figures": result.n_figures, "groups": result.n_groups,
              "conflicts": result.n_conflicts, "errors": len(result.errors)},
