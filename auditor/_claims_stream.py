@@ -34,7 +34,7 @@ import pandas as pd
 
 from ._claim_rules import PreparedFigures, _text_list, prepare
 from ._spill import SCHEMA, SpillPart, number_dtype, release_memory, row_dtype
-from .incidents import Incident, Sweep, key_parts, keys_of_parts, label_incidents, name_incidents
+from .incidents import NO_PROFILES, Incident, Sweep, key_parts, keys_of_parts, label_incidents, name_incidents
 
 # What the first pass reads of each figure: what keys, days and the linking's order read, the ids a
 # figure supersedes or names as its total, and the columns the task fills
@@ -531,7 +531,7 @@ def _chunk_prepared(rows: _Rows, first: _FirstPass, config: Any, chunk: list[Inc
     prep = prepare(rows.read(at), config, consume=True, event_days=first.columns["event_day"][at].astype("float64"))
     prep.superseded = first.superseded
     prep.whole_rows = {figure_id: local[r] for figure_id, r in first.whole_rows.items() if r in local}
-    incidents = [dataclasses.replace(inc, rows=[local[r] for r in inc.rows], profiles=[]) for inc in chunk]
+    incidents = [dataclasses.replace(inc, rows=[local[r] for r in inc.rows], profiles=NO_PROFILES) for inc in chunk]
     label_incidents(prep, incidents)
     return prep, incidents, at
 

@@ -270,6 +270,11 @@ class _Texts:
 
 # --- linking -------------------------------------------------------------------------------
 
+# The profiles of an incident that takes no more (closed, finished, or of a block that weighs no words):
+# one shared empty tuple, not an empty list per incident (~56 bytes each: a big key holds ~100,000)
+NO_PROFILES: tuple[()] = ()
+
+
 @dataclass(slots=True)
 class Incident:
     """One event's reports and what describes it (place, dates, words).
@@ -278,14 +283,15 @@ class Incident:
     it is swept, and a list of Python ints (and an instance dict) per incident cost ~50 bytes a report
     and scatter long-lived objects through the heap, which then cannot hand it back to the system."""
 
-    rows: array  # array("q"): each report's row
+    rows: array  # array("i"): each report's row (4 bytes: a task's rows are far fewer than 2**31)
     place: str
     level: str
     admin1: str
     first_day: float
     last_day: float
     event_day: float
-    profiles: list[tuple[frozenset[str], float]]  # the words of its first reports, and their norms
+    # the words of its first reports, and their norms (NO_PROFILES, shared, once it can take no more)
+    profiles: list[tuple[frozenset[str], float]] | tuple[()]
     # What its id is made of, of its first report: category, scope, loose, figure id, reference place
     first: tuple[str, str, bool, str, str] = ("", "", False, "", "")
     min_id: str = ""  # the smallest figure id of its reports (breaks ties of ids)
@@ -333,9 +339,10 @@ def _incident(prep: PreparedFigures, i: int, row: int, texts: _Texts | None) -> 
     """A new incident of report ``i`` of ``prep`` (``row``: the report's row in the block's table)."""
     words = texts.words[i] if texts is not None else frozenset()
     day = anchor_days_one(prep, i)
-    profiles = [(words, texts.norm(words))] if texts is not None and words else []
+    # (a block that weighs no words never adds a profile: the shared empty one, not a list per incident)
+    profiles = ([(words, texts.norm(words))] if words else []) if texts is not None else NO_PROFILES
     fid = prep.col["figure_id"][i]
-    return Incident(rows=array("q", (row,)), place=prep.place[i], level=prep.level[i], admin1=prep.admin1[i],
+    return Incident(rows=array("i", (row,)), place=prep.place[i], level=prep.level[i], admin1=prep.admin1[i],
                     first_day=day, last_day=day, event_day=prep.event_day[i], profiles=profiles,
                     first=(prep.col["category"][i], prep.scope[i], prep.loose[i], fid, prep.ref_place[i]), min_id=fid)
 
@@ -523,14 +530,14 @@ class Sweep:
             # is never scored again (incidents open in date order), its words are let go
             reach = self._reach
             while reach < len(incidents) and day - incidents[reach].first_day > window:
-                incidents[reach].profiles = []
+                incidents[reach].profiles = NO_PROFILES
                 reach += 1
             self._reach = reach
 
     def finish(self) -> list[Incident]:
         """The block's incidents, in the order they opened (their words let go: they only link reports)."""
         for inc in self.incidents:
-            inc.profiles = []
+            inc.profiles = NO_PROFILES
         return self.incidents
 
 

@@ -82,7 +82,7 @@ def test_linked_incidents_hold_no_words_once_linked():
                                               sentence=market2)]), config)
     incidents = link_incidents(prep, block_keys(prep, config), config)
     assert [sorted(inc.rows) for inc in incidents] == [[0, 1]]  # linked by their words
-    assert all(inc.profiles == [] for inc in incidents)  # the word sets are not held into the later stages
+    assert all(not inc.profiles for inc in incidents)  # the word sets are not held into the later stages
 
 
 def test_a_different_day_is_another_strike_tally():
