@@ -79,20 +79,22 @@ def warning(short: Shortfall, text_bytes: int) -> str:
             "TMPDIR moves the temporary files, --out the outputs, --cache the cache)")
 
 
-def full_disk_hint(wanted: list[tuple[Path, int, str]]) -> str:
-    """What to tell the user when a disk filled: what the run may write where (see :func:`space_needed`)."""
+def full_disk_hint(error: BaseException, wanted: list[tuple[Path, int, str]]) -> str:
+    """``"; a disk is full: ..."`` with what the run may write where (see :func:`space_needed`) when
+    ``error`` came from a full disk, else ``""``: what an error message about ``error`` ends with."""
+    if not is_disk_full(error):
+        return ""
     where = ", ".join(f"{_size(needed)} of {what} in {folder}" for folder, needed, what in wanted)
-    return (f"a disk is full: this run may write up to about {where}; free space there, or move them "
+    return (f"; a disk is full: this run may write up to about {where}; free space there, or move them "
             "(TMPDIR, --out, --cache)")
 
 
 def is_disk_full(error: BaseException | None) -> bool:
     """Did ``error`` (or what caused it) come from a full disk or quota?"""
     while error is not None:
-        if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
-            return True
-        # Arrow raises its own OSError for a failed write, the system's reason only in its text
-        if isinstance(error, OSError) and "No space left on device" in str(error):
+        # (Arrow raises its own OSError for a failed write, the system's reason only in its text)
+        if isinstance(error, OSError) and (error.errno in (errno.ENOSPC, errno.EDQUOT)
+                                           or "No space left on device" in str(error)):
             return True
         error = error.__cause__ or error.__context__
     return False
@@ -113,9 +115,10 @@ def _free(folder: Path) -> tuple[int, int] | None:
 
 def _size(n: float) -> str:
     """``n`` bytes for a person (decimal units, as ``df -H``)."""
-    units = ("bytes", "KB", "MB", "GB", "TB")
-    for unit in units:
-        if n < 1000 or unit == units[-1]:
-            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+    if n < 1000:
+        return f"{n:,.0f} bytes"
+    for unit in ("KB", "MB", "GB"):
         n /= 1000
-    raise AssertionError("unreachable")
+        if n < 1000:
+            return f"{n:,.1f} {unit}"
+    return f"{n / 1000:,.1f} TB"

@@ -124,8 +124,8 @@ def _audit_and_write(args: argparse.Namespace, jobs: int | None, reading: object
                      options: dict[str, object], started: float) -> int:
     from . import _disk, _uptodate
     from ._parallel import default_jobs, returning_allocators
-    from .cache import DEFAULT_CACHE_SIZE
     from .audit import audit
+    from .cache import DEFAULT_CACHE_SIZE
     from .cluster import ClusterError
     from .export import OutputError, OutputFolder, pause_point
     from .knowledge import set_vague_convention
@@ -174,8 +174,7 @@ def _audit_and_write(args: argparse.Namespace, jobs: int | None, reading: object
         except Exception as exc:  # noqa: BLE001 - one line for the user; the traceback on request
             if os.environ.get(_DEBUG_ENV):
                 raise
-            full = f"; {_disk.full_disk_hint(needs)}" if _disk.is_disk_full(exc) else ""
-            return _fail(f"the audit failed ({type(exc).__name__}: {exc}){full}; {kept} "
+            return _fail(f"the audit failed ({type(exc).__name__}: {exc}){_disk.full_disk_hint(exc, needs)}; {kept} "
                          f"(set {_DEBUG_ENV}=1 for the traceback)")
         if not result.n_articles:
             reasons = "; ".join(f"{r.path}: {r.error}" for r in result.errors.itertuples()) or "no supported files"
@@ -186,9 +185,8 @@ def _audit_and_write(args: argparse.Namespace, jobs: int | None, reading: object
         except ReviewStoreLocked as exc:
             return _fail(f"{exc}; {kept}")
         except OSError as exc:
-            full = f"; {_disk.full_disk_hint(needs)}" if _disk.is_disk_full(exc) else ""
             return _fail(f"cannot write the audit to {args.out} ({str(exc) if isinstance(exc, OutputError) else _reason(exc)})"
-                         f"{full}; {kept}")
+                         f"{_disk.full_disk_hint(exc, needs)}; {kept}")
         printed = _uptodate.Printed(
             {"articles": result.n_articles, "figures": result.n_figures, "groups": result.n_groups,
              "conflicts": result.n_conflicts, "errors": len(result.errors)},
