@@ -94,7 +94,7 @@ class _Rows:
             for k, taken in zip(found, blocks):
                 part = self._segments[k]
                 names = tuple(c for c in part.columns if c in wanted)
-                frames.append(dataclasses.replace(part, rows=self._slot[positions[taken]], columns=names).load())
+                frames.append(part.load(self._slot[positions[taken]], names))  # (a segment's file: its rows all)
             frame = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
             if len(frames) > 1:
                 order = np.concatenate(blocks)  # the rows as read
@@ -105,7 +105,7 @@ class _Rows:
         if isinstance(self.source, SpillPart):
             present = self.source.columns or SCHEMA.names
             names = tuple(c for c in present if c in wanted)
-            frame = dataclasses.replace(self.source, rows=self.source.rows_at(positions), columns=names).load()
+            frame = self.source.load(positions, names)
         else:
             frame = self.source[[c for c in self.source.columns if c in wanted]]
             frame = frame.iloc[positions].reset_index(drop=True)
@@ -160,7 +160,7 @@ class _Rows:
         at = self._article_of[positions]
         if isinstance(self.articles, SpillPart):  # the part's articles read: consecutive rows (``positions`` ascend)
             first, last = int(at[0]), int(at[-1])
-            articles = dataclasses.replace(self.articles, rows=self.articles.rows_at(np.arange(first, last + 1))).load()
+            articles = self.articles.load(np.arange(first, last + 1))
             return _filled_at(frame, articles, at - first)
         return _filled_at(frame, self.articles, at)
 

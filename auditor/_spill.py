@@ -339,11 +339,13 @@ class SpillPart:
     empty: frozenset[str]
     batch_rows: tuple[int, ...] = ()  # rows of each record batch of the file, when known
 
-    def load(self) -> pd.DataFrame:
-        """The rows, read a record batch at a time (not memory-mapped: the pages would count in
-        this process's memory; a batch holding none of them is not read when the batches' sizes
-        are known), typed as in the whole table, with a fresh index."""
-        return _frame(_rows_read(self.path, self.columns, self.rows_at(), self.batch_rows), self.empty)
+    def load(self, positions: np.ndarray | None = None, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+        """The rows (those at ``positions`` among them, ascending; ``columns`` of them, when given), read a
+        record batch at a time (not memory-mapped: the pages would count in this process's memory; a
+        batch holding none of them is not read when the batches' sizes are known), typed as in the whole
+        table, with a fresh index."""
+        return _frame(_rows_read(self.path, self.columns if columns is None else columns, self.rows_at(positions),
+                                 self.batch_rows), self.empty)
 
     def rows_at(self, positions: np.ndarray | None = None) -> np.ndarray:
         """The file's rows of the part's rows at ``positions`` (ascending; ``None``: all), as an array."""
