@@ -34,7 +34,8 @@ import pandas as pd
 
 from ._claim_rules import PreparedFigures, _text_list, prepare
 from ._spill import SCHEMA, SpillPart, number_dtype, release_memory, row_dtype
-from .incidents import NO_PROFILES, Incident, Sweep, key_parts, keys_of_parts, label_incidents, name_incidents
+from .incidents import (NO_PROFILES, Incident, Sweep, incident_id, key_parts, keys_of_parts, label_incidents, plain_id,
+                        tied_ids)
 
 # What the first pass reads of each figure: what keys, days and the linking's order read, the ids a
 # figure supersedes or names as its total, and the columns the task fills
@@ -449,9 +450,86 @@ def _local(segment: list[tuple[int, np.ndarray]]) -> tuple[np.ndarray, dict[int,
     return rows, {r: k for k, r in enumerate(rows.tolist())}
 
 
-def _linked(rows: _Rows, first: _FirstPass, config: Any, size: int) -> list[Incident]:
+class _IncidentFile:
+    """A streamed task's incidents written to a file as they come (in the order the task gives them), read
+    back ``_INCIDENT_BATCH`` at a time with their ids. A big key's incidents (~0.7 KB each as objects: a
+    tenth of its figures or more) were the biggest part of its task's memory, held from its sweep to the
+    end; closed, only the plain id and the smallest figure id of each stay (what naming reads)."""
+
+    def __init__(self, folder: Path) -> None:
+        self._handle = tempfile.NamedTemporaryFile("w+b", dir=folder, prefix="incidents-", suffix=".pickle")
+        self._waiting: list[Incident] = []
+        self._starts: list[int] = []  # each batch's place in the file
+        self._plain: list[np.ndarray] = []  # each batch's plain ids (bytes)
+        self._min_ids: list[Any] = []  # and smallest figure ids (Arrow strings)
+        self._loose: list[np.ndarray] = []
+        self._tied: np.ndarray | None = None  # each incident's: takes incident_id (once named)
+        self.n = 0
+
+    def add(self, incident: Incident) -> None:
+        """The next incident (its words let go)."""
+        self._waiting.append(incident)
+        self.n += 1
+        if len(self._waiting) >= _INCIDENT_BATCH:
+            self._write()
+
+    def extend(self, incidents: list[Incident]) -> None:
+        for incident in incidents:
+            self.add(incident)
+
+    def _write(self) -> None:
+        import pickle
+
+        batch, self._waiting = self._waiting, []
+        self._starts.append(self._handle.tell())
+        pickle.dump(batch, self._handle, protocol=pickle.HIGHEST_PROTOCOL)
+        self._plain.append(np.array([plain_id(inc) for inc in batch], dtype="S"))
+        self._min_ids.append(_Strings.part([inc.min_id for inc in batch]))
+        self._loose.append(np.fromiter((inc.first[2] for inc in batch), dtype=bool, count=len(batch)))
+
+    def name(self) -> None:
+        """Every incident added: their ids decided (:func:`~auditor.incidents.name_incidents`)."""
+        import pyarrow as pa
+
+        if self._waiting:
+            self._write()
+        self._starts.append(self._handle.tell())
+        plain = np.concatenate(self._plain) if self._plain else np.zeros(0, dtype="S1")
+        loose = np.concatenate(self._loose) if self._loose else np.zeros(0, dtype=bool)
+        min_ids = pa.concat_arrays(self._min_ids) if self._min_ids else pa.array([], type=pa.large_string())
+        self._plain = self._min_ids = self._loose = []
+        self._tied = tied_ids(plain, min_ids, loose)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self) -> Iterator[Incident]:
+        """The incidents in order, named (read a batch at a time)."""
+        import pickle
+
+        assert self._tied is not None, "named first"
+        tied, at = self._tied.tolist(), 0
+        for start in self._starts[:-1]:
+            self._handle.seek(start)
+            batch = pickle.load(self._handle)
+            for inc in batch:
+                inc.id = incident_id(inc) if tied[at] else plain_id(inc)
+                at += 1
+            yield from batch
+            del batch
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+# Incidents written (and read back) at a time
+_INCIDENT_BATCH = 4_096
+
+
+def _linked(rows: _Rows, first: _FirstPass, config: Any, size: int, incidents: _IncidentFile) -> None:
     """Pass 2: the incidents of every key of the task, in the order :func:`~auditor.incidents.link_incidents`
-    gives them (keys by their first row, each key's incidents in the order they opened), named."""
+    gives them (keys by their first row, each key's incidents in the order they opened), named: written
+    to ``incidents`` as each closes (keys are swept one after the other, each in sweep order)."""
     from .claims import _positions_by
 
     kept = first.columns
@@ -463,7 +541,7 @@ def _linked(rows: _Rows, first: _FirstPass, config: Any, size: int) -> list[Inci
         event = kept["event_day"][block]
         days = np.where(np.isnan(event), kept["pub_day"][block], event)  # anchor days (incidents.anchor_days)
         sweep = Sweep(config, kept["category"][head], kept["scope"][head], bool(kept["loose"][head]),
-                      undated=bool(np.isnan(days).any()))
+                      undated=bool(np.isnan(days).any()), let_go=incidents.add)
         sweeps.append(sweep)
         order = sweep.order(block, days, kept["id_rank"][block]).astype(row_dtype(rows.n))
         pieces.extend((b, order[start:start + size]) for start in range(0, len(order), size))
@@ -488,7 +566,6 @@ def _linked(rows: _Rows, first: _FirstPass, config: Any, size: int) -> list[Inci
             del sentence, title, local
             release_memory()
     last = {b: k for k, segment in enumerate(segments) for b, _ in segment}
-    incidents: list[Incident] = []
     for k, segment in enumerate(segments):
         at, local = _local(segment)
         words = [(b, piece) for b, piece in segment if sweeps[b].texts is not None]
@@ -514,8 +591,7 @@ def _linked(rows: _Rows, first: _FirstPass, config: Any, size: int) -> list[Inci
                 sweeps[b] = None
         del prep
         release_memory()
-    name_incidents(incidents)
-    return incidents
+    incidents.name()
 
 
 def _chunk_prepared(rows: _Rows, first: _FirstPass, config: Any, chunk: list[Incident]
@@ -546,15 +622,16 @@ def streamed_stages(source: pd.DataFrame | SpillPart, articles: pd.DataFrame, co
     system's temporary folder; ``article_of``: each figure's row in ``articles``, when the sender knows it)."""
     from .claims import _CLAIM_COLUMNS
 
-    rows = _Rows(source, articles, _CLAIM_COLUMNS, scratch or Path(tempfile.gettempdir()), article_of)
+    scratch = scratch or Path(tempfile.gettempdir())
+    rows = _Rows(source, articles, _CLAIM_COLUMNS, scratch, article_of)
     del source, articles
     try:
-        yield from _passes(rows, config, size, parts)
+        yield from _passes(rows, config, size, parts, scratch)
     finally:
         rows.close()
 
 
-def _passes(rows: _Rows, config: Any, size: int, parts: Path | None) -> Iterator[tuple[str, Any]]:
+def _passes(rows: _Rows, config: Any, size: int, parts: Path | None, scratch: Path) -> Iterator[tuple[str, Any]]:
     from .claims import _CHUNK_FIGURES, _ChunkTables, _incident_chunks
 
     collecting = gc.isenabled()
@@ -563,16 +640,20 @@ def _passes(rows: _Rows, config: Any, size: int, parts: Path | None) -> Iterator
         first = _first_pass(rows, config, size)
         release_memory()
         yield "first pass", first
-        incidents = _linked(rows, first, config, size)
-        first.linked()
-        release_memory()
-        yield "incidents", incidents
-        tables = _ChunkTables(rows.n, parts)
-        for chunk in _incident_chunks(incidents, _CHUNK_FIGURES):
-            prep, local, at = _chunk_prepared(rows, first, config, chunk)
-            tables.add(prep, local, config, at)
-            del prep, local, at
+        incidents = _IncidentFile(scratch)
+        try:
+            _linked(rows, first, config, size, incidents)
+            first.linked()
             release_memory()
+            yield "incidents", incidents
+            tables = _ChunkTables(rows.n, parts)
+            for chunk in _incident_chunks(incidents, _CHUNK_FIGURES):
+                prep, local, at = _chunk_prepared(rows, first, config, chunk)
+                tables.add(prep, local, config, at)
+                del prep, local, at
+                release_memory()
+        finally:
+            incidents.close()
         del incidents, chunk
         release_memory()
         yield "groups, conflicts, summaries", tables.parts()

@@ -26,7 +26,7 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from functools import partial
 from pathlib import Path
@@ -1846,8 +1846,9 @@ class _ChunkTables:
 _CHUNK_FIGURES = 4_096
 
 
-def _incident_chunks(incidents: list[Incident], size: int) -> Iterator[list[Incident]]:
-    """Consecutive incidents, about ``size`` reports at a time (a bigger incident alone)."""
+def _incident_chunks(incidents: Collection[Incident], size: int) -> Iterator[list[Incident]]:
+    """Consecutive incidents (a list, or a streamed task's file of them), about ``size`` reports at a time
+    (a bigger incident alone)."""
     chunk: list[Incident] = []
     rows = 0
     for incident in incidents:

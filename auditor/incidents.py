@@ -16,7 +16,7 @@ import math
 import re
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -362,8 +362,13 @@ class Sweep:
     undated ones last; each is scored against the open incidents of its place (:meth:`feed`). A
     loose report's or a distance's key is one incident (``linked`` false: fed in row order)."""
 
-    def __init__(self, config: ClaimConfig, category: str, scope: str, loose: bool, undated: bool = True) -> None:
+    def __init__(self, config: ClaimConfig, category: str, scope: str, loose: bool, undated: bool = True,
+                 let_go: Callable[[Incident], None] | None = None) -> None:
+        """``undated``: whether the block has undated reports; ``let_go``: where an incident goes once no later
+        report can join it (it then keeps only its days here; :meth:`finish` gives the others), instead of
+        staying in the sweep to the end (a streamed key's incidents are written out as they close)."""
         self.config = config
+        self._let_go = let_go
         self.linked = not (loose or category == "distance")
         self.window = config.cumulative_window_days if scope == "cumulative" else config.window(category)
         self.point_event = category in config.point_events and scope != "cumulative"
@@ -528,17 +533,33 @@ class Sweep:
         if not self.undated and window is not None and day == day:
             # Later reports fall on this day or after: an incident that began more than a window before it
             # is never scored again (incidents open in date order), its words are let go
-            reach = self._reach
+            reach, let_go = self._reach, self._let_go
             while reach < len(incidents) and day - incidents[reach].first_day > window:
-                incidents[reach].profiles = NO_PROFILES
+                inc = incidents[reach]
+                inc.profiles = NO_PROFILES
+                if let_go is not None:
+                    let_go(inc)
+                    # A later report reads only its days (it is out of its window: passed over, or where its
+                    # pool's older incidents are passed over at once)
+                    incidents[reach] = _Past(inc.first_day, inc.last_day)  # type: ignore[call-overload]
                 reach += 1
             self._reach = reach
 
     def finish(self) -> list[Incident]:
-        """The block's incidents, in the order they opened (their words let go: they only link reports)."""
-        for inc in self.incidents:
+        """The block's incidents, in the order they opened, but those already let go (their words let go:
+        they only link reports)."""
+        kept = self.incidents[self._reach:] if self._let_go is not None else self.incidents
+        for inc in kept:
             inc.profiles = NO_PROFILES
-        return self.incidents
+        return kept
+
+
+@dataclass(slots=True)
+class _Past:
+    """An incident let go by its sweep (:class:`Sweep` ``let_go``): what a later report reads of it."""
+
+    first_day: float
+    last_day: float
 
 
 _SPECIFICITY = {"town": 2, "admin1": 1, "country": 0}
@@ -569,21 +590,50 @@ def _most_common(values: Iterable[str]) -> str:
 
 
 def name_incidents(incidents: list[Incident]) -> None:
-    """Stable ids (category, place, first date; the smallest figure id breaks ties), given in order of
-    each incident's smallest figure id (the incidents of every block of a claims task at once)."""
-    taken: set[str] = set()
-    for inc in sorted(incidents, key=lambda x: x.min_id):
-        category, scope, loose, figure_id, ref_place = inc.first
-        if loose:
-            inc.id = stable_id("i", "single", figure_id)
-        else:
-            day = inc.event_day if not math.isnan(inc.event_day) else inc.first_day
-            base = [category, scope if scope == "cumulative" else "", inc.place,
-                    ref_place if category == "distance" else "", iso_day(day)]
-            inc.id = stable_id("i", *base)
-            if inc.id in taken:  # two events of one kind, place and day
-                inc.id = stable_id("i", *base, inc.min_id)
-        taken.add(inc.id)
+    """Stable ids (category, place, first date; the smallest figure id breaks ties: :func:`incident_id`)
+    of the incidents of every block of a claims task at once."""
+    plain = [plain_id(inc) for inc in incidents]
+    again = tied_ids(np.array(plain, dtype="S"), [inc.min_id for inc in incidents],
+                     np.fromiter((inc.first[2] for inc in incidents), dtype=bool, count=len(incidents)))
+    for inc, plain_one, tied in zip(incidents, plain, again.tolist()):
+        inc.id = incident_id(inc) if tied else plain_one
+
+
+def _id_parts(inc: Incident) -> tuple[str, ...]:
+    category, scope, loose, figure_id, ref_place = inc.first
+    if loose:
+        return "single", figure_id
+    day = inc.event_day if not math.isnan(inc.event_day) else inc.first_day
+    return (category, scope if scope == "cumulative" else "", inc.place, ref_place if category == "distance" else "",
+            iso_day(day))
+
+
+def plain_id(inc: Incident) -> str:
+    """An incident's id from its category, place and first date (or its one figure, for a loose one)."""
+    return stable_id("i", *_id_parts(inc))
+
+
+def incident_id(inc: Incident) -> str:
+    """The id of an incident whose :func:`plain_id` another took first: its smallest figure id added."""
+    return stable_id("i", *_id_parts(inc), inc.min_id)
+
+
+def tied_ids(plain: np.ndarray, min_ids: Any, loose: np.ndarray) -> np.ndarray:
+    """Which incidents take :func:`incident_id`, not their :func:`plain_id` (``plain``: bytes): in order of
+    their smallest figure ids (``min_ids``: strings or Arrow strings; equals in the order given), all but
+    the first of equal plain ids (two events of one kind, place and day); never a loose incident (its
+    own figure's)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids = min_ids if isinstance(min_ids, (pa.Array, pa.ChunkedArray)) else pa.array(min_ids, type=pa.large_string())
+    # (Arrow's sort is stable; it orders strings by their UTF-8 bytes: as Python orders them)
+    order = pc.sort_indices(ids).to_numpy()
+    _, first = np.unique(plain[order], return_index=True)
+    tied = np.ones(len(plain), dtype=bool)
+    tied[order[first]] = False
+    tied &= ~loose
+    return tied
 
 
 def label_incidents(prep: PreparedFigures, incidents: list[Incident]) -> None:
@@ -602,5 +652,5 @@ def label_incidents(prep: PreparedFigures, incidents: list[Incident]) -> None:
         inc.label = " · ".join(p for p in (head, inc.place_name or "no place", iso_day(day) or "undated") if p)
 
 
-__all__ = ["Incident", "Sweep", "anchor_days", "block_keys", "label_incidents", "link_incidents",
-           "name_incidents"]
+__all__ = ["Incident", "Sweep", "anchor_days", "block_keys", "incident_id", "label_incidents", "link_incidents",
+           "name_incidents", "plain_id", "tied_ids"]

@@ -327,6 +327,52 @@ def test_undated_reports_join_incidents_as_in_the_whole_task(monkeypatch, tmp_pa
     _same(_task(figures, articles, "frame", tmp_path), expected)
 
 
+@pytest.mark.parametrize("how", ["frame", "spill"])
+def test_a_keys_closed_incidents_are_written_out_as_it_is_swept_and_read_back_the_same(how, monkeypatch, tmp_path):
+    """A key without undated reports lets go of each incident once no later report can join it: written to
+    the task's file of incidents as the sweep goes, a few at a time, read back named. The tables are the
+    whole task's (ids, ties of one kind, place and day broken by the smallest figure id, order)."""
+    rng = random.Random(5)
+    towns = [("Kharkiv", "UA"), ("Izium", "UA"), ("Bakhmut", "UA"), ("Kherson", "UA"), ("Goma", "CD"),
+             ("Beni", "CD"), ("Bunia", "CD"), ("Mogadishu", "SO"), ("Kismayo", "SO"), ("Juba", "SS")]
+    rows = []
+    for a in range(240):  # a season of attacks, two or three on some days in one town (tied ids)
+        day = a // 3
+        town, country = rng.choice(towns)
+        word = rng.choice(_WORDS)
+        published = (pd.Timestamp("2023-05-01") + pd.Timedelta(days=day)).strftime("%Y-%m-%d")
+        for k in range(rng.randrange(1, 4)):  # reprints of one report
+            value = rng.choice([4, 9, 15, 30])
+            rows.append(make_figure_row(f"f{a:03d}-{k}", f"a{a:03d}-{k}", value, location=town, country=country,
+                                        sentence=f"{value} people were killed when a {word} {word} attack hit a "
+                                                 f"{rng.choice(_WORDS)} in {town}, officials said.",
+                                        published=published, category=rng.choice(["killed", "wounded"])))
+    figures = make_figures_frame(rows)
+    articles = figures[["article_id", "published"]].assign(outlet="Reuters", title="")
+    _streamed_above(monkeypatch, WHOLE)
+    expected = _task(figures, articles, how, tmp_path / "whole")
+    let_go, finished = [], []
+    original_add, original_finish = _claims_stream._IncidentFile.add, _claims_stream.Sweep.finish
+
+    def add(self, incident):
+        let_go.append(incident.rows[0])
+        original_add(self, incident)
+
+    def finish(self):
+        kept = original_finish(self)
+        finished.extend(kept)
+        return kept
+
+    monkeypatch.setattr(_claims_stream._IncidentFile, "add", add)
+    monkeypatch.setattr(_claims_stream.Sweep, "finish", finish)
+    monkeypatch.setattr(_claims_stream, "_INCIDENT_BATCH", 3)
+    _streamed_above(monkeypatch, 40)
+    got = _task(figures, articles, how, tmp_path / "streamed")
+    _same(got, expected)
+    assert len(let_go) - len(finished) > len(finished) > 0  # most written out before their key was done
+    assert got[0]["incident_id"].nunique() == len(let_go) == expected[0]["incident_id"].nunique()
+
+
 def test_a_part_checked_against_its_total_in_another_segment_and_key(monkeypatch, tmp_path):
     """A part naming (``part_of``) a total read in another segment and another key (another country) is
     still checked against it: its conflict is the whole task's."""
