@@ -298,8 +298,9 @@ class _Strings:
         """``parts``: Arrow string arrays (:meth:`part`), joined and taken in ``order`` (``None``: as joined)."""
         import pyarrow as pa
 
-        joined = pa.concat_arrays(parts)
-        self.values = joined if order is None else joined.take(pa.array(order))
+        # (in order: the parts as they are, not joined in a copy; ~30 bytes a figure of a big key)
+        self.values = pa.chunked_array(parts, type=pa.large_string()) if order is None else \
+            pa.concat_arrays(parts).take(pa.array(order))
 
     @staticmethod
     def part(values: list[str]) -> Any:
@@ -364,7 +365,7 @@ def _first_pass(rows: _Rows, config: Any, size: int) -> _FirstPass:
     chunks = _article_chunks(pd.DataFrame({"article_id": rows.article_groups()}, copy=False), size)
     # Each part's values written into place (no joined copy then reordered: ~90 bytes a figure at once)
     n = rows.n
-    parts, figure_ids = [], []
+    figure_ids: list[Any] = []
     # (days since 1970 are whole numbers, exact in 32 bits)
     columns: dict[str, np.ndarray] = {name: np.empty(n, dtype=bool if name == "loose" else "float32")
                                       for name in _KEPT if name not in _CODED and name != "id_rank"}
@@ -373,28 +374,38 @@ def _first_pass(rows: _Rows, config: Any, size: int) -> _FirstPass:
     filled: dict[str, tuple[_Coded, Any]] = {}
     superseded: set[str] = set()
     part_of: dict[int, str] = {}
-    for positions in chunks:
-        frame = rows.read(positions, _FIRST_COLUMNS)
-        for name in ("outlet", "published"):
-            filled.setdefault(name, (_Coded(n), frame[name].dtype))[0].add(frame[name].tolist(), positions)
-        prep = prepare(frame, config, consume=True)
-        del frame
-        parts.append(key_parts(prep, config))
-        kept = {"event_day": prep.event_day, "pub_day": prep.pub_day,
-                "figure_id": prep.col["figure_id"], "category": prep.col["category"], "scope": prep.scope,
-                "loose": prep.loose, "place": prep.place, "level": prep.level, "admin1": prep.admin1,
-                "ref_place": prep.ref_place}
-        for name, values in kept.items():
-            if name in coded:
-                coded[name].add(values, positions)
-            elif name == "figure_id":
-                figure_ids.append(_Strings.part(values))
-            else:
-                columns[name][positions] = values
-        superseded |= prep.superseded
-        part_of.update((int(positions[i]), name) for i, name in enumerate(prep.col["part_of"]) if name)
-        del prep, kept
-        release_memory()
+
+    def key_parts_of_each() -> Iterator[pd.DataFrame]:
+        """Each part read and prepared: what the task keeps of it put in place, its key parts given (each
+        placed by _in_row_order as it comes: a part's frame, ~25 bytes a figure, is not held to the end)."""
+        for positions in chunks:
+            frame = rows.read(positions, _FIRST_COLUMNS)
+            for name in ("outlet", "published"):
+                filled.setdefault(name, (_Coded(n), frame[name].dtype))[0].add(frame[name].tolist(), positions)
+            prep = prepare(frame, config, consume=True)
+            del frame
+            key = key_parts(prep, config)
+            kept = {"event_day": prep.event_day, "pub_day": prep.pub_day,
+                    "figure_id": prep.col["figure_id"], "category": prep.col["category"], "scope": prep.scope,
+                    "loose": prep.loose, "place": prep.place, "level": prep.level, "admin1": prep.admin1,
+                    "ref_place": prep.ref_place}
+            for name, values in kept.items():
+                if name in coded:
+                    coded[name].add(values, positions)
+                elif name == "figure_id":
+                    figure_ids.append(_Strings.part(values))
+                else:
+                    columns[name][positions] = values
+            superseded.update(prep.superseded)
+            part_of.update((int(positions[i]), name) for i, name in enumerate(prep.col["part_of"]) if name)
+            del prep, kept
+            release_memory()
+            yield key  # (last: a single part is taken and the generator not resumed)
+            del key
+
+    # The keys made before the ids are ranked: the parts' table let go first
+    keys = keys_of_parts(_in_row_order(key_parts_of_each(), chunks), config).codes
+    release_memory()
     read = np.concatenate(chunks)  # the rows in the order the parts read them: most often ascending
     order = None if np.array_equal(read, np.arange(n)) else np.argsort(read, kind="stable")
     del read
@@ -405,7 +416,6 @@ def _first_pass(rows: _Rows, config: Any, size: int) -> _FirstPass:
     del figure_id
     arrays.update((name, column.done()) for name, column in coded.items())
     del columns, coded
-    keys = keys_of_parts(_in_row_order(parts, chunks), config).codes
     return _FirstPass(keys=keys, columns=arrays, superseded=superseded, whole_rows=whole_rows,
                       part_of=part_of, filled={name: (column.done(), dtype) for name, (column, dtype) in filled.items()})
 
@@ -457,7 +467,8 @@ class _IncidentFile:
     end; closed, only the plain id and the smallest figure id of each stay (what naming reads)."""
 
     def __init__(self, folder: Path) -> None:
-        self._handle = tempfile.NamedTemporaryFile("w+b", dir=folder, prefix="incidents-", suffix=".pickle")
+        # (no name: nothing is left behind, whatever ends the task)
+        self._handle = tempfile.TemporaryFile("w+b", dir=folder, prefix="incidents-")
         self._waiting: list[Incident] = []
         self._starts: list[int] = []  # each batch's place in the file
         self._plain: list[np.ndarray] = []  # each batch's plain ids (bytes)

@@ -159,14 +159,20 @@ def _run_keys(parts: pd.DataFrame, wanted: np.ndarray, codes: np.ndarray, first_
             codes[members] = first_code + len(keys)
             keys.append(f"{name}|all")
             continue
-        order = np.argsort(day[dated], kind="stable")  # by day, then by row
-        at, day = members[dated][order], day[dated][order]
+        every = bool(dated.all())  # (most keys: no copies of their rows and days by the mask)
+        order = np.argsort(day if every else day[dated], kind="stable")  # by day, then by row
+        at = (members if every else members[dated])[order]
+        day = (day if every else day[dated])[order]
+        del order
         run, labels = runs_of_days(day, window + tolerance)
+        del day
         base = first_code + len(keys)
-        codes[at] = base + run
+        run += base
+        codes[at] = run
         keys.extend(f"{name}|{label}" for label in labels)
-        if not dated.all():
-            codes[members[~dated]] = base + largest_run(np.bincount(run).tolist(), labels)
+        if not every:
+            codes[members[~dated]] = base + largest_run(np.bincount(run - base).tolist(), labels)
+        del at, run
     return keys
 
 
@@ -176,7 +182,9 @@ def runs_of_days(days: np.ndarray, gap: float) -> tuple[np.ndarray, list[str]]:
     new = np.ones(len(days), dtype=bool)
     new[1:] = days[1:] - days[:-1] > gap
     labels = np.trunc(days[new]).astype("int64").astype("datetime64[D]").astype(str).tolist()
-    return np.cumsum(new) - 1, labels
+    run = np.cumsum(new, dtype=np.int32 if len(days) < 2**31 else np.int64)  # (4 bytes a report: a big key's)
+    run -= 1
+    return run, labels
 
 
 def largest_run(sizes: Sequence[int], labels: Sequence[str]) -> int:
