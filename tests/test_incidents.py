@@ -132,6 +132,35 @@ def test_incident_ids_survive_row_order_and_unrelated_reports():
     assert incident_of(first, "a") == incident_of(second, "a") == incident_of(second, "b")
 
 
+def test_two_events_of_one_kind_place_and_day_take_ids_decided_by_their_smallest_figure_id():
+    """Two separate attacks in one town on one day (words apart) share the plain id: the incident whose
+    smallest figure id comes first keeps it, the other's carries its smallest figure id, in any row order."""
+    market = "A suicide bomber struck the crowded fish market in Maiduguri, killing twelve traders, police said."
+    market2 = "Twelve traders died when a suicide bomber struck the crowded fish market in Maiduguri, police said."
+    convoy = "Insurgents ambushed an army supply convoy on the Damboa road overnight and nine soldiers were killed."
+    rows = [report("m2", 12, "AP", "Maiduguri", "2021-06-14", market2, country="NG"),
+            report("c1", 9, "BBC", "Maiduguri", "2021-06-14", convoy, country="NG"),
+            report("m1", 12, "AFP", "Maiduguri", "2021-06-14", market, country="NG")]
+    forward, _, _ = claims(*rows)
+    backward, _, _ = claims(*reversed(rows))
+    for figures in (forward, backward):
+        assert incident_of(figures, "m1") == incident_of(figures, "m2") != incident_of(figures, "c1")
+    assert incident_of(forward, "c1") == incident_of(backward, "c1")
+    assert incident_of(forward, "m1") == incident_of(backward, "m1")
+
+
+def test_tied_ids_go_to_all_but_the_first_by_smallest_figure_id_and_never_to_a_loose_incident():
+    import numpy as np
+
+    from auditor.incidents import tied_ids
+
+    plain = np.array([b"iA", b"iB", b"iA", b"iA", b"iC", b"iC"])
+    min_ids = ["f3", "f1", "f2", "f2", "z9", "a0"]
+    loose = np.array([False, False, False, False, True, True])
+    # iA: "f2" (row 2, before row 3 of the same smallest id) keeps it; iC: both loose, neither tied
+    assert tied_ids(plain, min_ids, loose).tolist() == [True, False, False, True, False, False]
+
+
 def _random_figures(n, seed=3):
     rng = random.Random(seed)
     towns = [("Kharkiv", "Kharkiv Oblast", "UA"), ("Izium", "Kharkiv Oblast", "UA"), ("Goma", "North Kivu", "CD"),
