@@ -1803,7 +1803,9 @@ class _ChunkTables:
     are built, not held. Each figure's group and incident ids are kept (``n`` figures)."""
 
     def __init__(self, n: int, parts: Path | None) -> None:
-        self.group_ids, self.incident_ids = np.full(n, "", dtype=object), np.full(n, "", dtype=object)
+        # Each figure's group and incident as a number, their ids Arrow strings (a string per group and a pointer
+        # per figure were ~30 bytes a figure of a big key, held to the end)
+        self.group_ids, self.incident_ids = _IdsOnRows(n), _IdsOnRows(n)
         self.conflict_columns = [c for c in CONFLICT_COLUMNS + CONFLICT_EXTRA_COLUMNS if c not in _REVIEW]
         self.group_columns = [c for c in GROUP_COLUMNS + GROUP_EXTRA_COLUMNS if c not in _GROUP_REVIEW]
         self.written = parts is not None
@@ -1816,7 +1818,13 @@ class _ChunkTables:
         groups_built = build_groups(prep, chunk, config)
         conflicts = conflict_rows(prep, groups_built, violations(prep, groups_built, config), config)
         summaries = summarise_groups(prep, groups_built, conflicts, config)
-        _ids_on_rows(groups_built, self.group_ids, self.incident_ids, rows)
+        if groups_built:
+            sizes = [len(g.rows) for g in groups_built]
+            on = np.fromiter((r for g in groups_built for r in g.rows), dtype=np.int64, count=sum(sizes))
+            if rows is not None:
+                on = rows[on]
+            self.group_ids.put(on, sizes, [g.id for g in groups_built])
+            self.incident_ids.put(on, sizes, [g.incident.id for g in groups_built])
         keep = (self.conflict_parts.add, self.group_parts.add) if self.written else \
             (self.conflict_parts.append, self.group_parts.append)
         keep[0](_frame(conflicts, self.conflict_columns))
@@ -1830,7 +1838,7 @@ class _ChunkTables:
         the conflicts (as :class:`_SortedParts` when written)."""
         if self.written:  # written as a run a slice at a time (_run_file): the one string of each group, not copies
             for name, ids in (("group_id", self.group_ids), ("incident_id", self.incident_ids)):
-                figures[name] = pd.Series(ids, index=figures.index, dtype=object, copy=False)
+                figures[name] = pd.Series(pd.arrays.ArrowExtensionArray(ids.arrow()), index=figures.index, copy=False)
         else:
             figures["group_id"] = self.group_ids.tolist()
             figures["incident_id"] = self.incident_ids.tolist()
@@ -1861,18 +1869,35 @@ def _incident_chunks(incidents: Collection[Incident], size: int) -> Iterator[lis
         yield chunk
 
 
-def _ids_on_rows(groups: list[Group], group_ids: np.ndarray, incident_ids: np.ndarray,
-                 figures: np.ndarray | None = None) -> None:
-    """Each group's id (and its incident's) put on its rows (``figures``: the figure of each row), a
-    group at a time."""
-    if not groups:
-        return
-    sizes = [len(g.rows) for g in groups]
-    rows = np.fromiter((r for g in groups for r in g.rows), dtype=np.int64, count=sum(sizes))
-    if figures is not None:
-        rows = figures[rows]
-    group_ids[rows] = np.repeat(np.array([g.id for g in groups], dtype=object), sizes)
-    incident_ids[rows] = np.repeat(np.array([g.incident.id for g in groups], dtype=object), sizes)
+class _IdsOnRows:
+    """An id on each of ``n`` figures ('' until put): a number per figure and each distinct id once, as
+    Arrow strings (equal ids of one put share a number)."""
+
+    def __init__(self, n: int) -> None:
+        self.codes = np.zeros(n, dtype=np.int32 if n < 2**31 else np.int64)
+        self._names: list[Any] = []
+        self._next = 1  # (0: '')
+
+    def put(self, rows: np.ndarray, sizes: list[int], ids: list[str]) -> None:
+        """``ids[k]`` on the next ``sizes[k]`` of ``rows``."""
+        import pyarrow as pa
+
+        code_of: dict[str, int] = {}
+        codes = [code_of.setdefault(name, self._next + len(code_of)) for name in ids]
+        self.codes[rows] = np.repeat(np.array(codes, dtype=self.codes.dtype), sizes)
+        self._names.append(pa.array(list(code_of), type=pa.large_string()))
+        self._next += len(code_of)
+
+    def arrow(self) -> Any:
+        """The ids as an Arrow dictionary array (its codes and strings, not a string per figure)."""
+        import pyarrow as pa
+
+        names = pa.concat_arrays([pa.array([""], type=pa.large_string()), *self._names])
+        return pa.DictionaryArray.from_arrays(pa.array(self.codes), names)
+
+    def tolist(self) -> list[str]:
+        names = self.arrow().dictionary.to_numpy(zero_copy_only=False)
+        return names[self.codes].tolist()
 
 
 def _concatenated(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:

@@ -547,9 +547,9 @@ class Sweep:
                 inc.profiles = NO_PROFILES
                 if let_go is not None:
                     let_go(inc)
-                    # A later report reads only its days (it is out of its window: passed over, or where its
+                    # A later report reads only its last day (it is out of its window: passed over, or where its
                     # pool's older incidents are passed over at once)
-                    incidents[reach] = _Past(inc.first_day, inc.last_day)  # type: ignore[call-overload]
+                    incidents[reach] = _Past(inc.last_day)  # type: ignore[call-overload]
                 reach += 1
             self._reach = reach
 
@@ -562,12 +562,14 @@ class Sweep:
         return kept
 
 
-@dataclass(slots=True)
-class _Past:
-    """An incident let go by its sweep (:class:`Sweep` ``let_go``): what a later report reads of it."""
+class _Past(float):
+    """An incident let go by its sweep (:class:`Sweep` ``let_go``): its last day, all a later report reads
+    of it (the report is out of its window, as of every incident that began before it: ``first_day`` is
+    never nearer). A float, not an object of two: a big key lets go of a hundred thousand incidents."""
 
-    first_day: float
-    last_day: float
+    __slots__ = ()
+    first_day = -math.inf
+    last_day = property(float)
 
 
 _SPECIFICITY = {"town": 2, "admin1": 1, "country": 0}
