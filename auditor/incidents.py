@@ -405,17 +405,22 @@ class Sweep:
         rows = np.asarray(rows)
         if not self.linked or not len(rows):
             return rows
-        days = np.asarray(days, dtype="float64")
+        days = np.asarray(days)  # (a streamed key's are 4-byte floats: kept so, not widened)
+        if days.dtype.kind != "f":
+            days = days.astype("float64")
         undated = np.isnan(days)
-        import pyarrow as pa
-        import pyarrow.compute as pc
+        if isinstance(figure_ids, np.ndarray) and figure_ids.dtype.kind in "iu":
+            rank = figure_ids  # numbers ordered as the ids: sorted as they are
+        else:
+            import pyarrow as pa
+            import pyarrow.compute as pc
 
-        ids = figure_ids if isinstance(figure_ids, (pa.Array, pa.ChunkedArray)) else pa.array(figure_ids)
-        # Dense ranks: equal ids rank equal. Arrow orders strings by their UTF-8 bytes, which is the
-        # order of their code points, as Python compares them.
-        rank = pc.rank(ids, sort_keys="ascending", tiebreaker="dense").to_numpy()
+            ids = figure_ids if isinstance(figure_ids, (pa.Array, pa.ChunkedArray)) else pa.array(figure_ids)
+            # Dense ranks: equal ids rank equal. Arrow orders strings by their UTF-8 bytes, which is the
+            # order of their code points, as Python compares them.
+            rank = pc.rank(ids, sort_keys="ascending", tiebreaker="dense").to_numpy()
         # lexsort is stable: reports of one day and id keep their rows' ascending order
-        return rows[np.lexsort((rank, np.where(undated, 0.0, days), undated))]
+        return rows[np.lexsort((rank, np.where(undated, days.dtype.type(0), days), undated))]
 
     def feed(self, prep: PreparedFigures, order: list[int], rows: list[int] | None = None) -> None:
         """Link reports ``order`` of ``prep`` (in sweep order; their words read, when the block weighs
