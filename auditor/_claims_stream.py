@@ -119,7 +119,7 @@ class _Rows:
         groups, self._groups = self._groups, None
         if groups is not None:
             return groups
-        return self._article_of.astype(np.int64) if self._article_of is not None else self._index_articles()
+        return self._article_of if self._article_of is not None else self._index_articles()  # (read only: not copied)
 
     def _index_articles(self) -> np.ndarray:
         """:meth:`article_groups`, each figure's row in the articles kept (each part read is filled from
@@ -508,7 +508,7 @@ class _IncidentFile:
         plain = np.concatenate(self._plain) if self._plain else np.zeros(0, dtype="S1")
         loose = np.concatenate(self._loose) if self._loose else np.zeros(0, dtype=bool)
         min_ids = pa.concat_arrays(self._min_ids) if self._min_ids else pa.array([], type=pa.large_string())
-        self._plain = self._min_ids = self._loose = []
+        self._plain, self._min_ids, self._loose = [], [], []
         self._tied = tied_ids(plain, min_ids, loose)
 
     def __len__(self) -> int:

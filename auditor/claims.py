@@ -1888,16 +1888,19 @@ class _IdsOnRows:
         self._names.append(pa.array(list(code_of), type=pa.large_string()))
         self._next += len(code_of)
 
+    def _every_id(self) -> Any:
+        import pyarrow as pa
+
+        return pa.concat_arrays([pa.array([""], type=pa.large_string()), *self._names])
+
     def arrow(self) -> Any:
         """The ids as an Arrow dictionary array (its codes and strings, not a string per figure)."""
         import pyarrow as pa
 
-        names = pa.concat_arrays([pa.array([""], type=pa.large_string()), *self._names])
-        return pa.DictionaryArray.from_arrays(pa.array(self.codes), names)
+        return pa.DictionaryArray.from_arrays(pa.array(self.codes), self._every_id())
 
     def tolist(self) -> list[str]:
-        names = self.arrow().dictionary.to_numpy(zero_copy_only=False)
-        return names[self.codes].tolist()
+        return self._every_id().to_numpy(zero_copy_only=False)[self.codes].tolist()
 
 
 def _concatenated(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:

@@ -373,7 +373,7 @@ class Sweep:
     def __init__(self, config: ClaimConfig, category: str, scope: str, loose: bool, undated: bool = True,
                  let_go: Callable[[Incident], None] | None = None) -> None:
         """``undated``: whether the block has undated reports; ``let_go``: where an incident goes once no later
-        report can join it (it then keeps only its days here; :meth:`finish` gives the others), instead of
+        report can join it (it then keeps only its last day here; :meth:`finish` gives the others), instead of
         staying in the sweep to the end (a streamed key's incidents are written out as they close)."""
         self.config = config
         self._let_go = let_go
@@ -608,10 +608,10 @@ def name_incidents(incidents: list[Incident]) -> None:
     """Stable ids (category, place, first date; the smallest figure id breaks ties: :func:`incident_id`)
     of the incidents of every block of a claims task at once."""
     plain = [plain_id(inc) for inc in incidents]
-    again = tied_ids(np.array(plain, dtype="S"), [inc.min_id for inc in incidents],
-                     np.fromiter((inc.first[2] for inc in incidents), dtype=bool, count=len(incidents)))
-    for inc, plain_one, tied in zip(incidents, plain, again.tolist()):
-        inc.id = incident_id(inc) if tied else plain_one
+    tied = tied_ids(np.array(plain, dtype="S"), [inc.min_id for inc in incidents],
+                    np.fromiter((inc.first[2] for inc in incidents), dtype=bool, count=len(incidents)))
+    for inc, plain_one, other in zip(incidents, plain, tied.tolist()):
+        inc.id = incident_id(inc) if other else plain_one
 
 
 def _id_parts(inc: Incident) -> tuple[str, ...]:
