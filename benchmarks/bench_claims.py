@@ -26,7 +26,7 @@ stage's resident memory after it and its peak (Linux: /proc), and with ``--trace
 and its peak (tracemalloc: slower). Ends with the whole task (``_claims_task``) in another fresh process.
 
 ``bench_claims.py streamed KEY.parquet [MULTIPLE ...]`` measures one big blocking key's claims task as a ``--jobs 2``
-run sends it (its rows of a spill file, its articles in a file; ``KEY.parquet`` and its articles ``KEYart.parquet``
+run sends it (its rows of a spill file, its articles as their rows of the articles' spill file; ``KEY.parquet`` and its articles ``KEYart.parquet``
 beside it, e.g. the largest key of a run) at 1, 4 and 16 times its size (copies with new figure and article ids,
 dates shifted past the last: still one key), each in a fresh process: whole (``claims._STREAM_ABOVE_ROWS``
 above the task) and streamed (default): peak resident memory over the process before the task, wall and CPU
@@ -269,27 +269,41 @@ def _marks() -> tuple[float, float]:
     return rss, peak
 
 
-def _task_batch(folder: Path, figures: pd.DataFrame, articles: pd.DataFrame) -> tuple[str, Any]:
-    """A claims task's input as a --jobs 2 run sends it (its rows of a spill file, its articles in a file),
-    pickled in ``folder``: the file's path, and the spilled table (its file goes with it: keep it)."""
+def _task_batch(folder: Path, figures: pd.DataFrame, articles: pd.DataFrame) -> tuple[str, list[Any]]:
+    """A claims task's input as a local --jobs 2 run sends it: its rows of a spill file (the figures in
+    their articles' order) and its articles as their rows of the articles' spill file, with how many
+    figures each has (:func:`auditor.claims._articles_part`), pickled in ``folder``: the file's path,
+    and the spilled tables (their files go with them: keep them)."""
     import pickle
 
     import numpy as np
 
     from auditor import claims
-    from auditor._spill import SpillWriter, figure_batch
+    from auditor._spill import ARTICLE_CHUNK, ARTICLE_SCHEMA, SpillWriter, figure_batch
+    from auditor.model import ARTICLE_COLUMNS
 
+    articles = articles.drop_duplicates("article_id").reset_index(drop=True)
+    for column in ARTICLE_COLUMNS:
+        if column not in articles:
+            articles[column] = 0 if column == "chars" else ""
+    position = pd.Series(np.arange(len(articles)), index=articles["article_id"])
+    rows = position.reindex(figures["article_id"]).fillna(-1).to_numpy(dtype=np.int64)
+    order = np.argsort(np.where(rows < 0, len(articles), rows), kind="stable")  # (without an article: last)
+    figures, rows = figures.iloc[order], rows[order]
     writer = SpillWriter(folder)
     table = list(figures[list(FIGURE_COLUMNS)].itertuples(index=False, name=None))
     for start in range(0, len(table), 16_384):
         writer.extend(figure_batch(table[start:start + 16_384]))
     spilled = writer.finish()
+    article_writer = SpillWriter(folder, schema=ARTICLE_SCHEMA, chunk=ARTICLE_CHUNK)
+    table = list(articles[list(ARTICLE_COLUMNS)].itertuples(index=False, name=None))
+    for start in range(0, len(table), ARTICLE_CHUNK):  # (record batches of a run's size)
+        article_writer.extend(table[start:start + ARTICLE_CHUNK])
+    spilled_articles = article_writer.finish_table()
     path = str(folder / "batch.pickle")
     with open(path, "wb") as handle:
-        pickle.dump((spilled.part(np.arange(len(figures))),
-                     claims._write_frames(folder / "articles.pickle", articles)), handle)
-    return path, spilled
-
+        pickle.dump((spilled.part(np.arange(len(figures))), claims._articles_part(spilled_articles, rows)), handle)
+    return path, [spilled, spilled_articles]
 
 def stages(folder: str, trace: bool = False) -> None:
     """Key sizes of a run's figures, then its largest --jobs 2 batch built stage by stage (fresh processes)."""
@@ -318,11 +332,12 @@ def stages(folder: str, trace: bool = False) -> None:
         del figures, articles, part, part_articles
         for mode in ("stages", "task"):
             subprocess.run([sys.executable, __file__, "_batch", mode, path, "trace" if trace else ""], check=True)
-        spilled.remove()
+        for table in spilled:
+            table.remove()
 
 
 def _batch(mode: str, path: str, trace: bool) -> None:
-    """One batch (its rows of a spill file, its articles' file) built stage by stage, or as a task,
+    """One batch (its rows of a spill file, its articles' rows of theirs) built stage by stage, or as a task,
     with memory marks."""
     import dataclasses
     import gc
@@ -342,7 +357,7 @@ def _batch(mode: str, path: str, trace: bool) -> None:
 
     release_memory()
     with open(path, "rb") as handle:
-        source, articles_path = pickle.load(handle)
+        source, sent = pickle.load(handle)
     start = _marks()[0]
     if mode.startswith("task"):  # as a --jobs 2 run's task: its claims written as Arrow runs
         import tempfile
@@ -354,7 +369,7 @@ def _batch(mode: str, path: str, trace: bool) -> None:
             folders = tuple(Path(tmp) / name for name in ("filled", "groups", "conflicts"))
             for made in folders:
                 made.mkdir()
-            claims._claims_task(source, articles_path, settings(), folders)
+            claims._claims_task(source, sent, settings(), folders)
         rss, peak = _marks()
         label = {"task": "whole task", "task-whole": "whole", "task-streamed": "streamed"}[mode]
         print(f"  {label:>10}: {time.perf_counter() - t0:6.2f} s (CPU {time.process_time() - cpu:6.2f} s); peak "
@@ -378,7 +393,7 @@ def _batch(mode: str, path: str, trace: bool) -> None:
         last[0] = time.perf_counter()
 
     config = load_config()
-    articles = claims._read_frames(articles_path, (claims._ARTICLE_CLAIM_COLUMNS,))[0]
+    articles = claims._loaded_articles(sent.part)
     figures = dataclasses.replace(source, columns=tuple(c for c in source.columns or claims.SCHEMA.names
                                                         if c in claims._CLAIM_COLUMNS)).load()
     mark(f"read ({len(figures):,} figures)")
@@ -448,7 +463,8 @@ def streamed(path: str, multiples: list[int]) -> None:
             del figures, articles
             for mode in ("whole", "streamed") if times <= 4 else ("streamed",):
                 subprocess.run([sys.executable, __file__, "_batch", f"task-{mode}", batch, ""], check=True)
-            spilled.remove()
+            for table in spilled:
+                table.remove()
 
 
 def main() -> None:
