@@ -475,6 +475,7 @@ class _IncidentFile:
         self._min_ids: list[Any] = []  # and smallest figure ids (Arrow strings)
         self._loose: list[np.ndarray] = []
         self._tied: np.ndarray | None = None  # each incident's: takes incident_id (once named)
+        self._plain_ids: np.ndarray | None = None  # every incident's plain id (once named)
         self.n = 0
 
     def add(self, incident: Incident) -> None:
@@ -509,7 +510,7 @@ class _IncidentFile:
         loose = np.concatenate(self._loose) if self._loose else np.zeros(0, dtype=bool)
         min_ids = pa.concat_arrays(self._min_ids) if self._min_ids else pa.array([], type=pa.large_string())
         self._plain, self._min_ids, self._loose = [], [], []
-        self._tied = tied_ids(plain, min_ids, loose)
+        self._tied, self._plain_ids = tied_ids(plain, min_ids, loose), plain
 
     def __len__(self) -> int:
         return self.n
@@ -518,13 +519,13 @@ class _IncidentFile:
         """The incidents in order, named (read a batch at a time)."""
         import pickle
 
-        assert self._tied is not None, "named first"
-        tied, at = self._tied.tolist(), 0
+        assert self._tied is not None and self._plain_ids is not None, "named first"
+        tied, plain, at = self._tied.tolist(), self._plain_ids, 0
         for start in self._starts[:-1]:
             self._handle.seek(start)
             batch = pickle.load(self._handle)
             for inc in batch:
-                inc.id = incident_id(inc) if tied[at] else plain_id(inc)
+                inc.id = incident_id(inc) if tied[at] else plain[at].decode("ascii")
                 at += 1
             yield from batch
             del batch
