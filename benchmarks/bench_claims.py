@@ -286,8 +286,7 @@ def _task_batch(folder: Path, figures: pd.DataFrame, articles: pd.DataFrame) -> 
     for column in ARTICLE_COLUMNS:
         if column not in articles:
             articles[column] = 0 if column == "chars" else ""
-    position = pd.Series(np.arange(len(articles)), index=articles["article_id"])
-    rows = position.reindex(figures["article_id"]).fillna(-1).to_numpy(dtype=np.int64)
+    rows = np.asarray(claims._article_rows_of(figures, articles), dtype=np.int64)  # (-1: no article)
     order = np.argsort(np.where(rows < 0, len(articles), rows), kind="stable")  # (without an article: last)
     figures, rows = figures.iloc[order], rows[order]
     writer = SpillWriter(folder)
@@ -304,6 +303,7 @@ def _task_batch(folder: Path, figures: pd.DataFrame, articles: pd.DataFrame) -> 
     with open(path, "wb") as handle:
         pickle.dump((spilled.part(np.arange(len(figures))), claims._articles_part(spilled_articles, rows)), handle)
     return path, [spilled, spilled_articles]
+
 
 def stages(folder: str, trace: bool = False) -> None:
     """Key sizes of a run's figures, then its largest --jobs 2 batch built stage by stage (fresh processes)."""
