@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -33,8 +34,9 @@ import numpy as np
 import pandas as pd
 
 from ._claim_rules import PreparedFigures, _text_list, prepare
+from ._key_cut import _Prefix
 from ._spill import SCHEMA, SpillPart, number_dtype, release_memory, row_dtype
-from .incidents import (NO_PROFILES, Incident, Sweep, incident_id, key_parts, keys_of_parts, label_incidents, plain_id,
+from .incidents import (NO_PROFILES, Incident, Sweep, incident_id, key_parts, label_incidents, plain_id,
                         tied_ids)
 
 # What the first pass reads of each figure: what keys, days and the linking's order read, the ids a
@@ -315,6 +317,168 @@ class _Strings:
         return self.values.take(np.asarray(at)).to_numpy(zero_copy_only=False)
 
 
+class _FigureIds:
+    """The figure ids a first pass reads (parts added in the order it reads them), kept for what it makes of
+    them: each figure's dense rank, and the rows of the ids that parts name as their totals.
+
+    Ids of :func:`~auditor.model.figure_id`'s form ('f' and 12 hex digits: every id a run makes) are kept
+    as 64-bit numbers, ordered as the ids are (one length, digits below letters): 8 bytes a figure, not
+    ~40 as Arrow strings, which held through the keys' cut were a big key's first-pass peak. When any id
+    has another form, all the task's ids are kept as Arrow strings (:class:`_Strings`)."""
+
+    def __init__(self) -> None:
+        self._parts: list[Any] = []
+        self.numeric = True
+
+    def add(self, values: list[str]) -> None:
+        """A part's ids."""
+        if self.numeric:
+            numbers = _id_numbers(values)
+            if numbers is not None:
+                self._parts.append(numbers)
+                return
+            self.numeric = False
+            self._parts = [_Strings.part([_id_text(n) for n in part.tolist()]) for part in self._parts]
+        self._parts.append(_Strings.part(values))
+
+    def ranked(self, order: np.ndarray | None, named: set[str]) -> tuple[np.ndarray, dict[str, int]]:
+        """Each figure's dense rank among the task's (equal ids rank equal; in the smallest integer type)
+        and the row of each id in ``named`` (the last of equal ids), the figures in row order (``order``:
+        where each row's id was read; ``None``: as read). The ids are let go."""
+        parts, self._parts = self._parts, []
+        if not self.numeric:
+            return _ranks_and_rows(_Strings(parts, order), named)
+        numbers = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        del parts
+        if order is not None:
+            numbers = numbers[order]
+        # (a name of another form is no figure's here)
+        wanted = np.array([int(name[1:], 16) for name in named if _HEX_ID.fullmatch(name)], dtype=np.int64)
+        rows = np.flatnonzero(np.isin(numbers, wanted)) if len(wanted) else np.zeros(0, dtype=np.int64)
+        whole_rows = {_id_text(n): r for n, r in zip(numbers[rows].tolist(), rows.tolist())}
+        return _dense_ranks(numbers), whole_rows
+
+
+def _dense_ranks(numbers: np.ndarray) -> np.ndarray:
+    """Each number's dense rank (equal numbers rank equal), in the smallest integer type for as many.
+
+    Made a slice of the sorted order at a time: the order (8 bytes a figure) and the ranks are all
+    that is held (np.unique's inverse held ~5 arrays of 8 bytes a figure at once)."""
+    n = len(numbers)
+    order = np.argsort(numbers)  # (ties in any order: they rank equal)
+    rank = np.empty(n, dtype=number_dtype(n))
+    last, top = None, -1
+    for start in range(0, n, _SLICE_ROWS):
+        at = order[start:start + _SLICE_ROWS]
+        values = numbers[at]
+        new = np.empty(len(values), dtype=np.int64)
+        new[0] = last is None or values[0] != last
+        np.not_equal(values[1:], values[:-1], out=new[1:])
+        np.cumsum(new, out=new)
+        new += top
+        rank[at] = new
+        last, top = values[-1], int(new[-1])
+    return rank
+
+
+# Figures ranked (_dense_ranks) or keyed (_TaskKeys.codes) at a time
+_SLICE_ROWS = 1 << 16
+# model.figure_id's form
+_HEX_ID = re.compile(r"f[0-9a-f]{12}")
+
+
+def _id_numbers(values: list[str]) -> np.ndarray | None:
+    """Ids of :func:`~auditor.model.figure_id`'s form as the numbers of their hex digits (``None``: another id)."""
+    match = _HEX_ID.fullmatch
+    if not all(type(v) is str and match(v) for v in values):
+        return None
+    return np.fromiter((int(v[1:], 16) for v in values), dtype=np.int64, count=len(values))
+
+
+def _id_text(number: int) -> str:
+    return f"f{number:012x}"
+
+
+class _TaskKeys:
+    """Each figure's blocking key in a streamed task, gathered part by part (:meth:`add`) as
+    :class:`~auditor._key_cut.KeyCut` gathers a corpus's: of each prefix (category, scope, country) its
+    distinct days, since a run of dates is cut on those; of the figures keyed by themselves, their texts.
+    A figure holds a 4-byte number as the parts come. The key parts of every figure in row order, and
+    the cut of their runs (:func:`~auditor.incidents.keys_of_parts`), were ~60 bytes a figure at the
+    first pass's peak.
+
+    The keys group the figures as :func:`~auditor.incidents.keys_of_parts` does, numbered otherwise (the
+    linking only groups by them)."""
+
+    def __init__(self, n: int, config: Any) -> None:
+        self._unit = np.full(n, -1, dtype=np.int32)  # a figure's prefix (keyed by itself: -1)
+        self._code: dict[str, int] = {}
+        self._prefixes: list[_Prefix] = []
+        self._alone_rows: list[np.ndarray] = []
+        self._alone_texts: list[Any] = []  # (Arrow strings)
+        self._tolerance = float(config.link.get("event_date_tolerance_days", 1.0))
+
+    def add(self, parts: pd.DataFrame, positions: np.ndarray) -> None:
+        """The :func:`~auditor.incidents.key_parts` of the figures at ``positions`` (in that order)."""
+        import pyarrow as pa
+
+        from .claims import _positions_by
+
+        alone = parts["alone"]
+        by_itself = alone.ne("").to_numpy(dtype=bool, na_value=False)
+        in_run = np.flatnonzero(~by_itself)
+        if len(in_run):
+            prefix = parts["prefix"]
+            codes = prefix.cat.codes.to_numpy()[in_run]
+            code_of = np.full(len(prefix.cat.categories), -1, dtype=np.int32)
+            for used in np.unique(codes).tolist():
+                code_of[used] = self._code.setdefault(prefix.cat.categories[used], len(self._code))
+                if len(self._prefixes) < len(self._code):
+                    self._prefixes.append(_Prefix(prefix.cat.categories[used]))
+            codes = code_of[codes]
+            rows = np.asarray(positions)[in_run]
+            self._unit[rows] = codes
+            day, window = parts["day"].to_numpy(dtype="float64"), parts["window"].to_numpy(dtype="float64")
+            for code, at in zip(*_positions_by(codes)):
+                self._prefixes[code].add(rows[at], day[in_run[at]], window[in_run[at]])
+        keyed = np.flatnonzero(by_itself)
+        if len(keyed):
+            self._alone_rows.append(np.asarray(positions)[keyed])
+            self._alone_texts.append(pa.array(alone.iloc[keyed].to_numpy(dtype=object), type=pa.large_string()))
+
+    def codes(self, event_day: np.ndarray, pub_day: np.ndarray) -> np.ndarray:
+        """Each figure's key (a number), every part added: a run of its prefix's by its anchor day (its
+        ``event_day``, else its ``pub_day``), or its text's. Looked up a slice of figures at a time."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from .claims import _positions_by
+
+        base, first = [], 0  # each prefix's first key number
+        for prefix in self._prefixes:
+            base.append(first)
+            first += len(prefix.make_runs(self._tolerance)[0])
+        keys, self._unit = self._unit, np.zeros(0, dtype=np.int32)  # (made the keys in place)
+        for start in range(0, len(keys), _SLICE_ROWS):
+            units = keys[start:start + _SLICE_ROWS]
+            found = units.copy()
+            for code, at in zip(*_positions_by(units)):
+                if code < 0:
+                    continue
+                event = event_day[start + at]
+                found[at] = base[code] + self._prefixes[code].runs(
+                    np.where(np.isnan(event), pub_day[start + at], event))
+            keys[start:start + _SLICE_ROWS] = found
+        if self._alone_rows:
+            texts = pa.concat_arrays(self._alone_texts)
+            self._alone_texts = []
+            numbers = pc.dictionary_encode(texts).indices.to_numpy(zero_copy_only=False)
+            del texts
+            keys[np.concatenate(self._alone_rows)] = first + numbers
+            self._alone_rows = []
+        return keys
+
+
 @dataclasses.dataclass
 class _FirstPass:
     """What the first pass keeps of each figure (arrays in the task's row order: ``columns``, named as in
@@ -360,12 +524,12 @@ class _FirstPass:
 
 def _first_pass(rows: _Rows, config: Any, size: int) -> _FirstPass:
     """Pass 1: parts of about ``size`` figures of whole articles, each prepared alone."""
-    from .claims import _article_chunks, _in_row_order
+    from .claims import _article_chunks
 
     chunks = _article_chunks(pd.DataFrame({"article_id": rows.article_groups()}, copy=False), size)
     # Each part's values written into place (no joined copy then reordered: ~90 bytes a figure at once)
     n = rows.n
-    figure_ids: list[Any] = []
+    figure_ids = _FigureIds()
     # (days since 1970 are whole numbers, exact in 32 bits)
     columns: dict[str, np.ndarray] = {name: np.empty(n, dtype=bool if name == "loose" else "float32")
                                       for name in _KEPT if name not in _CODED and name != "id_rank"}
@@ -375,69 +539,55 @@ def _first_pass(rows: _Rows, config: Any, size: int) -> _FirstPass:
     superseded: set[str] = set()
     part_of: dict[int, str] = {}
 
-    def key_parts_of_each() -> Iterator[pd.DataFrame]:
-        """Each part read and prepared: what the task keeps of it put in place, its key parts given (each
-        placed by _in_row_order as it comes: a part's frame, ~25 bytes a figure, is not held to the end)."""
-        for positions in chunks:
-            frame = rows.read(positions, _FIRST_COLUMNS)
-            for name in ("outlet", "published"):
-                filled.setdefault(name, (_Coded(n), frame[name].dtype))[0].add(frame[name].tolist(), positions)
-            prep = prepare(frame, config, consume=True)
-            del frame
-            key = key_parts(prep, config)
-            kept = {"event_day": prep.event_day, "pub_day": prep.pub_day,
-                    "figure_id": prep.col["figure_id"], "category": prep.col["category"], "scope": prep.scope,
-                    "loose": prep.loose, "place": prep.place, "level": prep.level, "admin1": prep.admin1,
-                    "ref_place": prep.ref_place}
-            for name, values in kept.items():
-                if name in coded:
-                    coded[name].add(values, positions)
-                elif name == "figure_id":
-                    figure_ids.append(_Strings.part(values))
-                else:
-                    columns[name][positions] = values
-            superseded.update(prep.superseded)
-            part_of.update((int(positions[i]), name) for i, name in enumerate(prep.col["part_of"]) if name)
-            del prep, kept
-            release_memory()
-            yield key  # (last: a single part is taken and the generator not resumed)
-            del key
-
-    # The keys made before the ids are ranked: the parts' table let go first
-    keys = keys_of_parts(_in_row_order(key_parts_of_each(), chunks), config).codes
-    release_memory()
+    keys = _TaskKeys(n, config)
+    for positions in chunks:
+        frame = rows.read(positions, _FIRST_COLUMNS)
+        for name in ("outlet", "published"):
+            filled.setdefault(name, (_Coded(n), frame[name].dtype))[0].add(frame[name].tolist(), positions)
+        prep = prepare(frame, config, consume=True)
+        del frame
+        keys.add(key_parts(prep, config), positions)
+        kept = {"event_day": prep.event_day, "pub_day": prep.pub_day,
+                "figure_id": prep.col["figure_id"], "category": prep.col["category"], "scope": prep.scope,
+                "loose": prep.loose, "place": prep.place, "level": prep.level, "admin1": prep.admin1,
+                "ref_place": prep.ref_place}
+        for name, values in kept.items():
+            if name in coded:
+                coded[name].add(values, positions)
+            elif name == "figure_id":
+                figure_ids.add(values)
+            else:
+                columns[name][positions] = values
+        superseded.update(prep.superseded)
+        part_of.update((int(positions[i]), name) for i, name in enumerate(prep.col["part_of"]) if name)
+        del prep, kept
+        release_memory()
+    key_codes = keys.codes(columns["event_day"], columns["pub_day"])
+    del keys
     read = np.concatenate(chunks)  # the rows in the order the parts read them: most often ascending
     order = None if np.array_equal(read, np.arange(n)) else np.argsort(read, kind="stable")
     del read
-    figure_id = _Strings(figure_ids, order)
+    id_rank, whole_rows = figure_ids.ranked(order, set(part_of.values()))
     del figure_ids
-    whole_rows = _whole_rows(figure_id, set(part_of.values()))
-    arrays: dict[str, Any] = dict(columns, id_rank=_ranks(figure_id))
-    del figure_id
+    arrays: dict[str, Any] = dict(columns, id_rank=id_rank)
     arrays.update((name, column.done()) for name, column in coded.items())
     del columns, coded
-    return _FirstPass(keys=keys, columns=arrays, superseded=superseded, whole_rows=whole_rows,
+    return _FirstPass(keys=key_codes, columns=arrays, superseded=superseded, whole_rows=whole_rows,
                       part_of=part_of, filled={name: (column.done(), dtype) for name, (column, dtype) in filled.items()})
 
 
-def _whole_rows(figure_id: _Strings, named: set[str]) -> dict[str, int]:
-    """The row of each figure id in ``named`` (the totals parts name), the last of equal ids."""
-    if not named:
-        return {}
+def _ranks_and_rows(figure_id: _Strings, named: set[str]) -> tuple[np.ndarray, dict[str, int]]:
+    """:meth:`_FigureIds.ranked` of ids kept as strings."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    rows = np.flatnonzero(pc.is_in(figure_id.values, value_set=pa.array(sorted(named))).to_numpy(zero_copy_only=False))
-    return dict(zip(figure_id[rows].tolist(), rows.tolist()))
-
-
-def _ranks(figure_id: _Strings) -> np.ndarray:
-    """Each figure id's dense rank among the task's (equal ids rank equal): ordered as the ids are
-    within any key (:meth:`~auditor.incidents.Sweep.order`), in the smallest integer type."""
-    import pyarrow.compute as pc
-
+    whole_rows: dict[str, int] = {}
+    if named:
+        rows = np.flatnonzero(pc.is_in(figure_id.values, value_set=pa.array(sorted(named)))
+                              .to_numpy(zero_copy_only=False))
+        whole_rows = dict(zip(figure_id[rows].tolist(), rows.tolist()))
     rank = pc.rank(figure_id.values, sort_keys="ascending", tiebreaker="dense").to_numpy()
-    return rank.astype(number_dtype(int(rank.max()) + 1 if len(rank) else 0))
+    return rank.astype(number_dtype(int(rank.max()) + 1 if len(rank) else 0)), whole_rows
 
 
 def _segments(pieces: list[tuple[int, np.ndarray]], size: int) -> list[list[tuple[int, np.ndarray]]]:

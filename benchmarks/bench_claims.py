@@ -421,6 +421,8 @@ def _batch(mode: str, path: str, trace: bool) -> None:
 
 def _key_times(figures: pd.DataFrame, articles: pd.DataFrame, times: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``times`` copies of a key's figures and articles: new ids, dates shifted by the key's span each (one key)."""
+    from auditor.model import figure_id
+
     days = pd.to_datetime(figures["published"].str[:10], errors="coerce")
     span = pd.Timedelta(days=int((days.max() - days.min()).days) + 1)
 
@@ -434,7 +436,8 @@ def _key_times(figures: pd.DataFrame, articles: pd.DataFrame, times: int) -> tup
         for frame in (part, art):
             frame["article_id"] = frame["article_id"] + f"~{k}"
             frame["published"] = shifted(frame["published"], k)
-        part["figure_id"] = part["figure_id"] + f"~{k}"
+        # (new ids of a run's form, as a run's would be: a streamed task keeps those as numbers)
+        part["figure_id"] = [figure_id(f"{old}~{k}", "", 0, 0) for old in part["figure_id"].tolist()]
         part["event_date"] = shifted(part["event_date"], k)
         parts.append(part)
         part_articles.append(art)

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from conftest import generated_corpus, generated_unclaimed, make_figure_row, make_figures_frame
 
-from auditor import _claims_stream, claims
+from auditor import _claims_stream, claims, model
 from auditor._parallel import settings
 from auditor._spill import SpillWriter, figure_batch, read_run
 from auditor.audit import audit
@@ -192,18 +192,88 @@ def test_coded_columns_widen_as_distinct_values_come():
     assert coded[np.array([5, 7])].tolist() == expected[[5, 7]].tolist()
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_keys_gathered_part_by_part_group_figures_as_the_whole_tables_keys(seed):
+    """A streamed task's keys, gathered a part at a time (each prefix's distinct days, the texts of the figures
+    keyed by themselves), put the figures in the same keys as the whole table's key parts do: runs of dates cut
+    by each prefix's window (its first figure's), a prefix without a window or a date in one key, undated
+    figures in the largest run, distances and loose figures by their own keys; anchor days from the event day,
+    else the publication day."""
+    from auditor._claim_rules import load_config
+    from auditor.incidents import keys_of_parts
+
+    rng = random.Random(seed)
+    n = rng.choice([50, 400, 3_000])
+    prefixes = [f"{c}|{s}|{k}" for c in ("killed", "wounded", "displaced") for s in ("incident", "cumulative")
+                for k in ("NG", "UA", "MM")][:rng.randrange(1, 19)]
+    window = {p: rng.choice([0.0, 1.0, 3.0, 30.0, float("nan")]) for p in prefixes}
+    rows = []
+    for _ in range(n):
+        if rng.random() < 0.15:
+            rows.append((rng.choice(["distance|Kyiv|Lviv", "distance|Goma|Bunia"]
+                                    + [f"killed|single|f{rng.randrange(40):012x}"]), None, float("nan"),
+                         float("nan")))
+            continue
+        prefix = rng.choice(prefixes)
+        day = float("nan") if rng.random() < 0.1 else float(19_000 + rng.randrange(rng.choice([5, 60, 400])))
+        rows.append(("", prefix, day, window[prefix]))
+    parts = pd.DataFrame({"alone": pd.array([r[0] for r in rows], dtype="str"),
+                          "prefix": pd.Categorical([r[1] for r in rows]),
+                          "day": [r[2] for r in rows], "window": [r[3] for r in rows]})
+    whole = keys_of_parts(parts, load_config()).codes
+    gathered = _claims_stream._TaskKeys(n, load_config())
+    positions = np.array(rng.sample(range(n), n))
+    cuts = sorted({0, n, *(rng.randrange(n) for _ in range(5))})
+    for start, stop in zip(cuts, cuts[1:]):
+        at = np.sort(positions[start:stop])
+        part = parts.iloc[at].reset_index(drop=True)
+        part["prefix"] = part["prefix"].cat.remove_unused_categories()  # (a part's own categories)
+        gathered.add(part, at)
+    day = parts["day"].to_numpy(dtype="float32")
+    from_event = np.array([rng.random() < 0.5 for _ in range(n)])
+    event_day = np.where(from_event, day, np.nan).astype("float32")
+    # (a dated event's own publication day is another: the event day decides)
+    pub_day = np.where(from_event, np.where(np.isnan(day), np.nan, 18_000.0), day).astype("float32")
+    keys = gathered.codes(event_day, pub_day)
+    assert len(set(whole.tolist())) == len(set(keys.tolist())) > 1
+    pairs = set(zip(whole.tolist(), keys.tolist()))
+    assert len(pairs) == len(set(whole.tolist()))  # one key of the whole table's, one gathered, and back
+
+
+def _run_ids(rng: random.Random, n: int, distinct: int) -> list[str]:
+    """Ids of a run's form (model.figure_id), ``distinct`` of them, some repeated."""
+    pool = [model.figure_id(f"article {k}", "Two were killed.", 0, 3) for k in range(distinct)]
+    return [rng.choice(pool) for _ in range(n)]
+
+
 @pytest.mark.parametrize("distinct", [100, 300, 40_000])
-def test_figure_ids_kept_as_ranks_order_as_the_ids(distinct):
+@pytest.mark.parametrize("form", ["run", "other", "mixed"])
+def test_figure_ids_kept_as_ranks_order_as_the_ids(distinct, form):
     """What a streamed task keeps of a figure id (its dense rank among the task's) orders and ties figures as
-    the ids themselves do, however many distinct ids there are."""
+    the ids themselves do, however many distinct ids there are: a run's ids (kept as numbers), ids of
+    another form (a figures table made elsewhere: kept as strings), and a task where the other form
+    comes in a later part. The ids that parts name as their totals are found at their last row."""
     rng = random.Random(distinct)
-    ids = [f"{rng.choice(['a', 'b', 'ü', 'Z'])}{rng.randrange(distinct)}-{rng.randrange(3)}"
-           for _ in range(2 * distinct)]
-    kept = _claims_stream._Strings([_claims_stream._Strings.part(ids)], None)
-    ranks = _claims_stream._ranks(kept).tolist()
+    if form == "run":
+        ids = _run_ids(rng, 2 * distinct, distinct)
+    else:
+        ids = [f"{rng.choice(['a', 'b', 'ü', 'Z', 'f'])}{rng.randrange(distinct)}-{rng.randrange(3)}"
+               for _ in range(2 * distinct)]
+        if form == "mixed":
+            ids[:distinct] = _run_ids(rng, distinct, distinct // 2)
+    kept = _claims_stream._FigureIds()
+    cuts = sorted({0, len(ids), *(rng.randrange(len(ids)) for _ in range(4))})
+    read = np.array(rng.sample(range(len(ids)), len(ids)))  # the rows in the order parts read them
+    for start, stop in zip(cuts, cuts[1:]):
+        kept.add([ids[r] for r in read[start:stop]])
+    assert kept.numeric == (form == "run")
+    named = {ids[rng.randrange(len(ids))] for _ in range(20)} | {"f" + "0" * 12, "not an id"}
+    ranks, whole_rows = kept.ranked(np.argsort(read, kind="stable"), named)
+    ranks = ranks.tolist()
     pairs = [(rng.randrange(len(ids)), rng.randrange(len(ids))) for _ in range(5_000)]
     assert all((ranks[i] < ranks[j]) == (ids[i] < ids[j]) and (ranks[i] == ranks[j]) == (ids[i] == ids[j])
                for i, j in pairs)
+    assert whole_rows == {name: max(r for r, v in enumerate(ids) if v == name) for name in named if name in ids}
 
 
 def test_a_run_on_workers_whose_tasks_stream_finds_each_figures_article_without_its_id(tmp_path_factory,
