@@ -26,7 +26,7 @@ import gc
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +70,7 @@ class _Rows:
         consecutive rows of it, read then, not all held: a big key's articles, ~100 bytes each, as many as
         its figures)."""
         self.source, self.columns = source, columns
+        self.stored: frozenset[str] = frozenset()  # columns of the task's own in the segments' files
         self.n = len(source.rows) if isinstance(source, SpillPart) else len(source)
         self.articles = articles
         # each figure's article (its row; -1: none): given, or found by _index_articles
@@ -88,7 +89,7 @@ class _Rows:
     def read(self, positions: np.ndarray, columns: frozenset[str] | None = None, fill: bool = True) -> pd.DataFrame:
         """The figures at ``positions`` (ascending), ``columns`` of them (all the task reads when
         ``None``), filled from their articles (unless not ``fill``)."""
-        wanted = self.columns if columns is None else columns & self.columns
+        wanted = self.columns if columns is None else columns & (self.columns | self.stored)
         if self._segments:  # from the segments' files (filled)
             from .claims import _positions_by
 
@@ -167,23 +168,29 @@ class _Rows:
             return _filled_at(frame, articles, at - first)
         return _filled_at(frame, self.articles, at)
 
-    def distribute(self, segments: list[np.ndarray]) -> None:
+    def distribute(self, segments: Iterable[np.ndarray], stored: dict[str, np.ndarray]) -> bool:
         """Rows of a spill file: each segment's (``segments[k]``: its figures, ascending) written to a file
-        of its own, in one pass over the rows in file order (see above); later reads are from there."""
+        of its own, in one pass over the rows in file order (see above), with the columns ``stored`` (an
+        array each, in row order: read with the rows from then on); later reads are from there. Whether
+        they were (not for rows of a DataFrame)."""
         if self._folder is None:
-            return
+            return False
         filled = self.source
         segment_of = np.full(self.n, -1, dtype=np.int32)
-        for k, at in enumerate(segments):
-            segment_of[at] = k
-        self._segments, self._slot = self._written([str(k) for k in range(len(segments))], segment_of)
+        count = 0
+        for count, at in enumerate(segments, start=1):  # (made one at a time: ~8 bytes a figure in all)
+            segment_of[at] = count - 1
+        self._segments, self._slot = self._written([str(k) for k in range(count)], segment_of, stored)
         self._segment_of = segment_of
+        self.stored = frozenset(stored)
         Path(filled.path).unlink(missing_ok=True)  # (read from the segments now)
+        return True
 
-    def _written(self, names: list[str], file_of: np.ndarray) -> tuple[list[SpillPart], np.ndarray]:
+    def _written(self, names: list[str], file_of: np.ndarray, stored: dict[str, np.ndarray] | None = None
+                 ) -> tuple[list[SpillPart], np.ndarray]:
         """The rows of the source (spill file) in files of the task's folder, each to ``names[file_of[row]]``
-        ``.arrow``, read once in file order (filled from the articles when there are any): a part of each
-        file, and each row's place in its file."""
+        ``.arrow``, read once in file order (filled from the articles when there are any; with the columns
+        ``stored``, in row order): a part of each file, and each row's place in its file."""
         import pyarrow as pa
         import pyarrow.ipc as ipc
 
@@ -214,6 +221,8 @@ class _Rows:
                             table = table.set_column(at, name, column) if at >= 0 else table.append_column(name,
                                                                                                            column)
                     del filled
+                for name, values in (stored or {}).items():
+                    table = table.append_column(name, pa.array(values[positions]))
                 written = tuple(table.schema.names)  # what was filled (no headline without articles or titles)
                 for k, taken in zip(*_positions_by(file_of[positions])):
                     slot[positions[taken]] = np.arange(counts[k], counts[k] + len(taken))
@@ -256,6 +265,8 @@ _KEPT = ("event_day", "pub_day", "id_rank", "category", "scope", "loose", "place
          "ref_place")
 # What the sweep reads of each figure (besides its id and texts)
 _SWEPT = tuple(name for name in _KEPT if name != "id_rank")
+# The names they are stored under in the segments' files
+_STORED = "_swept_"
 # Of those, the texts that few distinct values take (kept as a small integer per figure)
 _CODED = ("category", "scope", "place", "level", "admin1", "ref_place")
 
@@ -490,13 +501,45 @@ class _FirstPass:
     whole_rows: dict[str, int]  # the row of each figure id some figure names as its total (the last of equal ids)
     part_of: dict[int, str]  # the rows naming a total, and its id
     filled: dict[str, tuple[_Coded, Any]]  # outlet and date as filled from the articles (and their dtype)
+    stored: bool = False  # what the sweep reads is in the segments' files (:meth:`store`), not here
+
+    def ordered(self) -> None:
+        """Every key's sweep order made: what only the order read let go (each figure's key and id rank)."""
+        self.columns.pop("id_rank", None)
+        self.keys = np.zeros(0, dtype=np.int32)
+
+    def swept_columns(self) -> dict[str, np.ndarray]:
+        """What the sweep (and pass 3) read of each figure, as arrays to store with the figures' rows: a
+        coded text as its codes, named apart from the figures' own columns."""
+        return {_STORED + name: column.codes if isinstance(column, _Coded)
+                else column.view(np.uint8) if column.dtype == bool else column
+                for name, column in self.columns.items() if name in _SWEPT}
+
+    def store(self) -> None:
+        """The :meth:`swept_columns` written with the rows into the segments' files: read from there
+        from now on, not held (~15 bytes a figure of a big key, through its sweep and pass 3; a coded
+        text keeps its distinct values)."""
+        self.columns = {name: column for name, column in self.columns.items() if isinstance(column, _Coded)}
+        for column in self.columns.values():
+            column.codes = np.zeros(0, dtype=np.int8)
+        self.stored = True
+
+    def read_columns(self, names: tuple[str, ...] = _SWEPT) -> frozenset[str]:
+        """The stored columns of ``names`` to read with the figures' rows (none when they are held here)."""
+        return frozenset(_STORED + name for name in names) if self.stored else frozenset()
 
     def linked(self) -> None:
-        """The incidents linked: what only the linking read let go (each figure's key, id rank, category,
-        places, publication day): pass 3 reads the event days, the superseded figures and the totals,
-        the tables the outlets and dates filled."""
-        self.columns = {"event_day": self.columns["event_day"]}
-        self.keys = np.zeros(0, dtype=np.int32)
+        """The incidents linked: what only the linking read let go (each figure's category, places,
+        publication day): pass 3 reads the event days, the superseded figures and the totals, the tables
+        the outlets and dates filled."""
+        self.columns = {} if self.stored else {"event_day": self.columns["event_day"]}
+
+    def event_days(self, frame: pd.DataFrame, at: np.ndarray) -> np.ndarray:
+        """The event days of the figures at rows ``at`` (their ``frame``, read with :meth:`read_columns`
+        of the event day: that column taken out of it)."""
+        if self.stored:
+            return frame.pop(_STORED + "event_day").to_numpy().astype("float64")
+        return self.columns["event_day"][at].astype("float64")
 
     def filled_frame(self, objects: bool) -> pd.DataFrame:
         """Each figure's outlet and date (filled from its article), in the task's row order: typed as read, or
@@ -506,14 +549,22 @@ class _FirstPass:
                                  for name, (coded, _dtype) in self.filled.items()}, copy=False)
         return pd.DataFrame({name: pd.array(coded[:], dtype=dtype) for name, (coded, dtype) in self.filled.items()})
 
-    def prepared(self, at: np.ndarray, figure_id: list[str], sentence: list[str] | None = None,
+    def prepared(self, at: np.ndarray, frame: pd.DataFrame, sentence: list[str] | None = None,
                  title: list[str] | None = None) -> PreparedFigures:
-        """What a :class:`~auditor.incidents.Sweep` reads of the figures at rows ``at`` (their ids, read
-        from their rows, and their texts, when given), as :func:`~auditor._claim_rules.prepare` gives it
-        (no other column)."""
-        kept = {name: self.columns[name][at].tolist() for name in _SWEPT}
+        """What a :class:`~auditor.incidents.Sweep` reads of the figures at rows ``at`` (their ``frame``:
+        their ids and :meth:`read_columns`; their texts, when given), as :func:`~auditor._claim_rules.prepare`
+        gives it (no other column)."""
+        if self.stored:
+            kept = {}
+            for name in _SWEPT:
+                values = frame[_STORED + name].to_numpy()
+                coded = self.columns.get(name)
+                kept[name] = (coded.values[values] if isinstance(coded, _Coded)
+                              else values.astype(bool) if name == "loose" else values).tolist()
+        else:
+            kept = {name: self.columns[name][at].tolist() for name in _SWEPT}
         n = len(at)
-        col = {"figure_id": figure_id, "category": kept["category"],
+        col = {"figure_id": _text_list(frame, "figure_id"), "category": kept["category"],
                "sentence": sentence if sentence is not None else [""] * n,
                "title": title if title is not None else [""] * n}
         return PreparedFigures(n=n, col=col, lo=[], hi=[], stated_lo=[], stated_hi=[], pub_day=kept["pub_day"],
@@ -695,7 +746,9 @@ def _linked(rows: _Rows, first: _FirstPass, config: Any, size: int, incidents: _
     from .claims import _positions_by
 
     kept = first.columns
-    blocks = sorted(_positions_by(first.keys)[1], key=lambda p: int(p[0]))  # keys in order of their first row
+    # Keys in order of their first row; their rows as 4-byte numbers (a big key's: all the task's)
+    blocks = sorted(_positions_by(first.keys)[1], key=lambda p: int(p[0]))
+    blocks = [block.astype(row_dtype(rows.n)) for block in blocks]
     sweeps: list[Sweep | None] = []
     pieces: list[tuple[int, np.ndarray]] = []  # a key's sweep order cut in pieces (int32: held all along)
     for b, block in enumerate(blocks):
@@ -705,14 +758,18 @@ def _linked(rows: _Rows, first: _FirstPass, config: Any, size: int, incidents: _
         sweep = Sweep(config, kept["category"][head], kept["scope"][head], bool(kept["loose"][head]),
                       undated=bool(np.isnan(days).any()), let_go=incidents.add)
         sweeps.append(sweep)
-        order = sweep.order(block, days, kept["id_rank"][block]).astype(row_dtype(rows.n))
+        del event
+        order = sweep.order(block, days, kept["id_rank"][block])
+        del days
         pieces.extend((b, order[start:start + size]) for start in range(0, len(order), size))
-    del blocks
+    del blocks, kept
+    first.ordered()
     segments = _segments(pieces, size)
     del pieces
+    if rows.distribute((_local(segment)[0] for segment in segments), first.swept_columns()):
+        first.store()
     # The texts of the keys that weigh words counted first, then read again as they are swept: a
     # segment's sentences (not prepared) at a time
-    rows.distribute([_local(segment)[0] for segment in segments])
     counted = {b: k for k, segment in enumerate(segments) for b, _ in segment if sweeps[b].texts is not None}
     for k, segment in enumerate(segments):
         wanted = [(b, piece) for b, piece in segment if sweeps[b].texts is not None]
@@ -737,7 +794,7 @@ def _linked(rows: _Rows, first: _FirstPass, config: Any, size: int, incidents: _
             del frame
         else:
             sentence = title = None
-        prep = first.prepared(at, _text_list(rows.read(at, _ID_COLUMNS), "figure_id"), sentence, title)
+        prep = first.prepared(at, rows.read(at, _ID_COLUMNS | first.read_columns()), sentence, title)
         del sentence, title
         row_of = at.tolist()
         for b, piece in segment:
@@ -766,7 +823,10 @@ def _chunk_prepared(rows: _Rows, first: _FirstPass, config: Any, chunk: list[Inc
               and first.part_of[r] in first.whole_rows]
     at = np.unique(np.array(wanted + totals, dtype=np.int64))
     local = {r: k for k, r in enumerate(at.tolist())}
-    prep = prepare(rows.read(at), config, consume=True, event_days=first.columns["event_day"][at].astype("float64"))
+    frame = rows.read(at, rows.columns | first.read_columns(("event_day",)))
+    event_days = first.event_days(frame, at)
+    prep = prepare(frame, config, consume=True, event_days=event_days)
+    del frame
     prep.superseded = first.superseded
     prep.whole_rows = {figure_id: local[r] for figure_id, r in first.whole_rows.items() if r in local}
     incidents = [dataclasses.replace(inc, rows=[local[r] for r in inc.rows], profiles=NO_PROFILES) for inc in chunk]

@@ -408,7 +408,6 @@ class Sweep:
         days = np.asarray(days)  # (a streamed key's are 4-byte floats: kept so, not widened)
         if days.dtype.kind != "f":
             days = days.astype("float64")
-        undated = np.isnan(days)
         if isinstance(figure_ids, np.ndarray) and figure_ids.dtype.kind in "iu":
             rank = figure_ids  # numbers ordered as the ids: sorted as they are
         else:
@@ -419,8 +418,9 @@ class Sweep:
             # Dense ranks: equal ids rank equal. Arrow orders strings by their UTF-8 bytes, which is the
             # order of their code points, as Python compares them.
             rank = pc.rank(ids, sort_keys="ascending", tiebreaker="dense").to_numpy()
-        # lexsort is stable: reports of one day and id keep their rows' ascending order
-        return rows[np.lexsort((rank, np.where(undated, days.dtype.type(0), days), undated))]
+        # lexsort is stable: reports of one day and id keep their rows' ascending order. NumPy sorts NaN
+        # last and equal to NaN: undated reports come last, by id (no copy of the days with NaN replaced)
+        return rows[np.lexsort((rank, days))]
 
     def feed(self, prep: PreparedFigures, order: list[int], rows: list[int] | None = None) -> None:
         """Link reports ``order`` of ``prep`` (in sweep order; their words read, when the block weighs

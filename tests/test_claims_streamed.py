@@ -364,6 +364,33 @@ def test_a_spilled_task_lets_go_of_its_articles_before_its_first_pass(monkeypatc
     assert titles == [headline[a] for a in figures["article_id"]]
 
 
+@pytest.mark.parametrize("how", ["frame", "spill"])
+def test_a_spilled_task_sweeps_from_its_segments_files_not_from_arrays_it_holds(how, monkeypatch, tmp_path):
+    """Rows of the spill file: what the sweep and pass 3 read of each figure (days, category, places, scope)
+    is written with its row into its segment's file and read from there; the task holds no array of them
+    (a big key's: ~15 bytes a figure through its sweep). Rows of a DataFrame have no such files: the
+    arrays are held. The tables are the whole task's either way."""
+    figures, articles = _crafted(8, n_articles=150)
+    _streamed_above(monkeypatch, WHOLE)
+    expected = _task(figures, articles, how, tmp_path / "whole")
+    held: list[tuple[bool, list[int]]] = []
+    original = _claims_stream._FirstPass.prepared
+
+    def prepared(self, at, frame, *args, **kwargs):
+        sizes = [len(getattr(column, "codes", column)) for column in self.columns.values()]
+        held.append((self.stored, sizes))
+        return original(self, at, frame, *args, **kwargs)
+
+    monkeypatch.setattr(_claims_stream._FirstPass, "prepared", prepared)
+    _streamed_above(monkeypatch, 40)
+    _same(_task(figures, articles, how, tmp_path / "streamed"), expected)
+    assert len(held) > 3
+    if how == "spill":
+        assert all(stored and not any(sizes) for stored, sizes in held)
+    else:
+        assert all(not stored and min(sizes) == len(figures) for stored, sizes in held)
+
+
 @pytest.mark.parametrize("how", ["frame", "file", "spill"])
 @pytest.mark.parametrize("segment", [500, 61])
 def test_a_generated_corpus_streamed_is_its_whole_task(generated, how, segment, monkeypatch, tmp_path):
