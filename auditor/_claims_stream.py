@@ -8,12 +8,14 @@ few numbers per figure; the tables are those of the whole task (:func:`auditor.c
 0. rows of the spill file filled from their articles (outlet, date, headline) into a file of the task's
    own, and the articles let go;
 1. a first pass over parts of whole articles (a figure takes a dated sibling's event day from its
-   article): each figure's blocking key, anchor and event days, figure id, outlet and date (small
-   integers: a few of each); the figures superseded, the totals that parts name;
+   article): each figure's blocking key (gathered as each prefix's distinct days), anchor and event
+   days, figure id (as its rank), outlet and date (small integers: a few of each); the figures
+   superseded, the totals that parts name;
 2. each key's reports in sweep order (:class:`~auditor.incidents.Sweep`), in segments of that many
-   reports (the small keys of a task several to a segment): a key whose words tell incidents apart has
-   its texts counted first (document frequencies: a segment's sentences at a time), then is swept,
-   each segment prepared alone (with the first pass's event days);
+   reports (the small keys of a task several to a segment); rows of the spill file are copied into a
+   file per segment, with what the first pass kept of each (then read from there, not held): a key
+   whose words tell incidents apart has its texts counted first (document frequencies: a segment's
+   sentences at a time), then is swept, each segment prepared alone (with the first pass's event days);
 3. the incidents named (ids across the task), then built a chunk of whole incidents at a time as
    :func:`~auditor.claims._stages` builds them: each chunk's rows (and the totals they name) read
    and prepared alone.
@@ -557,10 +559,10 @@ class _FirstPass:
         if self.stored:
             kept = {}
             for name in _SWEPT:
-                values = frame[_STORED + name].to_numpy()
+                stored = frame[_STORED + name].to_numpy()
                 coded = self.columns.get(name)
-                kept[name] = (coded.values[values] if isinstance(coded, _Coded)
-                              else values.astype(bool) if name == "loose" else values).tolist()
+                kept[name] = (coded.values[stored] if isinstance(coded, _Coded)  # (stored: its codes)
+                              else stored.astype(bool) if name == "loose" else stored).tolist()
         else:
             kept = {name: self.columns[name][at].tolist() for name in _SWEPT}
         n = len(at)
