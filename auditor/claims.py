@@ -1041,8 +1041,12 @@ def _cut_task(paths: list[str], shares: list[range] | str, folder: Path, chosen:
     batch or bucket written in a file in ``folder`` (:func:`_saved_arrays`): its path. (A share's
     links are those inside it: a part and its total are figures of one sentence, and a share holds
     whole articles.)"""
-    from ._parallel import apply_settings
+    from ._parallel import apply_settings, in_pool_worker, run_apart
 
+    if in_pool_worker():
+        # In a child of the worker: what the cut leaves in the heap ends with it. The worker then forks the
+        # first claims tasks (a big key's first) from its own size, not from the cut's (~30 MB more at 1 GB)
+        return run_apart(_cut_task, paths, shares, folder, chosen, n_batches)
     apply_settings(chosen)
     if isinstance(shares, str):
         shares = _taken_arrays(shares)

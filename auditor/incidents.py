@@ -387,6 +387,7 @@ class Sweep:
         self.undated = undated
         self.incidents: list[Incident] = []
         self._reach = 0  # incidents before this one are out of reach of every later report
+        self._pasts: dict[float, _Past] = {}  # what stands for the incidents let go, by last day
         # Open incidents by where they are: a report is scored only against incidents it could be about.
         self._by_place: dict[str, list[int]] = defaultdict(list)  # by own place (town, province or country)
         self._by_admin1: dict[str, list[int]] = defaultdict(list)  # towns of a known province, and the province
@@ -546,7 +547,7 @@ class Sweep:
         if not self.undated and window is not None and day == day:
             # Later reports fall on this day or after: an incident that began more than a window before it
             # is never scored again (incidents open in date order), its words are let go
-            reach, let_go = self._reach, self._let_go
+            reach, let_go, pasts = self._reach, self._let_go, self._pasts
             while reach < len(incidents) and day - incidents[reach].first_day > window:
                 inc = incidents[reach]
                 inc.profiles = NO_PROFILES
@@ -554,7 +555,11 @@ class Sweep:
                     let_go(inc)
                     # A later report reads only its last day (it is out of its window: passed over, or where its
                     # pool's older incidents are passed over at once)
-                    incidents[reach] = _Past(inc.last_day)  # type: ignore[call-overload]
+                    # (one object per distinct last day, shared: not a float per incident let go)
+                    past = pasts.get(inc.last_day)
+                    if past is None:
+                        past = pasts[inc.last_day] = _Past(inc.last_day)  # type: ignore[call-overload]
+                    incidents[reach] = past
                 reach += 1
             self._reach = reach
 
