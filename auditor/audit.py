@@ -547,6 +547,7 @@ def _taken(
         articles = article_rows.joined()
     if isinstance(articles, pd.DataFrame):
         ids, digests = articles["article_id"], articles["sha256"]
+    taken.close()  # (its database removed)
     del taken
     if isinstance(rows, SpillWriter):
         import numpy as np
@@ -565,59 +566,59 @@ def _taken(
 class _IdsSeen:
     """The article ids taken so far (what :func:`~auditor.readers._unique_id` renames a repeated id
     against). The last ids taken are a plain set (``_PENDING_IDS`` at most); older ones are kept as a
-    128-bit hash each (BLAKE2b, two 64-bit halves) in a few sorted numpy arrays (their count the log of
-    the ids'): 16 bytes per article for the whole run, not a Python string and a set entry (~90 bytes),
-    and a task's ids are hashed and looked up in the arrays only once any were moved there (a corpus of
-    fewer articles never pays for it). ``in`` and ``add`` as a set's."""
+    128-bit hash each (BLAKE2b) in a private temporary SQLite database on disk (its pages beyond a small
+    cache are the system's, not this process's): the memory held does not grow with the corpus. Sorted
+    numpy arrays of the hashes held 16 bytes an article and their merges briefly ~40 more (60 MB at 1.4
+    million articles). A task's ids are hashed and looked up there only once any were moved there (a
+    corpus of fewer articles never pays for it). ``in`` and ``add`` as a set's."""
 
     def __init__(self) -> None:
         self._pending: set[str] = set()
-        self._levels: list[tuple[Any, Any]] = []  # (first halves sorted, second halves in that order)
+        self._db: Any = None  # (opened when the first ids are moved there)
+        self.hashed = 0  # how many ids were moved there
 
     @staticmethod
-    def _hashes(ids: Iterable[str]) -> tuple[Any, Any]:
+    def _hashes(ids: Iterable[str]) -> list[bytes]:
         import hashlib
 
-        import numpy as np
-
-        digests = b"".join(hashlib.blake2b(i.encode("utf-8", "surrogatepass"), digest_size=16).digest() for i in ids)
-        halves = np.frombuffer(digests, dtype=np.uint64).reshape(-1, 2)
-        return halves[:, 0].copy(), halves[:, 1].copy()
+        return [hashlib.blake2b(i.encode("utf-8", "surrogatepass"), digest_size=16).digest() for i in ids]
 
     def _found(self, ids: Sequence[str]) -> bool:
         """Whether any of ``ids`` was added."""
-        import numpy as np
-
         if not self._pending.isdisjoint(ids):
             return True
-        if not self._levels:
+        if self._db is None:
             return False
-        first, second = self._hashes(ids)
-        for sorted_first, sorted_second in self._levels:
-            at = np.minimum(np.searchsorted(sorted_first, first), len(sorted_first) - 1)
-            for k in np.flatnonzero(sorted_first[at] == first).tolist():  # equal first halves: compare the second
-                i = at[k]
-                while i < len(sorted_first) and sorted_first[i] == first[k]:
-                    if sorted_second[i] == second[k]:
-                        return True
-                    i += 1
+        hashes = self._hashes(ids)
+        for start in range(0, len(hashes), _IDS_PER_QUERY):
+            some = hashes[start:start + _IDS_PER_QUERY]
+            query = f"SELECT 1 FROM seen WHERE hash IN ({','.join('?' * len(some))}) LIMIT 1"
+            if self._db.execute(query, some).fetchone() is not None:
+                return True
         return False
 
     def _added(self, ids: Iterable[str]) -> None:
-        import numpy as np
-
         self._pending.update(ids)
         if len(self._pending) < _PENDING_IDS:
             return
-        first, second = self._hashes(self._pending)
+        if self._db is None:
+            import sqlite3
+
+            # "": a private database on disk, removed when it is closed (or this process ends)
+            self._db = sqlite3.connect("")
+            for pragma in ("journal_mode = OFF", "synchronous = OFF", f"cache_size = -{_IDS_CACHE_KB}"):
+                self._db.execute(f"PRAGMA {pragma}")
+            self._db.execute("CREATE TABLE seen (hash BLOB PRIMARY KEY) WITHOUT ROWID")
+        hashes = self._hashes(self._pending)
         self._pending = set()
-        order = np.argsort(first, kind="stable")
-        self._levels.append((first[order], second[order]))
-        while len(self._levels) > 1 and len(self._levels[-2][0]) <= 2 * len(self._levels[-1][0]):
-            (a, a2), (b, b2) = self._levels.pop(), self._levels.pop()  # merged: amortised n log n in all
-            joined, joined_second = np.concatenate([b, a]), np.concatenate([b2, a2])
-            order = np.argsort(joined, kind="stable")
-            self._levels.append((joined[order], joined_second[order]))
+        with self._db:
+            self._db.executemany("INSERT OR IGNORE INTO seen VALUES (?)", ((h,) for h in sorted(hashes)))
+        self.hashed += len(hashes)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     def take_new(self, ids: Sequence[str]) -> bool:
         """Add ``ids`` when none was added before and none is repeated among them (``True``); else add
@@ -636,9 +637,13 @@ class _IdsSeen:
         self._added((article_id,))
 
 
-# Ids _IdsSeen keeps as strings before hashing them into its arrays (~0.4 MB of set at most; at
+# Ids _IdsSeen keeps as strings before hashing them into its database (~0.4 MB of set at most; at
 # 65,536 the set and its hashing took 6 to 9 MB of this process's peak on a 72,000-article corpus)
 _PENDING_IDS = 1 << 12
+# Its database's page cache (KB), and the ids looked up by one query (SQLite's limit of parameters: 999
+# in old builds)
+_IDS_CACHE_KB = 2048
+_IDS_PER_QUERY = 500
 
 
 class _ArticlePlaces:

@@ -302,10 +302,10 @@ def test_review_decisions_are_merged_into_a_spilled_audit_as_into_one_in_memory(
 
 @pytest.mark.parametrize("pending", [1, 3, 1 << 16])
 def test_article_ids_taken_by_hashes_are_renamed_as_a_set_of_the_ids_renames_them(pending, monkeypatch):
-    """The main process keeps the ids it has taken as hashes in numpy arrays (16 bytes an article, not
-    a string each; the last ones taken as strings until there are ``pending``): ids repeated within a
-    task, across tasks, and ids that are another's renamed form ("a~2" before or after a second "a")
-    get the names a set of the strings gives them."""
+    """The main process keeps the ids it has taken as hashes in a temporary SQLite database on disk (the
+    last ones taken as strings until there are ``pending``): ids repeated within a task, across tasks, and
+    ids that are another's renamed form ("a~2" before or after a second "a") get the names a set of the
+    strings gives them."""
     import random
 
     import importlib
@@ -332,11 +332,14 @@ def test_article_ids_taken_by_hashes_are_renamed_as_a_set_of_the_ids_renames_the
     assert renamed > 100
     seen = _IdsSeen()
     assert all(seen.take_new([f"{n:06d}_afp", f"{n:06d}_reuters"]) for n in range(5000))
-    hashed = sum(len(first) for first, _ in seen._levels)
-    assert len(seen._levels) < 16 and hashed + len(seen._pending) == 10_000
+    hashed = seen.hashed
+    assert hashed + len(seen._pending) == 10_000
     assert (hashed == 0) == (pending > 10_000) and len(seen._pending) < max(pending, 2)
     assert not seen.take_new(["004999_afp"]) and "000000_reuters" in seen and "005000_afp" not in seen
     assert not seen.take_new(["000001_afp", "Gaza-2024-001"]) and "Gaza-2024-001" not in seen  # nothing added
+    many = [f"{n:06d}_afp" for n in range(1200)]  # more than one query's worth: the last of them seen
+    assert not seen.take_new([f"x{n}" for n in range(1200)] + many[-1:])
+    seen.close()
 
 
 def test_figures_of_a_run_on_workers_know_their_articles_rows_without_their_ids(corpus, in_memory, temp_folder,
