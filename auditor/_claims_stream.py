@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ._claim_rules import PreparedFigures, _text_list, prepare
-from ._key_cut import _Prefix
+from ._key_cut import Prefixes
 from ._spill import SCHEMA, SpillPart, number_dtype, release_memory, row_dtype
 from .incidents import (NO_PROFILES, Incident, Sweep, incident_id, key_parts, label_incidents, plain_id,
                         tied_ids)
@@ -425,8 +425,7 @@ class _TaskKeys:
 
     def __init__(self, n: int, config: Any) -> None:
         self._unit = np.full(n, -1, dtype=np.int32)  # a figure's prefix (keyed by itself: -1)
-        self._code: dict[str, int] = {}
-        self._prefixes: list[_Prefix] = []
+        self._prefixes = Prefixes()
         self._alone_rows: list[np.ndarray] = []
         self._alone_texts: list[Any] = []  # (Arrow strings)
         self._tolerance = float(config.link.get("event_date_tolerance_days", 1.0))
@@ -435,28 +434,15 @@ class _TaskKeys:
         """The :func:`~auditor.incidents.key_parts` of the figures at ``positions`` (in that order)."""
         import pyarrow as pa
 
-        from .claims import _positions_by
-
         alone = parts["alone"]
         by_itself = alone.ne("").to_numpy(dtype=bool, na_value=False)
         in_run = np.flatnonzero(~by_itself)
-        if len(in_run):
-            prefix = parts["prefix"]
-            codes = prefix.cat.codes.to_numpy()[in_run]
-            code_of = np.full(len(prefix.cat.categories), -1, dtype=np.int32)
-            for used in np.unique(codes).tolist():
-                code_of[used] = self._code.setdefault(prefix.cat.categories[used], len(self._code))
-                if len(self._prefixes) < len(self._code):
-                    self._prefixes.append(_Prefix(prefix.cat.categories[used]))
-            codes = code_of[codes]
-            rows = np.asarray(positions)[in_run]
-            self._unit[rows] = codes
-            day, window = parts["day"].to_numpy(dtype="float64"), parts["window"].to_numpy(dtype="float64")
-            for code, at in zip(*_positions_by(codes)):
-                self._prefixes[code].add(rows[at], day[in_run[at]], window[in_run[at]])
+        positions = np.asarray(positions)
+        codes = self._prefixes.gather(parts, positions, in_run)
+        self._unit[positions[in_run]] = codes[in_run]
         keyed = np.flatnonzero(by_itself)
         if len(keyed):
-            self._alone_rows.append(np.asarray(positions)[keyed])
+            self._alone_rows.append(positions[keyed])
             self._alone_texts.append(pa.array(alone.iloc[keyed].to_numpy(dtype=object), type=pa.large_string()))
 
     def codes(self, event_day: np.ndarray, pub_day: np.ndarray) -> np.ndarray:
@@ -467,10 +453,9 @@ class _TaskKeys:
 
         from .claims import _positions_by
 
-        base, first = [], 0  # each prefix's first key number
-        for prefix in self._prefixes:
-            base.append(first)
-            first += len(prefix.make_runs(self._tolerance)[0])
+        base, names, _ = self._prefixes.make_runs(self._tolerance)
+        first = len(names)  # (the figures keyed by themselves: numbered after the runs)
+        del names
         keys, self._unit = self._unit, np.zeros(0, dtype=np.int32)  # (made the keys in place)
         for start in range(0, len(keys), _SLICE_ROWS):
             units = keys[start:start + _SLICE_ROWS]

@@ -157,6 +157,51 @@ class _Prefix:
         return found
 
 
+class Prefixes:
+    """The :class:`_Prefix` of each prefix of some figures' key parts, numbered in the order they first
+    come (:meth:`gather`), and their keys (:meth:`make_runs`)."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, int] = {}
+        self._prefixes: list[_Prefix] = []
+
+    def __getitem__(self, code: int) -> _Prefix:
+        return self._prefixes[code]
+
+    def gather(self, parts: pd.DataFrame, rows: np.ndarray, in_run: np.ndarray) -> np.ndarray:
+        """Each figure's prefix number (:func:`~auditor.incidents.key_parts` ``parts`` of the figures at
+        ``rows``; -1 for those not at ``in_run``, the positions of the figures keyed by a run of dates),
+        the days of those at ``in_run`` added to their prefixes."""
+        from .claims import _positions_by  # (claims imports this module)
+
+        prefix = parts["prefix"]
+        code_of = np.full(len(prefix.cat.categories) + 1, -1, dtype=np.int32)  # a run's prefix is never missing
+        for used in np.unique(prefix.cat.codes.to_numpy()[in_run]).tolist():
+            name = prefix.cat.categories[used]
+            if name not in self._code:
+                self._code[name] = len(self._prefixes)
+                self._prefixes.append(_Prefix(name))
+            code_of[used] = self._code[name]
+        codes = code_of[prefix.cat.codes.to_numpy()]
+        if len(in_run):
+            day, window = parts["day"].to_numpy(dtype="float64"), parts["window"].to_numpy(dtype="float64")
+            for code, at in zip(*_positions_by(codes[in_run])):
+                self._prefixes[code].add(rows[in_run[at]], day[in_run[at]], window[in_run[at]])
+        return codes
+
+    def make_runs(self, tolerance: float) -> tuple[list[int], list[str], list[int]]:
+        """Each prefix's first key number, then every key's name and figures, in the order of their numbers."""
+        base: list[int] = []
+        names: list[str] = []
+        sizes: list[int] = []
+        for prefix in self._prefixes:
+            base.append(len(names))
+            made, made_sizes = prefix.make_runs(tolerance)
+            names += made
+            sizes += made_sizes
+        return base, names, sizes
+
+
 class KeyCut:
     """The keys of a corpus's figures, gathered share by share (:meth:`deal`), then looked up and cut
     (:meth:`cut`); the files it writes are in ``folder`` and removed by :meth:`cut`.
@@ -176,8 +221,7 @@ class KeyCut:
         self.folder = Path(folder)
         self.tolerance = float(config.link.get("event_date_tolerance_days", 1.0))
         self.n_partitions = max(1, -(-n_rows // PARTITION_ROWS))
-        self._code: dict[str, int] = {}
-        self._prefixes: list[_Prefix] = []
+        self._prefixes = Prefixes()
         self._dated = self.folder / "in-runs.pickle"
         self._alone = [self.folder / f"alone-{p}.pickle" for p in range(self.n_partitions)]
         self._keyed = self.folder / "alone-keyed.pickle"
@@ -192,17 +236,10 @@ class KeyCut:
         rows = np.asarray(rows, dtype=np.int64)
         alone = parts["alone"]
         by_itself = alone.ne("").to_numpy(dtype=bool, na_value=False)
-        prefix = parts["prefix"]
         in_run = np.flatnonzero(~by_itself)
-        code_of = np.full(len(prefix.cat.categories) + 1, -1, dtype=np.int32)  # a run's prefix is never missing
-        for used in np.unique(prefix.cat.codes.to_numpy()[in_run]).tolist():
-            code_of[used] = self._prefix_code(prefix.cat.categories[used])
-        codes = code_of[prefix.cat.codes.to_numpy()]
+        codes = self._prefixes.gather(parts, rows, in_run)
         day = parts["day"].to_numpy(dtype="float64")
         if len(in_run):
-            window = parts["window"].to_numpy(dtype="float64")
-            for code, at in zip(*_positions_by(codes[in_run])):
-                self._prefixes[code].add(rows[in_run[at]], day[in_run[at]], window[in_run[at]])
             _append(self._dated, (rows[in_run].astype(row_dtype(self.n_rows)), codes[in_run], day[in_run]))
         keyed = np.flatnonzero(by_itself)
         if len(keyed):
@@ -223,12 +260,7 @@ class KeyCut:
         bucket (:func:`n_buckets`), in the smallest integer type. The files written are removed."""
         from .claims import _positions_by  # (claims imports this module)
 
-        base, names, sizes = [], [], []
-        for prefix in self._prefixes:
-            base.append(len(names))
-            made, made_sizes = prefix.make_runs(self.tolerance)
-            names += made
-            sizes += made_sizes
+        base, names, sizes = self._prefixes.make_runs(self.tolerance)
         unit_of_linked: dict[int, int] = {}
         linked_names: dict[int, str] = {}
         for row, key in self._link_keys.items():
@@ -265,12 +297,6 @@ class KeyCut:
         for rows, units in _each(self._keyed):
             out[rows] = of_unit[units]
         return out
-
-    def _prefix_code(self, name: str) -> int:
-        if name not in self._code:
-            self._code[name] = len(self._prefixes)
-            self._prefixes.append(_Prefix(name))
-        return self._code[name]
 
     def _key_alone(self, first: int, hashes: list, crcs: list, unit_sizes: list, unit_of_linked: dict[int, int],
                    linked_names: dict[int, str]) -> int:
