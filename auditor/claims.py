@@ -338,7 +338,9 @@ def build_claims_by_blocks(
                     # With a cache, the task stores its buckets' claims itself (this process never holds them)
                     store = None if cache is None else (str(cache.store.folder), bucket_of_row[rows], {
                         bucket: digests[bucket] for bucket in np.unique(bucket_of_row[rows]).tolist()})
-                    return submit(_claims_task, figures.part(rows), sent, chosen, run_folders, store)
+                    # Sent in a file: this process does not hold a task's rows while it runs
+                    return submit(_claims_task, _parked(Path(folder) / f"task-{number}.pickle", figures.part(rows),
+                                                        sent, store), None, chosen, run_folders)
                 part_articles = _articles_at(articles, article_rows[rows])
                 part = figures.iloc[rows]
                 if folder is None:
@@ -1033,6 +1035,34 @@ def _taken_arrays(path: str) -> list[np.ndarray]:
     return arrays
 
 
+@dataclasses.dataclass(frozen=True)
+class _Parked:
+    """A task's arguments pickled in a file (:func:`_parked`), sent as its path. A pool holds what a task
+    was sent until it ends (the objects, and their pickled bytes until written to the worker): a big
+    key's rows and its articles' (~10 MB a million figures) stayed in this process while the task ran,
+    and three such keys in flight together were the parent's peak at the claims step at 1 GB."""
+
+    path: str
+
+    def taken(self) -> tuple[Any, ...]:
+        """The arguments, in order; the file removed."""
+        import pickle
+
+        with open(self.path, "rb") as handle:
+            arguments = pickle.load(handle)
+        os.unlink(self.path)
+        return arguments
+
+
+def _parked(path: Path, *arguments: Any) -> _Parked:
+    """``arguments`` pickled in ``path``, for the task that takes them (:meth:`_Parked.taken`)."""
+    import pickle
+
+    with open(path, "wb") as handle:
+        pickle.dump(arguments, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return _Parked(str(path))
+
+
 def _cut_task(paths: list[str], shares: list[range] | str, folder: Path, chosen: dict[str, str],
               n_batches: int | None) -> str:
     """The task of :func:`_cut_on_workers`: the parts and links read from ``paths`` (removed), each
@@ -1070,8 +1100,13 @@ def _key_parts_task(source: pd.DataFrame | str | SpillPart, chosen: dict[str, st
     """The key parts of a share of whole articles' figures (given, or the file of them, or their rows
     of the spill file); with ``out``, written in that file (its name given back) with the share's
     part-of links (:func:`_part_links`, positions in the share) after them."""
-    from ._parallel import apply_settings
+    from ._parallel import apply_settings, in_pool_worker, run_apart
 
+    if out is not None and in_pool_worker():
+        # In a child of the worker (a spilled corpus's share, its parts written in a file): what preparing
+        # them leaves in the heap ends with it. Left in the worker, it was under the claims tasks it forks
+        # next (~40 MB at 1 GB: workers at 115 MB through extraction, 150-160 after these tasks)
+        return run_apart(_key_parts_task, source, chosen, out)
     apply_settings(chosen)
     figures = _loaded(source)
     links = None if out is None else _part_links(figures)
@@ -1093,14 +1128,16 @@ def _loaded(source: pd.DataFrame | str | SpillPart) -> pd.DataFrame:
 
 
 def _claims_task(
-    source: pd.DataFrame | str | SpillPart, articles: pd.DataFrame | str | None, chosen: dict[str, str],
-    run_folders: tuple[Path, Path, Path] | None = None, store: tuple[str, np.ndarray, dict[int, str]] | None = None,
+    source: pd.DataFrame | str | SpillPart | _Parked, articles: pd.DataFrame | str | _TaskArticles | None,
+    chosen: dict[str, str], run_folders: tuple[Path, Path, Path] | None = None,
+    store: tuple[str, np.ndarray, dict[int, str]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] | str | tuple[str, str, str] | tuple[tuple[str, str, str], int]:
     """Claims of one batch (the figures given with their ``articles``; the file of the batch's
     figures and articles in the shared folder; or its rows of the spill file and the file of its
-    articles): the columns build_claims fills (in the batch's row order), groups, conflicts; from a
-    file, the name of the file they are written in; with ``run_folders``, each of the three written
-    as an Arrow run (:func:`~auditor._spill.write_run`) in its folder, and their paths.
+    articles, or their rows of it; or these and ``store`` parked in a file, :func:`_parked`): the
+    columns build_claims fills (in the batch's row order), groups, conflicts; from a file, the name of
+    the file they are written in; with ``run_folders``, each of the three written as an Arrow run
+    (:func:`~auditor._spill.write_run`) in its folder, and their paths.
 
     With ``store`` (a claims cache's folder, the bucket of each of the batch's rows, the digest of each
     bucket) and ``run_folders``, the batch's claims are also stored by bucket (:class:`ClaimBatchCache`)
@@ -1111,6 +1148,8 @@ def _claims_task(
         # In a child of the worker, for the task: what it leaves in the heap ends with it (a big key's task
         # left ~200 MB under the worker's next tasks at 1 GB); its result is a few paths
         return run_apart(_claims_task, source, articles, chosen, run_folders, store)
+    if isinstance(source, _Parked):  # (taken in the child: the worker never holds them)
+        source, articles, store = source.taken()
     apply_settings(chosen)  # a remote worker does not inherit this process's profile and convention
     # Only the columns the stages read (not the paths, offsets, evidence...; of the articles, what
     # fills a figure's outlet and date, and the headline): the rest is never held.

@@ -239,14 +239,37 @@ def opened_caches(monkeypatch):
     return opened
 
 
+class _Sent(list):
+    """The tasks' arguments (:func:`sent_to_workers`); ``parked``: the functions of those sent parked in a file."""
+
+    parked: list
+
+
 @pytest.fixture
 def sent_to_workers(monkeypatch):
-    """The arguments of every task the local worker pool is sent (the tasks still run)."""
-    from auditor import _parallel
+    """The arguments of every task the local worker pool is sent (the tasks still run); arguments parked
+    in a file (``claims._Parked``) recorded as the arguments it holds, read as it is sent."""
+    import pickle
 
-    sent: list[tuple] = []
+    from auditor import _parallel, claims
+
+    sent = _Sent()
+    sent.parked = []
     real = _parallel.WorkerPool.submit
-    monkeypatch.setattr(_parallel.WorkerPool, "submit", lambda self, *args: sent.append(args) or real(self, *args))
+
+    def submit(self, function, *args):
+        recorded = []
+        for argument in args:
+            if isinstance(argument, claims._Parked):
+                sent.parked.append(function)
+                with open(argument.path, "rb") as handle:
+                    recorded.extend(pickle.load(handle))
+            else:
+                recorded.append(argument)
+        sent.append((function, *recorded))
+        return real(self, function, *args)
+
+    monkeypatch.setattr(_parallel.WorkerPool, "submit", submit)
     return sent
 
 

@@ -42,8 +42,8 @@ def _recording(log: Path):
 
 
 def test_each_claims_task_of_a_run_on_workers_runs_in_a_child_of_its_worker(corpus, tmp_path, monkeypatch):
-    """Each claims task, and the keys' cut before them (the worker that cuts then forks the first claims
-    task from its own size, not from what the cut left in its heap)."""
+    """Each claims task, and the key parts' tasks and the keys' cut before them (the worker then forks
+    the first claims tasks from its own size, not from what preparing the keys left in its heap)."""
     log = tmp_path / "children.txt"
     monkeypatch.setattr(_parallel, "run_apart", _recording(log))
     here = audit(corpus, jobs=1)
@@ -51,7 +51,8 @@ def test_each_claims_task_of_a_run_on_workers_runs_in_a_child_of_its_worker(corp
     result = audit(corpus, jobs=2)
     lines = [line.split() for line in log.read_text().splitlines()]
     names = [name for name, *_ in lines]
-    assert names.count("_cut_task") == 1 and names.count("_claims_task") > 1 and len(set(names)) == 2
+    assert names.count("_cut_task") == 1 and names.count("_claims_task") > 1
+    assert names.count("_key_parts_task") >= 2 and len(set(names)) == 3  # a share of the figures each
     for _name, worker, in_worker, child, parent, child_in_worker in lines:
         assert in_worker == "True" and int(worker) != os.getpid()
         assert int(child) != int(worker) and int(parent) == int(worker)

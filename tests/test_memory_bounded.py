@@ -102,6 +102,8 @@ def test_claims_tasks_read_their_articles_from_the_articles_file_not_from_a_copy
     articles = result.__dict__["articles"]
     tasks = [args for args in sent_to_workers if args[0] is claims._claims_task]
     assert len(tasks) > 1
+    # sent in a file each: the pool holds a path while the task runs, not its rows and its articles'
+    assert sent_to_workers.parked.count(claims._claims_task) == len(tasks)
     read = []
     for _task, figures, sent, *_rest in tasks:
         part = sent.part
