@@ -832,7 +832,8 @@ def _articles_part(articles: pd.DataFrame | SpilledTable, rows: np.ndarray) -> _
         return None
     articles._check_readable()
     every = bool((rows >= 0).all())  # (before the figures without an article are left out)
-    rows = rows[rows >= 0]
+    if not every:
+        rows = rows[rows >= 0]
     figures_each = None
     if len(rows) and bool((rows[1:] >= rows[:-1]).all()):
         # ascending (a local run's figures follow their articles): each article's first row kept, not sorted
@@ -1593,8 +1594,17 @@ def _batch_of_row(batches: list[np.ndarray], n_rows: int) -> np.ndarray:
 
 
 def _rows_of_batch(batch_of_row: np.ndarray, number: int) -> np.ndarray:
-    """The rows of batch ``number`` (ascending), from each figure's batch (int32 when they fit)."""
-    return np.flatnonzero(batch_of_row == number).astype(row_dtype(len(batch_of_row)), copy=False)
+    """The rows of batch ``number`` (ascending), from each figure's batch (int32 when they fit), found a
+    slice of rows at a time: the whole table's flags and 64-bit positions of a big key's batch were most
+    of the main process's peak as the claims tasks were sent at 1 GB."""
+    dtype = row_dtype(len(batch_of_row))
+    pieces = [(np.flatnonzero(batch_of_row[start:start + _SLICE_ROWS] == number) + start).astype(dtype)
+              for start in range(0, len(batch_of_row), _SLICE_ROWS)]
+    return np.concatenate(pieces) if pieces else np.zeros(0, dtype=dtype)
+
+
+# Rows worked on at a time where a number per figure of the whole table would be made at once
+_SLICE_ROWS = 1 << 18
 
 
 class _ArticleOfRow:
@@ -1607,7 +1617,11 @@ class _ArticleOfRow:
         self._dtype = row_dtype(len(counts))  # as _article_rows gives them, in the smallest type
 
     def __getitem__(self, rows: np.ndarray) -> np.ndarray:
-        return np.searchsorted(self._ends, rows, side="right").astype(self._dtype)
+        found = np.empty(len(rows), dtype=self._dtype)  # (a slice at a time: no 64-bit copy of a big batch's)
+        for start in range(0, len(rows), _SLICE_ROWS):
+            found[start:start + _SLICE_ROWS] = np.searchsorted(self._ends, rows[start:start + _SLICE_ROWS],
+                                                               side="right")
+        return found
 
     def shares(self, size: int) -> list[range]:
         """The figures in ranges of whole articles of about ``size`` figures, cut as

@@ -396,3 +396,22 @@ def test_key_shares_of_figures_in_article_order_are_ranges_cut_as_the_article_id
         assert np.array_equal(np.concatenate(shares), np.arange(len(rows)))
         ranges += len(shares) > 1
     assert ranges > 300
+
+
+def test_a_batch_s_rows_and_their_articles_found_a_slice_at_a_time_are_those_of_the_whole_table():
+    """The main process finds a claims batch's rows and each one's article a slice of rows at a time (no
+    64-bit copy of a big key's batch): the same rows, ascending, and the same articles, across slices."""
+    rng = np.random.default_rng(5)
+    for n in (0, 7, claims._SLICE_ROWS - 1, 2 * claims._SLICE_ROWS + 11):
+        batch_of_row = rng.integers(0, 4, n).astype(np.int8)
+        for number in range(5):  # (4: a batch no row is in)
+            rows = claims._rows_of_batch(batch_of_row, number)
+            assert rows.dtype == np.int32
+            np.testing.assert_array_equal(rows, np.flatnonzero(batch_of_row == number))
+        counts = rng.integers(0, 6, max(1, n // 3))
+        article_of_row = claims._ArticleOfRow(counts)
+        total = int(counts.sum())
+        rows = np.sort(rng.choice(total, size=min(total, n), replace=False)).astype(np.int32)
+        found = article_of_row[rows]
+        assert found.dtype == np.int32
+        np.testing.assert_array_equal(found, np.repeat(np.arange(len(counts)), counts)[rows])
