@@ -639,10 +639,10 @@ def incident_id(inc: Incident) -> str:
 
 
 def tied_ids(plain: np.ndarray, min_ids: Any, loose: np.ndarray) -> np.ndarray:
-    """Which incidents take :func:`incident_id`, not their :func:`plain_id` (``plain``: bytes): in order of
-    their smallest figure ids (``min_ids``: strings or Arrow strings; equals in the order given), all but
-    the first of equal plain ids (two events of one kind, place and day); never a loose incident (its
-    own figure's)."""
+    """Which incidents take :func:`incident_id`, not their :func:`plain_id` (``plain``: bytes, or numbers
+    equal where the ids are): in order of their smallest figure ids (``min_ids``: strings or Arrow
+    strings; equals in the order given), all but the first of equal plain ids (two events of one kind,
+    place and day); never a loose incident (its own figure's)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
