@@ -39,7 +39,7 @@ from ._claim_rules import _NUMBER_COLUMNS, _TEXT_COLUMNS, PreparedFigures, load_
 from ._key_cut import KeyCut, batch_of_block, bucket_of_name, joined_roots, n_buckets
 from ._processes import running
 from ._spill import (SCHEMA, SpilledFigures, SpilledRuns, SpilledTable, SpillPart, _merge_positions, copy_run,
-                     number_dtype, read_run, release_memory, row_dtype, write_run)
+                     counts_of, number_dtype, read_run, release_memory, row_dtype, write_run)
 from .cache import ArticleCache, StoredRuns
 from .conflicts import conflict_rows
 from .incidents import Incident, block_keys, key_parts, keys_of_parts, link_incidents
@@ -349,7 +349,7 @@ def build_claims_by_blocks(
                 return submit(_claims_task, _write_frames(Path(folder) / f"batch-{number}.pickle", part, part_articles),
                               None, chosen)
 
-            sizes = [len(b) for b in batches] if batches is not None else np.bincount(batch_of_row).tolist()
+            sizes = [len(b) for b in batches] if batches is not None else counts_of(batch_of_row).tolist()
             if cache is not None and spilled:
                 sizes = sizes[:n_built]  # the batches to build (after them: the buckets stored)
             order = _largest_first(sizes)  # the longest tasks first: no worker idles at the end
@@ -1573,7 +1573,7 @@ def _batches_of_buckets(bucket_of_row: np.ndarray, stored: list[int], workers: i
     """Each figure's batch (the smallest integer type): the buckets not ``stored`` packed as
     :func:`_packed` packs them (numbered first), then one batch per bucket stored (in ``stored``'s
     order); and how many batches are built. A number per bucket is worked on, none per figure."""
-    sizes = np.bincount(bucket_of_row)
+    sizes = counts_of(bucket_of_row)
     to_build = sizes > 0
     to_build[stored] = False
     built = np.flatnonzero(to_build)

@@ -415,3 +415,18 @@ def test_a_batch_s_rows_and_their_articles_found_a_slice_at_a_time_are_those_of_
         found = article_of_row[rows]
         assert found.dtype == np.int32
         np.testing.assert_array_equal(found, np.repeat(np.arange(len(counts)), counts)[rows])
+
+
+def test_codes_counted_a_slice_at_a_time_are_np_bincount_s_counts():
+    """Each figure's batch, run or bucket counted a slice at a time (np.bincount would first make a 64-bit
+    copy of the whole table's): the counts np.bincount gives, across slices, with its minimum length."""
+    from auditor._spill import _COUNT_ROWS, counts_of
+
+    rng = np.random.default_rng(11)
+    for n in (0, 1, _COUNT_ROWS, 2 * _COUNT_ROWS + 5):
+        for dtype, high in ((np.int8, 100), (np.int16, 3000), (np.int32, 9)):
+            codes = rng.integers(0, high, n).astype(dtype)
+            if n > _COUNT_ROWS:
+                codes[-1] = high  # the largest code only in the last slice
+            for minlength in (0, high + 3):
+                np.testing.assert_array_equal(counts_of(codes, minlength), np.bincount(codes, minlength=minlength))
