@@ -275,14 +275,14 @@ def counts_of(codes: np.ndarray, minlength: int = 0) -> np.ndarray:
     input 64-bit (~52 MB for 6.5 million one-byte codes, the main process's peak as the claims tasks were
     sent at 1 GB)."""
     counts = np.zeros(max(minlength, int(codes.max()) + 1 if len(codes) else 0), dtype=np.int64)
-    for start in range(0, len(codes), _COUNT_ROWS):
-        piece = np.bincount(codes[start:start + _COUNT_ROWS])
+    for start in range(0, len(codes), SLICE_ROWS):
+        piece = np.bincount(codes[start:start + SLICE_ROWS])
         counts[:len(piece)] += piece
     return counts
 
 
-# Codes counted at a time (counts_of)
-_COUNT_ROWS = 1 << 18
+# Rows worked on at a time where an array of a number per figure of the whole table would be made at once
+SLICE_ROWS = 1 << 18
 
 
 def number_dtype(count: int) -> type:

@@ -401,8 +401,10 @@ def test_key_shares_of_figures_in_article_order_are_ranges_cut_as_the_article_id
 def test_a_batch_s_rows_and_their_articles_found_a_slice_at_a_time_are_those_of_the_whole_table():
     """The main process finds a claims batch's rows and each one's article a slice of rows at a time (no
     64-bit copy of a big key's batch): the same rows, ascending, and the same articles, across slices."""
+    from auditor._spill import SLICE_ROWS
+
     rng = np.random.default_rng(5)
-    for n in (0, 7, claims._SLICE_ROWS - 1, 2 * claims._SLICE_ROWS + 11):
+    for n in (0, 7, SLICE_ROWS - 1, 2 * SLICE_ROWS + 11):
         batch_of_row = rng.integers(0, 4, n).astype(np.int8)
         for number in range(5):  # (4: a batch no row is in)
             rows = claims._rows_of_batch(batch_of_row, number)
@@ -420,13 +422,13 @@ def test_a_batch_s_rows_and_their_articles_found_a_slice_at_a_time_are_those_of_
 def test_codes_counted_a_slice_at_a_time_are_np_bincount_s_counts():
     """Each figure's batch, run or bucket counted a slice at a time (np.bincount would first make a 64-bit
     copy of the whole table's): the counts np.bincount gives, across slices, with its minimum length."""
-    from auditor._spill import _COUNT_ROWS, counts_of
+    from auditor._spill import SLICE_ROWS, counts_of
 
     rng = np.random.default_rng(11)
-    for n in (0, 1, _COUNT_ROWS, 2 * _COUNT_ROWS + 5):
+    for n in (0, 1, SLICE_ROWS, 2 * SLICE_ROWS + 5):
         for dtype, high in ((np.int8, 100), (np.int16, 3000), (np.int32, 9)):
             codes = rng.integers(0, high, n).astype(dtype)
-            if n > _COUNT_ROWS:
+            if n > SLICE_ROWS:
                 codes[-1] = high  # the largest code only in the last slice
             for minlength in (0, high + 3):
                 np.testing.assert_array_equal(counts_of(codes, minlength), np.bincount(codes, minlength=minlength))
