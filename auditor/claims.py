@@ -154,8 +154,7 @@ def _article_chunks(figures: pd.DataFrame, size: int) -> list[np.ndarray]:
         # Article rows in order, each article's figures together (a spilled table's): the parts are ranges
         # of rows, cut at the first article starting in each next ``size`` rows (no array per row made)
         starts = np.flatnonzero(values[1:] != values[:-1]) + 1  # the first row of each article after the first
-        cuts = _share_starts(starts, size)
-        bounds = [0, *cuts.tolist(), len(values)]
+        bounds = _share_bounds(starts, len(values), size)
         # (4 bytes a row: the parent holds every share's rows while the keys are made, 52 MB at 6.5M figures)
         return [np.arange(start, stop, dtype=row_dtype(len(values))) for start, stop in zip(bounds, bounds[1:])]
     del values
@@ -169,10 +168,20 @@ def _article_chunks(figures: pd.DataFrame, size: int) -> list[np.ndarray]:
     return [np.flatnonzero(part_of_row == part) for part in np.unique(part_of_article).tolist()]
 
 
-def _share_starts(starts: np.ndarray, size: int) -> np.ndarray:
-    """Of the first rows of articles (ascending, the first article's left out), those that begin a share
-    of about ``size`` rows: the first article starting in each next ``size`` rows."""
-    return starts[np.flatnonzero(starts // size != np.concatenate(([0], starts[:-1] // size)))]
+def _share_bounds(starts: np.ndarray, total: int, size: int) -> list[int]:
+    """The bounds of shares of whole articles of about ``size`` rows, of ``total`` rows: a share starts at
+    the first article starting in each next ``size`` rows. ``starts``: the articles' first rows after the
+    first article's (ascending; an article with no rows repeats the next one's start).
+
+    Looked up per share (a few hundred at 1 GB), not worked out per article: the articles' starts and
+    their shares (~5 arrays of 8 bytes an article) were the main process's peak as the keys' tasks were
+    sent at 1 GB."""
+    marks = np.arange(size, total, size, dtype=np.int64)  # the first row of each next ``size`` rows
+    found = np.searchsorted(starts, marks)  # the first article starting at or past each
+    inside = found < len(starts)
+    firsts = starts[found[inside]]
+    firsts = firsts[(firsts < marks[inside] + size) & (firsts < total)]  # one starting within those rows
+    return [0, *firsts.tolist(), total]
 
 
 def _positions_by(values: np.ndarray) -> tuple[list[Any], list[np.ndarray]]:
@@ -1621,20 +1630,10 @@ class _ArticleOfRow:
 
     def shares(self, size: int) -> list[range]:
         """The figures in ranges of whole articles of about ``size`` figures, cut as
-        :func:`_article_chunks` cuts them (:func:`_share_starts`): shares for tasks, no array of rows made."""
+        :func:`_article_chunks` cuts them (:func:`_share_bounds`): shares for tasks, no array of rows made."""
         ends = self._ends
-        total = int(ends[-1]) if len(ends) else 0
-        # An article's first row is the end of the one before; those of articles with figures (after the
-        # first) are the distinct ends in (0, total). A share starts at the first in each next ``size`` rows:
-        # the first end at or past each multiple of ``size``, when below the next one. Looked up per share (a
-        # few hundred at 1 GB), not made per article: the articles' starts and their buckets (~5 arrays of 8
-        # bytes an article) were the main process's peak as the keys' tasks were sent at 1 GB.
-        marks = np.arange(size, total, size, dtype=np.int64)
-        found = np.searchsorted(ends[:-1], marks)
-        inside = found < len(ends) - 1
-        firsts = ends[:-1][found[inside]]
-        firsts = firsts[(firsts < marks[inside] + size) & (firsts < total)]
-        bounds = [0, *firsts.tolist(), total]
+        # (an article's first row is the end of the one before)
+        bounds = _share_bounds(ends[:-1], int(ends[-1]) if len(ends) else 0, size)
         return [range(start, stop) for start, stop in zip(bounds, bounds[1:])]
 
 
