@@ -575,7 +575,6 @@ class _IdsSeen:
     def __init__(self) -> None:
         self._pending: set[str] = set()
         self._db: Any = None  # (opened when the first ids are moved there)
-        self.hashed = 0  # how many ids were moved there
 
     @staticmethod
     def _hashes(ids: Iterable[str]) -> list[bytes]:
@@ -613,7 +612,6 @@ class _IdsSeen:
         self._pending = set()
         with self._db:
             self._db.executemany("INSERT OR IGNORE INTO seen VALUES (?)", ((h,) for h in sorted(hashes)))
-        self.hashed += len(hashes)
 
     def close(self) -> None:
         if self._db is not None:
