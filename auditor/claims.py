@@ -1024,25 +1024,11 @@ def _cut_on_workers(
     del futures
     # The shares' rows (unless ranges) handed over in a file: sent as arguments, they stayed in this
     # process (the pool keeps a task's arguments until it ends) while the cut came back, its peak then
-    sent: list[range] | str = shares if all(isinstance(r, range) for r in shares) \
-        else _saved_arrays(folder / "shares.npz", shares)
+    sent: list[range] | _Parked = shares if all(isinstance(r, range) for r in shares) \
+        else _parked(folder / "shares.pickle", shares)
     del shares
-    # The cut comes back in a file too: pickled, it was here twice at once (its bytes and its array)
-    return _taken_arrays(submit(_cut_task, paths, sent, folder, chosen, n_batches).result())[0]
-
-
-def _saved_arrays(path: Path, arrays: list[np.ndarray]) -> str:
-    """``arrays`` written in ``path`` (``np.savez``): its path, for :func:`_taken_arrays` in another process."""
-    np.savez(path, *arrays)
-    return str(path)
-
-
-def _taken_arrays(path: str) -> list[np.ndarray]:
-    """The arrays :func:`_saved_arrays` wrote in ``path``, in order; the file removed."""
-    with np.load(path) as stored:
-        arrays = [stored[f"arr_{k}"] for k in range(len(stored.files))]
-    os.unlink(path)
-    return arrays
+    # The cut comes back in a file too: returned, it was here twice at once (its pickled bytes and its array)
+    return submit(_cut_task, paths, sent, folder, chosen, n_batches).result().taken()[0]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1050,7 +1036,8 @@ class _Parked:
     """A task's arguments pickled in a file (:func:`_parked`), sent as its path. A pool holds what a task
     was sent until it ends (the objects, and their pickled bytes until written to the worker): a big
     key's rows and its articles' (~10 MB a million figures) stayed in this process while the task ran
-    (at 1 GB its RSS through the claims step was 215 MB with them, 152 MB without)."""
+    (at 1 GB its RSS through the claims step was 215 MB with them, 152 MB without). A task's result
+    comes back so too when returning it would hold it here twice (its pickled bytes and itself)."""
 
     path: str
 
@@ -1073,12 +1060,12 @@ def _parked(path: Path, *arguments: Any) -> _Parked:
     return _Parked(str(path))
 
 
-def _cut_task(paths: list[str], shares: list[range] | str, folder: Path, chosen: dict[str, str],
-              n_batches: int | None) -> str:
+def _cut_task(paths: list[str], shares: list[range] | _Parked, folder: Path, chosen: dict[str, str],
+              n_batches: int | None) -> _Parked:
     """The task of :func:`_cut_on_workers`: the parts and links read from ``paths`` (removed), each
-    share's rows (``shares``: ranges, or the file of their arrays, removed); the keys gathered and cut
+    share's rows (``shares``: ranges, or parked: their arrays); the keys gathered and cut
     (:class:`~auditor._key_cut.KeyCut`: no array of the whole corpus's keys is held), each figure's
-    batch or bucket written in a file in ``folder`` (:func:`_saved_arrays`): its path. (A share's
+    batch or bucket parked in a file in ``folder``. (A share's
     links are those inside it: a part and its total are figures of one sentence, and a share holds
     whole articles.)"""
     from ._parallel import apply_settings, in_pool_worker, run_apart
@@ -1088,8 +1075,8 @@ def _cut_task(paths: list[str], shares: list[range] | str, folder: Path, chosen:
         # first claims tasks (a big key's first) from its own size, not from the cut's (~30 MB more at 1 GB)
         return run_apart(_cut_task, paths, shares, folder, chosen, n_batches)
     apply_settings(chosen)
-    if isinstance(shares, str):
-        shares = _taken_arrays(shares)
+    if isinstance(shares, _Parked):
+        shares = shares.taken()[0]
     cut = KeyCut(sum(len(share) for share in shares), Path(folder), load_config())
     for path, share in zip(paths, shares):
         share = np.arange(share.start, share.stop) if isinstance(share, range) else share
@@ -1099,7 +1086,7 @@ def _cut_task(paths: list[str], shares: list[range] | str, folder: Path, chosen:
         del frames
     del shares
     of_row = cut.cut(n_batches)
-    out = _saved_arrays(Path(folder) / "cut.npz", [of_row])
+    out = _parked(Path(folder) / "cut.pickle", of_row)
     del of_row
     release_memory()
     return out
