@@ -107,21 +107,25 @@ def _prefilter() -> Caseless:
 
 
 @lru_cache(maxsize=1)
-def _count_words() -> re.Pattern[str]:
+def _count_words() -> tuple[re.Pattern[str], re.Pattern[str]]:
     """Over a lower-cased sentence, as a whole token: a word other than "a"/"an" that may start a number, one that
     tells of a single victim, or one that may make an "a"/"an" a count (``_article_counts``).
 
     The words stand as whole tokens ("two", "killed") or before a hyphen ("twenty-five"): a letter never
     touches a token's start or end, and where a digit or "_" does, ``_DIGIT`` finds that instead.
+    Returns the pattern and its form for ASCII text, the same matches there (``\b`` reads the same letters,
+    and ``\s`` lists the four separators only Unicode's takes) a fifth faster.
     """
     counts = _article_counts()
     if counts is None:
-        return re.compile("")  # (every sentence is read)
+        return re.compile(""), re.compile("")  # (every sentence is read)
     after_article, nouns = counts
     words = (_start_words() - _ARTICLES) | _casualty_words() | nouns
     if not all(w.replace("-", "").replace("'", "").isalpha() for w in words | after_article):
-        return re.compile("")  # a word of another shape ("u.s."): every sentence is read
-    return re.compile(rf"\b(?:{literal_alternation(words)}|an?\s+(?:{literal_alternation(after_article)}))\b")
+        return re.compile(""), re.compile("")  # a word of another shape ("u.s."): every sentence is read
+    counted, followed = literal_alternation(words), literal_alternation(after_article)
+    return (re.compile(rf"\b(?:{counted}|an?\s+(?:{followed}))\b"),
+            re.compile(rf"\b(?:{counted}|an?[\s\x1c-\x1f]+(?:{followed}))\b", re.ASCII))
 
 
 @lru_cache(maxsize=1)
@@ -170,7 +174,9 @@ def _can_count(text: str, lowered: str | None = None) -> bool:
     """
     if _DIGIT.search(text) is not None or "Σ" in text or "İ" in text:
         return True  # a digit; or letters whose lower case depends on their neighbours or grows
-    return _count_words().search(text.lower() if lowered is None else lowered) is not None
+    if lowered is None:
+        lowered = text.lower()
+    return _count_words()[lowered.isascii()].search(lowered) is not None
 
 
 def _may_hold_figure(text: str) -> bool:
