@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import compress, count
+from operator import itemgetter
 
 from ._units import UnitReading, currency_before, may_start_unit, unit_after, unit_in_compound
 from . import provenance
@@ -224,7 +225,8 @@ def _edges(table: dict[tuple[str, ...], str]) -> tuple[dict[str, tuple[int, ...]
 
 def _match(tokens: list[Token], j: int, table: dict[tuple[str, ...], str]) -> tuple[str, int] | None:
     """Longest phrase of ``table`` starting at token j: (category, length)."""
-    lengths = _edges(table)[0].get(tokens[j].lower)
+    # (the edges read without a call when known: a few calls a word read)
+    lengths = (_EDGES.get(id(table)) or _edges(table))[0].get(tokens[j].lower)
     if lengths is None:
         return None
     n = len(tokens)
@@ -239,7 +241,7 @@ def _match(tokens: list[Token], j: int, table: dict[tuple[str, ...], str]) -> tu
 
 def _match_ending_key(tokens: list[Token], j: int, table: dict[tuple[str, ...], str]) -> tuple[str, ...] | None:
     """Longest phrase of ``table`` ending at token j (the phrase itself)."""
-    lengths = _edges(table)[1].get(tokens[j].lower)
+    lengths = (_EDGES.get(id(table)) or _edges(table))[1].get(tokens[j].lower)
     if lengths is None:
         return None
     for length in lengths:  # only the lengths of the phrases that end with this word
@@ -259,6 +261,7 @@ def _read_noun_phrase(tokens: list[Token], j: int) -> tuple[int, int, bool, int]
     """
     words = category_words()
     predicate_starts = _edges(words.predicates)[0]
+    coord_nouns = _structure().coord_nouns
     n = len(tokens)
     while j < n and tokens[j].text in "”\"’'":
         j += 1
@@ -299,7 +302,7 @@ def _read_noun_phrase(tokens: list[Token], j: int) -> tuple[int, int, bool, int]
                 of_used = True
                 j = k
                 continue
-        if count > 0 and tok.lower in _structure().coord_nouns and j + 1 < n and (_is_people_noun(tokens[j + 1]) or (
+        if count > 0 and tok.lower in coord_nouns and j + 1 < n and (_is_people_noun(tokens[j + 1]) or (
                 j + 2 < n and tokens[j + 1].kind == "word" and tokens[j + 1].lower not in _CLAUSE_WORDS
                 and tokens[j + 1].lower not in _start_words() and _is_people_noun(tokens[j + 2]))):
             # "17 soldiers and militiamen": one counted phrase of two nouns (coord.noun)
@@ -698,6 +701,9 @@ def _territory_context(tokens: list[Token], m: NumberMention, next_token: int) -
     return any(w in words.territory_words for w in window)
 
 
+_PRIORITY_OF = itemgetter(0)  # an option's priority (see _draft)
+
+
 def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Draft | None:
     """Read unit, counted noun and category around one number; None when it is no figure."""
     words = category_words()
@@ -775,7 +781,7 @@ def _draft(tokens: list[Token], text: str, offset: int, m: NumberMention) -> _Dr
         if apposed is not None:
             options.append((_priority("count.apposition"), apposed[0], "head", ["count.apposition", apposed[1]]))
         if options:
-            _p, category, evidence, chosen = max(options, key=lambda o: o[0])
+            _p, category, evidence, chosen = max(options, key=_PRIORITY_OF)
             rules.extend(chosen)
             if evidence == "predicate" and predicate is not None and np_last < np_first and not predicate.insertion:
                 last = max(last, predicate.last)
