@@ -215,7 +215,11 @@ _EDGES: dict[int, tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]]
 
 
 def _edges(table: dict[tuple[str, ...], str]) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]]:
-    """The lengths (longest first) of a phrase table's phrases by first word and by last word, once per table."""
+    """The lengths (longest first) of a phrase table's phrases by first word and by last word, once per table.
+
+    The hot readers ask ``_EDGES.get(id(table)) or _edges(table)``: known edges without a call (a tenth of
+    reading a phrase).
+    """
     found = _EDGES.get(id(table))
     if found is None:
         found = (phrase_lengths(table), phrase_lengths(table, at=-1))
@@ -225,7 +229,6 @@ def _edges(table: dict[tuple[str, ...], str]) -> tuple[dict[str, tuple[int, ...]
 
 def _match(tokens: list[Token], j: int, table: dict[tuple[str, ...], str]) -> tuple[str, int] | None:
     """Longest phrase of ``table`` starting at token j: (category, length)."""
-    # (the edges read without a call when known: a few calls a word read)
     lengths = (_EDGES.get(id(table)) or _edges(table))[0].get(tokens[j].lower)
     if lengths is None:
         return None
@@ -260,7 +263,7 @@ def _read_noun_phrase(tokens: list[Token], j: int) -> tuple[int, int, bool, int]
     Skips closing quotes, a partitive "of (the)", and bracketed insertions ("[Shiite militia]").
     """
     words = category_words()
-    predicate_starts = _edges(words.predicates)[0]
+    predicate_starts = (_EDGES.get(id(words.predicates)) or _edges(words.predicates))[0]
     coord_nouns = _structure().coord_nouns
     n = len(tokens)
     while j < n and tokens[j].text in "”\"’'":
@@ -366,8 +369,9 @@ def _predicate_after(tokens: list[Token], j: int, nested: bool = False) -> _Pred
     """What happened to the counted things, read after their noun phrase."""
     words = category_words()
     rules = _structure()
-    predicate_starts = _edges(words.predicates)[0]
-    insertion_starts = _edges(rules.insertions)[0]  # (an insertion starts with a comma or one of these words)
+    predicate_starts = (_EDGES.get(id(words.predicates)) or _edges(words.predicates))[0]
+    # (an insertion starts with a comma or one of these words)
+    insertion_starts = (_EDGES.get(id(rules.insertions)) or _edges(rules.insertions))[0]
     steps = 0
     passive = insertion = False
     n = len(tokens)
@@ -424,7 +428,8 @@ def _predicate_after(tokens: list[Token], j: int, nested: bool = False) -> _Pred
                     if found_after is not None:
                         return found_after
                     break
-                direct = _match(tokens, k, words.predicates) if k > j + 1 else None
+                direct = _match(tokens, k, words.predicates) if k > j + 1 and tokens[k].lower in predicate_starts \
+                    else None
                 if direct is not None and direct[0] in CASUALTY_CATEGORIES and _verb_form(tokens[k].lower):
                     # "43 students from the teachers' college disappeared"
                     key = tuple(map(_LOWER, tokens[k:k + direct[1]]))
@@ -504,7 +509,7 @@ def _head_category(tokens: list[Token], first: int, last: int) -> tuple[str | No
     if last < first:
         return None, "", last, ""
     words = category_words()
-    head_ends = _edges(words.heads)[1]
+    head_ends = (_EDGES.get(id(words.heads)) or _edges(words.heads))[1]
     for end in range(last, first - 1, -1):
         word = tokens[end].lower
         if word not in head_ends:  # no head phrase ends with this word (most words)
@@ -600,8 +605,9 @@ def _is_people_noun(tok: Token) -> bool:
 def _adjective(tokens: list[Token], first: int, last: int) -> tuple[str, str] | None:
     """A casualty word used as an adjective inside the counted phrase ("400 displaced families"): (category, rule)."""
     words = category_words()
+    predicate_starts = (_EDGES.get(id(words.predicates)) or _edges(words.predicates))[0]
     for j in range(first, last):
-        found = _match(tokens, j, words.predicates)
+        found = _match(tokens, j, words.predicates) if tokens[j].lower in predicate_starts else None
         if found is not None and j + found[1] <= last:
             key = tuple(map(_LOWER, tokens[j:j + found[1]]))
             return found[0], words.rule_of[("after", key)].id
