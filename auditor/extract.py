@@ -165,15 +165,16 @@ _DIGIT = re.compile(r"[\d_]")
 _DECIMAL = re.compile(r"\d")
 
 
-def _can_count(text: str, lowered: str | None = None) -> bool:
+def _can_count(text: str, lowered: str | None = None, *, digit_free: bool = False) -> bool:
     """Whether a sentence may yield a figure: a superset of those that do, tested before any tokenising.
 
     One without a digit or a number or casualty word yields none: ``find_numbers`` finds at most an "a"/"an",
     which no draft keeps unless a word of ``_article_counts`` may make it a count, and ``_single_victims``
     reads nothing. Half the seed articles' candidate sentences ("an offensive", "a statement").
-    ``lowered`` is ``text.lower()``, when the caller has it.
+    ``lowered`` is ``text.lower()``, when the caller has it; ``digit_free``, that the caller found no digit
+    in it (then only a "_" is looked for, not every character read again).
     """
-    if _DIGIT.search(text) is not None or "Σ" in text or "İ" in text:
+    if ("_" in text if digit_free else _DIGIT.search(text) is not None) or "Σ" in text or "İ" in text:
         return True  # a digit; or letters whose lower case depends on their neighbours or grows
     if lowered is None:
         lowered = text.lower()
@@ -187,7 +188,7 @@ def _may_hold_figure(text: str) -> bool:
     if _DECIMAL.search(text) is not None:
         return True
     lowered = text.lower()  # (lower-cased once for both tests)
-    return _can_count(text, lowered) and _prefilter().search(text, lowered=lowered) is not None
+    return _can_count(text, lowered, digit_free=True) and _prefilter().search(text, lowered=lowered) is not None
 
 
 def warm_up() -> None:
