@@ -206,6 +206,7 @@ def warm_up() -> None:
     _lookup()
     _lengths_by_first()
     _combined_heads()
+    _person_phrase_stops()
     provenance.warm_up()
 
 
@@ -1069,7 +1070,7 @@ def _person_phrase(tokens: list[Token], i: int) -> tuple[int, int, int, float] |
     "the traditional ruler of Ogboji"): (first token of the span, head, last token read, how many people)."""
     rules = _structure()
     words = category_words()
-    people = words.people
+    people, group_nouns, stops = words.people, rules.group_nouns, _person_phrase_stops()
     n = len(tokens)
     first = i
     j = i + 1
@@ -1083,11 +1084,10 @@ def _person_phrase(tokens: list[Token], i: int) -> tuple[int, int, int, float] |
             return None
         low = tok.lower
         # (the cheap set and capital tests first: a singular person is among the people words, a demonym capitalised)
-        if low in rules.group_nouns or low in people and _singular_person(tok) or tok.text[:1].isupper() and _demonym(
+        if low in group_nouns or low in people and _singular_person(tok) or tok.text[:1].isupper() and _demonym(
                 tokens, j):
             break
-        if low in _CLAUSE_WORDS or low in _PREPOSITIONS or low in words.not_people or low in _TIME_WORDS \
-                or low in _ORDINALS:
+        if low in stops:
             return None  # "the ninth reporter killed this year": a rank, not a count
         j += 1
     else:
@@ -1113,6 +1113,13 @@ def _person_phrase(tokens: list[Token], i: int) -> tuple[int, int, int, float] |
 _ORDINALS = frozenset(
     "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth latest last next "
     "only same".split())
+
+
+@lru_cache(maxsize=1)
+def _person_phrase_stops() -> frozenset[str]:
+    """The words that end a person phrase unread: clause words, prepositions, things, time words, ordinals
+    (one set: most words of a sentence are looked up, and five lookups were a sixth of reading a phrase)."""
+    return _CLAUSE_WORDS | _PREPOSITIONS | category_words().not_people | _TIME_WORDS | _ORDINALS
 _DEMONYM_ENDINGS = ("an", "ese", "ish", "on", "ch", "i")
 
 
@@ -1148,6 +1155,7 @@ def _single_victims(ctx: ArticleContext, tokens: list[Token], drafts: list[_Draf
     n = len(tokens)
     skip_to = -1
     starters = _single_starters()
+    aux_starts = (_EDGES.get(id(rules.single_aux)) or _edges(rules.single_aux))[0]
     for i in list(compress(count(), map(starters.__contains__, map(_LOWER, tokens)))):
         tok = tokens[i]
         if tok.kind != "word" or i <= skip_to:
@@ -1175,7 +1183,8 @@ def _single_victims(ctx: ArticleContext, tokens: list[Token], drafts: list[_Draf
                     d.rules = ["single.object", obj[1]]
                 skip_to = last
         if d is None:
-            aux = _match(tokens, i, rules.single_aux)
+            # (a determiner that starts no auxiliary is not matched: most starters)
+            aux = _match(tokens, i, rules.single_aux) if tok.lower in aux_starts else None
             if aux is None:
                 continue
             j = i + aux[1]
