@@ -163,6 +163,7 @@ def _article_counts() -> tuple[frozenset[str], frozenset[str]] | None:
 
 _DIGIT = re.compile(r"[\d_]")
 _DECIMAL = re.compile(r"\d")
+_ASCII_DIGIT = re.compile(r"[0-9]")  # \d in ASCII text, a third faster (a range, not a Unicode category)
 
 
 def _can_count(text: str, lowered: str | None = None, *, digit_free: bool = False) -> bool:
@@ -185,7 +186,7 @@ def _may_hold_figure(text: str) -> bool:
     """``_prefilter()`` and ``_can_count`` both: a digit passes each (two thirds of the sentences read), and
     is found ~7x faster than the prefilter's word alternatives are searched. (``_can_count``, which passes
     a third of the others, is asked first.)"""
-    if _DECIMAL.search(text) is not None:
+    if (_ASCII_DIGIT if text.isascii() else _DECIMAL).search(text) is not None:
         return True
     lowered = text.lower()  # (lower-cased once for both tests)
     return _can_count(text, lowered, digit_free=True) and _prefilter().search(text, lowered=lowered) is not None
