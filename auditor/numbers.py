@@ -490,6 +490,7 @@ _PHONE_RE = re.compile(r"(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)\s?)?\d{3,4}[\s.-]\d
 # Every phone number has a digit, a separator and three digits (each alternative's last two groups): a cheap
 # test before the phone pattern, passed by few sentences ("60,000" and "2,500" do not).
 _PHONE_HINT = re.compile(r"\d[\s.-]\d\d\d")
+_ASCII_PHONE_HINT = re.compile(r"[0-9][\s.-][0-9]{3}")  # the same in ASCII text, a range read faster than \d
 _FOUR_DIGITS = re.compile(r"\d{4}")
 
 
@@ -527,8 +528,9 @@ def find_numbers(tokens: list[Token], text: str = "", offset: int = 0) -> list[N
     # Only a digit token starts inside a phone number (its characters are digits, spaces, dots, dashes, brackets and
     # a plus; a word starts with a letter): without a digit among the starts, no search (the hint, one C scan that
     # few sentences pass, is asked first)
+    hint = _ASCII_PHONE_HINT if text.isascii() else _PHONE_HINT
     phones = [(m.start() + offset, m.end() + offset) for m in _PHONE_RE.finditer(text)] \
-        if text and _PHONE_HINT.search(text) and any(tokens[i].kind == "num" for i in starts) else []
+        if text and hint.search(text) and any(tokens[i].kind == "num" for i in starts) else []
     found: list[NumberMention] = []
     read_to = -1  # last token of the mention read last: a number starts after it
     for i in starts:
