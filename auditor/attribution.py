@@ -67,6 +67,9 @@ _NAME_CONNECTORS = _CONNECTORS | {"en", "for", "of"}  # words inside an organisa
 _TOLD_NOUNS = {"news", "site", "agency", "newspaper", "broadcaster", "television", "radio", "channel", "daily",
                "website", "outlet", "paper", "station", "tv", "magazine", "service"}
 _MAX_NAMES = 50_000  # phrases remembered (see Attributor._normalise)
+_MAX_READINGS = 4_096  # sentences remembered (see Attributor._read_sentence)
+# Longer sentences are read every time: a huge article's lines of 100 KB would fill the memo's memory.
+_MAX_READING_CHARS = 600
 # How many sentences before a figure's are read for the sources pronouns point back to.
 _LOOKBACK = 6
 # Participles that go on with the speaker's figures (", bringing the death toll to 110").
@@ -98,6 +101,14 @@ class _Frame(NamedTuple):
     end: int
     credit: Credit
     rule: str
+
+
+class _Reading(NamedTuple):
+    """How a sentence was read, wherever it stands: its frames' offsets from the sentence's start, and the
+    credits the reading remembered, in order (what it leaves for the pronouns of the sentences after)."""
+
+    frames: tuple[tuple[int, int, int, Credit, str], ...]
+    remembered: tuple[Credit, ...]
 
 
 @dataclass(frozen=True)
@@ -228,11 +239,17 @@ class Attributor:
                  actor_lookup: Callable[[str], tuple[str, str] | None] | None = None,
                  place_lookup: Callable[[str], str | None] | None = None,
                  tokens_of: Callable[[Sentence], list[Token]] | None = None,
-                 names: dict[tuple[tuple[str, str], ...], tuple[Credit | None]] | None = None) -> None:
+                 names: dict[tuple[tuple[str, str], ...], tuple[Credit | None]] | None = None,
+                 readings: dict[str, _Reading] | None = None) -> None:
         self.text = text
         # phrase -> its credit, shared by the articles of one actor and place lookup (see _normalise)
         self._names = names
         self._asked_persons = False
+        # sentence -> how it was read, shared alike (see _read_sentence); while a sentence is read, the credits it
+        # remembers and whether it looked at what the sentences before left (a pronoun, a family name)
+        self._readings = readings
+        self._remembered: list[Credit] | None = None
+        self._looked_back = False
         self.sentences = sentences
         self.words = _words()
         self._actor = actor_lookup or (lambda _name: None)
@@ -312,6 +329,35 @@ class Attributor:
         return len(self.sentences[index].text.split()) <= 8
 
     def _read_sentence(self, sentence: Sentence) -> list[_Frame]:
+        """The frames of ``sentence``, its credits remembered for the sentences after.
+
+        The same sentences come back article after article (a wire story's copies, an outlet's boilerplate):
+        with a ``readings`` memo, a sentence is read once, its tokens not cut again, unless its reading looked at
+        what the sentences before it left. (Not for a subclass: a huge article's piece watches what is asked.)"""
+        memo = self._readings
+        text = sentence.text
+        if memo is None or len(text) > _MAX_READING_CHARS or type(self) is not Attributor:
+            return self._read_frames(sentence)
+        start = sentence.start
+        found = memo.get(text)
+        if found is not None:
+            for credit in found.remembered:
+                self._remember(credit)
+            return [_Frame(verb_start + start, a + start, b + start, credit, rule)
+                    for verb_start, a, b, credit, rule in found.frames]
+        self._remembered, self._looked_back = [], False
+        try:
+            frames = self._read_frames(sentence)
+            if not self._looked_back:
+                if len(memo) >= _MAX_READINGS:
+                    memo.clear()
+                memo[text] = _Reading(tuple((f.verb_start - start, f.start - start, f.end - start, f.credit, f.rule)
+                                            for f in frames), tuple(self._remembered))
+        finally:
+            self._remembered = None
+        return frames
+
+    def _read_frames(self, sentence: Sentence) -> list[_Frame]:
         first = _speech_words().search(sentence.text)
         if first is None:
             return []
@@ -602,6 +648,7 @@ class Attributor:
 
     # -- naming --------------------------------------------------------------------------
     def _pronoun(self, word: str) -> Credit | None:
+        self._looked_back = True
         if word in self.words.person_pronouns:
             return self._last_person
         if word in self.words.group_pronouns:
@@ -609,6 +656,8 @@ class Attributor:
         return self._last_thing or self._last_person
 
     def _remember(self, credit: Credit) -> None:
+        if self._remembered is not None:
+            self._remembered.append(credit)
         if credit.source_type == "person":
             self._last_person = credit
             if credit.source not in self._persons and " " in credit.source and credit.source[:1].isupper():
@@ -779,7 +828,7 @@ class Attributor:
         if len(name_tokens) == 1:
             if name_tokens[0].lower.endswith("ing"):
                 return None  # "Citing estimates ...": a verb, not a name
-            self._asked_persons = True
+            self._asked_persons = self._looked_back = True
             known = full_name_of(bare, self._persons)
             if known is not None:
                 return Credit(known, "person")

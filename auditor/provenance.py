@@ -102,11 +102,13 @@ def profile_changed() -> None:
     _actors.cache_clear()
     _actor_lookup.cache_clear()
     _SPEAKER_NAMES.clear()
+    _SPEAKER_READINGS.clear()
 
 
 # Attribution asks about the same few names (outlets, ministries, spokesmen) in sentence after sentence:
-# both lookups are cached, bounded, and so is how it reads a speaker's phrase with them.
+# both lookups are cached, bounded, and so is how it reads a speaker's phrase, and a sentence, with them.
 _SPEAKER_NAMES: dict[Any, Any] = {}
+_SPEAKER_READINGS: dict[str, Any] = {}
 @lru_cache(maxsize=4096)
 def _actor_lookup(name: str) -> tuple[str, str] | None:
     """(canonical name, kind) of a named actor, for attribution."""
@@ -364,7 +366,7 @@ class ArticleContext:
             # given the token cache, not the bound ``self.tokens``: an attributor holding the context made each
             # article's context (its tokens, places, sentences) a reference cycle only the cyclic collector freed
             self._attributor = Attributor(self.article.text, self.sentences, _actor_lookup, _place_kind,
-                                          partial(_tokens_in, self._tokens), _SPEAKER_NAMES)
+                                          partial(_tokens_in, self._tokens), _SPEAKER_NAMES, _SPEAKER_READINGS)
         return self._attributor
 
     def tokens(self, sentence: Sentence) -> list[Token]:
