@@ -115,11 +115,17 @@ class Caseless:
             return self._lower.fullmatch(lowered)
         return self.pattern.fullmatch(text)
 
-    def finditer(self, text: str) -> Iterator[re.Match[str]]:
-        """``pattern.finditer(text)``, with the offsets and groups of :meth:`search`."""
-        if self._lower is not None and (lowered := _fast_form(text)) is not None:
-            return self._lower.finditer(lowered)
-        return self.pattern.finditer(text)
+    def finditer(self, text: str, pos: int = 0, endpos: int | None = None,
+                 lowered: str | None = None) -> Iterator[re.Match[str]]:
+        """``pattern.finditer(text, pos, endpos)``, with the offsets and groups of :meth:`search` (``lowered`` as
+        there)."""
+        end = len(text) if endpos is None else endpos
+        if self._lower is not None:
+            if lowered is None or not text.isascii():
+                lowered = _fast_form(text)
+            if lowered is not None:
+                return self._lower.finditer(lowered, pos, end)
+        return self.pattern.finditer(text, pos, end)
 
     def search(self, text: str, pos: int = 0, endpos: int | None = None,
                lowered: str | None = None) -> re.Match[str] | None:

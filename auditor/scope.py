@@ -181,8 +181,9 @@ def _clause_and_segment(text: str, start: int, end: int, lowered: str) -> tuple[
     a = segment = 0
     # one finditer over the text before ``start`` (what a search from each break's end up to ``start`` finds): a
     # search a break asked again, over the whole text, whether it may be read in lower case (quadratic on a long
-    # sentence with typographic quotes or dashes)
-    for m in _CLAUSE_BREAK.finditer(text[:start]):
+    # sentence with typographic quotes or dashes). Up to ``start`` as ``endpos``: read as if the text ended there
+    # (its ``\b``), without a copy of it lower-cased again.
+    for m in _CLAUSE_BREAK.finditer(text, 0, start, lowered):
         a = m.end()
         if not text[m.start()].isalpha():
             segment = a
