@@ -111,6 +111,12 @@ class _Reading(NamedTuple):
     remembered: tuple[Credit, ...]
 
 
+# A readings memo's keys: a sentence, or for one whose reading looked back, the sentence with the state it was read
+# after (the last person and the last other source credited, the full names seen); its own entry is then _LOOKS_BACK.
+_ReadingKey = str | tuple[str, Credit | None, Credit | None, tuple[str, ...]]
+_LOOKS_BACK = _Reading((), ())
+
+
 @dataclass(frozen=True)
 class _Words:
     speech_verbs: frozenset[str]
@@ -240,7 +246,7 @@ class Attributor:
                  place_lookup: Callable[[str], str | None] | None = None,
                  tokens_of: Callable[[Sentence], list[Token]] | None = None,
                  names: dict[tuple[tuple[str, str], ...], tuple[Credit | None]] | None = None,
-                 readings: dict[str, _Reading] | None = None) -> None:
+                 readings: dict[_ReadingKey, _Reading] | None = None) -> None:
         self.text = text
         # phrase -> its credit, shared by the articles of one actor and place lookup (see _normalise)
         self._names = names
@@ -332,27 +338,36 @@ class Attributor:
         """The frames of ``sentence``, its credits remembered for the sentences after.
 
         The same sentences come back article after article (a wire story's copies, an outlet's boilerplate):
-        with a ``readings`` memo, a sentence is read once, its tokens not cut again, unless its reading looked at
-        what the sentences before it left. (Not for a subclass: a huge article's piece watches what is asked.)"""
+        with a ``readings`` memo, a sentence is read once, its tokens not cut again. One whose reading looked at
+        what the sentences before it left (a pronoun, a family name) is remembered with that state: served only
+        after the same. (Not for a subclass: a huge article's piece watches what is asked.)"""
         memo = self._readings
         text = sentence.text
         if memo is None or len(text) > _MAX_READING_CHARS or type(self) is not Attributor:
             return self._read_frames(sentence)
         start = sentence.start
         found = memo.get(text)
+        if found is _LOOKS_BACK:
+            found = memo.get((text, self._last_person, self._last_thing, tuple(self._persons)))
         if found is not None:
             for credit in found.remembered:
                 self._remember(credit)
             return [_Frame(verb_start + start, a + start, b + start, credit, rule)
                     for verb_start, a, b, credit, rule in found.frames]
+        # the state before the reading (the full names seen are only added to: the first ``named`` of them)
+        person, thing, named = self._last_person, self._last_thing, len(self._persons)
         self._remembered, self._looked_back = [], False
         try:
             frames = self._read_frames(sentence)
-            if not self._looked_back:
-                if len(memo) >= _MAX_READINGS:
-                    memo.clear()
-                memo[text] = _Reading(tuple((f.verb_start - start, f.start - start, f.end - start, f.credit, f.rule)
-                                            for f in frames), tuple(self._remembered))
+            if len(memo) >= _MAX_READINGS:
+                memo.clear()
+            reading = _Reading(tuple((f.verb_start - start, f.start - start, f.end - start, f.credit, f.rule)
+                                     for f in frames), tuple(self._remembered))
+            if self._looked_back:
+                memo[text] = _LOOKS_BACK
+                memo[text, person, thing, tuple(self._persons[:named])] = reading
+            else:
+                memo[text] = reading
         finally:
             self._remembered = None
         return frames

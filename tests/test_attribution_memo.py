@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from auditor import provenance
+from auditor import attribution, provenance
 from auditor.extract import extract_figures
 from auditor.profiles import Profile, active_profile
 
@@ -45,16 +45,20 @@ def test_the_memo_serves_the_same_credit_to_every_article():
     assert _credit("Provincial governor Jean Bosco said 6 civilians were killed in Djugu.") == ("Jean Bosco", "person")
 
 
-def test_a_remembered_sentence_is_served_only_when_its_reading_looked_at_nothing_before_it():
+def test_a_remembered_sentence_is_served_only_after_what_its_reading_looked_at():
     """A sentence read once is served from the memo in another article (its frames moved to where it stands, its
-    credits left for the pronouns after it); one whose reading resolved a pronoun is read again each time."""
+    credits left for the pronouns after it); one whose reading resolved a pronoun is served only after the same
+    state (the last person credited), and read again after another."""
     provenance._SPEAKER_READINGS.clear()
     named = "Provincial governor Jean Bosco said 5 civilians were killed in Djugu."
     pronoun = "He said 3 soldiers were wounded in Bunia."
     first = extract_figures(f"{named} {pronoun}")
-    assert named in provenance._SPEAKER_READINGS and pronoun not in provenance._SPEAKER_READINGS
+    assert isinstance(provenance._SPEAKER_READINGS[named], attribution._Reading)
+    assert provenance._SPEAKER_READINGS[pronoun] is attribution._LOOKS_BACK
     again = extract_figures(f"Fighting went on. {named} {pronoun}")
     assert [(f.source, f.source_type) for f in again] == [(f.source, f.source_type) for f in first] == [
         ("Jean Bosco", "person"), ("Jean Bosco", "person")]
     other = extract_figures(f"Police chief Ali Musa said 2 were killed. {pronoun}")
     assert [(f.source, f.source_type) for f in other] == [("Ali Musa", "person"), ("Ali Musa", "person")]
+    assert [(f.source, f.start) for f in extract_figures(f"{named} {pronoun}")] == [
+        (f.source, f.start) for f in first]
