@@ -195,8 +195,10 @@ class ActorIndex:
             if i < resume:
                 continue
             node = trees[keys[i]]
-            ending = [node[1]]  # ending[d]: the aliases of d words after the first that the text spells here
             k = i + 1
+            if not node[1] and (k == n or not glued[k] or keys[k] not in node[0]):
+                continue  # no alias is this word alone, and none goes on with the next ("the", "Islamic")
+            ending = [node[1]]  # ending[d]: the aliases of d words after the first that the text spells here
             while k < n and glued[k]:
                 node = node[0].get(keys[k])
                 if node is None:
