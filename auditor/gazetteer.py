@@ -169,6 +169,7 @@ class Gazetteer:
         self._place_cache: dict[int, Place] = {}
         self._country_ids: dict[str, int] = data["country_ids"]
         self._hint_cache: dict[frozenset[str], frozenset[str]] = {}
+        self._chosen: dict[tuple[tuple[int, ...], frozenset[str]], tuple[int, bool]] = {}  # what _best chose
         # the last tokens scanned (each article is scanned twice): where names may start, the names found there,
         # and what was taken at each of them with the countries it was read with
         self._scan: tuple[Tokens | None, list[int], dict[int, tuple], dict[int, tuple]] = (None, [], {}, {})
@@ -396,6 +397,10 @@ class Gazetteer:
         """The likeliest place of a name, and whether the name is only one of its GeoNames alternates."""
         if len(candidates) == 1:  # most names: no contest
             return candidates[0] >> 1, bool(candidates[0] & 1)
+        # (kept: a name of many places is met article after article, read with the same few hints)
+        chosen = self._chosen.get((candidates, hint))
+        if chosen is not None:
+            return chosen
         best, best_score = -1, None
         for code in candidates:
             pid = code >> 1
@@ -404,7 +409,10 @@ class Gazetteer:
             score = (rank, self._countries[pid] in hint, curated, not code & 1, self._pops[pid])
             if best_score is None or score > best_score:
                 best, best_score = code, score
-        return best >> 1, bool(best & 1)
+        if len(self._chosen) >= _MAX_CHOSEN:
+            self._chosen.clear()
+        chosen = self._chosen[(candidates, hint)] = best >> 1, bool(best & 1)
+        return chosen
 
     def _has_cue(self, tokens: Tokens, i: int, j: int) -> bool:
         keys = tokens.keys
@@ -726,6 +734,7 @@ def _build(table: dict[str, Any]) -> dict[str, Any]:
 
 _BUCKETS = 1 << 16  # a few first keys each
 _MAX_DECODED = 500_000
+_MAX_CHOSEN = 100_000  # names of several places and the hints they were read with (see Gazetteer._best)
 
 
 def _join(column: list[str]) -> tuple[str, bytes]:
