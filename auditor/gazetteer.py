@@ -206,8 +206,7 @@ class Gazetteer:
             # a name starts with a capital, or with a particle before one ("al-Anbar"); C-level passes over
             # the words, as this looks at every word of every article
             keys = tokens.keys
-            capital = list(map(str.isupper, itemgetter(*starts)(tokens.text))) if len(starts) > 1 else [
-                tokens.text[start].isupper() for start in starts]  # (first letters: one C call picks them all)
+            capital = list(map(str.isupper, map(itemgetter(0), words)))  # (first letters, picked by C calls)
             firsts = list(compress(range(len(words)), capital))
             # (only the words before capitals, a third of them, are looked up; keys[-1] before word 0 is dropped)
             after_particle = [i - 1 for i in compress(firsts, map(self._particles.__contains__,
