@@ -36,7 +36,8 @@ _SPLIT_RE = re.compile(rf"({_WORD_CHAR}{_WORD_CHAR}*+(?:[{_APOSTROPHES}]{_WORD_C
 _UNICODE_WORD_CHAR = r"[0-9A-Za-z\w]"
 _SPLIT_NO_UNDERSCORE_RE = re.compile(
     rf"({_UNICODE_WORD_CHAR}{_UNICODE_WORD_CHAR}*+(?:[{_APOSTROPHES}]{_UNICODE_WORD_CHAR}+)*+)")
-_SPLIT_ASCII_RE = re.compile(r"([0-9A-Za-z][0-9A-Za-z]*+(?:['`][0-9A-Za-z]+)*+)")
+_ASCII_APOSTROPHES = "".join(q for q in _APOSTROPHES if q.isascii())
+_SPLIT_ASCII_RE = re.compile(rf"([0-9A-Za-z][0-9A-Za-z]*+(?:[{_ASCII_APOSTROPHES}][0-9A-Za-z]+)*+)")
 # Where a token may end in a possessive, by apostrophe: each pattern opens with its two letters, which the engine
 # finds faster than a class of apostrophes (and only the apostrophes the text holds are looked for).
 _POSSESSIVE_RES = tuple((q + "s", re.compile(rf"{re.escape(q)}s(?![^\W_])")) for q in _APOSTROPHES)
