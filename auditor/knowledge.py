@@ -111,33 +111,33 @@ class Caseless:
 
     def fullmatch(self, text: str) -> re.Match[str] | None:
         """``pattern.fullmatch(text)``, with the offsets and groups of :meth:`search`."""
-        if self._lower is not None and (lowered := _fast_form(text)) is not None:
-            return self._lower.fullmatch(lowered)
-        return self.pattern.fullmatch(text)
+        pattern, target = self._reading(text, None)
+        return pattern.fullmatch(target)
 
     def finditer(self, text: str, pos: int = 0, endpos: int | None = None,
                  lowered: str | None = None) -> Iterator[re.Match[str]]:
         """``pattern.finditer(text, pos, endpos)``, with the offsets and groups of :meth:`search` (``lowered`` as
         there)."""
-        end = len(text) if endpos is None else endpos
-        if self._lower is not None:
-            if lowered is None or not text.isascii():
-                lowered = _fast_form(text)
-            if lowered is not None:
-                return self._lower.finditer(lowered, pos, end)
-        return self.pattern.finditer(text, pos, end)
+        pattern, target = self._reading(text, lowered)
+        return pattern.finditer(target, pos, len(text) if endpos is None else endpos)
 
     def search(self, text: str, pos: int = 0, endpos: int | None = None,
                lowered: str | None = None) -> re.Match[str] | None:
         """``pattern.search(text, pos, endpos)``: the match's offsets are the text's, but on the fast path
         its groups are read from the lower-cased text. ``lowered`` is ``text.lower()``, when the caller has it."""
-        end = len(text) if endpos is None else endpos
+        pattern, target = self._reading(text, lowered)
+        return pattern.search(target, pos, len(text) if endpos is None else endpos)
+
+    def _reading(self, text: str, lowered: str | None) -> tuple[re.Pattern[str], str]:
+        """The pattern to run and the text to run it on: on the fast path the lower-cased pattern over the
+        lower-cased text (``lowered`` when the caller has it and the text is ASCII: lower-casing keeps
+        its offsets then), else the pattern itself over the text."""
         if self._lower is not None:
             if lowered is None or not text.isascii():
                 lowered = _fast_form(text)
             if lowered is not None:
-                return self._lower.search(lowered, pos, end)
-        return self.pattern.search(text, pos, end)
+                return self._lower, lowered
+        return self.pattern, text
 
 
 # The last text a Caseless read and its lower-cased form, or None where the fast path does not serve it: the
