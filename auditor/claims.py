@@ -73,8 +73,9 @@ _REVIEW = ("decision", "note", "decided_at")
 # share (forking its child, reading its rows and articles, writing its runs, the stages' set-up), so
 # few, sent largest first. A corpus of more than _CLAIM_ROWS_PER_TASK figures a worker has more anyway.
 # On a 4.9 MB generated corpus's 32,318 figures, --jobs 2, 6 runs each: the claims step 1.02-1.22 s
-# (median 1.05) with 1 per worker, 1.06-1.36 s (median 1.18) with 2 (earlier, on another corpus: 2 per
-# worker 0.72x the wall of one process, 4 per worker 0.86x).
+# (median 1.05) with 1 per worker, 1.06-1.36 s (median 1.18) with 2; 3 tasks for the 2 workers (the
+# third to whichever is free first) 1.12-1.27 s (median 1.18). Earlier, on another corpus: 2 per
+# worker 0.72x the wall of one process, 4 per worker 0.86x.
 _CLAIM_TASKS_PER_WORKER = 1
 _GROUP_REVIEW = ("decision", "decision_note", "decided_at")
 
