@@ -360,6 +360,10 @@ def anchor_days_one(prep: PreparedFigures, i: int) -> float:
     return e if not math.isnan(e) else prep.pub_day[i]
 
 
+# Incidents let go between two :meth:`Sweep._forget` (at least)
+_FORGET_EVERY = 4_096
+
+
 class Sweep:
     """The linking of one block (the reports of one blocking key), fed its reports in sweep order
     (:meth:`order`) all at once or a part at a time (a streamed claims task: each part prepared
@@ -396,6 +400,7 @@ class Sweep:
         self._unplaced_towns: list[int] = []  # towns whose province is unknown
         self._wide: list[int] = []  # incidents placed at country level
         self._everything: list[int] = []
+        self._forget_at = _FORGET_EVERY  # (a sweep that lets go) the reach at which _forget runs next
 
     def order(self, rows: Sequence[int] | np.ndarray, days: Sequence[float] | np.ndarray, figure_ids: Any
               ) -> np.ndarray:
@@ -482,16 +487,18 @@ class Sweep:
             for pool in pools:
                 scored = 0
                 for k in reversed(pool):
-                    if k in seen:
-                        continue
-                    seen.add(k)
                     inc = incidents[k]
                     first_day = inc.first_day
                     if dated and first_day == first_day:
                         if day - first_day > window or first_day - day > window:
                             if day - inc.last_day > window:
-                                break  # the pool is in date order: older incidents are further still
+                                # the pool is in date order: older incidents are further still (whether or
+                                # not an earlier pool of this report passed this one: _forget relies on it)
+                                break
                             continue
+                    if k in seen:
+                        continue
+                    seen.add(k)
                     if level == inc.level:  # _place_score's first case, inlined: most candidates
                         if place != inc.place:
                             continue
@@ -562,6 +569,39 @@ class Sweep:
                     incidents[reach] = past
                 reach += 1
             self._reach = reach
+            if let_go is not None and reach >= self._forget_at:
+                self._forget(day)
+
+    def _forget(self, day: float) -> None:
+        """Drop what no report from ``day`` on can read of the incidents let go (a big streamed key lets go
+        of a hundred thousand and more: each an entry in the list and in two or three pools, ~60 bytes).
+
+        A pool is scanned from its end and stops at the first incident let go whose last day is more than
+        a window before the report's; reports come in day order, so all a pool holds before the last such
+        incident is never read again, nor that incident: cut off. The incidents no pool lists any more,
+        before the first that one does, leave the list; the pools' entries are renumbered. The links made
+        are the same."""
+        incidents, window = self.incidents, self.window
+        reach = self._reach
+        pools = [*self._by_place.values(), *self._by_admin1.values(), *self._provinces.values(),
+                 self._all_provinces, self._unplaced_towns, self._wide, self._everything]
+        first = reach  # the first incident still listed (or not let go)
+        for pool in pools:
+            for j in range(len(pool) - 1, -1, -1):
+                k = pool[j]
+                if k < reach and day - incidents[k].last_day > window:
+                    del pool[:j + 1]
+                    break
+            if pool:
+                first = min(first, min(pool))
+        if first:
+            del incidents[:first]
+            for pool in pools:
+                pool[:] = [k - first for k in pool]
+            self._reach = reach - first
+        # Next when as many more were let go as are left (at least _FORGET_EVERY): each incident renumbered
+        # a few times at most
+        self._forget_at = self._reach + max(_FORGET_EVERY, len(incidents))
 
     def finish(self) -> list[Incident]:
         """The block's incidents, in the order they opened, but those already let go (their words let go:

@@ -154,6 +154,57 @@ def test_a_streamed_task_gives_the_whole_tasks_tables(seed, segment, monkeypatch
     assert prepared_sizes and max(prepared_sizes) < len(figures) / 2
 
 
+def _daily(days: int, per_day: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A war's daily tolls: every figure dated (none undated: the sweep lets go of incidents as it passes
+    them), in towns and the provinces and country around them, some incidents reported first for a province
+    and then for a town (the sweep lists such an incident again, in the town's pools, after younger ones)."""
+    rng = random.Random(seed)
+    rows, articles = [], []
+    start = pd.Timestamp("2023-01-01")
+    for d in range(days):
+        published = (start + pd.Timedelta(days=d)).strftime("%Y-%m-%d")
+        for j in range(per_day):
+            article = f"d{d:03d}-{j}"
+            articles.append({"article_id": article, "outlet": rng.choice(["Reuters", "AP", "AFP", "BBC"]),
+                             "published": published, "title": "", "path": f"{article}.md"})
+            place, country = rng.choice(_TOWNS[:3] + _TOWNS[5:] + _WIDE[:3])
+            event = (start + pd.Timedelta(days=max(0, d - rng.randrange(0, 3)))).strftime("%Y-%m-%d")
+            value = rng.choice([3, 5, 8, 12, 20, 21])
+            sentence = (f"{value} people were killed when a {rng.choice(_WORDS)} near the {rng.choice(_WORDS)} "
+                        f"in {place} was hit, officials said.")
+            rows.append(make_figure_row(f"{article}-0", article, value, category="killed", location=place,
+                                        country=country, sentence=sentence, published=published,
+                                        event_date=event if rng.random() < 0.6 else ""))
+    figures = make_figures_frame(rows).assign(event_date=[r["event_date"] for r in rows],
+                                              country=[r["country"] for r in rows])
+    return figures, pd.DataFrame(articles)
+
+
+def test_a_long_streamed_key_forgets_the_incidents_it_let_go_and_links_as_the_whole_task(monkeypatch, tmp_path):
+    """The sweep of a streamed key drops, every so often, what no later report can read of the incidents it
+    let go (their entries in its pools and list): the incidents, groups and conflicts are the whole task's."""
+    from auditor import incidents
+
+    figures, articles = _daily(days=160, per_day=7, seed=4)
+    _streamed_above(monkeypatch, WHOLE)
+    expected = _task(figures, articles, "frame", tmp_path / "whole")
+    assert expected[0]["incident_id"].nunique() > 300 and len(expected[2]) > 20
+    dropped: list[int] = []
+    forget = incidents.Sweep._forget
+
+    def counted(self, day):
+        before = len(self.incidents)
+        forget(self, day)
+        dropped.append(before - len(self.incidents))
+
+    monkeypatch.setattr(incidents.Sweep, "_forget", counted)
+    monkeypatch.setattr(incidents, "_FORGET_EVERY", 8)
+    for segment in (16, 200):
+        _streamed_above(monkeypatch, segment)
+        _same(_task(figures, articles, "frame", tmp_path / f"streamed-{segment}"), expected)
+    assert len(dropped) > 10 and sum(dropped) > 200  # it ran, and dropped most of the incidents
+
+
 @pytest.mark.parametrize("how", ["frame", "spill"])
 def test_a_streamed_task_of_many_places_and_ids_gives_the_whole_tasks_tables(how, monkeypatch, tmp_path):
     """A streamed task keeps each figure's place, province and reference place as a small integer (widened
