@@ -462,10 +462,8 @@ class Sweep:
         words_of = texts.words if texts is not None else {}
         weight = texts.weight.__getitem__ if texts is not None else None
         fsum, isnan = math.fsum, math.isnan
-        by_place, by_admin1, provinces = self._by_place, self._by_admin1, self._provinces
-        all_provinces, unplaced_towns, wide = self._all_provinces, self._unplaced_towns, self._wide
-        everything = self._everything
-        lists = (by_place, by_admin1, provinces, all_provinces, unplaced_towns, wide, everything)
+        lists = self._pools()
+        by_place, by_admin1, provinces, all_provinces, unplaced_towns, wide, everything = lists
         no_words: frozenset[str] = frozenset()
         day = math.nan
         for i in order:
@@ -572,6 +570,12 @@ class Sweep:
             if let_go is not None and reach >= self._forget_at:
                 self._forget(day)
 
+    def _pools(self) -> tuple:
+        """The open incidents' pools (what :func:`_index` fills; by place, by province..., then lists), as
+        :meth:`feed` scans them and :meth:`_forget` renumbers them: one list of them, so neither misses one."""
+        return (self._by_place, self._by_admin1, self._provinces, self._all_provinces, self._unplaced_towns,
+                self._wide, self._everything)
+
     def _forget(self, day: float) -> None:
         """Drop what no report from ``day`` on can read of the incidents let go (a big streamed key lets go
         of a hundred thousand and more: each an entry in the list and in two or three pools, ~60 bytes).
@@ -583,8 +587,7 @@ class Sweep:
         are the same."""
         incidents, window = self.incidents, self.window
         reach = self._reach
-        pools = [*self._by_place.values(), *self._by_admin1.values(), *self._provinces.values(),
-                 self._all_provinces, self._unplaced_towns, self._wide, self._everything]
+        pools = [pool for group in self._pools() for pool in (group.values() if isinstance(group, dict) else (group,))]
         first = reach  # the first incident still listed (or not let go)
         for pool in pools:
             for j in range(len(pool) - 1, -1, -1):
