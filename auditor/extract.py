@@ -109,7 +109,7 @@ def _prefilter() -> Caseless:
 
 @lru_cache(maxsize=1)
 def _count_words() -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """Over a lower-cased sentence, as a whole token: a word other than "a"/"an" that may start a number, one that
+    r"""Over a lower-cased sentence, as a whole token: a word other than "a"/"an" that may start a number, one that
     tells of a single victim, or one that may make an "a"/"an" a count (``_article_counts``).
 
     The words stand as whole tokens ("two", "killed") or before a hyphen ("twenty-five"): a letter never
