@@ -16,10 +16,11 @@ What is held at once: a share's parts, each prefix's distinct days, one partitio
 few numbers per key, and the answer (a small integer per figure).
 
 The batches are packed as :func:`auditor.claims._packed` packs them (the biggest key first, each into
-the emptiest batch); keys of equal size are taken in the order of a hash of their name (not of the name
-itself: the names are not all held). Keys that a part naming its total joins count as one, named by the
-smallest name among them, as :func:`auditor.claims._keys_joined` does; a key's cache bucket is a hash
-of that name (:func:`bucket_of_name`), so the same as the in-memory cut's.
+the emptiest batch; one batch per worker: by cost, :func:`batch_of_costed_block`); keys of equal size
+are taken in the order of a hash of their name (not of the name itself: the names are not all held).
+Keys that a part naming its total joins count as one, named by the smallest name among them, as
+:func:`auditor.claims._keys_joined` does; a key's cache bucket is a hash of that name
+(:func:`bucket_of_name`), so the same as the in-memory cut's.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from __future__ import annotations
 import heapq
 import pickle
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,16 @@ CACHE_BUCKETS = 64
 BUCKET_ROWS = 2_000
 # Days of a prefix gathered before they are merged into its distinct days (at least).
 _MERGE_DAYS = 65_536
+# What one figure costs a claims task, by the kind of its blocking key (:func:`key_kind`), relative to a
+# point event's report (killed, wounded...: each is scored against the open incidents of its key).
+# `benchmarks/bench_claims.py costs DIR` measures it: the stages' CPU per figure of each kind's keys
+# together, on figures typed as a task reads them. On a generated corpus of 32,318 figures, 4 runs:
+# point events 46-60 µs, other incident figures 30-45 (0.63-0.77 of a point event's), cumulative ones
+# 23-33 (0.49-0.55), distances 7-11 (0.14-0.22). The table adds to each the ~5 µs every figure costs a
+# task whatever its kind (reading its row, writing its filled columns). Figures keyed alone (a key
+# each: its fixed cost) cost 32 µs on the seeds' copies (2,500 figures; their point events 20: the same
+# few reports again and again score fast). An estimate: it only shares the work out.
+FIGURE_COST = {"point": 1.0, "incident": 0.75, "cumulative": 0.6, "distance": 0.3, "single": 0.8}
 
 
 def n_buckets(n_rows: int) -> int:
@@ -93,6 +104,51 @@ def batch_of_block(sizes: Sequence[int], n_batches: int) -> np.ndarray:
         size, i = heapq.heappop(smallest)
         batch[k] = i
         heapq.heappush(smallest, (size + sizes[k], i))
+    return batch
+
+
+def figure_kind(category: str, cumulative: bool, point_events: Collection[str], single: bool = False) -> str:
+    """What kind of report a figure of ``category`` is, for its cost (:data:`FIGURE_COST`)."""
+    if single:
+        return "single"
+    if category == "distance":
+        return "distance"
+    if cumulative:
+        return "cumulative"
+    return "point" if category in point_events else "incident"
+
+
+def key_kind(name: str, point_events: Collection[str]) -> str:
+    """:func:`figure_kind` of the figures of the blocking key ``name``, read from the name:
+    ``category|scope|country|day``, ``category|single|figure id`` or ``distance|place|place``."""
+    category, _, rest = str(name).partition("|")
+    second = rest.partition("|")[0]
+    return figure_kind(category, second == "cumulative", point_events, single=second == "single")
+
+
+def key_cost(name: str, point_events: Collection[str]) -> float:
+    """What one figure of the blocking key ``name`` costs a claims task (:data:`FIGURE_COST`)."""
+    return FIGURE_COST[key_kind(name, point_events)]
+
+
+def batch_of_costed_block(rows: Sequence[int], costs: Sequence[float], n_batches: int, most_rows: int
+                          ) -> np.ndarray:
+    """The batch of each block of figures (``rows`` figures costing ``costs`` in all, in the order ties
+    are taken in), the blocks packed into ``n_batches`` of similar cost: the costliest first, each into
+    the cheapest batch with room for its rows (``most_rows`` a batch, what a task's memory is sized
+    for), or, none with room, into the batch of the fewest rows. Batches are numbered in the order
+    they first receive a block. For a batch per worker, where the slowest task is the claims step's
+    end: the same number of figures can cost twice as much (point events against distances)."""
+    by_cost = sorted(range(len(costs)), key=lambda k: -costs[k])  # stable: ties in the order given
+    batches = max(1, min(n_batches, len(costs)))
+    cost, held = [0.0] * batches, [0] * batches
+    batch = np.empty(len(costs), dtype=np.int64)
+    for k in by_cost:
+        room = [i for i in range(batches) if held[i] + rows[k] <= most_rows]
+        i = min(room, key=lambda i: (cost[i], i)) if room else min(range(batches), key=lambda i: (held[i], i))
+        batch[k] = i
+        cost[i] += costs[k]
+        held[i] += rows[k]
     return batch
 
 
@@ -220,6 +276,7 @@ class KeyCut:
         self.n_rows = n_rows
         self.folder = Path(folder)
         self.tolerance = float(config.link.get("event_date_tolerance_days", 1.0))
+        self.point_events = config.point_events
         self.n_partitions = max(1, -(-n_rows // PARTITION_ROWS))
         self._prefixes = Prefixes()
         self._dated = self.folder / "in-runs.pickle"
@@ -255,12 +312,17 @@ class KeyCut:
                 self._link_keys[int(rows[at])] = ("alone", str(alone.iloc[at])) if by_itself[at] \
                     else ("run", int(codes[at]), float(day[at]))
 
-    def cut(self, n_batches: int | None) -> np.ndarray:
+    def cut(self, n_batches: int | None, most_rows: int | None = None) -> np.ndarray:
         """Each figure's batch (``n_batches`` of them at most), or with ``n_batches`` ``None`` its cache
-        bucket (:func:`n_buckets`), in the smallest integer type. The files written are removed."""
+        bucket (:func:`n_buckets`), in the smallest integer type; with ``most_rows``, the batches packed
+        by cost, none above that many figures where it can be (:func:`batch_of_costed_block`). The
+        files written are removed."""
         from .claims import _positions_by  # (claims imports this module)
 
         base, names, sizes = self._prefixes.make_runs(self.tolerance)
+        costed = n_batches is not None and most_rows is not None
+        unit_costs = [np.array([key_cost(name, self.point_events) for name in names], dtype="float64")] \
+            if costed else None
         unit_of_linked: dict[int, int] = {}
         linked_names: dict[int, str] = {}
         for row, key in self._link_keys.items():
@@ -270,9 +332,11 @@ class KeyCut:
         hashes = [pd.util.hash_array(np.array(names, dtype=object))]
         crcs = [np.array([_crc(name) for name in names], dtype=np.int64)]
         unit_sizes = [np.array(sizes, dtype=np.int64)]
-        n_units = self._key_alone(len(names), hashes, crcs, unit_sizes, unit_of_linked, linked_names)
+        n_units = self._key_alone(len(names), hashes, crcs, unit_sizes, unit_of_linked, linked_names, unit_costs)
         del names, sizes
         hashes, crcs, unit_sizes = np.concatenate(hashes), np.concatenate(crcs), np.concatenate(unit_sizes)
+        # (a unit's cost: its figures times a figure's cost; joined keys' summed)
+        cost_of_unit = unit_sizes * np.concatenate(unit_costs) if unit_costs is not None else None
         root = np.arange(n_units, dtype=np.int64)
         pairs = ((unit_of_linked[a], unit_of_linked[b]) for a, b in self._link_pairs)
         for key, joined in joined_roots(pairs, linked_names.__getitem__).items():
@@ -286,7 +350,12 @@ class KeyCut:
             # Equal sizes in the order of the name's hash (then the key's number): the same on every run
             blocks = blocks[np.lexsort((blocks, hashes[blocks]))]
             batch_of_root = np.zeros(n_units, dtype=np.int64)
-            batch_of_root[blocks] = batch_of_block(totals[blocks].tolist(), n_batches)
+            if cost_of_unit is not None:
+                costs = np.bincount(root, weights=cost_of_unit, minlength=n_units)
+                batch_of_root[blocks] = batch_of_costed_block(totals[blocks].tolist(), costs[blocks].tolist(),
+                                                              n_batches, most_rows)  # type: ignore[arg-type]
+            else:
+                batch_of_root[blocks] = batch_of_block(totals[blocks].tolist(), n_batches)
             made = int(batch_of_root[blocks].max()) + 1 if len(blocks) else 1
             of_unit = batch_of_root[root].astype(number_dtype(made))
         del root, hashes, crcs, unit_sizes
@@ -299,10 +368,10 @@ class KeyCut:
         return out
 
     def _key_alone(self, first: int, hashes: list, crcs: list, unit_sizes: list, unit_of_linked: dict[int, int],
-                   linked_names: dict[int, str]) -> int:
+                   linked_names: dict[int, str], unit_costs: list | None = None) -> int:
         """The figures keyed by themselves numbered, a partition at a time, from ``first`` on (each one's
-        number written in a file, :meth:`cut` reads it); each key's hash, CRC-32 and figures appended;
-        linked rows' keys noted. The number of keys in all."""
+        number written in a file, :meth:`cut` reads it); each key's hash, CRC-32 and figures (and, given
+        ``unit_costs``, a figure's cost) appended; linked rows' keys noted. The number of keys in all."""
         linked_texts: dict[str, list[int]] = {}
         for row, key in self._link_keys.items():
             if key[0] == "alone":
@@ -329,6 +398,8 @@ class KeyCut:
                 hashes.append(pd.util.hash_array(np.array(texts, dtype=object)))
                 crcs.append(np.array([_crc(text) for text in texts], dtype=np.int64))
                 unit_sizes.append(counts)
+                if unit_costs is not None:
+                    unit_costs.append(np.array([key_cost(text, self.point_events) for text in texts], dtype="float64"))
                 first += len(texts)
         return first
 

@@ -35,8 +35,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._claim_rules import _NUMBER_COLUMNS, _TEXT_COLUMNS, PreparedFigures, load_config, prepare
-from ._key_cut import KeyCut, batch_of_block, bucket_of_name, joined_roots, n_buckets
+from ._claim_rules import _NUMBER_COLUMNS, _TEXT_COLUMNS, PreparedFigures, _text_list, load_config, prepare
+from ._key_cut import (FIGURE_COST, KeyCut, batch_of_block, batch_of_costed_block, bucket_of_name, figure_kind,
+                       joined_roots, key_cost, n_buckets)
 from ._processes import running
 from ._spill import (SCHEMA, SpilledFigures, SpilledRuns, SpilledTable, SpillPart, _merge_positions, copy_run,
                      SLICE_ROWS, counts_of, number_dtype, read_run, release_memory, row_dtype, write_run)
@@ -283,10 +284,15 @@ def build_claims_by_blocks(
         if cache is not None:
             release_memory()  # what hashing every row took: given back before the keys and tasks
         batches, batch_of_row = None, None
-        if keys is None and bucket_of_row is None and spilled:
+        # One batch per worker (a small corpus): packed by cost, as its slowest task ends the step; by
+        # whole categories when they share out evenly enough (no key parts nor cut to wait for)
+        most = _CLAIM_ROWS_PER_TASK if cache is None and workers > 1 and _n_batches(n, workers) == workers else None
+        if keys is None and most is not None:
+            batches = _category_batches(figures, workers, most)
+        if keys is None and bucket_of_row is None and batches is None and spilled:
             # Keys cut on a worker: this process receives each figure's batch (or bucket), not the keys
             cut = _cut_on_workers(figures, submit, workers, chosen, Path(folder), ids,
-                                  _n_batches(n, workers) if cache is None else None)
+                                  _n_batches(n, workers) if cache is None else None, most)
             if cache is None:
                 batch_of_row = cut
             else:
@@ -294,14 +300,18 @@ def build_claims_by_blocks(
                 cache.put_layout(bucket_of_row)
             del cut
             release_memory()  # the key parts' shares sent and the cut read: given back before the claims tasks
-        elif keys is None and bucket_of_row is None:
+        elif keys is None and bucket_of_row is None and batches is None:
             keys = _keys_on_workers(figures, submit, workers, chosen, None if folder is None else Path(folder), ids)
             release_memory()  # the key parts joined and cut: what the claims results come into
         del ids  # the article ids: not held through the claims tasks
         stored: dict[int, tuple] = {}
         if cache is None:
             if batches is None and batch_of_row is None:
-                batches = _packed(_key_codes(keys, figures)[1], _n_batches(n, workers))
+                names, codes = _key_codes(keys, figures)
+                costs = None if most is None else np.array([key_cost(name, load_config().point_events)
+                                                             for name in names], dtype="float64")
+                batches = _packed(codes, _n_batches(n, workers), costs, most)
+                del names, codes
             del keys
         else:
             if bucket_of_row is None:
@@ -1014,10 +1024,10 @@ def _key_parts_on_workers(
 
 def _cut_on_workers(
     figures: SpilledFigures, submit: Callable[..., Any], workers: int, chosen: dict[str, str], folder: Path,
-    ids: pd.DataFrame | None, n_batches: int | None,
+    ids: pd.DataFrame | None, n_batches: int | None, most_rows: int | None = None,
 ) -> np.ndarray:
-    """Each figure's batch (of ``n_batches`` at most, packed as :func:`_packed` packs; the smallest
-    integer type), or with ``n_batches`` ``None`` its bucket (:func:`_buckets`), by
+    """Each figure's batch (of ``n_batches`` at most, packed as :func:`_packed` packs, by cost with
+    ``most_rows``; the smallest integer type), or with ``n_batches`` ``None`` its bucket (:func:`_buckets`), by
     :func:`_keys_on_workers`'s keys (those a part naming its total joins counted as one,
     :func:`_keys_joined`): the parts and each share's part-of links written in files by their tasks,
     then dealt out and cut by one more task (:class:`~auditor._key_cut.KeyCut`). This process holds no
@@ -1031,7 +1041,7 @@ def _cut_on_workers(
         else _parked(folder / "shares.pickle", shares)
     del shares
     # The cut comes back in a file too: returned, it was here twice at once (its pickled bytes and its array)
-    return submit(_cut_task, paths, sent, folder, chosen, n_batches).result().taken()[0]
+    return submit(_cut_task, paths, sent, folder, chosen, n_batches, most_rows).result().taken()[0]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1064,7 +1074,7 @@ def _parked(path: Path, *arguments: Any) -> _Parked:
 
 
 def _cut_task(paths: list[str], shares: list[range] | _Parked, folder: Path, chosen: dict[str, str],
-              n_batches: int | None) -> _Parked:
+              n_batches: int | None, most_rows: int | None = None) -> _Parked:
     """The task of :func:`_cut_on_workers`: the parts and links read from ``paths`` (removed), each
     share's rows (``shares``: ranges, or parked: their arrays); the keys gathered and cut
     (:class:`~auditor._key_cut.KeyCut`: no array of the whole corpus's keys is held), each figure's
@@ -1076,7 +1086,7 @@ def _cut_task(paths: list[str], shares: list[range] | _Parked, folder: Path, cho
     if in_pool_worker():
         # In a child of the worker: what the cut leaves in the heap ends with it. The worker then forks the
         # first claims tasks (a big key's first) from its own size, not from the cut's (~30 MB more at 1 GB)
-        return run_apart(_cut_task, paths, shares, folder, chosen, n_batches)
+        return run_apart(_cut_task, paths, shares, folder, chosen, n_batches, most_rows)
     apply_settings(chosen)
     if isinstance(shares, _Parked):
         shares = shares.taken()[0]
@@ -1088,7 +1098,7 @@ def _cut_task(paths: list[str], shares: list[range] | _Parked, folder: Path, cho
         cut.deal(frames[0], share, frames[1].to_numpy(dtype=np.int64) if len(frames) > 1 else None)
         del frames
     del shares
-    of_row = cut.cut(n_batches)
+    of_row = cut.cut(n_batches, most_rows)
     out = _parked(Path(folder) / "cut.pickle", of_row)
     del of_row
     release_memory()
@@ -1280,18 +1290,75 @@ def _forget_texts() -> None:
         memo.cache_clear()
 
 
-def _packed(units: np.ndarray, n_batches: int) -> list[np.ndarray]:
+def _packed(units: np.ndarray, n_batches: int, cost: np.ndarray | None = None, most_rows: int | None = None
+            ) -> list[np.ndarray]:
     """Row positions grouped by unit (a key's or a bucket's integer code, one per row), units packed
     into ``n_batches`` of similar size (:func:`~auditor._key_cut.batch_of_block`: largest first, ties
-    by code), each batch in row order (int32)."""
-    blocks = _positions_by(units)[1]
-    batch = batch_of_block([len(rows) for rows in blocks], n_batches).tolist()
+    by code), each batch in row order (int32). With each unit's figure ``cost`` (by code) and
+    ``most_rows``: of similar cost (:func:`~auditor._key_cut.batch_of_costed_block`)."""
+    codes, blocks = _positions_by(units)
+    sizes = [len(rows) for rows in blocks]
+    if cost is None or most_rows is None:
+        batch = batch_of_block(sizes, n_batches).tolist()
+    else:
+        costs = (cost[np.asarray(codes, dtype=np.int64)] * np.asarray(sizes)).tolist() if codes else []
+        batch = batch_of_costed_block(sizes, costs, n_batches, most_rows).tolist()
     batches: list[list[np.ndarray]] = [[] for _ in range(max(batch, default=0) + 1)]
     for rows, number in zip(blocks, batch):
         batches[number].append(rows)
     # Held through the claims step (a number per figure): 4 bytes each, not 8
     dtype = row_dtype(len(units))
     return [np.sort(np.concatenate(b)).astype(dtype, copy=False) for b in batches if b]
+
+
+# How much costlier than an even share the costliest batch of whole categories may be: cutting by
+# blocking key instead takes two more rounds of tasks (each share's key parts, then the cut: 0.18 s of
+# the ~1 s claims step of a 32,318-figure corpus on 2 workers, about 20 % of its tasks' time).
+_CATEGORY_SLACK = 0.10
+
+
+def _category_batches(figures: pd.DataFrame | SpilledFigures, workers: int, most_rows: int
+                      ) -> list[np.ndarray] | None:
+    """The figures in a batch per worker of whole categories, when they share out evenly enough: a
+    blocking key never spans two categories (it starts with its category), so a category holds whole
+    keys, and no key parts need preparing nor keys cutting. Categories that a part naming its total
+    joins (``part_of``) go together. Packed by cost (:data:`~auditor._key_cut.FIGURE_COST` of each
+    figure's kind, by its category and scope, :func:`~auditor._key_cut.batch_of_costed_block`); ``None`` when the
+    costliest batch would cost more than ``_CATEGORY_SLACK`` above an even share, or hold more than
+    ``most_rows`` figures. Each batch's rows ascending (int32)."""
+    n = len(figures)
+
+    def read(name: str) -> pd.DataFrame:  # a column at a time (as for a big table: never a frame of several)
+        if name not in figures.columns:
+            return pd.DataFrame(index=pd.RangeIndex(n))
+        return figures.column(name).to_frame() if isinstance(figures, SpilledFigures) else figures[[name]]
+
+    codes, names = pd.factorize(np.asarray(_text_list(read("category"), "category"), dtype=object))
+    scope_codes, scopes = pd.factorize(np.asarray(_text_list(read("scope"), "scope"), dtype=object))
+    # (as the stages read a scope: cumulative or not, whatever its spelling)
+    cumulative = np.array([str(s).strip().casefold() == "cumulative" for s in scopes], dtype=bool)[scope_codes]
+    point_events = load_config().point_events
+    cost = np.empty(n)
+    for code, name in enumerate(names.tolist()):
+        for flag in (False, True):
+            cost[(codes == code) & (cumulative == flag)] = FIGURE_COST[figure_kind(name, flag, point_events)]
+    part_of = read("part_of")
+    links = _part_links(pd.concat([part_of, read("figure_id")], axis=1)) \
+        if "part_of" in part_of and part_of["part_of"].fillna("").ne("").any() else _NO_LINKS
+    del part_of
+    units = _keys_joined(codes.astype(np.int64), links, names)
+    sizes = np.bincount(units, minlength=len(names))
+    costs = np.bincount(units, weights=cost, minlength=len(names))
+    used = np.flatnonzero(sizes)
+    batch = batch_of_costed_block(sizes[used].tolist(), costs[used].tolist(), workers, most_rows)
+    even = costs.sum() / workers
+    if np.bincount(batch, weights=costs[used]).max() > (1 + _CATEGORY_SLACK) * even \
+            or np.bincount(batch, weights=sizes[used]).max() > most_rows:
+        return None
+    batch_of_unit = np.zeros(len(names), dtype=np.int64)
+    batch_of_unit[used] = batch
+    of_row = batch_of_unit[units]
+    return [np.flatnonzero(of_row == number).astype(row_dtype(n)) for number in range(int(batch.max()) + 1)]
 
 
 def _run_files(built: tuple | StoredRuns, run_folders: tuple[Path, Path, Path]) -> tuple[str, str, str] | None:

@@ -32,6 +32,13 @@ dates shifted past the last: still one key), each in a fresh process: whole (``c
 above the task) and streamed (default): peak resident memory over the process before the task, wall and CPU
 time. The whole task is not run above 4 times (it would need gigabytes).
 
+``bench_claims.py costs DIR [ROUNDS]`` measures what a figure costs a claims task by the kind of its
+blocking key (point event, other incident, cumulative, distance, keyed alone: ``auditor._key_cut.key_kind``),
+on the figures of an earlier run (``DIR/figures.parquet`` and ``DIR/articles.parquet``) typed as a task reads
+them (spilled to a file and read back): the stages' CPU on all the keys of a kind together, best of
+``ROUNDS`` (default 3), less that of one figure; per figure, against a point event's, and the table the
+batches are packed by (``auditor._key_cut.FIGURE_COST``).
+
 ``bench_claims.py cache N`` times the claims cache (``build_claims_by_blocks`` with a
 ``ClaimBatchCache`` in a temporary store, in one process) on N figures: the first build, a re-run of
 the same figures, and a re-run after one article's figures changed, with the buckets each built.
@@ -261,6 +268,53 @@ def parallel(folder: str, rounds: int = 3) -> None:
     pool.close()
 
 
+def costs(folder: str, rounds: int = 3) -> None:
+    """CPU per figure of a claims task by the kind of its key, on the figures of an earlier run."""
+    import tempfile
+
+    import numpy as np
+
+    from auditor._claim_rules import load_config
+    from auditor._key_cut import FIGURE_COST, key_kind
+    from auditor._spill import SpillWriter, figure_batch
+    from auditor.claims import _key_codes, _stages, blocking_keys
+
+    config = load_config()
+    figures = pd.read_parquet(f"{folder}/figures.parquet")[list(FIGURE_COLUMNS)].assign(group_id="", incident_id="")
+    articles = pd.read_parquet(f"{folder}/articles.parquet")
+    with tempfile.TemporaryDirectory() as scratch:
+        writer = SpillWriter(scratch)
+        rows = list(figures.itertuples(index=False, name=None))
+        for start in range(0, len(rows), 16_384):
+            writer.extend(figure_batch(rows[start:start + 16_384]))
+        table = writer.finish()
+        figures = table.frame()  # (typed as a task's rows: Arrow-backed strings)
+        table.remove()
+    names, codes = _key_codes(blocking_keys(figures), figures)
+    kinds = np.array([key_kind(name, config.point_events) for name in names], dtype=object)[codes]
+
+    def cpu(rows: np.ndarray) -> float:
+        with tempfile.TemporaryDirectory() as parts:
+            start = time.process_time()
+            for _stage in _stages(figures.iloc[rows].reset_index(drop=True), articles, config, narrow=True,
+                                  parts=Path(parts)):
+                pass
+            return time.process_time() - start
+
+    cpu(np.arange(min(300, len(figures))))  # warm
+    one = min(cpu(np.arange(1)) for _ in range(rounds))
+    measured = {}
+    for kind in sorted(set(kinds.tolist())):
+        rows = np.flatnonzero(kinds == kind)
+        measured[kind] = ((min(cpu(rows) for _ in range(rounds)) - one) / len(rows) * 1e6, len(rows))
+    point = measured.get("point", (float("nan"), 0))[0]
+    print(f"{len(figures):,} figures, {len(names):,} keys; one figure's task {one * 1e3:.1f} ms")
+    print("| kind | figures | µs a figure | against a point event | FIGURE_COST |")
+    print("|---|---|---|---|---|")
+    for kind, (micro, n) in measured.items():
+        print(f"| {kind} | {n:,} | {micro:.1f} | {micro / point:.2f} | {FIGURE_COST[kind]} |")
+
+
 def _marks() -> tuple[float, float]:
     """This process's resident memory and its peak since the last reset (MB), the peak then reset."""
     rss, peak = _status()
@@ -485,6 +539,9 @@ def main() -> None:
         return
     if len(sys.argv) >= 3 and sys.argv[1] == "streamed":
         streamed(sys.argv[2], [int(a) for a in sys.argv[3:]] or [1, 4, 16])
+        return
+    if len(sys.argv) in (3, 4) and sys.argv[1] == "costs":
+        costs(sys.argv[2], *(int(a) for a in sys.argv[3:]))
         return
     if len(sys.argv) == 3 and sys.argv[1] == "cache":
         cached(int(sys.argv[2]))

@@ -56,15 +56,15 @@ def _parts(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
     }), links
 
 
-def _cut(parts: pd.DataFrame, links: np.ndarray, shares: list[np.ndarray], n_batches: int | None, folder
-         ) -> np.ndarray:
+def _cut(parts: pd.DataFrame, links: np.ndarray, shares: list[np.ndarray], n_batches: int | None, folder,
+         most_rows: int | None = None) -> np.ndarray:
     cut = _key_cut.KeyCut(len(parts), folder, load_config())
     for rows in shares:
         inside = links[np.isin(links[:, 0], rows)]
         position = {row: k for k, row in enumerate(rows.tolist())}
         cut.deal(parts.iloc[rows].reset_index(drop=True), rows,
                  np.vectorize(position.__getitem__, otypes=[np.int64])(inside) if len(inside) else None)
-    return cut.cut(n_batches)
+    return cut.cut(n_batches, most_rows)
 
 
 def _shares(n: int, count: int, seed: int) -> list[np.ndarray]:
@@ -116,6 +116,28 @@ def test_few_batches_keep_each_key_whole_and_are_the_same_however_the_figures_ar
         assert len(sizes) == 6 and sizes.max() - sizes.min() <= biggest_key  # packed: none far above another
         answers.append(got.tolist())
     assert answers[0] == answers[1] == answers[2]
+
+
+def test_a_batch_per_worker_is_packed_by_cost_however_the_figures_are_dealt(tmp_path, monkeypatch):
+    # (a batch per worker: the claims step ends with its costliest task, so batches of similar cost)
+    parts, links = _parts(3_000, 5)
+    _, codes = _in_one_piece(parts, links)
+    keys = keys_of_parts(parts, load_config())  # (each figure's own key: joined ones may differ in kind)
+    point_events = load_config().point_events
+    cost_of_row = np.array([_key_cut.key_cost(name, point_events) for name in keys.categories])[keys.codes]
+    answers = []
+    for partition_rows, n_shares in ((37, 9), (10**6, 1)):
+        monkeypatch.setattr(_key_cut, "PARTITION_ROWS", partition_rows)
+        got = _cut(parts, links, _shares(len(parts), n_shares, partition_rows), 2, tmp_path, most_rows=10**6)
+        assert pd.Series(got).groupby(codes).nunique().max() == 1  # a key (joined ones too) in one batch
+        costs = np.bincount(got, weights=cost_of_row)
+        costliest_key = np.bincount(codes, weights=cost_of_row).max()
+        assert len(costs) == 2 and costs.max() - costs.min() <= costliest_key
+        answers.append(got.tolist())
+    assert answers[0] == answers[1]
+    # at most so many figures a batch, where the keys allow
+    capped = _cut(parts, links, _shares(len(parts), 3, 1), 2, tmp_path, most_rows=len(parts) // 2 + 200)
+    assert np.bincount(capped).max() <= len(parts) // 2 + 200
 
 
 def test_a_spilled_corpus_cut_in_many_partitions_gives_the_tables_of_one_process(tmp_path_factory, tmp_path,
