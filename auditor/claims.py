@@ -308,8 +308,9 @@ def build_claims_by_blocks(
         if cache is None:
             if batches is None and batch_of_row is None:
                 names, codes = _key_codes(keys, figures)
-                costs = None if most is None else np.array([key_cost(name, load_config().point_events)
-                                                             for name in names], dtype="float64")
+                point_events = load_config().point_events
+                costs = None if most is None else np.array([key_cost(name, point_events) for name in names],
+                                                           dtype="float64")
                 batches = _packed(codes, _n_batches(n, workers), costs, most)
                 del names, codes
             del keys
