@@ -6,7 +6,8 @@ Prints, on a generated wire corpus (``make_corpus.py``):
 
 * KB/s of ``figure-audit run`` (a fresh CLI process, reading and writing everything) and of
   ``quantulum3.parser.parse`` alone on the same ``--mb`` corpus, and their ratio;
-* ``--jobs 1`` against ``--jobs 2`` (wall time, and CPU time of the workers);
+* ``--jobs 1`` against ``--jobs 2`` (wall time, and CPU time of the workers): the fastest of each, and
+  with ``--repeat`` above 1 the median and range of each pair's ratio (runs alternate);
 * the first run against re-runs: unchanged into the same --out (up to date), into a new --out (per-article
   cache), and after one article changed (fastest of 3 each, wall and CPU);
 * peak RSS of the CLI process (and the largest worker) at each of ``--sizes`` MB (JSONL files), without
@@ -31,6 +32,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -268,6 +270,10 @@ def _speed(corpus: Path, work: Path, kb: float, budget: float, repeat: int) -> N
     print(f"| run --jobs 1 / quantulum3 | {ours / q_speed:.1f}x |")
     print(f"| run --jobs 2 / quantulum3 | {kb / two['process'] / q_speed:.1f}x |")
     print(f"| --jobs 2 speed-up (whole process) | {one['process'] / two['process']:.2f}x |")
+    if len(runs) > 1:  # each pair run back to back: on a shared machine, the spread says how far to trust one
+        paired = sorted(a["process"] / b["process"] for a, b in runs)
+        print(f"| the same, run by run (jobs 1 / the jobs 2 after it) | median {statistics.median(paired):.2f}x, "
+              f"{paired[0]:.2f}-{paired[-1]:.2f}x over {len(paired)} pairs |")
     print(f"| CPU: jobs 1 total / jobs 2 total (parent + workers) | {one['cpu']:.1f} s / "
           f"{two['cpu'] + two['worker_cpu']:.1f} s |")
 
