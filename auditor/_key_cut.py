@@ -126,9 +126,9 @@ def key_kind(name: str, point_events: Collection[str]) -> str:
     return figure_kind(category, second == "cumulative", point_events, single=second == "single")
 
 
-def key_cost(name: str, point_events: Collection[str]) -> float:
-    """What one figure of the blocking key ``name`` costs a claims task (:data:`FIGURE_COST`)."""
-    return FIGURE_COST[key_kind(name, point_events)]
+def key_costs(names: Iterable[str], point_events: Collection[str]) -> np.ndarray:
+    """What one figure of each blocking key of ``names`` costs a claims task (:data:`FIGURE_COST`)."""
+    return np.array([FIGURE_COST[key_kind(name, point_events)] for name in names], dtype="float64")
 
 
 def batch_of_costed_block(rows: Sequence[int], costs: Sequence[float], n_batches: int, most_rows: int
@@ -321,8 +321,7 @@ class KeyCut:
 
         base, names, sizes = self._prefixes.make_runs(self.tolerance)
         costed = n_batches is not None and most_rows is not None
-        unit_costs = [np.array([key_cost(name, self.point_events) for name in names], dtype="float64")] \
-            if costed else None
+        unit_costs = [key_costs(names, self.point_events)] if costed else None
         unit_of_linked: dict[int, int] = {}
         linked_names: dict[int, str] = {}
         for row, key in self._link_keys.items():
@@ -399,7 +398,7 @@ class KeyCut:
                 crcs.append(np.array([_crc(text) for text in texts], dtype=np.int64))
                 unit_sizes.append(counts)
                 if unit_costs is not None:
-                    unit_costs.append(np.array([key_cost(text, self.point_events) for text in texts], dtype="float64"))
+                    unit_costs.append(key_costs(texts, self.point_events))
                 first += len(texts)
         return first
 

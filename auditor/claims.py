@@ -37,7 +37,7 @@ import pandas as pd
 
 from ._claim_rules import _NUMBER_COLUMNS, _TEXT_COLUMNS, PreparedFigures, _text_list, load_config, prepare
 from ._key_cut import (FIGURE_COST, KeyCut, batch_of_block, batch_of_costed_block, bucket_of_name, figure_kind,
-                       joined_roots, key_cost, n_buckets)
+                       joined_roots, key_costs, n_buckets)
 from ._processes import running
 from ._spill import (SCHEMA, SpilledFigures, SpilledRuns, SpilledTable, SpillPart, _merge_positions, copy_run,
                      SLICE_ROWS, counts_of, number_dtype, read_run, release_memory, row_dtype, write_run)
@@ -308,9 +308,7 @@ def build_claims_by_blocks(
         if cache is None:
             if batches is None and batch_of_row is None:
                 names, codes = _key_codes(keys, figures)
-                point_events = load_config().point_events
-                costs = None if most is None else np.array([key_cost(name, point_events) for name in names],
-                                                           dtype="float64")
+                costs = None if most is None else key_costs(names, load_config().point_events)
                 batches = _packed(codes, _n_batches(n, workers), costs, most)
                 del names, codes
             del keys

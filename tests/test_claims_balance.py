@@ -14,7 +14,7 @@ from conftest import generated_unclaimed
 
 from auditor import claims
 from auditor._claim_rules import load_config
-from auditor._key_cut import FIGURE_COST, batch_of_costed_block, key_cost, key_kind
+from auditor._key_cut import FIGURE_COST, batch_of_costed_block, key_costs, key_kind
 from auditor.claims import blocking_keys, build_claims, build_claims_by_blocks
 
 
@@ -60,7 +60,7 @@ def _tasks_giving_the_tables_of_one_process(figures: pd.DataFrame, articles: pd.
 def test_a_key_s_kind_is_read_from_its_name(name, kind):
     point_events = load_config().point_events
     assert key_kind(name, point_events) == kind
-    assert key_cost(name, point_events) == FIGURE_COST[kind]
+    assert key_costs([name], point_events).tolist() == [FIGURE_COST[kind]]
 
 
 def test_point_events_cost_the_most_and_distances_the_least():
@@ -146,7 +146,7 @@ def test_the_key_cut_packs_one_batch_per_worker_by_cost(audited, tmp_path, monke
     point_events = load_config().point_events
     keys = blocking_keys(figures)
     names, codes = claims._key_codes(keys, figures)
-    cost_of_key = np.array([key_cost(name, point_events) for name in names])
+    cost_of_key = key_costs(names, point_events)
     batches = claims._packed(codes, 2, cost_of_key, 10**6)
     cost_of_row = cost_of_key[codes]  # (a joined key's: its root's)
     costs = [cost_of_row[rows].sum() for rows in batches]

@@ -124,7 +124,7 @@ def test_a_batch_per_worker_is_packed_by_cost_however_the_figures_are_dealt(tmp_
     _, codes = _in_one_piece(parts, links)
     keys = keys_of_parts(parts, load_config())  # (each figure's own key: joined ones may differ in kind)
     point_events = load_config().point_events
-    cost_of_row = np.array([_key_cut.key_cost(name, point_events) for name in keys.categories])[keys.codes]
+    cost_of_row = _key_cut.key_costs(keys.categories, point_events)[keys.codes]
     answers = []
     for partition_rows, n_shares in ((37, 9), (10**6, 1)):
         monkeypatch.setattr(_key_cut, "PARTITION_ROWS", partition_rows)
