@@ -43,6 +43,7 @@ Rows = list[tuple]
 T = TypeVar("T")
 ProgressCallback = Callable[[int, int], None]
 _figure_row = operator.attrgetter(*FIGURE_FIELDS)
+_task_size = operator.attrgetter("size")
 
 
 def settings() -> dict[str, str]:
@@ -313,26 +314,30 @@ def run_task(task: ReadTask, max_size: int, cache: object | None = None) -> Task
     ``cache``: an :class:`~auditor.cache.ArticleCache` in this process, or its folder in a worker.
     """
     store = _store_of(cache)
-    return _extracted(*read_digested(task, max_size, store), store)
+    articles, errors, read = read_digested(task, max_size, store)
+    return _task_result(articles, errors, read, rows_of(articles, store))
 
 
-def _extracted(articles: list[Article], errors: list[ReadError], read: Any, store: object | None) -> TaskResult:
-    """The result of a task read (:func:`read_digested`): its articles' figure rows (:func:`rows_of`)."""
-    found = rows_of(articles, store)
+def _task_result(articles: list[Article], errors: list[ReadError], read: Any, found: list[Rows]) -> TaskResult:
+    """The result of a task read (:func:`read_digested`) whose articles' figure rows are ``found``."""
     return TaskResult([article_row(a) for a in articles], errors, found if _packing else _shared_strings(found), read)
 
 
-def read_digested(task: ReadTask, max_size: int, store: Any | None) -> tuple[list, list, Any]:
+def read_digested(task: ReadTask, max_size: int, store: Any | None, flush: bool = True,
+                  looked_up: bool = False) -> tuple[list, list, Any]:
     """Read one task's file (through the figure cache ``store`` when there is one), with the digests of
-    the bytes read for the run record: ``(articles, errors, digests)``."""
+    the bytes read for the run record: ``(articles, errors, digests)``. ``flush``: store what was read at
+    once (else the caller calls ``store.flush_files()`` after a batch of reads: one transaction for all).
+    ``looked_up``: the store was asked for this file already and did not hold it."""
     from ._uptodate import ReadDigests, digests_kept
     from .readers import read_task
 
     with digests_kept(ReadDigests()) as read:
         if store is not None:
             articles, errors = store.read_file(task.path, max_size, lambda _path, size: read_task(task, size),
-                                               part=task.key)
-            store.flush_files()
+                                               part=task.key, looked_up=looked_up)
+            if flush:
+                store.flush_files()
         else:
             articles, errors = read_task(task, max_size)
     return articles, errors, read
@@ -604,9 +609,9 @@ def run_tasks(
     taken here and only the others go to the workers (one changed article costs one task there, not
     every task after it); once a whole group misses (a new corpus, a new extractor version) the rest
     goes to the workers without looking up."""
-    if pool is None:
-        for task in tasks:
-            yield task, run_task(task, max_size, cache)
+    if pool is None:  # in batches, as a worker takes them (see _run_batch)
+        for batch in chunked(tasks, batch_bytes, weight=_task_size):
+            yield from zip(batch, _run_batch(batch, max_size, cache))
         return
     from ._article_parts import submit_batch  # a huge article goes to several workers in pieces
 
@@ -786,8 +791,17 @@ def _run_batch(batch: list[ReadTask], max_size: int, cache: object | None) -> li
     """Every task of ``batch`` read first, then extracted (a batch is about ``TASK_BYTES`` of text): reading a
     file between two extractions took twice the CPU (its code and data gone from the processor's caches)."""
     store = _store_of(cache)
-    reads = [read_digested(task, max_size, store) for task in batch]
-    results = [_extracted(*read, store) for read in reads]
+    # The figure cache looked up and written once for the batch: a query and a transaction, not three per
+    # file (on a first run of small files those took more CPU than packing the values stored)
+    stored = store.stored_reads([(task.path, task.key) for task in batch], max_size) if store is not None \
+        else [None] * len(batch)  # type: ignore[attr-defined]
+    reads = [(*found, {}) if found is not None else read_digested(task, max_size, store, flush=False, looked_up=True)
+             for task, found in zip(batch, stored)]  # (a file taken from the cache: no digest, as _cached_tasks)
+    if store is not None:
+        store.flush_files()  # type: ignore[attr-defined]
+    found = iter(rows_of([article for articles, _errors, _read in reads for article in articles], store))
+    results = [_task_result(articles, errors, read, [next(found) for _article in articles])
+               for articles, errors, read in reads]
     if _packing:
         from ._spill import PackedResults
 

@@ -219,16 +219,18 @@ class ArticleCache:
             for statement, parameters in after:
                 db.execute(statement, parameters)
 
-    def read_file(self, path: Path, max_size: int, read: Callable[[Path, int], ReadResult], part: str = "") -> ReadResult:
+    def read_file(self, path: Path, max_size: int, read: Callable[[Path, int], ReadResult], part: str = "",
+                  looked_up: bool = False) -> ReadResult:
         """What ``read(path, max_size)`` gives, taken from the store while the file's size and
         modification time are those it had when read; clean reads are kept (see :meth:`flush_files`).
-        ``part`` names the part of the file ``read`` reads (a byte range of a big JSON Lines file)."""
+        ``part`` names the part of the file ``read`` reads (a byte range of a big JSON Lines file).
+        ``looked_up``: the caller found it missing already (:meth:`stored_reads`): read, not looked up."""
         try:
             info = os.stat(path)
         except OSError:
             return read(path, max_size)
         name = _file_key(path, part)
-        stored = self.stored_read(path, max_size, part, info)
+        stored = None if looked_up else self.stored_read(path, max_size, part, info)
         if stored is not None:
             return stored
         read_at = time.time()
@@ -569,23 +571,45 @@ class ArticleCache:
 _DAMAGED = (zlib.error, pickle.UnpicklingError, EOFError)
 
 
+# A value whose pickle is at most this long is pickled whole, then compressed at once; a bigger one is
+# compressed as the pickler writes it (a claims bucket of a big key pickles to tens of MB: never held whole).
+_SMALL_PICKLE = 1 << 16
+
+
+class _PackingSink:
+    """Where :func:`_packed`'s pickler writes: the pickle kept whole while it is small, then compressed as it
+    comes. (One class for every value: a first run packs two small values per article, and making a
+    compressor and a sink for each took twice as long as compressing it.)"""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.compressor: Any = None
+
+    def write(self, data: Any) -> int:
+        size = memoryview(data).nbytes  # a big buffer comes as a PickleBuffer
+        if self.compressor is not None:
+            self.parts.append(self.compressor.compress(data))
+        else:
+            self.parts.append(bytes(data))
+            self.size += size
+            if self.size > _SMALL_PICKLE:
+                self.compressor = zlib.compressobj(1)
+                self.parts = [self.compressor.compress(b"".join(self.parts))]
+        return size
+
+
 def _packed(value: Any) -> bytes:
     """A value as the store keeps it: pickled, then compressed (fast: the store is a cache, not an archive).
 
-    Compressed as the pickler writes it (frames of ~64 KB, big buffers as they are): the whole pickle
-    is never held, only what it compresses to (a claims bucket of a big key pickles to tens of MB)."""
-    compressor = zlib.compressobj(1)
-    parts: list[bytes] = []
-
-    class _Sink:
-        @staticmethod
-        def write(data: Any) -> int:
-            parts.append(compressor.compress(data))
-            return memoryview(data).nbytes  # a big buffer comes as a PickleBuffer
-
-    pickle.dump(value, _Sink, protocol=pickle.HIGHEST_PROTOCOL)
-    parts.append(compressor.flush())
-    return b"".join(parts)
+    A big value is compressed as the pickler writes it (frames of ~64 KB, big buffers as they are): its
+    whole pickle is never held, only what it compresses to."""
+    sink = _PackingSink()
+    pickle.dump(value, sink, protocol=pickle.HIGHEST_PROTOCOL)
+    if sink.compressor is None:
+        return zlib.compress(b"".join(sink.parts), 1)
+    sink.parts.append(sink.compressor.flush())
+    return b"".join(sink.parts)
 
 
 def _unpacked(blob: bytes) -> Any:

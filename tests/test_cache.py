@@ -216,3 +216,17 @@ def test_a_file_modified_as_it_was_read_is_not_trusted(corpus, tmp_path, opened_
     audit(corpus, jobs=1, cache=tmp_path / "cache")
     assert opened_caches[-1].file_hits == 0
     assert opened_caches[-1].hits == 3
+
+
+@pytest.mark.parametrize("chars", [10, 60_000, 70_000, 3_000_000])
+def test_a_stored_value_reads_back_whatever_its_size(chars):
+    # (below ~64 KB pickled whole and compressed at once; above, compressed as it is pickled)
+    from auditor.cache import _packed, _unpacked
+
+    rows = [("f" + str(k), "x" * (chars // 20), float(k), None) for k in range(20)]
+    assert _unpacked(_packed(rows)) == rows
+    # what an earlier version stored (one zlib stream of the whole pickle) still reads back
+    import pickle
+    import zlib
+
+    assert _unpacked(zlib.compress(pickle.dumps(rows))) == rows

@@ -256,10 +256,10 @@ def _dies_on(monkeypatch, poison) -> None:
     read = _parallel.read_digested
     parent = os.getpid()
 
-    def dying(task, *args):
+    def dying(task, *args, **kwargs):
         if task.path == poison and os.getpid() != parent:
             os._exit(3)  # as a process killed mid-task: no exception, no result
-        return read(task, *args)
+        return read(task, *args, **kwargs)
 
     monkeypatch.setattr(_parallel, "read_digested", dying)  # inherited by the forked workers
     _forked_probe(monkeypatch)
