@@ -313,9 +313,7 @@ def run_task(task: ReadTask, max_size: int, cache: object | None = None) -> Task
 
     ``cache``: an :class:`~auditor.cache.ArticleCache` in this process, or its folder in a worker.
     """
-    store = _store_of(cache)
-    articles, errors, read = read_digested(task, max_size, store)
-    return _task_result(articles, errors, read, rows_of(articles, store))
+    return _run_batch([task], max_size, cache)[0]  # (never in a pool's worker: its results are not packed)
 
 
 def _task_result(articles: list[Article], errors: list[ReadError], read: Any, found: list[Rows]) -> TaskResult:
@@ -793,8 +791,9 @@ def _run_batch(batch: list[ReadTask], max_size: int, cache: object | None) -> li
     store = _store_of(cache)
     # The figure cache looked up and written once for the batch: a query and a transaction, not three per
     # file (on a first run of small files those took more CPU than packing the values stored)
-    stored = store.stored_reads([(task.path, task.key) for task in batch], max_size) if store is not None \
-        else [None] * len(batch)  # type: ignore[attr-defined]
+    stored: list[Any] = [None] * len(batch)
+    if store is not None:
+        stored = store.stored_reads([(task.path, task.key) for task in batch], max_size)  # type: ignore[attr-defined]
     reads = [(*found, {}) if found is not None else read_digested(task, max_size, store, flush=False, looked_up=True)
              for task, found in zip(batch, stored)]  # (a file taken from the cache: no digest, as _cached_tasks)
     if store is not None:
