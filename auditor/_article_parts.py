@@ -622,6 +622,8 @@ def run_piece(task: ReadTask, piece: int, pieces: int, max_size: int, cache: obj
 
     store = _store_of(cache) if piece == 0 else None
     articles, errors, read = read_digested(task, max_size, store)  # the first piece's digest goes in the record
+    if store is not None:
+        store.flush_files()
     if len(articles) != 1:  # unreadable (the errors say why): the first piece answers for the task
         rows = rows_of(articles, store) if piece == 0 else []
         return PieceResult(TaskResult([article_row(a) for a in articles], errors, rows, read), whole=True)

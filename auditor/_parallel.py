@@ -321,11 +321,10 @@ def _task_result(articles: list[Article], errors: list[ReadError], read: Any, fo
     return TaskResult([article_row(a) for a in articles], errors, found if _packing else _shared_strings(found), read)
 
 
-def read_digested(task: ReadTask, max_size: int, store: Any | None, flush: bool = True,
-                  looked_up: bool = False) -> tuple[list, list, Any]:
+def read_digested(task: ReadTask, max_size: int, store: Any | None, looked_up: bool = False) -> tuple[list, list, Any]:
     """Read one task's file (through the figure cache ``store`` when there is one), with the digests of
-    the bytes read for the run record: ``(articles, errors, digests)``. ``flush``: store what was read at
-    once (else the caller calls ``store.flush_files()`` after a batch of reads: one transaction for all).
+    the bytes read for the run record: ``(articles, errors, digests)``. What was read is stored when the
+    caller calls ``store.flush_files()`` (after a batch of reads: one transaction for all).
     ``looked_up``: the store was asked for this file already and did not hold it."""
     from ._uptodate import ReadDigests, digests_kept
     from .readers import read_task
@@ -334,8 +333,6 @@ def read_digested(task: ReadTask, max_size: int, store: Any | None, flush: bool 
         if store is not None:
             articles, errors = store.read_file(task.path, max_size, lambda _path, size: read_task(task, size),
                                                part=task.key, looked_up=looked_up)
-            if flush:
-                store.flush_files()
         else:
             articles, errors = read_task(task, max_size)
     return articles, errors, read
@@ -794,7 +791,7 @@ def _run_batch(batch: list[ReadTask], max_size: int, cache: object | None) -> li
     stored: list[Any] = [None] * len(batch)
     if store is not None:
         stored = store.stored_reads([(task.path, task.key) for task in batch], max_size)  # type: ignore[attr-defined]
-    reads = [(*found, {}) if found is not None else read_digested(task, max_size, store, flush=False, looked_up=True)
+    reads = [(*found, {}) if found is not None else read_digested(task, max_size, store, looked_up=True)
              for task, found in zip(batch, stored)]  # (a file taken from the cache: no digest, as _cached_tasks)
     if store is not None:
         store.flush_files()  # type: ignore[attr-defined]
